@@ -1,0 +1,40 @@
+import { LumenError, closestNames } from '../errors.js';
+import type { Method, MethodInfo } from './types.js';
+
+const methods = new Map<string, Method>();
+const aliases = new Map<string, string>();
+
+/** Add a method under its id and aliases (each method file calls this once). */
+export function registerMethod(method: Method): Method {
+  const { id } = method.info;
+  methods.set(id, method);
+  for (const a of [id, ...method.info.aliases]) aliases.set(normalize(a), id);
+  return method;
+}
+
+export function getMethod(idOrAlias: string): Method {
+  const id = aliases.get(normalize(idOrAlias));
+  const m = id ? methods.get(id) : undefined;
+  if (!m) {
+    const known = [...methods.keys()];
+    throw new LumenError(
+      'UNKNOWN_METHOD',
+      `unknown method '${idOrAlias}'. Available: ${known.join(', ')}` +
+        (known.length ? ` (closest: ${closestNames(idOrAlias, known, 3).join(', ')})` : ''),
+      2,
+    );
+  }
+  return m;
+}
+
+export function hasMethod(idOrAlias: string): boolean {
+  return aliases.has(normalize(idOrAlias));
+}
+
+export function listMethods(): MethodInfo[] {
+  return [...methods.values()].map((m) => m.info);
+}
+
+function normalize(s: string): string {
+  return s.toLowerCase().replace(/[\s_]/g, '-');
+}

@@ -1,0 +1,81 @@
+import type { LumenModel } from '../model.js';
+import type { Tensor } from '../tensor.js';
+import type { TargetSpec } from '../targets.js';
+
+export type MethodFamily = 'cam' | 'gradient' | 'perturbation';
+
+/** A user-settable option of a method; drives CLI flags, web-app form fields and report text. */
+export interface OptionSpec {
+  /** camelCase name in the API; the CLI uses its kebab-case form. */
+  name: string;
+  type: 'number' | 'integer' | 'boolean' | 'string' | 'enum';
+  default?: number | boolean | string;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  description: string;
+}
+
+export interface MethodInfo {
+  id: string;
+  aliases: readonly string[];
+  /** Human name, e.g. 'Grad-CAM'. */
+  title: string;
+  family: MethodFamily;
+  /** One or two sentences: what the map means. */
+  summary: string;
+  needsGradients: boolean;
+  needsBaseline: boolean;
+  /** Uses a target layer (CAM methods). */
+  needsLayer: boolean;
+  /** 'map' = one channel at input resolution ([N,1,H,W]); 'input' = same shape as the input ([N,C,H,W]). */
+  output: 'map' | 'input';
+  /** Whether values can be negative (signed attributions are shown with a diverging colormap). */
+  signed: boolean;
+  /** Cost in passes, e.g. '1 forward + backward to the layer' or 'steps × (forward + backward)'. */
+  cost: string;
+  /** What it is checked against, e.g. 'pytorch-grad-cam 1.5.5 GradCAM'. */
+  reference?: string;
+  options: readonly OptionSpec[];
+}
+
+export interface ProgressEvent {
+  done: number;
+  total: number;
+  stage?: string;
+}
+
+/** Options every method accepts; method-specific options sit beside them. */
+export interface ExplainOptions {
+  target?: TargetSpec;
+  /** Target layer(s) for CAM methods (ONNX tensor names); default = the model's default layer. */
+  layer?: string | readonly string[];
+  seed?: number;
+  /** Forward passes per ORT run for methods that need many. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  [option: string]: unknown;
+}
+
+export interface Timings {
+  /** Building + compiling explanation graphs (0 when cached). */
+  compileMs: number;
+  runMs: number;
+}
+
+export interface Explanation {
+  method: string;
+  /** [N,1,H,W] for 'map' methods, [N,C,H,W] for 'input' methods, at the input's resolution. */
+  attribution: Tensor;
+  /** The class explained for each image (-1 for a weighted combination). */
+  targets: number[];
+  /** Method-specific extras: raw maps, channel weights, convergence delta, superpixels, R², … */
+  extras: Record<string, Tensor | number | number[] | string | undefined>;
+  timings: Timings;
+}
+
+export interface Method {
+  readonly info: MethodInfo;
+  explain(model: LumenModel, input: Tensor, options?: ExplainOptions): Promise<Explanation>;
+}

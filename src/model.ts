@@ -1,0 +1,275 @@
+import { LumenError, closestNames } from './errors.js';
+import { decodeModel } from './onnx/io.js';
+import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
+import type { ModelProto, NodeProto } from './onnx/proto.js';
+import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
+import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
+import { Tensor } from './tensor.js';
+import { softmaxRows } from './targets.js';
+
+export interface LayerInfo {
+  /** ONNX tensor name (what `--layer` takes). */
+  name: string;
+  /** Shape at batch 1 ([1, C, h, w]). */
+  shape: number[];
+  /** Op type and node name that produce it. */
+  op: string;
+  node: string;
+  isDefault: boolean;
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+  logit: number;
+}
+
+export interface ModelOptions {
+  runtime: Runtime;
+  /** Overrides for what the model's own metadata says (e.g. from a sidecar JSON or CLI flags). */
+  metadata?: ModelMetadata;
+  session?: SessionSettings;
+  /** Name used in error messages. */
+  source?: string;
+}
+
+/** Ops after which a tensor stops being a spatial feature map (where CAM users pick their layer). */
+const POOLING_OPS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'ReduceMean', 'ReduceMax', 'GlobalLpPool']);
+
+/**
+ * A loaded image classifier: its graph, metadata and a cache of compiled graphs (the plain model and every
+ * explanation graph built from it). Browser-safe: it gets bytes and a Runtime; file loading is in src/node/.
+ */
+export class LumenModel {
+  readonly proto: ModelProto;
+  readonly graph: OnnxGraph;
+  readonly runtime: Runtime;
+  readonly source: string;
+  readonly metadata: ModelMetadata;
+  readonly inputName: string;
+  /** Declared input dims, e.g. ['batch', 3, 224, 224]. */
+  readonly inputDims: Dim[];
+  readonly layout: 'NCHW' | 'NHWC';
+  /** The model's declared output. */
+  readonly outputName: string;
+  /** The logits tensor: the output itself, or the input of a final Softmax (as many Keras exports end). */
+  readonly logitsName: string;
+  readonly endsInSoftmax: boolean;
+  private readonly sessionSettings: SessionSettings;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private shapeCache?: Promise<Map<string, number[]>>;
+
+  private constructor(proto: ModelProto, options: ModelOptions) {
+    this.proto = proto;
+    this.graph = new OnnxGraph(proto);
+    this.runtime = options.runtime;
+    this.source = options.source ?? 'model';
+    this.sessionSettings = options.session ?? {};
+    this.metadata = { ...metadataFromProps(proto.metadataProps), ...(options.metadata ?? {}) };
+
+    const feeds = this.graph.feedInputs;
+    const imageInput = feeds.find((i) => valueInfoDims(i)?.length === 4);
+    if (!imageInput) {
+      const got = feeds.map((i) => `${i.name} [${(valueInfoDims(i) ?? ['?']).join(', ')}]`).join('; ') || 'none';
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: Lumen explains image classifiers and needs a 4-D image input (N,C,H,W or N,H,W,C); this model's inputs are: ${got}`);
+    }
+    if (feeds.length > 1) {
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the model has ${feeds.length} inputs (${feeds.map((f) => f.name).join(', ')}); Lumen supports single-input classifiers`);
+    }
+    this.inputName = imageInput.name;
+    this.inputDims = valueInfoDims(imageInput)!;
+    const c1 = this.inputDims[1];
+    const c3 = this.inputDims[3];
+    this.layout = (c1 === 1 || c1 === 3) ? 'NCHW' : (c3 === 1 || c3 === 3) ? 'NHWC' : 'NCHW';
+
+    const output = proto.graph!.output[0];
+    if (!output) throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the model declares no output`);
+    this.outputName = output.name;
+    const last = this.followIdentityBack(this.outputName);
+    this.endsInSoftmax = last?.opType === 'Softmax';
+    this.logitsName = this.endsInSoftmax ? last!.input[0]! : this.outputName;
+  }
+
+  static fromBytes(bytes: Uint8Array, options: ModelOptions): LumenModel {
+    return new LumenModel(decodeModel(bytes, options.source ?? 'model'), options);
+  }
+
+  static fromProto(proto: ModelProto, options: ModelOptions): LumenModel {
+    return new LumenModel(proto, options);
+  }
+
+  get channels(): number {
+    const d = this.layout === 'NCHW' ? this.inputDims[1] : this.inputDims[3];
+    return typeof d === 'number' ? d : 3;
+  }
+
+  /** Spatial input size, when fixed by the model. */
+  get inputSize(): { height: number | undefined; width: number | undefined } {
+    const [h, w] = this.layout === 'NCHW' ? [this.inputDims[2], this.inputDims[3]] : [this.inputDims[1], this.inputDims[2]];
+    return { height: typeof h === 'number' ? h : undefined, width: typeof w === 'number' ? w : undefined };
+  }
+
+  get classNames(): string[] | undefined {
+    return this.metadata.classes;
+  }
+
+  get normalization(): Normalization | undefined {
+    return this.metadata.normalization;
+  }
+
+  /** Check a batch tensor against the declared input shape. */
+  checkInput(input: Tensor): void {
+    const want = this.inputDims;
+    const ok = input.rank === 4 && want.every((d, i) => typeof d !== 'number' || d <= 0 || d === input.dims[i]);
+    if (!ok) {
+      throw new LumenError('INPUT_SHAPE', `${this.source}: input of shape [${input.dims.join(', ')}] does not fit the model's input '${this.inputName}' [${want.join(', ')}]`);
+    }
+  }
+
+  /**
+   * A compiled session, cached under `key`. `build` returns the model bytes to compile (only called on a miss).
+   * Every explanation graph goes through here, so compile cost is paid once per (model, request).
+   */
+  session(key: string, build: () => Uint8Array | OnnxGraph): Promise<Session> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = (async () => {
+        const built = build();
+        const bytes = built instanceof OnnxGraph ? built.toBytes() : built;
+        return this.runtime.createSession(bytes, this.sessionSettings);
+      })();
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  /** Run the model, returning the logits and any intermediate tensors asked for. */
+  async forward(input: Tensor, fetch: readonly string[] = []): Promise<{ logits: Tensor; tensors: Record<string, Tensor> }> {
+    this.checkInput(input);
+    for (const name of fetch) this.requireTensor(name);
+    const outputs = [this.logitsName, ...fetch.filter((f) => f !== this.logitsName)];
+    const key = `forward:${outputs.join('|')}`;
+    const session = await this.session(key, () => {
+      const g = OnnxGraph.copyOf(this.proto);
+      g.setOutputs(outputs);
+      return g;
+    });
+    const result = await session.run({ [this.inputName]: input } as Feeds, outputs);
+    return { logits: result[this.logitsName]!, tensors: result };
+  }
+
+  /** Top-k classes per image with softmax probabilities. */
+  async predict(input: Tensor, topK = 5): Promise<Prediction[][]> {
+    const { logits } = await this.forward(input);
+    const probs = softmaxRows(logits);
+    const [n, k] = [logits.dims[0]!, logits.dims[1]!];
+    const out: Prediction[][] = [];
+    for (let i = 0; i < n; i++) {
+      const row = Array.from({ length: k }, (_, j) => ({
+        index: j,
+        label: this.classNames?.[j] ?? `class_${j}`,
+        probability: probs.data[i * k + j]!,
+        logit: logits.data[i * k + j]!,
+      }));
+      row.sort((a, b) => b.logit - a.logit || a.index - b.index);
+      out.push(row.slice(0, Math.min(topK, k)));
+    }
+    return out;
+  }
+
+  /** Shapes of every float tensor at batch 1 (computed once by running the model on zeros). */
+  tensorShapes(): Promise<Map<string, number[]>> {
+    if (!this.shapeCache) {
+      this.shapeCache = (async () => {
+        const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o)));
+        const dims = this.inputDims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
+        if (dims.some((d) => Number.isNaN(d))) {
+          throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's spatial size is not fixed ([${this.inputDims.join(', ')}]); give --size`);
+        }
+        const session = await this.session(`shapes`, () => {
+          const g = OnnxGraph.copyOf(this.proto);
+          g.setOutputs(names);
+          return g;
+        });
+        const result = await session.run({ [this.inputName]: Tensor.zeros(dims) }, names).catch(() => ({} as Record<string, Tensor>));
+        const shapes = new Map<string, number[]>();
+        for (const [k, v] of Object.entries(result)) shapes.set(k, [...v.dims]);
+        return shapes;
+      })();
+    }
+    return this.shapeCache;
+  }
+
+  /** Every 4-D activation a CAM method could target, in graph order, with the default marked. */
+  async layers(): Promise<LayerInfo[]> {
+    const shapes = await this.tensorShapes();
+    const defaultLayer = this.defaultLayerName(shapes);
+    const out: LayerInfo[] = [];
+    for (const node of this.graph.nodes) {
+      for (const o of node.output) {
+        const s = shapes.get(o);
+        if (!s || s.length !== 4 || o === this.inputName) continue;
+        out.push({ name: o, shape: s, op: node.opType, node: node.name, isDefault: o === defaultLayer });
+      }
+    }
+    return out;
+  }
+
+  /** The layer CAM methods use when none is given: metadata's, else the last spatial tensor before pooling. */
+  async defaultLayer(): Promise<string> {
+    return this.defaultLayerName(await this.tensorShapes());
+  }
+
+  /** Validate layer names, listing candidates for a wrong one. */
+  async resolveLayers(layer: string | readonly string[] | undefined): Promise<string[]> {
+    if (layer === undefined || (Array.isArray(layer) && layer.length === 0)) return [await this.defaultLayer()];
+    const names = typeof layer === 'string' ? [layer] : [...layer];
+    const layers = await this.layers();
+    for (const n of names) {
+      if (!layers.some((l) => l.name === n)) {
+        const cands = closestNames(n, layers.map((l) => l.name), 8);
+        throw new LumenError('UNKNOWN_LAYER', `unknown layer '${n}'. Candidate 4-D layers (run 'lumen layers' for all ${layers.length}): ${cands.join(', ')}`, 2);
+      }
+    }
+    return names;
+  }
+
+  /** Throw a clear error when a tensor name does not exist in the graph. */
+  requireTensor(name: string): void {
+    if (name === this.inputName || this.graph.producer(name)) return;
+    const all = this.graph.nodes.flatMap((n) => n.output);
+    throw new LumenError('UNKNOWN_LAYER', `unknown tensor '${name}'. Closest names: ${closestNames(name, all, 8).join(', ')}`, 2);
+  }
+
+  /** Release every compiled session. */
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map(async (s) => (await s.catch(() => undefined))?.dispose()));
+  }
+
+  private defaultLayerName(shapes: Map<string, number[]>): string {
+    const meta = this.metadata.defaultLayer;
+    if (typeof meta === 'string' && shapes.has(meta)) return meta;
+    let best: string | undefined;
+    for (const node of this.graph.nodes) {
+      if (!POOLING_OPS.has(node.opType)) continue;
+      const src = node.input[0];
+      const s = src ? shapes.get(src) : undefined;
+      if (s && s.length === 4 && s[2]! * s[3]! > 1 && src !== this.inputName) best = src;
+    }
+    if (best) return best;
+    const fourD = [...shapes.entries()].filter(([n, s]) => s.length === 4 && n !== this.inputName);
+    const last = fourD[fourD.length - 1];
+    if (!last) throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: no 4-D activation found for CAM methods`);
+    return last[0];
+  }
+
+  private followIdentityBack(tensor: string): NodeProto | undefined {
+    let node = this.graph.producer(tensor);
+    while (node && (node.opType === 'Identity' || node.opType === 'Dropout')) node = this.graph.producer(node.input[0]!);
+    return node;
+  }
+}

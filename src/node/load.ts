@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { LumenError } from '../errors.js';
+import { validateMetadata, type ModelMetadata } from '../metadata.js';
+import { LumenModel } from '../model.js';
+import type { Runtime, SessionSettings } from '../runtime/types.js';
+import { nodeRuntime } from './runtime.js';
+
+export interface LoadModelOptions {
+  /** Overrides for the model's metadata (class names, normalization, default layer). */
+  metadata?: ModelMetadata;
+  runtime?: Runtime;
+  session?: SessionSettings;
+}
+
+/** The sidecar metadata file of a model: `model.json` beside `model.onnx` (or `model.onnx.json`). */
+export function sidecarPath(modelPath: string): string | undefined {
+  const candidates = [modelPath.replace(/\.onnx$/i, '.json'), `${modelPath}.json`];
+  return candidates.find((p) => p !== modelPath && existsSync(p));
+}
+
+/** Load an ONNX classifier from a file with its sidecar metadata (flags in `options.metadata` win). */
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
+  if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  const bytes = new Uint8Array(readFileSync(path));
+  let sidecar: ModelMetadata = {};
+  const side = sidecarPath(path);
+  if (side) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(side, 'utf8'));
+    } catch (e) {
+      throw new LumenError('BAD_OPTION', `${side}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    sidecar = validateMetadata(parsed as Record<string, unknown>, side);
+  }
+  return LumenModel.fromBytes(bytes, {
+    runtime: options.runtime ?? nodeRuntime(options.session),
+    metadata: { ...sidecar, ...(options.metadata ?? {}) },
+    source: path,
+  });
+}

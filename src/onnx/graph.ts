@@ -1,0 +1,203 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  NodeProtoSchema,
+  ValueInfoProtoSchema,
+  TypeProtoSchema,
+  TypeProto_TensorSchema,
+  TensorShapeProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorProto_DataType,
+  type ModelProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './proto.js';
+import { makeAttribute, attrTensor, type AttrMap } from './attributes.js';
+import { cloneModel, defaultOpset, encodeModel } from './io.js';
+import { makeTensorProto, tensorNumbers, tensorValues, type NumericArray } from './tensor-proto.js';
+
+/** A dimension: a known size, or a symbolic name (e.g. the batch dimension 'batch'). */
+export type Dim = number | string;
+
+/**
+ * Editable view of an ONNX model: lookups by tensor name, and builders that append nodes, initializers,
+ * inputs and outputs. Explanation graphs are built on a copy (`OnnxGraph.copyOf`) so the user's model is never
+ * changed.
+ */
+export class OnnxGraph {
+  readonly model: ModelProto;
+  readonly graph: GraphProto;
+  private readonly producerOf = new Map<string, NodeProto>();
+  private readonly initializerOf = new Map<string, TensorProto>();
+  private readonly names = new Set<string>();
+  private counter = 0;
+
+  constructor(model: ModelProto) {
+    if (!model.graph) throw new Error('model has no graph');
+    this.model = model;
+    this.graph = model.graph;
+    for (const t of this.graph.initializer) this.initializerOf.set(t.name, t);
+    for (const n of this.graph.node) {
+      for (const o of n.output) if (o) this.producerOf.set(o, n);
+      if (n.name) this.names.add(n.name);
+      for (const o of n.output) this.names.add(o);
+    }
+    for (const v of [...this.graph.input, ...this.graph.output, ...this.graph.valueInfo]) this.names.add(v.name);
+    for (const t of this.graph.initializer) this.names.add(t.name);
+  }
+
+  static copyOf(model: ModelProto): OnnxGraph {
+    return new OnnxGraph(cloneModel(model));
+  }
+
+  get opset(): number {
+    return defaultOpset(this.model);
+  }
+
+  get nodes(): readonly NodeProto[] {
+    return this.graph.node;
+  }
+
+  /** Graph inputs that are real feeds (not initializers listed as inputs, as old exporters do). */
+  get feedInputs(): ValueInfoProto[] {
+    return this.graph.input.filter((i) => !this.initializerOf.has(i.name));
+  }
+
+  producer(tensor: string): NodeProto | undefined {
+    return this.producerOf.get(tensor);
+  }
+
+  consumers(tensor: string): NodeProto[] {
+    return this.graph.node.filter((n) => n.input.includes(tensor));
+  }
+
+  initializer(name: string): TensorProto | undefined {
+    return this.initializerOf.get(name);
+  }
+
+  /** A tensor whose value is known without running the model: an initializer or a Constant node output. */
+  constantTensor(name: string): TensorProto | undefined {
+    const init = this.initializerOf.get(name);
+    if (init) return init;
+    const p = this.producerOf.get(name);
+    if (p && p.opType === 'Constant') return attrTensor(p, 'value');
+    return undefined;
+  }
+
+  constantValues(name: string): NumericArray | undefined {
+    const t = this.constantTensor(name);
+    return t ? tensorValues(t) : undefined;
+  }
+
+  constantNumbers(name: string): number[] | undefined {
+    const t = this.constantTensor(name);
+    return t ? tensorNumbers(t) : undefined;
+  }
+
+  /** A fresh tensor/node name starting with `prefix`. */
+  uniqueName(prefix: string): string {
+    let name: string;
+    do {
+      name = `${prefix}__${this.counter++}`;
+    } while (this.names.has(name));
+    this.names.add(name);
+    return name;
+  }
+
+  /**
+   * Append a node. `outputs` is either the output names or how many fresh outputs to create. Returns the output
+   * names. Empty-string inputs mean "optional input omitted", as in ONNX.
+   */
+  addNode(opType: string, inputs: readonly string[], outputs: readonly string[] | number = 1, attrs: AttrMap = {}, domain = ''): string[] {
+    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.uniqueName(`lumen_${opType}`)) : [...outputs];
+    for (const o of outs) this.names.add(o);
+    const node = create(NodeProtoSchema, {
+      name: this.uniqueName(`lumen_${opType}_node`),
+      opType,
+      domain,
+      input: [...inputs],
+      output: outs,
+      attribute: Object.entries(attrs)
+        .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
+        .map(([k, v]) => makeAttribute(k, v)),
+    });
+    this.graph.node.push(node);
+    for (const o of outs) this.producerOf.set(o, node);
+    return outs;
+  }
+
+  /** Append a node with one output and return that output's name. */
+  op(opType: string, inputs: readonly string[], attrs: AttrMap = {}): string {
+    return this.addNode(opType, inputs, 1, attrs)[0]!;
+  }
+
+  addInitializer(values: NumericArray | number[], dims: readonly number[], prefix = 'lumen_const', type?: TensorProto_DataType): string {
+    const name = this.uniqueName(prefix);
+    const t = makeTensorProto(name, values, dims, type);
+    this.graph.initializer.push(t);
+    this.initializerOf.set(name, t);
+    return name;
+  }
+
+  /** An int64 1-D constant (axes, shapes, starts/ends). */
+  int64s(values: readonly number[], prefix = 'lumen_i64'): string {
+    return this.addInitializer(BigInt64Array.from(values.map((v) => BigInt(v))), [values.length], prefix);
+  }
+
+  /** A float32 scalar constant. */
+  scalar(value: number, prefix = 'lumen_scalar'): string {
+    return this.addInitializer(Float32Array.of(value), [], prefix);
+  }
+
+  addInput(name: string, dims: readonly Dim[], elemType: TensorProto_DataType = TensorProto_DataType.FLOAT): string {
+    this.names.add(name);
+    this.graph.input.push(makeValueInfo(name, dims, elemType));
+    return name;
+  }
+
+  /** Expose a tensor as a graph output (no-op if it already is one). */
+  addOutput(name: string, dims?: readonly Dim[], elemType: TensorProto_DataType = TensorProto_DataType.FLOAT): void {
+    if (this.graph.output.some((o) => o.name === name)) return;
+    this.graph.output.push(makeValueInfo(name, dims, elemType));
+  }
+
+  /** Remove all graph outputs except the named ones (the runtime then prunes unused nodes). */
+  setOutputs(names: readonly string[]): void {
+    const keep = this.graph.output.filter((o) => names.includes(o.name));
+    this.graph.output.splice(0, this.graph.output.length, ...keep);
+    for (const n of names) this.addOutput(n);
+  }
+
+  toBytes(): Uint8Array {
+    return encodeModel(this.model);
+  }
+}
+
+export function makeValueInfo(name: string, dims: readonly Dim[] | undefined, elemType: TensorProto_DataType): ValueInfoProto {
+  const tensorType = create(TypeProto_TensorSchema, {
+    elemType,
+    shape: dims
+      ? create(TensorShapeProtoSchema, {
+          dim: dims.map((d) =>
+            create(TensorShapeProto_DimensionSchema, {
+              value: typeof d === 'number' && d >= 0 ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: typeof d === 'string' ? d : '' },
+            }),
+          ),
+        })
+      : undefined,
+  });
+  return create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: tensorType } }) });
+}
+
+/** Declared shape of a value (graph input/output/value_info); undefined when not declared. */
+export function valueInfoDims(v: ValueInfoProto): Dim[] | undefined {
+  const t = v.type?.value;
+  if (!t || t.case !== 'tensorType' || !t.value.shape) return undefined;
+  return t.value.shape.dim.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value || '?' : '?'));
+}
+
+export function valueInfoElemType(v: ValueInfoProto): number {
+  const t = v.type?.value;
+  return t && t.case === 'tensorType' ? t.value.elemType : 0;
+}

@@ -1,0 +1,66 @@
+import type * as OrtCommon from 'onnxruntime-common';
+import { Tensor } from '../tensor.js';
+import type { Feeds, Runtime, Session, SessionSettings } from './types.js';
+
+/** The subset of the onnxruntime module API both onnxruntime-node and onnxruntime-web export. */
+export interface OrtModule {
+  InferenceSession: typeof OrtCommon.InferenceSession;
+  Tensor: typeof OrtCommon.Tensor;
+}
+
+/** A Runtime over either ORT package: the two share the onnxruntime-common API. */
+export function createOrtRuntime(ort: OrtModule, name: string, defaults: SessionSettings = {}): Runtime {
+  return {
+    name,
+    async createSession(model: Uint8Array, settings: SessionSettings = {}): Promise<Session> {
+      const s = { ...defaults, ...settings };
+      const options: OrtCommon.InferenceSession.SessionOptions = {
+        graphOptimizationLevel: s.graphOptimizationLevel ?? 'all',
+        ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
+        ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
+      };
+      const session = await ort.InferenceSession.create(model, options);
+      return new OrtSession(ort, session);
+    },
+  };
+}
+
+class OrtSession implements Session {
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: OrtCommon.InferenceSession,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, OrtCommon.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = t instanceof Tensor
+        ? new this.ort.Tensor('float32', t.data, t.dims)
+        : new this.ort.Tensor('int64', t.data, t.dims);
+    }
+    const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    const out: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results)) {
+      const data = value.data;
+      const dims = value.dims.map(Number);
+      if (data instanceof Float32Array) out[name] = new Tensor(data, dims);
+      else if (data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array) out[name] = new Tensor(Float32Array.from(data), dims);
+      else if (data instanceof BigInt64Array) out[name] = new Tensor(Float32Array.from(data, Number), dims);
+      else throw new Error(`output '${name}' has unsupported type ${value.type}`);
+      value.dispose?.();
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

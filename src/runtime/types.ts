@@ -1,0 +1,33 @@
+import type { Tensor } from '../tensor.js';
+
+export interface SessionSettings {
+  /** Threads inside one op (ORT intraOpNumThreads); 0 = runtime default. */
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Execution providers, e.g. ['cpu'] (Node) or ['webgpu', 'wasm'] (browser). */
+  executionProviders?: string[];
+}
+
+/** Feeds by input name: float32 tensors, or int64 ones given as BigInt64Array. */
+export type Feeds = Record<string, Tensor | Int64Feed>;
+
+export interface Int64Feed {
+  kind: 'int64';
+  data: BigInt64Array;
+  dims: readonly number[];
+}
+
+/** A compiled graph ready to run. Dispose it when it is no longer needed (the model cache does this). */
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Run the graph and return the requested outputs (all outputs when `fetches` is omitted). */
+  run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>>;
+  dispose(): Promise<void>;
+}
+
+/** One interface over onnxruntime-node and onnxruntime-web. */
+export interface Runtime {
+  readonly name: string;
+  createSession(model: Uint8Array, settings?: SessionSettings): Promise<Session>;
+}

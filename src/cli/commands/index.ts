@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { registerConformance } from './conformance.js';
+import { registerLayers } from './layers.js';
+import { registerMethods } from './methods.js';
+import { registerPredict } from './predict.js';
+
+/** Every `lumen` subcommand; each lives in its own file. */
+export function registerCommands(program: Command): void {
+  registerPredict(program);
+  registerLayers(program);
+  registerMethods(program);
+  registerConformance(program);
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { listMethods } from '../../methods/registry.js';
+import { loadAllMethods } from '../../methods/load-all.js';
+import { printJson, printLine, table } from '../output.js';
+
+export function registerMethods(program: Command): void {
+  program
+    .command('methods')
+    .description('list the explanation methods with their family, cost and options')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { json?: boolean }) => {
+      await loadAllMethods();
+      const methods = listMethods();
+      if (flags.json) return printJson(methods);
+      printLine(table([['id', 'family', 'title', 'cost'], ...methods.map((m) => [m.id, m.family, m.title, m.cost])]));
+    });
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { LumenError } from '../../errors.js';
+import { loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
+import { expandInputs } from '../inputs.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+export function registerPredict(program: Command): void {
+  addModelFlags(
+    program
+      .command('predict')
+      .description('top-K classes with probabilities for each input image (files, folders or globs; .npy tensors too)')
+      .argument('<model>', 'ONNX model file')
+      .argument('<inputs...>', 'images, folders or glob patterns')
+      .option('--top <k>', 'how many classes to show', '5')
+      .option('--batch-size <n>', 'images per model run', '16')
+      .option('--recursive', 'walk folders recursively')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
+    const top = Number(flags.top);
+    const batchSize = Number(flags.batchSize);
+    if (!(Number.isInteger(top) && top > 0)) throw new LumenError('BAD_OPTION', `--top must be a positive integer, got '${flags.top}'`, 2);
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new LumenError('BAD_OPTION', `--batch-size must be a positive integer, got '${flags.batchSize}'`, 2);
+    const files = await expandInputs(inputs, flags.recursive);
+    const model = await loadModelWithFlags(modelPath, flags);
+    const results: { input: string; predictions: { index: number; label: string; probability: number; logit: number }[] }[] = [];
+    try {
+      for (let i = 0; i < files.length; i += batchSize) {
+        const loaded: LoadedInput[] = [];
+        for (const f of files.slice(i, i + batchSize)) loaded.push(await loadInput(f, model));
+        const preds = await model.predict(stackInputs(loaded), top);
+        loaded.forEach((l, j) => {
+          results.push({ input: l.path, predictions: preds[j]! });
+          if (!flags.json) {
+            printLine(l.path);
+            for (const p of preds[j]!) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);
+          }
+        });
+      }
+    } finally {
+      await model.dispose();
+    }
+    if (flags.json) printJson(results);
+  });
+}

@@ -1,0 +1,62 @@
+import { readFileSync, existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { LumenError } from '../errors.js';
+import { parseNormalization, type ModelMetadata } from '../metadata.js';
+import type { LumenModel } from '../model.js';
+import { loadModel } from '../node/load.js';
+
+export interface ModelFlags {
+  normalization?: string;
+  mean?: string;
+  std?: string;
+  classes?: string;
+  threads?: string;
+}
+
+/** Flags every command that loads a model takes (they override the model's metadata and sidecar JSON). */
+export function addModelFlags(cmd: Command): Command {
+  return cmd
+    .option('--normalization <preset>', 'input normalization: imagenet, unit ([0,1]), none (0..255); default from the model metadata')
+    .option('--mean <values>', 'custom per-channel mean (comma-separated, on the 0..1 scale)')
+    .option('--std <values>', 'custom per-channel std (comma-separated, on the 0..1 scale)')
+    .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)');
+}
+
+export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
+  const meta: ModelMetadata = {};
+  if (flags.mean || flags.std) {
+    if (!flags.mean || !flags.std) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
+    meta.normalization = parseNormalization({ mean: numbers(flags.mean, '--mean'), std: numbers(flags.std, '--std') }, '--mean/--std');
+  } else if (flags.normalization) {
+    meta.normalization = parseNormalization(flags.normalization, '--normalization');
+  }
+  if (flags.classes) meta.classes = readClasses(flags.classes);
+  return meta;
+}
+
+export async function loadModelWithFlags(path: string, flags: ModelFlags): Promise<LumenModel> {
+  const threads = flags.threads ? Number(flags.threads) : undefined;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new LumenError('BAD_OPTION', `--threads must be a positive integer, got '${flags.threads}'`, 2);
+  return loadModel(path, { metadata: metadataFromFlags(flags), session: threads ? { threads } : {} });
+}
+
+function numbers(text: string, flag: string): number[] {
+  const v = text.split(',').map((s) => Number(s.trim()));
+  if (v.some((x) => !Number.isFinite(x))) throw new LumenError('BAD_OPTION', `${flag} takes comma-separated numbers, got '${text}'`, 2);
+  return v;
+}
+
+function readClasses(value: string): string[] {
+  if (existsSync(value)) {
+    const text = readFileSync(value, 'utf8');
+    if (value.endsWith('.json')) {
+      const parsed = JSON.parse(text) as unknown;
+      const list = Array.isArray(parsed) ? parsed : (parsed as { classes?: unknown }).classes;
+      if (!Array.isArray(list)) throw new LumenError('BAD_OPTION', `${value}: expected a JSON array of class names or {"classes": [...]}`, 2);
+      return list.map(String);
+    }
+    return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  }
+  return value.split(',').map((s) => s.trim());
+}

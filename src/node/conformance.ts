@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LumenError } from '../errors.js';
+import { callForRow, compareWithReference, type ReferenceRow } from '../conformance/mapping.js';
+import { npyToTensor } from '../io/npy.js';
+import { getMethod, hasMethod } from '../methods/registry.js';
+import { loadAllMethods } from '../methods/load-all.js';
+import type { Explanation } from '../methods/types.js';
+import type { LumenModel } from '../model.js';
+import { Tensor } from '../tensor.js';
+import { loadModel } from './load.js';
+
+export type RowStatus = 'pass' | 'fail' | 'skip';
+
+export interface ConformanceLine {
+  model: string;
+  input: string;
+  target: number;
+  /** library/method/variant-or-output, e.g. 'pytorch-grad-cam/GradCAM/final'. */
+  reference: string;
+  metric: string;
+  value: number;
+  tolerance: number;
+  status: RowStatus;
+  detail?: string;
+}
+
+export interface ConformanceSummary {
+  lines: ConformanceLine[];
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface ConformanceOptions {
+  /** Only rows whose 'library/method/variant' contains this text. */
+  filter?: string;
+  onLine?: (line: ConformanceLine) => void;
+}
+
+/** Run every reference row of a conformance folder (manifest.json + models/ + inputs/ + refs/). */
+export async function runConformance(dir: string, options: ConformanceOptions = {}): Promise<ConformanceSummary> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new LumenError('FILE_NOT_FOUND', `${dir}: no manifest.json (not a conformance folder)`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { references: ReferenceRow[] };
+  await loadAllMethods();
+
+  const models = new Map<string, Promise<LumenModel>>();
+  const getModel = (name: string): Promise<LumenModel> => {
+    let m = models.get(name);
+    if (!m) {
+      m = loadModel(join(dir, 'models', `${name}.onnx`));
+      models.set(name, m);
+    }
+    return m;
+  };
+  // One explanation serves the final/raw/weights rows of the same call.
+  const results = new Map<string, Promise<Explanation>>();
+  const summary: ConformanceSummary = { lines: [], passed: 0, failed: 0, skipped: 0 };
+
+  for (const row of manifest.references) {
+    const reference = [row.library, row.method, row.variant ?? row.output].filter(Boolean).join('/');
+    if (options.filter && !reference.toLowerCase().includes(options.filter.toLowerCase())) continue;
+    const base = { model: row.model, input: row.input, target: row.target, reference };
+    const call = callForRow(row);
+    let line: ConformanceLine;
+    if (!call || (!call.methodId.startsWith('probe:') && !hasMethod(call.methodId))) {
+      line = { ...base, metric: '-', value: Number.NaN, tolerance: row.compare.tol ?? Number.NaN, status: 'skip', detail: `not implemented (${call?.methodId ?? 'unknown reference kind'})` };
+    } else {
+      try {
+        const key = `${row.model}|${row.input}|${row.target}|${call.methodId}|${JSON.stringify(call.options)}`;
+        let pending = results.get(key);
+        if (!pending) {
+          pending = (async () => {
+            const model = await getModel(row.model);
+            const input = npyToTensor(new Uint8Array(readFileSync(join(dir, row.input_file))));
+            return explainRow(model, input, row.target, call.methodId, call.options);
+          })();
+          results.set(key, pending);
+        }
+        const explanation = await pending;
+        const ours = call.pick(explanation);
+        if (!ours) throw new Error(`the method returned no '${row.output ?? 'attribution'}' output (ask with raw: true)`);
+        const ref = npyToTensor(new Uint8Array(readFileSync(join(dir, row.file))));
+        const c = compareWithReference(ours.data, ref.data, row.compare);
+        line = { ...base, metric: c.metricName, value: c.value, tolerance: c.tolerance, status: c.pass ? 'pass' : 'fail', detail: c.detail };
+      } catch (e) {
+        line = { ...base, metric: '-', value: Number.NaN, tolerance: row.compare.tol ?? Number.NaN, status: 'fail', detail: `error: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    summary.lines.push(line);
+    if (line.status === 'pass') summary.passed++;
+    else if (line.status === 'fail') summary.failed++;
+    else summary.skipped++;
+    options.onLine?.(line);
+  }
+  for (const m of models.values()) await (await m.catch(() => undefined))?.dispose();
+  return summary;
+}
+
+async function explainRow(model: LumenModel, input: Tensor, target: number, methodId: string, options: Record<string, unknown>): Promise<Explanation> {
+  const layer = options.layer as string | undefined;
+  if (methodId === 'probe:activation') {
+    const { tensors } = await model.forward(input, [layer!]);
+    return probe(tensors[layer!]!, target);
+  }
+  if (methodId === 'probe:gradient') {
+    const { computeGradients } = await import('../autodiff/index.js');
+    const { logits } = await model.forward(input);
+    const seed = Tensor.zeros(logits.dims);
+    seed.data[target] = 1;
+    const r = await computeGradients(model, input, seed, { wrt: [layer!] });
+    return probe(r.gradients[layer!]!, target);
+  }
+  return getMethod(methodId).explain(model, input, { ...options, target });
+}
+
+function probe(t: Tensor, target: number): Explanation {
+  return { method: 'probe', attribution: t, targets: [target], extras: {}, timings: { compileMs: 0, runMs: 0 } };
+}
+
+export function formatConformanceLine(l: ConformanceLine): string {
+  const v = Number.isNaN(l.value) ? '-' : l.value.toExponential(2);
+  const tol = Number.isNaN(l.tolerance) ? '-' : l.tolerance.toExponential(0);
+  return `${l.status.toUpperCase().padEnd(4)} ${l.model} ${l.input} t${l.target} ${l.reference} ${l.metric}=${v} tol=${tol}${l.detail ? `  ${l.detail}` : ''}`;
+}

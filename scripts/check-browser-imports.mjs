@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Walks the import graph of the browser entry (src/browser.ts) and fails when anything in it reaches Node-only code:
+// a Node built-in (`node:*`, `fs`, `path`, …), a Node-only package (sharp, onnxruntime-node) or a file under src/node/.
+// Usage: node scripts/check-browser-imports.mjs [--entry file.ts] [--root dir]
+import { builtinModules } from 'node:module';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const NODE_ONLY_PACKAGES = new Set(['sharp', 'onnxruntime-node', 'cli-progress', 'commander', 'tinyglobby']);
+const BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]]));
+
+/** Every module specifier in a source file: static imports/exports, side-effect imports and dynamic import(). */
+export function specifiersOf(source) {
+  const code = stripComments(source);
+  const found = [];
+  const patterns = [
+    /\b(?:import|export)\s+(?:type\s+)?[^'";]*?\bfrom\s*(['"])([^'"]+)\1/g,
+    /\bimport\s*(['"])([^'"]+)\1/g,
+    /\bimport\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g,
+  ];
+  for (const re of patterns) {
+    for (const m of code.matchAll(re)) {
+      // `import type … from` / `export type … from` vanish at compile time and cannot pull code in.
+      if (/^(?:import|export)\s+type\s/.test(m[0])) continue;
+      found.push({ specifier: m[2], dynamicTemplate: m[1] === '`' && m[2].includes('${') });
+    }
+  }
+  return found;
+}
+
+function stripComments(source) {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/** Why a bare or built-in specifier is not allowed in the browser, or undefined when it is fine. */
+export function forbiddenReason(specifier) {
+  if (specifier.startsWith('node:')) return 'Node built-in';
+  const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  if (BUILTINS.has(pkg)) return 'Node built-in';
+  if (NODE_ONLY_PACKAGES.has(pkg)) return 'Node-only package';
+  return undefined;
+}
+
+/** Source files a relative specifier can mean: './x.js' is written for './x.ts'. Template parts match any name. */
+function resolveRelative(fromFile, specifier, dynamicTemplate) {
+  const base = dirname(fromFile);
+  if (dynamicTemplate) {
+    const pattern = specifier.replace(/\$\{[^}]*\}/g, '*');
+    return expandGlob(base, pattern.split('/')).flatMap((p) => resolveFile(p));
+  }
+  return resolveFile(resolve(base, specifier));
+}
+
+function expandGlob(dir, parts) {
+  if (parts.length === 0) return [dir];
+  const [head, ...rest] = parts;
+  if (head === '.' || head === '') return expandGlob(dir, rest);
+  if (head === '..') return expandGlob(dirname(dir), rest);
+  if (!head.includes('*')) return expandGlob(join(dir, head), rest);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const re = new RegExp(`^${head.split('*').map(escapeRegExp).join('.*')}$`);
+  return readdirSync(dir).filter((e) => re.test(e)).flatMap((e) => expandGlob(join(dir, e), rest));
+}
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function resolveFile(path) {
+  const candidates = [path, path.replace(/\.js$/, '.ts'), path.replace(/\.mjs$/, '.mts'), `${path}.ts`, join(path, 'index.ts')];
+  const hit = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  return hit ? [hit] : [];
+}
+
+/**
+ * Check the graph from `entry`. Returns the problems found (empty = browser-safe) and the files visited.
+ * `nodeDir` is the folder whose files are Node-only (src/node).
+ */
+export function checkBrowserImports(entry, { nodeDir = join(dirname(entry), 'node') } = {}) {
+  const problems = [];
+  const visited = new Set();
+  const queue = [{ file: resolve(entry), chain: [] }];
+  const nodeRoot = resolve(nodeDir) + sep;
+  while (queue.length > 0) {
+    const { file, chain } = queue.shift();
+    if (visited.has(file)) continue;
+    visited.add(file);
+    const here = [...chain, file];
+    if (file.startsWith(nodeRoot)) {
+      problems.push({ file, reason: 'file under src/node/ (Node-only)', chain: here });
+      continue;
+    }
+    for (const { specifier, dynamicTemplate } of specifiersOf(readFileSync(file, 'utf8'))) {
+      if (specifier.startsWith('.') || specifier.startsWith('/')) {
+        const targets = resolveRelative(file, specifier, dynamicTemplate);
+        if (targets.length === 0 && !dynamicTemplate) {
+          problems.push({ file, reason: `unresolved import '${specifier}'`, chain: here });
+        }
+        for (const t of targets) queue.push({ file: t, chain: here });
+        continue;
+      }
+      const reason = forbiddenReason(specifier);
+      if (reason) problems.push({ file, reason: `${reason} '${specifier}'`, chain: here });
+    }
+  }
+  return { problems, files: [...visited] };
+}
+
+function parseArgs(argv) {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const args = { entry: undefined, root };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--entry') args.entry = resolve(argv[++i]);
+    else if (argv[i] === '--root') args.root = resolve(argv[++i]);
+  }
+  return args;
+}
+
+const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const { entry: given, root } = parseArgs(process.argv.slice(2));
+  const entry = given ?? join(root, 'src', 'browser.ts');
+  if (!existsSync(entry)) {
+    console.error(`check-browser-imports: entry not found: ${entry}`);
+    process.exit(1);
+  }
+  const { problems, files } = checkBrowserImports(entry, { nodeDir: join(root, 'src', 'node') });
+  const rel = (f) => relative(root, f) || f;
+  if (problems.length > 0) {
+    for (const p of problems) {
+      console.error(`check-browser-imports: ${rel(p.file)}: ${p.reason}\n  via ${p.chain.map(rel).join(' -> ')}`);
+    }
+    console.error(`check-browser-imports: ${problems.length} problem(s) in the import graph of ${rel(entry)}`);
+    process.exit(1);
+  }
+  console.log(`check-browser-imports: ok (${files.length} files reachable from ${rel(entry)}, no Node-only imports)`);
+}

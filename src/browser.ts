@@ -1,0 +1,131 @@
+/**
+ * Lumen's browser entry (package.json `exports["."].browser`): the Node API minus file paths. Models come from
+ * bytes, a URL or a File; images from ImageData, <img>, <canvas>, ImageBitmap or a Blob. Nothing in this file's
+ * import graph may use Node built-ins (checked by scripts/check-browser-imports.mjs).
+ */
+import { LumenError } from './errors.js';
+import { validateMetadata, type ModelMetadata } from './metadata.js';
+import { LumenModel } from './model.js';
+import type { Runtime, SessionSettings } from './runtime/types.js';
+import { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
+import { getMethod } from './methods/registry.js';
+import type { ExplainOptions, Explanation } from './methods/types.js';
+import type { Tensor } from './tensor.js';
+
+export * from './errors.js';
+export * from './tensor.js';
+export * from './metadata.js';
+export * from './targets.js';
+export { LumenModel, type LayerInfo, type Prediction, type ModelOptions } from './model.js';
+export type { Runtime, Session, SessionSettings, Feeds } from './runtime/types.js';
+export { createOrtRuntime } from './runtime/ort.js';
+export { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
+export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';
+export type * from './methods/types.js';
+
+export interface BrowserModelOptions {
+  /** Defaults to `webRuntime({ wasmPaths })`, created once and shared. */
+  runtime?: Runtime;
+  /** Where onnxruntime-web's .wasm/.mjs files are served from (used when `runtime` is not given). */
+  wasmPaths?: string;
+  session?: SessionSettings;
+  /** Overrides for the model's metadata (class names, normalization, default layer). */
+  metadata?: ModelMetadata;
+  /** Name used in error messages. */
+  source?: string;
+}
+
+let sharedRuntime: Runtime | undefined;
+
+/** The page's onnxruntime-web runtime (created on first use; `wasmPaths` only applies the first time). */
+export function defaultWebRuntime(options: WebRuntimeOptions = {}): Runtime {
+  sharedRuntime ??= webRuntime(options);
+  return sharedRuntime;
+}
+
+/** Load an ONNX classifier from its bytes. */
+export function loadModelFromBytes(bytes: ArrayBuffer | ArrayBufferView, options: BrowserModelOptions = {}): LumenModel {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return LumenModel.fromBytes(view, {
+    runtime: options.runtime ?? defaultWebRuntime({ wasmPaths: options.wasmPaths }),
+    metadata: options.metadata,
+    session: options.session,
+    source: options.source ?? 'model',
+  });
+}
+
+/** Fetch a model (and, when `metadataUrl` is given, its sidecar JSON) and load it. */
+export async function loadModelFromURL(
+  url: string | URL,
+  options: BrowserModelOptions & { metadataUrl?: string | URL; signal?: AbortSignal } = {},
+): Promise<LumenModel> {
+  const bytes = await fetchBytes(url, options.signal);
+  const sidecar = options.metadataUrl ? await fetchMetadata(options.metadataUrl, options.signal) : {};
+  return loadModelFromBytes(bytes, { ...options, metadata: { ...sidecar, ...(options.metadata ?? {}) }, source: options.source ?? String(url) });
+}
+
+/** Load a model the user picked or dropped, with an optional sidecar JSON file. */
+export async function loadModelFromFile(
+  file: Blob & { name?: string },
+  options: BrowserModelOptions & { metadataFile?: Blob & { name?: string } } = {},
+): Promise<LumenModel> {
+  const bytes = await file.arrayBuffer();
+  const sidecar = options.metadataFile ? parseMetadataText(await options.metadataFile.text(), options.metadataFile.name ?? 'metadata JSON') : {};
+  return loadModelFromBytes(bytes, { ...options, metadata: { ...sidecar, ...(options.metadata ?? {}) }, source: options.source ?? file.name ?? 'model' });
+}
+
+/** Parse a sidecar metadata JSON text ({ classes, normalization, defaultLayer }). */
+export function parseMetadataText(text: string, source = 'metadata JSON'): ModelMetadata {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new LumenError('BAD_OPTION', `${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new LumenError('BAD_OPTION', `${source}: expected a JSON object`);
+  return validateMetadata(parsed as Record<string, unknown>, source);
+}
+
+async function fetchBytes(url: string | URL, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const res = await fetch(url, { signal });
+  if (!res.ok) throw new LumenError('FILE_NOT_FOUND', `could not fetch ${String(url)}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+async function fetchMetadata(url: string | URL, signal?: AbortSignal): Promise<ModelMetadata> {
+  const res = await fetch(url, { signal });
+  if (!res.ok) throw new LumenError('FILE_NOT_FOUND', `could not fetch ${String(url)}: HTTP ${res.status}`);
+  return parseMetadataText(await res.text(), String(url));
+}
+
+/** Pixels of anything the page can draw: <img> (loaded), <canvas>, OffscreenCanvas, ImageBitmap, <video> frame. */
+export type DrawableImage = HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | ImageBitmap | OffscreenCanvas;
+
+/** Read the RGBA pixels of a drawable at its natural size. */
+export function imageDataFromElement(source: DrawableImage): ImageData {
+  const width = 'naturalWidth' in source ? source.naturalWidth : 'videoWidth' in source ? source.videoWidth : source.width;
+  const height = 'naturalHeight' in source ? source.naturalHeight : 'videoHeight' in source ? source.videoHeight : source.height;
+  if (!width || !height) throw new LumenError('BAD_IMAGE', 'the image has no pixels yet (not loaded?)');
+  if ('getContext' in source && !(typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement)) {
+    const ctx = source.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+    if (ctx) return ctx.getImageData(0, 0, width, height);
+  }
+  const canvas = makeCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!ctx) throw new LumenError('BAD_IMAGE', 'no 2D canvas context available');
+  ctx.drawImage(source, 0, 0);
+  return ctx.getImageData(0, 0, width, height);
+}
+
+function makeCanvas(width: number, height: number): HTMLCanvasElement | OffscreenCanvas {
+  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(width, height);
+  const c = document.createElement('canvas');
+  c.width = width;
+  c.height = height;
+  return c;
+}
+
+/** Explain a batch with a registered method (by id or alias). */
+export function explain(model: LumenModel, input: Tensor, method: string, options: ExplainOptions = {}): Promise<Explanation> {
+  return getMethod(method).explain(model, input, options);
+}

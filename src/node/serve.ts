@@ -1,0 +1,211 @@
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LumenError } from '../errors.js';
+import { sidecarPath } from './load.js';
+
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Only loopback addresses are accepted: the app is a local tool, not a public server. Default 127.0.0.1. */
+  host?: string;
+  /** An ONNX model to offer instead of the bundled one (its sidecar JSON is served too when present). */
+  model?: string;
+  /** The built app (default: web/dist of this package). Built first when missing. */
+  root?: string;
+  /** Where progress lines go (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+export interface WebAppServer {
+  /** e.g. http://127.0.0.1:8080/ */
+  url: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_ROOT = join(PACKAGE_ROOT, 'web', 'dist');
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.npy': 'application/octet-stream',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Headers on every response: cross-origin isolation lets onnxruntime-web use threads (SharedArrayBuffer). */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export function mimeType(path: string): string {
+  return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Build the web app with Vite (a dev dependency) into `web/dist`. */
+export async function buildWebApp(log: (line: string) => void = () => {}): Promise<void> {
+  const config = join(PACKAGE_ROOT, 'web', 'vite.config.ts');
+  if (!existsSync(config)) throw new LumenError('FILE_NOT_FOUND', `the web app sources are not in this installation (${config} is missing)`);
+  let vite: { build: (c: { configFile: string; logLevel: 'warn' }) => Promise<unknown> };
+  try {
+    vite = (await import('vite')) as unknown as typeof vite;
+  } catch {
+    throw new LumenError('FILE_NOT_FOUND', `web/dist is missing and Vite is not installed to build it; run 'npm install' then 'npm run build:web'`);
+  }
+  log('building the web app (web/dist) …');
+  await vite.build({ configFile: config, logLevel: 'warn' });
+}
+
+/**
+ * Serve the built web app, the bundled model and samples (or `model`) on a loopback address.
+ * Resolves once listening; `close()` stops it.
+ */
+export async function serveWebApp(options: ServeOptions = {}): Promise<WebAppServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host)) {
+    throw new LumenError('BAD_OPTION', `lumen serve only listens on loopback (127.0.0.1, ::1, localhost), not '${host}'`, 2);
+  }
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LumenError('BAD_OPTION', `invalid port ${port}`, 2);
+  const log = options.log ?? (() => {});
+  const root = resolve(options.root ?? DEFAULT_ROOT);
+  if (!existsSync(join(root, 'index.html'))) {
+    if (options.root) throw new LumenError('FILE_NOT_FOUND', `no built web app in ${root} (index.html missing)`);
+    await buildWebApp(log);
+    if (!existsSync(join(root, 'index.html'))) throw new LumenError('FILE_NOT_FOUND', `building the web app did not produce ${root}/index.html`);
+  }
+  const userModel = options.model ? resolveUserModel(options.model) : undefined;
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res, root, userModel);
+    } catch (e) {
+      send(res, 500, 'text/plain; charset=utf-8', `internal error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  await listen(server, port, host);
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${actualPort}/`;
+  log(`Lumen web app at ${url}${userModel ? ` (model: ${userModel.path})` : ''}`);
+  return {
+    url,
+    port: actualPort,
+    host,
+    close: () =>
+      new Promise<void>((done, fail) => {
+        server.close((err) => (err ? fail(err) : done()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface UserModel {
+  path: string;
+  sidecar?: string;
+  name: string;
+}
+
+function resolveUserModel(path: string): UserModel {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
+  if (statSync(full).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  return { path: full, sidecar: sidecarPath(full), name: basename(full) };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      fail(e.code === 'EADDRINUSE' ? new LumenError('BAD_OPTION', `port ${port} on ${host} is already in use; pick another with --port`, 2) : e);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      done();
+    });
+  });
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, root: string, userModel: UserModel | undefined): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'text/plain; charset=utf-8', 'method not allowed', { Allow: 'GET, HEAD' });
+    return;
+  }
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+  } catch {
+    send(res, 400, 'text/plain; charset=utf-8', 'bad request');
+    return;
+  }
+
+  // --model replaces the bundled model: the manifest points at it and it is streamed from its own path.
+  if (userModel) {
+    if (pathname === '/bundled/manifest.json') {
+      const manifest = readManifest(root);
+      manifest.model = { name: userModel.name, url: 'bundled/user-model.onnx', ...(userModel.sidecar ? { metadataUrl: 'bundled/user-model.json' } : {}) };
+      send(res, 200, MIME['.json']!, JSON.stringify(manifest, null, 1));
+      return;
+    }
+    if (pathname === '/bundled/user-model.onnx') return sendFile(req, res, userModel.path);
+    if (pathname === '/bundled/user-model.json' && userModel.sidecar) return sendFile(req, res, userModel.sidecar);
+  }
+
+  const relative = normalize(pathname).replace(/^([/\\])+/, '');
+  const file = resolve(root, relative || 'index.html');
+  if (file !== root && !file.startsWith(root + sep)) {
+    send(res, 403, 'text/plain; charset=utf-8', 'forbidden');
+    return;
+  }
+  const target = existsSync(file) && statSync(file).isDirectory() ? join(file, 'index.html') : file;
+  if (!existsSync(target)) {
+    send(res, 404, 'text/plain; charset=utf-8', `not found: ${pathname}`);
+    return;
+  }
+  sendFile(req, res, target);
+}
+
+interface Manifest {
+  model?: { name: string; url: string; metadataUrl?: string };
+  samples?: { name: string; url: string }[];
+}
+
+function readManifest(root: string): Manifest {
+  const path = join(root, 'bundled', 'manifest.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Manifest) : { samples: [] };
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+  const size = statSync(path).size;
+  res.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': mimeType(path), 'Content-Length': size, 'Cache-Control': 'no-cache' });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(path).pipe(res);
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...ISOLATION_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}

@@ -1,0 +1,31 @@
+import { geometryOf, rankPixels, regionMask, relevanceMap } from '../common.js';
+import { registerMetric } from '../registry.js';
+import type { Metric } from '../types.js';
+
+/**
+ * Relevance rank accuracy (Arras et al. 2022): with K = the region's pixel count, the fraction of the K
+ * highest-relevance pixels (channels summed, signed; ties in row-major order) that lie inside the region.
+ */
+export const relevanceRank: Metric = registerMetric({
+  info: {
+    id: 'relevance-rank',
+    title: 'Relevance rank accuracy',
+    category: 'localization',
+    higherIsBetter: true,
+    summary: 'Fraction of the top-K pixels (K = region size) inside the ground-truth region; 0…1, higher is better.',
+    passes: 'none (uses the attribution only)',
+    source: 'Arras et al. 2022 "CLEVR-XAI" (Information Fusion); Quantus RelevanceRankAccuracy',
+    needsExplainer: false,
+    needsRegions: true,
+    options: [],
+  },
+  async compute(ctx) {
+    const g = geometryOf(ctx.model, ctx.input);
+    const mask = regionMask(ctx.region, g, 'relevance-rank');
+    const order = rankPixels(relevanceMap(ctx.attribution, g, 'signed'));
+    const k = mask.reduce((a, b) => a + b, 0);
+    let hits = 0;
+    for (let i = 0; i < k; i++) hits += mask[order[i]!]!;
+    return { value: hits / k, details: { regionPixels: k } };
+  },
+});

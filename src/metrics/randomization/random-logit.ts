@@ -1,0 +1,36 @@
+import { geometryOf, requireExplain } from '../common.js';
+import { registerMetric } from '../registry.js';
+import { mapSimilarity } from '../similarity.js';
+import { Random } from '../stats.js';
+import type { Metric, MetricScore } from '../types.js';
+
+/**
+ * Random logit test (Sixt, Granz, Landgraf 2020 "When Explanations Lie"; Quantus RandomLogit): explain a
+ * uniformly drawn other class and compare with the map of the target. Class-sensitive maps differ.
+ */
+export const randomLogit: Metric = registerMetric({
+  info: {
+    id: 'random-logit',
+    title: 'Random logit',
+    category: 'randomization',
+    higherIsBetter: false,
+    summary: 'SSIM between the map of the target and the map of a random other class (maps |·|, min-max scaled); −1…1, lower is better. details.spearman: rank correlation.',
+    passes: '1 explanation',
+    source: 'Sixt et al. 2020 "When Explanations Lie: Why Many Modified BP Attributions Fail" (ICML); Quantus RandomLogit (SSIM)',
+    needsExplainer: true,
+    needsRegions: false,
+    options: [],
+  },
+  async compute(ctx): Promise<MetricScore> {
+    const explain = requireExplain(ctx, 'random-logit');
+    const g = geometryOf(ctx.model, ctx.input);
+    const { logits } = await ctx.model.forward(ctx.input);
+    const k = logits.dims[1]!;
+    if (k < 2) return { value: NaN, details: { reason: 'the model has one output' } };
+    const random = new Random(ctx.seed);
+    let other = random.int(k - 1);
+    if (other >= ctx.target) other += 1;
+    const sim = mapSimilarity(ctx.attribution, await explain(ctx.input, { target: other }), g);
+    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } };
+  },
+});

@@ -1,0 +1,35 @@
+import { numberOption } from '../common.js';
+import { registerMetric } from '../registry.js';
+import { norm2, Random } from '../stats.js';
+import type { Metric } from '../types.js';
+import { distance, explainPerturbed } from './perturb.js';
+
+/**
+ * Local Lipschitz estimate (Alvarez-Melis & Jaakkola 2018; Quantus LocalLipschitzEstimate):
+ * max_i ‖e(x) − e(x + δ_i)‖₂ / ‖δ_i‖₂ with δ_i ~ N(0, σ²) per input value.
+ */
+export const lipschitz: Metric = registerMetric({
+  info: {
+    id: 'lipschitz',
+    title: 'Local Lipschitz estimate',
+    category: 'robustness',
+    higherIsBetter: false,
+    summary: 'Largest ratio of attribution change to input change, ‖e(x) − e(x+δ)‖₂ / ‖δ‖₂, over Gaussian perturbations; ≥ 0 (attribution units per input unit), lower is better.',
+    passes: 'samples × (cost of one explanation) (default 10)',
+    source: 'Alvarez-Melis & Jaakkola 2018 "On the Robustness of Interpretability Methods"; Quantus LocalLipschitzEstimate (perturb_std 0.1, Euclidean distances; Quantus samples 200, here 10 by default)',
+    needsExplainer: true,
+    needsRegions: false,
+    options: [
+      { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbed copies' },
+      { name: 'sigma', type: 'number', min: 0, default: 0.1, description: 'σ of the Gaussian perturbation (normalized input space)' },
+    ],
+  },
+  async compute(ctx) {
+    const samples = numberOption(ctx.options, 'samples', 10, 1, 1e5, true);
+    const sigma = numberOption(ctx.options, 'sigma', 0.1, 1e-12);
+    const random = new Random(ctx.seed);
+    const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));
+    const ratios = attributions.map((a, i) => distance(a, ctx.attribution.data) / norm2(deltas[i]!));
+    return { value: Math.max(...ratios), details: { ratios } };
+  },
+});

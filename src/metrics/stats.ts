@@ -1,0 +1,265 @@
+/**
+ * Numeric helpers shared by the metrics: correlations, SSIM, Gini, entropy, trapezoid AUC, Gaussian blur and a
+ * seeded PRNG. Everything works in float64 on plain arrays so results do not depend on tensor layout.
+ */
+
+export type Numbers = ArrayLike<number>;
+
+export function mean(v: Numbers): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]!;
+  return v.length ? s / v.length : NaN;
+}
+
+/** Pearson correlation; NaN when either vector is constant (correlation undefined). */
+export function pearson(a: Numbers, b: Numbers): number {
+  if (a.length !== b.length) throw new Error(`pearson: lengths differ (${a.length} vs ${b.length})`);
+  const n = a.length;
+  if (n < 2) return NaN;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa === 0 || sbb === 0) return NaN;
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Ranks 1..n, ties get the average of the ranks they span (as scipy.stats.rankdata 'average'). */
+export function ranks(v: Numbers): Float64Array {
+  const n = v.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => v[i]! - v[j]!);
+  const r = new Float64Array(n);
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && v[order[j + 1]!] === v[order[i]!]) j++;
+    const avg = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) r[order[k]!] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Spearman rank correlation: Pearson of average ranks (scipy.stats.spearmanr). */
+export function spearman(a: Numbers, b: Numbers): number {
+  return pearson(ranks(a), ranks(b));
+}
+
+/** Normalized 1-D Gaussian kernel of `size` taps and standard deviation `sigma` (in pixels). */
+export function gaussianKernel(size: number, sigma: number): Float64Array {
+  const k = new Float64Array(size);
+  const c = (size - 1) / 2;
+  let s = 0;
+  for (let i = 0; i < size; i++) {
+    k[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
+    s += k[i]!;
+  }
+  for (let i = 0; i < size; i++) k[i]! /= s;
+  return k;
+}
+
+/**
+ * Separable convolution of an H×W plane with a symmetric 1-D kernel. 'same' keeps H×W and replicates the edge
+ * pixels ('nearest' padding); 'valid' keeps only positions where the whole window fits.
+ */
+export function convolveSeparable(plane: Numbers, height: number, width: number, kernel: Float64Array, mode: 'same' | 'valid'): { data: Float64Array; height: number; width: number } {
+  const k = kernel.length;
+  const r = Math.floor((k - 1) / 2);
+  const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
+  const outW = mode === 'same' ? width : width - k + 1;
+  const outH = mode === 'same' ? height : height - k + 1;
+  if (outW <= 0 || outH <= 0) throw new Error(`convolve: kernel ${k} larger than ${height}×${width}`);
+  const rows = new Float64Array(height * outW);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < outW; x++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) {
+        const sx = mode === 'same' ? clamp(x + t - r, width - 1) : x + t;
+        s += kernel[t]! * plane[y * width + sx]!;
+      }
+      rows[y * outW + x] = s;
+    }
+  }
+  const out = new Float64Array(outH * outW);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) {
+        const sy = mode === 'same' ? clamp(y + t - r, height - 1) : y + t;
+        s += kernel[t]! * rows[sy * outW + x]!;
+      }
+      out[y * outW + x] = s;
+    }
+  }
+  return { data: out, height: outH, width: outW };
+}
+
+/** Gaussian blur of one H×W plane (kernel `size` taps, `sigma` pixels, edge pixels replicated). */
+export function gaussianBlur(plane: Numbers, height: number, width: number, size = 11, sigma = 5): Float64Array {
+  return convolveSeparable(plane, height, width, gaussianKernel(size, sigma), 'same').data;
+}
+
+/** Rescale to [0,1] by min and max (a constant map becomes all zeros). */
+export function minMaxNormalize(v: Numbers): Float64Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    lo = Math.min(lo, v[i]!);
+    hi = Math.max(hi, v[i]!);
+  }
+  const out = new Float64Array(v.length);
+  const span = hi - lo;
+  if (!(span > 0)) return out;
+  for (let i = 0; i < v.length; i++) out[i] = (v[i]! - lo) / span;
+  return out;
+}
+
+export interface SsimOptions {
+  /** L in C1 = (0.01 L)², C2 = (0.03 L)²; default 1 (inputs are expected in [0,1]). */
+  dataRange?: number;
+  /** Gaussian window size (default 11, shrunk to the largest odd size that fits) and σ (default 1.5). */
+  windowSize?: number;
+  sigma?: number;
+}
+
+/**
+ * Mean SSIM of two H×W images (Wang, Bovik, Sheikh, Simoncelli 2004): Gaussian window 11×11, σ = 1.5,
+ * K1 = 0.01, K2 = 0.03, population (not sample) covariances, averaged over the positions where the whole
+ * window fits inside the image (no padding).
+ */
+export function ssim(a: Numbers, b: Numbers, height: number, width: number, options: SsimOptions = {}): number {
+  if (a.length !== height * width || b.length !== height * width) throw new Error('ssim: sizes do not match');
+  const L = options.dataRange ?? 1;
+  let win = Math.min(options.windowSize ?? 11, height, width);
+  if (win % 2 === 0) win -= 1;
+  const kernel = gaussianKernel(win, options.sigma ?? 1.5);
+  const prod = (f: (x: number, y: number) => number): Float64Array => {
+    const out = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
+    return out;
+  };
+  const filt = (p: Numbers): Float64Array => convolveSeparable(p, height, width, kernel, 'valid').data;
+  const muA = filt(a);
+  const muB = filt(b);
+  const eAA = filt(prod((x) => x * x));
+  const eBB = filt(prod((_, y) => y * y));
+  const eAB = filt(prod((x, y) => x * y));
+  const c1 = (0.01 * L) ** 2;
+  const c2 = (0.03 * L) ** 2;
+  let s = 0;
+  for (let i = 0; i < muA.length; i++) {
+    const ma = muA[i]!;
+    const mb = muB[i]!;
+    const va = eAA[i]! - ma * ma;
+    const vb = eBB[i]! - mb * mb;
+    const cov = eAB[i]! - ma * mb;
+    s += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+  }
+  return s / muA.length;
+}
+
+/**
+ * Gini index of |v| (Hurley & Rickard 2009, as Chalasani et al. 2020 / Quantus Sparseness):
+ * G = Σᵢ (2i − n − 1)·aᵢ / (n·Σ a) over a sorted ascending, i = 1..n. 0 = uniform, → 1 = one non-zero entry.
+ */
+export function gini(v: Numbers): number {
+  const a = Float64Array.from(v, Math.abs).sort();
+  const n = a.length;
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < n; i++) {
+    total += a[i]!;
+    weighted += (2 * (i + 1) - n - 1) * a[i]!;
+  }
+  return total > 0 ? weighted / (n * total) : 0;
+}
+
+/** Shannon entropy (natural log) of the distribution pᵢ = |vᵢ| / Σ|v| (Bhatt et al. 2020 complexity). */
+export function entropy(v: Numbers): number {
+  let total = 0;
+  for (let i = 0; i < v.length; i++) total += Math.abs(v[i]!);
+  if (!(total > 0)) return NaN;
+  let h = 0;
+  for (let i = 0; i < v.length; i++) {
+    const p = Math.abs(v[i]!) / total;
+    if (p > 0) h -= p * Math.log(p);
+  }
+  return h;
+}
+
+/** Area under y(x) by the trapezoid rule (x ascending). */
+export function trapezoid(y: Numbers, x: Numbers): number {
+  if (y.length !== x.length) throw new Error('trapezoid: x and y lengths differ');
+  let s = 0;
+  for (let i = 1; i < y.length; i++) s += ((x[i]! - x[i - 1]!) * (y[i]! + y[i - 1]!)) / 2;
+  return s;
+}
+
+/** Euclidean (Frobenius) norm. */
+export function norm2(v: Numbers): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  return Math.sqrt(s);
+}
+
+/** Seeded PRNG (mulberry32) with uniform, Gaussian (Box–Muller) and shuffling helpers. */
+export class Random {
+  private state: number;
+  private spare: number | undefined;
+
+  constructor(seed = 0) {
+    // Mix the seed so nearby seeds give unrelated streams.
+    this.state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  gaussian(mu = 0, sigma = 1): number {
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return mu + sigma * s;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return mu + sigma * r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** `k` distinct indices from [0, n) (partial Fisher–Yates). */
+  sample(n: number, k: number): number[] {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const m = Math.min(k, n);
+    for (let i = 0; i < m; i++) {
+      const j = i + this.int(n - i);
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    return idx.slice(0, m);
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * Machinery shared by the perturbation methods: a seeded PRNG, option parsing, target scoring of batches of
+ * perturbed images (batched forward passes, progress, cancellation), and the "hide a segment" images.
+ *
+ * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values); the scorer
+ * converts to the model's layout (NHWC models are transposed on the way in), so attributions are always NCHW.
+ */
+import { LumenError } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import { resolveTargets, type TargetOutput } from '../../targets.js';
+import { Tensor } from '../../tensor.js';
+import type { ExplainOptions, Explanation } from '../types.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// PRNG
+
+/**
+ * Small fast PRNG (sfc32, seeded through splitmix32) so that the same seed gives bit-identical masks in Node and
+ * in browsers (no Math.random). Uses only 32-bit integer arithmetic (Math.imul, >>> 0).
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+    const splitmix = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = splitmix();
+    this.b = splitmix();
+    this.c = splitmix();
+    this.d = splitmix();
+    for (let i = 0; i < 12; i++) this.uint32();
+  }
+
+  uint32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.uint32() >>> 5; // 27 bits
+    const lo = this.uint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n), unbiased (rejection sampling). */
+  int(n: number): number {
+    if (!(n >= 1) || n > 4294967296) throw new RangeError(`Rng.int(${n})`);
+    const limit = 4294967296 - (4294967296 % n);
+    let v: number;
+    do v = this.uint32();
+    while (v >= limit);
+    return v % n;
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+
+type Opts = Readonly<Record<string, unknown>>;
+
+export function numberOpt(options: Opts, name: string, fallback: number, min = -Infinity, max = Infinity): number {
+  const v = options[name];
+  if (v === undefined || v === null) return fallback;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected a number in [${min}, ${max}]`, 2);
+  }
+  return n;
+}
+
+export function intOpt(options: Opts, name: string, fallback: number, min = -Infinity, max = Infinity): number {
+  const n = numberOpt(options, name, fallback, min, max);
+  if (!Number.isInteger(n)) throw new LumenError('BAD_OPTION', `option ${name}=${String(options[name])}: expected an integer`, 2);
+  return n;
+}
+
+export function enumOpt<T extends string>(options: Opts, name: string, choices: readonly T[], fallback: T): T {
+  const v = options[name];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'string' || !choices.includes(v as T)) {
+    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one of ${choices.join(', ')}`, 2);
+  }
+  return v as T;
+}
+
+/** A list of integers given as an array or a comma/x-separated string ('1,8,8', '8x8'), or a single number. */
+export function intListOpt(options: Opts, name: string): number[] | undefined {
+  const v = options[name];
+  if (v === undefined || v === null) return undefined;
+  let list: unknown[];
+  if (typeof v === 'number') list = [v];
+  else if (typeof v === 'string') list = v.split(/[,x×\s]+/).filter((s) => s !== '').map(Number);
+  else if (Array.isArray(v)) list = v;
+  else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) list = Array.from(v as unknown as ArrayLike<number>);
+  else list = [NaN];
+  if (list.length === 0 || !list.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 1)) {
+    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected positive integers such as 8, '8,8' or '1,8,8'`, 2);
+  }
+  return list as number[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs: targets, scoring, progress, cancellation
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+}
+
+/** One image of the input batch, in planar NCHW order, with the weights of the outputs it explains. */
+export interface PreparedImage {
+  index: number;
+  channels: number;
+  height: number;
+  width: number;
+  /** H·W */
+  pixels: number;
+  /** C·H·W values, channel-major. */
+  data: Float32Array;
+  /** Explained scalar = Σ_k weights[k]·out_k (out = logits or softmax probabilities). */
+  targetWeights: Float32Array;
+  /** The explained scalar at the unperturbed image. */
+  score: number;
+}
+
+export class PerturbationRun {
+  readonly images: PreparedImage[];
+  readonly classes: number[];
+  readonly output: TargetOutput;
+  readonly batchSize: number;
+  readonly seed: number;
+  private readonly started = performanceNow();
+  private done = 0;
+  private total = 0;
+
+  private constructor(
+    readonly model: LumenModel,
+    readonly options: ExplainOptions,
+    init: { images: PreparedImage[]; classes: number[]; output: TargetOutput },
+  ) {
+    this.images = init.images;
+    this.classes = init.classes;
+    this.output = init.output;
+    this.batchSize = intOpt(options, 'batchSize', 32, 1, 1 << 16);
+    this.seed = intOpt(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1);
+  }
+
+  /** Resolve the targets on the unperturbed batch (one forward pass) and split it into planar images. */
+  static async start(model: LumenModel, input: Tensor, options: ExplainOptions): Promise<PerturbationRun> {
+    throwIfAborted(options.signal);
+    model.checkInput(input);
+    const { logits } = await model.forward(input);
+    throwIfAborted(options.signal);
+    const targets = resolveTargets(options.target, logits, model.classNames);
+    const scores = explainedScores(logits, targets.seed.data, targets.output);
+    const n = input.dims[0]!;
+    const nhwc = model.layout === 'NHWC';
+    const [c, h, w] = nhwc ? [input.dims[3]!, input.dims[1]!, input.dims[2]!] : [input.dims[1]!, input.dims[2]!, input.dims[3]!];
+    const k = logits.dims[1]!;
+    const images: PreparedImage[] = [];
+    for (let i = 0; i < n; i++) {
+      const item = input.data.subarray(i * c * h * w, (i + 1) * c * h * w);
+      const data = nhwc ? transpose(item, h * w, c) : item.slice();
+      images.push({
+        index: i,
+        channels: c,
+        height: h,
+        width: w,
+        pixels: h * w,
+        data,
+        targetWeights: targets.seed.data.slice(i * k, (i + 1) * k),
+        score: scores[i]!,
+      });
+    }
+    return new PerturbationRun(model, options, { images, classes: targets.classes, output: targets.output });
+  }
+
+  /** Declare the number of forward passes still to come (for progress reports). */
+  plan(passes: number): void {
+    this.total += passes;
+  }
+
+  /**
+   * Score `count` perturbed copies of `image`: `fill(i, out)` writes copy i (planar NCHW, every value) into `out`.
+   * Runs `batchSize` copies per forward pass; checks the abort signal before each pass.
+   */
+  async score(image: PreparedImage, count: number, fill: (index: number, out: Float32Array) => void, stage?: string): Promise<Float64Array> {
+    const per = image.channels * image.pixels;
+    const scores = new Float64Array(count);
+    const bs = this.batchSize;
+    const nhwc = this.model.layout === 'NHWC';
+    const planar = nhwc ? new Float32Array(per) : undefined;
+    const dims = nhwc ? [image.height, image.width, image.channels] : [image.channels, image.height, image.width];
+    for (let start = 0; start < count; start += bs) {
+      throwIfAborted(this.options.signal);
+      const n = Math.min(bs, count - start);
+      const batch = new Float32Array(n * per);
+      for (let i = 0; i < n; i++) {
+        const out = batch.subarray(i * per, (i + 1) * per);
+        if (planar) {
+          fill(start + i, planar);
+          out.set(transpose(planar, image.channels, image.pixels));
+        } else {
+          fill(start + i, out);
+        }
+      }
+      const { logits } = await this.model.forward(new Tensor(batch, [n, ...dims]));
+      throwIfAborted(this.options.signal);
+      const k = logits.dims[1]!;
+      const weights = new Float32Array(n * k);
+      for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
+      const s = explainedScores(logits, weights, this.output);
+      scores.set(s, start);
+      this.done += n;
+      this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
+    }
+    return scores;
+  }
+
+  /** Assemble the explanation from per-image maps ([1,K,H,W] each, NCHW). */
+  finish(method: string, maps: readonly Float32Array[], channels: number, extras: Explanation['extras']): Explanation {
+    const first = this.images[0]!;
+    const per = channels * first.pixels;
+    const data = new Float32Array(maps.length * per);
+    maps.forEach((m, i) => data.set(m, i * per));
+    return {
+      method,
+      attribution: new Tensor(data, [maps.length, channels, first.height, first.width]),
+      targets: this.classes,
+      extras,
+      timings: { compileMs: 0, runMs: performanceNow() - this.started },
+    };
+  }
+}
+
+function performanceNow(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** Σ_k w[i,k]·out[i,k] per row, out = logits or softmax(logits). Float64 accumulation. */
+function explainedScores(logits: Tensor, weights: Float32Array, output: TargetOutput): Float64Array {
+  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
+  const out = new Float64Array(n);
+  const z = logits.data;
+  for (let i = 0; i < n; i++) {
+    const row = i * k;
+    if (output === 'probability') {
+      let m = -Infinity;
+      for (let j = 0; j < k; j++) m = Math.max(m, z[row + j]!);
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += Math.exp(z[row + j]! - m);
+      let s = 0;
+      for (let j = 0; j < k; j++) if (weights[row + j] !== 0) s += weights[row + j]! * (Math.exp(z[row + j]! - m) / sum);
+      out[i] = s;
+    } else {
+      let s = 0;
+      for (let j = 0; j < k; j++) if (weights[row + j] !== 0) s += weights[row + j]! * z[row + j]!;
+      out[i] = s;
+    }
+  }
+  return out;
+}
+
+/** [rows, cols] → [cols, rows] */
+export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[o + c]!;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Images a segment is replaced with when it is "off"
+
+export type HideMode = 'constant' | 'mean' | 'blur';
+
+/**
+ * The image whose pixels replace a hidden segment. 'constant': every value `value` (in the model's normalized input
+ * space, so 0 is the dataset mean for mean/std-normalized models); 'mean': each segment's mean colour (lime's
+ * default, hide_color=None); 'blur': a Gaussian blur of the image (σ = `sigma` pixels).
+ */
+export function hiddenImage(image: PreparedImage, labels: Int32Array, segments: number, mode: HideMode, value: number, sigma: number): Float32Array {
+  const { channels: C, pixels: P } = image;
+  const x = image.data;
+  if (mode === 'constant') return new Float32Array(C * P).fill(value);
+  if (mode === 'blur') return gaussianBlur(x, C, image.height, image.width, sigma);
+  const out = new Float32Array(C * P);
+  const counts = new Float64Array(segments);
+  for (let p = 0; p < P; p++) counts[labels[p]!]! += 1;
+  const sums = new Float64Array(segments);
+  for (let c = 0; c < C; c++) {
+    sums.fill(0);
+    const plane = x.subarray(c * P, (c + 1) * P);
+    for (let p = 0; p < P; p++) sums[labels[p]!]! += plane[p]!;
+    for (let s = 0; s < segments; s++) sums[s] = counts[s]! > 0 ? sums[s]! / counts[s]! : 0;
+    const dst = out.subarray(c * P, (c + 1) * P);
+    for (let p = 0; p < P; p++) dst[p] = sums[labels[p]!]!;
+  }
+  return out;
+}
+
+/** Separable Gaussian blur per channel, kernel radius ⌈3σ⌉, mirrored borders. */
+export function gaussianBlur(x: Float32Array, C: number, H: number, W: number, sigma: number): Float32Array {
+  if (!(sigma > 0)) return x.slice();
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = new Float64Array(2 * r + 1);
+  let ks = 0;
+  for (let i = -r; i <= r; i++) ks += kernel[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < kernel.length; i++) kernel[i]! /= ks;
+  const mirror = (i: number, n: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let m = ((i % period) + period) % period;
+    if (m >= n) m = period - m;
+    return m;
+  };
+  // Precomputed index tables keep the inner loops free of branches.
+  const rowIdx = new Int32Array(W * kernel.length);
+  for (let xx = 0; xx < W; xx++) for (let k = -r; k <= r; k++) rowIdx[xx * kernel.length + k + r] = mirror(xx + k, W);
+  const colIdx = new Int32Array(H * kernel.length);
+  for (let yy = 0; yy < H; yy++) for (let k = -r; k <= r; k++) colIdx[yy * kernel.length + k + r] = mirror(yy + k, H);
+  const P = H * W;
+  const tmp = new Float64Array(P);
+  const out = new Float32Array(C * P);
+  const kl = kernel.length;
+  for (let c = 0; c < C; c++) {
+    const src = x.subarray(c * P, (c + 1) * P);
+    for (let yy = 0; yy < H; yy++) {
+      const row = yy * W;
+      for (let xx = 0; xx < W; xx++) {
+        let s = 0;
+        const base = xx * kl;
+        for (let k = 0; k < kl; k++) s += kernel[k]! * src[row + rowIdx[base + k]!]!;
+        tmp[row + xx] = s;
+      }
+    }
+    const dst = out.subarray(c * P, (c + 1) * P);
+    for (let yy = 0; yy < H; yy++) {
+      const base = yy * kl;
+      for (let xx = 0; xx < W; xx++) {
+        let s = 0;
+        for (let k = 0; k < kl; k++) s += kernel[k]! * tmp[colIdx[base + k]! * W + xx]!;
+        dst[yy * W + xx] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Write the composite for a coalition: pixel p shows the image when `on[labels[p]]` is 1, `hidden` otherwise.
+ * `pixelOn` is scratch space of H·W bytes.
+ */
+export function compositeSegments(image: PreparedImage, hidden: Float32Array, labels: Int32Array, on: Uint8Array, pixelOn: Uint8Array, out: Float32Array): void {
+  const { channels: C, pixels: P } = image;
+  for (let p = 0; p < P; p++) pixelOn[p] = on[labels[p]!]!;
+  const x = image.data;
+  for (let c = 0; c < C; c++) {
+    const o = c * P;
+    for (let p = 0; p < P; p++) out[o + p] = pixelOn[p] ? x[o + p]! : hidden[o + p]!;
+  }
+}
+
+/** Paint one value per segment onto an H·W map. */
+export function paintSegments(labels: Int32Array, values: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(labels.length);
+  for (let p = 0; p < labels.length; p++) out[p] = values[labels[p]!]!;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small dense linear algebra (float64)
+
+/**
+ * Solve A·x = b for a symmetric positive (semi)definite A (n×n, row-major) by Gaussian elimination with partial
+ * pivoting. Returns undefined when A is singular to working precision.
+ */
+export function solveLinear(a: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
+  const m = a.slice();
+  const x = b.slice();
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(m[i]!));
+  const tiny = scale * n * 1e-14;
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]!) > Math.abs(m[piv * n + col]!)) piv = r;
+    if (!(Math.abs(m[piv * n + col]!) > tiny)) return undefined;
+    if (piv !== col) {
+      for (let c = 0; c < n; c++) {
+        const t = m[col * n + c]!;
+        m[col * n + c] = m[piv * n + c]!;
+        m[piv * n + c] = t;
+      }
+      const t = x[col]!;
+      x[col] = x[piv]!;
+      x[piv] = t;
+    }
+    const d = m[col * n + col]!;
+    for (let r = col + 1; r < n; r++) {
+      const f = m[r * n + col]! / d;
+      if (f === 0) continue;
+      for (let c = col; c < n; c++) m[r * n + c]! -= f * m[col * n + c]!;
+      x[r]! -= f * x[col]!;
+    }
+  }
+  for (let r = n - 1; r >= 0; r--) {
+    let s = x[r]!;
+    for (let c = r + 1; c < n; c++) s -= m[r * n + c]! * x[c]!;
+    x[r] = s / m[r * n + r]!;
+  }
+  return x;
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { decodeModel } from '../../../src/onnx/io.js';
+import { OnnxGraph } from '../../../src/onnx/graph.js';
+import { LumenModel } from '../../../src/model.js';
+import { nodeRuntime } from '../../../src/node/runtime.js';
+import { Tensor } from '../../../src/tensor.js';
+
+/** Minimal .npy reader for the float32 little-endian C-order reference files (test use only). */
+export function readNpy(path: string): Tensor {
+  const buf = readFileSync(path);
+  const headerLen = buf.readUInt16LE(8);
+  const header = buf.subarray(10, 10 + headerLen).toString('latin1');
+  if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True")) throw new Error(`${path}: unsupported npy header ${header}`);
+  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const start = 10 + headerLen;
+  const bytes = buf.subarray(start);
+  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return new Tensor(data, shape);
+}
+
+/** An empty graph (copied from a conformance model, then cleared) to build small test models on. */
+export function emptyGraph(): OnnxGraph {
+  const g = OnnxGraph.copyOf(decodeModel(new Uint8Array(readFileSync('conformance/models/fashion_cnn.onnx'))));
+  g.graph.node.splice(0);
+  g.graph.input.splice(0);
+  g.graph.output.splice(0);
+  g.graph.initializer.splice(0);
+  g.graph.valueInfo.splice(0);
+  return g;
+}
+
+export function modelOf(g: OnnxGraph): LumenModel {
+  return LumenModel.fromBytes(g.toBytes(), { runtime: nodeRuntime() });
+}
+
+/**
+ * A model over [N,C,H,W] whose logits [N,2] are: logit0 = f(segment sums), logit1 = −logit0.
+ * `segmentWeights` (S × C·H·W, row s = indicator/weights of segment s) turns the image into S segment sums via Gemm;
+ * `head` builds the rest of the graph from the [N,S] tensor and returns a [N,1] tensor name.
+ */
+export function segmentModel(C: number, H: number, W: number, segmentWeights: Float32Array, segments: number, head: (g: OnnxGraph, sums: string) => string): LumenModel {
+  const g = emptyGraph();
+  g.addInput('input', ['batch', C, H, W]);
+  const flat = g.op('Flatten', ['input'], { axis: { i: 1 } });
+  const wName = g.addInitializer(segmentWeights, [segments, C * H * W], 'segw');
+  const sums = g.op('Gemm', [flat, wName], { transB: { i: 1 } });
+  const y = head(g, sums);
+  const neg = g.op('Neg', [y]);
+  g.addNode('Concat', [y, neg], ['logits'], { axis: { i: 1 } });
+  g.addOutput('logits', ['batch', 2]);
+  return modelOf(g);
+}
+
+export function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return err / scale;
+}

@@ -1,0 +1,104 @@
+import type { LumenModel } from '../../model.js';
+import { headGraph, type HeadGraph } from '../../onnx/subgraph.js';
+import type { Feeds } from '../../runtime/types.js';
+import { Tensor } from '../../tensor.js';
+import { defineCam, nchw, targetScores } from './base-cam.js';
+
+const DEFAULT_BATCH = 32;
+const ABLATION_OFFSET = 1e7;
+
+/**
+ * Ablation-CAM: the rest of the network (the "head" after the layer) is re-run with channel c of A ablated;
+ * w_c = (s − s_c) / s where s is the target score. The ablated value is 0 when the batch's minimum activation is
+ * 0; otherwise pytorch-grad-cam writes min − 1e7 re-reading the minimum after each write, so the i-th sample of a
+ * batch gets ≈ min − (i+1)·1e7 (reproduced in float32, batches of `batchSize` as the library's 32).
+ */
+export const ablationcam = defineCam({
+  id: 'ablationcam',
+  aliases: ['ablation-cam'],
+  title: 'Ablation-CAM',
+  summary: 'Channels weighted by the drop in the class score when each is removed: gradient-free.',
+  cost: '1 forward + C forwards of the network head after the layer, batched by batchSize (32)',
+  reference: 'pytorch-grad-cam 1.5.5 AblationCAM',
+  needsGradients: false,
+  options: [{ name: 'batchSize', type: 'integer', default: DEFAULT_BATCH, min: 1, description: 'ablated channels per forward pass (also sets the ablation-value quirk)' }],
+  weights: async (layer, ctx) => {
+    const A = layer.activations;
+    const [n, c, h, w] = nchw(A);
+    const chw = c * h * w;
+    const batchSize = ctx.batchSize(DEFAULT_BATCH);
+    const head = headSession(ctx.model, layer.name);
+    const [, inC, H, W] = nchw(ctx.input);
+    const imageSize = inC * H * W;
+
+    const original = await runHead(ctx.model, head, A, ctx.input, ctx.timings);
+    const originalScores = targetScores(original, ctx.targets.seed, ctx.targets.output);
+    const weights = new Float32Array(n * c);
+    let done = 0;
+    for (let i = 0; i < n; i++) {
+      const item = A.data.subarray(i * chw, (i + 1) * chw);
+      let itemMin = Infinity;
+      for (const v of item) if (v < itemMin) itemMin = v;
+      const s0 = Math.fround(originalScores[i]!);
+      for (let start = 0; start < c; start += batchSize) {
+        ctx.checkAborted();
+        const count = Math.min(batchSize, c - start);
+        const batch = new Float32Array(count * chw);
+        let current = itemMin;
+        for (let b = 0; b < count; b++) {
+          batch.set(item, b * chw);
+          const value = current === 0 ? 0 : Math.fround(current - ABLATION_OFFSET);
+          current = Math.min(current, value);
+          batch.fill(value, b * chw + (start + b) * h * w, b * chw + (start + b + 1) * h * w);
+        }
+        const image = ctx.input.data.subarray(i * imageSize, (i + 1) * imageSize);
+        const images = head.needsModelInput ? Tensor.concat(Array.from({ length: count }, () => new Tensor(image, [1, inC, H, W]))) : undefined;
+        const logits = await runHead(ctx.model, head, new Tensor(batch, [count, c, h, w]), images, ctx.timings);
+        const scores = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
+        for (let b = 0; b < count; b++) weights[i * c + start + b] = Math.fround(Math.fround(s0 - Math.fround(scores[b]!)) / s0);
+        done += count;
+        ctx.progress(done, n * c, 'ablationcam');
+      }
+    }
+    return weights;
+  },
+});
+
+interface Head {
+  layer: string;
+  needsModelInput: boolean;
+  key: string;
+  build: () => Uint8Array;
+}
+
+/** Per model and layer: whether the head also needs the image (a path bypassing the layer). */
+const headNeedsInput = new WeakMap<LumenModel, Map<string, boolean>>();
+
+function headSession(model: LumenModel, layer: string): Head {
+  const key = `ablation-head:${layer}`;
+  let known = headNeedsInput.get(model)?.get(layer);
+  let built: HeadGraph | undefined;
+  if (known === undefined) {
+    built = headGraph(model.proto, layer, [model.logitsName]);
+    known = built.needsModelInput;
+    const perModel = headNeedsInput.get(model) ?? new Map<string, boolean>();
+    perModel.set(layer, known);
+    headNeedsInput.set(model, perModel);
+  }
+  return { layer, needsModelInput: known, key, build: () => (built ?? headGraph(model.proto, layer, [model.logitsName])).graph.toBytes() };
+}
+
+async function runHead(model: LumenModel, head: Head, activations: Tensor, images: Tensor | undefined, timings: { compileMs: number; runMs: number }): Promise<Tensor> {
+  const t0 = performance.now();
+  const session = await model.session(head.key, head.build);
+  const t1 = performance.now();
+  const feeds: Feeds = { [head.layer]: activations };
+  if (head.needsModelInput) {
+    if (!images) throw new Error('internal: the head graph needs the model input');
+    feeds[model.inputName] = images;
+  }
+  const out = await session.run(feeds, [model.logitsName]);
+  timings.compileMs += t1 - t0;
+  timings.runMs += performance.now() - t1;
+  return out[model.logitsName]!;
+}

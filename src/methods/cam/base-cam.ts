@@ -1,0 +1,436 @@
+import { computeGradients } from '../../autodiff/index.js';
+import { LumenError } from '../../errors.js';
+import { resizeMapBilinear } from '../../image/preprocess.js';
+import type { LumenModel } from '../../model.js';
+import { valueInfoDims } from '../../onnx/graph.js';
+import { resolveTargets, softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import { Tensor } from '../../tensor.js';
+import { registerMethod } from '../registry.js';
+import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
+import { firstComponentProjection } from './linalg.js';
+
+/** pytorch-grad-cam's `scale_cam_image` epsilon: img = (img − min) / (max − min + 1e-7). */
+export const CAM_EPS = 1e-7;
+
+/** One target layer's tensors for the whole batch. */
+export interface CamLayer {
+  name: string;
+  /** A: the layer's output [N, C, h, w]. */
+  activations: Tensor;
+  /** G = d(score)/dA, same shape (only for methods with `needsGradients`). */
+  gradients?: Tensor;
+}
+
+/** What a CAM method's weighting sees besides the layer tensors. */
+export interface CamContext {
+  readonly model: LumenModel;
+  /** The batch being explained [N, C, H, W] (after target expansion and augmentation). */
+  readonly input: Tensor;
+  readonly targets: ResolvedTargets;
+  readonly options: CamOptions;
+  readonly timings: Timings;
+  /** `options.batchSize` when set, else the method's default. */
+  batchSize(fallback: number): number;
+  /** Throws LumenError('CANCELLED') when the caller's signal has fired. */
+  checkAborted(): void;
+  progress(done: number, total: number, stage: string): void;
+}
+
+export interface CamOptions extends ExplainOptions {
+  /** Also return the pre-ReLU map at layer resolution and the channel weights (extras `raw`, `weights`). */
+  raw?: boolean;
+  /** Test-time augmentation as pytorch-grad-cam: horizontal flip × input multiplied by 0.9, 1, 1.1; maps averaged. */
+  augSmooth?: boolean;
+  /** Replace Σ_c by the first principal component of the weighted activations (pytorch-grad-cam eigen_smooth). */
+  eigenSmooth?: boolean;
+}
+
+/**
+ * A CAM method: metadata plus ONE of `weights` (channel weights w[n, c]; map = Σ_c w_c A_c) or `contributions`
+ * (per-channel spatial maps [N, C, h, w] whose channel sum is the map).
+ */
+export interface CamDefinition {
+  id: string;
+  aliases?: readonly string[];
+  title: string;
+  summary: string;
+  cost: string;
+  reference?: string;
+  needsGradients: boolean;
+  /** Method-specific options (shown by the CLI and web app) besides the shared CAM ones. */
+  options?: readonly OptionSpec[];
+  /** Channel weights, [N·C] row-major. */
+  weights?: (layer: CamLayer, ctx: CamContext) => Float32Array | Promise<Float32Array>;
+  /** Per-channel contributions [N·C·h·w] (HiResCAM, LayerCAM, element-wise, Eigen*). */
+  contributions?: (layer: CamLayer, ctx: CamContext) => Float32Array;
+  /** The map is always the first principal component of the contributions (EigenCAM, EigenGradCAM). */
+  alwaysProject?: boolean;
+}
+
+export const CAM_OPTIONS: readonly OptionSpec[] = [
+  { name: 'raw', type: 'boolean', default: false, description: 'also return the pre-ReLU layer-resolution map and channel weights (extras raw, weights)' },
+  { name: 'augSmooth', type: 'boolean', default: false, description: 'test-time augmentation: horizontal flip × input scaled by 0.9/1/1.1, maps averaged (6× cost)' },
+  { name: 'eigenSmooth', type: 'boolean', default: false, description: 'first principal component of the weighted activations instead of their sum' },
+];
+
+/** Dims of an [N, C, h, w] tensor. */
+export function nchw(t: Tensor): [number, number, number, number] {
+  if (t.rank !== 4) throw new LumenError('UNSUPPORTED_MODEL', `expected a 4-D [N, C, h, w] layer tensor, got [${t.dims.join(', ')}]`);
+  return [t.dims[0]!, t.dims[1]!, t.dims[2]!, t.dims[3]!];
+}
+
+/** Σ_c w[n,c]·A[n,c] for each image: [N·h·w]. */
+export function weightedSum(activations: Tensor, weights: Float32Array): Float32Array {
+  const [n, c, h, w] = nchw(activations);
+  const hw = h * w;
+  const out = new Float32Array(n * hw);
+  const acc = new Float64Array(hw);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    for (let ch = 0; ch < c; ch++) {
+      const wc = weights[i * c + ch]!;
+      if (wc === 0) continue;
+      const base = (i * c + ch) * hw;
+      for (let p = 0; p < hw; p++) acc[p]! += wc * activations.data[base + p]!;
+    }
+    out.set(acc, i * hw);
+  }
+  return out;
+}
+
+/** Mean over h·w of each channel: [N·C] (Grad-CAM's weights from G). */
+export function spatialMean(t: Tensor): Float32Array {
+  const [n, c, h, w] = nchw(t);
+  const hw = h * w;
+  const out = new Float32Array(n * c);
+  for (let k = 0; k < n * c; k++) {
+    let s = 0;
+    for (let p = 0; p < hw; p++) s += t.data[k * hw + p]!;
+    out[k] = s / hw;
+  }
+  return out;
+}
+
+/** Element-wise map f(a, g) over A and G: [N·C·h·w]. */
+export function elementwise(layer: CamLayer, f: (a: number, g: number) => number): Float32Array {
+  const a = layer.activations.data;
+  const g = requireGradients(layer).data;
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, g[i]!);
+  return out;
+}
+
+export function requireGradients(layer: CamLayer): Tensor {
+  if (!layer.gradients) throw new Error(`internal: gradients of '${layer.name}' were not computed`);
+  return layer.gradients;
+}
+
+/** pytorch-grad-cam scale_cam_image on one map, in place: x − min, then / (max + eps). */
+export function minMaxInPlace(map: Float32Array, eps = CAM_EPS): Float32Array {
+  let min = Infinity;
+  for (const v of map) if (v < min) min = v;
+  let max = -Infinity;
+  for (let i = 0; i < map.length; i++) {
+    map[i] = map[i]! - min;
+    if (map[i]! > max) max = map[i]!;
+  }
+  const divisor = Math.fround(eps + max);
+  for (let i = 0; i < map.length; i++) map[i] = map[i]! / divisor;
+  return map;
+}
+
+/** The score explained for each batch item: Σ_k seed[n,k]·(logit or softmax probability)[n,k]. */
+export function targetScores(logits: Tensor, seed: Tensor, output: TargetOutput, seedRowOf: (row: number) => number = (r) => r): Float64Array {
+  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
+  const values = output === 'probability' ? softmaxRows(logits) : logits;
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = seedRowOf(i);
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const w = seed.data[s * k + j]!;
+      if (w !== 0) sum += w * values.data[i * k + j]!;
+    }
+    scores[i] = sum;
+  }
+  return scores;
+}
+
+/** Several classes for one image: the image is repeated so each class gets its own heatmap in one batch. */
+export function expandTargets(input: Tensor, spec: TargetSpec | undefined): { input: Tensor; spec: TargetSpec | undefined } {
+  if (input.dims[0] !== 1 || spec === undefined) return { input, spec };
+  const list = Array.isArray(spec) ? (spec as readonly number[]) : typeof spec === 'object' && 'class' in spec && Array.isArray(spec.class) ? (spec.class as readonly number[]) : undefined;
+  if (!list || list.length <= 1) return { input, spec };
+  return { input: Tensor.concat(list.map(() => input)), spec };
+}
+
+/** Resolve targets, running the model only when the spec needs its logits (top-k, default). */
+export async function resolveCamTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, ctx: { timings: Timings }): Promise<ResolvedTargets> {
+  const n = input.dims[0]!;
+  const needsLogits = spec === undefined || typeof spec === 'string' || (typeof spec === 'object' && 'class' in spec && typeof spec.class === 'string');
+  const k = needsLogits ? undefined : typeof spec === 'object' && 'weights' in spec ? spec.weights.length : declaredClassCount(model);
+  if (k !== undefined) return resolveTargets(spec, Tensor.zeros([n, k]), model.classNames);
+  const t0 = performance.now();
+  const { logits } = await model.forward(input);
+  ctx.timings.runMs += performance.now() - t0;
+  return resolveTargets(spec, logits, model.classNames);
+}
+
+/** Number of classes when the graph declares it (avoids a forward pass just to size the target seed). */
+function declaredClassCount(model: LumenModel): number | undefined {
+  const g = model.graph.graph;
+  const info = [...g.output, ...g.valueInfo].find((v) => v.name === model.logitsName);
+  const dims = info ? valueInfoDims(info) : undefined;
+  const last = dims?.[dims.length - 1];
+  return typeof last === 'number' && last > 0 && dims!.length === 2 ? last : undefined;
+}
+
+/** Resize one [h, w] map to [H, W] with cv2.resize INTER_LINEAR semantics (identity when sizes match). */
+export function resizeLinear(map: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
+  if (h === outH && w === outW) return map.slice();
+  return resizeMapBilinear(map, w, h, outW, outH);
+}
+
+/** The six test-time augmentations of pytorch-grad-cam (ttach HorizontalFlip × Multiply(0.9, 1, 1.1)). */
+const AUGMENTATIONS: readonly { flip: boolean; factor: number }[] = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
+
+function flipWidth(data: Float32Array, planes: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let p = 0; p < planes; p++) {
+    for (let y = 0; y < h; y++) {
+      const row = (p * h + y) * w;
+      for (let x = 0; x < w; x++) out[row + x] = data[row + w - 1 - x]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `compute` (final maps [N·H·W] for a batch) on the six augmented copies of the batch in ONE call, maps
+ * each result back (un-flip) and averages them, as pytorch-grad-cam's forward_augmentation_smoothing (no
+ * re-normalization after the mean).
+ */
+export async function withAugmentation(
+  input: Tensor,
+  targets: ResolvedTargets,
+  compute: (input: Tensor, targets: ResolvedTargets) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  const [n, c, h, w] = nchw(input);
+  const parts = AUGMENTATIONS.map(({ flip, factor }) => {
+    const data = flip ? flipWidth(input.data, n * c, h, w) : input.data.slice();
+    for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]! * factor);
+    return new Tensor(data, input.dims);
+  });
+  const k = targets.seed.dims[1]!;
+  const seed = Tensor.concat(AUGMENTATIONS.map(() => targets.seed));
+  const big: ResolvedTargets = { classes: AUGMENTATIONS.flatMap(() => targets.classes), seed: seed.reshape([AUGMENTATIONS.length * n, k]), output: targets.output };
+  const maps = await compute(Tensor.concat(parts), big);
+  const size = n * h * w;
+  const sum = new Float64Array(size);
+  AUGMENTATIONS.forEach(({ flip }, a) => {
+    const part = maps.subarray(a * size, (a + 1) * size);
+    const back = flip ? flipWidth(part, n, h, w) : part;
+    for (let i = 0; i < size; i++) sum[i]! += back[i]!;
+  });
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = sum[i]! / AUGMENTATIONS.length;
+  return out;
+}
+
+export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamOptions, timings: Timings): CamContext {
+  return {
+    model,
+    input,
+    targets,
+    options,
+    timings,
+    batchSize: (fallback) => {
+      const b = options.batchSize;
+      if (b === undefined) return fallback;
+      if (!Number.isInteger(b) || b < 1) throw new LumenError('BAD_OPTION', `batchSize must be a positive integer, got ${String(b)}`, 2);
+      return b;
+    },
+    checkAborted: () => {
+      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    },
+    progress: (done, total, stage) => options.onProgress?.({ done, total, stage }),
+  };
+}
+
+interface LayerResult {
+  name: string;
+  raw: Float32Array;
+  h: number;
+  w: number;
+  weights?: Float32Array;
+  channels: number;
+}
+
+/** Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. */
+async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targets: ResolvedTargets, layers: readonly string[], options: CamOptions, timings: Timings): Promise<{ finals: Float32Array; layers: LayerResult[] }> {
+  const ctx = newContext(model, input, targets, options, timings);
+  ctx.checkAborted();
+  let tensors: Record<string, Tensor>;
+  let gradients: Record<string, Tensor> = {};
+  const t0 = performance.now();
+  if (def.needsGradients) {
+    const r = await computeGradients(model, input, targets.seed, { wrt: [...layers], fetch: [...layers], output: targets.output });
+    tensors = r.tensors;
+    gradients = r.gradients;
+    timings.compileMs += r.compileMs;
+    timings.runMs += r.runMs;
+  } else {
+    tensors = (await model.forward(input, layers)).tensors;
+    timings.runMs += performance.now() - t0;
+  }
+
+  const results: LayerResult[] = [];
+  for (const name of layers) {
+    const activations = tensors[name];
+    if (!activations) throw new Error(`internal: layer '${name}' was not fetched`);
+    const layer: CamLayer = { name, activations, gradients: gradients[name] };
+    const [n, c, h, w] = nchw(activations);
+    let weights: Float32Array | undefined;
+    let contributions: Float32Array | undefined;
+    if (def.weights) {
+      weights = await def.weights(layer, ctx);
+      if (options.eigenSmooth || def.alwaysProject) {
+        contributions = new Float32Array(activations.size);
+        const hw = h * w;
+        for (let k = 0; k < n * c; k++) {
+          const wk = weights[k]!;
+          for (let p = 0; p < hw; p++) contributions[k * hw + p] = wk * activations.data[k * hw + p]!;
+        }
+      }
+    } else if (def.contributions) {
+      contributions = def.contributions(layer, ctx);
+    } else {
+      throw new Error(`internal: CAM method ${def.id} defines neither weights nor contributions`);
+    }
+    const raw = options.eigenSmooth || def.alwaysProject ? projectEach(contributions!, n, c, h * w) : contributions ? channelSum(contributions, n, c, h * w) : weightedSum(activations, weights!);
+    results.push({ name, raw, h, w, weights, channels: c });
+  }
+  return { finals: aggregateLayers(results, input), layers: results };
+}
+
+function channelSum(contributions: Float32Array, n: number, c: number, hw: number): Float32Array {
+  const out = new Float32Array(n * hw);
+  const acc = new Float64Array(hw);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    for (let ch = 0; ch < c; ch++) {
+      const base = (i * c + ch) * hw;
+      for (let p = 0; p < hw; p++) acc[p]! += contributions[base + p]!;
+    }
+    out.set(acc, i * hw);
+  }
+  return out;
+}
+
+function projectEach(contributions: Float32Array, n: number, c: number, hw: number): Float32Array {
+  const out = new Float32Array(n * hw);
+  for (let i = 0; i < n; i++) out.set(firstComponentProjection(contributions.subarray(i * c * hw, (i + 1) * c * hw), c, hw), i * hw);
+  return out;
+}
+
+/**
+ * pytorch-grad-cam post-processing: per layer ReLU → min-max → cv2 bilinear resize to the input size; then ReLU,
+ * mean over layers and a second min-max (no resize).
+ */
+export function aggregateLayers(layers: readonly { raw: Float32Array; h: number; w: number }[], input: Tensor): Float32Array {
+  const [n, , outH, outW] = nchw(input);
+  const size = outH * outW;
+  const finals = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) {
+    const sum = new Float64Array(size);
+    for (const { raw, h, w } of layers) {
+      const map = raw.slice(i * h * w, (i + 1) * h * w);
+      for (let p = 0; p < map.length; p++) map[p] = Math.max(map[p]!, 0);
+      minMaxInPlace(map);
+      const up = resizeLinear(map, h, w, outH, outW);
+      for (let p = 0; p < size; p++) sum[p]! += Math.max(up[p]!, 0);
+    }
+    const mean = new Float32Array(size);
+    for (let p = 0; p < size; p++) mean[p] = sum[p]! / layers.length;
+    finals.set(minMaxInPlace(mean), i * size);
+  }
+  return finals;
+}
+
+/** Build and register a CAM method from its definition. */
+export function defineCam(def: CamDefinition): Method {
+  const info: MethodInfo = {
+    id: def.id,
+    aliases: def.aliases ?? [],
+    title: def.title,
+    family: 'cam',
+    summary: def.summary,
+    needsGradients: def.needsGradients,
+    needsBaseline: false,
+    needsLayer: true,
+    output: 'map',
+    signed: false,
+    cost: def.cost,
+    reference: def.reference,
+    options: [...CAM_OPTIONS, ...(def.options ?? [])],
+  };
+  const method: Method = {
+    info,
+    async explain(model, input, options = {}) {
+      const opts = options as CamOptions;
+      const timings: Timings = { compileMs: 0, runMs: 0 };
+      model.checkInput(input);
+      const expanded = expandTargets(input, opts.target);
+      const batch = expanded.input;
+      const layers = await model.resolveLayers(opts.layer);
+      const targets = await resolveCamTargets(model, batch, expanded.spec, { timings });
+
+      const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets, layers, opts, timings);
+      let finals: Float32Array;
+      let layerResults: LayerResult[];
+      if (plain) {
+        finals = plain.finals;
+        layerResults = plain.layers;
+      } else {
+        let captured: LayerResult[] = [];
+        finals = await withAugmentation(batch, targets, async (augInput, augTargets) => {
+          const r = await runCam(def, model, augInput, augTargets, layers, opts, timings);
+          captured = r.layers;
+          return r.finals;
+        });
+        // Raw maps/weights of the un-augmented variant (flip off, factor 1 = the second of the six).
+        const n = batch.dims[0]!;
+        layerResults = captured.map((l) => ({
+          ...l,
+          raw: l.raw.slice(n * l.h * l.w, 2 * n * l.h * l.w),
+          weights: l.weights?.slice(n * l.channels, 2 * n * l.channels),
+        }));
+      }
+      const [n, , h, w] = nchw(batch);
+      const explanation: Explanation = {
+        method: def.id,
+        attribution: new Tensor(finals, [n, 1, h, w]),
+        targets: targets.classes,
+        extras: { layers: layers.join(', ') },
+        timings,
+      };
+      if (opts.raw) addRawExtras(explanation, layerResults, n);
+      return explanation;
+    },
+  };
+  return registerMethod(method);
+}
+
+/** extras.raw / extras.weights for the first layer, plus `raw:<layer>` / `weights:<layer>` for every layer. */
+export function addRawExtras(explanation: Explanation, layers: readonly LayerResult[], n: number): void {
+  layers.forEach((l, i) => {
+    const raw = new Tensor(l.raw, [n, 1, l.h, l.w]);
+    const weights = l.weights ? new Tensor(l.weights, [n, l.channels]) : undefined;
+    if (i === 0) {
+      explanation.extras.raw = raw;
+      if (weights) explanation.extras.weights = weights;
+    }
+    explanation.extras[`raw:${l.name}`] = raw;
+    if (weights) explanation.extras[`weights:${l.name}`] = weights;
+  });
+}

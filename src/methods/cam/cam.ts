@@ -1,0 +1,100 @@
+import { LumenError } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import { attrFloat, attrInt, attrInts } from '../../onnx/attributes.js';
+import type { NodeProto } from '../../onnx/proto.js';
+import { defineCam, nchw } from './base-cam.js';
+
+/**
+ * Classic CAM (Zhou et al. 2016) for heads "layer → global average pool → linear": w_c = W[k, c], read from the
+ * Gemm/MatMul weight matrix (a weighted target combines rows). No gradient. Equals Grad-CAM up to the factor h·w.
+ */
+export const cam = defineCam({
+  id: 'cam',
+  aliases: ['classic-cam'],
+  title: 'CAM',
+  summary: 'Class activation map: layer channels weighted by the final linear layer’s weights of the class (GAP + linear heads only).',
+  cost: '1 forward to the layer',
+  reference: 'Zhou et al. 2016 (checked against Grad-CAM: equal up to scale on GAP + linear heads)',
+  needsGradients: false,
+  weights: (layer, ctx) => {
+    if (ctx.targets.output !== 'logit') {
+      throw new LumenError('BAD_OPTION', 'CAM explains logits (its weights are the linear layer’s); use gradcam for probability targets', 2);
+    }
+    const [n, c] = nchw(layer.activations);
+    const matrix = linearHead(ctx.model, layer.name);
+    if (matrix.inputs !== c) {
+      throw new LumenError('UNSUPPORTED_MODEL', `CAM: the linear layer after '${layer.name}' takes ${matrix.inputs} features but the layer has ${c} channels`);
+    }
+    const k = ctx.targets.seed.dims[1]!;
+    if (matrix.outputs !== k) throw new LumenError('UNSUPPORTED_MODEL', `CAM: the linear layer has ${matrix.outputs} outputs but the logits have ${k}`);
+    const weights = new Float32Array(n * c);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < k; j++) {
+        const s = ctx.targets.seed.data[i * k + j]!;
+        if (s === 0) continue;
+        for (let ch = 0; ch < c; ch++) weights[i * c + ch]! += s * matrix.at(ch, j);
+      }
+    }
+    return weights;
+  },
+});
+
+interface LinearHead {
+  inputs: number;
+  outputs: number;
+  /** Effective weight from feature `c` to output `k` (Gemm alpha and transB applied). */
+  at(c: number, k: number): number;
+}
+
+const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
+
+/** Follow layer → GlobalAveragePool → (Flatten/Reshape/Squeeze) → Gemm|MatMul(+Add) → logits, or explain why not. */
+function linearHead(model: LumenModel, layer: string): LinearHead {
+  const g = model.graph;
+  const fail = (why: string): never => {
+    throw new LumenError('UNSUPPORTED_MODEL', `CAM needs the layer to feed GlobalAveragePool → (Flatten) → Gemm/MatMul → logits; '${layer}' does not: ${why}. Use gradcam, which equals CAM on such heads and works on any head.`);
+  };
+  const single = (tensor: string): NodeProto => {
+    const users = g.consumers(tensor);
+    if (users.length !== 1) fail(`'${tensor}' has ${users.length} consumers`);
+    return users[0]!;
+  };
+  const pool = single(layer);
+  const isMean = pool.opType === 'ReduceMean' && pool.input.length === 1 && sameSet(attrInts(pool, 'axes') ?? [], [2, 3], [-2, -1]);
+  if (pool.opType !== 'GlobalAveragePool' && !isMean) fail(`it feeds ${pool.opType}`);
+  let tensor = pool.output[0]!;
+  let node = single(tensor);
+  while (RESHAPES.has(node.opType)) {
+    tensor = node.output[0]!;
+    node = single(tensor);
+  }
+  if (node.opType !== 'Gemm' && node.opType !== 'MatMul') fail(`the pooled features go to ${node.opType}`);
+  if (node.input[0] !== tensor) fail(`the pooled features are the weight operand of ${node.opType}`);
+  const wName = node.input[1]!;
+  const values = g.constantValues(wName);
+  const dims = g.constantTensor(wName)?.dims.map(Number);
+  if (!values || !dims || dims.length !== 2) fail(`the ${node.opType} weight is not a constant matrix`);
+  const transB = node.opType === 'Gemm' ? attrInt(node, 'transB', 0) === 1 : false;
+  const alpha = node.opType === 'Gemm' ? attrFloat(node, 'alpha', 1) : 1;
+  if (node.opType === 'Gemm' && attrInt(node, 'transA', 0) === 1) fail('the Gemm transposes its features');
+  let out = node.output[0]!;
+  if (node.opType === 'MatMul') {
+    const next = g.consumers(out);
+    if (next.length === 1 && next[0]!.opType === 'Add') out = next[0]!.output[0]!;
+  }
+  while (out !== model.logitsName) {
+    const next = g.consumers(out);
+    if (next.length !== 1 || next[0]!.opType !== 'Identity') fail(`the linear layer's output '${out}' is not the logits`);
+    out = next[0]!.output[0]!;
+  }
+  const [rows, cols] = [dims![0]!, dims![1]!];
+  const w = values!;
+  return transB
+    ? { inputs: cols, outputs: rows, at: (c, k) => alpha * Number(w[k * cols + c]!) }
+    : { inputs: rows, outputs: cols, at: (c, k) => alpha * Number(w[c * cols + k]!) };
+}
+
+function sameSet(axes: readonly number[], ...options: (readonly number[])[]): boolean {
+  const sorted = [...axes].sort((a, b) => a - b).join(',');
+  return options.some((o) => [...o].sort((a, b) => a - b).join(',') === sorted);
+}

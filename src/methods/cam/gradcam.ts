@@ -1,0 +1,13 @@
+import { defineCam, requireGradients, spatialMean } from './base-cam.js';
+
+/** Grad-CAM: w_c = mean_hw(dY/dA_c); map = Σ_c w_c A_c. */
+export const gradcam = defineCam({
+  id: 'gradcam',
+  aliases: ['grad-cam'],
+  title: 'Grad-CAM',
+  summary: 'Channels of the target layer weighted by their average gradient: where the layer sees evidence for the class.',
+  cost: '1 forward + backward to the layer',
+  reference: 'pytorch-grad-cam 1.5.5 GradCAM',
+  needsGradients: true,
+  weights: (layer) => spatialMean(requireGradients(layer)),
+});

@@ -1,0 +1,56 @@
+import { computeGradients } from '../../autodiff/index.js';
+import { Tensor } from '../../tensor.js';
+import { registerMethod } from '../registry.js';
+import type { Explanation, Method, Timings } from '../types.js';
+import { expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum, type CamOptions } from './base-cam.js';
+
+/**
+ * Captum LayerGradCam: Σ_c mean_hw(G_c)·A_c at the layer's resolution [N, 1, h, w] — no ReLU, no upsampling,
+ * no normalization (the raw signed Grad-CAM map; `gradcam` is the post-processed one). With several layers the
+ * first one is returned.
+ */
+export const layerGradcam: Method = registerMethod({
+  info: {
+    id: 'layer-gradcam',
+    aliases: ['layergradcam'],
+    title: 'LayerGradCam (Captum)',
+    family: 'cam',
+    summary: 'The signed Grad-CAM map at the layer’s own resolution, before any ReLU or resizing (Captum convention).',
+    needsGradients: true,
+    needsBaseline: false,
+    needsLayer: true,
+    output: 'map',
+    signed: true,
+    cost: '1 forward + backward to the layer',
+    reference: 'Captum 0.8.0 LayerGradCam',
+    options: [],
+  },
+  async explain(model, input, options = {}) {
+    const opts = options as CamOptions;
+    const timings: Timings = { compileMs: 0, runMs: 0 };
+    model.checkInput(input);
+    const { input: batch, spec } = expandTargets(input, opts.target);
+    const [layer] = await model.resolveLayers(opts.layer);
+    const targets = await resolveCamTargets(model, batch, spec, { timings });
+    const map = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings);
+    const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer! }, timings };
+    return explanation;
+  },
+});
+
+/** Σ_c mean_hw(dY/dA_c)·A_c as [N, 1, h, w]. */
+export async function layerGradcamMap(
+  model: Parameters<Method['explain']>[0],
+  input: Tensor,
+  seed: Tensor,
+  output: 'logit' | 'probability',
+  layer: string,
+  timings: Timings,
+): Promise<Tensor> {
+  const r = await computeGradients(model, input, seed, { wrt: [layer], fetch: [layer], output });
+  timings.compileMs += r.compileMs;
+  timings.runMs += r.runMs;
+  const activations = r.tensors[layer]!;
+  const [n, , h, w] = nchw(activations);
+  return new Tensor(weightedSum(activations, spatialMean(r.gradients[layer]!)), [n, 1, h, w]);
+}

@@ -1,0 +1,73 @@
+import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
+import { Tensor } from '../../tensor.js';
+import { defineCam, nchw, targetScores } from './base-cam.js';
+
+const DEFAULT_BATCH = 16;
+
+/**
+ * Score-CAM: each channel, upsampled (bilinear, align_corners) and min-maxed (1e-8), masks the input; the
+ * target score of each masked input, softmaxed over channels, is the channel's weight.
+ */
+export const scorecam = defineCam({
+  id: 'scorecam',
+  aliases: ['score-cam'],
+  title: 'Score-CAM',
+  summary: 'Channels weighted by how much the class score keeps when the input is masked by each channel: gradient-free.',
+  cost: '1 forward + C forwards (C = layer channels), batched by batchSize (16)',
+  reference: 'pytorch-grad-cam 1.5.5 ScoreCAM',
+  needsGradients: false,
+  options: [{ name: 'batchSize', type: 'integer', default: DEFAULT_BATCH, min: 1, description: 'masked inputs per forward pass' }],
+  weights: async (layer, ctx) => {
+    const [n, c, h, w] = nchw(layer.activations);
+    const [, inC, H, W] = nchw(ctx.input);
+    const batchSize = ctx.batchSize(DEFAULT_BATCH);
+    const plane = H * W;
+    const weights = new Float32Array(n * c);
+    let done = 0;
+    for (let i = 0; i < n; i++) {
+      const image = ctx.input.data.subarray(i * inC * plane, (i + 1) * inC * plane);
+      const scores = new Float64Array(c);
+      for (let start = 0; start < c; start += batchSize) {
+        ctx.checkAborted();
+        const count = Math.min(batchSize, c - start);
+        const batch = new Float32Array(count * inC * plane);
+        for (let b = 0; b < count; b++) {
+          const ch = start + b;
+          const mask = normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
+          for (let ic = 0; ic < inC; ic++) {
+            const off = (b * inC + ic) * plane;
+            for (let p = 0; p < plane; p++) batch[off + p] = image[ic * plane + p]! * mask[p]!;
+          }
+        }
+        const t0 = performance.now();
+        const { logits } = await ctx.model.forward(new Tensor(batch, [count, inC, H, W]));
+        ctx.timings.runMs += performance.now() - t0;
+        const s = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
+        for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);
+        done += count;
+        ctx.progress(done, n * c, 'scorecam');
+      }
+      // Softmax over channels.
+      let max = -Infinity;
+      for (const s of scores) max = Math.max(max, s);
+      let total = 0;
+      for (let ch = 0; ch < c; ch++) total += Math.exp(scores[ch]! - max);
+      for (let ch = 0; ch < c; ch++) weights[i * c + ch] = Math.exp(scores[ch]! - max) / total;
+    }
+    return weights;
+  },
+});
+
+/** UpsamplingBilinear2d (align_corners) of one channel to [H, W], then (x − min) / (max − min + 1e-8). */
+function normalizedUpsample(channel: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
+  const up = resizeMapBilinearAlignCorners(channel, w, h, W, H);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of up) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const divisor = Math.fround(max - min + 1e-8);
+  for (let p = 0; p < up.length; p++) up[p] = Math.fround(up[p]! - min) / divisor;
+  return up;
+}

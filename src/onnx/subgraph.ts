@@ -1,0 +1,54 @@
+import { LumenError } from '../errors.js';
+import { OnnxGraph, type Dim } from './graph.js';
+import { cloneModel } from './io.js';
+import type { ModelProto } from './proto.js';
+
+export interface HeadGraph {
+  /** The head: `tensor` is a graph input, `outputs` are its outputs, everything not needed for them is removed. */
+  graph: OnnxGraph;
+  /**
+   * The model's own input is still needed when some path to the outputs bypasses `tensor` (a skip connection
+   * around the layer); feed it as well in that case.
+   */
+  needsModelInput: boolean;
+}
+
+/**
+ * The part of a network after an intermediate tensor: `tensor` becomes a graph input (its producer no longer
+ * writes it), and only the nodes the `outputs` depend on are kept. Used to re-run the rest of the network on a
+ * modified layer activation (AblationCAM), like pytorch-grad-cam's replacement of the target module.
+ */
+export function headGraph(model: ModelProto, tensor: string, outputs: readonly string[], tensorDims?: readonly Dim[]): HeadGraph {
+  const proto = cloneModel(model);
+  const graph = proto.graph!;
+  const modelInputs = new Set(graph.input.map((i) => i.name));
+  for (const init of graph.initializer) modelInputs.delete(init.name);
+  if (modelInputs.has(tensor)) throw new LumenError('UNKNOWN_LAYER', `'${tensor}' is the model input, not an intermediate layer`, 2);
+
+  const producer = graph.node.find((n) => n.output.includes(tensor));
+  if (!producer) throw new LumenError('UNKNOWN_LAYER', `no node produces '${tensor}'`, 2);
+  // Detach the producer: its output is renamed to an unused name (it may have other outputs worth keeping).
+  const before = new OnnxGraph(proto);
+  const detached = before.uniqueName('lumen_detached');
+  producer.output = producer.output.map((o) => (o === tensor ? detached : o));
+
+  // Keep only nodes that the outputs depend on (walk backwards in topological order).
+  const needed = new Set(outputs);
+  const keep = new Array<boolean>(graph.node.length).fill(false);
+  for (let i = graph.node.length - 1; i >= 0; i--) {
+    const node = graph.node[i]!;
+    if (!node.output.some((o) => needed.has(o))) continue;
+    keep[i] = true;
+    for (const input of node.input) if (input) needed.add(input);
+  }
+  graph.node = graph.node.filter((_, i) => keep[i]);
+  graph.initializer = graph.initializer.filter((t) => needed.has(t.name));
+
+  const needsModelInput = [...modelInputs].some((name) => needed.has(name));
+  graph.input = graph.input.filter((i) => needed.has(i.name) && i.name !== tensor);
+
+  const head = new OnnxGraph(proto);
+  head.addInput(tensor, tensorDims ?? ['batch', 'channels', 'height', 'width']);
+  head.setOutputs(outputs);
+  return { graph: head, needsModelInput };
+}

@@ -129,3 +129,6 @@ function makeCanvas(width: number, height: number): HTMLCanvasElement | Offscree
 export function explain(model: LumenModel, input: Tensor, method: string, options: ExplainOptions = {}): Promise<Explanation> {
   return getMethod(method).explain(model, input, options);
 }
+
+export { evaluate, getMetric, hasMetric, listMetrics, DEFAULT_METRICS, type EvaluateOptions, type Evaluation } from './metrics/index.js';
+export type { MetricInfo, MetricResult, MetricScore } from './metrics/types.js';

@@ -1,0 +1,205 @@
+/**
+ * End-to-end: the built web app in Debian's Chromium (playwright-core), compared number for number with the Node API.
+ * Skips when /usr/bin/chromium is absent (CI installs it first). See DEVELOPERS.md, "Browser tests".
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
+import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
+import { loadModel } from '../../src/node/load.js';
+import { loadInput } from '../../src/node/inputs.js';
+import { loadAllMethods } from '../../src/methods/load-all.js';
+import { getMethod, hasMethod, listMethods } from '../../src/methods/registry.js';
+import type { MethodFamily } from '../../src/methods/types.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIST = join(ROOT, 'web', 'dist');
+/** One method per family; these are required once they are registered, else the family's first method stands in. */
+const PREFERRED: Record<MethodFamily, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };
+const TOLERANCE = 1e-4;
+
+interface PageResult {
+  method: string;
+  target: number;
+  layer?: string;
+  dims: number[];
+  attribution: number[];
+  map: number[];
+  scores?: { deletion: number; insertion: number; deletionCurve: { y: number[] }; insertionCurve: { y: number[] } };
+}
+
+interface Hook {
+  ready: boolean;
+  busy: boolean;
+  runs: number;
+  errors: string[];
+  model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
+  input(): { dims: number[]; data: number[] } | undefined;
+  predictions(): { index: number; probability: number }[];
+  results(): PageResult[];
+}
+declare global {
+  interface Window {
+    __lumen?: Hook;
+  }
+}
+
+function pickMethods(): string[] {
+  const all = listMethods();
+  const ids: string[] = [];
+  for (const family of ['cam', 'gradient', 'perturbation'] as const) {
+    if (hasMethod(PREFERRED[family])) ids.push(PREFERRED[family]);
+    else {
+      const first = all.find((m) => m.family === family);
+      if (first) ids.push(first.id);
+    }
+  }
+  return ids;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+test('web app: bundled model and sample, methods from each family, equal to the Node API', { timeout: 900_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.skip(`${CHROMIUM} is absent (apt-get install -y chromium); CI installs it`);
+    return;
+  }
+  await loadAllMethods();
+  const methods = pickMethods();
+  assert.ok(methods.length > 0, 'no methods are registered');
+  t.diagnostic(`methods under test: ${methods.join(', ')}`);
+
+  if (!existsSync(join(DIST, 'index.html')) || process.env.LUMEN_E2E_REBUILD === '1') await buildWebApp();
+  for (const f of ['ort/ort-wasm-simd-threaded.wasm', 'bundled/manifest.json', 'bundled/model.onnx']) {
+    assert.ok(existsSync(join(DIST, f)), `the build lacks ${f}`);
+  }
+  const manifest = JSON.parse(readFileSync(join(DIST, 'bundled', 'manifest.json'), 'utf8')) as { samples: { name: string; url: string }[] };
+  assert.ok(manifest.samples.length > 0, 'the build bundles no samples');
+
+  const shots = process.env.LUMEN_E2E_SHOTS ?? mkdtempSync(join(tmpdir(), 'lumen-e2e-'));
+  mkdirSync(shots, { recursive: true });
+  let server: WebAppServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await serveWebApp({ port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const consoleErrors: string[] = [];
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+
+    const response = await page.goto(server.url);
+    assert.equal(response?.headers()['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(response?.headers()['cross-origin-embedder-policy'], 'require-corp');
+    await page.waitForFunction(() => window.__lumen?.ready === true, undefined, { timeout: 180_000 });
+    assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'the app reported errors while loading');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the page should be cross-origin isolated');
+
+    const info = await page.evaluate(() => window.__lumen!.model());
+    assert.ok(info, 'no model loaded');
+    assert.ok(info.layers.length > 0, 'no layers listed');
+    assert.ok(info.defaultLayer, 'no default layer marked');
+    const preds = await page.evaluate(() => window.__lumen!.predictions());
+    assert.equal(preds.length, 5);
+    assert.ok(preds[0]!.probability >= preds[1]!.probability);
+    // The layer select offers every layer, the default preselected.
+    assert.equal(await page.locator('#layer').inputValue(), info.defaultLayer);
+
+    // Choose exactly the methods under test through the UI.
+    for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
+    for (const id of methods) await page.locator(`#method-${id}`).check();
+    await page.locator('#with-metrics').check();
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.waitForFunction(() => window.__lumen!.runs >= 1 && !window.__lumen!.busy, undefined, { timeout: 600_000 });
+    assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'the app reported errors while explaining');
+    const results = await page.evaluate(() => window.__lumen!.results());
+    const pageInput = await page.evaluate(() => window.__lumen!.input());
+    assert.deepEqual(results.map((r) => r.method), methods);
+    await page.screenshot({ path: join(shots, 'web-app.png'), fullPage: false });
+
+    // Same image and model through the Node API.
+    const model = await loadModel(join(DIST, 'bundled', 'model.onnx'));
+    const sample = manifest.samples[0]!;
+    const loaded = await loadInput(join(DIST, sample.url), model);
+    assert.deepEqual(pageInput?.dims, [...loaded.tensor.dims]);
+    const inputDiff = maxAbs(loaded.tensor.data.map((v, i) => v - pageInput!.data[i]!));
+    assert.ok(inputDiff <= 1e-6, `the page's input tensor differs from the Node one by ${inputDiff}`);
+    const [nodeTop] = await model.predict(loaded.tensor, 1);
+    assert.equal(results[0]!.target, nodeTop![0]!.index, 'the page explains the top-1 class by default');
+
+    for (const r of results) {
+      const explanation = await getMethod(r.method).explain(model, loaded.tensor, { target: r.target, ...(r.layer ? { layer: r.layer } : {}) });
+      const node = explanation.attribution;
+      assert.deepEqual(r.dims, [...node.dims], `${r.method}: shape`);
+      const scale = maxAbs(node.data);
+      assert.ok(scale > 0, `${r.method}: the Node attribution is all zeros`);
+      const diff = maxAbs(node.data.map((v, i) => v - r.attribution[i]!));
+      t.diagnostic(`${r.method}: max|browser - node| / max|node| = ${(diff / scale).toExponential(2)}`);
+      assert.ok(diff / scale <= TOLERANCE, `${r.method}: browser and Node differ by ${diff} (scale ${scale})`);
+      // Non-trivial: the displayed map is not constant.
+      const lo = Math.min(...r.map);
+      const hi = Math.max(...r.map);
+      assert.ok(hi - lo > 0.1, `${r.method}: the displayed map is flat (${lo}..${hi})`);
+      if (r.scores) {
+        assert.ok(r.scores.deletion >= 0 && r.scores.deletion <= 1, `${r.method}: deletion AUC ${r.scores.deletion}`);
+        assert.ok(r.scores.insertion >= 0 && r.scores.insertion <= 1, `${r.method}: insertion AUC ${r.scores.insertion}`);
+        assert.ok(r.scores.deletionCurve.y.length > 2);
+      }
+    }
+
+    // The heatmap canvases were painted with more than one colour.
+    const colours = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLCanvasElement>('canvas.heat')].map((c) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set<number>();
+        for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+        return seen.size;
+      }),
+    );
+    assert.equal(colours.length, methods.length);
+    for (const c of colours) assert.ok(c > 4, `a heatmap has only ${c} colours`);
+
+    // Opacity slider drives the overlay.
+    await page.locator('#opacity').fill('0.8');
+    assert.equal(await page.locator('canvas.heat').first().evaluate((c) => (c as HTMLCanvasElement).style.opacity), '0.8');
+
+    // Narrow screen: single column, nothing wider than the viewport.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than a 390px screen`);
+    await page.screenshot({ path: join(shots, 'web-app-narrow.png'), fullPage: true });
+
+    assert.deepEqual(consoleErrors, [], 'console errors');
+    // The README's screenshot is refreshed only on request (or when missing), so test runs leave the tree clean.
+    const docShot = join(ROOT, 'docs', 'screenshots', 'web-app.png');
+    if (!existsSync(docShot) || process.env.LUMEN_E2E_UPDATE_SCREENSHOT === '1') {
+      mkdirSync(dirname(docShot), { recursive: true });
+      copyFileSync(join(shots, 'web-app.png'), docShot);
+    }
+    t.diagnostic(`screenshots in ${shots}`);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});

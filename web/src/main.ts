@@ -1,0 +1,585 @@
+import './style.css';
+import {
+  LumenModel,
+  explain,
+  listMethods,
+  loadModelFromFile,
+  loadModelFromURL,
+  type Explanation,
+  type LayerInfo,
+  type MethodInfo,
+  type Prediction,
+} from '../../src/browser.js';
+import { decodeImageBlob, prepareImage, type PreparedImage, type RawImage } from './shim.js';
+import { optionFields, type OptionValues } from './forms.js';
+import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, displayMap, heatmapImageData, npyBlob, overlayPngBlob, rawToImageData } from './view.js';
+import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
+
+/** Where the app finds onnxruntime-web's wasm (copied into the build by vite.config.ts). */
+const WASM_PATHS = new URL('ort/', document.baseURI).href;
+
+interface LoadedImage {
+  name: string;
+  blobUrl: string;
+  raw: RawImage;
+  /** Prepared for the current model. */
+  prepared?: PreparedImage;
+}
+
+interface Result {
+  methodId: string;
+  title: string;
+  target: number;
+  label: string;
+  layer?: string;
+  signed: boolean;
+  explanation: Explanation;
+  /** [H·W] map shown, already scaled to [0,1] (or [-1,1] when signed). */
+  map: Float32Array;
+  width: number;
+  height: number;
+  scores?: CurveScores;
+  card: HTMLElement;
+  heat: HTMLCanvasElement;
+}
+
+interface MethodChoice {
+  info: MethodInfo;
+  checkbox: HTMLInputElement;
+  read: () => OptionValues;
+}
+
+const state = {
+  model: undefined as LumenModel | undefined,
+  modelName: '',
+  layers: [] as LayerInfo[],
+  images: [] as LoadedImage[],
+  current: -1,
+  predictions: [] as Prediction[],
+  targets: [] as number[],
+  results: [] as Result[],
+  methods: [] as MethodChoice[],
+  running: undefined as AbortController | undefined,
+  pendingMetadata: undefined as File | undefined,
+};
+
+/** Test hook: the e2e test reads attribution values from here and compares them with the Node API. */
+interface TestHook {
+  ready: boolean;
+  busy: boolean;
+  runs: number;
+  errors: string[];
+  model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
+  input(): { dims: number[]; data: number[] } | undefined;
+  predictions(): Prediction[];
+  results(): { method: string; target: number; layer?: string; dims: number[]; attribution: number[]; map: number[]; scores?: CurveScores }[];
+}
+
+const hook: TestHook = {
+  ready: false,
+  busy: false,
+  runs: 0,
+  errors: [],
+  model: () =>
+    state.model && {
+      name: state.modelName,
+      inputDims: state.images[state.current]?.prepared?.tensor.dims.slice() ?? [],
+      layers: state.layers.map((l) => l.name),
+      defaultLayer: state.layers.find((l) => l.isDefault)?.name,
+    },
+  input: () => {
+    const t = state.images[state.current]?.prepared?.tensor;
+    return t && { dims: [...t.dims], data: Array.from(t.data) };
+  },
+  predictions: () => state.predictions,
+  results: () =>
+    state.results.map((r) => ({
+      method: r.methodId,
+      target: r.target,
+      layer: r.layer,
+      dims: [...r.explanation.attribution.dims],
+      attribution: Array.from(r.explanation.attribution.data),
+      map: Array.from(r.map),
+      scores: r.scores,
+    })),
+};
+(window as unknown as { __lumen: TestHook }).__lumen = hook;
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+const ui = {
+  status: $<HTMLParagraphElement>('runtime-status'),
+  modelInfo: $<HTMLParagraphElement>('model-info'),
+  modelFile: $<HTMLInputElement>('model-file'),
+  metaFile: $<HTMLInputElement>('meta-file'),
+  bundledModel: $<HTMLButtonElement>('bundled-model'),
+  imageFiles: $<HTMLInputElement>('image-files'),
+  drop: $<HTMLDivElement>('drop-zone'),
+  thumbs: $<HTMLDivElement>('thumbs'),
+  methods: $<HTMLDivElement>('methods'),
+  layer: $<HTMLSelectElement>('layer'),
+  colormap: $<HTMLSelectElement>('colormap'),
+  opacity: $<HTMLInputElement>('opacity'),
+  opacityValue: $<HTMLOutputElement>('opacity-value'),
+  withMetrics: $<HTMLInputElement>('with-metrics'),
+  run: $<HTMLButtonElement>('run'),
+  cancel: $<HTMLButtonElement>('cancel'),
+  progress: $<HTMLProgressElement>('progress'),
+  progressLabel: $<HTMLLabelElement>('progress-label'),
+  preview: $<HTMLCanvasElement>('preview'),
+  predictions: $<HTMLOListElement>('predictions'),
+  resultsEmpty: $<HTMLParagraphElement>('results-empty'),
+  grid: $<HTMLDivElement>('result-grid'),
+  error: $<HTMLDivElement>('error'),
+};
+
+function showError(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  hook.errors.push(message);
+  ui.error.textContent = message;
+  ui.error.hidden = false;
+}
+
+function clearError(): void {
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function setStatus(text: string): void {
+  ui.status.textContent = text;
+}
+
+// ---------------------------------------------------------------- model
+
+async function setModel(load: () => Promise<LumenModel>, name: string): Promise<void> {
+  clearError();
+  setStatus(`Loading ${name}…`);
+  const model = await load();
+  const layers = await model.layers();
+  const old = state.model;
+  state.model = model;
+  state.modelName = name;
+  state.layers = layers;
+  if (old) void old.dispose();
+  const size = model.inputSize;
+  ui.modelInfo.textContent = `${name}: input ${model.inputDims.join('×')} (${model.layout}), ${model.classNames?.length ?? '?'} classes${model.classNames ? '' : ' (no class names)'}.`;
+  ui.layer.replaceChildren(
+    ...layers.map((l) => new Option(`${l.name} [${l.shape.slice(1).join('×')}] ${l.op}${l.isDefault ? ' (default)' : ''}`, l.name, l.isDefault, l.isDefault)),
+  );
+  for (const img of state.images) img.prepared = undefined;
+  clearResults();
+  setStatus(`Ready: ${name} (${size.width ?? '?'}×${size.height ?? '?'}), ${crossOriginIsolated ? 'multi-threaded' : 'single-threaded'} WebAssembly`);
+  if (state.current >= 0) await selectImage(state.current);
+}
+
+async function loadBundled(): Promise<void> {
+  const manifest = await fetchManifest();
+  if (!manifest.model) throw new Error('this build has no bundled model');
+  const base = document.baseURI;
+  await setModel(
+    () =>
+      loadModelFromURL(new URL(manifest.model!.url, base), {
+        wasmPaths: WASM_PATHS,
+        metadataUrl: manifest.model!.metadataUrl ? new URL(manifest.model!.metadataUrl, base) : undefined,
+        source: manifest.model!.name,
+      }),
+    manifest.model.name,
+  );
+}
+
+interface Manifest {
+  model?: { name: string; url: string; metadataUrl?: string };
+  samples?: { name: string; url: string }[];
+}
+
+let manifestPromise: Promise<Manifest> | undefined;
+function fetchManifest(): Promise<Manifest> {
+  manifestPromise ??= fetch(new URL('bundled/manifest.json', document.baseURI)).then((r) => (r.ok ? (r.json() as Promise<Manifest>) : {}));
+  return manifestPromise;
+}
+
+async function loadModelFile(file: File, metadata?: File): Promise<void> {
+  await setModel(() => loadModelFromFile(file, { wasmPaths: WASM_PATHS, metadataFile: metadata }), file.name);
+}
+
+// ---------------------------------------------------------------- images
+
+async function addImage(name: string, blob: Blob): Promise<number> {
+  const raw = await decodeImageBlob(blob);
+  state.images.push({ name, blobUrl: URL.createObjectURL(blob), raw });
+  renderThumbs();
+  return state.images.length - 1;
+}
+
+function renderThumbs(): void {
+  ui.thumbs.replaceChildren(
+    ...state.images.map((img, i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.setAttribute('role', 'radio');
+      b.setAttribute('aria-checked', String(i === state.current));
+      b.setAttribute('aria-label', img.name);
+      b.tabIndex = i === state.current || (state.current < 0 && i === 0) ? 0 : -1;
+      b.title = img.name;
+      const el = document.createElement('img');
+      el.src = img.blobUrl;
+      el.alt = '';
+      b.append(el);
+      b.addEventListener('click', () => void selectImage(i).catch(showError));
+      b.addEventListener('keydown', (ev) => {
+        const step = ev.key === 'ArrowRight' || ev.key === 'ArrowDown' ? 1 : ev.key === 'ArrowLeft' || ev.key === 'ArrowUp' ? -1 : 0;
+        if (!step) return;
+        ev.preventDefault();
+        const next = (i + step + state.images.length) % state.images.length;
+        void selectImage(next).then(() => (ui.thumbs.children[next] as HTMLElement | undefined)?.focus()).catch(showError);
+      });
+      return b;
+    }),
+  );
+}
+
+function prepared(img: LoadedImage): PreparedImage {
+  if (!state.model) throw new Error('load a model first');
+  img.prepared ??= prepareImage(img.raw, state.model);
+  return img.prepared;
+}
+
+async function selectImage(i: number): Promise<void> {
+  state.current = i;
+  renderThumbs();
+  const img = state.images[i];
+  if (!img || !state.model) return;
+  const p = prepared(img);
+  drawPreview(p.image);
+  const [preds] = await state.model.predict(p.tensor, 5);
+  state.predictions = preds ?? [];
+  state.targets = state.predictions.length ? [state.predictions[0]!.index] : [];
+  renderPredictions();
+  clearResults();
+}
+
+function drawPreview(image: RawImage): void {
+  ui.preview.width = image.width;
+  ui.preview.height = image.height;
+  ui.preview.getContext('2d')!.putImageData(rawToImageData(image), 0, 0);
+}
+
+function renderPredictions(): void {
+  ui.predictions.replaceChildren(
+    ...state.predictions.map((p) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.class = String(p.index);
+      b.setAttribute('aria-pressed', String(state.targets.includes(p.index)));
+      const name = document.createElement('span');
+      name.textContent = `${p.label} (#${p.index})`;
+      const pct = document.createElement('span');
+      pct.textContent = `${(p.probability * 100).toFixed(1)}%`;
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.width = `${Math.max(1, p.probability * 100)}%`;
+      b.append(name, pct, bar);
+      b.addEventListener('click', () => {
+        const has = state.targets.includes(p.index);
+        if (has && state.targets.length === 1) return; // keep at least one class
+        state.targets = has ? state.targets.filter((t) => t !== p.index) : [...state.targets, p.index];
+        b.setAttribute('aria-pressed', String(!has));
+      });
+      li.append(b);
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- methods
+
+const DEFAULT_METHODS = new Set(['gradcam']);
+
+function renderMethods(): void {
+  const families = new Map<string, MethodInfo[]>();
+  for (const m of listMethods()) families.set(m.family, [...(families.get(m.family) ?? []), m]);
+  state.methods = [];
+  ui.methods.replaceChildren();
+  if (families.size === 0) {
+    ui.methods.textContent = 'No methods are registered in this build.';
+    return;
+  }
+  for (const [family, infos] of families) {
+    for (const info of infos) {
+      const row = document.createElement('div');
+      row.className = 'method';
+      const label = document.createElement('label');
+      label.className = 'check';
+      const checkbox = document.createElement('input');
+      checkbox.type = 'checkbox';
+      checkbox.id = `method-${info.id}`;
+      checkbox.value = info.id;
+      checkbox.checked = DEFAULT_METHODS.has(info.id);
+      const title = document.createElement('span');
+      title.textContent = info.title;
+      const fam = document.createElement('span');
+      fam.className = 'family';
+      fam.textContent = family;
+      label.title = `${info.summary} Cost: ${info.cost}.`;
+      label.append(checkbox, title, fam);
+      const { element, read } = optionFields(info.id, info.options);
+      element.hidden = !checkbox.checked;
+      element.id = `opts-${info.id}`;
+      checkbox.setAttribute('aria-controls', element.id);
+      checkbox.addEventListener('change', () => (element.hidden = !checkbox.checked));
+      row.append(label, element);
+      ui.methods.append(row);
+      state.methods.push({ info, checkbox, read });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- run
+
+function clearResults(): void {
+  state.results = [];
+  ui.grid.replaceChildren();
+  ui.resultsEmpty.hidden = false;
+}
+
+function setProgress(fraction: number, label: string): void {
+  ui.progress.value = Math.max(0, Math.min(1, fraction));
+  ui.progressLabel.textContent = label;
+}
+
+async function run(): Promise<void> {
+  clearError();
+  const model = state.model;
+  const img = state.images[state.current];
+  if (!model || !img) throw new Error('load a model and pick an image first');
+  const chosen = state.methods.filter((m) => m.checkbox.checked);
+  if (chosen.length === 0) throw new Error('choose at least one method');
+  const options = new Map(chosen.map((m) => [m.info.id, m.read()] as const));
+  const { tensor } = prepared(img);
+  const targets = [...state.targets];
+  const layer = ui.layer.value || undefined;
+  const withMetrics = ui.withMetrics.checked && metricsAvailable();
+
+  clearResults();
+  ui.resultsEmpty.hidden = true;
+  const controller = new AbortController();
+  state.running = controller;
+  hook.busy = true;
+  ui.run.disabled = true;
+  ui.cancel.disabled = false;
+  const jobs = targets.flatMap((target) => chosen.map((m) => ({ target, method: m })));
+  const rows = new Map<number, HTMLElement>();
+  for (const target of targets) {
+    const row = document.createElement('section');
+    row.className = 'row';
+    const h = document.createElement('h3');
+    h.className = 'row-title';
+    h.textContent = `Class ${labelOf(target)}`;
+    row.append(h);
+    ui.grid.append(row);
+    rows.set(target, row);
+  }
+  try {
+    for (const [j, { target, method }] of jobs.entries()) {
+      const stageLabel = `${method.info.title} for ${labelOf(target)} (${j + 1}/${jobs.length})`;
+      setProgress(j / jobs.length, stageLabel);
+      const t0 = performance.now();
+      let explanation: Explanation;
+      try {
+        explanation = await explain(model, tensor, method.info.id, {
+          ...options.get(method.info.id),
+          target,
+          ...(method.info.needsLayer && layer ? { layer } : {}),
+          signal: controller.signal,
+          onProgress: (e) => setProgress((j + (e.total ? e.done / e.total : 0)) / jobs.length, `${stageLabel}: ${e.stage ?? 'step'} ${e.done}/${e.total}`),
+        });
+      } catch (e) {
+        if (controller.signal.aborted) throw e;
+        rows.get(target)!.append(failedCard(method.info.title, e));
+        continue;
+      }
+      const result = addResult(rows.get(target)!, method.info, target, method.info.needsLayer ? layer : undefined, explanation, performance.now() - t0);
+      if (withMetrics) {
+        setProgress((j + 0.9) / jobs.length, `${stageLabel}: deletion / insertion`);
+        result.scores = await scoreDeletionInsertion(model, tensor, explanation, controller.signal);
+        renderScores(result);
+      }
+    }
+    setProgress(1, `Done: ${jobs.length} explanation${jobs.length === 1 ? '' : 's'}`);
+  } catch (e) {
+    if (controller.signal.aborted) setProgress(0, 'Cancelled');
+    else throw e;
+  } finally {
+    state.running = undefined;
+    hook.busy = false;
+    hook.runs++;
+    ui.run.disabled = false;
+    ui.cancel.disabled = true;
+  }
+}
+
+function labelOf(target: number): string {
+  const name = state.model?.classNames?.[target];
+  return name ? `${name} (#${target})` : `#${target}`;
+}
+
+function failedCard(title: string, e: unknown): HTMLElement {
+  const card = document.createElement('article');
+  card.className = 'card failed';
+  card.textContent = `${title}: ${e instanceof Error ? e.message : String(e)}`;
+  return card;
+}
+
+function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: string | undefined, explanation: Explanation, ms: number): Result {
+  const img = state.images[state.current]!;
+  const base = prepared(img).image;
+  const { map, width, height } = displayMap(explanation.attribution, info.signed);
+  const card = document.createElement('article');
+  card.className = 'card';
+  card.dataset.method = info.id;
+  card.dataset.target = String(target);
+  const h = document.createElement('h4');
+  h.textContent = info.title;
+  const stack = document.createElement('div');
+  stack.className = 'stack';
+  const under = document.createElement('canvas');
+  under.width = base.width;
+  under.height = base.height;
+  under.getContext('2d')!.putImageData(rawToImageData(base), 0, 0);
+  const heat = document.createElement('canvas');
+  heat.width = width;
+  heat.height = height;
+  heat.className = 'heat';
+  heat.style.opacity = ui.opacity.value;
+  stack.append(under, heat);
+  stack.setAttribute('role', 'img');
+  stack.setAttribute('aria-label', `${info.title} heatmap for class ${labelOf(target)}`);
+  const meta = document.createElement('p');
+  meta.className = 'meta';
+  meta.textContent = `${layer ? `layer ${layer} · ` : ''}${Math.round(ms)} ms`;
+  const dl = document.createElement('div');
+  dl.className = 'dl';
+  const png = document.createElement('button');
+  png.type = 'button';
+  png.textContent = 'Download PNG';
+  png.setAttribute('aria-label', `Download ${info.title} overlay for ${labelOf(target)} as PNG`);
+  const npy = document.createElement('button');
+  npy.type = 'button';
+  npy.textContent = 'Download .npy';
+  npy.setAttribute('aria-label', `Download ${info.title} attribution for ${labelOf(target)} as .npy`);
+  dl.append(png, npy);
+  card.append(h, stack, meta, dl);
+  row.append(card);
+
+  const result: Result = { methodId: info.id, title: info.title, target, label: labelOf(target), layer, signed: info.signed, explanation, map, width, height, card, heat };
+  const fileBase = `${img.name}-${info.id}-class${target}`;
+  png.addEventListener('click', () =>
+    void overlayPngBlob(base, heatmapImageData(map, width, height, ui.colormap.value, info.signed), Number(ui.opacity.value))
+      .then((blob) => downloadBlob(blob, `${fileBase}.png`))
+      .catch(showError),
+  );
+  npy.addEventListener('click', () => downloadBlob(npyBlob(explanation.attribution), `${fileBase}.npy`));
+  paintHeat(result);
+  state.results.push(result);
+  return result;
+}
+
+function paintHeat(r: Result): void {
+  r.heat.getContext('2d')!.putImageData(heatmapImageData(r.map, r.width, r.height, ui.colormap.value, r.signed), 0, 0);
+}
+
+function renderScores(r: Result): void {
+  if (!r.scores) return;
+  const dl = document.createElement('dl');
+  dl.className = 'scores';
+  for (const [name, value, better] of [['Deletion AUC', r.scores.deletion, 'lower is better'], ['Insertion AUC', r.scores.insertion, 'higher is better']] as const) {
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    dt.title = better;
+    const dd = document.createElement('dd');
+    dd.textContent = Number.isFinite(value) ? value.toFixed(3) : '–';
+    dl.append(dt, dd);
+  }
+  const svg = curveSvg(r.scores.deletionCurve, r.scores.insertionCurve);
+  r.card.insertBefore(dl, r.card.querySelector('.meta'));
+  if (svg) r.card.insertBefore(svg, r.card.querySelector('.meta'));
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire(): void {
+  ui.run.addEventListener('click', () => void run().catch(showError));
+  ui.cancel.addEventListener('click', () => state.running?.abort());
+  ui.opacity.addEventListener('input', () => {
+    ui.opacityValue.value = Number(ui.opacity.value).toFixed(2);
+    for (const r of state.results) r.heat.style.opacity = ui.opacity.value;
+  });
+  ui.colormap.replaceChildren(...COLORMAPS.map((c) => new Option(c, c, c === DEFAULT_COLORMAP, c === DEFAULT_COLORMAP)));
+  ui.colormap.addEventListener('change', () => state.results.forEach(paintHeat));
+  ui.bundledModel.addEventListener('click', () => void loadBundled().catch(showError));
+  ui.metaFile.addEventListener('change', () => {
+    state.pendingMetadata = ui.metaFile.files?.[0];
+  });
+  ui.modelFile.addEventListener('change', () => {
+    const file = ui.modelFile.files?.[0];
+    if (file) void loadModelFile(file, ui.metaFile.files?.[0]).catch(showError);
+  });
+  ui.imageFiles.addEventListener('change', () => void addFiles([...(ui.imageFiles.files ?? [])]).catch(showError));
+  ui.drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    ui.drop.classList.add('over');
+  });
+  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+  ui.drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('over');
+    void addFiles([...(e.dataTransfer?.files ?? [])]).catch(showError);
+  });
+  // Keyboard users reach the same pickers through the drop zone.
+  ui.drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      ui.imageFiles.click();
+    }
+  });
+  window.addEventListener('error', (e) => showError(e.error ?? e.message));
+  window.addEventListener('unhandledrejection', (e) => showError(e.reason));
+}
+
+/** Dropped or picked files: an .onnx replaces the model (with a dropped .json as its sidecar), images are added. */
+async function addFiles(files: File[]): Promise<void> {
+  const model = files.find((f) => /\.onnx$/i.test(f.name));
+  const meta = files.find((f) => /\.json$/i.test(f.name)) ?? state.pendingMetadata;
+  if (model) await loadModelFile(model, meta);
+  let first = -1;
+  for (const f of files.filter((f) => f.type.startsWith('image/') || /\.(png|jpe?g|webp|gif|bmp)$/i.test(f.name))) {
+    const i = await addImage(f.name.replace(/\.[^.]+$/, ''), f);
+    if (first < 0) first = i;
+  }
+  if (first >= 0) await selectImage(first);
+}
+
+async function boot(): Promise<void> {
+  wire();
+  renderMethods();
+  const manifest = await fetchManifest();
+  for (const s of manifest.samples ?? []) {
+    const res = await fetch(new URL(s.url, document.baseURI));
+    if (res.ok) await addImage(s.name, await res.blob());
+  }
+  if (state.images.length) state.current = 0;
+  if (manifest.model) await loadBundled();
+  else setStatus('No bundled model: pick an .onnx file.');
+  hook.ready = true;
+}
+
+boot().catch((e) => {
+  showError(e);
+  hook.ready = true;
+});
+

@@ -1,0 +1,119 @@
+import type { Tensor } from '../../src/browser.js';
+import { encodeNpy, type RawImage } from './shim.js';
+
+// TEMPORARY until src/render lands: colormap LUTs.
+export const COLORMAPS = ['jet', 'viridis', 'inferno', 'gray', 'coolwarm'] as const;
+export const DEFAULT_COLORMAP = 'jet';
+
+function lut(name: string, t: number): [number, number, number] {
+  const c = Math.max(0, Math.min(1, t));
+  switch (name) {
+    case 'gray':
+      return [c * 255, c * 255, c * 255];
+    case 'coolwarm':
+      return c < 0.5 ? [59 + (221 - 59) * c * 2, 76 + (221 - 76) * c * 2, 192 + (221 - 192) * c * 2] : [221 + (180 - 221) * (c - 0.5) * 2, 221 - 217 * (c - 0.5) * 2, 221 - 183 * (c - 0.5) * 2];
+    default: {
+      const r = Math.min(4 * c - 1.5, -4 * c + 4.5);
+      const g = Math.min(4 * c - 0.5, -4 * c + 3.5);
+      const b = Math.min(4 * c + 0.5, -4 * c + 2.5);
+      return [Math.max(0, Math.min(1, r)) * 255, Math.max(0, Math.min(1, g)) * 255, Math.max(0, Math.min(1, b)) * 255];
+    }
+  }
+}
+
+/** One channel at input resolution, scaled for display: [0,1], or [-1,1] for signed maps. */
+export function displayMap(attribution: Tensor, signed: boolean): { map: Float32Array; width: number; height: number } {
+  const [, c = 1, h = 1, w = 1] = attribution.dims;
+  const map = new Float32Array(h * w);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) map[p]! += signed ? attribution.data[ch * h * w + p]! : Math.abs(attribution.data[ch * h * w + p]!);
+  let max = 0;
+  for (const v of map) max = Math.max(max, Math.abs(v));
+  if (max > 0) for (let p = 0; p < map.length; p++) map[p]! /= max;
+  return { map, width: w, height: h };
+}
+
+export function heatmapImageData(map: Float32Array, width: number, height: number, colormap: string, signed: boolean): ImageData {
+  const out = new ImageData(width, height);
+  for (let p = 0; p < map.length; p++) {
+    const [r, g, b] = lut(signed && colormap === 'coolwarm' ? colormap : colormap, signed ? (map[p]! + 1) / 2 : map[p]!);
+    out.data[4 * p] = r;
+    out.data[4 * p + 1] = g;
+    out.data[4 * p + 2] = b;
+    out.data[4 * p + 3] = 255;
+  }
+  return out;
+}
+
+export function rawToImageData(image: RawImage): ImageData {
+  const out = new ImageData(image.width, image.height);
+  const ch = image.channels;
+  for (let p = 0; p < image.width * image.height; p++) {
+    for (let k = 0; k < 3; k++) out.data[4 * p + k] = image.data[p * ch + (ch >= 3 ? k : 0)]!;
+    out.data[4 * p + 3] = ch === 4 ? image.data[p * ch + 3]! : 255;
+  }
+  return out;
+}
+
+/** The overlay as a PNG, scaled up so small inputs stay legible (nearest-neighbour, ≥ 224 px). */
+export async function overlayPngBlob(base: RawImage, heat: ImageData, opacity: number): Promise<Blob> {
+  const scale = Math.max(1, Math.ceil(224 / Math.max(base.width, base.height)));
+  const canvas = new OffscreenCanvas(base.width * scale, base.height * scale);
+  const ctx = canvas.getContext('2d')!;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(await createImageBitmap(rawToImageData(base)), 0, 0, canvas.width, canvas.height);
+  ctx.globalAlpha = opacity;
+  ctx.drawImage(await createImageBitmap(heat), 0, 0, canvas.width, canvas.height);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+export function npyBlob(t: Tensor): Blob {
+  const bytes = encodeNpy(t);
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+}
+
+export function downloadBlob(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Deletion and insertion curves in one small SVG chart. */
+export function curveSvg(deletion: { x: number[]; y: number[] }, insertion: { x: number[]; y: number[] }): SVGSVGElement | undefined {
+  if (deletion.y.length < 2 && insertion.y.length < 2) return undefined;
+  const NS = 'http://www.w3.org/2000/svg';
+  const [W, H, P] = [200, 90, 14];
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'Deletion (red) and insertion (blue) curves: target probability against the fraction of pixels changed');
+  const axis = document.createElementNS(NS, 'path');
+  axis.setAttribute('d', `M${P},${P / 2} V${H - P} H${W - 4}`);
+  axis.setAttribute('stroke', '#888');
+  axis.setAttribute('fill', 'none');
+  svg.append(axis);
+  for (const [curve, colour, name] of [[deletion, '#c0392b', 'deletion'], [insertion, '#1f5fbf', 'insertion']] as const) {
+    if (curve.y.length < 2) continue;
+    const pts = curve.y.map((y, i) => `${(P + (curve.x[i] ?? i / (curve.y.length - 1)) * (W - P - 4)).toFixed(1)},${(H - P - Math.max(0, Math.min(1, y)) * (H - 1.5 * P)).toFixed(1)}`);
+    const line = document.createElementNS(NS, 'polyline');
+    line.setAttribute('points', pts.join(' '));
+    line.setAttribute('stroke', colour);
+    line.setAttribute('fill', 'none');
+    line.setAttribute('stroke-width', '1.5');
+    const title = document.createElementNS(NS, 'title');
+    title.textContent = name;
+    line.append(title);
+    svg.append(line);
+  }
+  const label = document.createElementNS(NS, 'text');
+  label.setAttribute('x', String(W - 4));
+  label.setAttribute('y', String(H - 2));
+  label.setAttribute('text-anchor', 'end');
+  label.setAttribute('font-size', '9');
+  label.textContent = 'deletion — red · insertion — blue';
+  svg.append(label);
+  return svg;
+}

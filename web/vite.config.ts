@@ -1,0 +1,88 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const webDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(webDir, '..');
+const ortDist = join(repoRoot, 'node_modules', 'onnxruntime-web', 'dist');
+
+/** onnxruntime-web's WebAssembly runtime, served from the app itself (never a CDN). */
+const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+
+interface BundledFile {
+  /** Path under bundled/ in the app. */
+  name: string;
+  source: string;
+}
+
+/** The bundled model and sample images the app preloads (the shipped Fashion-MNIST model, else the conformance copy). */
+function bundledFiles(): { files: BundledFile[]; manifest: unknown } {
+  const shipped = join(repoRoot, 'models', 'fashion-cnn.onnx');
+  const modelPath = existsSync(shipped) ? shipped : join(repoRoot, 'conformance', 'models', 'fashion_cnn.onnx');
+  const sidecar = modelPath.replace(/\.onnx$/, '.json');
+  const files: BundledFile[] = [{ name: 'model.onnx', source: modelPath }];
+  if (existsSync(sidecar)) files.push({ name: 'model.json', source: sidecar });
+
+  const sampleDir = join(repoRoot, 'samples', 'fashion');
+  const samples = existsSync(sampleDir)
+    ? readdirSync(sampleDir).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort().map((f) => join(sampleDir, f))
+    : readdirSync(join(repoRoot, 'conformance', 'inputs')).filter((f) => /^fmnist_.*\.png$/.test(f)).sort().map((f) => join(repoRoot, 'conformance', 'inputs', f));
+  for (const s of samples) files.push({ name: `samples/${basename(s)}`, source: s });
+
+  const manifest = {
+    model: { name: basename(modelPath), url: 'bundled/model.onnx', ...(existsSync(sidecar) ? { metadataUrl: 'bundled/model.json' } : {}) },
+    samples: samples.map((s) => ({ name: basename(s, extname(s)), url: `bundled/samples/${basename(s)}` })),
+  };
+  return { files, manifest };
+}
+
+const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.onnx': 'application/octet-stream', '.png': 'image/png', '.json': 'application/json', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp' };
+
+function lumenAssets(): Plugin {
+  return {
+    name: 'lumen-assets',
+    // Dev server: serve the same files from their sources.
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        let file: string | undefined;
+        let body: string | undefined;
+        if (url.startsWith('/ort/') && ORT_FILES.includes(url.slice(5))) file = join(ortDist, url.slice(5));
+        else if (url === '/bundled/manifest.json') body = JSON.stringify(bundledFiles().manifest);
+        else if (url.startsWith('/bundled/')) file = bundledFiles().files.find((f) => `/bundled/${f.name}` === url)?.source;
+        if (!file && body === undefined) return next();
+        res.setHeader('Content-Type', body !== undefined ? 'application/json' : (MIME[extname(file!)] ?? 'application/octet-stream'));
+        res.end(body ?? readFileSync(file!));
+      });
+    },
+    // Build: copy them into web/dist.
+    generateBundle(_options, bundle) {
+      // onnxruntime-web's own new URL('….wasm', import.meta.url) makes Vite emit a hashed copy; the app loads ort/ instead.
+      for (const [key, out] of Object.entries(bundle)) if (out.type === 'asset' && /ort-wasm.*\.wasm$/.test(key)) delete bundle[key];
+      for (const f of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ortDist, f)) });
+      const { files, manifest } = bundledFiles();
+      for (const f of files) this.emitFile({ type: 'asset', fileName: `bundled/${f.name}`, source: readFileSync(f.source) });
+      this.emitFile({ type: 'asset', fileName: 'bundled/manifest.json', source: JSON.stringify(manifest, null, 1) });
+    },
+  };
+}
+
+export default defineConfig({
+  root: webDir,
+  base: './',
+  plugins: [lumenAssets()],
+  // The WebAssembly-only build of onnxruntime-web (the app uses the wasm execution provider): 14 MB instead of 28 MB.
+  resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }] },
+  // Same isolation headers as `lumen serve`, so dev and production behave alike.
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+  preview: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: {
+    outDir: join(webDir, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    sourcemap: false,
+  },
+});

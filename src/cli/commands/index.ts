@@ -3,6 +3,7 @@ import { registerConformance } from './conformance.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
+import { registerServe } from './serve.js';
 
 /** Every `lumen` subcommand; each lives in its own file. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerLayers(program);
   registerMethods(program);
   registerConformance(program);
+  registerServe(program);
 }

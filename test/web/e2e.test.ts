@@ -182,7 +182,7 @@ test('web app: bundled model and sample, methods from each family, equal to the 
 
     // The heatmap canvases were painted with more than one colour.
     const colours = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLCanvasElement>('canvas.heat')].map((c) => {
+      Array.from(document.querySelectorAll<HTMLCanvasElement>('canvas.heat')).map((c) => {
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         const seen = new Set<number>();
         for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);

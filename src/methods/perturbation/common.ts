@@ -9,7 +9,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { resolveTargets, type TargetOutput } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
-import type { ExplainOptions, Explanation } from '../types.js';
+import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // PRNG
@@ -438,4 +438,42 @@ export function solveLinear(a: Float64Array, b: Float64Array, n: number): Float6
     x[r] = s / m[r * n + r]!;
   }
   return x;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options shared by the segment-based methods
+
+export interface HideSettings {
+  mode: HideMode;
+  value: number;
+  sigma: number;
+}
+
+export function hideSettings(options: Readonly<Record<string, unknown>>, image: PreparedImage, fallback: HideMode): HideSettings {
+  return {
+    mode: enumOpt(options, 'hide', ['constant', 'mean', 'blur'] as const, fallback),
+    value: numberOpt(options, 'hideValue', 0),
+    sigma: numberOpt(options, 'blurSigma', Math.max(1, Math.max(image.height, image.width) / 16), 0),
+  };
+}
+
+export function hideOptionSpecs(defaultMode: HideMode): OptionSpec[] {
+  return [
+    {
+      name: 'hide',
+      type: 'enum',
+      choices: ['constant', 'mean', 'blur'],
+      default: defaultMode,
+      description: "What a switched-off segment shows: 'constant' (hideValue), 'mean' (the segment's mean colour, lime's default), 'blur' (a Gaussian blur of the image).",
+    },
+    { name: 'hideValue', type: 'number', default: 0, description: "hide 'constant': the value, in the normalized input space (0 = dataset mean for mean/std-normalized models)." },
+    { name: 'blurSigma', type: 'number', min: 0, description: "hide 'blur': Gaussian σ in pixels (default max(1, longer side / 16))." },
+  ];
+}
+
+/** Per-image label maps (H·W each) as a [N,1,H,W] tensor, for `extras.segments`. */
+export function labelTensor(maps: readonly Float32Array[], H: number, W: number): Tensor {
+  const data = new Float32Array(maps.length * H * W);
+  maps.forEach((m, i) => data.set(m, i * H * W));
+  return new Tensor(data, [maps.length, 1, H, W]);
 }

@@ -1,4 +1,11 @@
-/** The perturbation family: forward passes only, so it works on any model ONNX Runtime can run. */
-export { occlusion, occlusionInfo } from './occlusion.js';
-export { slic, gridSegments, compactLabels, segmentImage, rgbToLab, type Segmentation, type SlicOptions } from './segmentation.js';
-export { Rng } from './common.js';
+/**
+ * The perturbation family: forward passes only, so it works on any model ONNX Runtime can run. Importing this module
+ * registers occlusion, feature-ablation, lime, kernel-shap and rise.
+ */
+export { occlusion, occlusionInfo, occlusionGeometry } from './occlusion.js';
+export { featureAblation, featureAblationInfo } from './feature-ablation.js';
+export { lime, limeInfo, weightedRidge, type WeightedRidge } from './lime.js';
+export { kernelShap, kernelShapInfo, kernelShapCoalitions, solveShapley } from './kernel-shap.js';
+export { rise, riseInfo, riseDefaults, RiseMasks } from './rise.js';
+export { slic, gridSegments, compactLabels, segmentImage, displayImage, rgbToLab, type Segmentation, type SlicOptions } from './segmentation.js';
+export { Rng, gaussianBlur, type HideMode } from './common.js';

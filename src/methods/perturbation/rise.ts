@@ -1,0 +1,175 @@
+/**
+ * RISE (Petsiuk, Das & Saenko 2018): N random binary grids of s×s cells (each cell kept with probability p),
+ * bilinearly upsampled to (s+1)·cell pixels (cell = ceil(H/s) × ceil(W/s)), shifted by a random offset in
+ * [0, cell) and cropped to H×W, as the authors' code does (skimage resize, order 1, mode 'reflect'). The masked image
+ * is baseline + mask·(x − baseline) (baseline 0 = the authors' x ⊙ mask in normalized space), and
+ * saliency = Σ_i score_i · mask_i / (N · p).
+ *
+ * Defaults: N = 4000, s = 7, p = 0.5 for inputs whose shorter side is ≥ 112 px (the paper's 224-px setting). For
+ * smaller inputs s = clamp(round(shorter side / 16), 3, 7) (cells of about 16 px or more) and
+ * N = 4000 · s² / 49 rounded up to a multiple of 100 (the same number of masks per cell): 28 px → s 3, N 800;
+ * 64 px → s 4, N 1400.
+ */
+import type { LumenModel } from '../../model.js';
+import type { Tensor } from '../../tensor.js';
+import { registerMethod } from '../registry.js';
+import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import { intOpt, numberOpt, PerturbationRun, Rng } from './common.js';
+
+export const riseInfo: MethodInfo = {
+  id: 'rise',
+  aliases: ['random-input-sampling'],
+  title: 'RISE',
+  family: 'perturbation',
+  summary: 'Average of random smooth masks weighted by the explained score of the masked image: pixels whose presence tends to raise the score get high saliency.',
+  needsGradients: false,
+  needsBaseline: true,
+  needsLayer: false,
+  output: 'map',
+  // Scores are logits by default, which can be negative, so the saliency can be too.
+  signed: true,
+  cost: 'numMasks forward passes per image (default 4000 at ≥ 112 px; 1400 at 64 px; 800 at 28 px)',
+  reference: 'Petsiuk et al. 2018 (authors’ explanations.py: generate_masks and the saliency formula)',
+  options: [
+    { name: 'numMasks', type: 'integer', min: 1, description: 'Number of random masks N (default 4000 for ≥ 112-px inputs, scaled as 4000·s²/49 below).' },
+    { name: 'gridSize', type: 'integer', min: 1, description: 'Cells per side s of the low-resolution grid (default 7 for ≥ 112-px inputs, clamp(round(shorter side/16), 3, 7) below).' },
+    { name: 'keepProbability', type: 'number', default: 0.5, min: 0, max: 1, description: 'Probability p that a grid cell is kept.' },
+    { name: 'baselines', type: 'number', default: 0, description: 'Value masked pixels blend towards, in the normalized input space.' },
+    { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random masks (same seed ⇒ identical result).' },
+    { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Masked images per forward pass.' },
+  ],
+};
+
+/** The default (s, N) for an H×W input (see the module comment). */
+export function riseDefaults(height: number, width: number): { gridSize: number; numMasks: number } {
+  const short = Math.min(height, width);
+  if (short >= 112) return { gridSize: 7, numMasks: 4000 };
+  const s = Math.min(7, Math.max(3, Math.round(short / 16)));
+  return { gridSize: s, numMasks: Math.ceil((4000 * s * s) / 49 / 100) * 100 };
+}
+
+/**
+ * Linear-interpolation table for resizing n cells to `size` samples with half-pixel centres and mirror
+ * ("reflect" in skimage) borders: sample i = (1 − frac[i])·cell[lo[i]] + frac[i]·cell[hi[i]].
+ */
+function interpolationTable(n: number, size: number): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
+  const lo = new Int32Array(size);
+  const hi = new Int32Array(size);
+  const frac = new Float64Array(size);
+  const mirror = (i: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let m = ((i % period) + period) % period;
+    if (m >= n) m = period - m;
+    return m;
+  };
+  for (let i = 0; i < size; i++) {
+    const src = ((i + 0.5) * n) / size - 0.5;
+    const f = Math.floor(src);
+    lo[i] = mirror(f);
+    hi[i] = mirror(f + 1);
+    frac[i] = src - f;
+  }
+  return { lo, hi, frac };
+}
+
+/** Generates the masks one at a time, in a fixed order from the seed (independent of batch size). */
+export class RiseMasks {
+  private readonly rows: ReturnType<typeof interpolationTable>;
+  private readonly cols: ReturnType<typeof interpolationTable>;
+  private readonly cellH: number;
+  private readonly cellW: number;
+  private readonly grid: Float64Array;
+  private readonly rowMix: Float64Array;
+
+  constructor(
+    readonly height: number,
+    readonly width: number,
+    readonly gridSize: number,
+    readonly keepProbability: number,
+    private readonly rng: Rng,
+  ) {
+    this.cellH = Math.ceil(height / gridSize);
+    this.cellW = Math.ceil(width / gridSize);
+    this.rows = interpolationTable(gridSize, (gridSize + 1) * this.cellH);
+    this.cols = interpolationTable(gridSize, (gridSize + 1) * this.cellW);
+    this.grid = new Float64Array(gridSize * gridSize);
+    this.rowMix = new Float64Array(gridSize);
+  }
+
+  /** Draw the next mask into `out` (H·W values in [0,1]). */
+  next(out: Float32Array): void {
+    const s = this.gridSize;
+    for (let i = 0; i < s * s; i++) this.grid[i] = this.rng.next() < this.keepProbability ? 1 : 0;
+    const dy = this.rng.int(this.cellH);
+    const dx = this.rng.int(this.cellW);
+    const { lo: rlo, hi: rhi, frac: rf } = this.rows;
+    const { lo: clo, hi: chi, frac: cf } = this.cols;
+    const W = this.width;
+    for (let y = 0; y < this.height; y++) {
+      const r = y + dy;
+      const a = rlo[r]! * s;
+      const b = rhi[r]! * s;
+      const t = rf[r]!;
+      // Interpolate the two grid rows first, then along x.
+      for (let j = 0; j < s; j++) this.rowMix[j] = (1 - t) * this.grid[a + j]! + t * this.grid[b + j]!;
+      const o = y * W;
+      for (let x = 0; x < W; x++) {
+        const c = x + dx;
+        const u = cf[c]!;
+        out[o + x] = (1 - u) * this.rowMix[clo[c]!]! + u * this.rowMix[chi[c]!]!;
+      }
+    }
+  }
+}
+
+async function explainRise(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+  const run = await PerturbationRun.start(model, input, options);
+  const first = run.images[0]!;
+  const defaults = riseDefaults(first.height, first.width);
+  const numMasks = intOpt(options, 'numMasks', defaults.numMasks, 1, 1e8);
+  const gridSize = intOpt(options, 'gridSize', defaults.gridSize, 1, Math.min(first.height, first.width));
+  const p = numberOpt(options, 'keepProbability', 0.5, 1e-9, 1);
+  const baseline = numberOpt(options, 'baselines', 0);
+  run.plan(numMasks * run.images.length);
+  const rng = new Rng(run.seed);
+
+  const maps: Float32Array[] = [];
+  for (const image of run.images) {
+    const { channels: C, pixels: P } = image;
+    const masks = new RiseMasks(image.height, image.width, gridSize, p, rng);
+    const sal = new Float64Array(P);
+    const chunk = run.batchSize;
+    const buffer = new Float32Array(chunk * P);
+    const delta = new Float32Array(C * P);
+    for (let i = 0; i < C * P; i++) delta[i] = image.data[i]! - baseline;
+    for (let start = 0; start < numMasks; start += chunk) {
+      const n = Math.min(chunk, numMasks - start);
+      for (let i = 0; i < n; i++) masks.next(buffer.subarray(i * P, (i + 1) * P));
+      const scores = await run.score(
+        image,
+        n,
+        (i, out) => {
+          const m = buffer.subarray(i * P, (i + 1) * P);
+          for (let c = 0; c < C; c++) {
+            const o = c * P;
+            for (let q = 0; q < P; q++) out[o + q] = baseline + m[q]! * delta[o + q]!;
+          }
+        },
+        'rise',
+      );
+      for (let i = 0; i < n; i++) {
+        const sc = scores[i]!;
+        const m = buffer.subarray(i * P, (i + 1) * P);
+        for (let q = 0; q < P; q++) sal[q]! += sc * m[q]!;
+      }
+    }
+    const map = new Float32Array(P);
+    const norm = 1 / (numMasks * p);
+    for (let q = 0; q < P; q++) map[q] = sal[q]! * norm;
+    maps.push(map);
+  }
+  return run.finish('rise', maps, 1, { numMasks, gridSize, keepProbability: p });
+}
+
+export const rise: Method = registerMethod({ info: riseInfo, explain: explainRise });

@@ -114,7 +114,7 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   try {
     server = await serveWebApp({ port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const consoleErrors: string[] = [];
     page.on('console', (m: ConsoleMessage) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -191,6 +191,36 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     );
     assert.equal(colours.length, methods.length);
     for (const c of colours) assert.ok(c > 4, `a heatmap has only ${c} colours`);
+
+    // Every registered method is offered, with one generated form field per option.
+    const offered = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLInputElement>('#methods input[id^="method-"]')).map((b) => ({
+        id: b.value,
+        fields: Array.from(document.querySelectorAll<HTMLInputElement>(`#opts-${CSS.escape(b.value)} [name]`)).map((f) => f.name),
+      })),
+    );
+    assert.deepEqual(offered.map((m) => m.id).sort(), listMethods().map((m) => m.id).sort());
+    for (const m of listMethods()) {
+      const fields = offered.find((o) => o.id === m.id)!.fields;
+      const expected = m.options.map((o) => o.name).filter((n) => !['target', 'layer', 'signal', 'onProgress'].includes(n));
+      assert.deepEqual(fields, expected, `${m.id}: option fields`);
+    }
+
+    // Downloads: the .npy holds exactly the attribution, the PNG is an upscaled overlay.
+    const firstCard = page.locator('article.card').first();
+    const [npyDownload] = await Promise.all([page.waitForEvent('download'), firstCard.getByRole('button', { name: /as \.npy$/ }).click()]);
+    const npy = readFileSync((await npyDownload.path())!);
+    assert.equal(npy.subarray(1, 6).toString('latin1'), 'NUMPY');
+    const headerLength = npy.readUInt16LE(8);
+    const header = npy.subarray(10, 10 + headerLength).toString('latin1');
+    assert.match(header, new RegExp(`'shape': \\(${results[0]!.dims.join(', ')}\\)`));
+    const values = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLength, npy.byteOffset + npy.length));
+    assert.deepEqual(Array.from(values), results[0]!.attribution);
+    const [pngDownload] = await Promise.all([page.waitForEvent('download'), firstCard.getByRole('button', { name: /as PNG$/ }).click()]);
+    const png = readFileSync((await pngDownload.path())!);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.ok(png.readUInt32BE(16) >= 224, `PNG width ${png.readUInt32BE(16)}`);
+    assert.match(pngDownload.suggestedFilename(), new RegExp(`-${results[0]!.method}-class${results[0]!.target}\\.png$`));
 
     // Opacity slider drives the overlay.
     await page.locator('#opacity').fill('0.8');

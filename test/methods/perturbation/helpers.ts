@@ -60,3 +60,32 @@ export function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): numb
   }
   return err / scale;
 }
+
+/** Deterministic test values in [lo, hi) (a tiny LCG, independent of the library's PRNG). */
+export function testValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((s >>> 8) / 16777216) * (hi - lo);
+  }
+  return out;
+}
+
+/** Row s of the result = per-pixel weights of segment s (pixel weights `pixelWeights`, zero outside the segment), over C channels. */
+export function segmentIndicator(labels: ArrayLike<number>, segments: number, channels: number, pixelWeights?: Float32Array): Float32Array {
+  const P = labels.length;
+  const out = new Float32Array(segments * channels * P);
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < P; p++) out[labels[p]! * channels * P + c * P + p] = pixelWeights ? pixelWeights[c * P + p]! : 1;
+  }
+  return out;
+}
+
+/** Σ over pixels of segment s of weights·x, per segment (float64). */
+export function segmentSums(x: Float32Array, labels: ArrayLike<number>, segments: number, channels: number, pixelWeights?: Float32Array): Float64Array {
+  const P = labels.length;
+  const out = new Float64Array(segments);
+  for (let c = 0; c < channels; c++) for (let p = 0; p < P; p++) out[labels[p]!]! += (pixelWeights ? pixelWeights[c * P + p]! : 1) * x[c * P + p]!;
+  return out;
+}

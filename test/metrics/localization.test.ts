@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/metrics/index.js';
 import { LumenError } from '../../src/errors.js';
-import { evaluate } from '../../src/metrics/evaluate.js';
+import { evaluate, type EvaluateOptions } from '../../src/metrics/evaluate.js';
 import { getMetric, listMetrics } from '../../src/metrics/registry.js';
 import { Tensor } from '../../src/tensor.js';
 import { explanation, linearModel } from './helpers.js';
@@ -20,7 +20,7 @@ const model = linearModel(1, 4, 4, [new Array<number>(16).fill(0.1), new Array<n
 const x = new Tensor(new Float32Array(16).fill(1), [1, 1, 4, 4]);
 const box = { boxes: [{ x0: 0, y0: 0, x1: 2, y1: 2 }] };
 
-async function score(metrics: string[], map = MAP, region: Parameters<typeof evaluate>[2]['regions'] = box, metricOptions = {}) {
+async function score(metrics: string[], map = MAP, region: EvaluateOptions['regions'] = box, metricOptions = {}) {
   const { results } = await evaluate(model, x, { explanation: explanation(new Tensor(Float32Array.from(map), [1, 1, 4, 4]), [0]), metrics, regions: region, metricOptions });
   return Object.fromEntries(results.map((r) => [r.metric, r.value]));
 }

@@ -1,0 +1,220 @@
+import { LumenError } from '../errors.js';
+import { attrInt } from '../onnx/attributes.js';
+import { OnnxGraph, type Dim } from '../onnx/graph.js';
+import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import { inferShapes } from '../onnx/shapes.js';
+import { GraphOps } from './ops.js';
+import { NON_DIFFERENTIABLE } from './registry.js';
+import { getRuleSet, ruleFor } from './rulesets.js';
+import type { GradientContext, PairedView } from './types.js';
+import './rules/index.js';
+
+/** How the backward pass is seeded. */
+export type SeedMode =
+  /** A graph input shaped like the target ([N,K] for logits) holds the weights of the target's entries. */
+  | { kind: 'input' }
+  /** Built in the graph: one-hot of the rank-th largest target entry per row (rank 1 = top class). */
+  | { kind: 'rank'; rank: number };
+
+export interface BackwardOptions {
+  /** The tensor whose seed-weighted sum is differentiated (the logits). */
+  target: string;
+  /** Tensors to differentiate with respect to. */
+  wrt: readonly string[];
+  /** Forward tensors to expose as outputs as well. */
+  fetch?: readonly string[];
+  seed?: SeedMode;
+  /** 'probability': the seed weights softmax(target) over its last axis instead of the target itself. */
+  output?: 'logit' | 'probability';
+  ruleSet?: string;
+  /** Dims of the graph's feed inputs (symbolic batch as a string), used for static shape inference. */
+  feedDims?: Readonly<Record<string, readonly Dim[]>>;
+}
+
+export interface BackwardGraph {
+  graph: OnnxGraph;
+  /** The graph input the seed is fed to (seed mode 'input'). */
+  seedInput?: string;
+  /** Output tensor holding the explained class per row (seed mode 'rank'), as float. */
+  seedClasses?: string;
+  /** wrt tensor → output tensor name of its gradient. */
+  gradients: Record<string, string>;
+  /** Every graph output, target first. */
+  outputs: string[];
+  /** Number of forward nodes differentiated (for docs, tests and benchmarks). */
+  differentiatedNodes: number;
+}
+
+/** Outputs that never carry gradient even though their node is differentiable. */
+function isIndexOutput(node: NodeProto, outputIndex: number): boolean {
+  if (outputIndex === 0) return false;
+  return node.opType === 'MaxPool' || node.opType === 'Dropout' || node.opType === 'TopK' || node.opType === 'BatchNormalization';
+}
+
+const FLOAT_TYPES = new Set([TensorProto_DataType.FLOAT, TensorProto_DataType.DOUBLE, TensorProto_DataType.FLOAT16, TensorProto_DataType.BFLOAT16]);
+
+function isDifferentiableNode(node: NodeProto): boolean {
+  if (NON_DIFFERENTIABLE.has(node.opType)) return false;
+  if (node.opType === 'Cast') return FLOAT_TYPES.has(attrInt(node, 'to', 0));
+  return true;
+}
+
+/**
+ * Append the backward pass of `options.target` w.r.t. `options.wrt` to a copy of the model. Only nodes on a path
+ * from a wrt tensor to the target are differentiated, in reverse graph order, fan-in gradients summed with Add.
+ */
+export function buildBackwardGraph(model: ModelProto, options: BackwardOptions): BackwardGraph {
+  const graph = OnnxGraph.copyOf(model);
+  const opset = graph.opset;
+  const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
+  const shapes = inferShapes(graph, options.feedDims);
+  const ops = new GraphOps(graph, opset);
+  const forwardNodes = [...graph.nodes];
+  const { target } = options;
+
+  const known = (t: string): boolean => graph.producer(t) !== undefined || graph.graph.input.some((i) => i.name === t) || graph.initializer(t) !== undefined;
+  for (const t of [target, ...options.wrt, ...(options.fetch ?? [])]) {
+    if (!known(t)) throw new LumenError('UNKNOWN_LAYER', `unknown tensor '${t}'`, 2);
+  }
+
+  // F: tensors that depend differentiably on a wrt tensor. B: tensors the target depends on.
+  const reachable = new Set<string>(options.wrt);
+  for (const node of forwardNodes) {
+    if (!isDifferentiableNode(node)) continue;
+    if (node.input.some((i) => i && reachable.has(i))) node.output.forEach((o, k) => o && !isIndexOutput(node, k) && reachable.add(o));
+  }
+  const needed = new Set<string>([target]);
+  for (let i = forwardNodes.length - 1; i >= 0; i--) {
+    const node = forwardNodes[i]!;
+    if (node.output.some((o) => needed.has(o))) for (const inp of node.input) if (inp) needed.add(inp);
+  }
+
+  // Seed: the gradient of the explained scalar w.r.t. the target.
+  let seedInput: string | undefined;
+  let seedClasses: string | undefined;
+  const targetShape = shapes.get(target);
+  let seed: string;
+  const mode = options.seed ?? { kind: 'input' };
+  if (mode.kind === 'input') {
+    seedInput = graph.uniqueName('lumen_seed');
+    graph.addInput(seedInput, targetShape ?? ['N', '?']);
+    seed = seedInput;
+  } else {
+    const classes = targetShape?.[targetShape.length - 1];
+    if (typeof classes !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `the number of classes of '${target}' is not known statically`);
+    if (!(mode.rank >= 1 && mode.rank <= classes)) throw new LumenError('TARGET_RANGE', `target top${mode.rank}: the model has ${classes} classes`, 2);
+    const [, indices] = graph.addNode('TopK', [target, ops.int64s([mode.rank])], 2, { axis: { i: -1 }, largest: { i: 1 }, sorted: { i: 1 } });
+    const picked = ops.op('Gather', [indices!, graph.addInitializer(BigInt64Array.of(BigInt(mode.rank - 1)), [], 'lumen_rank')], { axis: { i: -1 } });
+    const onOff = ops.constant([0, 1], [2]);
+    seed = ops.op('OneHot', [picked, ops.int64s([classes]), onOff], { axis: { i: -1 } });
+    seedClasses = ops.toFloat(picked);
+  }
+  if (options.output === 'probability') {
+    const rank = targetShape?.length ?? 2;
+    const axis = rank - 1;
+    const p = ops.op('Softmax', [target], { axis: { i: opset >= 13 ? -1 : axis } });
+    const dot = ops.reduceSum(ops.mul(seed, p), [axis], true);
+    seed = ops.mul(p, ops.sub(seed, dot));
+  }
+
+  const contributions = new Map<string, string[]>();
+  const contribute = (tensor: string, grad: string): void => {
+    const list = contributions.get(tensor);
+    if (list) list.push(grad);
+    else contributions.set(tensor, [grad]);
+  };
+  const gradientOf = (tensor: string): string | undefined => {
+    const list = contributions.get(tensor);
+    if (!list || list.length === 0) return undefined;
+    let sum = list[0]!;
+    for (let i = 1; i < list.length; i++) sum = ops.add(sum, list[i]!);
+    contributions.set(tensor, [sum]);
+    return sum;
+  };
+  contribute(target, seed);
+
+  const paired = ruleSet.paired ? pairedView(graph, ops) : undefined;
+  let differentiated = 0;
+  for (let i = forwardNodes.length - 1; i >= 0; i--) {
+    const node = forwardNodes[i]!;
+    if (!isDifferentiableNode(node)) continue;
+    if (!node.output.some((o) => o && needed.has(o) && reachable.has(o))) continue;
+    if (!node.input.some((inp) => inp && reachable.has(inp))) continue;
+    const gradOutputs = node.output.map((o) => (o ? gradientOf(o) : undefined));
+    if (gradOutputs.every((g) => g === undefined)) continue;
+    const rule = ruleFor(ruleSet, node.opType);
+    if (!rule) throw unsupportedOp(node, ruleSet.name);
+    const needs = (k: number): boolean => {
+      const name = node.input[k];
+      return name !== undefined && name !== '' && reachable.has(name);
+    };
+    const ctx: GradientContext = {
+      graph,
+      node,
+      opset,
+      gradOutputs,
+      needsGradient: needs,
+      shape: (t) => {
+        const s = shapes.get(t);
+        if (!s) throw new LumenError('UNSUPPORTED_MODEL', `static shape of '${t}' is unknown (needed to differentiate ${node.opType} '${node.name}')`);
+        return s;
+      },
+      ops,
+      ruleSet: ruleSet.name,
+      ...(paired ? { paired } : {}),
+    };
+    const grads = rule(ctx);
+    differentiated++;
+    node.input.forEach((name, k) => {
+      if (!needs(k)) return;
+      const g = grads[k];
+      if (g === undefined) {
+        throw new LumenError('UNSUPPORTED_OP', `the gradient of ${node.opType} (node '${node.name}') w.r.t. its input ${k} ('${name}') is not implemented`);
+      }
+      contribute(name, g);
+    });
+  }
+
+  const gradients: Record<string, string> = {};
+  for (const w of options.wrt) {
+    const g = gradientOf(w) ?? ops.zerosLike(w);
+    // an Identity gives every gradient its own output name, even when two wrt tensors share a gradient
+    gradients[w] = graph.addNode('Identity', [g], [graph.uniqueName(`lumen_grad_${w.replace(/[^A-Za-z0-9_]/g, '_').slice(-40)}`)])[0]!;
+  }
+  const outputs = unique([target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
+  graph.setOutputs(outputs);
+  return { graph, ...(seedInput ? { seedInput } : {}), ...(seedClasses ? { seedClasses } : {}), gradients, outputs, differentiatedNodes: differentiated };
+}
+
+function unique(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}
+
+const PERTURBATION_METHODS = 'occlusion, feature-ablation, rise, lime, kernel-shap, scorecam, ablationcam, eigencam';
+
+export function unsupportedOp(node: NodeProto, ruleSet: string): LumenError {
+  return new LumenError(
+    'UNSUPPORTED_OP',
+    `cannot differentiate op ${node.opType} (node '${node.name || node.output[0]}')${ruleSet === 'gradient' ? '' : ` under rule set '${ruleSet}'`}: ` +
+      `no gradient rule for it. Gradient-based methods do not work on this model; methods that only run the model still do: ${PERTURBATION_METHODS}`,
+  );
+}
+
+/** The reference half of paired [x; x_ref] batches, repeated to the full batch (for DeepLIFT-style rules). */
+function pairedView(graph: OnnxGraph, ops: GraphOps): PairedView {
+  const cache = new Map<string, string>();
+  return {
+    reference(tensor: string): string {
+      let r = cache.get(tensor);
+      if (!r) {
+        const n = ops.op('Gather', [ops.shapeOf(tensor), graph.addInitializer(BigInt64Array.of(0n), [], 'lumen_zero')], { axis: { i: 0 } });
+        const half = ops.op('Div', [n, graph.addInitializer(BigInt64Array.of(2n), [], 'lumen_two')]);
+        const start = ops.unsqueeze(half, [0]);
+        const ref = ops.op('Slice', [tensor, start, ops.int64s([Number.MAX_SAFE_INTEGER]), ops.int64s([0])]);
+        r = ops.op('Concat', [ref, ref], { axis: { i: 0 } });
+        cache.set(tensor, r);
+      }
+      return r;
+    },
+  };
+}

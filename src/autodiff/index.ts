@@ -1,0 +1,115 @@
+import { LumenError } from '../errors.js';
+import type { LumenModel } from '../model.js';
+import type { Dim } from '../onnx/graph.js';
+import type { Feeds } from '../runtime/types.js';
+import { Tensor } from '../tensor.js';
+import { buildBackwardGraph, type BackwardGraph, type SeedMode } from './builder.js';
+
+export { buildBackwardGraph, unsupportedOp, type BackwardGraph, type BackwardOptions, type SeedMode } from './builder.js';
+export { registerGradient, gradientRule, registeredOps, NON_DIFFERENTIABLE } from './registry.js';
+export { registerRuleSet, getRuleSet, listRuleSets, ruleFor, type RuleSet } from './rulesets.js';
+export { GraphOps } from './ops.js';
+export type { GradientContext, GradientRule, PairedView } from './types.js';
+
+export interface GradientRequest {
+  /** Tensors to differentiate w.r.t. (the model input and/or intermediate tensors). */
+  wrt: readonly string[];
+  /** Forward tensors to return too (e.g. a CAM layer's activation). */
+  fetch?: readonly string[];
+  /** What the seed weights: the logits (default) or softmax(logits). */
+  output?: 'logit' | 'probability';
+  /** 'gradient' (default), 'guided', 'deconvnet', or a rule set registered later. */
+  ruleSet?: string;
+}
+
+/** Seed the backward in-graph with the one-hot of the rank-th most likely class (rank 1 = top1); no extra forward. */
+export interface RankSeed {
+  rank: number;
+}
+
+export interface GradientResult {
+  logits: Tensor;
+  /** wrt tensor name → d(Σ seed ⊙ output)/d tensor, same shape as the tensor. */
+  gradients: Record<string, Tensor>;
+  /** Fetched forward tensors by name. */
+  tensors: Record<string, Tensor>;
+  /** With a RankSeed: the class explained for each batch item. */
+  classes?: number[];
+  compileMs: number;
+  runMs: number;
+}
+
+/**
+ * Gradients of Σ_{n,k} seed[n,k]·output[n,k] (output = logits or probabilities) w.r.t. the requested tensors, in one
+ * run of an explanation graph (the model plus its backward pass as ONNX nodes). The compiled graph is cached per
+ * (model, request, input size); any batch size and any seed reuse it.
+ */
+export async function computeGradients(model: LumenModel, input: Tensor, seed: Tensor | RankSeed, req: GradientRequest): Promise<GradientResult> {
+  model.checkInput(input);
+  for (const t of [...req.wrt, ...(req.fetch ?? [])]) model.requireTensor(t);
+  if (req.wrt.length === 0) throw new LumenError('BAD_OPTION', 'computeGradients: wrt is empty');
+  const n = input.dims[0]!;
+  const seedMode: SeedMode = seed instanceof Tensor ? { kind: 'input' } : { kind: 'rank', rank: seed.rank };
+  if (seed instanceof Tensor && (seed.rank !== 2 || seed.dims[0] !== n)) {
+    throw new LumenError('BAD_OPTION', `computeGradients: seed must be [${n}, K], got [${seed.dims.join(', ')}]`);
+  }
+  const feedDims: Record<string, Dim[]> = { [model.inputName]: ['N', ...input.dims.slice(1)] };
+  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1) })}`;
+  let built: BackwardGraph | undefined;
+  const t0 = now();
+  const session = await model.session(key, () => {
+    built = buildBackwardGraph(model.proto, {
+      target: model.logitsName,
+      wrt: req.wrt,
+      ...(req.fetch ? { fetch: req.fetch } : {}),
+      seed: seedMode,
+      output: req.output ?? 'logit',
+      ruleSet: req.ruleSet ?? 'gradient',
+      feedDims,
+    });
+    layoutsOf(model).set(key, describe(built));
+    return built.graph;
+  });
+  const compileMs = built ? now() - t0 : 0;
+  const layout = layoutsOf(model).get(key);
+  if (!layout) throw new Error(`computeGradients: no layout cached for ${key}`);
+  const feeds: Feeds = { [model.inputName]: input };
+  if (layout.seedInput && seed instanceof Tensor) feeds[layout.seedInput] = seed;
+  const fetchNames = [model.logitsName, ...(req.fetch ?? []), ...Object.values(layout.gradients), ...(layout.seedClasses ? [layout.seedClasses] : [])];
+  const t1 = now();
+  const out = await session.run(feeds, [...new Set(fetchNames)]);
+  const runMs = now() - t1;
+  const gradients: Record<string, Tensor> = {};
+  for (const [w, name] of Object.entries(layout.gradients)) gradients[w] = out[name]!;
+  const tensors: Record<string, Tensor> = {};
+  for (const f of req.fetch ?? []) tensors[f] = out[f]!;
+  const result: GradientResult = { logits: out[model.logitsName]!, gradients, tensors, compileMs, runMs };
+  if (layout.seedClasses) result.classes = Array.from(out[layout.seedClasses]!.data, (v) => Math.round(v));
+  return result;
+}
+
+interface Layout {
+  seedInput?: string;
+  seedClasses?: string;
+  gradients: Record<string, string>;
+}
+
+// Graph output names per model and cache key (the builder runs once per key; the layout is needed on every call).
+const layouts = new WeakMap<LumenModel, Map<string, Layout>>();
+
+function layoutsOf(model: LumenModel): Map<string, Layout> {
+  let m = layouts.get(model);
+  if (!m) {
+    m = new Map();
+    layouts.set(model, m);
+  }
+  return m;
+}
+
+function describe(b: BackwardGraph): Layout {
+  return { ...(b.seedInput ? { seedInput: b.seedInput } : {}), ...(b.seedClasses ? { seedClasses: b.seedClasses } : {}), gradients: b.gradients };
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

@@ -1,0 +1,157 @@
+import type { AttrMap } from '../onnx/attributes.js';
+import type { Dim, OnnxGraph } from '../onnx/graph.js';
+import { TensorProto_DataType } from '../onnx/proto.js';
+
+/**
+ * Node builders that hide opset differences (axes as attribute or input) and common gradient idioms.
+ * Every method appends nodes to the graph and returns the output tensor name.
+ */
+export class GraphOps {
+  private readonly shapeCache = new Map<string, string>();
+  private readonly scalarCache = new Map<number, string>();
+
+  constructor(
+    readonly graph: OnnxGraph,
+    readonly opset: number,
+  ) {}
+
+  op(opType: string, inputs: readonly string[], attrs: AttrMap = {}): string {
+    return this.graph.op(opType, inputs, attrs);
+  }
+
+  /** A float32 scalar constant (shared per value). */
+  scalar(value: number): string {
+    let s = this.scalarCache.get(value);
+    if (!s) {
+      s = this.graph.scalar(value);
+      this.scalarCache.set(value, s);
+    }
+    return s;
+  }
+
+  constant(values: Float32Array | number[], dims: readonly number[]): string {
+    return this.graph.addInitializer(values instanceof Float32Array ? values : Float32Array.from(values), dims);
+  }
+
+  int64s(values: readonly number[]): string {
+    return this.graph.int64s(values);
+  }
+
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+
+  neg(a: string): string {
+    return this.op('Neg', [a]);
+  }
+
+  scale(a: string, k: number): string {
+    return k === 1 ? a : this.mul(a, this.scalar(k));
+  }
+
+  /** Where(cond, a, b). */
+  where(cond: string, a: string, b: string): string {
+    return this.op('Where', [cond, a, b]);
+  }
+
+  /** grad where mask else 0. */
+  mask(cond: string, grad: string): string {
+    return this.where(cond, grad, this.scalar(0));
+  }
+
+  greater(a: string, b: string): string {
+    return this.op('Greater', [a, b]);
+  }
+
+  less(a: string, b: string): string {
+    return this.op('Less', [a, b]);
+  }
+
+  and(a: string, b: string): string {
+    return this.op('And', [a, b]);
+  }
+
+  shapeOf(x: string): string {
+    let s = this.shapeCache.get(x);
+    if (!s) {
+      s = this.op('Shape', [x]);
+      this.shapeCache.set(x, s);
+    }
+    return s;
+  }
+
+  zerosLike(x: string): string {
+    return this.op('ConstantOfShape', [this.shapeOf(x)]);
+  }
+
+  reshapeLike(x: string, like: string): string {
+    return this.op('Reshape', [x, this.shapeOf(like)]);
+  }
+
+  expandLike(x: string, like: string): string {
+    return this.op('Expand', [x, this.shapeOf(like)]);
+  }
+
+  transpose(x: string, perm: readonly number[]): string {
+    return this.op('Transpose', [x], { perm: { ints: perm } });
+  }
+
+  cast(x: string, to: TensorProto_DataType): string {
+    return this.op('Cast', [x], { to: { i: to } });
+  }
+
+  toFloat(x: string): string {
+    return this.cast(x, TensorProto_DataType.FLOAT);
+  }
+
+  /** Reduce* with axes as attribute or input depending on the op and opset. Empty axes: x unchanged. */
+  reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: string, axes: readonly number[], keepdims: boolean): string {
+    if (axes.length === 0) return x; // never emit empty axes: ONNX would reduce everything
+    const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
+    if (axesAsInput) return this.op(op, [x, this.int64s(axes)], { keepdims: { i: keepdims ? 1 : 0 } });
+    return this.op(op, [x], { axes: { ints: axes }, keepdims: { i: keepdims ? 1 : 0 } });
+  }
+
+  reduceSum(x: string, axes: readonly number[], keepdims = true): string {
+    return this.reduce('ReduceSum', x, axes, keepdims);
+  }
+
+  unsqueeze(x: string, axes: readonly number[]): string {
+    if (axes.length === 0) return x;
+    if (this.opset >= 13) return this.op('Unsqueeze', [x, this.int64s(axes)]);
+    return this.op('Unsqueeze', [x], { axes: { ints: axes } });
+  }
+
+  squeeze(x: string, axes: readonly number[]): string {
+    if (axes.length === 0) return x;
+    if (this.opset >= 13) return this.op('Squeeze', [x, this.int64s(axes)]);
+    return this.op('Squeeze', [x], { axes: { ints: axes } });
+  }
+
+  /**
+   * Sum a gradient of a broadcast result (shape `outShape`) back to an operand's shape `inShape`
+   * (numpy broadcasting: leading axes added, size-1 axes stretched).
+   */
+  unbroadcast(grad: string, outShape: readonly Dim[], inShape: readonly Dim[]): string {
+    const lead = outShape.length - inShape.length;
+    const stretched: number[] = [];
+    for (let i = 0; i < inShape.length; i++) {
+      if (inShape[i] === 1 && outShape[i + lead] !== 1) stretched.push(i + lead);
+    }
+    let g = this.reduceSum(grad, stretched, true);
+    if (lead > 0) g = this.reduceSum(g, Array.from({ length: lead }, (_, i) => i), false);
+    return g;
+  }
+}

@@ -1,0 +1,8 @@
+import { registerGradient } from '../registry.js';
+
+// Broadcasting: each operand gets the output gradient summed over the axes it was stretched along.
+registerGradient('Add', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  const gy = gradOutputs[0]!;
+  const out = shape(node.output[0]!);
+  return node.input.map((x, i) => (needsGradient(i) ? ops.unbroadcast(gy, out, shape(x)) : undefined));
+});

@@ -1,0 +1,26 @@
+import { attrFloat } from '../../onnx/attributes.js';
+import { registerGradient } from '../registry.js';
+import { unary } from './util.js';
+
+/**
+ * Gradient passes strictly inside (min, max), as PyTorch's hardtanh/ReLU6 backward. Bounds come from the
+ * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
+ */
+registerGradient('Clip', unary(({ ops, node, opset }, x, _y, gy) => {
+  let lo: string | undefined;
+  let hi: string | undefined;
+  if (opset >= 11) {
+    lo = node.input[1] || undefined;
+    hi = node.input[2] || undefined;
+  } else {
+    lo = ops.scalar(attrFloat(node, 'min', -3.4028234663852886e38));
+    hi = ops.scalar(attrFloat(node, 'max', 3.4028234663852886e38));
+  }
+  let inside: string | undefined;
+  if (lo) inside = ops.greater(x, lo);
+  if (hi) {
+    const below = ops.less(x, hi);
+    inside = inside ? ops.and(inside, below) : below;
+  }
+  return inside ? ops.mask(inside, gy) : gy;
+}));

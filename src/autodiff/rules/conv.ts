@@ -1,0 +1,41 @@
+import { attrInt, attrInts } from '../../onnx/attributes.js';
+import { LumenError } from '../../errors.js';
+import { poolGeometry } from '../../onnx/shapes.js';
+import { registerGradient } from '../registry.js';
+
+/**
+ * Input gradient of Conv = ConvTranspose of the output gradient with the same weights, strides, dilations and
+ * group, the (auto_pad-resolved) pads given explicitly, and an explicit output_padding that restores the input
+ * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
+ * Weight gradients are never needed by attribution methods and are not built.
+ */
+registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  const gy = gradOutputs[0]!;
+  const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];
+  const xs = shape(x);
+  const ws = shape(w);
+  const spatial = xs.length - 2;
+  const kernel = attrInts(node, 'kernel_shape') ?? ws.slice(2).map(Number);
+  const g = poolGeometry(node, xs.slice(2), kernel);
+  const ys = shape(node.output[0]!);
+  let gx: string | undefined;
+  if (needsGradient(0)) {
+    const outputPadding: number[] = [];
+    for (let i = 0; i < spatial; i++) {
+      const [inD, outD] = [xs[2 + i]!, ys[2 + i]!];
+      if (typeof inD !== 'number' || typeof outD !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `Conv '${node.name}': spatial size must be known statically`);
+      const produced = g.strides[i]! * (outD - 1) + (kernel[i]! - 1) * g.dilations[i]! + 1 - g.pads[i]! - g.pads[i + spatial]!;
+      outputPadding.push(inD - produced);
+    }
+    gx = ops.op('ConvTranspose', [gy, w], {
+      strides: { ints: g.strides },
+      dilations: { ints: g.dilations },
+      pads: { ints: g.pads },
+      group: { i: attrInt(node, 'group', 1) },
+      kernel_shape: { ints: kernel },
+      output_padding: { ints: outputPadding },
+    });
+  }
+  const gb = bias && needsGradient(2) ? ops.reduceSum(gy, [0, ...Array.from({ length: spatial }, (_, i) => i + 2)], false) : undefined;
+  return [gx, undefined, gb];
+});

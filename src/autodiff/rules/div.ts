@@ -1,0 +1,14 @@
+import { registerGradient } from '../registry.js';
+
+// y = a / b: dy/da = 1/b, dy/db = −y/b
+registerGradient('Div', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  const gy = gradOutputs[0]!;
+  const y = node.output[0]!;
+  const out = shape(y);
+  const [a, b] = [node.input[0]!, node.input[1]!];
+  const gyOverB = ops.div(gy, b);
+  return [
+    needsGradient(0) ? ops.unbroadcast(gyOverB, out, shape(a)) : undefined,
+    needsGradient(1) ? ops.unbroadcast(ops.neg(ops.mul(gyOverB, y)), out, shape(b)) : undefined,
+  ];
+});

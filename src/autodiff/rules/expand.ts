@@ -1,0 +1,6 @@
+import { registerGradient } from '../registry.js';
+
+registerGradient('Expand', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  if (!needsGradient(0)) return [];
+  return [ops.unbroadcast(gradOutputs[0]!, shape(node.output[0]!), shape(node.input[0]!))];
+});

@@ -1,0 +1,32 @@
+import { attrInt } from '../../onnx/attributes.js';
+import { LumenError } from '../../errors.js';
+import { registerGradient } from '../registry.js';
+import { axisOf } from './util.js';
+
+/**
+ * Gather with constant indices: scatter-add the gradient back along the axis (repeated indices accumulate).
+ * The index dims are flattened to one axis so ScatterElements can take indices shaped like the gradient.
+ */
+registerGradient('Gather', ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+  if (!needsGradient(0)) return [];
+  const [x, idxName] = [node.input[0]!, node.input[1]!];
+  const idx = graph.constantNumbers(idxName);
+  if (!idx) throw new LumenError('UNSUPPORTED_OP', `Gather '${node.name}': only constant indices are differentiated`);
+  const xs = shape(x);
+  const axis = axisOf(attrInt(node, 'axis', 0), xs.length);
+  const dim = xs[axis]!;
+  if (typeof dim !== 'number') throw new LumenError('UNSUPPORTED_OP', `Gather '${node.name}' along a symbolic axis`);
+  const positions = idx.map((i) => (i < 0 ? i + dim : i));
+  if (opset < 16 && new Set(positions).size !== positions.length) {
+    throw new LumenError('UNSUPPORTED_OP', `Gather '${node.name}' with repeated indices needs ScatterElements with reduction (opset ≥ 16)`);
+  }
+  const trailing = xs.slice(axis + 1);
+  if (!trailing.every((d) => typeof d === 'number')) throw new LumenError('UNSUPPORTED_OP', `Gather '${node.name}': dims after the axis must be static`);
+  const flatShape = [...xs.slice(0, axis).map(() => 0), positions.length, ...(trailing as number[])];
+  const g = ops.op('Reshape', [gradOutputs[0]!, ops.int64s(flatShape)]);
+  const idxShape = [...xs.slice(0, axis).map(() => 1), positions.length, ...trailing.map(() => 1)];
+  const indices = graph.addInitializer(BigInt64Array.from(positions.map((p) => BigInt(p))), idxShape, 'lumen_gather_idx');
+  const expanded = ops.expandLike(indices, g);
+  const attrs = opset >= 16 ? { axis: { i: axis }, reduction: { s: 'add' } } : { axis: { i: axis } };
+  return [ops.op('ScatterElements', [ops.zerosLike(x), expanded, g], attrs)];
+});

@@ -1,0 +1,21 @@
+import { attrFloat, attrInt } from '../../onnx/attributes.js';
+import { registerGradient } from '../registry.js';
+
+/**
+ * Y = α·A'·B' + β·C with A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B. Each input gradient is again one Gemm,
+ * the transposes folded into its trans flags.
+ */
+registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  const gy = gradOutputs[0]!;
+  const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
+  const alpha = attrFloat(node, 'alpha', 1);
+  const beta = attrFloat(node, 'beta', 1);
+  const transA = attrInt(node, 'transA', 0);
+  const transB = attrInt(node, 'transB', 0);
+  const gemm = (x: string, y: string, tA: number, tB: number): string =>
+    ops.op('Gemm', [x, y], { alpha: { f: alpha }, transA: { i: tA }, transB: { i: tB } });
+  const ga = needsGradient(0) ? (transA ? gemm(b, gy, transB, 1) : gemm(gy, b, transB ? 0 : 1, 0)) : undefined;
+  const gb = needsGradient(1) ? (transB ? gemm(gy, a, 1, transA) : gemm(a, gy, transA ? 0 : 1, 0)) : undefined;
+  const gc = c && needsGradient(2) ? ops.unbroadcast(ops.scale(gy, beta), shape(node.output[0]!), shape(c)) : undefined;
+  return [ga, gb, gc];
+});

@@ -1,0 +1,31 @@
+import { attrString } from '../../onnx/attributes.js';
+import { LumenError } from '../../errors.js';
+import { padsOf } from '../../onnx/shapes.js';
+import { registerGradient } from '../registry.js';
+
+/** Constant-mode Pad: crop the gradient back (negative pads, which crop in the forward, are padded back). */
+registerGradient('Pad', ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+  if (!needsGradient(0)) return [];
+  const mode = attrString(node, 'mode', 'constant');
+  if (mode !== 'constant') throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}' in mode '${mode}' is not differentiated (only 'constant')`);
+  const x = node.input[0]!;
+  const xs = shape(x);
+  const rank = xs.length;
+  const pads = padsOf(node, rank, (i) => graph.constantNumbers(node.input[i]!), opset);
+  let g = gradOutputs[0]!;
+  if (pads.some((p) => p < 0)) g = ops.op('Pad', [g, ops.int64s(pads.map((p) => Math.max(0, -p)))]);
+  const axes: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    if (pads[i]! <= 0 && pads[i + rank]! <= 0) continue;
+    const d = xs[i]!;
+    if (typeof d !== 'number') throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}' along a symbolic axis`);
+    const b = Math.max(0, pads[i]!);
+    axes.push(i);
+    starts.push(b);
+    ends.push(b + d);
+  }
+  if (axes.length) g = ops.op('Slice', [g, ops.int64s(starts), ops.int64s(ends), ops.int64s(axes)]);
+  return [g];
+});

@@ -1,0 +1,4 @@
+import { registerGradient } from '../registry.js';
+import { reduceRule } from './reduce.js';
+
+registerGradient('ReduceMean', reduceRule('mean'));

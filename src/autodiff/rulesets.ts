@@ -1,0 +1,62 @@
+import { LumenError } from '../errors.js';
+import { gradientRule } from './registry.js';
+import type { GradientRule } from './types.js';
+
+/**
+ * A rule set replaces the gradient rule of some op types; every other op keeps its plain gradient.
+ * Modified-backprop attribution methods (Guided Backprop, DeconvNet, later DeepLIFT and LRP) are rule sets.
+ */
+export interface RuleSet {
+  name: string;
+  description: string;
+  overrides: Readonly<Record<string, GradientRule>>;
+  /**
+   * The forward runs on the batch [x; x_ref] (first half inputs, second half references) and rules get
+   * `ctx.paired.reference(t)`. Callers feed both halves and seed only the first.
+   */
+  paired?: boolean;
+}
+
+const ruleSets = new Map<string, RuleSet>();
+
+export function registerRuleSet(set: RuleSet): RuleSet {
+  ruleSets.set(set.name, set);
+  return set;
+}
+
+export function getRuleSet(name: string): RuleSet {
+  const s = ruleSets.get(name);
+  if (!s) throw new LumenError('BAD_OPTION', `unknown gradient rule set '${name}' (known: ${[...ruleSets.keys()].join(', ')})`, 2);
+  return s;
+}
+
+export function listRuleSets(): RuleSet[] {
+  return [...ruleSets.values()];
+}
+
+/** The rule an op gets under a rule set: the set's override, else the plain gradient rule. */
+export function ruleFor(set: RuleSet, opType: string): GradientRule | undefined {
+  return set.overrides[opType] ?? gradientRule(opType);
+}
+
+registerRuleSet({ name: 'gradient', description: 'the true gradient (vector-Jacobian products)', overrides: {} });
+
+// Captum hooks only nn.ReLU modules, i.e. ONNX Relu nodes; Clip (ReLU6) and everything else keep their gradient.
+registerRuleSet({
+  name: 'guided',
+  description: 'Guided Backprop: Relu passes relu(grad_out ⊙ [x > 0])',
+  overrides: {
+    Relu: ({ node, gradOutputs, ops }) => {
+      const x = node.input[0]!;
+      return [ops.op('Relu', [ops.mask(ops.greater(x, ops.scalar(0)), gradOutputs[0]!)])];
+    },
+  },
+});
+
+registerRuleSet({
+  name: 'deconvnet',
+  description: 'DeconvNet: Relu passes relu(grad_out), ignoring the forward mask',
+  overrides: {
+    Relu: ({ gradOutputs, ops }) => [ops.op('Relu', [gradOutputs[0]!])],
+  },
+});

@@ -1,0 +1,645 @@
+import { LumenError } from '../errors.js';
+import { attrInt, attrInts, attrString, attrTensor } from './attributes.js';
+import { valueInfoDims, type Dim, type OnnxGraph } from './graph.js';
+import type { NodeProto } from './proto.js';
+import { tensorDims, tensorNumbers } from './tensor-proto.js';
+
+/**
+ * Static shape inference for the ops Lumen differentiates. Symbolic dimensions (the batch) stay strings, so one
+ * explanation graph serves any batch size. Small integer tensors (shape arithmetic: Shape → Gather → Concat →
+ * Reshape, as PyTorch exports `x.view(x.size(0), -1)`) are tracked by value so Reshape targets resolve.
+ */
+export function inferShapes(
+  graph: OnnxGraph,
+  inputDims?: readonly Dim[] | Readonly<Record<string, readonly Dim[]>>,
+  options: { strict?: boolean } = {},
+): Map<string, Dim[]> {
+  const shapes = new Map<string, Dim[]>();
+  const values = new Map<string, Dim[]>();
+  const feeds = graph.feedInputs;
+  for (const inp of feeds) {
+    let dims: readonly Dim[] | undefined;
+    if (Array.isArray(inputDims)) dims = inp === feeds[0] ? (inputDims as readonly Dim[]) : undefined;
+    else if (inputDims) dims = (inputDims as Record<string, readonly Dim[]>)[inp.name];
+    shapes.set(inp.name, [...(dims ?? valueInfoDims(inp) ?? [])]);
+  }
+  for (const init of graph.graph.initializer) {
+    shapes.set(init.name, tensorDims(init));
+    if (init.dims.length <= 1 && Number(init.dims[0] ?? 1) <= 16) {
+      try {
+        values.set(init.name, tensorNumbers(init));
+      } catch {
+        // not a numeric tensor; no value tracking
+      }
+    }
+  }
+  for (const node of graph.nodes) {
+    const ctx = new ShapeContext(graph, node, shapes, values);
+    try {
+      inferNode(ctx);
+    } catch (e) {
+      // lenient by default: outputs of a node we cannot infer stay unknown, and only a rule that needs them fails
+      if (options.strict) throw e;
+    }
+  }
+  return shapes;
+}
+
+class ShapeContext {
+  constructor(
+    readonly graph: OnnxGraph,
+    readonly node: NodeProto,
+    readonly shapes: Map<string, Dim[]>,
+    readonly values: Map<string, Dim[]>,
+  ) {}
+
+  has(i: number): boolean {
+    const n = this.node.input[i];
+    return n !== undefined && n !== '';
+  }
+
+  in(i: number): Dim[] {
+    const name = this.node.input[i];
+    const s = name ? this.shapes.get(name) : undefined;
+    if (!s) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: unknown shape of input ${i} ('${name}') of ${this.node.opType} node '${this.node.name}'`);
+    return s;
+  }
+
+  /** Values of a constant or shape-arithmetic input (undefined when not known statically). */
+  value(i: number): Dim[] | undefined {
+    const name = this.node.input[i];
+    if (!name) return undefined;
+    return this.values.get(name) ?? this.graph.constantNumbers(name);
+  }
+
+  numbers(i: number): number[] | undefined {
+    const v = this.value(i);
+    return v && v.every((d) => typeof d === 'number') ? (v as number[]) : undefined;
+  }
+
+  out(dims: Dim[], i = 0): void {
+    const name = this.node.output[i];
+    if (name) this.shapes.set(name, dims);
+  }
+
+  opsetAtLeast13(): boolean {
+    return this.graph.opset >= 13;
+  }
+
+  outValue(v: Dim[], i = 0): void {
+    const name = this.node.output[i];
+    if (name) this.values.set(name, v);
+  }
+}
+
+const ELEMENTWISE = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Elu', 'Selu', 'Erf', 'Exp', 'Log', 'Sqrt',
+  'Neg', 'Abs', 'Identity', 'Cast', 'Softmax', 'LogSoftmax', 'Clip', 'BatchNormalization', 'Reciprocal', 'Sign', 'Floor',
+  'Ceil', 'Round', 'Not', 'Gelu', 'Mish', 'Softsign', 'IsNaN', 'LRN', 'InstanceNormalization', 'LayerNormalization',
+  'CastLike', 'ThresholdedRelu', 'Celu',
+]);
+const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Mod']);
+
+function inferNode(c: ShapeContext): void {
+  const { node } = c;
+  const op = node.opType;
+  if (op === 'Constant') {
+    const t = attrTensor(node, 'value');
+    if (t) {
+      c.out(tensorDims(t));
+      if (t.dims.length <= 1) {
+        try {
+          c.outValue(tensorNumbers(t));
+        } catch {
+          // non-numeric constant
+        }
+      }
+    } else {
+      const f = node.attribute.find((a) => a.name === 'value_float' || a.name === 'value_int');
+      c.out([]);
+      if (f) c.outValue([f.name === 'value_int' ? Number(f.i) : f.f]);
+      const fs = node.attribute.find((a) => a.name === 'value_floats' || a.name === 'value_ints');
+      if (fs) {
+        const v = fs.name === 'value_ints' ? fs.ints.map(Number) : [...fs.floats];
+        c.out([v.length]);
+        c.outValue(v);
+      }
+    }
+    return;
+  }
+  if (ELEMENTWISE.has(op) || op === 'Dropout') {
+    const x = c.in(0);
+    c.out([...x]);
+    const v = c.value(0);
+    if (v && (op === 'Identity' || op === 'Cast')) c.outValue(v);
+    if (op === 'Dropout' && node.output[1]) c.out([...x], 1);
+    return;
+  }
+  if (BROADCAST.has(op)) {
+    const ins = node.input.map((_, i) => i).filter((i) => c.has(i));
+    let out: Dim[] = [];
+    for (const i of ins) out = broadcastDims(out, c.in(i), node);
+    c.out(out);
+    const vals = ins.map((i) => c.numbers(i));
+    if (vals.every((v) => v) && ins.length === 2 && out.length <= 1) {
+      const [a, b] = vals as number[][];
+      const n = Math.max(a!.length, b!.length);
+      const f = ({ Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y) } as Record<string, (x: number, y: number) => number>)[op];
+      if (f) c.outValue(Array.from({ length: n }, (_, i) => f(a![a!.length === 1 ? 0 : i]!, b![b!.length === 1 ? 0 : i]!)));
+    } else if (op === 'Mul' && ins.length === 2 && out.length <= 1) {
+      // symbolic dim × 1 (e.g. batch · 1) keeps the symbol
+      const [a, b] = ins.map((i) => c.value(i));
+      if (a && b && a.length === 1 && b.length === 1) {
+        if (b[0] === 1) c.outValue([a[0]!]);
+        else if (a[0] === 1) c.outValue([b[0]!]);
+      }
+    }
+    return;
+  }
+  switch (op) {
+    case 'Conv':
+    case 'ConvTranspose':
+    case 'MaxPool':
+    case 'AveragePool':
+    case 'LpPool': {
+      const x = c.in(0);
+      const spatial = x.length - 2;
+      const kernel = op === 'Conv' || op === 'ConvTranspose' ? attrInts(node, 'kernel_shape') ?? c.in(1).slice(2).map(Number) : attrInts(node, 'kernel_shape', []);
+      const geometry = poolGeometry(node, x.slice(2), kernel);
+      let channels: Dim = x[1]!;
+      if (op === 'Conv') channels = c.in(1)[0]!;
+      if (op === 'ConvTranspose') {
+        const w = c.in(1);
+        channels = Number(w[1]) * attrInt(node, 'group', 1);
+        const outShape = attrInts(node, 'output_shape');
+        const outPad = attrInts(node, 'output_padding', new Array<number>(spatial).fill(0));
+        const dims: Dim[] = [];
+        for (let i = 0; i < spatial; i++) {
+          const inD = x[2 + i]!;
+          if (outShape) dims.push(outShape[outShape.length - spatial + i]!);
+          else if (typeof inD !== 'number') dims.push('?');
+          else dims.push(geometry.strides[i]! * (inD - 1) + outPad[i]! + ((kernel[i]! - 1) * geometry.dilations[i]! + 1) - geometry.pads[i]! - geometry.pads[i + spatial]!);
+        }
+        c.out([x[0]!, channels, ...dims]);
+        return;
+      }
+      c.out([x[0]!, channels, ...geometry.output]);
+      if (op === 'MaxPool' && node.output[1]) c.out([x[0]!, channels, ...geometry.output], 1);
+      return;
+    }
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+    case 'GlobalLpPool': {
+      const x = c.in(0);
+      c.out([x[0]!, x[1]!, ...x.slice(2).map(() => 1)]);
+      return;
+    }
+    case 'Gemm': {
+      const a = c.in(0);
+      const b = c.in(1);
+      const m = attrInt(node, 'transA', 0) ? a[1]! : a[0]!;
+      const n = attrInt(node, 'transB', 0) ? b[0]! : b[1]!;
+      c.out([m, n]);
+      return;
+    }
+    case 'MatMul': {
+      const a = c.in(0);
+      const b = c.in(1);
+      const a2 = a.length === 1 ? [1, a[0]!] : a;
+      const b2 = b.length === 1 ? [b[0]!, 1] : b;
+      const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2), node);
+      const out: Dim[] = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+      if (a.length === 1) out.splice(out.length - 2, 1);
+      if (b.length === 1) out.splice(out.length - 1, 1);
+      c.out(out);
+      return;
+    }
+    case 'Flatten': {
+      const x = c.in(0);
+      let axis = attrInt(node, 'axis', 1);
+      if (axis < 0) axis += x.length;
+      c.out([product(x.slice(0, axis)), product(x.slice(axis))]);
+      return;
+    }
+    case 'Reshape': {
+      const x = c.in(0);
+      const target = c.value(1);
+      if (!target) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Reshape node '${node.name}' has a target shape that is not known statically`);
+      const allowZero = attrInt(node, 'allowzero', 0) === 1;
+      const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? x[i]! : d));
+      const minus = out.findIndex((d) => d === -1);
+      if (minus >= 0) out[minus] = divideDims(product(x), product(out.filter((_, i) => i !== minus)));
+      c.out(out);
+      return;
+    }
+    case 'Squeeze': {
+      const x = c.in(0);
+      const axes = (c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'axes'))?.map((a) => (a < 0 ? a + x.length : a));
+      c.out(x.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)));
+      const v = c.value(0);
+      if (v) c.outValue(v);
+      return;
+    }
+    case 'Unsqueeze': {
+      const x = c.in(0);
+      const axes = (c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'axes')) ?? [];
+      const rank = x.length + axes.length;
+      const norm = axes.map((a) => (a < 0 ? a + rank : a));
+      const out: Dim[] = [];
+      let j = 0;
+      for (let i = 0; i < rank; i++) out.push(norm.includes(i) ? 1 : x[j++]!);
+      c.out(out);
+      const v = c.value(0);
+      if (v && x.length === 0) c.outValue(v);
+      return;
+    }
+    case 'Transpose': {
+      const x = c.in(0);
+      const perm = attrInts(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+      c.out(perm.map((p) => x[p]!));
+      return;
+    }
+    case 'Concat': {
+      const ins = node.input.map((_, i) => i).filter((i) => c.has(i));
+      const first = c.in(ins[0]!);
+      let axis = attrInt(node, 'axis', 0);
+      if (axis < 0) axis += first.length;
+      const out = [...first];
+      out[axis] = sumDims(ins.map((i) => c.in(i)[axis]!));
+      c.out(out);
+      const vals = ins.map((i) => c.value(i));
+      if (vals.every((v) => v) && first.length === 1) c.outValue(vals.flatMap((v) => v!));
+      return;
+    }
+    case 'Split': {
+      const x = c.in(0);
+      let axis = attrInt(node, 'axis', 0);
+      if (axis < 0) axis += x.length;
+      const count = node.output.length;
+      let sizes = c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'split');
+      if (!sizes) {
+        const total = x[axis]!;
+        if (typeof total !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Split '${node.name}' along a symbolic axis`);
+        const part = Math.ceil(total / count);
+        sizes = Array.from({ length: count }, (_, i) => Math.min(part, total - part * i));
+      }
+      sizes.forEach((s, i) => {
+        const o = [...x];
+        o[axis] = s;
+        c.out(o, i);
+      });
+      return;
+    }
+    case 'Slice': {
+      const x = c.in(0);
+      const spec = sliceSpec(node, x, (i) => c.numbers(i), c.graph.opset);
+      const out = [...x];
+      for (const s of spec) out[s.axis] = s.length;
+      c.out(out);
+      const v = c.value(0);
+      if (v && x.length === 1 && spec.length === 1) {
+        const s = spec[0]!;
+        const picked: Dim[] = [];
+        for (let k = 0; k < s.length; k++) picked.push(v[s.start + k * s.step]!);
+        c.outValue(picked);
+      }
+      return;
+    }
+    case 'Pad': {
+      const x = c.in(0);
+      const pads = padsOf(node, x.length, (i) => c.numbers(i), c.graph.opset);
+      c.out(x.map((d, i) => addDims(d, pads[i]! + pads[i + x.length]!)));
+      return;
+    }
+    case 'Gather': {
+      const x = c.in(0);
+      const idx = c.in(1);
+      let axis = attrInt(node, 'axis', 0);
+      if (axis < 0) axis += x.length;
+      c.out([...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]);
+      const v = c.value(0);
+      const i = c.numbers(1);
+      if (v && i && x.length === 1) c.outValue(i.map((k) => v[k < 0 ? k + v.length : k]!));
+      return;
+    }
+    case 'Shape': {
+      const x = c.in(0);
+      const rank = x.length;
+      let start = attrInt(node, 'start', 0);
+      let end = attrInt(node, 'end', rank);
+      if (start < 0) start += rank;
+      if (end < 0) end += rank;
+      const v = x.slice(Math.max(0, start), Math.min(rank, end));
+      c.out([v.length]);
+      c.outValue(v);
+      return;
+    }
+    case 'Size': {
+      c.out([]);
+      c.outValue([product(c.in(0))]);
+      return;
+    }
+    case 'ConstantOfShape': {
+      const v = c.value(0);
+      if (!v) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: ConstantOfShape '${node.name}' with a shape not known statically`);
+      c.out([...v]);
+      return;
+    }
+    case 'Expand': {
+      const target = c.value(1);
+      if (!target) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Expand '${node.name}' with a shape not known statically`);
+      c.out(broadcastDims(c.in(0), target, node));
+      return;
+    }
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax':
+    case 'ReduceMin':
+    case 'ReduceProd':
+    case 'ReduceL2':
+    case 'ReduceLogSumExp':
+    case 'ArgMax':
+    case 'ArgMin': {
+      const x = c.in(0);
+      const axes = reduceAxes(node, x.length, (i) => c.numbers(i), c.graph.opset);
+      const keep = attrInt(node, 'keepdims', 1) === 1;
+      c.out(keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i)));
+      return;
+    }
+    case 'TopK': {
+      const x = c.in(0);
+      let axis = attrInt(node, 'axis', -1);
+      if (axis < 0) axis += x.length;
+      const k = c.numbers(1)?.[0] ?? attrInt(node, 'k', 1);
+      const out = [...x];
+      out[axis] = k;
+      c.out(out, 0);
+      c.out([...out], 1);
+      return;
+    }
+    case 'OneHot': {
+      const idx = c.in(0);
+      const depth = c.numbers(1)?.[0] ?? '?';
+      let axis = attrInt(node, 'axis', -1);
+      if (axis < 0) axis += idx.length + 1;
+      const out = [...idx];
+      out.splice(axis, 0, depth);
+      c.out(out);
+      return;
+    }
+    case 'ScatterElements':
+    case 'ScatterND': {
+      c.out([...c.in(0)]);
+      return;
+    }
+    case 'Resize':
+    case 'Upsample': {
+      const x = c.in(0);
+      c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
+      return;
+    }
+    case 'Range': {
+      const [s, l, d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
+      c.out([s !== undefined && l !== undefined && d ? Math.max(0, Math.ceil((l - s) / d)) : '?']);
+      return;
+    }
+    default:
+      throw new LumenError('UNSUPPORTED_OP', `shape inference: op ${op} (node '${node.name}') is not supported`);
+  }
+}
+
+export function broadcastDims(a: readonly Dim[], b: readonly Dim[], node?: NodeProto): Dim[] {
+  const n = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x === 1) out.push(y);
+    else if (y === 1 || x === y) out.push(x);
+    else if (typeof x === 'string') out.push(y);
+    else if (typeof y === 'string') out.push(x);
+    else throw new LumenError('UNSUPPORTED_MODEL', `shape inference: cannot broadcast [${a.join(',')}] with [${b.join(',')}]${node ? ` at ${node.opType} '${node.name}'` : ''}`);
+  }
+  return out;
+}
+
+/** Product of dims; symbolic factors are kept as a 'sym*k' string (e.g. the batch times a number). */
+export function product(dims: readonly Dim[]): Dim {
+  let k = 1;
+  const syms: string[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') k *= d;
+    else syms.push(...d.split('*').filter((s) => s !== ''));
+  }
+  return combine(syms, k);
+}
+
+function combine(syms: string[], k: number): Dim {
+  const numeric = syms.filter((s) => /^\d+$/.test(s));
+  for (const s of numeric) k *= Number(s);
+  const rest = syms.filter((s) => !/^\d+$/.test(s)).sort();
+  if (rest.length === 0) return k;
+  return k === 1 ? rest.join('*') : `${rest.join('*')}*${k}`;
+}
+
+function divideDims(a: Dim, b: Dim): Dim {
+  if (typeof a === 'number' && typeof b === 'number') return a / b;
+  const as = typeof a === 'number' ? [String(a)] : a.split('*');
+  const bs = typeof b === 'number' ? [String(b)] : b.split('*');
+  const ka = as.filter((s) => /^\d+$/.test(s)).reduce((x, s) => x * Number(s), 1);
+  const kb = bs.filter((s) => /^\d+$/.test(s)).reduce((x, s) => x * Number(s), 1);
+  const symA = as.filter((s) => !/^\d+$/.test(s));
+  for (const s of bs.filter((s) => !/^\d+$/.test(s))) {
+    const j = symA.indexOf(s);
+    if (j < 0) return '?';
+    symA.splice(j, 1);
+  }
+  if (ka % kb !== 0) return '?';
+  return combine(symA, ka / kb);
+}
+
+function sumDims(dims: readonly Dim[]): Dim {
+  return dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : '?';
+}
+
+function addDims(d: Dim, k: number): Dim {
+  return typeof d === 'number' ? d + k : k === 0 ? d : '?';
+}
+
+export interface PoolGeometry {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Explicit pads [begin..., end...] after resolving auto_pad. */
+  pads: number[];
+  ceilMode: boolean;
+  output: Dim[];
+}
+
+/** Kernel geometry of Conv / pooling nodes, auto_pad resolved against the input's spatial size. */
+export function poolGeometry(node: NodeProto, spatialIn: readonly Dim[], kernel: readonly number[]): PoolGeometry {
+  const n = spatialIn.length;
+  const strides = attrInts(node, 'strides', new Array<number>(n).fill(1));
+  const dilations = attrInts(node, 'dilations', new Array<number>(n).fill(1));
+  const ceilMode = attrInt(node, 'ceil_mode', 0) === 1;
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  let pads = attrInts(node, 'pads', new Array<number>(2 * n).fill(0));
+  const output: Dim[] = [];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = spatialIn[i]!;
+      if (typeof d !== 'number') {
+        output.push('?');
+        continue;
+      }
+      const out = Math.ceil(d / strides[i]!);
+      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - d);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + n] = total - pads[i]!;
+      output.push(out);
+    }
+    return { kernel: [...kernel], strides, dilations, pads, ceilMode, output };
+  }
+  if (autoPad === 'VALID') pads = new Array<number>(2 * n).fill(0);
+  for (let i = 0; i < n; i++) {
+    const d = spatialIn[i]!;
+    if (typeof d !== 'number') {
+      output.push('?');
+      continue;
+    }
+    const span = (kernel[i]! - 1) * dilations[i]! + 1;
+    const room = d + pads[i]! + pads[i + n]! - span;
+    let out = (ceilMode ? Math.ceil(room / strides[i]!) : Math.floor(room / strides[i]!)) + 1;
+    // with ceil_mode the last window must start inside the input or the begin padding
+    if (ceilMode && (out - 1) * strides[i]! >= d + pads[i]!) out--;
+    output.push(out);
+  }
+  return { kernel: [...kernel], strides, dilations, pads, ceilMode, output };
+}
+
+export interface SliceAxis {
+  axis: number;
+  start: number;
+  step: number;
+  length: number;
+}
+
+/** Resolved Slice parameters (clamped as ONNX does) per sliced axis. */
+export function sliceSpec(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): SliceAxis[] {
+  const rank = x.length;
+  const has = (i: number): boolean => node.input[i] !== undefined && node.input[i] !== '';
+  const starts = opset >= 10 ? numbers(1) : attrInts(node, 'starts');
+  const ends = opset >= 10 ? numbers(2) : attrInts(node, 'ends');
+  if (!starts || !ends) throw new LumenError('UNSUPPORTED_OP', `Slice '${node.name}': starts/ends must be constants`);
+  const axes = (opset >= 10 ? (has(3) ? numbers(3) : undefined) : attrInts(node, 'axes')) ?? starts.map((_, i) => i);
+  const steps = (opset >= 10 && has(4) ? numbers(4) : undefined) ?? starts.map(() => 1);
+  return axes.map((a, i) => {
+    const axis = a < 0 ? a + rank : a;
+    const dim = x[axis]!;
+    const step = steps[i]!;
+    if (typeof dim !== 'number') {
+      // symbolic axis: only the full slice [0, INT_MAX) is understood
+      if (starts[i] === 0 && step === 1 && ends[i]! >= 2 ** 31 - 1) return { axis, start: 0, step: 1, length: dim as unknown as number };
+      throw new LumenError('UNSUPPORTED_OP', `Slice '${node.name}' along the symbolic axis ${axis}`);
+    }
+    let s = starts[i]!;
+    let e = ends[i]!;
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), dim);
+      e = Math.min(Math.max(e, 0), dim);
+    } else {
+      s = Math.min(Math.max(s, 0), dim - 1);
+      e = Math.min(Math.max(e, -1), dim - 1);
+    }
+    const length = Math.max(0, Math.ceil((e - s) / step));
+    return { axis, start: s, step, length };
+  });
+}
+
+/** Pads [begin..., end...] of a Pad node for all axes (constant pads input from opset 11, axes input from 18). */
+export function padsOf(node: NodeProto, rank: number, numbers: (i: number) => number[] | undefined, opset: number): number[] {
+  const raw = opset >= 11 ? numbers(1) : attrInts(node, 'pads');
+  if (!raw) throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}': pads must be constants`);
+  const axesName = node.input[3];
+  if (opset >= 18 && axesName) {
+    const axes = numbers(3);
+    if (!axes) throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}': axes must be constants`);
+    const full = new Array<number>(2 * rank).fill(0);
+    axes.forEach((a, i) => {
+      const ax = a < 0 ? a + rank : a;
+      full[ax] = raw[i]!;
+      full[ax + rank] = raw[i + axes.length]!;
+    });
+    return full;
+  }
+  return raw;
+}
+
+/** Reduced axes of a Reduce* node (attribute before, input from opset 13 for ReduceSum and 18 for the others). */
+export function reduceAxes(node: NodeProto, rank: number, numbers: (i: number) => number[] | undefined, opset: number): number[] {
+  const op = node.opType;
+  if (op === 'ArgMax' || op === 'ArgMin') {
+    const a = attrInt(node, 'axis', 0);
+    return [a < 0 ? a + rank : a];
+  }
+  const fromInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+  let axes: number[] | undefined;
+  if (fromInput) {
+    if (node.input[1]) {
+      axes = numbers(1);
+      if (!axes) throw new LumenError('UNSUPPORTED_OP', `${op} '${node.name}': axes must be constants`);
+    }
+  } else {
+    axes = attrInts(node, 'axes');
+  }
+  if (!axes || axes.length === 0) {
+    if (fromInput && attrInt(node, 'noop_with_empty_axes', 0) === 1) return [];
+    return Array.from({ length: rank }, (_, i) => i);
+  }
+  return axes.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+}
+
+/** Scales of a Resize node per axis (from `scales`, or from `sizes` as out/in). */
+export function resizeScales(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): { scales: number[]; sizes?: number[] } {
+  if (node.opType === 'Upsample') {
+    const s = opset >= 9 ? numbers(1) : attrFloatsOf(node);
+    if (!s) throw new LumenError('UNSUPPORTED_OP', `Upsample '${node.name}': scales must be constants`);
+    return { scales: s };
+  }
+  const scalesIdx = opset >= 11 ? 2 : 1;
+  const sizesIdx = 3;
+  const scales = node.input[scalesIdx] ? numbers(scalesIdx) : undefined;
+  if (scales && scales.length > 0) return { scales };
+  const sizes = node.input[sizesIdx] ? numbers(sizesIdx) : undefined;
+  if (!sizes) throw new LumenError('UNSUPPORTED_OP', `Resize '${node.name}': scales or sizes must be constants`);
+  const axes = opset >= 18 ? attrInts(node, 'axes') : undefined;
+  const full = x.map(() => 1);
+  const fullSizes = x.map((d) => (typeof d === 'number' ? d : -1));
+  (axes ?? x.map((_, i) => i)).forEach((a, i) => {
+    const ax = a < 0 ? a + x.length : a;
+    const d = x[ax]!;
+    if (typeof d !== 'number') return;
+    full[ax] = sizes[i]! / d;
+    fullSizes[ax] = sizes[i]!;
+  });
+  return { scales: full, sizes: fullSizes };
+}
+
+function attrFloatsOf(node: NodeProto): number[] | undefined {
+  const a = node.attribute.find((x) => x.name === 'scales');
+  return a ? [...a.floats] : undefined;
+}
+
+function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): Dim[] {
+  const { scales, sizes } = resizeScales(node, x, numbers, opset);
+  return x.map((d, i) => {
+    if (sizes && sizes[i]! >= 0) return sizes[i]!;
+    const s = scales[i] ?? 1;
+    if (s === 1) return d;
+    return typeof d === 'number' ? Math.floor(d * s) : '?';
+  });
+}

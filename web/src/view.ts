@@ -2,8 +2,13 @@ import type { Tensor } from '../../src/browser.js';
 import { encodeNpy, type RawImage } from './shim.js';
 
 // TEMPORARY until src/render lands: colormap LUTs.
-export const COLORMAPS = ['jet', 'viridis', 'inferno', 'gray', 'coolwarm'] as const;
-export const DEFAULT_COLORMAP = 'jet';
+export const COLORMAPS = ['auto', 'jet', 'gray', 'coolwarm'] as const;
+/** 'auto': jet for maps in [0,1] (as pytorch-grad-cam shows them), a diverging map for signed attributions. */
+export const DEFAULT_COLORMAP = 'auto';
+
+export function resolveColormap(name: string, signed: boolean): string {
+  return name === 'auto' ? (signed ? 'coolwarm' : 'jet') : name;
+}
 
 function lut(name: string, t: number): [number, number, number] {
   const c = Math.max(0, Math.min(1, t));
@@ -35,7 +40,7 @@ export function displayMap(attribution: Tensor, signed: boolean): { map: Float32
 export function heatmapImageData(map: Float32Array, width: number, height: number, colormap: string, signed: boolean): ImageData {
   const out = new ImageData(width, height);
   for (let p = 0; p < map.length; p++) {
-    const [r, g, b] = lut(signed && colormap === 'coolwarm' ? colormap : colormap, signed ? (map[p]! + 1) / 2 : map[p]!);
+    const [r, g, b] = lut(resolveColormap(colormap, signed), signed ? (map[p]! + 1) / 2 : map[p]!);
     out.data[4 * p] = r;
     out.data[4 * p + 1] = g;
     out.data[4 * p + 2] = b;

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getMethod } from '../../../src/methods/registry.js';
+import '../../../src/methods/perturbation/index.js';
+import { weightedRidge } from '../../../src/methods/perturbation/lime.js';
+import { gridSegments } from '../../../src/methods/perturbation/segmentation.js';
+import { Tensor } from '../../../src/tensor.js';
+import type { OnnxGraph } from '../../../src/onnx/graph.js';
+import { segmentIndicator, segmentModel, segmentSums, testValues } from './helpers.js';
+
+// 3×16×16 image, 4×4 grid = 16 segments; logit0 = Σ_s a_s · (weighted sum of segment s) + 0.3.
+const C = 3;
+const H = 16;
+const W = 16;
+const { labels, count: S } = gridSegments(H, W, 4);
+const pixelWeights = testValues(C * H * W, 23, 0.5, 1.5);
+const a = testValues(S, 29, -1, 1);
+const x = testValues(C * H * W, 31, -1, 1);
+
+function linearModel() {
+  return segmentModel(C, H, W, segmentIndicator(labels, S, C, pixelWeights), S, (g: OnnxGraph, sums: string) =>
+    g.op('Gemm', [sums, g.addInitializer(a, [S, 1]), g.addInitializer(Float32Array.of(0.3), [1])]),
+  );
+}
+
+/** With hide = constant 0, switching segment s on adds a_s · sum_s: the true local weights. */
+function trueWeights(): Float64Array {
+  const sums = segmentSums(x, labels, S, C, pixelWeights);
+  return sums.map((v, s) => v * a[s]!);
+}
+
+test('LIME recovers the weights of a model linear in its segments (R² = 1)', async () => {
+  const model = linearModel();
+  const input = new Tensor(x.slice(), [1, C, H, W]);
+  const truth = trueWeights();
+  const scale = Math.max(...truth.map(Math.abs));
+  // alpha = 0: ordinary weighted least squares recovers them exactly.
+  const exact = await getMethod('lime').explain(model, input, { target: 0, segmentation: 'grid', gridSize: 4, hide: 'constant', numSamples: 300, alpha: 0, batchSize: 50 });
+  const w0 = exact.extras.weights as number[];
+  const err0 = Math.max(...w0.map((w, i) => Math.abs(w - truth[i]!))) / scale;
+  assert.ok(err0 < 1e-4, `alpha 0: max rel err ${err0}`);
+  assert.ok(Math.abs((exact.extras.intercept as number[])[0]! - 0.3) < 1e-3);
+  assert.ok((exact.extras.score as number[])[0]! > 1 - 1e-8);
+  // Default alpha = 1 (lime's Ridge): the shrinkage is small with 1000 samples.
+  const ridge = await getMethod('lime').explain(model, input, { target: 0, segmentation: 'grid', gridSize: 4, hide: 'constant', batchSize: 100 });
+  const w1 = ridge.extras.weights as number[];
+  const err1 = Math.max(...w1.map((w, i) => Math.abs(w - truth[i]!))) / scale;
+  const score = (ridge.extras.score as number[])[0]!;
+  console.log(`lime: alpha 0 rel err ${err0.toExponential(2)}; alpha 1 rel err ${err1.toExponential(2)}, R² ${score.toFixed(6)}`);
+  assert.ok(err1 < 0.03, `alpha 1: max rel err ${err1}`);
+  assert.ok(err1 > 1e-6, 'the ridge penalty should shrink the weights a little');
+  assert.ok(score > 0.999);
+  // The map paints each segment's weight.
+  for (let p = 0; p < H * W; p++) assert.equal(ridge.attribution.data[p], Math.fround(w1[labels[p]!]!));
+  assert.deepEqual(ridge.attribution.dims, [1, 1, H, W]);
+  await model.dispose();
+});
+
+test('LIME is bit-identical for a seed and differs for another', async () => {
+  const model = linearModel();
+  const input = new Tensor(x.slice(), [1, C, H, W]);
+  const run = (seed: number, batchSize: number) => getMethod('lime').explain(model, input, { target: 0, segmentation: 'grid', gridSize: 4, numSamples: 120, seed, batchSize });
+  const first = await run(5, 32);
+  const again = await run(5, 32);
+  assert.deepEqual(Buffer.from(again.attribution.data.buffer), Buffer.from(first.attribution.data.buffer));
+  const other = await run(6, 32);
+  assert.notDeepEqual(Array.from(other.attribution.data), Array.from(first.attribution.data));
+  await model.dispose();
+});
+
+test('weighted ridge equals the closed form on a small hand-checked problem', () => {
+  // y = 2·x + 1 exactly; alpha 0 recovers it; alpha 1 with weights gives (Σw xc yc)/(Σw xc² + 1).
+  const xs = Float64Array.of(0, 1, 2, 3);
+  const ys = Float64Array.of(1, 3, 5, 7);
+  const ws = Float64Array.of(1, 2, 1, 0.5);
+  const fit0 = weightedRidge(xs, ys, ws, 4, 1, 0);
+  assert.ok(Math.abs(fit0.coefficients[0]! - 2) < 1e-12 && Math.abs(fit0.intercept - 1) < 1e-12 && Math.abs(fit0.score - 1) < 1e-12);
+  const sw = 4.5;
+  const xm = (0 + 2 + 2 + 1.5) / sw;
+  const sxx = [0, 1, 2, 3].reduce((s, v, i) => s + ws[i]! * (v - xm) ** 2, 0);
+  const fit1 = weightedRidge(xs, ys, ws, 4, 1, 1);
+  assert.ok(Math.abs(fit1.coefficients[0]! - (2 * sxx) / (sxx + 1)) < 1e-12);
+  assert.ok(fit1.score < 1 && fit1.score > 0.9);
+});
+
+test('feature ablation gives f(x) − f(x with segment hidden) on each segment', async () => {
+  const model = linearModel();
+  const input = new Tensor(x.slice(), [1, C, H, W]);
+  const truth = trueWeights();
+  const result = await getMethod('feature-ablation').explain(model, input, { target: 0, segmentation: 'grid', gridSize: 4, batchSize: 5 });
+  const values = result.extras.segmentAttributions as number[];
+  assert.equal(values.length, S);
+  const scale = Math.max(...truth.map(Math.abs));
+  const err = Math.max(...values.map((v, i) => Math.abs(v - truth[i]!))) / scale;
+  assert.ok(err < 1e-5, `rel err ${err}`);
+  for (let p = 0; p < H * W; p++) assert.equal(result.attribution.data[p], Math.fround(values[labels[p]!]!));
+  // A user mask with arbitrary label values (two halves): attribution = sum of the halves' true weights.
+  const halves = Int32Array.from(labels, (l) => (l < 8 ? 40 : -3));
+  const two = await getMethod('feature-ablation').explain(model, input, { target: 0, featureMask: halves });
+  const v2 = two.extras.segmentAttributions as number[];
+  const top = truth.slice(0, 8).reduce((s, v) => s + v, 0);
+  const bottom = truth.slice(8).reduce((s, v) => s + v, 0);
+  assert.ok(Math.abs(v2[0]! - top) < 1e-4 * scale && Math.abs(v2[1]! - bottom) < 1e-4 * scale);
+  // Explaining the other logit (−logit0) flips the sign.
+  const neg = await getMethod('feature-ablation').explain(model, input, { target: 1, featureMask: halves });
+  assert.ok(Math.abs((neg.extras.segmentAttributions as number[])[0]! + top) < 1e-4 * scale);
+  await model.dispose();
+});

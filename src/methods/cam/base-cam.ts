@@ -357,8 +357,13 @@ export function aggregateLayers(layers: readonly { raw: Float32Array; h: number;
   return finals;
 }
 
+/** A registered CAM method that keeps its definition (tests and custom pipelines call the weighting directly). */
+export interface CamMethod extends Method {
+  readonly definition: CamDefinition;
+}
+
 /** Build and register a CAM method from its definition. */
-export function defineCam(def: CamDefinition): Method {
+export function defineCam(def: CamDefinition): CamMethod {
   const info: MethodInfo = {
     id: def.id,
     aliases: def.aliases ?? [],
@@ -374,8 +379,9 @@ export function defineCam(def: CamDefinition): Method {
     reference: def.reference,
     options: [...CAM_OPTIONS, ...(def.options ?? [])],
   };
-  const method: Method = {
+  const method: CamMethod = {
     info,
+    definition: def,
     async explain(model, input, options = {}) {
       const opts = options as CamOptions;
       const timings: Timings = { compileMs: 0, runMs: 0 };
@@ -418,7 +424,8 @@ export function defineCam(def: CamDefinition): Method {
       return explanation;
     },
   };
-  return registerMethod(method);
+  registerMethod(method);
+  return method;
 }
 
 /** extras.raw / extras.weights for the first layer, plus `raw:<layer>` / `weights:<layer>` for every layer. */

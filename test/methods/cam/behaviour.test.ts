@@ -1,0 +1,222 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resizeMapBilinear } from '../../../src/image/preprocess.js';
+import { LumenError } from '../../../src/errors.js';
+import { headGraph } from '../../../src/onnx/subgraph.js';
+import { Tensor } from '../../../src/tensor.js';
+import { targetScores } from '../../../src/methods/cam/base-cam.js';
+import { getMethod } from '../../../src/methods/registry.js';
+import * as cams from '../../../src/methods/cam/index.js';
+import { layerOf, manifest, model, readNpy, relErr, absErr } from './helpers.js';
+
+const fashion = manifest.cases.find((c) => c.model === 'fashion_cnn')!;
+const resnetCase = manifest.cases.find((c) => c.model === 'tiny_resnet')!;
+
+function range(t: Tensor): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of t.data) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return [min, max];
+}
+
+test('every CAM method is registered under its id and aliases', () => {
+  for (const id of ['gradcam', 'hirescam', 'gradcam++', 'gradcampp', 'xgradcam', 'layercam', 'gradcam-elementwise', 'eigencam', 'eigengradcam', 'scorecam', 'ablationcam', 'cam', 'fullgrad', 'guided-gradcam', 'layer-gradcam']) {
+    assert.equal(getMethod(id).info.family, 'cam', id);
+  }
+  assert.equal(getMethod('gradcampp'), getMethod('gradcam++'));
+});
+
+test('CAM equals Grad-CAM up to the factor h·w on a GAP + linear head', async () => {
+  const m = await model('fashion_cnn');
+  const input = readNpy(fashion.input_file);
+  const layer = layerOf('fashion_cnn');
+  const a = await cams.cam.explain(m, input, { target: [3, 9, 0], layer, raw: true });
+  const g = await cams.gradcam.explain(m, Tensor.concat([input, input, input]), { target: [3, 9, 0], layer, raw: true });
+  const rawCam = (a.extras.raw as Tensor).data;
+  const rawGrad = (g.extras.raw as Tensor).data;
+  const hw = 7 * 7;
+  assert.ok(relErr(rawCam, rawGrad.map((v) => v * hw)) < 1e-5, 'raw CAM = h·w × raw Grad-CAM');
+  assert.ok(absErr(a.attribution.data, g.attribution.data) < 1e-5, 'final maps equal');
+  assert.deepEqual(a.targets, [3, 9, 0]);
+});
+
+test('CAM refuses a head that is not global-average-pool + linear, naming the alternative', async () => {
+  const m = await model('tiny_vgg');
+  const input = readNpy(manifest.cases.find((c) => c.model === 'tiny_vgg')!.input_file);
+  await assert.rejects(cams.cam.explain(m, input, { target: 0, layer: layerOf('tiny_vgg') }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_MODEL' && /gradcam/.test(e.message));
+});
+
+test('several targets for one image run as one batch and equal one-by-one runs', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  const layer = layerOf('tiny_resnet');
+  for (const method of [cams.gradcam, cams.scorecam, cams.ablationcam]) {
+    const together = await method.explain(m, input, { target: [6, 2, 9], layer });
+    assert.deepEqual(together.attribution.dims, [3, 1, 64, 64]);
+    assert.deepEqual(together.targets, [6, 2, 9]);
+    const size = 64 * 64;
+    for (const [i, k] of [6, 2, 9].entries()) {
+      const alone = await method.explain(m, input, { target: k, layer });
+      assert.ok(absErr(together.attribution.data.subarray(i * size, (i + 1) * size), alone.attribution.data) < 1e-6, `${method.info.id} class ${k}`);
+    }
+    // Different classes give different maps (the batch is not one map repeated).
+    assert.ok(absErr(together.attribution.data.subarray(0, size), together.attribution.data.subarray(size, 2 * size)) > 1e-2);
+  }
+});
+
+test('top-k targets: top2 explains the second most likely class', async () => {
+  const m = await model('fashion_cnn');
+  const input = readNpy(fashion.input_file);
+  const e = await cams.gradcam.explain(m, input, { target: 'top2', layer: layerOf('fashion_cnn') });
+  const { logits } = await m.forward(input);
+  const order = Array.from(logits.data).map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]);
+  assert.deepEqual(e.targets, [order[1]![1]]);
+});
+
+test('several layers: each layer map as alone, then ReLU, mean and a second min-max', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  const layers = ['/layer2/layer2.1/relu2/Relu_output_0', layerOf('tiny_resnet')];
+  const both = await cams.gradcam.explain(m, input, { target: 6, layer: layers, raw: true });
+  const maps: Float32Array[] = [];
+  for (const layer of layers) {
+    const alone = await cams.gradcam.explain(m, input, { target: 6, layer, raw: true });
+    const raw = both.extras[`raw:${layer}`] as Tensor;
+    assert.ok(relErr(raw.data, (alone.extras.raw as Tensor).data) < 1e-6, `raw of ${layer}`);
+    const [, , h, w] = raw.dims as number[];
+    const relu = raw.data.map((v) => Math.max(v, 0));
+    const min = Math.min(...relu);
+    const max = Math.max(...relu.map((v) => v - min));
+    const scaled = relu.map((v) => (v - min) / (max + 1e-7));
+    maps.push(resizeMapBilinear(scaled, w!, h!, 64, 64).map((v) => Math.max(v, 0)));
+  }
+  assert.equal((both.extras[`raw:${layers[0]}`] as Tensor).dims[2], 16);
+  const mean = maps[0]!.map((v, i) => (v + maps[1]![i]!) / 2);
+  const min = Math.min(...mean);
+  const max = Math.max(...mean.map((v) => v - min));
+  const expected = mean.map((v) => (v - min) / (max + 1e-7));
+  assert.ok(absErr(both.attribution.data, expected) < 1e-6);
+});
+
+test('augSmooth is the mean of the six flip × scale runs, mapped back; maps in [0, 1]', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  const layer = layerOf('tiny_resnet');
+  const smooth = await cams.gradcam.explain(m, input, { target: 6, layer, augSmooth: true });
+  assert.deepEqual(smooth.attribution.dims, [1, 1, 64, 64]);
+  const [lo, hi] = range(smooth.attribution);
+  assert.ok(lo >= 0 && hi <= 1 && hi > 0.5, `range [${lo}, ${hi}]`);
+  const flip = (d: Float32Array, planes: number): Float32Array => {
+    const out = new Float32Array(d.length);
+    for (let p = 0; p < planes; p++) for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) out[(p * 64 + y) * 64 + x] = d[(p * 64 + y) * 64 + 63 - x]!;
+    return out;
+  };
+  const sum = new Float64Array(64 * 64);
+  for (const flipped of [false, true]) {
+    for (const factor of [0.9, 1, 1.1]) {
+      const x = (flipped ? flip(input.data, 3) : input.data.slice()).map((v) => v * factor);
+      const r = await cams.gradcam.explain(m, new Tensor(x, input.dims), { target: 6, layer });
+      const back = flipped ? flip(r.attribution.data, 1) : r.attribution.data;
+      back.forEach((v, i) => (sum[i]! += v / 6));
+    }
+  }
+  assert.ok(absErr(smooth.attribution.data, sum) < 1e-5);
+  const plain = await cams.gradcam.explain(m, input, { target: 6, layer });
+  assert.ok(absErr(smooth.attribution.data, plain.attribution.data) > 1e-3, 'augmentation changes the map');
+});
+
+test('eigenSmooth: first principal component of w·A; [N,1,H,W] in [0, 1] for every smoothing method', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  const layer = layerOf('tiny_resnet');
+  for (const method of [cams.gradcam, cams.hirescam, cams.layercam, cams.gradcamPlusPlus, cams.eigengradcam, cams.gradcamElementwise]) {
+    const e = await method.explain(m, Tensor.concat([input, input]), { target: [6, 1], layer, eigenSmooth: true, raw: true });
+    assert.deepEqual(e.attribution.dims, [2, 1, 64, 64]);
+    const [lo, hi] = range(e.attribution);
+    assert.ok(lo === 0 && hi > 0.99 && hi <= 1, `${method.info.id}: range [${lo}, ${hi}]`);
+  }
+  // The projection is rank one: raw = M·v1 with v1 the top right singular vector of the centred w·A. Check it
+  // against a power iteration done here.
+  const e = await cams.gradcam.explain(m, input, { target: 6, layer, eigenSmooth: true, raw: true });
+  const A = (await m.forward(input, [layer])).tensors[layer]!;
+  const w = (e.extras.weights as Tensor).data;
+  const [c, hw] = [64, 64];
+  const M = Array.from({ length: hw }, (_, p) => Array.from({ length: c }, (_, ch) => w[ch]! * A.data[ch * hw + p]!));
+  for (let ch = 0; ch < c; ch++) {
+    const mean = M.reduce((s, row) => s + row[ch]!, 0) / hw;
+    for (const row of M) row[ch]! -= mean;
+  }
+  let v = Array.from({ length: c }, (_, i) => 1 + i / c);
+  for (let it = 0; it < 3000; it++) {
+    const u = M.map((row) => row.reduce((s, x, j) => s + x * v[j]!, 0));
+    const next = v.map((_, j) => M.reduce((s, row, p) => s + row[j]! * u[p]!, 0));
+    const norm = Math.hypot(...next);
+    v = next.map((x) => x / norm);
+  }
+  const projection = M.map((row) => row.reduce((s, x, j) => s + x * v[j]!, 0));
+  const raw = (e.extras.raw as Tensor).data;
+  const err = Math.min(relErr(raw, projection), relErr(raw, projection.map((x) => -x)));
+  assert.ok(err < 1e-4, `projection rel err ${err}`);
+});
+
+test('head graph: the rest of the network from a layer reproduces the logits; skip connections keep the image input', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  for (const [layer, bypassed] of [[layerOf('tiny_resnet'), false], ['/layer3/layer3.1/relu1/Relu_output_0', true]] as const) {
+    const head = headGraph(m.proto, layer, [m.logitsName]);
+    assert.equal(head.needsModelInput, bypassed, layer);
+    const { logits, tensors } = await m.forward(input, [layer]);
+    const session = await m.runtime.createSession(head.graph.toBytes());
+    const feeds: Record<string, Tensor> = { [layer]: tensors[layer]! };
+    if (bypassed) feeds[m.inputName] = input;
+    const out = await session.run(feeds, [m.logitsName]);
+    assert.ok(absErr(out[m.logitsName]!.data, logits.data) < 1e-5, layer);
+    // The head really starts at the layer: zeroing the layer changes the logits.
+    feeds[layer] = Tensor.zeros(tensors[layer]!.dims);
+    const zeroed = await session.run(feeds, [m.logitsName]);
+    assert.ok(absErr(zeroed[m.logitsName]!.data, logits.data) > 1e-3);
+    await session.dispose();
+  }
+});
+
+test('AblationCAM on a layer with negative values reproduces the min − (i+1)·1e7 ablation quirk', async () => {
+  const m = await model('tiny_resnet');
+  const input = readNpy(resnetCase.input_file);
+  const layer = '/layer3/layer3.1/conv2/Conv_output_0'; // before the residual Add and ReLU: min < 0
+  const A = (await m.forward(input, [layer])).tensors[layer]!;
+  const min = Math.min(...A.data);
+  assert.ok(min < 0);
+  const e32 = await cams.ablationcam.explain(m, input, { target: 6, layer, raw: true });
+  const e1 = await cams.ablationcam.explain(m, input, { target: 6, layer, raw: true, batchSize: 1 });
+  const w32 = (e32.extras.weights as Tensor).data;
+  const w1 = (e1.extras.weights as Tensor).data;
+  // First channel of each 32-batch gets min − 1e7 in both runs; the others get more negative values with 32.
+  for (const c of [0, 32]) assert.ok(Math.abs(w32[c]! - w1[c]!) <= 1e-6 * Math.abs(w1[c]!) + 1e-6, `channel ${c}`);
+  assert.ok(absErr(w32, w1) > 1e-3, 'batch position changes the ablation value');
+  // Channel 1 of the first batch by hand: value fround(fround(min − 1e7) − 1e7).
+  const head = headGraph(m.proto, layer, [m.logitsName]);
+  const session = await m.runtime.createSession(head.graph.toBytes());
+  const run = async (a: Tensor) => (await session.run({ [layer]: a, [m.inputName]: input }, [m.logitsName]))[m.logitsName]!;
+  const seed = Tensor.zeros([1, 10]);
+  seed.data[6] = 1;
+  const s0 = targetScores(await run(A), seed, 'logit')[0]!;
+  const ablated = A.clone();
+  const value = Math.fround(Math.fround(min - 1e7) - 1e7);
+  ablated.data.fill(value, 1 * 8 * 8, 2 * 8 * 8);
+  const s1 = targetScores(await run(ablated), seed, 'logit')[0]!;
+  assert.ok(Math.abs(w32[1]! - (s0 - s1) / s0) < 1e-4 * Math.abs(w32[1]!) + 1e-6, `${w32[1]} vs ${(s0 - s1) / s0}`);
+  await session.dispose();
+});
+
+test('probability targets: Score-CAM scores the softmax, Grad-CAM differentiates it', async () => {
+  const m = await model('fashion_cnn');
+  const input = readNpy(fashion.input_file);
+  const layer = layerOf('fashion_cnn');
+  const logit = await cams.gradcam.explain(m, input, { target: { class: 7 }, layer, raw: true });
+  const prob = await cams.gradcam.explain(m, input, { target: { class: 7, output: 'probability' }, layer, raw: true });
+  // d p_k / dA = p_k (d z_k/dA − Σ_j p_j d z_j/dA): a different map from the logit's.
+  assert.ok(relErr((prob.extras.raw as Tensor).data, (logit.extras.raw as Tensor).data) > 1e-2);
+});

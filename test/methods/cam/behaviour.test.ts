@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { resizeMapBilinear } from '../../../src/image/preprocess.js';
 import { LumenError } from '../../../src/errors.js';
 import { headGraph } from '../../../src/onnx/subgraph.js';
+import { OnnxGraph } from '../../../src/onnx/graph.js';
+import { LumenModel } from '../../../src/model.js';
+import { nodeRuntime } from '../../../src/node/runtime.js';
 import { Tensor } from '../../../src/tensor.js';
-import { targetScores } from '../../../src/methods/cam/base-cam.js';
 import { getMethod } from '../../../src/methods/registry.js';
 import * as cams from '../../../src/methods/cam/index.js';
 import { layerOf, manifest, model, readNpy, relErr, absErr } from './helpers.js';
@@ -182,41 +184,65 @@ test('head graph: the rest of the network from a layer reproduces the logits; sk
   }
 });
 
-test('AblationCAM on a layer with negative values reproduces the min − (i+1)·1e7 ablation quirk', async () => {
-  const m = await model('tiny_resnet');
-  const input = readNpy(resnetCase.input_file);
-  const layer = '/layer3/layer3.1/conv2/Conv_output_0'; // before the residual Add and ReLU: min < 0
-  const A = (await m.forward(input, [layer])).tensors[layer]!;
+/** input [N,1,4,4] → Conv 1×1 (3 channels, bias) = layer → GlobalAveragePool → Flatten → Gemm (2 classes): a linear head. */
+async function linearHeadModel(): Promise<LumenModel> {
+  const base = await model('fashion_cnn');
+  const g = OnnxGraph.copyOf(base.proto);
+  for (const list of [g.graph.node, g.graph.initializer, g.graph.input, g.graph.output, g.graph.valueInfo]) list.splice(0);
+  g.addInput('input', ['batch', 1, 4, 4]);
+  const convW = g.addInitializer(Float32Array.of(1.5, -2, 0.5), [3, 1, 1, 1], 'conv_w');
+  const convB = g.addInitializer(Float32Array.of(0.1, -0.3, 0.2), [3], 'conv_b');
+  g.addNode('Conv', ['input', convW, convB], ['layer']);
+  const pooled = g.op('GlobalAveragePool', ['layer']);
+  const flat = g.op('Flatten', [pooled]);
+  const fcW = g.addInitializer(Float32Array.of(0.7, -0.4, 1.1, -0.2, 0.9, 0.3), [2, 3], 'fc_w');
+  const fcB = g.addInitializer(Float32Array.of(0.05, -0.1), [2], 'fc_b');
+  g.addNode('Gemm', [flat, fcW, fcB], ['logits'], { transB: { i: 1 } });
+  g.addOutput('logits', ['batch', 2]);
+  return LumenModel.fromProto(g.model, { runtime: nodeRuntime(), source: 'linear-head' });
+}
+
+test('AblationCAM reproduces the ablation value quirk when the minimum is not 0: min − (i+1)·1e7 for the i-th item of a batch', async () => {
+  const m = await linearHeadModel();
+  const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * 1.3) + 0.2), [1, 1, 4, 4]);
+  const { logits, tensors } = await m.forward(x, ['layer']);
+  const A = tensors.layer!;
   const min = Math.min(...A.data);
   assert.ok(min < 0);
-  const e32 = await cams.ablationcam.explain(m, input, { target: 6, layer, raw: true });
-  const e1 = await cams.ablationcam.explain(m, input, { target: 6, layer, raw: true, batchSize: 1 });
-  const w32 = (e32.extras.weights as Tensor).data;
-  const w1 = (e1.extras.weights as Tensor).data;
-  // First channel of each 32-batch gets min − 1e7 in both runs; the others get more negative values with 32.
-  for (const c of [0, 32]) assert.ok(Math.abs(w32[c]! - w1[c]!) <= 1e-6 * Math.abs(w1[c]!) + 1e-6, `channel ${c}`);
-  assert.ok(absErr(w32, w1) > 1e-3, 'batch position changes the ablation value');
-  // Channel 1 of the first batch by hand: value fround(fround(min − 1e7) − 1e7).
-  const head = headGraph(m.proto, layer, [m.logitsName]);
-  const session = await m.runtime.createSession(head.graph.toBytes());
-  const run = async (a: Tensor) => (await session.run({ [layer]: a, [m.inputName]: input }, [m.logitsName]))[m.logitsName]!;
-  const seed = Tensor.zeros([1, 10]);
-  seed.data[6] = 1;
-  const s0 = targetScores(await run(A), seed, 'logit')[0]!;
-  const ablated = A.clone();
-  const value = Math.fround(Math.fround(min - 1e7) - 1e7);
-  ablated.data.fill(value, 1 * 8 * 8, 2 * 8 * 8);
-  const s1 = targetScores(await run(ablated), seed, 'logit')[0]!;
-  assert.ok(Math.abs(w32[1]! - (s0 - s1) / s0) < 1e-4 * Math.abs(w32[1]!) + 1e-6, `${w32[1]} vs ${(s0 - s1) / s0}`);
-  await session.dispose();
+  const target = 0;
+  const fc = [0.7, -0.4, 1.1];
+  const s = logits.data[target]!;
+  const meanOf = (c: number): number => A.data.subarray(c * 16, (c + 1) * 16).reduce((a, b) => a + b, 0) / 16;
+  // Linear head: ablating channel c to the constant v changes the score by fc[c]·(mean(A_c) − v).
+  const expected = (values: number[]): number[] => fc.map((w, c) => (w * (meanOf(c) - values[c]!)) / s);
+  const v1 = Math.fround(min - 1e7);
+  const v2 = Math.fround(v1 - 1e7);
+  const v3 = Math.fround(v2 - 1e7);
+  for (const [batchSize, values] of [[32, [v1, v2, v3]], [2, [v1, v2, v1]], [1, [v1, v1, v1]]] as const) {
+    const e = await cams.ablationcam.explain(m, x, { target, layer: 'layer', raw: true, batchSize });
+    const w = Array.from((e.extras.weights as Tensor).data);
+    assert.ok(relErr(w, expected([...values])) < 1e-4, `batchSize ${batchSize}: ${w} vs ${expected([...values])}`);
+  }
+  // Classic CAM on the same linear head: weights are the Gemm row of the class.
+  const c = await cams.cam.explain(m, x, { target: 1, layer: 'layer', raw: true });
+  assert.deepEqual(Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 0.9, 0.3]);
 });
 
-test('probability targets: Score-CAM scores the softmax, Grad-CAM differentiates it', async () => {
+test('probability and weighted targets: d p_k/dA = Σ_j p_k (δ_jk − p_j) d z_j/dA, so Grad-CAM of p_k = Grad-CAM of those weights', async () => {
   const m = await model('fashion_cnn');
   const input = readNpy(fashion.input_file);
   const layer = layerOf('fashion_cnn');
-  const logit = await cams.gradcam.explain(m, input, { target: { class: 7 }, layer, raw: true });
-  const prob = await cams.gradcam.explain(m, input, { target: { class: 7, output: 'probability' }, layer, raw: true });
-  // d p_k / dA = p_k (d z_k/dA − Σ_j p_j d z_j/dA): a different map from the logit's.
-  assert.ok(relErr((prob.extras.raw as Tensor).data, (logit.extras.raw as Tensor).data) > 1e-2);
+  const k = 7;
+  const prob = await cams.gradcam.explain(m, input, { target: { class: k, output: 'probability' }, layer, raw: true });
+  const { logits } = await m.forward(input);
+  const z = Array.from(logits.data);
+  const zmax = Math.max(...z);
+  const total = z.reduce((a, v) => a + Math.exp(v - zmax), 0);
+  const p = z.map((v) => Math.exp(v - zmax) / total);
+  const weights = p.map((pj, j) => p[k]! * ((j === k ? 1 : 0) - pj));
+  const weighted = await cams.gradcam.explain(m, input, { target: { weights }, layer, raw: true });
+  assert.deepEqual(weighted.targets, [-1]);
+  assert.ok(relErr((prob.extras.raw as Tensor).data, (weighted.extras.raw as Tensor).data) < 1e-4);
+  const logit = await cams.gradcam.explain(m, input, { target: k, layer, raw: true });
+  assert.ok(relErr((prob.extras.raw as Tensor).data, (logit.extras.raw as Tensor).data) > 1e-2, 'differs from the logit map');
 });

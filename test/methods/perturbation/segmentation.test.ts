@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compactLabels, gridSegments, rgbToLab, slic } from '../../../src/methods/perturbation/segmentation.js';
+import { readNpy } from './helpers.js';
+
+/** Every label forms one 4-connected region. */
+function isConnected(labels: Int32Array, H: number, W: number, count: number): boolean {
+  const seen = new Uint8Array(H * W);
+  const found = new Uint8Array(count);
+  for (let start = 0; start < H * W; start++) {
+    if (seen[start]) continue;
+    const l = labels[start]!;
+    if (found[l]) return false; // a second component of the same label
+    found[l] = 1;
+    const stack = [start];
+    seen[start] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      const y = Math.floor(p / W);
+      const x = p % W;
+      for (const [yy, xx] of [[y + 1, x], [y - 1, x], [y, x + 1], [y, x - 1]] as const) {
+        if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+        const q = yy * W + xx;
+        if (!seen[q] && labels[q] === l) {
+          seen[q] = 1;
+          stack.push(q);
+        }
+      }
+    }
+  }
+  return found.every((f) => f === 1);
+}
+
+test('rgbToLab gives the standard CIELAB (D65) values of reference colours', () => {
+  // Standard sRGB → CIELAB values; skimage's 6-digit matrix differs from them by < 0.02.
+  const cases: [number[], number[]][] = [
+    [[1, 1, 1], [100, 0, 0]],
+    [[1, 0, 0], [53.2408, 80.0925, 67.2032]],
+    [[0, 1, 0], [87.7347, -86.1827, 83.1793]],
+    [[0, 0, 1], [32.2970, 79.1875, -107.8602]],
+    [[0, 0, 0], [0, 0, 0]],
+  ];
+  for (const [rgb, lab] of cases) {
+    const out = rgbToLab(Float32Array.from(rgb), 1);
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(out[i]! - lab[i]!) < 0.02, `${rgb} → ${Array.from(out)} (want ${lab})`);
+  }
+});
+
+test('grid segmentation: row-major cells, remainder in the last ones', () => {
+  const { labels, count } = gridSegments(5, 7, 2, 3);
+  assert.equal(count, 6);
+  assert.deepEqual(Array.from(labels.subarray(0, 7)), [0, 0, 0, 1, 1, 2, 2]);
+  assert.deepEqual(Array.from(labels.subarray(28, 35)), [3, 3, 3, 4, 4, 5, 5]);
+  assert.equal(labels[2 * 7 + 0], 0);
+  assert.equal(labels[3 * 7 + 0], 3);
+  assert.deepEqual(compactLabels([7, 7, -1, 3, -1]), { labels: Int32Array.of(0, 0, 1, 2, 1), count: 3 });
+});
+
+test('SLIC follows colour edges that are not on the seed grid', () => {
+  // 3×32×32: left part (x < 13) red, right part blue; 4 seeds on a 16-px grid.
+  const H = 32;
+  const W = 32;
+  const img = new Float32Array(3 * H * W);
+  for (let p = 0; p < H * W; p++) {
+    const left = p % W < 13;
+    img[p] = left ? 0.9 : 0.1;
+    img[H * W + p] = 0.2;
+    img[2 * H * W + p] = left ? 0.1 : 0.9;
+  }
+  const { labels, count } = slic(img, 3, H, W, { nSegments: 4, compactness: 1 });
+  assert.equal(count, 4);
+  // Every segment is one colour: the boundary moved from x = 16 to x = 13.
+  for (let s = 0; s < count; s++) {
+    const colours = new Set<boolean>();
+    for (let p = 0; p < H * W; p++) if (labels[p] === s) colours.add(p % W < 13);
+    assert.equal(colours.size, 1, `segment ${s} mixes colours`);
+  }
+  assert.ok(isConnected(labels, H, W, count));
+});
+
+test('SLIC on chelsea: about n segments, each connected, deterministic', () => {
+  const x = readNpy('conformance/inputs/chelsea64.npy');
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const P = 64 * 64;
+  const rgb = Float32Array.from(x.data, (v, i) => Math.min(1, Math.max(0, v * std[Math.floor(i / P)]! + mean[Math.floor(i / P)]!)));
+  for (const n of [16, 50]) {
+    const a = slic(rgb, 3, 64, 64, { nSegments: n, compactness: 10 });
+    assert.ok(a.count >= n / 2 && a.count <= 1.5 * n, `${a.count} segments for n_segments ${n}`);
+    assert.ok(isConnected(a.labels, 64, 64, a.count));
+    const sizes = new Array<number>(a.count).fill(0);
+    for (const l of a.labels) sizes[l]!++;
+    assert.ok(Math.min(...sizes) > 0);
+    const b = slic(rgb, 3, 64, 64, { nSegments: n, compactness: 10 });
+    assert.deepEqual(b.labels, a.labels);
+  }
+  // Higher compactness → more compact (lower perimeter) segments.
+  const perimeter = (labels: Int32Array): number => {
+    let e = 0;
+    for (let y = 0; y < 64; y++) for (let x2 = 0; x2 < 63; x2++) if (labels[y * 64 + x2] !== labels[y * 64 + x2 + 1]) e++;
+    for (let y = 0; y < 63; y++) for (let x2 = 0; x2 < 64; x2++) if (labels[y * 64 + x2] !== labels[(y + 1) * 64 + x2]) e++;
+    return e;
+  };
+  const loose = slic(rgb, 3, 64, 64, { nSegments: 30, compactness: 1 });
+  const tight = slic(rgb, 3, 64, 64, { nSegments: 30, compactness: 100 });
+  assert.ok(perimeter(tight.labels) / tight.count < perimeter(loose.labels) / loose.count);
+});

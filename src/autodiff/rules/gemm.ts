@@ -14,7 +14,7 @@ registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const transB = attrInt(node, 'transB', 0);
   const gemm = (x: string, y: string, tA: number, tB: number): string =>
     ops.op('Gemm', [x, y], { alpha: { f: alpha }, transA: { i: tA }, transB: { i: tB } });
-  const ga = needsGradient(0) ? (transA ? gemm(b, gy, transB, 1) : gemm(gy, b, transB ? 0 : 1, 0)) : undefined;
+  const ga = needsGradient(0) ? (transA ? gemm(b, gy, transB, 1) : gemm(gy, b, 0, transB ? 0 : 1)) : undefined;
   const gb = needsGradient(1) ? (transB ? gemm(gy, a, 1, transA) : gemm(a, gy, transA ? 0 : 1, 0)) : undefined;
   const gc = c && needsGradient(2) ? ops.unbroadcast(ops.scale(gy, beta), shape(node.output[0]!), shape(c)) : undefined;
   return [ga, gb, gc];

@@ -1,0 +1,231 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AttrMap } from '../../src/onnx/attributes.js';
+import type { Dim } from '../../src/onnx/graph.js';
+import type { OnnxGraph } from '../../src/onnx/graph.js';
+import { Tensor } from '../../src/tensor.js';
+import { emptyModel, finiteDifferenceCheck, randomTensor, rng, separatedValues } from './helpers.js';
+
+/** Tolerance on max|analytic − numeric| / max|numeric|: float32 central differences with h = 1e-2 stay far below it. */
+const TOL = 3e-3;
+
+interface Case {
+  name: string;
+  inputs: Record<string, Tensor>;
+  /** Builds the graph from the inputs and returns the target tensor. */
+  build: (g: OnnxGraph) => string;
+  wrt?: string[];
+  opset?: number;
+  h?: number;
+}
+
+async function check(c: Case): Promise<void> {
+  const dims: Record<string, Dim[]> = {};
+  for (const [k, v] of Object.entries(c.inputs)) dims[k] = [...v.dims];
+  const g = emptyModel(dims, c.opset ?? 17);
+  const target = c.build(g);
+  g.setOutputs([target]);
+  const wrt = c.wrt ?? Object.keys(c.inputs);
+  const res = await finiteDifferenceCheck(g, target, c.inputs, wrt, { h: c.h ?? 1e-2 });
+  assert.ok(res.maxGrad > 1e-3, `${c.name}: gradient is (near) zero, the check would be vacuous`);
+  assert.ok(res.error < TOL, `${c.name}: gradient error ${res.error.toExponential(2)} (max |grad| ${res.maxGrad.toExponential(2)})`);
+}
+
+function unaryCase(op: string, attrs: AttrMap = {}, values?: (n: number, r: () => number) => Float32Array, opset = 17): Case {
+  const r = rng(op.length * 31 + 5);
+  const shape = [2, 3, 4, 3];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = values ? values(n, r) : separatedValues(n, r, 0.1);
+  return { name: `${op} ${JSON.stringify(attrs)}`, inputs: { x: new Tensor(data, shape) }, build: (g) => g.op(op, ['x'], attrs), opset };
+}
+
+/** Move values within 0.03 of a kink 0.06 away, so h = 1e-2 differences stay on one side. */
+function awayFrom(values: Float32Array, kinks: number[]): Float32Array {
+  return values.map((v) => (kinks.some((k) => Math.abs(v - k) < 0.03) ? v + 0.06 : v));
+}
+
+const positive = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, () => 0.5 + 2 * r());
+
+const cases: Case[] = [
+  unaryCase('Relu'),
+  unaryCase('LeakyRelu', { alpha: { f: 0.3 } }),
+  unaryCase('Sigmoid'),
+  unaryCase('Tanh'),
+  unaryCase('HardSigmoid', { alpha: { f: 0.4 }, beta: { f: 0.3 } }, (n, r) => awayFrom(Float32Array.from(separatedValues(n, r, 0.1), (v) => v * 1.3), [-0.75, 1.75])),
+  unaryCase('HardSwish', {}, (n, r) => awayFrom(Float32Array.from(separatedValues(n, r, 0.1), (v) => v * 2.1), [-3, 3])),
+  unaryCase('Softplus'),
+  unaryCase('Elu', { alpha: { f: 0.7 } }),
+  unaryCase('Erf'),
+  unaryCase('Exp'),
+  unaryCase('Log', {}, positive),
+  unaryCase('Sqrt', {}, positive),
+  unaryCase('Neg'),
+  unaryCase('Abs'),
+  unaryCase('Identity'),
+  unaryCase('Dropout'),
+  unaryCase('Cast', { to: { i: 1 } }),
+  unaryCase('Softmax', { axis: { i: 1 } }),
+  unaryCase('Softmax', { axis: { i: -1 } }),
+  unaryCase('Softmax', { axis: { i: 2 } }, undefined, 11), // old semantics: softmax over the flattened axes 2..3
+  unaryCase('LogSoftmax', { axis: { i: 1 } }),
+  unaryCase('LogSoftmax', { axis: { i: 1 } }, undefined, 12),
+  unaryCase('Flatten', { axis: { i: 2 } }),
+  unaryCase('Transpose', { perm: { ints: [2, 0, 3, 1] } }),
+  unaryCase('Transpose'),
+  unaryCase('GlobalAveragePool'),
+  unaryCase('GlobalMaxPool'),
+  unaryCase('ReduceMean', { axes: { ints: [1, 3] }, keepdims: { i: 0 } }, undefined, 13),
+  unaryCase('ReduceMax', { axes: { ints: [-1] }, keepdims: { i: 1 } }, undefined, 13),
+  unaryCase('ReduceSum', { axes: { ints: [0, 2] }, keepdims: { i: 0 } }, undefined, 11),
+  unaryCase('Clip', { min: { f: -0.4 }, max: { f: 0.7 } }, undefined, 10),
+  {
+    name: 'Clip with min/max inputs (ReLU6 as exported) and with only max',
+    inputs: { x: new Tensor(Float32Array.from(separatedValues(60, rng(3), 0.1), (v) => v * 3 + 3.013), [1, 5, 3, 4]) },
+    build: (g) => {
+      const a = g.op('Clip', ['x', g.scalar(0), g.scalar(6)]);
+      const b = g.op('Clip', ['x', '', g.scalar(4.5)]);
+      return g.op('Add', [a, g.op('Mul', [b, g.scalar(0.5)])]);
+    },
+  },
+  {
+    name: 'Pow with constant exponents 3 and 2.5',
+    inputs: { x: new Tensor(positive(24, rng(4)), [2, 3, 4]) },
+    build: (g) => g.op('Add', [g.op('Pow', ['x', g.scalar(3)]), g.op('Pow', ['x', g.scalar(2.5)])]),
+  },
+  {
+    name: 'PRelu with per-channel slope (broadcast [C,1,1]), w.r.t. x and slope',
+    inputs: { x: new Tensor(separatedValues(72, rng(5), 0.1), [2, 3, 4, 3]), slope: randomTensor([3, 1, 1], rng(6), 0.5) },
+    build: (g) => g.op('PRelu', ['x', 'slope']),
+  },
+  {
+    name: 'BatchNormalization (inference)',
+    inputs: { x: randomTensor([2, 3, 4, 5], rng(8)) },
+    build: (g) => g.op('BatchNormalization', ['x', g.addInitializer(Float32Array.of(0.5, -1.5, 2), [3]), g.addInitializer(Float32Array.of(0.1, 0.2, -0.3), [3]), g.addInitializer(Float32Array.of(0.3, -0.2, 0), [3]), g.addInitializer(Float32Array.of(0.5, 2, 0.1), [3])], { epsilon: { f: 1e-3 } }),
+  },
+];
+
+// Broadcasting on every axis, both operands differentiated
+const shapesB: [number[], number[]][] = [
+  [[2, 3, 4, 5], [2, 3, 4, 5]],
+  [[2, 3, 4, 5], [1, 3, 1, 5]],
+  [[2, 3, 4, 5], [5]],
+  [[2, 3, 4, 5], [4, 1]],
+  [[2, 1, 4, 1], [1, 3, 1, 5]],
+  [[2, 3, 4, 5], []],
+];
+for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
+  shapesB.forEach(([sa, sb], k) => {
+    const r = rng(100 + k);
+    const b = randomTensor(sb, r);
+    if (op === 'Div') for (let i = 0; i < b.size; i++) b.data[i] = Math.sign(b.data[i]! || 1) * (0.5 + Math.abs(b.data[i]!));
+    cases.push({ name: `${op} [${sa}] ∘ [${sb}]`, inputs: { a: randomTensor(sa, r), b }, build: (g) => g.op(op, ['a', 'b']) });
+    cases.push({ name: `${op} [${sb}] ∘ [${sa}] (swapped)`, inputs: { a: b, b: randomTensor(sa, r) }, build: (g) => g.op(op, ['a', 'b']), ...(op === 'Div' ? { wrt: ['a'] } : {}) });
+  });
+}
+cases.push({ name: 'Expand [3,1] → [2,3,4]', inputs: { x: randomTensor([3, 1], rng(9)) }, build: (g) => g.op('Expand', ['x', g.int64s([2, 3, 4])]) });
+
+// Gemm: every trans combination, alpha, beta, bias shapes
+for (const transA of [0, 1]) {
+  for (const transB of [0, 1]) {
+    for (const cShape of [[3, 5], [5], [1, 5], [3, 1]]) {
+      const r = rng(200 + transA * 2 + transB + cShape.length * 7 + (cShape[0] ?? 0));
+      const [m, k, n] = [3, 4, 5];
+      cases.push({
+        name: `Gemm transA=${transA} transB=${transB} C[${cShape}]`,
+        inputs: { a: randomTensor(transA ? [k, m] : [m, k], r), b: randomTensor(transB ? [n, k] : [k, n], r), c: randomTensor(cShape, r) },
+        build: (g) => g.op('Gemm', ['a', 'b', 'c'], { transA: { i: transA }, transB: { i: transB }, alpha: { f: 0.7 }, beta: { f: -1.3 } }),
+      });
+    }
+  }
+}
+
+// MatMul: batched, broadcast batch, 1-D operands
+for (const [sa, sb] of [[[2, 3, 4], [4, 5]], [[3, 4], [2, 4, 5]], [[2, 1, 3, 4], [3, 4, 2]], [[4], [4, 5]], [[3, 4], [4]], [[4], [2, 4, 3]], [[4], [4]]] as [number[], number[]][]) {
+  const r = rng(300 + sa.length * 10 + sb.length);
+  cases.push({ name: `MatMul [${sa}] × [${sb}]`, inputs: { a: randomTensor(sa, r), b: randomTensor(sb, r) }, build: (g) => g.op('MatMul', ['a', 'b']) });
+}
+
+// Conv: strides, asymmetric pads, dilations, groups, depthwise, auto_pad, odd sizes, 1-D and 3-D
+interface ConvSpec { x: number[]; w: number[]; attrs: AttrMap; bias?: boolean }
+const convs: ConvSpec[] = [
+  { x: [2, 3, 7, 6], w: [4, 3, 3, 3], attrs: { pads: { ints: [1, 1, 1, 1] } }, bias: true },
+  { x: [1, 3, 9, 8], w: [5, 3, 3, 2], attrs: { strides: { ints: [2, 3] }, pads: { ints: [0, 1, 2, 0] } } },
+  { x: [1, 2, 10, 9], w: [3, 2, 3, 3], attrs: { dilations: { ints: [2, 3] }, pads: { ints: [2, 1, 1, 3] }, strides: { ints: [1, 2] } } },
+  { x: [2, 4, 6, 7], w: [6, 2, 3, 3], attrs: { group: { i: 2 }, pads: { ints: [1, 0, 1, 2] } } },
+  { x: [1, 4, 7, 7], w: [4, 1, 3, 3], attrs: { group: { i: 4 }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } } },
+  { x: [1, 4, 7, 7], w: [8, 1, 3, 3], attrs: { group: { i: 4 }, pads: { ints: [1, 1, 1, 1] } } },
+  { x: [1, 3, 8, 7], w: [2, 3, 3, 4], attrs: { auto_pad: { s: 'SAME_UPPER' }, strides: { ints: [2, 2] } } },
+  { x: [1, 3, 8, 7], w: [2, 3, 4, 3], attrs: { auto_pad: { s: 'SAME_LOWER' }, strides: { ints: [3, 2] } } },
+  { x: [1, 3, 8, 7], w: [2, 3, 3, 3], attrs: { auto_pad: { s: 'VALID' }, strides: { ints: [2, 2] } } },
+  { x: [2, 3, 11], w: [4, 3, 3], attrs: { strides: { ints: [2] }, pads: { ints: [1, 0] } } },
+  { x: [1, 2, 4, 5, 4], w: [3, 2, 2, 3, 2], attrs: { strides: { ints: [1, 2, 1] }, pads: { ints: [0, 1, 1, 1, 0, 0] } } },
+];
+convs.forEach((c, k) => {
+  const r = rng(400 + k);
+  const inputs: Record<string, Tensor> = { x: randomTensor(c.x, r), w: randomTensor(c.w, r, 0.5) };
+  if (c.bias) inputs.b = randomTensor([c.w[0]!], r);
+  cases.push({
+    name: `Conv x[${c.x}] w[${c.w}] ${JSON.stringify(c.attrs)}`,
+    inputs,
+    build: (g) => g.op('Conv', c.bias ? ['x', 'w', 'b'] : ['x', 'w'], c.attrs),
+    wrt: c.bias ? ['x', 'b'] : ['x'],
+  });
+});
+
+// Pools: overlapping windows, pads, ceil_mode, dilations, count_include_pad both ways
+const pools: [string, number[], AttrMap][] = [
+  ['MaxPool', [2, 3, 8, 8], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }],
+  ['MaxPool', [1, 2, 9, 7], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }],
+  ['MaxPool', [1, 2, 8, 7], { kernel_shape: { ints: [3, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }],
+  ['MaxPool', [1, 2, 9, 9], { kernel_shape: { ints: [2, 3] }, strides: { ints: [1, 2] }, dilations: { ints: [2, 1] }, pads: { ints: [0, 1, 1, 0] } }],
+  ['MaxPool', [1, 2, 7, 8], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, auto_pad: { s: 'SAME_UPPER' } }],
+  ['AveragePool', [2, 3, 8, 8], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }],
+  ['AveragePool', [1, 2, 9, 7], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }],
+  ['AveragePool', [1, 2, 9, 7], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, count_include_pad: { i: 1 } }],
+  ['AveragePool', [1, 2, 8, 7], { kernel_shape: { ints: [3, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }],
+  ['AveragePool', [1, 2, 8, 7], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 0, 0, 1] }, ceil_mode: { i: 1 }, count_include_pad: { i: 1 } }],
+  ['AveragePool', [1, 2, 7, 8], { kernel_shape: { ints: [3, 2] }, strides: { ints: [2, 3] }, auto_pad: { s: 'SAME_LOWER' } }],
+];
+pools.forEach(([op, shape, attrs], k) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  cases.push({ name: `${op} [${shape}] ${JSON.stringify(attrs)}`, inputs: { x: new Tensor(separatedValues(n, rng(500 + k), 0.05), shape) }, build: (g) => g.op(op, ['x'], attrs), h: 1e-2 });
+});
+
+// Layout ops
+const r7 = rng(700);
+cases.push(
+  { name: 'Reshape with a -1', inputs: { x: randomTensor([2, 3, 4], r7) }, build: (g) => g.op('Reshape', ['x', g.int64s([4, -1])]) },
+  { name: 'Squeeze / Unsqueeze (opset 13 inputs)', inputs: { x: randomTensor([2, 1, 4], r7) }, build: (g) => g.op('Unsqueeze', [g.op('Squeeze', ['x', g.int64s([1])]), g.int64s([0, 3])]), opset: 13 },
+  { name: 'Squeeze / Unsqueeze (opset 11 attributes)', inputs: { x: randomTensor([2, 1, 4], r7) }, build: (g) => g.op('Unsqueeze', [g.op('Squeeze', ['x'], { axes: { ints: [1] } })], { axes: { ints: [0, 3] } }), opset: 11 },
+  { name: 'Concat of three along axis 1 (one input not differentiated)', inputs: { a: randomTensor([2, 2, 3], r7), b: randomTensor([2, 3, 3], r7), c: randomTensor([2, 1, 3], r7) }, build: (g) => g.op('Concat', ['a', 'b', 'c'], { axis: { i: 1 } }), wrt: ['a', 'c'] },
+  { name: 'Split into three (opset 13), one part unused', inputs: { x: randomTensor([2, 6, 3], r7) }, build: (g) => { const [p, , q] = g.addNode('Split', ['x', g.int64s([1, 2, 3])], 3, { axis: { i: 1 } }); return g.op('Concat', [q!, p!], { axis: { i: 1 } }); } },
+  { name: 'Split evenly (opset 11 attribute form)', inputs: { x: randomTensor([2, 6, 3], r7) }, build: (g) => { const [p, q] = g.addNode('Split', ['x'], 2, { axis: { i: -2 } }); return g.op('Mul', [p!, q!]); }, opset: 11 },
+  { name: 'Slice step 1, negative start, two axes', inputs: { x: randomTensor([2, 5, 6], r7) }, build: (g) => g.op('Slice', ['x', g.int64s([1, -4]), g.int64s([4, 100]), g.int64s([1, 2])]) },
+  { name: 'Slice step 2 and 3', inputs: { x: randomTensor([2, 7, 8], r7) }, build: (g) => g.op('Slice', ['x', g.int64s([1, 0]), g.int64s([7, 8]), g.int64s([1, 2]), g.int64s([2, 3])]) },
+  { name: 'Pad constant with negative pads', inputs: { x: randomTensor([2, 3, 4, 5], r7) }, build: (g) => g.op('Pad', ['x', g.int64s([0, 1, -1, 2, 0, 0, 2, -2])]) },
+  { name: 'Pad with axes input (opset 18)', inputs: { x: randomTensor([2, 3, 4, 5], r7) }, build: (g) => g.op('Pad', ['x', g.int64s([1, 2, 0, 1]), '', g.int64s([2, 3])]), opset: 18 },
+  { name: 'Gather constant repeated and negative indices, axis 1', inputs: { x: randomTensor([2, 5, 3], r7) }, build: (g) => g.op('Gather', ['x', g.int64s([4, -1, 0, 2])], { axis: { i: 1 } }) },
+  { name: 'Gather 2-D indices, axis 2', inputs: { x: randomTensor([2, 3, 5], r7) }, build: (g) => g.op('Gather', ['x', g.addInitializer(BigInt64Array.of(0n, 4n, 4n, 1n), [2, 2])], { axis: { i: 2 } }) },
+  { name: 'Gather scalar index', inputs: { x: randomTensor([2, 5, 3], r7) }, build: (g) => g.op('Gather', ['x', g.addInitializer(BigInt64Array.of(3n), [])], { axis: { i: 1 } }) },
+  { name: 'ReduceSum axes input, keepdims 0 (opset 13)', inputs: { x: randomTensor([2, 3, 4], r7) }, build: (g) => g.op('ReduceSum', ['x', g.int64s([1, 2])], { keepdims: { i: 0 } }), opset: 13 },
+  { name: 'ReduceMean axes input (opset 18)', inputs: { x: randomTensor([2, 3, 4], r7) }, build: (g) => g.op('ReduceMean', ['x', g.int64s([-1])], { keepdims: { i: 0 } }), opset: 18 },
+);
+
+// Resize: nearest & linear, integer scales and sizes
+const resizes: [AttrMap, number[] | undefined, number[] | undefined][] = [
+  [{ mode: { s: 'nearest' } }, [1, 1, 2, 2], undefined],
+  [{ mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } }, [1, 1, 3, 2], undefined],
+  [{ mode: { s: 'linear' } }, [1, 1, 2, 2], undefined],
+  [{ mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'align_corners' } }, undefined, [2, 3, 9, 7]],
+  [{ mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'pytorch_half_pixel' } }, [1, 1, 3, 4], undefined],
+  [{ mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'align_corners' }, nearest_mode: { s: 'round_prefer_ceil' } }, undefined, [2, 3, 7, 10]],
+];
+resizes.forEach(([attrs, scales, sizes], k) => {
+  cases.push({
+    name: `Resize ${JSON.stringify(attrs)} ${scales ? `scales ${scales}` : `sizes ${sizes}`}`,
+    inputs: { x: randomTensor([2, 3, 4, 5], rng(800 + k)) },
+    build: (g) => g.op('Resize', ['x', '', scales ? g.addInitializer(Float32Array.from(scales), [4]) : '', sizes ? g.int64s(sizes) : ''], attrs),
+  });
+});
+
+for (const c of cases) test(`gradient rule: ${c.name}`, () => check(c));

@@ -266,23 +266,51 @@ interface LayerResult {
   channels: number;
 }
 
+/** A top-k target resolved inside the gradient graph (no separate forward pass to find the class). */
+interface RankTarget {
+  rank: number;
+  output: TargetOutput;
+}
+
+/** 'topK' / default targets as a rank, for methods whose gradient run can pick the class itself. */
+function rankTarget(spec: TargetSpec | undefined): RankTarget | undefined {
+  if (spec === undefined) return { rank: 1, output: 'logit' };
+  if (typeof spec === 'string' && /^top\d+$/.test(spec)) return { rank: Number(spec.slice(3)), output: 'logit' };
+  if (typeof spec === 'object' && !Array.isArray(spec) && 'class' in spec && typeof spec.class === 'string' && /^top\d+$/.test(spec.class)) {
+    return { rank: Number(spec.class.slice(3)), output: spec.output ?? 'logit' };
+  }
+  return undefined;
+}
+
 /** Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. */
-async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targets: ResolvedTargets, layers: readonly string[], options: CamOptions, timings: Timings): Promise<{ finals: Float32Array; layers: LayerResult[] }> {
-  const ctx = newContext(model, input, targets, options, timings);
-  ctx.checkAborted();
+async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
+  if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   let tensors: Record<string, Tensor>;
   let gradients: Record<string, Tensor> = {};
+  let targets: ResolvedTargets;
   const t0 = performance.now();
   if (def.needsGradients) {
-    const r = await computeGradients(model, input, targets.seed, { wrt: [...layers], fetch: [...layers], output: targets.output });
+    const seed = 'seed' in target ? target.seed : { rank: target.rank };
+    const r = await computeGradients(model, input, seed, { wrt: [...layers], fetch: [...layers], output: target.output });
     tensors = r.tensors;
     gradients = r.gradients;
     timings.compileMs += r.compileMs;
     timings.runMs += r.runMs;
+    if ('seed' in target) {
+      targets = target;
+    } else {
+      const k = r.logits.dims[1]!;
+      if (!r.classes) throw new Error('internal: the gradient run did not report the ranked classes');
+      if (target.rank > k) throw new LumenError('TARGET_RANGE', `target top${target.rank}: the model has ${k} classes (top1…top${k})`, 2);
+      targets = resolveTargets({ class: r.classes, output: target.output }, r.logits, model.classNames);
+    }
   } else {
-    tensors = (await model.forward(input, layers)).tensors;
+    const r = await model.forward(input, layers);
+    tensors = r.tensors;
     timings.runMs += performance.now() - t0;
+    targets = 'seed' in target ? target : resolveTargets({ class: `top${target.rank}`, output: target.output }, r.logits, model.classNames);
   }
+  const ctx = newContext(model, input, targets, options, timings);
 
   const results: LayerResult[] = [];
   for (const name of layers) {
@@ -310,7 +338,7 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
     const raw = options.eigenSmooth || def.alwaysProject ? projectEach(contributions!, n, c, h * w) : contributions ? channelSum(contributions, n, c, h * w) : weightedSum(activations, weights!);
     results.push({ name, raw, h, w, weights, channels: c });
   }
-  return { finals: aggregateLayers(results, input), layers: results };
+  return { finals: aggregateLayers(results, input), layers: results, targets };
 }
 
 function channelSum(contributions: Float32Array, n: number, c: number, hw: number): Float32Array {
@@ -389,14 +417,19 @@ export function defineCam(def: CamDefinition): CamMethod {
       const expanded = expandTargets(input, opts.target);
       const batch = expanded.input;
       const layers = await model.resolveLayers(opts.layer);
-      const targets = await resolveCamTargets(model, batch, expanded.spec, { timings });
+      // Without augmentation a top-k target is resolved by the run itself (no extra forward pass).
+      const rank = opts.augSmooth ? undefined : rankTarget(expanded.spec);
+      let targets = rank ? undefined : await resolveCamTargets(model, batch, expanded.spec, { timings });
 
-      const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets, layers, opts, timings);
+      const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets ?? rank!, layers, opts, timings);
       let finals: Float32Array;
       let layerResults: LayerResult[];
       if (plain) {
         finals = plain.finals;
         layerResults = plain.layers;
+        targets = plain.targets;
+      } else if (!targets) {
+        throw new Error('internal: augmentation needs resolved targets');
       } else {
         let captured: LayerResult[] = [];
         finals = await withAugmentation(batch, targets, async (augInput, augTargets) => {

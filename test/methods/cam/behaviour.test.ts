@@ -69,13 +69,20 @@ test('several targets for one image run as one batch and equal one-by-one runs',
   }
 });
 
-test('top-k targets: top2 explains the second most likely class', async () => {
+test('top-k and default targets: resolved to the k-th most likely class, same map as that class given explicitly', async () => {
   const m = await model('fashion_cnn');
   const input = readNpy(fashion.input_file);
-  const e = await cams.gradcam.explain(m, input, { target: 'top2', layer: layerOf('fashion_cnn') });
+  const layer = layerOf('fashion_cnn');
   const { logits } = await m.forward(input);
-  const order = Array.from(logits.data).map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]);
-  assert.deepEqual(e.targets, [order[1]![1]]);
+  const order = Array.from(logits.data).map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]).map((p) => p[1]);
+  for (const method of [cams.gradcam, cams.scorecam]) {
+    const second = await method.explain(m, input, { target: 'top2', layer });
+    assert.deepEqual(second.targets, [order[1]]);
+    const explicit = await method.explain(m, input, { target: order[1]!, layer });
+    assert.ok(absErr(second.attribution.data, explicit.attribution.data) < 1e-6);
+    const byDefault = await method.explain(m, input, { layer });
+    assert.deepEqual(byDefault.targets, [order[0]]);
+  }
 });
 
 test('several layers: each layer map as alone, then ReLU, mean and a second min-max', async () => {

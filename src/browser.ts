@@ -12,6 +12,9 @@ import { getMethod } from './methods/registry.js';
 import type { ExplainOptions, Explanation } from './methods/types.js';
 import type { Tensor } from './tensor.js';
 
+// Registering the method families (each registers its methods on import).
+import './methods/perturbation/index.js';
+
 export * from './errors.js';
 export * from './tensor.js';
 export * from './metadata.js';

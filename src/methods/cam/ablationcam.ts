@@ -28,8 +28,7 @@ export const ablationcam = defineCam({
     const chw = c * h * w;
     const batchSize = ctx.batchSize(DEFAULT_BATCH);
     const head = headSession(ctx.model, layer.name);
-    const [, inC, H, W] = nchw(ctx.input);
-    const imageSize = inC * H * W;
+    const imageSize = ctx.input.size / ctx.input.dims[0]!;
 
     const original = await runHead(ctx.model, head, A, ctx.input, ctx.timings);
     const originalScores = targetScores(original, ctx.targets.seed, ctx.targets.output);
@@ -52,7 +51,7 @@ export const ablationcam = defineCam({
           batch.fill(value, b * chw + (start + b) * h * w, b * chw + (start + b + 1) * h * w);
         }
         const image = ctx.input.data.subarray(i * imageSize, (i + 1) * imageSize);
-        const images = head.needsModelInput ? Tensor.concat(Array.from({ length: count }, () => new Tensor(image, [1, inC, H, W]))) : undefined;
+        const images = head.needsModelInput ? Tensor.concat(Array.from({ length: count }, () => new Tensor(image, [1, ...ctx.input.dims.slice(1)]))) : undefined;
         const logits = await runHead(ctx.model, head, new Tensor(batch, [count, c, h, w]), images, ctx.timings);
         const scores = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
         for (let b = 0; b < count; b++) weights[i * c + start + b] = Math.fround(Math.fround(s0 - Math.fround(scores[b]!)) / s0);

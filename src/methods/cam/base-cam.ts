@@ -73,6 +73,17 @@ export const CAM_OPTIONS: readonly OptionSpec[] = [
   { name: 'eigenSmooth', type: 'boolean', default: false, description: 'first principal component of the weighted activations instead of their sum' },
 ];
 
+/** [n, c, h, w] of an image batch in the model's layout (NHWC models take [N, H, W, C]). */
+export function imageDims(model: LumenModel, input: Tensor): [number, number, number, number] {
+  const [a, b, c, d] = [input.dims[0]!, input.dims[1]!, input.dims[2]!, input.dims[3]!];
+  return model.layout === 'NHWC' ? [a, d, b, c] : [a, b, c, d];
+}
+
+/** Index of (image i, channel ch, pixel p) in an image batch of the given layout. */
+export function pixelIndex(channelsLast: boolean, c: number, hw: number, i: number, ch: number, p: number): number {
+  return channelsLast ? (i * hw + p) * c + ch : (i * c + ch) * hw + p;
+}
+
 /** Dims of an [N, C, h, w] tensor. */
 export function nchw(t: Tensor): [number, number, number, number] {
   if (t.rank !== 4) throw new LumenError('UNSUPPORTED_MODEL', `expected a 4-D [N, C, h, w] layer tensor, got [${t.dims.join(', ')}]`);
@@ -194,12 +205,15 @@ export function resizeLinear(map: Float32Array, h: number, w: number, outH: numb
 /** The six test-time augmentations of pytorch-grad-cam (ttach HorizontalFlip × Multiply(0.9, 1, 1.1)). */
 const AUGMENTATIONS: readonly { flip: boolean; factor: number }[] = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
 
-function flipWidth(data: Float32Array, planes: number, h: number, w: number): Float32Array {
+/** Mirror along the width: `planes` blocks of h rows of w pixels, each pixel `group` contiguous values. */
+function flipWidth(data: Float32Array, planes: number, h: number, w: number, group = 1): Float32Array {
   const out = new Float32Array(data.length);
   for (let p = 0; p < planes; p++) {
     for (let y = 0; y < h; y++) {
       const row = (p * h + y) * w;
-      for (let x = 0; x < w; x++) out[row + x] = data[row + w - 1 - x]!;
+      for (let x = 0; x < w; x++) {
+        for (let g = 0; g < group; g++) out[(row + x) * group + g] = data[(row + w - 1 - x) * group + g]!;
+      }
     }
   }
   return out;
@@ -211,13 +225,15 @@ function flipWidth(data: Float32Array, planes: number, h: number, w: number): Fl
  * re-normalization after the mean).
  */
 export async function withAugmentation(
+  model: LumenModel,
   input: Tensor,
   targets: ResolvedTargets,
   compute: (input: Tensor, targets: ResolvedTargets) => Promise<Float32Array>,
 ): Promise<Float32Array> {
-  const [n, c, h, w] = nchw(input);
+  const [n, c, h, w] = imageDims(model, input);
+  const channelsLast = model.layout === 'NHWC';
   const parts = AUGMENTATIONS.map(({ flip, factor }) => {
-    const data = flip ? flipWidth(input.data, n * c, h, w) : input.data.slice();
+    const data = !flip ? input.data.slice() : channelsLast ? flipWidth(input.data, n, h, w, c) : flipWidth(input.data, n * c, h, w);
     for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]! * factor);
     return new Tensor(data, input.dims);
   });
@@ -338,7 +354,8 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
     const raw = options.eigenSmooth || def.alwaysProject ? projectEach(contributions!, n, c, h * w) : contributions ? channelSum(contributions, n, c, h * w) : weightedSum(activations, weights!);
     results.push({ name, raw, h, w, weights, channels: c });
   }
-  return { finals: aggregateLayers(results, input), layers: results, targets };
+  const [n, , outH, outW] = imageDims(model, input);
+  return { finals: aggregateLayers(results, n, outH, outW), layers: results, targets };
 }
 
 function channelSum(contributions: Float32Array, n: number, c: number, hw: number): Float32Array {
@@ -365,8 +382,7 @@ function projectEach(contributions: Float32Array, n: number, c: number, hw: numb
  * pytorch-grad-cam post-processing: per layer ReLU → min-max → cv2 bilinear resize to the input size; then ReLU,
  * mean over layers and a second min-max (no resize).
  */
-export function aggregateLayers(layers: readonly { raw: Float32Array; h: number; w: number }[], input: Tensor): Float32Array {
-  const [n, , outH, outW] = nchw(input);
+export function aggregateLayers(layers: readonly { raw: Float32Array; h: number; w: number }[], n: number, outH: number, outW: number): Float32Array {
   const size = outH * outW;
   const finals = new Float32Array(n * size);
   for (let i = 0; i < n; i++) {
@@ -432,7 +448,7 @@ export function defineCam(def: CamDefinition): CamMethod {
         throw new Error('internal: augmentation needs resolved targets');
       } else {
         let captured: LayerResult[] = [];
-        finals = await withAugmentation(batch, targets, async (augInput, augTargets) => {
+        finals = await withAugmentation(model, batch, targets, async (augInput, augTargets) => {
           const r = await runCam(def, model, augInput, augTargets, layers, opts, timings);
           captured = r.layers;
           return r.finals;
@@ -445,7 +461,7 @@ export function defineCam(def: CamDefinition): CamMethod {
           weights: l.weights?.slice(n * l.channels, 2 * n * l.channels),
         }));
       }
-      const [n, , h, w] = nchw(batch);
+      const [n, , h, w] = imageDims(model, batch);
       const explanation: Explanation = {
         method: def.id,
         attribution: new Tensor(finals, [n, 1, h, w]),

@@ -3,7 +3,7 @@ import { resizeMapNearest } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Method, Timings } from '../types.js';
-import { expandTargets, nchw, resolveCamTargets, type CamOptions } from './base-cam.js';
+import { expandTargets, imageDims, nchw, pixelIndex, resolveCamTargets, type CamOptions } from './base-cam.js';
 import { layerGradcamMap } from './layer-gradcam.js';
 
 /**
@@ -38,15 +38,17 @@ export const guidedGradcam: Method = registerMethod({
     timings.compileMs += guided.compileMs;
     timings.runMs += guided.runMs;
     const gb = guided.gradients[model.inputName]!;
-    const [n, c, H, W] = nchw(batch);
+    const [n, c, H, W] = imageDims(model, batch);
+    const channelsLast = model.layout === 'NHWC';
     const [, , h, w] = nchw(cam);
     const out = new Float32Array(n * c * H * W);
     for (let i = 0; i < n; i++) {
       const map = cam.data.slice(i * h * w, (i + 1) * h * w).map((v) => Math.max(v, 0));
       const up = resizeMapNearest(map, w, h, W, H);
+      // Attributions are NCHW whatever the model's layout.
       for (let ch = 0; ch < c; ch++) {
         const off = (i * c + ch) * H * W;
-        for (let p = 0; p < H * W; p++) out[off + p] = gb.data[off + p]! * up[p]!;
+        for (let p = 0; p < H * W; p++) out[off + p] = gb.data[pixelIndex(channelsLast, c, H * W, i, ch, p)]! * up[p]!;
       }
     }
     return { method: 'guided-gradcam', attribution: new Tensor(out, [n, c, H, W]), targets: targets.classes, extras: { layers: layer!, gradcam: cam }, timings };

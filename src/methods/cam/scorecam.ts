@@ -1,6 +1,6 @@
 import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
-import { defineCam, nchw, targetScores } from './base-cam.js';
+import { defineCam, imageDims, nchw, pixelIndex, targetScores } from './base-cam.js';
 
 const DEFAULT_BATCH = 16;
 
@@ -19,7 +19,8 @@ export const scorecam = defineCam({
   options: [{ name: 'batchSize', type: 'integer', default: DEFAULT_BATCH, min: 1, description: 'masked inputs per forward pass' }],
   weights: async (layer, ctx) => {
     const [n, c, h, w] = nchw(layer.activations);
-    const [, inC, H, W] = nchw(ctx.input);
+    const [, inC, H, W] = imageDims(ctx.model, ctx.input);
+    const channelsLast = ctx.model.layout === 'NHWC';
     const batchSize = ctx.batchSize(DEFAULT_BATCH);
     const plane = H * W;
     const weights = new Float32Array(n * c);
@@ -35,12 +36,14 @@ export const scorecam = defineCam({
           const ch = start + b;
           const mask = normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
           for (let ic = 0; ic < inC; ic++) {
-            const off = (b * inC + ic) * plane;
-            for (let p = 0; p < plane; p++) batch[off + p] = image[ic * plane + p]! * mask[p]!;
+            for (let p = 0; p < plane; p++) {
+              const at = pixelIndex(channelsLast, inC, plane, 0, ic, p);
+              batch[b * inC * plane + at] = image[at]! * mask[p]!;
+            }
           }
         }
         const t0 = performance.now();
-        const { logits } = await ctx.model.forward(new Tensor(batch, [count, inC, H, W]));
+        const { logits } = await ctx.model.forward(new Tensor(batch, [count, ...ctx.input.dims.slice(1)]));
         ctx.timings.runMs += performance.now() - t0;
         const s = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
         for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);

@@ -253,3 +253,32 @@ test('probability and weighted targets: d p_k/dA = Σ_j p_k (δ_jk − p_j) d z_
   const logit = await cams.gradcam.explain(m, input, { target: k, layer, raw: true });
   assert.ok(relErr((prob.extras.raw as Tensor).data, (logit.extras.raw as Tensor).data) > 1e-2, 'differs from the logit map');
 });
+
+test('NHWC models: same maps as the NCHW model (input layout handled; attributions stay NCHW)', async () => {
+  const base = await model('tiny_resnet');
+  const g = OnnxGraph.copyOf(base.proto);
+  const old = g.graph.input.findIndex((i) => i.name === base.inputName);
+  g.graph.input.splice(old, 1);
+  g.addInput('image_nhwc', ['batch', 64, 64, 3]);
+  g.addNode('Transpose', ['image_nhwc'], [base.inputName], { perm: { ints: [0, 3, 1, 2] } });
+  g.graph.node.unshift(g.graph.node.pop()!);
+  const nhwc = LumenModel.fromProto(g.model, { runtime: nodeRuntime(), source: 'nhwc' });
+  assert.equal(nhwc.layout, 'NHWC');
+  const x = readNpy(resnetCase.input_file);
+  const xt = new Float32Array(x.size);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < 64 * 64; p++) xt[p * 3 + c] = x.data[c * 64 * 64 + p]!;
+  const xNhwc = new Tensor(xt, [1, 64, 64, 3]);
+  const layer = layerOf('tiny_resnet');
+  const cases: [string, Record<string, unknown>][] = [
+    ['gradcam', { augSmooth: true }],
+    ['scorecam', {}],
+    ['fullgrad', {}],
+    ['guided-gradcam', {}],
+  ];
+  for (const [id, extra] of cases) {
+    const a = await getMethod(id).explain(base, x, { target: 6, layer, ...extra });
+    const b = await getMethod(id).explain(nhwc, xNhwc, { target: 6, layer, ...extra });
+    assert.deepEqual(b.attribution.dims, a.attribution.dims, id);
+    assert.ok(absErr(b.attribution.data, a.attribution.data) < 1e-5 * Math.max(...a.attribution.data.map(Math.abs)), id);
+  }
+});

@@ -282,3 +282,27 @@ test('NHWC models: same maps as the NCHW model (input layout handled; attributio
     assert.ok(absErr(b.attribution.data, a.attribution.data) < 1e-5 * Math.max(...a.attribution.data.map(Math.abs)), id);
   }
 });
+
+test('Score-CAM and Ablation-CAM report progress per batch and stop on an aborted signal', async () => {
+  const m = await model('fashion_cnn');
+  const input = readNpy(fashion.input_file);
+  const layer = layerOf('fashion_cnn');
+  for (const method of [cams.scorecam, cams.ablationcam]) {
+    const events: number[] = [];
+    await method.explain(m, input, { target: 9, layer, batchSize: 40, onProgress: (e) => events.push(e.done, e.total) });
+    assert.deepEqual(events, [40, 96, 80, 96, 96, 96], method.info.id); // 96 channels in batches of 40
+    const controller = new AbortController();
+    const run = method.explain(m, input, { target: 9, layer, batchSize: 16, signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(run, (e: unknown) => e instanceof LumenError && e.code === 'CANCELLED');
+  }
+});
+
+test('bad options fail with clear errors', async () => {
+  const m = await model('fashion_cnn');
+  const input = readNpy(fashion.input_file);
+  await assert.rejects(cams.scorecam.explain(m, input, { target: 9, batchSize: 0 }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION');
+  await assert.rejects(cams.gradcam.explain(m, input, { target: 9, layer: 'no/such/layer' }), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_LAYER');
+  await assert.rejects(cams.gradcam.explain(m, input, { target: 12 }), (e: unknown) => e instanceof LumenError && e.code === 'TARGET_RANGE');
+  await assert.rejects(cams.gradcam.explain(m, input, { target: 'top11' }), (e: unknown) => e instanceof LumenError && e.code === 'TARGET_RANGE');
+  await assert.rejects(cams.cam.explain(m, input, { target: { class: 9, output: 'probability' } }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION');
+});

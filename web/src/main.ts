@@ -438,7 +438,7 @@ function failedCard(title: string, e: unknown): HTMLElement {
 function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: string | undefined, explanation: Explanation, ms: number): Result {
   const img = state.images[state.current]!;
   const base = prepared(img).image;
-  const { map, width, height } = displayMap(explanation.attribution, info.signed);
+  const { map, width, height, signed } = displayMap(explanation.attribution, info.signed);
   const card = document.createElement('article');
   card.className = 'card';
   card.dataset.method = info.id;
@@ -476,10 +476,10 @@ function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: st
   card.append(h, stack, meta, dl);
   row.append(card);
 
-  const result: Result = { methodId: info.id, title: info.title, target, label: labelOf(target), layer, signed: info.signed, explanation, map, width, height, card, heat };
+  const result: Result = { methodId: info.id, title: info.title, target, label: labelOf(target), layer, signed, explanation, map, width, height, card, heat };
   const fileBase = `${img.name}-${info.id}-class${target}`;
   png.addEventListener('click', () =>
-    void overlayPngBlob(base, heatmapImageData(map, width, height, ui.colormap.value, info.signed), Number(ui.opacity.value))
+    void overlayPngBlob(base, heatmapImageData(map, width, height, ui.colormap.value, signed), Number(ui.opacity.value))
       .then((blob) => downloadBlob(blob, `${fileBase}.png`))
       .catch(showError),
   );

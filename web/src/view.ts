@@ -26,15 +26,35 @@ function lut(name: string, t: number): [number, number, number] {
   }
 }
 
-/** One channel at input resolution, scaled for display: [0,1], or [-1,1] for signed maps. */
-export function displayMap(attribution: Tensor, signed: boolean): { map: Float32Array; width: number; height: number } {
+/**
+ * One channel at input resolution, scaled for display. A signed method's map with both signs is shown in [-1,1]
+ * (zero stays the neutral colour); a map of one sign (RISE scores, CAMs) is min-max scaled to [0,1] for contrast.
+ */
+export function displayMap(attribution: Tensor, signedMethod: boolean): { map: Float32Array; width: number; height: number; signed: boolean } {
   const [, c = 1, h = 1, w = 1] = attribution.dims;
   const map = new Float32Array(h * w);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) map[p]! += signed ? attribution.data[ch * h * w + p]! : Math.abs(attribution.data[ch * h * w + p]!);
-  let max = 0;
-  for (const v of map) max = Math.max(max, Math.abs(v));
-  if (max > 0) for (let p = 0; p < map.length; p++) map[p]! /= max;
-  return { map, width: w, height: h };
+  for (let ch = 0; ch < c; ch++) {
+    for (let p = 0; p < h * w; p++) {
+      const v = attribution.data[ch * h * w + p]!;
+      map[p]! += signedMethod ? v : Math.abs(v);
+    }
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of map) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const signed = signedMethod && lo < 0 && hi > 0;
+  if (signed) {
+    const m = Math.max(-lo, hi);
+    for (let p = 0; p < map.length; p++) map[p]! /= m;
+  } else if (hi > lo) {
+    for (let p = 0; p < map.length; p++) map[p] = (map[p]! - lo) / (hi - lo);
+  } else {
+    map.fill(0);
+  }
+  return { map, width: w, height: h, signed };
 }
 
 export function heatmapImageData(map: Float32Array, width: number, height: number, colormap: string, signed: boolean): ImageData {

@@ -157,7 +157,6 @@ function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Float64Arr
   let q = new Float64Array(n * b);
   for (let j = 0; j < b; j++) for (let i = 0; i < n; i++) q[i * b + j] = Math.cos((i + 1) * (j + 1) * 0.7853981633974483) + (j === 0 ? 1 : 0);
   orthonormalizeColumns(q, n, b);
-  let previous = 0;
   let top = new Float64Array(n);
   let value = 0;
   for (let iter = 0; iter < 1000; iter++) {
@@ -197,8 +196,14 @@ function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Float64Arr
     value = values[order[0]!]!;
     top = new Float64Array(n);
     for (let i = 0; i < n; i++) top[i] = q[i * b]!;
-    if (iter > 2 && Math.abs(value - previous) <= 1e-15 * Math.abs(value)) break;
-    previous = value;
+    // Converged when the top Ritz pair's residual ‖K·v − λ·v‖ is at rounding level.
+    let residual = 0;
+    for (let i = 0; i < n; i++) {
+      let kv = 0;
+      for (let k = 0; k < n; k++) kv += matrix[i * n + k]! * top[k]!;
+      residual += (kv - value * top[i]!) ** 2;
+    }
+    if (Math.sqrt(residual) <= 1e-12 * Math.abs(value) || value === 0) break;
   }
   return { vector: top, value };
 }

@@ -226,6 +226,22 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     await page.locator('#opacity').fill('0.8');
     assert.equal(await page.locator('canvas.heat').first().evaluate((c) => (c as HTMLCanvasElement).style.opacity), '0.8');
 
+    // Cancel: a long RISE run stops on the Cancel button (AbortSignal) without an error.
+    if (hasMethod('rise')) {
+      for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
+      await page.locator('#method-rise').check();
+      await page.locator('#opt-rise-numMasks').fill('1000000');
+      await page.locator('#with-metrics').uncheck();
+      const runsBefore = await page.evaluate(() => window.__lumen!.runs);
+      await page.getByRole('button', { name: 'Explain' }).click();
+      await page.waitForFunction(() => window.__lumen!.busy && (document.getElementById('progress') as HTMLProgressElement).value > 0, undefined, { timeout: 120_000 });
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, runsBefore, { timeout: 120_000 });
+      assert.equal(await page.locator('#progress-label').textContent(), 'Cancelled');
+      assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'cancelling reported an error');
+      assert.equal(await page.locator('#cancel').isDisabled(), true);
+    }
+
     // Narrow screen: single column, nothing wider than the viewport.
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -135,18 +135,20 @@ const ui = {
   resultsEmpty: $<HTMLParagraphElement>('results-empty'),
   grid: $<HTMLDivElement>('result-grid'),
   error: $<HTMLDivElement>('error'),
+  errorText: $<HTMLSpanElement>('error-text'),
+  errorClose: $<HTMLButtonElement>('error-close'),
 };
 
 function showError(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   hook.errors.push(message);
-  ui.error.textContent = message;
+  ui.errorText.textContent = message;
   ui.error.hidden = false;
 }
 
 function clearError(): void {
   ui.error.hidden = true;
-  ui.error.textContent = '';
+  ui.errorText.textContent = '';
 }
 
 function setStatus(text: string): void {
@@ -515,6 +517,7 @@ function renderScores(r: Result): void {
 function wire(): void {
   ui.run.addEventListener('click', () => void run().catch(showError));
   ui.cancel.addEventListener('click', () => state.running?.abort());
+  ui.errorClose.addEventListener('click', clearError);
   ui.opacity.addEventListener('input', () => {
     ui.opacityValue.value = Number(ui.opacity.value).toFixed(2);
     for (const r of state.results) r.heat.style.opacity = ui.opacity.value;

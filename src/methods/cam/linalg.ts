@@ -151,7 +151,7 @@ export function jacobiEigen(matrix: Float64Array, n: number): { values: Float64A
 }
 
 /** Top eigenpair by block subspace iteration (block of 8) with Rayleigh–Ritz; for large symmetric PSD matrices. */
-function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Float64Array; value: number } {
+export function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Float64Array; value: number } {
   const b = Math.min(8, n);
   // Deterministic start: a few smooth, distinct patterns.
   let q = new Float64Array(n * b);

@@ -1,5 +1,6 @@
 import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal, type ImageGeometry } from '../common.js';
 import { registerMetric } from '../registry.js';
+import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../stats.js';
 import type { Metric } from '../types.js';
 
@@ -17,7 +18,7 @@ const NEIGHBOURS: readonly (readonly [dy: number, dx: number, weight: number])[]
  * weighted mean of its in-image neighbours (known or removed), i.e. for removed pixel i
  *   (Σ_valid w_n)·x_i − Σ_{removed n} w_n·x_n = Σ_{known n} w_n·v_n,
  * a symmetric positive definite sparse system (when every group of removed pixels touches a known pixel),
- * solved by conjugate gradients; then N(0, noise²) is added to the imputed values.
+ * solved by multigrid-preconditioned conjugate gradients (src/metrics/sparse.ts, relative residual 1e-10); then N(0, noise²) is added to the imputed values.
  * `planes` are the channel planes (row-major H×W each); returns new planes.
  */
 export function imputeLinear(planes: readonly Float64Array[], height: number, width: number, removed: Uint8Array, noise = 0, random?: Random): Float64Array[] {
@@ -26,84 +27,40 @@ export function imputeLinear(planes: readonly Float64Array[], height: number, wi
   const unknowns: number[] = [];
   for (let p = 0; p < pixels; p++) if (removed[p]) unknownIndex[p] = unknowns.push(p) - 1;
   const n = unknowns.length;
-  // Sparse rows: diagonal + up to 8 off-diagonal entries per unknown.
-  const diag = new Float64Array(n);
-  const cols = new Int32Array(n * 8).fill(-1);
-  const vals = new Float64Array(n * 8);
+  const matrix = stencilMatrix(Int32Array.from(unknowns, (p) => Math.floor(p / width)), Int32Array.from(unknowns, (p) => p % width));
   const knownTerms: { row: number; pixel: number; weight: number }[] = [];
   for (let i = 0; i < n; i++) {
-    const p = unknowns[i]!;
-    const y = Math.floor(p / width);
-    const x = p % width;
-    NEIGHBOURS.forEach(([dy, dx, w], slot) => {
+    const y = matrix.ys[i]!;
+    const x = matrix.xs[i]!;
+    let diagonal = 0;
+    for (const [dy, dx, w] of NEIGHBOURS) {
       const ny = y + dy;
       const nx = x + dx;
-      if (ny < 0 || nx < 0 || ny >= height || nx >= width) return;
-      diag[i] += w;
+      if (ny < 0 || nx < 0 || ny >= height || nx >= width) continue;
+      diagonal += w;
       const q = ny * width + nx;
       const j = unknownIndex[q]!;
       if (j >= 0) {
-        cols[i * 8 + slot] = j;
-        vals[i * 8 + slot] = -w;
+        const slot = i * 9 + (dy + 1) * 3 + (dx + 1);
+        matrix.cols[slot] = j;
+        matrix.vals[slot] = -w;
       } else {
         knownTerms.push({ row: i, pixel: q, weight: w });
       }
-    });
-  }
-  const multiply = (v: Float64Array, out: Float64Array): void => {
-    for (let i = 0; i < n; i++) {
-      let s = diag[i]! * v[i]!;
-      for (let t = 0; t < 8; t++) {
-        const j = cols[i * 8 + t]!;
-        if (j >= 0) s += vals[i * 8 + t]! * v[j]!;
-      }
-      out[i] = s;
     }
-  };
-  return planes.map((plane) => {
-    const out = Float64Array.from(plane);
-    if (n === 0) return out;
+    matrix.cols[i * 9 + 4] = i;
+    matrix.vals[i * 9 + 4] = diagonal;
+  }
+  const out = planes.map((plane) => Float64Array.from(plane));
+  if (n === 0) return out;
+  const hierarchy = buildHierarchy(matrix);
+  planes.forEach((plane, c) => {
     const b = new Float64Array(n);
     for (const { row, pixel, weight } of knownTerms) b[row] += weight * plane[pixel]!;
-    const solution = conjugateGradient(multiply, b, diag);
-    for (let i = 0; i < n; i++) out[unknowns[i]!] = solution[i]! + (noise > 0 && random ? random.gaussian(0, noise) : 0);
-    return out;
+    const { x } = solveSpd(matrix, b, (r) => vCycle(hierarchy, r));
+    for (let i = 0; i < n; i++) out[c]![unknowns[i]!] = x[i]! + (noise > 0 && random ? random.gaussian(0, noise) : 0);
   });
-}
-
-/** Jacobi-preconditioned conjugate gradients for an SPD system given as a matrix-vector product. */
-export function conjugateGradient(multiply: (v: Float64Array, out: Float64Array) => void, b: Float64Array, diagonal: Float64Array, tolerance = 1e-10, maxIterations = 10 * b.length + 100): Float64Array {
-  const n = b.length;
-  const x = new Float64Array(n);
-  const r = Float64Array.from(b);
-  const z = new Float64Array(n);
-  for (let i = 0; i < n; i++) z[i] = r[i]! / diagonal[i]!;
-  const p = Float64Array.from(z);
-  const ap = new Float64Array(n);
-  let rz = dot(r, z);
-  const bNorm = Math.sqrt(dot(b, b));
-  if (bNorm === 0) return x;
-  for (let it = 0; it < maxIterations; it++) {
-    multiply(p, ap);
-    const alpha = rz / dot(p, ap);
-    for (let i = 0; i < n; i++) {
-      x[i] += alpha * p[i]!;
-      r[i] -= alpha * ap[i]!;
-    }
-    if (Math.sqrt(dot(r, r)) <= tolerance * bNorm) break;
-    for (let i = 0; i < n; i++) z[i] = r[i]! / diagonal[i]!;
-    const rzNext = dot(r, z);
-    const beta = rzNext / rz;
-    rz = rzNext;
-    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
-  }
-  return x;
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
+  return out;
 }
 
 /** numpy.percentile with linear interpolation. */

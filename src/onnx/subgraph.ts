@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
 import { OnnxGraph, type Dim } from './graph.js';
 import { cloneModel } from './io.js';
-import type { ModelProto } from './proto.js';
+import type { GraphProto, ModelProto, NodeProto } from './proto.js';
 
 export interface HeadGraph {
   /** The head: `tensor` is a graph input, `outputs` are its outputs, everything not needed for them is removed. */
@@ -40,6 +40,8 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
     if (!node.output.some((o) => needed.has(o))) continue;
     keep[i] = true;
     for (const input of node.input) if (input) needed.add(input);
+    // Control-flow bodies (If/Loop/Scan) may read outer tensors by name.
+    for (const name of outerNamesOf(node)) needed.add(name);
   }
   graph.node = graph.node.filter((_, i) => keep[i]);
   graph.initializer = graph.initializer.filter((t) => needed.has(t.name));
@@ -51,4 +53,23 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
   head.addInput(tensor, tensorDims ?? ['batch', 'channels', 'height', 'width']);
   head.setOutputs(outputs);
   return { graph: head, needsModelInput };
+}
+
+/** Every tensor name read inside a node's subgraph attributes (a superset of the outer-scope ones; enough to keep). */
+function outerNamesOf(node: NodeProto): string[] {
+  const names: string[] = [];
+  const visit = (g: GraphProto): void => {
+    for (const n of g.node) {
+      names.push(...n.input.filter((x) => x));
+      for (const a of n.attribute) {
+        if (a.g) visit(a.g);
+        for (const sub of a.graphs) visit(sub);
+      }
+    }
+  };
+  for (const a of node.attribute) {
+    if (a.g) visit(a.g);
+    for (const sub of a.graphs) visit(sub);
+  }
+  return names;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../../../src/node/load.js';
 import type { LumenModel } from '../../../src/model.js';
-import { Tensor } from '../../../src/tensor.js';
+import type { Tensor } from '../../../src/tensor.js';
+import { npyToTensor } from '../../../src/io/npy.js';
 
 export const ROOT = 'conformance';
 
@@ -31,16 +32,9 @@ interface Manifest {
 
 export const manifest = JSON.parse(readFileSync(`${ROOT}/manifest.json`, 'utf8')) as Manifest;
 
-/** Minimal .npy reader (little-endian float32, C order) for the references. */
+/** A reference array (path relative to the conformance folder or to the repo). */
 export function readNpy(path: string): Tensor {
-  const buf = readFileSync(path.startsWith(ROOT) ? path : `${ROOT}/${path}`);
-  const headerLength = buf.readUInt16LE(8);
-  const header = buf.subarray(10, 10 + headerLength).toString('latin1');
-  if (!header.includes("'<f4'") || header.includes("'fortran_order': True")) throw new Error(`unsupported npy header ${header}`);
-  const shape = header.match(/'shape': \(([^)]*)\)/)![1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const start = 10 + headerLength;
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + buf.length));
-  return new Tensor(data, shape);
+  return npyToTensor(new Uint8Array(readFileSync(path.startsWith(ROOT) ? path : `${ROOT}/${path}`)));
 }
 
 export function caseDir(c: { model: string; input: string; target: number }): string {

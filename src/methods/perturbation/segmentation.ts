@@ -44,12 +44,23 @@ export function slic(rgb: Float32Array, channels: number, height: number, width:
   const F = channels;
   const feat = new Float64Array(P * F);
   const ratio = 1 / compactness;
+  // skimage first rescales the whole image to [0, 1] (min-max over all channels) so compactness does not depend on
+  // the input's range.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < channels * P; i++) {
+    lo = Math.min(lo, rgb[i]!);
+    hi = Math.max(hi, rgb[i]!);
+  }
+  const span = hi > lo ? hi - lo : 1;
+  const unit = new Float64Array(channels * P);
+  for (let i = 0; i < channels * P; i++) unit[i] = (rgb[i]! - lo) / span;
   if (channels === 3) {
-    const lab = rgbToLab(rgb, P);
+    const lab = rgbToLab(unit, P);
     for (let i = 0; i < P * 3; i++) feat[i] = lab[i]! * ratio;
   } else {
     const gain = channels === 1 ? 100 : 1;
-    for (let c = 0; c < F; c++) for (let p = 0; p < P; p++) feat[p * F + c] = rgb[c * P + p]! * gain * ratio;
+    for (let c = 0; c < F; c++) for (let p = 0; p < P; p++) feat[p * F + c] = unit[c * P + p]! * gain * ratio;
   }
 
   // Grid seeds: skimage regular_grid on (1, H, W).
@@ -84,10 +95,11 @@ export function slic(rgb: Float32Array, channels: number, height: number, width:
       if (!alive[k]) continue;
       const cy = seg[k * D]!;
       const cx = seg[k * D + 1]!;
-      const y0 = Math.trunc(Math.max(cy - 2 * step, 0));
-      const y1 = Math.trunc(Math.min(cy + 2 * step + 1, H));
-      const x0 = Math.trunc(Math.max(cx - 2 * step, 0));
-      const x1 = Math.trunc(Math.min(cx + 2 * step + 1, W));
+      // Search window ±2 grid steps per axis (skimage uses the integer per-axis steps here, max(steps) in the weight).
+      const y0 = Math.trunc(Math.max(cy - 2 * steps[0], 0));
+      const y1 = Math.trunc(Math.min(cy + 2 * steps[0] + 1, H));
+      const x0 = Math.trunc(Math.max(cx - 2 * steps[1], 0));
+      const x1 = Math.trunc(Math.min(cx + 2 * steps[1] + 1, W));
       for (let y = y0; y < y1; y++) {
         const dy = (cy - y) * (cy - y);
         for (let x = x0; x < x1; x++) {
@@ -171,8 +183,9 @@ function roundHalfEven(v: number): number {
 
 /**
  * skimage's _enforce_label_connectivity_cython (2-D): relabel 4-connected components in raster order; a component
- * smaller than `minSize` takes the label of the last already-labelled neighbour met during its search; the search
- * of a component stops at `maxSize` pixels (the rest becomes a new component).
+ * smaller than `minSize` takes the label of the last already-labelled neighbour met during its search (or keeps its
+ * own, which the next component then shares, when it has none); the search of a component stops at `maxSize`
+ * pixels (the rest becomes a new component).
  */
 function enforceConnectivity(segments: Int32Array, H: number, W: number, minSize: number, maxSize: number): Segmentation {
   const P = H * W;
@@ -185,7 +198,9 @@ function enforceConnectivity(segments: Int32Array, H: number, W: number, minSize
     for (let x = 0; x < W; x++) {
       const start = y * W + x;
       if (out[start]! >= 0) continue;
-      let adjacent = 0;
+      // skimage starts with the component's own new label: a small component with no labelled neighbour keeps it
+      // and the next component reuses the same label.
+      let adjacent = next;
       const label = segments[start]!;
       out[start] = next;
       let size = 1;
@@ -217,11 +232,14 @@ function enforceConnectivity(segments: Int32Array, H: number, W: number, minSize
       }
     }
   }
-  return { labels: out, count: Math.max(next, 1) };
+  // The quirk above can leave label `next` in use without incrementing it.
+  let count = 0;
+  for (let i = 0; i < P; i++) count = Math.max(count, out[i]! + 1);
+  return { labels: out, count: Math.max(count, 1) };
 }
 
 /** sRGB in [0,1] (planar, 3·P) → CIELAB (pixel-major, P·3), D65 2° observer, as skimage.color.rgb2lab. */
-export function rgbToLab(rgb: Float32Array, P: number): Float64Array {
+export function rgbToLab(rgb: Float32Array | Float64Array, P: number): Float64Array {
   const out = new Float64Array(P * 3);
   const lin = (v: number): number => (v > 0.04045 ? Math.pow((v + 0.055) / 1.055, 2.4) : v / 12.92);
   const f = (t: number): number => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);

@@ -103,6 +103,12 @@ export class RiseMasks {
     for (let i = 0; i < s * s; i++) this.grid[i] = this.rng.next() < this.keepProbability ? 1 : 0;
     const dy = this.rng.int(this.cellH);
     const dx = this.rng.int(this.cellW);
+    this.render(this.grid, dy, dx, out);
+  }
+
+  /** The mask of an s×s `grid` (row-major) shifted by (dy, dx): upsample to (s+1)·cell, crop at the shift. */
+  render(grid: ArrayLike<number>, dy: number, dx: number, out: Float32Array): void {
+    const s = this.gridSize;
     const { lo: rlo, hi: rhi, frac: rf } = this.rows;
     const { lo: clo, hi: chi, frac: cf } = this.cols;
     const W = this.width;
@@ -112,7 +118,7 @@ export class RiseMasks {
       const b = rhi[r]! * s;
       const t = rf[r]!;
       // Interpolate the two grid rows first, then along x.
-      for (let j = 0; j < s; j++) this.rowMix[j] = (1 - t) * this.grid[a + j]! + t * this.grid[b + j]!;
+      for (let j = 0; j < s; j++) this.rowMix[j] = (1 - t) * grid[a + j]! + t * grid[b + j]!;
       const o = y * W;
       for (let x = 0; x < W; x++) {
         const c = x + dx;

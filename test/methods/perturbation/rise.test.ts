@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { getMethod } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
@@ -107,4 +108,18 @@ test('RISE defaults scale with the input size', () => {
   assert.deepEqual(riseDefaults(224, 224), { gridSize: 7, numMasks: 4000 });
   assert.deepEqual(riseDefaults(64, 64), { gridSize: 4, numMasks: 1400 });
   assert.deepEqual(riseDefaults(28, 28), { gridSize: 3, numMasks: 800 });
+});
+
+test('RISE mask upsampling equals skimage resize(order=1, mode="reflect") + crop (fixture computed with skimage)', () => {
+  interface Case { H: number; W: number; s: number; grid: number[]; dy: number; dx: number; mask: number[] }
+  const fixture = JSON.parse(readFileSync('test/methods/perturbation/fixtures/rise-masks-skimage.json', 'utf8')) as { cases: Case[] };
+  assert.equal(fixture.cases.length, 4);
+  for (const c of fixture.cases) {
+    const out = new Float32Array(c.H * c.W);
+    new RiseMasks(c.H, c.W, c.s, 0.5, new Rng(0)).render(c.grid, c.dy, c.dx, out);
+    let err = 0;
+    for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i]! - c.mask[i]!));
+    assert.ok(err < 1e-6, `${c.H}×${c.W}, s=${c.s}: max error ${err}`);
+    assert.ok(c.mask.some((v) => v > 0 && v < 1), 'fixture has interpolated values');
+  }
 });

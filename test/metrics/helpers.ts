@@ -11,9 +11,9 @@ const runtime = nodeRuntime();
 
 /**
  * A classifier whose logits are linear in the pixels: logits[k] = Σ_i weights[k][i]·x_i + bias[k], built as
- * Flatten → Gemm with OnnxGraph. `weights[k]` has C·H·W entries in NCHW order.
+ * Flatten → Gemm with OnnxGraph. `weights[k]` has C·H·W entries in NCHW order (also for an NHWC model).
  */
-export function linearModel(channels: number, height: number, width: number, weights: readonly (readonly number[])[], bias: readonly number[]): LumenModel {
+export function linearModel(channels: number, height: number, width: number, weights: readonly (readonly number[])[], bias: readonly number[], layout: 'NCHW' | 'NHWC' = 'NCHW'): LumenModel {
   const size = channels * height * width;
   const k = weights.length;
   const proto = create(ModelProtoSchema, {
@@ -23,10 +23,13 @@ export function linearModel(channels: number, height: number, width: number, wei
     graph: create(GraphProtoSchema, { name: 'linear' }),
   });
   const g = new OnnxGraph(proto);
-  g.addInput('input', ['batch', channels, height, width]);
+  g.addInput('input', layout === 'NCHW' ? ['batch', channels, height, width] : ['batch', height, width, channels]);
   const flat = g.op('Flatten', ['input'], { axis: { i: 1 } });
   const w = new Float32Array(size * k);
-  for (let j = 0; j < k; j++) for (let i = 0; i < size; i++) w[i * k + j] = weights[j]![i]!;
+  const pixels = height * width;
+  // weights are given in NCHW order; an NHWC input flattens as (y, x, c)
+  const row = (i: number): number => (layout === 'NCHW' ? i : (i % pixels) * channels + Math.floor(i / pixels));
+  for (let j = 0; j < k; j++) for (let i = 0; i < size; i++) w[row(i) * k + j] = weights[j]![i]!;
   const wName = g.addInitializer(w, [size, k], 'W');
   const bName = g.addInitializer(Float32Array.from(bias), [k], 'B');
   g.addNode('Gemm', [flat, wName, bName], ['logits']);

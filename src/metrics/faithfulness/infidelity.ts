@@ -32,7 +32,12 @@ export const infidelity: Metric = registerMetric({
     const output = choiceOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
     const attr = attributionAt(ctx.attribution, g);
     const random = new Random(ctx.seed);
-    const noises = Array.from({ length: samples }, () => Float32Array.from({ length: ctx.input.size }, () => random.gaussian(0, sigma)));
+    // drawn in (channel, pixel) order so NCHW and NHWC models see the same perturbations
+    const noises = Array.from({ length: samples }, () => {
+      const noise = new Float32Array(ctx.input.size);
+      for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) noise[g.offset(c, p)] = random.gaussian(0, sigma);
+      return noise;
+    });
     const dots = noises.map((noise) => {
       let s = 0;
       for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) {

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/metrics/index.js';
+import { LumenError } from '../../src/errors.js';
+import { evaluate } from '../../src/metrics/evaluate.js';
+import { Tensor } from '../../src/tensor.js';
+import { contributionsExplainer, explanation, fixtureNumbers, linearModel } from './helpers.js';
+
+const C = 3, H = 5, W = 4, P = H * W;
+const weights = [fixtureNumbers(C * P, 31, 0.3), new Array<number>(C * P).fill(0)];
+const nchw = linearModel(C, H, W, weights, [0.2, 0]);
+const x = new Tensor(Float32Array.from(fixtureNumbers(C * P, 32)), [1, C, H, W]);
+const attribution = new Tensor(Float32Array.from(fixtureNumbers(C * P, 33)), [1, C, H, W]);
+const METRICS = ['deletion', 'insertion', 'road', 'avg-drop', 'pixel-flipping', 'faithfulness-correlation', 'infidelity', 'sparseness'];
+
+test('an NHWC model gives the same scores as the same model in NCHW', async () => {
+  const nhwc = linearModel(C, H, W, weights, [0.2, 0], 'NHWC');
+  assert.equal(nhwc.layout, 'NHWC');
+  const xh = new Float32Array(C * P);
+  for (let c = 0; c < C; c++) for (let p = 0; p < P; p++) xh[p * C + c] = x.data[c * P + p]!;
+  const a = await evaluate(nchw, x, { explanation: explanation(attribution, [0]), metrics: METRICS, seed: 4 });
+  const b = await evaluate(nhwc, new Tensor(xh, [1, H, W, C]), { explanation: explanation(attribution, [0]), metrics: METRICS, seed: 4 });
+  a.results.forEach((r, i) => assert.ok(Math.abs(r.value - b.results[i]!.value) < 1e-5, `${r.metric}: ${r.value} vs ${b.results[i]!.value}`));
+  assert.ok(a.results.every((r) => Number.isFinite(r.value)));
+});
+
+test('a batch of two images scores each image; the mean is over images', async () => {
+  const x2 = Tensor.concat([x, new Tensor(x.data.map((v) => -v), x.dims)]);
+  const explainer = contributionsExplainer(C, H, W, weights);
+  const batch = await evaluate(nchw, x2, { explainer, target: 0, metrics: ['deletion', 'insertion'] });
+  const single = await evaluate(nchw, x2.item(1).clone(), { explainer, target: 0, metrics: ['deletion', 'insertion'] });
+  for (const [i, r] of batch.results.entries()) {
+    assert.equal(r.values.length, 2);
+    assert.ok(Math.abs(r.values[1]! - single.results[i]!.value) < 1e-9);
+    assert.ok(Math.abs(r.value - (r.values[0]! + r.values[1]!) / 2) < 1e-12);
+  }
+  assert.deepEqual(batch.targets, [0, 0]);
+});
+
+test('progress reaches its total and an aborted signal cancels', async () => {
+  const seen: number[] = [];
+  await evaluate(nchw, x, { explanation: explanation(attribution, [0]), metrics: ['deletion'], batchSize: 4, metricOptions: { deletion: { pixelsPerStep: 2 } }, onProgress: (e) => seen.push(e.done / e.total) });
+  assert.equal(seen.length, 3); // 11 curve points in batches of 4
+  assert.equal(seen[seen.length - 1], 1);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(
+    evaluate(nchw, x, { explanation: explanation(attribution, [0]), metrics: ['deletion'], signal: controller.signal }),
+    (e: unknown) => e instanceof LumenError && e.code === 'CANCELLED',
+  );
+});
+
+test('bad options are usage errors', async () => {
+  await assert.rejects(
+    evaluate(nchw, x, { explanation: explanation(attribution, [0]), metrics: ['deletion'], metricOptions: { deletion: { pixelsPerStep: 0 } } }),
+    (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /pixelsPerStep/.test(e.message),
+  );
+  await assert.rejects(
+    evaluate(nchw, x, { explanation: explanation(attribution, [-1]), metrics: ['deletion'] }),
+    /weighted combination/,
+  );
+  await assert.rejects(evaluate(nchw, x, { metrics: ['deletion'] }), /needs a method, an explainer or a precomputed explanation/);
+});

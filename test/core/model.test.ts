@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadModel } from '../../src/node/load.js';
+import { npyToTensor } from '../../src/io/npy.js';
+import { LumenModel } from '../../src/model.js';
+import { OnnxGraph } from '../../src/onnx/graph.js';
+import { decodeModel } from '../../src/onnx/io.js';
+import { nodeRuntime } from '../../src/node/runtime.js';
+import { resolveTargets, parseTargetSpec } from '../../src/targets.js';
+import { Tensor } from '../../src/tensor.js';
+import { LumenError } from '../../src/errors.js';
+
+interface Case { model: string; input: string; input_file: string; target: number; logits_torch: number[]; top5: number[] }
+const manifest = JSON.parse(readFileSync('conformance/manifest.json', 'utf8')) as { cases: Case[]; references: { model: string; target_layer_onnx?: string }[] };
+const readNpy = (p: string): Tensor => npyToTensor(new Uint8Array(readFileSync(p)));
+const isLumen = (code: string, text?: RegExp) => (e: unknown): boolean => e instanceof LumenError && e.code === code && (!text || text.test(e.message));
+
+test('predict equals the reference logits of every conformance case (1e-4)', async () => {
+  for (const c of manifest.cases) {
+    const model = await loadModel(`conformance/models/${c.model}.onnx`);
+    const x = readNpy(`conformance/${c.input_file}`);
+    const { logits } = await model.forward(x);
+    const worst = Math.max(...c.logits_torch.map((v, i) => Math.abs(v - logits.data[i]!)));
+    assert.ok(worst < 1e-4, `${c.model}/${c.input}: max |logit diff| ${worst}`);
+    const preds = await model.predict(x, 5);
+    assert.deepEqual(preds[0]!.map((p) => p.index), c.top5);
+    const probSum = (await model.predict(x, 10))[0]!.reduce((a, p) => a + p.probability, 0);
+    assert.ok(Math.abs(probSum - 1) < 1e-5);
+    await model.dispose();
+  }
+});
+
+test('batched predict equals one-by-one', async () => {
+  const model = await loadModel('conformance/models/fashion_cnn.onnx');
+  const inputs = manifest.cases.filter((c) => c.model === 'fashion_cnn').map((c) => readNpy(`conformance/${c.input_file}`));
+  const batch = await model.forward(Tensor.concat(inputs));
+  for (let i = 0; i < inputs.length; i++) {
+    const single = await model.forward(inputs[i]!);
+    for (let j = 0; j < 10; j++) assert.ok(Math.abs(single.logits.data[j]! - batch.logits.data[i * 10 + j]!) < 1e-5);
+  }
+  await model.dispose();
+});
+
+test('default layer equals the pytorch-grad-cam target layer of every conformance model', async () => {
+  for (const name of ['fashion_cnn', 'tiny_resnet', 'tiny_mobilenet', 'tiny_vgg']) {
+    const model = await loadModel(`conformance/models/${name}.onnx`);
+    const expected = manifest.references.find((r) => r.model === name && r.target_layer_onnx)!.target_layer_onnx;
+    assert.equal(await model.defaultLayer(), expected);
+    const layers = await model.layers();
+    assert.equal(layers.filter((l) => l.isDefault).length, 1);
+    assert.ok(layers.every((l) => l.shape.length === 4));
+    await model.dispose();
+  }
+});
+
+test('a model ending in Softmax is explained at the logits before it', async () => {
+  const g = OnnxGraph.copyOf(decodeModel(new Uint8Array(readFileSync('conformance/models/fashion_cnn.onnx'))));
+  const logits = g.graph.output[0]!.name;
+  g.addNode('Softmax', [logits], ['probs'], { axis: { i: 1 } });
+  g.setOutputs(['probs']);
+  const model = LumenModel.fromProto(g.model, { runtime: nodeRuntime() });
+  assert.equal(model.endsInSoftmax, true);
+  assert.equal(model.logitsName, logits);
+  const x = readNpy('conformance/inputs/fmnist_test0000.npy');
+  const out = await model.forward(x);
+  assert.ok(Math.abs(out.logits.data[9]! - manifest.cases[0]!.logits_torch[9]!) < 1e-4);
+  await model.dispose();
+});
+
+test('targets: index, topk, lists, weights, probability and range errors', () => {
+  const logits = new Tensor(Float32Array.of(0.1, 3, 2, /* second image */ 5, 1, 4), [2, 3]);
+  assert.deepEqual(resolveTargets('top1', logits).classes, [1, 0]);
+  assert.deepEqual(resolveTargets('top2', logits).classes, [2, 2]);
+  assert.deepEqual(resolveTargets(2, logits).classes, [2, 2]);
+  assert.deepEqual(resolveTargets([0, 1], logits).classes, [0, 1]);
+  assert.deepEqual(Array.from(resolveTargets({ weights: [0.5, 0, 0.5] }, logits).seed.data), [0.5, 0, 0.5, 0.5, 0, 0.5]);
+  assert.equal(resolveTargets(parseTargetSpec('1:prob'), logits).output, 'probability');
+  assert.deepEqual(Array.from(resolveTargets(parseTargetSpec('top1'), logits).seed.data), [0, 1, 0, 1, 0, 0]);
+  assert.throws(() => resolveTargets(3, logits), isLumen('TARGET_RANGE', /out of range.*3 classes/));
+  assert.throws(() => resolveTargets('top4', logits), isLumen('TARGET_RANGE'));
+  assert.throws(() => parseTargetSpec('cat'), isLumen('BAD_OPTION'));
+});
+
+test('user mistakes give specific errors', async () => {
+  await assert.rejects(loadModel('conformance/models/nope.onnx'), isLumen('FILE_NOT_FOUND', /nope\.onnx/));
+  await assert.rejects(loadModel('conformance/README.md'), isLumen('NOT_ONNX'));
+  const model = await loadModel('conformance/models/fashion_cnn.onnx');
+  await assert.rejects(model.forward(Tensor.zeros([1, 3, 28, 28])), isLumen('INPUT_SHAPE', /\[1, 3, 28, 28\].*\[batch, 1, 28, 28\]/));
+  await assert.rejects(model.resolveLayers('/features/features.5/features.5.2/Relu_output'), isLumen('UNKNOWN_LAYER', /Relu_output_0/));
+  await model.dispose();
+  // A model whose input is not an image.
+  const g = new OnnxGraph(decodeModel(new Uint8Array(readFileSync('conformance/models/fashion_cnn.onnx'))));
+  g.graph.node.splice(0);
+  g.graph.input.splice(0);
+  g.graph.output.splice(0);
+  g.addInput('x', ['batch', 10]);
+  g.addNode('Relu', ['x'], ['y']);
+  g.addOutput('y', ['batch', 10]);
+  assert.throws(() => LumenModel.fromProto(g.model, { runtime: nodeRuntime() }), isLumen('UNSUPPORTED_MODEL', /4-D image input.*x \[batch, 10\]/));
+});

@@ -24,3 +24,4 @@ export type { Box, Explainer, Metric, MetricCategory, MetricContext, MetricDetai
 export { pearson, spearman, ranks, ssim, gini, entropy, trapezoid, gaussianBlur, gaussianKernel, minMaxNormalize, Random } from './stats.js';
 export { imputeLinear } from './faithfulness/road.js';
 export { parameterLayers, randomizedModel } from './randomization/model-randomization.js';
+export { formatEvaluation, formatMetricList } from './format.js';

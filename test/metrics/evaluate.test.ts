@@ -61,3 +61,15 @@ test('bad options are usage errors', async () => {
   );
   await assert.rejects(evaluate(nchw, x, { metrics: ['deletion'] }), /needs a method, an explainer or a precomputed explanation/);
 });
+
+test('formatEvaluation prints one aligned row per metric with per-image values', async () => {
+  const { formatEvaluation, formatMetricList, listMetrics } = await import('../../src/metrics/index.js');
+  const x2 = Tensor.concat([x, x]);
+  const ev = await evaluate(nchw, x2, { explanation: explanation(Tensor.concat([attribution, attribution]), [0, 0]), metrics: ['sparseness', 'complexity'] });
+  const lines = formatEvaluation(ev, 3).split('\n');
+  assert.equal(lines.length, 3);
+  const sparse = ev.results[0]!.value.toFixed(3);
+  assert.match(lines[1]!, new RegExp(`^sparseness\\s+${sparse}\\s+higher\\s+${sparse} ${sparse}\\s+\\d+ ms$`));
+  assert.match(lines[2]!, /^complexity\s+\d\.\d{3}\s+lower /);
+  assert.equal(formatMetricList(listMetrics()).split('\n').length, 1 + listMetrics().length);
+});

@@ -4,7 +4,7 @@
  */
 export { occlusion, occlusionInfo, occlusionGeometry } from './occlusion.js';
 export { featureAblation, featureAblationInfo } from './feature-ablation.js';
-export { lime, limeInfo, weightedRidge, type WeightedRidge } from './lime.js';
+export { lime, limeInfo, limeKernelWeights, weightedRidge, type WeightedRidge } from './lime.js';
 export { kernelShap, kernelShapInfo, kernelShapCoalitions, solveShapley } from './kernel-shap.js';
 export { rise, riseInfo, riseDefaults, RiseMasks } from './rise.js';
 export { slic, gridSegments, compactLabels, segmentImage, displayImage, rgbToLab, type Segmentation, type SlicOptions } from './segmentation.js';

@@ -106,6 +106,21 @@ export function weightedRidge(x: Float64Array | Uint8Array, y: Float64Array, w: 
   return { coefficients: beta, intercept, score };
 }
 
+/**
+ * lime's sample weights: √exp(−d²/width²) with d the cosine distance between each sample (row of the n×S 0/1
+ * matrix) and the all-on first sample: 1 − k/√(k·S) = 1 − √(k/S) for k segments on, 1 for the all-off sample.
+ */
+export function limeKernelWeights(data: Uint8Array, n: number, S: number, kernelWidth: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let k = 0;
+    for (let j = 0; j < S; j++) k += data[i * S + j]!;
+    const d = k === 0 ? 1 : 1 - Math.sqrt(k / S);
+    w[i] = Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth)));
+  }
+  return w;
+}
+
 async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const numSamples = intOpt(options, 'numSamples', 1000, 2, 1e7);
@@ -134,14 +149,7 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
     const pixelOn = new Uint8Array(image.pixels);
     const y = await run.score(image, numSamples, (i, out) => compositeSegments(image, hidden, labels, data.subarray(i * S, (i + 1) * S), pixelOn, out), 'lime');
 
-    // Cosine distance to the all-on vector: 1 − k/√(k·S) = 1 − √(k/S) for k segments on.
-    const w = new Float64Array(numSamples);
-    for (let i = 0; i < numSamples; i++) {
-      let k = 0;
-      for (let j = 0; j < S; j++) k += data[i * S + j]!;
-      const d = k === 0 ? 1 : 1 - Math.sqrt(k / S);
-      w[i] = Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth)));
-    }
+    const w = limeKernelWeights(data, numSamples, S, kernelWidth);
     const fit = weightedRidge(data, y, w, numSamples, S, alpha);
     let local = fit.intercept;
     for (let j = 0; j < S; j++) local += fit.coefficients[j]!;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getMethod } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
-import { weightedRidge } from '../../../src/methods/perturbation/lime.js';
+import { limeKernelWeights, weightedRidge } from '../../../src/methods/perturbation/lime.js';
+import { readFileSync } from 'node:fs';
 import { gridSegments } from '../../../src/methods/perturbation/segmentation.js';
 import { Tensor } from '../../../src/tensor.js';
 import type { OnnxGraph } from '../../../src/onnx/graph.js';
@@ -105,4 +106,22 @@ test('feature ablation gives f(x) − f(x with segment hidden) on each segment',
   const neg = await getMethod('feature-ablation').explain(model, input, { target: 1, featureMask: halves });
   assert.ok(Math.abs((neg.extras.segmentAttributions as number[])[0]! + top) < 1e-4 * scale);
   await model.dispose();
+});
+
+test("LIME's kernel weights and weighted ridge equal sklearn (pairwise_distances cosine, Ridge, score) on 3 fixtures", () => {
+  interface Case { n: number; S: number; alpha: number; data: number[]; y: number[]; weights: number[]; coef: number[]; intercept: number; score: number; localPrediction: number }
+  const fixture = JSON.parse(readFileSync('test/methods/perturbation/fixtures/lime-ridge-sklearn.json', 'utf8')) as { cases: Case[] };
+  assert.equal(fixture.cases.length, 3);
+  for (const c of fixture.cases) {
+    const data = Uint8Array.from(c.data);
+    const w = limeKernelWeights(data, c.n, c.S, 0.25);
+    assert.ok(Math.max(...Array.from(w, (v, i) => Math.abs(v - c.weights[i]!))) < 1e-12, 'kernel weights');
+    const fit = weightedRidge(data, Float64Array.from(c.y), w, c.n, c.S, c.alpha);
+    const coefErr = Math.max(...Array.from(fit.coefficients, (v, i) => Math.abs(v - c.coef[i]!)));
+    assert.ok(coefErr < 1e-9, `coefficients: ${coefErr}`);
+    assert.ok(Math.abs(fit.intercept - c.intercept) < 1e-9);
+    assert.ok(Math.abs(fit.score - c.score) < 1e-9, `score ${fit.score} vs ${c.score}`);
+    const local = fit.intercept + fit.coefficients.reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(local - c.localPrediction) < 1e-9);
+  }
 });

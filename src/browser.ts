@@ -14,6 +14,7 @@ import type { Tensor } from './tensor.js';
 
 // Registering the method families (each registers its methods on import).
 import './methods/perturbation/index.js';
+import './methods/cam/index.js';
 
 export * from './errors.js';
 export * from './tensor.js';

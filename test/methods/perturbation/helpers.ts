@@ -4,18 +4,11 @@ import { OnnxGraph } from '../../../src/onnx/graph.js';
 import { LumenModel } from '../../../src/model.js';
 import { nodeRuntime } from '../../../src/node/runtime.js';
 import { Tensor } from '../../../src/tensor.js';
+import { npyToTensor } from '../../../src/io/npy.js';
 
-/** Minimal .npy reader for the float32 little-endian C-order reference files (test use only). */
+/** A conformance .npy file as a Tensor. */
 export function readNpy(path: string): Tensor {
-  const buf = readFileSync(path);
-  const headerLen = buf.readUInt16LE(8);
-  const header = buf.subarray(10, 10 + headerLen).toString('latin1');
-  if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True")) throw new Error(`${path}: unsupported npy header ${header}`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const start = 10 + headerLen;
-  const bytes = buf.subarray(start);
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return new Tensor(data, shape);
+  return npyToTensor(new Uint8Array(readFileSync(path)));
 }
 
 /** An empty graph (copied from a conformance model, then cleared) to build small test models on. */

@@ -125,3 +125,28 @@ test("LIME's kernel weights and weighted ridge equal sklearn (pairwise_distances
     assert.ok(Math.abs(local - c.localPrediction) < 1e-9);
   }
 });
+
+test("hide modes: 'mean' keeps each segment's sum, 'blur' keeps a constant image, 'constant' uses hideValue", async () => {
+  // Unit pixel weights: logit0 = Σ_s a_s · (plain sum of segment s over channels).
+  const model = segmentModel(C, H, W, segmentIndicator(labels, S, C), S, (g: OnnxGraph, sums: string) => g.op('Gemm', [sums, g.addInitializer(a, [S, 1])]));
+  const input = new Tensor(x.slice(), [1, C, H, W]);
+  const opts = { target: 0, segmentation: 'grid', gridSize: 4 };
+  const scale = Math.max(...Array.from(segmentSums(x, labels, S, C), (v, s) => Math.abs(v * a[s]!)));
+  // Replacing a segment by its mean colour leaves its sum unchanged: every drop is 0.
+  const mean = (await getMethod('feature-ablation').explain(model, input, { ...opts, hide: 'mean' })).extras.segmentAttributions as number[];
+  assert.ok(Math.max(...mean.map(Math.abs)) < 1e-5 * scale, `mean: ${Math.max(...mean.map(Math.abs))}`);
+  // hideValue v: drop = a_s · (sum_s − v · #values in s).
+  const v = 0.25;
+  const cst = (await getMethod('feature-ablation').explain(model, input, { ...opts, hide: 'constant', hideValue: v })).extras.segmentAttributions as number[];
+  const sums = segmentSums(x, labels, S, C);
+  const count = (H / 4) * (W / 4) * C;
+  for (let s = 0; s < S; s++) assert.ok(Math.abs(cst[s]! - a[s]! * (sums[s]! - v * count)) < 1e-5 * scale);
+  // Blurring a constant image changes nothing: every drop is 0.
+  const flat = new Tensor(new Float32Array(C * H * W).fill(0.7), [1, C, H, W]);
+  const blur = (await getMethod('feature-ablation').explain(model, flat, { ...opts, hide: 'blur', blurSigma: 2 })).extras.segmentAttributions as number[];
+  assert.ok(Math.max(...blur.map(Math.abs)) < 1e-4, `blur: ${Math.max(...blur.map(Math.abs))}`);
+  // …but blurring the random image does change the segments.
+  const blurX = (await getMethod('feature-ablation').explain(model, input, { ...opts, hide: 'blur', blurSigma: 2 })).extras.segmentAttributions as number[];
+  assert.ok(Math.max(...blurX.map(Math.abs)) > 1e-2 * scale);
+  await model.dispose();
+});

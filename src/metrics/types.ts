@@ -89,3 +89,51 @@ export interface MetricResult {
 }
 
 export type { ProgressEvent };
+
+/** Curve metrics (deletion, insertion, pixel-flipping): the target score at each fraction of perturbed pixels. */
+export type CurveDetails = { curve: number[]; fractions: number[]; pixelsPerStep: number; baseline: string };
+/** ROAD: score changes (perturbed − original) per percentile for both orders. */
+export type RoadDetails = { percentiles: number[]; morf: number[]; lerf: number[]; morfMean: number; lerfMean: number; original: number };
+export type AvgDropDetails = { original: number; masked: number; increase: number };
+export type FaithfulnessCorrelationDetails = { runs: number; subsetSize: number };
+export type InfidelityDetails = { normalized: number; sigma: number; samples: number };
+/** Per-sample relative changes (sensitivity) or ratios (Lipschitz). */
+export type SensitivityDetails = { samples: number[] };
+export type LipschitzDetails = { ratios: number[] };
+export type RandomizationDetails = { mode: string; layers: string[]; spearman: number[]; ssim: number[] };
+/** random-logit and class-discrimination: the other class (−1 for a one-output model) and the rank correlation. */
+export type OtherClassDetails = { otherClass: number; spearman: number };
+export type PointingGameDetails = { maxX: number; maxY: number };
+export type EnergyPointingGameDetails = { regionFraction: number };
+export type RelevanceRankDetails = { regionPixels: number };
+export type ComplexityDetails = { maximum: number };
+export type NoDetails = Record<string, never>;
+
+/** The `details` type of each built-in metric, for typed access with `detailsOf`. */
+export interface MetricDetailsById {
+  deletion: CurveDetails;
+  insertion: CurveDetails;
+  'pixel-flipping': CurveDetails;
+  road: RoadDetails;
+  'avg-drop': AvgDropDetails;
+  'faithfulness-correlation': FaithfulnessCorrelationDetails;
+  infidelity: InfidelityDetails;
+  'max-sensitivity': SensitivityDetails;
+  'avg-sensitivity': SensitivityDetails;
+  lipschitz: LipschitzDetails;
+  randomization: RandomizationDetails;
+  'random-logit': OtherClassDetails;
+  'class-discrimination': OtherClassDetails;
+  'pointing-game': PointingGameDetails;
+  'energy-pointing-game': EnergyPointingGameDetails;
+  'relevance-mass': NoDetails;
+  'relevance-rank': RelevanceRankDetails;
+  sparseness: NoDetails;
+  complexity: ComplexityDetails;
+}
+
+/** The per-image details of a result, typed by metric id (throws if the result is another metric's). */
+export function detailsOf<K extends keyof MetricDetailsById>(result: MetricResult, id: K): MetricDetailsById[K][] {
+  if (result.metric !== id) throw new Error(`detailsOf: result is '${result.metric}', not '${id}'`);
+  return result.details as unknown as MetricDetailsById[K][];
+}

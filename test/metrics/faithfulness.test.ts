@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import '../../src/metrics/index.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { gaussianBlur } from '../../src/metrics/stats.js';
+import { detailsOf } from '../../src/metrics/types.js';
 import { Tensor } from '../../src/tensor.js';
 import { contributionsExplainer, explanation, fixtureNumbers, linearModel, sigmoid } from './helpers.js';
 
@@ -22,8 +23,10 @@ test('deletion AUC equals the hand-computed trapezoid (zero baseline, 1 pixel pe
   const r = results[0]!;
   close(r.value, auc);
   assert.equal(r.higherIsBetter, false);
-  (r.details[0]!['curve'] as number[]).forEach((v, i) => close(v, curve[i]!));
-  assert.deepEqual(r.details[0]!['fractions'], [0, 0.25, 0.5, 0.75, 1]);
+  const details = detailsOf(r, 'deletion')[0]!;
+  details.curve.forEach((v, i) => close(v, curve[i]!));
+  assert.deepEqual(details.fractions, [0, 0.25, 0.5, 0.75, 1]);
+  assert.throws(() => detailsOf(r, 'insertion'), /not 'insertion'/);
 });
 
 test('deletion: uneven last step and the mean baseline', async () => {

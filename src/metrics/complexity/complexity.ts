@@ -1,7 +1,7 @@
 import { geometryOf, relevanceMap } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { entropy } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, ComplexityDetails } from '../types.js';
 
 /** Complexity (Bhatt et al. 2020; Quantus Complexity): entropy of the fractional contributions |a_i| / Σ|a|. */
 export const complexity: Metric = registerMetric({
@@ -20,6 +20,6 @@ export const complexity: Metric = registerMetric({
   async compute(ctx) {
     const g = geometryOf(ctx.model, ctx.input);
     const h = entropy(relevanceMap(ctx.attribution, g));
-    return { value: h, details: { maximum: Math.log(g.pixels) } };
+    return { value: h, details: { maximum: Math.log(g.pixels) } satisfies ComplexityDetails };
   },
 });

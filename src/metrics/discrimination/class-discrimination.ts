@@ -1,7 +1,7 @@
 import { geometryOf, requireExplain } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
-import type { Metric, MetricScore } from '../types.js';
+import type { Metric, MetricScore, OtherClassDetails } from '../types.js';
 
 /**
  * Class discrimination: the map of the explained class against the map of the strongest other class (top-2 when
@@ -25,9 +25,9 @@ export const classDiscrimination: Metric = registerMetric({
     const g = geometryOf(ctx.model, ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const row = Array.from(logits.data);
-    if (row.length < 2) return { value: NaN, details: { reason: 'the model has one output' } };
+    if (row.length < 2) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
     const other = row.map((v, j) => [v, j] as const).filter(([, j]) => j !== ctx.target).sort((a, b) => b[0] - a[0] || a[1] - b[1])[0]![1];
     const sim = mapSimilarity(ctx.attribution, await explain(ctx.input, { target: other }), g);
-    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } };
+    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } satisfies OtherClassDetails };
   },
 });

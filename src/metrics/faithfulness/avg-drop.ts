@@ -1,7 +1,7 @@
 import { choiceOption, geometryOf, relevanceMap, scoreImages } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { minMaxNormalize } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, AvgDropDetails } from '../types.js';
 
 /**
  * Average Drop and Increase in Confidence (Chattopadhay et al. 2018, Grad-CAM++ §5.1): the explanation map,
@@ -31,6 +31,6 @@ export const avgDrop: Metric = registerMetric({
       if (i === 1) for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) out[g.offset(c, p)] *= mask[p]!;
     }, output);
     const drop = y! > 0 ? (Math.max(0, y! - o!) / y!) * 100 : NaN;
-    return { value: drop, details: { original: y!, masked: o!, increase: o! > y! ? 1 : 0 } };
+    return { value: drop, details: { original: y!, masked: o!, increase: o! > y! ? 1 : 0 } satisfies AvgDropDetails };
   },
 });

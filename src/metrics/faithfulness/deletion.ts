@@ -1,7 +1,7 @@
 import { channelMeans, choiceOption, geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js';
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
-import type { Metric } from '../types.js';
+import type { Metric, CurveDetails } from '../types.js';
 
 /**
  * Deletion (Petsiuk, Das, Saenko 2018, RISE): remove pixels most-important-first and watch the target's
@@ -34,6 +34,6 @@ export const deletion: Metric = registerMetric({
       for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
     }
     const curve = await perturbationCurve(ctx, g, order, step, ctx.input.data, fill, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } };
+    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
   },
 });

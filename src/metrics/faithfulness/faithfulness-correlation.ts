@@ -1,7 +1,7 @@
 import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { pearson, Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, FaithfulnessCorrelationDetails } from '../types.js';
 
 /**
  * Faithfulness correlation (Bhatt, Weller, Moura 2020; Quantus FaithfulnessCorrelation): for `runs` random pixel
@@ -43,6 +43,6 @@ export const faithfulnessCorrelation: Metric = registerMetric({
     }, output, (done) => ctx.progress(done, runs));
     const drops = Array.from(scores, (s) => base - s);
     const sums = subsets.map((s) => s.reduce((a, p) => a + relevance[p]!, 0));
-    return { value: pearson(sums, drops), details: { runs, subsetSize: size } };
+    return { value: pearson(sums, drops), details: { runs, subsetSize: size } satisfies FaithfulnessCorrelationDetails };
   },
 });

@@ -1,7 +1,7 @@
 import { attributionAt, choiceOption, geometryOf, numberOption, scoreImages, scoreOriginal } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, InfidelityDetails } from '../types.js';
 
 /**
  * Infidelity (Yeh et al. 2019; Captum metrics.infidelity): E_I[(Iᵀa − (f(x) − f(x − I)))²] with I ~ N(0, σ²)
@@ -55,6 +55,6 @@ export const infidelity: Metric = registerMetric({
     const sq = (beta: number): number => dots.reduce((acc, d, i) => acc + (beta * d - deltas[i]!) ** 2, 0) / samples;
     const dd = dots.reduce((a, d, i) => a + d * deltas[i]!, 0) / samples;
     const d2 = dots.reduce((a, d) => a + d * d, 0) / samples;
-    return { value: sq(1), details: { normalized: d2 > 0 ? sq(dd / d2) : NaN, sigma, samples } };
+    return { value: sq(1), details: { normalized: d2 > 0 ? sq(dd / d2) : NaN, sigma, samples } satisfies InfidelityDetails };
   },
 });

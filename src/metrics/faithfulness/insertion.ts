@@ -2,7 +2,7 @@ import { geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { gaussianBlur } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, CurveDetails } from '../types.js';
 
 /**
  * Insertion (Petsiuk et al. 2018, RISE): start from a blurred copy of the image and put the original pixels
@@ -33,7 +33,7 @@ export const insertion: Metric = registerMetric({
     const order = rankPixels(relevanceMap(ctx.attribution, g));
     const blurred = blurImage(ctx.input.data, g, size, sigma);
     const curve = await perturbationCurve(ctx, g, order, step, blurred, ctx.input.data, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step } };
+    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: 'blur' } satisfies CurveDetails };
   },
 });
 

@@ -2,7 +2,7 @@ import { choiceOption, geometryOf, numberOption, rankPixels, relevanceMap } from
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, CurveDetails } from '../types.js';
 
 /**
  * Pixel flipping (Bach et al. 2015, LRP paper; Quantus PixelFlipping): flip pixels most-relevant-first to random
@@ -45,6 +45,6 @@ export const pixelFlipping: Metric = registerMetric({
       }
     }
     const curve = await perturbationCurve(ctx, g, order, step, ctx.input.data, fill, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } };
+    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
   },
 });

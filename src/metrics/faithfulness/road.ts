@@ -2,7 +2,7 @@ import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scor
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, RoadDetails } from '../types.js';
 
 /**
  * Neighbour weights of the noisy linear imputation (Rong, Leemann et al. 2022, github:tleemann/road_evaluation,
@@ -133,7 +133,7 @@ export const road: Metric = registerMetric({
     const avg = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     return {
       value: combined,
-      details: { percentiles, morf, lerf, morfMean: avg(morf), lerfMean: avg(lerf), original: base },
+      details: { percentiles, morf, lerf, morfMean: avg(morf), lerfMean: avg(lerf), original: base } satisfies RoadDetails,
     };
   },
 });

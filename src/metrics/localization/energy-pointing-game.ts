@@ -1,6 +1,6 @@
 import { geometryOf, regionMask, relevanceMap } from '../common.js';
 import { registerMetric } from '../registry.js';
-import type { Metric } from '../types.js';
+import type { Metric, EnergyPointingGameDetails } from '../types.js';
 
 /**
  * Energy-based pointing game (Wang et al. 2020 "Score-CAM", §4.3): the share of the map's energy inside the
@@ -30,6 +30,6 @@ export const energyPointingGame: Metric = registerMetric({
       total += e;
       if (mask[p]) inside += e;
     });
-    return { value: total > 0 ? inside / total : NaN, details: { regionFraction: mask.reduce((a, b) => a + b, 0) / g.pixels } };
+    return { value: total > 0 ? inside / total : NaN, details: { regionFraction: mask.reduce((a, b) => a + b, 0) / g.pixels } satisfies EnergyPointingGameDetails };
   },
 });

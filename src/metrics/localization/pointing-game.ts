@@ -1,6 +1,6 @@
 import { geometryOf, numberOption, regionMask, relevanceMap } from '../common.js';
 import { registerMetric } from '../registry.js';
-import type { Metric } from '../types.js';
+import type { Metric, PointingGameDetails } from '../types.js';
 
 /**
  * Pointing game (Zhang et al. 2016 "Top-down Neural Attention by Excitation Backprop"): a hit when the map's
@@ -41,6 +41,6 @@ export const pointingGame: Metric = registerMetric({
         }
       }
     }
-    return { value: hit ? 1 : 0, details: { maxX: bx, maxY: by } };
+    return { value: hit ? 1 : 0, details: { maxX: bx, maxY: by } satisfies PointingGameDetails };
   },
 });

@@ -1,6 +1,6 @@
 import { geometryOf, rankPixels, regionMask, relevanceMap } from '../common.js';
 import { registerMetric } from '../registry.js';
-import type { Metric } from '../types.js';
+import type { Metric, RelevanceRankDetails } from '../types.js';
 
 /**
  * Relevance rank accuracy (Arras et al. 2022): with K = the region's pixel count, the fraction of the K
@@ -26,6 +26,6 @@ export const relevanceRank: Metric = registerMetric({
     const k = mask.reduce((a, b) => a + b, 0);
     let hits = 0;
     for (let i = 0; i < k; i++) hits += mask[order[i]!]!;
-    return { value: hits / k, details: { regionPixels: k } };
+    return { value: hits / k, details: { regionPixels: k } satisfies RelevanceRankDetails };
   },
 });

@@ -6,7 +6,7 @@ import { choiceOption, geometryOf, numberOption, requireExplain, throwIfAborted 
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
 import { Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, RandomizationDetails } from '../types.js';
 
 /** A Conv / Gemm / MatMul layer whose weight is a float initializer. */
 export interface ParameterLayer {
@@ -101,7 +101,7 @@ export const randomization: Metric = registerMetric({
     const finite = spearmans.filter(Number.isFinite);
     return {
       value: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
-      details: { mode, layers: steps.map((l) => l.node), spearman: spearmans, ssim: ssims },
+      details: { mode, layers: steps.map((l) => l.node), spearman: spearmans, ssim: ssims } satisfies RandomizationDetails,
     };
   },
 });

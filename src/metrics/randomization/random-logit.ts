@@ -2,7 +2,7 @@ import { geometryOf, requireExplain } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
 import { Random } from '../stats.js';
-import type { Metric, MetricScore } from '../types.js';
+import type { Metric, MetricScore, OtherClassDetails } from '../types.js';
 
 /**
  * Random logit test (Sixt, Granz, Landgraf 2020 "When Explanations Lie"; Quantus RandomLogit): explain a
@@ -26,11 +26,11 @@ export const randomLogit: Metric = registerMetric({
     const g = geometryOf(ctx.model, ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const k = logits.dims[1]!;
-    if (k < 2) return { value: NaN, details: { reason: 'the model has one output' } };
+    if (k < 2) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
     const random = new Random(ctx.seed);
     let other = random.int(k - 1);
     if (other >= ctx.target) other += 1;
     const sim = mapSimilarity(ctx.attribution, await explain(ctx.input, { target: other }), g);
-    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } };
+    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } satisfies OtherClassDetails };
   },
 });

@@ -1,7 +1,7 @@
 import { numberOption } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { norm2, Random } from '../stats.js';
-import type { Metric } from '../types.js';
+import type { Metric, LipschitzDetails } from '../types.js';
 import { distance, explainPerturbed } from './perturb.js';
 
 /**
@@ -30,6 +30,6 @@ export const lipschitz: Metric = registerMetric({
     const random = new Random(ctx.seed);
     const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));
     const ratios = attributions.map((a, i) => distance(a, ctx.attribution.data) / norm2(deltas[i]!));
-    return { value: Math.max(...ratios), details: { ratios } };
+    return { value: Math.max(...ratios), details: { ratios } satisfies LipschitzDetails };
   },
 });

@@ -1,7 +1,7 @@
 import { numberOption } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { norm2, Random } from '../stats.js';
-import type { Metric, MetricContext, MetricScore } from '../types.js';
+import type { Metric, MetricContext, MetricScore, SensitivityDetails } from '../types.js';
 import { distance, explainPerturbed } from './perturb.js';
 
 /**
@@ -26,7 +26,7 @@ const options = [
 
 function score(values: number[], pick: 'max' | 'mean'): MetricScore {
   const v = pick === 'max' ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / values.length;
-  return { value: v, details: { samples: values } };
+  return { value: v, details: { samples: values } satisfies SensitivityDetails };
 }
 
 export const maxSensitivity: Metric = registerMetric({

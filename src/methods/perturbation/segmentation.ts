@@ -315,11 +315,12 @@ export function displayImage(image: PreparedImage, normalization: Normalization 
 }
 
 export const SEGMENTATION_OPTIONS = [
-  { name: 'segmentation', type: 'enum', choices: ['slic', 'grid'], default: 'slic', description: 'How the image is split into features when no featureMask is given: SLIC superpixels or a regular grid.' },
+  // `featureMask` (your own label map: H·W integers, or a Tensor [1,1,H,W] / [N,1,H,W]) is API-only, so it is not
+  // listed here (forms and CLI flags are generated from these specs).
+  { name: 'segmentation', type: 'enum', choices: ['slic', 'grid'], default: 'slic', description: 'How the image is split into features: SLIC superpixels or a regular grid (API: a featureMask label map overrides both).' },
   { name: 'nSegments', type: 'integer', default: 50, min: 1, description: 'SLIC: approximate number of superpixels (skimage n_segments).' },
   { name: 'compactness', type: 'number', default: 10, min: 0, description: 'SLIC: colour vs space trade-off on CIELAB (skimage compactness); larger = squarer superpixels.' },
   { name: 'gridSize', type: 'integer', default: 8, min: 1, description: "segmentation 'grid': number of cells per side (gridSize × gridSize features)." },
-  { name: 'featureMask', type: 'string', description: 'API only: your own label map (H·W integers, or a Tensor [1,1,H,W] / [N,1,H,W]); overrides segmentation.' },
 ] as const;
 
 /**

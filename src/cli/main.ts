@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isLumenError } from '../errors.js';
+import { loadAllMethods } from '../methods/load-all.js';
 import { registerCommands } from './commands/index.js';
 
 /** `lumen` — exit code 0 ok, 1 error, 2 usage. User mistakes print one clear line, never a stack trace. */
@@ -10,6 +11,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  await loadAllMethods();
   registerCommands(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -29,7 +29,16 @@ export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
     if (!flags.mean || !flags.std) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
     meta.normalization = parseNormalization({ mean: numbers(flags.mean, '--mean'), std: numbers(flags.std, '--std') }, '--mean/--std');
   } else if (flags.normalization) {
-    meta.normalization = parseNormalization(flags.normalization, '--normalization');
+    const text = flags.normalization.trim();
+    let value: unknown = text;
+    if (text.startsWith('{')) {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new LumenError('BAD_OPTION', `--normalization: '${text}' is not valid JSON ({"mean":[…],"std":[…]})`, 2);
+      }
+    }
+    meta.normalization = parseNormalization(value, '--normalization');
   }
   if (flags.classes) meta.classes = readClasses(flags.classes);
   return meta;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConformance } from './conformance.js';
+import { registerExplain } from './explain.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
@@ -9,6 +10,7 @@ import { registerServe } from './serve.js';
 export function registerCommands(program: Command): void {
   registerPredict(program);
   registerLayers(program);
+  registerExplain(program);
   registerMethods(program);
   registerConformance(program);
   registerServe(program);

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { LumenError } from '../../errors.js';
+import { getMethod } from '../../methods/registry.js';
+import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
+import { expandInputs } from '../inputs.js';
+import { addMethodOptionFlags, methodOptionsFromFlags } from '../method-flags.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+interface ExplainFlags extends ModelFlags {
+  method: string;
+  target: string[];
+  layer?: string;
+  out: string;
+  npy?: boolean;
+  seed: string;
+  batchSize: string;
+  recursive?: boolean;
+  force?: boolean;
+  score?: boolean;
+  colormap?: string;
+  json?: boolean;
+  [option: string]: unknown;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function registerExplain(program: Command): void {
+  const cmd = program
+    .command('explain')
+    .description('explain images with one or more methods; writes overlays (PNG), raw attributions (.npy) and a manifest')
+    .argument('<model>', 'ONNX model file')
+    .argument('<inputs...>', 'images, folders or glob patterns (.npy tensors too)')
+    .requiredOption('-m, --method <ids>', "method id(s), comma-separated (see 'lumen methods')")
+    .option('-t, --target <spec>', 'class to explain: index, top1/top2/…, a per-image list 3,5, w:<weights>; suffix :prob for the probability. Repeat for several', collect)
+    .option('-l, --layer <tensors>', "CAM target layer(s), comma-separated ONNX tensor names (see 'lumen layers')")
+    .option('-o, --out <dir>', 'output folder', 'lumen-out')
+    .option('--npy', 'also write the raw attribution as .npy')
+    .option('--seed <n>', 'seed for random methods', '0')
+    .option('--batch-size <n>', 'images per batch', '8')
+    .option('--recursive', 'walk folders recursively')
+    .option('--force', 'overwrite existing outputs and recompute finished rows')
+    .option('--score', 'attach the default trust scores (deletion AUC, insertion AUC, class discrimination)')
+    .option('--colormap <name>', 'overlay colormap (jet, turbo, viridis, inferno, magma, bwr, RdBu)')
+    .option('--json', 'print a JSON summary');
+  addModelFlags(cmd);
+  addMethodOptionFlags(cmd);
+  cmd.action(async (modelPath: string, inputs: string[], flags: ExplainFlags) => {
+    const methods = flags.method.split(',').map((s) => getMethod(s.trim()));
+    const seed = Number(flags.seed);
+    const batchSize = Number(flags.batchSize);
+    if (!Number.isInteger(seed)) throw new LumenError('BAD_OPTION', `--seed must be an integer, got '${flags.seed}'`, 2);
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new LumenError('BAD_OPTION', `--batch-size must be a positive integer, got '${flags.batchSize}'`, 2);
+    const files = await expandInputs(inputs, flags.recursive);
+    const model = await loadModelWithFlags(modelPath, flags);
+    try {
+      const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',').map((s) => s.trim())) : undefined;
+      const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
+      const total = files.length * methods.length * targets.length;
+      const tty = process.stderr.isTTY && !flags.json;
+      const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;
+      const started = Date.now();
+      bar?.start(total, 0, { rate: '0', last: '' });
+      const result = await explainFiles(model, files, {
+        methods,
+        targets,
+        methodOptions: (m) => methodOptionsFromFlags(m, flags),
+        layer,
+        outDir: flags.out,
+        npy: flags.npy,
+        score: flags.score,
+        force: flags.force,
+        seed,
+        batchSize,
+        colormap: flags.colormap,
+        onRow: (row: ManifestRow, done: number) => {
+          const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
+          if (bar) bar.update(done, { rate, last: `${row.method} ${row.input}` });
+          else if (!flags.json) printLine(`[${done}/${total}] ${row.status === 'ok' ? 'ok ' : 'ERR'} ${row.input} ${row.method} ${row.target}${row.status === 'ok' ? ` → class ${row.class} (${row.label})` : `: ${row.error}`}`);
+        },
+      });
+      bar?.update(total);
+      bar?.stop();
+      if (flags.json) {
+        printJson({ out: flags.out, manifest: result.manifest, skipped: result.skipped, failed: result.failed, rows: result.rows });
+      } else {
+        printLine(`${result.rows.length - result.failed} written, ${result.skipped} already done (skipped), ${result.failed} failed → ${flags.out}/ (manifest: ${result.manifest})`);
+        for (const r of result.rows.filter((x) => x.status === 'error')) printLine(`  failed: ${r.input} [${r.method}]: ${r.error}`);
+      }
+      if (result.failed > 0) process.exitCode = 1;
+    } finally {
+      await model.dispose();
+    }
+  });
+}

@@ -1,0 +1,75 @@
+import { Option, type Command } from 'commander';
+import { LumenError } from '../errors.js';
+import { listMethods } from '../methods/registry.js';
+import type { Method, OptionSpec } from '../methods/types.js';
+
+/** Options the CLI handles itself (not per-method flags). */
+const GENERIC = new Set(['target', 'layer', 'seed', 'signal', 'onProgress', 'batchSize']);
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * Add one `--<option>` flag for every option any registered method declares, with the methods that use it
+ * listed in the help (the same metadata drives the web app's forms). Values stay strings until a method parses them.
+ */
+export function addMethodOptionFlags(cmd: Command): Command {
+  const byName = new Map<string, { spec: OptionSpec; methods: string[] }>();
+  for (const m of listMethods()) {
+    for (const o of m.options) {
+      if (GENERIC.has(o.name)) continue;
+      const entry = byName.get(o.name) ?? { spec: o, methods: [] };
+      entry.methods.push(m.id);
+      byName.set(o.name, entry);
+    }
+  }
+  for (const [name, { spec, methods }] of [...byName.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const flag = spec.type === 'boolean' ? `--${kebab(name)} [bool]` : `--${kebab(name)} <value>`;
+    const choices = spec.choices ? ` (${spec.choices.join('|')})` : '';
+    cmd.addOption(new Option(flag, `${spec.description}${choices} [${methods.join(', ')}]`).hideHelp(false));
+  }
+  return cmd;
+}
+
+/** The options of `method` that were given on the command line, parsed by its OptionSpecs. */
+export function methodOptionsFromFlags(method: Method, flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of method.info.options) {
+    if (GENERIC.has(spec.name)) continue;
+    const raw = flags[spec.name];
+    if (raw === undefined) continue;
+    out[spec.name] = parseOption(spec, raw, method.info.id);
+  }
+  return out;
+}
+
+function parseOption(spec: OptionSpec, raw: unknown, method: string): unknown {
+  const text = String(raw);
+  const where = `--${kebab(spec.name)} (${method})`;
+  switch (spec.type) {
+    case 'boolean':
+      if (raw === true || text === 'true' || text === '1' || text === 'yes') return true;
+      if (text === 'false' || text === '0' || text === 'no') return false;
+      throw new LumenError('BAD_OPTION', `${where} takes true or false, got '${text}'`, 2);
+    case 'number':
+    case 'integer': {
+      // Lists like "1,8,8" are allowed for shape-like options.
+      const parts = text.split(',').map(Number);
+      if (parts.some((p) => !Number.isFinite(p)) || (spec.type === 'integer' && parts.some((p) => !Number.isInteger(p)))) {
+        throw new LumenError('BAD_OPTION', `${where} takes ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${text}'`, 2);
+      }
+      for (const p of parts) {
+        if ((spec.min !== undefined && p < spec.min) || (spec.max !== undefined && p > spec.max)) {
+          throw new LumenError('BAD_OPTION', `${where} must be within [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}], got ${p}`, 2);
+        }
+      }
+      return parts.length === 1 ? parts[0] : parts;
+    }
+    case 'enum':
+      if (spec.choices && !spec.choices.includes(text)) throw new LumenError('BAD_OPTION', `${where} must be one of ${spec.choices.join(', ')}, got '${text}'`, 2);
+      return text;
+    default: {
+      const n = Number(text);
+      return text.trim() !== '' && Number.isFinite(n) ? n : text;
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
+import { LumenError, isLumenError } from '../errors.js';
+import { upscaleNearest } from '../render/canvas.js';
+import { attributionToMap, blendSigned, showCamOnImage } from '../render/overlay.js';
+import type { RawImage } from '../image/types.js';
+import { encodeNpy } from '../io/npy.js';
+import { evaluate, DEFAULT_METRICS } from '../metrics/index.js';
+import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
+import type { LumenModel } from '../model.js';
+import { parseTargetSpec, softmaxRows } from '../targets.js';
+import type { Tensor } from '../tensor.js';
+import { encodePng, writeFileAtomic } from './image-file.js';
+import { loadInput, stackInputs, type LoadedInput } from './inputs.js';
+
+/** One row of the batch manifest (JSON Lines): an image × method × target, done or failed. */
+export interface ManifestRow {
+  key: string;
+  input: string;
+  method: string;
+  target: string;
+  status: 'ok' | 'error';
+  class?: number;
+  label?: string;
+  probability?: number;
+  png?: string;
+  npy?: string;
+  scores?: Record<string, number>;
+  timings?: { compileMs: number; runMs: number };
+  error?: string;
+}
+
+export interface ExplainFilesOptions {
+  methods: readonly Method[];
+  /** Target specs as typed on the CLI ('top1', '3', '3:prob', …); one explanation per target. */
+  targets: readonly string[];
+  /** Method options by method id (parsed from flags). */
+  methodOptions: (method: Method) => Record<string, unknown>;
+  layer?: readonly string[];
+  outDir: string;
+  npy?: boolean;
+  score?: boolean;
+  force?: boolean;
+  seed?: number;
+  batchSize?: number;
+  colormap?: string;
+  signal?: AbortSignal;
+  /** Called once per finished row. */
+  onRow?: (row: ManifestRow, done: number, total: number) => void;
+  onProgress?: (e: ProgressEvent & { method: string }) => void;
+}
+
+export interface ExplainFilesResult {
+  rows: ManifestRow[];
+  skipped: number;
+  failed: number;
+  manifest: string;
+}
+
+/**
+ * Explain many image files with several methods and targets, streaming: images are read batch by batch, every
+ * finished row is appended to `<out>/manifest.jsonl`, files are written atomically, and a re-run skips the rows the
+ * manifest already has. A file that fails is recorded with its error and the run goes on. Existing outputs are never
+ * overwritten unless `force`.
+ */
+export async function explainFiles(model: LumenModel, files: readonly string[], options: ExplainFilesOptions): Promise<ExplainFilesResult> {
+  const { outDir, methods, targets } = options;
+  mkdirSync(outDir, { recursive: true });
+  const manifest = join(outDir, 'manifest.jsonl');
+  const done = new Map<string, ManifestRow>();
+  if (existsSync(manifest) && !options.force) {
+    for (const line of readFileSync(manifest, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const row = JSON.parse(line) as ManifestRow;
+        if (row.status === 'ok') done.set(row.key, row);
+      } catch {
+        // A line cut by an interrupted run: ignore it, that row will be recomputed.
+      }
+    }
+  }
+  const total = files.length * methods.length * targets.length;
+  const rows: ManifestRow[] = [];
+  let skipped = 0;
+  let failed = 0;
+  let finished = 0;
+  const record = (row: ManifestRow): void => {
+    appendFileSync(manifest, `${JSON.stringify(row)}\n`);
+    rows.push(row);
+    if (row.status === 'error') failed++;
+    finished++;
+    options.onRow?.(row, finished, total);
+  };
+  const keyOf = (file: string, method: Method, target: string): string =>
+    JSON.stringify([file, method.info.id, target, options.layer ?? null, options.methodOptions(method), options.seed ?? 0]);
+  const stemOf = (file: string): string => {
+    const rel = relative(process.cwd(), file).replace(/\.\.[/\\]/g, '');
+    return rel.slice(0, rel.length - extname(rel).length).replace(/[/\\:]+/g, '__');
+  };
+
+  const batchSize = options.batchSize ?? 8;
+  for (let start = 0; start < files.length; start += batchSize) {
+    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'cancelled');
+    const batchFiles = files.slice(start, start + batchSize);
+    // Which rows of this batch still need work?
+    const pending = batchFiles.filter((f) => methods.some((m) => targets.some((t) => !isDone(done.get(keyOf(f, m, t))))));
+    for (const f of batchFiles) {
+      if (!pending.includes(f)) {
+        skipped += methods.length * targets.length;
+        finished += methods.length * targets.length;
+      }
+    }
+    if (pending.length === 0) continue;
+    const loaded: LoadedInput[] = [];
+    for (const f of pending) {
+      try {
+        loaded.push(await loadInput(f, model));
+      } catch (e) {
+        if (!isLumenError(e)) throw e;
+        for (const m of methods) for (const t of targets) record({ key: keyOf(f, m, t), input: f, method: m.info.id, target: t, status: 'error', error: e.message });
+      }
+    }
+    if (loaded.length === 0) continue;
+    const batch = stackInputs(loaded);
+    const probabilities = softmaxRows((await model.forward(batch)).logits);
+    for (const method of methods) {
+      for (const target of targets) {
+        const todo = loaded.filter((l) => !isDone(done.get(keyOf(l.path, method, target))));
+        if (todo.length === 0) {
+          skipped += loaded.length;
+          continue;
+        }
+        const sub = todo.length === loaded.length ? batch : stackInputs(todo);
+        let explanation: Explanation;
+        try {
+          explanation = await method.explain(model, sub, {
+            ...options.methodOptions(method),
+            target: parseTargetSpec(target),
+            layer: options.layer,
+            seed: options.seed,
+            signal: options.signal,
+            onProgress: options.onProgress ? (e) => options.onProgress!({ ...e, method: method.info.id }) : undefined,
+          });
+        } catch (e) {
+          if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+          for (const l of todo) record({ key: keyOf(l.path, method, target), input: l.path, method: method.info.id, target, status: 'error', error: e.message });
+          continue;
+        }
+        let scores: Record<string, number>[] | undefined;
+        if (options.score) scores = await scoreExplanation(model, sub, method, explanation, options);
+        for (let i = 0; i < todo.length; i++) {
+          const l = todo[i]!;
+          const cls = explanation.targets[i] ?? -1;
+          const base = `${stemOf(l.path)}__${method.info.id.replace(/[^a-z0-9+-]/gi, '')}__${target.replace(/[^a-z0-9]/gi, '')}`;
+          const png = join(outDir, `${base}.png`);
+          const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
+          const key = keyOf(l.path, method, target);
+          const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
+          if (clash.length > 0 && !options.force) {
+            record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `output exists: ${clash.join(', ')} (use --force to overwrite)` });
+            continue;
+          }
+          const attr = explanation.attribution.item(i);
+          writeFileAtomic(png, await encodePng(renderOverlay(l.image, attr, method, options.colormap)));
+          if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
+          const row: ManifestRow = {
+            key,
+            input: l.path,
+            method: method.info.id,
+            target,
+            status: 'ok',
+            class: cls,
+            label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
+            probability: cls >= 0 ? probabilities.data[loaded.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
+            png: basename(png),
+            npy: npy ? basename(npy) : undefined,
+            scores: scores?.[i],
+            timings: explanation.timings,
+          };
+          record(row);
+        }
+      }
+    }
+  }
+  return { rows, skipped, failed, manifest };
+}
+
+function isDone(row: ManifestRow | undefined): boolean {
+  return !!row && row.status === 'ok';
+}
+
+async function scoreExplanation(model: LumenModel, input: Tensor, method: Method, explanation: Explanation, options: ExplainFilesOptions): Promise<Record<string, number>[]> {
+  const result = await evaluate(model, input, { method, explanation, metrics: DEFAULT_METRICS, methodOptions: { ...options.methodOptions(method), layer: options.layer }, seed: options.seed, signal: options.signal });
+  const n = input.dims[0]!;
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(result.results.map((r) => [r.metric, r.values[i]!])));
+}
+
+/**
+ * A picture of one attribution over its image: CAM maps (already in [0,1]) as pytorch-grad-cam's overlay, signed
+ * attributions with a diverging colormap, the rest as |attribution| summed over channels with 99th-percentile clipping.
+ */
+export function renderOverlay(image: RawImage, attribution: Tensor, method: Method, colormap?: string): RawImage {
+  let picture: RawImage;
+  if (method.info.family === 'cam' && !method.info.signed) {
+    picture = showCamOnImage(image, attribution.data, { colormap: colormap ?? 'jet' });
+  } else if (method.info.signed) {
+    const map = attributionToMap(attribution, { reduce: 'signed', clipPercentile: 99 });
+    picture = blendSigned(image, map.data, colormap ? { colormap } : {});
+  } else {
+    const map = attributionToMap(attribution, { reduce: 'abs-sum', clipPercentile: 99 });
+    picture = showCamOnImage(image, map.data, { colormap: colormap ?? 'jet' });
+  }
+  const factor = Math.max(1, Math.floor(224 / Math.max(picture.width, picture.height)));
+  return factor > 1 ? upscaleNearest(picture, factor) : picture;
+}

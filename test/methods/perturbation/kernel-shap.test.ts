@@ -136,3 +136,53 @@ test('coalition sampling enumerates the small/large sizes first, as shap does', 
   const keys = new Set(Array.from({ length: count }, (_, i) => masks.subarray(i * 10, (i + 1) * 10).join('')));
   assert.equal(keys.size, count);
 });
+
+test('KernelSHAP with sampled coalitions (M = 12, default budget = half of the 4094 coalitions) is close to the exact values', async () => {
+  // 12 segments: 3 rows × 4 columns of 4×4 blocks on a 12×16 image; head: v·[relu(sA + a0), (sB) ⊙ (sC)] again.
+  const M12 = 12;
+  const [h, w] = [12, 16];
+  const lab = Int32Array.from({ length: h * w }, (_, p) => Math.floor(Math.floor(p / w) / 4) * 4 + Math.floor((p % w) / 4));
+  const img = testValues(h * w, 51, 0.2, 1);
+  const A12 = testValues(M12 * 2, 53);
+  const B12 = testValues(M12 * 2, 57);
+  const C12 = testValues(M12 * 2, 59);
+  const f = (s: Float64Array): number => {
+    let y = 0;
+    for (let j = 0; j < 2; j++) {
+      let r = 0.1;
+      let b = 0;
+      let c = 0;
+      for (let k = 0; k < M12; k++) {
+        r += s[k]! * A12[k * 2 + j]!;
+        b += s[k]! * B12[k * 2 + j]!;
+        c += s[k]! * C12[k * 2 + j]!;
+      }
+      y += Math.max(0, r) + 0.5 * b * c;
+    }
+    return y;
+  };
+  const model = segmentModel(1, h, w, segmentIndicator(lab, M12, 1), M12, (g: OnnxGraph, sums: string) => {
+    const r = g.op('Relu', [g.op('Gemm', [sums, g.addInitializer(A12, [M12, 2]), g.addInitializer(Float32Array.of(0.1, 0.1), [2])])]);
+    const q = g.op('Mul', [g.op('Gemm', [sums, g.addInitializer(B12, [M12, 2])]), g.op('Gemm', [sums, g.addInitializer(C12, [M12, 2])])]);
+    return g.op('Gemm', [g.op('Concat', [r, q], { axis: { i: 1 } }), g.addInitializer(Float32Array.of(1, 1, 0.5, 0.5), [4, 1])]);
+  });
+  const full = segmentSums(img, lab, M12, 1);
+  const value = (S: number): number => f(full.map((v, k) => (S & (1 << k) ? v : 0)));
+  const fact = [1];
+  for (let i = 1; i <= M12; i++) fact.push(fact[i - 1]! * i);
+  const exact = new Float64Array(M12);
+  for (let S = 0; S < 1 << M12; S++) {
+    let size = 0;
+    for (let k = 0; k < M12; k++) if (S & (1 << k)) size++;
+    const vS = value(S);
+    for (let i = 0; i < M12; i++) if (!(S & (1 << i))) exact[i]! += ((fact[size]! * fact[M12 - size - 1]!) / fact[M12]!) * (value(S | (1 << i)) - vS);
+  }
+  const result = await getMethod('kernel-shap').explain(model, new Tensor(img, [1, 1, h, w]), { target: 0, featureMask: lab, batchSize: 512, seed: 0 });
+  const phi = result.extras.shapleyValues as number[];
+  const scale = Math.max(...exact.map(Math.abs));
+  const err = Math.max(...phi.map((p, i) => Math.abs(p - exact[i]!))) / scale;
+  console.log(`kernel-shap M=12, ${2 * M12 + 2048} of 4094 coalitions: max rel err ${err.toExponential(2)}`);
+  // Measured: 4.2e-2 (seed 0), 1.9e-2 … 3.3e-2 (seeds 1–3); the sampled middle sizes carry multinomial weight noise, as in shap.
+  assert.ok(err < 0.06, `max relative error ${err}`);
+  await model.dispose();
+});

@@ -86,3 +86,37 @@ for (const c of manifest.cases) {
     assert.ok(eg < 1e-4, `GuidedGradCam rel err ${eg}`);
   });
 }
+
+// Methods without a stored reference: their formula applied to the reference A and G (pytorch-grad-cam
+// GradCAMElementWise: Σ_c max(G·A, 0); EigenGradCAM: first principal component of G·A, up to sign).
+for (const c of manifest.cases) {
+  const where = `${c.model}/${c.input}/t${c.target}`;
+  test(`GradCAMElementWise and EigenGradCAM formulas on the reference A and G: ${where}`, async () => {
+    const m = await model(c.model);
+    const input = readNpy(c.input_file);
+    const dir = caseDir(c);
+    const A = readNpy(`${dir}/target_layer.activation.npy`);
+    const G = readNpy(`${dir}/target_layer.gradient.npy`);
+    const [, ch, h, w] = A.dims as number[];
+    const hw = h! * w!;
+    const expectedElementwise = new Float64Array(hw);
+    const product = new Float32Array(A.size);
+    for (let k = 0; k < ch!; k++) {
+      for (let p = 0; p < hw; p++) {
+        product[k * hw + p] = G.data[k * hw + p]! * A.data[k * hw + p]!;
+        expectedElementwise[p]! += Math.max(product[k * hw + p]!, 0);
+      }
+    }
+    const ew = await cams.gradcamElementwise.explain(m, input, { target: c.target, layer: layerOf(c.model), raw: true });
+    const e1 = relErr((ew.extras.raw as Tensor).data, expectedElementwise);
+    log.add('GradCAMElementWise raw (formula)', e1, where);
+    assert.ok(e1 < 1e-4, `element-wise raw ${e1}`);
+
+    const { firstComponentProjection } = await import('../../../src/methods/cam/linalg.js');
+    const expectedEigen = firstComponentProjection(product, ch!, hw);
+    const eg = await cams.eigengradcam.explain(m, input, { target: c.target, layer: layerOf(c.model), raw: true });
+    const e2 = signRelErr((eg.extras.raw as Tensor).data, expectedEigen).err;
+    log.add('EigenGradCAM raw (formula, sign)', e2, where);
+    assert.ok(e2 < 1e-4, `eigengrad raw ${e2}`);
+  });
+}

@@ -1,3 +1,4 @@
+import { LumenError } from '../../errors.js';
 import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal, type ImageGeometry } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
@@ -120,7 +121,7 @@ export const road: Metric = registerMetric({
     const output = choiceOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
     const raw = ctx.options['percentiles'];
     const percentiles = raw === undefined ? DEFAULT_PERCENTILES : (Array.isArray(raw) ? raw : String(raw).split(',')).map(Number);
-    if (percentiles.some((q) => !(q > 0 && q < 100))) throw new Error(`road: percentiles must be in (0, 100), got ${String(raw)}`);
+    if (percentiles.length === 0 || percentiles.some((q) => !(q > 0 && q < 100))) throw new LumenError('BAD_OPTION', `road: percentiles must be numbers in (0, 100), got ${String(raw)}`, 2);
     const map = relevanceMap(ctx.attribution, g);
     const random = new Random(ctx.seed);
     const jobs = percentiles.flatMap((q) => (['morf', 'lerf'] as const).map((order) => ({ q, order })));

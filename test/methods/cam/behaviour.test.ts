@@ -192,8 +192,11 @@ test('head graph: the rest of the network from a layer reproduces the logits; sk
   }
 });
 
-/** input [N,1,4,4] → Conv 1×1 (3 channels, bias) = layer → GlobalAveragePool → Flatten → Gemm (2 classes): a linear head. */
-async function linearHeadModel(): Promise<LumenModel> {
+/**
+ * input [N,1,4,4] → Conv 1×1 (3 channels, bias) = layer → GlobalAveragePool → Flatten → Gemm (2 classes): a
+ * linear head. With `matmul`, the head is MatMul by the transposed weight + Add instead of Gemm.
+ */
+async function linearHeadModel(matmul = false): Promise<LumenModel> {
   const base = await model('fashion_cnn');
   const g = OnnxGraph.copyOf(base.proto);
   for (const list of [g.graph.node, g.graph.initializer, g.graph.input, g.graph.output, g.graph.valueInfo]) list.splice(0);
@@ -203,9 +206,14 @@ async function linearHeadModel(): Promise<LumenModel> {
   g.addNode('Conv', ['input', convW, convB], ['layer']);
   const pooled = g.op('GlobalAveragePool', ['layer']);
   const flat = g.op('Flatten', [pooled]);
-  const fcW = g.addInitializer(Float32Array.of(0.7, -0.4, 1.1, -0.2, 0.9, 0.3), [2, 3], 'fc_w');
   const fcB = g.addInitializer(Float32Array.of(0.05, -0.1), [2], 'fc_b');
-  g.addNode('Gemm', [flat, fcW, fcB], ['logits'], { transB: { i: 1 } });
+  if (matmul) {
+    const fcWt = g.addInitializer(Float32Array.of(0.7, -0.2, -0.4, 0.9, 1.1, 0.3), [3, 2], 'fc_wt');
+    g.addNode('Add', [g.op('MatMul', [flat, fcWt]), fcB], ['logits']);
+  } else {
+    const fcW = g.addInitializer(Float32Array.of(0.7, -0.4, 1.1, -0.2, 0.9, 0.3), [2, 3], 'fc_w');
+    g.addNode('Gemm', [flat, fcW, fcB], ['logits'], { transB: { i: 1 } });
+  }
   g.addOutput('logits', ['batch', 2]);
   return LumenModel.fromProto(g.model, { runtime: nodeRuntime(), source: 'linear-head' });
 }
@@ -231,9 +239,11 @@ test('AblationCAM reproduces the ablation value quirk when the minimum is not 0:
     const w = Array.from((e.extras.weights as Tensor).data);
     assert.ok(relErr(w, expected([...values])) < 1e-4, `batchSize ${batchSize}: ${w} vs ${expected([...values])}`);
   }
-  // Classic CAM on the same linear head: weights are the Gemm row of the class.
-  const c = await cams.cam.explain(m, x, { target: 1, layer: 'layer', raw: true });
-  assert.deepEqual(Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 0.9, 0.3]);
+  // Classic CAM on the same linear head: weights are the class's row of the Gemm weight / column of the MatMul one.
+  for (const head of [m, await linearHeadModel(true)]) {
+    const c = await cams.cam.explain(head, x, { target: 1, layer: 'layer', raw: true });
+    assert.deepEqual(Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 0.9, 0.3]);
+  }
 });
 
 test('probability and weighted targets: d p_k/dA = Σ_j p_k (δ_jk − p_j) d z_j/dA, so Grad-CAM of p_k = Grad-CAM of those weights', async () => {

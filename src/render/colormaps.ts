@@ -53,13 +53,14 @@ export interface ApplyColormapOptions {
 
 /**
  * Table index for a value: `uint8(255 · t)` with t = (v − min)/(max − min) clipped to [0, 1] — the
- * truncation pytorch-grad-cam applies (`np.uint8(255 * mask)`). NaN maps to entry 0.
+ * truncation pytorch-grad-cam applies (`np.uint8(255 * mask)`, computed in float32). NaN maps to entry 0.
  */
 export function colormapIndex(value: number, min = 0, max = 1): number {
   const t = (value - min) / (max - min);
   if (!(t > 0)) return 0;
   if (t >= 1) return 255;
-  return Math.floor(255 * t);
+  // In float32, as numpy does it for a float32 mask (255·t can round up to the next integer).
+  return Math.min(255, Math.floor(Math.fround(255 * Math.fround(t))));
 }
 
 /** Map each value through a colormap: returns RGB bytes (3 per value). */

@@ -26,3 +26,4 @@ export { pearson, spearman, ranks, ssim, gini, entropy, trapezoid, gaussianBlur,
 export { imputeLinear } from './faithfulness/road.js';
 export { parameterLayers, randomizedModel } from './randomization/model-randomization.js';
 export { formatEvaluation, formatMetricList } from './format.js';
+export { parseMetricOptions, parseBoxes } from './options.js';

@@ -73,3 +73,21 @@ test('formatEvaluation prints one aligned row per metric with per-image values',
   assert.match(lines[2]!, /^complexity\s+\d\.\d{3}\s+lower /);
   assert.equal(formatMetricList(listMetrics()).split('\n').length, 1 + listMetrics().length);
 });
+
+test('CLI-style metric options and boxes are parsed by the declared option types', async () => {
+  const { parseMetricOptions, parseBoxes } = await import('../../src/metrics/index.js');
+  assert.deepEqual(parseMetricOptions(['deletion.pixels-per-step=8', 'deletion.baseline=mean', 'road.noise=0', 'road.percentiles=20,80']), {
+    deletion: { pixelsPerStep: 8, baseline: 'mean' },
+    road: { noise: 0, percentiles: '20,80' },
+  });
+  assert.throws(() => parseMetricOptions(['deletion.pixelsPerStep=2.5']), /expected an integer/);
+  assert.throws(() => parseMetricOptions(['deletion.baseline=blue']), /zero, mean/);
+  assert.throws(() => parseMetricOptions(['deletion.steps=3']), /no option 'steps'.*pixelsPerStep/);
+  assert.throws(() => parseMetricOptions(['sparseness.x=1']), /takes no options/);
+  assert.throws(() => parseMetricOptions(['nope.x=1']), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_METRIC');
+  assert.deepEqual(parseBoxes('4,2,20,26; 30,30,40,40'), { boxes: [{ x0: 4, y0: 2, x1: 20, y1: 26 }, { x0: 30, y0: 30, x1: 40, y1: 40 }] });
+  assert.throws(() => parseBoxes('4,2,3,26'), /x1 > x0/);
+  // parsed ROAD percentiles are honoured
+  const ev = await evaluate(nchw, x, { explanation: explanation(attribution, [0]), metrics: ['road'], metricOptions: parseMetricOptions(['road.percentiles=20,80']) });
+  assert.deepEqual((ev.results[0]!.details[0]!['percentiles'] as number[]), [20, 80]);
+});

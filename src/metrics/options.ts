@@ -1,0 +1,54 @@
+import { LumenError, closestNames } from '../errors.js';
+import { getMetric } from './registry.js';
+import type { Box, Region } from './types.js';
+
+/**
+ * Parse CLI-style metric options, `metric.option=value` (e.g. `deletion.pixelsPerStep=8`, `road.noise=0`), into the
+ * `metricOptions` of `evaluate`, converting each value by the option's declared type. Kebab-case option names
+ * are accepted (`pixels-per-step`).
+ */
+export function parseMetricOptions(items: readonly string[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const item of items) {
+    const m = /^([\w-]+)\.([\w-]+)=(.*)$/.exec(item.trim());
+    if (!m) throw new LumenError('BAD_OPTION', `metric option '${item}': expected metric.option=value, e.g. deletion.pixelsPerStep=8`, 2);
+    const metric = getMetric(m[1]!);
+    const name = m[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const spec = metric.info.options.find((o) => o.name === name);
+    if (!spec) {
+      const known = metric.info.options.map((o) => o.name);
+      throw new LumenError('BAD_OPTION', `metric '${metric.info.id}' has no option '${m[2]}'` + (known.length ? ` (options: ${known.join(', ')}; closest: ${closestNames(name, known, 1).join('')})` : ' (it takes no options)'), 2);
+    }
+    const raw = m[3]!;
+    let value: unknown = raw;
+    if (spec.type === 'number' || spec.type === 'integer') {
+      value = Number(raw);
+      if (raw === '' || !Number.isFinite(value as number) || (spec.type === 'integer' && !Number.isInteger(value))) {
+        throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}`, 2);
+      }
+    } else if (spec.type === 'boolean') {
+      if (!['true', 'false', '1', '0'].includes(raw)) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected true or false`, 2);
+      value = raw === 'true' || raw === '1';
+    } else if (spec.type === 'enum' && !spec.choices?.includes(raw)) {
+      throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected one of ${spec.choices?.join(', ')}`, 2);
+    }
+    (out[metric.info.id] ??= {})[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Parse ground-truth boxes for the localization metrics: `x0,y0,x1,y1` in input pixels (x1, y1 exclusive),
+ * several boxes separated by ';' — e.g. `4,2,20,26;30,30,40,40`.
+ */
+export function parseBoxes(text: string): Region {
+  const boxes: Box[] = text.split(';').filter((s) => s.trim()).map((part) => {
+    const v = part.split(',').map((s) => Number(s.trim()));
+    if (v.length !== 4 || v.some((n) => !Number.isFinite(n)) || v[2]! <= v[0]! || v[3]! <= v[1]!) {
+      throw new LumenError('BAD_OPTION', `box '${part}': expected x0,y0,x1,y1 with x1 > x0 and y1 > y0 (input pixels, x1/y1 exclusive)`, 2);
+    }
+    return { x0: v[0]!, y0: v[1]!, x1: v[2]!, y1: v[3]! };
+  });
+  if (boxes.length === 0) throw new LumenError('BAD_OPTION', `no box in '${text}'`, 2);
+  return { boxes };
+}

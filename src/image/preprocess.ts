@@ -1,164 +1,309 @@
+/**
+ * From 8-bit pixels to the float tensor a model takes, and back. Pure TypeScript (Node and browser). The conventions
+ * follow the usual PyTorch pipeline, PIL's convert/resize + torchvision's ToTensor + Normalize, so that a tensor made
+ * here equals the one a Python user feeds the same model.
+ */
 import { LumenError } from '../errors.js';
-import type { Normalization } from '../metadata.js';
+import { NORMALIZATION_PRESETS, type Normalization, type NormalizationPreset } from '../metadata.js';
 import { Tensor } from '../tensor.js';
 import type { RawImage } from './types.js';
 
 export { resizeMapBilinear, resizeMapNearest, resizeMapBilinearAlignCorners } from './resize-map.js';
 
+/** A preset name or explicit per-channel mean/std (one value = the same for every channel). */
+export type NormalizationSpec = NormalizationPreset | Normalization;
+
+export type TensorLayout = 'NCHW' | 'NHWC';
+
+/**
+ * How an image of another size becomes the model's size: `stretch` resizes to it (aspect ratio not kept),
+ * `center-crop` first cuts the largest centred region with the model's aspect ratio, `none` requires the exact size.
+ */
+export type ResizeMode = 'stretch' | 'center-crop' | 'none';
+
 export interface ToTensorOptions {
   width: number;
   height: number;
   channels: 1 | 3;
-  layout?: 'NCHW' | 'NHWC';
-  normalization: Normalization;
-  /** stretch to the size, centre-crop to its aspect ratio then resize, or require the exact size. */
-  resize?: 'stretch' | 'center-crop' | 'none';
+  /** Default 'NCHW'. */
+  layout?: TensorLayout;
+  normalization: NormalizationSpec;
+  /** Default 'stretch'. */
+  resize?: ResizeMode;
+  /** Antialias when shrinking (default true, as PIL's resize). */
+  antialias?: boolean;
 }
 
-/** ITU-R 601 luma, rounded as PIL's convert('L') does. */
+export function resolveNormalization(spec: NormalizationSpec): Normalization {
+  if (typeof spec === 'string') {
+    const preset = NORMALIZATION_PRESETS[spec];
+    if (!preset) {
+      throw new LumenError('BAD_OPTION', `unknown normalization '${String(spec)}' (use imagenet, unit, none, or {mean, std})`, 2);
+    }
+    return preset;
+  }
+  return spec;
+}
+
+/** ITU-R 601-2 luma, with PIL's integer rounding: L = (19595·R + 38470·G + 7471·B + 0x8000) >> 16. Alpha is ignored. */
 export function toGrayscale(img: RawImage): RawImage {
   if (img.channels === 1) return img;
   const n = img.width * img.height;
+  const c = img.channels;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const o = i * img.channels;
-    // PIL: L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16
+    const o = i * c;
     out[i] = (img.data[o]! * 19595 + img.data[o + 1]! * 38470 + img.data[o + 2]! * 7471 + 0x8000) >> 16;
   }
   return { width: img.width, height: img.height, channels: 1, data: out };
 }
 
+/** Gray → RGB by copying the value, RGBA → RGB by dropping alpha (as PIL's convert('RGB')). */
 export function toRgb(img: RawImage): RawImage {
   if (img.channels === 3) return img;
   const n = img.width * img.height;
+  const c = img.channels;
   const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = img.data[i * img.channels + (img.channels === 1 ? 0 : c)]!;
+    for (let ch = 0; ch < 3; ch++) out[i * 3 + ch] = img.data[i * c + (c === 1 ? 0 : ch)]!;
   }
   return { width: img.width, height: img.height, channels: 3, data: out };
 }
 
+/**
+ * The centred width×height region (clipped to the image). The offset is round((size − crop)/2) with Python's
+ * round-half-to-even, as torchvision's CenterCrop.
+ */
 export function centerCrop(img: RawImage, width: number, height: number): RawImage {
+  checkSize(width, height, 'centerCrop');
   const w = Math.min(width, img.width);
   const h = Math.min(height, img.height);
-  const x0 = Math.floor((img.width - w) / 2);
-  const y0 = Math.floor((img.height - h) / 2);
-  const out = new Uint8Array(w * h * img.channels);
+  if (w === img.width && h === img.height) return img;
+  const x0 = roundHalfEven((img.width - w) / 2);
+  const y0 = roundHalfEven((img.height - h) / 2);
+  const c = img.channels;
+  const out = new Uint8Array(w * h * c);
   for (let y = 0; y < h; y++) {
-    const src = ((y + y0) * img.width + x0) * img.channels;
-    out.set(img.data.subarray(src, src + w * img.channels), y * w * img.channels);
+    const src = ((y + y0) * img.width + x0) * c;
+    out.set(img.data.subarray(src, src + w * c), y * w * c);
   }
-  return { width: w, height: h, channels: img.channels, data: out };
+  return { width: w, height: h, channels: c, data: out };
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const diff = v - f;
+  if (diff > 0.5) return f + 1;
+  if (diff < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
 }
 
 /**
- * Bilinear resize of an 8-bit image with half-pixel centres. Downscaling is antialiased with a triangle filter whose
- * support grows with the scale factor (as PIL's BILINEAR and torchvision's antialias=True); upscaling is plain bilinear.
+ * Bilinear resize of an 8-bit image with half-pixel centres, reproducing PIL's Image.resize(BILINEAR) bit for bit:
+ * separable (horizontal pass, then vertical), 22-bit fixed-point weights, 8-bit intermediate. When shrinking with
+ * `antialias` (the default) the triangle filter's support grows with the scale factor, so each output pixel averages
+ * all the input pixels it covers; upscaling (or antialias: false) is plain bilinear, border pixels repeated.
  */
-export function resizeBilinear(img: RawImage, width: number, height: number, { antialias = true } = {}): RawImage {
+export function resizeBilinear(img: RawImage, width: number, height: number, { antialias = true }: { antialias?: boolean } = {}): RawImage {
+  checkSize(width, height, 'resizeBilinear');
+  checkImage(img);
   if (img.width === width && img.height === height) return img;
-  const horizontal = filterWeights(img.width, width, antialias);
-  const vertical = filterWeights(img.height, height, antialias);
-  const c = img.channels;
-  const tmp = new Float64Array(width * img.height * c);
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < width; x++) {
-      const { start, weights } = horizontal[x]!;
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (let k = 0; k < weights.length; k++) s += weights[k]! * img.data[(y * img.width + start + k) * c + ch]!;
-        tmp[(y * width + x) * c + ch] = s;
-      }
-    }
-  }
-  const out = new Uint8Array(width * height * c);
-  for (let y = 0; y < height; y++) {
-    const { start, weights } = vertical[y]!;
-    for (let x = 0; x < width; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (let k = 0; k < weights.length; k++) s += weights[k]! * tmp[((start + k) * width + x) * c + ch]!;
-        out[(y * width + x) * c + ch] = Math.min(255, Math.max(0, Math.round(s)));
-      }
-    }
-  }
-  return { width, height, channels: c, data: out };
+  let current = img;
+  // PIL skips a pass whose size does not change (the weights would be the identity anyway).
+  if (width !== img.width) current = resizePass(current, width, true, antialias);
+  if (height !== img.height) current = resizePass(current, height, false, antialias);
+  return current;
 }
 
-function filterWeights(inSize: number, outSize: number, antialias: boolean): { start: number; weights: Float64Array }[] {
+const PRECISION_BITS = 32 - 8 - 2;
+const FIXED_ONE = 2 ** PRECISION_BITS;
+const FIXED_HALF = 2 ** (PRECISION_BITS - 1);
+
+interface FixedWeights {
+  start: Int32Array;
+  count: Int32Array;
+  /** `maxTaps` integer weights per output index. */
+  weights: Int32Array;
+  maxTaps: number;
+}
+
+/** PIL's precompute_coeffs + normalize_coeffs_8bpc for the bilinear (triangle) filter. */
+function fixedWeights(inSize: number, outSize: number, antialias: boolean): FixedWeights {
   const scale = inSize / outSize;
-  const support = antialias && scale > 1 ? scale : 1;
-  const result: { start: number; weights: Float64Array }[] = [];
+  const filterScale = antialias ? Math.max(scale, 1) : 1;
+  const support = 1 * filterScale;
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * maxTaps);
+  const k = new Float64Array(maxTaps);
+  const inv = 1 / filterScale;
   for (let d = 0; d < outSize; d++) {
     const centre = (d + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support));
-    const hi = Math.min(inSize, Math.ceil(centre + support));
-    const w = new Float64Array(hi - lo);
-    let sum = 0;
-    for (let i = lo; i < hi; i++) {
-      const v = Math.max(0, 1 - Math.abs((i + 0.5 - centre) / support));
-      w[i - lo] = v;
-      sum += v;
+    // C's (int) cast truncates toward zero.
+    const xmin = Math.max(Math.trunc(centre - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(centre + support + 0.5), inSize) - xmin;
+    let total = 0;
+    for (let x = 0; x < xmax; x++) {
+      const t = Math.abs((x + xmin - centre + 0.5) * inv);
+      const w = t < 1 ? 1 - t : 0;
+      k[x] = w;
+      total += w;
     }
-    for (let i = 0; i < w.length; i++) w[i] = sum > 0 ? w[i]! / sum : 0;
-    result.push({ start: lo, weights: w });
+    for (let x = 0; x < xmax; x++) {
+      const w = total !== 0 ? k[x]! / total : k[x]!;
+      weights[d * maxTaps + x] = w < 0 ? Math.trunc(-0.5 + w * FIXED_ONE) : Math.trunc(0.5 + w * FIXED_ONE);
+    }
+    start[d] = xmin;
+    count[d] = xmax;
   }
-  return result;
+  return { start, count, weights, maxTaps };
 }
 
-/** Normalize an 8-bit image into a [1, C, H, W] (or NHWC) float32 tensor: x = (u8/255 − mean[c]) / std[c]. */
-export function imageToTensor(image: RawImage, options: ToTensorOptions): Tensor {
-  const { width, height, channels, normalization } = options;
-  let img = channels === 1 ? toGrayscale(image) : toRgb(image);
-  const mode = options.resize ?? 'stretch';
-  if (img.width !== width || img.height !== height) {
-    if (mode === 'none') {
-      throw new LumenError('INPUT_SHAPE', `image is ${img.width}×${img.height} but the model takes ${width}×${height} (resizing is off)`);
+function resizePass(img: RawImage, outSize: number, horizontal: boolean, antialias: boolean): RawImage {
+  const { width, height, channels: c, data } = img;
+  const inSize = horizontal ? width : height;
+  const { start, count, weights, maxTaps } = fixedWeights(inSize, outSize, antialias);
+  const outW = horizontal ? outSize : width;
+  const outH = horizontal ? height : outSize;
+  const out = new Uint8Array(outW * outH * c);
+  // Step between consecutive taps along the resized axis, in bytes.
+  const tapStride = horizontal ? c : width * c;
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const d = horizontal ? x : y;
+      const base = horizontal ? (y * width + start[d]!) * c : (start[d]! * width + x) * c;
+      const n = count[d]!;
+      const wOff = d * maxTaps;
+      for (let ch = 0; ch < c; ch++) {
+        // Sums stay below 2^53: 255 · 2^22 per tap, a few thousand taps at most.
+        let acc = FIXED_HALF;
+        for (let t = 0; t < n; t++) acc += data[base + t * tapStride + ch]! * weights[wOff + t]!;
+        const v = Math.floor(acc / FIXED_ONE);
+        out[(y * outW + x) * c + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
     }
-    if (mode === 'center-crop') {
-      const s = Math.min(img.width / width, img.height / height);
-      img = centerCrop(img, Math.round(width * s), Math.round(height * s));
-    }
-    img = resizeBilinear(img, width, height);
   }
-  const mean = expand(normalization.mean, channels, 'mean');
-  const std = expand(normalization.std, channels, 'std');
-  const out = new Float32Array(channels * width * height);
+  return { width: outW, height: outH, channels: c, data: out };
+}
+
+/**
+ * Normalize an 8-bit image into a [1, C, H, W] (or [1, H, W, C]) float32 tensor, x = (u8/255 − mean[c]) / std[c],
+ * converting gray/RGB(A) to `channels` and resizing as `resize` says. The arithmetic is torchvision's ToTensor +
+ * Normalize in float32, step by step, so the result equals a PyTorch-made tensor bit for bit.
+ */
+export function imageToTensor(image: RawImage, options: ToTensorOptions): Tensor {
+  const { width, height, channels } = options;
+  checkSize(width, height, 'imageToTensor');
+  checkImage(image);
+  if (channels !== 1 && channels !== 3) {
+    throw new LumenError('INPUT_SHAPE', `images can become 1- or 3-channel tensors, but ${String(channels)} channels were asked for`);
+  }
+  const img = fitImage(channels === 1 ? toGrayscale(image) : toRgb(image), options);
+  const { mean, std } = channelNormalization(resolveNormalization(options.normalization), channels);
   const plane = width * height;
+  const out = new Float32Array(channels * plane);
   const nhwc = options.layout === 'NHWC';
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < channels; c++) {
-      // float64 then one rounding to float32, as NumPy computes (u8/255 - mean)/std.
-      const v = (img.data[i * channels + c]! / 255 - mean[c]!) / std[c]!;
-      out[nhwc ? i * channels + c : c * plane + i] = v;
+  const f32 = Math.fround;
+  for (let ch = 0; ch < channels; ch++) {
+    // Per channel, a table of the 256 possible values.
+    const table = new Float32Array(256);
+    const m = f32(mean[ch]!);
+    const s = f32(std[ch]!);
+    for (let u = 0; u < 256; u++) table[u] = f32(f32(f32(u / 255) - m) / s);
+    if (isRawScale(mean[ch]!, std[ch]!)) for (let u = 0; u < 256; u++) table[u] = u;
+    for (let i = 0; i < plane; i++) {
+      out[nhwc ? i * channels + ch : ch * plane + i] = table[img.data[i * channels + ch]!]!;
     }
   }
   return new Tensor(out, nhwc ? [1, height, width, channels] : [1, channels, height, width]);
 }
 
-/** Inverse of the normalization: a [1,C,H,W] (or [1,H,W,C]) tensor back to an 8-bit image, for overlays. */
-export function tensorToImage(tensor: Tensor, normalization: Normalization, layout: 'NCHW' | 'NHWC' = 'NCHW'): RawImage {
-  const [, a, b, c] = tensor.dims as [number, number, number, number];
+/** mean 0, std 1/255 is the 'none' preset: raw 0..255 values, kept exact rather than (u/255)/(1/255). */
+function isRawScale(mean: number, std: number): boolean {
+  return mean === 0 && std === 1 / 255;
+}
+
+/** Several images as one [N, C, H, W] (or [N, H, W, C]) batch, each prepared as imageToTensor does. */
+export function imagesToBatch(images: readonly RawImage[], options: ToTensorOptions): Tensor {
+  if (images.length === 0) throw new LumenError('INPUT_SHAPE', 'a batch needs at least one image');
+  return Tensor.concat(images.map((img) => imageToTensor(img, options)));
+}
+
+/** The image as the model sees it (converted, cropped, resized) before normalization. */
+export function fitImage(img: RawImage, options: Pick<ToTensorOptions, 'width' | 'height' | 'resize' | 'antialias'>): RawImage {
+  const { width, height } = options;
+  if (img.width === width && img.height === height) return img;
+  const mode = options.resize ?? 'stretch';
+  if (mode === 'none') {
+    throw new LumenError(
+      'INPUT_SHAPE',
+      `the image is ${img.width}×${img.height} but the model takes ${width}×${height} (width×height) and resizing is off; ` +
+        `resize the image or allow resizing (stretch or center-crop)`,
+    );
+  }
+  let src = img;
+  if (mode === 'center-crop') {
+    const s = Math.min(img.width / width, img.height / height);
+    src = centerCrop(img, Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s)));
+  } else if (mode !== 'stretch') {
+    throw new LumenError('BAD_OPTION', `unknown resize mode '${String(mode)}' (use stretch, center-crop or none)`, 2);
+  }
+  return resizeBilinear(src, width, height, { antialias: options.antialias ?? true });
+}
+
+/**
+ * Inverse of imageToTensor's normalization: a [1,C,H,W] / [C,H,W] tensor (or [1,H,W,C] / [H,W,C] with layout NHWC)
+ * back to an 8-bit image, for overlays. Values are rounded and clamped to 0..255.
+ */
+export function tensorToImage(tensor: Tensor, normalization: NormalizationSpec, layout: TensorLayout = 'NCHW'): RawImage {
+  const dims = tensor.dims;
+  if (!(dims.length === 3 || (dims.length === 4 && dims[0] === 1))) {
+    throw new LumenError('INPUT_SHAPE', `expected one image tensor [1, C, H, W] or [C, H, W] (${layout}), got [${dims.join(', ')}]`);
+  }
+  const [a, b, c] = dims.slice(-3) as [number, number, number];
   const [channels, height, width] = layout === 'NCHW' ? [a, b, c] : [c, a, b];
-  if (channels !== 1 && channels !== 3) throw new LumenError('INPUT_SHAPE', `cannot show a ${channels}-channel tensor as an image`);
-  const mean = expand(normalization.mean, channels, 'mean');
-  const std = expand(normalization.std, channels, 'std');
+  if (channels !== 1 && channels !== 3) {
+    throw new LumenError('INPUT_SHAPE', `cannot show a ${channels}-channel tensor [${dims.join(', ')}] as an image (${layout}); expected 1 or 3 channels`);
+  }
+  const { mean, std } = channelNormalization(resolveNormalization(normalization), channels);
   const plane = width * height;
   const out = new Uint8Array(plane * channels);
-  for (let i = 0; i < plane; i++) {
-    for (let ch = 0; ch < channels; ch++) {
-      const v = tensor.data[layout === 'NCHW' ? ch * plane + i : i * channels + ch]! * std[ch]! + mean[ch]!;
-      out[i * channels + ch] = Math.min(255, Math.max(0, Math.round(v * 255)));
+  for (let ch = 0; ch < channels; ch++) {
+    const raw = isRawScale(mean[ch]!, std[ch]!);
+    for (let i = 0; i < plane; i++) {
+      const x = tensor.data[layout === 'NCHW' ? ch * plane + i : i * channels + ch]!;
+      const v = raw ? x : (x * std[ch]! + mean[ch]!) * 255;
+      out[i * channels + ch] = Number.isNaN(v) ? 0 : Math.min(255, Math.max(0, Math.round(v)));
     }
   }
-  return { width, height, channels: channels as 1 | 3, data: out };
+  return { width, height, channels, data: out };
+}
+
+/** Mean/std with one value per channel (a single value applies to all channels). */
+export function channelNormalization(normalization: Normalization, channels: number): { mean: number[]; std: number[] } {
+  return { mean: expand(normalization.mean, channels, 'mean'), std: expand(normalization.std, channels, 'std') };
 }
 
 function expand(values: readonly number[], channels: number, what: string): number[] {
   if (values.length === channels) return [...values];
   if (values.length === 1) return new Array<number>(channels).fill(values[0]!);
-  if (channels === 1 && values.length === 3) {
-    throw new LumenError('BAD_OPTION', `normalization ${what} has 3 values but the model takes 1-channel images`, 2);
+  throw new LumenError(
+    'BAD_OPTION',
+    `normalization ${what} has ${values.length} values but the model takes ${channels}-channel images (give 1 or ${channels} values)`,
+    2,
+  );
+}
+
+function checkSize(width: number, height: number, where: string): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new LumenError('BAD_OPTION', `${where}: width and height must be positive integers, got ${width}×${height}`, 2);
   }
-  throw new LumenError('BAD_OPTION', `normalization ${what} has ${values.length} values for ${channels} channels`, 2);
+}
+
+function checkImage(img: RawImage): void {
+  const need = img.width * img.height * img.channels;
+  if (img.data.length !== need) {
+    throw new LumenError('BAD_IMAGE', `image data has ${img.data.length} bytes but ${img.width}×${img.height}×${img.channels} needs ${need}`);
+  }
 }

@@ -1,80 +1,131 @@
 /**
- * Resizes of single-channel float maps, each reproducing one reference library exactly: CAM post-processing must
- * match pytorch-grad-cam / Captum to 1e-4, so the sampling conventions matter more than image quality here.
+ * Resizes of single-channel float maps, each reproducing one reference library: CAM post-processing must match
+ * pytorch-grad-cam / Captum to 1e-4, so the sampling conventions matter more than image quality here. Source
+ * coordinates are computed in float32 where the reference library does, so that the taps and weights are the same
+ * numbers; the weighted sums themselves are computed in float64 and rounded once.
  */
 
-/** cv2.resize INTER_LINEAR on float maps: half-pixel centres, border-clamped, no antialiasing. */
-export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
-  return sample(map, inW, linearTaps(inW, outW), linearTaps(inH, outH), outW, outH);
+const f32 = Math.fround;
+
+interface Taps {
+  /** First and second source index for each destination index. */
+  i0: Int32Array;
+  i1: Int32Array;
+  /** Weights of i0 and i1: float32 numbers, as the reference libraries store them (w0 = 1 − w1 rounded to float32). */
+  w0: Float64Array;
+  frac: Float64Array;
 }
 
-/** torch F.interpolate(mode='nearest'): src = floor(dst · in/out). */
+function checkSizes(map: Float32Array, inW: number, inH: number, outW: number, outH: number, name: string): void {
+  for (const [label, v] of [['inW', inW], ['inH', inH], ['outW', outW], ['outH', outH]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}: ${label} must be a positive integer, got ${v}`);
+  }
+  if (map.length !== inW * inH) throw new RangeError(`${name}: map has ${map.length} values, expected ${inW}×${inH} = ${inW * inH}`);
+}
+
+/**
+ * cv2.resize(map, (outW, outH), interpolation=INTER_LINEAR) on a float map: src = (dst + 0.5)·in/out − 0.5,
+ * indices clamped to the border (a source coordinate below 0 or at/after the last pixel takes that pixel alone),
+ * no antialiasing when shrinking.
+ */
+export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
+  checkSizes(map, inW, inH, outW, outH, 'resizeMapBilinear');
+  return sample(map, inW, cv2LinearTaps(inW, outW), cv2LinearTaps(inH, outH), outW, outH);
+}
+
+/** torch F.interpolate(mode='nearest'): src = floor(dst · in/out), with in/out as float32 (ATen's nearest_idx). */
 export function resizeMapNearest(map: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
+  checkSizes(map, inW, inH, outW, outH, 'resizeMapNearest');
+  const xs = nearestIndices(inW, outW);
+  const ys = nearestIndices(inH, outH);
   const out = new Float32Array(outW * outH);
   for (let y = 0; y < outH; y++) {
-    const sy = Math.min(Math.floor((y * inH) / outH), inH - 1);
-    for (let x = 0; x < outW; x++) {
-      const sx = Math.min(Math.floor((x * inW) / outW), inW - 1);
-      out[y * outW + x] = map[sy * inW + sx]!;
-    }
+    const row = ys[y]! * inW;
+    for (let x = 0; x < outW; x++) out[y * outW + x] = map[row + xs[x]!]!;
   }
   return out;
 }
 
-/** torch nn.UpsamplingBilinear2d (bilinear, align_corners=True): src = dst · (in−1)/(out−1). */
+/** torch nn.UpsamplingBilinear2d (F.interpolate bilinear, align_corners=True): src = dst · (in−1)/(out−1). */
 export function resizeMapBilinearAlignCorners(map: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
-  const taps = (n: number, m: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } => {
-    const i0 = new Int32Array(m);
-    const i1 = new Int32Array(m);
-    const f = new Float64Array(m);
-    const scale = m > 1 ? (n - 1) / (m - 1) : 0;
-    for (let d = 0; d < m; d++) {
-      const s = d * scale;
-      const lo = Math.min(Math.floor(s), n - 1);
-      i0[d] = lo;
-      i1[d] = Math.min(lo + 1, n - 1);
-      f[d] = s - lo;
-    }
-    return { i0, i1, f };
-  };
-  return sample(map, inW, taps(inW, outW), taps(inH, outH), outW, outH);
+  checkSizes(map, inW, inH, outW, outH, 'resizeMapBilinearAlignCorners');
+  return sample(map, inW, alignCornersTaps(inW, outW), alignCornersTaps(inH, outH), outW, outH);
 }
 
-function linearTaps(n: number, m: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
-  const i0 = new Int32Array(m);
-  const i1 = new Int32Array(m);
-  const f = new Float64Array(m);
-  const scale = n / m;
-  for (let d = 0; d < m; d++) {
-    const s = (d + 0.5) * scale - 0.5;
-    let lo = Math.floor(s);
-    let frac = s - lo;
-    if (lo < 0) {
-      lo = 0;
-      frac = 0;
-    }
-    if (lo >= n - 1) {
-      lo = n - 1;
-      frac = 0;
-    }
-    i0[d] = lo;
-    i1[d] = Math.min(lo + 1, n - 1);
-    f[d] = frac;
+/** Source indices of torch's nearest mode for one axis. */
+export function nearestIndices(inSize: number, outSize: number): Int32Array {
+  const idx = new Int32Array(outSize);
+  const scale = f32(inSize / outSize);
+  for (let d = 0; d < outSize; d++) {
+    // ATen: min(int(floorf(d * scale)), in − 1) in float32 arithmetic.
+    idx[d] = inSize === outSize ? d : Math.min(Math.floor(f32(d * scale)), inSize - 1);
   }
-  return { i0, i1, f };
+  return idx;
 }
 
-function sample(map: Float32Array, inW: number, xs: ReturnType<typeof linearTaps>, ys: ReturnType<typeof linearTaps>, outW: number, outH: number): Float32Array {
+/** cv2 resizeGeneric's coefficient set-up for INTER_LINEAR along one axis. */
+function cv2LinearTaps(inSize: number, outSize: number): Taps {
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const frac = new Float64Array(outSize);
+  // cv2: inv_scale = out/in (double), scale = 1/inv_scale; fx = (float)((dx + 0.5)·scale − 0.5).
+  const scale = 1 / (outSize / inSize);
+  for (let d = 0; d < outSize; d++) {
+    const fx = f32((d + 0.5) * scale - 0.5);
+    let sx = Math.floor(fx);
+    let w = f32(fx - sx);
+    if (sx < 0) {
+      sx = 0;
+      w = 0;
+    }
+    if (sx >= inSize - 1) {
+      sx = inSize - 1;
+      w = 0;
+    }
+    i0[d] = sx;
+    i1[d] = Math.min(sx + 1, inSize - 1);
+    frac[d] = w;
+  }
+  return { i0, i1, w0: frac.map((w) => f32(1 - w)), frac };
+}
+
+/** ATen's compute_source_index_and_lambda with align_corners=True (float32 ratio and source index). */
+function alignCornersTaps(inSize: number, outSize: number): Taps {
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const frac = new Float64Array(outSize);
+  const ratio = outSize > 1 ? f32((inSize - 1) / (outSize - 1)) : 0;
+  for (let d = 0; d < outSize; d++) {
+    if (inSize === outSize) {
+      i0[d] = d;
+      i1[d] = d;
+      frac[d] = 0;
+      continue;
+    }
+    const real = f32(ratio * d);
+    const lo = Math.min(Math.floor(real), inSize - 1);
+    i0[d] = lo;
+    i1[d] = lo < inSize - 1 ? lo + 1 : lo;
+    frac[d] = Math.min(Math.max(f32(real - lo), 0), 1);
+  }
+  return { i0, i1, w0: frac.map((w) => f32(1 - w)), frac };
+}
+
+function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number): Float32Array {
   const out = new Float32Array(outW * outH);
   for (let y = 0; y < outH; y++) {
     const r0 = ys.i0[y]! * inW;
     const r1 = ys.i1[y]! * inW;
-    const fy = ys.f[y]!;
+    const fy = ys.frac[y]!;
+    const gy = ys.w0[y]!;
     for (let x = 0; x < outW; x++) {
-      const fx = xs.f[x]!;
-      const top = map[r0 + xs.i0[x]!]! * (1 - fx) + map[r0 + xs.i1[x]!]! * fx;
-      const bottom = map[r1 + xs.i0[x]!]! * (1 - fx) + map[r1 + xs.i1[x]!]! * fx;
-      out[y * outW + x] = top * (1 - fy) + bottom * fy;
+      const a = xs.i0[x]!;
+      const b = xs.i1[x]!;
+      const fx = xs.frac[x]!;
+      const gx = xs.w0[x]!;
+      const top = map[r0 + a]! * gx + map[r0 + b]! * fx;
+      const bottom = map[r1 + a]! * gx + map[r1 + b]! * fx;
+      out[y * outW + x] = top * gy + bottom * fy;
     }
   }
   return out;

@@ -1,50 +1,104 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+/** Node-only image decoding and encoding (sharp), with errors that tell the user what is wrong with the file. */
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import sharp, { type Metadata } from 'sharp';
 import { LumenError } from '../errors.js';
+import { sniffFileType, SUPPORTED_IMAGE_FORMATS } from '../image/sniff.js';
 import type { RawImage } from '../image/types.js';
 
-/** Decode PNG / JPEG / WebP bytes with sharp: grayscale stays 1 channel, alpha is dropped. */
-export async function decodeImageBytes(bytes: Uint8Array, source = 'image'): Promise<RawImage> {
-  if (bytes.length === 0) throw new LumenError('BAD_IMAGE', `${source}: the file is empty`);
+export interface DecodeOptions {
+  /** Keep an alpha channel as a 4th channel (RGBA; gray+alpha becomes RGBA too). Default false: alpha is dropped. */
+  keepAlpha?: boolean;
+}
+
+/**
+ * Decode PNG / JPEG / WebP (and GIF, TIFF, AVIF) bytes: grayscale files stay 1 channel, colour files become RGB,
+ * 16-bit files are reduced to 8 bits. `source` names the file in error messages. EXIF orientation is not applied,
+ * as PIL's Image.open does not apply it either.
+ */
+export async function decodeImageBytes(bytes: Uint8Array, source = 'image', options: DecodeOptions = {}): Promise<RawImage> {
+  if (bytes.length === 0) throw new LumenError('BAD_IMAGE', `${source}: the file is empty (0 bytes), not an image`);
+  const kind = sniffFileType(bytes);
+  if (!kind.image) {
+    throw new LumenError('BAD_IMAGE', `${source}: not an image, the content looks like: ${kind.label}; expected ${SUPPORTED_IMAGE_FORMATS}`);
+  }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    meta = await sharp(bytes, { failOn: 'error' }).metadata();
   } catch (e) {
-    throw new LumenError('BAD_IMAGE', `${source}: not a readable image (${describe(e)}); supported: PNG, JPEG, WebP`);
+    throw new LumenError('BAD_IMAGE', `${source}: the ${kind.label} is truncated or corrupt (${decoderReason(e)})`);
   }
-  const gray = meta.channels !== undefined && meta.channels <= 2 && (meta.space === 'b-w' || meta.space === 'grey16' || meta.channels === 1 || meta.channels === 2);
+  // Gray (1 channel) or gray + alpha (2 channels), 8 or 16 bits.
+  const gray = meta.channels === 1 || meta.channels === 2 || meta.space === 'b-w' || meta.space === 'grey16';
+  const keepAlpha = options.keepAlpha === true && meta.hasAlpha === true;
   try {
-    const pipeline = sharp(bytes).removeAlpha();
-    const { data, info } = await (gray ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
-    const channels = info.channels as 1 | 3;
-    return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    // failOn 'warning' makes libvips report truncated data instead of returning a half-grey image.
+    let pipeline = sharp(bytes, { failOn: 'warning' });
+    if (!keepAlpha) pipeline = pipeline.removeAlpha();
+    pipeline = gray && !keepAlpha ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1 && info.channels !== 3 && info.channels !== 4) {
+      throw new Error(`decoder returned ${info.channels} channels`);
+    }
+    return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new LumenError('BAD_IMAGE', `${source}: the ${meta.format ?? 'image'} file is truncated or corrupt (${describe(e)})`);
+    throw new LumenError('BAD_IMAGE', `${source}: the ${kind.label} is truncated or corrupt (${decoderReason(e)})`);
   }
 }
 
-export async function readImageFile(path: string): Promise<RawImage> {
-  if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `image not found: ${path}`);
-  if (statSync(path).isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not an image`);
-  return decodeImageBytes(new Uint8Array(readFileSync(path)), path);
+/** Read and decode an image file; FILE_NOT_FOUND / BAD_IMAGE errors say what is wrong. */
+export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<RawImage> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not an image file`);
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    if (e instanceof LumenError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new LumenError('FILE_NOT_FOUND', `image not found: ${path}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new LumenError('BAD_IMAGE', `${path}: permission denied, cannot read the image`);
+    throw new LumenError('BAD_IMAGE', `${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return decodeImageBytes(bytes, path, options);
 }
 
+/** Lossless PNG bytes of an image (1, 3 or 4 channels). */
 export async function encodePng(img: RawImage): Promise<Uint8Array> {
-  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).png().toBuffer();
+  const need = img.width * img.height * img.channels;
+  if (img.data.length !== need) {
+    throw new RangeError(`encodePng: ${img.data.length} bytes for a ${img.width}×${img.height}×${img.channels} image (needs ${need})`);
+  }
+  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
+    .toColourspace(img.channels === 1 ? 'b-w' : 'srgb')
+    .png()
+    .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
-/** Write a file atomically (temp file + rename), so an interrupted run never leaves a half-written output. */
+/**
+ * Write a file atomically: a temporary file next to it, then a rename, so that an interrupted run never leaves a
+ * half-written output (and a reader never sees one).
+ */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export async function writePng(path: string, img: RawImage): Promise<void> {
   writeFileAtomic(path, await encodePng(img));
 }
 
-function describe(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/^Input buffer /, '').split('\n')[0]!;
+/** The decoder's own words, without sharp's "Input buffer" prefix or libvips' multi-line detail. */
+function decoderReason(e: unknown): string {
+  const text = (e instanceof Error ? e.message : String(e)).replace(/^Input (buffer|file) /i, '').trim();
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.slice(0, 2).join('; ') || 'unknown decoder error';
 }

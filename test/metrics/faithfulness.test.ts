@@ -110,3 +110,12 @@ test('infidelity: 0 for the true gradient of a linear model, > 0 for a scaled on
   assert.ok(value > expected / 4 && value < expected * 4, `${value} vs ≈${expected}`);
   assert.ok((bad.results[0]!.details[0]!['normalized'] as number) < 1e-9);
 });
+
+test('pixel flipping with a zero baseline is the deletion curve; with noise it stays within the image range', async () => {
+  const opts = { 'pixel-flipping': { baseline: 'zero', pixelsPerStep: 1 }, deletion: { pixelsPerStep: 1 } };
+  const { results } = await evaluate(tiny, ones, { explanation: exact, metrics: ['pixel-flipping', 'deletion'], metricOptions: opts });
+  close(results[0]!.value, results[1]!.value, 1e-12);
+  // uniform noise in [min, max] of a constant image is that constant: nothing changes, the curve is flat at σ(4.5)
+  const flat = await evaluate(tiny, ones, { explanation: exact, metrics: ['pixel-flipping'], metricOptions: { 'pixel-flipping': { pixelsPerStep: 1 } } });
+  close(flat.results[0]!.value, sigmoid(4.5));
+});

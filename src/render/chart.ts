@@ -47,12 +47,29 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const [x0, x1] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
   const [y0, y1] = [yTicks[0]!, yTicks[yTicks.length - 1]!];
 
-  const legendWidth = showLegend ? 34 + CHAR_WIDTH_ESTIMATE * Math.max(0, ...series.map((s) => s.name.length)) : 0;
+  // Legend entries flow in rows under the plot (outside it, so they never hide a curve).
+  const legendRows: { series: number; x: number }[][] = [];
+  if (showLegend) {
+    let row: { series: number; x: number }[] = [];
+    let x = 0;
+    series.forEach((s, i) => {
+      const entryWidth = 24 + CHAR_WIDTH_ESTIMATE * s.name.length + 16;
+      if (row.length > 0 && x + entryWidth > width - 40) {
+        legendRows.push(row);
+        row = [];
+        x = 0;
+      }
+      row.push({ series: i, x });
+      x += entryWidth;
+    });
+    if (row.length > 0) legendRows.push(row);
+  }
   const yTickWidth = CHAR_WIDTH_ESTIMATE * Math.max(...yTicks.map((t) => formatNumber(t).length));
   const left = 14 + yTickWidth + (yLabel ? 18 : 0);
-  const right = width - 16 - legendWidth;
+  const right = width - 16;
   const top = title ? 34 : 14;
-  const bottom = height - (xLabel ? 44 : 28);
+  const legendTop = height - 8 - 18 * legendRows.length;
+  const bottom = legendTop - (xLabel ? 44 : 28) + 8;
   if (right - left < 10 || bottom - top < 10) {
     throw new LumenError('BAD_OPTION', `chart ${width}×${height} is too small for its labels`, 2);
   }
@@ -80,7 +97,7 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   }
   out.push(`<rect x="${fmt(left)}" y="${fmt(top)}" width="${fmt(right - left)}" height="${fmt(bottom - top)}" fill="none" stroke="#333333" stroke-width="1"/>`);
   if (xLabel) {
-    out.push(`<text x="${fmt((left + right) / 2)}" y="${fmt(height - 10)}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(xLabel)}</text>`);
+    out.push(`<text x="${fmt((left + right) / 2)}" y="${fmt(bottom + 34)}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(xLabel)}</text>`);
   }
   if (yLabel) {
     const cy = fmt((top + bottom) / 2);
@@ -104,15 +121,16 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
       `<path d="${commands.join(' ')}" fill="none" stroke="${escapeXml(color)}" stroke-width="2" stroke-linejoin="round" data-series="${escapeXml(s.name)}"/>`,
     );
   });
-  if (showLegend) {
-    const lx = right + 12;
-    series.forEach((s, i) => {
+  legendRows.forEach((row, r) => {
+    const ly = legendTop + 9 + r * 18;
+    for (const { series: i, x } of row) {
+      const s = series[i]!;
       const color = s.color ?? PALETTE[i % PALETTE.length]!;
-      const ly = top + 8 + i * 18;
+      const lx = left + x;
       out.push(`<line x1="${fmt(lx)}" y1="${fmt(ly)}" x2="${fmt(lx + 18)}" y2="${fmt(ly)}" stroke="${escapeXml(color)}" stroke-width="2"/>`);
       out.push(`<text x="${fmt(lx + 24)}" y="${fmt(ly + 4)}" font-size="11" ${FONT}>${escapeXml(s.name)}</text>`);
-    });
-  }
+    }
+  });
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@ import { LumenError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import { BLACK, WHITE, blit, createImage, fillRect, upscaleNearest, type Color } from './canvas.js';
 import { colormap, colormapIndex, type ColormapName } from './colormaps.js';
+import { niceTicks } from './chart.js';
 import { CAP_HEIGHT, GLYPH_HEIGHT, LINE_HEIGHT, drawText, measureText } from './text.js';
 
 export interface Rect {
@@ -172,7 +173,7 @@ export interface ColorBarOptions {
   min?: number;
   /** Value at the colormap's last entry. Default 1. */
   max?: number;
-  /** Number of evenly spaced ticks (≥ 2), or the tick values themselves. Default 5. */
+  /** About how many ticks, placed at round values (1, 2 or 5 × 10^k steps) inside [min, max]; or the tick values themselves. Default 5. */
   ticks?: number | number[];
   /** 'vertical' (default: max at the top, labels on the right) or 'horizontal' (min at the left, labels below). */
   orientation?: 'vertical' | 'horizontal';
@@ -208,11 +209,10 @@ export function colorBar(name: ColormapName | string, options: ColorBarOptions =
   if (!(length >= 2 && thickness >= 1)) throw new LumenError('BAD_OPTION', `colorBar is too small: ${thickness}×${length}`, 2);
   const lut = colormap(name);
   const s = Math.max(1, Math.floor(textScale));
-  const tickCount = typeof ticks === 'number' ? Math.max(2, Math.floor(ticks)) : 0;
-  const tickValues: number[] =
-    typeof ticks === 'number'
-      ? Array.from({ length: tickCount }, (_, i) => min + ((max - min) * i) / (tickCount - 1))
-      : ticks.filter((v) => v >= min && v <= max);
+  const eps = (max - min) * 1e-9;
+  const tickValues = (typeof ticks === 'number' ? niceTicks([min, max], Math.max(1, Math.floor(ticks))) : ticks).filter(
+    (v) => v >= min - eps && v <= max + eps,
+  );
   const labels = tickValues.map((v) => format(v));
   const labelWidths = labels.map((l) => measureText(l, s).width);
   const cap = CAP_HEIGHT * s;

@@ -127,7 +127,9 @@ const GLYPHS: ReadonlyMap<string, Uint8Array> = new Map(
 );
 
 /** The characters the font draws (anything else is drawn as '?'). */
-export const FONT_CHARACTERS: string = Object.keys(GLYPH_ROWS).join('');
+export const FONT_CHARACTERS: string = Object.keys(GLYPH_ROWS)
+  .sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0))
+  .join('');
 
 function glyphFor(ch: string): Uint8Array {
   return GLYPHS.get(ch) ?? GLYPHS.get(ALIASES[ch] ?? '?') ?? GLYPHS.get('?')!;

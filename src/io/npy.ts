@@ -59,8 +59,11 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   if (bytes.length - start < need) {
     throw bad(`truncated .npy data: shape (${shape.join(', ')}) ${dtype} needs ${need} bytes but the file has ${bytes.length - start}`);
   }
-  // A copy: the typed array needs an aligned, exactly sized buffer.
-  const raw = bytes.slice(start, start + need).buffer;
+  // A copy into a fresh buffer: the typed array needs an aligned, exactly sized buffer (and a Node Buffer's
+  // slice() is a view into a shared pool, so slice().buffer would not do).
+  const copy = new Uint8Array(need);
+  copy.set(bytes.subarray(start, start + need));
+  const raw = copy.buffer;
   const data: NpyData =
     dtype === 'float32'
       ? new Float32Array(raw)

@@ -11,10 +11,13 @@ import { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
 import { getMethod } from './methods/registry.js';
 import type { ExplainOptions, Explanation } from './methods/types.js';
 import type { Tensor } from './tensor.js';
+import { NORMALIZATION_PRESETS } from './metadata.js';
+import { imageToTensor, tensorToImage } from './image/preprocess.js';
+import type { RawImage } from './image/types.js';
 
 // Registering the method families (each registers its methods on import).
-import './methods/perturbation/index.js';
 import './methods/cam/index.js';
+import './methods/perturbation/index.js';
 
 export * from './errors.js';
 export * from './tensor.js';
@@ -26,6 +29,11 @@ export { createOrtRuntime } from './runtime/ort.js';
 export { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
 export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';
 export type * from './methods/types.js';
+export * from './image/preprocess.js';
+export type { RawImage } from './image/types.js';
+export { encodeNpy, parseNpy, npyToTensor, type NpyArray, type NpyDtype, type NpyData } from './io/npy.js';
+export * from './render/colormaps.js';
+export * from './render/overlay.js';
 
 export interface BrowserModelOptions {
   /** Defaults to `webRuntime({ wasmPaths })`, created once and shared. */
@@ -41,10 +49,53 @@ export interface BrowserModelOptions {
 
 let sharedRuntime: Runtime | undefined;
 
-/** The page's onnxruntime-web runtime (created on first use; `wasmPaths` only applies the first time). */
+/**
+ * The page's onnxruntime-web runtime (created on first use; `wasmPaths` only applies the first time). It yields to
+ * the event loop before every run, so long methods keep the page responsive (see `yieldingRuntime`).
+ */
 export function defaultWebRuntime(options: WebRuntimeOptions = {}): Runtime {
-  sharedRuntime ??= webRuntime(options);
+  sharedRuntime ??= yieldingRuntime(webRuntime(options));
   return sharedRuntime;
+}
+
+/**
+ * A runtime whose sessions let the browser handle input and paint before each run. onnxruntime-web's WebAssembly
+ * runs settle as microtasks, so a method that awaits thousands of runs (RISE, occlusion, integrated gradients) would
+ * otherwise hold the main thread to the end: no progress bar updates, no Cancel click.
+ */
+export function yieldingRuntime(inner: Runtime): Runtime {
+  return {
+    name: inner.name,
+    async createSession(model, settings) {
+      const session = await inner.createSession(model, settings);
+      return {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        async run(feeds, fetches) {
+          await yieldToEventLoop();
+          return session.run(feeds, fetches);
+        },
+        dispose: () => session.dispose(),
+      };
+    },
+  };
+}
+
+let lastYield = 0;
+
+/** A macrotask break (MessageChannel: no 4 ms timer clamping), at most every ~16 ms so short runs stay fast. */
+function yieldToEventLoop(): Promise<void> {
+  const now = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  if (now - lastYield < 16 || typeof MessageChannel === 'undefined') return Promise.resolve();
+  lastYield = now;
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 /** Load an ONNX classifier from its bytes. */
@@ -136,3 +187,43 @@ export function explain(model: LumenModel, input: Tensor, method: string, option
 
 export { evaluate, getMetric, hasMetric, listMetrics, DEFAULT_METRICS, type EvaluateOptions, type Evaluation } from './metrics/index.js';
 export type { MetricInfo, MetricResult, MetricScore } from './metrics/types.js';
+
+export interface PrepareImageOptions {
+  /** How an image of another size is fitted to the model's input (default 'stretch', as the CLI). */
+  resize?: 'stretch' | 'center-crop' | 'none';
+  /** Spatial size when the model does not fix it (default: the image's own size). */
+  size?: number;
+}
+
+export interface PreparedImage {
+  /** [1, C, H, W] (or NHWC, as the model wants), normalized with the model's normalization. */
+  tensor: Tensor;
+  /** The image as the model sees it (after resize / crop), for overlays. */
+  image: RawImage;
+}
+
+/** Fit an image to the model's input and normalize it: the browser twin of the Node `loadInput`. */
+export function prepareImage(raw: RawImage, model: LumenModel, options: PrepareImageOptions = {}): PreparedImage {
+  const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
+  const { height, width } = model.inputSize;
+  const tensor = imageToTensor(raw, {
+    width: width ?? options.size ?? raw.width,
+    height: height ?? options.size ?? raw.height,
+    channels: model.channels === 1 ? 1 : 3,
+    layout: model.layout,
+    normalization,
+    resize: options.resize ?? 'stretch',
+  });
+  model.checkInput(tensor);
+  return { tensor, image: tensorToImage(tensor, normalization, model.layout) };
+}
+
+/** An 8-bit RGBA image from canvas pixels (ImageData). */
+export function rawImageFromImageData(data: ImageData): RawImage {
+  return { width: data.width, height: data.height, channels: 4, data: new Uint8Array(data.data.buffer, data.data.byteOffset, data.data.byteLength) };
+}
+
+/** An image from an <img> (loaded), <canvas>, OffscreenCanvas, ImageBitmap or <video> frame. */
+export function rawImageFromElement(source: DrawableImage): RawImage {
+  return rawImageFromImageData(imageDataFromElement(source));
+}

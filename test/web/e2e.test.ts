@@ -230,7 +230,7 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     if (hasMethod('rise')) {
       for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
       await page.locator('#method-rise').check();
-      await page.locator('#opt-rise-numMasks').fill('1000000');
+      await page.locator('#opt-rise-numMasks').fill('20000');
       await page.locator('#with-metrics').uncheck();
       const runsBefore = await page.evaluate(() => window.__lumen!.runs);
       await page.getByRole('button', { name: 'Explain' }).click();

@@ -5,12 +5,15 @@ import {
   listMethods,
   loadModelFromFile,
   loadModelFromURL,
+  prepareImage,
   type Explanation,
   type LayerInfo,
   type MethodInfo,
   type Prediction,
+  type PreparedImage,
+  type RawImage,
 } from '../../src/browser.js';
-import { decodeImageBlob, prepareImage, type PreparedImage, type RawImage } from './shim.js';
+import { decodeImageBlob } from './shim.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, displayMap, heatmapImageData, npyBlob, overlayPngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';

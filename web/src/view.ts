@@ -1,51 +1,34 @@
-import type { Tensor } from '../../src/browser.js';
-import { encodeNpy, type RawImage } from './shim.js';
+import { COLORMAP_NAMES, attributionToMap, colormap, colormapIndex, encodeNpy, type RawImage, type Tensor } from '../../src/browser.js';
 
-// TEMPORARY until src/render lands: colormap LUTs.
-export const COLORMAPS = ['auto', 'jet', 'gray', 'coolwarm'] as const;
-/** 'auto': jet for maps in [0,1] (as pytorch-grad-cam shows them), a diverging map for signed attributions. */
+export const COLORMAPS = ['auto', ...COLORMAP_NAMES] as const;
+/** 'auto': jet for maps in [0,1] (as pytorch-grad-cam shows them), the diverging bwr for signed attributions. */
 export const DEFAULT_COLORMAP = 'auto';
 
 export function resolveColormap(name: string, signed: boolean): string {
-  return name === 'auto' ? (signed ? 'coolwarm' : 'jet') : name;
-}
-
-function lut(name: string, t: number): [number, number, number] {
-  const c = Math.max(0, Math.min(1, t));
-  switch (name) {
-    case 'gray':
-      return [c * 255, c * 255, c * 255];
-    case 'coolwarm':
-      return c < 0.5 ? [59 + (221 - 59) * c * 2, 76 + (221 - 76) * c * 2, 192 + (221 - 192) * c * 2] : [221 + (180 - 221) * (c - 0.5) * 2, 221 - 217 * (c - 0.5) * 2, 221 - 183 * (c - 0.5) * 2];
-    default: {
-      const r = Math.min(4 * c - 1.5, -4 * c + 4.5);
-      const g = Math.min(4 * c - 0.5, -4 * c + 3.5);
-      const b = Math.min(4 * c + 0.5, -4 * c + 2.5);
-      return [Math.max(0, Math.min(1, r)) * 255, Math.max(0, Math.min(1, g)) * 255, Math.max(0, Math.min(1, b)) * 255];
-    }
-  }
+  return name === 'auto' ? (signed ? 'bwr' : 'jet') : name;
 }
 
 /**
- * One channel at input resolution, scaled for display. A signed method's map with both signs is shown in [-1,1]
- * (zero stays the neutral colour); a map of one sign (RISE scores, CAMs) is min-max scaled to [0,1] for contrast.
+ * One value per pixel, scaled for display: [0,1], or [-1,1] when `signed`.
+ * - Per-channel attributions (gradient methods) as Captum's visualize_image_attr: channels summed (signed) or
+ *   |·| summed, divided by the 99th-percentile cumulative-sum threshold, clipped.
+ * - Maps (CAM, perturbation): a signed method's map with both signs is divided by max|v| (zero stays neutral);
+ *   a map of one sign (CAMs, RISE scores) is min-max scaled for contrast (a CAM in [0,1] is unchanged).
  */
 export function displayMap(attribution: Tensor, signedMethod: boolean): { map: Float32Array; width: number; height: number; signed: boolean } {
   const [, c = 1, h = 1, w = 1] = attribution.dims;
-  const map = new Float32Array(h * w);
-  for (let ch = 0; ch < c; ch++) {
-    for (let p = 0; p < h * w; p++) {
-      const v = attribution.data[ch * h * w + p]!;
-      map[p]! += signedMethod ? v : Math.abs(v);
-    }
-  }
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of map) {
+  for (const v of attribution.data) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
   const signed = signedMethod && lo < 0 && hi > 0;
+  if (c > 1) {
+    const m = attributionToMap(attribution, { reduce: signed ? 'signed' : 'abs-sum' });
+    return { map: m.data, width: m.width, height: m.height, signed: m.signed };
+  }
+  const map = Float32Array.from(attribution.data.subarray(0, h * w));
   if (signed) {
     const m = Math.max(-lo, hi);
     for (let p = 0; p < map.length; p++) map[p]! /= m;
@@ -57,13 +40,15 @@ export function displayMap(attribution: Tensor, signedMethod: boolean): { map: F
   return { map, width: w, height: h, signed };
 }
 
-export function heatmapImageData(map: Float32Array, width: number, height: number, colormap: string, signed: boolean): ImageData {
+/** The map through a colormap as opaque RGBA (the overlay's opacity is applied when compositing). */
+export function heatmapImageData(map: Float32Array, width: number, height: number, colormapName: string, signed: boolean): ImageData {
+  const lut = colormap(resolveColormap(colormapName, signed));
   const out = new ImageData(width, height);
   for (let p = 0; p < map.length; p++) {
-    const [r, g, b] = lut(resolveColormap(colormap, signed), signed ? (map[p]! + 1) / 2 : map[p]!);
-    out.data[4 * p] = r;
-    out.data[4 * p + 1] = g;
-    out.data[4 * p + 2] = b;
+    const k = colormapIndex(map[p]!, signed ? -1 : 0, 1) * 3;
+    out.data[4 * p] = lut[k]!;
+    out.data[4 * p + 1] = lut[k + 1]!;
+    out.data[4 * p + 2] = lut[k + 2]!;
     out.data[4 * p + 3] = 255;
   }
   return out;
@@ -92,7 +77,7 @@ export async function overlayPngBlob(base: RawImage, heat: ImageData, opacity: n
 }
 
 export function npyBlob(t: Tensor): Blob {
-  const bytes = encodeNpy(t);
+  const bytes = encodeNpy(t.data, t.dims);
   return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
 }
 

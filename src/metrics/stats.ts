@@ -125,22 +125,31 @@ export function minMaxNormalize(v: Numbers): Float64Array {
 export interface SsimOptions {
   /** L in C1 = (0.01 L)², C2 = (0.03 L)²; default 1 (inputs are expected in [0,1]). */
   dataRange?: number;
-  /** Gaussian window size (default 11, shrunk to the largest odd size that fits) and σ (default 1.5). */
+  /** Window size (default 11, shrunk to the largest odd size that fits) and, for a Gaussian window, σ (default 1.5). */
   windowSize?: number;
   sigma?: number;
+  /** 'gaussian' (default, Wang et al.) or 'uniform' (skimage's default window). */
+  window?: 'gaussian' | 'uniform';
+  /** Scale variances/covariance by N/(N−1), N = window pixels (skimage use_sample_covariance=True). Default false. */
+  sampleCovariance?: boolean;
 }
+
+/** Options that reproduce skimage.metrics.structural_similarity(a, b, data_range=1) with its defaults (7×7 uniform, sample covariance). */
+export const SKIMAGE_SSIM_DEFAULTS: SsimOptions = { window: 'uniform', windowSize: 7, sampleCovariance: true };
 
 /**
  * Mean SSIM of two H×W images (Wang, Bovik, Sheikh, Simoncelli 2004): Gaussian window 11×11, σ = 1.5,
  * K1 = 0.01, K2 = 0.03, population (not sample) covariances, averaged over the positions where the whole
- * window fits inside the image (no padding).
+ * window fits inside the image (no padding; skimage reflect-pads and then crops the same border, so its mean is
+ * over the same positions). With SKIMAGE_SSIM_DEFAULTS it is skimage's default structural_similarity.
  */
 export function ssim(a: Numbers, b: Numbers, height: number, width: number, options: SsimOptions = {}): number {
   if (a.length !== height * width || b.length !== height * width) throw new Error('ssim: sizes do not match');
   const L = options.dataRange ?? 1;
   let win = Math.min(options.windowSize ?? 11, height, width);
   if (win % 2 === 0) win -= 1;
-  const kernel = gaussianKernel(win, options.sigma ?? 1.5);
+  const kernel = options.window === 'uniform' ? new Float64Array(win).fill(1 / win) : gaussianKernel(win, options.sigma ?? 1.5);
+  const covNorm = options.sampleCovariance ? (win * win) / (win * win - 1) : 1;
   const prod = (f: (x: number, y: number) => number): Float64Array => {
     const out = new Float64Array(a.length);
     for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
@@ -158,9 +167,9 @@ export function ssim(a: Numbers, b: Numbers, height: number, width: number, opti
   for (let i = 0; i < muA.length; i++) {
     const ma = muA[i]!;
     const mb = muB[i]!;
-    const va = eAA[i]! - ma * ma;
-    const vb = eBB[i]! - mb * mb;
-    const cov = eAB[i]! - ma * mb;
+    const va = covNorm * (eAA[i]! - ma * ma);
+    const vb = covNorm * (eBB[i]! - mb * mb);
+    const cov = covNorm * (eAB[i]! - ma * mb);
     s += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
   }
   return s / muA.length;

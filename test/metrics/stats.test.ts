@@ -84,3 +84,19 @@ test('seeded Random: reproducible, standard normal moments, distinct samples', (
   const sample = r.sample(10, 10);
   assert.deepEqual([...sample].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
+
+test('ssim with skimage defaults (7×7 uniform window, sample covariance) on a 7×7 image by hand', async () => {
+  const { SKIMAGE_SSIM_DEFAULTS } = await import('../../src/metrics/stats.js');
+  const a = Array.from({ length: 49 }, (_, i) => (i % 5) / 4);
+  const b = Array.from({ length: 49 }, (_, i) => ((i * 3) % 7) / 6);
+  // one window position: plain means, variances and covariance with the 49/48 factor
+  const m = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [m(a), m(b)];
+  const va = (m(a.map((x) => x * x)) - ma * ma) * 49 / 48;
+  const vb = (m(b.map((x) => x * x)) - mb * mb) * 49 / 48;
+  const cov = (m(a.map((x, i) => x * b[i]!)) - ma * mb) * 49 / 48;
+  const [c1, c2] = [1e-4, 9e-4];
+  const expected = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+  close(ssim(a, b, 7, 7, SKIMAGE_SSIM_DEFAULTS), expected, 1e-12);
+  assert.ok(Math.abs(ssim(a, b, 7, 7) - expected) > 1e-6, 'the default (Gaussian, population) differs');
+});

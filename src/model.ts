@@ -118,6 +118,15 @@ export class LumenModel {
     return this.metadata.normalization;
   }
 
+  /** A batch-1 input of zeros (needs a fixed spatial size). */
+  zeroInput(): Tensor {
+    const dims = this.inputDims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
+    if (dims.some((d) => Number.isNaN(d))) {
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's spatial size is not fixed ([${this.inputDims.join(', ')}])`);
+    }
+    return Tensor.zeros(dims);
+  }
+
   /** Check a batch tensor against the declared input shape. */
   checkInput(input: Tensor): void {
     const want = this.inputDims;
@@ -184,16 +193,13 @@ export class LumenModel {
     if (!this.shapeCache) {
       this.shapeCache = (async () => {
         const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o)));
-        const dims = this.inputDims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
-        if (dims.some((d) => Number.isNaN(d))) {
-          throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's spatial size is not fixed ([${this.inputDims.join(', ')}]); give --size`);
-        }
+        const zeros = this.zeroInput();
         const session = await this.session(`shapes`, () => {
           const g = OnnxGraph.copyOf(this.proto);
           g.setOutputs(names);
           return g;
         });
-        const result = await session.run({ [this.inputName]: Tensor.zeros(dims) }, names).catch(() => ({} as Record<string, Tensor>));
+        const result = await session.run({ [this.inputName]: zeros }, names).catch(() => ({} as Record<string, Tensor>));
         const shapes = new Map<string, number[]>();
         for (const [k, v] of Object.entries(result)) shapes.set(k, [...v.dims]);
         return shapes;

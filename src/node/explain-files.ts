@@ -26,6 +26,10 @@ export interface ManifestRow {
   png?: string;
   npy?: string;
   scores?: Record<string, number>;
+  /** Deletion / insertion curves when scored: fraction of pixels changed → probability of the class. */
+  curves?: Record<string, { x: number[]; y: number[] }>;
+  /** The image as the model saw it (PNG beside the overlays). */
+  image?: string;
   timings?: { compileMs: number; runMs: number };
   error?: string;
 }
@@ -146,8 +150,8 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
           for (const l of todo) record({ key: keyOf(l.path, method, target), input: l.path, method: method.info.id, target, status: 'error', error: e.message });
           continue;
         }
-        let scores: Record<string, number>[] | undefined;
-        if (options.score) scores = await scoreExplanation(model, sub, method, explanation, options);
+        let scored: Scored[] | undefined;
+        if (options.score) scored = await scoreExplanation(model, sub, method, explanation, options);
         for (let i = 0; i < todo.length; i++) {
           const l = todo[i]!;
           const cls = explanation.targets[i] ?? -1;
@@ -161,6 +165,8 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             continue;
           }
           const attr = explanation.attribution.item(i);
+          const imageFile = join(outDir, `${stemOf(l.path)}__input.png`);
+          if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
           writeFileAtomic(png, await encodePng(renderOverlay(l.image, attr, method, options.colormap)));
           if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
           const row: ManifestRow = {
@@ -174,7 +180,9 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             probability: cls >= 0 ? probabilities.data[loaded.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
             png: basename(png),
             npy: npy ? basename(npy) : undefined,
-            scores: scores?.[i],
+            scores: scored?.[i]?.scores,
+            curves: scored?.[i]?.curves,
+            image: basename(imageFile),
             timings: explanation.timings,
           };
           record(row);
@@ -189,10 +197,27 @@ function isDone(row: ManifestRow | undefined): boolean {
   return !!row && row.status === 'ok';
 }
 
-async function scoreExplanation(model: LumenModel, input: Tensor, method: Method, explanation: Explanation, options: ExplainFilesOptions): Promise<Record<string, number>[]> {
+interface Scored {
+  scores: Record<string, number>;
+  curves: Record<string, { x: number[]; y: number[] }>;
+}
+
+async function scoreExplanation(model: LumenModel, input: Tensor, method: Method, explanation: Explanation, options: ExplainFilesOptions): Promise<Scored[]> {
   const result = await evaluate(model, input, { method, explanation, metrics: DEFAULT_METRICS, methodOptions: { ...options.methodOptions(method), layer: options.layer }, seed: options.seed, signal: options.signal });
   const n = input.dims[0]!;
-  return Array.from({ length: n }, (_, i) => Object.fromEntries(result.results.map((r) => [r.metric, r.values[i]!])));
+  return Array.from({ length: n }, (_, i) => {
+    const curves: Scored['curves'] = {};
+    for (const r of result.results) {
+      const d = r.details[i];
+      if (d && Array.isArray(d.curve) && Array.isArray(d.fractions)) curves[r.metric] = { x: d.fractions as number[], y: d.curve as number[] };
+    }
+    return { scores: Object.fromEntries(result.results.map((r) => [r.metric, r.values[i]!])), curves };
+  });
+}
+
+function upscaleForView(image: RawImage): RawImage {
+  const factor = Math.max(1, Math.floor(224 / Math.max(image.width, image.height)));
+  return factor > 1 ? upscaleNearest(image, factor) : image;
 }
 
 /**
@@ -210,6 +235,5 @@ export function renderOverlay(image: RawImage, attribution: Tensor, method: Meth
     const map = attributionToMap(attribution, { reduce: 'abs-sum', clipPercentile: 99 });
     picture = showCamOnImage(image, map.data, { colormap: colormap ?? 'jet' });
   }
-  const factor = Math.max(1, Math.floor(224 / Math.max(picture.width, picture.height)));
-  return factor > 1 ? upscaleNearest(picture, factor) : picture;
+  return upscaleForView(picture);
 }

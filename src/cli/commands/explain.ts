@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
 import { getMethod } from '../../methods/registry.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
+import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, methodOptionsFromFlags } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
@@ -20,6 +21,7 @@ interface ExplainFlags extends ModelFlags {
   force?: boolean;
   score?: boolean;
   colormap?: string;
+  report?: boolean;
   json?: boolean;
   [option: string]: unknown;
 }
@@ -42,6 +44,7 @@ export function registerExplain(program: Command): void {
     .option('--recursive', 'walk folders recursively')
     .option('--force', 'overwrite existing outputs and recompute finished rows')
     .option('--score', 'attach the default trust scores (deletion AUC, insertion AUC, class discrimination)')
+    .option('--report', 'also write a self-contained report.html into the output folder')
     .option('--colormap <name>', 'overlay colormap (jet, turbo, viridis, inferno, magma, bwr, RdBu)')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
@@ -60,6 +63,7 @@ export function registerExplain(program: Command): void {
       const total = files.length * methods.length * targets.length;
       const tty = process.stderr.isTTY && !flags.json;
       const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;
+      await writeRunInfo(model, modelPath, files, flags.out);
       const started = Date.now();
       bar?.start(total, 0, { rate: '0', last: '' });
       const result = await explainFiles(model, files, {
@@ -87,6 +91,10 @@ export function registerExplain(program: Command): void {
       } else {
         printLine(`${result.rows.length - result.failed} written, ${result.skipped} already done (skipped), ${result.failed} failed → ${flags.out}/ (manifest: ${result.manifest})`);
         for (const r of result.rows.filter((x) => x.status === 'error')) printLine(`  failed: ${r.input} [${r.method}]: ${r.error}`);
+      }
+      if (flags.report) {
+        const report = writeReport(flags.out);
+        if (!flags.json) printLine(`report: ${report}`);
       }
       if (result.failed > 0) process.exitCode = 1;
     } finally {

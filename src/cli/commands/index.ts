@@ -4,6 +4,7 @@ import { registerExplain } from './explain.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
+import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 
 /** Every `lumen` subcommand; each lives in its own file. */
@@ -11,6 +12,7 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerLayers(program);
   registerExplain(program);
+  registerReport(program);
   registerMethods(program);
   registerConformance(program);
   registerServe(program);

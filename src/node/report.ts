@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LumenError } from '../errors.js';
+import { getMethod, hasMethod } from '../methods/registry.js';
+import { listMetrics } from '../metrics/index.js';
+import type { LumenModel } from '../model.js';
+import { METHOD_CAVEATS, renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
+import { softmaxRows } from '../targets.js';
+import type { ManifestRow } from './explain-files.js';
+import { writeFileAtomic } from './image-file.js';
+import { loadInput } from './inputs.js';
+
+/** What `lumen explain` records about the model so `lumen report` can describe it later. */
+export interface RunInfo {
+  modelPath: string;
+  model: ReportData['model'];
+  /** Top-k predictions per input file. */
+  predictions: Record<string, { label: string; probability: number }[]>;
+}
+
+export async function describeModel(model: LumenModel, modelPath: string): Promise<ReportData['model']> {
+  const layers = await model.layers();
+  const k = (await model.forward(model.zeroInput())).logits.dims[1]!;
+  return {
+    path: modelPath,
+    input: model.inputName,
+    inputDims: model.inputDims,
+    classes: model.classNames ?? Array.from({ length: k }, (_, i) => `class_${i}`),
+    normalization: model.normalization,
+    defaultLayer: layers.find((l) => l.isDefault)?.name,
+    layers: layers.map((l) => ({ name: l.name, shape: l.shape, op: l.op, isDefault: l.isDefault })),
+  };
+}
+
+/** Record the model and the top-5 predictions of the inputs in `<out>/run.json` (merged with an earlier run's). */
+export async function writeRunInfo(model: LumenModel, modelPath: string, files: readonly string[], outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, 'run.json');
+  const previous: RunInfo | undefined = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunInfo) : undefined;
+  const predictions: RunInfo['predictions'] = { ...(previous?.predictions ?? {}) };
+  for (const f of files) {
+    if (predictions[f]) continue;
+    try {
+      const { tensor } = await loadInput(f, model);
+      const { logits } = await model.forward(tensor);
+      const probs = softmaxRows(logits);
+      const order = Array.from(probs.data.keys()).sort((a, b) => probs.data[b]! - probs.data[a]!).slice(0, 5);
+      predictions[f] = order.map((i) => ({ label: model.classNames?.[i] ?? `class_${i}`, probability: probs.data[i]! }));
+    } catch {
+      // Unreadable inputs are reported by the explain run itself.
+    }
+  }
+  const info: RunInfo = { modelPath, model: await describeModel(model, modelPath), predictions };
+  writeFileAtomic(path, JSON.stringify(info, null, 1));
+}
+
+export interface ReportOptions {
+  title?: string;
+  /** Extra sections (e.g. the shortcut benchmark) appended before "how to read this". */
+  sections?: ReportData['sections'];
+}
+
+/** Build `<out>/report.html` from a finished explain run (its manifest.jsonl, run.json and PNGs). */
+export function writeReport(outDir: string, options: ReportOptions = {}): string {
+  const manifestPath = join(outDir, 'manifest.jsonl');
+  const runPath = join(outDir, 'run.json');
+  if (!existsSync(manifestPath) || !existsSync(runPath)) {
+    throw new LumenError('FILE_NOT_FOUND', `${outDir} is not the output of 'lumen explain' (needs manifest.jsonl and run.json)`);
+  }
+  const run = JSON.parse(readFileSync(runPath, 'utf8')) as RunInfo;
+  // Later rows win: a re-run with --force replaces earlier results for the same key.
+  const byKey = new Map<string, ManifestRow>();
+  for (const line of readFileSync(manifestPath, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const row = JSON.parse(line) as ManifestRow;
+      byKey.set(row.key, row);
+    } catch {
+      // a line cut by an interrupted run
+    }
+  }
+  const rows = [...byKey.values()];
+  const dataUri = (file: string | undefined): string | undefined => {
+    if (!file) return undefined;
+    const p = join(outDir, file);
+    return existsSync(p) ? `data:image/png;base64,${readFileSync(p).toString('base64')}` : undefined;
+  };
+  const images = new Map<string, ReportImage>();
+  for (const row of rows.filter((r) => r.status === 'ok')) {
+    let img = images.get(row.input);
+    if (!img) {
+      img = { input: row.input, image: dataUri(row.image), predictions: run.predictions[row.input] ?? [], cells: [] };
+      images.set(row.input, img);
+    }
+    const overlay = dataUri(row.png);
+    if (!overlay) continue;
+    const cell: ReportCell = {
+      method: row.method,
+      target: row.target,
+      label: row.label ?? row.target,
+      probability: row.probability,
+      overlay,
+      scores: row.scores ?? {},
+      curves: row.curves ?? {},
+      ms: row.timings ? row.timings.compileMs + row.timings.runMs : undefined,
+    };
+    img.cells.push(cell);
+  }
+  const methodIds = [...new Set(rows.map((r) => r.method))];
+  const data: ReportData = {
+    title: options.title ?? `Lumen report — ${run.modelPath}`,
+    model: run.model,
+    images: [...images.values()],
+    methods: methodIds.map((id) => {
+      const info = hasMethod(id) ? getMethod(id).info : undefined;
+      return { id, title: info?.title ?? id, family: info?.family ?? '?', summary: info?.summary ?? '', cost: info?.cost ?? '', caveat: METHOD_CAVEATS[id] };
+    }),
+    metrics: listMetrics().map((m) => ({ id: m.id, title: m.title, higherIsBetter: m.higherIsBetter, summary: m.summary })),
+    failures: rows.filter((r) => r.status === 'error').map((r) => ({ input: r.input, method: r.method, error: r.error ?? '' })),
+    sections: options.sections,
+  };
+  const out = join(outDir, 'report.html');
+  writeFileAtomic(out, renderReportHtml(data));
+  return out;
+}

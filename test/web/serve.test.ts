@@ -95,3 +95,39 @@ test('MIME types', () => {
   assert.equal(mimeType('x.PNG'), 'image/png');
   assert.equal(mimeType('x.onnx'), 'application/octet-stream');
 });
+
+test('lumen serve --model --port 0 prints the URL, serves the model and stops on SIGTERM', { timeout: 180_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { buildWebApp } = await import('../../src/node/serve.js');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  if (!existsSync(join(root, 'web', 'dist', 'index.html'))) await buildWebApp();
+  const model = join(root, 'conformance', 'models', 'fashion_cnn.onnx');
+  const child = spawn(process.execPath, [join(root, 'bin', 'lumen.js'), 'serve', '--port', '0', '--model', model], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  try {
+    const url = await new Promise<string>((done, fail) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Lumen web app at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) done(m[1]!);
+      });
+      child.on('exit', () => fail(new Error(`lumen serve exited early: ${out}`)));
+    });
+    const manifest = (await (await fetch(new URL('bundled/manifest.json', url))).json()) as { model: { name: string; url: string } };
+    assert.equal(manifest.model.name, 'fashion_cnn.onnx');
+    const bytes = new Uint8Array(await (await fetch(new URL(manifest.model.url, url))).arrayBuffer());
+    const { readFileSync } = await import('node:fs');
+    assert.equal(bytes.length, readFileSync(model).length);
+    const page = await fetch(url);
+    assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.match(await page.text(), /<title>Lumen/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, out);
+});

@@ -46,3 +46,18 @@ test('cascading randomization decorrelates Saliency much more than Guided Backpr
   assert.ok(Math.abs(saliency.curve[saliency.curve.length - 1]!) < 0.5, `saliency after full randomization: ${saliency.curve.join(', ')}`);
   assert.ok(guided.mean > saliency.mean + 0.2, `guided backprop ${guided.mean} (${guided.curve.join(', ')}) vs saliency ${saliency.mean}`);
 });
+
+test('independent randomization: the top layer step equals the cascading one, lower layers differ (Grad-CAM)', { skip: await unavailable(['gradcam']) }, async () => {
+  const model = await loadModel(`${ROOT}conformance/models/fashion_cnn.onnx`);
+  const x = npyToTensor(new Uint8Array(readFileSync(`${ROOT}conformance/inputs/fmnist_test0000.npy`)));
+  const run = async (mode: string) => {
+    const { results } = await evaluate(model, x, { method: 'gradcam', metrics: ['randomization'], target: 9, metricOptions: { randomization: { mode, maxLayers: 3 } } });
+    return detailsOf(results[0]!, 'randomization')[0]!;
+  };
+  const [cascading, independent] = [await run('cascading'), await run('independent')];
+  await model.dispose();
+  assert.deepEqual(independent.layers, cascading.layers);
+  assert.equal(independent.layers.length, 3);
+  assert.equal(independent.spearman[0], cascading.spearman[0]);
+  assert.notEqual(independent.spearman[2], cascading.spearman[2]);
+});

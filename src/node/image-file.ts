@@ -99,6 +99,9 @@ export async function writePng(path: string, img: RawImage): Promise<void> {
 /** The decoder's own words, without sharp's "Input buffer" prefix or libvips' multi-line detail. */
 function decoderReason(e: unknown): string {
   const text = (e instanceof Error ? e.message : String(e)).replace(/^Input (buffer|file) /i, '').trim();
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim().replace(/^has /, '').replace(/:$/, ''))
+    .filter(Boolean);
   return lines.slice(0, 2).join('; ') || 'unknown decoder error';
 }

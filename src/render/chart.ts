@@ -25,12 +25,10 @@ export interface LineChartOptions {
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const FONT = 'font-family="sans-serif"';
-const CHAR_WIDTH_ESTIMATE = 6.5; // px per character at font-size 11, for layout only
-
 /**
  * A line chart as self-contained SVG text (no external fonts, scripts or images), e.g. deletion/insertion curves.
  * Each series is one <path> with one M/L command per finite point (a non-finite y starts a new sub-path);
- * the path carries `data-series="<name>"`.
+ * the path carries `data-series="<name>"`. Text and tick counts shrink for small charts (under 320 px wide).
  */
 export function lineChartSvg(series: readonly ChartSeries[], options: LineChartOptions = {}): string {
   const { title, xLabel, yLabel, width = 480, height = 320 } = options;
@@ -40,12 +38,10 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
       throw new LumenError('BAD_OPTION', `series '${s.name}' has ${s.x.length} x values and ${s.y.length} y values`, 2);
     }
   }
-  const xs = series.flatMap((s) => finitePairs(s).map(([x]) => x));
-  const ys = series.flatMap((s) => finitePairs(s).map(([, y]) => y));
-  const xTicks = niceTicks(options.xRange ?? extent(xs), 6, options.xRange !== undefined);
-  const yTicks = niceTicks(options.yRange ?? extent(ys), 5, options.yRange !== undefined);
-  const [x0, x1] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
-  const [y0, y1] = [yTicks[0]!, yTicks[yTicks.length - 1]!];
+  const small = width < 320 || height < 200;
+  const font = small ? 9 : 11;
+  const titleFont = small ? 11 : 14;
+  const charWidth = font * 0.6; // average sans-serif advance, for layout only
 
   // Legend entries flow in rows under the plot (outside it, so they never hide a curve).
   const legendRows: { series: number; x: number }[][] = [];
@@ -53,8 +49,8 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
     let row: { series: number; x: number }[] = [];
     let x = 0;
     series.forEach((s, i) => {
-      const entryWidth = 24 + CHAR_WIDTH_ESTIMATE * s.name.length + 16;
-      if (row.length > 0 && x + entryWidth > width - 40) {
+      const entryWidth = 22 + charWidth * s.name.length + (small ? 10 : 16);
+      if (row.length > 0 && 8 + x + entryWidth > width - 4) {
         legendRows.push(row);
         row = [];
         x = 0;
@@ -64,44 +60,53 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
     });
     if (row.length > 0) legendRows.push(row);
   }
-  const yTickWidth = CHAR_WIDTH_ESTIMATE * Math.max(...yTicks.map((t) => formatNumber(t).length));
-  const left = 14 + yTickWidth + (yLabel ? 18 : 0);
-  const right = width - 16;
-  const top = title ? 34 : 14;
-  const legendTop = height - 8 - 18 * legendRows.length;
-  const bottom = legendTop - (xLabel ? 44 : 28) + 8;
+  const legendLine = font + 6;
+  const legendTop = height - 4 - legendLine * legendRows.length;
+  const top = title ? titleFont + 14 : font;
+  const bottom = legendTop - (font + 6) - (xLabel ? font + 8 : 0) - 4;
+
+  const xs = series.flatMap((s) => finitePairs(s).map(([x]) => x));
+  const ys = series.flatMap((s) => finitePairs(s).map(([, y]) => y));
+  const yTicks = niceTicks(options.yRange ?? extent(ys), clampCount((bottom - top) / (font * 2.5), 2, 5), options.yRange !== undefined);
+  const yTickWidth = charWidth * Math.max(...yTicks.map((t) => formatNumber(t).length));
+  const left = 8 + yTickWidth + (yLabel ? font + 8 : 0);
+  const right = width - Math.max(10, charWidth * 2);
+  const xTicks = niceTicks(options.xRange ?? extent(xs), clampCount((right - left) / (font * 4.5), 2, 6), options.xRange !== undefined);
   if (right - left < 10 || bottom - top < 10) {
     throw new LumenError('BAD_OPTION', `chart ${width}×${height} is too small for its labels`, 2);
   }
+  const [x0, x1] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
+  const [y0, y1] = [yTicks[0]!, yTicks[yTicks.length - 1]!];
   const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (right - left);
   const py = (y: number): number => bottom - ((y - y0) / (y1 - y0 || 1)) * (bottom - top);
+  const text = (x: number, y: number, size: number, content: string, extra = ''): string =>
+    `<text x="${fmt(x)}" y="${fmt(y)}" font-size="${size}" ${FONT}${extra}>${escapeXml(content)}</text>`;
 
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
   );
-  if (title) {
-    out.push(`<text x="${fmt(width / 2)}" y="20" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${escapeXml(title)}</text>`);
-  }
+  if (title) out.push(text(width / 2, titleFont + 4, titleFont, title, ' text-anchor="middle" font-weight="bold"'));
   // Grid lines and tick labels.
   for (const t of xTicks) {
     const x = fmt(px(t));
     out.push(`<line x1="${x}" y1="${fmt(top)}" x2="${x}" y2="${fmt(bottom)}" stroke="#e5e5e5" stroke-width="1"/>`);
-    out.push(`<text x="${x}" y="${fmt(bottom + 15)}" text-anchor="middle" font-size="11" ${FONT}>${formatNumber(t)}</text>`);
+    out.push(text(px(t), bottom + font + 3, font, formatNumber(t), ' text-anchor="middle"'));
   }
   for (const t of yTicks) {
     const y = fmt(py(t));
     out.push(`<line x1="${fmt(left)}" y1="${y}" x2="${fmt(right)}" y2="${y}" stroke="#e5e5e5" stroke-width="1"/>`);
-    out.push(`<text x="${fmt(left - 5)}" y="${fmt(py(t) + 4)}" text-anchor="end" font-size="11" ${FONT}>${formatNumber(t)}</text>`);
+    out.push(text(left - 4, py(t) + font * 0.35, font, formatNumber(t), ' text-anchor="end"'));
   }
-  out.push(`<rect x="${fmt(left)}" y="${fmt(top)}" width="${fmt(right - left)}" height="${fmt(bottom - top)}" fill="none" stroke="#333333" stroke-width="1"/>`);
-  if (xLabel) {
-    out.push(`<text x="${fmt((left + right) / 2)}" y="${fmt(bottom + 34)}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(xLabel)}</text>`);
-  }
+  out.push(
+    `<rect x="${fmt(left)}" y="${fmt(top)}" width="${fmt(right - left)}" height="${fmt(bottom - top)}" fill="none" stroke="#333333" stroke-width="1"/>`,
+  );
+  if (xLabel) out.push(text((left + right) / 2, bottom + 2 * font + 10, font + 1, xLabel, ' text-anchor="middle"'));
   if (yLabel) {
-    const cy = fmt((top + bottom) / 2);
-    out.push(`<text x="14" y="${cy}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${cy})" ${FONT}>${escapeXml(yLabel)}</text>`);
+    const cx = font + 2;
+    const cy = (top + bottom) / 2;
+    out.push(text(cx, cy, font + 1, yLabel, ` text-anchor="middle" transform="rotate(-90 ${fmt(cx)} ${fmt(cy)})"`));
   }
   series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
@@ -118,21 +123,25 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
       pen = true;
     }
     out.push(
-      `<path d="${commands.join(' ')}" fill="none" stroke="${escapeXml(color)}" stroke-width="2" stroke-linejoin="round" data-series="${escapeXml(s.name)}"/>`,
+      `<path d="${commands.join(' ')}" fill="none" stroke="${escapeXml(color)}" stroke-width="${small ? 1.5 : 2}" stroke-linejoin="round" data-series="${escapeXml(s.name)}"/>`,
     );
   });
   legendRows.forEach((row, r) => {
-    const ly = legendTop + 9 + r * 18;
+    const ly = legendTop + legendLine * r + legendLine / 2;
     for (const { series: i, x } of row) {
       const s = series[i]!;
       const color = s.color ?? PALETTE[i % PALETTE.length]!;
-      const lx = left + x;
-      out.push(`<line x1="${fmt(lx)}" y1="${fmt(ly)}" x2="${fmt(lx + 18)}" y2="${fmt(ly)}" stroke="${escapeXml(color)}" stroke-width="2"/>`);
-      out.push(`<text x="${fmt(lx + 24)}" y="${fmt(ly + 4)}" font-size="11" ${FONT}>${escapeXml(s.name)}</text>`);
+      const lx = 8 + x;
+      out.push(`<line x1="${fmt(lx)}" y1="${fmt(ly)}" x2="${fmt(lx + 16)}" y2="${fmt(ly)}" stroke="${escapeXml(color)}" stroke-width="2"/>`);
+      out.push(text(lx + 21, ly + font * 0.35, font, s.name));
     }
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+function clampCount(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.floor(n)));
 }
 
 function finitePairs(s: ChartSeries): [number, number][] {

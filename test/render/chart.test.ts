@@ -44,6 +44,26 @@ test('lineChartSvg maps the range ends to the plot corners and breaks paths at n
   assert.equal(svg.includes('<text'), true);
 });
 
+test('lineChartSvg fits a small report chart (220×150, two series, both axis labels)', () => {
+  const x = Array.from({ length: 21 }, (_, i) => i / 20);
+  const svg = lineChartSvg(
+    [
+      { name: 'deletion', x, y: x.map((v) => 1 - v) },
+      { name: 'insertion', x, y: x },
+    ],
+    { width: 220, height: 150, xLabel: 'fraction of pixels', yLabel: 'p(class)', xRange: [0, 1], yRange: [0, 1] },
+  );
+  assert.equal(pathOf(svg, 'deletion').length, 21);
+  const plot = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="none"/.exec(svg)!;
+  const [left, top, w, h] = plot.slice(1).map(Number) as [number, number, number, number];
+  assert.ok(left > 0 && top > 0 && left + w < 220 && top + h < 150, `plot ${left},${top} ${w}×${h}`);
+  assert.ok(w > 120 && h > 60, `plot ${w}×${h} should keep most of the space`);
+  // every text baseline lies inside the picture
+  for (const m of svg.matchAll(/<text x="([\d.-]+)" y="([\d.-]+)"/g)) {
+    assert.ok(Number(m[2]) > 0 && Number(m[2]) <= 150, `text at y=${m[2]}`);
+  }
+});
+
 test('lineChartSvg escapes names and rejects mismatched series', () => {
   const svg = lineChartSvg([{ name: 'a<b & "c"', x: [0, 1], y: [1, 2] }], { legend: true });
   assert.match(svg, /a&lt;b &amp; &quot;c&quot;/);

@@ -29,9 +29,7 @@ export { createOrtRuntime } from './runtime/ort.js';
 export { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
 export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';
 export type * from './methods/types.js';
-export * from './image/preprocess.js';
-export type { RawImage } from './image/types.js';
-export { encodeNpy, parseNpy, npyToTensor, type NpyArray, type NpyDtype, type NpyData } from './io/npy.js';
+export * from './image/index.js';
 export * from './render/colormaps.js';
 export * from './render/overlay.js';
 
@@ -216,14 +214,4 @@ export function prepareImage(raw: RawImage, model: LumenModel, options: PrepareI
   });
   model.checkInput(tensor);
   return { tensor, image: tensorToImage(tensor, normalization, model.layout) };
-}
-
-/** An 8-bit RGBA image from canvas pixels (ImageData). */
-export function rawImageFromImageData(data: ImageData): RawImage {
-  return { width: data.width, height: data.height, channels: 4, data: new Uint8Array(data.data.buffer, data.data.byteOffset, data.data.byteLength) };
-}
-
-/** An image from an <img> (loaded), <canvas>, OffscreenCanvas, ImageBitmap or <video> frame. */
-export function rawImageFromElement(source: DrawableImage): RawImage {
-  return rawImageFromImageData(imageDataFromElement(source));
 }

@@ -1,6 +1,7 @@
 import './style.css';
 import {
   LumenModel,
+  decodeImageBlob,
   explain,
   listMethods,
   loadModelFromFile,
@@ -13,7 +14,6 @@ import {
   type PreparedImage,
   type RawImage,
 } from '../../src/browser.js';
-import { decodeImageBlob } from './shim.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, displayMap, heatmapImageData, npyBlob, overlayPngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';

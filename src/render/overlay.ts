@@ -105,7 +105,8 @@ export function attributionToMap(attr: Tensor, options: AttributionToMapOptions 
   for (let p = 0; p < n; p++) {
     let acc = 0;
     for (let c = 0; c < channels; c++) {
-      const v = at(c, p);
+      const raw = at(c, p);
+      const v = Number.isFinite(raw) ? raw : 0; // a NaN/Inf attribution would otherwise poison the scale
       if (reduce === 'abs-sum') acc += Math.abs(v);
       else if (reduce === 'abs-max') acc = Math.max(acc, Math.abs(v));
       else acc += v;

@@ -99,6 +99,8 @@ test('attributionToMap: NHWC layout, zero attribution, bad input', () => {
   const zero = attributionToMap(Tensor.zeros([1, 3, 2, 2]));
   assert.equal(zero.scale, 0);
   assert.deepEqual(Array.from(zero.data), [0, 0, 0, 0]);
+  const withNaN = attributionToMap(new Tensor(Float32Array.from([Number.NaN, 2, Infinity, 4]), [2, 2]), { clipPercentile: 100 });
+  close(withNaN.data, [0, 0.5, 0, 1]);
   assert.throws(() => attributionToMap(Tensor.zeros([2, 3, 2, 2])), LumenError);
   assert.throws(() => attributionToMap(Tensor.zeros([1, 3, 2, 2]), { clipPercentile: 120 }), LumenError);
 });

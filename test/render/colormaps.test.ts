@@ -56,6 +56,30 @@ test('diverging maps: ends and near-neutral middle (matplotlib bwr, RdBu)', () =
   assert.deepEqual(entry('gray', 77), [77, 77, 77]);
 });
 
+test('whole tables: checksums computed from OpenCV 4.6 LUTs (jet, turbo, viridis, inferno, magma) and matplotlib (bwr, RdBu)', () => {
+  // [Σ bytes, Σ (k+1)·byte_k] over the 768 bytes, from cv2.applyColorMap on the 0..255 ramp (BGR→RGB) and
+  // round(255·matplotlib) — catches any edited, swapped or shifted entry.
+  const golden: Record<string, [number, number]> = {
+    jet: [93631, 36001024],
+    turbo: [100111, 36829427],
+    viridis: [84586, 37129336],
+    inferno: [80870, 39727726],
+    magma: [90119, 44836888],
+    bwr: [130304, 50101888],
+    RdBu: [119576, 46776222],
+  };
+  for (const [name, [sum, weighted]] of Object.entries(golden)) {
+    const lut = colormap(name);
+    let s = 0;
+    let w = 0;
+    lut.forEach((v, k) => {
+      s += v;
+      w += (k + 1) * v;
+    });
+    assert.deepEqual([s, w], [sum, weighted], name);
+  }
+});
+
 test('colormapIndex truncates like np.uint8(255 * x), clips, and sends NaN to 0', () => {
   assert.equal(colormapIndex(0), 0);
   assert.equal(colormapIndex(0.5), 127);

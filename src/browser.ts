@@ -30,8 +30,7 @@ export { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
 export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';
 export type * from './methods/types.js';
 export * from './image/index.js';
-export * from './render/colormaps.js';
-export * from './render/overlay.js';
+export * from './render/index.js';
 
 export interface BrowserModelOptions {
   /** Defaults to `webRuntime({ wasmPaths })`, created once and shared. */

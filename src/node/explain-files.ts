@@ -9,7 +9,8 @@ import { evaluate, DEFAULT_METRICS } from '../metrics/index.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
 import { parseTargetSpec, softmaxRows } from '../targets.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { resizeMapBilinear } from '../image/resize-map.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
 import { loadInput, stackInputs, type LoadedInput } from './inputs.js';
 
@@ -26,6 +27,8 @@ export interface ManifestRow {
   png?: string;
   npy?: string;
   scores?: Record<string, number>;
+  /** Why the scores are missing (e.g. a layer-resolution attribution cannot be scored on pixels). */
+  scoreError?: string;
   /** Deletion / insertion curves when scored: fraction of pixels changed → probability of the class. */
   curves?: Record<string, { x: number[]; y: number[] }>;
   /** The image as the model saw it (PNG beside the overlays). */
@@ -151,7 +154,15 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
           continue;
         }
         let scored: Scored[] | undefined;
-        if (options.score) scored = await scoreExplanation(model, sub, method, explanation, options);
+        let scoreError: string | undefined;
+        if (options.score) {
+          try {
+            scored = await scoreExplanation(model, sub, method, explanation, options);
+          } catch (e) {
+            if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+            scoreError = e.message;
+          }
+        }
         for (let i = 0; i < todo.length; i++) {
           const l = todo[i]!;
           const cls = explanation.targets[i] ?? -1;
@@ -181,6 +192,7 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             png: basename(png),
             npy: npy ? basename(npy) : undefined,
             scores: scored?.[i]?.scores,
+            scoreError,
             curves: scored?.[i]?.curves,
             image: basename(imageFile),
             timings: explanation.timings,
@@ -215,6 +227,18 @@ async function scoreExplanation(model: LumenModel, input: Tensor, method: Method
   });
 }
 
+/** Layer-resolution maps (e.g. LayerGradCam's h×w) are shown upsampled to the image, as cv2.resize would. */
+function toImageResolution(attr: Tensor, image: RawImage): Tensor {
+  const [h, w] = attr.dims.slice(-2) as [number, number];
+  if (h === image.height && w === image.width) return attr;
+  const channels = attr.size / (h * w);
+  const out = new Float32Array(channels * image.width * image.height);
+  for (let c = 0; c < channels; c++) {
+    out.set(resizeMapBilinear(attr.data.subarray(c * h * w, (c + 1) * h * w), w, h, image.width, image.height), c * image.width * image.height);
+  }
+  return new Tensor(out, [1, channels, image.height, image.width]);
+}
+
 function upscaleForView(image: RawImage): RawImage {
   const factor = Math.max(1, Math.floor(224 / Math.max(image.width, image.height)));
   return factor > 1 ? upscaleNearest(image, factor) : image;
@@ -224,8 +248,9 @@ function upscaleForView(image: RawImage): RawImage {
  * A picture of one attribution over its image: CAM maps (already in [0,1]) as pytorch-grad-cam's overlay, signed
  * attributions with a diverging colormap, the rest as |attribution| summed over channels with 99th-percentile clipping.
  */
-export function renderOverlay(image: RawImage, attribution: Tensor, method: Method, colormap?: string): RawImage {
+export function renderOverlay(image: RawImage, attributionIn: Tensor, method: Method, colormap?: string): RawImage {
   let picture: RawImage;
+  const attribution = toImageResolution(attributionIn, image);
   if (method.info.family === 'cam' && !method.info.signed) {
     picture = showCamOnImage(image, attribution.data, { colormap: colormap ?? 'jet' });
   } else if (method.info.signed) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConformance } from './conformance.js';
+import { registerDemo } from './demo.js';
 import { registerExplain } from './explain.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerLayers(program);
   registerExplain(program);
   registerReport(program);
+  registerDemo(program);
   registerMethods(program);
   registerConformance(program);
   registerServe(program);

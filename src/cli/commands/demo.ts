@@ -1,0 +1,52 @@
+import { copyFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Command } from 'commander';
+import { listMethods, getMethod } from '../../methods/registry.js';
+import { explainFiles } from '../../node/explain-files.js';
+import { bundledModelPath, bundledSamplesDir } from '../../node/paths.js';
+import { writeReport, writeRunInfo } from '../../node/report.js';
+import { expandInputs } from '../inputs.js';
+import { loadModelWithFlags } from '../model-options.js';
+import { printLine } from '../output.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('explain the bundled Fashion-MNIST model on its sample images with every method, score them, and write an HTML report')
+    .option('-o, --out <dir>', 'output folder', 'lumen-demo')
+    .option('--methods <ids>', 'comma-separated method ids (default: every registered method)')
+    .option('--no-score', 'skip the trust scores (faster)')
+    .option('--force', 'recompute everything')
+    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean }) => {
+      const modelPath = bundledModelPath();
+      const files = await expandInputs([bundledSamplesDir()]);
+      const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
+      const model = await loadModelWithFlags(modelPath, {});
+      const started = Date.now();
+      try {
+        printLine(`Lumen demo: ${methods.length} methods × ${files.length} images of ${relative(process.cwd(), modelPath)}`);
+        await writeRunInfo(model, relative(process.cwd(), modelPath), files, flags.out);
+        const result = await explainFiles(model, files, {
+          methods,
+          targets: ['top1'],
+          methodOptions: () => ({}),
+          outDir: flags.out,
+          npy: true,
+          score: flags.score,
+          force: flags.force,
+          seed: 0,
+          batchSize: 10,
+          onRow: (row, done, total) => {
+            if (done % files.length === 0 || row.status === 'error') printLine(`  [${done}/${total}] ${row.method}${row.status === 'error' ? ` failed on ${row.input}: ${row.error}` : ''}`);
+          },
+        });
+        const report = writeReport(flags.out, { title: 'Lumen demo — Fashion-MNIST CNN' });
+        copyFileSync(report, join(flags.out, 'index.html'));
+        printLine(`${result.rows.length - result.failed} explanations written, ${result.skipped} reused, ${result.failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        printLine(`Open ${join(flags.out, 'index.html')} in a browser (self-contained, no server needed).`);
+        if (result.failed > 0) process.exitCode = 1;
+      } finally {
+        await model.dispose();
+      }
+    });
+}

@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package's root folder (where models/ and samples/ are), from src/ or dist/ alike. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + dirname(fileURLToPath(import.meta.url)));
+    dir = up;
+  }
+  return dir;
+}
+
+export const bundledModelPath = (): string => join(packageRoot(), 'models', 'fashion-cnn.onnx');
+export const bundledSamplesDir = (): string => join(packageRoot(), 'samples', 'fashion');

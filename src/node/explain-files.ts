@@ -33,7 +33,9 @@ export interface ManifestRow {
   curves?: Record<string, { x: number[]; y: number[] }>;
   /** The image as the model saw it (PNG beside the overlays). */
   image?: string;
+  /** Timings of the whole batch the row was computed in (`batch` images). */
   timings?: { compileMs: number; runMs: number };
+  batch?: number;
   error?: string;
 }
 
@@ -196,6 +198,7 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             curves: scored?.[i]?.curves,
             image: basename(imageFile),
             timings: explanation.timings,
+            batch: todo.length,
           };
           record(row);
         }

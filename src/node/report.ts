@@ -102,7 +102,7 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
       overlay,
       scores: row.scores ?? {},
       curves: row.curves ?? {},
-      ms: row.timings ? row.timings.compileMs + row.timings.runMs : undefined,
+      ms: row.timings ? (row.timings.compileMs + row.timings.runMs) / (row.batch ?? 1) : undefined,
     };
     img.cells.push(cell);
   }

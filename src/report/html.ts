@@ -117,7 +117,7 @@ ${data.model.normalization ? `Normalization: mean [${data.model.normalization.me
 <details><summary>${data.model.layers.length} candidate CAM layers (★ default)</summary><table><tr><th></th><th>tensor</th><th>shape</th><th>op</th></tr>${layers}</table></details>
 </section>
 <section><h2>Summary per method (mean ± std over images)</h2>
-<table><tr><th>method</th><th>family</th>${metricIds.map((id) => `<th>${esc(id)} ${arrow(id)}</th>`).join('')}<th>time (ms)</th></tr>${summaryRows.join('')}</table></section>
+<table><tr><th>method</th><th>family</th>${metricIds.map((id) => `<th>${esc(id)} ${arrow(id)}</th>`).join('')}<th>time per image (ms, incl. compile)</th></tr>${summaryRows.join('')}</table></section>
 <section><h2>Images</h2>${imageSections.join('')}</section>
 ${extra}
 ${failures}

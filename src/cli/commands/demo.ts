@@ -19,7 +19,7 @@ export function registerDemo(program: Command): void {
     .option('--force', 'recompute everything')
     .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean }) => {
       const modelPath = bundledModelPath();
-      const files = await expandInputs([bundledSamplesDir()]);
+      const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
       const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
       const model = await loadModelWithFlags(modelPath, {});
       const started = Date.now();

@@ -34,7 +34,7 @@ export type {
   MaskTopOptions,
   ShowCamOptions,
 } from './overlay.js';
-export { attributionToMap, blendSigned, cumulativeSumThreshold, maskTopPercent, showCamOnImage } from './overlay.js';
+export { REDUCTIONS, attributionToMap, blendSigned, cumulativeSumThreshold, maskTopPercent, showCamOnImage } from './overlay.js';
 export { CAP_HEIGHT, CHAR_ADVANCE, FONT_CHARACTERS, GLYPH_HEIGHT, GLYPH_WIDTH, LINE_HEIGHT, drawText, measureText } from './text.js';
 export type { ColorBarImage, ColorBarOptions, GridCell, GridImage, GridLayout, GridOptions, Rect } from './grid.js';
 export { colorBar, formatTick, makeGrid } from './grid.js';

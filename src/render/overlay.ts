@@ -58,7 +58,8 @@ export function showCamOnImage(image: RawImage | FloatImage, mask: MapLike, opti
   return { width, height, channels: 3, data: out };
 }
 
-export type AttributionReduce = 'abs-sum' | 'abs-max' | 'sum' | 'positive' | 'signed';
+export const REDUCTIONS = ['abs-sum', 'abs-max', 'sum', 'positive', 'signed'] as const;
+export type AttributionReduce = (typeof REDUCTIONS)[number];
 
 export interface AttributionToMapOptions {
   /**
@@ -98,6 +99,9 @@ export function attributionToMap(attr: Tensor, options: AttributionToMapOptions 
   const { reduce = 'abs-sum', clipPercentile = 99, layout = 'NCHW' } = options;
   if (!(clipPercentile >= 0 && clipPercentile <= 100)) {
     throw new LumenError('BAD_OPTION', `clipPercentile must be in [0, 100], got ${clipPercentile}`, 2);
+  }
+  if (!REDUCTIONS.includes(reduce)) {
+    throw new LumenError('BAD_OPTION', `reduce must be one of ${REDUCTIONS.join(', ')}, got '${String(reduce)}'`, 2);
   }
   const { channels, width, height, at } = channelView(attr, layout);
   const n = width * height;

@@ -103,6 +103,8 @@ test('attributionToMap: NHWC layout, zero attribution, bad input', () => {
   close(withNaN.data, [0, 0.5, 0, 1]);
   assert.throws(() => attributionToMap(Tensor.zeros([2, 3, 2, 2])), LumenError);
   assert.throws(() => attributionToMap(Tensor.zeros([1, 3, 2, 2]), { clipPercentile: 120 }), LumenError);
+  const badReduce = { reduce: 'mean' } as unknown as { reduce: 'sum' };
+  assert.throws(() => attributionToMap(Tensor.zeros([1, 3, 2, 2]), badReduce), /reduce must be one of/);
 });
 
 test('maskTopPercent keeps exactly the top x% and zeroes the rest', () => {

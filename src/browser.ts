@@ -182,8 +182,15 @@ export function explain(model: LumenModel, input: Tensor, method: string, option
   return getMethod(method).explain(model, input, options);
 }
 
-export { evaluate, getMetric, hasMetric, listMetrics, DEFAULT_METRICS, type EvaluateOptions, type Evaluation } from './metrics/index.js';
-export type { MetricInfo, MetricResult, MetricScore } from './metrics/types.js';
+export * from './metrics/index.js';
+export { computeGradients, type GradientRequest, type GradientResult } from './autodiff/index.js';
+export { OnnxGraph, type Dim } from './onnx/graph.js';
+export { decodeModel, encodeModel } from './onnx/io.js';
+
+/** Every method family is registered by this entry's own imports; kept for parity with the Node API. */
+export function loadAllMethods(): Promise<void> {
+  return Promise.resolve();
+}
 
 export interface PrepareImageOptions {
   /** How an image of another size is fitted to the model's input (default 'stretch', as the CLI). */

@@ -71,16 +71,17 @@ export function toRgb(img: RawImage): RawImage {
 }
 
 /**
- * The centred width×height region (clipped to the image). The offset is round((size − crop)/2) with Python's
- * round-half-to-even, as torchvision's CenterCrop.
+ * The centred width×height region (clipped to the image). The offset is floor((size − crop)/2), the usual NumPy/PIL
+ * recipe `(w - s) // 2` with which the conformance input chelsea64.png was made (torchvision's CenterCrop rounds
+ * instead, one pixel further right/down when size − crop is odd and the half rounds up).
  */
 export function centerCrop(img: RawImage, width: number, height: number): RawImage {
   checkSize(width, height, 'centerCrop');
   const w = Math.min(width, img.width);
   const h = Math.min(height, img.height);
   if (w === img.width && h === img.height) return img;
-  const x0 = roundHalfEven((img.width - w) / 2);
-  const y0 = roundHalfEven((img.height - h) / 2);
+  const x0 = Math.floor((img.width - w) / 2);
+  const y0 = Math.floor((img.height - h) / 2);
   const c = img.channels;
   const out = new Uint8Array(w * h * c);
   for (let y = 0; y < h; y++) {
@@ -88,14 +89,6 @@ export function centerCrop(img: RawImage, width: number, height: number): RawIma
     out.set(img.data.subarray(src, src + w * c), y * w * c);
   }
   return { width: w, height: h, channels: c, data: out };
-}
-
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const diff = v - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**
@@ -108,11 +101,36 @@ export function resizeBilinear(img: RawImage, width: number, height: number, { a
   checkSize(width, height, 'resizeBilinear');
   checkImage(img);
   if (img.width === width && img.height === height) return img;
-  let current = img;
+  // PIL resizes RGBA with premultiplied alpha, so that transparent pixels' colours do not bleed into visible ones.
+  let current = img.channels === 4 ? premultiply(img) : img;
   // PIL skips a pass whose size does not change (the weights would be the identity anyway).
   if (width !== img.width) current = resizePass(current, width, true, antialias);
   if (height !== img.height) current = resizePass(current, height, false, antialias);
-  return current;
+  return img.channels === 4 ? unpremultiply(current) : current;
+}
+
+/** PIL's RGBA → RGBa: c·a/255 rounded with its MULDIV255 integer trick. */
+function premultiply(img: RawImage): RawImage {
+  const data = img.data.slice();
+  for (let i = 0; i < data.length; i += 4) {
+    const a = data[i + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = data[i + c]! * a + 128;
+      data[i + c] = ((t >> 8) + t) >> 8;
+    }
+  }
+  return { ...img, data };
+}
+
+/** PIL's RGBa → RGBA: c·255/a truncated (alpha 0 or 255 leaves the colour as is). */
+function unpremultiply(img: RawImage): RawImage {
+  const data = img.data;
+  for (let i = 0; i < data.length; i += 4) {
+    const a = data[i + 3]!;
+    if (a === 0 || a === 255) continue;
+    for (let c = 0; c < 3; c++) data[i + c] = Math.min(255, Math.floor((255 * data[i + c]!) / a));
+  }
+  return img;
 }
 
 const PRECISION_BITS = 32 - 8 - 2;

@@ -122,10 +122,10 @@ test('toRgb copies gray into three channels and drops alpha', () => {
   assert.deepEqual([...toGrayscale(toRgb(image(3, 1, 1, [0, 99, 255]))).data], [0, 99, 255]);
 });
 
-test('centerCrop offsets round half to even (torchvision CenterCrop)', () => {
+test('centerCrop offset is floor((size − crop)/2)', () => {
   const row = image(5, 1, 1, [0, 1, 2, 3, 4]);
-  assert.deepEqual([...centerCrop(row, 2, 1).data], [2, 3]); // (5−2)/2 = 1.5 → 2
-  assert.deepEqual([...centerCrop(image(7, 1, 1, [0, 1, 2, 3, 4, 5, 6]), 2, 1).data], [2, 3]); // 2.5 → 2
+  assert.deepEqual([...centerCrop(row, 2, 1).data], [1, 2]); // floor((5−2)/2) = 1
+  assert.deepEqual([...centerCrop(image(7, 1, 1, [0, 1, 2, 3, 4, 5, 6]), 2, 1).data], [2, 3]); // floor(2.5) = 2
   assert.deepEqual([...centerCrop(image(6, 1, 1, [0, 1, 2, 3, 4, 5]), 2, 1).data], [2, 3]); // 2
   const col = centerCrop(image(1, 4, 3, [...Array(12).keys()]), 1, 2);
   assert.deepEqual([col.width, col.height, ...col.data], [1, 2, 3, 4, 5, 6, 7, 8]);

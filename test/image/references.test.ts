@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fitImage, resizeBilinear, toGrayscale } from '../../src/image/preprocess.js';
+import { resizeMapBilinear, resizeMapBilinearAlignCorners, resizeMapNearest } from '../../src/image/resize-map.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { readImageFile } from '../../src/node/image-file.js';
+
+// Outputs of PIL 9.4, OpenCV 4.6 and torch 1.13 on random inputs (see test/fixtures/image/README.md).
+const FIXTURES = new URL('../fixtures/image/', import.meta.url);
+const load = (name: string) => parseNpy(readFileSync(new URL(name, FIXTURES)));
+const names = readdirSync(FIXTURES);
+
+test('resizeBilinear equals PIL Image.resize(BILINEAR) bit for bit (L, RGB, RGBA; shrink, enlarge, mixed)', () => {
+  const cases = names.filter((n) => /^pil_(L|RGB|RGBA)_.*_in\.npy$/.test(n));
+  assert.equal(cases.length, 9);
+  for (const name of cases) {
+    const input = load(name);
+    const expected = load(name.replace('_in.npy', '_out.npy'));
+    const [h, w, c = 1] = input.shape as [number, number, number?];
+    const out = resizeBilinear({ width: w, height: h, channels: c as 1 | 3 | 4, data: input.data as Uint8Array }, expected.shape[1]!, expected.shape[0]!);
+    let differing = 0;
+    for (let i = 0; i < out.data.length; i++) if (out.data[i] !== expected.data[i]) differing++;
+    assert.equal(out.data.length, expected.data.length, name);
+    assert.equal(differing, 0, `${name}: ${differing} pixels differ from PIL`);
+  }
+});
+
+test('toGrayscale equals PIL convert("L")', () => {
+  const input = load('pil_gray_in.npy');
+  const out = toGrayscale({ width: 16, height: 16, channels: 3, data: input.data as Uint8Array });
+  assert.deepEqual([...out.data], [...(load('pil_gray_out.npy').data as Uint8Array)]);
+});
+
+test('center-crop + resize of chelsea.png reproduces conformance/inputs/chelsea64.png exactly', async () => {
+  const big = await readImageFile(new URL('chelsea.png', FIXTURES).pathname);
+  assert.deepEqual([big.width, big.height, big.channels], [451, 300, 3]);
+  const small = await readImageFile(new URL('../../conformance/inputs/chelsea64.png', import.meta.url).pathname);
+  const fitted = fitImage(big, { width: 64, height: 64, resize: 'center-crop' });
+  let differing = 0;
+  for (let i = 0; i < fitted.data.length; i++) if (fitted.data[i] !== small.data[i]) differing++;
+  assert.equal(differing, 0);
+});
+
+function mapStats(actual: Float32Array, expected: Float32Array): { maxDiff: number; identical: number } {
+  assert.equal(actual.length, expected.length);
+  let maxDiff = 0;
+  let identical = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    maxDiff = Math.max(maxDiff, d);
+    if (d === 0) identical++;
+  }
+  return { maxDiff, identical: identical / actual.length };
+}
+
+const MAP_CASES = names.filter((n) => /^map_.*_in\.npy$/.test(n));
+
+test('resizeMapBilinear equals cv2.resize INTER_LINEAR (float32 sums: ≥ 98% identical, the rest 1 ulp)', () => {
+  assert.equal(MAP_CASES.length, 5);
+  for (const name of MAP_CASES) {
+    const input = load(name);
+    const expected = load(name.replace('_in', '_cv2'));
+    const [h, w] = input.shape as [number, number];
+    const [oh, ow] = expected.shape as [number, number];
+    const { maxDiff, identical } = mapStats(resizeMapBilinear(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    assert.ok(maxDiff <= 2.4e-7, `${name}: max diff ${maxDiff}`);
+    assert.ok(identical >= 0.98, `${name}: only ${identical} identical`);
+  }
+});
+
+test('resizeMapNearest equals torch F.interpolate(mode="nearest") exactly', () => {
+  for (const name of MAP_CASES) {
+    const input = load(name);
+    const expected = load(name.replace('_in', '_nearest'));
+    const [h, w] = input.shape as [number, number];
+    const [oh, ow] = expected.shape as [number, number];
+    const { maxDiff } = mapStats(resizeMapNearest(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    assert.equal(maxDiff, 0, name);
+  }
+});
+
+test('resizeMapBilinearAlignCorners equals torch UpsamplingBilinear2d within a few ulp', () => {
+  for (const name of MAP_CASES) {
+    const input = load(name);
+    const expected = load(name.replace('_in', '_aligncorners'));
+    const [h, w] = input.shape as [number, number];
+    const [oh, ow] = expected.shape as [number, number];
+    const { maxDiff } = mapStats(resizeMapBilinearAlignCorners(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    assert.ok(maxDiff <= 1e-6, `${name}: max diff ${maxDiff}`);
+  }
+});

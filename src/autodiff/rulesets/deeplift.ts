@@ -1,0 +1,195 @@
+/**
+ * DeepLIFT (Shrikumar et al. 2017) with the Rescale rule, as Captum 0.8 implements it, expressed as a paired rule set:
+ * the forward runs on the batch [x; x_ref] (B inputs, then their B references) and the backward replaces the
+ * derivative of each non-linearity by a multiplier built from the differences to the reference.
+ *
+ * Captum semantics reproduced here (deep_lift.py):
+ * - Both halves are seeded (Captum selects the target on [out(x); out(x_ref)]); the reference half's backward only
+ *   matters where the rules mix halves (MaxPool), but it is kept to match Captum exactly.
+ * - Δin = in(x) − in(x_ref) and Δout = out(x) − out(x_ref) are taken from the input half and repeated for both halves.
+ * - Rescale (Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softplus): grad_in = grad_out·Δout/Δin, or the plain gradient
+ *   (each half at its own point) where |Δin| < 1e-10.
+ * - Softmax: the Rescale multiplier minus its mean, Captum's normalisation (Σ over the pair / its element count;
+ *   Captum sums over the whole batch, which equals this for one input; here pairs stay independent).
+ * - MaxPool: Δout is split into max(y, y_ref) − y_ref routed to the input's argmax and y − max(y, y_ref) routed to the
+ *   reference's argmax, each times grad_out, the two scatters summed and divided by Δin (plain gradient where
+ *   |Δin| < 1e-10). Captum scatters with max_unpool, which OVERWRITES when overlapping windows share an argmax (the
+ *   last window in row-major order wins); `deeplift-rescale` does the same (ScatterElements without reduction;
+ *   ONNX Runtime's CPU kernel writes in index order).
+ * - Hook order: Captum records a module's grad_out with a tensor hook registered before the next module's input
+ *   hook, so when a hooked op directly consumes another hooked op's output (Relu → MaxPool in most CNNs) the
+ *   producer sees the consumer's PLAIN gradient; the consumer's rule is lost. `deeplift-rescale` reproduces this
+ *   (it is what every Captum DeepLift reference contains); `deeplift-rescale-exact` applies every rule and sums
+ *   overlapping MaxPool scatters, so Σ attribution = f(x) − f(x_ref) up to rounding.
+ * - Every other op (Conv, Gemm, Add, Clip/ReLU6, pooling by average, …) keeps its plain gradient.
+ * The caller multiplies the input-half gradient by (x − x_ref).
+ */
+import type { OnnxGraph } from '../../onnx/graph.js';
+import { gradientRule } from '../registry.js';
+import { registerRuleSet } from '../rulesets.js';
+import { scatterToInput } from '../rules/max-pool.js';
+import { softmaxAxes } from '../rules/softmax.js';
+import type { GradientContext, GradientRule } from '../types.js';
+import { LumenError } from '../../errors.js';
+
+/** Captum's threshold below which a difference counts as zero and the plain gradient is used. */
+export const DEEPLIFT_EPS = 1e-10;
+
+/** Slices of a paired [x; x_ref] tensor along the batch axis. */
+interface Halves {
+  /** The first (input) half, B items. */
+  front(tensor: string): string;
+  /** The second (reference) half, B items. */
+  back(tensor: string): string;
+  /** [a; a] */
+  twice(tensor: string): string;
+}
+
+const halvesCache = new WeakMap<OnnxGraph, Halves>();
+
+function halvesOf(ctx: GradientContext): Halves {
+  let h = halvesCache.get(ctx.graph);
+  if (h) return h;
+  const { ops, graph } = ctx;
+  const memo = new Map<string, string>();
+  const cached = (key: string, make: () => string): string => {
+    let v = memo.get(key);
+    if (!v) {
+      v = make();
+      memo.set(key, v);
+    }
+    return v;
+  };
+  const halfOf = (t: string): string =>
+    cached(`half:${t}`, () => {
+      const n = ops.op('Gather', [ops.shapeOf(t), graph.addInitializer(BigInt64Array.of(0n), [], 'lumen_dl_zero')], { axis: { i: 0 } });
+      return ops.unsqueeze(ops.op('Div', [n, graph.addInitializer(BigInt64Array.of(2n), [], 'lumen_dl_two')]), [0]);
+    });
+  h = {
+    front: (t) => cached(`front:${t}`, () => ops.op('Slice', [t, ops.int64s([0]), halfOf(t), ops.int64s([0])])),
+    back: (t) => cached(`back:${t}`, () => ops.op('Slice', [t, halfOf(t), ops.int64s([Number.MAX_SAFE_INTEGER]), ops.int64s([0])])),
+    twice: (t) => cached(`twice:${t}`, () => ops.op('Concat', [t, t], { axis: { i: 0 } })),
+  };
+  halvesCache.set(ctx.graph, h);
+  return h;
+}
+
+/** [Δ; Δ] with Δ = t(x) − t(x_ref). */
+function repeatedDelta(ctx: GradientContext, t: string): string {
+  const h = halvesOf(ctx);
+  return h.twice(ctx.ops.sub(h.front(t), h.back(t)));
+}
+
+function plainGradient(ctx: GradientContext): string {
+  const rule = gradientRule(ctx.node.opType);
+  const g = rule?.(ctx)[0];
+  if (g === undefined) throw new LumenError('UNSUPPORTED_OP', `DeepLIFT: no plain gradient for ${ctx.node.opType} '${ctx.node.name}'`);
+  return g;
+}
+
+/** where(|Δin| < eps, fallback, value) */
+function unlessTiny(ctx: GradientContext, deltaIn: string, fallback: string, value: string): string {
+  const { ops } = ctx;
+  return ops.where(ops.less(ops.op('Abs', [deltaIn]), ops.scalar(DEEPLIFT_EPS)), fallback, value);
+}
+
+/** Rescale: grad_out · Δout/Δin. */
+const rescale: GradientRule = (ctx) => {
+  if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
+  const { ops, node } = ctx;
+  const dIn = repeatedDelta(ctx, node.input[0]!);
+  const dOut = repeatedDelta(ctx, node.output[0]!);
+  return [unlessTiny(ctx, dIn, plainGradient(ctx), ops.div(ops.mul(ctx.gradOutputs[0], dOut), dIn))];
+};
+
+/** Captum's Softmax rule: Rescale, then minus Σ/n over each [x; x_ref] pair (n = elements of the pair). */
+const softmaxRescale: GradientRule = (ctx) => {
+  const [unnormalized] = rescale(ctx);
+  if (unnormalized === undefined) return [];
+  const { ops, shape, node } = ctx;
+  const dims = shape(node.input[0]!);
+  const perItem = dims.slice(1);
+  if (!perItem.every((d): d is number => typeof d === 'number')) {
+    throw new LumenError('UNSUPPORTED_MODEL', `DeepLIFT Softmax '${node.name}': the non-batch size must be known statically`);
+  }
+  softmaxAxes(node, dims.length, ctx.opset); // validates the axis attribute
+  const count = perItem.reduce((a, b) => a * b, 1);
+  const h = halvesOf(ctx);
+  const itemSums = ops.reduceSum(unnormalized, perItem.map((_, i) => i + 1), true);
+  const pairSums = h.twice(ops.add(h.front(itemSums), h.back(itemSums)));
+  return [ops.sub(unnormalized, ops.scale(pairSums, 1 / (2 * count)))];
+};
+
+/** Captum's MaxPool rule; `overwrite` mirrors max_unpool (see the file comment), else contributions are summed. */
+function maxPoolRule(overwrite: boolean): GradientRule {
+  return (ctx) => {
+    const { node, ops } = ctx;
+    const gy = ctx.gradOutputs[0];
+    if (!ctx.needsGradient(0) || gy === undefined) return [];
+    // the plain gradient first: it also makes sure the forward node exposes its argmax indices
+    const plain = plainGradient(ctx);
+    const indices = node.output[1]!;
+    const [x, y] = [node.input[0]!, node.output[0]!];
+    const h = halvesOf(ctx);
+    const dIn = repeatedDelta(ctx, x);
+    const [yx, yr] = [h.front(y), h.back(y)];
+    const crossMax = ops.op('Max', [yx, yr]);
+    const dOut = ops.op('Concat', [ops.sub(crossMax, yr), ops.sub(yx, crossMax)], { axis: { i: 0 } });
+    const contributions = ops.mul(gy, dOut);
+    let scattered: string;
+    if (overwrite) {
+      const flat = ops.int64s([-1]);
+      const zeros = ops.op('ConstantOfShape', [ops.op('Reshape', [ops.op('Size', [x]), flat])]);
+      const written = ops.op('ScatterElements', [zeros, ops.op('Reshape', [indices, flat]), ops.op('Reshape', [contributions, flat])], { axis: { i: 0 } });
+      scattered = ops.reshapeLike(written, x);
+    } else {
+      scattered = scatterToInput(ctx, x, contributions, indices);
+    }
+    const summed = h.twice(ops.add(h.front(scattered), h.back(scattered)));
+    return [unlessTiny(ctx, dIn, plain, ops.div(summed, dIn))];
+  };
+}
+
+const RESCALE_OPS = ['Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus'] as const;
+
+const HOOKED_OPS = new Set<string>([...RESCALE_OPS, 'Softmax', 'MaxPool']);
+
+/**
+ * Captum's hook order: when a hooked module consumes the output of another hooked module directly, the producer's
+ * hook records the gradient at that tensor BEFORE the consumer's hook rewrites it, so the producer's rule sees the
+ * consumer's plain gradient (e.g. Relu → MaxPool: the Relu rescales the plain max-pool gradient). Where the producer
+ * falls back to its plain gradient (Δ = 0) the consumer's own difference is 0 as well, so it is plain there too.
+ */
+function captumHookOrder(rule: GradientRule): GradientRule {
+  return (ctx) => {
+    const producer = ctx.graph.producer(ctx.node.input[0]!);
+    if (producer && HOOKED_OPS.has(producer.opType)) {
+      const plain = gradientRule(ctx.node.opType);
+      if (plain) return plain(ctx);
+    }
+    return rule(ctx);
+  };
+}
+
+function overrides(captum: boolean): Record<string, GradientRule> {
+  const o: Record<string, GradientRule> = {};
+  for (const op of RESCALE_OPS) o[op] = rescale;
+  o.Softmax = softmaxRescale;
+  o.MaxPool = maxPoolRule(captum);
+  if (captum) for (const op of HOOKED_OPS) o[op] = captumHookOrder(o[op]!);
+  return o;
+}
+
+registerRuleSet({
+  name: 'deeplift-rescale',
+  description: 'DeepLIFT Rescale multipliers as Captum 0.8 computes them (hook-order and max_unpool overwrite included)',
+  paired: true,
+  overrides: overrides(true),
+});
+
+registerRuleSet({
+  name: 'deeplift-rescale-exact',
+  description: 'DeepLIFT Rescale multipliers with every rule applied and MaxPool scatters summed: summation-to-delta holds',
+  paired: true,
+  overrides: overrides(false),
+});

@@ -1,0 +1,268 @@
+/**
+ * DeepLIFT, Rescale rule (Shrikumar et al. 2017) with Captum 0.8 semantics: one forward + backward of the batch
+ * [x; x_ref] under the `deeplift-rescale` rule set (src/autodiff/rulesets/deeplift.ts), attribution =
+ * multipliers ⊙ (x − x_ref). Summation-to-delta holds exactly only when every non-linearity gets a Rescale rule;
+ * the convergence delta Σ attr − (f(x) − f(x_ref)) is returned in extras.
+ */
+import { computeGradients } from '../../autodiff/index.js';
+import { LumenError } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import { valueInfoDims } from '../../onnx/graph.js';
+import { resolveTargets, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import { Tensor } from '../../tensor.js';
+import { registerMethod } from '../registry.js';
+import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import '../../autodiff/rulesets/deeplift.js';
+
+export interface DeepLiftOptions extends ExplainOptions {
+  /** 'zeros' (default), a number (every value of the reference), or a Tensor: one image [1, …] or one per input. */
+  baseline?: 'zeros' | number | string | Tensor;
+  /** Multiply the multipliers by (x − x_ref) (Captum's default, "global" attribution). */
+  multiplyByInputs?: boolean;
+  /** 'captum' (default): Captum 0.8's DeepLift exactly, quirks included; 'exact': every rule applied, completeness holds. */
+  rules?: 'captum' | 'exact';
+}
+
+export const deepliftInfo: MethodInfo = {
+  id: 'deeplift',
+  aliases: ['deep-lift', 'deeplift-rescale'],
+  title: 'DeepLIFT (Rescale)',
+  family: 'gradient',
+  summary:
+    'How much each input value contributes to the change of the score from a reference image to this image, propagating differences with the Rescale rule (Captum DeepLift). Sums to about f(x) − f(reference).',
+  needsGradients: true,
+  needsBaseline: true,
+  needsLayer: false,
+  output: 'input',
+  signed: true,
+  cost: '1 forward + backward of a batch of 2 (input and reference) per image',
+  reference: 'Captum 0.8.0 DeepLift (conformance: every DeepLift reference, baseline zeros)',
+  options: [
+    {
+      name: 'baseline',
+      type: 'string',
+      default: 'zeros',
+      description: "Reference input: 'zeros' (0 in the normalized space = the dataset mean image) or a number for every value. API: also a Tensor (one image, or one per input).",
+    },
+    { name: 'multiplyByInputs', type: 'boolean', default: true, description: 'Multiply the multipliers by (input − reference); false returns the multipliers.' },
+    {
+      name: 'rules',
+      type: 'enum',
+      choices: ['captum', 'exact'],
+      default: 'captum',
+      description:
+        "'captum': as Captum 0.8 (a MaxPool right after a ReLU passes its plain gradient; overlapping max-pool scatters overwrite). 'exact': the MaxPool rule everywhere, scatters summed, so the attributions sum to f(x) − f(reference).",
+    },
+    { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run (each run holds twice as many: the references).' },
+  ],
+};
+
+/** The reference batch for `input` ([N, …]) from the `baseline` option. */
+export function baselineBatch(input: Tensor, baseline: unknown): Tensor {
+  const n = input.dims[0]!;
+  const per = input.size / n;
+  if (baseline === undefined || baseline === null || baseline === 'zeros' || baseline === 'zero') return Tensor.zeros(input.dims);
+  const constant = typeof baseline === 'number' ? baseline : typeof baseline === 'string' && baseline.trim() !== '' ? Number(baseline) : NaN;
+  if (typeof baseline === 'number' || typeof baseline === 'string') {
+    if (!Number.isFinite(constant)) throw new LumenError('BAD_OPTION', `option baseline=${String(baseline)}: expected 'zeros', a number or a Tensor`, 2);
+    return Tensor.filled(input.dims, constant);
+  }
+  if (baseline instanceof Tensor) {
+    if (baseline.size === per) return Tensor.concat(Array.from({ length: n }, () => baseline.reshape([1, ...input.dims.slice(1)])));
+    if (baseline.size === input.size) return baseline.reshape(input.dims);
+    throw new LumenError('BAD_OPTION', `option baseline has shape [${baseline.dims.join(', ')}]; expected one image [1, ${input.dims.slice(1).join(', ')}] or one per input [${input.dims.join(', ')}]`, 2);
+  }
+  throw new LumenError('BAD_OPTION', "option baseline: expected 'zeros', a number or a Tensor", 2);
+}
+
+/** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */
+export async function resolveGradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
+  const byIndex = typeof spec === 'number' || Array.isArray(spec) || (typeof spec === 'object' && spec !== null && 'class' in spec && typeof spec.class !== 'string') || (typeof spec === 'object' && spec !== null && 'weights' in spec);
+  if (byIndex) {
+    const classes = await classCount(model, input, timings);
+    return resolveTargets(spec, Tensor.zeros([input.dims[0]!, classes]), model.classNames);
+  }
+  const t0 = now();
+  const { logits } = await model.forward(input);
+  timings.runMs += now() - t0;
+  return resolveTargets(spec, logits, model.classNames);
+}
+
+const classCounts = new WeakMap<LumenModel, number>();
+
+async function classCount(model: LumenModel, input: Tensor, timings: Timings): Promise<number> {
+  let k = classCounts.get(model) ?? declaredClassCount(model);
+  if (k === undefined) {
+    const t0 = now();
+    const { logits } = await model.forward(input.item(0));
+    timings.runMs += now() - t0;
+    k = logits.dims[logits.dims.length - 1]!;
+    classCounts.set(model, k);
+  }
+  return k;
+}
+
+/** Rows `from..to` of a batch tensor. */
+export function rows(t: Tensor, from: number, to: number): Tensor {
+  const per = t.size / t.dims[0]!;
+  return new Tensor(t.data.slice(from * per, to * per), [to - from, ...t.dims.slice(1)]);
+}
+
+export interface PairedResult {
+  /** d(score)/d(input) under the paired rule set, input half only [N, …]. */
+  multipliers: Tensor;
+  /** Explained score of each input and of its reference. */
+  scores: Float64Array;
+  referenceScores: Float64Array;
+}
+
+/**
+ * Run a paired rule set on inputs and references (same shape), `batchSize` pairs per run. Both halves are seeded
+ * with the target (as Captum), the gradient of the input half is returned.
+ */
+export async function runPaired(
+  model: LumenModel,
+  input: Tensor,
+  references: Tensor,
+  seed: Tensor,
+  output: TargetOutput,
+  ruleSet: string,
+  batchSize: number,
+  timings: Timings,
+  signal?: AbortSignal,
+): Promise<PairedResult> {
+  const n = input.dims[0]!;
+  const k = seed.dims[1]!;
+  const per = input.size / n;
+  const multipliers = new Float32Array(input.size);
+  const scores = new Float64Array(n);
+  const referenceScores = new Float64Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    const end = Math.min(n, start + batchSize);
+    const b = end - start;
+    const pairSeed = rows(seed, start, end);
+    const r = await computeGradients(model, Tensor.concat([rows(input, start, end), rows(references, start, end)]), Tensor.concat([pairSeed, pairSeed]), {
+      wrt: [model.inputName],
+      output,
+      ruleSet,
+    });
+    timings.compileMs += r.compileMs;
+    timings.runMs += r.runMs;
+    multipliers.set(r.gradients[model.inputName]!.data.subarray(0, b * per), start * per);
+    const values = output === 'probability' ? softmax(r.logits) : r.logits;
+    for (let i = 0; i < b; i++) {
+      let s = 0;
+      let sr = 0;
+      for (let j = 0; j < k; j++) {
+        const w = pairSeed.data[i * k + j]!;
+        if (w === 0) continue;
+        s += w * values.data[i * k + j]!;
+        sr += w * values.data[(b + i) * k + j]!;
+      }
+      scores[start + i] = s;
+      referenceScores[start + i] = sr;
+    }
+  }
+  return { multipliers: new Tensor(multipliers, input.dims), scores, referenceScores };
+}
+
+function softmax(logits: Tensor): Tensor {
+  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, logits.data[i * k + j]!);
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp(logits.data[i * k + j]! - m);
+    for (let j = 0; j < k; j++) out[i * k + j] = Math.exp(logits.data[i * k + j]! - m) / s;
+  }
+  return new Tensor(out, [n, k]);
+}
+
+/** Σ over each item of a batch tensor, in float64. */
+export function itemSums(t: Tensor): number[] {
+  const n = t.dims[0]!;
+  const per = t.size / n;
+  return Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let p = 0; p < per; p++) s += t.data[i * per + p]!;
+    return s;
+  });
+}
+
+export function positiveInt(options: ExplainOptions, name: string, fallback: number): number {
+  const v = options[name];
+  if (v === undefined || v === null) return fallback;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected a positive integer`, 2);
+  return n;
+}
+
+export function booleanOption(options: ExplainOptions, name: string, fallback: boolean): boolean {
+  const v = options[name];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected true or false`, 2);
+}
+
+export function deepliftRuleSet(options: ExplainOptions): string {
+  const rules = options.rules ?? 'captum';
+  if (rules !== 'captum' && rules !== 'exact') throw new LumenError('BAD_OPTION', `option rules=${String(rules)}: expected captum or exact`, 2);
+  return rules === 'exact' ? 'deeplift-rescale-exact' : 'deeplift-rescale';
+}
+
+/** DeepLIFT of `input` against `references` (same shape): (x − x_ref) ⊙ multipliers, and the convergence delta. */
+export async function deepliftAttribution(
+  model: LumenModel,
+  input: Tensor,
+  references: Tensor,
+  targets: ResolvedTargets,
+  options: DeepLiftOptions,
+  timings: Timings,
+): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
+  const run = await runPaired(model, input, references, targets.seed, targets.output, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal);
+  const multiply = booleanOption(options, 'multiplyByInputs', true);
+  const attr = new Float32Array(input.size);
+  const m = run.multipliers.data;
+  for (let i = 0; i < attr.length; i++) attr[i] = multiply ? (input.data[i]! - references.data[i]!) * m[i]! : m[i]!;
+  const attribution = new Tensor(attr, input.dims);
+  // Captum's delta: Σ attr − (f(x) − f(x_ref)), meaningful for multiplied attributions
+  const totals = itemSums(multiply ? attribution : new Tensor(Float32Array.from(m, (v, i) => v * (input.data[i]! - references.data[i]!)), input.dims));
+  const delta = totals.map((s, i) => s - (run.scores[i]! - run.referenceScores[i]!));
+  return { attribution, delta, scores: run.scores, referenceScores: run.referenceScores };
+}
+
+export const deeplift: Method = registerMethod({
+  info: deepliftInfo,
+  async explain(model, input, options = {}): Promise<Explanation> {
+    const opts = options as DeepLiftOptions;
+    model.checkInput(input);
+    const timings: Timings = { compileMs: 0, runMs: 0 };
+    const references = baselineBatch(input, opts.baseline ?? opts.baselines);
+    const targets = await resolveGradientTargets(model, input, opts.target, timings);
+    const r = await deepliftAttribution(model, input, references, targets, opts, timings);
+    return {
+      method: 'deeplift',
+      attribution: r.attribution,
+      targets: targets.classes,
+      extras: { convergenceDelta: r.delta, scores: Array.from(r.scores), referenceScores: Array.from(r.referenceScores) },
+      timings,
+    };
+  },
+});
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** Number of classes when the graph declares the logits' shape (saves a forward pass). */
+function declaredClassCount(model: LumenModel): number | undefined {
+  const g = model.graph.graph;
+  const info = [...g.output, ...g.valueInfo].find((v) => v.name === model.logitsName);
+  const dims = info ? valueInfoDims(info) : undefined;
+  const last = dims?.[dims.length - 1];
+  return dims?.length === 2 && typeof last === 'number' && last > 0 ? last : undefined;
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { create } from '@bufbuild/protobuf';
+import { npyToTensor } from '../../../src/io/npy.js';
+import { LumenModel } from '../../../src/model.js';
+import { OnnxGraph, type Dim } from '../../../src/onnx/graph.js';
+import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../../../src/onnx/proto.js';
+import { loadModel } from '../../../src/node/load.js';
+import { nodeRuntime } from '../../../src/node/runtime.js';
+import type { Tensor } from '../../../src/tensor.js';
+
+export const ROOT = 'conformance';
+
+export interface Reference {
+  model: string;
+  input: string;
+  input_file: string;
+  target: number;
+  method: string;
+  file: string;
+  convergence_delta?: number;
+}
+
+interface Manifest {
+  references: Reference[];
+  failures: { model: string; method: string }[];
+}
+
+export const manifest = JSON.parse(readFileSync(`${ROOT}/manifest.json`, 'utf8')) as Manifest;
+
+export function referencesOf(method: string): Reference[] {
+  return manifest.references.filter((r) => r.method === method);
+}
+
+export function readNpy(path: string): Tensor {
+  return npyToTensor(new Uint8Array(readFileSync(`${ROOT}/${path}`)));
+}
+
+const models = new Map<string, Promise<LumenModel>>();
+export function conformanceModel(name: string): Promise<LumenModel> {
+  let m = models.get(name);
+  if (!m) {
+    m = loadModel(`${ROOT}/models/${name}.onnx`);
+    models.set(name, m);
+  }
+  return m;
+}
+
+/** max|ours − ref| / max|ref| */
+export function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (ours.length !== ref.length) throw new Error(`length ${ours.length} vs ${ref.length}`);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+export function sum(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s;
+}
+
+/** An empty opset-17 model with one float input; add nodes with OnnxGraph, then `g.setOutputs`. */
+export function emptyGraph(input: readonly Dim[], opset = 17): OnnxGraph {
+  const model: ModelProto = create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(opset) })],
+    graph: create(GraphProtoSchema, { name: 'test' }),
+  });
+  const g = new OnnxGraph(model);
+  g.addInput('input', input);
+  return g;
+}
+
+// one intra-op thread: the machine is shared
+const runtime = nodeRuntime({ threads: 1 });
+
+export function modelOf(g: OnnxGraph): LumenModel {
+  return LumenModel.fromBytes(g.toBytes(), { runtime, source: 'test-model' });
+}
+
+/** Seeded PRNG (mulberry32) for test weights. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function uniform(n: number, r: () => number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+}

@@ -257,6 +257,21 @@ export function colorBar(name: ColormapName | string, options: ColorBarOptions =
   return { ...canvas, bar, ticks: placed };
 }
 
+/**
+ * An image with a vertical color bar on its right, the bar as tall as the image allows (at least 32 pixels).
+ * `options` are colorBar's (its `height` is ignored). Returns RGB.
+ */
+export function withColorBar(image: RawImage, name: ColormapName | string, options: ColorBarOptions = {}): RawImage {
+  const padding = options.padding ?? 4;
+  const textMargin = Math.ceil((CAP_HEIGHT * Math.max(1, Math.floor(options.textScale ?? 1))) / 2);
+  const length = Math.max(32, image.height - 2 * (textMargin + padding));
+  const bar = colorBar(name, { ...options, orientation: 'vertical', height: length });
+  const canvas = createImage(image.width + bar.width, Math.max(image.height, bar.height), 3, options.background ?? WHITE);
+  blit(canvas, image, 0, 0);
+  blit(canvas, bar, image.width, 0);
+  return canvas;
+}
+
 /** Up to 3 significant digits, no trailing zeros, no "-0". */
 export function formatTick(value: number): string {
   if (value === 0 || Object.is(value, -0)) return '0';

@@ -37,7 +37,7 @@ export type {
 export { REDUCTIONS, attributionToMap, blendSigned, cumulativeSumThreshold, maskTopPercent, showCamOnImage } from './overlay.js';
 export { CAP_HEIGHT, CHAR_ADVANCE, FONT_CHARACTERS, GLYPH_HEIGHT, GLYPH_WIDTH, LINE_HEIGHT, drawText, measureText } from './text.js';
 export type { ColorBarImage, ColorBarOptions, GridCell, GridImage, GridLayout, GridOptions, Rect } from './grid.js';
-export { colorBar, formatTick, makeGrid } from './grid.js';
+export { colorBar, formatTick, makeGrid, withColorBar } from './grid.js';
 export type { ActivationGridImage, ActivationGridOptions } from './activations.js';
 export { activationGrid } from './activations.js';
 export type { ChartSeries, LineChartOptions } from './chart.js';

@@ -11,6 +11,7 @@ import {
   measureText,
   resizeNearest,
   upscaleNearest,
+  withColorBar,
 } from '../../src/render/index.js';
 import type { RawImage } from '../../src/image/types.js';
 
@@ -101,6 +102,20 @@ test('colorBar (horizontal): min at the left, labels below', () => {
   assert.deepEqual(bar.ticks.map((t) => t.at - x), [0, 32, 63]);
   assert.equal(bar.height, y + 8 + 3 + 2 + 7 + 4);
   assert.equal(x, 4 + Math.ceil(measureText('0').width / 2));
+});
+
+test('withColorBar puts a bar as tall as the image on its right', () => {
+  const image = createImage(100, 80, 3, [10, 20, 30]);
+  const out = withColorBar(image, 'jet', { width: 8 });
+  // bar length 80 − 2·(4 + 4) = 64 → bar image height 8 + 64 + 4 + 4 = 80
+  assert.equal(out.height, 80);
+  assert.deepEqual(getPixel(out, 99, 79), [10, 20, 30]);
+  assert.deepEqual(getPixel(out, 100 + 4, 8), lutEntry('jet', 255));
+  assert.deepEqual(getPixel(out, 100 + 4 + 7, 8 + 63), lutEntry('jet', 0));
+  assert.deepEqual(getPixel(out, 100 + 4, 8 + 64), [255, 255, 255]);
+  // a tiny image still gets a 32-pixel bar, and the canvas grows to hold it
+  const tiny = withColorBar(createImage(28, 28, 1, [0]), 'viridis');
+  assert.equal(tiny.height, 8 + 32 + 4 + 4);
 });
 
 test('formatTick', () => {

@@ -49,7 +49,7 @@ interface Hook {
   errors: string[];
   model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
   input(): { dims: number[]; data: number[] } | undefined;
-  predictions(): { index: number; probability: number }[];
+  predictions(): { index: number; probability: number; label: string }[];
   results(): PageResult[];
 }
 declare global {
@@ -225,6 +225,44 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     // Opacity slider drives the overlay.
     await page.locator('#opacity').fill('0.8');
     assert.equal(await page.locator('canvas.heat').first().evaluate((c) => (c as HTMLCanvasElement).style.opacity), '0.8');
+
+    // Accessibility basics: every form field has a label, every button a name.
+    const unlabeled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select'))
+        .filter((el) => el.labels?.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+        .map((el) => el.id || el.name || el.outerHTML.slice(0, 60)),
+    );
+    assert.deepEqual(unlabeled, [], 'form fields without a label');
+    const nameless = await page.evaluate(() => Array.from(document.querySelectorAll('button')).filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length);
+    assert.equal(nameless, 0, 'buttons without an accessible name');
+
+    // Classes side by side, chosen with the keyboard: Enter on the second prediction adds it as a target.
+    const second = preds[1]!.index;
+    await page.locator(`#predictions button[data-class="${second}"]`).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator(`#predictions button[data-class="${second}"]`).getAttribute('aria-pressed'), 'true');
+    for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
+    await page.locator(`#method-${methods[0]}`).check();
+    await page.locator('#with-metrics').uncheck();
+    const runsBefore2 = await page.evaluate(() => window.__lumen!.runs);
+    await page.locator('#run').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, runsBefore2, { timeout: 300_000 });
+    const twoClasses = await page.evaluate(() => window.__lumen!.results());
+    assert.deepEqual(twoClasses.map((r) => r.target), [preds[0]!.index, second]);
+    assert.equal(await page.locator('#result-grid section.row').count(), 2, 'one row per class');
+    const secondNode = await getMethod(methods[0]!).explain(model, loaded.tensor, { target: second });
+    const secondDiff = maxAbs(secondNode.attribution.data.map((v, i) => v - twoClasses[1]!.attribution[i]!));
+    assert.ok(secondDiff / Math.max(1e-12, maxAbs(secondNode.attribution.data)) <= TOLERANCE, `${methods[0]} for class ${second}: differs by ${secondDiff}`);
+
+    // A model and an image picked through the file inputs (the same path as a drop): the conformance copy of the
+    // model has no class names, so predictions fall back to class_N labels.
+    await page.setInputFiles('#model-file', join(ROOT, 'conformance', 'models', 'fashion_cnn.onnx'));
+    await page.waitForFunction(() => window.__lumen!.model()?.name === 'fashion_cnn.onnx', undefined, { timeout: 120_000 });
+    await page.setInputFiles('#image-files', join(DIST, manifest.samples[1]!.url));
+    await page.waitForFunction((n) => document.querySelectorAll('#thumbs button').length === n + 1, manifest.samples.length, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__lumen!.predictions()[0]?.label.startsWith('class_') === true, undefined, { timeout: 60_000 });
+    assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'loading a picked model and image reported an error');
 
     // Cancel: a long RISE run stops on the Cancel button (AbortSignal) without an error.
     if (hasMethod('rise')) {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerActivations } from './activations.js';
 import { registerConformance } from './conformance.js';
 import { registerDemo } from './demo.js';
+import { registerEvaluate } from './evaluate.js';
 import { registerExplain } from './explain.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
@@ -13,6 +15,8 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerLayers(program);
   registerExplain(program);
+  registerEvaluate(program);
+  registerActivations(program);
   registerReport(program);
   registerDemo(program);
   registerMethods(program);

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { LumenError } from '../../errors.js';
+import { writePng } from '../../node/image-file.js';
+import { loadInput } from '../../node/inputs.js';
+import { activationGrid } from '../../render/activations.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+export function registerActivations(program: Command): void {
+  addModelFlags(
+    program
+      .command('activations')
+      .description("draw a grid of a layer's feature maps for one image: the top-N channels by mean activation, with their indices")
+      .argument('<model>', 'ONNX model file')
+      .argument('<image>', 'image or .npy tensor')
+      .option('-l, --layer <tensor>', "layer (ONNX tensor name, see 'lumen layers'); default: the default CAM layer")
+      .option('--top <n>', 'how many channels', '16')
+      .option('--colormap <name>', 'colormap', 'viridis')
+      .option('-o, --out <file>', 'PNG to write', 'activations.png')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, image: string, flags: ModelFlags & { layer?: string; top: string; colormap: string; out: string; json?: boolean }) => {
+    const top = Number(flags.top);
+    if (!(Number.isInteger(top) && top > 0)) throw new LumenError('BAD_OPTION', `--top must be a positive integer, got '${flags.top}'`, 2);
+    const model = await loadModelWithFlags(modelPath, flags);
+    try {
+      const [layer] = await model.resolveLayers(flags.layer);
+      const { tensor } = await loadInput(image, model);
+      const { tensors } = await model.forward(tensor, [layer!]);
+      const grid = activationGrid(tensors[layer!]!, { topN: top, colormap: flags.colormap, title: layer });
+      await writePng(flags.out, grid);
+      if (flags.json) printJson({ out: flags.out, layer, channels: grid.shownChannels, means: grid.means });
+      else printLine(`${flags.out}: ${grid.shownChannels.length} channels of ${layer} (by mean activation: ${grid.shownChannels.join(', ')})`);
+    } finally {
+      await model.dispose();
+    }
+  });
+}

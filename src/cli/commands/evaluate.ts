@@ -1,0 +1,110 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { LumenError } from '../../errors.js';
+import { getMethod } from '../../methods/registry.js';
+import { evaluate, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Region } from '../../metrics/index.js';
+import { writeFileAtomic } from '../../node/image-file.js';
+import { loadInput } from '../../node/inputs.js';
+import { lineChartSvg } from '../../render/chart.js';
+import { parseTargetSpec } from '../../targets.js';
+import { expandInputs } from '../inputs.js';
+import { addMethodOptionFlags, methodOptionsFromFlags } from '../method-flags.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+interface EvaluateFlags extends ModelFlags {
+  method?: string;
+  metric?: string;
+  target?: string;
+  layer?: string;
+  regions?: string;
+  out?: string;
+  seed: string;
+  batchSize: string;
+  list?: boolean;
+  json?: boolean;
+  [option: string]: unknown;
+}
+
+export function registerEvaluate(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description('score how far an explanation method can be trusted on these images (faithfulness, robustness, sanity checks, localization, complexity)')
+    .argument('[model]', 'ONNX model file')
+    .argument('[inputs...]', 'images, folders or glob patterns')
+    .option('-m, --method <id>', 'method to evaluate', 'gradcam')
+    .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
+    .option('-t, --target <spec>', 'class to explain (index, top1, …)', 'top1')
+    .option('-l, --layer <tensors>', 'CAM layer(s)')
+    .option('--regions <file>', 'JSON with ground-truth boxes/masks per input for localization metrics: {"<input>": {"boxes": [{"x0":..,"y0":..,"x1":..,"y1":..}]}}')
+    .option('-o, --out <dir>', 'write the deletion/insertion (and other) curves as SVG plots here')
+    .option('--seed <n>', 'seed', '0')
+    .option('--batch-size <n>', 'perturbed copies per model run', '32')
+    .option('--list', 'list the metrics and exit')
+    .option('--json', 'machine-readable output');
+  addModelFlags(cmd);
+  addMethodOptionFlags(cmd);
+  cmd.action(async (modelPath: string | undefined, inputs: string[], flags: EvaluateFlags) => {
+    if (flags.list) {
+      if (flags.json) return printJson(listMetrics());
+      return printLine(formatMetricList(listMetrics()));
+    }
+    if (!modelPath || inputs.length === 0) throw new LumenError('BAD_OPTION', 'evaluate needs a model and at least one input (or --list)', 2);
+    const method = getMethod(flags.method ?? 'gradcam');
+    const metricIds = !flags.metric ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim());
+    for (const id of metricIds) getMetric(id);
+    const regionsByInput = flags.regions ? readRegions(flags.regions) : undefined;
+    const files = await expandInputs(inputs);
+    const model = await loadModelWithFlags(modelPath, flags);
+    const all: unknown[] = [];
+    try {
+      const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',')) : undefined;
+      for (const file of files) {
+        const { tensor } = await loadInput(file, model);
+        const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)];
+        const needsRegion = metricIds.some((id) => getMetric(id).info.needsRegions);
+        if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need a region for this input in --regions`, 2);
+        const result = await evaluate(model, tensor, {
+          method,
+          metrics: metricIds,
+          target: parseTargetSpec(flags.target ?? 'top1'),
+          methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
+          regions: region,
+          seed: Number(flags.seed),
+          batchSize: Number(flags.batchSize),
+        });
+        if (flags.out) writeCurves(flags.out, file, method.info.id, result.results);
+        if (flags.json) all.push({ input: file, method: method.info.id, targets: result.targets, results: result.results });
+        else {
+          printLine(`${file} — ${method.info.title}, class ${result.targets[0]}${model.classNames ? ` (${model.classNames[result.targets[0]!]})` : ''}`);
+          printLine(formatEvaluation(result));
+          printLine();
+        }
+      }
+    } finally {
+      await model.dispose();
+    }
+    if (flags.json) printJson(all);
+  });
+}
+
+function readRegions(path: string): Record<string, Region> {
+  if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `--regions file not found: ${path}`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, Region>;
+  } catch (e) {
+    throw new LumenError('BAD_OPTION', `--regions ${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 2);
+  }
+}
+
+function writeCurves(outDir: string, file: string, method: string, results: readonly { metric: string; details: Record<string, unknown>[] }[]): void {
+  mkdirSync(outDir, { recursive: true });
+  const series = results.flatMap((r) => {
+    const d = r.details[0];
+    return d && Array.isArray(d.curve) && Array.isArray(d.fractions) ? [{ name: r.metric, x: d.fractions as number[], y: d.curve as number[] }] : [];
+  });
+  if (series.length === 0) return;
+  const stem = basename(file, extname(file));
+  writeFileAtomic(join(outDir, `${stem}__${method}__curves.svg`), lineChartSvg(series, { title: `${method} — ${stem}`, xLabel: 'fraction of pixels', yLabel: 'probability of the class', yRange: [0, 1] }));
+}

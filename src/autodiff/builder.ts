@@ -89,6 +89,11 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
     if (node.output.some((o) => needed.has(o))) for (const inp of node.input) if (inp) needed.add(inp);
   }
 
+  const onPath = (node: NodeProto): boolean =>
+    isDifferentiableNode(node) && node.output.some((o) => o && needed.has(o) && reachable.has(o)) && node.input.some((inp) => inp && reachable.has(inp));
+  // report a missing rule before anything else (a later rule may fail on the unknown op's shapes first)
+  for (const node of forwardNodes) if (onPath(node) && !ruleFor(ruleSet, node.opType)) throw unsupportedOp(node, ruleSet.name);
+
   // Seed: the gradient of the explained scalar w.r.t. the target.
   let seedInput: string | undefined;
   let seedClasses: string | undefined;
@@ -137,9 +142,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   let differentiated = 0;
   for (let i = forwardNodes.length - 1; i >= 0; i--) {
     const node = forwardNodes[i]!;
-    if (!isDifferentiableNode(node)) continue;
-    if (!node.output.some((o) => o && needed.has(o) && reachable.has(o))) continue;
-    if (!node.input.some((inp) => inp && reachable.has(inp))) continue;
+    if (!onPath(node)) continue;
     const gradOutputs = node.output.map((o) => (o ? gradientOf(o) : undefined));
     if (gradOutputs.every((g) => g === undefined)) continue;
     const rule = ruleFor(ruleSet, node.opType);

@@ -96,7 +96,8 @@ const ELEMENTWISE = new Set([
   'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Elu', 'Selu', 'Erf', 'Exp', 'Log', 'Sqrt',
   'Neg', 'Abs', 'Identity', 'Cast', 'Softmax', 'LogSoftmax', 'Clip', 'BatchNormalization', 'Reciprocal', 'Sign', 'Floor',
   'Ceil', 'Round', 'Not', 'Gelu', 'Mish', 'Softsign', 'IsNaN', 'LRN', 'InstanceNormalization', 'LayerNormalization',
-  'CastLike', 'ThresholdedRelu', 'Celu',
+  'CastLike', 'ThresholdedRelu', 'Celu', 'Cos', 'Sin', 'Tan', 'Acos', 'Asin', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
+  'Shrink', 'Hardmax', 'QuickGelu',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Mod']);
 

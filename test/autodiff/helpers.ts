@@ -73,7 +73,8 @@ export function emptyModel(inputs: Record<string, readonly Dim[]>, opset = 17): 
   return g;
 }
 
-const runtime = nodeRuntime();
+// one intra-op thread: the test machine is shared and ORT thread pools spin badly under contention
+const runtime = nodeRuntime({ threads: 1 });
 
 export async function runModel(g: OnnxGraph | ModelProto, feeds: Record<string, Tensor>, fetches: string[]): Promise<Record<string, Tensor>> {
   const bytes = g instanceof OnnxGraph ? g.toBytes() : new OnnxGraph(g).toBytes();
@@ -86,9 +87,16 @@ export async function runModel(g: OnnxGraph | ModelProto, feeds: Record<string, 
 }
 
 export interface FdCheck {
-  /** Largest |analytic − numeric| over all checked coordinates, divided by max(1e-3, max|numeric|). */
+  /** Largest |analytic − numeric| over all checked coordinates, divided by max|numeric|. */
   error: number;
   maxGrad: number;
+  /** Per-coordinate errors (same normalisation), for quantiles on nets with ReLU kinks. */
+  errors: number[];
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 /**
@@ -123,6 +131,7 @@ export async function finiteDifferenceCheck(
   };
   let worst = 0;
   let maxGrad = 0;
+  const errors: number[] = [];
   try {
     for (const name of wrt) {
       const analytic = res[back.gradients[name]!]!;
@@ -143,14 +152,18 @@ export async function finiteDifferenceCheck(
         numeric.push((fp - fm) / (2 * h));
         ours.push(analytic.data[i]!);
       }
-      const scale = Math.max(1e-3, maxAbs(numeric));
+      const scale = Math.max(1e-6, maxAbs(numeric));
       maxGrad = Math.max(maxGrad, scale);
-      for (let k = 0; k < numeric.length; k++) worst = Math.max(worst, Math.abs(numeric[k]! - ours[k]!) / scale);
+      for (let k = 0; k < numeric.length; k++) {
+        const e = Math.abs(numeric[k]! - ours[k]!) / scale;
+        errors.push(e);
+        worst = Math.max(worst, e);
+      }
     }
   } finally {
     await session.dispose();
   }
-  return { error: worst, maxGrad };
+  return { error: worst, maxGrad, errors };
 }
 
 function withOutputs(g: OnnxGraph, outputs: string[]): OnnxGraph {
@@ -165,4 +178,53 @@ export function tensor(values: ArrayLike<number>, dims: readonly number[]): Tens
 
 export function randomTensor(dims: readonly number[], r: () => number, scale = 1): Tensor {
   return new Tensor(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => randn(r) * scale), dims);
+}
+
+/**
+ * Directional check for whole models: for random directions v, compare Σ ∇f·v with (f(x+hv) − f(x−hv))/2h
+ * (f = Σ w ⊙ target, w random). Returns max |analytic − numeric| / max |analytic| over the directions.
+ */
+export async function directionalCheck(
+  g: OnnxGraph,
+  target: string,
+  inputs: Record<string, Tensor>,
+  wrt: string,
+  options: { h?: number; directions?: number; seed?: number } = {},
+): Promise<{ error: number; scale: number }> {
+  const h = options.h ?? 1e-2;
+  const r = rng(options.seed ?? 3);
+  const feedDims: Record<string, Dim[]> = {};
+  for (const [k, v] of Object.entries(inputs)) feedDims[k] = ['N', ...v.dims.slice(1)];
+  const fwd = withOutputs(g, [target]);
+  const session = await runtime.createSession(fwd.toBytes());
+  try {
+    const y0 = (await session.run(inputs, [target]))[target]!;
+    const w = new Tensor(Float32Array.from({ length: y0.size }, () => randn(r)), y0.dims);
+    const back = buildBackwardGraph(g.model, { target, wrt: [wrt], feedDims });
+    const grad = (await runModel(back.graph, { ...inputs, [back.seedInput!]: w }, [back.gradients[wrt]!]))[back.gradients[wrt]!]!;
+    const f = async (x: Tensor): Promise<number> => {
+      const y = (await session.run({ ...inputs, [wrt]: x }, [target]))[target]!;
+      let s = 0;
+      for (let i = 0; i < y.size; i++) s += y.data[i]! * w.data[i]!;
+      return s;
+    };
+    const x = inputs[wrt]!;
+    let worst = 0;
+    let scale = 0;
+    const pairs: [number, number][] = [];
+    for (let d = 0; d < (options.directions ?? 6); d++) {
+      const v = Float64Array.from({ length: x.size }, () => randn(r));
+      let analytic = 0;
+      for (let i = 0; i < x.size; i++) analytic += grad.data[i]! * v[i]!;
+      const plus = new Tensor(Float32Array.from(x.data, (xi, i) => xi + h * v[i]!), x.dims);
+      const minus = new Tensor(Float32Array.from(x.data, (xi, i) => xi - h * v[i]!), x.dims);
+      const numeric = ((await f(plus)) - (await f(minus))) / (2 * h);
+      pairs.push([analytic, numeric]);
+      scale = Math.max(scale, Math.abs(analytic));
+    }
+    for (const [a, n] of pairs) worst = Math.max(worst, Math.abs(a - n));
+    return { error: worst / scale, scale };
+  } finally {
+    await session.dispose();
+  }
 }

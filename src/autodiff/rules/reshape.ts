@@ -1,7 +1,8 @@
 import { registerGradient } from '../registry.js';
+import type { GradientRule } from '../types.js';
 import { unary } from './util.js';
 
-// Ops that only rearrange the same values in row-major order: the gradient is reshaped back to x's shape.
-for (const op of ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']) {
-  registerGradient(op, unary(({ ops }, x, _y, gy) => ops.reshapeLike(gy, x)));
-}
+/** Ops that keep the values in row-major order and only change the shape: reshape the gradient back to x's shape. */
+export const reshapeBack: GradientRule = unary(({ ops }, x, _y, gy) => ops.reshapeLike(gy, x));
+
+registerGradient('Reshape', reshapeBack);

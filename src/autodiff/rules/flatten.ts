@@ -1,0 +1,4 @@
+import { registerGradient } from '../registry.js';
+import { reshapeBack } from './reshape.js';
+
+registerGradient('Flatten', reshapeBack);

@@ -405,13 +405,16 @@ async function run(): Promise<void> {
         });
       } catch (e) {
         if (controller.signal.aborted) throw e;
+        hook.errors.push(`${method.info.id}: ${e instanceof Error ? e.message : String(e)}`);
         rows.get(target)!.append(failedCard(method.info.title, e));
         continue;
       }
       const result = addResult(rows.get(target)!, method.info, target, method.info.needsLayer ? layer : undefined, explanation, performance.now() - t0);
       if (withMetrics) {
         setProgress((j + 0.9) / jobs.length, `${stageLabel}: deletion / insertion`);
-        result.scores = await scoreDeletionInsertion(model, tensor, explanation, controller.signal);
+        result.scores = await scoreDeletionInsertion(model, tensor, explanation, controller.signal, (e) =>
+          setProgress((j + 0.9 + (e.total ? (0.1 * e.done) / e.total : 0)) / jobs.length, `${stageLabel}: ${e.stage ?? 'metrics'} ${e.done}/${e.total}`),
+        );
         renderScores(result);
       }
     }

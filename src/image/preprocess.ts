@@ -187,18 +187,43 @@ function resizePass(img: RawImage, outSize: number, horizontal: boolean, antiali
   const out = new Uint8Array(outW * outH * c);
   // Step between consecutive taps along the resized axis, in bytes.
   const tapStride = horizontal ? c : width * c;
+  const acc = new Float64Array(c);
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const d = horizontal ? x : y;
-      const base = horizontal ? (y * width + start[d]!) * c : (start[d]! * width + x) * c;
+      let p = horizontal ? (y * width + start[d]!) * c : (start[d]! * width + x) * c;
       const n = count[d]!;
       const wOff = d * maxTaps;
+      // Sums stay far below 2^53 (255 · 2^22 per tap), so float64 holds PIL's 32-bit integer sums exactly.
+      // Scalar accumulators for the common 1- and 3-channel cases: several times faster than an array.
+      if (c === 1) {
+        let a0 = FIXED_HALF;
+        for (let t = 0; t < n; t++, p += tapStride) a0 += data[p]! * weights[wOff + t]!;
+        acc[0] = a0;
+      } else if (c === 3) {
+        let a0 = FIXED_HALF;
+        let a1 = FIXED_HALF;
+        let a2 = FIXED_HALF;
+        for (let t = 0; t < n; t++, p += tapStride) {
+          const w = weights[wOff + t]!;
+          a0 += data[p]! * w;
+          a1 += data[p + 1]! * w;
+          a2 += data[p + 2]! * w;
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+      } else {
+        acc.fill(FIXED_HALF);
+        for (let t = 0; t < n; t++, p += tapStride) {
+          const w = weights[wOff + t]!;
+          for (let ch = 0; ch < c; ch++) acc[ch]! += data[p + ch]! * w;
+        }
+      }
+      const o = (y * outW + x) * c;
       for (let ch = 0; ch < c; ch++) {
-        // Sums stay below 2^53: 255 · 2^22 per tap, a few thousand taps at most.
-        let acc = FIXED_HALF;
-        for (let t = 0; t < n; t++) acc += data[base + t * tapStride + ch]! * weights[wOff + t]!;
-        const v = Math.floor(acc / FIXED_ONE);
-        out[(y * outW + x) * c + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
+        const v = Math.floor(acc[ch]! / FIXED_ONE);
+        out[o + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
   }

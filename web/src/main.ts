@@ -533,6 +533,9 @@ function wire(): void {
   ui.bundledModel.addEventListener('click', () => void loadBundled().catch(showError));
   ui.metaFile.addEventListener('change', () => {
     state.pendingMetadata = ui.metaFile.files?.[0];
+    // A sidecar picked after the model: reload that model with it.
+    const model = ui.modelFile.files?.[0];
+    if (model && state.pendingMetadata) void loadModelFile(model, state.pendingMetadata).catch(showError);
   });
   ui.modelFile.addEventListener('change', () => {
     const file = ui.modelFile.files?.[0];

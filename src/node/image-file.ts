@@ -27,7 +27,7 @@ export async function decodeImageBytes(bytes: Uint8Array, source = 'image', opti
   try {
     meta = await sharp(bytes, { failOn: 'error' }).metadata();
   } catch (e) {
-    throw new LumenError('BAD_IMAGE', `${source}: the ${kind.label} is truncated or corrupt (${decoderReason(e)})`);
+    throw decodeError(source, kind.label, e);
   }
   // Gray (1 channel) or gray + alpha (2 channels), 8 or 16 bits.
   const gray = meta.channels === 1 || meta.channels === 2 || meta.space === 'b-w' || meta.space === 'grey16';
@@ -43,8 +43,16 @@ export async function decodeImageBytes(bytes: Uint8Array, source = 'image', opti
     }
     return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new LumenError('BAD_IMAGE', `${source}: the ${kind.label} is truncated or corrupt (${decoderReason(e)})`);
+    throw decodeError(source, kind.label, e);
   }
+}
+
+function decodeError(source: string, label: string, e: unknown): LumenError {
+  const reason = decoderReason(e);
+  if (/pixel limit/i.test(reason)) {
+    return new LumenError('BAD_IMAGE', `${source}: the ${label} is too large to decode (${reason}); downscale it first`);
+  }
+  return new LumenError('BAD_IMAGE', `${source}: the ${label} is truncated or corrupt (${reason})`);
 }
 
 /** Read and decode an image file; FILE_NOT_FOUND / BAD_IMAGE errors say what is wrong. */

@@ -135,3 +135,25 @@ test('sniffFileType recognises image signatures', () => {
   assert.equal(sniffFileType(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>')).label, 'SVG drawing (not supported: export it as PNG)');
   assert.equal(sniffFileType(Uint8Array.from([0x42, 0x4d, ...new Array<number>(30).fill(0)])).label, 'BMP image (not supported)');
 });
+
+test('a PNG whose header claims 20000×20000 pixels → BAD_IMAGE "too large", not a crash', async () => {
+  const { crc32 } = await import('node:zlib');
+  const ihdr = new Uint8Array(17);
+  ihdr.set([0x49, 0x48, 0x44, 0x52]); // "IHDR"
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(4, 20000);
+  view.setUint32(8, 20000);
+  ihdr.set([8, 2, 0, 0, 0], 12); // 8-bit RGB
+  // Signature, IHDR, then empty IDAT and IEND chunks (length 0, type, CRC of the type).
+  const png = new Uint8Array(8 + 4 + 17 + 4 + 12 + 12);
+  png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  new DataView(png.buffer).setUint32(8, 13);
+  png.set(ihdr, 12);
+  new DataView(png.buffer).setUint32(29, crc32(ihdr));
+  for (const [at, type] of [[33, 'IDAT'], [45, 'IEND']] as const) {
+    const name = Uint8Array.from(type, (ch) => ch.charCodeAt(0));
+    png.set(name, at + 4);
+    new DataView(png.buffer).setUint32(at + 8, crc32(name));
+  }
+  await assert.rejects(decodeImageBytes(png, 'huge.png'), lumenError('BAD_IMAGE', /huge\.png/, /too large/));
+});

@@ -1,0 +1,320 @@
+/**
+ * Layer-wise relevance propagation as modified gradients (zennit's view: a rule is the gradient of a layer whose
+ * forward was modified). The backward tensor g_t at every hidden tensor t carries relevance R_t = t ⊙ g_t, so
+ * ops without a rule (Flatten, Reshape, Concat, a residual Add, a max-pool's routing) keep their plain gradient and
+ * still move relevance correctly: through y = a + b the plain gradient gives R_a = a ⊙ g_y, R_b = b ⊙ g_y, the sum
+ * rule that splits R_y in proportion to the contributions. At the model input the rule set yields R_x itself (input
+ * layers produce relevance directly; any other op consuming the input returns x ⊙ g), so the "gradient" w.r.t.
+ * the input is the relevance map. The seed weights the logits: R_logits = seed ⊙ logits (Captum: R = logit_k).
+ *
+ * Rules for a layer z = x·W + b (Conv, Gemm, MatMul), with s = R_z / stab(z'), stab(v) = v + ε·sign(v), sign(0)=1:
+ * - epsilon(ε):   z' = z;                              g_x = Wᵀ s                (any op: pools, BN use their VJP)
+ * - gamma(γ):     z' = x·(W + γW⁺) + (b + γb⁺);         g_x = (W + γW⁺)ᵀ s
+ * - alphaBeta:    z⁺ = x⁺W⁺ + x⁻W⁻ + b⁺, z⁻ = x⁺W⁻ + x⁻W⁺ + b⁻, s± = R_z / stab(z±);
+ *                 R_x = α(x⁺⊙W⁺ᵀs⁺ + x⁻⊙W⁻ᵀs⁺) − β(x⁺⊙W⁻ᵀs⁻ + x⁻⊙W⁺ᵀs⁻)     (zPlus = α1β0)
+ * - flat:         R_x = 1ᵀ (R_z / stab(1·1))                                    (input layer only)
+ * - wSquare:      R_x = (W²)ᵀ (R_z / stab(1·W²))                                 (input layer only)
+ * - zBox(l, h):   z' = x·W − l·W⁺ − h·W⁻;  R_x = x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs            (input layer only)
+ * - pass (activations): R_in = R_out, i.e. g_in = g_out ⊙ y / x (the plain gradient for ReLU-like ops).
+ */
+import { LumenError } from '../../errors.js';
+import type { NodeProto } from '../../onnx/proto.js';
+import { gradientRule } from '../registry.js';
+import { registerRuleSet, type RuleSet } from '../rulesets.js';
+import type { GradientContext, GradientRule } from '../types.js';
+import '../rules/index.js';
+
+/** A rule for the data input (index 0) of a layer; `atInput` = the data is the model input (return relevance). */
+export type LayerRule = (ctx: GradientContext, atInput: boolean) => string;
+
+export const COMPOSITES = ['captum-epsilon', 'epsilon', 'epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1'] as const;
+export type CompositeName = (typeof COMPOSITES)[number];
+
+export interface LrpParameters {
+  composite: CompositeName;
+  /** ε of the ε-rule layers (Captum 1e-9, zennit 1e-6). */
+  epsilon: number;
+  /** γ of the γ-rule (zennit 0.25). */
+  gamma: number;
+  alpha: number;
+  beta: number;
+  /** Stabilizer of the γ, αβ, flat, w² and ZBox denominators (zennit 1e-6). */
+  stabilizer: number;
+  /** ZBox bounds per input channel (one value = all channels), in the model's input space. */
+  low: readonly number[];
+  high: readonly number[];
+}
+
+const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
+/** Ops that only rearrange values: relevance and its gradient form are both preserved through them. */
+const SHAPE_OPS = new Set(['Flatten', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Dropout']);
+/** Activations whose relevance passes unchanged (zennit Pass, Captum's ReLU/Dropout). */
+const ACTIVATIONS = ['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Clip', 'Sigmoid', 'Tanh', 'Softplus', 'HardSigmoid', 'HardSwish'];
+
+// ------------------------------------------------------------------------------------------------------------
+// Building blocks
+
+/** Whether `t` is the model input or a reshaping of it (then relevance, not its gradient form, is returned). */
+function isInputLike(ctx: GradientContext, t: string): boolean {
+  for (let name: string | undefined = t, depth = 0; name !== undefined && depth < 16; depth++) {
+    if (ctx.graph.feedInputs.some((i) => i.name === name)) return true;
+    const p: NodeProto | undefined = ctx.graph.producer(name);
+    if (!p || !SHAPE_OPS.has(p.opType)) return false;
+    name = p.input[0];
+  }
+  return false;
+}
+
+/** v + ε·sign(v) with sign(0) = +1. */
+function stabilize(ctx: GradientContext, v: string, eps: number): string {
+  const { ops } = ctx;
+  return ops.add(v, ops.where(ops.less(v, ops.scalar(0)), ops.scalar(-eps), ops.scalar(eps)));
+}
+
+/** R_y = y ⊙ g_y at the node's output. */
+function outputRelevance(ctx: GradientContext): string {
+  return ctx.ops.mul(ctx.node.output[0]!, ctx.gradOutputs[0]!);
+}
+
+/** The plain VJP w.r.t. input 0 of the node, optionally with its weight (input 1) replaced by `weight`. */
+function vjp(ctx: GradientContext, gradOut: string, weight?: string): string {
+  const rule = gradientRule(ctx.node.opType);
+  if (!rule) throw new LumenError('UNSUPPORTED_OP', `LRP: no gradient rule for ${ctx.node.opType} '${ctx.node.name}'`);
+  const original = ctx.node.input[1];
+  const node = weight === undefined ? ctx.node : { ...ctx.node, input: [ctx.node.input[0]!, weight, ...ctx.node.input.slice(2)] };
+  const view: GradientContext = {
+    ...ctx,
+    node,
+    gradOutputs: [gradOut, ...ctx.gradOutputs.slice(1)],
+    shape: (t) => ctx.shape(t === weight && original !== undefined ? original : t),
+  };
+  const g = rule(view)[0];
+  if (g === undefined) throw new LumenError('UNSUPPORTED_OP', `LRP: no input gradient for ${ctx.node.opType} '${ctx.node.name}'`);
+  return g;
+}
+
+/** The layer's forward with other inputs: same op and attributes, data `x`, weight `w`, optional bias. */
+function forwardWith(ctx: GradientContext, x: string, w: string, bias: string | undefined): string {
+  const { graph, node } = ctx;
+  const [out] = graph.addNode(node.opType, bias === undefined ? [x, w] : [x, w, bias], 1);
+  graph.graph.node[graph.graph.node.length - 1]!.attribute = [...node.attribute];
+  return out!;
+}
+
+interface LayerParts {
+  x: string;
+  w: string;
+  bias: string | undefined;
+}
+
+function layerParts(ctx: GradientContext): LayerParts {
+  const { node } = ctx;
+  if (!LAYER_OPS.has(node.opType)) throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' is not a Conv/Gemm/MatMul layer`);
+  if (ctx.needsGradient(1) || (node.input[2] && ctx.needsGradient(2))) {
+    throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' has input-dependent weights; LRP rules need the data as input 0 and constant weights`);
+  }
+  const bias = node.opType === 'MatMul' ? undefined : node.input[2] || undefined;
+  return { x: node.input[0]!, w: node.input[1]!, bias };
+}
+
+const positive = (ctx: GradientContext, t: string): string => ctx.ops.op('Relu', [t]);
+const negative = (ctx: GradientContext, t: string): string => ctx.ops.op('Min', [t, ctx.ops.scalar(0)]);
+const onesLike = (ctx: GradientContext, t: string): string => ctx.ops.op('Expand', [ctx.ops.scalar(1), ctx.ops.shapeOf(t)]);
+
+// ------------------------------------------------------------------------------------------------------------
+// Rules
+
+/** ε-rule for any op with a plain VJP (layers, pools, BatchNormalization). */
+export function epsilonRule(eps: number): LayerRule {
+  return (ctx, atInput) => {
+    const { ops, node } = ctx;
+    const y = node.output[0]!;
+    const s = ops.div(outputRelevance(ctx), stabilize(ctx, y, eps));
+    const g = vjp(ctx, s);
+    return atInput ? ops.mul(node.input[0]!, g) : g;
+  };
+}
+
+export function gammaRule(gamma: number, stabilizer: number): LayerRule {
+  return (ctx, atInput) => {
+    const { ops } = ctx;
+    const { x, w, bias } = layerParts(ctx);
+    const raise = (t: string): string => ops.add(t, ops.scale(positive(ctx, t), gamma));
+    const wg = raise(w);
+    const z = forwardWith(ctx, x, wg, bias === undefined ? undefined : raise(bias));
+    const g = vjp(ctx, ops.div(outputRelevance(ctx), stabilize(ctx, z, stabilizer)), wg);
+    return atInput ? ops.mul(x, g) : g;
+  };
+}
+
+export function alphaBetaRule(alpha: number, beta: number, stabilizer: number): LayerRule {
+  return (ctx, atInput) => {
+    const { ops } = ctx;
+    const { x, w, bias } = layerParts(ctx);
+    const [xp, xn] = [positive(ctx, x), negative(ctx, x)];
+    const [wp, wn] = [positive(ctx, w), negative(ctx, w)];
+    const r = outputRelevance(ctx);
+    const zp = ops.add(forwardWith(ctx, xp, wp, bias && positive(ctx, bias)), forwardWith(ctx, xn, wn, undefined));
+    const sp = ops.div(r, stabilize(ctx, zp, stabilizer));
+    let forPositive = ops.scale(vjp(ctx, sp, wp), alpha);
+    let forNegative = ops.scale(vjp(ctx, sp, wn), alpha);
+    if (beta !== 0) {
+      const zn = ops.add(forwardWith(ctx, xp, wn, bias && negative(ctx, bias)), forwardWith(ctx, xn, wp, undefined));
+      const sn = ops.div(r, stabilize(ctx, zn, stabilizer));
+      forPositive = ops.sub(forPositive, ops.scale(vjp(ctx, sn, wn), beta));
+      forNegative = ops.sub(forNegative, ops.scale(vjp(ctx, sn, wp), beta));
+    }
+    const g = ops.where(ops.greater(x, ops.scalar(0)), forPositive, forNegative);
+    return atInput ? ops.mul(x, g) : g;
+  };
+}
+
+/** flat / w²: the input and weights replaced (ones, or W²), no bias. Input layers only. */
+function uniformInputRule(kind: 'flat' | 'wSquare', stabilizer: number): LayerRule {
+  return (ctx, atInput) => {
+    const { ops, node } = ctx;
+    if (!atInput) throw new LumenError('UNSUPPORTED_OP', `LRP ${kind} rule is for the input layer only ('${node.name}' is not one)`);
+    const { x, w } = layerParts(ctx);
+    const weight = kind === 'flat' ? onesLike(ctx, w) : ops.mul(w, w);
+    const z = forwardWith(ctx, onesLike(ctx, x), weight, undefined);
+    return vjp(ctx, ops.div(outputRelevance(ctx), stabilize(ctx, z, stabilizer)), weight);
+  };
+}
+
+/** ZBox (z^B) with per-channel bounds; `low`/`high` broadcast over axis 1 of the layer's input. Input layers only. */
+export function zBoxRule(low: readonly number[], high: readonly number[], stabilizer: number): LayerRule {
+  return (ctx, atInput) => {
+    const { ops, node } = ctx;
+    if (!atInput) throw new LumenError('UNSUPPORTED_OP', `LRP ZBox rule is for the input layer only ('${node.name}' is not one)`);
+    const { x, w, bias } = layerParts(ctx);
+    const rank = ctx.shape(x).length;
+    const bound = (values: readonly number[]): string => {
+      const dims = values.length === 1 ? [] : [1, values.length, ...Array.from({ length: rank - 2 }, () => 1)];
+      return ops.op('Expand', [ops.constant(Float32Array.from(values), dims), ops.shapeOf(x)]);
+    };
+    const [l, h] = [bound(low), bound(high)];
+    const [wp, wn] = [positive(ctx, w), negative(ctx, w)];
+    // z' = (x·W + b) − (l·W⁺ + b⁺) − (h·W⁻ + b⁻): the bias cancels (b = b⁺ + b⁻)
+    const z = ops.sub(ops.sub(node.output[0]!, forwardWith(ctx, l, wp, bias && positive(ctx, bias))), forwardWith(ctx, h, wn, bias && negative(ctx, bias)));
+    const s = ops.div(outputRelevance(ctx), stabilize(ctx, z, stabilizer));
+    return ops.sub(ops.sub(ops.mul(x, vjp(ctx, s)), ops.mul(l, vjp(ctx, s, wp))), ops.mul(h, vjp(ctx, s, wn)));
+  };
+}
+
+/** Relevance passes an activation unchanged: g_in = g_out ⊙ y / x (0 where x = 0, where R_in = x ⊙ g_in = 0 anyway). */
+const passRule: GradientRule = (ctx) => {
+  if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
+  const { ops, node } = ctx;
+  const [x, y] = [node.input[0]!, node.output[0]!];
+  const zero = ops.op('Equal', [x, ops.scalar(0)]);
+  const ratio = ops.where(zero, ops.scalar(0), ops.div(y, ops.where(zero, ops.scalar(1), x)));
+  const g = ops.mul(ctx.gradOutputs[0], ratio);
+  // relevance at the model input: x ⊙ g = R_out
+  return [isInputLike(ctx, x) ? ops.mul(x, g) : g];
+};
+
+/** A layer rule as a gradient rule: only input 0 gets a backward value. */
+function asGradientRule(rule: LayerRule): GradientRule {
+  return (ctx) => {
+    if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
+    return [rule(ctx, isInputLike(ctx, ctx.node.input[0]!))];
+  };
+}
+
+/** The plain rule of an op, turned into relevance for inputs that are the model input (ops without an LRP rule). */
+function plainWithInputRelevance(opType: string): GradientRule | undefined {
+  const plain = gradientRule(opType);
+  if (!plain) return undefined;
+  if (SHAPE_OPS.has(opType)) return plain;
+  return (ctx) => {
+    const grads = plain(ctx);
+    return grads.map((g, k) => (g !== undefined && isInputLike(ctx, ctx.node.input[k]!) ? ctx.ops.mul(ctx.node.input[k]!, g) : g));
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Composites
+
+/**
+ * Which rule each layer gets. "Input layer" = a Conv/Gemm/MatMul whose data is the model input (or a reshaping of
+ * it); "dense" = Gemm/MatMul; other Conv layers are "conv".
+ */
+interface Composite {
+  input?: LayerRule;
+  conv: LayerRule;
+  dense: LayerRule;
+  /** Pools and BatchNormalization: ε-rule (Captum) or their plain gradient (zennit's Norm for sums/averages). */
+  pools?: LayerRule;
+  batchNorm?: LayerRule;
+}
+
+function compositeRules(p: LrpParameters): Composite {
+  const eps = epsilonRule(p.epsilon);
+  switch (p.composite) {
+    case 'captum-epsilon':
+      return { conv: eps, dense: eps, pools: eps, batchNorm: eps };
+    case 'epsilon':
+      return { conv: eps, dense: eps, batchNorm: eps };
+    case 'epsilon-plus':
+      return { conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps };
+    case 'epsilon-plus-flat':
+      return { input: uniformInputRule('flat', p.stabilizer), conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps };
+    case 'epsilon-gamma-box':
+      return { input: zBoxRule(p.low, p.high, p.stabilizer), conv: gammaRule(p.gamma, p.stabilizer), dense: eps, batchNorm: eps };
+    case 'epsilon-alpha2-beta1':
+      return { conv: alphaBetaRule(p.alpha, p.beta, p.stabilizer), dense: eps, batchNorm: eps };
+  }
+}
+
+function layerRule(c: Composite): GradientRule {
+  return (ctx) => {
+    if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
+    const atInput = isInputLike(ctx, ctx.node.input[0]!);
+    const rule = atInput && c.input ? c.input : ctx.node.opType === 'Conv' ? c.conv : c.dense;
+    return [rule(ctx, atInput)];
+  };
+}
+
+/** Rule set name for a parameter combination (registered on first use). */
+export function lrpRuleSet(p: LrpParameters): string {
+  const name = `lrp:${p.composite}:${JSON.stringify([p.epsilon, p.gamma, p.alpha, p.beta, p.stabilizer, p.low, p.high])}`;
+  if (!registered.has(name)) {
+    registered.add(name);
+    registerRuleSet(buildRuleSet(name, p));
+  }
+  return name;
+}
+
+const registered = new Set<string>();
+
+function buildRuleSet(name: string, p: LrpParameters): RuleSet {
+  const c = compositeRules(p);
+  const explicit: Record<string, GradientRule> = {};
+  for (const op of LAYER_OPS) explicit[op] = layerRule(c);
+  for (const op of ACTIVATIONS) explicit[op] = passRule;
+  if (c.pools) for (const op of POOL_OPS) explicit[op] = asGradientRule(c.pools);
+  if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
+  // every other op: its plain gradient, giving relevance where it consumes the model input
+  const overrides = new Proxy(explicit, {
+    get: (target, op) => (typeof op !== 'string' ? undefined : target[op] ?? plainWithInputRelevance(op)),
+  });
+  return { name, description: `LRP composite ${p.composite}`, overrides };
+}
+
+/** Default parameters of a composite (Captum's ε = 1e-9 for captum-epsilon, zennit's defaults otherwise). */
+export function defaultLrpParameters(composite: CompositeName): LrpParameters {
+  return {
+    composite,
+    epsilon: composite === 'captum-epsilon' ? 1e-9 : 1e-6,
+    gamma: 0.25,
+    alpha: 2,
+    beta: 1,
+    stabilizer: 1e-6,
+    low: [-3],
+    high: [3],
+  };
+}
+
+// A fixed rule set for the Captum composite, for callers that want a plain name (computeGradients ruleSet: 'lrp-epsilon').
+registerRuleSet(buildRuleSet('lrp-epsilon', defaultLrpParameters('captum-epsilon')));

@@ -1,0 +1,86 @@
+/**
+ * Browser case of the benchmark: Grad-CAM on MobileNetV2 with onnxruntime-web (WASM) in Debian's headless Chromium,
+ * driven by playwright-core (dev dependency) like test/web/e2e.test.ts. The page is bundled with esbuild (present
+ * through tsx) and served cross-origin isolated, so WASM gets the same thread count as Node. Node-only.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserBenchResult } from './browser-page.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Same flags as the e2e test (see DEVELOPERS.md). */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ORT_DIST = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+
+export interface BrowserGradcamResult extends Partial<BrowserBenchResult> {
+  skipped?: string;
+  gradcamMs: number;
+  forwardMs: number;
+  samplesMs: number[];
+  threads: number;
+}
+
+export async function browserGradcam(options: { repeats: number; threads: number; log: (line: string) => void }): Promise<BrowserGradcamResult> {
+  const none = { gradcamMs: NaN, forwardMs: NaN, samplesMs: [], threads: 0 };
+  if (!existsSync(CHROMIUM)) return { ...none, skipped: `${CHROMIUM} not installed (apt-get install chromium)` };
+  let esbuild: typeof import('esbuild');
+  let playwright: typeof import('playwright-core');
+  try {
+    esbuild = await import('esbuild');
+    playwright = await import('playwright-core');
+  } catch (e) {
+    return { ...none, skipped: `dev dependencies missing (${(e as Error).message})` };
+  }
+  const bundle = await esbuild.build({
+    entryPoints: [join(ROOT, 'src', 'bench', 'browser-page.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    alias: { 'onnxruntime-web': 'onnxruntime-web/wasm' },
+    logLevel: 'silent',
+  });
+  const script = bundle.outputFiles[0]!.text;
+  const html = '<!doctype html><meta charset="utf-8"><title>lumen bench</title><script type="module" src="/bench.js"></script>';
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+  const server = createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0]!;
+    const send = (type: string, body: string | Buffer): void => {
+      res.writeHead(200, { 'Content-Type': type, ...headers });
+      res.end(body);
+    };
+    if (url === '/') send('text/html', html);
+    else if (url === '/bench.js') send('text/javascript', script);
+    else if (url.startsWith('/ort/') && ORT_FILES.includes(url.slice(5))) send(url.endsWith('.wasm') ? 'application/wasm' : 'text/javascript', readFileSync(join(ORT_DIST, url.slice(5))));
+    else {
+      res.writeHead(404, headers);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => typeof (globalThis as { lumenBench?: unknown }).lumenBench === 'function', undefined, { timeout: 60_000 });
+    const result = await page.evaluate(
+      (repeats) => (globalThis as unknown as { lumenBench: (r: number) => Promise<BrowserBenchResult> }).lumenBench(repeats),
+      options.repeats,
+    );
+    if (errors.length) options.log(`  page errors: ${errors.join('; ')}`);
+    if (result.threads !== options.threads) options.log(`  note: WASM ran ${result.threads} threads (Node: ${options.threads}); cross-origin isolated: ${result.isolated}`);
+    return { ...result };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}

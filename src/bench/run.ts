@@ -1,0 +1,450 @@
+/**
+ * The benchmark suite (`npm run bench`, `lumen bench`): times a plain ONNX Runtime forward pass and every method
+ * family on torchvision-shaped models built in TypeScript (src/bench/models.ts), and checks the performance targets
+ * of issue 9 as ratios measured in one run (interleaved repeats, medians), against PyTorch figures measured on the
+ * reference machine (REFERENCE_MS). Node-only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { computeGradients } from '../autodiff/index.js';
+import { loadAllMethods } from '../methods/load-all.js';
+import { getMethod, hasMethod } from '../methods/registry.js';
+import type { ExplainOptions, Explanation } from '../methods/types.js';
+import { LumenModel } from '../model.js';
+import { nodeRuntime } from '../node/runtime.js';
+import type { Runtime, Session } from '../runtime/types.js';
+import { Tensor } from '../tensor.js';
+import { buildBenchModel, type BenchModelName } from './models.js';
+import { interleaved, median, peakRssDuring } from './timing.js';
+
+/** PyTorch 1.13 CPU, 2 threads, 224×224, random weights, median of 5, measured on the reference machine (issue 9). */
+export const REFERENCE_MS = {
+  forward: { resnet50: { 1: 60, 8: 283 }, mobilenet_v2: { 1: 11, 8: 122 }, vgg16: { 1: 174, 8: 1124 } },
+  gradcam: { resnet50: { 1: 160, 8: 765 } },
+  saliency: { resnet50: { 1: 99 } },
+  integratedGradients50: { resnet50: { 1: 10_300 } },
+  /** Captum Occlusion, window (3,16,16), stride 8: 730 forward passes. */
+  occlusion: { resnet50: { 1: 24_100 } },
+  /** pytorch-grad-cam ScoreCAM, 2048 passes, batch 16. */
+  scorecam: { resnet50: { 1: 74_800 } },
+} as const;
+
+export type BenchMode = 'quick' | 'full';
+
+export interface BenchOptions {
+  mode?: BenchMode;
+  models?: readonly BenchModelName[];
+  /** Timed repeats per measurement (after one warm-up). */
+  repeats?: number;
+  /** ORT intra-op threads (the PyTorch reference used 2). */
+  threads?: number;
+  /** Run the headless-Chromium case (needs /usr/bin/chromium). */
+  browser?: boolean;
+  /** Where results.json is written. */
+  out?: string;
+  /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'browser'). */
+  only?: readonly string[];
+  log?: (line: string) => void;
+}
+
+/** One measured check: a value, its target and whether it passed (undefined = informational). */
+export interface BenchCheck {
+  id: string;
+  model: string;
+  batch: number;
+  what: string;
+  /** The measured value: a ratio ('×') or milliseconds ('ms') or megabytes ('MB'). */
+  value: number;
+  unit: '×' | 'ms' | 'MB';
+  /** e.g. '≤ 1.2' or '≥ 4'. */
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+export interface BenchTiming {
+  model: string;
+  batch: number;
+  what: string;
+  medianMs: number;
+  samplesMs: number[];
+  /** Forward passes (or head passes) one call runs, when known. */
+  passes?: number;
+  compileMs?: number;
+}
+
+export interface BenchResults {
+  date: string;
+  mode: BenchMode;
+  machine: { cpu: string; cores: number; memoryGB: number; node: string; threads: number };
+  timings: BenchTiming[];
+  checks: BenchCheck[];
+  missing: string[];
+}
+
+const CACHE_DIR = join('bench', '.cache');
+
+/** Model bytes, cached on disk (VGG16 takes ~15 s to generate). */
+function modelBytes(name: BenchModelName): { bytes: Uint8Array; camLayer: string } {
+  const file = join(CACHE_DIR, `${name}-224-seed1234.onnx`);
+  const meta = `${file}.json`;
+  if (existsSync(file) && existsSync(meta)) {
+    return { bytes: new Uint8Array(readFileSync(file)), camLayer: (JSON.parse(readFileSync(meta, 'utf8')) as { camLayer: string }).camLayer };
+  }
+  const m = buildBenchModel(name, { seed: 1234 });
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(file, m.bytes);
+  writeFileSync(meta, JSON.stringify({ camLayer: m.camLayer, parameters: m.parameters }));
+  return { bytes: m.bytes, camLayer: m.camLayer };
+}
+
+/** Deterministic pseudo-random image batch in roughly normalized range. */
+function randomInput(batch: number, seed = 7): Tensor {
+  const data = new Float32Array(batch * 3 * 224 * 224);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 4294967296) * 4 - 2;
+  }
+  return new Tensor(data, [batch, 3, 224, 224]);
+}
+
+function check(c: BenchCheck, limit: { max?: number; min?: number }): BenchCheck {
+  if (limit.max !== undefined) return { ...c, target: `≤ ${limit.max}`, pass: c.value <= limit.max };
+  if (limit.min !== undefined) return { ...c, target: `≥ ${limit.min}`, pass: c.value >= limit.min };
+  return c;
+}
+
+/** Option name a method actually declares among candidates (method files name IG steps differently). */
+function optionName(method: string, candidates: readonly string[]): string | undefined {
+  const names = new Set(getMethod(method).info.options.map((o) => o.name));
+  return candidates.find((c) => names.has(c));
+}
+
+class Bench {
+  readonly timings: BenchTiming[] = [];
+  readonly checks: BenchCheck[] = [];
+  readonly missing: string[] = [];
+  readonly mode: BenchMode;
+  readonly repeats: number;
+  readonly threads: number;
+  readonly runtime: Runtime;
+  readonly log: (line: string) => void;
+
+  constructor(options: BenchOptions) {
+    this.mode = options.mode ?? 'quick';
+    this.repeats = options.repeats ?? (this.mode === 'quick' ? 5 : 9);
+    this.threads = options.threads ?? 2;
+    this.runtime = nodeRuntime({ threads: this.threads });
+    this.log = options.log ?? ((l) => process.stdout.write(`${l}\n`));
+  }
+
+  record(t: BenchTiming): BenchTiming {
+    this.timings.push(t);
+    this.log(`  ${t.model} b${t.batch} ${t.what}: ${t.medianMs.toFixed(1)} ms${t.passes ? ` (${t.passes} passes, ${(t.medianMs / t.passes).toFixed(2)} ms/pass)` : ''}${t.compileMs ? `, compile ${t.compileMs.toFixed(0)} ms` : ''}`);
+    return t;
+  }
+
+  add(c: BenchCheck): void {
+    this.checks.push(c);
+    this.log(`  ${c.pass === undefined ? '·' : c.pass ? 'PASS' : 'FAIL'} ${c.model} b${c.batch} ${c.what}: ${c.value.toFixed(2)}${c.unit} ${c.target ?? ''}`);
+  }
+
+  async model(name: BenchModelName): Promise<{ model: LumenModel; raw: Session; camLayer: string; bytes: Uint8Array }> {
+    const { bytes, camLayer } = modelBytes(name);
+    const model = LumenModel.fromBytes(bytes, { runtime: this.runtime, source: name });
+    const raw = await this.runtime.createSession(bytes);
+    return { model, raw, camLayer, bytes };
+  }
+}
+
+/** A method call, or a stand-in through computeGradients when the method is not registered in this build. */
+function explainer(bench: Bench, id: string, model: LumenModel, input: Tensor, options: ExplainOptions = {}): (() => Promise<Explanation | unknown>) | undefined {
+  if (hasMethod(id)) return () => getMethod(id).explain(model, input, options);
+  bench.missing.push(id);
+  return undefined;
+}
+
+async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: number): Promise<Record<string, number>> {
+  const { model, raw } = await bench.model(name);
+  const input = randomInput(batch);
+  const feeds = { [model.inputName]: input };
+  const fns: Record<string, () => Promise<unknown>> = { forward: () => raw.run(feeds, [model.outputName]) };
+  const methods = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'saliency', 'input-x-gradient'];
+  for (const id of methods) {
+    const f = explainer(bench, id, model, input);
+    if (f) fns[id] = f;
+  }
+  // Compile happens in the warm-up round; timed rounds hit the session cache.
+  const res = await interleaved(fns, bench.repeats);
+  const fwd = res.forward!.median;
+  bench.record({ model: name, batch, what: 'ORT forward', medianMs: fwd, samplesMs: res.forward!.samples });
+  const out: Record<string, number> = { forward: fwd };
+  for (const id of Object.keys(fns)) {
+    if (id === 'forward') continue;
+    const r = res[id]!;
+    out[id] = r.median;
+    bench.record({ model: name, batch, what: id, medianMs: r.median, samplesMs: r.samples });
+    const ratio = r.median / fwd;
+    const base = { id: `${id}/forward`, model: name, batch, what: `${id} ÷ forward`, value: ratio, unit: '×' as const };
+    if (id === 'gradcam') bench.add(check(base, { max: 1.2 }));
+    else if (id === 'saliency' || id === 'input-x-gradient') bench.add(check(base, { max: name === 'mobilenet_v2' ? 4 : 2.5 }));
+    else bench.add(base);
+  }
+  const refGradcam = (REFERENCE_MS.gradcam as Record<string, Record<number, number>>)[name]?.[batch];
+  if (refGradcam && out.gradcam) bench.add(check({ id: 'gradcam/pytorch-grad-cam', model: name, batch, what: 'speed-up vs pytorch-grad-cam Grad-CAM', value: refGradcam / out.gradcam, unit: '×' }, { min: 4 }));
+  const refSal = (REFERENCE_MS.saliency as Record<string, Record<number, number>>)[name]?.[batch];
+  if (refSal && out.saliency) bench.add(check({ id: 'saliency/captum', model: name, batch, what: 'speed-up vs Captum Saliency', value: refSal / out.saliency, unit: '×' }, { min: 1.5 }));
+  if (refSal && out['input-x-gradient']) bench.add(check({ id: 'ixg/captum', model: name, batch, what: 'speed-up vs Captum Saliency (I×G)', value: refSal / out['input-x-gradient'], unit: '×' }, { min: 1.5 }));
+  const refFwd = (REFERENCE_MS.forward as Record<string, Record<number, number>>)[name]?.[batch];
+  if (refFwd) bench.add({ id: 'forward/pytorch', model: name, batch, what: 'ORT forward speed-up vs PyTorch forward', value: refFwd / fwd, unit: '×' });
+  await model.dispose();
+  await raw.dispose();
+  return out;
+}
+
+async function integratedGradients(bench: Bench, name: BenchModelName, saliencyMs: number | undefined): Promise<void> {
+  if (!hasMethod('integrated-gradients')) {
+    bench.missing.push('integrated-gradients');
+    return;
+  }
+  const { model, raw } = await bench.model(name);
+  const input = randomInput(1);
+  const stepsName = optionName('integrated-gradients', ['nSteps', 'steps']) ?? 'nSteps';
+  const batchName = optionName('integrated-gradients', ['internalBatchSize', 'batchSize']) ?? 'internalBatchSize';
+  const ig = getMethod('integrated-gradients');
+  // warm-up compiles the graph at a tiny step count (the cache key does not depend on the batch)
+  await ig.explain(model, input, { [stepsName]: 2, [batchName]: 2 });
+  let saliency = saliencyMs;
+  const reps = bench.mode === 'quick' ? 1 : 3;
+  const samples: number[] = [];
+  const salSamples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await ig.explain(model, input, { [stepsName]: 50, [batchName]: 50 });
+    samples.push(performance.now() - t0);
+    if (hasMethod('saliency')) {
+      const t1 = performance.now();
+      await getMethod('saliency').explain(model, input);
+      salSamples.push(performance.now() - t1);
+    }
+  }
+  const ms = median(samples);
+  if (salSamples.length) saliency = median(salSamples);
+  bench.record({ model: name, batch: 1, what: 'integrated-gradients (50 steps, internal batch 50)', medianMs: ms, samplesMs: samples, passes: 50 });
+  if (saliency) bench.add(check({ id: 'ig50/saliency', model: name, batch: 1, what: 'IG-50 ÷ batch-1 saliency', value: ms / saliency, unit: '×' }, { max: 50 }));
+  const ref = (REFERENCE_MS.integratedGradients50 as Record<string, Record<number, number>>)[name]?.[1];
+  if (ref) bench.add(check({ id: 'ig50/captum', model: name, batch: 1, what: 'IG-50 speed-up vs Captum', value: ref / ms, unit: '×' }, { min: 1.5 }));
+  await model.dispose();
+  await raw.dispose();
+}
+
+async function igMemory(bench: Bench, name: BenchModelName): Promise<void> {
+  if (!hasMethod('integrated-gradients')) return;
+  const { model, raw } = await bench.model(name);
+  const input = randomInput(1);
+  const stepsName = optionName('integrated-gradients', ['nSteps', 'steps']) ?? 'nSteps';
+  const batchName = optionName('integrated-gradients', ['internalBatchSize', 'batchSize']) ?? 'internalBatchSize';
+  const ig = getMethod('integrated-gradients');
+  const run = (steps: number, ib: number) => () => ig.explain(model, input, { [stepsName]: steps, [batchName]: ib });
+  await run(8, 8)();
+  // Same internal batch, 4× the steps: the peak should not grow with the steps.
+  const small = await peakRssDuring(run(16, 8));
+  const many = await peakRssDuring(run(64, 8));
+  const big = await peakRssDuring(run(32, 32));
+  const mb = (b: number): number => b / 2 ** 20;
+  bench.add({ id: 'ig/memory/16x8', model: name, batch: 1, what: 'IG peak RSS growth, 16 steps, internal batch 8', value: mb(small.peakBytes), unit: 'MB' });
+  bench.add({ id: 'ig/memory/64x8', model: name, batch: 1, what: 'IG peak RSS growth, 64 steps, internal batch 8', value: mb(many.peakBytes), unit: 'MB' });
+  bench.add({ id: 'ig/memory/32x32', model: name, batch: 1, what: 'IG peak RSS growth, 32 steps, internal batch 32', value: mb(big.peakBytes), unit: 'MB' });
+  // 4× the steps at the same internal batch: bounded if the peak stays within 1.5× (+ 32 MB of allocator noise)
+  const bounded = many.peakBytes <= 1.5 * small.peakBytes + 32 * 2 ** 20;
+  bench.add({ id: 'ig/memory/bounded', model: name, batch: 1, what: 'IG peak memory 64 steps ÷ 16 steps (internal batch 8)', value: many.peakBytes / Math.max(small.peakBytes, 1), unit: '×', target: '≤ 1.5 (+32 MB)', pass: bounded });
+  await model.dispose();
+  await raw.dispose();
+}
+
+/** Perturbation methods: ms per forward pass vs ORT's batched forward per image at the same batch size. */
+async function perturbation(bench: Bench, name: BenchModelName, batch: number): Promise<void> {
+  const { model, raw, camLayer } = await bench.model(name);
+  const one = randomInput(1);
+  const batched = randomInput(batch, 11);
+  const feeds = { [model.inputName]: batched };
+  const full = bench.mode === 'full';
+  // passes = forward passes of the whole model one call runs (the first one finds the target / score).
+  const cases: { id: string; what: string; options: ExplainOptions; passes: number; ref?: number }[] = [];
+  if (full && name === 'resnet50') {
+    cases.push({ id: 'occlusion', what: 'occlusion (3,16,16)/8, Captum setting', options: { slidingWindowShapes: '3,16,16', strides: '3,8,8', batchSize: batch }, passes: 1 + 27 * 27, ref: REFERENCE_MS.occlusion.resnet50[1] });
+  } else {
+    cases.push({ id: 'occlusion', what: 'occlusion (3,56,56)/28', options: { slidingWindowShapes: '3,56,56', strides: '3,28,28', batchSize: batch }, passes: 1 + 7 * 7 });
+  }
+  const masks = full ? 256 : 64;
+  cases.push({ id: 'rise', what: `rise (${masks} masks)`, options: { numMasks: masks, batchSize: batch }, passes: 1 + masks });
+  const channels = name === 'resnet50' ? 2048 : name === 'mobilenet_v2' ? 1280 : 512;
+  if (full || name !== 'resnet50') cases.push({ id: 'scorecam', what: `scorecam (${channels} channels)`, options: { batchSize: batch }, passes: 1 + channels, ...(name === 'resnet50' && batch === 16 ? { ref: REFERENCE_MS.scorecam.resnet50[1] } : {}) });
+
+  const fwdSamples: number[] = [];
+  const fwd = async (): Promise<void> => {
+    const t0 = performance.now();
+    await raw.run(feeds, [model.outputName]);
+    fwdSamples.push(performance.now() - t0);
+  };
+  await fwd();
+  fwdSamples.length = 0;
+  for (const c of cases) {
+    if (!hasMethod(c.id)) {
+      bench.missing.push(c.id);
+      continue;
+    }
+    const method = getMethod(c.id);
+    const reps = full ? 3 : 1;
+    const samples: number[] = [];
+    const fwdBefore = fwdSamples.length;
+    // warm-up of the method's own sessions (Score-CAM only uses the plain forward one, already warm)
+    if (c.id !== 'scorecam') await method.explain(model, one, { ...c.options, ...(c.id === 'rise' ? { numMasks: batch } : {}) });
+    for (let r = 0; r < reps; r++) {
+      await fwd();
+      const t0 = performance.now();
+      await method.explain(model, one, c.id === 'scorecam' ? { ...c.options, layer: camLayer } : c.options);
+      samples.push(performance.now() - t0);
+      await fwd();
+    }
+    const ms = median(samples);
+    const perImageFwd = median(fwdSamples.slice(fwdBefore)) / batch;
+    bench.record({ model: name, batch, what: c.what, medianMs: ms, samplesMs: samples, passes: c.passes });
+    bench.add(check({ id: `${c.id}/pass`, model: name, batch, what: `${c.id} ms per pass ÷ ORT forward ms per image at batch ${batch}`, value: ms / c.passes / perImageFwd, unit: '×' }, { max: 1.2 }));
+    if (c.ref) bench.add({ id: `${c.id}/reference`, model: name, batch, what: `${c.id} speed-up vs PyTorch reference (${(c.ref / 1000).toFixed(1)} s)`, value: c.ref / ms, unit: '×' });
+  }
+  // Ablation-CAM re-runs only the head after the layer: per-pass cost is not comparable with a full forward.
+  if (hasMethod('ablationcam')) {
+    const m = getMethod('ablationcam');
+    await m.explain(model, one, { batchSize: Math.max(batch, 32) });
+    const samples: number[] = [];
+    for (let r = 0; r < (full ? 3 : 1); r++) {
+      const t0 = performance.now();
+      await m.explain(model, one, { batchSize: Math.max(batch, 32) });
+      samples.push(performance.now() - t0);
+    }
+    const ms = median(samples);
+    bench.record({ model: name, batch: Math.max(batch, 32), what: `ablationcam (${channels} head passes)`, medianMs: ms, samplesMs: samples, passes: channels });
+    bench.add({ id: 'ablationcam/forward', model: name, batch: 1, what: 'ablationcam ÷ batch-1 forward', value: ms / (perImageForward1(bench, name) ?? ms), unit: '×' });
+  } else bench.missing.push('ablationcam');
+  await model.dispose();
+  await raw.dispose();
+}
+
+function perImageForward1(bench: Bench, name: string): number | undefined {
+  return bench.timings.find((t) => t.model === name && t.batch === 1 && t.what === 'ORT forward')?.medianMs;
+}
+
+/** First-call cost of a gradient method on a fresh model: graph building + encoding + session creation. */
+async function compile(bench: Bench, name: BenchModelName): Promise<void> {
+  const { bytes } = modelBytes(name);
+  const input = randomInput(1);
+  for (const id of ['gradcam', 'saliency']) {
+    if (!hasMethod(id)) continue;
+    const model = LumenModel.fromBytes(bytes, { runtime: bench.runtime, source: name });
+    await model.tensorShapes(); // layer discovery is a one-off per model, not per method
+    const t0 = performance.now();
+    const first = await getMethod(id).explain(model, input);
+    const firstMs = performance.now() - t0;
+    const second = await getMethod(id).explain(model, input);
+    bench.record({ model: name, batch: 1, what: `${id} first call`, medianMs: firstMs, samplesMs: [firstMs], compileMs: first.timings.compileMs });
+    bench.add(check({ id: `${id}/compile`, model: name, batch: 1, what: `${id} compile (autodiff + encode + session), reported`, value: first.timings.compileMs, unit: 'ms' }, { max: 1000 }));
+    bench.add(check({ id: `${id}/cached`, model: name, batch: 1, what: `${id} compile on the second call (cached)`, value: second.timings.compileMs, unit: 'ms' }, { max: 0 }));
+    await model.dispose();
+  }
+  // The backward graph alone, for the report: nodes differentiated.
+  const model = LumenModel.fromBytes(bytes, { runtime: bench.runtime, source: name });
+  const layer = await model.defaultLayer();
+  const t0 = performance.now();
+  const r = await computeGradients(model, input, { rank: 1 }, { wrt: [layer], fetch: [layer] });
+  bench.record({ model: name, batch: 1, what: 'computeGradients to the CAM layer, first call', medianMs: performance.now() - t0, samplesMs: [], compileMs: r.compileMs });
+  await model.dispose();
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
+  await loadAllMethods();
+  const bench = new Bench(options);
+  const full = bench.mode === 'full';
+  const models = options.models ?? (full ? ['resnet50', 'mobilenet_v2', 'vgg16'] : ['resnet50', 'mobilenet_v2']);
+  const batches = full ? [1, 8] : [1];
+  const wants = (section: string): boolean => !options.only || options.only.some((o) => section.includes(o));
+  const saliencyB1: Record<string, number> = {};
+  const gradcamB1: Record<string, number> = {};
+
+  for (const name of models) {
+    for (const b of batches) {
+      if (!wants('forward')) continue;
+      bench.log(`[forward + gradient methods] ${name}, batch ${b}`);
+      const r = await forwardAndGradients(bench, name, b);
+      if (b === 1) {
+        if (r.saliency) saliencyB1[name] = r.saliency;
+        if (r.gradcam) gradcamB1[name] = r.gradcam;
+      }
+    }
+  }
+  for (const name of models) {
+    if (!wants('compile')) continue;
+    bench.log(`[compile] ${name}`);
+    await compile(bench, name);
+  }
+  for (const name of models) {
+    if (name === 'vgg16' || !wants('ig')) continue;
+    bench.log(`[integrated gradients] ${name}`);
+    await integratedGradients(bench, name, saliencyB1[name]);
+  }
+  if (wants('memory')) {
+    bench.log('[memory] integrated gradients, mobilenet_v2');
+    await igMemory(bench, 'mobilenet_v2');
+  }
+  for (const name of models) {
+    if (name === 'vgg16' || !wants('perturbation')) continue;
+    bench.log(`[perturbation] ${name}`);
+    await perturbation(bench, name, 16);
+  }
+  if (options.browser !== false && wants('browser')) {
+    bench.log('[browser] Grad-CAM on mobilenet_v2 in headless Chromium (onnxruntime-web WASM)');
+    const { browserGradcam } = await import('./browser.js');
+    const r = await browserGradcam({ repeats: bench.repeats, threads: bench.threads, log: bench.log });
+    if (r.skipped) {
+      bench.missing.push(`browser (${r.skipped})`);
+    } else {
+      bench.record({ model: 'mobilenet_v2', batch: 1, what: `gradcam in Chromium (WASM, ${r.threads} threads)`, medianMs: r.gradcamMs, samplesMs: r.samplesMs });
+      bench.record({ model: 'mobilenet_v2', batch: 1, what: `forward in Chromium (WASM, ${r.threads} threads)`, medianMs: r.forwardMs, samplesMs: [] });
+      let node = gradcamB1.mobilenet_v2;
+      if (node === undefined) {
+        const { model } = await bench.model('mobilenet_v2');
+        const input = randomInput(1);
+        const res = await interleaved({ gradcam: () => getMethod('gradcam').explain(model, input) }, bench.repeats);
+        node = res.gradcam!.median;
+        await model.dispose();
+      }
+      bench.add(check({ id: 'browser/gradcam', model: 'mobilenet_v2', batch: 1, what: 'Grad-CAM Chromium WASM ÷ onnxruntime-node', value: r.gradcamMs / node, unit: '×' }, { max: 3 }));
+    }
+  }
+
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    mode: bench.mode,
+    machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, threads: bench.threads },
+    timings: bench.timings,
+    checks: bench.checks,
+    missing: [...new Set(bench.missing)],
+  };
+  const out = options.out ?? join('bench', 'results.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+  bench.log('');
+  bench.log(formatTable(results));
+  bench.log(`results written to ${out}`);
+  return results;
+}
+
+/** The checks as a Markdown table (also used in docs/benchmarks.md). */
+export function formatTable(results: BenchResults): string {
+  const rows = results.checks.map((c) => `| ${c.model} | ${c.batch} | ${c.what} | ${c.unit === 'ms' || c.unit === 'MB' ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit} | ${c.target ?? ''} | ${c.pass === undefined ? '' : c.pass ? 'pass' : '**FAIL**'} |`);
+  const lines = ['| model | batch | check | measured | target | result |', '| --- | --- | --- | --- | --- | --- |', ...rows];
+  if (results.missing.length) lines.push('', `Not measured (not available in this build): ${results.missing.join(', ')}`);
+  return lines.join('\n');
+}

@@ -12,8 +12,9 @@ export interface BrowserDecodeOptions {
 }
 
 /**
- * Canvas pixels (always RGBA) as a RawImage: RGB by default, RGBA with keepAlpha. Colour values are taken as stored,
- * so a transparent pixel keeps its colour (no compositing onto a background).
+ * Canvas pixels (always RGBA) as a RawImage: RGB by default, RGBA with keepAlpha. Colour is not composited onto a
+ * background. Canvas 2D keeps colour premultiplied by alpha, so semi-transparent pixels can come back ±1 (or more
+ * for alpha near 0) from the file's values; opaque pixels are exact, as in the Node decoder.
  */
 export function imageFromImageData(imageData: ImageData, options: BrowserDecodeOptions = {}): RawImage {
   const { width, height } = imageData;

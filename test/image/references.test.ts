@@ -90,3 +90,15 @@ test('resizeMapBilinearAlignCorners equals torch UpsamplingBilinear2d within a f
     assert.ok(maxDiff <= 1e-6, `${name}: max diff ${maxDiff}`);
   }
 });
+
+test('JPEG decoding equals PIL (4:2:0 colour and grayscale)', async () => {
+  for (const [name, channels] of [['chelsea_crop_420', 3], ['chelsea_crop_gray', 1]] as const) {
+    const img = await readImageFile(new URL(`${name}.jpg`, FIXTURES).pathname);
+    const expected = load(`${name}_pil.npy`);
+    assert.deepEqual([img.height, img.width, img.channels], [64, 96, channels]);
+    assert.deepEqual(expected.shape.slice(0, 2), [64, 96]);
+    let differing = 0;
+    for (let i = 0; i < img.data.length; i++) if (img.data[i] !== expected.data[i]) differing++;
+    assert.equal(differing, 0, `${name}: ${differing} values differ from PIL`);
+  }
+});

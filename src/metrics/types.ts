@@ -116,6 +116,7 @@ export interface MetricDetailsById {
   'pixel-flipping': CurveDetails;
   road: RoadDetails;
   'avg-drop': AvgDropDetails;
+  'increase-in-confidence': AvgDropDetails;
   'faithfulness-correlation': FaithfulnessCorrelationDetails;
   infidelity: InfidelityDetails;
   'max-sensitivity': SensitivityDetails;

@@ -93,9 +93,11 @@ test('avg-drop and increase in confidence by hand', async () => {
   close(results[0]!.value, ((sigmoid(4.5) - sigmoid(3.5)) / sigmoid(4.5)) * 100, 1e-4); // percent of float32 probabilities
   assert.equal(results[0]!.details[0]!['increase'], 0);
   // exact map [3, −1, 2, 0.5] → mask [1, 0, 0.75, 0.375] → logit 4.6875 > 4.5: no drop, an increase
-  const up = await evaluate(tiny, ones, { explanation: exact, metrics: ['avg-drop'] });
+  const up = await evaluate(tiny, ones, { explanation: exact, metrics: ['avg-drop', 'increase-in-confidence'] });
   close(up.results[0]!.value, 0);
   assert.equal(up.results[0]!.details[0]!['increase'], 1);
+  assert.equal(up.results[1]!.value, 1);
+  close(detailsOf(up.results[1]!, 'increase-in-confidence')[0]!.masked, sigmoid(4.6875), 1e-6);
 });
 
 test('infidelity: 0 for the true gradient of a linear model, > 0 for a scaled one (normalized ≈ 0)', async () => {

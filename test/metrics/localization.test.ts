@@ -70,10 +70,10 @@ test('localization without regions is a usage error', async () => {
   await assert.rejects(evaluate(model, x, { explanation: explanation(new Tensor(Float32Array.from(MAP), [1, 1, 4, 4]), [0]), metrics: ['pointing-game'] }), (e: unknown) => e instanceof LumenError && /regions/.test(e.message));
 });
 
-test('registry: 19 metrics with metadata, unknown ids list the available ones', () => {
+test('registry: 20 metrics with metadata, unknown ids list the available ones', () => {
   const ids = listMetrics().map((m) => m.id).sort();
   assert.deepEqual(ids, [
-    'avg-drop', 'avg-sensitivity', 'class-discrimination', 'complexity', 'deletion', 'energy-pointing-game', 'faithfulness-correlation',
+    'avg-drop', 'avg-sensitivity', 'class-discrimination', 'complexity', 'deletion', 'energy-pointing-game', 'faithfulness-correlation', 'increase-in-confidence',
     'infidelity', 'insertion', 'lipschitz', 'max-sensitivity', 'pixel-flipping', 'pointing-game', 'random-logit', 'randomization',
     'relevance-mass', 'relevance-rank', 'road', 'sparseness',
   ].sort());

@@ -7,6 +7,10 @@ import type { Method, OptionSpec } from '../methods/types.js';
 const GENERIC = new Set(['target', 'layer', 'seed', 'signal', 'onProgress', 'batchSize']);
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/** Option name → the attribute commander stores its flag under (differs when the flag had to be prefixed). */
+const flagAttribute = new Map<string, string>();
 
 /**
  * Add one `--<option>` flag for every option any registered method declares, with the methods that use it
@@ -23,7 +27,11 @@ export function addMethodOptionFlags(cmd: Command): Command {
     }
   }
   for (const [name, { spec, methods }] of [...byName.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const flag = spec.type === 'boolean' ? `--${kebab(name)} [bool]` : `--${kebab(name)} <value>`;
+    // A method option named like a command flag (e.g. IG's `method` vs --method) gets the method id as prefix.
+    const taken = cmd.options.some((o) => o.long === `--${kebab(name)}`);
+    const long = taken ? `${methods[0]!.replace(/[^a-z0-9]+/gi, '-')}-${kebab(name)}` : kebab(name);
+    flagAttribute.set(name, camel(long));
+    const flag = spec.type === 'boolean' ? `--${long} [bool]` : `--${long} <value>`;
     const choices = spec.choices ? ` (${spec.choices.join('|')})` : '';
     cmd.addOption(new Option(flag, `${spec.description}${choices} [${methods.join(', ')}]`).hideHelp(false));
   }
@@ -35,7 +43,7 @@ export function methodOptionsFromFlags(method: Method, flags: Record<string, unk
   const out: Record<string, unknown> = {};
   for (const spec of method.info.options) {
     if (GENERIC.has(spec.name)) continue;
-    const raw = flags[spec.name];
+    const raw = flags[flagAttribute.get(spec.name) ?? spec.name];
     if (raw === undefined) continue;
     out[spec.name] = parseOption(spec, raw, method.info.id);
   }

@@ -80,7 +80,7 @@ export function callForRow(row: ReferenceRow): RowCall | undefined {
       case 'IntegratedGradients':
         return {
           methodId: 'integrated-gradients',
-          options: { steps: p.n_steps ?? 50, method: p.method === 'gausslegendre' ? 'gausslegendre' : String(p.method ?? 'gausslegendre').replace(/_/g, '-'), baseline: 'zeros', internalBatchSize: p.n_steps ?? 50 },
+          options: { steps: p.n_steps ?? 50, method: String(p.method ?? 'gausslegendre'), baseline: 'zeros', internalBatchSize: p.n_steps ?? 50 },
           pick: attribution,
         };
       case 'GuidedBackprop': return { methodId: 'guided-backprop', options: {}, pick: attribution };

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
 import { getMethod } from '../../methods/registry.js';
+import { parseTargetSpec, resolveTargets } from '../../targets.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
@@ -60,6 +61,9 @@ export function registerExplain(program: Command): void {
     try {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',').map((s) => s.trim())) : undefined;
       const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
+      // Catch a bad target before any work: parse each spec and check it against the model's class count.
+      const classes = (await model.forward(model.zeroInput())).logits;
+      for (const t of targets) resolveTargets(parseTargetSpec(t), classes, model.classNames);
       const total = files.length * methods.length * targets.length;
       const tty = process.stderr.isTTY && !flags.json;
       const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;

@@ -1,0 +1,65 @@
+import { LumenError } from '../../errors.js';
+import { Tensor } from '../../tensor.js';
+import type { Random } from './random.js';
+
+/** How a baseline (reference input) is given: a kind, a constant, or explicit tensors. */
+export type BaselineSpec = 'zeros' | 'blur' | 'uniform-noise' | number | Tensor;
+export const BASELINE_KINDS = ['zeros', 'blur', 'uniform-noise'] as const;
+
+/**
+ * One baseline per input item ([N, …]): zeros (0 in the model's normalized input space = the dataset mean image,
+ * Captum's default), a constant, a Gaussian blur of the input, uniform noise over the input's value range (seeded),
+ * or a tensor (one image broadcast to the batch, or one per item).
+ */
+export function makeBaselines(input: Tensor, spec: unknown, random: Random, blurSigma = 4): Tensor {
+  const n = input.dims[0]!;
+  const per = input.size / n;
+  if (spec === undefined || spec === null || spec === 'zeros' || spec === 'zero' || spec === 'black') return Tensor.zeros(input.dims);
+  if (typeof spec === 'number' || (typeof spec === 'string' && spec.trim() !== '' && Number.isFinite(Number(spec)))) return Tensor.filled(input.dims, Number(spec));
+  if (spec === 'blur') return gaussianBlur(input, blurSigma);
+  if (spec === 'uniform-noise' || spec === 'noise') {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of input.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    return new Tensor(Float32Array.from({ length: input.size }, () => lo + (hi - lo) * random.uniform()), input.dims);
+  }
+  if (spec instanceof Tensor) {
+    if (spec.size === per) return Tensor.concat(Array.from({ length: n }, () => spec.reshape([1, ...input.dims.slice(1)])));
+    if (spec.size === input.size) return spec.reshape(input.dims);
+    throw new LumenError('BAD_OPTION', `baseline of shape [${spec.dims.join(', ')}] does not fit the input [${input.dims.join(', ')}] (one image or one per input)`, 2);
+  }
+  throw new LumenError('BAD_OPTION', `option baseline=${String(spec)}: expected zeros, blur, uniform-noise, a number or a tensor`, 2);
+}
+
+/** Separable Gaussian blur of each channel of an NCHW batch (edges clamped). */
+export function gaussianBlur(input: Tensor, sigma: number): Tensor {
+  if (input.rank !== 4) throw new LumenError('BAD_OPTION', 'the blur baseline needs an NCHW image input', 2);
+  const [n, c, h, w] = input.dims as [number, number, number, number];
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const total = kernel.reduce((a, b) => a + b, 0);
+  const k = kernel.map((v) => v / total);
+  const out = new Float32Array(input.size);
+  const tmp = new Float64Array(h * w);
+  for (let plane = 0; plane < n * c; plane++) {
+    const off = plane * h * w;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let d = -radius; d <= radius; d++) s += k[d + radius]! * input.data[off + y * w + Math.min(w - 1, Math.max(0, x + d))]!;
+        tmp[y * w + x] = s;
+      }
+    }
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let d = -radius; d <= radius; d++) s += k[d + radius]! * tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x]!;
+        out[off + y * w + x] = s;
+      }
+    }
+  }
+  return new Tensor(out, input.dims);
+}

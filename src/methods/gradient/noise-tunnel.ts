@@ -1,0 +1,137 @@
+import { LumenError } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import type { TargetSpec } from '../../targets.js';
+import { Tensor } from '../../tensor.js';
+import { getMethod, registerMethod } from '../registry.js';
+import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import { enumOption, intOption, numberOption, resolvedTargets } from './common.js';
+import { Random } from './random.js';
+
+export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
+export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'squaregrad', 'vargrad'];
+
+/**
+ * Captum NoiseTunnel around any method: `samples` copies of each image plus N(0, stdev²) noise (absolute, in the
+ * model's input space), the base method on all of them (explaining the target resolved on the clean image), then
+ * the mean (smoothgrad), mean of squares (squaregrad) or variance (vargrad) of the attributions.
+ */
+export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor, options: ExplainOptions, type: NoiseTunnelType): Promise<Explanation> {
+  model.checkInput(input);
+  const timings: Timings = { compileMs: 0, runMs: 0 };
+  const samples = intOption(options, 'samples', 50);
+  const stdev = numberOption(options, 'stdev', 0.15, (v) => v >= 0, 'a number ≥ 0');
+  const random = new Random(numberOption(options, 'seed', 0));
+  const targets = await resolvedTargets(model, input, options.target, timings);
+  const n = input.dims[0]!;
+  const per = input.size / n;
+  const sum = new Float64Array(input.size);
+  const sumSq = new Float64Array(input.size);
+  let attrPer = 0;
+  let attrDims: readonly number[] = [];
+  // a chunk of whole images' samples per base call keeps memory bounded
+  const perCall = Math.max(1, Math.floor(intOption(options, 'batchSize', 32) / samples)) || 1;
+  for (let start = 0; start < n; start += perCall) {
+    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    const end = Math.min(n, start + perCall);
+    const rows = (end - start) * samples;
+    const noisy = new Float32Array(rows * per);
+    for (let i = start; i < end; i++) {
+      for (let s = 0; s < samples; s++) {
+        const o = ((i - start) * samples + s) * per;
+        for (let p = 0; p < per; p++) noisy[o + p] = input.data[i * per + p]! + stdev * random.normal();
+      }
+    }
+    const rowTarget = (r: number): number => start + Math.floor(r / samples);
+    const classes = Array.from({ length: rows }, (_, r) => targets.classes[rowTarget(r)]!);
+    const target: TargetSpec = classes.every((c) => c >= 0)
+      ? { class: classes, output: targets.output }
+      : { weights: Array.from(targets.seed.data.subarray(0, targets.seed.dims[1]!)), output: targets.output };
+    const { target: _ignored, seed: _seed, samples: _s, stdev: _d, ...rest } = options;
+    void _ignored;
+    void _seed;
+    void _s;
+    void _d;
+    const e = await base.explain(model, new Tensor(noisy, [rows, ...input.dims.slice(1)]), { ...rest, target });
+    timings.compileMs += e.timings.compileMs;
+    timings.runMs += e.timings.runMs;
+    attrPer = e.attribution.size / rows;
+    attrDims = e.attribution.dims.slice(1);
+    for (let r = 0; r < rows; r++) {
+      const item = rowTarget(r);
+      for (let p = 0; p < attrPer; p++) {
+        const v = e.attribution.data[r * attrPer + p]!;
+        sum[item * attrPer + p] += v;
+        sumSq[item * attrPer + p] += v * v;
+      }
+    }
+    options.onProgress?.({ done: end, total: n, stage: type });
+  }
+  const out = new Float32Array(n * attrPer);
+  for (let j = 0; j < out.length; j++) {
+    const mean = sum[j]! / samples;
+    const meanSq = sumSq[j]! / samples;
+    out[j] = type === 'smoothgrad' ? mean : type === 'squaregrad' ? meanSq : meanSq - mean * mean;
+  }
+  return {
+    method: type === 'smoothgrad' && base.info.id === 'saliency' ? 'smoothgrad' : `noise-tunnel`,
+    attribution: new Tensor(out, [n, ...attrDims]),
+    targets: targets.classes,
+    extras: { base: base.info.id, type, samples, stdev },
+    timings,
+  };
+}
+
+const TUNNEL_OPTIONS: MethodInfo['options'] = [
+  { name: 'samples', type: 'integer', default: 50, min: 1, description: 'noisy copies per image (Captum nt_samples)' },
+  { name: 'stdev', type: 'number', default: 0.15, min: 0, description: 'noise standard deviation in the model input space (Captum stdevs)' },
+  { name: 'seed', type: 'integer', default: 0, description: 'random seed of the noise' },
+  { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'noisy images per base-method call (rounded to whole images)' },
+];
+
+export const smoothgrad = registerMethod({
+  info: {
+    id: 'smoothgrad',
+    aliases: ['smooth-grad', 'noisetunnel-smoothgrad'],
+    title: 'SmoothGrad',
+    family: 'gradient',
+    summary: 'Saliency averaged over noisy copies of the image: less speckled than the plain gradient.',
+    needsGradients: true,
+    needsBaseline: false,
+    needsLayer: false,
+    output: 'input',
+    signed: false,
+    cost: 'samples × (forward + backward) per image, plus 1 forward',
+    reference: 'Captum 0.8.0 NoiseTunnel(Saliency) smoothgrad (statistical comparison)',
+    options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute gradients before averaging (Saliency abs)' }, ...TUNNEL_OPTIONS],
+  },
+  explain: (model, input, options = {}) => noiseTunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
+});
+
+export const noiseTunnelMethod = registerMethod({
+  info: {
+    id: 'noise-tunnel',
+    aliases: ['noisetunnel'],
+    title: 'Noise Tunnel',
+    family: 'gradient',
+    summary: 'Any attribution method averaged over noisy copies of the image (SmoothGrad, SquareGrad or VarGrad).',
+    needsGradients: true,
+    needsBaseline: false,
+    needsLayer: false,
+    output: 'input',
+    signed: true,
+    cost: 'samples × the base method per image',
+    reference: 'Captum 0.8.0 NoiseTunnel',
+    options: [
+      { name: 'base', type: 'string', default: 'saliency', description: 'method to smooth (any registered method id)' },
+      { name: 'type', type: 'enum', choices: NOISE_TUNNEL_TYPES, default: 'smoothgrad', description: 'mean, mean of squares or variance of the attributions' },
+      ...TUNNEL_OPTIONS,
+    ],
+  },
+  explain: (model, input, options = {}) => {
+    const base = getMethod(typeof options.base === 'string' ? options.base : 'saliency');
+    const { base: _b, type: _t, ...rest } = options;
+    void _b;
+    void _t;
+    return noiseTunnel(base, model, input, rest, enumOption(options, 'type', NOISE_TUNNEL_TYPES, 'smoothgrad'));
+  },
+});

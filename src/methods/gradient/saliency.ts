@@ -1,0 +1,24 @@
+import { Tensor } from '../../tensor.js';
+import { boolOption } from './common.js';
+import { BATCH_OPTION, defineGradientMethod } from './simple.js';
+
+/** Captum Saliency: the gradient of the target score w.r.t. the input, absolute value by default. */
+export const saliency = defineGradientMethod(
+  {
+    id: 'saliency',
+    aliases: ['vanilla-gradient', 'gradient'],
+    title: 'Saliency (gradient)',
+    family: 'gradient',
+    summary: 'How strongly the score reacts to a small change of each input value: |∂score/∂x| (or the signed gradient).',
+    needsGradients: true,
+    needsBaseline: false,
+    needsLayer: false,
+    output: 'input',
+    signed: false,
+    cost: '1 forward + backward to the input',
+    reference: 'Captum 0.8.0 Saliency (abs=True and abs=False)',
+    options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute value of the gradient (Captum default); false keeps its sign' }, BATCH_OPTION],
+  },
+  'gradient',
+  (g, _x, options) => (boolOption(options, 'abs', true) ? new Tensor(g.data.map(Math.abs), g.dims) : g),
+);

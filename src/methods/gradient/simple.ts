@@ -1,0 +1,32 @@
+import { LumenError } from '../../errors.js';
+import type { Tensor } from '../../tensor.js';
+import { registerMethod } from '../registry.js';
+import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
+import { gradientTargets, inputGradients, intOption } from './common.js';
+
+export const BATCH_OPTION: OptionSpec = { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'images per forward + backward run' };
+
+/**
+ * A method that is one backward pass under a rule set, then an elementwise map of (gradient, input): Saliency,
+ * Input × Gradient, Guided Backprop, DeconvNet. Top-k targets are seeded inside the graph (no extra forward).
+ */
+export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribute: (gradient: Tensor, input: Tensor, options: ExplainOptions) => Tensor): Method {
+  return registerMethod({
+    info,
+    async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
+      model.checkInput(input);
+      const timings: Timings = { compileMs: 0, runMs: 0 };
+      const targets = gradientTargets(model, input, options.target);
+      const batchSize = intOption(options, 'batchSize', 32);
+      const res = await inputGradients(model, input, targets, {
+        ruleSet,
+        batchSize,
+        timings,
+        signal: options.signal,
+        onBatch: (done, total) => options.onProgress?.({ done, total, stage: info.id }),
+      });
+      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      return { method: info.id, attribution: attribute(res.gradients, input, options), targets: res.classes, extras: {}, timings };
+    },
+  });
+}

@@ -99,6 +99,9 @@ export async function shortcutMethods(requested?: readonly string[]): Promise<st
 /** Explain both shapes models on the same test images and build the comparison (table, JSON, example figure). */
 export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<ShortcutDemoResult> {
   const say = options.onLine ?? (() => {});
+  if (options.images !== undefined && !(Number.isInteger(options.images) && options.images > 0)) {
+    throw new LumenError('BAD_OPTION', `the number of shapes images must be a positive integer, got ${options.images}`, 2);
+  }
   const methods = await shortcutMethods(options.methods);
   const exampleMethods = SHORTCUT_EXAMPLE_METHODS.filter((id) => methods.includes(id));
   const paths = { clean: options.cleanModel ?? shapesModelPath('clean'), shortcut: options.shortcutModel ?? shapesModelPath('shortcut') };

@@ -55,6 +55,12 @@ export interface ShortcutBenchmarkOptions {
   randomization?: boolean | ShortcutRandomizationOptions;
   /** Keep the attributions of these item ids (for overlays). */
   keepAttributions?: readonly string[];
+  /**
+   * Pointing-game hit radius in pixels (default 3). A coarse CAM (8×8 for a 64×64 input) upsampled bilinearly has a
+   * flat top; ties go to the first pixel in row-major order, so a map peaking on the corner marker [2, 8) would
+   * "point" at (0, 0), 2.8 px away from it.
+   */
+  pointingTolerance?: number;
   /** Images per explain call (default 20). */
   batchSize?: number;
   seed?: number;
@@ -131,6 +137,9 @@ export interface ShortcutBenchmarkResult {
   summary: ShortcutModelSummary;
   rows: ShortcutMethodRow[];
 }
+
+/** Pointing-game tolerance used unless the caller sets one (see `pointingTolerance`). */
+export const DEFAULT_POINTING_TOLERANCE = 3;
 
 const mean = (xs: readonly number[]): number => {
   const finite = xs.filter((x) => Number.isFinite(x));
@@ -215,8 +224,9 @@ async function benchmarkMethod(
     // Images without a marker still get the marker location; their marker scores are dropped below.
     const markerRegions: Region[] = chunk.map((it) => ({ boxes: [toMetricBox(it.marker?.box ?? it.objectBox)] }));
     const metrics = ['pointing-game', 'relevance-mass'];
-    const onObject = await evaluate(model, input, { explanation, metrics, regions: objectRegions, seed, signal: options.signal });
-    const onMarker = await evaluate(model, input, { explanation, metrics, regions: markerRegions, seed, signal: options.signal });
+    const metricOptions = { 'pointing-game': { tolerance: options.pointingTolerance ?? DEFAULT_POINTING_TOLERANCE } };
+    const onObject = await evaluate(model, input, { explanation, metrics, metricOptions, regions: objectRegions, seed, signal: options.signal });
+    const onMarker = await evaluate(model, input, { explanation, metrics, metricOptions, regions: markerRegions, seed, signal: options.signal });
     const [objPg, objMass] = onObject.results;
     const [mkPg, mkMass] = onMarker.results;
     chunk.forEach((it, i) => {

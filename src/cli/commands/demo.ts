@@ -5,6 +5,7 @@ import { listMethods, getMethod } from '../../methods/registry.js';
 import { explainFiles } from '../../node/explain-files.js';
 import { bundledModelPath, bundledSamplesDir } from '../../node/paths.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
+import { runShortcutDemo } from '../../node/shortcut.js';
 import { expandInputs } from '../inputs.js';
 import { loadModelWithFlags } from '../model-options.js';
 import { printLine } from '../output.js';
@@ -17,7 +18,10 @@ export function registerDemo(program: Command): void {
     .option('--methods <ids>', 'comma-separated method ids (default: every registered method)')
     .option('--no-score', 'skip the trust scores (faster)')
     .option('--force', 'recompute everything')
-    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean }) => {
+    .option('--shortcut', 'also explain the clean and the shortcut shapes models on the same test images and add the "spot the shortcut" section')
+    .option('--shortcut-images <n>', 'shapes test images used by --shortcut (the first n of samples/shapes)', '30')
+    .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient, occlusion and RISE methods)')
+    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string }) => {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
       const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
@@ -40,7 +44,17 @@ export function registerDemo(program: Command): void {
             if (done % files.length === 0 || row.status === 'error') printLine(`  [${done}/${total}] ${row.method}${row.status === 'error' ? ` failed on ${row.input}: ${row.error}` : ''}`);
           },
         });
-        const report = writeReport(flags.out, { title: 'Lumen demo — Fashion-MNIST CNN' });
+        const sections = [];
+        if (flags.shortcut) {
+          const shortcut = await runShortcutDemo({
+            outDir: join(flags.out, 'shortcut'),
+            images: Number(flags.shortcutImages),
+            methods: flags.shortcutMethods?.split(',').map((s) => s.trim()),
+            onLine: printLine,
+          });
+          sections.push({ title: 'Spot the shortcut: clean vs shortcut shapes model', html: shortcut.html });
+        }
+        const report = writeReport(flags.out, { title: 'Lumen demo — Fashion-MNIST CNN', sections });
         copyFileSync(report, join(flags.out, 'index.html'));
         printLine(`${result.rows.length - result.failed} explanations written, ${result.skipped} reused, ${result.failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         printLine(`Open ${join(flags.out, 'index.html')} in a browser (self-contained, no server needed).`);

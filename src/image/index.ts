@@ -8,6 +8,7 @@ export {
   toRgb,
   centerCrop,
   resizeBilinear,
+  resizeShorterSide,
   imageToTensor,
   imagesToBatch,
   fitImage,

@@ -32,6 +32,13 @@ export interface ToTensorOptions {
   resize?: ResizeMode;
   /** Antialias when shrinking (default true, as PIL's resize). */
   antialias?: boolean;
+  /**
+   * With resize 'center-crop': first scale the shorter side to this size, then cut the centred width×height
+   * region, exactly torchvision's eval transform `Resize(resizeShorter), CenterCrop((height, width))` on a PIL
+   * image (e.g. 256 for 224×224 ImageNet models). Without it, 'center-crop' cuts the largest centred region with the
+   * model's aspect ratio and resizes that.
+   */
+  resizeShorter?: number;
 }
 
 export function resolveNormalization(spec: NormalizationSpec): Normalization {
@@ -75,13 +82,15 @@ export function toRgb(img: RawImage): RawImage {
  * recipe `(w - s) // 2` with which the conformance input chelsea64.png was made (torchvision's CenterCrop rounds
  * instead, one pixel further right/down when size − crop is odd and the half rounds up).
  */
-export function centerCrop(img: RawImage, width: number, height: number): RawImage {
+export function centerCrop(img: RawImage, width: number, height: number, { offset = 'floor' }: { offset?: 'floor' | 'torchvision' } = {}): RawImage {
   checkSize(width, height, 'centerCrop');
   const w = Math.min(width, img.width);
   const h = Math.min(height, img.height);
   if (w === img.width && h === img.height) return img;
-  const x0 = Math.floor((img.width - w) / 2);
-  const y0 = Math.floor((img.height - h) / 2);
+  // torchvision: int(round((size − crop) / 2.0)), Python's round (half to even).
+  const start = (size: number, crop: number): number => (offset === 'torchvision' ? roundHalfEven((size - crop) / 2) : Math.floor((size - crop) / 2));
+  const x0 = start(img.width, w);
+  const y0 = start(img.height, h);
   const c = img.channels;
   const out = new Uint8Array(w * h * c);
   for (let y = 0; y < h; y++) {
@@ -89,6 +98,25 @@ export function centerCrop(img: RawImage, width: number, height: number): RawIma
     out.set(img.data.subarray(src, src + w * c), y * w * c);
   }
   return { width: w, height: h, channels: c, data: out };
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  if (v - f !== 0.5) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * torchvision's Resize(size) with an int: the shorter side becomes `size`, the longer one int(size · long / short)
+ * (truncated), resampled with PIL-exact bilinear.
+ */
+export function resizeShorterSide(img: RawImage, size: number, options: { antialias?: boolean } = {}): RawImage {
+  checkSize(size, size, 'resizeShorterSide');
+  const portrait = img.width <= img.height;
+  const short = portrait ? img.width : img.height;
+  const long = portrait ? img.height : img.width;
+  const newLong = Math.trunc((size * long) / short);
+  return portrait ? resizeBilinear(img, size, newLong, options) : resizeBilinear(img, newLong, size, options);
 }
 
 /**
@@ -274,10 +302,27 @@ export function imagesToBatch(images: readonly RawImage[], options: ToTensorOpti
 }
 
 /** The image as the model sees it (converted, cropped, resized) before normalization. */
-export function fitImage(img: RawImage, options: Pick<ToTensorOptions, 'width' | 'height' | 'resize' | 'antialias'>): RawImage {
+export function fitImage(img: RawImage, options: Pick<ToTensorOptions, 'width' | 'height' | 'resize' | 'antialias' | 'resizeShorter'>): RawImage {
   const { width, height } = options;
-  if (img.width === width && img.height === height) return img;
   const mode = options.resize ?? 'stretch';
+  const antialias = options.antialias ?? true;
+  if (mode !== 'stretch' && mode !== 'center-crop' && mode !== 'none') {
+    throw new LumenError('BAD_OPTION', `unknown resize mode '${String(mode)}' (use stretch, center-crop or none)`, 2);
+  }
+  // torchvision's Resize + CenterCrop resamples even an image of the final size, so this comes before the shortcut.
+  if (mode === 'center-crop' && options.resizeShorter !== undefined) {
+    const shorter = options.resizeShorter;
+    if (!Number.isInteger(shorter) || shorter < Math.min(width, height)) {
+      throw new LumenError('BAD_OPTION', `resizeShorter must be an integer ≥ the crop size ${width}×${height}, got ${shorter}`, 2);
+    }
+    const resized = resizeShorterSide(img, shorter, { antialias });
+    const cropped = centerCrop(resized, width, height, { offset: 'torchvision' });
+    if (cropped.width !== width || cropped.height !== height) {
+      throw new LumenError('BAD_OPTION', `resizeShorter ${shorter} gives a ${resized.width}×${resized.height} image, too small to crop ${width}×${height}`, 2);
+    }
+    return cropped;
+  }
+  if (img.width === width && img.height === height) return img;
   if (mode === 'none') {
     throw new LumenError(
       'INPUT_SHAPE',
@@ -289,10 +334,8 @@ export function fitImage(img: RawImage, options: Pick<ToTensorOptions, 'width' |
   if (mode === 'center-crop') {
     const s = Math.min(img.width / width, img.height / height);
     src = centerCrop(img, Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s)));
-  } else if (mode !== 'stretch') {
-    throw new LumenError('BAD_OPTION', `unknown resize mode '${String(mode)}' (use stretch, center-crop or none)`, 2);
   }
-  return resizeBilinear(src, width, height, { antialias: options.antialias ?? true });
+  return resizeBilinear(src, width, height, { antialias });
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   centerCrop,
   fitImage,
   imagesToBatch,
+  resizeShorterSide,
   imageToTensor,
   resizeBilinear,
   tensorToImage,
@@ -127,6 +128,10 @@ test('centerCrop offset is floor((size − crop)/2)', () => {
   assert.deepEqual([...centerCrop(row, 2, 1).data], [1, 2]); // floor((5−2)/2) = 1
   assert.deepEqual([...centerCrop(image(7, 1, 1, [0, 1, 2, 3, 4, 5, 6]), 2, 1).data], [2, 3]); // floor(2.5) = 2
   assert.deepEqual([...centerCrop(image(6, 1, 1, [0, 1, 2, 3, 4, 5]), 2, 1).data], [2, 3]); // 2
+  // torchvision's offsets: int(round(1.5)) = 2, int(round(2.5)) = 2, int(round(3.5)) = 4.
+  assert.deepEqual([...centerCrop(row, 2, 1, { offset: 'torchvision' }).data], [2, 3]);
+  assert.deepEqual([...centerCrop(image(7, 1, 1, [0, 1, 2, 3, 4, 5, 6]), 2, 1, { offset: 'torchvision' }).data], [2, 3]);
+  assert.deepEqual([...centerCrop(image(9, 1, 1, [0, 1, 2, 3, 4, 5, 6, 7, 8]), 2, 1, { offset: 'torchvision' }).data], [4, 5]);
   const col = centerCrop(image(1, 4, 3, [...Array(12).keys()]), 1, 2);
   assert.deepEqual([col.width, col.height, ...col.data], [1, 2, 3, 4, 5, 6, 7, 8]);
 });
@@ -185,5 +190,15 @@ test('usage errors: normalization length, tensor shape, sizes', () => {
   assert.throws(() => resizeBilinear(img, 0, 3), { code: 'BAD_OPTION' });
   assert.throws(() => imageToTensor({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) }, { width: 2, height: 2, channels: 3, normalization: 'unit' }), {
     code: 'BAD_IMAGE',
+  });
+});
+
+test('resizeShorterSide: the shorter side becomes the size, the longer one is truncated (torchvision Resize(int))', () => {
+  const wide = resizeShorterSide(image(451, 300, 1, new Array<number>(451 * 300).fill(9)), 74);
+  assert.deepEqual([wide.width, wide.height], [111, 74]); // int(74 · 451 / 300) = int(111.25)
+  const tall = resizeShorterSide(image(3, 10, 1, new Array<number>(30).fill(9)), 4);
+  assert.deepEqual([tall.width, tall.height], [4, 13]); // int(4 · 10 / 3) = int(13.33)
+  assert.throws(() => fitImage(image(4, 4, 1, new Array<number>(16).fill(0)), { width: 8, height: 8, resize: 'center-crop', resizeShorter: 6 }), {
+    code: 'BAD_OPTION',
   });
 });

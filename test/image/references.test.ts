@@ -102,3 +102,18 @@ test('JPEG decoding equals PIL (4:2:0 colour and grayscale)', async () => {
     assert.equal(differing, 0, `${name}: ${differing} values differ from PIL`);
   }
 });
+
+test('resizeShorter + center-crop equals torchvision Resize(74), CenterCrop(64) on a PIL image', async () => {
+  const big = await readImageFile(new URL('chelsea.png', FIXTURES).pathname);
+  const expected = load('chelsea_resize74_crop64.npy');
+  const fitted = fitImage(big, { width: 64, height: 64, resize: 'center-crop', resizeShorter: 74 });
+  assert.deepEqual([fitted.width, fitted.height], [64, 64]);
+  let differing = 0;
+  for (let i = 0; i < fitted.data.length; i++) if (fitted.data[i] !== expected.data[i]) differing++;
+  assert.equal(differing, 0);
+  // The same image with a floor offset (one column to the left) is not it: the rounding is checked.
+  const shifted = fitImage(big, { width: 65, height: 64, resize: 'center-crop', resizeShorter: 74 });
+  let same = 0;
+  for (let y = 0; y < 64; y++) for (let x = 0; x < 64 * 3; x++) if (shifted.data[y * 65 * 3 + x] === expected.data[y * 64 * 3 + x]) same++;
+  assert.ok(same < fitted.data.length * 0.9, `${same} equal values`);
+});

@@ -43,7 +43,12 @@ export interface LrpParameters {
   /** ZBox bounds per input channel (one value = all channels), in the model's input space. */
   low: readonly number[];
   high: readonly number[];
+  /** Overrides the composite's rule for input layers ('composite' = keep it). */
+  firstLayer: FirstLayerRule;
 }
+
+export const FIRST_LAYER_RULES = ['composite', 'flat', 'wsquare', 'zbox', 'epsilon'] as const;
+export type FirstLayerRule = (typeof FIRST_LAYER_RULES)[number];
 
 const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
@@ -250,6 +255,22 @@ interface Composite {
 }
 
 function compositeRules(p: LrpParameters): Composite {
+  const c = compositeOnly(p);
+  switch (p.firstLayer) {
+    case 'composite':
+      return c;
+    case 'flat':
+      return { ...c, input: uniformInputRule('flat', p.stabilizer) };
+    case 'wsquare':
+      return { ...c, input: uniformInputRule('wSquare', p.stabilizer) };
+    case 'zbox':
+      return { ...c, input: zBoxRule(p.low, p.high, p.stabilizer) };
+    case 'epsilon':
+      return { ...c, input: epsilonRule(p.epsilon) };
+  }
+}
+
+function compositeOnly(p: LrpParameters): Composite {
   const eps = epsilonRule(p.epsilon);
   switch (p.composite) {
     case 'captum-epsilon':
@@ -278,7 +299,7 @@ function layerRule(c: Composite): GradientRule {
 
 /** Rule set name for a parameter combination (registered on first use). */
 export function lrpRuleSet(p: LrpParameters): string {
-  const name = `lrp:${p.composite}:${JSON.stringify([p.epsilon, p.gamma, p.alpha, p.beta, p.stabilizer, p.low, p.high])}`;
+  const name = `lrp:${p.composite}:${JSON.stringify([p.firstLayer, p.epsilon, p.gamma, p.alpha, p.beta, p.stabilizer, p.low, p.high])}`;
   if (!registered.has(name)) {
     registered.add(name);
     registerRuleSet(buildRuleSet(name, p));
@@ -313,6 +334,7 @@ export function defaultLrpParameters(composite: CompositeName): LrpParameters {
     stabilizer: 1e-6,
     low: [-3],
     high: [3],
+    firstLayer: 'composite',
   };
 }
 

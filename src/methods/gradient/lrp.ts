@@ -5,7 +5,7 @@
  */
 import { computeGradients } from '../../autodiff/index.js';
 import { foldBatchNormalization } from '../../autodiff/canonizers.js';
-import { COMPOSITES, defaultLrpParameters, lrpRuleSet, type CompositeName, type LrpParameters } from '../../autodiff/rulesets/lrp.js';
+import { COMPOSITES, FIRST_LAYER_RULES, defaultLrpParameters, lrpRuleSet, type CompositeName, type FirstLayerRule, type LrpParameters } from '../../autodiff/rulesets/lrp.js';
 import { LumenError } from '../../errors.js';
 import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
@@ -25,6 +25,8 @@ export interface LrpOptions extends ExplainOptions {
   high?: number | readonly number[] | string;
   /** Fold BatchNormalization into the preceding Conv/Gemm first (default: true except for captum-epsilon). */
   canonize?: boolean;
+  /** Rule of the input layer instead of the composite's: flat, wsquare (w²), zbox, epsilon. */
+  firstLayer?: FirstLayerRule;
 }
 
 export const lrpInfo: MethodInfo = {
@@ -54,6 +56,13 @@ export const lrpInfo: MethodInfo = {
     { name: 'gamma', type: 'number', default: 0.25, min: 0, description: 'γ of the γ-rule (epsilon-gamma-box).' },
     { name: 'alpha', type: 'number', default: 2, description: 'α of the αβ-rule (epsilon-alpha2-beta1); β = α − 1 keeps conservation.' },
     { name: 'beta', type: 'number', default: 1, description: 'β of the αβ-rule (epsilon-alpha2-beta1).' },
+    {
+      name: 'firstLayer',
+      type: 'enum',
+      choices: FIRST_LAYER_RULES,
+      default: 'composite',
+      description: "Rule for the layer reading the input, replacing the composite's: flat, wsquare (w²), zbox (bounds low/high) or epsilon.",
+    },
     {
       name: 'low',
       type: 'string',
@@ -88,6 +97,8 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
   const composite = options.composite ?? 'epsilon-plus-flat';
   if (!COMPOSITES.includes(composite)) throw new LumenError('BAD_OPTION', `option composite=${String(composite)}: expected one of ${COMPOSITES.join(', ')}`, 2);
   const d = defaultLrpParameters(composite);
+  const firstLayer = options.firstLayer ?? 'composite';
+  if (!FIRST_LAYER_RULES.includes(firstLayer)) throw new LumenError('BAD_OPTION', `option firstLayer=${String(firstLayer)}: expected one of ${FIRST_LAYER_RULES.join(', ')}`, 2);
   const channels = model.channels;
   const norm = model.normalization;
   const perChannel = (pixel: number): number[] | undefined =>
@@ -106,6 +117,7 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
     stabilizer: numberOption(options, 'stabilizer', d.stabilizer),
     low: boundOption(options, 'low', channels, () => perChannel(0) ?? [min]),
     high: boundOption(options, 'high', channels, () => perChannel(1) ?? [max]),
+    firstLayer,
   };
   if (p.epsilon < 0 || p.stabilizer < 0 || p.gamma < 0) throw new LumenError('BAD_OPTION', 'LRP: epsilon, stabilizer and gamma must be ≥ 0', 2);
   return p;

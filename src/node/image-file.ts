@@ -25,7 +25,7 @@ export async function decodeImageBytes(bytes: Uint8Array, source = 'image', opti
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { failOn: 'error' }).metadata();
+    meta = await sharp(bytes, { failOn: 'truncated' }).metadata();
   } catch (e) {
     throw decodeError(source, kind.label, e);
   }
@@ -33,8 +33,9 @@ export async function decodeImageBytes(bytes: Uint8Array, source = 'image', opti
   const gray = meta.channels === 1 || meta.channels === 2 || meta.space === 'b-w' || meta.space === 'grey16';
   const keepAlpha = options.keepAlpha === true && meta.hasAlpha === true;
   try {
-    // failOn 'warning' makes libvips report truncated data instead of returning a half-grey image.
-    let pipeline = sharp(bytes, { failOn: 'warning' });
+    // failOn 'truncated': missing data is an error (not a half-grey image), benign warnings such as extraneous
+    // bytes in a JPEG are not (PIL opens those too).
+    let pipeline = sharp(bytes, { failOn: 'truncated' });
     if (!keepAlpha) pipeline = pipeline.removeAlpha();
     pipeline = gray && !keepAlpha ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

@@ -157,3 +157,10 @@ test('a PNG whose header claims 20000×20000 pixels → BAD_IMAGE "too large", n
   }
   await assert.rejects(decodeImageBytes(png, 'huge.png'), lumenError('BAD_IMAGE', /huge\.png/, /too large/));
 });
+
+test('a JPEG with stray bytes before its end marker still decodes (a warning, not truncation)', async () => {
+  const jpeg = await sharp(readFileSync(CHELSEA)).jpeg().toBuffer();
+  const clean = await decodeImageBytes(jpeg);
+  const stray = Buffer.concat([jpeg.subarray(0, jpeg.length - 2), Buffer.from([1, 2, 3, 4]), jpeg.subarray(jpeg.length - 2)]);
+  assert.deepEqual((await decodeImageBytes(stray)).data, clean.data);
+});

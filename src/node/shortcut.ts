@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SHAPE_CLASSES } from '../datasets/shapes.js';
 import { LumenError } from '../errors.js';
 import { loadAllMethods } from '../methods/load-all.js';
 import { getMethod, hasMethod } from '../methods/registry.js';
@@ -167,7 +168,7 @@ function pickExamples(items: readonly LoadedShortcutItem[], n: number): LoadedSh
 }
 
 function describeItem(it: LoadedShortcutItem): string {
-  const marker = it.marker ? `marker ${it.marker.consistent ? 'agrees' : `says ${it.entry.marker.classIndex}`}` : 'no marker';
+  const marker = it.marker ? `marker ${it.marker.consistent ? 'agrees' : `says ${SHAPE_CLASSES[it.marker.classIndex] ?? it.marker.classIndex}`}` : 'no marker';
   return `${it.entry.className} (${it.id}), ${marker}`;
 }
 

@@ -14,8 +14,8 @@ export interface DecodeOptions {
 
 /**
  * Decode PNG / JPEG / WebP (and GIF, TIFF, AVIF) bytes: grayscale files stay 1 channel, colour files become RGB,
- * 16-bit files are reduced to 8 bits. `source` names the file in error messages. EXIF orientation is not applied,
- * as PIL's Image.open does not apply it either.
+ * 16-bit files are reduced to 8 bits. `source` names the file in error messages. Pixel values are returned as stored:
+ * no ICC colour management and no EXIF rotation, as PIL's Image.open (what the model was most likely trained with).
  */
 export async function decodeImageBytes(bytes: Uint8Array, source = 'image', options: DecodeOptions = {}): Promise<RawImage> {
   if (bytes.length === 0) throw new LumenError('BAD_IMAGE', `${source}: the file is empty (0 bytes), not an image`);
@@ -35,7 +35,9 @@ export async function decodeImageBytes(bytes: Uint8Array, source = 'image', opti
   try {
     // failOn 'truncated': missing data is an error (not a half-grey image), benign warnings such as extraneous
     // bytes in a JPEG are not (PIL opens those too).
-    let pipeline = sharp(bytes, { failOn: 'truncated' });
+    // ignoreIcc: the stored values, not colour-managed ones, as PIL and the browser decoder (colorSpaceConversion
+    // 'none') give; a model trained from PIL images saw those.
+    let pipeline = sharp(bytes, { failOn: 'truncated', ignoreIcc: true });
     if (!keepAlpha) pipeline = pipeline.removeAlpha();
     pipeline = gray && !keepAlpha ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

@@ -93,6 +93,10 @@ test('browser decoders in Chromium: same pixels as the Node decoder, specific er
     const dropped = ((await decode(rgba, 'image/png')) as PageImage).data;
     assert.deepEqual([dropped.length, ...dropped.slice(3)], [6, 10, 20, 30]);
 
+    // Stored values of an ICC-tagged file (no colour management), as the Node decoder and PIL.
+    const p3 = (await decode(readFileSync(new URL('../fixtures/image/display-p3-tagged.png', import.meta.url)), 'image/png')) as PageImage;
+    assert.deepEqual(p3.data, [234, 51, 34, 117, 251, 76, 0, 0, 245, 192, 152, 107]);
+
     const truncated = (await decode(png.subarray(0, png.length >> 1), 'image/png')) as PageError;
     assert.equal(truncated.code, 'BAD_IMAGE');
     assert.match(truncated.message, /PNG image is truncated, corrupt or not decodable/);

@@ -117,3 +117,8 @@ test('resizeShorter + center-crop equals torchvision Resize(74), CenterCrop(64) 
   for (let y = 0; y < 64; y++) for (let x = 0; x < 64 * 3; x++) if (shifted.data[y * 65 * 3 + x] === expected.data[y * 64 * 3 + x]) same++;
   assert.ok(same < fitted.data.length * 0.9, `${same} equal values`);
 });
+
+test('an ICC-tagged (Display P3) PNG decodes to its stored values, as PIL, not colour-managed', async () => {
+  const img = await readImageFile(new URL('display-p3-tagged.png', FIXTURES).pathname);
+  assert.deepEqual([...img.data], [234, 51, 34, 117, 251, 76, 0, 0, 245, 192, 152, 107]);
+});

@@ -18,6 +18,8 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         graphOptimizationLevel: s.graphOptimizationLevel ?? 'all',
         ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
         ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
+        // session config entries (onnxruntime-node); onnxruntime-web ignores them
+        ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       };
       const session = await ort.InferenceSession.create(model, options);
       return new OrtSession(ort, session);

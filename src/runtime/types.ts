@@ -6,6 +6,12 @@ export interface SessionSettings {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Execution providers, e.g. ['cpu'] (Node) or ['webgpu', 'wasm'] (browser). */
   executionProviders?: string[];
+  /**
+   * Let idle intra-op threads spin-wait for the next op (ORT's default). Off by default here: Lumen keeps several
+   * sessions per model (forward, gradient graphs), and on a busy or shared CPU the spinning threads of one session
+   * starve the next one (measured 5–9× slower runs on a loaded 2-core machine; see docs/benchmarks.md).
+   */
+  spinWait?: boolean;
 }
 
 /** Feeds by input name: float32 tensors, or int64 ones given as BigInt64Array. */

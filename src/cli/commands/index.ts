@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerActivations } from './activations.js';
+import { registerBench } from './bench.js';
 import { registerConformance } from './conformance.js';
 import { registerDemo } from './demo.js';
 import { registerEvaluate } from './evaluate.js';
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerMethods(program);
   registerConformance(program);
   registerServe(program);
+  registerBench(program);
 }

@@ -1,5 +1,5 @@
 import { LumenError } from '../../errors.js';
-import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal, type ImageGeometry } from '../common.js';
+import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal, throwIfAborted, type ImageGeometry } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../stats.js';
@@ -125,9 +125,17 @@ export const road: Metric = registerMetric({
     const map = relevanceMap(ctx.attribution, g);
     const random = new Random(ctx.seed);
     const jobs = percentiles.flatMap((q) => (['morf', 'lerf'] as const).map((order) => ({ q, order })));
-    const images = jobs.map(({ q, order }) => imputeImage(ctx.input.data, g, roadMask(map, q, order), noise, random));
+    // Imputation of a large image takes a second or two per job: report it, let the event loop turn (browser UI,
+    // abort events) and check the signal between jobs. Progress: jobs imputed, then images scored.
+    const images: Float32Array[] = [];
+    for (const { q, order } of jobs) {
+      throwIfAborted(ctx.signal);
+      images.push(imputeImage(ctx.input.data, g, roadMask(map, q, order), noise, random));
+      ctx.progress(images.length, 2 * jobs.length);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     const base = await scoreOriginal(ctx, output);
-    const scores = await scoreImages(ctx, images.length, (i, out) => out.set(images[i]!), output, (done) => ctx.progress(done, images.length));
+    const scores = await scoreImages(ctx, images.length, (i, out) => out.set(images[i]!), output, (done) => ctx.progress(jobs.length + done, 2 * jobs.length));
     const morf = percentiles.map((_, i) => scores[2 * i]! - base);
     const lerf = percentiles.map((_, i) => scores[2 * i + 1]! - base);
     const combined = percentiles.reduce((s, _, i) => s + (lerf[i]! - morf[i]!) / 2, 0) / percentiles.length;

@@ -17,6 +17,7 @@ import type { RawImage } from './image/types.js';
 
 // Registering the method families (each registers its methods on import).
 import './methods/cam/index.js';
+import './methods/gradient/index.js';
 import './methods/perturbation/index.js';
 
 export * from './errors.js';

@@ -4,6 +4,8 @@ import type { Dim } from '../onnx/graph.js';
 import type { Feeds } from '../runtime/types.js';
 import { Tensor } from '../tensor.js';
 import { buildBackwardGraph, type BackwardGraph, type SeedMode } from './builder.js';
+import './rulesets/deeplift.js';
+import './rulesets/lrp.js';
 
 export { buildBackwardGraph, unsupportedOp, type BackwardGraph, type BackwardOptions, type SeedMode } from './builder.js';
 export { registerGradient, gradientRule, registeredOps, NON_DIFFERENTIABLE } from './registry.js';

@@ -5,7 +5,8 @@
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
-import { Rng, gaussianBlur } from '../perturbation/common.js';
+import { gaussianBlur } from './baselines.js';
+import { Random } from './random.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { deepliftAttribution, positiveInt, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
@@ -58,10 +59,6 @@ export const deepliftShapInfo: MethodInfo = {
   ],
 };
 
-function normalNumber(rng: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-}
-
 /** M references for one image [1, …] (NCHW planes; NHWC models get the same values per position). */
 export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapOptions, imageIndex: number): Tensor {
   const given = options.baselines;
@@ -76,7 +73,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
   if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${String(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const m = positiveInt(options, 'samples', 16);
   const seed = typeof options.seed === 'number' ? options.seed : 0;
-  const rng = new Rng(seed * 1_000_003 + imageIndex);
+  const rng = new Random(seed * 1_000_003 + imageIndex);
   const out = new Float32Array(m * per);
   const nchw = model.layout === 'NCHW';
   const [C, H, W] = nchw ? [image.dims[1]!, image.dims[2]!, image.dims[3]!] : [image.dims[3]!, image.dims[1]!, image.dims[2]!];
@@ -94,14 +91,14 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     if (kind === 'uniform') {
       for (let i = 0; i < per; i++) {
         const [lo, hi] = range(channelOf(i));
-        ref[i] = lo + (hi - lo) * rng.next();
+        ref[i] = lo + (hi - lo) * rng.uniform();
       }
     } else if (kind === 'gaussian') {
-      for (let i = 0; i < per; i++) ref[i] = noiseStd * normalNumber(rng);
+      for (let i = 0; i < per; i++) ref[i] = noiseStd * rng.normal();
     } else if (kind === 'blur') {
-      const sigma = maxBlur * (1 - rng.next());
+      const sigma = maxBlur * (1 - rng.uniform());
       const planar = nchw ? image.data : toPlanar(image.data, C, H * W);
-      const blurred = gaussianBlur(planar, C, H, W, sigma);
+      const blurred = sigma > 0 ? gaussianBlur(new Tensor(planar, [1, C, H, W]), sigma).data : planar;
       ref.set(nchw ? blurred : toInterleaved(blurred, C, H * W));
     }
   }

@@ -7,16 +7,20 @@
 import { computeGradients } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { valueInfoDims } from '../../onnx/graph.js';
-import { resolveTargets, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import type { ResolvedTargets, TargetOutput, TargetSpec } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
+import { makeBaselines } from './baselines.js';
+import { resolvedTargets } from './common.js';
+import { Random } from './random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
-  /** 'zeros' (default), a number (every value of the reference), or a Tensor: one image [1, …] or one per input. */
-  baseline?: 'zeros' | number | string | Tensor;
+  /** 'zeros' (default), a number, 'blur', 'uniform-noise', or a Tensor: one image [1, …] or one per input. */
+  baseline?: 'zeros' | 'blur' | 'uniform-noise' | number | string | Tensor;
+  /** σ in pixels of the 'blur' baseline. */
+  blurSigma?: number;
   /** Multiply the multipliers by (x − x_ref) (Captum's default, "global" attribution). */
   multiplyByInputs?: boolean;
   /** 'captum' (default): Captum 0.8's DeepLift exactly, quirks included; 'exact': every rule applied, completeness holds. */
@@ -42,8 +46,9 @@ export const deepliftInfo: MethodInfo = {
       name: 'baseline',
       type: 'string',
       default: 'zeros',
-      description: "Reference input: 'zeros' (0 in the normalized space = the dataset mean image) or a number for every value. API: also a Tensor (one image, or one per input).",
+      description: "Reference input: 'zeros' (0 in the normalized space = the dataset mean image), a number for every value, 'blur' (the image blurred), 'uniform-noise' (seeded). API: also a Tensor (one image, or one per input).",
     },
+    { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: "Gaussian σ in pixels of the 'blur' baseline." },
     { name: 'multiplyByInputs', type: 'boolean', default: true, description: 'Multiply the multipliers by (input − reference); false returns the multipliers.' },
     {
       name: 'rules',
@@ -57,49 +62,17 @@ export const deepliftInfo: MethodInfo = {
   ],
 };
 
-/** The reference batch for `input` ([N, …]) from the `baseline` option. */
-export function baselineBatch(input: Tensor, baseline: unknown): Tensor {
-  const n = input.dims[0]!;
-  const per = input.size / n;
-  if (baseline === undefined || baseline === null || baseline === 'zeros' || baseline === 'zero') return Tensor.zeros(input.dims);
-  const constant = typeof baseline === 'number' ? baseline : typeof baseline === 'string' && baseline.trim() !== '' ? Number(baseline) : NaN;
-  if (typeof baseline === 'number' || typeof baseline === 'string') {
-    if (!Number.isFinite(constant)) throw new LumenError('BAD_OPTION', `option baseline=${String(baseline)}: expected 'zeros', a number or a Tensor`, 2);
-    return Tensor.filled(input.dims, constant);
-  }
-  if (baseline instanceof Tensor) {
-    if (baseline.size === per) return Tensor.concat(Array.from({ length: n }, () => baseline.reshape([1, ...input.dims.slice(1)])));
-    if (baseline.size === input.size) return baseline.reshape(input.dims);
-    throw new LumenError('BAD_OPTION', `option baseline has shape [${baseline.dims.join(', ')}]; expected one image [1, ${input.dims.slice(1).join(', ')}] or one per input [${input.dims.join(', ')}]`, 2);
-  }
-  throw new LumenError('BAD_OPTION', "option baseline: expected 'zeros', a number or a Tensor", 2);
+/** The reference batch for `input` ([N, …]) from the `baseline` option (the same kinds as integrated-gradients). */
+export function baselineBatch(input: Tensor, options: ExplainOptions): Tensor {
+  const seed = typeof options.seed === 'number' ? options.seed : 0;
+  const sigma = options.blurSigma === undefined ? 4 : Number(options.blurSigma);
+  if (!(sigma > 0)) throw new LumenError('BAD_OPTION', `option blurSigma=${String(options.blurSigma)}: expected a positive number`, 2);
+  return makeBaselines(input, options.baseline ?? options.baselines, new Random(seed), sigma);
 }
 
 /** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */
-export async function resolveGradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
-  const byIndex = typeof spec === 'number' || Array.isArray(spec) || (typeof spec === 'object' && spec !== null && 'class' in spec && typeof spec.class !== 'string') || (typeof spec === 'object' && spec !== null && 'weights' in spec);
-  if (byIndex) {
-    const classes = await classCount(model, input, timings);
-    return resolveTargets(spec, Tensor.zeros([input.dims[0]!, classes]), model.classNames);
-  }
-  const t0 = now();
-  const { logits } = await model.forward(input);
-  timings.runMs += now() - t0;
-  return resolveTargets(spec, logits, model.classNames);
-}
-
-const classCounts = new WeakMap<LumenModel, number>();
-
-async function classCount(model: LumenModel, input: Tensor, timings: Timings): Promise<number> {
-  let k = classCounts.get(model) ?? declaredClassCount(model);
-  if (k === undefined) {
-    const t0 = now();
-    const { logits } = await model.forward(input.item(0));
-    timings.runMs += now() - t0;
-    k = logits.dims[logits.dims.length - 1]!;
-    classCounts.set(model, k);
-  }
-  return k;
+export function resolveGradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
+  return resolvedTargets(model, input, spec, timings);
 }
 
 /** Rows `from..to` of a batch tensor. */
@@ -241,7 +214,7 @@ export const deeplift: Method = registerMethod({
     const opts = options as DeepLiftOptions;
     model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const references = baselineBatch(input, opts.baseline ?? opts.baselines);
+    const references = baselineBatch(input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
     const r = await deepliftAttribution(model, input, references, targets, opts, timings);
     return {
@@ -253,16 +226,3 @@ export const deeplift: Method = registerMethod({
     };
   },
 });
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-/** Number of classes when the graph declares the logits' shape (saves a forward pass). */
-function declaredClassCount(model: LumenModel): number | undefined {
-  const g = model.graph.graph;
-  const info = [...g.output, ...g.valueInfo].find((v) => v.name === model.logitsName);
-  const dims = info ? valueInfoDims(info) : undefined;
-  const last = dims?.[dims.length - 1];
-  return dims?.length === 2 && typeof last === 'number' && last > 0 ? last : undefined;
-}

@@ -7,3 +7,5 @@ import './deconvnet.js';
 import './noise-tunnel.js';
 import './gradient-shap.js';
 import './deeplift.js';
+import './deeplift-shap.js';
+import './lrp.js';

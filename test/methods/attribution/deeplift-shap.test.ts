@@ -52,9 +52,13 @@ test('sampled references are seeded, follow their distribution, and two images o
   const mean = sum(g.data) / g.size;
   const std = Math.sqrt(g.data.reduce((s, v) => s + (v - mean) ** 2, 0) / g.size);
   assert.ok(Math.abs(mean) < 0.01 && Math.abs(std - 0.5) < 0.01, `gaussian mean ${mean} std ${std}`);
-  const blur = sampleBaselines(model, image, { baselines: 'blur', samples: 1, maxBlur: 4, seed: 2 }, 0);
+  // row-wise total variation: a blur never increases it, and σ up to 4 px roughly halves it on average
+  const blur = sampleBaselines(model, image, { baselines: 'blur', samples: 8, maxBlur: 4, seed: 2 }, 0);
   const roughness = (t: Float32Array): number => t.reduce((s, v, i) => (i % 64 === 0 ? s : s + Math.abs(v - t[i - 1]!)), 0);
-  assert.ok(roughness(blur.data) < 0.5 * roughness(image.data), 'blurred references are smoother than the image');
+  const own = roughness(image.data);
+  const each = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => roughness(blur.item(i).data));
+  assert.ok(each.every((r) => r <= own * (1 + 1e-6)), `each blurred reference is smoother: ${each.map((r) => (r / own).toFixed(2)).join(', ')}`);
+  assert.ok(sum(each) / 8 < 0.6 * own, `mean roughness ratio ${(sum(each) / 8 / own).toFixed(2)}`);
   const two = Tensor.concat([image, image]);
   const e = await deepliftShap.explain(model, two, { target: 6, samples: 2, seed: 7 });
   assert.notDeepEqual(Array.from(e.attribution.data.subarray(0, 100)), Array.from(e.attribution.data.subarray(3 * 4096, 3 * 4096 + 100)));

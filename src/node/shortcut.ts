@@ -11,6 +11,7 @@ import { getMethod, hasMethod } from '../methods/registry.js';
 import type { LumenModel } from '../model.js';
 import { runShortcutBenchmark, type ShortcutBenchmarkOptions, type ShortcutBenchmarkResult, type ShortcutItem, type ShortcutMethodRow } from '../shortcut/benchmark.js';
 import { shortcutExampleGrid, type ShortcutExample } from '../shortcut/figures.js';
+import { shortcutMarkdown } from '../shortcut/markdown.js';
 import { shortcutSectionHtml, type ShortcutExampleFigure, type ShortcutModelRun } from '../shortcut/html.js';
 import { parseShortcutSplit, type ShortcutSplitEntry } from '../shortcut/split.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
@@ -29,7 +30,7 @@ export const shapesSplitDir = (): string => join(packageRoot(), 'samples', 'shap
 export const SHORTCUT_METHODS: readonly string[] = [
   'gradcam', 'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'gradcam-elementwise', 'eigengradcam', 'layer-gradcam', 'fullgrad', 'guided-gradcam',
   'eigencam', 'cam', 'scorecam', 'ablationcam',
-  'saliency', 'input-x-gradient', 'integrated-gradients', 'smoothgrad', 'guided-backprop', 'deconvolution', 'deeplift', 'gradient-shap',
+  'saliency', 'input-x-gradient', 'integrated-gradients', 'smoothgrad', 'guided-backprop', 'deconvnet', 'deeplift', 'gradient-shap',
   'occlusion', 'rise', 'feature-ablation',
 ];
 
@@ -136,6 +137,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
   }
 
   writeFileAtomic(join(options.outDir, 'shortcut.json'), JSON.stringify(runs.map(stripAttributions), null, 1));
+  writeFileAtomic(join(options.outDir, 'shortcut.md'), shortcutMarkdown(runs));
   const figures: ShortcutExampleFigure[] = [];
   let examplesPng: string | undefined;
   if (exampleMethods.length && exampleItems.length) {

@@ -43,7 +43,7 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
   const methodIds = [...new Set(runs.flatMap((r) => r.result.rows.map((row) => row.method)))];
   const hasFaith = runs.some((r) => r.result.rows.some((row) => row.deletion !== undefined));
   const hasRand = runs.some((r) => r.result.rows.some((row) => row.randomization !== undefined));
-  const perModelHeads = ['PG object', 'PG marker', 'mass object', 'mass marker', 'marker > object', ...(hasFaith ? ['deletion ↓', 'insertion ↑'] : []), ...(hasRand ? ['randomization ↓'] : []), 'ms / image'];
+  const perModelHeads = ['PG object', 'PG marker', 'mass object', 'mass marker', 'marker > object', 'marker denser', ...(hasFaith ? ['deletion ↓', 'insertion ↑'] : []), ...(hasRand ? ['randomization ↓'] : []), 'ms / image'];
   const head1 = `<tr><th rowspan="2">method</th>${runs.map((r) => `<th colspan="${perModelHeads.length}">${esc(r.name)} model</th>`).join('')}</tr>`;
   const head2 = `<tr>${runs.map(() => perModelHeads.map((h) => `<th>${esc(h)}</th>`).join('')).join('')}</tr>`;
   const body = methodIds
@@ -59,6 +59,7 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
           formatNumber(row.object.relevanceMass),
           formatNumber(row.marker?.relevanceMass),
           `<span style="${reveal ? 'color:#b00020;font-weight:bold' : ''}">${pct(row.markerBeatsObject)}</span>`,
+          pct(row.markerDenser),
           ...(hasFaith ? [formatNumber(row.deletion, 3), formatNumber(row.insertion, 3)] : []),
           ...(hasRand ? [formatNumber(row.randomization)] : []),
           formatNumber(row.msPerImage, 1),
@@ -80,7 +81,8 @@ model and at the marker on the shortcut model.</p>
 <p>PG = pointing game (share of images whose most relevant pixel lies in the box); mass = share of the positive
 relevance inside the box (object box over all images, marker box over the marker-bearing ones); "marker &gt; object"
 = share of marker-bearing images with more relevance mass on the 6×6 marker than on the object (red when above 50 %:
-the method reveals the shortcut).${hasFaith ? ' Deletion/insertion: AUC of the class probability while removing/adding pixels in the order of the map.' : ''}${hasRand ? ' Randomization: mean Spearman between the map and the map after cascading weight randomization (near 0 = the map depends on the weights, as it should).' : ''}</p>
+the method reveals the shortcut); "marker denser" = share of those images where the relevance per pixel is higher
+in the marker box than in the object box (fair to the small marker: a flat map scores 0 %).${hasFaith ? ' Deletion/insertion: AUC of the class probability while removing/adding pixels in the order of the map.' : ''}${hasRand ? ' Randomization: mean Spearman between the map and the map after cascading weight randomization (near 0 = the map depends on the weights, as it should).' : ''}</p>
 <table>${head1}${head2}${body}</table>
 ${figures}`;
 }

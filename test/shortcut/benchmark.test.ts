@@ -60,6 +60,8 @@ describe('benchmark on a stand-in model that reads only the marker', () => {
     assert.equal(row.object.relevanceMass, 0);
     assert.equal(row.object.pointingGame, 0);
     assert.equal(row.markerBeatsObject, 1);
+    assert.equal(row.markerDenser, 1);
+    assert.equal(row.perImage[0]!.densityRatio, Infinity);
     assert.equal(revealsShortcut(row), true);
     // explained class = the prediction = the marker's class
     assert.deepEqual(row.perImage.map((p) => p.target), items.map((it) => it.marker!.classIndex));
@@ -86,6 +88,8 @@ describe('benchmark on a stand-in model that reads only the marker', () => {
     }
     // a 6×6 marker never outweighs an object box under a flat map; ties go to pixel (0, 0), within 3 px of the marker
     assert.equal(row.markerBeatsObject, 0);
+    assert.equal(row.markerDenser, 0);
+    assert.ok(row.perImage.every((p) => Math.abs(p.densityRatio! - 1) < 1e-9));
     assert.equal(row.marker!.pointingGame, 1);
   });
 

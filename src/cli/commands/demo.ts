@@ -21,7 +21,9 @@ export function registerDemo(program: Command): void {
     .option('--shortcut', 'also explain the clean and the shortcut shapes models on the same test images and add the "spot the shortcut" section')
     .option('--shortcut-images <n>', 'shapes test images used by --shortcut (the first n of samples/shapes)', '30')
     .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient, occlusion and RISE methods)')
-    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string }) => {
+    .option('--shortcut-faithfulness <n>', 'deletion/insertion on the first n shapes images (0 = skip)', '20')
+    .option('--shortcut-randomization <n>', 'model-randomization sanity check on the first n shapes images (0 = skip)', '0')
+    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string }) => {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
       const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
@@ -50,6 +52,8 @@ export function registerDemo(program: Command): void {
             outDir: join(flags.out, 'shortcut'),
             images: Number(flags.shortcutImages),
             methods: flags.shortcutMethods?.split(',').map((s) => s.trim()),
+            faithfulnessImages: Number(flags.shortcutFaithfulness),
+            randomizationImages: Number(flags.shortcutRandomization),
             onLine: printLine,
           });
           sections.push({ title: 'Spot the shortcut: clean vs shortcut shapes model', html: shortcut.html });

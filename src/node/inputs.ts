@@ -37,7 +37,7 @@ export async function loadInput(path: string, model: LumenModel, options: InputO
     }
     if (tensor.rank === 3) tensor = tensor.reshape([1, ...tensor.dims]);
     model.checkInput(tensor);
-    return { path, tensor, image: tensorToImage(tensor, normalization) };
+    return { path, tensor, image: tensorToImage(tensor, normalization, model.layout) };
   }
   const raw = await readImageFile(path);
   const w = width ?? options.size ?? raw.width;
@@ -51,7 +51,7 @@ export async function loadInput(path: string, model: LumenModel, options: InputO
     resize: options.resize ?? 'stretch',
   });
   model.checkInput(tensor);
-  return { path, tensor, image: tensorToImage(tensor, normalization) };
+  return { path, tensor, image: tensorToImage(tensor, normalization, model.layout) };
 }
 
 /** Stack single-image tensors into one batch. */

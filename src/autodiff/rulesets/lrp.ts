@@ -9,11 +9,12 @@
  *
  * Rules for a layer z = x·W + b (Conv, Gemm, MatMul), with s = R_z / stab(z'), stab(v) = v + ε·sign(v), sign(0)=1:
  * - epsilon(ε):   z' = z;                              g_x = Wᵀ s                (any op: pools, BN use their VJP)
- * - gamma(γ):     z' = x·(W + γW⁺) + (b + γb⁺);         g_x = (W + γW⁺)ᵀ s
+ * - gamma(γ):     z' = x·(W + γW⁺) + (b + γb⁺);         g_x = (W + γW⁺)ᵀ s   (for x ≥ 0, z > 0; zennit's
+ *                 generalization to negative x and z is implemented, see gammaRule)
  * - alphaBeta:    z⁺ = x⁺W⁺ + x⁻W⁻ + b⁺, z⁻ = x⁺W⁻ + x⁻W⁺ + b⁻, s± = R_z / stab(z±);
  *                 R_x = α(x⁺⊙W⁺ᵀs⁺ + x⁻⊙W⁻ᵀs⁺) − β(x⁺⊙W⁻ᵀs⁻ + x⁻⊙W⁺ᵀs⁻)     (zPlus = α1β0)
  * - flat:         R_x = 1ᵀ (R_z / stab(1·1))                                    (input layer only)
- * - wSquare:      R_x = (W²)ᵀ (R_z / stab(1·W²))                                 (input layer only)
+ * - wSquare:      R_x = (W²)ᵀ (R_z / stab(1·W² + b²))                            (input layer only)
  * - zBox(l, h):   z' = x·W − l·W⁺ − h·W⁻;  R_x = x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs            (input layer only)
  * - pass (activations): R_in = R_out, i.e. g_in = g_out ⊙ y / x (the plain gradient for ReLU-like ops).
  */
@@ -27,7 +28,7 @@ import '../rules/index.js';
 /** A rule for the data input (index 0) of a layer; `atInput` = the data is the model input (return relevance). */
 export type LayerRule = (ctx: GradientContext, atInput: boolean) => string;
 
-export const COMPOSITES = ['captum-epsilon', 'epsilon', 'epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1'] as const;
+export const COMPOSITES = ['captum-epsilon', 'epsilon', 'epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'epsilon-alpha2-beta1-flat'] as const;
 export type CompositeName = (typeof COMPOSITES)[number];
 
 export interface LrpParameters {
@@ -141,14 +142,27 @@ export function epsilonRule(eps: number): LayerRule {
   };
 }
 
+/**
+ * zennit's generalized γ-rule: positive outputs (z > 0) redistribute over z⁺ = x⁺(W + γW⁺) + x⁻(W + γW⁻) + (b + γb⁺),
+ * negative outputs over z⁻ = x⁺(W + γW⁻) + x⁻(W + γW⁺) + (b + γb⁻). For x ≥ 0 and z > 0 it is the classic
+ * γ-rule x(W + γW⁺) / (x(W + γW⁺) + b + γb⁺) of Montavon et al. (2019).
+ */
 export function gammaRule(gamma: number, stabilizer: number): LayerRule {
   return (ctx, atInput) => {
-    const { ops } = ctx;
+    const { ops, node } = ctx;
     const { x, w, bias } = layerParts(ctx);
-    const raise = (t: string): string => ops.add(t, ops.scale(positive(ctx, t), gamma));
-    const wg = raise(w);
-    const z = forwardWith(ctx, x, wg, bias === undefined ? undefined : raise(bias));
-    const g = vjp(ctx, ops.div(outputRelevance(ctx), stabilize(ctx, z, stabilizer)), wg);
+    const z = node.output[0]!;
+    const raised = (t: string, part: (c: GradientContext, v: string) => string): string => ops.add(t, ops.scale(part(ctx, t), gamma));
+    const [xp, xn] = [positive(ctx, x), negative(ctx, x)];
+    const [wUp, wDown] = [raised(w, positive), raised(w, negative)];
+    const r = outputRelevance(ctx);
+    const zUp = ops.add(forwardWith(ctx, xp, wUp, bias && raised(bias, positive)), forwardWith(ctx, xn, wDown, undefined));
+    const zDown = ops.add(forwardWith(ctx, xp, wDown, bias && raised(bias, negative)), forwardWith(ctx, xn, wUp, undefined));
+    const sUp = ops.mask(ops.greater(z, ops.scalar(0)), ops.div(r, stabilize(ctx, zUp, stabilizer)));
+    const sDown = ops.mask(ops.less(z, ops.scalar(0)), ops.div(r, stabilize(ctx, zDown, stabilizer)));
+    const forPositive = ops.add(vjp(ctx, sUp, wUp), vjp(ctx, sDown, wDown));
+    const forNegative = ops.add(vjp(ctx, sUp, wDown), vjp(ctx, sDown, wUp));
+    const g = ops.where(ops.greater(x, ops.scalar(0)), forPositive, forNegative);
     return atInput ? ops.mul(x, g) : g;
   };
 }
@@ -175,14 +189,14 @@ export function alphaBetaRule(alpha: number, beta: number, stabilizer: number): 
   };
 }
 
-/** flat / w²: the input and weights replaced (ones, or W²), no bias. Input layers only. */
+/** flat: ones for input and weights, no bias; w²: ones for the input, W² and b² (as zennit). Input layers only. */
 function uniformInputRule(kind: 'flat' | 'wSquare', stabilizer: number): LayerRule {
   return (ctx, atInput) => {
     const { ops, node } = ctx;
     if (!atInput) throw new LumenError('UNSUPPORTED_OP', `LRP ${kind} rule is for the input layer only ('${node.name}' is not one)`);
-    const { x, w } = layerParts(ctx);
+    const { x, w, bias } = layerParts(ctx);
     const weight = kind === 'flat' ? onesLike(ctx, w) : ops.mul(w, w);
-    const z = forwardWith(ctx, onesLike(ctx, x), weight, undefined);
+    const z = forwardWith(ctx, onesLike(ctx, x), weight, kind === 'wSquare' && bias ? ops.mul(bias, bias) : undefined);
     return vjp(ctx, ops.div(outputRelevance(ctx), stabilize(ctx, z, stabilizer)), weight);
   };
 }
@@ -219,6 +233,20 @@ const passRule: GradientRule = (ctx) => {
   return [isInputLike(ctx, x) ? ops.mul(x, g) : g];
 };
 
+/**
+ * zennit's Norm for sums and average pools: the plain gradient of g_y ⊙ y / stab(y) for every input (for an Add,
+ * R_a = a/(a + b)·R_y: the relevance split in proportion to the contributions).
+ */
+function normRule(stabilizer: number): GradientRule {
+  return (ctx) => {
+    const plain = plainWithInputRelevance(ctx.node.opType);
+    if (!plain || ctx.gradOutputs[0] === undefined) return [];
+    const y = ctx.node.output[0]!;
+    const scaled = ctx.ops.div(outputRelevance(ctx), stabilize(ctx, y, stabilizer));
+    return plain({ ...ctx, gradOutputs: [scaled, ...ctx.gradOutputs.slice(1)] });
+  };
+}
+
 /** A layer rule as a gradient rule: only input 0 gets a backward value. */
 function asGradientRule(rule: LayerRule): GradientRule {
   return (ctx) => {
@@ -249,9 +277,11 @@ interface Composite {
   input?: LayerRule;
   conv: LayerRule;
   dense: LayerRule;
-  /** Pools and BatchNormalization: ε-rule (Captum) or their plain gradient (zennit's Norm for sums/averages). */
+  /** MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool by the ε-rule (Captum). */
   pools?: LayerRule;
   batchNorm?: LayerRule;
+  /** zennit's Norm on Add, Sum, AveragePool and GlobalAveragePool (with this stabilizer). */
+  norm?: number;
 }
 
 function compositeRules(p: LrpParameters): Composite {
@@ -276,15 +306,17 @@ function compositeOnly(p: LrpParameters): Composite {
     case 'captum-epsilon':
       return { conv: eps, dense: eps, pools: eps, batchNorm: eps };
     case 'epsilon':
-      return { conv: eps, dense: eps, batchNorm: eps };
+      return { conv: eps, dense: eps, batchNorm: eps, norm: p.stabilizer };
     case 'epsilon-plus':
-      return { conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps };
+      return { conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps, norm: p.stabilizer };
     case 'epsilon-plus-flat':
-      return { input: uniformInputRule('flat', p.stabilizer), conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps };
+      return { input: uniformInputRule('flat', p.stabilizer), conv: alphaBetaRule(1, 0, p.stabilizer), dense: eps, batchNorm: eps, norm: p.stabilizer };
     case 'epsilon-gamma-box':
-      return { input: zBoxRule(p.low, p.high, p.stabilizer), conv: gammaRule(p.gamma, p.stabilizer), dense: eps, batchNorm: eps };
+      return { input: zBoxRule(p.low, p.high, p.stabilizer), conv: gammaRule(p.gamma, p.stabilizer), dense: eps, batchNorm: eps, norm: p.stabilizer };
     case 'epsilon-alpha2-beta1':
-      return { conv: alphaBetaRule(p.alpha, p.beta, p.stabilizer), dense: eps, batchNorm: eps };
+      return { conv: alphaBetaRule(p.alpha, p.beta, p.stabilizer), dense: eps, batchNorm: eps, norm: p.stabilizer };
+    case 'epsilon-alpha2-beta1-flat':
+      return { input: uniformInputRule('flat', p.stabilizer), conv: alphaBetaRule(p.alpha, p.beta, p.stabilizer), dense: eps, batchNorm: eps, norm: p.stabilizer };
   }
 }
 
@@ -316,6 +348,7 @@ function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   for (const op of ACTIVATIONS) explicit[op] = passRule;
   if (c.pools) for (const op of POOL_OPS) explicit[op] = asGradientRule(c.pools);
   if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
+  if (c.norm !== undefined) for (const op of ['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']) explicit[op] = normRule(c.norm);
   // every other op: its plain gradient, giving relevance where it consumes the model input
   const overrides = new Proxy(explicit, {
     get: (target, op) => (typeof op !== 'string' ? undefined : target[op] ?? plainWithInputRelevance(op)),

@@ -46,6 +46,7 @@ type Mat = number[][]; // [out][in]
 const stab = (v: number, e: number): number => v + (v < 0 ? -e : e);
 const pos = (v: number): number => Math.max(0, v);
 const neg = (v: number): number => Math.min(0, v);
+const affine = (x: Vec, w: Mat, b: Vec): Vec => w.map((row, k) => row.reduce((s, v, j) => s + v * x[j]!, b[k]!));
 
 /** R_j = Σ_k c(j,k) R_k / stab(Σ_j c(j,k) + extra_k) for a contribution function c. */
 function redistribute(nIn: number, rOut: Vec, c: (j: number, k: number) => number, extra: (k: number) => number, e: number): Vec {
@@ -55,20 +56,28 @@ function redistribute(nIn: number, rOut: Vec, c: (j: number, k: number) => numbe
 
 const rules = {
   epsilon: (x: Vec, w: Mat, b: Vec, r: Vec, e: number) => redistribute(x.length, r, (j, k) => x[j]! * w[k]![j]!, (k) => b[k]!, e),
-  gamma: (x: Vec, w: Mat, b: Vec, r: Vec, e: number, g: number) =>
-    redistribute(x.length, r, (j, k) => x[j]! * (w[k]![j]! + g * pos(w[k]![j]!)), (k) => b[k]! + g * pos(b[k]!), e),
+  /** zennit's generalized γ: outputs z > 0 use W + γW⁺ on x⁺ (W + γW⁻ on x⁻), outputs z < 0 the opposite. */
+  gamma: (x: Vec, w: Mat, b: Vec, r: Vec, e: number, g: number) => {
+    const z = affine(x, w, b);
+    const up = (j: number, k: number): number => x[j]! * (w[k]![j]! + g * (x[j]! > 0 ? pos : neg)(w[k]![j]!));
+    const down = (j: number, k: number): number => x[j]! * (w[k]![j]! + g * (x[j]! > 0 ? neg : pos)(w[k]![j]!));
+    const masked = (sign: number): Vec => r.map((v, k) => (Math.sign(z[k]!) === sign ? v : 0));
+    const a = redistribute(x.length, masked(1), up, (k) => b[k]! + g * pos(b[k]!), e);
+    const c = redistribute(x.length, masked(-1), down, (k) => b[k]! + g * neg(b[k]!), e);
+    return a.map((v, j) => v + c[j]!);
+  },
   alphaBeta: (x: Vec, w: Mat, b: Vec, r: Vec, e: number, alpha: number, beta: number) => {
     const p = redistribute(x.length, r, (j, k) => (x[j]! > 0 ? x[j]! * pos(w[k]![j]!) : x[j]! * neg(w[k]![j]!)), (k) => pos(b[k]!), e);
     const n = beta === 0 ? x.map(() => 0) : redistribute(x.length, r, (j, k) => (x[j]! > 0 ? x[j]! * neg(w[k]![j]!) : x[j]! * pos(w[k]![j]!)), (k) => neg(b[k]!), e);
     return p.map((v, j) => alpha * v - beta * n[j]!);
   },
   flat: (x: Vec, _w: Mat, _b: Vec, r: Vec, e: number) => redistribute(x.length, r, () => 1, () => 0, e),
-  wSquare: (x: Vec, w: Mat, _b: Vec, r: Vec, e: number) => redistribute(x.length, r, (j, k) => w[k]![j]! ** 2, () => 0, e),
+  wSquare: (x: Vec, w: Mat, b: Vec, r: Vec, e: number) => redistribute(x.length, r, (j, k) => w[k]![j]! ** 2, (k) => b[k]! ** 2, e),
   zBox: (x: Vec, w: Mat, _b: Vec, r: Vec, e: number, l: number, h: number) =>
     redistribute(x.length, r, (j, k) => x[j]! * w[k]![j]! - l * pos(w[k]![j]!) - h * neg(w[k]![j]!), () => 0, e),
 };
 
-function denseNet(): { model: ReturnType<typeof modelOf>; w1: Mat; b1: Vec; w2: Mat; b2: Vec; w3: Mat; b3: Vec } {
+function denseNet(withRelu = true): { model: ReturnType<typeof modelOf>; w1: Mat; b1: Vec; w2: Mat; b2: Vec; w3: Mat; b3: Vec } {
   const r = rng(11);
   const mat = (o: number, i: number): Mat => Array.from({ length: o }, () => Array.from(uniform(i, r)));
   const [w1, w2, w3] = [mat(4, 3), mat(4, 4), mat(2, 4)];
@@ -76,7 +85,8 @@ function denseNet(): { model: ReturnType<typeof modelOf>; w1: Mat; b1: Vec; w2: 
   const g = emptyGraph(['N', 3, 1, 1]);
   const conv = (x: string, w: Mat, b: Vec): string =>
     g.op('Conv', [x, g.addInitializer(Float32Array.from(w.flat()), [w.length, w[0]!.length, 1, 1]), g.addInitializer(Float32Array.from(b), [b.length])], { kernel_shape: { ints: [1, 1] } });
-  const h2 = g.op('Relu', [conv(g.op('Relu', [conv('input', w1, b1)]), w2, b2)]);
+  const act = (t: string): string => (withRelu ? g.op('Relu', [t]) : t);
+  const h2 = act(conv(act(conv('input', w1, b1)), w2, b2));
   // Gemm B is [in, out]
   const bT = Float32Array.from({ length: 8 }, (_, i) => w3[i % 2]![Math.floor(i / 2)]!);
   const logits = g.op('Gemm', [g.op('Flatten', [h2]), g.addInitializer(bT, [4, 2]), g.addInitializer(Float32Array.from(b3), [2])]);
@@ -84,22 +94,25 @@ function denseNet(): { model: ReturnType<typeof modelOf>; w1: Mat; b1: Vec; w2: 
   return { model: modelOf(g), w1, b1, w2, b2, w3, b3 };
 }
 
-const affine = (x: Vec, w: Mat, b: Vec): Vec => w.map((row, k) => row.reduce((s, v, j) => s + v * x[j]!, b[k]!));
-
 for (const c of [
   { composite: 'captum-epsilon', first: 'epsilon', conv: 'epsilon' },
+  { composite: 'epsilon-gamma-box', first: 'zbox', conv: 'gamma', relu: false },
+  { composite: 'epsilon-alpha2-beta1-flat', first: 'flat', conv: 'alphaBeta', relu: false },
   { composite: 'epsilon-plus', first: 'zplus', conv: 'zplus' },
   { composite: 'epsilon-plus-flat', first: 'flat', conv: 'zplus' },
   { composite: 'epsilon-gamma-box', first: 'zbox', conv: 'gamma' },
   { composite: 'epsilon-alpha2-beta1', first: 'alphaBeta', conv: 'alphaBeta' },
   { composite: 'epsilon-plus', first: 'wsquare', conv: 'zplus', firstLayer: 'wsquare' },
 ] as const) {
-  test(`LRP ${c.composite}${'firstLayer' in c ? ` + firstLayer ${c.firstLayer}` : ''}: every layer's rule against a hand computation`, async () => {
-    const { model, w1, b1, w2, b2, w3, b3 } = denseNet();
+  const relu = !('relu' in c) || c.relu;
+  test(`LRP ${c.composite}${'firstLayer' in c ? ` + firstLayer ${c.firstLayer}` : ''}${relu ? '' : ' (no ReLU: negative hidden inputs and outputs)'}: every layer's rule against a hand computation`, async () => {
+    const { model, w1, b1, w2, b2, w3, b3 } = denseNet(relu);
     const x = [0.8, -0.6, 1.3];
     const target = 1;
-    const h1 = affine(x, w1, b1).map(pos);
-    const h2 = affine(h1, w2, b2).map(pos);
+    const act = (v: number): number => (relu ? pos(v) : v);
+    const h1 = affine(x, w1, b1).map(act);
+    const h2 = affine(h1, w2, b2).map(act);
+    if (!relu) assert.ok(h1.some((v) => v < 0) && h2.some((v) => v < 0), 'hidden values of both signs');
     const logits = affine(h2, w3, b3);
     const eps = c.composite === 'captum-epsilon' ? 1e-9 : 1e-6;
     const st = 1e-6;

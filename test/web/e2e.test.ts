@@ -255,14 +255,36 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     const secondDiff = maxAbs(secondNode.attribution.data.map((v, i) => v - twoClasses[1]!.attribution[i]!));
     assert.ok(secondDiff / Math.max(1e-12, maxAbs(secondNode.attribution.data)) <= TOLERANCE, `${methods[0]} for class ${second}: differs by ${secondDiff}`);
 
-    // A model and an image picked through the file inputs (the same path as a drop): the conformance copy of the
-    // model has no class names, so predictions fall back to class_N labels.
-    await page.setInputFiles('#model-file', join(ROOT, 'conformance', 'models', 'fashion_cnn.onnx'));
-    await page.waitForFunction(() => window.__lumen!.model()?.name === 'fashion_cnn.onnx', undefined, { timeout: 120_000 });
-    await page.setInputFiles('#image-files', join(DIST, manifest.samples[1]!.url));
+    // A model and an image picked through the file inputs (the same path as a drop): an RGB model (the conformance
+    // tiny ResNet, no class names: class_N labels) on a colour photo, Grad-CAM again equal to the Node API.
+    const rgbModelPath = join(ROOT, 'conformance', 'models', 'tiny_resnet.onnx');
+    const rgbImagePath = join(ROOT, 'conformance', 'inputs', 'chelsea64.png');
+    await page.setInputFiles('#model-file', rgbModelPath);
+    await page.waitForFunction(() => window.__lumen!.model()?.name === 'tiny_resnet.onnx', undefined, { timeout: 120_000 });
+    await page.setInputFiles('#image-files', rgbImagePath);
     await page.waitForFunction((n) => document.querySelectorAll('#thumbs button').length === n + 1, manifest.samples.length, { timeout: 60_000 });
-    await page.waitForFunction(() => window.__lumen!.predictions()[0]?.label.startsWith('class_') === true, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__lumen!.input()?.dims.join(',') === '1,3,64,64' && window.__lumen!.predictions()[0]?.label.startsWith('class_') === true, undefined, { timeout: 60_000 });
     assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'loading a picked model and image reported an error');
+    const runsBefore3 = await page.evaluate(() => window.__lumen!.runs);
+    await page.locator('#run').click();
+    await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, runsBefore3, { timeout: 300_000 });
+    const [rgbResult] = await page.evaluate(() => window.__lumen!.results());
+    const rgbPageInput = await page.evaluate(() => window.__lumen!.input()!);
+    const rgbModel = await loadModel(rgbModelPath);
+    try {
+      const rgbInput = await loadInput(rgbImagePath, rgbModel);
+      const rgbInputDiff = maxAbs(rgbInput.tensor.data.map((v, i) => v - rgbPageInput.data[i]!));
+      assert.ok(rgbInputDiff <= 1e-6, `colour image: the page's input differs from Node's by ${rgbInputDiff}`);
+      assert.ok(rgbResult, 'no result for the RGB model');
+      const [rgbTop] = await rgbModel.predict(rgbInput.tensor, 1);
+      assert.equal(rgbResult.target, rgbTop![0]!.index);
+      const rgbNode = (await getMethod(rgbResult.method).explain(rgbModel, rgbInput.tensor, { target: rgbResult.target, ...(rgbResult.layer ? { layer: rgbResult.layer } : {}) })).attribution;
+      const rgbDiff = maxAbs(rgbNode.data.map((v, i) => v - rgbResult.attribution[i]!)) / maxAbs(rgbNode.data);
+      t.diagnostic(`tiny_resnet ${rgbResult.method}: max|browser - node| / max|node| = ${rgbDiff.toExponential(2)}`);
+      assert.ok(rgbDiff <= TOLERANCE, `tiny_resnet ${rgbResult.method}: browser and Node differ by ${rgbDiff} (relative)`);
+    } finally {
+      await rgbModel.dispose();
+    }
 
     // Cancel: a long RISE run stops on the Cancel button (AbortSignal) without an error.
     if (hasMethod('rise')) {

@@ -194,3 +194,24 @@ test('Captum hook order: a MaxPool right after a Relu passes its plain gradient 
   const captumDelta = (await deeplift.explain(model, new Tensor(x, [1, 1, 4, 4]), { target: 0, baseline: new Tensor(r, [1, 1, 4, 4]) })).extras.convergenceDelta as number[];
   assert.ok(Math.abs(captumDelta[0]!) > 0.1, `Captum's rule is not complete here (${captumDelta[0]})`);
 });
+
+test("Softmax: Captum's rule, Rescale multipliers minus their mean over the item", async () => {
+  const { model, w1, w2 } = mlp('Softmax');
+  const x = Float32Array.of(0.9, -0.4, 0.3, 1.2);
+  const b = Float32Array.of(-0.2, 0.5, 0.1, 0);
+  const e = await deeplift.explain(model, new Tensor(x, [1, 1, 2, 2]), { target: 0, baseline: new Tensor(b, [1, 1, 2, 2]) });
+  const pre = (v: Float32Array): number[] => [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((s, i) => s + v[i]! * w1[i * 3 + j]!, 0));
+  const softmax = (h: number[]): number[] => {
+    const m = Math.max(...h);
+    const ex = h.map((v) => Math.exp(v - m));
+    const s = ex.reduce((a, c) => a + c, 0);
+    return ex.map((v) => v / s);
+  };
+  const [hx, hb] = [pre(x), pre(b)];
+  const [sx, sb] = [softmax(hx), softmax(hb)];
+  const m = [0, 1, 2].map((j) => (w2[j * 2]! * (sx[j]! - sb[j]!)) / (hx[j]! - hb[j]!));
+  const mean = (m[0]! + m[1]! + m[2]!) / 3;
+  const expected = [0, 1, 2, 3].map((i) => (x[i]! - b[i]!) * [0, 1, 2].reduce((s, j) => s + w1[i * 3 + j]! * (m[j]! - mean), 0));
+  expected.forEach((v, i) => assert.ok(Math.abs(e.attribution.data[i]! - v) < 1e-5, `[${i}]: ${e.attribution.data[i]} vs ${v}`));
+  assert.ok(Math.abs(mean) > 1e-3, 'the normalisation matters here');
+});

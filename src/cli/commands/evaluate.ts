@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { getMethod } from '../../methods/registry.js';
+import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
 import { evaluate, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Region } from '../../metrics/index.js';
 import { writeFileAtomic } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
@@ -19,6 +20,8 @@ interface EvaluateFlags extends ModelFlags {
   target?: string;
   layer?: string;
   regions?: string;
+  metricOption?: string[];
+  boxes?: string;
   out?: string;
   seed: string;
   batchSize: string;
@@ -37,6 +40,8 @@ export function registerEvaluate(program: Command): void {
     .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
     .option('-t, --target <spec>', 'class to explain (index, top1, …)', 'top1')
     .option('-l, --layer <tensors>', 'CAM layer(s)')
+    .option('--metric-option <metric.key=value>', 'per-metric option, e.g. deletion.pixelsPerStep=8 (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--boxes <x0,y0,x1,y1;…>', 'one ground-truth box list for every input (localization metrics)')
     .option('--regions <file>', 'JSON with ground-truth boxes/masks per input for localization metrics: {"<input>": {"boxes": [{"x0":..,"y0":..,"x1":..,"y1":..}]}}')
     .option('-o, --out <dir>', 'write the deletion/insertion (and other) curves as SVG plots here')
     .option('--seed <n>', 'seed', '0')
@@ -55,6 +60,8 @@ export function registerEvaluate(program: Command): void {
     const metricIds = !flags.metric ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim());
     for (const id of metricIds) getMetric(id);
     const regionsByInput = flags.regions ? readRegions(flags.regions) : undefined;
+    const sharedRegion = flags.boxes ? parseBoxes(flags.boxes) : undefined;
+    const metricOptions = parseMetricOptions(flags.metricOption ?? []);
     const files = await expandInputs(inputs);
     const model = await loadModelWithFlags(modelPath, flags);
     const all: unknown[] = [];
@@ -62,15 +69,16 @@ export function registerEvaluate(program: Command): void {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',')) : undefined;
       for (const file of files) {
         const { tensor } = await loadInput(file, model);
-        const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)];
+        const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)] ?? sharedRegion;
         const needsRegion = metricIds.some((id) => getMetric(id).info.needsRegions);
-        if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need a region for this input in --regions`, 2);
+        if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need ground truth: --boxes or a --regions file with an entry for this input`, 2);
         const result = await evaluate(model, tensor, {
           method,
           metrics: metricIds,
           target: parseTargetSpec(flags.target ?? 'top1'),
           methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
           regions: region,
+          metricOptions,
           seed: Number(flags.seed),
           batchSize: Number(flags.batchSize),
         });

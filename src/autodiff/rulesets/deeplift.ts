@@ -27,7 +27,6 @@
 import type { OnnxGraph } from '../../onnx/graph.js';
 import { gradientRule } from '../registry.js';
 import { registerRuleSet } from '../rulesets.js';
-import { scatterToInput } from '../rules/max-pool.js';
 import { softmaxAxes } from '../rules/softmax.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import { LumenError } from '../../errors.js';
@@ -120,15 +119,17 @@ const softmaxRescale: GradientRule = (ctx) => {
   return [ops.sub(unnormalized, ops.scale(pairSums, 1 / (2 * count)))];
 };
 
-/** Captum's MaxPool rule; `overwrite` mirrors max_unpool (see the file comment), else contributions are summed. */
+/**
+ * Captum's MaxPool rule. `overwrite` mirrors max_unpool (see the file comment): the argmax positions come from the
+ * node's Indices output and ScatterElements without reduction keeps the last window's value. Otherwise each half's
+ * contributions are routed by the plain max-pool gradient (first maximum per window, overlapping windows summed).
+ */
 function maxPoolRule(overwrite: boolean): GradientRule {
   return (ctx) => {
-    const { node, ops } = ctx;
+    const { node, ops, graph } = ctx;
     const gy = ctx.gradOutputs[0];
     if (!ctx.needsGradient(0) || gy === undefined) return [];
-    // the plain gradient first: it also makes sure the forward node exposes its argmax indices
     const plain = plainGradient(ctx);
-    const indices = node.output[1]!;
     const [x, y] = [node.input[0]!, node.output[0]!];
     const h = halvesOf(ctx);
     const dIn = repeatedDelta(ctx, x);
@@ -138,12 +139,18 @@ function maxPoolRule(overwrite: boolean): GradientRule {
     const contributions = ops.mul(gy, dOut);
     let scattered: string;
     if (overwrite) {
+      let indices = node.output[1];
+      if (!indices) {
+        // the forward node's Indices output: flat positions into the whole input, first maximum of each window
+        indices = graph.uniqueName('lumen_deeplift_maxpool_indices');
+        node.output[1] = indices;
+      }
       const flat = ops.int64s([-1]);
       const zeros = ops.op('ConstantOfShape', [ops.op('Reshape', [ops.op('Size', [x]), flat])]);
       const written = ops.op('ScatterElements', [zeros, ops.op('Reshape', [indices, flat]), ops.op('Reshape', [contributions, flat])], { axis: { i: 0 } });
       scattered = ops.reshapeLike(written, x);
     } else {
-      scattered = scatterToInput(ctx, x, contributions, indices);
+      scattered = plainGradient({ ...ctx, gradOutputs: [contributions, ...ctx.gradOutputs.slice(1)] });
     }
     const summed = h.twice(ops.add(h.front(scattered), h.back(scattered)));
     return [unlessTiny(ctx, dIn, plain, ops.div(summed, dIn))];

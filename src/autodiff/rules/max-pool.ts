@@ -60,8 +60,10 @@ function unfoldedMaxPoolGradient(ctx: GradientContext, x: string, gy: string, ch
     }
   }
   const scores = ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize]));
-  const first = ops.op('ArgMax', [scores], { axis: { i: 2 }, keepdims: { i: 0 } });
-  const picked = ops.op('OneHot', [first, ops.int64s([window]), ops.constant([0, 1], [2])], { axis: { i: 2 } });
+  const first = ops.op('ArgMax', [scores], { axis: { i: 2 }, keepdims: { i: 1 } });
+  // one-hot of the argmax by comparison with the slot numbers (faster than ORT's OneHot)
+  const slots = ctx.graph.addInitializer(BigInt64Array.from({ length: window }, (_, k) => BigInt(k)), [1, 1, window, ...outSize.map(() => 1)], 'lumen_window_slots');
+  const picked = ops.toFloat(ops.op('Equal', [first, slots]));
   const routed = ops.mul(picked, ops.unsqueeze(gy, [2]));
   const stacked = ops.op('Reshape', [routed, ops.int64s([0, channels * window, ...outSize])]);
   // fold back: ConvTranspose output = s(out−1) + span − padBegin − padEnd, widened or padded to the input size

@@ -21,7 +21,8 @@
  *   producer sees the consumer's PLAIN gradient; the consumer's rule is lost. `deeplift-rescale` reproduces this
  *   (it is what every Captum DeepLift reference contains); `deeplift-rescale-exact` applies every rule and sums
  *   overlapping MaxPool scatters, so Σ attribution = f(x) − f(x_ref) up to rounding.
- * - Every other op (Conv, Gemm, Add, Clip/ReLU6, pooling by average, …) keeps its plain gradient.
+ * - Every other op (Conv, Gemm, Add, Clip/ReLU6, pooling by average, …) keeps its plain gradient, and so do the
+ *   Sigmoid/Tanh/Softplus parts of SiLU (x·σ(x)) and Mish (x·tanh(softplus(x))): one unhooked module each in PyTorch.
  * The caller multiplies the input-half gradient by (x − x_ref).
  */
 import type { OnnxGraph } from '../../onnx/graph.js';
@@ -178,12 +179,49 @@ function captumHookOrder(rule: GradientRule): GradientRule {
   };
 }
 
+const GATE_OPS = new Set(['Sigmoid', 'Tanh', 'Softplus']);
+
+/**
+ * Whether the node is part of a gated activation x·g(x) — SiLU/Swish (Sigmoid → Mul) or Mish (Softplus → Tanh →
+ * Mul) — that PyTorch exports from one module (nn.SiLU, nn.Mish) Captum does not hook: its parts keep their gradient.
+ */
+function inGatedActivation(ctx: GradientContext): boolean {
+  const { graph, node } = ctx;
+  let origin = node.input[0]!;
+  for (let p = graph.producer(origin), i = 0; p && GATE_OPS.has(p.opType) && i < 3; p = graph.producer(origin), i++) origin = p.input[0]!;
+  let frontier = [node.output[0]!];
+  for (let i = 0; i < 3 && frontier.length > 0; i++) {
+    const next: string[] = [];
+    for (const t of frontier) {
+      for (const c of graph.consumers(t)) {
+        if (c.opType === 'Mul' && c.input.includes(origin)) return true;
+        if (GATE_OPS.has(c.opType)) next.push(c.output[0]!);
+      }
+    }
+    frontier = next;
+  }
+  return false;
+}
+
+function unlessGated(rule: GradientRule): GradientRule {
+  return (ctx) => {
+    if (inGatedActivation(ctx)) {
+      const plain = gradientRule(ctx.node.opType);
+      if (plain) return plain(ctx);
+    }
+    return rule(ctx);
+  };
+}
+
 function overrides(captum: boolean): Record<string, GradientRule> {
   const o: Record<string, GradientRule> = {};
   for (const op of RESCALE_OPS) o[op] = rescale;
   o.Softmax = softmaxRescale;
   o.MaxPool = maxPoolRule(captum);
-  if (captum) for (const op of HOOKED_OPS) o[op] = captumHookOrder(o[op]!);
+  if (captum) {
+    for (const op of HOOKED_OPS) o[op] = captumHookOrder(o[op]!);
+    for (const op of GATE_OPS) o[op] = unlessGated(o[op]!);
+  }
   return o;
 }
 

@@ -194,7 +194,8 @@ function inGatedActivation(ctx: GradientContext): boolean {
     const next: string[] = [];
     for (const t of frontier) {
       for (const c of graph.consumers(t)) {
-        if (c.opType === 'Mul' && c.input.includes(origin)) return true;
+        // exactly Mul(origin, gate): the backward pass never multiplies a forward tensor by its own gate value
+        if (c.opType === 'Mul' && c.input.length === 2 && c.input.includes(origin) && c.input.includes(t)) return true;
         if (GATE_OPS.has(c.opType)) next.push(c.output[0]!);
       }
     }

@@ -215,3 +215,26 @@ test("Softmax: Captum's rule, Rescale multipliers minus their mean over the item
   expected.forEach((v, i) => assert.ok(Math.abs(e.attribution.data[i]! - v) < 1e-5, `[${i}]: ${e.attribution.data[i]} vs ${v}`));
   assert.ok(Math.abs(mean) > 1e-3, 'the normalisation matters here');
 });
+
+test("SiLU (Sigmoid → Mul) keeps its plain gradient under 'captum' (one unhooked nn.SiLU), Rescale under 'exact'", async () => {
+  const r = rng(3);
+  const w1 = uniform(12, r);
+  const w2 = uniform(6, r);
+  const g = emptyGraph(['N', 1, 2, 2]);
+  const h = g.op('Gemm', [g.op('Flatten', ['input']), g.addInitializer(w1, [4, 3])]);
+  const silu = g.op('Mul', [h, g.op('Sigmoid', [h])]);
+  const logits = g.op('Gemm', [silu, g.addInitializer(w2, [3, 2])]);
+  g.setOutputs([logits]);
+  const model = modelOf(g);
+  const x = Float32Array.of(0.9, -0.4, 0.3, 1.2);
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  const hx = [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((s, i) => s + x[i]! * w1[i * 3 + j]!, 0));
+  // zero baseline: h(0) = 0, σ(0) = 1/2
+  const plainMultiplier = hx.map((v) => sig(v) + v * sig(v) * (1 - sig(v)));
+  const rescaledMultiplier = hx.map((v) => sig(v) + (v * (sig(v) - 0.5)) / v);
+  for (const [rules, m] of [['captum', plainMultiplier], ['exact', rescaledMultiplier]] as const) {
+    const e = await deeplift.explain(model, new Tensor(x, [1, 1, 2, 2]), { target: 1, rules, multiplyByInputs: false });
+    const expected = [0, 1, 2, 3].map((i) => [0, 1, 2].reduce((s, j) => s + w1[i * 3 + j]! * m[j]! * w2[j * 2 + 1]!, 0));
+    expected.forEach((v, i) => assert.ok(Math.abs(e.attribution.data[i]! - v) < 1e-5, `${rules}[${i}]: ${e.attribution.data[i]} vs ${v}`));
+  }
+});

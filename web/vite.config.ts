@@ -37,6 +37,8 @@ function bundledFiles(): { files: BundledFile[]; manifest: unknown } {
   return { files, manifest };
 }
 
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.onnx': 'application/octet-stream', '.png': 'image/png', '.json': 'application/json', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp' };
 
 function lumenAssets(): Plugin {
@@ -52,6 +54,8 @@ function lumenAssets(): Plugin {
         else if (url === '/bundled/manifest.json') body = JSON.stringify(bundledFiles().manifest);
         else if (url.startsWith('/bundled/')) file = bundledFiles().files.find((f) => `/bundled/${f.name}` === url)?.source;
         if (!file && body === undefined) return next();
+        // Workers (onnxruntime's threads load ort/*.mjs) need their own COEP header in an isolated page.
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
         res.setHeader('Content-Type', body !== undefined ? 'application/json' : (MIME[extname(file!)] ?? 'application/octet-stream'));
         res.end(body ?? readFileSync(file!));
       });
@@ -75,8 +79,8 @@ export default defineConfig({
   // The WebAssembly-only build of onnxruntime-web (the app uses the wasm execution provider): 14 MB instead of 28 MB.
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }] },
   // Same isolation headers as `lumen serve`, so dev and production behave alike.
-  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-  preview: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     outDir: join(webDir, 'dist'),

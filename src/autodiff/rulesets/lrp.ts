@@ -5,7 +5,8 @@
  * still move relevance correctly: through y = a + b the plain gradient gives R_a = a ⊙ g_y, R_b = b ⊙ g_y, the sum
  * rule that splits R_y in proportion to the contributions. At the model input the rule set yields R_x itself (input
  * layers produce relevance directly; any other op consuming the input returns x ⊙ g), so the "gradient" w.r.t.
- * the input is the relevance map. The seed weights the logits: R_logits = seed ⊙ logits (Captum: R = logit_k).
+ * the input is the relevance map. Reshapes and an in-graph normalization (Sub/Add/Mul/Div by constants) between the
+ * input and the first layer count as part of the input: relevance passes them unchanged. The seed weights the logits: R_logits = seed ⊙ logits (Captum: R = logit_k).
  *
  * Rules for a layer z = x·W + b (Conv, Gemm, MatMul), with s = R_z / stab(z'), stab(v) = v + ε·sign(v), sign(0)=1:
  * - epsilon(ε):   z' = z;                              g_x = Wᵀ s                (any op: pools, BN use their VJP)
@@ -66,10 +67,47 @@ function isInputLike(ctx: GradientContext, t: string): boolean {
   for (let name: string | undefined = t, depth = 0; name !== undefined && depth < 16; depth++) {
     if (ctx.graph.feedInputs.some((i) => i.name === name)) return true;
     const p: NodeProto | undefined = ctx.graph.producer(name);
-    if (!p || !SHAPE_OPS.has(p.opType)) return false;
-    name = p.input[0];
+    if (!p) return false;
+    if (SHAPE_OPS.has(p.opType)) name = p.input[0];
+    else if (AFFINE_OPS.has(p.opType)) name = normalizationData(ctx, p);
+    else return false;
   }
   return false;
+}
+
+/** In-graph input normalization ((x − mean) / std and the like): element-wise Sub/Add/Mul/Div by a constant. */
+const AFFINE_OPS = new Set(['Sub', 'Add', 'Mul', 'Div']);
+
+function isConstant(ctx: GradientContext, t: string): boolean {
+  return ctx.graph.initializer(t) !== undefined || ctx.graph.producer(t)?.opType === 'Constant';
+}
+
+/** The data input of an element-wise op whose other operand is a constant, else undefined. */
+function normalizationData(ctx: GradientContext, node: NodeProto): string | undefined {
+  if (node.input.length !== 2) return undefined;
+  const [a, b] = node.input as [string, string];
+  if (isConstant(ctx, b) && !isConstant(ctx, a)) return a;
+  if (isConstant(ctx, a) && !isConstant(ctx, b) && node.opType !== 'Div') return b;
+  return undefined;
+}
+
+/**
+ * An element-wise normalization between the model input and the first layer passes relevance unchanged (what reaches
+ * it is already relevance: the first layer's rule produced it); anywhere else the op keeps `otherwise`.
+ */
+function passNormalization(otherwise: GradientRule | undefined): GradientRule {
+  return (ctx) => {
+    const { node, gradOutputs, ops, shape } = ctx;
+    const data = normalizationData(ctx, node);
+    const gy = gradOutputs[0];
+    if (data !== undefined && gy !== undefined && isInputLike(ctx, node.output[0]!)) {
+      // relevance summed over any axis the constant broadcast the data along
+      const passed = ops.unbroadcast(gy, shape(node.output[0]!), shape(data));
+      return node.input.map((t, k) => (t === data && ctx.needsGradient(k) ? passed : undefined));
+    }
+    if (!otherwise) throw new LumenError('UNSUPPORTED_OP', `LRP: no gradient rule for ${ctx.node.opType} '${ctx.node.name}'`);
+    return otherwise(ctx);
+  };
 }
 
 /** v + ε·sign(v) with sign(0) = +1. */
@@ -349,6 +387,7 @@ function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   if (c.pools) for (const op of POOL_OPS) explicit[op] = asGradientRule(c.pools);
   if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
   if (c.norm !== undefined) for (const op of ['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']) explicit[op] = normRule(c.norm);
+  for (const op of AFFINE_OPS) explicit[op] = passNormalization(explicit[op] ?? plainWithInputRelevance(op));
   // every other op: its plain gradient, giving relevance where it consumes the model input
   const overrides = new Proxy(explicit, {
     get: (target, op) => (typeof op !== 'string' ? undefined : target[op] ?? plainWithInputRelevance(op)),

@@ -229,3 +229,30 @@ test('bad options are usage errors', async () => {
     await assert.rejects(lrp.explain(model, x, { target: 0, ...bad }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION', JSON.stringify(bad));
   }
 });
+
+test('in-graph normalization before the first layer: relevance passes it unchanged (same map as feeding the normalized input)', async () => {
+  const r = rng(21);
+  const weights = { conv: uniform(4 * 3 * 9, r, 0.5), bias: uniform(4, r, 0.2), dense: uniform(8, r) };
+  const build = (normalizeInGraph: boolean): ReturnType<typeof modelOf> => {
+    const g = emptyGraph(['N', 3, 5, 5]);
+    let x = 'input';
+    if (normalizeInGraph) {
+      x = g.op('Sub', [x, g.addInitializer(Float32Array.of(0.5, 0.4, 0.3), [1, 3, 1, 1])]);
+      x = g.op('Div', [x, g.addInitializer(Float32Array.of(0.2, 0.25, 0.5), [1, 3, 1, 1])]);
+    }
+    const conv = g.op('Conv', [x, g.addInitializer(weights.conv, [4, 3, 3, 3]), g.addInitializer(weights.bias, [4])], { kernel_shape: { ints: [3, 3] } });
+    const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [g.op('Relu', [conv])])]);
+    g.setOutputs([g.op('Gemm', [pooled, g.addInitializer(weights.dense, [4, 2])])]);
+    return modelOf(g);
+  };
+  const raw = Float32Array.from(uniform(75, rng(22)), (v) => 0.5 + 0.5 * v);
+  const normalized = raw.map((v, i) => (v - [0.5, 0.4, 0.3][Math.floor(i / 25)]!) / [0.2, 0.25, 0.5][Math.floor(i / 25)]!);
+  for (const composite of ['captum-epsilon', 'epsilon-plus-flat', 'epsilon-gamma-box'] as const) {
+    const bounds = { low: -2.5, high: 2.5 };
+    const inGraph = await lrp.explain(build(true), new Tensor(raw, [1, 3, 5, 5]), { target: 1, composite, ...bounds });
+    const outside = await lrp.explain(build(false), new Tensor(normalized, [1, 3, 5, 5]), { target: 1, composite, ...bounds });
+    const err = relErr(inGraph.attribution.data, outside.attribution.data);
+    assert.ok(err < 1e-4, `${composite}: relative difference ${err}`);
+    assert.ok(Math.max(...Array.from(outside.attribution.data, Math.abs)) > 1e-3);
+  }
+});

@@ -1,0 +1,526 @@
+#!/usr/bin/python3
+"""Extra conformance set: the same reference definitions as conformance/ on other CNN families.
+
+Dev script (needs Debian python3-torch, python3-onnx, python3-opencv, python3-numpy; CPU; ~1–2 min):
+
+    /usr/bin/python3 scripts/make_extra_conformance.py [outdir=conformance-extra]
+
+Builds three small seeded random-weight models (tiny_efficientnet: SiLU + squeeze-excitation MBConv blocks;
+tiny_densenet: dense blocks with Concat, BN-ReLU-Conv, 1×1 conv + AvgPool2d(2) transitions; tiny_keras: a
+Keras-style Conv/ReLU/MaxPool network whose output is Softmax probabilities), exports them to ONNX (opset 17,
+dynamic batch) and computes reference attributions with plain PyTorch autograd + numpy + cv2, re-implementing
+the definitions that conformance/README.md documents for pytorch-grad-cam and Captum (those libraries are NOT
+used here). Everything is computed in float64 and stored as float32. Every method explains the raw logit
+(for tiny_keras: the input of the final Softmax).
+"""
+import json
+import os
+import shutil
+import sys
+
+import cv2
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "conformance-extra")
+SRC = os.path.join(ROOT, "conformance")
+INPUT = "chelsea64"
+DT = torch.float64
+
+
+# ----------------------------------------------------------------------------------------------- models
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c, r):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.reduce = nn.Conv2d(c, r, 1)
+        self.act = nn.SiLU()
+        self.expand = nn.Conv2d(r, c, 1)
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x):
+        return x * self.gate(self.expand(self.act(self.reduce(self.pool(x)))))
+
+
+def conv_bn_silu(cin, cout, k, s=1, groups=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.SiLU())
+
+
+class MBConv(nn.Module):
+    def __init__(self, cin, cout, expand, k, s):
+        super().__init__()
+        mid = cin * expand
+        self.expand = conv_bn_silu(cin, mid, 1) if expand != 1 else nn.Identity()
+        self.dw = conv_bn_silu(mid, mid, k, s, groups=mid)
+        self.se = SqueezeExcite(mid, max(4, cin // 4))
+        self.project = nn.Sequential(nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = s == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.project(self.se(self.dw(self.expand(x))))
+        return x + y if self.residual else y
+
+
+class TinyEfficientNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn_silu(3, 16, 3, 2)                        # 32×32
+        self.blocks = nn.Sequential(
+            MBConv(16, 16, 1, 3, 1),
+            MBConv(16, 24, 4, 3, 2),                                 # 16×16
+            MBConv(24, 24, 4, 5, 1),
+            MBConv(24, 40, 4, 3, 2),                                 # 8×8
+        )
+        self.head = conv_bn_silu(40, 128, 1)                         # target layer
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.head(self.blocks(self.stem(x)))), 1))
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 4 * growth, 1, bias=False),
+            nn.BatchNorm2d(4 * growth), nn.ReLU(), nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False))
+
+    def forward(self, x):
+        return torch.cat([x, self.body(x)], 1)
+
+
+def transition(cin, cout):
+    return nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, cout, 1, bias=False), nn.AvgPool2d(2))
+
+
+class TinyDenseNet(nn.Module):
+    def __init__(self, growth=12):
+        super().__init__()
+        c = 24
+        layers = [nn.Conv2d(3, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]   # 32×32
+        for b in range(3):
+            for _ in range(3):
+                layers.append(DenseLayer(c, growth))
+                c += growth
+            if b < 2:
+                layers.append(transition(c, c // 2))                                       # 16×16, 8×8
+                c //= 2
+        layers += [nn.BatchNorm2d(c), nn.ReLU()]                                           # target layer
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, 10)
+        self.channels = c
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+class TinyKeras(nn.Module):
+    """Keras-style: Conv2D(bias, 'same') + ReLU, MaxPooling2D, GlobalAveragePooling2D, Dropout, Dense, Softmax."""
+
+    def __init__(self):
+        super().__init__()
+        def cr(i, o):
+            return [nn.Conv2d(i, o, 3, 1, 1), nn.ReLU()]
+        self.features = nn.Sequential(
+            *cr(3, 16), *cr(16, 16), nn.MaxPool2d(2),                # 32×32
+            *cr(16, 32), *cr(32, 32), nn.MaxPool2d(2),               # 16×16
+            *cr(32, 64), nn.MaxPool2d(2),                            # 8×8
+            *cr(64, 64))                                             # target layer (last ReLU)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(0.3)
+        self.fc = nn.Linear(64, 10)
+        self.softmax = nn.Softmax(dim=1)
+        self.with_softmax = True
+
+    def forward(self, x):
+        z = self.fc(self.dropout(torch.flatten(self.pool(self.features(x)), 1)))
+        return self.softmax(z) if self.with_softmax else z
+
+
+def init_model(model, seed, calib_noise):
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_in = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+            m.weight.data = torch.randn(m.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
+            if m.bias is not None:
+                m.bias.data = torch.randn(m.bias.shape, generator=g) * 0.1
+        elif isinstance(m, nn.BatchNorm2d):
+            m.weight.data = 0.5 + torch.rand(m.weight.shape, generator=g)
+            m.bias.data = torch.randn(m.bias.shape, generator=g) * 0.2
+            m.momentum = None  # cumulative average over the calibration batches
+            m.reset_running_stats()
+        elif isinstance(m, nn.Linear):
+            m.weight.data = torch.randn(m.weight.shape, generator=g) / m.in_features ** 0.5
+            m.bias.data = torch.randn(m.bias.shape, generator=g) * 0.1
+    # BN statistics calibrated on seeded noise (smoothed so it has some spatial structure)
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            z = torch.randn(16, 3, 64, 64, generator=g)
+            z = F.avg_pool2d(z, 5, 1, 2) * 2.0 if calib_noise == "smooth" else z
+            model(z)
+    model.eval()
+    return g
+
+
+def rescale_last_linear(model, x, get_logits):
+    with torch.no_grad():
+        logits = get_logits(x)
+        s = logits.std().item()
+        model.fc.weight.data *= 2.0 / s
+        model.fc.bias.data *= 2.0 / s
+
+
+# ------------------------------------------------------------------------------------- reference math
+
+def minmax01(img):
+    img = img - np.min(img)
+    return img / (1e-7 + np.max(img))
+
+
+def scale_cam_image(cam, target_size=None):
+    """pytorch-grad-cam utils.image.scale_cam_image: per item min-max, then cv2.resize (INTER_LINEAR)."""
+    out = []
+    for img in cam:
+        img = minmax01(img)
+        if target_size is not None:
+            img = cv2.resize(img, target_size)
+        out.append(img)
+    return np.float32(out)
+
+
+def cam_final(raw, hw):
+    """pytorch-grad-cam BaseCAM: relu → scale_cam_image(resize) → (one layer) relu, mean → scale_cam_image."""
+    cam = np.maximum(raw, 0)
+    scaled = scale_cam_image(cam, (hw[1], hw[0]))[:, None]
+    agg = np.maximum(scaled, 0).mean(axis=1)
+    return scale_cam_image(agg)
+
+
+class Hooked:
+    """Runs the model (float64) keeping the target layer's activation with a gradient tensor hook."""
+
+    def __init__(self, model, layer_module, logits_fn):
+        self.model, self.layer, self.logits_fn = model, layer_module, logits_fn
+        self.act = None
+        self.act_grad = None
+        layer_module.register_forward_hook(self._fwd)
+
+    def _fwd(self, module, inp, out):
+        self.act = out
+        if out.requires_grad:
+            out.register_hook(self._save)
+
+    def _save(self, g):
+        self.act_grad = g
+
+    def logits(self, x):
+        return self.logits_fn(x)
+
+
+def input_grad(logits_fn, x, k):
+    x = x.clone().requires_grad_(True)
+    y = logits_fn(x)[:, k].sum()
+    (g,) = torch.autograd.grad(y, x)
+    return g
+
+
+class ModifiedReLU(torch.autograd.Function):
+    """Captum GuidedBackprop (mode 'guided': relu(grad_out ⊙ [x>0])) / Deconvolution (mode 'deconv': relu(grad_out))."""
+
+    @staticmethod
+    def forward(ctx, x, guided):
+        ctx.save_for_backward(x)
+        ctx.guided = guided
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, go):
+        (x,) = ctx.saved_tensors
+        if ctx.guided:
+            return F.relu(go * (x > 0).to(go.dtype)), None
+        return F.relu(go), None
+
+
+def with_modified_relus(model, mode, fn):
+    """Run fn() with every nn.ReLU module's forward replaced (Captum hooks nn.ReLU modules only)."""
+    relus = [m for m in model.modules() if type(m) is nn.ReLU]
+    for m in relus:
+        m.forward = (lambda x, _g=(mode == "guided"): ModifiedReLU.apply(x, _g))
+    try:
+        return fn()
+    finally:
+        for m in relus:
+            del m.forward
+
+
+def stats(a):
+    a = np.asarray(a, dtype=np.float64)
+    return {"min": float(a.min()), "max": float(a.max()), "absmax": float(np.abs(a).max()), "mean": float(a.mean()),
+            "nonzero_frac": float(np.count_nonzero(a) / a.size)}
+
+
+# --------------------------------------------------------------------------------------------- export
+
+def onnx_target(path):
+    """The input tensor of the last GlobalAveragePool (= last spatial tensor before GAP) and its producer."""
+    proto = onnx.load(path)
+    gaps = [n for n in proto.graph.node if n.op_type == "GlobalAveragePool"]
+    tensor = gaps[-1].input[0]
+    producer = next(n for n in proto.graph.node if tensor in n.output)
+    hist = {}
+    for n in proto.graph.node:
+        hist[n.op_type] = hist.get(n.op_type, 0) + 1
+    return tensor, producer, dict(sorted(hist.items()))
+
+
+def export(model, path, output_name):
+    model.eval()
+    torch.onnx.export(
+        model.float(), torch.zeros(1, 3, 64, 64), path, opset_version=17, input_names=["input"],
+        output_names=[output_name], dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}},
+        do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto)
+
+
+# ------------------------------------------------------------------------------------------- main
+
+GRADCAM_HOOKS = "forward hook on the target module stores A; tensor hook stores G = dY/dA; Y = logit k"
+CAM_POST = ("final = minmax(resize_cv2_linear(minmax(relu(raw)), (W,H))) with minmax(a)=(a-min)/(max+1e-7) "
+            "after subtracting min")
+EXACT = {"kind": "exact", "metric": "max|ours-ref| / max|ref|", "tol": 0.0001}
+CAM01 = {"kind": "exact", "metric": "max|ours-ref| (maps are in [0,1])", "tol": 0.0001}
+SIGN = {"kind": "exact_up_to_global_sign", "metric": "min over s in {+1,-1} of max|ours - s*ref| / max|ref|", "tol": 0.0001}
+
+
+def build(name):
+    if name == "tiny_efficientnet":
+        m = TinyEfficientNet()
+        init_model(m, 2000, "smooth")
+        return m, m.head, "model.head (1×1 conv-BN-SiLU)", "logits"
+    if name == "tiny_densenet":
+        m = TinyDenseNet()
+        init_model(m, 2001, "smooth")
+        return m, m.features[-1], "model.features[-1] (final BN-ReLU)", "logits"
+    m = TinyKeras()
+    init_model(m, 2002, "smooth")
+    return m, m.features[-1], "model.features[-1] (last Conv2D-ReLU)", "probabilities"
+
+
+def main():
+    for sub in ("models", "inputs", "refs"):
+        os.makedirs(os.path.join(OUT, sub), exist_ok=True)
+    for ext in ("npy", "png"):
+        shutil.copyfile(os.path.join(SRC, "inputs", f"{INPUT}.{ext}"), os.path.join(OUT, "inputs", f"{INPUT}.{ext}"))
+    x32 = torch.from_numpy(np.load(os.path.join(OUT, "inputs", f"{INPUT}.npy")))
+    H, W = x32.shape[-2:]
+
+    manifest = {"description": "Extra conformance set: other CNN families (see README.md). Same schema as conformance/manifest.json.",
+                "generator": "scripts/make_extra_conformance.py",
+                "reference_source": "independent re-implementation of the pytorch-grad-cam / Captum definitions "
+                                    "documented in conformance/README.md (plain PyTorch autograd + numpy + cv2), "
+                                    "computed in float64, stored as float32; NOT produced by the libraries themselves",
+                "torch": torch.__version__, "numpy": np.__version__, "opencv": cv2.__version__,
+                "models": {}, "inputs": {INPUT: {"name": INPUT, "file": f"inputs/{INPUT}.npy", "png": f"inputs/{INPUT}.png",
+                                                 "shape": list(x32.shape), "source": "copied from conformance/inputs"}},
+                "cases": [], "references": [], "failures": []}
+
+    for name in ("tiny_efficientnet", "tiny_densenet", "tiny_keras"):
+        model, layer_mod, layer_expr, out_name = build(name)
+
+        def logits_of(inp, model=model):
+            if isinstance(model, TinyKeras):
+                model.with_softmax = False
+                try:
+                    return model(inp)
+                finally:
+                    model.with_softmax = True
+            return model(inp)
+
+        rescale_last_linear(model, x32, logits_of)
+        path = os.path.join(OUT, "models", f"{name}.onnx")
+        export(model, path, out_name)
+        tensor, producer, hist = onnx_target(path)
+        nparams = sum(p.numel() for p in model.parameters())
+
+        model = model.to(DT)
+        x = x32.to(DT)
+        hk = Hooked(model, layer_mod, logits_of)
+        with torch.no_grad():
+            logits = logits_of(x)[0]
+        k = int(torch.argmax(logits))
+        print(f"{name}: params {nparams}, onnx {os.path.getsize(path)} B, target layer {tensor} ({producer.op_type}), "
+              f"logits {np.round(logits.numpy(), 3).tolist()}, k={k}")
+        manifest["models"][name] = {
+            "name": name, "file": f"models/{name}.onnx", "onnx_bytes": os.path.getsize(path), "params": nparams,
+            "input_name": "input", "output_name": out_name, "input_shape": ["batch", 3, 64, 64], "opset": 17,
+            "num_classes": 10, "weights": "random seeded, BN stats calibrated on seeded smoothed noise, last Linear rescaled",
+            "explained_output": "logits" if out_name == "logits" else "the input of the final Softmax (pre-softmax logits)",
+            "target_layer": {"pytorch_expr": layer_expr, "onnx_tensor": tensor, "onnx_producer_node": producer.name,
+                             "onnx_producer_op": producer.op_type},
+            "onnx_ops": hist,
+            "normalization": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+        }
+        top5 = torch.argsort(logits, descending=True)[:5].tolist()
+        manifest["cases"].append({"model": name, "input": INPUT, "input_file": f"inputs/{INPUT}.npy", "target": k,
+                                  "target_rank": 1, "logits_torch": logits.tolist(), "top5": top5,
+                                  "prob_target": float(torch.softmax(logits, 0)[k]), "computed_in": "float64"})
+        rel = f"refs/{name}/{INPUT}/t{k}"
+        os.makedirs(os.path.join(OUT, rel), exist_ok=True)
+
+        def add(library, method, fname, arr, compare, variant=None, output=None, params=None, formula=None,
+                postprocess=None, layer=True):
+            arr = np.asarray(arr, dtype=np.float32)
+            np.save(os.path.join(OUT, rel, fname), arr)
+            row = {"model": name, "input": INPUT, "input_file": f"inputs/{INPUT}.npy", "target": k, "target_rank": 1,
+                   "computed_in": "float64", "library": library, "method": method}
+            if variant is not None:
+                row["variant"] = variant
+            if output is not None:
+                row["output"] = output
+            if params is not None:
+                row["params"] = params
+            if layer:
+                row["target_layer_onnx"] = tensor
+            if formula:
+                row["formula"] = formula
+            row["compare"] = compare
+            if postprocess:
+                row["postprocess"] = postprocess
+            row.update({"file": f"{rel}/{fname}", "shape": list(arr.shape), "dtype": "float32", "stats": stats(arr)})
+            manifest["references"].append(row)
+
+        # --- target layer activation / gradient
+        xg = x.clone().requires_grad_(True)
+        y = hk.logits(xg)[0, k]
+        y.backward()
+        A = hk.act.detach().numpy()
+        G = hk.act_grad.detach().numpy()
+        sal = xg.grad.detach().numpy()
+        add("torch", "TargetLayerActivation", "target_layer.activation.npy", A, EXACT, output="activation")
+        add("torch", "TargetLayerGradient", "target_layer.gradient.npy", G, EXACT, output="gradient")
+
+        # --- gradient CAMs
+        sumA = A.sum(axis=(2, 3))
+        w_grad = G.mean(axis=(2, 3))
+        g2 = G ** 2
+        g3 = g2 * G
+        aij = g2 / (2 * g2 + sumA[:, :, None, None] * g3 + 1e-6)
+        aij = np.where(G != 0, aij, 0)
+        w_pp = (np.maximum(G, 0) * aij).sum(axis=(2, 3))
+        w_x = (G * A / (sumA[:, :, None, None] + 1e-7)).sum(axis=(2, 3))
+        cams = {
+            "GradCAM": (w_grad, "weights[c] = mean_{h,w} dY/dA[c,h,w]; raw = sum_c weights[c]*A[c]"),
+            "HiResCAM": (None, "raw = sum_c (G*A)[c]"),
+            "GradCAMPlusPlus": (w_pp, "alpha = G^2/(2G^2 + sum_hw(A)*G^3 + 1e-6), 0 where G==0; w = sum_hw relu(G)*alpha; raw = sum_c w_c A_c"),
+            "XGradCAM": (w_x, "w = sum_hw G*A/(sum_hw A + 1e-7); raw = sum_c w_c A_c"),
+            "LayerCAM": (None, "raw = sum_c (relu(G)*A)[c]"),
+        }
+        for cname, (w, formula) in cams.items():
+            if cname == "HiResCAM":
+                raw = (G * A).sum(axis=1)
+            elif cname == "LayerCAM":
+                raw = (np.maximum(G, 0) * A).sum(axis=1)
+            else:
+                raw = (w[:, :, None, None] * A).sum(axis=1)
+            add("pytorch-grad-cam", cname, f"{cname}.final.npy", cam_final(raw, (H, W)), CAM01, output="final",
+                formula=formula, postprocess=CAM_POST)
+            add("pytorch-grad-cam", cname, f"{cname}.raw.npy", raw, EXACT, output="raw_cam_pre_relu", formula=formula)
+            if w is not None:
+                add("pytorch-grad-cam", cname, f"{cname}.weights.npy", w, EXACT, output="channel_weights", formula=formula)
+
+        # --- EigenCAM (no gradients)
+        M = np.nan_to_num(A[0].reshape(A.shape[1], -1).T)
+        M = M - M.mean(axis=0)
+        _, _, VT = np.linalg.svd(M, full_matrices=True)
+        raw = (M @ VT[0, :]).reshape(1, A.shape[2], A.shape[3])
+        add("pytorch-grad-cam", "EigenCAM", "EigenCAM.raw.npy", raw, SIGN, output="raw_cam_pre_relu",
+            formula="first principal component projection of the centred activations (sign = LAPACK's choice)")
+
+        # --- ScoreCAM
+        with torch.no_grad():
+            up = nn.UpsamplingBilinear2d(size=(H, W))(torch.from_numpy(A))
+            flat = up.view(1, up.shape[1], -1)
+            mx, mn = flat.max(-1)[0][:, :, None, None], flat.min(-1)[0][:, :, None, None]
+            up = (up - mn) / (mx - mn + 1e-8)
+            masked = x[:, None] * up[:, :, None]
+            scores = []
+            for i in range(0, masked.shape[1], 16):
+                scores.extend(hk.logits(masked[0, i:i + 16])[:, k].tolist())
+            w_s = torch.softmax(torch.tensor(scores, dtype=DT), -1).numpy()[None]
+        raw = (w_s[:, :, None, None] * A).sum(axis=1)
+        f = "n_c = minmax(UpsamplingBilinear2d(align_corners=True)(A)_c) with +1e-8; score_c = Y(x*n_c), batches of 16; w = softmax(score); raw = sum_c w_c A_c"
+        add("pytorch-grad-cam", "ScoreCAM", "ScoreCAM.final.npy", cam_final(raw, (H, W)), CAM01, output="final", formula=f, postprocess=CAM_POST)
+        add("pytorch-grad-cam", "ScoreCAM", "ScoreCAM.raw.npy", raw, EXACT, output="raw_cam_pre_relu", formula=f)
+        add("pytorch-grad-cam", "ScoreCAM", "ScoreCAM.weights.npy", w_s, EXACT, output="channel_weights", formula=f)
+
+        # --- Captum gradient methods
+        add("captum", "Saliency", "Saliency.abs.npy", np.abs(sal), EXACT, variant="Saliency.abs", layer=False)
+        add("captum", "Saliency", "Saliency.signed.npy", sal, EXACT, variant="Saliency.signed", layer=False)
+        add("captum", "InputXGradient", "InputXGradient.npy", x.numpy() * sal, EXACT, variant="InputXGradient", layer=False)
+        for method in ("riemann_trapezoid", "gausslegendre"):
+            n = 32
+            if method == "gausslegendre":
+                nodes, weights = np.polynomial.legendre.leggauss(n)
+                alphas, steps = 0.5 * (1 + nodes), 0.5 * weights
+            else:
+                alphas = torch.linspace(0, 1, n).to(DT).numpy()
+                steps = np.full(n, 1.0 / n)
+                steps[0] /= 2
+                steps[-1] /= 2
+            a = torch.tensor(alphas, dtype=DT)[:, None, None, None]
+            path_in = (a * x).requires_grad_(True)  # baseline 0
+            (gr,) = torch.autograd.grad(hk.logits(path_in)[:, k].sum(), path_in)
+            total = (gr * torch.tensor(steps, dtype=DT)[:, None, None, None]).sum(0, keepdim=True)
+            ig = (x * total).detach().numpy()
+            with torch.no_grad():
+                delta = float(ig.sum() - (hk.logits(x)[0, k] - hk.logits(torch.zeros_like(x))[0, k]))
+            add("captum", "IntegratedGradients", f"IntegratedGradients.{method}_32.npy", ig, EXACT,
+                variant=f"IntegratedGradients.{method}_32", params={"n_steps": n, "method": method, "baseline": "zeros"},
+                layer=False)
+            manifest["references"][-1]["convergence_delta"] = delta
+        gbp = {}
+        for mode, mname in (("guided", "GuidedBackprop"), ("deconv", "Deconvolution")):
+            gbp[mode] = with_modified_relus(model, mode, lambda: input_grad(hk.logits, x, k)).numpy()
+            add("captum", mname, f"{mname}.npy", gbp[mode], EXACT, variant=mname, layer=False)
+        lgc = (w_grad[:, :, None, None] * A).sum(axis=1, keepdims=True)
+        add("captum", "LayerGradCam", "LayerGradCam.npy", lgc, EXACT, variant="LayerGradCam")
+        up_nn = F.interpolate(torch.from_numpy(np.maximum(lgc, 0)), size=(H, W), mode="nearest").numpy()
+        add("captum", "GuidedGradCam", "GuidedGradCam.npy", gbp["guided"] * up_nn, EXACT, variant="GuidedGradCam")
+
+        # --- Occlusion: window (3,8,8), stride (3,4,4), baseline 0
+        with torch.no_grad():
+            y0 = float(hk.logits(x)[0, k])
+            pos = [(i, j) for i in range(0, H - 8 + 1, 4) for j in range(0, W - 8 + 1, 4)]
+            assert len(pos) == 15 * 15
+            attr = np.zeros((1, 3, H, W))
+            cnt = np.zeros((1, 3, H, W))
+            for b in range(0, len(pos), 32):
+                batch = x.repeat(len(pos[b:b + 32]), 1, 1, 1)
+                for t, (i, j) in enumerate(pos[b:b + 32]):
+                    batch[t, :, i:i + 8, j:j + 8] = 0
+                ys = hk.logits(batch)[:, k].numpy()
+                for t, (i, j) in enumerate(pos[b:b + 32]):
+                    attr[0, :, i:i + 8, j:j + 8] += y0 - ys[t]
+                    cnt[0, :, i:i + 8, j:j + 8] += 1
+        add("captum", "Occlusion", "Occlusion.npy", attr / cnt, EXACT, variant="Occlusion",
+            params={"sliding_window_shapes": [3, 8, 8], "strides": [3, 4, 4], "baselines": 0}, layer=False)
+
+    with open(os.path.join(OUT, "manifest.json"), "w") as fh:
+        json.dump(manifest, fh, indent=1)
+        fh.write("\n")
+    print(f"{len(manifest['references'])} references written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -165,6 +165,7 @@ async function setModel(load: () => Promise<LumenModel>, name: string): Promise<
   setStatus(`Loading ${name}…`);
   const model = await load();
   const layers = await model.layers();
+  state.running?.abort(); // a run on the old model would touch a disposed session
   const old = state.model;
   state.model = model;
   state.modelName = name;
@@ -254,6 +255,7 @@ function prepared(img: LoadedImage): PreparedImage {
 }
 
 async function selectImage(i: number): Promise<void> {
+  state.running?.abort(); // its results belong to the previous image
   state.current = i;
   renderThumbs();
   const img = state.images[i];
@@ -409,12 +411,14 @@ async function run(): Promise<void> {
         rows.get(target)!.append(failedCard(method.info.title, e));
         continue;
       }
+      controller.signal.throwIfAborted(); // the image or model changed while it ran
       const result = addResult(rows.get(target)!, method.info, target, method.info.needsLayer ? layer : undefined, explanation, performance.now() - t0);
       if (withMetrics) {
         setProgress((j + 0.9) / jobs.length, `${stageLabel}: deletion / insertion`);
         result.scores = await scoreDeletionInsertion(model, tensor, explanation, controller.signal, (e) =>
           setProgress((j + 0.9 + (e.total ? (0.1 * e.done) / e.total : 0)) / jobs.length, `${stageLabel}: ${e.stage ?? 'metrics'} ${e.done}/${e.total}`),
         );
+        controller.signal.throwIfAborted();
         renderScores(result);
       }
     }
@@ -423,11 +427,14 @@ async function run(): Promise<void> {
     if (controller.signal.aborted) setProgress(0, 'Cancelled');
     else throw e;
   } finally {
-    state.running = undefined;
-    hook.busy = false;
     hook.runs++;
-    ui.run.disabled = false;
-    ui.cancel.disabled = true;
+    // A newer run may have started after this one was aborted; leave its state alone.
+    if (state.running === controller) {
+      state.running = undefined;
+      hook.busy = false;
+      ui.run.disabled = false;
+      ui.cancel.disabled = true;
+    }
   }
 }
 

@@ -388,6 +388,13 @@ function inferNode(c: ShapeContext): void {
       c.out(out);
       return;
     }
+    case 'Tile': {
+      const x = c.in(0);
+      const reps = c.numbers(1);
+      if (!reps) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Tile '${node.name}' with repeats not known statically`);
+      c.out(x.map((d, i) => (reps[i] === 1 ? d : typeof d === 'number' ? d * reps[i]! : '?')));
+      return;
+    }
     case 'ScatterElements':
     case 'ScatterND': {
       c.out([...c.in(0)]);

@@ -233,4 +233,41 @@ resizes.forEach(([attrs, scales, sizes], k) => {
   });
 });
 
+// Ops found in other architectures (ViT, ConvNeXt, AlexNet/GoogLeNet, decoders)
+const r9 = rng(900);
+cases.push(
+  unaryCase('Selu'),
+  unaryCase('Celu', { alpha: { f: 0.8 } }),
+  unaryCase('Softsign'),
+  unaryCase('Mish', {}, undefined, 18),
+  unaryCase('Gelu', {}, undefined, 20),
+  unaryCase('Gelu', { approximate: { s: 'tanh' } }, undefined, 20),
+  unaryCase('LRN', { size: { i: 3 }, alpha: { f: 0.3 }, beta: { f: 0.75 }, bias: { f: 1.5 } }),
+  unaryCase('LRN', { size: { i: 5 }, alpha: { f: 0.5 }, beta: { f: 0.6 }, bias: { f: 2 } }), // ORT supports odd sizes only
+  {
+    name: 'LayerNormalization over the last two axes',
+    inputs: { x: randomTensor([2, 3, 4, 5], r9) },
+    build: (g) => g.op('LayerNormalization', ['x', g.addInitializer(Float32Array.from({ length: 20 }, () => 0.5 + r9()), [4, 5]), g.addInitializer(Float32Array.from({ length: 20 }, () => r9()), [4, 5])], { axis: { i: -2 }, epsilon: { f: 1e-3 } }),
+  },
+  {
+    name: 'InstanceNormalization',
+    inputs: { x: randomTensor([2, 3, 4, 5], r9) },
+    build: (g) => g.op('InstanceNormalization', ['x', g.addInitializer(Float32Array.of(0.5, -1, 2), [3]), g.addInitializer(Float32Array.of(0.1, 0.2, 0.3), [3])], { epsilon: { f: 1e-3 } }),
+  },
+  {
+    name: 'Where with broadcast branches',
+    inputs: { a: randomTensor([2, 3, 4], r9), b: randomTensor([4], r9) },
+    build: (g) => g.op('Where', [g.op('Greater', ['a', g.scalar(0.2)]), 'a', 'b']),
+  },
+  { name: 'Sum of three with broadcasting', inputs: { a: randomTensor([2, 3, 4], r9), b: randomTensor([3, 1], r9), c: randomTensor([4], r9) }, build: (g) => g.op('Sum', ['a', 'b', 'c']) },
+  { name: 'Mean of two', inputs: { a: randomTensor([2, 3], r9), b: randomTensor([2, 3], r9) }, build: (g) => g.op('Mean', ['a', 'b']) },
+  { name: 'Max and Min of two (broadcast)', inputs: { a: new Tensor(separatedValues(24, r9, 0.1), [2, 3, 4]), b: new Tensor(separatedValues(4, r9, 0.13), [4]) }, build: (g) => g.op('Add', [g.op('Max', ['a', 'b']), g.op('Mul', [g.op('Min', ['a', 'b']), g.scalar(0.5)])]) },
+  { name: 'Tile', inputs: { x: randomTensor([2, 3, 2], r9) }, build: (g) => g.op('Tile', ['x', g.int64s([1, 2, 3])]) },
+  {
+    name: 'ConvTranspose stride 2, pads, output_padding, groups',
+    inputs: { x: randomTensor([1, 4, 4, 5], r9) },
+    build: (g) => g.op('ConvTranspose', ['x', g.addInitializer(Float32Array.from({ length: 4 * 3 * 3 * 3 }, () => r9() - 0.5), [4, 3, 3, 3])], { strides: { ints: [2, 2] }, pads: { ints: [1, 0, 0, 1] }, output_padding: { ints: [1, 0] }, group: { i: 2 } }),
+  },
+);
+
 for (const c of cases) test(`gradient rule: ${c.name}`, () => check(c));

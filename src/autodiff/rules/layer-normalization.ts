@@ -1,0 +1,16 @@
+import { attrFloat, attrInt } from '../../onnx/attributes.js';
+import { registerGradient } from '../registry.js';
+import { normalizationGradient, normalizeStats } from './normalization.js';
+import { axisOf } from './util.js';
+
+// y = x̂·scale + B over the axes [axis, rank); scale/B gradients are not built.
+registerGradient('LayerNormalization', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  if (!needsGradient(0) || !gradOutputs[0]) return [];
+  const x = node.input[0]!;
+  const rank = shape(x).length;
+  const axis = axisOf(attrInt(node, 'axis', -1), rank);
+  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  const { invStd, normalized } = normalizeStats(ops, x, axes, attrFloat(node, 'epsilon', 1e-5));
+  const gHat = ops.mul(gradOutputs[0], node.input[1]!);
+  return [normalizationGradient(ops, gHat, normalized, invStd, axes)];
+});

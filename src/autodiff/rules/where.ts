@@ -1,0 +1,14 @@
+import { registerGradient } from '../registry.js';
+
+// Where(cond, a, b): the gradient goes to the branch that was picked (cond gets none).
+registerGradient('Where', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+  const gy = gradOutputs[0]!;
+  const [cond, a, b] = node.input as [string, string, string];
+  const out = shape(node.output[0]!);
+  const zero = ops.scalar(0);
+  return [
+    undefined,
+    needsGradient(1) ? ops.unbroadcast(ops.where(cond, gy, zero), out, shape(a)) : undefined,
+    needsGradient(2) ? ops.unbroadcast(ops.where(cond, zero, gy), out, shape(b)) : undefined,
+  ];
+});

@@ -66,9 +66,9 @@ export const lrpInfo: MethodInfo = {
     {
       name: 'low',
       type: 'string',
-      description: 'ZBox lower bound of the input (one number or one per channel, in the normalized input space). Default: pixel value 0 normalized with the model\'s mean/std, else the input minimum.',
+      description: "ZBox lower bound of the input (one number or one per channel, in the normalized input space). Default: pixel value 0 normalized with the model's mean/std, else the input minimum rounded down to −2^k.",
     },
-    { name: 'high', type: 'string', description: 'ZBox upper bound (as low). Default: pixel value 1 normalized, else the input maximum.' },
+    { name: 'high', type: 'string', description: 'ZBox upper bound (as low). Default: pixel value 1 normalized, else the input maximum rounded up to 2^k.' },
     { name: 'canonize', type: 'boolean', description: 'Fold BatchNormalization into the preceding Conv/Gemm first (default true, false for captum-epsilon, which rules BatchNorm as its own layer like Captum).' },
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run.' },
   ],
@@ -90,6 +90,16 @@ function boundOption(options: ExplainOptions, name: 'low' | 'high', channels: nu
     throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one number or ${channels} (one per channel)`, 2);
   }
   return list;
+}
+
+/**
+ * A data-derived ZBox bound rounded outward to ±2^k (k ≥ −3): the bounds are part of the compiled graph, so a few
+ * distinct values keep the session cache small while still enclosing the data.
+ */
+function outward(v: number, direction: 1 | -1): number {
+  // beyond the data on the far side of zero: 0 already encloses it
+  if (direction * v <= 0) return 0;
+  return direction * 2 ** Math.ceil(Math.log2(Math.max(0.125, direction * v)));
 }
 
 /** The rule-set parameters from the options (ZBox defaults need the model and the input). */
@@ -115,8 +125,8 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
     alpha: numberOption(options, 'alpha', d.alpha),
     beta: numberOption(options, 'beta', d.beta),
     stabilizer: numberOption(options, 'stabilizer', d.stabilizer),
-    low: boundOption(options, 'low', channels, () => perChannel(0) ?? [min]),
-    high: boundOption(options, 'high', channels, () => perChannel(1) ?? [max]),
+    low: boundOption(options, 'low', channels, () => perChannel(0) ?? [outward(min, -1)]),
+    high: boundOption(options, 'high', channels, () => perChannel(1) ?? [outward(max, 1)]),
     firstLayer,
   };
   if (p.epsilon < 0 || p.stabilizer < 0 || p.gamma < 0) throw new LumenError('BAD_OPTION', 'LRP: epsilon, stabilizer and gamma must be ≥ 0', 2);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lrp } from '../../../src/methods/gradient/lrp.js';
+import { lrp, lrpParameters } from '../../../src/methods/gradient/lrp.js';
+import { loadModel } from '../../../src/node/load.js';
 import { foldBatchNormalization } from '../../../src/autodiff/canonizers.js';
 import { OnnxGraph } from '../../../src/onnx/graph.js';
 import { Tensor } from '../../../src/tensor.js';
@@ -255,4 +256,18 @@ test('in-graph normalization before the first layer: relevance passes it unchang
     assert.ok(err < 1e-4, `${composite}: relative difference ${err}`);
     assert.ok(Math.max(...Array.from(outside.attribution.data, Math.abs)) > 1e-3);
   }
+});
+
+test('ZBox default bounds: normalized pixel 0 and 1 from the model metadata, else the data range rounded outward to ±2^k', async () => {
+  // the bundled Fashion-MNIST model's sidecar declares mean 0.286, std 0.353
+  const withNorm = await loadModel('models/fashion-cnn.onnx');
+  const p = lrpParameters(withNorm, Tensor.zeros([1, 1, 28, 28]), { composite: 'epsilon-gamma-box' });
+  assert.ok(Math.abs(p.low[0]! - (0 - 0.286) / 0.353) < 1e-6 && Math.abs(p.high[0]! - (1 - 0.286) / 0.353) < 1e-6, `${p.low} ${p.high}`);
+  const bare = biasFreeResidualNet();
+  const y = new Tensor(Float32Array.from({ length: 72 }, (_, i) => (i === 0 ? -1.3 : i === 1 ? 0.6 : 0)), [1, 2, 6, 6]);
+  const q = lrpParameters(bare, y, { composite: 'epsilon-gamma-box' });
+  assert.deepEqual([q.low, q.high], [[-2], [1]]);
+  const positiveOnly = lrpParameters(bare, new Tensor(Float32Array.from({ length: 72 }, (_, i) => 0.01 + i / 100), [1, 2, 6, 6]), { composite: 'epsilon-gamma-box' });
+  assert.deepEqual([positiveOnly.low, positiveOnly.high], [[0], [1]]);
+  assert.deepEqual(lrpParameters(bare, y, { composite: 'epsilon-gamma-box', low: '-1,-2', high: 3 }).low, [-1, -2]);
 });

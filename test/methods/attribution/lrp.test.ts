@@ -271,3 +271,37 @@ test('ZBox default bounds: normalized pixel 0 and 1 from the model metadata, els
   assert.deepEqual([positiveOnly.low, positiveOnly.high], [[0], [1]]);
   assert.deepEqual(lrpParameters(bare, y, { composite: 'epsilon-gamma-box', low: '-1,-2', high: 3 }).low, [-1, -2]);
 });
+
+test('captum-epsilon rules a BatchNormalization as its own ε layer; canonize folds it into the Conv first', async () => {
+  const r = rng(31);
+  const w1: Mat = Array.from({ length: 3 }, () => Array.from(uniform(2, r)));
+  const b1 = Array.from(uniform(3, r, 0.3));
+  const [gamma, beta, mean, variance] = [[1.5, 0.7, -1.1], [0.2, -0.1, 0.3], [0.1, -0.2, 0.05], [0.5, 2, 1]];
+  const w2: Mat = Array.from({ length: 2 }, () => Array.from(uniform(3, r)));
+  const g = emptyGraph(['N', 2, 1, 1]);
+  const conv = g.op('Conv', ['input', g.addInitializer(Float32Array.from(w1.flat()), [3, 2, 1, 1]), g.addInitializer(Float32Array.from(b1), [3])], { kernel_shape: { ints: [1, 1] } });
+  const bn = g.op('BatchNormalization', [conv, ...[gamma, beta, mean, variance].map((v) => g.addInitializer(Float32Array.from(v), [3]))], { epsilon: { f: 0 } });
+  const w2T = Float32Array.from({ length: 6 }, (_, i) => w2[i % 2]![Math.floor(i / 2)]!);
+  g.setOutputs([g.op('Gemm', [g.op('Flatten', [g.op('Relu', [bn])]), g.addInitializer(w2T, [3, 2])])]);
+  const model = modelOf(g);
+  const x = [0.7, -1.2];
+  const s = gamma.map((v, c) => v / Math.sqrt(variance[c]!));
+  const z1 = affine(x, w1, b1);
+  const z2 = z1.map((v, c) => (v - mean[c]!) * s[c]! + beta[c]!);
+  const a = z2.map(pos);
+  const logits = affine(a, w2, [0, 0]);
+  const eps = 1e-9;
+  const rA = rules.epsilon(a, w2, [0, 0], logits.map((v, k) => (k === 0 ? v : 0)), eps);
+  // BN by ε: R_z1 = z1 ⊙ s ⊙ R_z2 / stab(z2), then the Conv by ε
+  const rZ1 = z1.map((v, c) => (v * s[c]! * rA[c]!) / stab(z2[c]!, eps));
+  const separate = rules.epsilon(x, w1, b1, rZ1, eps);
+  // folded: one layer W·s, (b − μ)·s + β
+  const folded = rules.epsilon(x, w1.map((row, c) => row.map((v) => v * s[c]!)), b1.map((v, c) => (v - mean[c]!) * s[c]! + beta[c]!), rA, eps);
+  const input = new Tensor(Float32Array.from(x), [1, 2, 1, 1]);
+  const e1 = await lrp.explain(model, input, { target: 0, composite: 'captum-epsilon' });
+  const e2 = await lrp.explain(model, input, { target: 0, composite: 'captum-epsilon', canonize: true });
+  separate.forEach((v, i) => assert.ok(Math.abs(e1.attribution.data[i]! - v) < 1e-5 * Math.max(1, Math.abs(v)), `separate[${i}] ${e1.attribution.data[i]} vs ${v}`));
+  folded.forEach((v, i) => assert.ok(Math.abs(e2.attribution.data[i]! - v) < 1e-5 * Math.max(1, Math.abs(v)), `folded[${i}] ${e2.attribution.data[i]} vs ${v}`));
+  assert.equal(e1.extras.foldedBatchNorms, undefined);
+  assert.ok(typeof e2.extras.foldedBatchNorms === 'string');
+});

@@ -64,3 +64,31 @@ export function denseNetLike(): { g: OnnxGraph; logits: string; block: string; c
   return { g, logits, block, classes: 4 };
 }
 
+
+/**
+ * ViT-style: patch embedding (Conv stride 4) → tokens (Reshape, Transpose) + class token (Concat) → LayerNorm →
+ * single-head self-attention (MatMul, Transpose, Softmax, residual) → LayerNorm → MLP with Gelu → class token
+ * (Gather) → Gemm. Opset 20 (Gelu).
+ */
+export function vitLike(): { g: OnnxGraph; logits: string; block: string; classes: number } {
+  const r = rng(13);
+  const g = emptyModel({ input: ['N', 3, 16, 16] }, 20);
+  const d = 8;
+  const w = (dims: number[], scale: number): string => weight(g, dims, r, scale);
+  const patches = g.op('Conv', ['input', w([d, 3, 4, 4], 0.3), w([d], 0.1)], { kernel_shape: { ints: [4, 4] }, strides: { ints: [4, 4] } });
+  const tokens = g.op('Transpose', [g.op('Reshape', [patches, g.int64s([0, d, 16])])], { perm: { ints: [0, 2, 1] } });
+  const cls = g.op('Expand', [w([1, 1, d], 0.5), g.op('Concat', [g.op('Slice', [g.op('Shape', ['input']), g.int64s([0]), g.int64s([1])]), g.int64s([1, d])], { axis: { i: 0 } })]);
+  const seq = g.op('Add', [g.op('Concat', [cls, tokens], { axis: { i: 1 } }), w([17, d], 0.1)]);
+  const ln = (x: string): string => g.op('LayerNormalization', [x, g.addInitializer(Float32Array.from({ length: d }, () => 1 + 0.2 * randn(r)), [d]), w([d], 0.1)], { axis: { i: -1 } });
+  const h = ln(seq);
+  const [q, k, v] = [g.op('MatMul', [h, w([d, d], 0.5)]), g.op('MatMul', [h, w([d, d], 0.5)]), g.op('MatMul', [h, w([d, d], 0.5)])];
+  const scores = g.op('Div', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: { ints: [0, 2, 1] } })]), g.scalar(Math.sqrt(d))]);
+  const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: { i: -1 } }), v]);
+  const block = g.op('Add', [seq, g.op('MatMul', [attended, w([d, d], 0.5)])]);
+  const mlp = g.op('MatMul', [g.op('Gelu', [g.op('Add', [g.op('MatMul', [ln(block), w([d, 2 * d], 0.5)]), w([2 * d], 0.1)])]), w([2 * d, d], 0.5)]);
+  const out = g.op('Add', [block, mlp]);
+  const clsOut = g.op('Gather', [out, g.addInitializer(BigInt64Array.of(0n), [], 'cls_index')], { axis: { i: 1 } });
+  const logits = g.op('Gemm', [clsOut, w([d, 3], 1)]);
+  g.setOutputs([logits]);
+  return { g, logits, block, classes: 3 };
+}

@@ -5,7 +5,7 @@ import { Tensor } from '../../src/tensor.js';
 import { LumenError } from '../../src/errors.js';
 import { loadModel } from '../../src/node/load.js';
 import { buildBackwardGraph, computeGradients, registerRuleSet } from '../../src/autodiff/index.js';
-import { efficientNetLike, denseNetLike } from './families.js';
+import { efficientNetLike, denseNetLike, vitLike } from './families.js';
 import { directionalCheck, quantile, emptyModel, finiteDifferenceCheck, randomTensor, readNpy, relErr, rng, runModel } from './helpers.js';
 
 test('EfficientNet-style (SiLU, squeeze-excitation, depthwise conv, BN, residual): gradients match finite differences', async () => {
@@ -28,6 +28,15 @@ test('DenseNet-style (dense Concat, BN-ReLU, Pad + AveragePool transition): grad
   assert.ok(res.maxGrad > 1e-2, `gradient scale ${res.maxGrad}`);
   assert.ok(quantile(res.errors, 0.5) < 1e-3, `median error ${quantile(res.errors, 0.5)}`);
   assert.ok(quantile(res.errors, 0.9) < 5e-3, `90th percentile error ${quantile(res.errors, 0.9)}`);
+  await checkIntermediate(g, logits, block, classes, x);
+});
+
+test('ViT-style (patch Conv, class token, LayerNorm, attention with Softmax, Gelu MLP, Gather): gradients match finite differences', async () => {
+  const { g, logits, block, classes } = vitLike();
+  const x = randomTensor([2, 3, 16, 16], rng(23));
+  const res = await finiteDifferenceCheck(g, logits, { input: x }, ['input'], { h: 1e-2, maxCoords: 150 });
+  assert.ok(res.maxGrad > 1e-2, `gradient scale ${res.maxGrad}`);
+  assert.ok(res.error < 3e-3, `input gradient error ${res.error}`);
   await checkIntermediate(g, logits, block, classes, x);
 });
 

@@ -10,17 +10,19 @@ import { Tensor } from '../tensor.js';
 import { buildBenchModel } from './models.js';
 import { interleaved } from './timing.js';
 
-export interface BrowserBenchResult {
+export interface BrowserBenchSetup {
   threads: number;
   isolated: boolean;
-  forwardMs: number;
-  gradcamMs: number;
-  samplesMs: number[];
 }
 
-async function run(repeats: number): Promise<BrowserBenchResult> {
+let state: { once: (what: 'forward' | 'gradcam') => Promise<number> } | undefined;
+
+async function setup(threads: number): Promise<BrowserBenchSetup> {
   const built = buildBenchModel('mobilenet_v2', { seed: 1234 });
   const runtime = webRuntime({ wasmPaths: '/ort/' });
+  const { env } = await import('onnxruntime-web');
+  // same thread count as Node when the page is cross-origin isolated (else WASM is single-threaded)
+  if (env.wasm.numThreads !== 1) env.wasm.numThreads = threads;
   const model = LumenModel.fromBytes(built.bytes, { runtime, source: 'mobilenet_v2' });
   const raw = await runtime.createSession(built.bytes);
   const data = new Float32Array(3 * 224 * 224);
@@ -31,15 +33,23 @@ async function run(repeats: number): Promise<BrowserBenchResult> {
   }
   const input = new Tensor(data, [1, 3, 224, 224]);
   const gradcam = getMethod('gradcam');
-  const res = await interleaved({ forward: () => raw.run({ input }, [built.outputName]), gradcam: () => gradcam.explain(model, input) }, repeats);
-  const { env } = await import('onnxruntime-web');
-  return {
-    threads: Number(env.wasm.numThreads ?? 1),
-    isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
-    forwardMs: res.forward!.median,
-    gradcamMs: res.gradcam!.median,
-    samplesMs: res.gradcam!.samples,
+  const calls = { forward: () => raw.run({ input }, [built.outputName]), gradcam: () => gradcam.explain(model, input) };
+  // warm-up: compiles the explanation graph
+  await interleaved(calls, 0, 1);
+  state = {
+    async once(what) {
+      const t0 = performance.now();
+      await calls[what]();
+      return performance.now() - t0;
+    },
   };
+  return { threads: Number(env.wasm.numThreads ?? 1), isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true };
 }
 
-(globalThis as { lumenBench?: (repeats: number) => Promise<BrowserBenchResult> }).lumenBench = run;
+/** One timed call (ms); the Node side interleaves these with its own calls. */
+async function once(what: 'forward' | 'gradcam'): Promise<number> {
+  if (!state) throw new Error('lumenBenchSetup() first');
+  return state.once(what);
+}
+
+Object.assign(globalThis, { lumenBenchSetup: setup, lumenBenchOnce: once });

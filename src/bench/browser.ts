@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserBenchResult } from './browser-page.js';
+import { median } from './timing.js';
+import type { BrowserBenchSetup } from './browser-page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Same flags as the e2e test (see DEVELOPERS.md). */
@@ -17,16 +18,21 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ORT_DIST = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
 const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 
-export interface BrowserGradcamResult extends Partial<BrowserBenchResult> {
+export interface BrowserGradcamResult {
   skipped?: string;
-  gradcamMs: number;
-  forwardMs: number;
-  samplesMs: number[];
+  /** Medians of the browser's calls and of the Node calls interleaved with them. */
+  browser: { gradcamMs: number; forwardMs: number; gradcamSamplesMs: number[] };
+  node: { gradcamMs: number; forwardMs: number; gradcamSamplesMs: number[] };
   threads: number;
+  isolated: boolean;
 }
 
-export async function browserGradcam(options: { repeats: number; threads: number; log: (line: string) => void }): Promise<BrowserGradcamResult> {
-  const none = { gradcamMs: NaN, forwardMs: NaN, samplesMs: [], threads: 0 };
+/** What runs on the Node side between browser calls: the same model, method and input through onnxruntime-node. */
+export type NodeCall = (what: 'forward' | 'gradcam') => Promise<void>;
+
+export async function browserGradcam(options: { repeats: number; threads: number; log: (line: string) => void; node: NodeCall }): Promise<BrowserGradcamResult> {
+  const empty = { gradcamMs: NaN, forwardMs: NaN, gradcamSamplesMs: [] };
+  const none = { browser: empty, node: empty, threads: 0, isolated: false };
   if (!existsSync(CHROMIUM)) return { ...none, skipped: `${CHROMIUM} not installed (apt-get install chromium)` };
   let esbuild: typeof import('esbuild');
   let playwright: typeof import('playwright-core');
@@ -71,14 +77,32 @@ export async function browserGradcam(options: { repeats: number; threads: number
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => typeof (globalThis as { lumenBench?: unknown }).lumenBench === 'function', undefined, { timeout: 60_000 });
-    const result = await page.evaluate(
-      (repeats) => (globalThis as unknown as { lumenBench: (r: number) => Promise<BrowserBenchResult> }).lumenBench(repeats),
-      options.repeats,
-    );
+    await page.waitForFunction(() => typeof (globalThis as { lumenBenchSetup?: unknown }).lumenBenchSetup === 'function', undefined, { timeout: 60_000 });
+    const setup = await page.evaluate((threads) => (globalThis as unknown as { lumenBenchSetup: (t: number) => Promise<BrowserBenchSetup> }).lumenBenchSetup(threads), options.threads);
+    await options.node('forward');
+    await options.node('gradcam');
+    const samples = { browserForward: [] as number[], browserGradcam: [] as number[], nodeForward: [] as number[], nodeGradcam: [] as number[] };
+    const timeNode = async (what: 'forward' | 'gradcam'): Promise<number> => {
+      const t0 = performance.now();
+      await options.node(what);
+      return performance.now() - t0;
+    };
+    const inPage = (what: 'forward' | 'gradcam'): Promise<number> =>
+      page.evaluate((w) => (globalThis as unknown as { lumenBenchOnce: (x: string) => Promise<number> }).lumenBenchOnce(w), what);
+    for (let r = 0; r < options.repeats; r++) {
+      samples.browserGradcam.push(await inPage('gradcam'));
+      samples.nodeGradcam.push(await timeNode('gradcam'));
+      samples.browserForward.push(await inPage('forward'));
+      samples.nodeForward.push(await timeNode('forward'));
+    }
     if (errors.length) options.log(`  page errors: ${errors.join('; ')}`);
-    if (result.threads !== options.threads) options.log(`  note: WASM ran ${result.threads} threads (Node: ${options.threads}); cross-origin isolated: ${result.isolated}`);
-    return { ...result };
+    if (setup.threads !== options.threads) options.log(`  note: WASM ran ${setup.threads} threads (Node: ${options.threads}); cross-origin isolated: ${setup.isolated}`);
+    return {
+      browser: { gradcamMs: median(samples.browserGradcam), forwardMs: median(samples.browserForward), gradcamSamplesMs: samples.browserGradcam },
+      node: { gradcamMs: median(samples.nodeGradcam), forwardMs: median(samples.nodeForward), gradcamSamplesMs: samples.nodeGradcam },
+      threads: setup.threads,
+      isolated: setup.isolated,
+    };
   } finally {
     await browser.close();
     server.close();

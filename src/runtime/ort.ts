@@ -18,7 +18,7 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         graphOptimizationLevel: s.graphOptimizationLevel ?? 'all',
         ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
         ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
-        // session config entries (onnxruntime-node); onnxruntime-web ignores them
+        // session config entries (both ORT packages pass `extra` to ORT's session config)
         ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       };
       const session = await ort.InferenceSession.create(model, options);

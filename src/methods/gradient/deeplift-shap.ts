@@ -17,8 +17,8 @@ export type BaselineDistribution = (typeof BASELINE_DISTRIBUTIONS)[number];
 export interface DeepLiftShapOptions extends ExplainOptions {
   rules?: DeepLiftOptions['rules'];
   multiplyByInputs?: boolean;
-  /** A distribution to sample M references from, or the references themselves as a Tensor [M, …]. */
-  baselines?: BaselineDistribution | Tensor;
+  /** A distribution to sample M references from ('noise' = 'uniform'), or the references themselves as a Tensor [M, …]. */
+  baselines?: BaselineDistribution | 'noise' | Tensor;
   /** M, the number of sampled references per image (ignored for a Tensor). */
   samples?: number;
   /** Standard deviation of 'gaussian' references (in the normalized input space). */
@@ -44,11 +44,10 @@ export const deepliftShapInfo: MethodInfo = {
   options: [
     {
       name: 'baselines',
-      type: 'enum',
-      choices: BASELINE_DISTRIBUTIONS,
+      type: 'string',
       default: 'uniform',
       description:
-        "Reference distribution: 'uniform' (random images, each value uniform over the valid pixel range), 'gaussian' (N(0, noiseStd²) in the normalized space), 'blur' (the image blurred with a random σ ≤ maxBlur), 'zeros'. API: also a Tensor of references [M, C, H, W].",
+        "Reference distribution: uniform (random images, each value uniform over the valid pixel range; alias noise), gaussian (N(0, noiseStd²) in the normalized space), blur (the image blurred with a random σ ≤ maxBlur), zeros. API: also a Tensor of references [M, C, H, W].",
     },
     { name: 'samples', type: 'integer', default: 16, min: 1, description: 'Number of sampled references per image.' },
     { name: 'noiseStd', type: 'number', default: 1, min: 0, description: "Standard deviation of 'gaussian' references." },
@@ -69,7 +68,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     }
     return given.reshape([given.size / per, ...image.dims.slice(1)]);
   }
-  const kind = given ?? 'uniform';
+  const kind = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
   if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${String(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const m = positiveInt(options, 'samples', 16);
   const seed = typeof options.seed === 'number' ? options.seed : 0;

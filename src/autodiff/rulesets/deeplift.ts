@@ -19,14 +19,17 @@
  * - Hook order: Captum records a module's grad_out with a tensor hook registered before the next module's input
  *   hook, so when a hooked op directly consumes another hooked op's output (Relu → MaxPool in most CNNs) the
  *   producer sees the consumer's PLAIN gradient; the consumer's rule is lost. `deeplift-rescale` reproduces this
- *   (it is what every Captum DeepLift reference contains); `deeplift-rescale-exact` applies every rule and sums
- *   overlapping MaxPool scatters, so Σ attribution = f(x) − f(x_ref) up to rounding.
+ *   (it is what every Captum DeepLift reference contains); `deeplift-rescale-exact` applies every rule, sums
+ *   overlapping MaxPool scatters, rescales every element-wise non-linearity (Clip, Gelu, HardSwish, …) and splits
+ *   products a·b by the mean of the other factor, so Σ attribution = f(x) − f(x_ref) up to rounding for networks
+ *   made of these and linear ops.
  * - Every other op (Conv, Gemm, Add, Clip/ReLU6, pooling by average, …) keeps its plain gradient, and so do the
  *   Sigmoid/Tanh/Softplus parts of SiLU (x·σ(x)) and Mish (x·tanh(softplus(x))): one unhooked module each in PyTorch.
  * The caller multiplies the input-half gradient by (x − x_ref).
  */
 import type { OnnxGraph } from '../../onnx/graph.js';
 import { gradientRule } from '../registry.js';
+import '../rules/index.js';
 import { registerRuleSet } from '../rulesets.js';
 import { softmaxAxes } from '../rules/softmax.js';
 import type { GradientContext, GradientRule } from '../types.js';
@@ -214,9 +217,33 @@ function unlessGated(rule: GradientRule): GradientRule {
   };
 }
 
+/** Element-wise ops of one differentiated input that the exact rules rescale too (Captum keeps their gradient). */
+const EXACT_RESCALE_OPS = ['Clip', 'PRelu', 'Selu', 'Celu', 'Gelu', 'Mish', 'HardSigmoid', 'HardSwish', 'Softsign', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Abs', 'Pow'];
+
+/**
+ * A product of two differentiated tensors, y = a·b: each factor gets the mean of the other over input and reference,
+ * grad_a = grad_y · (b + b₀)/2, so Δy = Δa·(b + b₀)/2 + Δb·(a + a₀)/2 exactly (the two-player Shapley split).
+ * A product with a constant is linear and keeps its gradient.
+ */
+const productRule: GradientRule = (ctx) => {
+  const { node, ops, shape } = ctx;
+  const gy = ctx.gradOutputs[0];
+  const plain = gradientRule('Mul')!(ctx);
+  if (gy === undefined || node.input.length !== 2 || !ctx.needsGradient(0) || !ctx.needsGradient(1)) return plain;
+  const h = halvesOf(ctx);
+  const mean = (t: string): string => h.twice(ops.scale(ops.add(h.front(t), h.back(t)), 0.5));
+  const [a, b] = node.input as [string, string];
+  const out = shape(node.output[0]!);
+  return [ops.unbroadcast(ops.mul(gy, mean(b)), out, shape(a)), ops.unbroadcast(ops.mul(gy, mean(a)), out, shape(b))];
+};
+
 function overrides(captum: boolean): Record<string, GradientRule> {
   const o: Record<string, GradientRule> = {};
   for (const op of RESCALE_OPS) o[op] = rescale;
+  if (!captum) {
+    for (const op of EXACT_RESCALE_OPS) if (gradientRule(op)) o[op] = rescale;
+    o.Mul = productRule;
+  }
   o.Softmax = softmaxRescale;
   o.MaxPool = maxPoolRule(captum);
   if (captum) {

@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { npyToTensor } from '../../../src/io/npy.js';
+import { loadModel } from '../../../src/node/load.js';
 import assert from 'node:assert/strict';
 import { deeplift } from '../../../src/methods/gradient/deeplift.js';
 import { Tensor } from '../../../src/tensor.js';
@@ -26,11 +29,13 @@ for (const ref of refs) {
   });
 }
 
-test("rules 'exact': attributions sum to f(x) − f(reference) on every conformance model", async () => {
-  for (const name of ['fashion_cnn', 'tiny_resnet', 'tiny_vgg']) {
-    const ref = refs.find((r) => r.model === name)!;
-    const model = await conformanceModel(name);
-    const x = readNpy(ref.input_file);
+test("rules 'exact': attributions sum to f(x) − f(reference) on every conformance model (ReLU6, SiLU, squeeze-excitation, BN-ReLU-Conv included)", async () => {
+  const extra = (name: string): { model: string; input_file: string; target: number; root: string } => ({ model: name, input_file: 'inputs/chelsea64.npy', target: 0, root: 'conformance-extra' });
+  const cases = [...['fashion_cnn', 'tiny_resnet', 'tiny_vgg', 'tiny_mobilenet'].map((n) => ({ ...refs.find((r) => r.model === n)!, root: 'conformance' })), extra('tiny_efficientnet'), extra('tiny_densenet'), extra('tiny_keras')];
+  for (const ref of cases) {
+    const name = ref.model;
+    const model = ref.root === 'conformance' ? await conformanceModel(name) : await loadModel(`conformance-extra/models/${name}.onnx`);
+    const x = ref.root === 'conformance' ? readNpy(ref.input_file) : npyToTensor(new Uint8Array(readFileSync(`conformance-extra/${ref.input_file}`)));
     const e = await deeplift.explain(model, x, { target: ref.target, rules: 'exact' });
     const [f, f0] = [(e.extras.scores as number[])[0]!, (e.extras.referenceScores as number[])[0]!];
     const delta = (e.extras.convergenceDelta as number[])[0]!;
@@ -216,7 +221,7 @@ test("Softmax: Captum's rule, Rescale multipliers minus their mean over the item
   assert.ok(Math.abs(mean) > 1e-3, 'the normalisation matters here');
 });
 
-test("SiLU (Sigmoid → Mul) keeps its plain gradient under 'captum' (one unhooked nn.SiLU), Rescale under 'exact'", async () => {
+test("SiLU (Sigmoid → Mul) keeps its plain gradient under 'captum' (one unhooked nn.SiLU); 'exact' gives Δf/Δh", async () => {
   const r = rng(3);
   const w1 = uniform(12, r);
   const w2 = uniform(6, r);
@@ -231,10 +236,12 @@ test("SiLU (Sigmoid → Mul) keeps its plain gradient under 'captum' (one unhook
   const hx = [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((s, i) => s + x[i]! * w1[i * 3 + j]!, 0));
   // zero baseline: h(0) = 0, σ(0) = 1/2
   const plainMultiplier = hx.map((v) => sig(v) + v * sig(v) * (1 - sig(v)));
-  const rescaledMultiplier = hx.map((v) => sig(v) + (v * (sig(v) - 0.5)) / v);
+  // exact: Mul by the mean of the other factor, Sigmoid rescaled: (σ + ½)/2 + (h/2)·(σ − ½)/h = σ(h) = Δ(h·σ(h))/Δh
+  const rescaledMultiplier = hx.map((v) => (sig(v) + 0.5) / 2 + (v / 2) * ((sig(v) - 0.5) / v));
   for (const [rules, m] of [['captum', plainMultiplier], ['exact', rescaledMultiplier]] as const) {
     const e = await deeplift.explain(model, new Tensor(x, [1, 1, 2, 2]), { target: 1, rules, multiplyByInputs: false });
     const expected = [0, 1, 2, 3].map((i) => [0, 1, 2].reduce((s, j) => s + w1[i * 3 + j]! * m[j]! * w2[j * 2 + 1]!, 0));
     expected.forEach((v, i) => assert.ok(Math.abs(e.attribution.data[i]! - v) < 1e-5, `${rules}[${i}]: ${e.attribution.data[i]} vs ${v}`));
   }
+  rescaledMultiplier.forEach((m, j) => assert.ok(Math.abs(m - sig(hx[j]!)) < 1e-12));
 });

@@ -31,7 +31,6 @@ import type { OnnxGraph } from '../../onnx/graph.js';
 import { gradientRule } from '../registry.js';
 import '../rules/index.js';
 import { registerRuleSet } from '../rulesets.js';
-import { softmaxAxes } from '../rules/softmax.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import { LumenError } from '../../errors.js';
 
@@ -115,7 +114,6 @@ const softmaxRescale: GradientRule = (ctx) => {
   if (!perItem.every((d): d is number => typeof d === 'number')) {
     throw new LumenError('UNSUPPORTED_MODEL', `DeepLIFT Softmax '${node.name}': the non-batch size must be known statically`);
   }
-  softmaxAxes(node, dims.length, ctx.opset); // validates the axis attribute
   const count = perItem.reduce((a, b) => a * b, 1);
   const h = halvesOf(ctx);
   const itemSums = ops.reduceSum(unnormalized, perItem.map((_, i) => i + 1), true);
@@ -228,8 +226,7 @@ const EXACT_RESCALE_OPS = ['Clip', 'PRelu', 'Selu', 'Celu', 'Gelu', 'Mish', 'Har
 const productRule: GradientRule = (ctx) => {
   const { node, ops, shape } = ctx;
   const gy = ctx.gradOutputs[0];
-  const plain = gradientRule('Mul')!(ctx);
-  if (gy === undefined || node.input.length !== 2 || !ctx.needsGradient(0) || !ctx.needsGradient(1)) return plain;
+  if (gy === undefined || node.input.length !== 2 || !ctx.needsGradient(0) || !ctx.needsGradient(1)) return gradientRule('Mul')!(ctx);
   const h = halvesOf(ctx);
   const mean = (t: string): string => h.twice(ops.scale(ops.add(h.front(t), h.back(t)), 0.5));
   const [a, b] = node.input as [string, string];

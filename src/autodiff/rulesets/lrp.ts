@@ -301,10 +301,9 @@ function gatedMulRule(otherwise: GradientRule | undefined): GradientRule {
     const [a, b] = node.input as [string, string];
     const gateIndex = node.input.length === 2 && isGate(a) !== isGate(b) ? (isGate(a) ? 0 : 1) : -1;
     if (!otherwise) throw new LumenError('UNSUPPORTED_OP', `LRP: no gradient rule for Mul '${node.name}'`);
-    const grads = otherwise(ctx);
-    if (gateIndex < 0) return grads;
-    const gate = node.input[gateIndex]!;
-    return grads.map((g, k) => (k === gateIndex && g !== undefined ? ops.zerosLike(gate) : g));
+    if (gateIndex < 0) return otherwise(ctx);
+    const grads = otherwise({ ...ctx, needsGradient: (k) => k !== gateIndex && ctx.needsGradient(k) });
+    return node.input.map((t, k) => (k === gateIndex ? (ctx.needsGradient(k) ? ops.zerosLike(t) : undefined) : grads[k]));
   };
 }
 

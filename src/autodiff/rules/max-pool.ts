@@ -9,7 +9,8 @@ import { registerGradient } from '../registry.js';
  * same position add up. ORT's MaxPool Indices output would give the positions directly, but that kernel is about
  * 300× slower than plain MaxPool, so the windows are unfolded instead:
  *   patches = depthwise Conv of x with one-hot kernels ([N, C·K, Ho, Wo], K = window size, exact copies),
- *   padded positions pushed to −1e30, first argmax per window → one-hot → × gy,
+ *   padded positions pushed to −1e30, the first maximum of each window marked (MaxPool over the slot axis, then
+ *   the smallest slot holding it) → × gy,
  *   folded back with the transposed depthwise conv (ConvTranspose adds overlapping windows).
  * Falls back to Indices + ScatterElements when channels or spatial sizes are not static.
  */
@@ -59,12 +60,16 @@ function unfoldedMaxPoolGradient(ctx: GradientContext, x: string, gy: string, ch
       valid[k * outCount + o] = inside ? 0 : -1e30;
     }
   }
-  const scores = ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize]));
-  const first = ops.op('ArgMax', [scores], { axis: { i: 2 }, keepdims: { i: 1 } });
-  // one-hot of the argmax by comparison with the slot numbers (faster than ORT's OneHot)
-  const slots = ctx.graph.addInitializer(BigInt64Array.from({ length: window }, (_, k) => BigInt(k)), [1, 1, window, ...outSize.map(() => 1)], 'lumen_window_slots');
-  const picked = ops.toFloat(ops.op('Equal', [first, slots]));
-  const routed = ops.mul(picked, ops.unsqueeze(gy, [2]));
+  const positions = outSize.reduce((a, b) => a * b, 1);
+  // [N, C, K, P] with the window slots on the third axis; MaxPool over it is fast (ArgMax there is ~50× slower)
+  const scores = ops.op('Reshape', [ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize])), ops.int64s([0, channels, window, positions])]);
+  const overWindow = { kernel_shape: { ints: [window, 1] } };
+  const best = ops.op('MaxPool', [scores], overWindow);
+  // first maximum: among the slots holding the maximum, the one with the largest K − slot (Where is slow in ORT)
+  const rank = ops.constant(Float32Array.from({ length: window }, (_, k) => window - k), [1, 1, window, 1]);
+  const code = ops.mul(ops.toFloat(ops.op('Equal', [scores, best])), rank);
+  const picked = ops.toFloat(ops.op('Equal', [code, ops.op('MaxPool', [code], overWindow)]));
+  const routed = ops.mul(picked, ops.op('Reshape', [gy, ops.int64s([0, channels, 1, positions])]));
   const stacked = ops.op('Reshape', [routed, ops.int64s([0, channels * window, ...outSize])]);
   // fold back: ConvTranspose output = s(out−1) + span − padBegin − padEnd, widened or padded to the input size
   const outputPadding: number[] = [];

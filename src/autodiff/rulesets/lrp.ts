@@ -56,6 +56,9 @@ const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
 /** Ops that only rearrange values: relevance and its gradient form are both preserved through them. */
 const SHAPE_OPS = new Set(['Flatten', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Dropout']);
+/** In-graph input normalization ((x − mean) / std and the like): element-wise Sub/Add/Mul/Div by a constant. */
+const AFFINE_OPS = new Set(['Sub', 'Add', 'Mul', 'Div']);
+
 /** Activations whose relevance passes unchanged (zennit Pass, Captum's ReLU/Dropout). */
 const ACTIVATIONS = ['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Clip', 'Sigmoid', 'Tanh', 'Softplus', 'HardSigmoid', 'HardSwish'];
 
@@ -74,9 +77,6 @@ function isInputLike(ctx: GradientContext, t: string): boolean {
   }
   return false;
 }
-
-/** In-graph input normalization ((x − mean) / std and the like): element-wise Sub/Add/Mul/Div by a constant. */
-const AFFINE_OPS = new Set(['Sub', 'Add', 'Mul', 'Div']);
 
 function isConstant(ctx: GradientContext, t: string): boolean {
   return ctx.graph.initializer(t) !== undefined || ctx.graph.producer(t)?.opType === 'Constant';

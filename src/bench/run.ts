@@ -5,7 +5,7 @@
  * reference machine (REFERENCE_MS). Node-only.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,7 @@ export interface BenchTiming {
 export interface BenchResults {
   date: string;
   mode: BenchMode;
-  machine: { cpu: string; cores: number; memoryGB: number; node: string; threads: number };
+  machine: { cpu: string; cores: number; memoryGB: number; node: string; threads: number; loadAverageStart: number; loadAverageEnd: number };
   timings: BenchTiming[];
   checks: BenchCheck[];
   missing: string[];
@@ -136,7 +136,7 @@ class Bench {
 
   constructor(options: BenchOptions) {
     this.mode = options.mode ?? 'quick';
-    this.repeats = options.repeats ?? (this.mode === 'quick' ? 5 : 9);
+    this.repeats = options.repeats ?? (this.mode === 'quick' ? 7 : 11);
     this.threads = options.threads ?? 2;
     this.runtime = nodeRuntime({ threads: this.threads });
     this.log = options.log ?? ((l) => process.stdout.write(`${l}\n`));
@@ -200,7 +200,12 @@ async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: nu
   if (refSal && out.saliency) bench.add(check({ id: 'saliency/captum', model: name, batch, what: 'speed-up vs Captum Saliency', value: refSal / out.saliency, unit: '×' }, { min: 1.5 }));
   if (refSal && out['input-x-gradient']) bench.add(check({ id: 'ixg/captum', model: name, batch, what: 'speed-up vs Captum Saliency (I×G)', value: refSal / out['input-x-gradient'], unit: '×' }, { min: 1.5 }));
   const refFwd = (REFERENCE_MS.forward as Record<string, Record<number, number>>)[name]?.[batch];
-  if (refFwd) bench.add({ id: 'forward/pytorch', model: name, batch, what: 'ORT forward speed-up vs PyTorch forward', value: refFwd / fwd, unit: '×' });
+  if (refFwd) {
+    bench.add({ id: 'forward/pytorch', model: name, batch, what: 'ORT forward speed-up vs PyTorch forward (absolute: needs a quiet machine)', value: refFwd / fwd, unit: '×' });
+    // Load-independent view: each framework's method cost in units of its own forward pass.
+    if (refGradcam && out.gradcam) bench.add({ id: 'gradcam/pytorch-grad-cam/relative', model: name, batch, what: 'Grad-CAM overhead advantage vs pytorch-grad-cam ((their Grad-CAM ÷ their forward) ÷ (ours ÷ ours))', value: (refGradcam / refFwd) / (out.gradcam / fwd), unit: '×' });
+    if (refSal && out.saliency) bench.add({ id: 'saliency/captum/relative', model: name, batch, what: 'Saliency overhead advantage vs Captum ((their Saliency ÷ their forward) ÷ (ours ÷ ours))', value: (refSal / refFwd) / (out.saliency / fwd), unit: '×' });
+  }
   await model.dispose();
   await raw.dispose();
   return out;
@@ -376,6 +381,8 @@ async function compile(bench: Bench, name: BenchModelName): Promise<void> {
 export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
   await loadAllMethods();
   const bench = new Bench(options);
+  const loadAverageStart = loadavg()[0]!;
+  bench.log(`load average ${loadAverageStart.toFixed(1)} on ${cpus().length} cores${loadAverageStart > cpus().length ? ' (busy machine: absolute times are inflated; the ratios are measured interleaved)' : ''}`);
   const full = bench.mode === 'full';
   const models = options.models ?? (full ? ['resnet50', 'mobilenet_v2', 'vgg16'] : ['resnet50', 'mobilenet_v2']);
   const batches = full ? [1, 8] : [1];
@@ -441,7 +448,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   const results: BenchResults = {
     date: new Date().toISOString(),
     mode: bench.mode,
-    machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, threads: bench.threads },
+    machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, threads: bench.threads, loadAverageStart, loadAverageEnd: loadavg()[0]! },
     timings: bench.timings,
     checks: bench.checks,
     missing: [...new Set(bench.missing)],
@@ -458,7 +465,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
 /** The checks as a Markdown table (also used in docs/benchmarks.md). */
 export function formatTable(results: BenchResults): string {
   const rows = results.checks.map((c) => `| ${c.model} | ${c.batch} | ${c.what} | ${c.unit === 'ms' || c.unit === 'MB' ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit} | ${c.target ?? ''} | ${c.pass === undefined ? '' : c.pass ? 'pass' : '**FAIL**'} |`);
-  const lines = ['| model | batch | check | measured | target | result |', '| --- | --- | --- | --- | --- | --- |', ...rows];
+  const m = results.machine;
+  const lines = [
+    `${results.mode} run, ${results.date}; ${m.cpu}, ${m.cores} cores, ORT threads ${m.threads}, load average ${m.loadAverageStart.toFixed(1)} → ${m.loadAverageEnd.toFixed(1)}`,
+    '',
+    '| model | batch | check | measured | target | result |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
   if (results.missing.length) lines.push('', `Not measured (not available in this build): ${results.missing.join(', ')}`);
   return lines.join('\n');
 }

@@ -18,7 +18,7 @@ export interface DeepLiftShapOptions extends ExplainOptions {
   rules?: DeepLiftOptions['rules'];
   multiplyByInputs?: boolean;
   /** A distribution to sample M references from ('noise' = 'uniform'), or the references themselves as a Tensor [M, …]. */
-  baselines?: BaselineDistribution | 'noise' | Tensor;
+  baselines?: BaselineDistribution | 'noise' | 'uniform-noise' | Tensor;
   /** M, the number of sampled references per image (ignored for a Tensor). */
   samples?: number;
   /** Standard deviation of 'gaussian' references (in the normalized input space). */

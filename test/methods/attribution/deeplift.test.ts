@@ -106,6 +106,7 @@ test('baselines: a number equals a constant Tensor; a per-input Tensor batch is 
   assert.deepEqual(Array.from(c.attribution.data.subarray(4)), Array.from(a.attribution.data.subarray(4)));
   assert.notDeepEqual(Array.from(a.attribution.data.subarray(4)), Array.from(zeros.attribution.data.subarray(4)));
   await assert.rejects(deeplift.explain(model, x, { baseline: 'blurry' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION');
+  await assert.rejects(deeplift.explain(model, x, { rules: 'strict' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION');
 });
 
 /**

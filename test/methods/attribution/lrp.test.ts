@@ -226,7 +226,7 @@ test('BatchNormalization folds into the preceding Conv and Gemm: W·s, (b − μ
 test('bad options are usage errors', async () => {
   const model = biasFreeResidualNet();
   const x = new Tensor(uniform(72, rng(9)), [1, 2, 6, 6]);
-  for (const bad of [{ composite: 'zennit' }, { firstLayer: 'box' }, { low: [1, 2, 3] }, { epsilon: -1 }, { target: { class: 0, output: 'probability' } }]) {
+  for (const bad of [{ composite: 'zennit' }, { firstLayer: 'box' }, { low: [1, 2, 3] }, { epsilon: -1 }, { target: { class: 0, output: 'probability' as const } }]) {
     await assert.rejects(lrp.explain(model, x, { target: 0, ...bad }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION', JSON.stringify(bad));
   }
 });

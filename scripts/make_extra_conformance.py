@@ -263,6 +263,144 @@ def with_modified_relus(model, mode, fn):
             del m.forward
 
 
+# --- Captum DeepLift (0.8) re-implemented with the same hook mechanism: a forward pre-hook stores the module input
+# and registers a tensor hook on it that rewrites its gradient; a forward hook stores the output and registers a
+# tensor hook on it that records grad_out (so a hooked module consuming another's output sees the order quirk).
+DL_RESCALE = (nn.ReLU, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softplus)
+
+
+def _dl_nonlinear(inp, out, grad_input, grad_output, eps=1e-10):
+    x, xr = inp.chunk(2)
+    y, yr = out.chunk(2)
+    din = torch.cat(2 * [x - xr])
+    dout = torch.cat(2 * [y - yr])
+    return torch.where(din.abs() < eps, grad_input, grad_output * dout / din)
+
+
+def _dl_maxpool(module, inp, out, grad_input, grad_output, eps=1e-10):
+    with torch.no_grad():
+        x, xr = inp.chunk(2)
+        y, yr = out.chunk(2)
+        din = torch.cat(2 * [x - xr])
+        xmax = torch.max(y, yr)
+        dout = torch.cat([xmax - yr, y - xmax])
+        _, idx = F.max_pool2d(inp, module.kernel_size, module.stride, module.padding, module.dilation,
+                              module.ceil_mode, True)
+        un = F.max_unpool2d(grad_output * dout, idx, module.kernel_size, module.stride, module.padding,
+                            list(inp.shape))
+        a, b = un.chunk(2)
+        un = torch.cat(2 * [a + b])
+    return torch.where(din.abs() < eps, grad_input, un / din)
+
+
+def deeplift_captum(model, logits_fn, x, k):
+    handles = []
+    for m in model.modules():
+        if not (type(m) in DL_RESCALE or type(m) is nn.MaxPool2d):
+            continue
+        st = {}
+
+        def pre(mod, inp, st=st):
+            st["input"] = inp[0].clone().detach()
+
+            def input_tensor_hook(g, mod=mod):
+                if "grad_out" not in st:
+                    return None
+                if type(mod) is nn.MaxPool2d:
+                    return _dl_maxpool(mod, st["input"], st["output"], g, st["grad_out"])
+                return _dl_nonlinear(st["input"], st["output"], g, st["grad_out"])
+            inp[0].register_hook(input_tensor_hook)
+
+        def fwd(mod, inp, out, st=st):
+            st["output"] = out.clone().detach()
+            st.pop("grad_out", None)
+
+            def rec(g):
+                st["grad_out"] = g
+            out.register_hook(rec)
+        handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(fwd)]
+    try:
+        xi = x.clone().requires_grad_(True)
+        both = torch.cat([xi, torch.zeros_like(x)])
+        y = logits_fn(both)[:, k].sum()  # the target is selected on both halves
+        (g,) = torch.autograd.grad(y, xi)
+    finally:
+        for h in handles:
+            h.remove()
+    return (x * g).detach()
+
+
+# --- Captum LRP (0.8) re-implemented with the same hooks: ε-rule layers (Conv2d, Linear, BatchNorm2d, MaxPool2d,
+# AvgPool2d, AdaptiveAvgPool2d) hook their input (grad·input, once per tensor) and output (grad/(z + ε·sign z),
+# sign(0)=1) and return a clone of the output; ReLU/Dropout pass the relevance the next layer's input hook made.
+LRP_RULE = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+LRP_PASS = (nn.ReLU, nn.Dropout, nn.Tanh)
+
+
+def lrp_captum(model, logits_fn, x, k, eps=1e-9, skip=()):
+    for m in model.modules():
+        if len(list(m.children())) == 0 and m not in skip and type(m) not in LRP_RULE + LRP_PASS:
+            raise TypeError(f"Module of type {type(m)} has no rule defined")
+    with torch.no_grad():
+        y0 = logits_fn(x)[0, k]
+    handles = []
+    for m in model.modules():
+        if len(list(m.children())) > 0 or m in skip:
+            continue
+        if type(m) in LRP_RULE:
+            def fwd(mod, inp, out):
+                t = inp[0]
+                if not hasattr(t, "hook_registered"):
+                    data = t.data
+
+                    def in_hook(g, data=data):
+                        r = g * data
+                        g.replace_out = r
+                        return r
+                    t.register_hook(in_hook)
+                    t.hook_registered = True
+                z = out.data
+
+                def out_hook(g, z=z):
+                    sign = torch.sign(z)
+                    sign[sign == 0] = 1
+                    return g / (z + sign * eps)
+                out.register_hook(out_hook)
+                return out.clone()
+            handles.append(m.register_forward_hook(fwd))
+        elif type(m) in LRP_PASS:
+            st = {}
+
+            def fwd2(mod, inp, out, st=st):
+                st.clear()
+
+                def rec(g):
+                    st["g"] = g
+                out.register_hook(rec)
+
+            def pre2(mod, inp, st=st):
+                def in_hook(g):
+                    go = st.get("g")
+                    if go is None:
+                        return None
+                    if hasattr(go, "replace_out"):
+                        r = go.replace_out
+                        del go.replace_out
+                        return r
+                    return go
+                inp[0].register_hook(in_hook)
+            handles += [m.register_forward_pre_hook(pre2), m.register_forward_hook(fwd2)]
+        else:
+            raise TypeError(f"Module of type {type(m)} has no rule defined")
+    try:
+        xi = x.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(logits_fn(xi + 0)[0, k], xi)
+    finally:
+        for h in handles:
+            h.remove()
+    return (g * y0).detach(), float(y0)
+
+
 def stats(a):
     a = np.asarray(a, dtype=np.float64)
     return {"min": float(a.min()), "max": float(a.max()), "absmax": float(np.abs(a).max()), "mean": float(a.mean()),
@@ -444,8 +582,78 @@ def main():
         M = M - M.mean(axis=0)
         _, _, VT = np.linalg.svd(M, full_matrices=True)
         raw = (M @ VT[0, :]).reshape(1, A.shape[2], A.shape[3])
-        add("pytorch-grad-cam", "EigenCAM", "EigenCAM.raw.npy", raw, SIGN, output="raw_cam_pre_relu",
-            formula="first principal component projection of the centred activations (sign = LAPACK's choice)")
+        f = "first principal component projection of the centred activations (sign = LAPACK's choice)"
+        add("pytorch-grad-cam", "EigenCAM", "EigenCAM.raw.npy", raw, SIGN, output="raw_cam_pre_relu", formula=f)
+        # final: the library runs the SVD on the float32 activations of a float32 model, so the sign is taken there
+        M32 = A[0].astype(np.float32).reshape(A.shape[1], -1).T
+        M32 = M32 - M32.mean(axis=0)
+        _, _, VT32 = np.linalg.svd(M32, full_matrices=True)
+        sign = float(np.sign(VT32[0] @ VT[0]))
+        add("pytorch-grad-cam", "EigenCAM", "EigenCAM.final.npy", cam_final(sign * raw, (H, W)), CAM01, output="final",
+            formula=f + "; sign of the float32 SVD", postprocess=CAM_POST)
+        # the same map for the other sign (an implementation may fix the sign its own way; see README)
+        np.save(os.path.join(OUT, rel, "EigenCAM.final.other_sign.npy"), cam_final(-sign * raw, (H, W)).astype(np.float32))
+        manifest["references"][-1]["file_other_sign"] = f"{rel}/EigenCAM.final.other_sign.npy"
+
+        # --- AblationCAM (batch 32, ratio 1.0): the target layer returns the cached A with channel c ablated
+        def head(act, model=model):
+            return model.fc(torch.flatten(model.pool(act), 1)) if not isinstance(model, TinyKeras) \
+                else model.fc(model.dropout(torch.flatten(model.pool(act), 1)))
+        with torch.no_grad():
+            At = torch.from_numpy(A)
+            s_orig = np.float32(head(At)[0, k].item())
+            C = A.shape[1]
+            new_scores = []
+            values = []
+            for i0 in range(0, C, 32):
+                n = min(32, C - i0)
+                out = At.repeat(n, 1, 1, 1).clone()
+                for i in range(n):
+                    if torch.min(out) == 0:
+                        out[i, i0 + i] = 0
+                    else:
+                        out[i, i0 + i] = torch.min(out) - 1e7
+                    values.append(float(out[i, i0 + i, 0, 0]))
+                new_scores.extend(head(out)[:, k].tolist())
+            w_ab = ((s_orig - np.float32(new_scores)) / s_orig)[None]
+        raw = (w_ab[:, :, None, None] * A).sum(axis=1)
+        f = "w_c = (s - s_c)/s, s_c = Y with channel c of the cached A set to the ablation value (0 if min(batch)==0, else min-1e7 re-read after each write), batches of 32"
+        add("pytorch-grad-cam", "AblationCAM", "AblationCAM.final.npy", cam_final(raw, (H, W)), CAM01, output="final", formula=f, postprocess=CAM_POST)
+        add("pytorch-grad-cam", "AblationCAM", "AblationCAM.raw.npy", raw, EXACT, output="raw_cam_pre_relu", formula=f)
+        add("pytorch-grad-cam", "AblationCAM", "AblationCAM.weights.npy", w_ab, EXACT, output="channel_weights", formula=f)
+        for r in manifest["references"][-3:]:
+            r["ablation_value"] = "0" if values[0] == 0 else f"min - (i+1)*1e7 (first {values[0]:.6g})"
+
+        # --- FullGrad: bias layers = every Conv2d / BatchNorm2d with a bias
+        blayers = [mm for mm in model.modules() if type(mm) in (nn.Conv2d, nn.BatchNorm2d) and mm.bias is not None]
+        bias_data = []
+        for mm in blayers:
+            if isinstance(mm, nn.BatchNorm2d):
+                bias_data.append((mm.bias - mm.running_mean * mm.weight / torch.sqrt(mm.running_var + mm.eps)).detach().numpy())
+            else:
+                bias_data.append(mm.bias.detach().numpy())
+        outs = {}
+        def keep(mod, inp, out):
+            out.retain_grad()
+            outs[mod] = out
+        hs = [mm.register_forward_hook(keep) for mm in blayers]
+        xg = x.clone().requires_grad_(True)
+        hk.logits(xg)[0, k].backward()
+        for h_ in hs:
+            h_.remove()
+
+        def scale_bc(t):
+            b, c = t.shape[:2]
+            return scale_cam_image(t.reshape(b * c, *t.shape[2:]), (W, H)).reshape(b, c, H, W)
+        parts = [scale_bc(np.abs(xg.grad.numpy() * x.numpy()))]
+        for mm, bias in zip(blayers, bias_data):
+            gr = outs[mm].grad.numpy()
+            parts.append(scale_bc(np.abs(bias[None, :, None, None] * gr)).sum(axis=1)[:, None])
+        fg_raw = np.concatenate(parts, axis=1).sum(axis=1)[:, None]
+        f = "raw = sum_c minmax(|x*dY/dx|)_c + sum_layers sum_c resize(minmax(|b_c*dY/dOut_c|)); final = minmax(raw)"
+        add("pytorch-grad-cam", "FullGrad", "FullGrad.final.npy", scale_cam_image(fg_raw.sum(axis=1)), CAM01, output="final", formula=f, layer=False)
+        add("pytorch-grad-cam", "FullGrad", "FullGrad.raw.npy", fg_raw, EXACT, output="raw_sum_before_final_minmax", formula=f, layer=False)
+        manifest["references"][-1]["bias_layers"] = len(blayers)
 
         # --- ScoreCAM
         with torch.no_grad():
@@ -497,6 +705,48 @@ def main():
         add("captum", "LayerGradCam", "LayerGradCam.npy", lgc, EXACT, variant="LayerGradCam")
         up_nn = F.interpolate(torch.from_numpy(np.maximum(lgc, 0)), size=(H, W), mode="nearest").numpy()
         add("captum", "GuidedGradCam", "GuidedGradCam.npy", gbp["guided"] * up_nn, EXACT, variant="GuidedGradCam")
+
+        # --- DeepLift (Captum 0.8 hooks, baseline 0)
+        dl = deeplift_captum(model, hk.logits, x, k).numpy()
+        with torch.no_grad():
+            dl_delta = float(dl.sum() - (hk.logits(x)[0, k] - hk.logits(torch.zeros_like(x))[0, k]))
+        add("captum", "DeepLift", "DeepLift.npy", dl, {**EXACT, "tol": 0.001, "why": "divisions by (in - in_ref) amplify float32 differences"},
+            variant="DeepLift", params={"baseline": "zeros", "multiply_by_inputs": True}, layer=False)
+        manifest["references"][-1]["convergence_delta"] = dl_delta
+
+        # --- LRP (Captum 0.8 default ε-rules)
+        try:
+            skip = (model.softmax,) if isinstance(model, TinyKeras) else ()
+            lrp, y0 = lrp_captum(model, hk.logits, x, k, skip=skip)
+            lrp = lrp.numpy()
+            ixg = x.numpy() * sal
+            lrp_delta = float(y0 - lrp.sum())
+            rel_ixg = float(np.abs(lrp - ixg).max() / np.abs(ixg).max())
+            print(f"  LRP: max|attr| {np.abs(lrp).max():.3g}, convergence delta {lrp_delta:.3g}, vs InputXGradient {rel_ixg:.3g}")
+            if name == "tiny_densenet":
+                manifest["failures"].append({"model": name, "input": INPUT, "target": k, "method": "LRP", "library": "captum",
+                    "error": f"excluded: Captum's ε-rule input hook multiplies the TOTAL gradient of a layer input by that input, "
+                             f"so a tensor that also feeds a Concat skip path is multiplied again at every dense layer "
+                             f"(max|attr| {np.abs(lrp).max():.3g}, convergence delta {lrp_delta:.3g}, rel. difference to "
+                             f"InputXGradient {rel_ixg:.3g}); Lumen propagates Concat by its plain gradient"})
+            else:
+                add("captum", "LRP", "LRP.npy", lrp, {**EXACT, "tol": 0.001, "why": "divisions by z + 1e-9 amplify float32 differences"},
+                    variant="LRP", params={"rules": "Captum defaults: EpsilonRule(1e-9) on Conv2d/Linear/BatchNorm2d/pools; ReLU, Dropout pass",
+                                           "note": "applied to the logits (the Softmax module removed)" if skip else None}, layer=False)
+                manifest["references"][-1]["convergence_delta"] = lrp_delta
+        except TypeError as e:
+            manifest["failures"].append({"model": name, "input": INPUT, "target": k, "method": "LRP", "library": "captum",
+                                         "error": f"TypeError: {e} (Captum has no LRP rule for it)"})
+
+        # --- IG completeness with more steps (for the invariant test): Gauss-Legendre 64
+        nodes, weights = np.polynomial.legendre.leggauss(64)
+        a = torch.tensor(0.5 * (1 + nodes), dtype=DT)[:, None, None, None]
+        pin = (a * x).requires_grad_(True)
+        (gr,) = torch.autograd.grad(hk.logits(pin)[:, k].sum(), pin)
+        ig64 = float(((gr * torch.tensor(0.5 * weights, dtype=DT)[:, None, None, None]).sum(0) * x[0]).sum())
+        with torch.no_grad():
+            change = float(hk.logits(x)[0, k] - hk.logits(torch.zeros_like(x))[0, k])
+        manifest["cases"][-1]["ig_gausslegendre_64"] = {"sum_attr": ig64, "f_x_minus_f_0": change, "gap": ig64 - change}
 
         # --- Occlusion: window (3,8,8), stride (3,4,4), baseline 0
         with torch.no_grad():

@@ -162,6 +162,8 @@ const convs: ConvSpec[] = [
   { x: [1, 4, 9, 8], w: [6, 2, 3, 2], attrs: { group: { i: 2 }, dilations: { ints: [2, 3] }, pads: { ints: [0, 3, 4, 1] } } },
   { x: [1, 6, 7, 7], w: [6, 1, 5, 5], attrs: { group: { i: 6 }, pads: { ints: [2, 2, 2, 2] } } },
   { x: [1, 3, 7, 6], w: [2, 3, 3, 3], attrs: { pads: { ints: [3, 0, 1, 2] } } },
+  { x: [1, 4, 9, 8], w: [6, 2, 3, 3], attrs: { group: { i: 2 }, strides: { ints: [2, 3] }, pads: { ints: [1, 0, 2, 1] }, dilations: { ints: [1, 2] } } },
+  { x: [2, 6, 8, 9], w: [6, 1, 5, 5], attrs: { group: { i: 6 }, strides: { ints: [2, 2] }, auto_pad: { s: 'SAME_UPPER' } } },
   { x: [1, 3, 8, 7], w: [2, 3, 4, 3], attrs: { auto_pad: { s: 'SAME_UPPER' } } },
   { x: [1, 2, 4, 5, 4], w: [3, 2, 2, 3, 2], attrs: { strides: { ints: [1, 2, 1] }, pads: { ints: [0, 1, 1, 1, 0, 0] } } },
 ];

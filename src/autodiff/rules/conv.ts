@@ -23,7 +23,17 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
   let gx: string | undefined;
   const group = attrInt(node, 'group', 1);
   const span = kernel.map((k, i) => (k - 1) * g.dilations[i]!);
-  const flippedConv = g.strides.every((st) => st === 1) && span.every((sp, i) => sp >= g.pads[i]! && sp >= g.pads[i + spatial]!) && ws.every((d) => typeof d === 'number');
+  // output_padding that makes the transposed convolution land exactly on the input size
+  const outputPadding: number[] = [];
+  for (let i = 0; i < spatial; i++) {
+    const [inD, outD] = [xs[2 + i]!, ys[2 + i]!];
+    if (typeof inD !== 'number' || typeof outD !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `Conv '${node.name}': spatial size must be known statically`);
+    outputPadding.push(inD - (g.strides[i]! * (outD - 1) + span[i]! + 1 - g.pads[i]! - g.pads[i + spatial]!));
+  }
+  const padsBegin = span.map((sp, i) => sp - g.pads[i]!);
+  const padsEnd = span.map((sp, i) => sp - g.pads[i + spatial]! + outputPadding[i]!);
+  // (inserting zeros for strided convs was tried: ORT's Pad/DepthToSpace/Resize make it slower than ConvTranspose)
+  const flippedConv = g.strides.every((st) => st === 1) && [...padsBegin, ...padsEnd].every((p) => p >= 0) && ws.every((d) => typeof d === 'number') && ys.slice(1).every((d) => typeof d === 'number');
   if (needsGradient(0) && flippedConv) {
     const [m, cPerGroup] = [ws[0] as number, ws[1] as number];
     const kdims = ws.slice(2) as number[];
@@ -35,18 +45,11 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
     const flipped = ops.op('Slice', [regrouped, ops.int64s(axes.map(() => -1)), ops.int64s(axes.map(() => -1e18)), ops.int64s(axes), ops.int64s(axes.map(() => -1))]);
     gx = ops.op('Conv', [gy, flipped], {
       dilations: { ints: g.dilations },
-      pads: { ints: [...span.map((sp, i) => sp - g.pads[i]!), ...span.map((sp, i) => sp - g.pads[i + spatial]!)] },
+      pads: { ints: [...padsBegin, ...padsEnd] },
       group: { i: group },
       kernel_shape: { ints: kernel },
     });
   } else if (needsGradient(0)) {
-    const outputPadding: number[] = [];
-    for (let i = 0; i < spatial; i++) {
-      const [inD, outD] = [xs[2 + i]!, ys[2 + i]!];
-      if (typeof inD !== 'number' || typeof outD !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `Conv '${node.name}': spatial size must be known statically`);
-      const produced = g.strides[i]! * (outD - 1) + (kernel[i]! - 1) * g.dilations[i]! + 1 - g.pads[i]! - g.pads[i + spatial]!;
-      outputPadding.push(inD - produced);
-    }
     gx = ops.op('ConvTranspose', [gy, w], {
       strides: { ints: g.strides },
       dilations: { ints: g.dilations },

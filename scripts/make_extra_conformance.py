@@ -548,6 +548,19 @@ def main():
         add("torch", "TargetLayerActivation", "target_layer.activation.npy", A, EXACT, output="activation")
         add("torch", "TargetLayerGradient", "target_layer.gradient.npy", G, EXACT, output="gradient")
 
+        # --- self-check: central finite differences (float64) of Y at 8 input elements against dY/dx
+        gfd = torch.Generator().manual_seed(7)
+        fd_err = 0.0
+        with torch.no_grad():
+            for _ in range(8):
+                idx = tuple(int(torch.randint(0, d, (1,), generator=gfd)) for d in x.shape)
+                e = torch.zeros_like(x)
+                e[idx] = 1e-6
+                fd = float(hk.logits(x + e)[0, k] - hk.logits(x - e)[0, k]) / 2e-6
+                fd_err = max(fd_err, abs(fd - float(sal[idx])) / (np.abs(sal).max()))
+        print(f"  finite differences vs dY/dx at 8 elements: max error / max|dY/dx| = {fd_err:.2e}")
+        manifest["cases"][-1]["finite_difference_check"] = {"elements": 8, "step": 1e-6, "max_err_rel_to_max_grad": fd_err}
+
         # --- gradient CAMs
         sumA = A.sum(axis=(2, 3))
         w_grad = G.mean(axis=(2, 3))

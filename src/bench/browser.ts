@@ -42,8 +42,10 @@ export async function browserGradcam(options: { repeats: number; threads: number
   } catch (e) {
     return { ...none, skipped: `dev dependencies missing (${(e as Error).message})` };
   }
+  const entry = join(ROOT, 'src', 'bench', 'browser-page.ts');
+  if (!existsSync(entry)) return { ...none, skipped: `needs the source tree (${entry})` };
   const bundle = await esbuild.build({
-    entryPoints: [join(ROOT, 'src', 'bench', 'browser-page.ts')],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'browser',

@@ -28,17 +28,26 @@ export const scorecam = defineCam({
     for (let i = 0; i < n; i++) {
       const image = ctx.input.data.subarray(i * inC * plane, (i + 1) * inC * plane);
       const scores = new Float64Array(c);
+      // one buffer for every full batch (ORT is done with it when forward returns): less garbage to collect
+      const full = new Float32Array(Math.min(batchSize, c) * inC * plane);
       for (let start = 0; start < c; start += batchSize) {
         ctx.checkAborted();
         const count = Math.min(batchSize, c - start);
-        const batch = new Float32Array(count * inC * plane);
+        const batch = count * inC * plane === full.length ? full : new Float32Array(count * inC * plane);
         for (let b = 0; b < count; b++) {
           const ch = start + b;
           const mask = normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
+          const base = b * inC * plane;
           for (let ic = 0; ic < inC; ic++) {
+            if (!channelsLast) {
+              // planar: one contiguous plane per input channel
+              const off = ic * plane;
+              for (let p = 0; p < plane; p++) batch[base + off + p] = image[off + p]! * mask[p]!;
+              continue;
+            }
             for (let p = 0; p < plane; p++) {
               const at = pixelIndex(channelsLast, inC, plane, 0, ic, p);
-              batch[b * inC * plane + at] = image[at]! * mask[p]!;
+              batch[base + at] = image[at]! * mask[p]!;
             }
           }
         }

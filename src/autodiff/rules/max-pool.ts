@@ -62,7 +62,9 @@ function unfoldedMaxPoolGradient(ctx: GradientContext, x: string, gy: string, ch
   }
   const positions = outSize.reduce((a, b) => a * b, 1);
   // [N, C, K, P] with the window slots on the third axis; MaxPool over it is fast (ArgMax there is ~50× slower)
-  const scores = ops.op('Reshape', [ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize])), ops.int64s([0, channels, window, positions])]);
+  // (windows that never touch padding skip the mask: one pass less over K× the output)
+  const masked = valid.some((v) => v !== 0) ? ops.add(perWindow, ops.constant(valid, [1, 1, window, ...outSize])) : perWindow;
+  const scores = ops.op('Reshape', [masked, ops.int64s([0, channels, window, positions])]);
   const overWindow = { kernel_shape: { ints: [window, 1] } };
   const best = ops.op('MaxPool', [scores], overWindow);
   // first maximum: among the slots holding the maximum, the one with the largest K − slot (Where is slow in ORT)

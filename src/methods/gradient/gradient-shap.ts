@@ -32,7 +32,7 @@ export const gradientShap = registerMethod({
       { name: 'samples', type: 'integer', default: 20, min: 1, description: 'random (baseline, α) draws per image (Captum n_samples)' },
       { name: 'stdev', type: 'number', default: 0, min: 0, description: 'noise added to the input per draw (Captum stdevs)' },
       { name: 'seed', type: 'integer', default: 0, description: 'random seed' },
-      { name: 'batchSize', type: 'integer', default: 64, min: 1, description: 'draws per forward + backward run' },
+      { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'draws per forward + backward run' },
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
@@ -40,7 +40,7 @@ export const gradientShap = registerMethod({
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const samples = intOption(options, 'samples', 20);
     const stdev = numberOption(options, 'stdev', 0, (v) => v >= 0, 'a number ≥ 0');
-    const batch = intOption(options, 'batchSize', 64);
+    const batch = intOption(options, 'batchSize', 16);
     const random = new Random(numberOption(options, 'seed', 0));
     const n = input.dims[0]!;
     const per = input.size / n;

@@ -31,7 +31,7 @@ export const integratedGradients = registerMethod({
       { name: 'method', type: 'enum', choices: INTEGRATION_METHODS, default: 'gausslegendre', description: 'quadrature rule, as Captum (riemann_trapezoid weights sum to (n−1)/n as in Captum)' },
       { name: 'baseline', type: 'string', default: 'zeros', description: "zeros (the mean image in normalized space), a number, blur, uniform-noise; API: also a Tensor" },
       { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: 'Gaussian sigma in pixels for the blur baseline' },
-      { name: 'internalBatchSize', type: 'integer', default: 64, min: 1, description: 'interpolated images per forward + backward run' },
+      { name: 'internalBatchSize', type: 'integer', default: 16, min: 1, description: 'interpolated images per forward + backward run (memory grows with it)' },
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
@@ -39,7 +39,7 @@ export const integratedGradients = registerMethod({
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const steps = intOption(options, 'steps', 50, 2);
     const method = enumOption(options, 'method', INTEGRATION_METHODS, 'gausslegendre');
-    const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 64));
+    const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 16));
     const random = new Random(numberOption(options, 'seed', 0));
     const baselines = makeBaselines(input, options.baseline ?? options.baselines, random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
     const targets = await resolvedTargets(model, input, options.target, timings);

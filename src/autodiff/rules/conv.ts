@@ -33,7 +33,8 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const padsBegin = span.map((sp, i) => sp - g.pads[i]!);
   const padsEnd = span.map((sp, i) => sp - g.pads[i + spatial]! + outputPadding[i]!);
   // (inserting zeros for strided convs was tried: ORT's Pad/DepthToSpace/Resize make it slower than ConvTranspose)
-  const flippedConv = g.strides.every((st) => st === 1) && [...padsBegin, ...padsEnd].every((p) => p >= 0) && ws.every((d) => typeof d === 'number') && ys.slice(1).every((d) => typeof d === 'number');
+  // 1×1 kernels: ConvTranspose needs no weight transform (its constant folding costs session time) and is as fast
+  const flippedConv = g.strides.every((st) => st === 1) && kernel.some((k) => k > 1) && [...padsBegin, ...padsEnd].every((p) => p >= 0) && ws.every((d) => typeof d === 'number') && ys.slice(1).every((d) => typeof d === 'number');
   if (needsGradient(0) && flippedConv) {
     const [m, cPerGroup] = [ws[0] as number, ws[1] as number];
     const kdims = ws.slice(2) as number[];

@@ -3,6 +3,7 @@
  * batch runs and the conformance runner. Importing it registers every method family.
  */
 import './methods/cam/index.js';
+import './methods/gradient/index.js';
 import './methods/perturbation/index.js';
 
 export * from './errors.js';

@@ -13,7 +13,8 @@ export interface Sampled {
 }
 
 /**
- * Run every function once to warm up, then `repeats` rounds in which each runs once (round-robin order), and return
+ * Run every function once to warm up, then `repeats` rounds in which each runs once (round-robin, order rotated
+ * every round), and return
  * the median wall time of each. Interleaving makes ratios between them robust to load from other processes.
  */
 export async function interleaved(fns: Readonly<Record<string, () => Promise<unknown>>>, repeats: number, warmup = 1): Promise<Record<string, Sampled>> {
@@ -21,7 +22,9 @@ export async function interleaved(fns: Readonly<Record<string, () => Promise<unk
   for (let w = 0; w < warmup; w++) for (const n of names) await fns[n]!();
   const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < repeats; r++) {
-    for (const n of names) {
+    // rotate the order each round, so no function always runs right after the same (e.g. the heaviest) one
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(k + r) % names.length]!;
       const t0 = performance.now();
       await fns[n]!();
       samples[n]!.push(performance.now() - t0);

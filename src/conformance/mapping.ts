@@ -1,5 +1,6 @@
 import type { Explanation } from '../methods/types.js';
 import type { Tensor } from '../tensor.js';
+import { pearson } from '../metrics/stats.js';
 
 /** One reference row of a conformance manifest (the schema of conformance/README.md). */
 export interface ReferenceRow {
@@ -141,27 +142,4 @@ export function compareWithReference(ours: Float32Array, ref: Float32Array, comp
   const scale = relative ? refMax || 1 : 1;
   const value = compare.kind === 'exact_up_to_global_sign' ? Math.min(maxDiff(1), maxDiff(-1)) / scale : maxDiff(1) / scale;
   return { metricName: relative ? 'max|d|/max|ref|' : 'max|d|', value, tolerance: tol, pass: value < tol };
-}
-
-function pearson(a: Float32Array, b: Float32Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb || 1);
 }

@@ -12,8 +12,7 @@ import sharp from 'sharp';
 import type { RawImage } from '../../src/image/types.js';
 import { readImageFile } from '../../src/node/image-file.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../helpers/chromium.js';
 const CHELSEA = fileURLToPath(new URL('../../conformance/inputs/chelsea64.png', import.meta.url));
 const FMNIST = fileURLToPath(new URL('../../conformance/inputs/fmnist_test0000.png', import.meta.url));
 

@@ -15,17 +15,8 @@ import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod, hasMethod, listMethods } from '../../src/methods/registry.js';
 import type { MethodFamily } from '../../src/methods/types.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
+export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** One method per family; these are required once they are registered, else the family's first method stands in. */
 const PREFERRED: Record<MethodFamily, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };

@@ -7,13 +7,13 @@
 import { computeGradients } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import type { ResolvedTargets, TargetOutput, TargetSpec } from '../../targets.js';
+import { softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
-import { resolvedTargets } from './common.js';
+import { boolOption, resolvedTargets } from './common.js';
 import { Random } from './random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
@@ -123,7 +123,7 @@ export async function runPaired(
     timings.compileMs += r.compileMs;
     timings.runMs += r.runMs;
     multipliers.set(r.gradients[model.inputName]!.data.subarray(0, b * per), start * per);
-    const values = output === 'probability' ? softmax(r.logits) : r.logits;
+    const values = output === 'probability' ? softmaxRows(r.logits) : r.logits;
     for (let i = 0; i < b; i++) {
       let s = 0;
       let sr = 0;
@@ -140,18 +140,6 @@ export async function runPaired(
   return { multipliers: new Tensor(multipliers, input.dims), scores, referenceScores };
 }
 
-function softmax(logits: Tensor): Tensor {
-  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
-  const out = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let m = -Infinity;
-    for (let j = 0; j < k; j++) m = Math.max(m, logits.data[i * k + j]!);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits.data[i * k + j]! - m);
-    for (let j = 0; j < k; j++) out[i * k + j] = Math.exp(logits.data[i * k + j]! - m) / s;
-  }
-  return new Tensor(out, [n, k]);
-}
 
 /** Σ over each item of a batch tensor, in float64. */
 export function itemSums(t: Tensor): number[] {
@@ -172,14 +160,6 @@ export function positiveInt(options: ExplainOptions, name: string, fallback: num
   return n;
 }
 
-export function booleanOption(options: ExplainOptions, name: string, fallback: boolean): boolean {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected true or false`, 2);
-}
 
 export function deepliftRuleSet(options: ExplainOptions): string {
   const rules = options.rules ?? 'captum';
@@ -197,7 +177,7 @@ export async function deepliftAttribution(
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
   const run = await runPaired(model, input, references, targets.seed, targets.output, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal);
-  const multiply = booleanOption(options, 'multiplyByInputs', true);
+  const multiply = boolOption(options, 'multiplyByInputs', true);
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;
   for (let i = 0; i < attr.length; i++) attr[i] = multiply ? (input.data[i]! - references.data[i]!) * m[i]! : m[i]!;

@@ -11,7 +11,8 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { booleanOption, itemSums, positiveInt, resolveGradientTargets, rows } from './deeplift.js';
+import { boolOption } from './common.js';
+import { itemSums, positiveInt, resolveGradientTargets, rows } from './deeplift.js';
 
 export interface LrpOptions extends ExplainOptions {
   composite?: CompositeName;
@@ -155,7 +156,7 @@ export const lrp: Method = registerMethod({
     const params = lrpParameters(model, input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
     if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', 'LRP explains logits: the output relevance is the logit (probability targets are not supported)', 2);
-    const canonize = booleanOption(opts, 'canonize', params.composite !== 'captum-epsilon');
+    const canonize = boolOption(opts, 'canonize', params.composite !== 'captum-epsilon');
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };
     const ruleSet = lrpRuleSet(params);
     const n = input.dims[0]!;

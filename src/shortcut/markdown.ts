@@ -18,19 +18,19 @@ export function shortcutMarkdown(runs: readonly ShortcutModelRun[], clean = 'cle
   };
   const pair = (a: number | undefined, b: number | undefined, digits: number): string => `${formatNumber(a, digits)} / ${formatNumber(b, digits)}`;
   const lines = [
-    `| method | clean: PG object | clean: mass object | shortcut: PG object | shortcut: PG marker | shortcut: mass object | shortcut: mass marker | shortcut: marker > object | shortcut: marker denser | deletion ↓ (clean / shortcut) | insertion ↑ (clean / shortcut) | randomization ↓ (clean / shortcut) | ms / image (clean / shortcut) |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| method | clean: PG object | clean: PG marker | clean: mass object | shortcut: PG object | shortcut: PG marker | shortcut: mass object | shortcut: mass marker | shortcut: marker > object | shortcut: marker denser | deletion ↓ (clean / shortcut) | insertion ↑ (clean / shortcut) | randomization ↓ (clean / shortcut) | ms / image (clean / shortcut) |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const id of ids) {
     const rc = get(c, id);
     const rs = get(s, id);
     const failed = [c, s].flatMap((r) => r?.result.rows.filter((x) => x.method === id && x.error).map((x) => `${r.name}: ${x.error}`) ?? []);
     if (!rc && !rs) {
-      lines.push(`| ${id} | failed (${failed.join('; ').replace(/\|/g, '\\|')}) |||||||||||`);
+      lines.push(`| ${id} | failed (${failed.join('; ').replace(/\|/g, '\\|')}) ||||||||||||`);
       continue;
     }
     lines.push(
-      `| ${id} | ${pct(rc?.object.pointingGame)} | ${formatNumber(rc?.object.relevanceMass)} | ${pct(rs?.objectOnMarkerImages?.pointingGame)} | ${pct(rs?.marker?.pointingGame)} | ` +
+      `| ${id} | ${pct(rc?.object.pointingGame)} | ${pct(rc?.marker?.pointingGame)} | ${formatNumber(rc?.object.relevanceMass)} | ${pct(rs?.objectOnMarkerImages?.pointingGame)} | ${pct(rs?.marker?.pointingGame)} | ` +
         `${formatNumber(rs?.objectOnMarkerImages?.relevanceMass)} | ${formatNumber(rs?.marker?.relevanceMass)} | ${pct(rs?.markerBeatsObject)} | ${pct(rs?.markerDenser)} | ` +
         `${pair(rc?.deletion, rs?.deletion, 3)} | ${pair(rc?.insertion, rs?.insertion, 3)} | ${pair(rc?.randomization, rs?.randomization, 2)} | ${pair(rc?.msPerImage, rs?.msPerImage, 1)} |`,
     );

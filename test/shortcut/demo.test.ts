@@ -22,7 +22,7 @@ describe('runShortcutDemo (lumen demo --shortcut)', () => {
     assert.equal(lines.filter((l) => l.includes('gradcam')).length, 2);
 
     const md = readFileSync(join(out, 'shortcut.md'), 'utf8');
-    assert.match(md, /^\| gradcam \| \d+ % \| 0\.\d\d \|/m);
+    assert.match(md, /^\| gradcam \| \d+ % \| \d+ % \| 0\.\d\d \|/m); // clean: PG object, PG marker, mass object
     const json = JSON.parse(readFileSync(join(out, 'shortcut.json'), 'utf8')) as { name: string; result: { rows: { perImage: unknown[] }[] } }[];
     assert.equal(json[1]!.result.rows[0]!.perImage.length, 6);
     assert.match(html, /<th colspan="\d+">clean model<\/th><th colspan="\d+">shortcut model<\/th>/);

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { create } from '@bufbuild/protobuf';
-import { npyToTensor } from '../../../src/io/npy.js';
 import { LumenModel } from '../../../src/model.js';
 import { OnnxGraph, type Dim } from '../../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../../../src/onnx/proto.js';
-import { loadModel } from '../../../src/node/load.js';
 import { nodeRuntime } from '../../../src/node/runtime.js';
-import type { Tensor } from '../../../src/tensor.js';
 
 export const ROOT = 'conformance';
 
@@ -31,31 +28,7 @@ export function referencesOf(method: string): Reference[] {
   return manifest.references.filter((r) => r.method === method);
 }
 
-export function readNpy(path: string): Tensor {
-  return npyToTensor(new Uint8Array(readFileSync(`${ROOT}/${path}`)));
-}
-
-const models = new Map<string, Promise<LumenModel>>();
-export function conformanceModel(name: string): Promise<LumenModel> {
-  let m = models.get(name);
-  if (!m) {
-    m = loadModel(`${ROOT}/models/${name}.onnx`);
-    models.set(name, m);
-  }
-  return m;
-}
-
-/** max|ours − ref| / max|ref| */
-export function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  if (ours.length !== ref.length) throw new Error(`length ${ours.length} vs ${ref.length}`);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return scale === 0 ? err : err / scale;
-}
+export { readNpy, model as conformanceModel, relErr } from '../../helpers/conformance.js';
 
 export function sum(values: ArrayLike<number>): number {
   let s = 0;

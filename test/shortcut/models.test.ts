@@ -70,9 +70,9 @@ describe('shortcut shapes model', () => {
   });
 
   it('occlusion (perturbation) points at the marker and puts more relevance on it than on the object', async () => {
-    const { rows } = await runShortcutBenchmark(model, items.slice(0, 30), { methods: ['occlusion'] });
+    const { rows } = await runShortcutBenchmark(model, items.slice(0, 20), { methods: ['occlusion'] });
     const occlusion = rowOf(rows, 'occlusion');
-    // measured on these 30 images: pointing game 1.00 on the marker, 0.00 on the object, marker > object 0.60 (on all 100: pointing game on the marker 1.00, marker > object 0.59)
+    // measured on these 20 images: pointing game 1.00 on the marker, 0.00 on the object, marker > object 0.65 (on all 100: pointing game on the marker 1.00, marker > object 0.59)
     assert.ok(occlusion.marker!.pointingGame >= 0.9, `pointing game on markers ${occlusion.marker!.pointingGame}`);
     assert.ok(occlusion.object.pointingGame <= 0.1, `pointing game on objects ${occlusion.object.pointingGame}`);
     assert.ok(occlusion.markerBeatsObject! > 0.5, `marker > object on ${occlusion.markerBeatsObject}`);

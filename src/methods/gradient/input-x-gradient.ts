@@ -19,5 +19,10 @@ export const inputXGradient = defineGradientMethod(
     options: [BATCH_OPTION],
   },
   'gradient',
-  (g, x) => new Tensor(Float32Array.from(g.data, (v, i) => v * x.data[i]!), g.dims),
+  (g, x) => {
+    // a plain loop: Float32Array.from with a map function is ~30× slower on a 224×224 image (~100 ms under load)
+    const out = new Float32Array(g.size);
+    for (let i = 0; i < out.length; i++) out[i] = g.data[i]! * x.data[i]!;
+    return new Tensor(out, g.dims);
+  },
 );

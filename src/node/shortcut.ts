@@ -72,7 +72,7 @@ export interface ShortcutDemoOptions {
   methods?: readonly string[];
   /** Use the first N images of the split (default all). */
   images?: number;
-  /** Deletion/insertion on the first N images (0 = skip). Default 20. */
+  /** Deletion/insertion on the first N images (0 = skip). Default 10. */
   faithfulnessImages?: number;
   /** Randomization check on the first N images (0 = skip). Default 0. */
   randomizationImages?: number;
@@ -124,7 +124,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
       const result: ShortcutBenchmarkResult = await runShortcutBenchmark(model, items, {
         methods,
         methodOptions: options.methodOptions,
-        faithfulness: (options.faithfulnessImages ?? 20) > 0 ? { images: options.faithfulnessImages ?? 20 } : false,
+        faithfulness: (options.faithfulnessImages ?? 10) > 0 ? { images: options.faithfulnessImages ?? 10 } : false,
         randomization: (options.randomizationImages ?? 0) > 0 ? { images: options.randomizationImages } : false,
         keepAttributions: exampleItems.map((it) => it.id),
         onMethod: (row, done, total) =>

@@ -19,9 +19,9 @@ export function registerDemo(program: Command): void {
     .option('--no-score', 'skip the trust scores (faster)')
     .option('--force', 'recompute everything')
     .option('--shortcut', 'also explain the clean and the shortcut shapes models on the same test images and add the "spot the shortcut" section')
-    .option('--shortcut-images <n>', 'shapes test images used by --shortcut (the first n of samples/shapes)', '30')
-    .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient, occlusion and RISE methods)')
-    .option('--shortcut-faithfulness <n>', 'deletion/insertion on the first n shapes images (0 = skip)', '20')
+    .option('--shortcut-images <n>', 'shapes test images used by --shortcut (the first n of samples/shapes; ≈15 s per image for both models with every method)', '20')
+    .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient and perturbation methods except LIME and Kernel SHAP)')
+    .option('--shortcut-faithfulness <n>', 'deletion/insertion on the first n shapes images (0 = skip)', '10')
     .option('--shortcut-randomization <n>', 'model-randomization sanity check on the first n shapes images (0 = skip)', '0')
     .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string }) => {
       const modelPath = bundledModelPath();

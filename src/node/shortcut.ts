@@ -128,7 +128,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
         randomization: (options.randomizationImages ?? 0) > 0 ? { images: options.randomizationImages } : false,
         keepAttributions: exampleItems.map((it) => it.id),
         onMethod: (row, done, total) =>
-          say(`  [${done}/${total}] ${row.method}${row.error ? ` failed: ${row.error}` : `: marker > object on ${fmtPct(row.markerBeatsObject)} of marker images, ${row.msPerImage.toFixed(1)} ms/image`}`),
+          say(`  [${done}/${total}] ${row.method}${row.error ? ` failed: ${row.error}` : `: points at the object ${fmtPct(row.object.pointingGame)} / the marker ${fmtPct(row.marker?.pointingGame ?? null)}, more mass on the marker ${fmtPct(row.markerBeatsObject)}, ${row.msPerImage.toFixed(1)} ms/image`}`),
       });
       runs.push({ name, source: path.startsWith(packageRoot()) ? path.slice(packageRoot().length + 1) : path, result });
       attributions[name] = Object.fromEntries(result.rows.map((r) => [r.method, r.attributions]));

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import { LumenError, isLumenError } from '../errors.js';
 import { upscaleNearest } from '../render/canvas.js';
+import { makeGrid, type GridCell } from '../render/grid.js';
 import { attributionToMap, blendSigned, showCamOnImage } from '../render/overlay.js';
 import type { RawImage } from '../image/types.js';
 import { encodeNpy } from '../io/npy.js';
@@ -53,6 +54,8 @@ export interface ExplainFilesOptions {
   seed?: number;
   batchSize?: number;
   colormap?: string;
+  /** Also write one labelled PNG grid per batch (images × method·target) as `grid-<first>.png`. */
+  grid?: boolean;
   signal?: AbortSignal;
   /** Called once per finished row. */
   onRow?: (row: ManifestRow, done: number, total: number) => void;
@@ -131,6 +134,9 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
     }
     if (loaded.length === 0) continue;
     const batch = stackInputs(loaded);
+    // Grid cells of this batch: row = image, column = method × target.
+    const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
+    const gridCells: (GridCell | null)[][] = loaded.map(() => columns.map(() => null));
     const probabilities = softmaxRows((await model.forward(batch)).logits);
     for (const method of methods) {
       for (const target of targets) {
@@ -178,9 +184,10 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             continue;
           }
           const attr = explanation.attribution.item(i);
+          const overlay = renderOverlay(l.image, attr, method, options.colormap);
           const imageFile = join(outDir, `${stemOf(l.path)}__input.png`);
           if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
-          writeFileAtomic(png, await encodePng(renderOverlay(l.image, attr, method, options.colormap)));
+          writeFileAtomic(png, await encodePng(overlay));
           if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
           const row: ManifestRow = {
             key,
@@ -201,8 +208,15 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             batch: todo.length,
           };
           record(row);
+          const label = [`${row.label}${row.probability !== undefined ? ` ${(row.probability * 100).toFixed(1)}%` : ''}`];
+          if (row.scores) label.push(Object.entries(row.scores).map(([k, v]) => `${k.slice(0, 3)} ${v.toFixed(2)}`).join(' '));
+          gridCells[loaded.indexOf(l)]![columns.indexOf(`${method.info.id} ${target}`)] = { image: overlay, label };
         }
       }
+    }
+    if (options.grid && gridCells.some((r) => r.some((c) => c))) {
+      const grid = makeGrid(gridCells, { rowHeaders: loaded.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
+      writeFileAtomic(join(outDir, `grid-${String(start).padStart(5, '0')}.png`), await encodePng(grid));
     }
   }
   return { rows, skipped, failed, manifest };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
-import { getMethod } from '../../methods/registry.js';
+import { getMethod, listMethods } from '../../methods/registry.js';
 import { parseTargetSpec, resolveTargets } from '../../targets.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
@@ -23,6 +23,7 @@ interface ExplainFlags extends ModelFlags {
   score?: boolean;
   colormap?: string;
   report?: boolean;
+  grid?: boolean;
   json?: boolean;
   [option: string]: unknown;
 }
@@ -46,10 +47,12 @@ export function registerExplain(program: Command): void {
     .option('--force', 'overwrite existing outputs and recompute finished rows')
     .option('--score', 'attach the default trust scores (deletion AUC, insertion AUC, class discrimination)')
     .option('--report', 'also write a self-contained report.html into the output folder')
+    .option('--grid', 'also write a labelled PNG grid per batch (images × methods, with class, probability and scores)')
     .option('--colormap <name>', 'overlay colormap (jet, turbo, viridis, inferno, magma, bwr, RdBu)')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
+  cmd.addHelpText('after', () => `\nMethods (cost per image):\n${listMethods().map((m) => `  ${m.id.padEnd(22)} ${m.family.padEnd(13)} ${m.cost}`).join('\n')}\n`);
   cmd.action(async (modelPath: string, inputs: string[], flags: ExplainFlags) => {
     const methods = flags.method.split(',').map((s) => getMethod(s.trim()));
     const seed = Number(flags.seed);
@@ -82,6 +85,7 @@ export function registerExplain(program: Command): void {
         seed,
         batchSize,
         colormap: flags.colormap,
+        grid: flags.grid,
         onRow: (row: ManifestRow, done: number) => {
           const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
           if (bar) bar.update(done, { rate, last: `${row.method} ${row.input}` });

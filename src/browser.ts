@@ -222,3 +222,5 @@ export function prepareImage(raw: RawImage, model: LumenModel, options: PrepareI
   model.checkInput(tensor);
   return { tensor, image: tensorToImage(tensor, normalization, model.layout) };
 }
+export * from './shortcut/benchmark.js';
+export { SHAPE_CLASSES, SHAPE_IMAGE_SIZE, MARKER_BOX, generateShapeSample, generateShapeSamples, type ShapeClass, type ShapeSample, type ShapeSampleOptions, type MarkerMode } from './datasets/shapes.js';

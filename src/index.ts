@@ -32,3 +32,5 @@ export { loadInput, stackInputs, type LoadedInput, type InputOptions } from './n
 export { readImageFile, decodeImageBytes, encodePng, writePng } from './node/image-file.js';
 export { explainFiles, renderOverlay, type ManifestRow, type ExplainFilesOptions } from './node/explain-files.js';
 export { runConformance, type ConformanceLine, type ConformanceSummary } from './node/conformance.js';
+export * from './shortcut/benchmark.js';
+export { SHAPE_CLASSES, SHAPE_IMAGE_SIZE, MARKER_BOX, generateShapeSample, generateShapeSamples, type ShapeClass, type ShapeSample, type ShapeSampleOptions, type MarkerMode } from './datasets/shapes.js';

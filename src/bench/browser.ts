@@ -8,12 +8,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS } from '../node/chromium.js';
 import { median } from './timing.js';
 import type { BrowserBenchSetup } from './browser-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** Same flags as the e2e test (see DEVELOPERS.md). */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ORT_DIST = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
 const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];

@@ -32,6 +32,8 @@ export interface ManifestRow {
   scoreError?: string;
   /** Deletion / insertion curves when scored: fraction of pixels changed → probability of the class. */
   curves?: Record<string, { x: number[]; y: number[] }>;
+  /** The model's top-5 classes for this image (from the batch's own forward pass). */
+  top?: { label: string; probability: number }[];
   /** The image as the model saw it (PNG beside the overlays). */
   image?: string;
   /** Timings of the whole batch the row was computed in (`batch` images). */
@@ -198,6 +200,7 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
             class: cls,
             label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
             probability: cls >= 0 ? probabilities.data[loaded.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
+            top: topClasses(probabilities, loaded.indexOf(l), model.classNames, 5),
             png: basename(png),
             npy: npy ? basename(npy) : undefined,
             scores: scored?.[i]?.scores,
@@ -220,6 +223,15 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
     }
   }
   return { rows, skipped, failed, manifest };
+}
+
+function topClasses(probabilities: Tensor, item: number, names: readonly string[] | undefined, k: number): { label: string; probability: number }[] {
+  const n = probabilities.dims[1]!;
+  const row = probabilities.data.subarray(item * n, (item + 1) * n);
+  return Array.from(row.keys())
+    .sort((a, b) => row[b]! - row[a]! || a - b)
+    .slice(0, k)
+    .map((i) => ({ label: names?.[i] ?? `class_${i}`, probability: row[i]! }));
 }
 
 function isDone(row: ManifestRow | undefined): boolean {

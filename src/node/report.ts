@@ -5,17 +5,13 @@ import { getMethod, hasMethod } from '../methods/registry.js';
 import { listMetrics } from '../metrics/index.js';
 import type { LumenModel } from '../model.js';
 import { METHOD_CAVEATS, renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
-import { softmaxRows } from '../targets.js';
 import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
-import { loadInput } from './inputs.js';
 
 /** What `lumen explain` records about the model so `lumen report` can describe it later. */
 export interface RunInfo {
   modelPath: string;
   model: ReportData['model'];
-  /** Top-k predictions per input file. */
-  predictions: Record<string, { label: string; probability: number }[]>;
 }
 
 export async function describeModel(model: LumenModel, modelPath: string): Promise<ReportData['model']> {
@@ -32,26 +28,11 @@ export async function describeModel(model: LumenModel, modelPath: string): Promi
   };
 }
 
-/** Record the model and the top-5 predictions of the inputs in `<out>/run.json` (merged with an earlier run's). */
-export async function writeRunInfo(model: LumenModel, modelPath: string, files: readonly string[], outDir: string): Promise<void> {
+/** Record the model in `<out>/run.json` so `lumen report` can describe it (predictions travel in the manifest rows). */
+export async function writeRunInfo(model: LumenModel, modelPath: string, outDir: string): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, 'run.json');
-  const previous: RunInfo | undefined = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunInfo) : undefined;
-  const predictions: RunInfo['predictions'] = { ...(previous?.predictions ?? {}) };
-  for (const f of files) {
-    if (predictions[f]) continue;
-    try {
-      const { tensor } = await loadInput(f, model);
-      const { logits } = await model.forward(tensor);
-      const probs = softmaxRows(logits);
-      const order = Array.from(probs.data.keys()).sort((a, b) => probs.data[b]! - probs.data[a]!).slice(0, 5);
-      predictions[f] = order.map((i) => ({ label: model.classNames?.[i] ?? `class_${i}`, probability: probs.data[i]! }));
-    } catch {
-      // Unreadable inputs are reported by the explain run itself.
-    }
-  }
-  const info: RunInfo = { modelPath, model: await describeModel(model, modelPath), predictions };
-  writeFileAtomic(path, JSON.stringify(info, null, 1));
+  const info: RunInfo = { modelPath, model: await describeModel(model, modelPath) };
+  writeFileAtomic(join(outDir, 'run.json'), JSON.stringify(info, null, 1));
 }
 
 export interface ReportOptions {
@@ -89,7 +70,7 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
   for (const row of rows.filter((r) => r.status === 'ok')) {
     let img = images.get(row.input);
     if (!img) {
-      img = { input: row.input, image: dataUri(row.image), predictions: run.predictions[row.input] ?? [], cells: [] };
+      img = { input: row.input, image: dataUri(row.image), predictions: row.top ?? [], cells: [] };
       images.set(row.input, img);
     }
     const overlay = dataUri(row.png);

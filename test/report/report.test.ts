@@ -18,7 +18,7 @@ test('report.html is self-contained and renders in headless Chromium without con
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const model = await loadModel('models/fashion-cnn.onnx');
   const files = ['samples/fashion/1-trouser.png', 'samples/fashion/9-ankle-boot.png'];
-  await writeRunInfo(model, 'models/fashion-cnn.onnx', files, out);
+  await writeRunInfo(model, 'models/fashion-cnn.onnx', out);
   const result = await explainFiles(model, files, {
     methods: [getMethod('gradcam'), getMethod('occlusion')],
     targets: ['top1'],

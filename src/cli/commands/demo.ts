@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
       const started = Date.now();
       try {
         printLine(`Lumen demo: ${methods.length} methods × ${files.length} images of ${relative(process.cwd(), modelPath)}`);
-        await writeRunInfo(model, relative(process.cwd(), modelPath), files, flags.out);
+        await writeRunInfo(model, relative(process.cwd(), modelPath), flags.out);
         const result = await explainFiles(model, files, {
           methods,
           targets: ['top1'],

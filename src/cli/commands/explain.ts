@@ -70,7 +70,7 @@ export function registerExplain(program: Command): void {
       const total = files.length * methods.length * targets.length;
       const tty = process.stderr.isTTY && !flags.json;
       const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;
-      await writeRunInfo(model, modelPath, files, flags.out);
+      await writeRunInfo(model, modelPath, flags.out);
       const started = Date.now();
       bar?.start(total, 0, { rate: '0', last: '' });
       const result = await explainFiles(model, files, {

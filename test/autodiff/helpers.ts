@@ -5,6 +5,7 @@ import { OnnxGraph, type Dim } from '../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../../src/onnx/proto.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { buildBackwardGraph, type BackwardOptions } from '../../src/autodiff/index.js';
+import { mulberry32 } from '../../src/datasets/shapes.js';
 
 /** Minimal .npy reader for the float32 conformance arrays (little-endian '<f4', C order). */
 export function readNpy(path: string): Tensor {
@@ -32,17 +33,8 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m / maxAbs(b);
 }
 
-/** Seeded PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for test data: the project's mulberry32. */
+export const rng = mulberry32;
 
 export function randn(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -4,6 +4,7 @@ import { LumenModel } from '../../../src/model.js';
 import { OnnxGraph, type Dim } from '../../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../../../src/onnx/proto.js';
 import { nodeRuntime } from '../../../src/node/runtime.js';
+import { mulberry32 } from '../../../src/datasets/shapes.js';
 
 export const ROOT = 'conformance';
 
@@ -55,17 +56,8 @@ export function modelOf(g: OnnxGraph): LumenModel {
   return LumenModel.fromBytes(g.toBytes(), { runtime, source: 'test-model' });
 }
 
-/** Seeded PRNG (mulberry32) for test weights. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for test data: the project's mulberry32. */
+export const rng = mulberry32;
 
 export function uniform(n: number, r: () => number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);

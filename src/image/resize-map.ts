@@ -30,9 +30,10 @@ function checkSizes(map: Float32Array, inW: number, inH: number, outW: number, o
  * indices clamped to the border (a source coordinate below 0 or at/after the last pixel takes that pixel alone),
  * no antialiasing when shrinking.
  */
-export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
+export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number, out?: Float32Array): Float32Array {
   checkSizes(map, inW, inH, outW, outH, 'resizeMapBilinear');
-  return sample(map, inW, cv2LinearTaps(inW, outW), cv2LinearTaps(inH, outH), outW, outH, true);
+  if (out && out.length !== outW * outH) throw new RangeError(`resizeMapBilinear: out has ${out.length} values, expected ${outW}×${outH}`);
+  return sample(map, inW, cv2LinearTaps(inW, outW), cv2LinearTaps(inH, outH), outW, outH, true, out);
 }
 
 /** torch F.interpolate(mode='nearest'): src = floor(dst · in/out), with in/out as float32 (ATen's nearest_idx). */
@@ -114,7 +115,7 @@ function alignCornersTaps(inSize: number, outSize: number): Taps {
   return { i0, i1, w0: frac.map((w) => f32(1 - w)), frac };
 }
 
-function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number, float32Sums: boolean): Float32Array {
+function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number, float32Sums: boolean, target?: Float32Array): Float32Array {
   // Separable: the horizontal pass depends only on the source row, so it is done once per source row (a 7×7 CAM
   // upsampled to 224×224 needs 7 rows, not 224) and then blended vertically. Same operations in the same order as
   // per-pixel sampling, so the results are bit-identical; ~3× faster on CAM-sized maps.
@@ -130,7 +131,7 @@ function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number
       rows[dst + x] = float32Sums ? f32(f32(a * xs.w0[x]!) + f32(b * xs.frac[x]!)) : a * xs.w0[x]! + b * xs.frac[x]!;
     }
   }
-  const out = new Float32Array(outW * outH);
+  const out = target ?? new Float32Array(outW * outH);
   for (let y = 0; y < outH; y++) {
     const r0 = ys.i0[y]! * outW;
     const r1 = ys.i1[y]! * outW;

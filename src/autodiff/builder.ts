@@ -2,6 +2,7 @@ import { LumenError } from '../errors.js';
 import { attrInt } from '../onnx/attributes.js';
 import { OnnxGraph, type Dim } from '../onnx/graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
 import { NON_DIFFERENTIABLE } from './registry.js';
@@ -29,7 +30,15 @@ export interface BackwardOptions {
   ruleSet?: string;
   /** Dims of the graph's feed inputs (symbolic batch as a string), used for static shape inference. */
   feedDims?: Readonly<Record<string, readonly Dim[]>>;
+  /**
+   * 'float64': the forward graph is first rewritten into ops with double kernels (src/onnx/float64.ts), the backward
+   * is built over it, and the whole graph then runs in double (feeds and outputs stay float32).
+   */
+  precision?: Precision;
 }
+
+/** Arithmetic precision of an explanation graph. */
+export type Precision = 'float32' | 'float64';
 
 export interface BackwardGraph {
   graph: OnnxGraph;
@@ -64,7 +73,8 @@ function isDifferentiableNode(node: NodeProto): boolean {
  * from a wrt tensor to the target are differentiated, in reverse graph order, fan-in gradients summed with Add.
  */
 export function buildBackwardGraph(model: ModelProto, options: BackwardOptions): BackwardGraph {
-  const graph = OnnxGraph.copyOf(model);
+  const float64 = options.precision === 'float64';
+  const graph = OnnxGraph.copyOf(float64 ? decomposeForFloat64(model, options.feedDims) : model);
   const opset = graph.opset;
   const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
   const shapes = inferShapes(graph, options.feedDims);
@@ -164,6 +174,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
       },
       ops,
       ruleSet: ruleSet.name,
+      ...(float64 ? { precision: 'float64' as const } : {}),
       ...(paired ? { paired } : {}),
     };
     const grads = rule(ctx);
@@ -186,6 +197,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   }
   const outputs = unique([target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
   graph.setOutputs(outputs);
+  if (float64) castGraphToFloat64(graph);
   return { graph, ...(seedInput ? { seedInput } : {}), ...(seedClasses ? { seedClasses } : {}), gradients, outputs, differentiatedNodes: differentiated };
 }
 

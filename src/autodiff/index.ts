@@ -3,11 +3,11 @@ import type { LumenModel } from '../model.js';
 import type { Dim } from '../onnx/graph.js';
 import type { Feeds } from '../runtime/types.js';
 import { Tensor } from '../tensor.js';
-import { buildBackwardGraph, type BackwardGraph, type SeedMode } from './builder.js';
+import { buildBackwardGraph, type BackwardGraph, type Precision, type SeedMode } from './builder.js';
 import './rulesets/deeplift.js';
 import './rulesets/lrp.js';
 
-export { buildBackwardGraph, unsupportedOp, type BackwardGraph, type BackwardOptions, type SeedMode } from './builder.js';
+export { buildBackwardGraph, unsupportedOp, type BackwardGraph, type BackwardOptions, type Precision, type SeedMode } from './builder.js';
 export { registerGradient, gradientRule, registeredOps, NON_DIFFERENTIABLE } from './registry.js';
 export { registerRuleSet, getRuleSet, listRuleSets, ruleFor, type RuleSet } from './rulesets.js';
 export { GraphOps } from './ops.js';
@@ -22,6 +22,11 @@ export interface GradientRequest {
   output?: 'logit' | 'probability';
   /** 'gradient' (default), 'guided', 'deconvnet', or a rule set registered later. */
   ruleSet?: string;
+  /**
+   * 'float64' runs the explanation graph in double (src/onnx/float64.ts): reference precision, slower. Inputs,
+   * seeds and results stay float32 (rounded once, at the end). Default 'float32'.
+   */
+  precision?: Precision;
 }
 
 /** Seed the backward in-graph with the one-hot of the rank-th most likely class (rank 1 = top1); no extra forward. */
@@ -55,8 +60,12 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   if (seed instanceof Tensor && (seed.rank !== 2 || seed.dims[0] !== n)) {
     throw new LumenError('BAD_OPTION', `computeGradients: seed must be [${n}, K], got [${seed.dims.join(', ')}]`);
   }
-  const feedDims: Record<string, Dim[]> = { [model.inputName]: ['N', ...input.dims.slice(1)] };
-  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1) })}`;
+  // The batch keeps the model's own symbol (e.g. 'batch') so the seed input and every gradient share it with the
+  // forward tensors: ORT then sees equal shapes and keeps element-wise gradient ops in its blocked conv layout.
+  const declaredBatch = model.inputDims[0];
+  const batchDim: Dim = typeof declaredBatch === 'string' && declaredBatch !== '' ? declaredBatch : 'N';
+  const feedDims: Record<string, Dim[]> = { [model.inputName]: [batchDim, ...input.dims.slice(1)] };
+  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1), precision: req.precision ?? 'float32' })}`;
   let built: BackwardGraph | undefined;
   const t0 = now();
   const session = await model.session(key, () => {
@@ -68,6 +77,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
       output: req.output ?? 'logit',
       ruleSet: req.ruleSet ?? 'gradient',
       feedDims,
+      ...(req.precision === 'float64' ? { precision: 'float64' as const } : {}),
     });
     layoutsOf(model).set(key, describe(built));
     return built.graph;

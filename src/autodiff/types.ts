@@ -23,6 +23,8 @@ export interface GradientContext {
   readonly ops: GraphOps;
   /** Name of the rule set being applied ('gradient', 'guided', …). */
   readonly ruleSet: string;
+  /** 'float64' when the graph will run in double: rules must then emit only ops with double kernels (no Conv). */
+  readonly precision?: 'float32' | 'float64';
   /**
    * Set only for rule sets declared `paired` (DeepLIFT-style): the forward runs on the batch [x; x_ref] and
    * `reference(t)` is a tensor shaped like `t` whose items are the reference half of `t`, repeated for both halves.

@@ -17,6 +17,8 @@ export interface ReferenceRow {
   file: string;
   shape?: number[];
   compare: { kind: string; metric?: string; tol: number | null };
+  /** dtype the reference was computed in ('float64' for fashion_cnn, README "Precision"). */
+  computed_in?: string;
 }
 
 /** How to compute our side of a row: which method, with what options, and which tensor of the result to compare. */

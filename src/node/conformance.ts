@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LumenError } from '../errors.js';
-import { callForRow, compareWithReference, type ReferenceRow } from '../conformance/mapping.js';
+import { callForRow, compareWithReference, type ReferenceRow, type RowCall } from '../conformance/mapping.js';
 import { npyToTensor } from '../io/npy.js';
 import { getMethod, hasMethod } from '../methods/registry.js';
 import { loadAllMethods } from '../methods/load-all.js';
@@ -64,7 +64,7 @@ export async function runConformance(dir: string, options: ConformanceOptions = 
     const reference = [row.library, row.method, row.variant ?? row.output].filter(Boolean).join('/');
     if (options.filter && !reference.toLowerCase().includes(options.filter.toLowerCase())) continue;
     const base = { model: row.model, input: row.input, target: row.target, reference };
-    const call = callForRow(row);
+    const call = withReferencePrecision(row, callForRow(row));
     let line: ConformanceLine;
     if (!call || (!call.methodId.startsWith('probe:') && !hasMethod(call.methodId))) {
       line = { ...base, metric: '-', value: Number.NaN, tolerance: row.compare.tol ?? Number.NaN, status: 'skip', detail: `not implemented (${call?.methodId ?? 'unknown reference kind'})` };
@@ -92,7 +92,8 @@ export async function runConformance(dir: string, options: ConformanceOptions = 
           const c2 = other ? compareWithReference(ours.data, other, row.compare) : undefined;
           if (c2?.pass) c = { ...c2, detail: 'matches the reference with the opposite SVD sign (LAPACK picks the sign; compared up to sign)' };
         }
-        line = { ...base, metric: c.metricName, value: c.value, tolerance: c.tolerance, status: c.pass ? 'pass' : 'fail', detail: c.detail };
+        const detail = [call.options.precision === 'float64' ? '(float64, as the reference)' : undefined, c.detail].filter(Boolean).join(' ');
+        line = { ...base, metric: c.metricName, value: c.value, tolerance: c.tolerance, status: c.pass ? 'pass' : 'fail', ...(detail ? { detail } : {}) };
       } catch (e) {
         line = { ...base, metric: '-', value: Number.NaN, tolerance: row.compare.tol ?? Number.NaN, status: 'fail', detail: `error: ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -118,10 +119,20 @@ async function explainRow(model: LumenModel, input: Tensor, target: number, meth
     const { logits } = await model.forward(input);
     const seed = Tensor.zeros(logits.dims);
     seed.data[target] = 1;
-    const r = await computeGradients(model, input, seed, { wrt: [layer!] });
+    const r = await computeGradients(model, input, seed, { wrt: [layer!], ...(options.precision === 'float64' ? { precision: 'float64' as const } : {}) });
     return probe(r.gradients[layer!]!, target);
   }
   return getMethod(methodId).explain(model, input, { ...options, target });
+}
+
+/**
+ * Rows computed in float64 (README "Precision") run the gradient methods, i.e. those with a `precision` option,
+ * and the target-layer gradient probe, in float64 too.
+ */
+function withReferencePrecision(row: ReferenceRow, call: RowCall | undefined): RowCall | undefined {
+  if (!call || row.computed_in !== 'float64') return call;
+  const takesPrecision = call.methodId === 'probe:gradient' || (hasMethod(call.methodId) && getMethod(call.methodId).info.options.some((o) => o.name === 'precision'));
+  return takesPrecision ? { ...call, options: { ...call.options, precision: 'float64' } } : call;
 }
 
 function isSvdSignFinal(row: ReferenceRow): boolean {

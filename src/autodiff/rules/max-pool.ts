@@ -12,7 +12,7 @@ import { registerGradient } from '../registry.js';
  *   padded positions pushed to −1e30, the first maximum of each window marked (MaxPool over the slot axis, then
  *   the smallest slot holding it) → × gy,
  *   folded back with the transposed depthwise conv (ConvTranspose adds overlapping windows).
- * Falls back to Indices + ScatterElements when channels or spatial sizes are not static.
+ * Falls back to Indices + ScatterElements when channels or spatial sizes are not static, and in float64 graphs.
  */
 registerGradient('MaxPool', (ctx) => {
   const { node, gradOutputs, needsGradient, shape } = ctx;
@@ -21,7 +21,8 @@ registerGradient('MaxPool', (ctx) => {
   const x = node.input[0]!;
   const xs = shape(x);
   const ys = shape(node.output[0]!);
-  if ([xs[1], ...xs.slice(2), ...ys.slice(2)].every((d) => typeof d === 'number')) return [unfoldedMaxPoolGradient(ctx, x, gradOutputs[0]!, xs.slice(1) as number[], ys.slice(2) as number[])];
+  // (float64 graphs: ORT has no double Conv/ConvTranspose, so the Indices path)
+  if (ctx.precision !== 'float64' && [xs[1], ...xs.slice(2), ...ys.slice(2)].every((d) => typeof d === 'number')) return [unfoldedMaxPoolGradient(ctx, x, gradOutputs[0]!, xs.slice(1) as number[], ys.slice(2) as number[])];
   return [indicesGradient(ctx)];
 });
 

@@ -1,10 +1,27 @@
-import { computeGradients, type GradientResult } from '../../autodiff/index.js';
+import { computeGradients, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
+import { castGraphToFloat64, decomposeForFloat64 } from '../../onnx/float64.js';
+import { OnnxGraph } from '../../onnx/graph.js';
 import { inferShapes } from '../../onnx/shapes.js';
 import { resolveTargets, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
-import type { ExplainOptions, Timings } from '../types.js';
+import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
+
+export const PRECISIONS = ['float32', 'float64'] as const;
+
+/** The `precision` option of the gradient methods (the explanation graph run in float32 or in double). */
+export const PRECISION_OPTION: OptionSpec = {
+  name: 'precision',
+  type: 'enum',
+  choices: PRECISIONS,
+  default: 'float32',
+  description: 'float64 runs the model and its backward pass in double (reference precision, e.g. to match float64 Captum results; slower, see docs/autodiff.md)',
+};
+
+export function precisionOption(options: ExplainOptions): Precision {
+  return enumOption(options, 'precision', PRECISIONS, 'float32');
+}
 
 /** Targets of a gradient request: an explicit [N,K] seed, or the in-graph top-rank seed (no extra forward pass). */
 export type GradientTargets =
@@ -33,6 +50,20 @@ export async function resolvedTargets(model: LumenModel, input: Tensor, spec: Ta
   const { logits } = await model.forward(input);
   timings.runMs += now() - t0;
   return resolveTargets(spec, logits, model.classNames);
+}
+
+/** The logits, from the plain model (float32) or from its float64 rewrite (src/onnx/float64.ts, cached per input size). */
+export async function forwardLogits(model: LumenModel, input: Tensor, precision: Precision = 'float32'): Promise<Tensor> {
+  if (precision === 'float32') return (await model.forward(input)).logits;
+  model.checkInput(input);
+  const feedDims = { [model.inputName]: ['N', ...input.dims.slice(1)] };
+  const session = await model.session(`forward:float64:${input.dims.slice(1).join('x')}`, () => {
+    const g = new OnnxGraph(decomposeForFloat64(model.proto, feedDims));
+    g.setOutputs([model.logitsName]);
+    castGraphToFloat64(g);
+    return g;
+  });
+  return (await session.run({ [model.inputName]: input }, [model.logitsName]))[model.logitsName]!;
 }
 
 const classCounts = new WeakMap<LumenModel, number>();
@@ -66,7 +97,7 @@ export async function inputGradients(
   model: LumenModel,
   input: Tensor,
   targets: GradientTargets,
-  options: { ruleSet?: string; batchSize: number; timings: Timings; signal?: AbortSignal | undefined; seedRow?: (i: number) => number; onBatch?: (done: number, total: number) => void },
+  options: { ruleSet?: string; precision?: Precision; batchSize: number; timings: Timings; signal?: AbortSignal | undefined; seedRow?: (i: number) => number; onBatch?: (done: number, total: number) => void },
 ): Promise<BatchedGradients> {
   const n = input.dims[0]!;
   const per = input.size / n;
@@ -78,7 +109,7 @@ export async function inputGradients(
     const end = Math.min(n, start + options.batchSize);
     const chunk = new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
     let r: GradientResult;
-    const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}) };
+    const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}) };
     if (targets.kind === 'rank') {
       r = await computeGradients(model, chunk, { rank: targets.rank }, { ...req, output: targets.output });
       classes.push(...(r.classes ?? []));

@@ -3,7 +3,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { gaussianBlur } from './baselines.js';
-import { inputGradients, intOption, numberOption, resolvedTargets } from './common.js';
+import { inputGradients, intOption, numberOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
 import { Random } from './random.js';
 
 /**
@@ -33,6 +33,7 @@ export const gradientShap = registerMethod({
       { name: 'stdev', type: 'number', default: 0, min: 0, description: 'noise added to the input per draw (Captum stdevs)' },
       { name: 'seed', type: 'integer', default: 0, description: 'random seed' },
       { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'draws per forward + backward run' },
+      PRECISION_OPTION,
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
@@ -41,6 +42,7 @@ export const gradientShap = registerMethod({
     const samples = intOption(options, 'samples', 20);
     const stdev = numberOption(options, 'stdev', 0, (v) => v >= 0, 'a number ≥ 0');
     const batch = intOption(options, 'batchSize', 16);
+    const precision = precisionOption(options);
     const random = new Random(numberOption(options, 'seed', 0));
     const n = input.dims[0]!;
     const per = input.size / n;
@@ -67,6 +69,7 @@ export const gradientShap = registerMethod({
       }
       const g = await inputGradients(model, new Tensor(points, [end - start, ...input.dims.slice(1)]), { kind: 'seed', resolved: targets }, {
         batchSize: end - start,
+        precision,
         timings,
         signal: options.signal,
         seedRow: (r) => Math.floor((start + r) / samples),

@@ -3,7 +3,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { makeBaselines } from './baselines.js';
-import { enumOption, inputGradients, intOption, numberOption, now, resolvedTargets, targetScores } from './common.js';
+import { enumOption, forwardLogits, inputGradients, intOption, numberOption, now, PRECISION_OPTION, precisionOption, resolvedTargets, targetScores } from './common.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
 import { Random } from './random.js';
 
@@ -32,6 +32,7 @@ export const integratedGradients = registerMethod({
       { name: 'baseline', type: 'string', default: 'zeros', description: "zeros (the mean image in normalized space), a number, blur, uniform-noise; API: also a Tensor" },
       { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: 'Gaussian sigma in pixels for the blur baseline' },
       { name: 'internalBatchSize', type: 'integer', default: 16, min: 1, description: 'interpolated images per forward + backward run (memory grows with it)' },
+      PRECISION_OPTION,
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
@@ -40,6 +41,7 @@ export const integratedGradients = registerMethod({
     const steps = intOption(options, 'steps', 50, 2);
     const method = enumOption(options, 'method', INTEGRATION_METHODS, 'gausslegendre');
     const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 16));
+    const precision = precisionOption(options);
     const random = new Random(numberOption(options, 'seed', 0));
     const baselines = makeBaselines(input, options.baseline ?? options.baselines, random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
     const targets = await resolvedTargets(model, input, options.target, timings);
@@ -66,6 +68,7 @@ export const integratedGradients = registerMethod({
       }
       const g = await inputGradients(model, new Tensor(points, [end - start, ...input.dims.slice(1)]), { kind: 'seed', resolved: targets }, {
         batchSize: end - start,
+        precision,
         timings,
         signal: options.signal,
         seedRow: (r) => Math.floor((start + r) / steps),
@@ -81,9 +84,9 @@ export const integratedGradients = registerMethod({
     const attr = new Float32Array(input.size);
     for (let j = 0; j < attr.length; j++) attr[j] = total[j]! * (input.data[j]! - baselines.data[j]!);
 
-    // completeness: Σ attr − (f(x) − f(b)), as Captum's convergence delta
+    // completeness: Σ attr − (f(x) − f(b)), as Captum's convergence delta (in the gradients' precision)
     const t0 = now();
-    const { logits } = await model.forward(Tensor.concat([input, baselines]));
+    const logits = await forwardLogits(model, Tensor.concat([input, baselines]), precision);
     timings.runMs += now() - t0;
     const scores = targetScores(logits, targets.seed, targets.output, (r) => r % n);
     const delta = Array.from({ length: n }, (_, i) => {
@@ -95,7 +98,7 @@ export const integratedGradients = registerMethod({
       method: 'integrated-gradients',
       attribution: new Tensor(attr, input.dims),
       targets: targets.classes,
-      extras: { convergenceDelta: delta, scores: scores.slice(0, n), baselineScores: scores.slice(n), baseline: baselines, method, steps },
+      extras: { convergenceDelta: delta, scores: scores.slice(0, n), baselineScores: scores.slice(n), baseline: baselines, method, steps, precision },
       timings,
     };
   },

@@ -2,17 +2,18 @@ import { LumenError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
-import { gradientTargets, inputGradients, intOption } from './common.js';
+import { gradientTargets, inputGradients, intOption, PRECISION_OPTION, precisionOption } from './common.js';
 
 export const BATCH_OPTION: OptionSpec = { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'images per forward + backward run' };
 
 /**
  * A method that is one backward pass under a rule set, then an elementwise map of (gradient, input): Saliency,
  * Input × Gradient, Guided Backprop, DeconvNet. Top-k targets are seeded inside the graph (no extra forward).
+ * Every such method also takes the `precision` option (appended to its declared options).
  */
 export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribute: (gradient: Tensor, input: Tensor, options: ExplainOptions) => Tensor): Method {
   return registerMethod({
-    info,
+    info: info.options.some((o) => o.name === PRECISION_OPTION.name) ? info : { ...info, options: [...info.options, PRECISION_OPTION] },
     async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
       model.checkInput(input);
       const timings: Timings = { compileMs: 0, runMs: 0 };
@@ -20,6 +21,7 @@ export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribut
       const batchSize = intOption(options, 'batchSize', 32);
       const res = await inputGradients(model, input, targets, {
         ruleSet,
+        precision: precisionOption(options),
         batchSize,
         timings,
         signal: options.signal,

@@ -9,6 +9,8 @@ import { TensorProto_DataType } from '../onnx/proto.js';
 export class GraphOps {
   private readonly shapeCache = new Map<string, string>();
   private readonly scalarCache = new Map<number, string>();
+  private readonly affineCache = new Map<string, string[]>();
+  private readonly blockedCache = new Map<string, string>();
 
   constructor(
     readonly graph: OnnxGraph,
@@ -69,6 +71,53 @@ export class GraphOps {
   /** grad where mask else 0 (a float multiply: about twice as fast as Where with a broadcast scalar in ORT). */
   mask(cond: string, grad: string): string {
     return this.mul(grad, this.toFloat(cond));
+  }
+
+  /**
+   * The ReLU / ReLU6 gradient mask [lo < y < hi] of a clipped tensor y ∈ [0, hi] (hi optional), built only from ops
+   * ORT keeps in its blocked NCHWc conv layout (per-channel affine as BatchNormalization, Relu, Add), so the
+   * gradient never leaves that layout around a ReLU (a Greater/Cast mask reorders y and the gradient at every one).
+   * With B = 2¹⁰⁰: [y = 0] = Relu(1 − B·y) and [y = hi] = Relu(1 − B·(hi − y)), exact for y = 0, y = hi and every
+   * y at least 2⁻¹⁰⁰ away from both (hi − y is exact near hi); the mask is 1 minus those. Needs static channels.
+   */
+  clippedStep(y: string, channels: number, hi?: number): string {
+    const B = 2 ** 100;
+    let stuck = this.relu(this.channelAffine(y, channels, -B, 1));
+    if (hi !== undefined) {
+      const atTop = this.relu(this.channelAffine(this.channelAffine(y, channels, -1, hi), channels, -B, 1));
+      stuck = this.add(stuck, atTop);
+    }
+    return this.channelAffine(stuck, channels, -1, 1);
+  }
+
+  /** a·x + b per channel of an [N, C, …] tensor, as BatchNormalization (mean 0, var 1, epsilon 0). */
+  channelAffine(x: string, channels: number, a: number, b: number): string {
+    const key = `${channels}:${a}:${b}`;
+    let params = this.affineCache.get(key);
+    if (!params) {
+      params = [this.constant(new Float32Array(channels).fill(a), [channels]), this.constant(new Float32Array(channels).fill(b), [channels]), this.constant(new Float32Array(channels), [channels]), this.constant(new Float32Array(channels).fill(1), [channels])];
+      this.affineCache.set(key, params);
+    }
+    return this.op('BatchNormalization', [x, ...params], { epsilon: { f: 0 } });
+  }
+
+  /**
+   * x·k per channel as a depthwise 1×1 Conv of an [N, C, h, w] tensor: the same numbers as Mul by k, but ORT turns
+   * a Conv into its blocked (NCHWc) layout, so the element-wise gradient ops after it stay in that layout instead of
+   * reordering every tensor back and forth.
+   */
+  blockedScale(x: string, channels: number, k = 1): string {
+    const key = `${channels}:${k}`;
+    let w = this.blockedCache.get(key);
+    if (!w) {
+      w = this.constant(new Float32Array(channels).fill(k), [channels, 1, 1, 1]);
+      this.blockedCache.set(key, w);
+    }
+    return this.op('Conv', [x, w], { group: { i: channels }, kernel_shape: { ints: [1, 1] } });
+  }
+
+  relu(x: string): string {
+    return this.op('Relu', [x]);
   }
 
   greater(a: string, b: string): string {

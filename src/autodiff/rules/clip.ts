@@ -7,7 +7,7 @@ import { unary } from './util.js';
  * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
  */
 // The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
-registerGradient('Clip', unary(({ ops, node, opset }, _x, y, gy) => {
+registerGradient('Clip', unary(({ ops, node, opset, graph, shape }, _x, y, gy) => {
   let lo: string | undefined;
   let hi: string | undefined;
   if (opset >= 11) {
@@ -16,6 +16,13 @@ registerGradient('Clip', unary(({ ops, node, opset }, _x, y, gy) => {
   } else {
     lo = ops.scalar(attrFloat(node, 'min', -3.4028234663852886e38));
     hi = ops.scalar(attrFloat(node, 'max', 3.4028234663852886e38));
+  }
+  // ReLU6-style bounds (0, constant hi) on an image tensor: the blocked-layout-friendly mask (see Relu)
+  const loValue = lo ? graph.constantNumbers(lo) : undefined;
+  const hiValue = hi ? graph.constantNumbers(hi) : undefined;
+  const ys = shape(y);
+  if (loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0)) && ys.length === 4 && typeof ys[1] === 'number') {
+    return ops.mul(gy, ops.clippedStep(y, ys[1], hiValue?.[0]));
   }
   let inside: string | undefined;
   if (lo) inside = ops.greater(y, lo);

@@ -33,8 +33,9 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const padsBegin = span.map((sp, i) => sp - g.pads[i]!);
   const padsEnd = span.map((sp, i) => sp - g.pads[i + spatial]! + outputPadding[i]!);
   // (inserting zeros for strided convs was tried: ORT's Pad/DepthToSpace/Resize make it slower than ConvTranspose)
-  // 1×1 kernels: ConvTranspose needs no weight transform (its constant folding costs session time) and is as fast
-  const flippedConv = g.strides.every((st) => st === 1) && kernel.some((k) => k > 1) && [...padsBegin, ...padsEnd].every((p) => p >= 0) && ws.every((d) => typeof d === 'number') && ys.slice(1).every((d) => typeof d === 'number');
+  // 1×1 kernels too: ConvTranspose would need no weight transform, but ORT cannot run it in the blocked layout
+  // (measured on ResNet-50 saliency: 2.77 → 2.51× forward; the weight transform adds ~0.2 s to the session)
+  const flippedConv = g.strides.every((st) => st === 1) && kernel.length > 0 && [...padsBegin, ...padsEnd].every((p) => p >= 0) && ws.every((d) => typeof d === 'number') && ys.slice(1).every((d) => typeof d === 'number');
   if (needsGradient(0) && flippedConv) {
     const [m, cPerGroup] = [ws[0] as number, ws[1] as number];
     const kdims = ws.slice(2) as number[];
@@ -51,7 +52,7 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
       kernel_shape: { ints: kernel },
     });
   } else if (needsGradient(0)) {
-    gx = ops.op('ConvTranspose', [gy, w], {
+    const ct = ops.op('ConvTranspose', [gy, w], {
       strides: { ints: g.strides },
       dilations: { ints: g.dilations },
       pads: { ints: g.pads },
@@ -59,6 +60,8 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
       kernel_shape: { ints: kernel },
       output_padding: { ints: outputPadding },
     });
+    // an identity depthwise conv brings the gradient back into ORT's blocked layout for the ops that follow
+    gx = spatial === 2 && typeof xs[1] === 'number' ? ops.blockedScale(ct, xs[1]) : ct;
   }
   const gb = bias && needsGradient(2) ? ops.reduceSum(gy, [0, ...Array.from({ length: spatial }, (_, i) => i + 2)], false) : undefined;
   return [gx, undefined, gb];

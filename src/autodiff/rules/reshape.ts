@@ -3,6 +3,14 @@ import type { GradientRule } from '../types.js';
 import { unary } from './util.js';
 
 /** Ops that keep the values in row-major order and only change the shape: reshape the gradient back to x's shape. */
-export const reshapeBack: GradientRule = unary(({ ops }, x, _y, gy) => ops.reshapeLike(gy, x));
+export const reshapeBack: GradientRule = unary(({ ops, shape }, x, y, gy) => {
+  const [xs, ys] = [shape(x), shape(y)];
+  // Static target shape when only the shared leading (batch) dim is symbolic: 0 copies it from the gradient, so
+  // ORT still knows the result's shape (a runtime Shape op would hide it).
+  if (xs.length > 0 && ys.length > 0 && xs[0] === ys[0] && xs.slice(1).every((d) => typeof d === 'number')) {
+    return ops.op('Reshape', [gy, ops.int64s([typeof xs[0] === 'number' ? xs[0] : 0, ...(xs.slice(1) as number[])])]);
+  }
+  return ops.reshapeLike(gy, x);
+});
 
 registerGradient('Reshape', reshapeBack);

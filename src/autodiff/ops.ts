@@ -74,46 +74,34 @@ export class GraphOps {
   }
 
   /**
-   * The ReLU / ReLU6 gradient mask [lo < y < hi] of a clipped tensor y ∈ [0, hi] (hi optional), built only from ops
-   * ORT keeps in its blocked NCHWc conv layout (per-channel affine as BatchNormalization, Relu, Add), so the
-   * gradient never leaves that layout around a ReLU (a Greater/Cast mask reorders y and the gradient at every one).
-   * With B = 2¹⁰⁰: [y = 0] = Relu(1 − B·y) and [y = hi] = Relu(1 − B·(hi − y)), exact for y = 0, y = hi and every
-   * y at least 2⁻¹⁰⁰ away from both (hi − y is exact near hi); the mask is 1 minus those. Needs static channels.
+   * The ReLU / ReLU6 gradient mask [0 < y < hi] of a clipped tensor y ∈ [0, hi] (hi optional), built only from ops
+   * ORT fuses into its blocked NCHWc convolutions (a depthwise 1×1 Conv followed by Clip), so the gradient never
+   * leaves that layout around a ReLU (a Greater/Cast mask reorders y and the gradient at every one). With B = 2¹⁰⁰:
+   * [y > 0] = Clip(B·y, 0, 1) and [y < hi] = Clip(B·hi − B·y, 0, 1). Both are exact at y = 0 and y = hi (B·(hi − y)
+   * is exact near hi) and for every y at least 2⁻¹⁰⁰ away from them. Needs a static channel count.
    */
   clippedStep(y: string, channels: number, hi?: number): string {
     const B = 2 ** 100;
-    let stuck = this.relu(this.channelAffine(y, channels, -B, 1));
-    if (hi !== undefined) {
-      const atTop = this.relu(this.channelAffine(this.channelAffine(y, channels, -1, hi), channels, -B, 1));
-      stuck = this.add(stuck, atTop);
-    }
-    return this.channelAffine(stuck, channels, -1, 1);
+    const above = this.unitClip(this.depthwiseAffine(y, channels, B, 0));
+    if (hi === undefined) return above;
+    return this.mul(above, this.unitClip(this.depthwiseAffine(y, channels, -B, Math.fround(hi) * B)));
   }
 
-  /** a·x + b per channel of an [N, C, …] tensor, as BatchNormalization (mean 0, var 1, epsilon 0). */
-  channelAffine(x: string, channels: number, a: number, b: number): string {
+  /** a·x + b per channel of an [N, C, h, w] tensor, as a depthwise 1×1 Conv (ORT fuses a following activation). */
+  depthwiseAffine(x: string, channels: number, a: number, b: number): string {
     const key = `${channels}:${a}:${b}`;
     let params = this.affineCache.get(key);
     if (!params) {
-      params = [this.constant(new Float32Array(channels).fill(a), [channels]), this.constant(new Float32Array(channels).fill(b), [channels]), this.constant(new Float32Array(channels), [channels]), this.constant(new Float32Array(channels).fill(1), [channels])];
+      params = [this.constant(new Float32Array(channels).fill(a), [channels, 1, 1, 1]), this.constant(new Float32Array(channels).fill(b), [channels])];
       this.affineCache.set(key, params);
     }
-    return this.op('BatchNormalization', [x, ...params], { epsilon: { f: 0 } });
+    return this.op('Conv', [x, ...params], { group: { i: channels }, kernel_shape: { ints: [1, 1] } });
   }
 
-  /**
-   * x·k per channel as a depthwise 1×1 Conv of an [N, C, h, w] tensor: the same numbers as Mul by k, but ORT turns
-   * a Conv into its blocked (NCHWc) layout, so the element-wise gradient ops after it stay in that layout instead of
-   * reordering every tensor back and forth.
-   */
-  blockedScale(x: string, channels: number, k = 1): string {
-    const key = `${channels}:${k}`;
-    let w = this.blockedCache.get(key);
-    if (!w) {
-      w = this.constant(new Float32Array(channels).fill(k), [channels, 1, 1, 1]);
-      this.blockedCache.set(key, w);
-    }
-    return this.op('Conv', [x, w], { group: { i: channels }, kernel_shape: { ints: [1, 1] } });
+  /** Clip(x, 0, 1) at the graph's opset. */
+  unitClip(x: string): string {
+    if (this.opset >= 11) return this.op('Clip', [x, this.scalar(0), this.scalar(1)]);
+    return this.op('Clip', [x], { min: { f: 0 }, max: { f: 1 } });
   }
 
   relu(x: string): string {

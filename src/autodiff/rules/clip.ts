@@ -7,7 +7,7 @@ import { unary } from './util.js';
  * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
  */
 // The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
-registerGradient('Clip', unary(({ ops, node, opset, graph, shape }, _x, y, gy) => {
+registerGradient('Clip', unary(({ ops, node, opset, graph, shape, precision }, _x, y, gy) => {
   let lo: string | undefined;
   let hi: string | undefined;
   if (opset >= 11) {
@@ -21,7 +21,7 @@ registerGradient('Clip', unary(({ ops, node, opset, graph, shape }, _x, y, gy) =
   const loValue = lo ? graph.constantNumbers(lo) : undefined;
   const hiValue = hi ? graph.constantNumbers(hi) : undefined;
   const ys = shape(y);
-  if (loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0)) && ys.length === 4 && typeof ys[1] === 'number') {
+  if (precision !== 'float64' && loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0)) && ys.length === 4 && typeof ys[1] === 'number') {
     return ops.mul(gy, ops.clippedStep(y, ys[1], hiValue?.[0]));
   }
   let inside: string | undefined;

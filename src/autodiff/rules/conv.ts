@@ -11,7 +11,7 @@ import { registerGradient } from '../registry.js';
  * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
  * Weight gradients are never needed by attribution methods and are not built.
  */
-registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape, precision }) => {
   const gy = gradOutputs[0]!;
   const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];
   const xs = shape(x);
@@ -61,7 +61,7 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape }) => {
       output_padding: { ints: outputPadding },
     });
     // an identity depthwise conv brings the gradient back into ORT's blocked layout for the ops that follow
-    gx = spatial === 2 && typeof xs[1] === 'number' ? ops.blockedScale(ct, xs[1]) : ct;
+    gx = precision !== 'float64' && spatial === 2 && typeof xs[1] === 'number' ? ops.depthwiseAffine(ct, xs[1], 1, 0) : ct;
   }
   const gb = bias && needsGradient(2) ? ops.reduceSum(gy, [0, ...Array.from({ length: spatial }, (_, i) => i + 2)], false) : undefined;
   return [gx, undefined, gb];

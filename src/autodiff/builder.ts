@@ -35,6 +35,8 @@ export interface BackwardOptions {
    * is built over it, and the whole graph then runs in double (feeds and outputs stay float32).
    */
   precision?: Precision;
+  /** With precision 'float64': the float feeds and outputs are double too (Float64Array in and out) instead of float32. */
+  float64IO?: boolean;
 }
 
 /** Arithmetic precision of an explanation graph. */
@@ -75,6 +77,7 @@ function isDifferentiableNode(node: NodeProto): boolean {
 export function buildBackwardGraph(model: ModelProto, options: BackwardOptions): BackwardGraph {
   const float64 = options.precision === 'float64';
   const graph = OnnxGraph.copyOf(float64 ? decomposeForFloat64(model, options.feedDims) : model);
+  if (float64) graph.scalarPrecision = 'float64';
   const opset = graph.opset;
   const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
   const shapes = inferShapes(graph, options.feedDims);
@@ -197,7 +200,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   }
   const outputs = unique([target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
   graph.setOutputs(outputs);
-  if (float64) castGraphToFloat64(graph);
+  if (float64) castGraphToFloat64(graph, { io: options.float64IO ? 'float64' : 'float32' });
   return { graph, ...(seedInput ? { seedInput } : {}), ...(seedClasses ? { seedClasses } : {}), gradients, outputs, differentiatedNodes: differentiated };
 }
 

@@ -85,9 +85,10 @@ export function decomposeForFloat64(model: ModelProto, feedDims?: Readonly<Recor
 /**
  * Retype a graph to float64 in place: float initializers, Constant / ConstantOfShape values and Casts to float
  * become double; float graph inputs get a Cast to double, float graph outputs a Cast back to float32 (their names
- * unchanged). Throws a LumenError naming the first node whose op has no double kernel.
+ * unchanged); with `io: 'float64'` they are declared double instead (fed and read as Float64Array). Throws a
+ * LumenError naming the first node whose op has no double kernel.
  */
-export function castGraphToFloat64(g: OnnxGraph): void {
+export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'float64' } = {}): void {
   const FLOAT = TensorProto_DataType.FLOAT;
   const DOUBLE = TensorProto_DataType.DOUBLE;
   const graph = g.graph;
@@ -143,26 +144,31 @@ export function castGraphToFloat64(g: OnnxGraph): void {
   const used = new Set(graph.node.flatMap((n) => n.input));
   const kept = graph.initializer.filter((t) => used.has(t.name) || graph.output.some((o) => o.name === t.name));
   graph.initializer.splice(0, graph.initializer.length, ...kept);
-  // float feeds: Cast to double where they enter (the first nodes of the graph)
-  const head: NodeProto[] = [];
-  for (const v of graph.input) {
-    if (inits.has(v.name) || valueInfoElemType(v) !== FLOAT) continue;
-    const inner = g.uniqueName(`${v.name}_f64`);
-    renameUses(graph.node, v.name, inner);
-    const before = graph.node.length;
-    g.addNode('Cast', [v.name], [inner], { to: { i: DOUBLE } });
-    head.push(...graph.node.splice(before));
-  }
-  graph.node.unshift(...head);
-  // float outputs: produced under an inner name, Cast back to float32 under the output's name
-  for (const v of graph.output) {
-    if (valueInfoElemType(v) !== FLOAT && valueInfoElemType(v) !== 0) continue;
-    const producer = graph.node.find((n) => n.output.includes(v.name));
-    if (!producer || !producesFloat(producer, v.name)) continue;
-    const inner = g.uniqueName(`${v.name}_f64`);
-    producer.output = producer.output.map((o) => (o === v.name ? inner : o));
-    renameUses(graph.node, v.name, inner);
-    g.addNode('Cast', [inner], [v.name], { to: { i: FLOAT } });
+  if (options.io === 'float64') {
+    // double in and out: the float feeds and outputs are simply declared double
+    for (const v of [...graph.input, ...graph.output]) if (valueInfoElemType(v) === FLOAT) setElemType(v, DOUBLE);
+  } else {
+    // float feeds: Cast to double where they enter (the first nodes of the graph)
+    const head: NodeProto[] = [];
+    for (const v of graph.input) {
+      if (inits.has(v.name) || valueInfoElemType(v) !== FLOAT) continue;
+      const inner = g.uniqueName(`${v.name}_f64`);
+      renameUses(graph.node, v.name, inner);
+      const before = graph.node.length;
+      g.addNode('Cast', [v.name], [inner], { to: { i: DOUBLE } });
+      head.push(...graph.node.splice(before));
+    }
+    graph.node.unshift(...head);
+    // float outputs: produced under an inner name, Cast back to float32 under the output's name
+    for (const v of graph.output) {
+      if (valueInfoElemType(v) !== FLOAT && valueInfoElemType(v) !== 0) continue;
+      const producer = graph.node.find((n) => n.output.includes(v.name));
+      if (!producer || !producesFloat(producer, v.name)) continue;
+      const inner = g.uniqueName(`${v.name}_f64`);
+      producer.output = producer.output.map((o) => (o === v.name ? inner : o));
+      renameUses(graph.node, v.name, inner);
+      g.addNode('Cast', [inner], [v.name], { to: { i: FLOAT } });
+    }
   }
   graph.valueInfo.splice(0);
 }

@@ -145,9 +145,15 @@ export class OnnxGraph {
     return this.addInitializer(BigInt64Array.from(values.map((v) => BigInt(v))), [values.length], prefix);
   }
 
-  /** A float32 scalar constant. */
+  /**
+   * Type of `scalar()` constants: 'float64' while a graph that will run in double is built (src/onnx/float64.ts),
+   * so that e.g. a gradient's 1/n is not rounded to float32 first.
+   */
+  scalarPrecision: 'float32' | 'float64' = 'float32';
+
+  /** A float scalar constant (float32, or double under `scalarPrecision = 'float64'`). */
   scalar(value: number, prefix = 'lumen_scalar'): string {
-    return this.addInitializer(Float32Array.of(value), [], prefix);
+    return this.addInitializer(this.scalarPrecision === 'float64' ? Float64Array.of(value) : Float32Array.of(value), [], prefix);
   }
 
   addInput(name: string, dims: readonly Dim[], elemType: TensorProto_DataType = TensorProto_DataType.FLOAT): string {

@@ -181,7 +181,7 @@ test('Integrated Gradients in float64 matches the float64 Captum references on f
     assert.ok(err < 1e-4, `${method}: ${err}`);
     assert.equal(e.extras.precision, 'float64');
     // Captum's convergence delta (float64) too: the float64 forward of the delta agrees (float32 is ~2e-6 off)
-    const row = manifest.references.find((k) => k.model === 'fashion_cnn' && k.input === c.input && (k as { variant?: string }).variant === `IntegratedGradients.${method}_32`) as { convergence_delta: number };
+    const row = manifest.references.find((k) => k.model === 'fashion_cnn' && k.input === c.input && (k as { variant?: string }).variant === `IntegratedGradients.${method}_32`) as unknown as { convergence_delta: number };
     const delta = (e.extras.convergenceDelta as number[])[0]!;
     assert.ok(Math.abs(delta - row.convergence_delta) < 1e-6, `${method}: delta ${delta} vs ${row.convergence_delta}`);
   }

@@ -4,7 +4,7 @@ import type { TargetSpec } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { enumOption, intOption, numberOption, resolvedTargets } from './common.js';
+import { enumOption, intOption, numberOption, PRECISION_OPTION, resolvedTargets } from './common.js';
 import { Random } from './random.js';
 
 export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
@@ -86,6 +86,7 @@ const TUNNEL_OPTIONS: MethodInfo['options'] = [
   { name: 'stdev', type: 'number', default: 0.15, min: 0, description: 'noise standard deviation in the model input space (Captum stdevs)' },
   { name: 'seed', type: 'integer', default: 0, description: 'random seed of the noise' },
   { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'noisy images per base-method call (rounded to whole images)' },
+  { ...PRECISION_OPTION, description: `${PRECISION_OPTION.description}; passed to the base method (gradient bases only)` },
 ];
 
 export const smoothgrad = registerMethod({

@@ -9,6 +9,7 @@ import { gaussianBlur } from './baselines.js';
 import { Random } from './random.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import { PRECISION_OPTION } from './common.js';
 import { deepliftAttribution, positiveInt, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
@@ -55,6 +56,7 @@ export const deepliftShapInfo: MethodInfo = {
     { name: 'seed', type: 'integer', default: 0, description: 'Seed of the reference sampling.' },
     { name: 'rules', type: 'enum', choices: ['captum', 'exact'], default: 'captum', description: "DeepLIFT rules, as for deeplift ('exact': completeness per reference)." },
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Input/reference pairs per run.' },
+    PRECISION_OPTION,
   ],
 };
 

@@ -4,7 +4,7 @@
  * multipliers ⊙ (x − x_ref). Summation-to-delta holds exactly only when every non-linearity gets a Rescale rule;
  * the convergence delta Σ attr − (f(x) − f(x_ref)) is returned in extras.
  */
-import { computeGradients } from '../../autodiff/index.js';
+import { computeGradients, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
@@ -13,7 +13,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
-import { boolOption, resolvedTargets } from './common.js';
+import { boolOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
 import { Random } from './random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
@@ -59,6 +59,7 @@ export const deepliftInfo: MethodInfo = {
         "'captum': as Captum 0.8 (a MaxPool right after a ReLU passes its plain gradient; overlapping max-pool scatters overwrite). 'exact': the MaxPool rule everywhere, scatters summed, so the attributions sum to f(x) − f(reference).",
     },
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run (each run holds twice as many: the references).' },
+    PRECISION_OPTION,
   ],
 };
 
@@ -103,6 +104,7 @@ export async function runPaired(
   batchSize: number,
   timings: Timings,
   signal?: AbortSignal,
+  precision: Precision = 'float32',
 ): Promise<PairedResult> {
   const n = input.dims[0]!;
   const k = seed.dims[1]!;
@@ -119,6 +121,7 @@ export async function runPaired(
       wrt: [model.inputName],
       output,
       ruleSet,
+      precision,
     });
     timings.compileMs += r.compileMs;
     timings.runMs += r.runMs;
@@ -176,7 +179,7 @@ export async function deepliftAttribution(
   options: DeepLiftOptions,
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
-  const run = await runPaired(model, input, references, targets.seed, targets.output, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal);
+  const run = await runPaired(model, input, references, targets.seed, targets.output, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
   const multiply = boolOption(options, 'multiplyByInputs', true);
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;

@@ -32,6 +32,26 @@ export const REFERENCE_MS = {
   scorecam: { resnet50: { 1: 74_800 } },
 } as const;
 
+/** Multiply-accumulates of one 224×224 forward pass (torchvision's published figures), for a throughput line. */
+const FORWARD_GMACS: Record<BenchModelName, number> = { resnet50: 4.09, mobilenet_v2: 0.3, vgg16: 15.47 };
+
+/** PyTorch timings measured on this machine by scripts/bench_pytorch.py (bench/pytorch-local.json), when present. */
+interface LocalPytorch {
+  date: string;
+  loadavg: number[];
+  ms: Record<string, Record<string, Record<string, number>>>;
+}
+
+function localPytorch(): LocalPytorch | undefined {
+  const file = join('bench', 'pytorch-local.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LocalPytorch;
+  } catch {
+    return undefined;
+  }
+}
+
 export type BenchMode = 'quick' | 'full';
 
 export interface BenchOptions {
@@ -58,7 +78,7 @@ export interface BenchCheck {
   what: string;
   /** The measured value: a ratio ('×') or milliseconds ('ms') or megabytes ('MB'). */
   value: number;
-  unit: '×' | 'ms' | 'MB';
+  unit: '×' | 'ms' | 'MB' | 'GFLOP/s';
   /** e.g. '≤ 1.2' or '≥ 4'. */
   target?: string;
   pass?: boolean;
@@ -199,6 +219,17 @@ async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: nu
   const refSal = (REFERENCE_MS.saliency as Record<string, Record<number, number>>)[name]?.[batch];
   if (refSal && out.saliency) bench.add(check({ id: 'saliency/captum', model: name, batch, what: 'speed-up vs Captum Saliency', value: refSal / out.saliency, unit: '×' }, { min: 1.5 }));
   if (refSal && out['input-x-gradient']) bench.add(check({ id: 'ixg/captum', model: name, batch, what: 'speed-up vs Captum Saliency (I×G)', value: refSal / out['input-x-gradient'], unit: '×' }, { min: 1.5 }));
+  const gmacs = FORWARD_GMACS[name];
+  bench.add({ id: 'forward/throughput', model: name, batch, what: 'ORT forward throughput (2 × torchvision MACs ÷ time)', value: (2 * gmacs * batch) / (fwd / 1000), unit: 'GFLOP/s' });
+  // The same comparisons against PyTorch timed on this machine (another process, not interleaved: see its load)
+  const local = localPytorch();
+  const mine = (what: string): number | undefined => local?.ms[what]?.[name]?.[String(batch)];
+  if (local && mine('forward')) {
+    const label = `PyTorch on this machine (scripts/bench_pytorch.py ${local.date}, load ${local.loadavg[0]?.toFixed(1)})`;
+    bench.add({ id: 'forward/pytorch-local', model: name, batch, what: `ORT forward speed-up vs ${label}`, value: mine('forward')! / fwd, unit: '×' });
+    if (mine('gradcam') && out.gradcam) bench.add(check({ id: 'gradcam/pytorch-local', model: name, batch, what: `Grad-CAM speed-up vs pytorch-grad-cam's computation, ${label}`, value: mine('gradcam')! / out.gradcam, unit: '×' }, { min: 4 }));
+    if (mine('saliency') && out.saliency) bench.add(check({ id: 'saliency/pytorch-local', model: name, batch, what: `Saliency speed-up vs Captum's computation, ${label}`, value: mine('saliency')! / out.saliency, unit: '×' }, { min: 1.5 }));
+  }
   const refFwd = (REFERENCE_MS.forward as Record<string, Record<number, number>>)[name]?.[batch];
   if (refFwd) {
     bench.add({ id: 'forward/pytorch', model: name, batch, what: 'ORT forward speed-up vs PyTorch forward (absolute: needs a quiet machine)', value: refFwd / fwd, unit: '×' });
@@ -243,6 +274,9 @@ async function integratedGradients(bench: Bench, name: BenchModelName, saliencyM
   if (saliency) bench.add(check({ id: 'ig50/saliency', model: name, batch: 1, what: 'IG-50 ÷ batch-1 saliency', value: ms / saliency, unit: '×' }, { max: 50 }));
   const ref = (REFERENCE_MS.integratedGradients50 as Record<string, Record<number, number>>)[name]?.[1];
   if (ref) bench.add(check({ id: 'ig50/captum', model: name, batch: 1, what: 'IG-50 speed-up vs Captum', value: ref / ms, unit: '×' }, { min: 1.5 }));
+  const local = localPytorch();
+  const localIg = local?.ms.ig50?.[name]?.['1'];
+  if (local && localIg) bench.add(check({ id: 'ig50/pytorch-local', model: name, batch: 1, what: `IG-50 speed-up vs Captum's computation, PyTorch on this machine (scripts/bench_pytorch.py ${local.date}, load ${local.loadavg[0]?.toFixed(1)})`, value: localIg / ms, unit: '×' }, { min: 1.5 }));
   await model.dispose();
   await raw.dispose();
 }
@@ -464,7 +498,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
 
 /** The checks as a Markdown table (also used in docs/benchmarks.md). */
 export function formatTable(results: BenchResults): string {
-  const rows = results.checks.map((c) => `| ${c.model} | ${c.batch} | ${c.what} | ${c.unit === 'ms' || c.unit === 'MB' ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit} | ${c.target ?? ''} | ${c.pass === undefined ? '' : c.pass ? 'pass' : '**FAIL**'} |`);
+  const rows = results.checks.map((c) => `| ${c.model} | ${c.batch} | ${c.what} | ${c.unit === 'ms' || c.unit === 'MB' || c.unit === 'GFLOP/s' ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit} | ${c.target ?? ''} | ${c.pass === undefined ? '' : c.pass ? 'pass' : '**FAIL**'} |`);
   const m = results.machine;
   const lines = [
     `${results.mode} run, ${results.date}; ${m.cpu}, ${m.cores} cores, ORT threads ${m.threads}, load average ${m.loadAverageStart.toFixed(1)} → ${m.loadAverageEnd.toFixed(1)}`,

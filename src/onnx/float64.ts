@@ -11,10 +11,10 @@ import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
  * ORT's CPU provider has no double kernels for Conv, ConvTranspose, AveragePool, GlobalAveragePool/GlobalMaxPool
  * (among others), so this goes in two steps:
  *   1. `decomposeForFloat64(model)`: the forward graph with those ops rewritten into ops that have a double
- *      kernel (Conv → Pad + strided Slices + Concat + MatMul, i.e. an exact im2col; global pools → ReduceMean /
- *      ReduceMax; AveragePool → a sum of strided Slices divided by the count; the constants these add are already
- *      double, everything else is still float32). Tensor names the rest of Lumen
- *      knows (every original node output) are kept. The backward graph is then built over this graph by the usual
+ *      kernel (Conv → Pad + strided Slices + Concat + MatMul, i.e. an exact im2col; GlobalAveragePool →
+ *      ReduceMean; GlobalMaxPool → one MaxPool window over the flattened image; AveragePool → a sum of strided
+ *      Slices divided by the count; the constants these add are already double, everything else is still float32).
+ *      Tensor names the rest of Lumen knows (every original node output) are kept. The backward graph is then built over this graph by the usual
  *      rules (Slice, Pad, Concat, MatMul, Transpose, Reshape, ReduceMean … all have one).
  *   2. `castGraphToFloat64(graph)`: every float tensor of the complete graph becomes double (initializers, Constant,
  *      ConstantOfShape, Cast to float), float graph inputs are Cast to double where they enter and float outputs are
@@ -42,7 +42,7 @@ type Rewrite = (g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>) => vo
 const REWRITES: Record<string, Rewrite> = {
   Conv: rewriteConv,
   GlobalAveragePool: (g, node, shapes) => globalPool(g, node, shapes, 'ReduceMean'),
-  GlobalMaxPool: (g, node, shapes) => globalPool(g, node, shapes, 'ReduceMax'),
+  GlobalMaxPool: rewriteGlobalMaxPool,
   AveragePool: rewriteAveragePool,
 };
 
@@ -221,12 +221,25 @@ function staticDims(node: NodeProto, what: string, dims: readonly Dim[] | undefi
   return dims.slice(from) as number[];
 }
 
-function reduceNode(g: OnnxGraph, op: 'ReduceMean' | 'ReduceMax', x: string, axes: readonly number[], output: string): void {
+function reduceNode(g: OnnxGraph, op: 'ReduceMean', x: string, axes: readonly number[], output: string): void {
   if (g.opset >= 18) g.addNode(op, [x, g.int64s(axes)], [output], { keepdims: { i: 1 } });
   else g.addNode(op, [x], [output], { axes: { ints: axes }, keepdims: { i: 1 } });
 }
 
-function globalPool(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>, op: 'ReduceMean' | 'ReduceMax'): void {
+/**
+ * GlobalMaxPool as one MaxPool window over the flattened spatial axis, so the gradient still goes to the first
+ * maximum (the MaxPool Indices path) as the GlobalMaxPool rule does, not split between ties as ReduceMax's.
+ */
+function rewriteGlobalMaxPool(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>): void {
+  const x = node.input[0]!;
+  const [, ...spatial] = staticDims(node, 'input', shapes.get(x));
+  const area = spatial.reduce((a, b) => a * b, 1);
+  const column = g.op('Reshape', [x, g.int64s([0, 0, area, 1])]);
+  const pooled = g.op('MaxPool', [column], { kernel_shape: { ints: [area, 1] } });
+  g.addNode('Reshape', [pooled, g.int64s([0, 0, ...spatial.map(() => 1)])], [node.output[0]!]);
+}
+
+function globalPool(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>, op: 'ReduceMean'): void {
   const x = node.input[0]!;
   const rank = shapes.get(x)?.length;
   if (rank === undefined) throw new LumenError('UNSUPPORTED_OP', `precision float64: ${node.opType} '${node.name}': the rank of '${x}' is unknown`);

@@ -186,3 +186,51 @@ test('Integrated Gradients in float64 matches the float64 Captum references on f
     assert.ok(Math.abs(delta - row.convergence_delta) < 1e-6, `${method}: delta ${delta} vs ${row.convergence_delta}`);
   }
 });
+
+test('float64 rewrites of 1-D and 3-D Conv (auto_pad), GlobalMaxPool with ties: forward and gradient equal float32', async () => {
+  const r = rng(5);
+  const w = (g: OnnxGraph, dims: number[]): string => g.addInitializer(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.5 * randn(r)), dims);
+  const nets: { dims: number[]; classes: number; build: (g: OnnxGraph) => string }[] = [
+    {
+      dims: [2, 3, 13],
+      classes: 4,
+      build: (g) => {
+        const c1 = g.op('Conv', ['x', w(g, [4, 3, 3]), w(g, [4])], { strides: { ints: [2] }, auto_pad: { s: 'SAME_LOWER' } });
+        const c2 = g.op('Conv', [g.op('Relu', [c1]), w(g, [4, 4, 2])], { dilations: { ints: [3] }, pads: { ints: [2, 1] } });
+        return g.op('GlobalMaxPool', [g.op('Relu', [c2])]);
+      },
+    },
+    {
+      dims: [2, 4, 5, 6, 5],
+      classes: 4,
+      build: (g) => {
+        const c1 = g.op('Conv', ['x', w(g, [4, 2, 2, 3, 2])], { group: { i: 2 }, strides: { ints: [1, 2, 1] }, auto_pad: { s: 'SAME_UPPER' } });
+        return g.op('GlobalAveragePool', [g.op('Relu', [c1])]);
+      },
+    },
+    {
+      // ties: a constant image gives equal values in every GlobalMaxPool window; the gradient goes to the first
+      dims: [1, 2, 3, 3],
+      classes: 2,
+      build: (g) => g.op('GlobalMaxPool', ['x']),
+    },
+  ];
+  for (const { dims, classes, build } of nets) {
+    const g = emptyModel({ x: ['N', ...dims.slice(1)] });
+    const pooled = build(g);
+    g.addNode('Flatten', [pooled], ['logits']);
+    g.setOutputs(['logits']);
+    const tie = dims.length === 4;
+    const x = new Tensor(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (tie ? 0.25 : randn(r))), dims);
+    const results: Record<string, Tensor>[] = [];
+    for (const precision of ['float32', 'float64'] as const) {
+      const b = buildBackwardGraph(g.model, { target: 'logits', wrt: ['x'], precision, feedDims: { x: ['N', ...dims.slice(1)] } });
+      const seed = new Tensor(Float32Array.from({ length: dims[0]! * classes }, (_, i) => (i % 3) - 0.7), [dims[0]!, classes]);
+      const out = await runModel(b.graph, { x, [b.seedInput!]: seed }, ['logits', b.gradients.x!]);
+      results.push({ logits: out.logits!, grad: out[b.gradients.x!]! });
+    }
+    assert.ok(relErr(results[1]!.logits!.data, results[0]!.logits!.data) < 1e-6, `${dims.length - 2}-D forward`);
+    assert.ok(relErr(results[1]!.grad!.data, results[0]!.grad!.data) < 1e-6, `${dims.length - 2}-D gradient`);
+    if (tie) assert.deepEqual(Array.from(results[1]!.grad!.data).map((v) => v !== 0), Array.from({ length: 18 }, (_, i) => i % 9 === 0));
+  }
+});

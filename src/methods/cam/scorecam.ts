@@ -36,18 +36,21 @@ export const scorecam = defineCam({
         const batch = count * inC * plane === full.length ? full : new Float32Array(count * inC * plane);
         for (let b = 0; b < count; b++) {
           const ch = start + b;
-          const mask = normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
+          const { up, min, divisor } = upsampleWithRange(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
           const base = b * inC * plane;
-          for (let ic = 0; ic < inC; ic++) {
-            if (!channelsLast) {
-              // planar: one contiguous plane per input channel
-              const off = ic * plane;
-              for (let p = 0; p < plane; p++) batch[base + off + p] = image[off + p]! * mask[p]!;
-              continue;
-            }
+          // mask = (up − min) / (max − min + 1e-8) rounded to float32 as torch stores it, then × every input channel
+          if (!channelsLast) {
             for (let p = 0; p < plane; p++) {
-              const at = pixelIndex(channelsLast, inC, plane, 0, ic, p);
-              batch[base + at] = image[at]! * mask[p]!;
+              const m = Math.fround(Math.fround(up[p]! - min) / divisor);
+              for (let ic = 0, off = p; ic < inC; ic++, off += plane) batch[base + off] = image[off]! * m;
+            }
+          } else {
+            for (let p = 0; p < plane; p++) {
+              const m = Math.fround(Math.fround(up[p]! - min) / divisor);
+              for (let ic = 0; ic < inC; ic++) {
+                const at = pixelIndex(channelsLast, inC, plane, 0, ic, p);
+                batch[base + at] = image[at]! * m;
+              }
             }
           }
         }
@@ -70,16 +73,15 @@ export const scorecam = defineCam({
   },
 });
 
-/** UpsamplingBilinear2d (align_corners) of one channel to [H, W], then (x − min) / (max − min + 1e-8). */
-function normalizedUpsample(channel: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
+/** UpsamplingBilinear2d (align_corners) of one channel to [H, W], with the min and max − min + 1e-8 of the result. */
+function upsampleWithRange(channel: Float32Array, h: number, w: number, H: number, W: number): { up: Float32Array; min: number; divisor: number } {
   const up = resizeMapBilinearAlignCorners(channel, w, h, W, H);
   let min = Infinity;
   let max = -Infinity;
-  for (const v of up) {
+  for (let p = 0; p < up.length; p++) {
+    const v = up[p]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const divisor = Math.fround(max - min + 1e-8);
-  for (let p = 0; p < up.length; p++) up[p] = Math.fround(up[p]! - min) / divisor;
-  return up;
+  return { up, min, divisor: Math.fround(max - min + 1e-8) };
 }

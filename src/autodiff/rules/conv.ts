@@ -39,12 +39,19 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape, precis
   if (needsGradient(0) && flippedConv) {
     const [m, cPerGroup] = [ws[0] as number, ws[1] as number];
     const kdims = ws.slice(2) as number[];
-    // [M, C/g, k…] → [g, M/g, C/g, k…] → [g, C/g, M/g, k…] → [C, M/g, k…], then reverse every spatial axis
-    const grouped = ops.op('Reshape', [w, ops.int64s([group, m / group, cPerGroup, ...kdims])]);
-    const swapped = ops.transpose(grouped, [0, 2, 1, ...kdims.map((_, i) => i + 3)]);
-    const regrouped = ops.op('Reshape', [swapped, ops.int64s([group * cPerGroup, m / group, ...kdims])]);
-    const axes = kdims.map((_, i) => i + 2);
-    const flipped = ops.op('Slice', [regrouped, ops.int64s(axes.map(() => -1)), ops.int64s(axes.map(() => -1e18)), ops.int64s(axes), ops.int64s(axes.map(() => -1))]);
+    // [M, C/g, k…] → [g, M/g, C/g, k…] → [g, C/g, M/g, k…] → [C, M/g, k…], then reverse every spatial axis. ORT folds
+    // these ops on the constant weights when the session is created, so they are kept to the fewest: one Transpose
+    // when group = 1, no reversal for 1×1 kernels.
+    let swapped: string;
+    if (group === 1) {
+      swapped = ops.transpose(w, [1, 0, ...kdims.map((_, i) => i + 2)]);
+    } else {
+      const grouped = ops.op('Reshape', [w, ops.int64s([group, m / group, cPerGroup, ...kdims])]);
+      const swappedGroups = ops.transpose(grouped, [0, 2, 1, ...kdims.map((_, i) => i + 3)]);
+      swapped = ops.op('Reshape', [swappedGroups, ops.int64s([group * cPerGroup, m / group, ...kdims])]);
+    }
+    const axes = kdims.map((_, i) => i + 2).filter((a) => kdims[a - 2]! > 1);
+    const flipped = axes.length === 0 ? swapped : ops.op('Slice', [swapped, ops.int64s(axes.map(() => -1)), ops.int64s(axes.map(() => -1e18)), ops.int64s(axes), ops.int64s(axes.map(() => -1))]);
     gx = ops.op('Conv', [gy, flipped], {
       dilations: { ints: g.dilations },
       pads: { ints: [...padsBegin, ...padsEnd] },

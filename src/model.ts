@@ -138,15 +138,16 @@ export class LumenModel {
 
   /**
    * A compiled session, cached under `key`. `build` returns the model bytes to compile (only called on a miss).
-   * Every explanation graph goes through here, so compile cost is paid once per (model, request).
+   * Every explanation graph goes through here, so compile cost is paid once per (model, request). `settings`
+   * override the model's session settings for this graph (e.g. float64 graphs: no fusions into float-only ops).
    */
-  session(key: string, build: () => Uint8Array | OnnxGraph): Promise<Session> {
+  session(key: string, build: () => Uint8Array | OnnxGraph, settings?: SessionSettings): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
       s = (async () => {
         const built = build();
         const bytes = built instanceof OnnxGraph ? built.toBytes() : built;
-        return this.runtime.createSession(bytes, this.sessionSettings);
+        return this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));

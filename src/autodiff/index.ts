@@ -2,6 +2,7 @@ import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import type { Dim } from '../onnx/graph.js';
 import type { Feeds } from '../runtime/types.js';
+import { FLOAT64_SESSION_SETTINGS } from '../onnx/float64.js';
 import { Tensor } from '../tensor.js';
 import { buildBackwardGraph, type BackwardGraph, type Precision, type SeedMode } from './builder.js';
 import './rulesets/deeplift.js';
@@ -81,7 +82,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
     });
     layoutsOf(model).set(key, describe(built));
     return built.graph;
-  });
+  }, req.precision === 'float64' ? FLOAT64_SESSION_SETTINGS : undefined);
   const compileMs = built ? now() - t0 : 0;
   const layout = layoutsOf(model).get(key);
   if (!layout) throw new Error(`computeGradients: no layout cached for ${key}`);

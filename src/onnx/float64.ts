@@ -22,6 +22,13 @@ import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
  *      double kernel is reported as a LumenError naming it.
  */
 
+/**
+ * Session settings for float64 graphs: ORT's 'extended' optimizations fuse patterns into contrib ops that only have
+ * float kernels (x·Sigmoid(x) → com.microsoft.QuickGelu, Gelu/FastGelu, FusedMatMul …) and the session then fails.
+ * 'basic' keeps constant folding and redundant-node elimination.
+ */
+export const FLOAT64_SESSION_SETTINGS = { graphOptimizationLevel: 'basic' } as const;
+
 /** Ops ONNX Runtime's CPU provider runs on double tensors (checked on onnxruntime-node 1.20), or type-agnostic ones. */
 export const DOUBLE_OPS: ReadonlySet<string> = new Set([
   // elementwise and activations

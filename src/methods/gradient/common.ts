@@ -1,7 +1,7 @@
 import { computeGradients, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { castGraphToFloat64, decomposeForFloat64 } from '../../onnx/float64.js';
+import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
 import { inferShapes } from '../../onnx/shapes.js';
 import { resolveTargets, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
@@ -62,7 +62,7 @@ export async function forwardLogits(model: LumenModel, input: Tensor, precision:
     g.setOutputs([model.logitsName]);
     castGraphToFloat64(g);
     return g;
-  });
+  }, FLOAT64_SESSION_SETTINGS);
   return (await session.run({ [model.inputName]: input }, [model.logitsName]))[model.logitsName]!;
 }
 

@@ -1,9 +1,9 @@
 import { LumenError } from '../errors.js';
-import { attrInt } from '../onnx/attributes.js';
+import { attrInt, attrInts } from '../onnx/attributes.js';
 import { OnnxGraph, type Dim } from '../onnx/graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
-import { inferShapes } from '../onnx/shapes.js';
+import { inferShapes, poolGeometry } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
 import { NON_DIFFERENTIABLE } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
@@ -71,6 +71,35 @@ function isDifferentiableNode(node: NodeProto): boolean {
 }
 
 /**
+ * ceil_mode pools whose last window would start in the end padding: ORT's kernels (and Lumen's shapes) drop that
+ * window, ONNX's shape inference keeps it, so ORT's graph checks would see the pool output one larger than it is and
+ * reject gradient constants of the real size. A Slice to the real size after such a pool (a no-op at run time) makes
+ * every shape downstream agree.
+ */
+function pinCeilModePools(graph: OnnxGraph, shapes: Map<string, Dim[]>): void {
+  const nodes = graph.graph.node;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if ((node.opType !== 'MaxPool' && node.opType !== 'AveragePool') || attrInt(node, 'ceil_mode', 0) !== 1) continue;
+    const xs = shapes.get(node.input[0]!);
+    const ys = shapes.get(node.output[0]!);
+    if (!xs || !ys || ![...xs.slice(2), ...ys.slice(2)].every((d) => typeof d === 'number')) continue;
+    const g = poolGeometry(node, xs.slice(2), attrInts(node, 'kernel_shape', []));
+    const onnxSizes = (xs.slice(2) as number[]).map((d, k) => Math.ceil((d + g.pads[k]! + g.pads[k + xs.length - 2]! - ((g.kernel[k]! - 1) * g.dilations[k]! + 1)) / g.strides[k]!) + 1);
+    const sizes = ys.slice(2) as number[];
+    if (onnxSizes.every((d, k) => d === sizes[k])) continue;
+    const y = node.output[0]!;
+    const consumers = graph.consumers(y);
+    const axes = sizes.map((_, k) => k + 2);
+    const pinned = graph.op('Slice', [y, graph.int64s(axes.map(() => 0)), graph.int64s(sizes), graph.int64s(axes)]);
+    // keep topological order: move the Slice (and its constant inputs, if added as nodes) right after the pool
+    const slice = nodes.pop()!;
+    nodes.splice(i + 1, 0, slice);
+    for (const c of consumers) c.input.forEach((name, k) => name === y && (c.input[k] = pinned));
+  }
+}
+
+/**
  * Append the backward pass of `options.target` w.r.t. `options.wrt` to a copy of the model. Only nodes on a path
  * from a wrt tensor to the target are differentiated, in reverse graph order, fan-in gradients summed with Add.
  */
@@ -80,6 +109,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   if (float64) graph.scalarPrecision = 'float64';
   const opset = graph.opset;
   const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
+  pinCeilModePools(graph, inferShapes(graph, options.feedDims));
   const shapes = inferShapes(graph, options.feedDims);
   const ops = new GraphOps(graph, opset);
   const forwardNodes = [...graph.nodes];

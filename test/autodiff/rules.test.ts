@@ -192,11 +192,26 @@ const pools: [string, number[], AttrMap][] = [
   ['AveragePool', [1, 2, 8, 7], { kernel_shape: { ints: [3, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }],
   ['AveragePool', [1, 2, 8, 7], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 0, 0, 1] }, ceil_mode: { i: 1 }, count_include_pad: { i: 1 } }],
   ['AveragePool', [1, 2, 7, 8], { kernel_shape: { ints: [3, 2] }, strides: { ints: [2, 3] }, auto_pad: { s: 'SAME_LOWER' } }],
+  // ceil_mode with end pads where the last window would start in the padding: ORT's kernels drop it, ONNX's shape
+  // inference keeps it (the gradient must not depend on the latter)
+  ['AveragePool', [1, 2, 6, 7], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [0, 0, 1, 1] }, ceil_mode: { i: 1 } }],
+  ['AveragePool', [1, 2, 8, 8], { kernel_shape: { ints: [3, 3] }, strides: { ints: [3, 3] }, pads: { ints: [0, 0, 2, 2] }, ceil_mode: { i: 1 }, count_include_pad: { i: 1 } }],
+  ['MaxPool', [1, 2, 6, 7], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [0, 0, 1, 1] }, ceil_mode: { i: 1 } }],
 ];
 pools.forEach(([op, shape, attrs], k) => {
   const n = shape.reduce((a, b) => a * b, 1);
   cases.push({ name: `${op} [${shape}] ${JSON.stringify(attrs)}`, inputs: { x: new Tensor(separatedValues(n, rng(500 + k), 0.05), shape) }, build: (g) => g.op(op, ['x'], attrs), h: 1e-2 });
 });
+// the same dropped-window pools followed by more ops: every shape after the pool must agree with ORT's graph checks
+for (const op of ['AveragePool', 'MaxPool']) {
+  const attrs: AttrMap = { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [0, 0, 1, 1] }, ceil_mode: { i: 1 } };
+  cases.push({
+    name: `${op} (ceil_mode, dropped last window) → Relu → GlobalAveragePool`,
+    inputs: { x: new Tensor(separatedValues(2 * 8 * 6, rng(590), 0.05), [1, 2, 8, 6]) },
+    build: (g) => g.op('GlobalAveragePool', [g.op('Relu', [g.op(op, ['x'], attrs)])]),
+    h: 1e-2,
+  });
+}
 
 // Layout ops
 const r7 = rng(700);

@@ -170,6 +170,51 @@ export class LumenModel {
     return { logits: result[this.logitsName]!, tensors: result };
   }
 
+  /**
+   * Logits of one image seen through each of `masks`: x_i = baseline + mask_i ⊙ (image − baseline), composited
+   * inside the graph (perturbation methods stay a batched forward pass, without a per-mask JS loop over C·H·W).
+   * `image` is one item [1, …] in the model's layout; masks are [n, 1, H, W] (NCHW) or [n, H, W, 1] (NHWC),
+   * broadcast over channels; `baseline` is a number (default 0: x_i = mask_i ⊙ image) or a tensor like `image`.
+   */
+  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0): Promise<Tensor> {
+    this.checkInput(image);
+    if (image.dims[0] !== 1) throw new LumenError('INPUT_SHAPE', `forwardMasked: one image at a time, got a batch of ${image.dims[0]}`);
+    const channelAxis = this.layout === 'NCHW' ? 1 : 3;
+    const want = image.dims.map((d, i) => (i === 0 ? masks.dims[0]! : i === channelAxis ? 1 : d));
+    if (masks.rank !== 4 || masks.dims.some((d, i) => d !== want[i])) {
+      throw new LumenError('INPUT_SHAPE', `forwardMasked: masks must be [${want.join(', ')}], got [${masks.dims.join(', ')}]`);
+    }
+    const withBaseline = baseline instanceof Tensor || baseline !== 0;
+    const key = `masked:${withBaseline ? 'baseline' : 'plain'}`;
+    const session = await this.session(key, () => {
+      const g = OnnxGraph.copyOf(this.proto);
+      const dims = this.inputDims;
+      const maskDims = dims.map((d, i) => (i === 0 ? 'masks' : i === channelAxis ? 1 : d));
+      const imageDims = dims.map((d, i) => (i === 0 ? 1 : d));
+      // the model's input becomes a tensor computed from the new inputs, by nodes placed before every other node
+      const first = g.graph.node.length;
+      let blended: string;
+      if (withBaseline) {
+        const delta = g.op('Sub', ['lumen_image', 'lumen_baseline']);
+        blended = g.op('Mul', ['lumen_masks', delta]);
+        g.addNode('Add', ['lumen_baseline', blended], [this.inputName]);
+      } else {
+        g.addNode('Mul', ['lumen_masks', 'lumen_image'], [this.inputName]);
+      }
+      g.graph.node.unshift(...g.graph.node.splice(first));
+      g.graph.input = g.graph.input.filter((i) => i.name !== this.inputName);
+      g.addInput('lumen_image', imageDims);
+      g.addInput('lumen_masks', maskDims);
+      if (withBaseline) g.addInput('lumen_baseline', imageDims);
+      g.setOutputs([this.logitsName]);
+      return g;
+    });
+    const feeds: Feeds = { lumen_image: image, lumen_masks: masks };
+    if (withBaseline) feeds.lumen_baseline = baseline instanceof Tensor ? baseline : new Tensor(new Float32Array(image.size).fill(baseline), image.dims);
+    const result = await session.run(feeds, [this.logitsName]);
+    return result[this.logitsName]!;
+  }
+
   /** Top-k classes per image with softmax probabilities. */
   async predict(input: Tensor, topK = 5): Promise<Prediction[][]> {
     const { logits } = await this.forward(input);

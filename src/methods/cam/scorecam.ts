@@ -1,6 +1,6 @@
 import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
-import { defineCam, imageDims, nchw, pixelIndex, targetScores } from './base-cam.js';
+import { defineCam, imageDims, nchw, targetScores } from './base-cam.js';
 
 const DEFAULT_BATCH = 16;
 
@@ -26,36 +26,24 @@ export const scorecam = defineCam({
     const weights = new Float32Array(n * c);
     let done = 0;
     for (let i = 0; i < n; i++) {
-      const image = ctx.input.data.subarray(i * inC * plane, (i + 1) * inC * plane);
+      const image = new Tensor(ctx.input.data.subarray(i * inC * plane, (i + 1) * inC * plane), [1, ...ctx.input.dims.slice(1)]);
       const scores = new Float64Array(c);
-      // one buffer for every full batch (ORT is done with it when forward returns): less garbage to collect
-      const full = new Float32Array(Math.min(batchSize, c) * inC * plane);
+      // one mask buffer for every full batch (ORT is done with it when forward returns): less garbage to collect
+      const full = new Float32Array(Math.min(batchSize, c) * plane);
       for (let start = 0; start < c; start += batchSize) {
         ctx.checkAborted();
         const count = Math.min(batchSize, c - start);
-        const batch = count * inC * plane === full.length ? full : new Float32Array(count * inC * plane);
+        const masks = count * plane === full.length ? full : new Float32Array(count * plane);
         for (let b = 0; b < count; b++) {
           const ch = start + b;
           const { up, min, divisor } = upsampleWithRange(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
-          const base = b * inC * plane;
-          // mask = (up − min) / (max − min + 1e-8) rounded to float32 as torch stores it, then × every input channel
-          if (!channelsLast) {
-            for (let p = 0; p < plane; p++) {
-              const m = Math.fround(Math.fround(up[p]! - min) / divisor);
-              for (let ic = 0, off = p; ic < inC; ic++, off += plane) batch[base + off] = image[off]! * m;
-            }
-          } else {
-            for (let p = 0; p < plane; p++) {
-              const m = Math.fround(Math.fround(up[p]! - min) / divisor);
-              for (let ic = 0; ic < inC; ic++) {
-                const at = pixelIndex(channelsLast, inC, plane, 0, ic, p);
-                batch[base + at] = image[at]! * m;
-              }
-            }
-          }
+          // (up − min) / (max − min + 1e-8), rounded to float32 as torch stores the mask
+          const o = b * plane;
+          for (let p = 0; p < plane; p++) masks[o + p] = Math.fround(up[p]! - min) / divisor;
         }
+        // input × mask for every input channel, in the graph ([n,1,H,W] and [n,H,W,1] hold the same values)
         const t0 = performance.now();
-        const { logits } = await ctx.model.forward(new Tensor(batch, [count, ...ctx.input.dims.slice(1)]));
+        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, channelsLast ? [count, H, W, 1] : [count, 1, H, W]));
         ctx.timings.runMs += performance.now() - t0;
         const s = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
         for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);

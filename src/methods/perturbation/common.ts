@@ -244,6 +244,35 @@ export class PerturbationRun {
     return scores;
   }
 
+  /**
+   * Score `count` copies of `image` seen through masks: copy i = baseline + mask_i ⊙ (image − baseline), the
+   * compositing done inside the graph (LumenModel.forwardMasked). `masks` holds count·H·W values, one mask per copy,
+   * applied to every channel. Runs `batchSize` copies per forward pass.
+   */
+  async scoreMasks(image: PreparedImage, masks: Float32Array, count: number, baseline: number, stage?: string): Promise<Float64Array> {
+    const P = image.pixels;
+    const nhwc = this.model.layout === 'NHWC';
+    const dims = nhwc ? [1, image.height, image.width, image.channels] : [1, image.channels, image.height, image.width];
+    const pixels = new Tensor(nhwc ? transpose(image.data, image.channels, P) : image.data, dims);
+    const scores = new Float64Array(count);
+    const bs = this.batchSize;
+    for (let start = 0; start < count; start += bs) {
+      throwIfAborted(this.options.signal);
+      const n = Math.min(bs, count - start);
+      // [n, 1, H, W] and [n, H, W, 1] are the same values in the same order
+      const maskDims = nhwc ? [n, image.height, image.width, 1] : [n, 1, image.height, image.width];
+      const logits = await this.model.forwardMasked(pixels, new Tensor(masks.subarray(start * P, (start + n) * P), maskDims), baseline);
+      throwIfAborted(this.options.signal);
+      const k = logits.dims[1]!;
+      const weights = new Float32Array(n * k);
+      for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
+      scores.set(explainedScores(logits, weights, this.output), start);
+      this.done += n;
+      this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
+    }
+    return scores;
+  }
+
   /** Assemble the explanation from per-image maps ([1,K,H,W] each, NCHW). */
   finish(method: string, maps: readonly Float32Array[], channels: number, extras: Explanation['extras']): Explanation {
     const first = this.images[0]!;

@@ -142,28 +142,16 @@ async function explainRise(model: LumenModel, input: Tensor, options: ExplainOpt
 
   const maps: Float32Array[] = [];
   for (const image of run.images) {
-    const { channels: C, pixels: P } = image;
+    const { pixels: P } = image;
     const masks = new RiseMasks(image.height, image.width, gridSize, p, rng);
     const sal = new Float64Array(P);
     const chunk = run.batchSize;
     const buffer = new Float32Array(chunk * P);
-    const delta = new Float32Array(C * P);
-    for (let i = 0; i < C * P; i++) delta[i] = image.data[i]! - baseline;
     for (let start = 0; start < numMasks; start += chunk) {
       const n = Math.min(chunk, numMasks - start);
       for (let i = 0; i < n; i++) masks.next(buffer.subarray(i * P, (i + 1) * P));
-      const scores = await run.score(
-        image,
-        n,
-        (i, out) => {
-          const m = buffer.subarray(i * P, (i + 1) * P);
-          for (let c = 0; c < C; c++) {
-            const o = c * P;
-            for (let q = 0; q < P; q++) out[o + q] = baseline + m[q]! * delta[o + q]!;
-          }
-        },
-        'rise',
-      );
+      // baseline + mask ⊙ (image − baseline), composited in the graph
+      const scores = await run.scoreMasks(image, buffer, n, baseline, 'rise');
       for (let i = 0; i < n; i++) {
         const sc = scores[i]!;
         const m = buffer.subarray(i * P, (i + 1) * P);

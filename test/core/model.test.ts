@@ -99,3 +99,31 @@ test('user mistakes give specific errors', async () => {
   g.addOutput('y', ['batch', 10]);
   assert.throws(() => LumenModel.fromProto(g.model, { runtime: nodeRuntime() }), isLumen('UNSUPPORTED_MODEL', /4-D image input.*x \[batch, 10\]/));
 });
+
+test('forwardMasked equals the forward pass of inputs composited in JS (plain and with a baseline)', async () => {
+  const model = await loadModel('conformance/models/tiny_resnet.onnx');
+  const x = readNpy('conformance/inputs/chelsea64.npy');
+  const [, c, h, w] = x.dims as [number, number, number, number];
+  const n = 3;
+  const masks = new Float32Array(n * h * w).map((_, i) => ((i * 7919) % 13) / 12);
+  const baseline = new Tensor(new Float32Array(x.size).map((_, i) => Math.sin(i) * 0.5), x.dims);
+  for (const base of [0, baseline] as const) {
+    const composed = new Float32Array(n * x.size);
+    for (let k = 0; k < n; k++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let p = 0; p < h * w; p++) {
+          const j = ch * h * w + p;
+          const b = typeof base === 'number' ? base : base.data[j]!;
+          composed[k * x.size + j] = Math.fround(b + Math.fround(masks[k * h * w + p]! * Math.fround(x.data[j]! - b)));
+        }
+      }
+    }
+    const want = (await model.forward(new Tensor(composed, [n, c, h, w]))).logits;
+    const got = await model.forwardMasked(x, new Tensor(masks, [n, 1, h, w]), base);
+    assert.deepEqual(got.dims, [n, 10]);
+    const worst = Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!)));
+    assert.ok(worst < 1e-5, `${typeof base === 'number' ? 'plain' : 'baseline'}: max |logit diff| ${worst}`);
+  }
+  await assert.rejects(model.forwardMasked(x, new Tensor(new Float32Array(n * c * h * w), [n, c, h, w])), isLumen('INPUT_SHAPE', /masks must be \[3, 1, 64, 64\]/));
+  await model.dispose();
+});

@@ -1,5 +1,5 @@
 import { LumenError } from '../errors.js';
-import { attrInt, attrInts } from '../onnx/attributes.js';
+import { attrFloat, attrInt, attrInts } from '../onnx/attributes.js';
 import { OnnxGraph, type Dim } from '../onnx/graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
@@ -142,6 +142,8 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   let seedClasses: string | undefined;
   const targetShape = shapes.get(target);
   let seed: string;
+  // With an in-graph top-k seed on the logits, the seed is one-hot: the index it picks (see the Gemm shortcut below)
+  let pickedClass: string | undefined;
   const mode = options.seed ?? { kind: 'input' };
   if (mode.kind === 'input') {
     seedInput = graph.uniqueName('lumen_seed');
@@ -156,8 +158,10 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
     const onOff = ops.constant([0, 1], [2]);
     seed = ops.op('OneHot', [picked, ops.int64s([classes]), onOff], { axis: { i: -1 } });
     seedClasses = ops.toFloat(picked);
+    pickedClass = picked;
   }
   if (options.output === 'probability') {
+    pickedClass = undefined;
     const rank = targetShape?.length ?? 2;
     const axis = rank - 1;
     const p = ops.op('Softmax', [target], { axis: { i: opset >= 13 ? -1 : axis } });
@@ -194,6 +198,17 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
       const name = node.input[k];
       return name !== undefined && name !== '' && reachable.has(name);
     };
+    // A classifier's last Gemm seeded with a one-hot row: its input gradient is that row of the weight (a Gather)
+    // instead of a product with the whole weight matrix. Only where the plain Gemm rule would apply.
+    if (pickedClass && node.opType === 'Gemm' && node.output[0] === target && contributions.get(target)?.length === 1 && rule === ruleFor(getRuleSet('gradient'), 'Gemm') && needs(0) && !needs(1) && !needs(2) && attrInt(node, 'transA', 0) === 0) {
+      const transB = attrInt(node, 'transB', 0) === 1;
+      let row = ops.op('Gather', [node.input[1]!, pickedClass], { axis: { i: transB ? 0 : 1 } });
+      if (!transB) row = ops.transpose(row, [1, 0]);
+      const alpha = attrFloat(node, 'alpha', 1);
+      contribute(node.input[0]!, alpha === 1 ? row : ops.scale(row, alpha));
+      differentiated++;
+      continue;
+    }
     const ctx: GradientContext = {
       graph,
       node,

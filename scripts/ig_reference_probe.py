@@ -3,7 +3,9 @@ references? Runs Captum's IG arithmetic (same alphas, same step sizes, same floa
 exported ONNX graphs (BatchNorm folded into the convolutions, as Lumen sees them), in float32 and in float64, and
 prints max|ours - ref| / max|ref| and its 99.9th percentile for every IntegratedGradients row of a conformance folder.
 
-Usage: /usr/bin/python3 scripts/ig_reference_probe.py conformance
+Usage: /usr/bin/python3 scripts/ig_reference_probe.py conformance [--save DIR]
+  --save DIR  also write the float64 result of every float32-reference row to DIR/ig64_<model>_<method>.npy, which
+              `npx tsx scripts/compare-ig-float64.ts DIR` compares with Lumen's float32 and float64 IG
 Needs Debian's python3-torch and python3-onnx (dev only; the product and its tests do not use Python).
 Result (2026-11-23) and what it means: docs/methods-gradient.md, "Integrated Gradients vs Captum".
 """
@@ -55,6 +57,7 @@ def ig(model_path, x, target, method, dtype, n=32):
     return (sg.sum(0).view(x.shape) * (x - b)).detach().double().numpy(), gr.detach().double().numpy()
 
 root = sys.argv[1]
+save = sys.argv[sys.argv.index('--save') + 1] if '--save' in sys.argv else None
 man = json.load(open(f'{root}/manifest.json'))
 torch.set_num_threads(2)
 for r in man['references']:
@@ -65,6 +68,8 @@ for r in man['references']:
     line = [r['model'], r['input'], r['target'], method, 'computed_in', r.get('computed_in')]
     for dt in (torch.float32, torch.float64):
         a, _ = ig(f"{root}/models/{r['model']}.onnx", x, r['target'], method, dt)
+        if save and dt == torch.float64 and r.get('computed_in') == 'float32':
+            np.save(f"{save}/ig64_{r['model']}_{method}.npy", a)
         e = np.abs(a - ref).ravel() / np.abs(ref).max()
         line += [str(dt).split('.')[-1], f'max {e.max():.2e}', f'p99.9 {np.quantile(e, 0.999):.2e}']
     print(*line, flush=True)

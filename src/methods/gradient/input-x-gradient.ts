@@ -21,8 +21,9 @@ export const inputXGradient = defineGradientMethod(
   'gradient',
   (g, x) => {
     // a plain loop: Float32Array.from with a map function is ~30× slower on a 224×224 image (~100 ms under load)
-    const out = new Float32Array(g.size);
-    for (let i = 0; i < out.length; i++) out[i] = g.data[i]! * x.data[i]!;
+    const [gd, xd] = [g.data, x.data];
+    const out = new Float32Array(gd.length);
+    for (let i = 0; i < out.length; i++) out[i] = gd[i]! * xd[i]!;
     return new Tensor(out, g.dims);
   },
 );

@@ -112,20 +112,31 @@ export class RiseMasks {
     const { lo: rlo, hi: rhi, frac: rf } = this.rows;
     const { lo: clo, hi: chi, frac: cf } = this.cols;
     const W = this.width;
+    const mix = this.rowMix; // a local: this runs for every pixel of every mask
     for (let y = 0; y < this.height; y++) {
       const r = y + dy;
       const a = rlo[r]! * s;
       const b = rhi[r]! * s;
       const t = rf[r]!;
       // Interpolate the two grid rows first, then along x.
-      for (let j = 0; j < s; j++) this.rowMix[j] = (1 - t) * grid[a + j]! + t * grid[b + j]!;
+      for (let j = 0; j < s; j++) mix[j] = (1 - t) * grid[a + j]! + t * grid[b + j]!;
       const o = y * W;
       for (let x = 0; x < W; x++) {
         const c = x + dx;
         const u = cf[c]!;
-        out[o + x] = (1 - u) * this.rowMix[clo[c]!]! + u * this.rowMix[chi[c]!]!;
+        out[o + x] = (1 - u) * mix[clo[c]!]! + u * mix[chi[c]!]!;
       }
     }
+  }
+}
+
+/** sal += Σ_i scores[i]·mask_i over the first n masks of `masks` (P values each), mask by mask in order. */
+function accumulate(sal: Float64Array, masks: Float32Array, scores: Float64Array, n: number, P: number): void {
+  // a small function of its own: V8 optimizes it on its own instead of inside the long async explain loop
+  for (let i = 0; i < n; i++) {
+    const sc = scores[i]!;
+    const o = i * P;
+    for (let q = 0; q < P; q++) sal[q] = sal[q]! + sc * masks[o + q]!;
   }
 }
 
@@ -152,11 +163,7 @@ async function explainRise(model: LumenModel, input: Tensor, options: ExplainOpt
       for (let i = 0; i < n; i++) masks.next(buffer.subarray(i * P, (i + 1) * P));
       // baseline + mask ⊙ (image − baseline), composited in the graph
       const scores = await run.scoreMasks(image, buffer, n, baseline, 'rise');
-      for (let i = 0; i < n; i++) {
-        const sc = scores[i]!;
-        const m = buffer.subarray(i * P, (i + 1) * P);
-        for (let q = 0; q < P; q++) sal[q]! += sc * m[q]!;
-      }
+      accumulate(sal, buffer, scores, n, P);
     }
     const map = new Float32Array(P);
     const norm = 1 / (numMasks * p);

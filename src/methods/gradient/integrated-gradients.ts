@@ -59,12 +59,7 @@ export const integratedGradients = registerMethod({
       for (let row = start; row < end; row++) {
         const [i, s] = [Math.floor(row / steps), row % steps];
         // float32 at every step, as Captum's `baseline + alpha * (input - baseline)` on float32 tensors
-        const a = Math.fround(alphas[s]!);
-        const o = (row - start) * per;
-        for (let p = 0; p < per; p++) {
-          const b = baselines.data[i * per + p]!;
-          points[o + p] = b + Math.fround(a * Math.fround(input.data[i * per + p]! - b));
-        }
+        interpolate(points, (row - start) * per, input.data, baselines.data, i * per, per, Math.fround(alphas[s]!));
       }
       const g = await inputGradients(model, new Tensor(points, [end - start, ...input.dims.slice(1)]), { kind: 'seed', resolved: targets }, {
         batchSize: end - start,
@@ -75,9 +70,7 @@ export const integratedGradients = registerMethod({
       });
       for (let row = start; row < end; row++) {
         const [i, s] = [Math.floor(row / steps), row % steps];
-        const w = Math.fround(weights[s]!);
-        const o = (row - start) * per;
-        for (let p = 0; p < per; p++) total[i * per + p] += w * g.gradients.data[o + p]!;
+        addScaled(total, i * per, g.gradients.data, (row - start) * per, per, Math.fround(weights[s]!));
       }
       options.onProgress?.({ done: end, total: rowsTotal, stage: 'integrated-gradients' });
     }
@@ -103,3 +96,18 @@ export const integratedGradients = registerMethod({
     };
   },
 });
+
+// The element loops live in small functions of their own, which V8 optimizes apart from the long async explain loop.
+
+/** out[o + p] = b + α(x − b), rounded to float32 at every step as Captum's float32 tensors (x, b from `from`). */
+function interpolate(out: Float32Array, o: number, x: Float32Array, b: Float32Array, from: number, count: number, alpha: number): void {
+  for (let p = 0; p < count; p++) {
+    const base = b[from + p]!;
+    out[o + p] = base + Math.fround(alpha * Math.fround(x[from + p]! - base));
+  }
+}
+
+/** total[t + p] += w · g[o + p] for p < count. */
+function addScaled(total: Float64Array, t: number, g: Float32Array, o: number, count: number, w: number): void {
+  for (let p = 0; p < count; p++) total[t + p] = total[t + p]! + w * g[o + p]!;
+}

@@ -36,10 +36,7 @@ export const scorecam = defineCam({
         const masks = count * plane === full.length ? full : new Float32Array(count * plane);
         for (let b = 0; b < count; b++) {
           const ch = start + b;
-          const { up, min, divisor } = upsampleWithRange(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W);
-          // (up − min) / (max − min + 1e-8), rounded to float32 as torch stores the mask
-          const o = b * plane;
-          for (let p = 0; p < plane; p++) masks[o + p] = Math.fround(up[p]! - min) / divisor;
+          normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W, masks.subarray(b * plane, (b + 1) * plane));
         }
         // input × mask for every input channel, in the graph ([n,1,H,W] and [n,H,W,1] hold the same values)
         const t0 = performance.now();
@@ -61,8 +58,12 @@ export const scorecam = defineCam({
   },
 });
 
-/** UpsamplingBilinear2d (align_corners) of one channel to [H, W], with the min and max − min + 1e-8 of the result. */
-function upsampleWithRange(channel: Float32Array, h: number, w: number, H: number, W: number): { up: Float32Array; min: number; divisor: number } {
+/**
+ * UpsamplingBilinear2d (align_corners) of one channel to [H, W], then (x − min) / (max − min + 1e-8) into `out`,
+ * rounded to float32 as torch stores the mask. A function of its own, so V8 optimizes its loops apart from the async
+ * weighting loop.
+ */
+function normalizedUpsample(channel: Float32Array, h: number, w: number, H: number, W: number, out: Float32Array): void {
   const up = resizeMapBilinearAlignCorners(channel, w, h, W, H);
   let min = Infinity;
   let max = -Infinity;
@@ -71,5 +72,6 @@ function upsampleWithRange(channel: Float32Array, h: number, w: number, H: numbe
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { up, min, divisor: Math.fround(max - min + 1e-8) };
+  const divisor = Math.fround(max - min + 1e-8);
+  for (let p = 0; p < up.length; p++) out[p] = Math.fround(up[p]! - min) / divisor;
 }

@@ -156,7 +156,7 @@ class Bench {
 
   constructor(options: BenchOptions) {
     this.mode = options.mode ?? 'quick';
-    this.repeats = options.repeats ?? (this.mode === 'quick' ? 7 : 11);
+    this.repeats = options.repeats ?? (this.mode === 'quick' ? 11 : 15);
     this.threads = options.threads ?? 2;
     this.runtime = nodeRuntime({ threads: this.threads });
     this.log = options.log ?? ((l) => process.stdout.write(`${l}\n`));

@@ -1,7 +1,7 @@
 import { LumenError, closestNames } from './errors.js';
 import { decodeModel } from './onnx/io.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
-import type { ModelProto, NodeProto } from './onnx/proto.js';
+import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
@@ -175,8 +175,10 @@ export class LumenModel {
    * inside the graph (perturbation methods stay a batched forward pass, without a per-mask JS loop over C·H·W).
    * `image` is one item [1, …] in the model's layout; masks are [n, 1, H, W] (NCHW) or [n, H, W, 1] (NHWC),
    * broadcast over channels; `baseline` is a number (default 0: x_i = mask_i ⊙ image) or a tensor like `image`.
+   * `mode: 'select'` takes each pixel from the image where the mask is non-zero and from the baseline elsewhere,
+   * exactly (a Where, no arithmetic): segment on/off perturbations (LIME, KernelSHAP, feature ablation).
    */
-  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0): Promise<Tensor> {
+  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend'): Promise<Tensor> {
     this.checkInput(image);
     if (image.dims[0] !== 1) throw new LumenError('INPUT_SHAPE', `forwardMasked: one image at a time, got a batch of ${image.dims[0]}`);
     const channelAxis = this.layout === 'NCHW' ? 1 : 3;
@@ -184,8 +186,8 @@ export class LumenModel {
     if (masks.rank !== 4 || masks.dims.some((d, i) => d !== want[i])) {
       throw new LumenError('INPUT_SHAPE', `forwardMasked: masks must be [${want.join(', ')}], got [${masks.dims.join(', ')}]`);
     }
-    const withBaseline = baseline instanceof Tensor || baseline !== 0;
-    const key = `masked:${withBaseline ? 'baseline' : 'plain'}`;
+    const withBaseline = mode === 'select' || baseline instanceof Tensor || baseline !== 0;
+    const key = `masked:${mode}:${withBaseline ? 'baseline' : 'plain'}`;
     const session = await this.session(key, () => {
       const g = OnnxGraph.copyOf(this.proto);
       const dims = this.inputDims;
@@ -193,10 +195,12 @@ export class LumenModel {
       const imageDims = dims.map((d, i) => (i === 0 ? 1 : d));
       // the model's input becomes a tensor computed from the new inputs, by nodes placed before every other node
       const first = g.graph.node.length;
-      let blended: string;
-      if (withBaseline) {
+      if (mode === 'select') {
+        const on = g.op('Cast', ['lumen_masks'], { to: { i: TensorProto_DataType.BOOL } });
+        g.addNode('Where', [on, 'lumen_image', 'lumen_baseline'], [this.inputName]);
+      } else if (withBaseline) {
         const delta = g.op('Sub', ['lumen_image', 'lumen_baseline']);
-        blended = g.op('Mul', ['lumen_masks', delta]);
+        const blended = g.op('Mul', ['lumen_masks', delta]);
         g.addNode('Add', ['lumen_baseline', blended], [this.inputName]);
       } else {
         g.addNode('Mul', ['lumen_masks', 'lumen_image'], [this.inputName]);

@@ -249,11 +249,13 @@ export class PerturbationRun {
    * compositing done inside the graph (LumenModel.forwardMasked). `masks` holds count·H·W values, one mask per copy,
    * applied to every channel. Runs `batchSize` copies per forward pass.
    */
-  async scoreMasks(image: PreparedImage, masks: Float32Array, count: number, baseline: number, stage?: string): Promise<Float64Array> {
+  async scoreMasks(image: PreparedImage, masks: Float32Array, count: number, baseline: number | Float32Array, stage?: string, mode: 'blend' | 'select' = 'blend'): Promise<Float64Array> {
     const P = image.pixels;
     const nhwc = this.model.layout === 'NHWC';
     const dims = nhwc ? [1, image.height, image.width, image.channels] : [1, image.channels, image.height, image.width];
-    const pixels = new Tensor(nhwc ? transpose(image.data, image.channels, P) : image.data, dims);
+    const inModelLayout = (planar: Float32Array): Tensor => new Tensor(nhwc ? transpose(planar, image.channels, P) : planar, dims);
+    const pixels = inModelLayout(image.data);
+    const base = typeof baseline === 'number' ? baseline : inModelLayout(baseline);
     const scores = new Float64Array(count);
     const bs = this.batchSize;
     for (let start = 0; start < count; start += bs) {
@@ -261,7 +263,7 @@ export class PerturbationRun {
       const n = Math.min(bs, count - start);
       // [n, 1, H, W] and [n, H, W, 1] are the same values in the same order
       const maskDims = nhwc ? [n, image.height, image.width, 1] : [n, 1, image.height, image.width];
-      const logits = await this.model.forwardMasked(pixels, new Tensor(masks.subarray(start * P, (start + n) * P), maskDims), baseline);
+      const logits = await this.model.forwardMasked(pixels, new Tensor(masks.subarray(start * P, (start + n) * P), maskDims), base, mode);
       throwIfAborted(this.options.signal);
       const k = logits.dims[1]!;
       const weights = new Float32Array(n * k);
@@ -269,6 +271,24 @@ export class PerturbationRun {
       scores.set(explainedScores(logits, weights, this.output), start);
       this.done += n;
       this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
+    }
+    return scores;
+  }
+
+  /**
+   * Score `count` segment coalitions of `image`: coalition i (`row(i)`, one byte per segment, 1 = shown) shows the
+   * image on its segments and `hidden` (planar, like image.data) elsewhere. The per-pixel on/off masks are built per
+   * batch and the pixels picked in the graph (an exact select), so JS writes H·W values per coalition, not C·H·W.
+   */
+  async scoreCoalitions(image: PreparedImage, labels: Int32Array, count: number, row: (index: number) => Uint8Array, hidden: Float32Array, stage: string): Promise<Float64Array> {
+    const P = image.pixels;
+    const scores = new Float64Array(count);
+    const bs = this.batchSize;
+    const masks = new Float32Array(Math.min(bs, count) * P);
+    for (let start = 0; start < count; start += bs) {
+      const n = Math.min(bs, count - start);
+      for (let i = 0; i < n; i++) fillSegmentMask(labels, row(start + i), masks.subarray(i * P, (i + 1) * P));
+      scores.set(await this.scoreMasks(image, masks.subarray(0, n * P), n, hidden, stage, 'select'), start);
     }
     return scores;
   }
@@ -405,18 +425,10 @@ export function gaussianBlur(x: Float32Array, C: number, H: number, W: number, s
   return out;
 }
 
-/**
- * Write the composite for a coalition: pixel p shows the image when `on[labels[p]]` is 1, `hidden` otherwise.
- * `pixelOn` is scratch space of H·W bytes.
- */
-export function compositeSegments(image: PreparedImage, hidden: Float32Array, labels: Int32Array, on: Uint8Array, pixelOn: Uint8Array, out: Float32Array): void {
-  const { channels: C, pixels: P } = image;
-  for (let p = 0; p < P; p++) pixelOn[p] = on[labels[p]!]!;
-  const x = image.data;
-  for (let c = 0; c < C; c++) {
-    const o = c * P;
-    for (let p = 0; p < P; p++) out[o + p] = pixelOn[p] ? x[o + p]! : hidden[o + p]!;
-  }
+
+/** out[p] = on[segment of pixel p] (1 shown, 0 hidden). */
+function fillSegmentMask(labels: Int32Array, on: Uint8Array, out: Float32Array): void {
+  for (let p = 0; p < labels.length; p++) out[p] = on[labels[p]!]!;
 }
 
 /** Paint one value per segment onto an H·W map. */

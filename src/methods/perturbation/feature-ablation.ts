@@ -6,7 +6,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { compositeSegments, hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './common.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const featureAblationInfo: MethodInfo = {
@@ -38,15 +38,17 @@ async function explainFeatureAblation(model: LumenModel, input: Tensor, options:
     const hide = hideSettings(options, image, 'constant');
     const hidden = hiddenImage(image, labels, count, hide.mode, hide.value, hide.sigma);
     const on = new Uint8Array(count);
-    const pixelOn = new Uint8Array(image.pixels);
-    const scores = await run.score(
+    // coalition s: every segment shown but s
+    const scores = await run.scoreCoalitions(
       image,
+      labels,
       count,
-      (s, out) => {
+      (s) => {
         on.fill(1);
         on[s] = 0;
-        compositeSegments(image, hidden, labels, on, pixelOn, out);
+        return on;
       },
+      hidden,
       'feature-ablation',
     );
     const drops = Array.from(scores, (v) => image.score - v);

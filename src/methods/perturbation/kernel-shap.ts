@@ -15,7 +15,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { compositeSegments, hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const kernelShapInfo: MethodInfo = {
@@ -214,15 +214,9 @@ async function explainKernelShap(model: LumenModel, input: Tensor, options: Expl
     const plan = plans[image.index]!;
     const hide = hideSettings(options, image, 'constant');
     const hidden = hiddenImage(image, labels, M, hide.mode, hide.value, hide.sigma);
-    const pixelOn = new Uint8Array(image.pixels);
     const none = new Uint8Array(M);
     // Sample 0 is the empty coalition f(∅); the rest are the coalitions.
-    const y = await run.score(
-      image,
-      plan.count + 1,
-      (i, out) => compositeSegments(image, hidden, labels, i === 0 ? none : plan.masks.subarray((i - 1) * M, i * M), pixelOn, out),
-      'kernel-shap',
-    );
+    const y = await run.scoreCoalitions(image, labels, plan.count + 1, (i) => (i === 0 ? none : plan.masks.subarray((i - 1) * M, i * M)), hidden, 'kernel-shap');
     const fnull = y[0]!;
     const phi = solveShapley(plan.masks, plan.weights, y.subarray(1), plan.count, M, image.score, fnull);
     maps.push(paintSegments(labels, phi));

@@ -13,7 +13,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { compositeSegments, hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, numberOpt, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, numberOpt, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const limeInfo: MethodInfo = {
@@ -146,8 +146,7 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
     data.fill(1, 0, S);
     for (let i = S; i < data.length; i++) data[i] = rng.uint32() >>> 31;
 
-    const pixelOn = new Uint8Array(image.pixels);
-    const y = await run.score(image, numSamples, (i, out) => compositeSegments(image, hidden, labels, data.subarray(i * S, (i + 1) * S), pixelOn, out), 'lime');
+    const y = await run.scoreCoalitions(image, labels, numSamples, (i) => data.subarray(i * S, (i + 1) * S), hidden, 'lime');
 
     const w = limeKernelWeights(data, numSamples, S, kernelWidth);
     const fit = weightedRidge(data, y, w, numSamples, S, alpha);

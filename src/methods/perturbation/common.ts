@@ -214,13 +214,12 @@ export class PerturbationRun {
   async score(image: PreparedImage, count: number, fill: (index: number, out: Float32Array) => void, stage?: string): Promise<Float64Array> {
     const per = image.channels * image.pixels;
     const scores = new Float64Array(count);
-    const bs = this.batchSize;
     const nhwc = this.model.layout === 'NHWC';
     const planar = nhwc ? new Float32Array(per) : undefined;
     const dims = nhwc ? [image.height, image.width, image.channels] : [image.channels, image.height, image.width];
-    for (let start = 0; start < count; start += bs) {
+    for (let start = 0; start < count; start += this.batchSize) {
       throwIfAborted(this.options.signal);
-      const n = Math.min(bs, count - start);
+      const n = Math.min(this.batchSize, count - start);
       const batch = new Float32Array(n * per);
       for (let i = 0; i < n; i++) {
         const out = batch.subarray(i * per, (i + 1) * per);
@@ -232,65 +231,65 @@ export class PerturbationRun {
         }
       }
       const { logits } = await this.model.forward(new Tensor(batch, [n, ...dims]));
-      throwIfAborted(this.options.signal);
-      const k = logits.dims[1]!;
-      const weights = new Float32Array(n * k);
-      for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
-      const s = explainedScores(logits, weights, this.output);
-      scores.set(s, start);
-      this.done += n;
-      this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
+      this.recordBatch(image, logits, scores, start, stage);
     }
     return scores;
   }
 
   /**
-   * Score `count` copies of `image` seen through masks: copy i = baseline + mask_i ⊙ (image − baseline), the
-   * compositing done inside the graph (LumenModel.forwardMasked). `masks` holds count·H·W values, one mask per copy,
-   * applied to every channel. Runs `batchSize` copies per forward pass.
+   * Score `count` copies of `image` seen through masks, the compositing done inside the graph
+   * (LumenModel.forwardMasked): 'blend' gives baseline + mask ⊙ (image − baseline), 'select' the image where the mask
+   * is non-zero and the baseline elsewhere (exact). `fillMask(i, out)` writes mask i (H·W values, applied to every
+   * channel); `baseline` is a number or a planar image like image.data. After each forward pass `onBatch` sees that
+   * batch's masks and scores. Runs `batchSize` copies per forward pass.
    */
-  async scoreMasks(image: PreparedImage, masks: Float32Array, count: number, baseline: number | Float32Array, stage?: string, mode: 'blend' | 'select' = 'blend'): Promise<Float64Array> {
+  async scoreMasks(
+    image: PreparedImage,
+    count: number,
+    fillMask: (index: number, out: Float32Array) => void,
+    options: { baseline: number | Float32Array; mode: 'blend' | 'select'; stage: string; onBatch?: (masks: Float32Array, scores: Float64Array) => void },
+  ): Promise<Float64Array> {
     const P = image.pixels;
     const nhwc = this.model.layout === 'NHWC';
     const dims = nhwc ? [1, image.height, image.width, image.channels] : [1, image.channels, image.height, image.width];
     const inModelLayout = (planar: Float32Array): Tensor => new Tensor(nhwc ? transpose(planar, image.channels, P) : planar, dims);
     const pixels = inModelLayout(image.data);
-    const base = typeof baseline === 'number' ? baseline : inModelLayout(baseline);
+    const base = typeof options.baseline === 'number' ? options.baseline : inModelLayout(options.baseline);
     const scores = new Float64Array(count);
-    const bs = this.batchSize;
-    for (let start = 0; start < count; start += bs) {
+    // one mask buffer for every batch (ORT is done with it when the run returns)
+    const buffer = new Float32Array(Math.min(this.batchSize, count) * P);
+    for (let start = 0; start < count; start += this.batchSize) {
       throwIfAborted(this.options.signal);
-      const n = Math.min(bs, count - start);
+      const n = Math.min(this.batchSize, count - start);
+      const masks = buffer.subarray(0, n * P);
+      for (let i = 0; i < n; i++) fillMask(start + i, masks.subarray(i * P, (i + 1) * P));
       // [n, 1, H, W] and [n, H, W, 1] are the same values in the same order
       const maskDims = nhwc ? [n, image.height, image.width, 1] : [n, 1, image.height, image.width];
-      const logits = await this.model.forwardMasked(pixels, new Tensor(masks.subarray(start * P, (start + n) * P), maskDims), base, mode);
-      throwIfAborted(this.options.signal);
-      const k = logits.dims[1]!;
-      const weights = new Float32Array(n * k);
-      for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
-      scores.set(explainedScores(logits, weights, this.output), start);
-      this.done += n;
-      this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
+      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, maskDims), base, options.mode);
+      this.recordBatch(image, logits, scores, start, options.stage);
+      options.onBatch?.(masks, scores.subarray(start, start + n));
     }
     return scores;
   }
 
   /**
    * Score `count` segment coalitions of `image`: coalition i (`row(i)`, one byte per segment, 1 = shown) shows the
-   * image on its segments and `hidden` (planar, like image.data) elsewhere. The per-pixel on/off masks are built per
-   * batch and the pixels picked in the graph (an exact select), so JS writes H·W values per coalition, not C·H·W.
+   * image on its segments and `hidden` (planar, like image.data) elsewhere, picked pixel by pixel in the graph, so JS
+   * writes H·W mask values per coalition, not C·H·W pixels.
    */
-  async scoreCoalitions(image: PreparedImage, labels: Int32Array, count: number, row: (index: number) => Uint8Array, hidden: Float32Array, stage: string): Promise<Float64Array> {
-    const P = image.pixels;
-    const scores = new Float64Array(count);
-    const bs = this.batchSize;
-    const masks = new Float32Array(Math.min(bs, count) * P);
-    for (let start = 0; start < count; start += bs) {
-      const n = Math.min(bs, count - start);
-      for (let i = 0; i < n; i++) fillSegmentMask(labels, row(start + i), masks.subarray(i * P, (i + 1) * P));
-      scores.set(await this.scoreMasks(image, masks.subarray(0, n * P), n, hidden, stage, 'select'), start);
-    }
-    return scores;
+  scoreCoalitions(image: PreparedImage, labels: Int32Array, count: number, row: (index: number) => Uint8Array, hidden: Float32Array, stage: string): Promise<Float64Array> {
+    return this.scoreMasks(image, count, (i, out) => fillSegmentMask(labels, row(i), out), { baseline: hidden, mode: 'select', stage });
+  }
+
+  /** After a forward pass of the batch starting at `start`: the explained scores, progress, abort check. */
+  private recordBatch(image: PreparedImage, logits: Tensor, scores: Float64Array, start: number, stage?: string): void {
+    throwIfAborted(this.options.signal);
+    const [n, k] = [logits.dims[0]!, logits.dims[1]!];
+    const weights = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
+    scores.set(explainedScores(logits, weights, this.output), start);
+    this.done += n;
+    this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
   }
 
   /** Assemble the explanation from per-image maps ([1,K,H,W] each, NCHW). */

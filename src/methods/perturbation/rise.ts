@@ -156,15 +156,13 @@ async function explainRise(model: LumenModel, input: Tensor, options: ExplainOpt
     const { pixels: P } = image;
     const masks = new RiseMasks(image.height, image.width, gridSize, p, rng);
     const sal = new Float64Array(P);
-    const chunk = run.batchSize;
-    const buffer = new Float32Array(chunk * P);
-    for (let start = 0; start < numMasks; start += chunk) {
-      const n = Math.min(chunk, numMasks - start);
-      for (let i = 0; i < n; i++) masks.next(buffer.subarray(i * P, (i + 1) * P));
-      // baseline + mask ⊙ (image − baseline), composited in the graph
-      const scores = await run.scoreMasks(image, buffer, n, baseline, 'rise');
-      accumulate(sal, buffer, scores, n, P);
-    }
+    // baseline + mask ⊙ (image − baseline), composited in the graph; Σ score·mask accumulated batch by batch
+    await run.scoreMasks(image, numMasks, (_, out) => masks.next(out), {
+      baseline,
+      mode: 'blend',
+      stage: 'rise',
+      onBatch: (batchMasks, scores) => accumulate(sal, batchMasks, scores, scores.length, P),
+    });
     const map = new Float32Array(P);
     const norm = 1 / (numMasks * p);
     for (let q = 0; q < P; q++) map[q] = sal[q]! * norm;

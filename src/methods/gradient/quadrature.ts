@@ -45,35 +45,32 @@ function linspace32(start: number, end: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (i < n / 2 ? Math.fround(s + step * i) : Math.fround(e - step * (n - 1 - i))));
 }
 
+/** The Legendre polynomial P_n at x and its derivative, by the three-term recurrence. */
+function legendre(n: number, x: number): { p: number; dp: number } {
+  let p0 = 1;
+  let p1 = x;
+  for (let k = 2; k <= n; k++) {
+    const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+    p0 = p1;
+    p1 = p2;
+  }
+  return { p: p1, dp: (n * (x * p1 - p0)) / (x * x - 1) };
+}
+
 /** Gauss–Legendre nodes (ascending, as numpy.polynomial.legendre.leggauss) and weights on [−1, 1], by Newton's method. */
 export function legendreGauss(n: number): { nodes: number[]; weights: number[] } {
   const nodes = new Array<number>(n);
   const weights = new Array<number>(n);
   for (let i = 0; i < Math.ceil(n / 2); i++) {
     let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
-    let dp = 0;
     for (let iter = 0; iter < 100; iter++) {
-      let p0 = 1;
-      let p1 = x;
-      for (let k = 2; k <= n; k++) {
-        const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = (n * (x * p1 - p0)) / (x * x - 1);
-      const dx = p1 / dp;
+      const { p, dp } = legendre(n, x);
+      const dx = p / dp;
       x -= dx;
       if (Math.abs(dx) < 1e-16) break;
     }
-    // recompute the derivative at the converged node for the weight
-    let p0 = 1;
-    let p1 = x;
-    for (let k = 2; k <= n; k++) {
-      const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-      p0 = p1;
-      p1 = p2;
-    }
-    dp = (n * (x * p1 - p0)) / (x * x - 1);
+    // the derivative at the converged node gives the weight
+    const { dp } = legendre(n, x);
     const w = 2 / ((1 - x * x) * dp * dp);
     nodes[i] = -x;
     nodes[n - 1 - i] = x;

@@ -4,18 +4,18 @@
  * conformance --save DIR`). Usage: npx tsx scripts/compare-ig-float64.ts DIR
  */
 import { readFileSync } from 'node:fs';
-import { npyToTensor } from '../src/io/npy.js';
+import { npyToTensor, parseNpy } from '../src/io/npy.js';
 import { loadAllMethods } from '../src/methods/load-all.js';
 import { getMethod } from '../src/methods/registry.js';
 import { loadModel } from '../src/node/load.js';
 
 interface Row { model: string; input_file: string; target: number; method: string; computed_in: string; params: { method?: string; n_steps: number } }
 
-/** float64 .npy data (little-endian, C order), as numpy writes it. */
+/** The float64 values of a .npy file (the probe keeps them in double). */
 function readFloat64Npy(path: string): Float64Array {
-  const bytes = readFileSync(path);
-  const headerLength = bytes.readUInt16LE(8);
-  return new Float64Array(bytes.buffer.slice(bytes.byteOffset + 10 + headerLength, bytes.byteOffset + bytes.length));
+  const { data } = parseNpy(new Uint8Array(readFileSync(path)));
+  if (!(data instanceof Float64Array)) throw new Error(`${path}: expected float64 data`);
+  return data;
 }
 
 const dir = process.argv[2];

@@ -42,6 +42,11 @@ interface LocalPytorch {
   ms: Record<string, Record<string, Record<string, number>>>;
 }
 
+/** How checks against bench/pytorch-local.json name their reference. */
+function localLabel(local: LocalPytorch): string {
+  return `PyTorch on this machine (scripts/bench_pytorch.py ${local.date}, load ${local.loadavg[0]?.toFixed(1)})`;
+}
+
 function localPytorch(): LocalPytorch | undefined {
   const file = join('bench', 'pytorch-local.json');
   if (!existsSync(file)) return undefined;
@@ -153,6 +158,8 @@ class Bench {
   readonly threads: number;
   readonly runtime: Runtime;
   readonly log: (line: string) => void;
+  /** PyTorch timed on this machine (bench/pytorch-local.json), read once per run. */
+  readonly pytorchLocal = localPytorch();
 
   constructor(options: BenchOptions) {
     this.mode = options.mode ?? 'quick';
@@ -226,10 +233,10 @@ async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: nu
   const gmacs = FORWARD_GMACS[name];
   bench.add({ id: 'forward/throughput', model: name, batch, what: 'ORT forward throughput (2 × torchvision MACs ÷ time)', value: (2 * gmacs * batch) / (fwd / 1000), unit: 'GFLOP/s' });
   // The same comparisons against PyTorch timed on this machine (another process, not interleaved: see its load)
-  const local = localPytorch();
+  const local = bench.pytorchLocal;
   const mine = (what: string): number | undefined => local?.ms[what]?.[name]?.[String(batch)];
   if (local && mine('forward')) {
-    const label = `PyTorch on this machine (scripts/bench_pytorch.py ${local.date}, load ${local.loadavg[0]?.toFixed(1)})`;
+    const label = localLabel(local);
     bench.add({ id: 'forward/pytorch-local', model: name, batch, what: `ORT forward speed-up vs ${label}`, value: mine('forward')! / fwd, unit: '×' });
     if (mine('gradcam') && out.gradcam) bench.add(check({ id: 'gradcam/pytorch-local', model: name, batch, what: `Grad-CAM speed-up vs pytorch-grad-cam's computation, ${label}`, value: mine('gradcam')! / out.gradcam, unit: '×' }, { min: 4 }));
     if (mine('saliency') && out.saliency) bench.add(check({ id: 'saliency/pytorch-local', model: name, batch, what: `Saliency speed-up vs Captum's computation, ${label}`, value: mine('saliency')! / out.saliency, unit: '×' }, { min: 1.5 }));
@@ -278,9 +285,9 @@ async function integratedGradients(bench: Bench, name: BenchModelName, saliencyM
   if (saliency) bench.add(check({ id: 'ig50/saliency', model: name, batch: 1, what: 'IG-50 ÷ batch-1 saliency', value: ms / saliency, unit: '×' }, { max: 50 }));
   const ref = (REFERENCE_MS.integratedGradients50 as Record<string, Record<number, number>>)[name]?.[1];
   if (ref) bench.add(check({ id: 'ig50/captum', model: name, batch: 1, what: 'IG-50 speed-up vs Captum', value: ref / ms, unit: '×' }, { min: 1.5 }));
-  const local = localPytorch();
+  const local = bench.pytorchLocal;
   const localIg = local?.ms.ig50?.[name]?.['1'];
-  if (local && localIg) bench.add(check({ id: 'ig50/pytorch-local', model: name, batch: 1, what: `IG-50 speed-up vs Captum's computation, PyTorch on this machine (scripts/bench_pytorch.py ${local.date}, load ${local.loadavg[0]?.toFixed(1)})`, value: localIg / ms, unit: '×' }, { min: 1.5 }));
+  if (local && localIg) bench.add(check({ id: 'ig50/pytorch-local', model: name, batch: 1, what: `IG-50 speed-up vs Captum's computation, ${localLabel(local)}`, value: localIg / ms, unit: '×' }, { min: 1.5 }));
   await model.dispose();
   await raw.dispose();
 }

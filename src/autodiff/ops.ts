@@ -10,7 +10,6 @@ export class GraphOps {
   private readonly shapeCache = new Map<string, string>();
   private readonly scalarCache = new Map<number, string>();
   private readonly affineCache = new Map<string, string[]>();
-  private readonly blockedCache = new Map<string, string>();
 
   constructor(
     readonly graph: OnnxGraph,
@@ -102,10 +101,6 @@ export class GraphOps {
   unitClip(x: string): string {
     if (this.opset >= 11) return this.op('Clip', [x, this.scalar(0), this.scalar(1)]);
     return this.op('Clip', [x], { min: { f: 0 }, max: { f: 1 } });
-  }
-
-  relu(x: string): string {
-    return this.op('Relu', [x]);
   }
 
   greater(a: string, b: string): string {

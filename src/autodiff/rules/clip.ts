@@ -1,13 +1,14 @@
 import { attrFloat } from '../../onnx/attributes.js';
 import { registerGradient } from '../registry.js';
-import { unary } from './util.js';
+import { depthwiseChannels, unary } from './util.js';
 
 /**
  * Gradient passes strictly inside (min, max), as PyTorch's hardtanh/ReLU6 backward. Bounds come from the
  * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
  */
 // The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
-registerGradient('Clip', unary(({ ops, node, opset, graph, shape, precision }, _x, y, gy) => {
+registerGradient('Clip', unary((ctx, _x, y, gy) => {
+  const { ops, node, opset, graph } = ctx;
   let lo: string | undefined;
   let hi: string | undefined;
   if (opset >= 11) {
@@ -20,9 +21,9 @@ registerGradient('Clip', unary(({ ops, node, opset, graph, shape, precision }, _
   // ReLU6-style bounds (0, constant hi) on an image tensor: the blocked-layout-friendly mask (see Relu)
   const loValue = lo ? graph.constantNumbers(lo) : undefined;
   const hiValue = hi ? graph.constantNumbers(hi) : undefined;
-  const ys = shape(y);
-  if (precision !== 'float64' && loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0)) && ys.length === 4 && typeof ys[1] === 'number') {
-    return ops.mul(gy, ops.clippedStep(y, ys[1], hiValue?.[0]));
+  const channels = depthwiseChannels(ctx, y);
+  if (channels !== undefined && loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0))) {
+    return ops.mul(gy, ops.clippedStep(y, channels, hiValue?.[0]));
   }
   let inside: string | undefined;
   if (lo) inside = ops.greater(y, lo);

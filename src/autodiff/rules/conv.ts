@@ -2,6 +2,7 @@ import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { poolGeometry } from '../../onnx/shapes.js';
 import { registerGradient } from '../registry.js';
+import { depthwiseChannels } from './util.js';
 
 /**
  * Input gradient of Conv. Stride 1: a plain Conv of the output gradient with the kernel flipped and its in/out
@@ -11,7 +12,8 @@ import { registerGradient } from '../registry.js';
  * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
  * Weight gradients are never needed by attribution methods and are not built.
  */
-registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape, precision }) => {
+registerGradient('Conv', (ctx) => {
+  const { node, gradOutputs, needsGradient, ops, shape } = ctx;
   const gy = gradOutputs[0]!;
   const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];
   const xs = shape(x);
@@ -68,7 +70,8 @@ registerGradient('Conv', ({ node, gradOutputs, needsGradient, ops, shape, precis
       output_padding: { ints: outputPadding },
     });
     // an identity depthwise conv brings the gradient back into ORT's blocked layout for the ops that follow
-    gx = precision !== 'float64' && spatial === 2 && typeof xs[1] === 'number' ? ops.depthwiseAffine(ct, xs[1], 1, 0) : ct;
+    const channels = depthwiseChannels(ctx, x);
+    gx = channels !== undefined ? ops.depthwiseAffine(ct, channels, 1, 0) : ct;
   }
   const gb = bias && needsGradient(2) ? ops.reduceSum(gy, [0, ...Array.from({ length: spatial }, (_, i) => i + 2)], false) : undefined;
   return [gx, undefined, gb];

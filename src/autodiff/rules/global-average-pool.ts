@@ -1,8 +1,9 @@
 import { LumenError } from '../../errors.js';
 import { registerGradient } from '../registry.js';
-import { unary } from './util.js';
+import { depthwiseChannels, unary } from './util.js';
 
-registerGradient('GlobalAveragePool', unary(({ ops, shape, node, precision }, x, _y, gy) => {
+registerGradient('GlobalAveragePool', unary((ctx, x, _y, gy) => {
+  const { ops, shape, node } = ctx;
   const area = shape(x).slice(2).reduce<number>((a, d) => {
     if (typeof d !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `GlobalAveragePool '${node.name}': spatial size must be known statically`);
     return a * d;
@@ -11,7 +12,8 @@ registerGradient('GlobalAveragePool', unary(({ ops, shape, node, precision }, x,
   // a constant target shape [1, C, h, w] keeps the gradient's shape known to ORT (Expand broadcasts the batch)
   if (xs.slice(1).every((d) => typeof d === 'number')) {
     // the scale as a depthwise conv: the same numbers, and the gradient enters ORT's blocked layout here
-    if (xs.length === 4 && precision !== 'float64') return ops.depthwiseAffine(ops.op('Expand', [gy, ops.int64s([1, ...(xs.slice(1) as number[])])]), xs[1] as number, 1 / area, 0);
+    const channels = depthwiseChannels(ctx, x);
+    if (channels !== undefined) return ops.depthwiseAffine(ops.op('Expand', [gy, ops.int64s([1, ...(xs.slice(1) as number[])])]), channels, 1 / area, 0);
     return ops.op('Expand', [ops.scale(gy, 1 / area), ops.int64s([1, ...(xs.slice(1) as number[])])]);
   }
   return ops.expandLike(ops.scale(gy, 1 / area), x);

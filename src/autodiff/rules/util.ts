@@ -16,3 +16,14 @@ export function unary(vjp: (ctx: GradientContext, x: string, y: string, gy: stri
 export function axisOf(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
+
+/**
+ * C of a 4-D [N, C, h, w] tensor with a static channel count, when a rule may build depthwise 1×1 convolutions on it
+ * (the forms that keep gradients in ORT's blocked layout); undefined otherwise, and in float64 graphs (ORT has no
+ * double Conv kernel).
+ */
+export function depthwiseChannels(ctx: GradientContext, tensor: string): number | undefined {
+  if (ctx.precision === 'float64') return undefined;
+  const dims = ctx.shape(tensor);
+  return dims.length === 4 && typeof dims[1] === 'number' ? dims[1] : undefined;
+}

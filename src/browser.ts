@@ -15,23 +15,10 @@ import { NORMALIZATION_PRESETS } from './metadata.js';
 import { imageToTensor, tensorToImage } from './image/preprocess.js';
 import type { RawImage } from './image/types.js';
 
-// Registering the method families (each registers its methods on import).
-import './methods/cam/index.js';
-import './methods/gradient/index.js';
-import './methods/perturbation/index.js';
-
-export * from './errors.js';
-export * from './tensor.js';
-export * from './metadata.js';
-export * from './targets.js';
-export { LumenModel, type LayerInfo, type Prediction, type ModelOptions } from './model.js';
-export type { Runtime, Session, SessionSettings, Feeds } from './runtime/types.js';
-export { createOrtRuntime } from './runtime/ort.js';
+// The shared API (registers every method family on import).
+export * from './api.js';
 export { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
-export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';
-export type * from './methods/types.js';
 export * from './image/index.js';
-export * from './render/index.js';
 
 export interface BrowserModelOptions {
   /** Defaults to `webRuntime({ wasmPaths })`, created once and shared. */
@@ -183,11 +170,6 @@ export function explain(model: LumenModel, input: Tensor, method: string, option
   return getMethod(method).explain(model, input, options);
 }
 
-export * from './metrics/index.js';
-export { computeGradients, type GradientRequest, type GradientResult } from './autodiff/index.js';
-export { OnnxGraph, type Dim } from './onnx/graph.js';
-export { decodeModel, encodeModel } from './onnx/io.js';
-
 /** Every method family is registered by this entry's own imports; kept for parity with the Node API. */
 export function loadAllMethods(): Promise<void> {
   return Promise.resolve();
@@ -222,5 +204,3 @@ export function prepareImage(raw: RawImage, model: LumenModel, options: PrepareI
   model.checkInput(tensor);
   return { tensor, image: tensorToImage(tensor, normalization, model.layout) };
 }
-export * from './shortcut/benchmark.js';
-export { SHAPE_CLASSES, SHAPE_IMAGE_SIZE, MARKER_BOX, generateShapeSample, generateShapeSamples, type ShapeClass, type ShapeSample, type ShapeSampleOptions, type MarkerMode } from './datasets/shapes.js';

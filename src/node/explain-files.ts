@@ -64,6 +64,9 @@ export interface ExplainFilesOptions {
   onProgress?: (e: ProgressEvent & { method: string }) => void;
 }
 
+/** Start of the error recorded for a row whose output file exists but is not in the manifest (never overwritten). */
+export const OUTPUT_EXISTS = 'output exists';
+
 export interface ExplainFilesResult {
   rows: ManifestRow[];
   skipped: number;
@@ -182,7 +185,7 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
           const key = keyOf(l.path, method, target);
           const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
           if (clash.length > 0 && !options.force) {
-            record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `output exists: ${clash.join(', ')} (use --force to overwrite)` });
+            record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
             continue;
           }
           const attr = explanation.attribution.item(i);

@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { listMethods, getMethod } from '../../methods/registry.js';
-import { explainFiles } from '../../node/explain-files.js';
+import { explainFiles, OUTPUT_EXISTS } from '../../node/explain-files.js';
 import { bundledModelPath, bundledSamplesDir } from '../../node/paths.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { runShortcutDemo } from '../../node/shortcut.js';
@@ -62,6 +62,8 @@ export function registerDemo(program: Command): void {
         copyFileSync(report, join(flags.out, 'index.html'));
         printLine(`${result.rows.length - result.failed} explanations written, ${result.skipped} reused, ${result.failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         printLine(`Open ${join(flags.out, 'index.html')} in a browser (self-contained, no server needed).`);
+        const kept = result.rows.filter((r) => r.status === 'error' && r.error?.startsWith(OUTPUT_EXISTS)).length;
+        if (kept > 0) printLine(`${kept} of the failures are files of an earlier demo run in ${flags.out} (other settings or an older Lumen), kept as they were: run \`npm run demo -- --force\` to recompute them, or \`npm run demo -- --out <new folder>\`.`);
         if (result.failed > 0) process.exitCode = 1;
       } finally {
         await model.dispose();

@@ -414,6 +414,13 @@ function perImageForward1(bench: Bench, name: string): number | undefined {
 async function compile(bench: Bench, name: BenchModelName): Promise<void> {
   const { bytes } = modelBytes(name);
   const input = randomInput(1);
+  // The issue's 1 s target is for ResNet-50. Other models get ORT's own session creation for the plain model as a
+  // yardstick (VGG16's 550 MB of weights take seconds to load whatever builds the graph).
+  const created = performance.now();
+  const plain = await bench.runtime.createSession(bytes);
+  const plainMs = performance.now() - created;
+  await plain.dispose();
+  bench.record({ model: name, batch: 1, what: 'ORT session creation for the plain model', medianMs: plainMs, samplesMs: [plainMs] });
   for (const id of ['gradcam', 'saliency']) {
     if (!hasMethod(id)) continue;
     const model = LumenModel.fromBytes(bytes, { runtime: bench.runtime, source: name });
@@ -423,7 +430,9 @@ async function compile(bench: Bench, name: BenchModelName): Promise<void> {
     const firstMs = performance.now() - t0;
     const second = await getMethod(id).explain(model, input);
     bench.record({ model: name, batch: 1, what: `${id} first call`, medianMs: firstMs, samplesMs: [firstMs], compileMs: first.timings.compileMs });
-    bench.add(check({ id: `${id}/compile`, model: name, batch: 1, what: `${id} compile (autodiff + encode + session), reported`, value: first.timings.compileMs, unit: 'ms' }, { max: 1000 }));
+    const reported = { id: `${id}/compile`, model: name, batch: 1, what: `${id} compile (autodiff + encode + session), reported`, value: first.timings.compileMs, unit: 'ms' as const };
+    bench.add(name === 'resnet50' ? check(reported, { max: 1000 }) : reported);
+    bench.add({ id: `${id}/compile/session`, model: name, batch: 1, what: `${id} compile ÷ ORT session creation for the plain model`, value: first.timings.compileMs / plainMs, unit: '×' });
     bench.add(check({ id: `${id}/cached`, model: name, batch: 1, what: `${id} compile on the second call (cached)`, value: second.timings.compileMs, unit: 'ms' }, { max: 0 }));
     await model.dispose();
   }

@@ -106,7 +106,7 @@ test('batch explain over a folder: a corrupt file is recorded, the rest written;
   writeFileSync(join(out, 'manifest.jsonl'), '');
   const third = lumen('explain', MODEL, join(inputs, '1-trouser.png'), '-m', 'gradcam', '--out', out, '--npy');
   assert.equal(third.code, 1);
-  assert.match(third.stdout, /output exists.*--force/);
+  assert.match(third.stdout, /output exists.*earlier run.*--force/);
   const forced = lumen('explain', MODEL, join(inputs, '1-trouser.png'), '-m', 'gradcam', '--out', out, '--npy', '--force');
   assert.equal(forced.code, 0, forced.stderr);
 });

@@ -34,6 +34,9 @@ export interface ModelOptions {
   source?: string;
 }
 
+/** Height and width of the probe input when a model leaves its spatial size open: the usual classifier size. */
+export const PROBE_SIZE = 224;
+
 /** Ops after which a tensor stops being a spatial feature map (where CAM users pick their layer). */
 const POOLING_OPS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'ReduceMean', 'ReduceMax', 'GlobalLpPool']);
 
@@ -58,7 +61,8 @@ export class LumenModel {
   readonly endsInSoftmax: boolean;
   private readonly sessionSettings: SessionSettings;
   private readonly sessions = new Map<string, Promise<Session>>();
-  private shapeCache?: Promise<Map<string, number[]>>;
+  /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
+  private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
 
   private constructor(proto: ModelProto, options: ModelOptions) {
     this.proto = proto;
@@ -118,13 +122,29 @@ export class LumenModel {
     return this.metadata.normalization;
   }
 
-  /** A batch-1 input of zeros (needs a fixed spatial size). */
-  zeroInput(): Tensor {
-    const dims = this.inputDims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
+  /**
+   * A batch-1 input of zeros. Sizes the model leaves open are taken from `like` (an input about to be explained);
+   * without it, open spatial sizes are PROBE_SIZE (shape discovery and class counts work at any size a dynamic model
+   * accepts).
+   */
+  zeroInput(like?: Tensor): Tensor {
+    const spatialAxes = this.layout === 'NCHW' ? [2, 3] : [1, 2];
+    const dims = this.inputDims.map((d, i) => {
+      if (typeof d === 'number' && d > 0) return i === 0 ? 1 : d;
+      if (i === 0) return 1;
+      if (like) return like.dims[i]!;
+      return spatialAxes.includes(i) ? PROBE_SIZE : NaN;
+    });
     if (dims.some((d) => Number.isNaN(d))) {
-      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's spatial size is not fixed ([${this.inputDims.join(', ')}])`);
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's channel count is not fixed ([${this.inputDims.join(', ')}])`);
     }
     return Tensor.zeros(dims);
+  }
+
+  /** Whether the model leaves its input's height or width open (layer shapes then depend on the image size). */
+  get dynamicSpatialSize(): boolean {
+    const spatial = this.layout === 'NCHW' ? [this.inputDims[2], this.inputDims[3]] : [this.inputDims[1], this.inputDims[2]];
+    return spatial.some((d) => typeof d !== 'number' || d <= 0);
   }
 
   /** Check a batch tensor against the declared input shape. */
@@ -238,29 +258,38 @@ export class LumenModel {
     return out;
   }
 
-  /** Shapes of every float tensor at batch 1 (computed once by running the model on zeros). */
-  tensorShapes(): Promise<Map<string, number[]>> {
-    if (!this.shapeCache) {
-      this.shapeCache = (async () => {
+  /**
+   * Shapes of every float tensor at batch 1 (computed once per input size by running the model on zeros). For a
+   * model with an open spatial size they are the shapes at `like`'s size (PROBE_SIZE without it).
+   */
+  tensorShapes(like?: Tensor): Promise<Map<string, number[]>> {
+    const zeros = this.zeroInput(this.dynamicSpatialSize ? like : undefined);
+    const key = zeros.dims.join('x');
+    let shapes = this.shapeCache.get(key);
+    if (!shapes) {
+      shapes = (async () => {
         const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o)));
-        const zeros = this.zeroInput();
         const session = await this.session(`shapes`, () => {
           const g = OnnxGraph.copyOf(this.proto);
           g.setOutputs(names);
           return g;
         });
         const result = await session.run({ [this.inputName]: zeros }, names).catch(() => ({} as Record<string, Tensor>));
-        const shapes = new Map<string, number[]>();
-        for (const [k, v] of Object.entries(result)) shapes.set(k, [...v.dims]);
-        return shapes;
+        const found = new Map<string, number[]>();
+        for (const [k, v] of Object.entries(result)) found.set(k, [...v.dims]);
+        return found;
       })();
+      this.shapeCache.set(key, shapes);
     }
-    return this.shapeCache;
+    return shapes;
   }
 
-  /** Every 4-D activation a CAM method could target, in graph order, with the default marked. */
-  async layers(): Promise<LayerInfo[]> {
-    const shapes = await this.tensorShapes();
+  /**
+   * Every 4-D activation a CAM method could target, in graph order, with the default marked. `like`: the input about
+   * to be explained, for models with an open spatial size (shapes at PROBE_SIZE otherwise).
+   */
+  async layers(like?: Tensor): Promise<LayerInfo[]> {
+    const shapes = await this.tensorShapes(like);
     const defaultLayer = this.defaultLayerName(shapes);
     const out: LayerInfo[] = [];
     for (const node of this.graph.nodes) {
@@ -274,15 +303,15 @@ export class LumenModel {
   }
 
   /** The layer CAM methods use when none is given: metadata's, else the last spatial tensor before pooling. */
-  async defaultLayer(): Promise<string> {
-    return this.defaultLayerName(await this.tensorShapes());
+  async defaultLayer(like?: Tensor): Promise<string> {
+    return this.defaultLayerName(await this.tensorShapes(like));
   }
 
-  /** Validate layer names, listing candidates for a wrong one. */
-  async resolveLayers(layer: string | readonly string[] | undefined): Promise<string[]> {
-    if (layer === undefined || (Array.isArray(layer) && layer.length === 0)) return [await this.defaultLayer()];
+  /** Validate layer names, listing candidates for a wrong one (`like` as for `layers`). */
+  async resolveLayers(layer: string | readonly string[] | undefined, like?: Tensor): Promise<string[]> {
+    if (layer === undefined || (Array.isArray(layer) && layer.length === 0)) return [await this.defaultLayer(like)];
     const names = typeof layer === 'string' ? [layer] : [...layer];
-    const layers = await this.layers();
+    const layers = await this.layers(like);
     for (const n of names) {
       if (!layers.some((l) => l.name === n)) {
         const cands = closestNames(n, layers.map((l) => l.name), 8);

@@ -138,94 +138,110 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
       }
     }
     if (loaded.length === 0) continue;
-    const batch = stackInputs(loaded);
-    // Grid cells of this batch: row = image, column = method × target.
-    const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
-    const gridCells: (GridCell | null)[][] = loaded.map(() => columns.map(() => null));
-    const probabilities = softmaxRows((await model.forward(batch)).logits);
-    for (const method of methods) {
-      for (const target of targets) {
-        const todo = loaded.filter((l) => !isDone(done.get(keyOf(l.path, method, target))));
-        if (todo.length === 0) {
-          skipped += loaded.length;
-          continue;
-        }
-        const sub = todo.length === loaded.length ? batch : stackInputs(todo);
-        let explanation: Explanation;
-        try {
-          explanation = await method.explain(model, sub, {
-            ...options.methodOptions(method),
-            target: parseTargetSpec(target),
-            layer: options.layer,
-            seed: options.seed,
-            signal: options.signal,
-            onProgress: options.onProgress ? (e) => options.onProgress!({ ...e, method: method.info.id }) : undefined,
-          });
-        } catch (e) {
-          if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
-          for (const l of todo) record({ key: keyOf(l.path, method, target), input: l.path, method: method.info.id, target, status: 'error', error: e.message });
-          continue;
-        }
-        let scored: Scored[] | undefined;
-        let scoreError: string | undefined;
-        if (options.score) {
-          try {
-            scored = await scoreExplanation(model, sub, method, explanation, options);
-          } catch (e) {
-            if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
-            scoreError = e.message;
-          }
-        }
-        for (let i = 0; i < todo.length; i++) {
-          const l = todo[i]!;
-          const cls = explanation.targets[i] ?? -1;
-          const base = `${stemOf(l.path)}__${method.info.id.replace(/[^a-z0-9+-]/gi, '')}__${target.replace(/[^a-z0-9]/gi, '')}`;
-          const png = join(outDir, `${base}.png`);
-          const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
-          const key = keyOf(l.path, method, target);
-          const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
-          if (clash.length > 0 && !options.force) {
-            record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
+    // A model with an open input size keeps every image at its own size: only images of one size share a batch.
+    const groups = groupBySize(loaded);
+    for (const [gi, group] of groups.entries()) {
+      const batch = stackInputs(group);
+      // Grid cells of this batch: row = image, column = method × target.
+      const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
+      const gridCells: (GridCell | null)[][] = group.map(() => columns.map(() => null));
+      const probabilities = softmaxRows((await model.forward(batch)).logits);
+      for (const method of methods) {
+        for (const target of targets) {
+          const todo = group.filter((l) => !isDone(done.get(keyOf(l.path, method, target))));
+          if (todo.length === 0) {
+            skipped += group.length;
             continue;
           }
-          const attr = explanation.attribution.item(i);
-          const overlay = renderOverlay(l.image, attr, method, options.colormap);
-          const imageFile = join(outDir, `${stemOf(l.path)}__input.png`);
-          if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
-          writeFileAtomic(png, await encodePng(overlay));
-          if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
-          const row: ManifestRow = {
-            key,
-            input: l.path,
-            method: method.info.id,
-            target,
-            status: 'ok',
-            class: cls,
-            label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
-            probability: cls >= 0 ? probabilities.data[loaded.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
-            top: topClasses(probabilities, loaded.indexOf(l), model.classNames, 5),
-            png: basename(png),
-            npy: npy ? basename(npy) : undefined,
-            scores: scored?.[i]?.scores,
-            scoreError,
-            curves: scored?.[i]?.curves,
-            image: basename(imageFile),
-            timings: explanation.timings,
-            batch: todo.length,
-          };
-          record(row);
-          const label = [`${row.label}${row.probability !== undefined ? ` ${(row.probability * 100).toFixed(1)}%` : ''}`];
-          if (row.scores) label.push(Object.entries(row.scores).map(([k, v]) => `${k.slice(0, 3)} ${v.toFixed(2)}`).join(' '));
-          gridCells[loaded.indexOf(l)]![columns.indexOf(`${method.info.id} ${target}`)] = { image: overlay, label };
+          const sub = todo.length === group.length ? batch : stackInputs(todo);
+          let explanation: Explanation;
+          try {
+            explanation = await method.explain(model, sub, {
+              ...options.methodOptions(method),
+              target: parseTargetSpec(target),
+              layer: options.layer,
+              seed: options.seed,
+              signal: options.signal,
+              onProgress: options.onProgress ? (e) => options.onProgress!({ ...e, method: method.info.id }) : undefined,
+            });
+          } catch (e) {
+            if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+            for (const l of todo) record({ key: keyOf(l.path, method, target), input: l.path, method: method.info.id, target, status: 'error', error: e.message });
+            continue;
+          }
+          let scored: Scored[] | undefined;
+          let scoreError: string | undefined;
+          if (options.score) {
+            try {
+              scored = await scoreExplanation(model, sub, method, explanation, options);
+            } catch (e) {
+              if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+              scoreError = e.message;
+            }
+          }
+          for (let i = 0; i < todo.length; i++) {
+            const l = todo[i]!;
+            const cls = explanation.targets[i] ?? -1;
+            const base = `${stemOf(l.path)}__${method.info.id.replace(/[^a-z0-9+-]/gi, '')}__${target.replace(/[^a-z0-9]/gi, '')}`;
+            const png = join(outDir, `${base}.png`);
+            const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
+            const key = keyOf(l.path, method, target);
+            const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
+            if (clash.length > 0 && !options.force) {
+              record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
+              continue;
+            }
+            const attr = explanation.attribution.item(i);
+            const overlay = renderOverlay(l.image, attr, method, options.colormap);
+            const imageFile = join(outDir, `${stemOf(l.path)}__input.png`);
+            if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
+            writeFileAtomic(png, await encodePng(overlay));
+            if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
+            const row: ManifestRow = {
+              key,
+              input: l.path,
+              method: method.info.id,
+              target,
+              status: 'ok',
+              class: cls,
+              label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
+              probability: cls >= 0 ? probabilities.data[group.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
+              top: topClasses(probabilities, group.indexOf(l), model.classNames, 5),
+              png: basename(png),
+              npy: npy ? basename(npy) : undefined,
+              scores: scored?.[i]?.scores,
+              scoreError,
+              curves: scored?.[i]?.curves,
+              image: basename(imageFile),
+              timings: explanation.timings,
+              batch: todo.length,
+            };
+            record(row);
+            const label = [`${row.label}${row.probability !== undefined ? ` ${(row.probability * 100).toFixed(1)}%` : ''}`];
+            if (row.scores) label.push(Object.entries(row.scores).map(([k, v]) => `${k.slice(0, 3)} ${v.toFixed(2)}`).join(' '));
+            gridCells[group.indexOf(l)]![columns.indexOf(`${method.info.id} ${target}`)] = { image: overlay, label };
+          }
         }
       }
-    }
-    if (options.grid && gridCells.some((r) => r.some((c) => c))) {
-      const grid = makeGrid(gridCells, { rowHeaders: loaded.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
-      writeFileAtomic(join(outDir, `grid-${String(start).padStart(5, '0')}.png`), await encodePng(grid));
+      if (options.grid && gridCells.some((r) => r.some((c) => c))) {
+        const grid = makeGrid(gridCells, { rowHeaders: group.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
+        writeFileAtomic(join(outDir, `grid-${String(start).padStart(5, '0')}${groups.length > 1 ? `-${gi + 1}` : ''}.png`), await encodePng(grid));
+      }
     }
   }
   return { rows, skipped, failed, manifest };
+}
+
+/** Loaded images grouped by tensor shape, in first-seen order (one group unless the model's input size is open). */
+function groupBySize(loaded: readonly LoadedInput[]): LoadedInput[][] {
+  const groups = new Map<string, LoadedInput[]>();
+  for (const l of loaded) {
+    const key = l.tensor.dims.join('x');
+    const list = groups.get(key);
+    if (list) list.push(l);
+    else groups.set(key, [l]);
+  }
+  return [...groups.values()];
 }
 
 function topClasses(probabilities: Tensor, item: number, names: readonly string[] | undefined, k: number): { label: string; probability: number }[] {

@@ -127,3 +127,77 @@ test('forwardMasked equals the forward pass of inputs composited in JS (plain an
   await assert.rejects(model.forwardMasked(x, new Tensor(new Float32Array(n * c * h * w), [n, c, h, w])), isLumen('INPUT_SHAPE', /masks must be \[3, 1, 64, 64\]/));
   await model.dispose();
 });
+
+/** tiny_resnet with its input's height and width left open (as fully convolutional exports and Keras' (None, None, 3)). */
+function withInputDims(dims: (number | string)[]): Uint8Array {
+  const proto = decodeModel(new Uint8Array(readFileSync('conformance/models/tiny_resnet.onnx')));
+  const g = new OnnxGraph(proto);
+  const shape = g.graph.input[0]!.type!.value.value as { shape: { dim: { value: { case: 'dimValue'; value: bigint } | { case: 'dimParam'; value: string } }[] } };
+  dims.forEach((d, i) => {
+    shape.shape.dim[i]!.value = typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d };
+  });
+  return g.toBytes();
+}
+
+test('a model with an open spatial size: layers, CAMs and gradients work at the input size and equal the fixed-size model', async () => {
+  const runtime = nodeRuntime({ threads: 1 });
+  const open = LumenModel.fromBytes(withInputDims(['N', 3, 'H', 'W']), { runtime, source: 'open' });
+  const fixed = LumenModel.fromBytes(withInputDims(['N', 3, 40, 48]), { runtime, source: 'fixed' });
+  assert.equal(open.dynamicSpatialSize, true);
+  assert.equal(fixed.dynamicSpatialSize, false);
+  const x = new Tensor(Float32Array.from({ length: 2 * 3 * 40 * 48 }, (_, i) => Math.sin(i * 0.37)), [2, 3, 40, 48]);
+  // shapes at the probe size without an input, at the input's size with one
+  const probe = (await open.layers()).find((l) => l.isDefault)!;
+  const atInput = (await open.layers(x)).find((l) => l.isDefault)!;
+  const reference = (await fixed.layers()).find((l) => l.isDefault)!;
+  assert.equal(probe.name, reference.name);
+  assert.deepEqual(atInput.shape, reference.shape);
+  assert.notDeepEqual(probe.shape, reference.shape, 'probe shapes are at 224×224');
+  assert.equal(open.zeroInput().dims.join(','), '1,3,224,224');
+  const { loadAllMethods, getMethod } = await import('../../src/index.js');
+  await loadAllMethods();
+  for (const id of ['gradcam', 'scorecam', 'layer-gradcam', 'saliency']) {
+    const a = await getMethod(id).explain(open, x);
+    const b = await getMethod(id).explain(fixed, x);
+    assert.deepEqual(a.attribution.dims, b.attribution.dims, id);
+    assert.deepEqual(a.targets, b.targets, id);
+    let worst = 0;
+    for (let i = 0; i < a.attribution.size; i++) worst = Math.max(worst, Math.abs(a.attribution.data[i]! - b.attribution.data[i]!));
+    assert.ok(worst < 1e-5, `${id}: max difference ${worst}`);
+  }
+  await open.dispose();
+  await fixed.dispose();
+});
+
+test('batch runs with an open input size: images of different sizes are explained at their own size, in batches per size', async (t) => {
+  const { mkdtempSync, rmSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writePng } = await import('../../src/node/image-file.js');
+  const { explainFiles } = await import('../../src/node/explain-files.js');
+  const { parseNpy } = await import('../../src/io/npy.js');
+  const { getMethod, loadAllMethods } = await import('../../src/index.js');
+  await loadAllMethods();
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-open-size-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sizes: [number, number][] = [[40, 48], [32, 32], [40, 48]];
+  const files: string[] = [];
+  for (const [k, [h, w]] of sizes.entries()) {
+    const data = Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * (k + 3) * 37) % 251);
+    files.push(join(dir, `${k}.png`));
+    await writePng(files[k]!, { width: w, height: h, channels: 3, data });
+  }
+  const model = LumenModel.fromBytes(withInputDims(['N', 3, 'H', 'W']), { runtime: nodeRuntime({ threads: 1 }), source: 'open' });
+  const out = join(dir, 'out');
+  const result = await explainFiles(model, files, { methods: [getMethod('gradcam'), getMethod('saliency')], targets: ['top1'], methodOptions: () => ({}), outDir: out, npy: true, grid: true });
+  await model.dispose();
+  assert.equal(result.failed, 0, JSON.stringify(result.rows.filter((r) => r.status === 'error')));
+  assert.equal(result.rows.length, 6);
+  for (const row of result.rows) {
+    const [h, w] = sizes[files.indexOf(row.input)]!;
+    const attr = parseNpy(new Uint8Array(readFileSync(join(out, row.npy!))));
+    assert.deepEqual(attr.shape.slice(-2), [h, w], `${row.method} of ${row.input}`);
+    assert.equal(row.batch, h === 40 ? 2 : 1, 'images of one size share a batch');
+  }
+  assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('grid-')).sort(), ['grid-00000-1.png', 'grid-00000-2.png']);
+});

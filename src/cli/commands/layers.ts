@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { PROBE_SIZE } from '../../model.js';
 import { printJson, printLine, table } from '../output.js';
 
 export function registerLayers(program: Command): void {
@@ -16,6 +17,7 @@ export function registerLayers(program: Command): void {
       if (flags.json) return printJson(layers);
       printLine(table([['', 'tensor', 'shape', 'op', 'node'], ...layers.map((l) => [l.isDefault ? '*' : '', l.name, `[${l.shape.join(',')}]`, l.op, l.node])]));
       printLine(`\n* default CAM layer (last spatial tensor before global pooling / flattening). Use it with --layer.`);
+      if (model.dynamicSpatialSize) printLine(`The model leaves its input size open: shapes are for a ${PROBE_SIZE}×${PROBE_SIZE} input and scale with the image.`);
     } finally {
       await model.dispose();
     }

@@ -453,7 +453,7 @@ export function defineCam(def: CamDefinition): CamMethod {
       model.checkInput(input);
       const expanded = expandTargets(input, opts.target);
       const batch = expanded.input;
-      const layers = await model.resolveLayers(opts.layer);
+      const layers = await model.resolveLayers(opts.layer, batch);
       // Without augmentation a top-k target is resolved by the run itself (no extra forward pass).
       const rank = opts.augSmooth ? undefined : rankTarget(expanded.spec);
       let targets = rank ? undefined : await resolveCamTargets(model, batch, expanded.spec, { timings });

@@ -31,7 +31,7 @@ export const guidedGradcam: Method = registerMethod({
     const timings: Timings = { compileMs: 0, runMs: 0 };
     model.checkInput(input);
     const { input: batch, spec } = expandTargets(input, opts.target);
-    const [layer] = await model.resolveLayers(opts.layer);
+    const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
     const cam = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings);
     const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], output: targets.output, ruleSet: 'guided' });

@@ -30,7 +30,7 @@ export const layerGradcam: Method = registerMethod({
     const timings: Timings = { compileMs: 0, runMs: 0 };
     model.checkInput(input);
     const { input: batch, spec } = expandTargets(input, opts.target);
-    const [layer] = await model.resolveLayers(opts.layer);
+    const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
     const map = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings);
     const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer! }, timings };

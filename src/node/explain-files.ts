@@ -13,7 +13,7 @@ import { parseTargetSpec, softmaxRows } from '../targets.js';
 import { Tensor } from '../tensor.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
-import { loadInput, stackInputs, type LoadedInput } from './inputs.js';
+import { groupBySize, loadInput, stackInputs, type LoadedInput } from './inputs.js';
 
 /** One row of the batch manifest (JSON Lines): an image × method × target, done or failed. */
 export interface ManifestRow {
@@ -230,18 +230,6 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
     }
   }
   return { rows, skipped, failed, manifest };
-}
-
-/** Loaded images grouped by tensor shape, in first-seen order (one group unless the model's input size is open). */
-function groupBySize(loaded: readonly LoadedInput[]): LoadedInput[][] {
-  const groups = new Map<string, LoadedInput[]>();
-  for (const l of loaded) {
-    const key = l.tensor.dims.join('x');
-    const list = groups.get(key);
-    if (list) list.push(l);
-    else groups.set(key, [l]);
-  }
-  return [...groups.values()];
 }
 
 function topClasses(probabilities: Tensor, item: number, names: readonly string[] | undefined, k: number): { label: string; probability: number }[] {

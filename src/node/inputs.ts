@@ -58,3 +58,15 @@ export async function loadInput(path: string, model: LumenModel, options: InputO
 export function stackInputs(inputs: readonly LoadedInput[]): Tensor {
   return Tensor.concat(inputs.map((i) => i.tensor));
 }
+
+/** Loaded images grouped by tensor shape, in first-seen order (one group unless the model's input size is open). */
+export function groupBySize(loaded: readonly LoadedInput[]): LoadedInput[][] {
+  const groups = new Map<string, LoadedInput[]>();
+  for (const l of loaded) {
+    const key = l.tensor.dims.join('x');
+    const list = groups.get(key);
+    if (list) list.push(l);
+    else groups.set(key, [l]);
+  }
+  return [...groups.values()];
+}

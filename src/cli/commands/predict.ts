@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
+import { groupBySize, loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
+import type { Prediction } from '../../model.js';
 import { expandInputs } from '../inputs.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
@@ -28,12 +29,15 @@ export function registerPredict(program: Command): void {
       for (let i = 0; i < files.length; i += batchSize) {
         const loaded: LoadedInput[] = [];
         for (const f of files.slice(i, i + batchSize)) loaded.push(await loadInput(f, model));
-        const preds = await model.predict(stackInputs(loaded), top);
-        loaded.forEach((l, j) => {
-          results.push({ input: l.path, predictions: preds[j]! });
+        // a model with an open input size keeps each image at its own size: one run per size
+        const predictions = new Map<LoadedInput, Prediction[]>();
+        for (const group of groupBySize(loaded)) (await model.predict(stackInputs(group), top)).forEach((p, j) => predictions.set(group[j]!, p));
+        loaded.forEach((l) => {
+          const preds = predictions.get(l)!;
+          results.push({ input: l.path, predictions: preds });
           if (!flags.json) {
             printLine(l.path);
-            for (const p of preds[j]!) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);
+            for (const p of preds) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);
           }
         });
       }

@@ -366,8 +366,9 @@ async function perturbation(bench: Bench, name: BenchModelName, batch: number): 
     const reps = 3;
     const samples: number[] = [];
     const fwdBefore = fwdSamples.length;
-    // warm-up of the method's own sessions (Score-CAM only uses the plain forward one, already warm)
-    if (c.id !== 'scorecam') await method.explain(model, one, { ...c.options, ...(c.id === 'rise' ? { numMasks: batch } : c.id === 'lime' || c.id === 'kernel-shap' ? { numSamples: batch } : {}) });
+    // warm-up of the method's own sessions (Score-CAM: its masked forward, without running every channel)
+    if (c.id === 'scorecam') await model.forwardMasked(one, Tensor.zeros([1, 1, ...one.dims.slice(2)]));
+    else await method.explain(model, one, { ...c.options, ...(c.id === 'rise' ? { numMasks: batch } : c.id === 'lime' || c.id === 'kernel-shap' ? { numSamples: batch } : {}) });
     // passes actually run: the method's progress reports (KernelSHAP caps its samples at 2^M − 2), + the first pass
     let reported = 0;
     const onProgress = (p: { done: number }): void => {

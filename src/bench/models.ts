@@ -6,6 +6,7 @@
  * `parameters` counts what torchvision's `sum(p.numel() for p in model.parameters())` counts for the unfolded model
  * (each folded BN contributes its weight and bias, 2·C), so it can be compared with torchvision's published numbers.
  */
+import { MULBERRY32_INCREMENT, mulberry32Float } from '../random.js';
 import { create } from '@bufbuild/protobuf';
 import { OnnxGraph } from '../onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../onnx/proto.js';
@@ -51,10 +52,8 @@ class WeightRng {
   }
   /** Uniform in [-1, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2147483648) - 1;
+    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
+    return mulberry32Float(this.state) * 2 - 1; // exact: the float is k / 2³²
   }
   /** n values, uniform with standard deviation `std`. */
   fill(n: number, std: number): Float32Array {

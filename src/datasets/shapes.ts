@@ -2,11 +2,15 @@
  * "Spot the shortcut" synthetic dataset: 64×64 RGB images of one of five shapes on a textured
  * background, with an optional class-coding "watermark" marker in a fixed corner.
  *
- * Browser-safe (no Node built-ins). Everything is derived from (seed, index) through a PRNG written
- * here, so a sample is reproducible byte for byte on any platform. The shape, its colour and the
- * background use one random stream and the marker another, so the same (seed, index) rendered with
+ * Browser-safe (no Node built-ins). Everything is derived from (seed, index) through mulberry32 (src/random.ts),
+ * so a sample is reproducible byte for byte on any platform. The shape, its colour and the background use one
+ * random stream and the marker another, so the same (seed, index) rendered with
  * markerMode 'none', 'consistent' or 'swapped' gives the same picture except for the marker patch.
  */
+import { mulberry32 } from '../random.js';
+
+/** The dataset's generator (re-exported: tests and dev scripts seed it directly). */
+export { mulberry32 };
 
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
@@ -65,18 +69,6 @@ export interface ShapeSample {
   /** 1 where the shape covers at least half of the pixel, else 0 (H*W). */
   mask: Uint8Array;
   marker: ShapeMarker;
-}
-
-/** mulberry32: tiny, fast, good enough 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mix several integers into one 32-bit seed (murmur3 finaliser style). */

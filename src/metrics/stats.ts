@@ -2,6 +2,8 @@
  * Numeric helpers shared by the metrics: correlations, SSIM, Gini, entropy, trapezoid AUC, Gaussian blur and a
  * seeded PRNG. Everything works in float64 on plain arrays so results do not depend on tensor layout.
  */
+import { MULBERRY32_INCREMENT, mulberry32Float } from '../random.js';
+
 
 export type Numbers = ArrayLike<number>;
 
@@ -231,11 +233,8 @@ export class Random {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
+    return mulberry32Float(this.state);
   }
 
   uniform(lo: number, hi: number): number {

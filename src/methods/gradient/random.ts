@@ -1,3 +1,5 @@
+import { MULBERRY32_INCREMENT, mulberry32Float } from '../../random.js';
+
 /**
  * Seeded pseudo-random numbers for the stochastic gradient methods (SmoothGrad noise, GradientShap draws, noise
  * baselines): mulberry32 for uniforms, Box–Muller for normals. Same seed, same numbers, in Node and browsers.
@@ -12,11 +14,8 @@ export class Random {
 
   /** Uniform in [0, 1). */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
+    return mulberry32Float(this.state);
   }
 
   /** Standard normal. */

@@ -1,5 +1,5 @@
 import { LumenError } from '../errors.js';
-import { attrFloat, attrInt, attrInts } from '../onnx/attributes.js';
+import { attrInt, attrInts } from '../onnx/attributes.js';
 import { OnnxGraph, type Dim } from '../onnx/graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
@@ -74,10 +74,11 @@ function isDifferentiableNode(node: NodeProto): boolean {
  * ceil_mode pools whose last window would start in the end padding: ORT's kernels (and Lumen's shapes) drop that
  * window, ONNX's shape inference keeps it, so ORT's graph checks would see the pool output one larger than it is and
  * reject gradient constants of the real size. A Slice to the real size after such a pool (a no-op at run time) makes
- * every shape downstream agree.
+ * every shape downstream agree. Returns whether it added any.
  */
-function pinCeilModePools(graph: OnnxGraph, shapes: Map<string, Dim[]>): void {
+function pinCeilModePools(graph: OnnxGraph, shapes: Map<string, Dim[]>): boolean {
   const nodes = graph.graph.node;
+  let pinned = false;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
     if ((node.opType !== 'MaxPool' && node.opType !== 'AveragePool') || attrInt(node, 'ceil_mode', 0) !== 1) continue;
@@ -91,12 +92,14 @@ function pinCeilModePools(graph: OnnxGraph, shapes: Map<string, Dim[]>): void {
     const y = node.output[0]!;
     const consumers = graph.consumers(y);
     const axes = sizes.map((_, k) => k + 2);
-    const pinned = graph.op('Slice', [y, graph.int64s(axes.map(() => 0)), graph.int64s(sizes), graph.int64s(axes)]);
+    const sliced = graph.op('Slice', [y, graph.int64s(axes.map(() => 0)), graph.int64s(sizes), graph.int64s(axes)]);
     // keep topological order: move the Slice (and its constant inputs, if added as nodes) right after the pool
     const slice = nodes.pop()!;
     nodes.splice(i + 1, 0, slice);
-    for (const c of consumers) c.input.forEach((name, k) => name === y && (c.input[k] = pinned));
+    for (const c of consumers) c.input.forEach((name, k) => name === y && (c.input[k] = sliced));
+    pinned = true;
   }
+  return pinned;
 }
 
 /**
@@ -109,8 +112,9 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   if (float64) graph.scalarPrecision = 'float64';
   const opset = graph.opset;
   const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
-  pinCeilModePools(graph, inferShapes(graph, options.feedDims));
-  const shapes = inferShapes(graph, options.feedDims);
+  let shapes = inferShapes(graph, options.feedDims);
+  // shapes are inferred again only when pools were pinned (the new Slices need theirs)
+  if (pinCeilModePools(graph, shapes)) shapes = inferShapes(graph, options.feedDims);
   const ops = new GraphOps(graph, opset);
   const forwardNodes = [...graph.nodes];
   const { target } = options;
@@ -142,7 +146,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   let seedClasses: string | undefined;
   const targetShape = shapes.get(target);
   let seed: string;
-  // With an in-graph top-k seed on the logits, the seed is one-hot: the index it picks (see the Gemm shortcut below)
+  // With an in-graph top-k seed on the logits, the seed is one-hot: the index it picks (GradientContext.oneHotSeed)
   let pickedClass: string | undefined;
   const mode = options.seed ?? { kind: 'input' };
   if (mode.kind === 'input') {
@@ -198,17 +202,6 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
       const name = node.input[k];
       return name !== undefined && name !== '' && reachable.has(name);
     };
-    // A classifier's last Gemm seeded with a one-hot row: its input gradient is that row of the weight (a Gather)
-    // instead of a product with the whole weight matrix. Only where the plain Gemm rule would apply.
-    if (pickedClass && node.opType === 'Gemm' && node.output[0] === target && contributions.get(target)?.length === 1 && rule === ruleFor(getRuleSet('gradient'), 'Gemm') && needs(0) && !needs(1) && !needs(2) && attrInt(node, 'transA', 0) === 0) {
-      const transB = attrInt(node, 'transB', 0) === 1;
-      let row = ops.op('Gather', [node.input[1]!, pickedClass], { axis: { i: transB ? 0 : 1 } });
-      if (!transB) row = ops.transpose(row, [1, 0]);
-      const alpha = attrFloat(node, 'alpha', 1);
-      contribute(node.input[0]!, alpha === 1 ? row : ops.scale(row, alpha));
-      differentiated++;
-      continue;
-    }
     const ctx: GradientContext = {
       graph,
       node,
@@ -222,6 +215,8 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
       },
       ops,
       ruleSet: ruleSet.name,
+      // the target's gradient is the in-graph one-hot seed alone (nothing else flows into it)
+      ...(pickedClass && node.output[0] === target && contributions.get(target)?.length === 1 ? { oneHotSeed: pickedClass } : {}),
       ...(float64 ? { precision: 'float64' as const } : {}),
       ...(paired ? { paired } : {}),
     };

@@ -26,6 +26,11 @@ export interface GradientContext {
   /** 'float64' when the graph will run in double: rules must then emit only ops with double kernels (no Conv). */
   readonly precision?: 'float32' | 'float64';
   /**
+   * Set when the gradient of the node's output is exactly the in-graph top-k seed, one one-hot row per item: the
+   * int64 [N] tensor of the hot class (a rule may gather a row instead of multiplying by the seed).
+   */
+  readonly oneHotSeed?: string;
+  /**
    * Set only for rule sets declared `paired` (DeepLIFT-style): the forward runs on the batch [x; x_ref] and
    * `reference(t)` is a tensor shaped like `t` whose items are the reference half of `t`, repeated for both halves.
    */

@@ -3,9 +3,10 @@ import { registerGradient } from '../registry.js';
 
 /**
  * Y = α·A'·B' + β·C with A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B. Each input gradient is again one Gemm,
- * the transposes folded into its trans flags.
+ * the transposes folded into its trans flags. A classifier's last Gemm seeded with a one-hot row (`oneHotSeed`):
+ * the input gradient is that row of the weight (a Gather) instead of a product with the whole weight matrix.
  */
-registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
   const gy = gradOutputs[0]!;
   const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
   const alpha = attrFloat(node, 'alpha', 1);
@@ -14,6 +15,11 @@ registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const transB = attrInt(node, 'transB', 0);
   const gemm = (x: string, y: string, tA: number, tB: number): string =>
     ops.op('Gemm', [x, y], { alpha: { f: alpha }, transA: { i: tA }, transB: { i: tB } });
+  if (oneHotSeed && transA === 0 && needsGradient(0) && !needsGradient(1) && !needsGradient(2)) {
+    let row = ops.op('Gather', [b, oneHotSeed], { axis: { i: transB ? 0 : 1 } });
+    if (!transB) row = ops.transpose(row, [1, 0]);
+    return [alpha === 1 ? row : ops.scale(row, alpha), undefined, undefined];
+  }
   const ga = needsGradient(0) ? (transA ? gemm(b, gy, transB, 1) : gemm(gy, b, 0, transB ? 0 : 1)) : undefined;
   const gb = needsGradient(1) ? (transB ? gemm(gy, a, 1, transA) : gemm(a, gy, transA ? 0 : 1, 0)) : undefined;
   const gc = c && needsGradient(2) ? ops.unbroadcast(ops.scale(gy, beta), shape(node.output[0]!), shape(c)) : undefined;

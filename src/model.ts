@@ -108,9 +108,14 @@ export class LumenModel {
     return typeof d === 'number' ? d : 3;
   }
 
+  /** Indices of the input's height and width axes. */
+  private get spatialAxes(): [number, number] {
+    return this.layout === 'NCHW' ? [2, 3] : [1, 2];
+  }
+
   /** Spatial input size, when fixed by the model. */
   get inputSize(): { height: number | undefined; width: number | undefined } {
-    const [h, w] = this.layout === 'NCHW' ? [this.inputDims[2], this.inputDims[3]] : [this.inputDims[1], this.inputDims[2]];
+    const [h, w] = this.spatialAxes.map((a) => this.inputDims[a]);
     return { height: typeof h === 'number' ? h : undefined, width: typeof w === 'number' ? w : undefined };
   }
 
@@ -128,7 +133,7 @@ export class LumenModel {
    * accepts).
    */
   zeroInput(like?: Tensor): Tensor {
-    const spatialAxes = this.layout === 'NCHW' ? [2, 3] : [1, 2];
+    const spatialAxes = this.spatialAxes;
     const dims = this.inputDims.map((d, i) => {
       if (typeof d === 'number' && d > 0) return i === 0 ? 1 : d;
       if (i === 0) return 1;
@@ -143,8 +148,10 @@ export class LumenModel {
 
   /** Whether the model leaves its input's height or width open (layer shapes then depend on the image size). */
   get dynamicSpatialSize(): boolean {
-    const spatial = this.layout === 'NCHW' ? [this.inputDims[2], this.inputDims[3]] : [this.inputDims[1], this.inputDims[2]];
-    return spatial.some((d) => typeof d !== 'number' || d <= 0);
+    return this.spatialAxes.some((a) => {
+      const d = this.inputDims[a];
+      return typeof d !== 'number' || d <= 0;
+    });
   }
 
   /** Check a batch tensor against the declared input shape. */

@@ -116,6 +116,8 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
   };
 
   const batchSize = options.batchSize ?? 8;
+  // grid columns: one per method × target
+  const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
   for (let start = 0; start < files.length; start += batchSize) {
     if (options.signal?.aborted) throw new LumenError('CANCELLED', 'cancelled');
     const batchFiles = files.slice(start, start + batchSize);
@@ -143,7 +145,6 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
     for (const [gi, group] of groups.entries()) {
       const batch = stackInputs(group);
       // Grid cells of this batch: row = image, column = method × target.
-      const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
       const gridCells: (GridCell | null)[][] = group.map(() => columns.map(() => null));
       const probabilities = softmaxRows((await model.forward(batch)).logits);
       for (const method of methods) {

@@ -48,7 +48,7 @@ type Rewrite = (g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>) => vo
 
 const REWRITES: Record<string, Rewrite> = {
   Conv: rewriteConv,
-  GlobalAveragePool: (g, node, shapes) => globalPool(g, node, shapes, 'ReduceMean'),
+  GlobalAveragePool: rewriteGlobalAveragePool,
   GlobalMaxPool: rewriteGlobalMaxPool,
   AveragePool: rewriteAveragePool,
 };
@@ -228,9 +228,10 @@ function staticDims(node: NodeProto, what: string, dims: readonly Dim[] | undefi
   return dims.slice(from) as number[];
 }
 
-function reduceNode(g: OnnxGraph, op: 'ReduceMean', x: string, axes: readonly number[], output: string): void {
-  if (g.opset >= 18) g.addNode(op, [x, g.int64s(axes)], [output], { keepdims: { i: 1 } });
-  else g.addNode(op, [x], [output], { axes: { ints: axes }, keepdims: { i: 1 } });
+/** ReduceMean over `axes` (keepdims) at the graph's opset: axes became an input in opset 18. */
+function reduceMean(g: OnnxGraph, x: string, axes: readonly number[], output: string): void {
+  if (g.opset >= 18) g.addNode('ReduceMean', [x, g.int64s(axes)], [output], { keepdims: { i: 1 } });
+  else g.addNode('ReduceMean', [x], [output], { axes: { ints: axes }, keepdims: { i: 1 } });
 }
 
 /**
@@ -246,11 +247,12 @@ function rewriteGlobalMaxPool(g: OnnxGraph, node: NodeProto, shapes: Map<string,
   g.addNode('Reshape', [pooled, g.int64s([0, 0, ...spatial.map(() => 1)])], [node.output[0]!]);
 }
 
-function globalPool(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>, op: 'ReduceMean'): void {
+/** GlobalAveragePool as ReduceMean over every spatial axis. */
+function rewriteGlobalAveragePool(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>): void {
   const x = node.input[0]!;
   const rank = shapes.get(x)?.length;
   if (rank === undefined) throw new LumenError('UNSUPPORTED_OP', `precision float64: ${node.opType} '${node.name}': the rank of '${x}' is unknown`);
-  reduceNode(g, op, x, Array.from({ length: rank - 2 }, (_, i) => i + 2), node.output[0]!);
+  reduceMean(g, x, Array.from({ length: rank - 2 }, (_, i) => i + 2), node.output[0]!);
 }
 
 /** Every kernel offset (row-major) of a kernel shape. */

@@ -154,6 +154,9 @@ test('a model with an open spatial size: layers, CAMs and gradients work at the 
   assert.deepEqual(atInput.shape, reference.shape);
   assert.notDeepEqual(probe.shape, reference.shape, 'probe shapes are at 224×224');
   assert.equal(open.zeroInput().dims.join(','), '1,3,224,224');
+  // an open channel count cannot be guessed: a specific error, not a probe of some size
+  const openChannels = LumenModel.fromBytes(withInputDims(['N', 'C', 40, 48]), { runtime, source: 'open-channels' });
+  assert.throws(() => openChannels.zeroInput(), isLumen('UNSUPPORTED_MODEL', /open-channels: the input's channel count is not fixed/));
   const { loadAllMethods, getMethod } = await import('../../src/index.js');
   await loadAllMethods();
   for (const id of ['gradcam', 'scorecam', 'layer-gradcam', 'saliency']) {

@@ -54,6 +54,8 @@ export class LumenModel {
   /** Declared input dims, e.g. ['batch', 3, 224, 224]. */
   readonly inputDims: Dim[];
   readonly layout: 'NCHW' | 'NHWC';
+  /** 'features': one [N, F] input (tabular models); 'image': a 4-D input. */
+  readonly inputKind: 'image' | 'features';
   /** The model's declared output. */
   readonly outputName: string;
   /** The logits tensor: the output itself, or the input of a final Softmax (as many Keras exports end). */
@@ -73,11 +75,14 @@ export class LumenModel {
     this.metadata = { ...metadataFromProps(proto.metadataProps), ...(options.metadata ?? {}) };
 
     const feeds = this.graph.feedInputs;
-    const imageInput = feeds.find((i) => valueInfoDims(i)?.length === 4);
+    // A single [N, F] input is a feature-vector (tabular) model, explained by src/methods/tabular.
+    const featureInput = feeds.length === 1 && valueInfoDims(feeds[0]!)?.length === 2 ? feeds[0] : undefined;
+    const imageInput = feeds.find((i) => valueInfoDims(i)?.length === 4) ?? featureInput;
     if (!imageInput) {
       const got = feeds.map((i) => `${i.name} [${(valueInfoDims(i) ?? ['?']).join(', ')}]`).join('; ') || 'none';
-      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: Lumen explains image classifiers and needs a 4-D image input (N,C,H,W or N,H,W,C); this model's inputs are: ${got}`);
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: Lumen explains image classifiers with a 4-D image input (N,C,H,W or N,H,W,C) and feature-vector models with one [N, F] input; this model's inputs are: ${got}`);
     }
+    this.inputKind = imageInput === featureInput ? 'features' : 'image';
     if (feeds.length > 1) {
       throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the model has ${feeds.length} inputs (${feeds.map((f) => f.name).join(', ')}); Lumen supports single-input classifiers`);
     }
@@ -157,7 +162,10 @@ export class LumenModel {
   /** Check a batch tensor against the declared input shape. */
   checkInput(input: Tensor): void {
     const want = this.inputDims;
-    const ok = input.rank === 4 && want.every((d, i) => typeof d !== 'number' || d <= 0 || d === input.dims[i]);
+    const ok = input.rank === want.length && want.every((d, i) => typeof d !== 'number' || d <= 0 || d === input.dims[i]);
+    if (!ok && this.inputKind === 'features' && input.rank !== 2) {
+      throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: a feature-vector model (input '${this.inputName}' [${want.join(', ')}]) takes rows of a CSV, not images: explain it with lumen pdp, ice, ale, importance or shap`);
+    }
     if (!ok) {
       throw new LumenError('INPUT_SHAPE', `${this.source}: input of shape [${input.dims.join(', ')}] does not fit the model's input '${this.inputName}' [${want.join(', ')}]`);
     }

@@ -54,7 +54,7 @@ test('model file errors: missing, not ONNX, truncated, unsupported opset, not an
   g.addNode('Relu', ['features'], ['y']);
   g.addOutput('y', ['batch', 16]);
   writeFileSync(join(dir, 'tabular.onnx'), g.toBytes());
-  expectUserError(lumen('predict', join(dir, 'tabular.onnx'), 'samples/fashion/1-trouser.png'), 1, /needs a 4-D image input/);
+  expectUserError(lumen('predict', join(dir, 'tabular.onnx'), 'samples/fashion/1-trouser.png'), 1, /feature-vector model.*not images.*lumen pdp/);
 });
 
 test('input errors: missing image, corrupt image, tensor of the wrong shape', () => {

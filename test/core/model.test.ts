@@ -97,7 +97,16 @@ test('user mistakes give specific errors', async () => {
   g.addInput('x', ['batch', 10]);
   g.addNode('Relu', ['x'], ['y']);
   g.addOutput('y', ['batch', 10]);
-  assert.throws(() => LumenModel.fromProto(g.model, { runtime: nodeRuntime() }), isLumen('UNSUPPORTED_MODEL', /4-D image input.*x \[batch, 10\]/));
+  // A feature-vector model loads (src/methods/tabular explains it) and refuses an image with a specific message.
+  const tabular = LumenModel.fromProto(g.model, { runtime: nodeRuntime() });
+  assert.equal(tabular.inputKind, 'features');
+  await assert.rejects(tabular.forward(Tensor.zeros([1, 3, 28, 28])), isLumen('UNSUPPORTED_MODEL', /feature-vector model.*x' \[batch, 10\].*lumen pdp/));
+  await assert.rejects(tabular.forward(Tensor.zeros([2, 9])), isLumen('INPUT_SHAPE', /\[2, 9\]/));
+  await tabular.dispose();
+  // Neither an image nor one feature vector: a 3-D input.
+  g.graph.input.splice(0);
+  g.addInput('x', ['batch', 10, 2]);
+  assert.throws(() => LumenModel.fromProto(g.model, { runtime: nodeRuntime() }), isLumen('UNSUPPORTED_MODEL', /4-D image input.*one \[N, F\] input.*x \[batch, 10, 2\]/));
 });
 
 test('forwardMasked equals the forward pass of inputs composited in JS (plain and with a baseline)', async () => {

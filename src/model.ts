@@ -1,11 +1,13 @@
 import { LumenError, closestNames } from './errors.js';
 import { decodeModel } from './onnx/io.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
+import { inferElemTypes } from './onnx/shapes.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
-import { softmaxRows } from './targets.js';
+import { softmaxRows } from './targets/index.js';
+import { channelsFirstInput, detectInputLayout, type InputLayout } from './layout.js';
 
 export interface LayerInfo {
   /** ONNX tensor name (what `--layer` takes). */
@@ -53,7 +55,11 @@ export class LumenModel {
   readonly inputName: string;
   /** Declared input dims, e.g. ['batch', 3, 224, 224]. */
   readonly inputDims: Dim[];
-  readonly layout: 'NCHW' | 'NHWC';
+  /**
+   * The layout of the model FILE's image input. Lumen's API takes [N, C, H, W] images for every model: a channels-last
+   * file gets a Transpose in front of its graph on load (src/layout.ts), and `inputName`/`inputDims` are that NCHW input.
+   */
+  readonly fileLayout: InputLayout;
   /** 'features': one [N, F] input (tabular models); 'image': a 4-D input. */
   readonly inputKind: 'image' | 'features';
   /** The model's declared output. */
@@ -88,9 +94,15 @@ export class LumenModel {
     }
     this.inputName = imageInput.name;
     this.inputDims = valueInfoDims(imageInput)!;
-    const c1 = this.inputDims[1];
-    const c3 = this.inputDims[3];
-    this.layout = (c1 === 1 || c1 === 3) ? 'NCHW' : (c3 === 1 || c3 === 3) ? 'NHWC' : 'NCHW';
+    this.fileLayout = this.inputKind === 'image' ? detectInputLayout(this.graph, this.inputName, this.inputDims) : 'NCHW';
+    if (this.fileLayout === 'NHWC') {
+      const g = OnnxGraph.copyOf(proto);
+      const input = channelsFirstInput(g, this.inputName, this.inputDims);
+      this.proto = g.model;
+      this.graph = g;
+      this.inputName = input.name;
+      this.inputDims = input.dims;
+    }
 
     const output = proto.graph!.output[0];
     if (!output) throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the model declares no output`);
@@ -108,14 +120,19 @@ export class LumenModel {
     return new LumenModel(proto, options);
   }
 
+  /** The layout of the image tensors Lumen's API takes and returns: NCHW for every model (see `fileLayout`). */
+  get layout(): 'NCHW' {
+    return 'NCHW';
+  }
+
   get channels(): number {
-    const d = this.layout === 'NCHW' ? this.inputDims[1] : this.inputDims[3];
+    const d = this.inputDims[1];
     return typeof d === 'number' ? d : 3;
   }
 
   /** Indices of the input's height and width axes. */
   private get spatialAxes(): [number, number] {
-    return this.layout === 'NCHW' ? [2, 3] : [1, 2];
+    return [2, 3];
   }
 
   /** Spatial input size, when fixed by the model. */
@@ -208,7 +225,7 @@ export class LumenModel {
   /**
    * Logits of one image seen through each of `masks`: x_i = baseline + mask_i ⊙ (image − baseline), composited
    * inside the graph (perturbation methods stay a batched forward pass, without a per-mask JS loop over C·H·W).
-   * `image` is one item [1, …] in the model's layout; masks are [n, 1, H, W] (NCHW) or [n, H, W, 1] (NHWC),
+   * `image` is one item [1, C, H, W]; masks are [n, 1, H, W],
    * broadcast over channels; `baseline` is a number (default 0: x_i = mask_i ⊙ image) or a tensor like `image`.
    * `mode: 'select'` takes each pixel from the image where the mask is non-zero and from the baseline elsewhere,
    * exactly (a Where, no arithmetic): segment on/off perturbations (LIME, KernelSHAP, feature ablation).
@@ -216,7 +233,7 @@ export class LumenModel {
   async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend'): Promise<Tensor> {
     this.checkInput(image);
     if (image.dims[0] !== 1) throw new LumenError('INPUT_SHAPE', `forwardMasked: one image at a time, got a batch of ${image.dims[0]}`);
-    const channelAxis = this.layout === 'NCHW' ? 1 : 3;
+    const channelAxis = 1;
     const want = image.dims.map((d, i) => (i === 0 ? masks.dims[0]! : i === channelAxis ? 1 : d));
     if (masks.rank !== 4 || masks.dims.some((d, i) => d !== want[i])) {
       throw new LumenError('INPUT_SHAPE', `forwardMasked: masks must be [${want.join(', ')}], got [${masks.dims.join(', ')}]`);
@@ -283,13 +300,15 @@ export class LumenModel {
     let shapes = this.shapeCache.get(key);
     if (!shapes) {
       shapes = (async () => {
-        const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o)));
+        // only float tensors: shape arithmetic (Shape, Gather of shapes, Cast to int, Equal…) is integer or bool
+        const types = inferElemTypes(this.graph);
+        const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o && types.get(o) === TensorProto_DataType.FLOAT)));
         const session = await this.session(`shapes`, () => {
           const g = OnnxGraph.copyOf(this.proto);
           g.setOutputs(names);
           return g;
         });
-        const result = await session.run({ [this.inputName]: zeros }, names).catch(() => ({} as Record<string, Tensor>));
+        const result = await session.run({ [this.inputName]: zeros }, names);
         const found = new Map<string, number[]>();
         for (const [k, v] of Object.entries(result)) found.set(k, [...v.dims]);
         return found;

@@ -3,11 +3,13 @@ import { attrInt, attrInts } from '../onnx/attributes.js';
 import { OnnxGraph, type Dim } from '../onnx/graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
-import { inferShapes, poolGeometry } from '../onnx/shapes.js';
+import { inferElemTypes, inferShapes, poolGeometry } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
 import { NON_DIFFERENTIABLE } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
 import type { GradientContext, PairedView } from './types.js';
+import { appendTransform } from '../targets/score.js';
+import type { TargetTransform } from '../targets/spec.js';
 import './rules/index.js';
 
 /** How the backward pass is seeded. */
@@ -25,8 +27,11 @@ export interface BackwardOptions {
   /** Forward tensors to expose as outputs as well. */
   fetch?: readonly string[];
   seed?: SeedMode;
-  /** 'probability': the seed weights softmax(target) over its last axis instead of the target itself. */
-  output?: 'logit' | 'probability';
+  /**
+   * What the seed weights: the target itself ('logit'), softmax(target) over its last axis ('probability'), or the
+   * target's transform for embedding ('cosine') and detection ('objectness') targets (src/targets/score.ts).
+   */
+  output?: TargetTransform;
   ruleSet?: string;
   /** Dims of the graph's feed inputs (symbolic batch as a string), used for static shape inference. */
   feedDims?: Readonly<Record<string, readonly Dim[]>>;
@@ -37,6 +42,11 @@ export interface BackwardOptions {
   precision?: Precision;
   /** With precision 'float64': the float feeds and outputs are double too (Float64Array in and out) instead of float32. */
   float64IO?: boolean;
+  /**
+   * With precision 'float64' (float32 feeds): feeds that get a second float32 feed (`residualName` in
+   * src/onnx/float64.ts) added in double, so a point computed in double reaches the graph unrounded.
+   */
+  float64Residuals?: readonly string[];
 }
 
 /** Arithmetic precision of an explanation graph. */
@@ -116,19 +126,28 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   // shapes are inferred again only when pools were pinned (the new Slices need theirs)
   if (pinCeilModePools(graph, shapes)) shapes = inferShapes(graph, options.feedDims);
   const ops = new GraphOps(graph, opset);
+  // The target's non-linear seed nodes (cosine to an embedding, × objectness) come first: they are then
+  // differentiated like the model's own nodes, and the seed weights their output.
+  const target = appendTransform(ops, options.target, options.output ?? 'logit', shapes.get(options.target));
+  if (target !== options.target) shapes = inferShapes(graph, options.feedDims);
   const forwardNodes = [...graph.nodes];
-  const { target } = options;
 
   const known = (t: string): boolean => graph.producer(t) !== undefined || graph.graph.input.some((i) => i.name === t) || graph.initializer(t) !== undefined;
-  for (const t of [target, ...options.wrt, ...(options.fetch ?? [])]) {
+  for (const t of [options.target, ...options.wrt, ...(options.fetch ?? [])]) {
     if (!known(t)) throw new LumenError('UNKNOWN_LAYER', `unknown tensor '${t}'`, 2);
   }
 
   // F: tensors that depend differentiably on a wrt tensor. B: tensors the target depends on.
+  // Integer and bool tensors (shape arithmetic, masks) carry no gradient: the backward pass flows around them.
+  const types = inferElemTypes(graph);
+  const carriesGradient = (t: string): boolean => {
+    const type = types.get(t) ?? 0;
+    return type === 0 || FLOAT_TYPES.has(type);
+  };
   const reachable = new Set<string>(options.wrt);
   for (const node of forwardNodes) {
     if (!isDifferentiableNode(node)) continue;
-    if (node.input.some((i) => i && reachable.has(i))) node.output.forEach((o, k) => o && !isIndexOutput(node, k) && reachable.add(o));
+    if (node.input.some((i) => i && reachable.has(i))) node.output.forEach((o, k) => o && !isIndexOutput(node, k) && carriesGradient(o) && reachable.add(o));
   }
   const needed = new Set<string>([target]);
   for (let i = forwardNodes.length - 1; i >= 0; i--) {
@@ -238,9 +257,9 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
     // an Identity gives every gradient its own output name, even when two wrt tensors share a gradient
     gradients[w] = graph.addNode('Identity', [g], [graph.uniqueName(`lumen_grad_${w.replace(/[^A-Za-z0-9_]/g, '_').slice(-40)}`)])[0]!;
   }
-  const outputs = unique([target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
+  const outputs = unique([options.target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
   graph.setOutputs(outputs);
-  if (float64) castGraphToFloat64(graph, { io: options.float64IO ? 'float64' : 'float32' });
+  if (float64) castGraphToFloat64(graph, { io: options.float64IO ? 'float64' : 'float32', ...(options.float64Residuals ? { residuals: options.float64Residuals } : {}) });
   return { graph, ...(seedInput ? { seedInput } : {}), ...(seedClasses ? { seedClasses } : {}), gradients, outputs, differentiatedNodes: differentiated };
 }
 

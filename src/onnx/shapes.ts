@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
 import { attrInt, attrInts, attrString, attrTensor } from './attributes.js';
-import { valueInfoDims, type Dim, type OnnxGraph } from './graph.js';
-import type { NodeProto } from './proto.js';
+import { valueInfoDims, valueInfoElemType, type Dim, type OnnxGraph } from './graph.js';
+import { TensorProto_DataType, type NodeProto } from './proto.js';
 import { tensorDims, tensorNumbers } from './tensor-proto.js';
 
 /**
@@ -650,4 +650,90 @@ function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: numbe
     if (s === 1) return d;
     return typeof d === 'number' ? Math.floor(d * s) : '?';
   });
+}
+
+const T = TensorProto_DataType;
+const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+const INT64_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
+
+/**
+ * Element type (TensorProto_DataType) of every tensor, from the ONNX type rules; 0 where unknown (e.g. outputs of
+ * ops in custom domains whose first input does not decide the type). Shape arithmetic is integer or bool: only
+ * FLOAT tensors may be exposed as float outputs or offered as layers.
+ */
+export function inferElemTypes(graph: OnnxGraph): Map<string, number> {
+  const types = new Map<string, number>();
+  for (const v of [...graph.graph.input, ...graph.graph.valueInfo, ...graph.graph.output]) {
+    const t = valueInfoElemType(v);
+    if (t) types.set(v.name, t);
+  }
+  for (const init of graph.graph.initializer) types.set(init.name, init.dataType);
+  const typeOf = (name: string | undefined): number => (name ? types.get(name) ?? 0 : 0);
+  for (const node of graph.nodes) {
+    const first = typeOf(node.input.find((i) => i !== ''));
+    const outs = nodeOutputTypes(node, first, typeOf);
+    node.output.forEach((o, k) => {
+      // a type declared in the file's value_info wins (it is what ORT checks against)
+      if (o && !types.has(o)) types.set(o, outs[k] ?? outs[0] ?? 0);
+    });
+  }
+  return types;
+}
+
+function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string | undefined) => number): number[] {
+  const op = node.opType;
+  if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [first];
+  if (INT64_OPS.has(op)) return [T.INT64];
+  if (BOOL_OPS.has(op)) return [T.BOOL];
+  switch (op) {
+    case 'Constant': {
+      const t = attrTensor(node, 'value');
+      if (t) return [t.dataType];
+      const a = node.attribute[0];
+      if (!a) return [0];
+      if (a.name === 'value_float' || a.name === 'value_floats') return [T.FLOAT];
+      if (a.name === 'value_int' || a.name === 'value_ints') return [T.INT64];
+      if (a.name === 'value_string' || a.name === 'value_strings') return [T.STRING];
+      return [0];
+    }
+    case 'Cast':
+      return [attrInt(node, 'to', 0)];
+    case 'CastLike':
+      return [typeOf(node.input[1])];
+    case 'ConstantOfShape':
+      return [attrTensor(node, 'value')?.dataType ?? T.FLOAT];
+    case 'RandomNormal':
+    case 'RandomUniform':
+      return [attrInt(node, 'dtype', T.FLOAT)];
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+    case 'EyeLike':
+      return [attrInt(node, 'dtype', first)];
+    case 'Multinomial':
+      return [attrInt(node, 'dtype', T.INT32)];
+    case 'Where':
+      return [typeOf(node.input[1])];
+    case 'OneHot':
+      return [typeOf(node.input[2])];
+    case 'TopK':
+      return [first, T.INT64];
+    case 'MaxPool':
+      return [first, T.INT64];
+    case 'Dropout':
+      return [first, T.BOOL];
+    case 'Unique':
+      return [first, T.INT64, T.INT64, T.INT64];
+    case 'QuantizeLinear':
+      return [node.input[2] ? typeOf(node.input[2]) : T.UINT8];
+    case 'DequantizeLinear':
+      return [typeOf(node.input[1]) || T.FLOAT];
+    case 'DynamicQuantizeLinear':
+      return [T.UINT8, T.FLOAT, T.UINT8];
+    case 'If':
+    case 'Loop':
+    case 'Scan':
+      return [0];
+    default:
+      return [first];
+  }
 }

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LumenModel } from '../../src/model.js';
+import { nodeRuntime } from '../../src/node/runtime.js';
+import { loadModel } from '../../src/node/load.js';
+import { computeGradients } from '../../src/autodiff/index.js';
+import { inferElemTypes } from '../../src/onnx/shapes.js';
+import { TensorProto_DataType } from '../../src/onnx/proto.js';
+import { makeTensorProto } from '../../src/onnx/tensor-proto.js';
+import { emptyModel, randomTensor, relErr, rng, randn } from '../autodiff/helpers.js';
+
+const runtime = nodeRuntime({ threads: 1 });
+
+/**
+ * Conv → Relu → PyTorch's `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat → Reshape) → Gemm, plus an
+ * integer side path (Equal/Where on the shape, Cast to float of a dim) that ends in the logits as a constant term.
+ * `flatten: true` builds the same network with a plain Flatten (the twin).
+ */
+function viewFlattenModel(flatten: boolean): LumenModel {
+  const r = rng(5);
+  const g = emptyModel({ input: ['batch', 3, 6, 6] }, 13);
+  const w = (dims: number[], s: number): string => g.addInitializer(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => s * randn(r)), dims);
+  const conv = g.op('Conv', ['input', w([4, 3, 3, 3], 0.4), w([4], 0.1)], { pads: { ints: [1, 1, 1, 1] } });
+  const relu = g.op('Relu', [conv]);
+  let flat: string;
+  let extra: string | undefined;
+  if (flatten) {
+    flat = g.op('Flatten', [relu], { axis: { i: 1 } });
+  } else {
+    const shape = g.op('Shape', [relu]);
+    const n = g.op('Gather', [shape, g.addInitializer(BigInt64Array.of(0n), [], 'zero')], { axis: { i: 0 } });
+    const target = g.op('Concat', [g.op('Unsqueeze', [n, g.int64s([0])]), g.int64s([-1])], { axis: { i: 0 } });
+    // torch.expand-style Where(Equal(shape, -1), 1, shape): integer and bool tensors on the side
+    const ones = g.op('ConstantOfShape', [g.op('Shape', [target])], { value: { t: makeTensorProto('one', BigInt64Array.of(1n), [1]) } });
+    const fixed = g.op('Where', [g.op('Equal', [target, g.int64s([-1, -1])]), ones, target]);
+    flat = g.op('Reshape', [relu, target]);
+    // a float computed from integer shape values: (channels as float) · 0 joins the logits without carrying gradient
+    extra = g.op('Mul', [g.op('Cast', [g.op('Gather', [fixed, g.addInitializer(BigInt64Array.of(1n), [], 'one')], { axis: { i: 0 } })], { to: { i: TensorProto_DataType.FLOAT } }), g.scalar(0)]);
+  }
+  let logits = g.op('Gemm', [flat, w([5, 144], 0.2), w([5], 0.1)], { transB: { i: 1 } });
+  if (extra) logits = g.op('Add', [logits, extra]);
+  g.setOutputs([logits]);
+  return LumenModel.fromProto(g.model, { runtime, source: flatten ? 'flatten' : 'view' });
+}
+
+
+test('element types: shape arithmetic is int64/bool, the network float', () => {
+  const model = viewFlattenModel(false);
+  const types = inferElemTypes(model.graph);
+  const byOp = (op: string): number[] => model.graph.nodes.filter((n) => n.opType === op).map((n) => types.get(n.output[0]!)!);
+  assert.deepEqual(byOp('Shape'), [TensorProto_DataType.INT64, TensorProto_DataType.INT64]);
+  assert.deepEqual(byOp('Gather'), [TensorProto_DataType.INT64, TensorProto_DataType.INT64]);
+  assert.deepEqual(byOp('Equal'), [TensorProto_DataType.BOOL]);
+  assert.deepEqual(byOp('Where'), [TensorProto_DataType.INT64]);
+  assert.deepEqual(byOp('ConstantOfShape'), [TensorProto_DataType.INT64]);
+  assert.deepEqual(byOp('Cast'), [TensorProto_DataType.FLOAT]);
+  assert.deepEqual(byOp('Relu'), [TensorProto_DataType.FLOAT]);
+});
+
+test('x.view(x.size(0), -1): layers lists only float tensors, gradients flow around the integer side path', async () => {
+  const view = viewFlattenModel(false);
+  const twin = viewFlattenModel(true);
+  const layers = await view.layers();
+  assert.deepEqual(layers.map((l) => [l.op, l.shape]), [['Conv', [1, 4, 6, 6]], ['Relu', [1, 4, 6, 6]]]);
+  assert.equal(await view.defaultLayer(), layers[1]!.name);
+  const x = randomTensor([2, 3, 6, 6], rng(9));
+  const [a, b] = [await view.forward(x), await twin.forward(x)];
+  assert.ok(relErr(a.logits.data, b.logits.data) < 1e-6);
+  const ga = await computeGradients(view, x, { rank: 1 }, { wrt: [view.inputName] });
+  const gb = await computeGradients(twin, x, { rank: 1 }, { wrt: [twin.inputName] });
+  assert.deepEqual(ga.classes, gb.classes);
+  const err = relErr(ga.gradients[view.inputName]!.data, gb.gradients[twin.inputName]!.data);
+  assert.ok(err < 1e-6, `gradient vs Flatten twin: ${err}`);
+  await Promise.all([view.dispose(), twin.dispose()]);
+});
+
+for (const name of ['tiny_vit', 'tiny_swin', 'tiny_segnet']) {
+  test(`${name}: layers no longer exposes integer tensors as float outputs`, async () => {
+    const model = await loadModel(`conformance/models/${name}.onnx`);
+    const layers = await model.layers();
+    assert.ok(layers.length > 0);
+    assert.equal(layers.filter((l) => l.isDefault).length, 1);
+    const types = inferElemTypes(model.graph);
+    for (const l of layers) assert.equal(types.get(l.name), TensorProto_DataType.FLOAT, l.name);
+    await model.dispose();
+  });
+}

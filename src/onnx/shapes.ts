@@ -6,16 +6,18 @@ import { tensorDims, tensorNumbers } from './tensor-proto.js';
 
 /**
  * Static shape inference for the ops Lumen differentiates. Symbolic dimensions (the batch) stay strings, so one
- * explanation graph serves any batch size. Small integer tensors (shape arithmetic: Shape → Gather → Concat →
- * Reshape, as PyTorch exports `x.view(x.size(0), -1)`) are tracked by value so Reshape targets resolve.
+ * explanation graph serves any batch size. Small tensors (shape arithmetic: Shape → Gather → Concat → Reshape, as
+ * PyTorch exports `x.view(x.size(0), -1)`, and the Mod/Where/ConstantOfShape/Slice chains of Swin's padding or
+ * torch.expand) are folded by value (`foldNode`), symbolic dims included, so Reshape/Pad/Expand targets resolve.
  */
 export function inferShapes(
   graph: OnnxGraph,
   inputDims?: readonly Dim[] | Readonly<Record<string, readonly Dim[]>>,
-  options: { strict?: boolean } = {},
+  options: { strict?: boolean; values?: Map<string, Dim[]> } = {},
 ): Map<string, Dim[]> {
   const shapes = new Map<string, Dim[]>();
-  const values = new Map<string, Dim[]>();
+  // `values` (optional, filled here): the folded values of shape-arithmetic tensors, for gradient rules
+  const values = options.values ?? new Map<string, Dim[]>();
   const feeds = graph.feedInputs;
   for (const inp of feeds) {
     let dims: readonly Dim[] | undefined;
@@ -25,7 +27,7 @@ export function inferShapes(
   }
   for (const init of graph.graph.initializer) {
     shapes.set(init.name, tensorDims(init));
-    if (init.dims.length <= 1 && Number(init.dims[0] ?? 1) <= 16) {
+    if (init.dims.reduce((a, d) => a * Number(d), 1) <= MAX_FOLD) {
       try {
         values.set(init.name, tensorNumbers(init));
       } catch {
@@ -33,10 +35,12 @@ export function inferShapes(
       }
     }
   }
+  const types = inferElemTypes(graph);
   for (const node of graph.nodes) {
     const ctx = new ShapeContext(graph, node, shapes, values);
     try {
       inferNode(ctx);
+      foldNode(ctx, types);
     } catch (e) {
       // lenient by default: outputs of a node we cannot infer stay unknown, and only a rule that needs them fails
       if (options.strict) throw e;
@@ -108,7 +112,7 @@ function inferNode(c: ShapeContext): void {
     const t = attrTensor(node, 'value');
     if (t) {
       c.out(tensorDims(t));
-      if (t.dims.length <= 1) {
+      if (t.dims.reduce((a, d) => a * Number(d), 1) <= MAX_FOLD) {
         try {
           c.outValue(tensorNumbers(t));
         } catch {
@@ -141,20 +145,6 @@ function inferNode(c: ShapeContext): void {
     let out: Dim[] = [];
     for (const i of ins) out = broadcastDims(out, c.in(i), node);
     c.out(out);
-    const vals = ins.map((i) => c.numbers(i));
-    if (vals.every((v) => v) && ins.length === 2 && out.length <= 1) {
-      const [a, b] = vals as number[][];
-      const n = Math.max(a!.length, b!.length);
-      const f = ({ Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y) } as Record<string, (x: number, y: number) => number>)[op];
-      if (f) c.outValue(Array.from({ length: n }, (_, i) => f(a![a!.length === 1 ? 0 : i]!, b![b!.length === 1 ? 0 : i]!)));
-    } else if (op === 'Mul' && ins.length === 2 && out.length <= 1) {
-      // symbolic dim × 1 (e.g. batch · 1) keeps the symbol
-      const [a, b] = ins.map((i) => c.value(i));
-      if (a && b && a.length === 1 && b.length === 1) {
-        if (b[0] === 1) c.outValue([a[0]!]);
-        else if (a[0] === 1) c.outValue([b[0]!]);
-      }
-    }
     return;
   }
   switch (op) {
@@ -403,7 +393,10 @@ function inferNode(c: ShapeContext): void {
     case 'Resize':
     case 'Upsample': {
       const x = c.in(0);
-      c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
+      // sizes folded from the input's shape keep its symbolic batch: [N, C, h, w]
+      const sizes = op === 'Resize' && c.has(3) && !(c.has(2) && c.numbers(2)?.length) ? c.value(3) : undefined;
+      if (sizes && sizes.length === x.length && !attrInts(node, 'axes')) c.out([...sizes]);
+      else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
       return;
     }
     case 'Range': {
@@ -736,4 +729,262 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
     default:
       return [first];
   }
+}
+
+/** Largest tensor folded by value: shape arithmetic is a handful of numbers. */
+const MAX_FOLD = 64;
+
+const FLOAT_ELEM_TYPES = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
+const PASS_THROUGH = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Dropout']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min']);
+const UNARY: Record<string, (x: number) => number> = {
+  Neg: (x) => -x, Abs: Math.abs, Floor: Math.floor, Ceil: Math.ceil, Round: roundHalfEven, Sqrt: Math.sqrt, Not: (x) => (x ? 0 : 1),
+  Reciprocal: (x) => 1 / x, Relu: (x) => Math.max(0, x), Sign: Math.sign, Exp: Math.exp, Log: Math.log,
+};
+const FOLD_REDUCE = new Set(['ReduceProd', 'ReduceSum', 'ReduceMax', 'ReduceMin']);
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const count = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+function numericDims(dims: readonly Dim[] | undefined): number[] | undefined {
+  return dims && dims.every((d) => typeof d === 'number') ? (dims as number[]) : undefined;
+}
+
+/** Row-major strides. */
+function strides(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length).fill(1);
+  for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
+  return s;
+}
+
+/** Flat index into `dims` (broadcast against the longer `outDims`) of output coordinates `coord`. */
+function broadcastIndex(coord: readonly number[], dims: readonly number[]): number {
+  const off = coord.length - dims.length;
+  const st = strides(dims);
+  let k = 0;
+  for (let i = 0; i < dims.length; i++) k += (dims[i] === 1 ? 0 : coord[off + i]!) * st[i]!;
+  return k;
+}
+
+function coords(flat: number, dims: readonly number[]): number[] {
+  const c = new Array<number>(dims.length);
+  for (let i = dims.length - 1; i >= 0; i--) {
+    c[i] = flat % dims[i]!;
+    flat = Math.floor(flat / dims[i]!);
+  }
+  return c;
+}
+
+/** A symbolic element that stands for an unknown value (not a named dim). */
+const unknownDim = (d: Dim): boolean => typeof d === 'string' && d.includes('?');
+
+/**
+ * One element of a binary op; symbolic dims (always ≥ 1) fold where the result does not depend on their value:
+ * N + 0, N · k, N·k / k, N == −1, N > 0, max(N, 1)…; undefined when it does.
+ */
+function binaryElement(op: string, a: Dim, b: Dim, integer: boolean, fmod: boolean): Dim | undefined {
+  if (unknownDim(a) || unknownDim(b)) return undefined;
+  if (typeof a === 'number' && typeof b === 'number') {
+    switch (op) {
+      case 'Add': return a + b;
+      case 'Sub': return a - b;
+      case 'Mul': return a * b;
+      case 'Div': return integer ? (b === 0 ? undefined : Math.trunc(a / b)) : a / b;
+      case 'Mod': return b === 0 ? undefined : fmod || !integer ? a % b : ((a % b) + b) % b;
+      case 'Pow': return a ** b;
+      case 'Equal': return a === b ? 1 : 0;
+      case 'Less': return a < b ? 1 : 0;
+      case 'Greater': return a > b ? 1 : 0;
+      case 'LessOrEqual': return a <= b ? 1 : 0;
+      case 'GreaterOrEqual': return a >= b ? 1 : 0;
+      case 'And': return a && b ? 1 : 0;
+      case 'Or': return a || b ? 1 : 0;
+      case 'Xor': return !a !== !b ? 1 : 0;
+      case 'Max': return Math.max(a, b);
+      case 'Min': return Math.min(a, b);
+      default: return undefined;
+    }
+  }
+  const same = a === b;
+  // compare a symbol s (≥ 1) with a number k
+  const cmp = (s: Dim, k: Dim, flip: boolean): Dim | undefined => {
+    if (typeof k !== 'number') return undefined;
+    const lt = op === (flip ? 'Greater' : 'Less');
+    const gt = op === (flip ? 'Less' : 'Greater');
+    const le = op === (flip ? 'GreaterOrEqual' : 'LessOrEqual');
+    const ge = op === (flip ? 'LessOrEqual' : 'GreaterOrEqual');
+    if (op === 'Equal') return k < 1 ? 0 : undefined;
+    if (lt) return k <= 1 ? 0 : undefined;
+    if (le) return k < 1 ? 0 : undefined;
+    if (gt) return k < 1 ? 1 : undefined;
+    if (ge) return k <= 1 ? 1 : undefined;
+    void s;
+    return undefined;
+  };
+  switch (op) {
+    case 'Add': return b === 0 ? a : a === 0 ? b : undefined;
+    case 'Sub': return b === 0 ? a : same ? 0 : undefined;
+    case 'Mul':
+      if (a === 0 || b === 0) return 0;
+      if ((typeof a === 'number' && (a < 0 || !Number.isInteger(a))) || (typeof b === 'number' && (b < 0 || !Number.isInteger(b)))) return undefined;
+      return product([a, b]);
+    case 'Div': {
+      if (same) return 1;
+      if (typeof b === 'number' && (b <= 0 || !Number.isInteger(b))) return undefined;
+      const q = divideDims(a, b);
+      return unknownDim(q) || (typeof q === 'number' && !Number.isInteger(q)) ? undefined : q;
+    }
+    case 'Equal': return same ? 1 : typeof a === 'string' ? cmp(a, b, false) : cmp(b, a, false);
+    case 'Less':
+    case 'Greater':
+    case 'LessOrEqual':
+    case 'GreaterOrEqual':
+      if (same) return op === 'LessOrEqual' || op === 'GreaterOrEqual' ? 1 : 0;
+      return typeof a === 'string' ? cmp(a, b, false) : cmp(b, a, true);
+    case 'Max': return same ? a : typeof b === 'number' && b <= 1 ? a : typeof a === 'number' && a <= 1 ? b : undefined;
+    case 'Min': return same ? a : typeof b === 'number' && b <= 1 ? b : typeof a === 'number' && a <= 1 ? a : undefined;
+    default: return undefined;
+  }
+}
+
+/** Value of `node`'s first output from its inputs' values, when they are known and small (shape arithmetic). */
+function foldNode(c: ShapeContext, types: Map<string, number>): void {
+  const { node } = c;
+  const outName = node.output[0];
+  if (!outName || c.values.has(outName)) return;
+  const outDims = numericDims(c.shapes.get(outName));
+  if (!outDims || count(outDims) > MAX_FOLD) return;
+  const data = foldData(c, outDims, types.get(outName) ?? 0);
+  if (data && data.length === count(outDims) && data.every((d) => d !== undefined)) c.values.set(outName, data);
+}
+
+function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | undefined {
+  const { node } = c;
+  const op = node.opType;
+  const input = (i: number): { dims: number[]; data: Dim[] } | undefined => {
+    if (!c.has(i)) return undefined;
+    const dims = numericDims(c.shapes.get(node.input[i]!));
+    const data = c.value(i);
+    return dims && data && data.length === count(dims) ? { dims, data } : undefined;
+  };
+  const integer = outType !== 0 && !FLOAT_ELEM_TYPES.has(outType);
+  if (PASS_THROUGH.has(op)) return input(0)?.data;
+  if (op === 'Cast') {
+    const x = input(0);
+    const to = attrInt(node, 'to', 0);
+    if (!x) return undefined;
+    if (to === T.BOOL) return x.data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
+    return FLOAT_ELEM_TYPES.has(to) ? x.data : x.data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
+  }
+  if (op in UNARY) {
+    const x = input(0);
+    const f = UNARY[op]!;
+    if (!x || !x.data.every((d) => typeof d === 'number')) return undefined;
+    return (x.data as number[]).map((d) => (integer ? Math.trunc(f(d)) : f(d)));
+  }
+  if (BINARY.has(op) || op === 'Where' || op === 'Expand') {
+    const ins = op === 'Expand' ? [input(0)] : node.input.map((_, i) => input(i));
+    if (ins.some((x) => !x)) return undefined;
+    const fmod = attrInt(node, 'fmod', 0) === 1;
+    return Array.from({ length: count(outDims) }, (_, k) => {
+      const co = coords(k, outDims);
+      const v = ins.map((x) => x!.data[broadcastIndex(co, x!.dims)]!);
+      if (op === 'Expand') return v[0];
+      if (op === 'Where') return typeof v[0] === 'number' ? (v[0] ? v[1] : v[2]) : undefined;
+      // comparisons are typed by their operands; the output type says integer division for Div/Mod
+      return binaryElement(op, v[0]!, v[1]!, integer || (outType === T.BOOL), fmod);
+    }) as Dim[];
+  }
+  switch (op) {
+    case 'Transpose': {
+      const x = input(0);
+      if (!x) return undefined;
+      const perm = attrInts(node, 'perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
+      const st = strides(x.dims);
+      return Array.from({ length: count(outDims) }, (_, k) => {
+        const co = coords(k, outDims);
+        return x.data[co.reduce((a, ci, i) => a + ci * st[perm[i]!]!, 0)]!;
+      });
+    }
+    case 'Slice': {
+      const x = input(0);
+      if (!x) return undefined;
+      const spec = sliceSpec(node, x.dims, (i) => c.numbers(i), c.graph.opset);
+      const st = strides(x.dims);
+      return Array.from({ length: count(outDims) }, (_, k) => {
+        const co = coords(k, outDims);
+        for (const s of spec) co[s.axis] = s.start + co[s.axis]! * s.step;
+        return x.data[co.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
+      });
+    }
+    case 'Gather': {
+      const x = input(0);
+      const idx = input(1);
+      if (!x || !idx || !idx.data.every((d) => typeof d === 'number')) return undefined;
+      let axis = attrInt(node, 'axis', 0);
+      if (axis < 0) axis += x.dims.length;
+      const st = strides(x.dims);
+      const ir = idx.dims.length;
+      return Array.from({ length: count(outDims) }, (_, k) => {
+        const co = coords(k, outDims);
+        const at = co.slice(axis, axis + ir);
+        let j = idx.data[at.reduce((a, ci, i) => a + ci * strides(idx.dims)[i]!, 0)] as number;
+        if (j < 0) j += x.dims[axis]!;
+        const src = [...co.slice(0, axis), j, ...co.slice(axis + ir)];
+        return x.data[src.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
+      });
+    }
+    case 'Concat': {
+      const ins = node.input.map((_, i) => i).filter((i) => c.has(i)).map((i) => input(i));
+      if (ins.some((x) => !x)) return undefined;
+      let axis = attrInt(node, 'axis', 0);
+      if (axis < 0) axis += outDims.length;
+      const outer = count(outDims.slice(0, axis));
+      const out: Dim[] = [];
+      for (let o = 0; o < outer; o++) {
+        for (const x of ins) {
+          const chunk = count(x!.dims.slice(axis));
+          out.push(...x!.data.slice(o * chunk, (o + 1) * chunk));
+        }
+      }
+      return out;
+    }
+    case 'ConstantOfShape': {
+      const t = attrTensor(node, 'value');
+      const v = t ? tensorNumbers(t)[0] ?? 0 : 0;
+      return new Array<Dim>(count(outDims)).fill(v);
+    }
+    case 'Range': {
+      const [s, , d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
+      if (s === undefined || d === undefined) return undefined;
+      return Array.from({ length: count(outDims) }, (_, k) => s + k * d);
+    }
+    case 'Tile': {
+      const x = input(0);
+      if (!x) return undefined;
+      const st = strides(x.dims);
+      return Array.from({ length: count(outDims) }, (_, k) => x.data[coords(k, outDims).reduce((a, ci, i) => a + (ci % x.dims[i]!) * st[i]!, 0)]!);
+    }
+    default:
+      break;
+  }
+  if (FOLD_REDUCE.has(op)) {
+    const x = input(0);
+    if (!x || !x.data.every((d) => typeof d === 'number')) return undefined;
+    const axes = reduceAxes(node, x.dims.length, (i) => c.numbers(i), c.graph.opset);
+    const keptDims = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+    const init = op === 'ReduceProd' ? 1 : op === 'ReduceSum' ? 0 : op === 'ReduceMax' ? -Infinity : Infinity;
+    const out = new Array<number>(count(keptDims)).fill(init);
+    (x.data as number[]).forEach((v, k) => {
+      const j = broadcastIndex(coords(k, x.dims).map((ci, i) => (axes.includes(i) ? 0 : ci)), keptDims);
+      const a = out[j]!;
+      out[j] = op === 'ReduceProd' ? a * v : op === 'ReduceSum' ? a + v : op === 'ReduceMax' ? Math.max(a, v) : Math.min(a, v);
+    });
+    return out;
+  }
+  return undefined;
 }

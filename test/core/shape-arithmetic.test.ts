@@ -4,10 +4,11 @@ import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { loadModel } from '../../src/node/load.js';
 import { computeGradients } from '../../src/autodiff/index.js';
-import { inferElemTypes } from '../../src/onnx/shapes.js';
+import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
+import { OnnxGraph, type Dim } from '../../src/onnx/graph.js';
 import { TensorProto_DataType } from '../../src/onnx/proto.js';
 import { makeTensorProto } from '../../src/onnx/tensor-proto.js';
-import { emptyModel, randomTensor, relErr, rng, randn } from '../autodiff/helpers.js';
+import { emptyModel, randomTensor, relErr, rng, randn, runModel } from '../autodiff/helpers.js';
 
 const runtime = nodeRuntime({ threads: 1 });
 
@@ -74,7 +75,34 @@ test('x.view(x.size(0), -1): layers lists only float tensors, gradients flow aro
   await Promise.all([view.dispose(), twin.dispose()]);
 });
 
+/** A static dim at batch size n: 'N' → n, 'N*16' → 16n. */
+function atBatch(d: Dim, n: number): number {
+  if (typeof d === 'number') return d;
+  return d.split('*').reduce((a, f) => a * (/^\d+$/.test(f) ? Number(f) : f === 'N' ? n : NaN), 1);
+}
+
 for (const name of ['tiny_vit', 'tiny_swin', 'tiny_segnet']) {
+  test(`${name}: static shapes (shape arithmetic folded, batch symbolic) equal ORT's at batch 2, class count included`, async () => {
+    const model = await loadModel(`conformance/models/${name}.onnx`);
+    const dims: Dim[] = ['N', ...model.inputDims.slice(1)];
+    const shapes = inferShapes(model.graph, { [model.inputName]: dims }, { strict: true });
+    const types = inferElemTypes(model.graph);
+    const floats = model.graph.nodes.flatMap((n) => n.output.filter((o) => o && types.get(o) === TensorProto_DataType.FLOAT));
+    const g = OnnxGraph.copyOf(model.proto);
+    g.setOutputs(floats);
+    const x = randomTensor([2, ...(model.inputDims.slice(1) as number[])], rng(3));
+    const out = await runModel(g, { [model.inputName]: x }, floats);
+    for (const t of floats) {
+      const ours = shapes.get(t);
+      assert.ok(ours, `${t}: no static shape`);
+      assert.deepEqual(ours.map((d) => atBatch(d, 2)), [...out[t]!.dims], `${t}: [${ours.join(', ')}]`);
+    }
+    const logits = shapes.get(model.logitsName)!;
+    assert.equal(logits[0], 'N');
+    assert.ok(logits.slice(1).every((d) => typeof d === 'number'), `logits [${logits.join(', ')}]`);
+    await model.dispose();
+  });
+
   test(`${name}: layers no longer exposes integer tensors as float outputs`, async () => {
     const model = await loadModel(`conformance/models/${name}.onnx`);
     const layers = await model.layers();

@@ -1,5 +1,6 @@
 import { LumenError, closestNames } from './errors.js';
-import { decodeModel } from './onnx/io.js';
+import { cloneModel, decodeModel, defaultOpset, MIN_OPSET } from './onnx/io.js';
+import { upgradeOpset, type OpsetUpgrade } from './onnx/upgrade.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { inferElemTypes } from './onnx/shapes.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
@@ -67,12 +68,19 @@ export class LumenModel {
   /** The logits tensor: the output itself, or the input of a final Softmax (as many Keras exports end). */
   readonly logitsName: string;
   readonly endsInSoftmax: boolean;
+  /** What loading changed in a graph of an old opset (undefined when the file was used as is). */
+  readonly opsetUpgrade: OpsetUpgrade | undefined;
   private readonly sessionSettings: SessionSettings;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
   private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
 
   private constructor(proto: ModelProto, options: ModelOptions) {
+    // graphs of opsets 7–10 are upgraded to 11 on a copy (the caller's proto is never changed)
+    if (defaultOpset(proto) < MIN_OPSET) {
+      proto = cloneModel(proto);
+      this.opsetUpgrade = upgradeOpset(proto, options.source ?? 'model');
+    }
     this.proto = proto;
     this.graph = new OnnxGraph(proto);
     this.runtime = options.runtime;

@@ -5,6 +5,8 @@ import { GraphProtoSchema, ModelProtoSchema, TensorProtoSchema, TensorProto_Data
 /** Lowest / highest default-domain opset this project builds explanation graphs for. */
 export const MIN_OPSET = 11;
 export const MAX_OPSET = 23;
+/** Oldest opset loaded: graphs of opsets OLDEST_OPSET…MIN_OPSET−1 are upgraded on load (src/onnx/upgrade.ts). */
+export const OLDEST_OPSET = 7;
 
 /**
  * Decode an ONNX ModelProto and check what Lumen needs: a graph, a supported opset, no external data.
@@ -31,10 +33,10 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
   }
   checkExternalData(graph, source);
   const opset = defaultOpset(model);
-  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+  if (opset < OLDEST_OPSET || opset > MAX_OPSET) {
     throw new LumenError(
       'UNSUPPORTED_OPSET',
-      `${source}: opset ${opset} of the default ONNX domain is not supported (supported: ${MIN_OPSET}–${MAX_OPSET}); ` +
+      `${source}: opset ${opset} of the default ONNX domain is not supported (supported: ${OLDEST_OPSET}–${MAX_OPSET}; ${OLDEST_OPSET}–${MIN_OPSET - 1} are upgraded to ${MIN_OPSET} on load); ` +
         `re-export the model with e.g. torch.onnx.export(..., opset_version=17)`,
     );
   }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
 import type { Prediction } from '../../model.js';
+import type { OpsetUpgrade } from '../../onnx/upgrade.js';
 import { expandInputs } from '../inputs.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
@@ -24,7 +25,10 @@ export function registerPredict(program: Command): void {
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new LumenError('BAD_OPTION', `--batch-size must be a positive integer, got '${flags.batchSize}'`, 2);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
-    const results: { input: string; predictions: { index: number; label: string; probability: number; logit: number }[] }[] = [];
+    const results: { input: string; predictions: { index: number; label: string; probability: number; logit: number }[]; opsetUpgrade?: OpsetUpgrade }[] = [];
+    // an old-opset file is upgraded on load: say so (each JSON row carries it, so rows stay self-describing)
+    const upgrade = model.opsetUpgrade;
+    if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
     try {
       for (let i = 0; i < files.length; i += batchSize) {
         const loaded: LoadedInput[] = [];
@@ -34,7 +38,7 @@ export function registerPredict(program: Command): void {
         for (const group of groupBySize(loaded)) (await model.predict(stackInputs(group), top)).forEach((p, j) => predictions.set(group[j]!, p));
         loaded.forEach((l) => {
           const preds = predictions.get(l)!;
-          results.push({ input: l.path, predictions: preds });
+          results.push({ input: l.path, predictions: preds, ...(upgrade ? { opsetUpgrade: upgrade } : {}) });
           if (!flags.json) {
             printLine(l.path);
             for (const p of preds) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);

@@ -19,11 +19,14 @@ export interface ReferenceRow {
   compare: { kind: string; metric?: string; tol: number | null };
   /** dtype the reference was computed in ('float64' for fashion_cnn, README "Precision"). */
   computed_in?: string;
+  /** 'segmentation' (README "Semantic segmentation"): `target` is the category, `mask_file` the [H, W] mask. */
+  target_kind?: string;
+  mask_file?: string;
 }
 
 /** How to compute our side of a row: which method, with what options, and which tensor of the result to compare. */
 export interface RowCall {
-  /** Registered method id, or a built-in probe ('activation' / 'gradient' of the target layer). */
+  /** Registered method id, or a built-in probe ('activation' / 'gradient' of the target layer, 'segmentation-mask'). */
   methodId: string;
   options: Record<string, unknown>;
   pick: (e: Explanation) => Tensor | undefined;
@@ -59,6 +62,10 @@ const CAM_IDS: Record<string, string> = {
 export function callForRow(row: ReferenceRow): RowCall | undefined {
   const layer = row.target_layer_onnx;
   const p = row.params ?? {};
+  if (row.library === 'numpy') {
+    if (row.method === 'SegmentationMask') return { methodId: 'probe:segmentation-mask', options: {}, pick: attribution };
+    return undefined;
+  }
   if (row.library === 'torch') {
     if (row.method === 'TargetLayerActivation') return { methodId: 'probe:activation', options: { layer }, pick: attribution };
     if (row.method === 'TargetLayerGradient') return { methodId: 'probe:gradient', options: { layer }, pick: attribution };

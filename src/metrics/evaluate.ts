@@ -2,7 +2,7 @@ import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import { getMethod } from '../methods/registry.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
-import type { TargetSpec } from '../targets.js';
+import { resolveBatchTargets, seedRows, specKind, specTensor, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
 import { throwIfAborted } from './common.js';
 import { getMetric } from './registry.js';
@@ -64,7 +64,10 @@ export async function evaluate(model: LumenModel, input: Tensor, options: Evalua
   const attrN = explanation.attribution.dims[0] ?? 1;
   if (attrN !== n) throw new LumenError('BAD_OPTION', `the explanation holds ${attrN} attributions for ${n} images`, 2);
   const targets = explanation.targets;
-  if (targets.some((t) => t < 0)) {
+  // Targets other than a class of the [N, K] logits are scored with their own scalar (resolved as the explanation did)
+  const kind = specKind(options.target);
+  const resolved = (kind !== 'class' && kind !== 'weights') || specTensor(options.target) !== undefined ? await resolveBatchTargets(model, input, options.target) : undefined;
+  if (!resolved && targets.some((t) => t < 0)) {
     throw new LumenError('BAD_OPTION', 'metrics need one explained class per image; a weighted combination of outputs (target w:…) cannot be scored', 2);
   }
   const regions = options.regions === undefined ? undefined : isRegionList(options.regions) ? options.regions : new Array<Region>(n).fill(options.regions);
@@ -80,13 +83,14 @@ export async function evaluate(model: LumenModel, input: Tensor, options: Evalua
       throwIfAborted(options.signal);
       const target = targets[i]!;
       const explain: ReExplain | undefined = explainer
-        ? async (x, request = {}) => (await explainer(request.model ?? model, x, { ...baseOptions, target: request.target ?? target })).attribution
+        ? async (x, request = {}) => (await explainer(request.model ?? model, x, { ...baseOptions, target: request.target ?? (resolved ? options.target : target) })).attribution
         : undefined;
       const ctx: MetricContext = {
         model,
         input: input.item(i),
         attribution: explanation.attribution.item(i),
         target,
+        ...(resolved ? { targets: { ...resolved, classes: [resolved.classes[i]!], seed: seedRows(resolved, 1, () => i) } } : {}),
         explain,
         region: regions?.[i],
         seed,

@@ -1,5 +1,6 @@
 import type { LumenModel } from '../model.js';
 import type { Tensor } from '../tensor.js';
+import type { ResolvedTargets } from '../targets/index.js';
 import type { ExplainOptions, Explanation, OptionSpec, ProgressEvent } from '../methods/types.js';
 
 export type MetricCategory = 'faithfulness' | 'robustness' | 'randomization' | 'discrimination' | 'localization' | 'complexity';
@@ -55,8 +56,14 @@ export interface MetricContext {
   input: Tensor;
   /** The attribution being judged, [1,1,H,W] or [1,C,H,W]. */
   attribution: Tensor;
-  /** Explained class. */
+  /** Explained class (category, output index, detection class; -1 for an embedding target). */
   target: number;
+  /**
+   * This image's resolved target (one seed row) when it is not a class of a classifier's [N, K] output
+   * (segmentation, detection, embedding, output index): perturbed copies are then scored with its scalar instead of
+   * the class's probability or logit.
+   */
+  targets?: ResolvedTargets;
   /** Present when an explainer / method was given. */
   explain?: ReExplain;
   region?: Region;

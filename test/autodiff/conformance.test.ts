@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../../src/node/load.js';
 import { computeGradients } from '../../src/autodiff/index.js';
-import { resolveTargets } from '../../src/targets.js';
+import { resolveTargets } from '../../src/targets/index.js';
 import { readNpy, relErr } from './helpers.js';
 
 interface Case { model: string; input: string; input_file: string; target: number }

@@ -7,7 +7,7 @@ import { LumenModel } from '../../src/model.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { decodeModel } from '../../src/onnx/io.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
-import { resolveTargets, parseTargetSpec } from '../../src/targets.js';
+import { resolveTargets, parseTargetSpec } from '../../src/targets/index.js';
 import { Tensor } from '../../src/tensor.js';
 import { LumenError } from '../../src/errors.js';
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadModel } from '../../src/node/load.js';
 import type { LumenModel } from '../../src/model.js';
 import type { Tensor } from '../../src/tensor.js';
+import type { TargetSpec } from '../../src/targets/index.js';
 import { npyToTensor } from '../../src/io/npy.js';
 
 export const ROOT = 'conformance';
@@ -11,6 +12,9 @@ export interface Case {
   input: string;
   input_file: string;
   target: number;
+  /** 'segmentation': `target` is the category over the mask in `mask_file` (README "Semantic segmentation"). */
+  target_kind?: string;
+  mask_file?: string;
 }
 
 export interface Reference {
@@ -37,8 +41,14 @@ export function readNpy(path: string): Tensor {
   return npyToTensor(new Uint8Array(readFileSync(path.startsWith(ROOT) ? path : `${ROOT}/${path}`)));
 }
 
-export function caseDir(c: { model: string; input: string; target: number }): string {
-  return `${ROOT}/refs/${c.model}/${c.input}/t${c.target}`;
+export function caseDir(c: { model: string; input: string; target: number; target_kind?: string }): string {
+  return `${ROOT}/refs/${c.model}/${c.input}/${c.target_kind === 'segmentation' ? 'c' : 't'}${c.target}`;
+}
+
+/** The case's target spec: the class, or the category over the case's mask. */
+export function caseTarget(c: Case): TargetSpec {
+  if (c.target_kind !== 'segmentation') return c.target;
+  return { kind: 'segmentation', category: c.target, mask: readNpy(c.mask_file!).data };
 }
 
 export function layerOf(model: string): string {

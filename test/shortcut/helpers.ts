@@ -8,7 +8,7 @@ import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../../src/onnx/proto.js';
 import { parseShortcutSplit, type ShortcutSplit } from '../../src/shortcut/split.js';
-import { resolveTargets } from '../../src/targets.js';
+import { resolveTargets } from '../../src/targets/index.js';
 import { Tensor } from '../../src/tensor.js';
 
 export const SPLIT_DIR = join(import.meta.dirname, '..', '..', 'samples', 'shapes');

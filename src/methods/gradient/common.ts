@@ -3,8 +3,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
-import { inferShapes } from '../../onnx/shapes.js';
-import { resolveTargets, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import { forwardTarget, resolveBatchTargets, seedRows, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
 
@@ -23,63 +22,42 @@ export function precisionOption(options: ExplainOptions): Precision {
   return enumOption(options, 'precision', PRECISIONS, 'float32');
 }
 
-/** Targets of a gradient request: an explicit [N,K] seed, or the in-graph top-rank seed (no extra forward pass). */
+/** Targets of a gradient request: resolved seeds, or the in-graph top-rank seed of a classifier (no extra forward pass). */
 export type GradientTargets =
   | { kind: 'seed'; resolved: ResolvedTargets }
-  | { kind: 'rank'; rank: number; output: TargetOutput };
+  | { kind: 'rank'; rank: number; output: TargetOutput; tensor?: string };
 
-/** Parse the target option; 'topK' targets (and the default, top1) are seeded inside the graph. */
-export function gradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): GradientTargets {
-  const s = spec ?? 'top1';
-  const output: TargetOutput = typeof s === 'object' && !Array.isArray(s) && 'output' in s && s.output ? s.output : 'logit';
-  const cls = typeof s === 'object' && !Array.isArray(s) && 'class' in s ? s.class : s;
-  if (typeof cls === 'string' && /^top\d+$/.test(cls)) {
-    const rank = Number(cls.slice(3));
-    const k = classCount(model, input);
-    if (!(rank >= 1 && rank <= k)) throw new LumenError('TARGET_RANGE', `target ${cls}: the model has ${k} classes (top1…top${k})`, 2);
-    return { kind: 'rank', rank, output };
+/** Resolve the target option; 'topK' class targets (and the default, top1) are seeded inside the graph. */
+export async function gradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings?: Timings): Promise<GradientTargets> {
+  const rank = specRank(spec);
+  if (rank) {
+    const tensor = targetTensor(model, spec);
+    const dims = await targetDims(model, input, tensor);
+    const k = dims[dims.length - 1]!;
+    if (dims.slice(0, -1).some((d) => d !== 1)) return { kind: 'seed', resolved: await resolveBatchTargets(model, input, spec, timings) };
+    if (!(rank.rank >= 1 && rank.rank <= k)) throw new LumenError('TARGET_RANGE', `target top${rank.rank}: the model has ${k} classes (top1…top${k})`, 2);
+    return { kind: 'rank', rank: rank.rank, output: rank.output, ...(tensor !== model.logitsName ? { tensor } : {}) };
   }
-  return { kind: 'seed', resolved: resolveTargets(s, Tensor.zeros([input.dims[0]!, classCount(model, input)]), model.classNames) };
+  return { kind: 'seed', resolved: await resolveBatchTargets(model, input, spec, timings) };
 }
 
-/** Resolve targets to explicit classes/seeds (one forward pass when they depend on the prediction). */
-export async function resolvedTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
-  const t = gradientTargets(model, input, spec);
-  if (t.kind === 'seed') return t.resolved;
-  const t0 = now();
-  const { logits } = await model.forward(input);
-  timings.runMs += now() - t0;
-  return resolveTargets(spec, logits, model.classNames);
+/** Resolve targets to explicit seeds (one forward pass when they depend on the outputs). */
+export function resolvedTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
+  return resolveBatchTargets(model, input, spec, timings);
 }
 
-/** The logits, from the plain model (float32) or from its float64 rewrite (src/onnx/float64.ts, cached per input size). */
-export async function forwardLogits(model: LumenModel, input: Tensor, precision: Precision = 'float32'): Promise<Tensor> {
-  if (precision === 'float32') return (await model.forward(input)).logits;
+/** The target tensor's values, from the plain model (float32) or from its float64 rewrite (src/onnx/float64.ts, cached per input size). */
+export async function forwardLogits(model: LumenModel, input: Tensor, precision: Precision = 'float32', tensor: string = model.logitsName): Promise<Tensor> {
+  if (precision === 'float32') return (await forwardTarget(model, input, tensor)).values;
   model.checkInput(input);
   const feedDims = { [model.inputName]: ['N', ...input.dims.slice(1)] };
-  const session = await model.session(`forward:float64:${input.dims.slice(1).join('x')}`, () => {
+  const session = await model.session(`forward:float64:${tensor}:${input.dims.slice(1).join('x')}`, () => {
     const g = new OnnxGraph(decomposeForFloat64(model.proto, feedDims));
-    g.setOutputs([model.logitsName]);
+    g.setOutputs([tensor]);
     castGraphToFloat64(g);
     return g;
   }, FLOAT64_SESSION_SETTINGS);
-  return (await session.run({ [model.inputName]: input }, [model.logitsName]))[model.logitsName]!;
-}
-
-const classCounts = new WeakMap<LumenModel, number>();
-
-/** Number of classes, from static shape inference of the logits (no run). */
-export function classCount(model: LumenModel, input: Tensor): number {
-  let k = classCounts.get(model);
-  if (k === undefined) {
-    const shapes = inferShapes(model.graph, { [model.inputName]: ['N', ...input.dims.slice(1)] });
-    const dims = shapes.get(model.logitsName);
-    const last = dims?.[dims.length - 1];
-    if (typeof last !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `${model.source}: the number of classes of '${model.logitsName}' is not known statically`);
-    k = last;
-    classCounts.set(model, k);
-  }
-  return k;
+  return (await session.run({ [model.inputName]: input }, [tensor]))[tensor]!;
 }
 
 export interface BatchedGradients {
@@ -97,7 +75,17 @@ export async function inputGradients(
   model: LumenModel,
   input: Tensor,
   targets: GradientTargets,
-  options: { ruleSet?: string; precision?: Precision; batchSize: number; timings: Timings; signal?: AbortSignal | undefined; seedRow?: (i: number) => number; onBatch?: (done: number, total: number) => void },
+  options: {
+    ruleSet?: string;
+    precision?: Precision;
+    /** precision float64: the low float32 half of an input computed in double (GradientRequest.inputResidual). */
+    residual?: Tensor;
+    batchSize: number;
+    timings: Timings;
+    signal?: AbortSignal | undefined;
+    seedRow?: (i: number) => number;
+    onBatch?: (done: number, total: number) => void;
+  },
 ): Promise<BatchedGradients> {
   const n = input.dims[0]!;
   const per = input.size / n;
@@ -109,20 +97,16 @@ export async function inputGradients(
     const end = Math.min(n, start + options.batchSize);
     const chunk = new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
     let r: GradientResult;
-    const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}) };
+    const residual = options.residual ? { inputResidual: new Tensor(options.residual.data.subarray(start * per, end * per), chunk.dims) } : {};
+    const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}), ...residual };
     if (targets.kind === 'rank') {
-      r = await computeGradients(model, chunk, { rank: targets.rank }, { ...req, output: targets.output });
+      r = await computeGradients(model, chunk, { rank: targets.rank }, { ...req, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
       classes.push(...(r.classes ?? []));
     } else {
-      const seed = targets.resolved.seed;
-      const k = seed.dims[1]!;
-      const rowsSeed = new Float32Array((end - start) * k);
-      for (let i = start; i < end; i++) {
-        const src = options.seedRow ? options.seedRow(i) : i;
-        rowsSeed.set(seed.data.subarray(src * k, (src + 1) * k), (i - start) * k);
-        classes.push(targets.resolved.classes[src]!);
-      }
-      r = await computeGradients(model, chunk, new Tensor(rowsSeed, [end - start, k]), { ...req, output: targets.resolved.output });
+      const { resolved } = targets;
+      const rowOf = (i: number): number => (options.seedRow ? options.seedRow(start + i) : start + i);
+      for (let i = 0; i < end - start; i++) classes.push(resolved.classes[rowOf(i)]!);
+      r = await computeGradients(model, chunk, seedRows(resolved, end - start, rowOf), { ...req, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
     }
     options.timings.compileMs += r.compileMs;
     options.timings.runMs += r.runMs;
@@ -131,27 +115,6 @@ export async function inputGradients(
     options.onBatch?.(end, n);
   }
   return { gradients: new Tensor(grads, input.dims), logits: Tensor.concat(logitRows), classes };
-}
-
-/** The explained score of each row: seed-weighted logits or probabilities. */
-export function targetScores(logits: Tensor, seed: Tensor, output: TargetOutput, seedRow: (i: number) => number = (i) => i): number[] {
-  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
-  const scores: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = Array.from(logits.data.subarray(i * k, (i + 1) * k));
-    let values = row;
-    if (output === 'probability') {
-      const m = Math.max(...row);
-      const e = row.map((v) => Math.exp(v - m));
-      const s = e.reduce((a, b) => a + b, 0);
-      values = e.map((v) => v / s);
-    }
-    const src = seedRow(i);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += seed.data[src * k + j]! * values[j]!;
-    scores.push(s);
-  }
-  return scores;
 }
 
 export function now(): number {

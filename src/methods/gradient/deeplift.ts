@@ -7,7 +7,7 @@
 import { computeGradients, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
@@ -98,8 +98,7 @@ export async function runPaired(
   model: LumenModel,
   input: Tensor,
   references: Tensor,
-  seed: Tensor,
-  output: TargetOutput,
+  targets: ResolvedTargets,
   ruleSet: string,
   batchSize: number,
   timings: Timings,
@@ -107,7 +106,6 @@ export async function runPaired(
   precision: Precision = 'float32',
 ): Promise<PairedResult> {
   const n = input.dims[0]!;
-  const k = seed.dims[1]!;
   const per = input.size / n;
   const multipliers = new Float32Array(input.size);
   const scores = new Float64Array(n);
@@ -116,33 +114,23 @@ export async function runPaired(
     if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
     const end = Math.min(n, start + batchSize);
     const b = end - start;
-    const pairSeed = rows(seed, start, end);
-    const r = await computeGradients(model, Tensor.concat([rows(input, start, end), rows(references, start, end)]), Tensor.concat([pairSeed, pairSeed]), {
+    const pairSeed = seedRows(targets, 2 * b, (i) => start + (i % b));
+    const r = await computeGradients(model, Tensor.concat([rows(input, start, end), rows(references, start, end)]), pairSeed, {
       wrt: [model.inputName],
-      output,
+      output: targets.output,
+      ...(targets.tensor ? { tensor: targets.tensor } : {}),
       ruleSet,
       precision,
     });
     timings.compileMs += r.compileMs;
     timings.runMs += r.runMs;
     multipliers.set(r.gradients[model.inputName]!.data.subarray(0, b * per), start * per);
-    const values = output === 'probability' ? softmaxRows(r.logits) : r.logits;
-    for (let i = 0; i < b; i++) {
-      let s = 0;
-      let sr = 0;
-      for (let j = 0; j < k; j++) {
-        const w = pairSeed.data[i * k + j]!;
-        if (w === 0) continue;
-        s += w * values.data[i * k + j]!;
-        sr += w * values.data[(b + i) * k + j]!;
-      }
-      scores[start + i] = s;
-      referenceScores[start + i] = sr;
-    }
+    const both = targetScores(r.logits, { seed: pairSeed, output: targets.output });
+    scores.set(both.subarray(0, b), start);
+    referenceScores.set(both.subarray(b), start);
   }
   return { multipliers: new Tensor(multipliers, input.dims), scores, referenceScores };
 }
-
 
 /** Σ over each item of a batch tensor, in float64. */
 export function itemSums(t: Tensor): number[] {
@@ -179,7 +167,7 @@ export async function deepliftAttribution(
   options: DeepLiftOptions,
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
-  const run = await runPaired(model, input, references, targets.seed, targets.output, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
+  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
   const multiply = boolOption(options, 'multiplyByInputs', true);
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;

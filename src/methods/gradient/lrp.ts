@@ -13,6 +13,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { boolOption } from './common.js';
 import { itemSums, positiveInt, resolveGradientTargets, rows } from './deeplift.js';
+import { targetScores } from '../../targets/index.js';
 
 export interface LrpOptions extends ExplainOptions {
   composite?: CompositeName;
@@ -163,20 +164,15 @@ export const lrp: Method = registerMethod({
     const batch = positiveInt(opts, 'batchSize', 16);
     const relevance = new Float32Array(input.size);
     const scores: number[] = [];
-    const k = targets.seed.dims[1]!;
     for (let start = 0; start < n; start += batch) {
       if (opts.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
       const end = Math.min(n, start + batch);
       const seed = rows(targets.seed, start, end);
-      const r = await computeGradients(explained, rows(input, start, end), seed, { wrt: [explained.inputName], ruleSet });
+      const r = await computeGradients(explained, rows(input, start, end), seed, { wrt: [explained.inputName], ruleSet, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
       timings.compileMs += r.compileMs;
       timings.runMs += r.runMs;
       relevance.set(r.gradients[explained.inputName]!.data, (start * input.size) / n);
-      for (let i = 0; i < end - start; i++) {
-        let s = 0;
-        for (let j = 0; j < k; j++) s += seed.data[i * k + j]! * r.logits.data[i * k + j]!;
-        scores.push(s);
-      }
+      scores.push(...targetScores(r.logits, { seed, output: 'logit' }));
       opts.onProgress?.({ done: end, total: n });
     }
     const attribution = new Tensor(relevance, input.dims);

@@ -1,6 +1,6 @@
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import type { TargetSpec } from '../../targets.js';
+import { seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
@@ -43,9 +43,10 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
     }
     const rowTarget = (r: number): number => start + Math.floor(r / samples);
     const classes = Array.from({ length: rows }, (_, r) => targets.classes[rowTarget(r)]!);
-    const target: TargetSpec = classes.every((c) => c >= 0)
+    // the clean image's target, row by row: every noisy copy explains the same scalar
+    const target: TargetSpec = classes.every((c) => c >= 0) && targets.output !== 'cosine' && targets.output !== 'objectness' && !targets.tensor && targets.seed.rank === 2
       ? { class: classes, output: targets.output }
-      : { weights: Array.from(targets.seed.data.subarray(0, targets.seed.dims[1]!)), output: targets.output };
+      : { kind: 'resolved', classes, seed: seedRows(targets, rows, rowTarget), output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) };
     const { target: _ignored, seed: _seed, samples: _s, stdev: _d, ...rest } = options;
     void _ignored;
     void _seed;

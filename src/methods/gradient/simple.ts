@@ -17,7 +17,7 @@ export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribut
     async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
       model.checkInput(input);
       const timings: Timings = { compileMs: 0, runMs: 0 };
-      const targets = gradientTargets(model, input, options.target);
+      const targets = await gradientTargets(model, input, options.target, timings);
       const batchSize = intOption(options, 'batchSize', 32);
       const res = await inputGradients(model, input, targets, {
         ruleSet,

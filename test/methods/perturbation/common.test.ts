@@ -6,7 +6,7 @@ import '../../../src/methods/perturbation/index.js';
 import { Rng } from '../../../src/methods/perturbation/common.js';
 import { LumenError } from '../../../src/errors.js';
 import { Tensor } from '../../../src/tensor.js';
-import { softmaxRows } from '../../../src/targets.js';
+import { softmaxRows } from '../../../src/targets/index.js';
 import type { ExplainOptions, ProgressEvent } from '../../../src/methods/types.js';
 import { emptyGraph, modelOf, readNpy, testValues } from './helpers.js';
 

@@ -1,6 +1,8 @@
 import { LumenError, closestNames } from './errors.js';
 import { cloneModel, decodeModel, defaultOpset, MIN_OPSET } from './onnx/io.js';
 import { upgradeOpset, type OpsetUpgrade } from './onnx/upgrade.js';
+import { checkGraph } from './onnx/check.js';
+import { countNonFinite } from './methods/validate.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { inferElemTypes } from './onnx/shapes.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
@@ -8,13 +10,15 @@ import { metadataFromProps, type ModelMetadata, type Normalization } from './met
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
 import { softmaxRows } from './targets/index.js';
-import { channelsFirstInput, detectInputLayout, type InputLayout } from './layout.js';
+import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
 
 export interface LayerInfo {
   /** ONNX tensor name (what `--layer` takes). */
   name: string;
-  /** Shape at batch 1 ([1, C, h, w]). */
+  /** Shape at batch 1 ([1, C, h, w], [1, h, w, C] or [1, T, C]). */
   shape: number[];
+  /** NCHW, NHWC or a token sequence with its patch grid (src/layout.ts). */
+  layout: LayerLayout;
   /** Op type and node name that produce it. */
   op: string;
   node: string;
@@ -74,6 +78,9 @@ export class LumenModel {
   private readonly sessions = new Map<string, Promise<Session>>();
   /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
   private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
+  private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
+  /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
+  private readonly fileInputName: string | undefined;
 
   private constructor(proto: ModelProto, options: ModelOptions) {
     // graphs of opsets 7–10 are upgraded to 11 on a copy (the caller's proto is never changed)
@@ -83,6 +90,7 @@ export class LumenModel {
     }
     this.proto = proto;
     this.graph = new OnnxGraph(proto);
+    checkGraph(this.graph, options.source ?? 'model');
     this.runtime = options.runtime;
     this.source = options.source ?? 'model';
     this.sessionSettings = options.session ?? {};
@@ -108,6 +116,7 @@ export class LumenModel {
       const input = channelsFirstInput(g, this.inputName, this.inputDims);
       this.proto = g.model;
       this.graph = g;
+      this.fileInputName = this.inputName;
       this.inputName = input.name;
       this.inputDims = input.dims;
     }
@@ -186,13 +195,19 @@ export class LumenModel {
 
   /** Check a batch tensor against the declared input shape. */
   checkInput(input: Tensor): void {
+    if (!(input instanceof Tensor)) throw new LumenError('INPUT_SHAPE', `${this.source}: the input must be a Tensor, got ${input === null ? 'null' : typeof input}`, 2);
+    // ORT divides by the batch size in places: an empty batch must never reach it (it killed Node with SIGFPE).
+    if (input.dims.some((d) => d < 1)) throw new LumenError('INPUT_SHAPE', `${this.source}: input of shape [${input.dims.join(', ')}] is empty; give at least one item`, 2);
+    const nonFinite = countNonFinite(input.data);
+    if (nonFinite > 0) throw new LumenError('NON_FINITE', `${this.source}: the input holds ${nonFinite} NaN or infinite values; Lumen explains finite inputs only`);
     const want = this.inputDims;
     const ok = input.rank === want.length && want.every((d, i) => typeof d !== 'number' || d <= 0 || d === input.dims[i]);
     if (!ok && this.inputKind === 'features' && input.rank !== 2) {
       throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: a feature-vector model (input '${this.inputName}' [${want.join(', ')}]) takes rows of a CSV, not images: explain it with lumen pdp, ice, ale, importance or shap`);
     }
     if (!ok) {
-      throw new LumenError('INPUT_SHAPE', `${this.source}: input of shape [${input.dims.join(', ')}] does not fit the model's input '${this.inputName}' [${want.join(', ')}]`);
+      const layoutHint = this.fileLayout === 'NHWC' ? ` (the model file is channels-last; Lumen takes its images as [N, C, H, W] like every model's and transposes them inside the graph)` : '';
+      throw new LumenError('INPUT_SHAPE', `${this.source}: input of shape [${input.dims.join(', ')}] does not fit the model's input '${this.inputName}' [${want.join(', ')}]${layoutHint}`);
     }
   }
 
@@ -227,18 +242,20 @@ export class LumenModel {
       return g;
     });
     const result = await session.run({ [this.inputName]: input } as Feeds, outputs);
+    const nonFinite = countNonFinite(result[this.logitsName]!.data);
+    if (nonFinite > 0) throw new LumenError('NON_FINITE', `${this.source}: the model's output '${this.logitsName}' holds ${nonFinite} NaN or infinite values for this input (weights that are not finite, or values that overflow float32); nothing can be explained from it`);
     return { logits: result[this.logitsName]!, tensors: result };
   }
 
   /**
-   * Logits of one image seen through each of `masks`: x_i = baseline + mask_i ⊙ (image − baseline), composited
+   * Logits (or the `output` tensor a target reads) of one image seen through each of `masks`: x_i = baseline + mask_i ⊙ (image − baseline), composited
    * inside the graph (perturbation methods stay a batched forward pass, without a per-mask JS loop over C·H·W).
    * `image` is one item [1, C, H, W]; masks are [n, 1, H, W],
    * broadcast over channels; `baseline` is a number (default 0: x_i = mask_i ⊙ image) or a tensor like `image`.
    * `mode: 'select'` takes each pixel from the image where the mask is non-zero and from the baseline elsewhere,
    * exactly (a Where, no arithmetic): segment on/off perturbations (LIME, KernelSHAP, feature ablation).
    */
-  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend'): Promise<Tensor> {
+  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend', output: string = this.logitsName): Promise<Tensor> {
     this.checkInput(image);
     if (image.dims[0] !== 1) throw new LumenError('INPUT_SHAPE', `forwardMasked: one image at a time, got a batch of ${image.dims[0]}`);
     const channelAxis = 1;
@@ -247,7 +264,7 @@ export class LumenModel {
       throw new LumenError('INPUT_SHAPE', `forwardMasked: masks must be [${want.join(', ')}], got [${masks.dims.join(', ')}]`);
     }
     const withBaseline = mode === 'select' || baseline instanceof Tensor || baseline !== 0;
-    const key = `masked:${mode}:${withBaseline ? 'baseline' : 'plain'}`;
+    const key = `masked:${mode}:${withBaseline ? 'baseline' : 'plain'}:${output}`;
     const session = await this.session(key, () => {
       const g = OnnxGraph.copyOf(this.proto);
       const dims = this.inputDims;
@@ -270,13 +287,13 @@ export class LumenModel {
       g.addInput('lumen_image', imageDims);
       g.addInput('lumen_masks', maskDims);
       if (withBaseline) g.addInput('lumen_baseline', imageDims);
-      g.setOutputs([this.logitsName]);
+      g.setOutputs([output]);
       return g;
     });
     const feeds: Feeds = { lumen_image: image, lumen_masks: masks };
     if (withBaseline) feeds.lumen_baseline = baseline instanceof Tensor ? baseline : new Tensor(new Float32Array(image.size).fill(baseline), image.dims);
-    const result = await session.run(feeds, [this.logitsName]);
-    return result[this.logitsName]!;
+    const result = await session.run(feeds, [output]);
+    return result[output]!;
   }
 
   /** Top-k classes per image with softmax probabilities. */
@@ -332,16 +349,56 @@ export class LumenModel {
    */
   async layers(like?: Tensor): Promise<LayerInfo[]> {
     const shapes = await this.tensorShapes(like);
+    const layouts = this.layoutsOf(shapes);
     const defaultLayer = this.defaultLayerName(shapes);
     const out: LayerInfo[] = [];
     for (const node of this.graph.nodes) {
       for (const o of node.output) {
         const s = shapes.get(o);
-        if (!s || s.length !== 4 || o === this.inputName) continue;
-        out.push({ name: o, shape: s, op: node.opType, node: node.name, isDefault: o === defaultLayer });
+        const layout = layouts.get(o);
+        if (!s || !layout) continue;
+        out.push({ name: o, shape: s, layout, op: node.opType, node: node.name, isDefault: o === defaultLayer });
       }
     }
     return out;
+  }
+
+  /**
+   * The layout of a CAM layer: `override` (a `layerLayout` option, checked against the layer's shape) or the one
+   * found from the graph (`like` as for `layers`).
+   */
+  async layerLayout(name: string, like?: Tensor, override?: unknown): Promise<LayerLayout> {
+    const shapes = await this.tensorShapes(like);
+    const detected = this.layoutsOf(shapes).get(name);
+    if (override !== undefined && override !== null && override !== '') {
+      const dims = shapes.get(name);
+      if (!dims) throw new LumenError('UNKNOWN_LAYER', `unknown layer '${name}'`, 2);
+      return parseLayerLayout(override, name, dims, detected);
+    }
+    if (!detected) throw new LumenError('UNSUPPORTED_MODEL', `layer '${name}' [${(shapes.get(name) ?? []).join(', ')}] is not a feature map or a patch-token sequence Lumen recognizes; give its layout with layerLayout (NCHW, NHWC, tokens:K+HxW)`, 2);
+    return detected;
+  }
+
+  /**
+   * Layouts of the CAM layer candidates: what the graph determines (src/layout.ts), and every other 4-D tensor as
+   * NCHW (ONNX's convention). The model's own input, and its channels-last copy, are not layers.
+   */
+  private layoutsOf(shapes: Map<string, number[]>): Map<string, LayerLayout> {
+    let m = this.layoutCache.get(shapes);
+    if (!m) {
+      const found = layerLayouts(this.graph, this.inputName, shapes);
+      m = new Map();
+      for (const node of this.graph.nodes) {
+        for (const o of node.output) {
+          const s = shapes.get(o);
+          if (!s || o === this.inputName || o === this.fileInputName) continue;
+          const l = found.get(o) ?? (s.length === 4 ? { kind: 'NCHW' as const } : undefined);
+          if (l) m.set(o, l);
+        }
+      }
+      this.layoutCache.set(shapes, m);
+    }
+    return m;
   }
 
   /** The layer CAM methods use when none is given: metadata's, else the last spatial tensor before pooling. */
@@ -380,6 +437,9 @@ export class LumenModel {
   private defaultLayerName(shapes: Map<string, number[]>): string {
     const meta = this.metadata.defaultLayer;
     if (typeof meta === 'string' && shapes.has(meta)) return meta;
+    // transformers: the first LayerNorm of the last attention block (pytorch-grad-cam's advice for ViT and Swin)
+    const attention = attentionNormLayer(this.graph, this.layoutsOf(shapes), new Set([this.outputName]));
+    if (attention) return attention;
     let best: string | undefined;
     for (const node of this.graph.nodes) {
       if (!POOLING_OPS.has(node.opType)) continue;
@@ -396,7 +456,11 @@ export class LumenModel {
 
   private followIdentityBack(tensor: string): NodeProto | undefined {
     let node = this.graph.producer(tensor);
-    while (node && (node.opType === 'Identity' || node.opType === 'Dropout')) node = this.graph.producer(node.input[0]!);
+    const seen = new Set<NodeProto>();
+    while (node && (node.opType === 'Identity' || node.opType === 'Dropout') && !seen.has(node)) {
+      seen.add(node);
+      node = this.graph.producer(node.input[0]!);
+    }
     return node;
   }
 }

@@ -18,6 +18,10 @@ export type LumenErrorCode =
   | 'UNSUPPORTED_OP'
   | 'BAD_OPTION'
   | 'OUTPUT_EXISTS'
+  | 'OUTPUT_FOLDER'
+  | 'OUTPUT_LOCKED'
+  | 'RUNTIME_ERROR'
+  | 'NON_FINITE'
   | 'CANCELLED';
 
 export class LumenError extends Error {

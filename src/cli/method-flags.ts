@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
-import { listMethods } from '../methods/registry.js';
+import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
+import { optionMax } from '../methods/validate.js';
 
 /** Options the CLI handles itself (not per-method flags). */
 const GENERIC = new Set(['target', 'layer', 'seed', 'signal', 'onProgress', 'batchSize']);
@@ -50,9 +51,28 @@ export function methodOptionsFromFlags(method: Method, flags: Record<string, unk
   return out;
 }
 
-function parseOption(spec: OptionSpec, raw: unknown, method: string): unknown {
+/** `-m a,b,a`: the methods, each once, in the order given. */
+export function parseMethodList(text: string): Method[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) throw new LumenError('BAD_OPTION', `--method: no method given (see 'lumen methods')`, 2);
+  const methods = ids.map((id) => getMethod(id));
+  return methods.filter((m, i) => methods.findIndex((o) => o.info.id === m.info.id) === i);
+}
+
+/**
+ * A command's own integer flag (--seed, --batch-size, …), parsed and bounded by the same rules as the method options
+ * (a count without a declared max stops at MAX_COUNT).
+ */
+export function integerFlag(name: string, raw: unknown, min?: number, max?: number): number {
+  return parseOption({ name, type: 'integer', min, max, description: '' }, raw, undefined) as number;
+}
+
+function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
   const text = String(raw);
-  const where = `--${kebab(spec.name)} (${method})`;
+  if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !method))) {
+    throw new LumenError('BAD_OPTION', `--${kebab(spec.name)} takes ${spec.type === 'integer' ? 'an integer' : 'a value'}, got '${text}'`, 2);
+  }
+  const where = method ? `--${kebab(spec.name)} (${method})` : `--${kebab(spec.name)}`;
   switch (spec.type) {
     case 'boolean':
       if (raw === true || text === 'true' || text === '1' || text === 'yes') return true;
@@ -65,9 +85,10 @@ function parseOption(spec: OptionSpec, raw: unknown, method: string): unknown {
       if (parts.some((p) => !Number.isFinite(p)) || (spec.type === 'integer' && parts.some((p) => !Number.isInteger(p)))) {
         throw new LumenError('BAD_OPTION', `${where} takes ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${text}'`, 2);
       }
+      const max = optionMax(spec);
       for (const p of parts) {
-        if ((spec.min !== undefined && p < spec.min) || (spec.max !== undefined && p > spec.max)) {
-          throw new LumenError('BAD_OPTION', `${where} must be within [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}], got ${p}`, 2);
+        if ((spec.min !== undefined && p < spec.min) || p > max) {
+          throw new LumenError('BAD_OPTION', `${where} must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${p}`, 2);
         }
       }
       return parts.length === 1 ? parts[0] : parts;

@@ -1,9 +1,11 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { parseNormalization, type ModelMetadata } from '../metadata.js';
 import type { LumenModel } from '../model.js';
 import { loadModel } from '../node/load.js';
+import { MAX_THREADS } from '../runtime/errors.js';
+import { integerFlag } from './method-flags.js';
 
 export interface ModelFlags {
   normalization?: string;
@@ -45,8 +47,7 @@ export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
 }
 
 export async function loadModelWithFlags(path: string, flags: ModelFlags): Promise<LumenModel> {
-  const threads = flags.threads ? Number(flags.threads) : undefined;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new LumenError('BAD_OPTION', `--threads must be a positive integer, got '${flags.threads}'`, 2);
+  const threads = flags.threads !== undefined ? integerFlag('threads', flags.threads, 1, MAX_THREADS) : undefined;
   return loadModel(path, { metadata: metadataFromFlags(flags), session: threads ? { threads } : {} });
 }
 
@@ -58,11 +59,19 @@ function numbers(text: string, flag: string): number[] {
 
 function readClasses(value: string): string[] {
   if (existsSync(value)) {
+    if (statSync(value).isDirectory()) throw new LumenError('BAD_OPTION', `--classes ${value}: a folder, not a file of class names`, 2);
     const text = readFileSync(value, 'utf8');
     if (value.endsWith('.json')) {
-      const parsed = JSON.parse(text) as unknown;
-      const list = Array.isArray(parsed) ? parsed : (parsed as { classes?: unknown }).classes;
-      if (!Array.isArray(list)) throw new LumenError('BAD_OPTION', `${value}: expected a JSON array of class names or {"classes": [...]}`, 2);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        throw new LumenError('BAD_OPTION', `--classes ${value}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 2);
+      }
+      const list = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? (parsed as { classes?: unknown }).classes : undefined;
+      if (!Array.isArray(list) || list.some((c) => typeof c !== 'string' && typeof c !== 'number')) {
+        throw new LumenError('BAD_OPTION', `--classes ${value}: expected a JSON array of class names or {"classes": [...]}`, 2);
+      }
       return list.map(String);
     }
     return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);

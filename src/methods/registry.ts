@@ -1,5 +1,6 @@
 import { LumenError, closestNames } from '../errors.js';
 import type { Method, MethodInfo } from './types.js';
+import { checkFiniteAttribution, validateExplainCall } from './validate.js';
 
 const methods = new Map<string, Method>();
 const aliases = new Map<string, string>();
@@ -7,6 +8,13 @@ const aliases = new Map<string, string>();
 /** Add a method under its id and aliases (each method file calls this once). */
 export function registerMethod(method: Method): Method {
   const { id } = method.info;
+  // Every call is validated here once, whichever entry point makes it, and a non-finite map never counts as a result.
+  const explain = method.explain.bind(method);
+  method.explain = async (model, input, options) => {
+    const result = await explain(model, input, validateExplainCall(method.info, model, input, options));
+    checkFiniteAttribution(method.info, result.attribution);
+    return result;
+  };
   methods.set(id, method);
   for (const a of [id, ...method.info.aliases]) aliases.set(normalize(a), id);
   return method;

@@ -25,5 +25,5 @@ export type { Box, Explainer, Metric, MetricCategory, MetricDetailsById, MetricC
 export { pearson, spearman, ranks, ssim, SKIMAGE_SSIM_DEFAULTS, gini, entropy, trapezoid, gaussianBlur, gaussianKernel, minMaxNormalize, Random } from './stats.js';
 export { imputeLinear } from './faithfulness/road.js';
 export { parameterLayers, randomizedModel } from './randomization/model-randomization.js';
-export { formatEvaluation, formatMetricList } from './format.js';
+export { formatComparison, formatEvaluation, formatMetricList } from './format.js';
 export { parseMetricOptions, parseBoxes } from './options.js';

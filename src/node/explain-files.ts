@@ -1,5 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join, relative } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { LumenError, isLumenError } from '../errors.js';
 import { upscaleNearest } from '../render/canvas.js';
 import { makeGrid, type GridCell } from '../render/grid.js';
@@ -9,11 +9,13 @@ import { encodeNpy } from '../io/npy.js';
 import { evaluate, DEFAULT_METRICS } from '../metrics/index.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
-import { parseTargetSpec, softmaxRows } from '../targets.js';
+import { parseTargetSpec, softmaxRows } from '../targets/index.js';
 import { Tensor } from '../tensor.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from './inputs.js';
+import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutputDir } from './output-dir.js';
+import { MAX_COUNT } from '../methods/validate.js';
 
 /** One row of the batch manifest (JSON Lines): an image × method × target, done or failed. */
 export interface ManifestRow {
@@ -76,13 +78,29 @@ export interface ExplainFilesResult {
 
 /**
  * Explain many image files with several methods and targets, streaming: images are read batch by batch, every
- * finished row is appended to `<out>/manifest.jsonl`, files are written atomically, and a re-run skips the rows the
- * manifest already has. A file that fails is recorded with its error and the run goes on. Existing outputs are never
- * overwritten unless `force`.
+ * finished row is appended to `<out>/manifest.jsonl`, and a re-run skips the rows the manifest already has. A row and
+ * its files commit together: files are written under pending names, the manifest line is appended, then they are
+ * renamed (a re-run finishes the rename, or recomputes a row whose files are missing). Output names are one-to-one
+ * with input paths. One run writes into a folder at a time (a lock file). A file that fails, to load or to run, is
+ * recorded with its error and the run goes on. Existing outputs are never overwritten unless `force`.
  */
 export async function explainFiles(model: LumenModel, files: readonly string[], options: ExplainFilesOptions): Promise<ExplainFilesResult> {
-  const { outDir, methods, targets } = options;
-  mkdirSync(outDir, { recursive: true });
+  const { outDir } = options;
+  // The same method or target twice, or one file under two spellings, is one row, not two rows fighting over one file.
+  const methods = uniqueBy(options.methods, (m) => m.info.id);
+  const targets = uniqueBy(options.targets, (t) => t.trim());
+  const inputs = uniqueBy(files, (f) => resolve(f));
+  prepareOutputDir(outDir);
+  const release = lockOutputDir(outDir);
+  try {
+    return await explainLocked(model, inputs, methods, targets, options);
+  } finally {
+    release();
+  }
+}
+
+async function explainLocked(model: LumenModel, files: readonly string[], methods: readonly Method[], targets: readonly string[], options: ExplainFilesOptions): Promise<ExplainFilesResult> {
+  const { outDir } = options;
   const manifest = join(outDir, 'manifest.jsonl');
   const done = new Map<string, ManifestRow>();
   if (existsSync(manifest) && !options.force) {
@@ -90,7 +108,9 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
       if (!line.trim()) continue;
       try {
         const row = JSON.parse(line) as ManifestRow;
-        if (row.status === 'ok') done.set(row.key, row);
+        // A row counts as done only with its files: an interrupted run may have appended the row and not yet
+        // renamed its files from their pending names (finished here), or written nothing (recomputed).
+        if (row.status === 'ok' && commitFiles(outDir, row)) done.set(row.key, row);
       } catch {
         // A line cut by an interrupted run: ignore it, that row will be recomputed.
       }
@@ -102,7 +122,12 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
   let failed = 0;
   let finished = 0;
   const record = (row: ManifestRow): void => {
-    appendFileSync(manifest, `${JSON.stringify(row)}\n`);
+    try {
+      appendFileSync(manifest, `${JSON.stringify(row)}\n`);
+    } catch (e) {
+      throw outputFolderError(e, outDir);
+    }
+    if (row.status === 'ok') commitFiles(outDir, row);
     rows.push(row);
     if (row.status === 'error') failed++;
     finished++;
@@ -110,19 +135,141 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
   };
   const keyOf = (file: string, method: Method, target: string): string =>
     JSON.stringify([file, method.info.id, target, options.layer ?? null, options.methodOptions(method), options.seed ?? 0]);
-  const stemOf = (file: string): string => {
-    const rel = relative(process.cwd(), file).replace(/\.\.[/\\]/g, '');
-    return rel.slice(0, rel.length - extname(rel).length).replace(/[/\\:]+/g, '__');
+  const failRows = (items: readonly string[], ms: readonly Method[], ts: readonly string[], e: LumenError): void => {
+    for (const f of items) for (const m of ms) for (const t of ts) record({ key: keyOf(f, m, t), input: f, method: m.info.id, target: t, status: 'error', error: e.message });
   };
 
   const batchSize = options.batchSize ?? 8;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= MAX_COUNT)) {
+    throw new LumenError('BAD_OPTION', `batch size must be an integer from 1 to ${MAX_COUNT}, got ${String(batchSize)}`, 2);
+  }
   // grid columns: one per method × target
   const columns = methods.flatMap((m) => targets.map((t) => `${m.info.id} ${t}`));
+
+  /** Explain one group of same-size images; a runtime failure of a batch is retried image by image, so one bad input fails only its own rows. */
+  const runGroup = async (group: LoadedInput[], gridName: string): Promise<void> => {
+    const batch = stackInputs(group);
+    let probabilities: Tensor;
+    try {
+      probabilities = softmaxRows((await model.forward(batch)).logits);
+    } catch (e) {
+      if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+      if (group.length > 1) {
+        for (const [i, l] of group.entries()) await runGroup([l], `${gridName}-${i + 1}`);
+      } else {
+        failRows(group.map((l) => l.path), methods, targets, e);
+      }
+      return;
+    }
+    // Grid cells of this batch: row = image, column = method × target.
+    const gridCells: (GridCell | null)[][] = group.map(() => columns.map(() => null));
+    for (const method of methods) {
+      for (const target of targets) {
+        const todo = group.filter((l) => !done.has(keyOf(l.path, method, target)));
+        if (todo.length === 0) {
+          skipped += group.length;
+          continue;
+        }
+        const explainBatch = async (items: LoadedInput[]): Promise<{ items: LoadedInput[]; explanation: Explanation }[]> => {
+          try {
+            const explanation = await method.explain(model, items.length === group.length ? batch : stackInputs(items), {
+              ...options.methodOptions(method),
+              target: parseTargetSpec(target),
+              layer: options.layer,
+              seed: options.seed,
+              signal: options.signal,
+              onProgress: options.onProgress ? (e) => options.onProgress!({ ...e, method: method.info.id }) : undefined,
+            });
+            return [{ items, explanation }];
+          } catch (e) {
+            if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+            if (items.length > 1) {
+              const parts: { items: LoadedInput[]; explanation: Explanation }[] = [];
+              for (const l of items) parts.push(...(await explainBatch([l])));
+              return parts;
+            }
+            failRows([items[0]!.path], [method], [target], e);
+            return [];
+          }
+        };
+        for (const { items: sub, explanation } of await explainBatch(todo)) {
+          let scored: Scored[] | undefined;
+          let scoreError: string | undefined;
+          if (options.score) {
+            try {
+              scored = await scoreExplanation(model, stackInputs(sub), method, explanation, options);
+            } catch (e) {
+              if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
+              scoreError = e.message;
+            }
+          }
+          for (let i = 0; i < sub.length; i++) {
+            const l = sub[i]!;
+            const cls = explanation.targets[i] ?? -1;
+            const stem = outputStem(l.path);
+            const base = `${stem}__${escapeName(method.info.id)}__${escapeName(target.trim())}`;
+            const png = join(outDir, `${base}.png`);
+            const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
+            const key = keyOf(l.path, method, target);
+            const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
+            if (clash.length > 0 && !options.force) {
+              record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
+              continue;
+            }
+            const attr = explanation.attribution.item(i);
+            const overlay = renderOverlay(l.image, attr, method, options.colormap);
+            const imageFile = join(outDir, `${stem}__input.png`);
+            const item = group.indexOf(l);
+            try {
+              if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
+              // Written under pending names first; the manifest line commits them (record renames them after appending).
+              writeFileAtomic(pendingName(png), await encodePng(overlay));
+              if (npy) writeFileAtomic(pendingName(npy), encodeNpy(attr.data, attr.dims));
+            } catch (e) {
+              throw outputFolderError(e, outDir);
+            }
+            const row: ManifestRow = {
+              key,
+              input: l.path,
+              method: method.info.id,
+              target,
+              status: 'ok',
+              class: cls,
+              label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
+              probability: cls >= 0 ? probabilities.data[item * probabilities.dims[1]! + cls] : undefined,
+              top: topClasses(probabilities, item, model.classNames, 5),
+              png: basename(png),
+              npy: npy ? basename(npy) : undefined,
+              scores: scored?.[i]?.scores,
+              scoreError,
+              curves: scored?.[i]?.curves,
+              image: basename(imageFile),
+              timings: explanation.timings,
+              batch: sub.length,
+            };
+            record(row);
+            const label = [`${row.label}${row.probability !== undefined ? ` ${(row.probability * 100).toFixed(1)}%` : ''}`];
+            if (row.scores) label.push(Object.entries(row.scores).map(([k, v]) => `${k.slice(0, 3)} ${v.toFixed(2)}`).join(' '));
+            gridCells[item]![columns.indexOf(`${method.info.id} ${target}`)] = { image: overlay, label };
+          }
+        }
+      }
+    }
+    if (options.grid && gridCells.some((r) => r.some((c) => c))) {
+      const grid = makeGrid(gridCells, { rowHeaders: group.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
+      try {
+        writeFileAtomic(join(outDir, `grid-${gridName}.png`), await encodePng(grid));
+      } catch (e) {
+        throw outputFolderError(e, outDir);
+      }
+    }
+  };
+
   for (let start = 0; start < files.length; start += batchSize) {
     if (options.signal?.aborted) throw new LumenError('CANCELLED', 'cancelled');
     const batchFiles = files.slice(start, start + batchSize);
     // Which rows of this batch still need work?
-    const pending = batchFiles.filter((f) => methods.some((m) => targets.some((t) => !isDone(done.get(keyOf(f, m, t))))));
+    const pending = batchFiles.filter((f) => methods.some((m) => targets.some((t) => !done.has(keyOf(f, m, t)))));
     for (const f of batchFiles) {
       if (!pending.includes(f)) {
         skipped += methods.length * targets.length;
@@ -136,101 +283,50 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
         loaded.push(await loadInput(f, model));
       } catch (e) {
         if (!isLumenError(e)) throw e;
-        for (const m of methods) for (const t of targets) record({ key: keyOf(f, m, t), input: f, method: m.info.id, target: t, status: 'error', error: e.message });
+        failRows([f], methods, targets, e);
       }
     }
     if (loaded.length === 0) continue;
     // A model with an open input size keeps every image at its own size: only images of one size share a batch.
     const groups = groupBySize(loaded);
-    for (const [gi, group] of groups.entries()) {
-      const batch = stackInputs(group);
-      // Grid cells of this batch: row = image, column = method × target.
-      const gridCells: (GridCell | null)[][] = group.map(() => columns.map(() => null));
-      const probabilities = softmaxRows((await model.forward(batch)).logits);
-      for (const method of methods) {
-        for (const target of targets) {
-          const todo = group.filter((l) => !isDone(done.get(keyOf(l.path, method, target))));
-          if (todo.length === 0) {
-            skipped += group.length;
-            continue;
-          }
-          const sub = todo.length === group.length ? batch : stackInputs(todo);
-          let explanation: Explanation;
-          try {
-            explanation = await method.explain(model, sub, {
-              ...options.methodOptions(method),
-              target: parseTargetSpec(target),
-              layer: options.layer,
-              seed: options.seed,
-              signal: options.signal,
-              onProgress: options.onProgress ? (e) => options.onProgress!({ ...e, method: method.info.id }) : undefined,
-            });
-          } catch (e) {
-            if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
-            for (const l of todo) record({ key: keyOf(l.path, method, target), input: l.path, method: method.info.id, target, status: 'error', error: e.message });
-            continue;
-          }
-          let scored: Scored[] | undefined;
-          let scoreError: string | undefined;
-          if (options.score) {
-            try {
-              scored = await scoreExplanation(model, sub, method, explanation, options);
-            } catch (e) {
-              if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
-              scoreError = e.message;
-            }
-          }
-          for (let i = 0; i < todo.length; i++) {
-            const l = todo[i]!;
-            const cls = explanation.targets[i] ?? -1;
-            const base = `${stemOf(l.path)}__${method.info.id.replace(/[^a-z0-9+-]/gi, '')}__${target.replace(/[^a-z0-9]/gi, '')}`;
-            const png = join(outDir, `${base}.png`);
-            const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
-            const key = keyOf(l.path, method, target);
-            const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
-            if (clash.length > 0 && !options.force) {
-              record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
-              continue;
-            }
-            const attr = explanation.attribution.item(i);
-            const overlay = renderOverlay(l.image, attr, method, options.colormap);
-            const imageFile = join(outDir, `${stemOf(l.path)}__input.png`);
-            if (!existsSync(imageFile)) writeFileAtomic(imageFile, await encodePng(upscaleForView(l.image)));
-            writeFileAtomic(png, await encodePng(overlay));
-            if (npy) writeFileAtomic(npy, encodeNpy(attr.data, attr.dims));
-            const row: ManifestRow = {
-              key,
-              input: l.path,
-              method: method.info.id,
-              target,
-              status: 'ok',
-              class: cls,
-              label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
-              probability: cls >= 0 ? probabilities.data[group.indexOf(l) * probabilities.dims[1]! + cls] : undefined,
-              top: topClasses(probabilities, group.indexOf(l), model.classNames, 5),
-              png: basename(png),
-              npy: npy ? basename(npy) : undefined,
-              scores: scored?.[i]?.scores,
-              scoreError,
-              curves: scored?.[i]?.curves,
-              image: basename(imageFile),
-              timings: explanation.timings,
-              batch: todo.length,
-            };
-            record(row);
-            const label = [`${row.label}${row.probability !== undefined ? ` ${(row.probability * 100).toFixed(1)}%` : ''}`];
-            if (row.scores) label.push(Object.entries(row.scores).map(([k, v]) => `${k.slice(0, 3)} ${v.toFixed(2)}`).join(' '));
-            gridCells[group.indexOf(l)]![columns.indexOf(`${method.info.id} ${target}`)] = { image: overlay, label };
-          }
-        }
-      }
-      if (options.grid && gridCells.some((r) => r.some((c) => c))) {
-        const grid = makeGrid(gridCells, { rowHeaders: group.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
-        writeFileAtomic(join(outDir, `grid-${String(start).padStart(5, '0')}${groups.length > 1 ? `-${gi + 1}` : ''}.png`), await encodePng(grid));
-      }
-    }
+    for (const [gi, group] of groups.entries()) await runGroup(group, `${String(start).padStart(5, '0')}${groups.length > 1 ? `-${gi + 1}` : ''}`);
   }
   return { rows, skipped, failed, manifest };
+}
+
+/** Where a row's file waits until its manifest line is written. */
+function pendingName(path: string): string {
+  return `${path}.pending`;
+}
+
+/**
+ * Bring a finished row's files to their final names (renaming any still pending). False when a file is missing:
+ * the row was appended but its files never written, so it is not done.
+ */
+function commitFiles(outDir: string, row: ManifestRow): boolean {
+  for (const name of [row.png, row.npy]) {
+    if (!name) continue;
+    const path = join(outDir, name);
+    if (existsSync(pendingName(path))) {
+      try {
+        renameSync(pendingName(path), path);
+      } catch (e) {
+        throw outputFolderError(e, outDir);
+      }
+    }
+    if (!existsSync(path)) return false;
+  }
+  return true;
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 function topClasses(probabilities: Tensor, item: number, names: readonly string[] | undefined, k: number): { label: string; probability: number }[] {
@@ -240,10 +336,6 @@ function topClasses(probabilities: Tensor, item: number, names: readonly string[
     .sort((a, b) => row[b]! - row[a]! || a - b)
     .slice(0, k)
     .map((i) => ({ label: names?.[i] ?? `class_${i}`, probability: row[i]! }));
-}
-
-function isDone(row: ManifestRow | undefined): boolean {
-  return !!row && row.status === 'ok';
 }
 
 interface Scored {

@@ -1,5 +1,7 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { Tensor } from '../tensor.js';
+import { LumenError } from '../errors.js';
+import { MAX_THREADS, sessionCreateError, sessionRunError } from './errors.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './types.js';
 
 /** The subset of the onnxruntime module API both onnxruntime-node and onnxruntime-web export. */
@@ -14,6 +16,9 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
     name,
     async createSession(model: Uint8Array, settings: SessionSettings = {}): Promise<Session> {
       const s = { ...defaults, ...settings };
+      if (s.threads !== undefined && !(Number.isInteger(s.threads) && s.threads >= 0 && s.threads <= MAX_THREADS)) {
+        throw new LumenError('BAD_OPTION', `threads must be an integer from 0 (runtime default) to ${MAX_THREADS}, got ${String(s.threads)}`, 2);
+      }
       const options: OrtCommon.InferenceSession.SessionOptions = {
         graphOptimizationLevel: s.graphOptimizationLevel ?? 'all',
         ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
@@ -21,7 +26,10 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         // session config entries (both ORT packages pass `extra` to ORT's session config)
         ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       };
-      const session = await ort.InferenceSession.create(model, options);
+      // ORT's own failures (unknown op, invalid graph) become one LumenError naming the node and op.
+      const session = await ort.InferenceSession.create(model, options).catch((e: unknown) => {
+        throw sessionCreateError(e);
+      });
       return new OrtSession(ort, session);
     },
   };
@@ -48,7 +56,12 @@ class OrtSession implements Session {
         ? new this.ort.Tensor('float32', t.data, t.dims)
         : new this.ort.Tensor('int64', t.data, t.dims);
     }
-    const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    let results: OrtCommon.InferenceSession.ReturnType;
+    try {
+      results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    } catch (e) {
+      throw sessionRunError(e, feeds);
+    }
     const out: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(results)) {
       const data = value.data;
@@ -56,7 +69,7 @@ class OrtSession implements Session {
       if (data instanceof Float32Array) out[name] = new Tensor(data, dims);
       else if (data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array) out[name] = new Tensor(Float32Array.from(data), dims);
       else if (data instanceof BigInt64Array) out[name] = new Tensor(Float32Array.from(data, Number), dims);
-      else throw new Error(`output '${name}' has unsupported type ${value.type}`);
+      else throw new LumenError('UNSUPPORTED_MODEL', `output '${name}' has type ${value.type}, which Lumen cannot read as numbers`);
       value.dispose?.();
     }
     return out;

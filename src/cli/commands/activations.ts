@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { LumenError } from '../../errors.js';
 import { writePng } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { activationGrid } from '../../render/activations.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { integerFlag } from '../method-flags.js';
+import { outputFolderError } from '../../node/output-dir.js';
 
 export function registerActivations(program: Command): void {
   addModelFlags(
@@ -19,15 +20,16 @@ export function registerActivations(program: Command): void {
       .option('-o, --out <file>', 'PNG to write', 'activations.png')
       .option('--json', 'machine-readable output'),
   ).action(async (modelPath: string, image: string, flags: ModelFlags & { layer?: string; top: string; colormap: string; out: string; json?: boolean }) => {
-    const top = Number(flags.top);
-    if (!(Number.isInteger(top) && top > 0)) throw new LumenError('BAD_OPTION', `--top must be a positive integer, got '${flags.top}'`, 2);
+    const top = integerFlag('top', flags.top, 1);
     const model = await loadModelWithFlags(modelPath, flags);
     try {
       const [layer] = await model.resolveLayers(flags.layer);
       const { tensor } = await loadInput(image, model);
       const { tensors } = await model.forward(tensor, [layer!]);
       const grid = activationGrid(tensors[layer!]!, { topN: top, colormap: flags.colormap, title: layer });
-      await writePng(flags.out, grid);
+      await writePng(flags.out, grid).catch((e: unknown) => {
+        throw outputFolderError(e, flags.out);
+      });
       if (flags.json) printJson({ out: flags.out, layer, channels: grid.shownChannels, means: grid.means });
       else printLine(`${flags.out}: ${grid.shownChannels.length} channels of ${layer} (by mean activation: ${grid.shownChannels.join(', ')})`);
     } finally {

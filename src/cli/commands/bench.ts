@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { BENCH_MODELS, type BenchModelName } from '../../bench/models.js';
 import { printLine } from '../output.js';
+import { integerFlag } from '../method-flags.js';
+import { MAX_THREADS } from '../../runtime/errors.js';
 
 interface BenchFlags {
   full?: boolean;
@@ -31,15 +33,15 @@ export function registerBench(program: Command): void {
       for (const m of models ?? []) {
         if (!BENCH_MODELS.includes(m as BenchModelName)) throw new LumenError('BAD_OPTION', `unknown bench model '${m}' (choose from ${BENCH_MODELS.join(', ')})`, 2);
       }
-      const repeats = flags.repeats === undefined ? undefined : Number(flags.repeats);
-      if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new LumenError('BAD_OPTION', `--repeats must be a positive integer`, 2);
+      const repeats = flags.repeats === undefined ? undefined : integerFlag('repeats', flags.repeats, 1);
+      const threads = integerFlag('threads', flags.threads, 1, MAX_THREADS);
       // imported here so other commands do not load the benchmark code
       const { runBench } = await import('../../bench/run.js');
       await runBench({
         mode: flags.full ? 'full' : 'quick',
         ...(models ? { models: models as BenchModelName[] } : {}),
         ...(repeats ? { repeats } : {}),
-        threads: Number(flags.threads),
+        threads,
         browser: flags.browser,
         ...(flags.only ? { only: flags.only.split(',').map((s) => s.trim()) } : {}),
         out: flags.out,

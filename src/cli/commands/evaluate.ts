@@ -1,16 +1,16 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { getMethod } from '../../methods/registry.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
-import { evaluate, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Region } from '../../metrics/index.js';
+import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type Region } from '../../metrics/index.js';
 import { writeFileAtomic } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { lineChartSvg } from '../../render/chart.js';
-import { parseTargetSpec } from '../../targets.js';
+import { parseTargetSpec, resolveTargets, specKind, specTensor } from '../../targets/index.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, methodOptionsFromFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
+import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -36,7 +36,7 @@ export function registerEvaluate(program: Command): void {
     .description('score how far an explanation method can be trusted on these images (faithfulness, robustness, sanity checks, localization, complexity)')
     .argument('[model]', 'ONNX model file')
     .argument('[inputs...]', 'images, folders or glob patterns')
-    .option('-m, --method <id>', 'method to evaluate', 'gradcam')
+    .option('-m, --method <ids>', 'method(s) to evaluate, comma-separated: several are compared in one table', 'gradcam')
     .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
     .option('-t, --target <spec>', 'class to explain (index, top1, …)', 'top1')
     .option('-l, --layer <tensors>', 'CAM layer(s)')
@@ -56,7 +56,11 @@ export function registerEvaluate(program: Command): void {
       return printLine(formatMetricList(listMetrics()));
     }
     if (!modelPath || inputs.length === 0) throw new LumenError('BAD_OPTION', 'evaluate needs a model and at least one input (or --list)', 2);
-    const method = getMethod(flags.method ?? 'gradcam');
+    const methods = parseMethodList(flags.method ?? 'gradcam');
+    const seed = integerFlag('seed', flags.seed);
+    const batchSize = integerFlag('batchSize', flags.batchSize, 1);
+    const targetSpec = parseTargetSpec(flags.target ?? 'top1');
+    if (flags.out !== undefined) prepareOutputDir(flags.out);
     const metricIds = !flags.metric ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim());
     for (const id of metricIds) getMetric(id);
     const regionsByInput = flags.regions ? readRegions(flags.regions) : undefined;
@@ -67,26 +71,36 @@ export function registerEvaluate(program: Command): void {
     const all: unknown[] = [];
     try {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',')) : undefined;
+      // A class target that cannot fit this model is refused before any work (as explain does).
+      const kind = specKind(targetSpec);
+      if (kind === 'weights') throw new LumenError('BAD_OPTION', `--target ${flags.target}: metrics need one explained class per image; a weighted combination of outputs cannot be scored`, 2);
+      if (kind === 'class' && specTensor(targetSpec) === undefined) resolveTargets(targetSpec, (await model.forward(model.zeroInput())).logits, model.classNames);
       for (const file of files) {
         const { tensor } = await loadInput(file, model);
         const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)] ?? sharedRegion;
         const needsRegion = metricIds.some((id) => getMetric(id).info.needsRegions);
         if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need ground truth: --boxes or a --regions file with an entry for this input`, 2);
-        const result = await evaluate(model, tensor, {
-          method,
-          metrics: metricIds,
-          target: parseTargetSpec(flags.target ?? 'top1'),
-          methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
-          regions: region,
-          metricOptions,
-          seed: Number(flags.seed),
-          batchSize: Number(flags.batchSize),
-        });
-        if (flags.out) writeCurves(flags.out, file, method.info.id, result.results);
-        if (flags.json) all.push({ input: file, method: method.info.id, targets: result.targets, results: result.results });
-        else {
-          printLine(`${file} — ${method.info.title}, class ${result.targets[0]}${model.classNames ? ` (${model.classNames[result.targets[0]!]})` : ''}`);
-          printLine(formatEvaluation(result));
+        const results: Evaluation[] = [];
+        for (const method of methods) {
+          const result = await evaluate(model, tensor, {
+            method,
+            metrics: metricIds,
+            target: targetSpec,
+            methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
+            regions: region,
+            metricOptions,
+            seed,
+            batchSize,
+          });
+          results.push(result);
+          if (flags.out) writeCurves(flags.out, file, method.info.id, result.results);
+          if (flags.json) all.push({ input: file, method: method.info.id, targets: result.targets, results: result.results });
+        }
+        if (!flags.json) {
+          const cls = results[0]!.targets[0]!;
+          const title = methods.length === 1 ? methods[0]!.info.title : methods.map((m) => m.info.title).join(' vs ');
+          printLine(`${file} — ${title}, class ${cls}${model.classNames ? ` (${model.classNames[cls]})` : ''}`);
+          printLine(results.length === 1 ? formatEvaluation(results[0]!) : formatComparison(results));
           printLine();
         }
       }
@@ -99,20 +113,27 @@ export function registerEvaluate(program: Command): void {
 
 function readRegions(path: string): Record<string, Region> {
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `--regions file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new LumenError('BAD_OPTION', `--regions ${path}: a folder, not a JSON file`, 2);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, Region>;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected an object {"<input>": {"boxes": [...]}}');
+    return parsed as Record<string, Region>;
   } catch (e) {
     throw new LumenError('BAD_OPTION', `--regions ${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 2);
   }
 }
 
 function writeCurves(outDir: string, file: string, method: string, results: readonly { metric: string; details: Record<string, unknown>[] }[]): void {
-  mkdirSync(outDir, { recursive: true });
   const series = results.flatMap((r) => {
     const d = r.details[0];
     return d && Array.isArray(d.curve) && Array.isArray(d.fractions) ? [{ name: r.metric, x: d.fractions as number[], y: d.curve as number[] }] : [];
   });
   if (series.length === 0) return;
-  const stem = basename(file, extname(file));
-  writeFileAtomic(join(outDir, `${stem}__${method}__curves.svg`), lineChartSvg(series, { title: `${method} — ${stem}`, xLabel: 'fraction of pixels', yLabel: 'probability of the class', yRange: [0, 1] }));
+  // One-to-one with the input path: d1/img.png and d2/img.png get their own curves.
+  const path = join(outDir, `${outputStem(file)}__${escapeName(method)}__curves.svg`);
+  try {
+    writeFileAtomic(path, lineChartSvg(series, { title: `${method} — ${basename(file)}`, xLabel: 'fraction of pixels', yLabel: 'probability of the class', yRange: [0, 1] }));
+  } catch (e) {
+    throw outputFolderError(e, outDir);
+  }
 }

@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
 import { getMethod, listMethods } from '../../methods/registry.js';
-import { parseTargetSpec, resolveTargets } from '../../targets.js';
+import { parseTargetSpec, resolveTargets } from '../../targets/index.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, methodOptionsFromFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
+import { prepareOutputDir } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -54,11 +55,10 @@ export function registerExplain(program: Command): void {
   addMethodOptionFlags(cmd);
   cmd.addHelpText('after', () => `\nMethods (cost per image):\n${listMethods().map((m) => `  ${m.id.padEnd(22)} ${m.family.padEnd(13)} ${m.cost}`).join('\n')}\n`);
   cmd.action(async (modelPath: string, inputs: string[], flags: ExplainFlags) => {
-    const methods = flags.method.split(',').map((s) => getMethod(s.trim()));
-    const seed = Number(flags.seed);
-    const batchSize = Number(flags.batchSize);
-    if (!Number.isInteger(seed)) throw new LumenError('BAD_OPTION', `--seed must be an integer, got '${flags.seed}'`, 2);
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new LumenError('BAD_OPTION', `--batch-size must be a positive integer, got '${flags.batchSize}'`, 2);
+    const methods = parseMethodList(flags.method);
+    const seed = integerFlag('seed', flags.seed);
+    const batchSize = integerFlag('batchSize', flags.batchSize, 1);
+    prepareOutputDir(flags.out);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
     try {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { LumenError } from '../../errors.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
 import type { Prediction } from '../../model.js';
 import type { OpsetUpgrade } from '../../onnx/upgrade.js';
 import { expandInputs } from '../inputs.js';
+import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -19,10 +19,8 @@ export function registerPredict(program: Command): void {
       .option('--recursive', 'walk folders recursively')
       .option('--json', 'machine-readable output'),
   ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
-    const top = Number(flags.top);
-    const batchSize = Number(flags.batchSize);
-    if (!(Number.isInteger(top) && top > 0)) throw new LumenError('BAD_OPTION', `--top must be a positive integer, got '${flags.top}'`, 2);
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new LumenError('BAD_OPTION', `--batch-size must be a positive integer, got '${flags.batchSize}'`, 2);
+    const top = integerFlag('top', flags.top, 1);
+    const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
     const results: { input: string; predictions: { index: number; label: string; probability: number; logit: number }[]; opsetUpgrade?: OpsetUpgrade }[] = [];

@@ -1,0 +1,89 @@
+import { LumenError } from '../errors.js';
+import type { LumenModel } from '../model.js';
+import { Tensor } from '../tensor.js';
+import type { ExplainOptions, MethodInfo, OptionSpec } from './types.js';
+
+/**
+ * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
+ * every pass costs at least one forward run, and some setups are quadratic in the count (Gauss–Legendre nodes), so
+ * `--steps 1e9` must be refused before any work rather than hang where an AbortSignal cannot reach it.
+ */
+export const MAX_COUNT = 10_000;
+
+/** Integer options that are identifiers rather than counts (no upper bound). */
+const NOT_COUNTS = new Set(['seed']);
+
+const bad = (message: string): LumenError => new LumenError('BAD_OPTION', message, 2);
+
+/**
+ * Check the arguments of `method.explain(model, input, options)` before the method sees them: every entry point
+ * (library, CLI, web app, metrics) goes through here, so a wrong type is one LumenError, not a TypeError deep inside.
+ * Returns the options object to use (an empty one for `undefined`).
+ */
+export function validateExplainCall(info: MethodInfo, model: LumenModel, input: Tensor, options: ExplainOptions | undefined): ExplainOptions {
+  const who = `${info.id}.explain`;
+  if (!model || typeof model !== 'object' || typeof (model as Partial<LumenModel>).checkInput !== 'function') {
+    throw bad(`${who}: the first argument must be a loaded model (loadModel / LumenModel.fromBytes), got ${describe(model)}`);
+  }
+  if (!(input instanceof Tensor)) throw bad(`${who}: the input must be a Tensor, got ${describe(input)}`);
+  model.checkInput(input);
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw bad(`${who}: options must be an object, got ${describe(options)}`);
+  const { layer, seed, batchSize, signal, onProgress } = options;
+  if (layer !== undefined && typeof layer !== 'string' && !(Array.isArray(layer) && layer.every((l) => typeof l === 'string'))) {
+    throw bad(`${who}: layer must be a tensor name or a list of tensor names (see model.layers()), got ${describe(layer)}`);
+  }
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`${who}: seed must be an integer, got ${describe(seed)}`);
+  if (batchSize !== undefined) checkNumber({ name: 'batchSize', type: 'integer', min: 1, description: '' }, batchSize, who);
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) {
+    throw bad(`${who}: signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function, got ${describe(onProgress)}`);
+  for (const spec of info.options) {
+    const v = options[spec.name];
+    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
+    for (const part of Array.isArray(v) ? v : [v]) checkNumber(spec, typeof part === 'string' && part.trim() !== '' ? Number(part) : part, who);
+  }
+  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+  return options;
+}
+
+/** A number option within its spec's bounds; integer counts without a declared max stop at MAX_COUNT. */
+export function checkNumber(spec: OptionSpec, v: unknown, who: string): void {
+  const integer = spec.type === 'integer';
+  const max = optionMax(spec);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw bad(`${who}: ${spec.name} must be ${integer ? 'an integer' : 'a finite number'}, got ${describe(v)}`);
+  }
+  if ((spec.min !== undefined && v < spec.min) || v > max) {
+    throw bad(`${who}: ${spec.name} must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${v}`);
+  }
+}
+
+/** The largest value an option takes: its declared max, else MAX_COUNT for integer counts. */
+export function optionMax(spec: Pick<OptionSpec, 'name' | 'type' | 'max'>): number {
+  return spec.max ?? (spec.type === 'integer' && !NOT_COUNTS.has(spec.name) ? MAX_COUNT : Infinity);
+}
+
+/** How many values of `data` are NaN or ±Inf. */
+export function countNonFinite(data: ArrayLike<number>): number {
+  let bad = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+  return bad;
+}
+
+/** A finished attribution must be finite: NaN/Inf maps are reported, never drawn or written as a result. */
+export function checkFiniteAttribution(info: MethodInfo, attribution: Tensor): void {
+  const n = countNonFinite(attribution.data);
+  if (n > 0) {
+    throw new LumenError('NON_FINITE', `${info.id}: the attribution holds ${n} of ${attribution.size} values that are NaN or infinite (the model's weights or intermediate values overflow or are not finite for this input); no result is written`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 40)})`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  if (typeof v === 'string') return `'${v.slice(0, 40)}'`;
+  return `${typeof v} ${String(v)}`;
+}

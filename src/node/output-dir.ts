@@ -1,0 +1,109 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, relative, resolve } from 'node:path';
+import { LumenError } from '../errors.js';
+
+/** The lock file a run holds in its output folder (one writer per folder). */
+export const LOCK_FILE = '.lumen.lock';
+
+/** Longest file-name stem derived from an input path; longer ones keep a prefix and a hash of the whole path. */
+const MAX_STEM = 150;
+
+/**
+ * Check and create an output folder, turning every way it can be wrong (empty name, a file, not writable, read-only
+ * file system) into one named error. Returns the folder.
+ */
+export function prepareOutputDir(dir: string, flag = '--out'): string {
+  if (typeof dir !== 'string' || dir.trim() === '') throw new LumenError('OUTPUT_FOLDER', `${flag}: the output folder name is empty`, 2);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `${flag} ${dir}: this is a file, not a folder; give a folder for the outputs`, 2);
+  try {
+    mkdirSync(dir, { recursive: true });
+    // A probe write: permissions and read-only mounts show here, before any work is done.
+    const probe = join(dir, `.lumen-probe-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw outputFolderError(e, dir, flag);
+  }
+  return dir;
+}
+
+/** A named error for a failed write into the output folder (permissions, full disk, read-only, not a folder). */
+export function outputFolderError(e: unknown, path: string, flag = '--out'): LumenError {
+  if (e instanceof LumenError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'the file system is read-only',
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is exceeded',
+    EISDIR: 'a folder is in the way',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  return new LumenError('OUTPUT_FOLDER', `${flag} ${path}: cannot write there (${(code && why[code]) ?? (e instanceof Error ? e.message : String(e))})`);
+}
+
+/**
+ * Take the folder's lock, or refuse when another live run holds it (two writers would interleave the manifest and
+ * claim each other's files). A lock left by a run that died is taken over. Returns the release function.
+ */
+export function lockOutputDir(dir: string, flag = '--out'): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputFolderError(e, dir, flag);
+    }
+    const pid = Number(readFileSafe(path));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: another Lumen run (process ${pid}) is writing into this folder; wait for it to finish or use another output folder`);
+    }
+    if (pid === process.pid) throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: this process is already writing into this folder`);
+    rmSync(path, { force: true }); // stale: its process is gone
+  }
+  throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: could not take the folder's lock (${path})`);
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A file-name stem for an input path, one-to-one: the path relative to the working folder (extension kept, so
+ * x.png and x.npy differ) with every character outside [A-Za-z0-9._-] written as ~XX (so a/b.png → a~2Fb.png and
+ * a__b.png stays a__b.png); a leading dot is escaped too. Inputs outside the working folder use their absolute path. Very long paths keep a prefix plus `~~` (which no escaped name holds) and a hash of the whole path.
+ */
+export function outputStem(file: string): string {
+  const full = resolve(file);
+  const rel = relative(process.cwd(), full).replace(/\\/g, '/');
+  // Outside the working folder the absolute path is used (its escaped leading '/' keeps it apart from relative ones).
+  const escaped = escapeName(rel.startsWith('../') || rel === '..' ? full : rel);
+  if (escaped.length <= MAX_STEM) return escaped;
+  return `${escaped.slice(0, MAX_STEM - 18)}~~${createHash('sha256').update(rel).digest('hex').slice(0, 16)}`;
+}
+
+/** Escape a string into a file-name part, one-to-one (see outputStem). */
+export function escapeName(text: string): string {
+  return text
+    .replace(/[^A-Za-z0-9._-]/gu, (c) => Array.from(new TextEncoder().encode(c), (b) => `~${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))
+    .replace(/^\./, '~2E');
+}

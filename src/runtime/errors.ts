@@ -1,0 +1,54 @@
+import { LumenError } from '../errors.js';
+
+/** Most intra-op threads a session may ask for (ORT allocates per-thread state; 100 000 threads took 4.3 GB). */
+export const MAX_THREADS = 256;
+
+/** What ONNX Runtime's message says about the failing node, when it names one. */
+export interface RuntimeFailure {
+  node?: string;
+  op?: string;
+  /** ORT's own message, first line, without its source-file prefix. */
+  detail: string;
+}
+
+/**
+ * Read the node name and op type out of an ONNX Runtime error message. ORT spells them several ways:
+ * `Non-zero status code returned while running Add node. Name:'add_1' …` (run),
+ * `In Node, ("name", OpType, "", -1) : … No Op registered for OpType …` (session creation),
+ * `Node (name) Op (Conv) [ShapeInferenceError] …` and `… of operator (Add) in node (name) …` (type/shape checks).
+ */
+export function parseRuntimeFailure(message: string): RuntimeFailure {
+  const detail = message.replace(/^\s*\[[^\]]*\]\s*/, '').replace(/\s+/g, ' ').trim().slice(0, 600);
+  const pick = (re: RegExp): string | undefined => re.exec(message)?.[1];
+  const node = pick(/Name:\s*'([^']*)'/) ?? pick(/In Node, \("([^"]*)"/) ?? pick(/Node \(([^)]*)\) Op \(/) ?? pick(/in node \(([^)]*)\)/);
+  const op = pick(/running (\S+) node\./) ?? pick(/No Op registered for (\S+)/) ?? pick(/In Node, \("[^"]*", (\w+)/) ?? pick(/\) Op \(([^)]*)\)/) ?? pick(/of operator \(([^)]*)\)/);
+  return { node: node || undefined, op, detail };
+}
+
+const describe = (f: RuntimeFailure): string =>
+  [f.op ? `op ${f.op}` : undefined, f.node ? `node '${f.node}'` : undefined].filter(Boolean).join(', ');
+
+/** A LumenError for a session that ONNX Runtime would not create: what it says, where, and what the user can do. */
+export function sessionCreateError(e: unknown): LumenError {
+  if (e instanceof LumenError) return e;
+  const f = parseRuntimeFailure(e instanceof Error ? e.message : String(e));
+  const where = describe(f);
+  const advice = /No Op registered|not a registered function|Could not find an implementation/i.test(f.detail)
+    ? `the model uses an operator ONNX Runtime does not implement (custom or misspelled op, or not at this opset); re-export it with standard ONNX operators`
+    : /ShapeInference|TypeInference|Type Error|type.*invalid|mismatch/i.test(f.detail)
+      ? 'the model is inconsistent (tensor types or shapes do not fit its operators); check it with onnx.checker.check_model(full_check=True) and re-export it'
+      : 'the model is not a valid ONNX graph for ONNX Runtime; check it with onnx.checker.check_model and re-export it';
+  return new LumenError('RUNTIME_ERROR', `ONNX Runtime cannot load the model${where ? ` (${where})` : ''}: ${advice}. ONNX Runtime says: ${f.detail}`);
+}
+
+/** A LumenError for a failed run, naming the node, the op and the shapes that were fed. */
+export function sessionRunError(e: unknown, feeds: Readonly<Record<string, { dims: readonly number[] }>>): LumenError {
+  if (e instanceof LumenError) return e;
+  const f = parseRuntimeFailure(e instanceof Error ? e.message : String(e));
+  const where = describe(f);
+  const shapes = Object.entries(feeds).map(([n, t]) => `${n} [${t.dims.join(', ')}]`).join(', ');
+  const advice = /invalid dimensions|broadcast|shape|dimension|size/i.test(f.detail)
+    ? 'the input does not fit what this node expects: give an input of the size the model was exported for (see `lumen layers` for the shapes it runs at), or re-export the model with this size'
+    : 'check that the input is what the model was trained on and that the model runs in ONNX Runtime on its own';
+  return new LumenError('RUNTIME_ERROR', `ONNX Runtime failed${where ? ` at ${where}` : ''} on input ${shapes}: ${advice}. ONNX Runtime says: ${f.detail}`);
+}

@@ -442,7 +442,7 @@ export class LumenModel {
     if (attention) return attention;
     let best: string | undefined;
     for (const node of this.graph.nodes) {
-      if (!POOLING_OPS.has(node.opType)) continue;
+      if (!this.poolsForHead(node, shapes)) continue;
       const src = node.input[0];
       const s = src ? shapes.get(src) : undefined;
       if (s && s.length === 4 && s[2]! * s[3]! > 1 && src !== this.inputName) best = src;
@@ -452,6 +452,40 @@ export class LumenModel {
     const last = fourD[fourD.length - 1];
     if (!last) throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: no 4-D activation found for CAM methods`);
     return last[0];
+  }
+
+  /** Consumers of each tensor (built on first use by poolsForHead). */
+  private consumerMap: Map<string, NodeProto[]> | undefined;
+
+  /**
+   * Whether `node` pools a feature map for the classifier head: a flatten/global pooling (or a pool down to 1×1)
+   * whose result reaches the output without being broadcast back onto a feature map — the pooling of a
+   * squeeze-excitation or attention gate is (its result multiplies a spatial tensor), so CAM's default layer is
+   * the gated map after it.
+   */
+  private poolsForHead(node: NodeProto, shapes: Map<string, number[]>): boolean {
+    const spatial = (t: string): boolean => {
+      const s = shapes.get(t);
+      return s !== undefined && s.length === 4 && s[2]! * s[3]! > 1;
+    };
+    const out = node.output[0];
+    if (!out) return false;
+    const global = (node.opType === 'AveragePool' || node.opType === 'MaxPool') && shapes.get(out)?.length === 4 && !spatial(out);
+    if (!POOLING_OPS.has(node.opType) && !global) return false;
+    if (!this.consumerMap) {
+      this.consumerMap = new Map();
+      for (const n of this.graph.nodes) for (const i of new Set(n.input)) if (i) this.consumerMap.set(i, [...(this.consumerMap.get(i) ?? []), n]);
+    }
+    const seen = new Set<string>([out]);
+    const queue = [out];
+    while (queue.length > 0) {
+      const t = queue.shift()!;
+      for (const c of this.consumerMap.get(t) ?? []) {
+        if (c.input.some((i) => i && i !== t && spatial(i)) || c.output.some((o) => o && spatial(o))) return false;
+        for (const o of c.output) if (o && !seen.has(o)) seen.add(o) && queue.push(o);
+      }
+    }
+    return true;
   }
 
   private followIdentityBack(tensor: string): NodeProto | undefined {

@@ -4,6 +4,8 @@ import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:
 import { fileURLToPath } from 'node:url';
 import { LumenError } from '../errors.js';
 import { sidecarPath } from './load.js';
+import { LumenModel } from '../model.js';
+import type { Runtime } from '../runtime/types.js';
 
 export interface ServeOptions {
   /** TCP port; 0 picks a free one. Default 8080. */
@@ -55,6 +57,21 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
+  // Only this server's own files run: no inline or foreign scripts, no framing. onnxruntime-web compiles its .wasm
+  // ('wasm-unsafe-eval') and may start its threads from blob: workers; overlays and downloads are data:/blob: URLs.
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    "connect-src 'self' data: blob:",
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'Referrer-Policy': 'no-referrer',
 };
 
 export function mimeType(path: string): string {
@@ -95,16 +112,26 @@ export async function serveWebApp(options: ServeOptions = {}): Promise<WebAppSer
   }
   const userModel = options.model ? resolveUserModel(options.model) : undefined;
 
+  let allowedHosts = new Set<string>();
   const server = createServer((req, res) => {
     try {
+      // DNS rebinding: a page of another site that resolves its own name to 127.0.0.1 sends its own Host; refuse it.
+      if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+        send(res, 403, 'text/plain; charset=utf-8', 'forbidden: this server only answers requests addressed to its own loopback name and port');
+        return;
+      }
       handle(req, res, root, userModel);
     } catch (e) {
-      send(res, 500, 'text/plain; charset=utf-8', `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      // Never the message: it may name absolute paths of this machine.
+      log(`request ${req.url ?? ''} failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error');
+      else res.destroy();
     }
   });
   await listen(server, port, host);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  allowedHosts = new Set([`127.0.0.1:${actualPort}`, `localhost:${actualPort}`, `[::1]:${actualPort}`]);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${actualPort}/`;
   log(`Lumen web app at ${url}${userModel ? ` (model: ${userModel.path})` : ''}`);
@@ -130,8 +157,22 @@ function resolveUserModel(path: string): UserModel {
   const full = resolve(path);
   if (!existsSync(full)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(full).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  // Only a model Lumen can load is served (never an arbitrary file named by --model, e.g. /etc/passwd).
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(full));
+  } catch (e) {
+    throw new LumenError('FILE_NOT_FOUND', `--model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  LumenModel.fromBytes(bytes, { runtime: NO_RUNTIME, source: path });
   return { path: full, sidecar: sidecarPath(full), name: basename(full) };
 }
+
+/** The served model is only checked here (the page runs it): a runtime that is never asked for a session. */
+const NO_RUNTIME: Runtime = {
+  name: 'none',
+  createSession: () => Promise.reject(new Error('serve does not run models')),
+};
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((done, fail) => {
@@ -196,13 +237,29 @@ function readManifest(root: string): Manifest {
 }
 
 function sendFile(req: IncomingMessage, res: ServerResponse, path: string): void {
-  const size = statSync(path).size;
-  res.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': mimeType(path), 'Content-Length': size, 'Cache-Control': 'no-cache' });
-  if (req.method === 'HEAD') {
-    res.end();
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // Deleted or unreadable since start: the URL is named, never the path on disk.
+    send(res, 404, 'text/plain; charset=utf-8', `not found: ${new URL(req.url ?? '/', 'http://localhost').pathname}`);
     return;
   }
-  createReadStream(path).pipe(res);
+  const stream = createReadStream(path);
+  // An open or read error (permissions, a file deleted between stat and open) must not kill the server.
+  stream.once('error', () => {
+    if (!res.headersSent) send(res, 404, 'text/plain; charset=utf-8', `cannot read: ${new URL(req.url ?? '/', 'http://localhost').pathname}`);
+    else res.destroy();
+  });
+  stream.once('open', () => {
+    res.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': mimeType(path), 'Content-Length': size, 'Cache-Control': 'no-cache' });
+    if (req.method === 'HEAD') {
+      stream.destroy();
+      res.end();
+      return;
+    }
+    stream.pipe(res);
+  });
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveWebApp, mimeType } from '../../src/node/serve.js';
@@ -51,7 +51,8 @@ test('serves the app with cross-origin isolation headers and the right MIME type
 test('--model replaces the bundled model in the manifest and is streamed from its own path with its sidecar', async () => {
   const root = fixture();
   const other = mkdtempSync(join(tmpdir(), 'lumen-model-'));
-  writeFileSync(join(other, 'mine.onnx'), new Uint8Array([9, 8, 7, 6]));
+  const bytes = new Uint8Array(readFileSync('models/fashion-cnn.onnx'));
+  writeFileSync(join(other, 'mine.onnx'), bytes);
   writeFileSync(join(other, 'mine.json'), JSON.stringify({ classes: ['a', 'b'] }));
   const server = await serveWebApp({ port: 0, root, model: join(other, 'mine.onnx') });
   try {
@@ -63,7 +64,7 @@ test('--model replaces the bundled model in the manifest and is streamed from it
     assert.equal(manifest.samples.length, 1);
     const model = await fetch(new URL(manifest.model.url, server.url));
     assert.equal(model.headers.get('content-type'), 'application/octet-stream');
-    assert.deepEqual([...new Uint8Array(await model.arrayBuffer())], [9, 8, 7, 6]);
+    assert.deepEqual(new Uint8Array(await model.arrayBuffer()), bytes);
     const meta = await (await fetch(new URL(manifest.model.metadataUrl!, server.url))).json();
     assert.deepEqual(meta, { classes: ['a', 'b'] });
   } finally {

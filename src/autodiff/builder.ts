@@ -122,14 +122,16 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   if (float64) graph.scalarPrecision = 'float64';
   const opset = graph.opset;
   const ruleSet = getRuleSet(options.ruleSet ?? 'gradient');
-  let shapes = inferShapes(graph, options.feedDims);
+  // folded values of shape arithmetic (Slice starts, Pad pads, Gather indices computed from Shape), for the rules
+  const values = new Map<string, Dim[]>();
+  let shapes = inferShapes(graph, options.feedDims, { values });
   // shapes are inferred again only when pools were pinned (the new Slices need theirs)
-  if (pinCeilModePools(graph, shapes)) shapes = inferShapes(graph, options.feedDims);
+  if (pinCeilModePools(graph, shapes)) shapes = inferShapes(graph, options.feedDims, { values });
   const ops = new GraphOps(graph, opset);
   // The target's non-linear seed nodes (cosine to an embedding, × objectness) come first: they are then
   // differentiated like the model's own nodes, and the seed weights their output.
   const target = appendTransform(ops, options.target, options.output ?? 'logit', shapes.get(options.target));
-  if (target !== options.target) shapes = inferShapes(graph, options.feedDims);
+  if (target !== options.target) shapes = inferShapes(graph, options.feedDims, { values });
   const forwardNodes = [...graph.nodes];
 
   const known = (t: string): boolean => graph.producer(t) !== undefined || graph.graph.input.some((i) => i.name === t) || graph.initializer(t) !== undefined;
@@ -231,6 +233,10 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
         const s = shapes.get(t);
         if (!s) throw new LumenError('UNSUPPORTED_MODEL', `static shape of '${t}' is unknown (needed to differentiate ${node.opType} '${node.name}')`);
         return s;
+      },
+      constantNumbers: (t) => {
+        const v = graph.constantNumbers(t) ?? values.get(t);
+        return v && v.every((d) => typeof d === 'number') ? (v as number[]) : undefined;
       },
       ops,
       ruleSet: ruleSet.name,

@@ -19,6 +19,11 @@ export interface GradientContext {
   needsGradient(inputIndex: number): boolean;
   /** Static shape of a tensor (symbolic batch kept as a string). Throws when unknown. */
   shape(tensor: string): Dim[];
+  /**
+   * Values of a tensor known before running: a constant, or shape arithmetic folded by static inference (e.g. the
+   * Slice starts of PyTorch's q/k/v split, Swin's computed Pad amounts). Undefined when not known statically.
+   */
+  constantNumbers(tensor: string): number[] | undefined;
   /** Opset-aware node builders (ReduceSum, Unsqueeze, broadcast reduction, …). */
   readonly ops: GraphOps;
   /** Name of the rule set being applied ('gradient', 'guided', …). */

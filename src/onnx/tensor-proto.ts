@@ -29,7 +29,8 @@ export function tensorValues(t: TensorProto): NumericArray {
     const width = BYTES_PER[type];
     if (width === undefined) throw new Error(`tensor '${t.name}': unsupported data type ${TensorProto_DataType[type] ?? type}`);
     const aligned = raw.byteOffset % width === 0;
-    const buf = aligned ? raw.buffer : raw.slice().buffer;
+    // copy unaligned data (Uint8Array's slice: a Node Buffer's own slice() is a view of the same pool, not a copy)
+    const buf = aligned ? raw.buffer : Uint8Array.prototype.slice.call(raw).buffer;
     const off = aligned ? raw.byteOffset : 0;
     const count = raw.length / width;
     switch (type) {

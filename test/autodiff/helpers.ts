@@ -100,12 +100,13 @@ export async function finiteDifferenceCheck(
   target: string,
   inputs: Record<string, Tensor>,
   wrt: readonly string[],
-  options: { h?: number; seed?: number; ruleSet?: string; maxCoords?: number } = {},
+  options: { h?: number; seed?: number; ruleSet?: string; maxCoords?: number; feedDims?: Record<string, Dim[]> } = {},
 ): Promise<FdCheck> {
   const h = options.h ?? 1e-2;
   const r = rng(options.seed ?? 7);
-  const feedDims: Record<string, Dim[]> = {};
-  for (const [k, v] of Object.entries(inputs)) feedDims[k] = [...v.dims];
+  // the dims the backward graph is built for (symbolic ones allowed); default: the inputs' own dims
+  const feedDims: Record<string, Dim[]> = { ...options.feedDims };
+  for (const [k, v] of Object.entries(inputs)) feedDims[k] ??= [...v.dims];
   const probe = await runModel(withOutputs(g, [target]), inputs, [target]);
   const out = probe[target]!;
   const w = new Tensor(Float32Array.from({ length: out.size }, () => randn(r)), out.dims);

@@ -8,7 +8,7 @@ import { depthwiseChannels, unary } from './util.js';
  */
 // The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
 registerGradient('Clip', unary((ctx, _x, y, gy) => {
-  const { ops, node, opset, graph } = ctx;
+  const { ops, node, opset, constantNumbers } = ctx;
   let lo: string | undefined;
   let hi: string | undefined;
   if (opset >= 11) {
@@ -19,8 +19,8 @@ registerGradient('Clip', unary((ctx, _x, y, gy) => {
     hi = ops.scalar(attrFloat(node, 'max', 3.4028234663852886e38));
   }
   // ReLU6-style bounds (0, constant hi) on an image tensor: the blocked-layout-friendly mask (see Relu)
-  const loValue = lo ? graph.constantNumbers(lo) : undefined;
-  const hiValue = hi ? graph.constantNumbers(hi) : undefined;
+  const loValue = lo ? constantNumbers(lo) : undefined;
+  const hiValue = hi ? constantNumbers(hi) : undefined;
   const channels = depthwiseChannels(ctx, y);
   if (channels !== undefined && loValue?.length === 1 && loValue[0] === 0 && (!hi || (hiValue?.length === 1 && hiValue[0]! > 0))) {
     return ops.mul(gy, ops.clippedStep(y, channels, hiValue?.[0]));

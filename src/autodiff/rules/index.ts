@@ -60,3 +60,6 @@ import './variadic.js';
 import './tile.js';
 import './conv-transpose.js';
 import './lrn.js';
+import './einsum.js';
+import './scatter-nd.js';
+import './scatter-elements.js';

@@ -4,14 +4,14 @@ import { padsOf } from '../../onnx/shapes.js';
 import { registerGradient } from '../registry.js';
 
 /** Constant-mode Pad: crop the gradient back (negative pads, which crop in the forward, are padded back). */
-registerGradient('Pad', ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+registerGradient('Pad', ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const mode = attrString(node, 'mode', 'constant');
   if (mode !== 'constant') throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}' in mode '${mode}' is not differentiated (only 'constant')`);
   const x = node.input[0]!;
   const xs = shape(x);
   const rank = xs.length;
-  const pads = padsOf(node, rank, (i) => graph.constantNumbers(node.input[i]!), opset);
+  const pads = padsOf(node, rank, (i) => constantNumbers(node.input[i]!), opset);
   let g = gradOutputs[0]!;
   if (pads.some((p) => p < 0)) g = ops.op('Pad', [g, ops.int64s(pads.map((p) => Math.max(0, -p)))]);
   const axes: number[] = [];

@@ -6,11 +6,11 @@ import type { GradientContext, GradientRule } from '../types.js';
 /** Shared by ReduceSum / ReduceMean / ReduceMax: axes, keepdims and the gradient brought back to x's rank. */
 export function reduceRule(kind: 'sum' | 'mean' | 'max'): GradientRule {
   return (ctx: GradientContext) => {
-    const { node, gradOutputs, needsGradient, ops, shape, graph, opset } = ctx;
+    const { node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset } = ctx;
     if (!needsGradient(0)) return [];
     const x = node.input[0]!;
     const xs = shape(x);
-    const axes = reduceAxes(node, xs.length, (i) => graph.constantNumbers(node.input[i]!), opset);
+    const axes = reduceAxes(node, xs.length, (i) => constantNumbers(node.input[i]!), opset);
     if (axes.length === 0) return [gradOutputs[0]!];
     const keep = attrInt(node, 'keepdims', 1) === 1;
     const gKeep = keep ? gradOutputs[0]! : ops.unsqueeze(gradOutputs[0]!, axes);

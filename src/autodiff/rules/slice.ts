@@ -6,12 +6,12 @@ import { registerGradient } from '../registry.js';
  * The gradient of a slice is the output gradient put back at its place in zeros of x's shape. Step 1 is a Pad;
  * other positive steps first interleave zeros (Unsqueeze → Pad → Reshape) along that axis.
  */
-registerGradient('Slice', ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+registerGradient('Slice', ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);
   const rank = xs.length;
-  const spec = sliceSpec(node, xs, (i) => graph.constantNumbers(node.input[i]!), opset);
+  const spec = sliceSpec(node, xs, (i) => constantNumbers(node.input[i]!), opset);
   let g = gradOutputs[0]!;
   const pads = new Array<number>(2 * rank).fill(0);
   const ys = [...shape(node.output[0]!)];

@@ -2,11 +2,11 @@ import { LumenError } from '../../errors.js';
 import { registerGradient } from '../registry.js';
 
 // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
-registerGradient('Tile', ({ node, gradOutputs, needsGradient, ops, shape, graph }) => {
+registerGradient('Tile', ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);
-  const repeats = graph.constantNumbers(node.input[1]!);
+  const repeats = constantNumbers(node.input[1]!);
   if (!repeats) throw new LumenError('UNSUPPORTED_OP', `Tile '${node.name}': only constant repeats are differentiated`);
   const symbolic = xs.filter((d) => typeof d !== 'number').length;
   if (symbolic > 1) throw new LumenError('UNSUPPORTED_OP', `Tile '${node.name}': more than one symbolic dimension`);

@@ -1,0 +1,40 @@
+import { attrString } from '../../onnx/attributes.js';
+import { LumenError } from '../../errors.js';
+import { registerGradient } from '../registry.js';
+
+/**
+ * Einsum (e.g. MaxViT's attention "bghid,bghjd->bghij"): the gradient of operand i is the Einsum of the output
+ * gradient with the other operands into operand i's subscripts. A label only operand i has (summed away in the
+ * forward) is put back by Unsqueeze + Expand. Labels must be single letters without '...' and without repeats
+ * inside one operand (diagonals); size-1 broadcasting between operands is not supported (ONNX Einsum needs equal sizes).
+ */
+registerGradient('Einsum', ({ node, gradOutputs, needsGradient, ops }) => {
+  const equation = attrString(node, 'equation', '').replace(/\s+/g, '');
+  const fail = (why: string): never => {
+    throw new LumenError('UNSUPPORTED_OP', `Einsum '${node.name}' ("${equation}"): ${why} is not differentiated`);
+  };
+  if (equation.includes('.')) fail('an ellipsis');
+  const [lhs, given] = equation.split('->') as [string, string | undefined];
+  const terms = lhs.split(',');
+  if (terms.length !== node.input.length) fail('an equation whose terms do not match the inputs');
+  for (const t of terms) if (new Set(t).size !== t.length) fail('a repeated label inside one operand');
+  // implicit output: the labels that appear once, in alphabetical order
+  const out = given ?? [...new Set(lhs.replace(/,/g, ''))].filter((c) => lhs.split(c).length === 2).sort().join('');
+  if (new Set(out).size !== out.length) fail('a repeated output label');
+  const gy = gradOutputs[0]!;
+  return node.input.map((x, i) => {
+    if (!needsGradient(i)) return undefined;
+    const mine = terms[i]!;
+    const others = terms.filter((_, k) => k !== i);
+    const available = new Set([...out, ...others.join('')]);
+    const kept = [...mine].filter((c) => available.has(c)).join('');
+    const eq = `${[...others, out].join(',')}->${kept}`;
+    let g = ops.op('Einsum', [...node.input.filter((_, k) => k !== i), gy], { equation: { s: eq } });
+    if (kept.length !== mine.length) {
+      // labels summed only from operand i: broadcast the gradient back over them
+      const missing = [...mine].map((c, k) => (available.has(c) ? -1 : k)).filter((k) => k >= 0);
+      g = ops.expandLike(ops.unsqueeze(g, missing), x);
+    }
+    return g;
+  });
+});

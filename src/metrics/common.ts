@@ -4,29 +4,20 @@ import { Tensor } from '../tensor.js';
 import { softmaxRows } from '../targets.js';
 import type { MetricContext, Region } from './types.js';
 
-/** Where channel c of pixel p = y·W + x of one image lives in the model's input layout. */
+/** Where channel c of pixel p = y·W + x of one image lives (images are NCHW for every model: src/layout.ts). */
 export interface ImageGeometry {
   channels: number;
   height: number;
   width: number;
   /** H·W */
   pixels: number;
-  layout: 'NCHW' | 'NHWC';
   offset(channel: number, pixel: number): number;
 }
 
-export function geometryOf(model: LumenModel, input: Tensor): ImageGeometry {
-  const layout = model.layout;
-  const [c, h, w] = layout === 'NCHW' ? [input.dims[1]!, input.dims[2]!, input.dims[3]!] : [input.dims[3]!, input.dims[1]!, input.dims[2]!];
+export function geometryOf(input: Tensor): ImageGeometry {
+  const [c, h, w] = [input.dims[1]!, input.dims[2]!, input.dims[3]!];
   const pixels = h * w;
-  return {
-    channels: c,
-    height: h,
-    width: w,
-    pixels,
-    layout,
-    offset: layout === 'NCHW' ? (ch, p) => ch * pixels + p : (ch, p) => p * c + ch,
-  };
+  return { channels: c, height: h, width: w, pixels, offset: (ch, p) => ch * pixels + p };
 }
 
 /** H·W and channel count of an attribution [1,K,H,W]. */

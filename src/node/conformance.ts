@@ -8,6 +8,7 @@ import { loadAllMethods } from '../methods/load-all.js';
 import type { Explanation } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
+import { toNchw } from '../layout.js';
 import { loadModel } from './load.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
 import { minMaxInPlace } from '../methods/cam/base-cam.js';
@@ -112,7 +113,7 @@ async function explainRow(model: LumenModel, input: Tensor, target: number, meth
   const layer = options.layer as string | undefined;
   if (methodId === 'probe:activation') {
     const { tensors } = await model.forward(input, [layer!]);
-    return probe(tensors[layer!]!, target);
+    return probe(toNchw(tensors[layer!]!, await model.layerLayout(layer!, input)), target);
   }
   if (methodId === 'probe:gradient') {
     const { computeGradients } = await import('../autodiff/index.js');
@@ -120,7 +121,7 @@ async function explainRow(model: LumenModel, input: Tensor, target: number, meth
     const seed = Tensor.zeros(logits.dims);
     seed.data[target] = 1;
     const r = await computeGradients(model, input, seed, { wrt: [layer!], ...(options.precision === 'float64' ? { precision: 'float64' as const } : {}) });
-    return probe(r.gradients[layer!]!, target);
+    return probe(toNchw(r.gradients[layer!]!, await model.layerLayout(layer!, input)), target);
   }
   return getMethod(methodId).explain(model, input, { ...options, target });
 }

@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
-import { OnnxGraph, type Dim } from './graph.js';
+import { makeValueInfo, OnnxGraph, type Dim } from './graph.js';
 import { cloneModel } from './io.js';
-import type { GraphProto, ModelProto, NodeProto } from './proto.js';
+import { TensorProto_DataType, type GraphProto, type ModelProto, type NodeProto } from './proto.js';
 
 export interface HeadGraph {
   /** The head: `tensor` is a graph input, `outputs` are its outputs, everything not needed for them is removed. */
@@ -50,7 +50,9 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
   graph.input = graph.input.filter((i) => needed.has(i.name) && i.name !== tensor);
 
   const head = new OnnxGraph(proto);
-  head.addInput(tensor, tensorDims ?? ['batch', 'channels', 'height', 'width']);
+  // any rank: CAM layers are 4-D feature maps or 3-D token sequences (src/layout.ts)
+  if (tensorDims) head.addInput(tensor, tensorDims);
+  else head.graph.input.push(makeValueInfo(tensor, undefined, TensorProto_DataType.FLOAT));
   head.setOutputs(outputs);
   return { graph: head, needsModelInput };
 }

@@ -2,6 +2,7 @@ import type { LumenModel } from '../../model.js';
 import { headGraph, type HeadGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
 import { Tensor } from '../../tensor.js';
+import { fromNchw } from '../../layout.js';
 import { defineCam, nchw, targetScores } from './base-cam.js';
 
 const DEFAULT_BATCH = 32;
@@ -30,7 +31,11 @@ export const ablationcam = defineCam({
     const head = headSession(ctx.model, layer.name);
     const imageSize = ctx.input.size / ctx.input.dims[0]!;
 
-    const original = await runHead(ctx.model, head, A, ctx.input, ctx.timings);
+    // the head takes the layer in its own layout (NHWC, tokens): ablated maps are written back into it
+    const native = layer.native ?? A;
+    const perNative = native.size / n;
+    const toNative = (maps: Tensor, i: number): Tensor => (layer.layout ? fromNchw(maps, layer.layout, new Tensor(native.data.subarray(i * perNative, (i + 1) * perNative), [1, ...native.dims.slice(1)])) : maps);
+    const original = await runHead(ctx.model, head, native, ctx.input, ctx.timings);
     const originalScores = targetScores(original, ctx.targets.seed, ctx.targets.output);
     const weights = new Float32Array(n * c);
     let done = 0;
@@ -52,7 +57,7 @@ export const ablationcam = defineCam({
         }
         const image = ctx.input.data.subarray(i * imageSize, (i + 1) * imageSize);
         const images = head.needsModelInput ? Tensor.concat(Array.from({ length: count }, () => new Tensor(image, [1, ...ctx.input.dims.slice(1)]))) : undefined;
-        const logits = await runHead(ctx.model, head, new Tensor(batch, [count, c, h, w]), images, ctx.timings);
+        const logits = await runHead(ctx.model, head, toNative(new Tensor(batch, [count, c, h, w]), i), images, ctx.timings);
         const scores = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
         for (let b = 0; b < count; b++) weights[i * c + start + b] = Math.fround(Math.fround(s0 - Math.fround(scores[b]!)) / s0);
         done += count;

@@ -5,6 +5,7 @@ import type { LumenModel } from '../../model.js';
 import { valueInfoDims } from '../../onnx/graph.js';
 import { resolveTargets, softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
 import { Tensor } from '../../tensor.js';
+import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
 import { firstComponentProjection } from './linalg.js';
@@ -15,10 +16,13 @@ export const CAM_EPS = 1e-7;
 /** One target layer's tensors for the whole batch. */
 export interface CamLayer {
   name: string;
-  /** A: the layer's output [N, C, h, w]. */
+  /** A: the layer's output as [N, C, h, w] (NHWC and token layers rearranged: src/layout.ts). */
   activations: Tensor;
   /** G = d(score)/dA, same shape (only for methods with `needsGradients`). */
   gradients?: Tensor;
+  /** The layer's own layout, and its output as the graph has it (for methods that feed it back: Ablation-CAM). */
+  layout?: LayerLayout;
+  native?: Tensor;
 }
 
 /** What a CAM method's weighting sees besides the layer tensors. */
@@ -43,6 +47,8 @@ export interface CamOptions extends ExplainOptions {
   augSmooth?: boolean;
   /** Replace Σ_c by the first principal component of the weighted activations (pytorch-grad-cam eigen_smooth). */
   eigenSmooth?: boolean;
+  /** The target layers' layout when detection is not wanted: NCHW, NHWC, tokens, tokens:K, tokens:K+HxW. */
+  layerLayout?: LayerLayoutSpec;
 }
 
 /**
@@ -67,21 +73,23 @@ export interface CamDefinition {
   alwaysProject?: boolean;
 }
 
+/** Overrides the detected layout of the target layers (`lumen layers` shows what was detected). */
+export const LAYER_LAYOUT_OPTION: OptionSpec = {
+  name: 'layerLayout',
+  type: 'string',
+  description: "the target layer's layout when the detected one is wrong: NCHW, NHWC, tokens, tokens:K or tokens:K+HxW (K special tokens before an H×W patch grid)",
+};
+
 export const CAM_OPTIONS: readonly OptionSpec[] = [
   { name: 'raw', type: 'boolean', default: false, description: 'also return the pre-ReLU layer-resolution map and channel weights (extras raw, weights)' },
   { name: 'augSmooth', type: 'boolean', default: false, description: 'test-time augmentation: horizontal flip × input scaled by 0.9/1/1.1, maps averaged (6× cost)' },
   { name: 'eigenSmooth', type: 'boolean', default: false, description: 'first principal component of the weighted activations instead of their sum' },
+  LAYER_LAYOUT_OPTION,
 ];
 
-/** [n, c, h, w] of an image batch in the model's layout (NHWC models take [N, H, W, C]). */
-export function imageDims(model: LumenModel, input: Tensor): [number, number, number, number] {
-  const [a, b, c, d] = [input.dims[0]!, input.dims[1]!, input.dims[2]!, input.dims[3]!];
-  return model.layout === 'NHWC' ? [a, d, b, c] : [a, b, c, d];
-}
-
-/** Index of (image i, channel ch, pixel p) in an image batch of the given layout. */
-export function pixelIndex(channelsLast: boolean, c: number, hw: number, i: number, ch: number, p: number): number {
-  return channelsLast ? (i * hw + p) * c + ch : (i * c + ch) * hw + p;
+/** [n, c, h, w] of an image batch (NCHW for every model: src/layout.ts). */
+export function imageDims(input: Tensor): [number, number, number, number] {
+  return [input.dims[0]!, input.dims[1]!, input.dims[2]!, input.dims[3]!];
 }
 
 /** Dims of an [N, C, h, w] tensor. */
@@ -218,15 +226,13 @@ export function resizeLinear(map: Float32Array, h: number, w: number, outH: numb
 /** The six test-time augmentations of pytorch-grad-cam (ttach HorizontalFlip × Multiply(0.9, 1, 1.1)). */
 const AUGMENTATIONS: readonly { flip: boolean; factor: number }[] = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
 
-/** Mirror along the width: `planes` blocks of h rows of w pixels, each pixel `group` contiguous values. */
-function flipWidth(data: Float32Array, planes: number, h: number, w: number, group = 1): Float32Array {
+/** Mirror along the width: `planes` blocks of h rows of w values. */
+function flipWidth(data: Float32Array, planes: number, h: number, w: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let p = 0; p < planes; p++) {
     for (let y = 0; y < h; y++) {
       const row = (p * h + y) * w;
-      for (let x = 0; x < w; x++) {
-        for (let g = 0; g < group; g++) out[(row + x) * group + g] = data[(row + w - 1 - x) * group + g]!;
-      }
+      for (let x = 0; x < w; x++) out[row + x] = data[row + w - 1 - x]!;
     }
   }
   return out;
@@ -243,10 +249,9 @@ export async function withAugmentation(
   targets: ResolvedTargets,
   compute: (input: Tensor, targets: ResolvedTargets) => Promise<Float32Array>,
 ): Promise<Float32Array> {
-  const [n, c, h, w] = imageDims(model, input);
-  const channelsLast = model.layout === 'NHWC';
+  const [n, c, h, w] = imageDims(input);
   const parts = AUGMENTATIONS.map(({ flip, factor }) => {
-    const data = !flip ? input.data.slice() : channelsLast ? flipWidth(input.data, n, h, w, c) : flipWidth(input.data, n * c, h, w);
+    const data = !flip ? input.data.slice() : flipWidth(input.data, n * c, h, w);
     for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]! * factor);
     return new Tensor(data, input.dims);
   });
@@ -343,9 +348,12 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
 
   const results: LayerResult[] = [];
   for (const name of layers) {
-    const activations = tensors[name];
-    if (!activations) throw new Error(`internal: layer '${name}' was not fetched`);
-    const layer: CamLayer = { name, activations, gradients: gradients[name] };
+    const native = tensors[name];
+    if (!native) throw new Error(`internal: layer '${name}' was not fetched`);
+    const layout = await model.layerLayout(name, input, options.layerLayout);
+    const activations = toNchw(native, layout);
+    const g = gradients[name];
+    const layer: CamLayer = { name, activations, gradients: g && toNchw(g, layout), layout, native };
     const [n, c, h, w] = nchw(activations);
     let weights: Float32Array | undefined;
     let contributions: Float32Array | undefined;
@@ -367,7 +375,7 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
     const raw = options.eigenSmooth || def.alwaysProject ? projectEach(contributions!, n, c, h * w) : contributions ? channelSum(contributions, n, c, h * w) : weightedSum(activations, weights!);
     results.push({ name, raw, h, w, weights, channels: c });
   }
-  const [n, , outH, outW] = imageDims(model, input);
+  const [n, , outH, outW] = imageDims(input);
   return { finals: aggregateLayers(results, n, outH, outW), layers: results, targets };
 }
 
@@ -482,7 +490,7 @@ export function defineCam(def: CamDefinition): CamMethod {
           weights: l.weights?.slice(n * l.channels, 2 * n * l.channels),
         }));
       }
-      const [n, , h, w] = imageDims(model, batch);
+      const [n, , h, w] = imageDims(batch);
       const explanation: Explanation = {
         method: def.id,
         attribution: new Tensor(finals, [n, 1, h, w]),

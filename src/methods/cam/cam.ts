@@ -2,6 +2,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { attrFloat, attrInt, attrInts } from '../../onnx/attributes.js';
 import type { NodeProto } from '../../onnx/proto.js';
+import { gridAxes, type LayerLayout } from '../../layout.js';
 import { defineCam, nchw } from './base-cam.js';
 
 /**
@@ -21,7 +22,7 @@ export const cam = defineCam({
       throw new LumenError('BAD_OPTION', 'CAM explains logits (its weights are the linear layer’s); use gradcam for probability targets', 2);
     }
     const [n, c] = nchw(layer.activations);
-    const matrix = linearHead(ctx.model, layer.name);
+    const matrix = linearHead(ctx.model, layer.name, layer.layout ?? { kind: 'NCHW' });
     if (matrix.inputs !== c) {
       throw new LumenError('UNSUPPORTED_MODEL', `CAM: the linear layer after '${layer.name}' takes ${matrix.inputs} features but the layer has ${c} channels`);
     }
@@ -49,7 +50,7 @@ interface LinearHead {
 const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
 
 /** Follow layer → GlobalAveragePool → (Flatten/Reshape/Squeeze) → Gemm|MatMul(+Add) → logits, or explain why not. */
-function linearHead(model: LumenModel, layer: string): LinearHead {
+function linearHead(model: LumenModel, layer: string, layout: LayerLayout): LinearHead {
   const g = model.graph;
   const fail = (why: string): never => {
     throw new LumenError('UNSUPPORTED_MODEL', `CAM needs the layer to feed GlobalAveragePool → (Flatten) → Gemm/MatMul → logits; '${layer}' does not: ${why}. Use gradcam, which equals CAM on such heads and works on any head.`);
@@ -60,8 +61,10 @@ function linearHead(model: LumenModel, layer: string): LinearHead {
     return users[0]!;
   };
   const pool = single(layer);
-  const isMean = pool.opType === 'ReduceMean' && pool.input.length === 1 && sameSet(attrInts(pool, 'axes') ?? [], [2, 3], [-2, -1]);
-  if (pool.opType !== 'GlobalAveragePool' && !isMean) fail(`it feeds ${pool.opType}`);
+  // the mean over the layer's grid: axes 2, 3 of NCHW, 1, 2 of NHWC, 1 of tokens without special tokens
+  const grid = gridAxes(layout);
+  const isMean = pool.opType === 'ReduceMean' && pool.input.length === 1 && grid !== undefined && sameSet(attrInts(pool, 'axes') ?? [], grid, grid.map((a) => a - (layout.kind === 'tokens' ? 3 : 4)));
+  if (!(pool.opType === 'GlobalAveragePool' && layout.kind === 'NCHW') && !isMean) fail(`it feeds ${pool.opType}`);
   let tensor = pool.output[0]!;
   let node = single(tensor);
   while (RESHAPES.has(node.opType)) {

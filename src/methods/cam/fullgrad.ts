@@ -5,7 +5,7 @@ import { attrFloat } from '../../onnx/attributes.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
-import { CAM_OPTIONS, expandTargets, imageDims, minMaxInPlace, nchw, pixelIndex, resizeLinear, resolveCamTargets, withAugmentation, type CamOptions } from './base-cam.js';
+import { CAM_OPTIONS, expandTargets, imageDims, minMaxInPlace, nchw, resizeLinear, resolveCamTargets, withAugmentation, type CamOptions } from './base-cam.js';
 import type { ResolvedTargets } from '../../targets.js';
 
 /** A layer with a per-channel bias: its output tensor and the bias vector. */
@@ -48,13 +48,13 @@ export const fullgrad: Method = registerMethod({
     const compute = async (x: Tensor, t: ResolvedTargets): Promise<Float32Array> => {
       const sums = await fullgradSums(model, x, t, layers, timings);
       lastSums = sums;
-      const [n, , H, W] = imageDims(model, x);
+      const [n, , H, W] = imageDims(x);
       const finals = new Float32Array(n * H * W);
       for (let i = 0; i < n; i++) finals.set(minMaxInPlace(sums.slice(i * H * W, (i + 1) * H * W)), i * H * W);
       return finals;
     };
     const finals = opts.augSmooth ? await withAugmentation(model, batch, targets, compute) : await compute(batch, targets);
-    const [n, , H, W] = imageDims(model, batch);
+    const [n, , H, W] = imageDims(batch);
     const explanation: Explanation = { method: 'fullgrad', attribution: new Tensor(finals, [n, 1, H, W]), targets: targets.classes, extras: { biasLayers: layers.length }, timings };
     // With augSmooth the raw sum is the un-augmented variant's (the second of the six: no flip, factor 1).
     const plane = n * H * W;
@@ -69,8 +69,7 @@ async function fullgradSums(model: LumenModel, input: Tensor, targets: ResolvedT
   const r = await computeGradients(model, input, targets.seed, { wrt, fetch: [], output: targets.output });
   timings.compileMs += r.compileMs;
   timings.runMs += r.runMs;
-  const [n, c, H, W] = imageDims(model, input);
-  const channelsLast = model.layout === 'NHWC';
+  const [n, c, H, W] = imageDims(input);
   const plane = H * W;
   const sums = new Float64Array(n * plane);
   const gx = r.gradients[model.inputName]!;
@@ -78,7 +77,7 @@ async function fullgradSums(model: LumenModel, input: Tensor, targets: ResolvedT
     for (let ch = 0; ch < c; ch++) {
       const map = new Float32Array(plane);
       for (let p = 0; p < plane; p++) {
-        const at = pixelIndex(channelsLast, c, plane, i, ch, p);
+        const at = (i * c + ch) * plane + p;
         map[p] = Math.abs(input.data[at]! * gx.data[at]!);
       }
       minMaxInPlace(map);

@@ -3,7 +3,7 @@ import { resizeMapNearest } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Method, Timings } from '../types.js';
-import { expandTargets, imageDims, nchw, pixelIndex, resolveCamTargets, type CamOptions } from './base-cam.js';
+import { LAYER_LAYOUT_OPTION, expandTargets, imageDims, nchw, resolveCamTargets, type CamOptions } from './base-cam.js';
 import { layerGradcamMap } from './layer-gradcam.js';
 
 /**
@@ -24,7 +24,7 @@ export const guidedGradcam: Method = registerMethod({
     signed: true,
     cost: '2 × (forward + backward): one to the layer, one guided to the input',
     reference: 'Captum 0.8.0 GuidedGradCam',
-    options: [],
+    options: [LAYER_LAYOUT_OPTION],
   },
   async explain(model, input, options = {}) {
     const opts = options as CamOptions;
@@ -33,22 +33,20 @@ export const guidedGradcam: Method = registerMethod({
     const { input: batch, spec } = expandTargets(input, opts.target);
     const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const cam = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings);
+    const cam = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings, opts.layerLayout);
     const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], output: targets.output, ruleSet: 'guided' });
     timings.compileMs += guided.compileMs;
     timings.runMs += guided.runMs;
     const gb = guided.gradients[model.inputName]!;
-    const [n, c, H, W] = imageDims(model, batch);
-    const channelsLast = model.layout === 'NHWC';
+    const [n, c, H, W] = imageDims(batch);
     const [, , h, w] = nchw(cam);
     const out = new Float32Array(n * c * H * W);
     for (let i = 0; i < n; i++) {
       const map = cam.data.slice(i * h * w, (i + 1) * h * w).map((v) => Math.max(v, 0));
       const up = resizeMapNearest(map, w, h, W, H);
-      // Attributions are NCHW whatever the model's layout.
       for (let ch = 0; ch < c; ch++) {
         const off = (i * c + ch) * H * W;
-        for (let p = 0; p < H * W; p++) out[off + p] = gb.data[pixelIndex(channelsLast, c, H * W, i, ch, p)]! * up[p]!;
+        for (let p = 0; p < H * W; p++) out[off + p] = gb.data[off + p]! * up[p]!;
       }
     }
     return { method: 'guided-gradcam', attribution: new Tensor(out, [n, c, H, W]), targets: targets.classes, extras: { layers: layer!, gradcam: cam }, timings };

@@ -1,8 +1,9 @@
 import { computeGradients } from '../../autodiff/index.js';
+import { toNchw } from '../../layout.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
-import { expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum, type CamOptions } from './base-cam.js';
+import { LAYER_LAYOUT_OPTION, expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum, type CamOptions } from './base-cam.js';
 
 /**
  * Captum LayerGradCam: Σ_c mean_hw(G_c)·A_c at the layer's resolution [N, 1, h, w] — no ReLU, no upsampling,
@@ -23,7 +24,7 @@ export const layerGradcam: Method = registerMethod({
     signed: true,
     cost: '1 forward + backward to the layer',
     reference: 'Captum 0.8.0 LayerGradCam',
-    options: [],
+    options: [LAYER_LAYOUT_OPTION],
   },
   async explain(model, input, options = {}) {
     const opts = options as CamOptions;
@@ -32,7 +33,7 @@ export const layerGradcam: Method = registerMethod({
     const { input: batch, spec } = expandTargets(input, opts.target);
     const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const map = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings);
+    const map = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings, opts.layerLayout);
     const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer! }, timings };
     return explanation;
   },
@@ -46,11 +47,13 @@ export async function layerGradcamMap(
   output: 'logit' | 'probability',
   layer: string,
   timings: Timings,
+  layerLayout?: unknown,
 ): Promise<Tensor> {
   const r = await computeGradients(model, input, seed, { wrt: [layer], fetch: [layer], output });
   timings.compileMs += r.compileMs;
   timings.runMs += r.runMs;
-  const activations = r.tensors[layer]!;
+  const layout = await model.layerLayout(layer, input, layerLayout);
+  const activations = toNchw(r.tensors[layer]!, layout);
   const [n, , h, w] = nchw(activations);
-  return new Tensor(weightedSum(activations, spatialMean(r.gradients[layer]!)), [n, 1, h, w]);
+  return new Tensor(weightedSum(activations, spatialMean(toNchw(r.gradients[layer]!, layout))), [n, 1, h, w]);
 }

@@ -19,8 +19,7 @@ export const scorecam = defineCam({
   options: [{ name: 'batchSize', type: 'integer', default: DEFAULT_BATCH, min: 1, description: 'masked inputs per forward pass' }],
   weights: async (layer, ctx) => {
     const [n, c, h, w] = nchw(layer.activations);
-    const [, inC, H, W] = imageDims(ctx.model, ctx.input);
-    const channelsLast = ctx.model.layout === 'NHWC';
+    const [, inC, H, W] = imageDims(ctx.input);
     const batchSize = ctx.batchSize(DEFAULT_BATCH);
     const plane = H * W;
     const weights = new Float32Array(n * c);
@@ -38,9 +37,9 @@ export const scorecam = defineCam({
           const ch = start + b;
           normalizedUpsample(layer.activations.data.subarray((i * c + ch) * h * w, (i * c + ch + 1) * h * w), h, w, H, W, masks.subarray(b * plane, (b + 1) * plane));
         }
-        // input × mask for every input channel, in the graph ([n,1,H,W] and [n,H,W,1] hold the same values)
+        // input × mask for every input channel, in the graph
         const t0 = performance.now();
-        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, channelsLast ? [count, H, W, 1] : [count, 1, H, W]));
+        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, [count, 1, H, W]));
         ctx.timings.runMs += performance.now() - t0;
         const s = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
         for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);

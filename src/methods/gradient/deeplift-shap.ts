@@ -60,7 +60,7 @@ export const deepliftShapInfo: MethodInfo = {
   ],
 };
 
-/** M references for one image [1, …] (NCHW planes; NHWC models get the same values per position). */
+/** M references for one image [1, C, H, W]. */
 export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapOptions, imageIndex: number): Tensor {
   const given = options.baselines;
   const per = image.size;
@@ -76,9 +76,8 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
   const seed = typeof options.seed === 'number' ? options.seed : 0;
   const rng = new Random(seed * 1_000_003 + imageIndex);
   const out = new Float32Array(m * per);
-  const nchw = model.layout === 'NCHW';
-  const [C, H, W] = nchw ? [image.dims[1]!, image.dims[2]!, image.dims[3]!] : [image.dims[3]!, image.dims[1]!, image.dims[2]!];
-  const channelOf = (i: number): number => (nchw ? Math.floor(i / (H * W)) : i % C);
+  const [C, H, W] = [image.dims[1]!, image.dims[2]!, image.dims[3]!];
+  const channelOf = (i: number): number => Math.floor(i / (H * W));
   const norm = model.normalization;
   const range = (c: number): [number, number] => {
     if (!norm) return [-1, 1];
@@ -98,24 +97,10 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
       for (let i = 0; i < per; i++) ref[i] = noiseStd * rng.normal();
     } else if (kind === 'blur') {
       const sigma = maxBlur * (1 - rng.uniform());
-      const planar = nchw ? image.data : toPlanar(image.data, C, H * W);
-      const blurred = sigma > 0 ? gaussianBlur(new Tensor(planar, [1, C, H, W]), sigma).data : planar;
-      ref.set(nchw ? blurred : toInterleaved(blurred, C, H * W));
+      ref.set(sigma > 0 ? gaussianBlur(image, sigma).data : image.data);
     }
   }
   return new Tensor(out, [m, ...image.dims.slice(1)]);
-}
-
-function toPlanar(x: Float32Array, C: number, P: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) out[c * P + p] = x[p * C + c]!;
-  return out;
-}
-
-function toInterleaved(x: Float32Array, C: number, P: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) out[p * C + c] = x[c * P + p]!;
-  return out;
 }
 
 export const deepliftShap: Method = registerMethod({

@@ -2,8 +2,8 @@
  * Machinery shared by the perturbation methods: a seeded PRNG, option parsing, target scoring of batches of
  * perturbed images (batched forward passes, progress, cancellation), and the "hide a segment" images.
  *
- * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values); the scorer
- * converts to the model's layout (NHWC models are transposed on the way in), so attributions are always NCHW.
+ * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values), the layout of
+ * every model's input in Lumen (src/layout.ts), so attributions are NCHW.
  */
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
@@ -181,13 +181,12 @@ export class PerturbationRun {
     const targets = resolveTargets(options.target, logits, model.classNames);
     const scores = explainedScores(logits, targets.seed.data, targets.output);
     const n = input.dims[0]!;
-    const nhwc = model.layout === 'NHWC';
-    const [c, h, w] = nhwc ? [input.dims[3]!, input.dims[1]!, input.dims[2]!] : [input.dims[1]!, input.dims[2]!, input.dims[3]!];
+    const [c, h, w] = [input.dims[1]!, input.dims[2]!, input.dims[3]!];
     const k = logits.dims[1]!;
     const images: PreparedImage[] = [];
     for (let i = 0; i < n; i++) {
       const item = input.data.subarray(i * c * h * w, (i + 1) * c * h * w);
-      const data = nhwc ? transpose(item, h * w, c) : item.slice();
+      const data = item.slice();
       images.push({
         index: i,
         channels: c,
@@ -214,22 +213,12 @@ export class PerturbationRun {
   async score(image: PreparedImage, count: number, fill: (index: number, out: Float32Array) => void, stage?: string): Promise<Float64Array> {
     const per = image.channels * image.pixels;
     const scores = new Float64Array(count);
-    const nhwc = this.model.layout === 'NHWC';
-    const planar = nhwc ? new Float32Array(per) : undefined;
-    const dims = nhwc ? [image.height, image.width, image.channels] : [image.channels, image.height, image.width];
+    const dims = [image.channels, image.height, image.width];
     for (let start = 0; start < count; start += this.batchSize) {
       throwIfAborted(this.options.signal);
       const n = Math.min(this.batchSize, count - start);
       const batch = new Float32Array(n * per);
-      for (let i = 0; i < n; i++) {
-        const out = batch.subarray(i * per, (i + 1) * per);
-        if (planar) {
-          fill(start + i, planar);
-          out.set(transpose(planar, image.channels, image.pixels));
-        } else {
-          fill(start + i, out);
-        }
-      }
+      for (let i = 0; i < n; i++) fill(start + i, batch.subarray(i * per, (i + 1) * per));
       const { logits } = await this.model.forward(new Tensor(batch, [n, ...dims]));
       this.recordBatch(image, logits, scores, start, stage);
     }
@@ -250,11 +239,9 @@ export class PerturbationRun {
     options: { baseline: number | Float32Array; mode: 'blend' | 'select'; stage: string; onBatch?: (masks: Float32Array, scores: Float64Array) => void },
   ): Promise<Float64Array> {
     const P = image.pixels;
-    const nhwc = this.model.layout === 'NHWC';
-    const dims = nhwc ? [1, image.height, image.width, image.channels] : [1, image.channels, image.height, image.width];
-    const inModelLayout = (planar: Float32Array): Tensor => new Tensor(nhwc ? transpose(planar, image.channels, P) : planar, dims);
-    const pixels = inModelLayout(image.data);
-    const base = typeof options.baseline === 'number' ? options.baseline : inModelLayout(options.baseline);
+    const dims = [1, image.channels, image.height, image.width];
+    const pixels = new Tensor(image.data, dims);
+    const base = typeof options.baseline === 'number' ? options.baseline : new Tensor(options.baseline, dims);
     const scores = new Float64Array(count);
     // one mask buffer for every batch (ORT is done with it when the run returns)
     const buffer = new Float32Array(Math.min(this.batchSize, count) * P);
@@ -263,9 +250,7 @@ export class PerturbationRun {
       const n = Math.min(this.batchSize, count - start);
       const masks = buffer.subarray(0, n * P);
       for (let i = 0; i < n; i++) fillMask(start + i, masks.subarray(i * P, (i + 1) * P));
-      // [n, 1, H, W] and [n, H, W, 1] are the same values in the same order
-      const maskDims = nhwc ? [n, image.height, image.width, 1] : [n, 1, image.height, image.width];
-      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, maskDims), base, options.mode);
+      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, [n, 1, image.height, image.width]), base, options.mode);
       this.recordBatch(image, logits, scores, start, options.stage);
       options.onBatch?.(masks, scores.subarray(start, start + n));
     }
@@ -332,16 +317,6 @@ function explainedScores(logits: Tensor, weights: Float32Array, output: TargetOu
       for (let j = 0; j < k; j++) if (weights[row + j] !== 0) s += weights[row + j]! * z[row + j]!;
       out[i] = s;
     }
-  }
-  return out;
-}
-
-/** [rows, cols] → [cols, rows] */
-export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = src[o + c]!;
   }
   return out;
 }

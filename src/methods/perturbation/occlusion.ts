@@ -70,7 +70,7 @@ export function occlusionGeometry(options: ExplainOptions, C: number, H: number,
 }
 
 /** Baseline values for one image (C·H·W, planar), from a number, a per-channel list or a Tensor. */
-function baselineFor(options: ExplainOptions, image: PreparedImage, layoutNhwc: boolean): Float32Array {
+function baselineFor(options: ExplainOptions, image: PreparedImage): Float32Array {
   const size = image.channels * image.pixels;
   const b = options.baselines;
   if (b === undefined || b === null || typeof b === 'number' || typeof b === 'string') {
@@ -85,11 +85,7 @@ function baselineFor(options: ExplainOptions, image: PreparedImage, layoutNhwc: 
   }
   if (values.length === size || (values.length % size === 0 && values.length / size > image.index)) {
     const start = values.length === size ? 0 : image.index * size;
-    const own = Float32Array.from(values.subarray(start, start + size));
-    if (!layoutNhwc) return own;
-    const out = new Float32Array(size);
-    for (let p = 0; p < image.pixels; p++) for (let c = 0; c < image.channels; c++) out[c * image.pixels + p] = own[p * image.channels + c]!;
-    return out;
+    return Float32Array.from(values.subarray(start, start + size));
   }
   throw new LumenError('BAD_OPTION', `option baselines has ${values.length} values; expected 1, ${image.channels} (per channel) or ${size} (one image)`, 2);
 }
@@ -109,7 +105,7 @@ async function explainOcclusion(model: LumenModel, input: Tensor, options: Expla
   const maps: Float32Array[] = [];
   for (const image of run.images) {
     const { channels: C, height: H, width: W, pixels: P } = image;
-    const baseline = baselineFor(options, image, model.layout === 'NHWC');
+    const baseline = baselineFor(options, image);
     // Window j = (jc, jy, jx) covers [start, min(start + w, D)) in each dimension.
     const range = (j: number): [number, number, number, number, number, number] => {
       const jx = j % counts[2];

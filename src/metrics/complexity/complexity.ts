@@ -18,7 +18,7 @@ export const complexity: Metric = registerMetric({
     options: [],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const h = entropy(relevanceMap(ctx.attribution, g));
     return { value: h, details: { maximum: Math.log(g.pixels) } satisfies ComplexityDetails };
   },

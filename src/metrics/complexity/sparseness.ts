@@ -18,6 +18,6 @@ export const sparseness: Metric = registerMetric({
     options: [],
   },
   async compute(ctx) {
-    return { value: gini(relevanceMap(ctx.attribution, geometryOf(ctx.model, ctx.input))), details: {} };
+    return { value: gini(relevanceMap(ctx.attribution, geometryOf(ctx.input))), details: {} };
   },
 });

@@ -22,7 +22,7 @@ export const classDiscrimination: Metric = registerMetric({
   },
   async compute(ctx): Promise<MetricScore> {
     const explain = requireExplain(ctx, 'class-discrimination');
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const row = Array.from(logits.data);
     if (row.length < 2) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };

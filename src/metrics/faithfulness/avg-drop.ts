@@ -10,7 +10,7 @@ import type { AvgDropDetails, Metric, MetricContext } from '../types.js';
  * drop = max(0, Y − O) / Y × 100; increase = 1 when O > Y.
  */
 async function maskedConfidence(ctx: MetricContext): Promise<AvgDropDetails> {
-  const g = geometryOf(ctx.model, ctx.input);
+  const g = geometryOf(ctx.input);
   const output = choiceOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
   const mask = minMaxNormalize(relevanceMap(ctx.attribution, g));
   const [y, o] = await scoreImages(ctx, 2, (i, out) => {

@@ -24,7 +24,7 @@ export const deletion: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
     const baseline = choiceOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
     const order = rankPixels(relevanceMap(ctx.attribution, g));

@@ -27,7 +27,7 @@ export const faithfulnessCorrelation: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const runs = numberOption(ctx.options, 'runs', 100, 2, 1e6, true);
     const size = numberOption(ctx.options, 'subsetSize', Math.ceil(g.pixels / 224), 1, g.pixels, true);
     const baseline = choiceOption(ctx.options, 'baseline', ['zero', 'min'] as const, 'zero');

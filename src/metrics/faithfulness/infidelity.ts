@@ -26,7 +26,7 @@ export const infidelity: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const samples = numberOption(ctx.options, 'samples', 10, 1, 1e6, true);
     const sigma = numberOption(ctx.options, 'sigma', 0.003, 0);
     const output = choiceOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');

@@ -26,7 +26,7 @@ export const insertion: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
     const size = numberOption(ctx.options, 'blurKernel', 11, 1, 255, true);
     const sigma = numberOption(ctx.options, 'blurSigma', 5, 1e-6);

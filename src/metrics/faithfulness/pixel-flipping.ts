@@ -26,7 +26,7 @@ export const pixelFlipping: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
     const baseline = choiceOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
     const order = rankPixels(relevanceMap(ctx.attribution, g));

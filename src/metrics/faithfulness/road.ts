@@ -116,7 +116,7 @@ export const road: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const noise = numberOption(ctx.options, 'noise', 0.01, 0);
     const output = choiceOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
     const raw = ctx.options['percentiles'];

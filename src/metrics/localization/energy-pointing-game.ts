@@ -20,7 +20,7 @@ export const energyPointingGame: Metric = registerMetric({
     options: [],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const mask = regionMask(ctx.region, g, 'energy-pointing-game');
     const map = relevanceMap(ctx.attribution, g);
     let inside = 0;

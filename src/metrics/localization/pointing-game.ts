@@ -21,7 +21,7 @@ export const pointingGame: Metric = registerMetric({
     options: [{ name: 'tolerance', type: 'number', min: 0, default: 0, description: 'Hit radius around the region in pixels (Euclidean)' }],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const mask = regionMask(ctx.region, g, 'pointing-game');
     const tolerance = numberOption(ctx.options, 'tolerance', 0, 0);
     const map = relevanceMap(ctx.attribution, g);

@@ -20,7 +20,7 @@ export const relevanceMass: Metric = registerMetric({
     options: [],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const mask = regionMask(ctx.region, g, 'relevance-mass');
     const map = relevanceMap(ctx.attribution, g, 'signed');
     let inside = 0;

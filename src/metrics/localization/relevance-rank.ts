@@ -20,7 +20,7 @@ export const relevanceRank: Metric = registerMetric({
     options: [],
   },
   async compute(ctx) {
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const mask = regionMask(ctx.region, g, 'relevance-rank');
     const order = rankPixels(relevanceMap(ctx.attribution, g, 'signed'));
     const k = mask.reduce((a, b) => a + b, 0);

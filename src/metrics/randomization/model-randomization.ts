@@ -77,7 +77,7 @@ export const randomization: Metric = registerMetric({
   },
   async compute(ctx) {
     const explain = requireExplain(ctx, 'randomization');
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const mode = choiceOption(ctx.options, 'mode', ['cascading', 'independent'] as const, 'cascading');
     const layers = parameterLayers(ctx.model.graph).reverse();
     const count = numberOption(ctx.options, 'maxLayers', layers.length, 1, Math.max(1, layers.length), true);

@@ -23,7 +23,7 @@ export const randomLogit: Metric = registerMetric({
   },
   async compute(ctx): Promise<MetricScore> {
     const explain = requireExplain(ctx, 'random-logit');
-    const g = geometryOf(ctx.model, ctx.input);
+    const g = geometryOf(ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const k = logits.dims[1]!;
     if (k < 2) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };

@@ -14,7 +14,7 @@ export async function explainPerturbed(
 ): Promise<{ deltas: Float32Array[]; attributions: Float32Array[] }> {
   const explain = requireExplain(ctx, metric);
   const per = ctx.input.size;
-  const g = geometryOf(ctx.model, ctx.input);
+  const g = geometryOf(ctx.input);
   // drawn in (channel, pixel) order so NCHW and NHWC models see the same perturbations
   const deltas = Array.from({ length: count }, () => {
     const d = new Float32Array(per);

@@ -9,7 +9,7 @@ import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/pr
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
-import { softmaxRows } from './targets/index.js';
+import { softmaxRows, resolveTargets } from './targets/index.js';
 import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
 
 export interface LayerInfo {
@@ -299,6 +299,7 @@ export class LumenModel {
   /** Top-k classes per image with softmax probabilities. */
   async predict(input: Tensor, topK = 5): Promise<Prediction[][]> {
     const { logits } = await this.forward(input);
+    resolveTargets('top1', logits); // refuses an output that is not [N, K] class scores (one check, in src/targets)
     const probs = softmaxRows(logits);
     const [n, k] = [logits.dims[0]!, logits.dims[1]!];
     const out: Prediction[][] = [];

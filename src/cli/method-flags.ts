@@ -64,7 +64,9 @@ export function parseMethodList(text: string): Method[] {
  * (a count without a declared max stops at MAX_COUNT).
  */
 export function integerFlag(name: string, raw: unknown, min?: number, max?: number): number {
-  return parseOption({ name, type: 'integer', min, max, description: '' }, raw, undefined) as number;
+  const text = String(raw).trim();
+  if (!/^[-+]?\d+$/.test(text)) throw new LumenError('BAD_OPTION', `--${kebab(name)} must be ${min === 1 ? 'a positive integer' : 'an integer'}, got '${String(raw)}'`, 2);
+  return parseOption({ name, type: 'integer', min, max, description: '' }, text, undefined) as number;
 }
 
 function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {

@@ -45,6 +45,9 @@ export function sessionCreateError(e: unknown): LumenError {
 export function sessionRunError(e: unknown, feeds: Readonly<Record<string, { dims: readonly number[] }>>): LumenError {
   if (e instanceof LumenError) return e;
   const f = parseRuntimeFailure(e instanceof Error ? e.message : String(e));
+  if (/session (already )?(disposed|released)/i.test(f.detail)) {
+    return new LumenError('CANCELLED', 'the model was disposed while a run was using it (call dispose() after the runs finish)');
+  }
   const where = describe(f);
   const shapes = Object.entries(feeds).map(([n, t]) => `${n} [${t.dims.join(', ')}]`).join(', ');
   const advice = /invalid dimensions|broadcast|shape|dimension|size/i.test(f.detail)

@@ -9,7 +9,8 @@ import { encodeNpy } from '../io/npy.js';
 import { evaluate, DEFAULT_METRICS } from '../metrics/index.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
-import { parseTargetSpec, softmaxRows } from '../targets/index.js';
+import { softmaxRows, type TargetSpec } from '../targets/index.js';
+import { parseTargetFlag } from './target-files.js';
 import { Tensor } from '../tensor.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
@@ -46,8 +47,10 @@ export interface ManifestRow {
 
 export interface ExplainFilesOptions {
   methods: readonly Method[];
-  /** Target specs as typed on the CLI ('top1', '3', '3:prob', …); one explanation per target. */
+  /** Target specs as typed on the CLI ('top1', '3', '3:prob', 'seg:2', …); one explanation per target. */
   targets: readonly string[];
+  /** The model output the targets read (--output); default: the logits. */
+  output?: string;
   /** Method options by method id (parsed from flags). */
   methodOptions: (method: Method) => Record<string, unknown>;
   layer?: readonly string[];
@@ -103,6 +106,8 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
   const { outDir } = options;
   const manifest = join(outDir, 'manifest.jsonl');
   const done = new Map<string, ManifestRow>();
+  // Rows whose files are incomplete: those files are theirs, so recomputing the row may replace them.
+  const partial = new Map<string, ManifestRow>();
   if (existsSync(manifest) && !options.force) {
     for (const line of readFileSync(manifest, 'utf8').split('\n')) {
       if (!line.trim()) continue;
@@ -110,13 +115,16 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
         const row = JSON.parse(line) as ManifestRow;
         // A row counts as done only with its files: an interrupted run may have appended the row and not yet
         // renamed its files from their pending names (finished here), or written nothing (recomputed).
-        if (row.status === 'ok' && commitFiles(outDir, row)) done.set(row.key, row);
+        if (row.status === 'ok') (commitFiles(outDir, row) ? done : partial).set(row.key, row);
       } catch {
         // A line cut by an interrupted run: ignore it, that row will be recomputed.
       }
     }
   }
   const total = files.length * methods.length * targets.length;
+  // each target string parsed once (its mask or reference image files read here)
+  const specs = new Map<string, TargetSpec>();
+  for (const t of targets) specs.set(t, await parseTargetFlag(t, model, options.output));
   const rows: ManifestRow[] = [];
   let skipped = 0;
   let failed = 0;
@@ -134,7 +142,7 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
     options.onRow?.(row, finished, total);
   };
   const keyOf = (file: string, method: Method, target: string): string =>
-    JSON.stringify([file, method.info.id, target, options.layer ?? null, options.methodOptions(method), options.seed ?? 0]);
+    JSON.stringify([file, method.info.id, target, options.layer ?? null, options.methodOptions(method), options.seed ?? 0, ...(options.output ? [options.output] : [])]);
   const failRows = (items: readonly string[], ms: readonly Method[], ts: readonly string[], e: LumenError): void => {
     for (const f of items) for (const m of ms) for (const t of ts) record({ key: keyOf(f, m, t), input: f, method: m.info.id, target: t, status: 'error', error: e.message });
   };
@@ -149,9 +157,11 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
   /** Explain one group of same-size images; a runtime failure of a batch is retried image by image, so one bad input fails only its own rows. */
   const runGroup = async (group: LoadedInput[], gridName: string): Promise<void> => {
     const batch = stackInputs(group);
-    let probabilities: Tensor;
+    let probabilities: Tensor | undefined;
     try {
-      probabilities = softmaxRows((await model.forward(batch)).logits);
+      const { logits } = await model.forward(batch);
+      // class probabilities exist for a classifier's [N, K] output only (not a segmentation map or a detection head)
+      probabilities = logits.rank === 2 ? softmaxRows(logits) : undefined;
     } catch (e) {
       if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
       if (group.length > 1) {
@@ -174,7 +184,7 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
           try {
             const explanation = await method.explain(model, items.length === group.length ? batch : stackInputs(items), {
               ...options.methodOptions(method),
-              target: parseTargetSpec(target),
+              target: specs.get(target)!,
               layer: options.layer,
               seed: options.seed,
               signal: options.signal,
@@ -197,7 +207,7 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
           let scoreError: string | undefined;
           if (options.score) {
             try {
-              scored = await scoreExplanation(model, stackInputs(sub), method, explanation, options);
+              scored = await scoreExplanation(model, stackInputs(sub), method, explanation, options, specs.get(target));
             } catch (e) {
               if (!isLumenError(e) || e.code === 'CANCELLED') throw e;
               scoreError = e.message;
@@ -211,7 +221,8 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
             const png = join(outDir, `${base}.png`);
             const npy = options.npy ? join(outDir, `${base}.npy`) : undefined;
             const key = keyOf(l.path, method, target);
-            const clash = [png, npy].filter((p): p is string => !!p && existsSync(p));
+            const own = partial.get(key);
+            const clash = [png, npy].filter((p): p is string => !!p && existsSync(p) && !(own && [own.png, own.npy].includes(basename(p))));
             if (clash.length > 0 && !options.force) {
               record({ key, input: l.path, method: method.info.id, target, status: 'error', error: `${OUTPUT_EXISTS}: ${clash.join(', ')} (written by an earlier run with other settings or an older Lumen; kept — use --force to overwrite, or another output folder)` });
               continue;
@@ -236,8 +247,8 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
               status: 'ok',
               class: cls,
               label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
-              probability: cls >= 0 ? probabilities.data[item * probabilities.dims[1]! + cls] : undefined,
-              top: topClasses(probabilities, item, model.classNames, 5),
+              probability: cls >= 0 && probabilities && options.output === undefined ? probabilities.data[item * probabilities.dims[1]! + cls] : undefined,
+              top: probabilities ? topClasses(probabilities, item, model.classNames, 5) : [],
               png: basename(png),
               npy: npy ? basename(npy) : undefined,
               scores: scored?.[i]?.scores,
@@ -343,8 +354,8 @@ interface Scored {
   curves: Record<string, { x: number[]; y: number[] }>;
 }
 
-async function scoreExplanation(model: LumenModel, input: Tensor, method: Method, explanation: Explanation, options: ExplainFilesOptions): Promise<Scored[]> {
-  const result = await evaluate(model, input, { method, explanation, metrics: DEFAULT_METRICS, methodOptions: { ...options.methodOptions(method), layer: options.layer }, seed: options.seed, signal: options.signal });
+async function scoreExplanation(model: LumenModel, input: Tensor, method: Method, explanation: Explanation, options: ExplainFilesOptions, target?: TargetSpec): Promise<Scored[]> {
+  const result = await evaluate(model, input, { method, explanation, ...(target !== undefined ? { target } : {}), metrics: DEFAULT_METRICS, methodOptions: { ...options.methodOptions(method), layer: options.layer }, seed: options.seed, signal: options.signal });
   const n = input.dims[0]!;
   return Array.from({ length: n }, (_, i) => {
     const curves: Scored['curves'] = {};

@@ -47,8 +47,10 @@ def run(model_path, x, dtype):
 def ig(model_path, x, target, method, dtype, n=32):
     if method == 'gausslegendre':
         nodes, w = np.polynomial.legendre.leggauss(n); alphas = list(0.5 * (1 + nodes)); steps = list(0.5 * w)
-    else:
-        alphas = torch.linspace(0, 1, n).tolist(); steps = [1 / n] * n; steps[0] /= 2; steps[-1] /= 2
+    else:  # Captum's riemann_* rules: torch.linspace (float32) alphas, steps 1/n (trapezoid: ends halved)
+        lo, hi = {'riemann_trapezoid': (0, 1), 'riemann_left': (0, 1 - 1 / n), 'riemann_right': (1 / n, 1), 'riemann_middle': (1 / (2 * n), 1 - 1 / (2 * n))}[method]
+        alphas = torch.linspace(lo, hi, n).tolist(); steps = [1 / n] * n
+        if method == 'riemann_trapezoid': steps[0] /= 2; steps[-1] /= 2
     x = x.to(dtype); b = torch.zeros_like(x)
     pts = torch.cat([b + a * (x - b) for a in alphas]).requires_grad_()
     out = run(model_path, pts, dtype)[:, target]
@@ -56,20 +58,21 @@ def ig(model_path, x, target, method, dtype, n=32):
     sg = gr.contiguous().view(n, -1) * torch.tensor(steps).view(n, 1)
     return (sg.sum(0).view(x.shape) * (x - b)).detach().double().numpy(), gr.detach().double().numpy()
 
-root = sys.argv[1]
-save = sys.argv[sys.argv.index('--save') + 1] if '--save' in sys.argv else None
-man = json.load(open(f'{root}/manifest.json'))
-torch.set_num_threads(2)
-for r in man['references']:
-    if r['method'] != 'IntegratedGradients': continue
-    x = torch.tensor(np.load(f"{root}/{r['input_file']}"))
-    ref = np.load(f"{root}/{r['file']}").astype(np.float64)
-    method = r['params'].get('method', 'gausslegendre')
-    line = [r['model'], r['input'], r['target'], method, 'computed_in', r.get('computed_in')]
-    for dt in (torch.float32, torch.float64):
-        a, _ = ig(f"{root}/models/{r['model']}.onnx", x, r['target'], method, dt)
-        if save and dt == torch.float64 and r.get('computed_in') == 'float32':
-            np.save(f"{save}/ig64_{r['model']}_{method}.npy", a)
-        e = np.abs(a - ref).ravel() / np.abs(ref).max()
-        line += [str(dt).split('.')[-1], f'max {e.max():.2e}', f'p99.9 {np.quantile(e, 0.999):.2e}']
-    print(*line, flush=True)
+if __name__ == '__main__':
+    root = sys.argv[1]
+    save = sys.argv[sys.argv.index('--save') + 1] if '--save' in sys.argv else None
+    man = json.load(open(f'{root}/manifest.json'))
+    torch.set_num_threads(2)
+    for r in man['references']:
+        if r['method'] != 'IntegratedGradients': continue
+        x = torch.tensor(np.load(f"{root}/{r['input_file']}"))
+        ref = np.load(f"{root}/{r['file']}").astype(np.float64)
+        method = r['params'].get('method', 'gausslegendre')
+        line = [r['model'], r['input'], r['target'], method, 'computed_in', r.get('computed_in')]
+        for dt in (torch.float32, torch.float64):
+            a, _ = ig(f"{root}/models/{r['model']}.onnx", x, r['target'], method, dt)
+            if save and dt == torch.float64 and r.get('computed_in') == 'float32':
+                np.save(f"{save}/ig64_{r['model']}_{method}.npy", a)
+            e = np.abs(a - ref).ravel() / np.abs(ref).max()
+            line += [str(dt).split('.')[-1], f'max {e.max():.2e}', f'p99.9 {np.quantile(e, 0.999):.2e}']
+        print(*line, flush=True)

@@ -2,7 +2,7 @@ import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import type { Dim } from '../onnx/graph.js';
 import type { Feeds } from '../runtime/types.js';
-import { FLOAT64_SESSION_SETTINGS } from '../onnx/float64.js';
+import { FLOAT64_SESSION_SETTINGS, residualName } from '../onnx/float64.js';
 import { Tensor } from '../tensor.js';
 import { buildBackwardGraph, type BackwardGraph, type Precision, type SeedMode } from './builder.js';
 import './rulesets/deeplift.js';
@@ -28,6 +28,11 @@ export interface GradientRequest {
    * seeds and results stay float32 (rounded once, at the end). Default 'float32'.
    */
   precision?: Precision;
+  /**
+   * With precision 'float64': what float32 rounded off the input, so the graph runs at input + inputResidual summed
+   * in double (a point computed in double, e.g. an Integrated Gradients path point; see splitFloat64).
+   */
+  inputResidual?: Tensor;
 }
 
 /** Seed the backward in-graph with the one-hot of the rank-th most likely class (rank 1 = top1); no extra forward. */
@@ -56,6 +61,9 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   model.checkInput(input);
   for (const t of [...req.wrt, ...(req.fetch ?? [])]) model.requireTensor(t);
   if (req.wrt.length === 0) throw new LumenError('BAD_OPTION', 'computeGradients: wrt is empty');
+  if (req.inputResidual && (req.precision !== 'float64' || req.inputResidual.size !== input.size)) {
+    throw new LumenError('BAD_OPTION', 'computeGradients: inputResidual needs precision float64 and the shape of the input');
+  }
   const n = input.dims[0]!;
   const seedMode: SeedMode = seed instanceof Tensor ? { kind: 'input' } : { kind: 'rank', rank: seed.rank };
   if (seed instanceof Tensor && (seed.rank !== 2 || seed.dims[0] !== n)) {
@@ -66,7 +74,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   const declaredBatch = model.inputDims[0];
   const batchDim: Dim = typeof declaredBatch === 'string' && declaredBatch !== '' ? declaredBatch : 'N';
   const feedDims: Record<string, Dim[]> = { [model.inputName]: [batchDim, ...input.dims.slice(1)] };
-  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1), precision: req.precision ?? 'float32' })}`;
+  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1), precision: req.precision ?? 'float32', residual: req.inputResidual !== undefined })}`;
   let built: BackwardGraph | undefined;
   const t0 = now();
   const session = await model.session(key, () => {
@@ -79,6 +87,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
       ruleSet: req.ruleSet ?? 'gradient',
       feedDims,
       ...(req.precision === 'float64' ? { precision: 'float64' as const } : {}),
+      ...(req.inputResidual ? { float64Residuals: [model.inputName] } : {}),
     });
     layoutsOf(model).set(key, describe(built));
     return built.graph;
@@ -88,6 +97,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   if (!layout) throw new Error(`computeGradients: no layout cached for ${key}`);
   const feeds: Feeds = { [model.inputName]: input };
   if (layout.seedInput && seed instanceof Tensor) feeds[layout.seedInput] = seed;
+  if (req.inputResidual) feeds[residualName(model.inputName)] = req.inputResidual;
   const fetchNames = [model.logitsName, ...(req.fetch ?? []), ...Object.values(layout.gradients), ...(layout.seedClasses ? [layout.seedClasses] : [])];
   const t1 = now();
   const out = await session.run(feeds, [...new Set(fetchNames)]);

@@ -1,6 +1,6 @@
 import { LumenError } from '../errors.js';
 import { attrInt, attrInts, getAttribute, makeAttribute } from './attributes.js';
-import { OnnxGraph, valueInfoElemType, type Dim } from './graph.js';
+import { OnnxGraph, valueInfoDims, valueInfoElemType, type Dim } from './graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 import { inferShapes, poolGeometry } from './shapes.js';
 import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
@@ -95,7 +95,7 @@ export function decomposeForFloat64(model: ModelProto, feedDims?: Readonly<Recor
  * unchanged); with `io: 'float64'` they are declared double instead (fed and read as Float64Array). Throws a
  * LumenError naming the first node whose op has no double kernel.
  */
-export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'float64' } = {}): void {
+export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'float64'; residuals?: readonly string[] } = {}): void {
   const FLOAT = TensorProto_DataType.FLOAT;
   const DOUBLE = TensorProto_DataType.DOUBLE;
   const graph = g.graph;
@@ -155,14 +155,20 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     // double in and out: the float feeds and outputs are simply declared double
     for (const v of [...graph.input, ...graph.output]) if (valueInfoElemType(v) === FLOAT) setElemType(v, DOUBLE);
   } else {
-    // float feeds: Cast to double where they enter (the first nodes of the graph)
+    // float feeds: Cast to double where they enter (the first nodes of the graph); a feed named in `residuals`
+    // enters as Cast(x) + Cast(x_lo), x_lo a second float32 feed (residualName(x)) holding what float32 rounded off
     const head: NodeProto[] = [];
-    for (const v of graph.input) {
+    for (const v of [...graph.input]) {
       if (inits.has(v.name) || valueInfoElemType(v) !== FLOAT) continue;
       const inner = g.uniqueName(`${v.name}_f64`);
       renameUses(graph.node, v.name, inner);
       const before = graph.node.length;
-      g.addNode('Cast', [v.name], [inner], { to: { i: DOUBLE } });
+      if (options.residuals?.includes(v.name)) {
+        const lo = g.addInput(residualName(v.name), valueInfoDims(v) ?? [], FLOAT);
+        g.addNode('Add', [g.op('Cast', [v.name], { to: { i: DOUBLE } }), g.op('Cast', [lo], { to: { i: DOUBLE } })], [inner]);
+      } else {
+        g.addNode('Cast', [v.name], [inner], { to: { i: DOUBLE } });
+      }
       head.push(...graph.node.splice(before));
     }
     graph.node.unshift(...head);
@@ -178,6 +184,22 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     }
   }
   graph.valueInfo.splice(0);
+}
+
+/**
+ * The extra float32 feed of a float64 graph input named in `castGraphToFloat64`'s `residuals`: a double value d
+ * is fed as hi = fround(d) on the input and lo = fround(d − hi) here (hi + lo is d to ~2⁻⁴⁸ relative).
+ */
+export function residualName(input: string): string {
+  return `${input}__lumen_f64_lo`;
+}
+
+/** Split double values into the float32 pair (hi, lo) that a residual input sums back in double. */
+export function splitFloat64(values: Float64Array): { hi: Float32Array; lo: Float32Array } {
+  const hi = Float32Array.from(values);
+  const lo = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) lo[i] = values[i]! - hi[i]!;
+  return { hi, lo };
 }
 
 /** Whether a graph output is a float tensor (not an index or a shape): judged from the node that makes it. */

@@ -3,7 +3,9 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { makeBaselines } from './baselines.js';
-import { enumOption, forwardLogits, inputGradients, intOption, numberOption, now, PRECISION_OPTION, precisionOption, resolvedTargets, targetScores } from './common.js';
+import { enumOption, forwardLogits, inputGradients, intOption, numberOption, now, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
+import { targetScores, targetTensor } from '../../targets/index.js';
+import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
 import { Random } from './random.js';
 
@@ -55,21 +57,39 @@ export const integratedGradients = registerMethod({
     for (let start = 0; start < rowsTotal; start += batch) {
       if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
       const end = Math.min(rowsTotal, start + batch);
-      const points = new Float32Array((end - start) * per);
-      for (let row = start; row < end; row++) {
-        const [i, s] = [Math.floor(row / steps), row % steps];
-        // float32 at every step, as Captum's `baseline + alpha * (input - baseline)` on float32 tensors
-        interpolate(points, (row - start) * per, input.data, baselines.data, i * per, per, Math.fround(alphas[s]!));
+      const dims = [end - start, ...input.dims.slice(1)];
+      let points: Float32Array;
+      let residual: Tensor | undefined;
+      if (precision === 'float64') {
+        // in double, as Captum on float64 tensors: α unrounded, the point reaches the double graph as a float32
+        // pair (rounding it to float32 moves it by ~1e-8, which can cross a ReLU6 kink that the double path misses)
+        const exact = new Float64Array((end - start) * per);
+        for (let row = start; row < end; row++) {
+          const [i, s] = [Math.floor(row / steps), row % steps];
+          interpolate64(exact, (row - start) * per, input.data, baselines.data, i * per, per, alphas[s]!);
+        }
+        const { hi, lo } = splitFloat64(exact);
+        points = hi;
+        residual = new Tensor(lo, dims);
+      } else {
+        points = new Float32Array((end - start) * per);
+        for (let row = start; row < end; row++) {
+          const [i, s] = [Math.floor(row / steps), row % steps];
+          // float32 at every step, as Captum's `baseline + alpha * (input - baseline)` on float32 tensors
+          interpolate(points, (row - start) * per, input.data, baselines.data, i * per, per, Math.fround(alphas[s]!));
+        }
       }
-      const g = await inputGradients(model, new Tensor(points, [end - start, ...input.dims.slice(1)]), { kind: 'seed', resolved: targets }, {
+      const g = await inputGradients(model, new Tensor(points, dims), { kind: 'seed', resolved: targets }, {
         batchSize: end - start,
         precision,
+        ...(residual ? { residual } : {}),
         timings,
         signal: options.signal,
         seedRow: (r) => Math.floor((start + r) / steps),
       });
       for (let row = start; row < end; row++) {
         const [i, s] = [Math.floor(row / steps), row % steps];
+        // the weights in float32 in both precisions, as Captum's torch.tensor(step_sizes)
         addScaled(total, i * per, g.gradients.data, (row - start) * per, per, Math.fround(weights[s]!));
       }
       options.onProgress?.({ done: end, total: rowsTotal, stage: 'integrated-gradients' });
@@ -79,9 +99,9 @@ export const integratedGradients = registerMethod({
 
     // completeness: Σ attr − (f(x) − f(b)), as Captum's convergence delta (in the gradients' precision)
     const t0 = now();
-    const logits = await forwardLogits(model, Tensor.concat([input, baselines]), precision);
+    const logits = await forwardLogits(model, Tensor.concat([input, baselines]), precision, targetTensor(model, targets));
     timings.runMs += now() - t0;
-    const scores = targetScores(logits, targets.seed, targets.output, (r) => r % n);
+    const scores = Array.from(targetScores(logits, targets, (r) => r % n));
     const delta = Array.from({ length: n }, (_, i) => {
       let s = 0;
       for (let p = 0; p < per; p++) s += attr[i * per + p]!;
@@ -104,6 +124,14 @@ function interpolate(out: Float32Array, o: number, x: Float32Array, b: Float32Ar
   for (let p = 0; p < count; p++) {
     const base = b[from + p]!;
     out[o + p] = base + Math.fround(alpha * Math.fround(x[from + p]! - base));
+  }
+}
+
+/** out[o + p] = b + α(x − b) in double (x, b from `from`). */
+function interpolate64(out: Float64Array, o: number, x: Float32Array, b: Float32Array, from: number, count: number, alpha: number): void {
+  for (let p = 0; p < count; p++) {
+    const base = b[from + p]!;
+    out[o + p] = base + alpha * (x[from + p]! - base);
   }
 }
 

@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
-import { softmaxRows } from '../targets.js';
+import { forwardTarget, softmaxRows, targetScores, targetTensor } from '../targets/index.js';
 import type { MetricContext, Region } from './types.js';
 
 /** Where channel c of pixel p = y·W + x of one image lives (images are NCHW for every model: src/layout.ts). */
@@ -66,10 +66,10 @@ export type ScoreOutput = 'probability' | 'logit';
 /**
  * Score `count` perturbed copies of one image: `make(i)` writes copy i into `out` (pre-filled with nothing in
  * particular — write every value). Runs `batchSize` copies per forward pass and returns the target's softmax
- * probability or logit for each copy.
+ * probability or logit for each copy (or, for a non-class target, its scalar: src/targets).
  */
 export async function scoreImages(
-  ctx: Pick<MetricContext, 'model' | 'input' | 'target' | 'batchSize' | 'signal'>,
+  ctx: Pick<MetricContext, 'model' | 'input' | 'target' | 'targets' | 'batchSize' | 'signal'>,
   count: number,
   make: (index: number, out: Float32Array) => void,
   output: ScoreOutput,
@@ -84,10 +84,17 @@ export async function scoreImages(
     const n = Math.min(bs, count - start);
     const data = new Float32Array(n * per);
     for (let i = 0; i < n; i++) make(start + i, data.subarray(i * per, (i + 1) * per));
-    const { logits } = await model.forward(new Tensor(data, [n, ...ctx.input.dims.slice(1)]));
-    const values = output === 'probability' ? softmaxRows(logits) : logits;
-    const k = logits.dims[1]!;
-    for (let i = 0; i < n; i++) scores[start + i] = values.data[i * k + ctx.target]!;
+    const batch = new Tensor(data, [n, ...ctx.input.dims.slice(1)]);
+    if (ctx.targets) {
+      // a non-class target: its own scalar (the same the explanation explained), whatever `output` says
+      const { values } = await forwardTarget(model, batch, targetTensor(model, ctx.targets));
+      scores.set(targetScores(values, ctx.targets, () => 0), start);
+    } else {
+      const { logits } = await model.forward(batch);
+      const values = output === 'probability' ? softmaxRows(logits) : logits;
+      const k = logits.dims[1]!;
+      for (let i = 0; i < n; i++) scores[start + i] = values.data[i * k + ctx.target]!;
+    }
     onBatch?.(start + n);
   }
   return scores;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
 import { getMethod, listMethods } from '../../methods/registry.js';
-import { parseTargetSpec, resolveTargets } from '../../targets/index.js';
+import { checkTargetFlag } from '../../node/target-files.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
@@ -14,6 +14,7 @@ import { printJson, printLine } from '../output.js';
 interface ExplainFlags extends ModelFlags {
   method: string;
   target: string[];
+  output?: string;
   layer?: string;
   out: string;
   npy?: boolean;
@@ -38,7 +39,8 @@ export function registerExplain(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .argument('<inputs...>', 'images, folders or glob patterns (.npy tensors too)')
     .requiredOption('-m, --method <ids>', "method id(s), comma-separated (see 'lumen methods')")
-    .option('-t, --target <spec>', 'class to explain: index, top1/top2/…, a per-image list 3,5, w:<weights>; suffix :prob for the probability. Repeat for several', collect)
+    .option('-t, --target <spec>', 'what to explain: a class (3, top1/top2/…, a per-image list 3,5, w:<weights>; suffix :prob for the probability), out:<index> (any output entry, e.g. a regression value), seg:<category>[:mask=<png|npy>|:box=x0,y0,x1,y1] (segmentation), det:<index>|det:box=x0,y0,x1,y1[:class=k][:obj] (raw YOLO head), embed:<reference image> (cosine similarity of embeddings). Repeat for several', collect)
+    .option('--output <name>', "the model output the target reads (multi-output models; default: the first output's logits)")
     .option('-l, --layer <tensors>', "CAM target layer(s), comma-separated ONNX tensor names (see 'lumen layers')")
     .option('-o, --out <dir>', 'output folder', 'lumen-out')
     .option('--npy', 'also write the raw attribution as .npy')
@@ -64,9 +66,8 @@ export function registerExplain(program: Command): void {
     try {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',').map((s) => s.trim())) : undefined;
       const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
-      // Catch a bad target before any work: parse each spec and check it against the model's class count.
-      const classes = (await model.forward(model.zeroInput())).logits;
-      for (const t of targets) resolveTargets(parseTargetSpec(t), classes, model.classNames);
+      // Catch a bad target before any work: parse each spec (reading its files) and resolve it on a blank image.
+      for (const t of targets) await checkTargetFlag(t, model, flags.output);
       const total = files.length * methods.length * targets.length;
       const tty = process.stderr.isTTY && !flags.json;
       const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;
@@ -76,6 +77,7 @@ export function registerExplain(program: Command): void {
       const result = await explainFiles(model, files, {
         methods,
         targets,
+        ...(flags.output ? { output: flags.output } : {}),
         methodOptions: (m) => methodOptionsFromFlags(m, flags),
         layer,
         outDir: flags.out,

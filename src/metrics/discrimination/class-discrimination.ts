@@ -22,6 +22,8 @@ export const classDiscrimination: Metric = registerMetric({
   },
   async compute(ctx): Promise<MetricScore> {
     const explain = requireExplain(ctx, 'class-discrimination');
+    // two classes of a classifier are compared: a segmentation, detection, output-index or embedding target has no such pair
+    if (ctx.targets) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
     const g = geometryOf(ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const row = Array.from(logits.data);

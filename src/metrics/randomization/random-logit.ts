@@ -23,6 +23,8 @@ export const randomLogit: Metric = registerMetric({
   },
   async compute(ctx): Promise<MetricScore> {
     const explain = requireExplain(ctx, 'random-logit');
+    // two classes of a classifier are compared: a segmentation, detection, output-index or embedding target has no such pair
+    if (ctx.targets) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
     const g = geometryOf(ctx.input);
     const { logits } = await ctx.model.forward(ctx.input);
     const k = logits.dims[1]!;

@@ -1,6 +1,7 @@
 import { LumenError, closestNames } from './errors.js';
 import { cloneModel, decodeModel, defaultOpset, MIN_OPSET } from './onnx/io.js';
 import { upgradeOpset, type OpsetUpgrade } from './onnx/upgrade.js';
+import { batchTolerantSession, openFixedBatch, type BatchOpening } from './batch.js';
 import { checkGraph } from './onnx/check.js';
 import { countNonFinite } from './methods/validate.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
@@ -74,6 +75,8 @@ export class LumenModel {
   readonly endsInSoftmax: boolean;
   /** What loading changed in a graph of an old opset (undefined when the file was used as is). */
   readonly opsetUpgrade: OpsetUpgrade | undefined;
+  /** Set when the file fixed the batch at 1: Lumen opened it (src/batch.ts); says how batches run. */
+  readonly batchOpening: BatchOpening | undefined;
   private readonly sessionSettings: SessionSettings;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
@@ -88,6 +91,9 @@ export class LumenModel {
       proto = cloneModel(proto);
       this.opsetUpgrade = upgradeOpset(proto, options.source ?? 'model');
     }
+    const opened = openFixedBatch(proto);
+    if (opened) proto = opened.model;
+    this.batchOpening = opened?.opening;
     this.proto = proto;
     this.graph = new OnnxGraph(proto);
     checkGraph(this.graph, options.source ?? 'model');
@@ -222,7 +228,8 @@ export class LumenModel {
       s = (async () => {
         const built = build();
         const bytes = built instanceof OnnxGraph ? built.toBytes() : built;
-        return this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
+        const created = await this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
+        return this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created;
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));

@@ -5,11 +5,12 @@
 import './methods/cam/index.js';
 import './methods/gradient/index.js';
 import './methods/perturbation/index.js';
+import './methods/attention/index.js';
 
 export * from './errors.js';
 export * from './tensor.js';
 export * from './metadata.js';
-export * from './targets.js';
+export * from './targets/index.js';
 export { LumenModel, type LayerInfo, type Prediction, type ModelOptions } from './model.js';
 export type { Runtime, Session, SessionSettings, Feeds } from './runtime/types.js';
 export { createOrtRuntime } from './runtime/ort.js';

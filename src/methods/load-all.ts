@@ -2,7 +2,7 @@
  * Registers every method family that is present. Families live in their own folders and register themselves on
  * import; a family that is not part of this build (e.g. trimmed from a bundle) is simply absent.
  */
-const FAMILIES = ['cam', 'gradient', 'perturbation'] as const;
+const FAMILIES = ['cam', 'gradient', 'perturbation', 'attention'] as const;
 
 let loaded: Promise<void> | undefined;
 

@@ -1,8 +1,8 @@
 import type { LumenModel } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import type { TargetSpec } from '../targets.js';
+import type { TargetSpec } from '../targets/index.js';
 
-export type MethodFamily = 'cam' | 'gradient' | 'perturbation';
+export type MethodFamily = 'cam' | 'gradient' | 'perturbation' | 'attention';
 
 /** A user-settable option of a method; drives CLI flags, web-app form fields and report text. */
 export interface OptionSpec {

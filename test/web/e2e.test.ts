@@ -18,8 +18,11 @@ import type { MethodFamily } from '../../src/methods/types.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
 export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** One method per family; these are required once they are registered, else the family's first method stands in. */
-const PREFERRED: Record<MethodFamily, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };
+/**
+ * One method per family; these are required once they are registered, else the family's first method stands in.
+ * (Not the attention family: the bundled CNN has no attention, see test/methods/attention.test.ts.)
+ */
+const PREFERRED: Record<Exclude<MethodFamily, 'attention'>, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };
 const TOLERANCE = 1e-4;
 
 interface PageResult {

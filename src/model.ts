@@ -20,6 +20,8 @@ export interface LayerInfo {
   shape: number[];
   /** NCHW, NHWC or a token sequence with its patch grid (src/layout.ts). */
   layout: LayerLayout;
+  /** False when the graph does not determine the layout and NCHW (ONNX's convention) is assumed. */
+  layoutDetected: boolean;
   /** Op type and node name that produce it. */
   op: string;
   node: string;
@@ -82,6 +84,7 @@ export class LumenModel {
   /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
   private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
   private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
+  private readonly detectedCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
   private readonly fileInputName: string | undefined;
 
@@ -365,7 +368,7 @@ export class LumenModel {
         const s = shapes.get(o);
         const layout = layouts.get(o);
         if (!s || !layout) continue;
-        out.push({ name: o, shape: s, layout, op: node.opType, node: node.name, isDefault: o === defaultLayer });
+        out.push({ name: o, shape: s, layout, layoutDetected: this.detectedLayouts(shapes).has(o), op: node.opType, node: node.name, isDefault: o === defaultLayer });
       }
     }
     return out;
@@ -394,17 +397,27 @@ export class LumenModel {
   private layoutsOf(shapes: Map<string, number[]>): Map<string, LayerLayout> {
     let m = this.layoutCache.get(shapes);
     if (!m) {
-      const found = layerLayouts(this.graph, this.inputName, shapes);
+      const found = this.detectedLayouts(shapes);
       m = new Map();
       for (const node of this.graph.nodes) {
         for (const o of node.output) {
           const s = shapes.get(o);
           if (!s || o === this.inputName || o === this.fileInputName) continue;
-          const l = found.get(o) ?? (s.length === 4 ? { kind: 'NCHW' as const } : undefined);
+          // an undetermined 4-D tensor is assumed NCHW when its first axis is the batch (1 in these batch-1 shapes)
+          const l = found.get(o) ?? (s.length === 4 && s[0] === 1 ? { kind: 'NCHW' as const } : undefined);
           if (l) m.set(o, l);
         }
       }
       this.layoutCache.set(shapes, m);
+    }
+    return m;
+  }
+
+  private detectedLayouts(shapes: Map<string, number[]>): Map<string, LayerLayout> {
+    let m = this.detectedCache.get(shapes);
+    if (!m) {
+      m = layerLayouts(this.graph, this.inputName, shapes);
+      this.detectedCache.set(shapes, m);
     }
     return m;
   }

@@ -71,6 +71,9 @@ export function openFixedBatch(model: ModelProto): { model: ModelProto; opening:
       changed = true;
     }
   }
+  // Constant nodes that only fed the old targets (ORT warns about unused values)
+  const read = new Set([...g.nodes.flatMap((n) => n.input), ...g.graph.output.map((o) => o.name)]);
+  g.graph.node = g.graph.node.filter((n) => n.opType !== 'Constant' || n.output.some((o) => read.has(o)));
   return { model: copy, opening: { fixed: 1, reshapes, mode: 'unverified' } };
 }
 

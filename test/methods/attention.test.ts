@@ -148,3 +148,12 @@ test('attention methods: registered with metadata; a CNN and windowed attention 
   await assert.rejects(getMethod('attention-rollout').explain(swin, Tensor.zeros([1, 3, 48, 48]), { discardRatio: 1.5 }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION');
   await Promise.all([cnn.dispose(), swin.dispose()]);
 });
+
+test('LRP on a ViT: one specific error at the attention product, naming the methods that work', async () => {
+  const vit = await loadModel(join(FIXTURES, 'vit', 'model.onnx'));
+  await assert.rejects(
+    getMethod('lrp').explain(vit, Tensor.zeros([1, 3, 32, 32])),
+    (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /MatMul '.*self_attention.*' multiplies two activations/.test(e.message) && /attention-rollout, attention-relevance/.test(e.message) && /AttnLRP, is not implemented/.test(e.message),
+  );
+  await vit.dispose();
+});

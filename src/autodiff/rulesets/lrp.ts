@@ -382,11 +382,25 @@ function compositeOnly(p: LrpParameters): Composite {
 
 function layerRule(c: Composite): GradientRule {
   return (ctx) => {
+    if (ctx.node.opType === 'MatMul' && ctx.needsGradient(0) && ctx.needsGradient(1)) throw activationProduct(ctx.node.name);
     if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
     const atInput = isInputLike(ctx, ctx.node.input[0]!);
     const rule = atInput && c.input ? c.input : ctx.node.opType === 'Conv' ? c.conv : c.dense;
     return [rule(ctx, atInput)];
   };
+}
+
+/**
+ * A MatMul of two activations (self-attention: queries × keys, attention × values) has no weight to redistribute
+ * relevance over; AttnLRP's rules for it (Achtibat et al. 2024) are not implemented.
+ */
+export function activationProduct(node: string, op = 'MatMul'): LumenError {
+  return new LumenError(
+    'UNSUPPORTED_OP',
+    `LRP: ${op} '${node}' multiplies two activations (attention: queries × keys or attention × values), which LRP's layer rules do not cover ` +
+      '(attention LRP, AttnLRP, is not implemented). Methods that work on this model: attention-rollout, attention-relevance, the gradient methods ' +
+      '(saliency, input-x-gradient, integrated-gradients, smoothgrad, gradient-shap, …), the CAM methods and the perturbation methods',
+  );
 }
 
 /** Rule set name for a parameter combination (registered on first use). */
@@ -410,6 +424,11 @@ function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
   if (c.norm !== undefined) for (const op of ['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']) explicit[op] = normRule(c.norm);
   explicit.Mul = gatedMulRule(plainWithInputRelevance('Mul'));
+  explicit.Einsum = (ctx) => {
+    // MaxViT's attention products are Einsums: as a MatMul of two activations, no LRP rule
+    if (ctx.node.input.filter((_, k) => ctx.needsGradient(k)).length > 1) throw activationProduct(ctx.node.name, 'Einsum');
+    return plainWithInputRelevance('Einsum')!(ctx);
+  };
   for (const op of AFFINE_OPS) explicit[op] = passNormalization(explicit[op] ?? plainWithInputRelevance(op));
   // every other op: its plain gradient, giving relevance where it consumes the model input
   const overrides = new Proxy(explicit, {

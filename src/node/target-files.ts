@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
-import { parseTargetSpec, requireTargetTensor, resolveBatchTargets, specKind, targetTensor, type SegmentationTarget, type TargetSpec } from '../targets/index.js';
+import { parseTargetSpec, requireTargetTensor, resolveBatchTargets, specKind, targetDims, targetTensor, type SegmentationTarget, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
 import { readImageFile } from './image-file.js';
 import { loadInput } from './inputs.js';
@@ -51,8 +51,15 @@ export async function checkTargetFlag(text: string, model: LumenModel, output?: 
   const kind = specKind(spec);
   const seg = kind === 'segmentation' ? (spec as SegmentationTarget) : undefined;
   const perImage = seg !== undefined && seg.mask === undefined && seg.box === undefined;
-  if (perImage || (model.dynamicSpatialSize && (kind === 'segmentation' || kind === 'embedding'))) {
+  if (model.dynamicSpatialSize && (kind === 'segmentation' || kind === 'embedding')) {
     requireTargetTensor(model, targetTensor(model, spec));
+    return;
+  }
+  if (perImage) {
+    // the winning pixels are known per image only: check the category over the whole map
+    const dims = await targetDims(model, model.zeroInput(), targetTensor(model, spec));
+    const hw = dims.slice(1).reduce((a, b) => a * b, 1);
+    await resolveBatchTargets(model, model.zeroInput(), { ...seg, mask: new Float32Array(hw).fill(1) });
     return;
   }
   await resolveBatchTargets(model, model.zeroInput(), spec);

@@ -6,6 +6,7 @@ import { expandInputs } from '../inputs.js';
 import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { predictStructured, type PredictOutputFlags } from '../predict-outputs.js';
 
 export function registerPredict(program: Command): void {
   addModelFlags(
@@ -17,8 +18,12 @@ export function registerPredict(program: Command): void {
       .option('--top <k>', 'how many classes to show', '5')
       .option('--batch-size <n>', 'images per model run', '16')
       .option('--recursive', 'walk folders recursively')
+      .option('--output <name>', 'the model output to read (multi-output models; default: the first output)')
+      .option('--out <dir>', 'segmentation models: folder for the class maps (<image>__classes.png and .npy)', 'lumen-out')
+      .option('--score-threshold <p>', 'detectors: lowest class score kept before NMS', '0.25')
+      .option('--iou <p>', 'detectors: IoU above which NMS drops the lower-scoring box of a class', '0.45')
       .option('--json', 'machine-readable output'),
-  ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
+  ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & PredictOutputFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
     const top = integerFlag('top', flags.top, 1);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);
@@ -28,6 +33,8 @@ export function registerPredict(program: Command): void {
     const upgrade = model.opsetUpgrade;
     if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
     try {
+      // a segmentation map or a raw detection head is reported as such (class map, boxes after NMS)
+      if (await predictStructured(model, files, flags)) return;
       for (let i = 0; i < files.length; i += batchSize) {
         const loaded: LoadedInput[] = [];
         for (const f of files.slice(i, i + batchSize)) loaded.push(await loadInput(f, model));

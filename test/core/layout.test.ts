@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { computeGradients } from '../../src/autodiff/index.js';
 import { LumenError } from '../../src/errors.js';
 import { describeLayout, fromNchw, parseLayerLayout, toNchw } from '../../src/layout.js';
 import { LumenModel } from '../../src/model.js';
@@ -8,6 +9,7 @@ import { getMethod, listMethods } from '../../src/methods/registry.js';
 import '../../src/metrics/index.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { listMetrics } from '../../src/metrics/registry.js';
+import { loadModel } from '../../src/node/load.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import type { OnnxGraph } from '../../src/onnx/graph.js';
 import { Tensor } from '../../src/tensor.js';
@@ -169,7 +171,6 @@ test('token layers: k special tokens before a non-square patch grid are found fr
   const x = new Tensor(weights(3 * 16 * 24, 17, 1), [1, 3, 16, 24]);
   // Grad-CAM on the token layer = Σ_c mean_hw(G_c)·A_c over the grid tokens only, read as [C, 4, 6]
   const r = await getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, raw: true });
-  const { computeGradients } = await import('../../src/autodiff/index.js');
   const seed = new Tensor(Float32Array.of(0, 1, 0, 0), [1, 4]);
   const gr = await computeGradients(model, x, seed, { wrt: ['act'], fetch: ['act'] });
   const [A, G] = [gr.tensors.act!, gr.gradients.act!];
@@ -218,4 +219,28 @@ test('layout helpers: toNchw/fromNchw invert each other; the option parser check
   assert.deepEqual(parseLayerLayout('tokens:0', 'x', [1, 64, 32]), { kind: 'tokens', prefix: 0, height: 8, width: 8 });
   assert.throws(() => parseLayerLayout('tokens:1', 'x', [1, 64, 32]), /not a square grid/);
   assert.throws(() => parseLayerLayout('NCWH', 'x', [1, 8, 8, 8]), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /unknown layout/.test(e.message));
+});
+
+test('conformance transformers: ViT token layers are tokens 1+8×8, Swin features NHWC 8×8; defaults are the last block norm1', async () => {
+  const vit = await loadModel('conformance/models/tiny_vit.onnx');
+  const vitLayers = await vit.layers();
+  const ln1 = '/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0';
+  const describe = (ls: typeof vitLayers, name: string): string | undefined => {
+    const l = ls.find((x) => x.name === name);
+    return l && describeLayout(l.layout, l.shape);
+  };
+  assert.equal(describe(vitLayers, ln1), 'tokens 1+8×8');
+  assert.equal(describe(vitLayers, '/Transpose_output_0'), 'tokens 8×8');
+  assert.equal(describe(vitLayers, '/conv_proj/Conv_output_0'), 'NCHW 8×8');
+  assert.equal(vitLayers.find((l) => l.isDefault)?.name, ln1);
+  await vit.dispose();
+  const swin = await loadModel('conformance/models/tiny_swin.onnx');
+  const swinLayers = await swin.layers();
+  const norm1 = '/features/features.3/features.3.1/norm1/LayerNormalization_output_0';
+  assert.equal(describe(swinLayers, norm1), 'NHWC 8×8');
+  assert.equal(describe(swinLayers, '/permute/Transpose_output_0'), 'NCHW 8×8');
+  assert.equal(swinLayers.find((l) => l.isDefault)?.name, norm1);
+  // window-attention internals ([windows, heads, tokens, tokens]) are not per-image layers
+  assert.ok(swinLayers.every((l) => l.shape[0] === 1));
+  await swin.dispose();
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { writePng } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { activationGrid } from '../../render/activations.js';
+import { toNchw } from '../../layout.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
@@ -26,7 +27,9 @@ export function registerActivations(program: Command): void {
       const [layer] = await model.resolveLayers(flags.layer);
       const { tensor } = await loadInput(image, model);
       const { tensors } = await model.forward(tensor, [layer!]);
-      const grid = activationGrid(tensors[layer!]!, { topN: top, colormap: flags.colormap, title: layer });
+      // NHWC maps and patch-token sequences are drawn as the [C, h, w] maps CAM methods see
+      const maps = toNchw(tensors[layer!]!, await model.layerLayout(layer!, tensor));
+      const grid = activationGrid(maps, { topN: top, colormap: flags.colormap, title: layer });
       await writePng(flags.out, grid).catch((e: unknown) => {
         throw outputFolderError(e, flags.out);
       });

@@ -84,9 +84,6 @@ export class LumenModel {
   /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
   private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
   private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
-  /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
-  private readonly fileInputName: string | undefined;
-  private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   private readonly detectedCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
   private readonly fileInputName: string | undefined;

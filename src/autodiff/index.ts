@@ -4,6 +4,7 @@ import type { Dim } from '../onnx/graph.js';
 import type { Feeds } from '../runtime/types.js';
 import { FLOAT64_SESSION_SETTINGS, residualName } from '../onnx/float64.js';
 import { Tensor } from '../tensor.js';
+import type { TargetTransform } from '../targets/spec.js';
 import { buildBackwardGraph, type BackwardGraph, type Precision, type SeedMode } from './builder.js';
 import './rulesets/deeplift.js';
 import './rulesets/lrp.js';
@@ -19,8 +20,10 @@ export interface GradientRequest {
   wrt: readonly string[];
   /** Forward tensors to return too (e.g. a CAM layer's activation). */
   fetch?: readonly string[];
-  /** What the seed weights: the logits (default) or softmax(logits). */
-  output?: 'logit' | 'probability';
+  /** The explained tensor (a resolved target's `tensor`); default: the model's logits. */
+  tensor?: string;
+  /** What the seed weights: the tensor (default), softmax of it, or a target transform (src/targets/score.ts). */
+  output?: TargetTransform;
   /** 'gradient' (default), 'guided', 'deconvnet', or a rule set registered later. */
   ruleSet?: string;
   /**
@@ -41,8 +44,9 @@ export interface RankSeed {
 }
 
 export interface GradientResult {
+  /** Values of the explained tensor (the logits unless the request names another tensor). */
   logits: Tensor;
-  /** wrt tensor name → d(Σ seed ⊙ output)/d tensor, same shape as the tensor. */
+  /** wrt tensor name → d(Σ seed ⊙ transform(output))/d tensor, same shape as the tensor. */
   gradients: Record<string, Tensor>;
   /** Fetched forward tensors by name. */
   tensors: Record<string, Tensor>;
@@ -53,7 +57,8 @@ export interface GradientResult {
 }
 
 /**
- * Gradients of Σ_{n,k} seed[n,k]·output[n,k] (output = logits or probabilities) w.r.t. the requested tensors, in one
+ * Gradients of Σ seed ⊙ transform(tensor) (tensor: the logits or the target's tensor; transform: identity, softmax,
+ * cosine, objectness) w.r.t. the requested tensors, in one
  * run of an explanation graph (the model plus its backward pass as ONNX nodes). The compiled graph is cached per
  * (model, request, input size); any batch size and any seed reuse it.
  */
@@ -65,21 +70,23 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
     throw new LumenError('BAD_OPTION', 'computeGradients: inputResidual needs precision float64 and the shape of the input');
   }
   const n = input.dims[0]!;
+  const target = req.tensor ?? model.logitsName;
+  if (target !== model.logitsName) model.requireTensor(target);
   const seedMode: SeedMode = seed instanceof Tensor ? { kind: 'input' } : { kind: 'rank', rank: seed.rank };
-  if (seed instanceof Tensor && (seed.rank !== 2 || seed.dims[0] !== n)) {
-    throw new LumenError('BAD_OPTION', `computeGradients: seed must be [${n}, K], got [${seed.dims.join(', ')}]`);
+  if (seed instanceof Tensor && (seed.rank < 2 || seed.dims[0] !== n)) {
+    throw new LumenError('BAD_OPTION', `computeGradients: seed must be [${n}, …] like the explained tensor, got [${seed.dims.join(', ')}]`);
   }
   // The batch keeps the model's own symbol (e.g. 'batch') so the seed input and every gradient share it with the
   // forward tensors: ORT then sees equal shapes and keeps element-wise gradient ops in its blocked conv layout.
   const declaredBatch = model.inputDims[0];
   const batchDim: Dim = typeof declaredBatch === 'string' && declaredBatch !== '' ? declaredBatch : 'N';
   const feedDims: Record<string, Dim[]> = { [model.inputName]: [batchDim, ...input.dims.slice(1)] };
-  const key = `grad:${JSON.stringify({ wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1), precision: req.precision ?? 'float32', residual: req.inputResidual !== undefined })}`;
+  const key = `grad:${JSON.stringify({ tensor: target, wrt: req.wrt, fetch: req.fetch ?? [], output: req.output ?? 'logit', ruleSet: req.ruleSet ?? 'gradient', seed: seedMode, dims: input.dims.slice(1), precision: req.precision ?? 'float32', residual: req.inputResidual !== undefined })}`;
   let built: BackwardGraph | undefined;
   const t0 = now();
   const session = await model.session(key, () => {
     built = buildBackwardGraph(model.proto, {
-      target: model.logitsName,
+      target,
       wrt: req.wrt,
       ...(req.fetch ? { fetch: req.fetch } : {}),
       seed: seedMode,
@@ -98,7 +105,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   const feeds: Feeds = { [model.inputName]: input };
   if (layout.seedInput && seed instanceof Tensor) feeds[layout.seedInput] = seed;
   if (req.inputResidual) feeds[residualName(model.inputName)] = req.inputResidual;
-  const fetchNames = [model.logitsName, ...(req.fetch ?? []), ...Object.values(layout.gradients), ...(layout.seedClasses ? [layout.seedClasses] : [])];
+  const fetchNames = [target, ...(req.fetch ?? []), ...Object.values(layout.gradients), ...(layout.seedClasses ? [layout.seedClasses] : [])];
   const t1 = now();
   const out = await session.run(feeds, [...new Set(fetchNames)]);
   const runMs = now() - t1;
@@ -106,7 +113,7 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
   for (const [w, name] of Object.entries(layout.gradients)) gradients[w] = out[name]!;
   const tensors: Record<string, Tensor> = {};
   for (const f of req.fetch ?? []) tensors[f] = out[f]!;
-  const result: GradientResult = { logits: out[model.logitsName]!, gradients, tensors, compileMs, runMs };
+  const result: GradientResult = { logits: out[target]!, gradients, tensors, compileMs, runMs };
   if (layout.seedClasses) result.classes = Array.from(out[layout.seedClasses]!.data, (v) => Math.round(v));
   return result;
 }

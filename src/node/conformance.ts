@@ -9,6 +9,7 @@ import type { Explanation } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { toNchw } from '../layout.js';
+import { resolveBatchTargets, targetRequest, type TargetSpec } from '../targets/index.js';
 import { loadModel } from './load.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
 import { minMaxInPlace } from '../methods/cam/base-cam.js';
@@ -71,13 +72,13 @@ export async function runConformance(dir: string, options: ConformanceOptions = 
       line = { ...base, metric: '-', value: Number.NaN, tolerance: row.compare.tol ?? Number.NaN, status: 'skip', detail: `not implemented (${call?.methodId ?? 'unknown reference kind'})` };
     } else {
       try {
-        const key = `${row.model}|${row.input}|${row.target}|${call.methodId}|${JSON.stringify(call.options)}`;
+        const key = `${row.model}|${row.input}|${row.target}|${row.target_kind ?? 'class'}|${call.methodId}|${JSON.stringify(call.options)}`;
         let pending = results.get(key);
         if (!pending) {
           pending = (async () => {
             const model = await getModel(row.model);
             const input = npyToTensor(new Uint8Array(readFileSync(join(dir, row.input_file))));
-            return explainRow(model, input, row.target, call.methodId, call.options);
+            return explainRow(model, input, rowTarget(dir, row), call.methodId, call.options);
           })();
           results.set(key, pending);
         }
@@ -109,19 +110,32 @@ export async function runConformance(dir: string, options: ConformanceOptions = 
   return summary;
 }
 
-async function explainRow(model: LumenModel, input: Tensor, target: number, methodId: string, options: Record<string, unknown>): Promise<Explanation> {
+/** The row's target: a class index, or (target_kind 'segmentation') the category over the row's mask. */
+function rowTarget(dir: string, row: ReferenceRow): TargetSpec {
+  if (row.target_kind === undefined) return row.target;
+  if (row.target_kind !== 'segmentation' || !row.mask_file) throw new Error(`unknown target_kind '${row.target_kind}' (or no mask_file)`);
+  const mask = npyToTensor(new Uint8Array(readFileSync(join(dir, row.mask_file))));
+  return { kind: 'segmentation', category: row.target, mask: mask.data };
+}
+
+async function explainRow(model: LumenModel, input: Tensor, target: TargetSpec, methodId: string, options: Record<string, unknown>): Promise<Explanation> {
   const layer = options.layer as string | undefined;
+  if (methodId === 'probe:segmentation-mask') {
+    // the "pixels where the category wins" mask Lumen builds itself (seg:<category> without a mask)
+    const category = typeof target === 'object' && 'category' in target ? target.category : Number(target);
+    const own = await resolveBatchTargets(model, input, { kind: 'segmentation', category });
+    const [h, w] = own.seed.dims.slice(2) as [number, number];
+    return probe(new Tensor(own.seed.data.slice(category * h * w, (category + 1) * h * w), [h, w]), category);
+  }
+  const resolved = await resolveBatchTargets(model, input, target);
   if (methodId === 'probe:activation') {
     const { tensors } = await model.forward(input, [layer!]);
-    return probe(toNchw(tensors[layer!]!, await model.layerLayout(layer!, input)), target);
+    return probe(toNchw(tensors[layer!]!, await model.layerLayout(layer!, input)), resolved.classes[0]!);
   }
   if (methodId === 'probe:gradient') {
     const { computeGradients } = await import('../autodiff/index.js');
-    const { logits } = await model.forward(input);
-    const seed = Tensor.zeros(logits.dims);
-    seed.data[target] = 1;
-    const r = await computeGradients(model, input, seed, { wrt: [layer!], ...(options.precision === 'float64' ? { precision: 'float64' as const } : {}) });
-    return probe(toNchw(r.gradients[layer!]!, await model.layerLayout(layer!, input)), target);
+    const r = await computeGradients(model, input, resolved.seed, { wrt: [layer!], ...targetRequest(resolved), ...(options.precision === 'float64' ? { precision: 'float64' as const } : {}) });
+    return probe(toNchw(r.gradients[layer!]!, await model.layerLayout(layer!, input)), resolved.classes[0]!);
   }
   return getMethod(methodId).explain(model, input, { ...options, target });
 }

@@ -11,7 +11,7 @@ import { registerGradient } from '../registry.js';
 registerGradient('Resize', (ctx) => resizeGradient(ctx));
 registerGradient('Upsample', (ctx) => resizeGradient(ctx));
 
-function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, graph, opset }: Parameters<Parameters<typeof registerGradient>[1]>[0]): (string | undefined)[] {
+function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }: Parameters<Parameters<typeof registerGradient>[1]>[0]): (string | undefined)[] {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);
@@ -21,7 +21,10 @@ function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, graph, o
   if (attrInt(node, 'antialias', 0) === 1) throw new LumenError('UNSUPPORTED_OP', `Resize '${node.name}' with antialias is not differentiated`);
   const coord = node.opType === 'Upsample' || opset < 11 ? 'asymmetric' : attrString(node, 'coordinate_transformation_mode', 'half_pixel');
   const nearest = opset < 11 ? 'floor' : attrString(node, 'nearest_mode', 'round_prefer_floor');
-  const { scales } = resizeScales(node, xs, (i) => graph.constantNumbers(node.input[i]!), opset);
+  // sizes computed from the input's shape (F.interpolate(size=x.shape[2:])) hold the batch symbol: the scale of an
+  // axis is then its static output size over its input size, as ONNX defines it for `sizes`
+  const known = (i: number): number[] | undefined => constantNumbers(node.input[i]!);
+  const { scales } = resizeScales(node, xs, (i) => known(i) ?? (i === 3 ? ys.map((d, a) => (typeof d === 'number' ? d : typeof xs[a] === 'number' ? (xs[a] as number) : 1)) : undefined), opset);
   const rank = xs.length;
   let g = gradOutputs[0]!;
   for (let axis = 0; axis < rank; axis++) {

@@ -3,7 +3,8 @@ import { headGraph, type HeadGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
 import { Tensor } from '../../tensor.js';
 import { fromNchw } from '../../layout.js';
-import { defineCam, nchw, targetScores } from './base-cam.js';
+import { defineCam, nchw } from './base-cam.js';
+import { targetScores, targetTensor } from '../../targets/index.js';
 
 const DEFAULT_BATCH = 32;
 const ABLATION_OFFSET = 1e7;
@@ -28,7 +29,7 @@ export const ablationcam = defineCam({
     const [n, c, h, w] = nchw(A);
     const chw = c * h * w;
     const batchSize = ctx.batchSize(DEFAULT_BATCH);
-    const head = headSession(ctx.model, layer.name);
+    const head = headSession(ctx.model, layer.name, targetTensor(ctx.model, ctx.targets));
     const imageSize = ctx.input.size / ctx.input.dims[0]!;
 
     // the head takes the layer in its own layout (NHWC, tokens): ablated maps are written back into it
@@ -36,7 +37,7 @@ export const ablationcam = defineCam({
     const perNative = native.size / n;
     const toNative = (maps: Tensor, i: number): Tensor => (layer.layout ? fromNchw(maps, layer.layout, new Tensor(native.data.subarray(i * perNative, (i + 1) * perNative), [1, ...native.dims.slice(1)])) : maps);
     const original = await runHead(ctx.model, head, native, ctx.input, ctx.timings);
-    const originalScores = targetScores(original, ctx.targets.seed, ctx.targets.output);
+    const originalScores = targetScores(original, ctx.targets);
     const weights = new Float32Array(n * c);
     let done = 0;
     for (let i = 0; i < n; i++) {
@@ -58,7 +59,7 @@ export const ablationcam = defineCam({
         const image = ctx.input.data.subarray(i * imageSize, (i + 1) * imageSize);
         const images = head.needsModelInput ? Tensor.concat(Array.from({ length: count }, () => new Tensor(image, [1, ...ctx.input.dims.slice(1)]))) : undefined;
         const logits = await runHead(ctx.model, head, toNative(new Tensor(batch, [count, c, h, w]), i), images, ctx.timings);
-        const scores = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
+        const scores = targetScores(logits, ctx.targets, () => i);
         for (let b = 0; b < count; b++) weights[i * c + start + b] = Math.fround(Math.fround(s0 - Math.fround(scores[b]!)) / s0);
         done += count;
         ctx.progress(done, n * c, 'ablationcam');
@@ -70,26 +71,28 @@ export const ablationcam = defineCam({
 
 interface Head {
   layer: string;
+  /** The explained tensor the head computes. */
+  output: string;
   needsModelInput: boolean;
   key: string;
   build: () => Uint8Array;
 }
 
-/** Per model and layer: whether the head also needs the image (a path bypassing the layer). */
+/** Per model, layer and output: whether the head also needs the image (a path bypassing the layer). */
 const headNeedsInput = new WeakMap<LumenModel, Map<string, boolean>>();
 
-function headSession(model: LumenModel, layer: string): Head {
-  const key = `ablation-head:${layer}`;
-  let known = headNeedsInput.get(model)?.get(layer);
+function headSession(model: LumenModel, layer: string, output: string): Head {
+  const key = `ablation-head:${layer}:${output}`;
+  let known = headNeedsInput.get(model)?.get(key);
   let built: HeadGraph | undefined;
   if (known === undefined) {
-    built = headGraph(model.proto, layer, [model.logitsName]);
+    built = headGraph(model.proto, layer, [output]);
     known = built.needsModelInput;
     const perModel = headNeedsInput.get(model) ?? new Map<string, boolean>();
-    perModel.set(layer, known);
+    perModel.set(key, known);
     headNeedsInput.set(model, perModel);
   }
-  return { layer, needsModelInput: known, key, build: () => (built ?? headGraph(model.proto, layer, [model.logitsName])).graph.toBytes() };
+  return { layer, output, needsModelInput: known, key, build: () => (built ?? headGraph(model.proto, layer, [output])).graph.toBytes() };
 }
 
 async function runHead(model: LumenModel, head: Head, activations: Tensor, images: Tensor | undefined, timings: { compileMs: number; runMs: number }): Promise<Tensor> {
@@ -101,8 +104,8 @@ async function runHead(model: LumenModel, head: Head, activations: Tensor, image
     if (!images) throw new Error('internal: the head graph needs the model input');
     feeds[model.inputName] = images;
   }
-  const out = await session.run(feeds, [model.logitsName]);
+  const out = await session.run(feeds, [head.output]);
   timings.compileMs += t1 - t0;
   timings.runMs += performance.now() - t1;
-  return out[model.logitsName]!;
+  return out[head.output]!;
 }

@@ -2,8 +2,7 @@ import { computeGradients } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { LumenModel } from '../../model.js';
-import { valueInfoDims } from '../../onnx/graph.js';
-import { resolveTargets, softmaxRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets.js';
+import { forwardTarget, resolveBatchTargets, resolveTargets, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import { registerMethod } from '../registry.js';
@@ -171,23 +170,6 @@ export function minMaxInPlace(map: Float32Array, eps = CAM_EPS): Float32Array {
   return map;
 }
 
-/** The score explained for each batch item: Σ_k seed[n,k]·(logit or softmax probability)[n,k]. */
-export function targetScores(logits: Tensor, seed: Tensor, output: TargetOutput, seedRowOf: (row: number) => number = (r) => r): Float64Array {
-  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
-  const values = output === 'probability' ? softmaxRows(logits) : logits;
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = seedRowOf(i);
-    let sum = 0;
-    for (let j = 0; j < k; j++) {
-      const w = seed.data[s * k + j]!;
-      if (w !== 0) sum += w * values.data[i * k + j]!;
-    }
-    scores[i] = sum;
-  }
-  return scores;
-}
-
 /** Several classes for one image: the image is repeated so each class gets its own heatmap in one batch. */
 export function expandTargets(input: Tensor, spec: TargetSpec | undefined): { input: Tensor; spec: TargetSpec | undefined } {
   if (input.dims[0] !== 1 || spec === undefined) return { input, spec };
@@ -196,25 +178,9 @@ export function expandTargets(input: Tensor, spec: TargetSpec | undefined): { in
   return { input: Tensor.concat(list.map(() => input)), spec };
 }
 
-/** Resolve targets, running the model only when the spec needs its logits (top-k, default). */
-export async function resolveCamTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, ctx: { timings: Timings }): Promise<ResolvedTargets> {
-  const n = input.dims[0]!;
-  const needsLogits = spec === undefined || typeof spec === 'string' || (typeof spec === 'object' && 'class' in spec && typeof spec.class === 'string');
-  const k = needsLogits ? undefined : typeof spec === 'object' && 'weights' in spec ? spec.weights.length : declaredClassCount(model);
-  if (k !== undefined) return resolveTargets(spec, Tensor.zeros([n, k]), model.classNames);
-  const t0 = performance.now();
-  const { logits } = await model.forward(input);
-  ctx.timings.runMs += performance.now() - t0;
-  return resolveTargets(spec, logits, model.classNames);
-}
-
-/** Number of classes when the graph declares it (avoids a forward pass just to size the target seed). */
-function declaredClassCount(model: LumenModel): number | undefined {
-  const g = model.graph.graph;
-  const info = [...g.output, ...g.valueInfo].find((v) => v.name === model.logitsName);
-  const dims = info ? valueInfoDims(info) : undefined;
-  const last = dims?.[dims.length - 1];
-  return typeof last === 'number' && last > 0 && dims!.length === 2 ? last : undefined;
+/** Resolve targets, running the model only when the spec needs its outputs (top-k, default, …). */
+export function resolveCamTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, ctx: { timings: Timings }): Promise<ResolvedTargets> {
+  return resolveBatchTargets(model, input, spec, ctx.timings);
 }
 
 /** Resize one [h, w] map to [H, W] with cv2.resize INTER_LINEAR semantics (identity when sizes match). */
@@ -255,9 +221,7 @@ export async function withAugmentation(
     for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]! * factor);
     return new Tensor(data, input.dims);
   });
-  const k = targets.seed.dims[1]!;
-  const seed = Tensor.concat(AUGMENTATIONS.map(() => targets.seed));
-  const big: ResolvedTargets = { classes: AUGMENTATIONS.flatMap(() => targets.classes), seed: seed.reshape([AUGMENTATIONS.length * n, k]), output: targets.output };
+  const big: ResolvedTargets = { ...targets, classes: AUGMENTATIONS.flatMap(() => targets.classes), seed: Tensor.concat(AUGMENTATIONS.map(() => targets.seed)) };
   const maps = await compute(Tensor.concat(parts), big);
   const size = n * h * w;
   const sum = new Float64Array(size);
@@ -304,16 +268,16 @@ interface LayerResult {
 interface RankTarget {
   rank: number;
   output: TargetOutput;
+  tensor: string;
 }
 
-/** 'topK' / default targets as a rank, for methods whose gradient run can pick the class itself. */
-function rankTarget(spec: TargetSpec | undefined): RankTarget | undefined {
-  if (spec === undefined) return { rank: 1, output: 'logit' };
-  if (typeof spec === 'string' && /^top\d+$/.test(spec)) return { rank: Number(spec.slice(3)), output: 'logit' };
-  if (typeof spec === 'object' && !Array.isArray(spec) && 'class' in spec && typeof spec.class === 'string' && /^top\d+$/.test(spec.class)) {
-    return { rank: Number(spec.class.slice(3)), output: spec.output ?? 'logit' };
-  }
-  return undefined;
+/** 'topK' / default targets of a [N, K] output as a rank, for methods whose gradient run can pick the class itself. */
+async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): Promise<RankTarget | undefined> {
+  const rank = specRank(spec);
+  if (!rank) return undefined;
+  const tensor = targetTensor(model, spec);
+  const dims = await targetDims(model, input, tensor);
+  return dims.slice(0, -1).every((d) => d === 1) ? { ...rank, tensor } : undefined;
 }
 
 /** Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. */
@@ -325,7 +289,8 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
   const t0 = performance.now();
   if (def.needsGradients) {
     const seed = 'seed' in target ? target.seed : { rank: target.rank };
-    const r = await computeGradients(model, input, seed, { wrt: [...layers], fetch: [...layers], output: target.output });
+    const tensor = targetTensor(model, target);
+    const r = await computeGradients(model, input, seed, { wrt: [...layers], fetch: [...layers], output: target.output, ...(tensor !== model.logitsName ? { tensor } : {}) });
     tensors = r.tensors;
     gradients = r.gradients;
     timings.compileMs += r.compileMs;
@@ -337,12 +302,18 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
       if (!r.classes) throw new Error('internal: the gradient run did not report the ranked classes');
       if (target.rank > k) throw new LumenError('TARGET_RANGE', `target top${target.rank}: the model has ${k} classes (top1…top${k})`, 2);
       targets = resolveTargets({ class: r.classes, output: target.output }, r.logits, model.classNames);
+      if (target.tensor !== model.logitsName) targets.tensor = target.tensor;
     }
   } else {
-    const r = await model.forward(input, layers);
+    const r = await forwardTarget(model, input, targetTensor(model, target), layers);
     tensors = r.tensors;
     timings.runMs += performance.now() - t0;
-    targets = 'seed' in target ? target : resolveTargets({ class: `top${target.rank}`, output: target.output }, r.logits, model.classNames);
+    if ('seed' in target) {
+      targets = target;
+    } else {
+      targets = resolveTargets({ class: `top${target.rank}`, output: target.output }, r.values, model.classNames);
+      if (target.tensor !== model.logitsName) targets.tensor = target.tensor;
+    }
   }
   const ctx = newContext(model, input, targets, options, timings);
 
@@ -463,7 +434,7 @@ export function defineCam(def: CamDefinition): CamMethod {
       const batch = expanded.input;
       const layers = await model.resolveLayers(opts.layer, batch);
       // Without augmentation a top-k target is resolved by the run itself (no extra forward pass).
-      const rank = opts.augSmooth ? undefined : rankTarget(expanded.spec);
+      const rank = opts.augSmooth ? undefined : await rankTarget(model, batch, expanded.spec);
       let targets = rank ? undefined : await resolveCamTargets(model, batch, expanded.spec, { timings });
 
       const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets ?? rank!, layers, opts, timings);

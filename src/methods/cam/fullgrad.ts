@@ -6,7 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
 import { CAM_OPTIONS, expandTargets, imageDims, minMaxInPlace, nchw, resizeLinear, resolveCamTargets, withAugmentation, type CamOptions } from './base-cam.js';
-import type { ResolvedTargets } from '../../targets.js';
+import { targetRequest, type ResolvedTargets } from '../../targets/index.js';
 
 /** A layer with a per-channel bias: its output tensor and the bias vector. */
 interface BiasLayer {
@@ -66,7 +66,7 @@ export const fullgrad: Method = registerMethod({
 /** The summed map before the final min-max, [N·H·W]. */
 async function fullgradSums(model: LumenModel, input: Tensor, targets: ResolvedTargets, layers: readonly BiasLayer[], timings: Timings): Promise<Float32Array> {
   const wrt = [model.inputName, ...layers.map((l) => l.output)];
-  const r = await computeGradients(model, input, targets.seed, { wrt, fetch: [], output: targets.output });
+  const r = await computeGradients(model, input, targets.seed, { wrt, fetch: [], ...targetRequest(targets) });
   timings.compileMs += r.compileMs;
   timings.runMs += r.runMs;
   const [n, c, H, W] = imageDims(input);

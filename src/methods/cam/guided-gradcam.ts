@@ -3,6 +3,7 @@ import { resizeMapNearest } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Method, Timings } from '../types.js';
+import { targetRequest } from '../../targets/index.js';
 import { LAYER_LAYOUT_OPTION, expandTargets, imageDims, nchw, resolveCamTargets, type CamOptions } from './base-cam.js';
 import { layerGradcamMap } from './layer-gradcam.js';
 
@@ -33,8 +34,8 @@ export const guidedGradcam: Method = registerMethod({
     const { input: batch, spec } = expandTargets(input, opts.target);
     const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const cam = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings, opts.layerLayout);
-    const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], output: targets.output, ruleSet: 'guided' });
+    const cam = await layerGradcamMap(model, batch, targets, layer!, timings, opts.layerLayout);
+    const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], ...targetRequest(targets), ruleSet: 'guided' });
     timings.compileMs += guided.compileMs;
     timings.runMs += guided.runMs;
     const gb = guided.gradients[model.inputName]!;

@@ -3,6 +3,7 @@ import { toNchw } from '../../layout.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
+import { targetRequest, type ResolvedTargets } from '../../targets/index.js';
 import { LAYER_LAYOUT_OPTION, expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum, type CamOptions } from './base-cam.js';
 
 /**
@@ -33,7 +34,7 @@ export const layerGradcam: Method = registerMethod({
     const { input: batch, spec } = expandTargets(input, opts.target);
     const [layer] = await model.resolveLayers(opts.layer, input);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const map = await layerGradcamMap(model, batch, targets.seed, targets.output, layer!, timings, opts.layerLayout);
+    const map = await layerGradcamMap(model, batch, targets, layer!, timings, opts.layerLayout);
     const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer! }, timings };
     return explanation;
   },
@@ -43,13 +44,12 @@ export const layerGradcam: Method = registerMethod({
 export async function layerGradcamMap(
   model: Parameters<Method['explain']>[0],
   input: Tensor,
-  seed: Tensor,
-  output: 'logit' | 'probability',
+  targets: ResolvedTargets,
   layer: string,
   timings: Timings,
   layerLayout?: unknown,
 ): Promise<Tensor> {
-  const r = await computeGradients(model, input, seed, { wrt: [layer], fetch: [layer], output });
+  const r = await computeGradients(model, input, targets.seed, { wrt: [layer], fetch: [layer], ...targetRequest(targets) });
   timings.compileMs += r.compileMs;
   timings.runMs += r.runMs;
   const layout = await model.layerLayout(layer, input, layerLayout);

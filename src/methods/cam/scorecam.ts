@@ -1,6 +1,7 @@
 import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
-import { defineCam, imageDims, nchw, targetScores } from './base-cam.js';
+import { defineCam, imageDims, nchw } from './base-cam.js';
+import { targetScores, targetTensor } from '../../targets/index.js';
 
 const DEFAULT_BATCH = 16;
 
@@ -39,9 +40,9 @@ export const scorecam = defineCam({
         }
         // input × mask for every input channel, in the graph
         const t0 = performance.now();
-        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, [count, 1, H, W]));
+        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, [count, 1, H, W]), 0, 'blend', targetTensor(ctx.model, ctx.targets));
         ctx.timings.runMs += performance.now() - t0;
-        const s = targetScores(logits, ctx.targets.seed, ctx.targets.output, () => i);
+        const s = targetScores(logits, ctx.targets, () => i);
         for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);
         done += count;
         ctx.progress(done, n * c, 'scorecam');

@@ -10,6 +10,7 @@ import { Random } from './random.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { PRECISION_OPTION } from './common.js';
+import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, positiveInt, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
@@ -112,7 +113,6 @@ export const deepliftShap: Method = registerMethod({
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
     const n = input.dims[0]!;
     const per = input.size / n;
-    const k = targets.seed.dims[1]!;
     const attribution = new Float32Array(input.size);
     const delta: number[] = [];
     const referenceScores: number[] = [];
@@ -124,9 +124,7 @@ export const deepliftShap: Method = registerMethod({
       const m = baselines.dims[0]!;
       references = m;
       const repeated = Tensor.concat(Array.from({ length: m }, () => image));
-      const seedRow = targets.seed.data.subarray(i * k, (i + 1) * k);
-      const seed = new Tensor(new Float32Array(m * k), [m, k]);
-      for (let s = 0; s < m; s++) seed.data.set(seedRow, s * k);
+      const seed = seedRows(targets, m, () => i);
       const r = await deepliftAttribution(model, repeated, baselines, { ...targets, seed, classes: new Array<number>(m).fill(targets.classes[i]!) }, opts as DeepLiftOptions, timings);
       const acc = new Float64Array(per);
       for (let s = 0; s < m; s++) for (let p = 0; p < per; p++) acc[p]! += r.attribution.data[s * per + p]!;

@@ -7,7 +7,7 @@
  */
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { resolveTargets, type TargetOutput } from '../../targets.js';
+import { forwardTarget, resolveBatchTargets, seedSize, targetScores, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
 
@@ -144,7 +144,7 @@ export interface PreparedImage {
   pixels: number;
   /** C·H·W values, channel-major. */
   data: Float32Array;
-  /** Explained scalar = Σ_k weights[k]·out_k (out = logits or softmax probabilities). */
+  /** Explained scalar = Σ weights ⊙ transform(target tensor) (src/targets): this image's seed row. */
   targetWeights: Float32Array;
   /** The explained scalar at the unperturbed image. */
   score: number;
@@ -153,7 +153,9 @@ export interface PreparedImage {
 export class PerturbationRun {
   readonly images: PreparedImage[];
   readonly classes: number[];
-  readonly output: TargetOutput;
+  readonly output: TargetTransform;
+  /** The model tensor the explained scalar reads. */
+  readonly tensor: string;
   readonly batchSize: number;
   readonly seed: number;
   private readonly started = performanceNow();
@@ -163,11 +165,12 @@ export class PerturbationRun {
   private constructor(
     readonly model: LumenModel,
     readonly options: ExplainOptions,
-    init: { images: PreparedImage[]; classes: number[]; output: TargetOutput },
+    init: { images: PreparedImage[]; classes: number[]; output: TargetTransform; tensor: string },
   ) {
     this.images = init.images;
     this.classes = init.classes;
     this.output = init.output;
+    this.tensor = init.tensor;
     this.batchSize = intOpt(options, 'batchSize', 32, 1, 1 << 16);
     this.seed = intOpt(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1);
   }
@@ -176,13 +179,14 @@ export class PerturbationRun {
   static async start(model: LumenModel, input: Tensor, options: ExplainOptions): Promise<PerturbationRun> {
     throwIfAborted(options.signal);
     model.checkInput(input);
-    const { logits } = await model.forward(input);
+    const tensor = targetTensor(model, options.target);
+    const { values } = await forwardTarget(model, input, tensor);
     throwIfAborted(options.signal);
-    const targets = resolveTargets(options.target, logits, model.classNames);
-    const scores = explainedScores(logits, targets.seed.data, targets.output);
+    const targets = await resolveBatchTargets(model, input, options.target, undefined, values);
+    const scores = targetScores(values, targets);
     const n = input.dims[0]!;
     const [c, h, w] = [input.dims[1]!, input.dims[2]!, input.dims[3]!];
-    const k = logits.dims[1]!;
+    const k = seedSize(targets);
     const images: PreparedImage[] = [];
     for (let i = 0; i < n; i++) {
       const item = input.data.subarray(i * c * h * w, (i + 1) * c * h * w);
@@ -198,7 +202,7 @@ export class PerturbationRun {
         score: scores[i]!,
       });
     }
-    return new PerturbationRun(model, options, { images, classes: targets.classes, output: targets.output });
+    return new PerturbationRun(model, options, { images, classes: targets.classes, output: targets.output, tensor });
   }
 
   /** Declare the number of forward passes still to come (for progress reports). */
@@ -219,8 +223,8 @@ export class PerturbationRun {
       const n = Math.min(this.batchSize, count - start);
       const batch = new Float32Array(n * per);
       for (let i = 0; i < n; i++) fill(start + i, batch.subarray(i * per, (i + 1) * per));
-      const { logits } = await this.model.forward(new Tensor(batch, [n, ...dims]));
-      this.recordBatch(image, logits, scores, start, stage);
+      const { values } = await forwardTarget(this.model, new Tensor(batch, [n, ...dims]), this.tensor);
+      this.recordBatch(image, values, scores, start, stage);
     }
     return scores;
   }
@@ -250,7 +254,7 @@ export class PerturbationRun {
       const n = Math.min(this.batchSize, count - start);
       const masks = buffer.subarray(0, n * P);
       for (let i = 0; i < n; i++) fillMask(start + i, masks.subarray(i * P, (i + 1) * P));
-      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, [n, 1, image.height, image.width]), base, options.mode);
+      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, [n, 1, image.height, image.width]), base, options.mode, this.tensor);
       this.recordBatch(image, logits, scores, start, options.stage);
       options.onBatch?.(masks, scores.subarray(start, start + n));
     }
@@ -267,12 +271,11 @@ export class PerturbationRun {
   }
 
   /** After a forward pass of the batch starting at `start`: the explained scores, progress, abort check. */
-  private recordBatch(image: PreparedImage, logits: Tensor, scores: Float64Array, start: number, stage?: string): void {
+  private recordBatch(image: PreparedImage, values: Tensor, scores: Float64Array, start: number, stage?: string): void {
     throwIfAborted(this.options.signal);
-    const [n, k] = [logits.dims[0]!, logits.dims[1]!];
-    const weights = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) weights.set(image.targetWeights, i * k);
-    scores.set(explainedScores(logits, weights, this.output), start);
+    const n = values.dims[0]!;
+    const seed = new Tensor(image.targetWeights, [1, ...values.dims.slice(1)]);
+    scores.set(targetScores(values, { seed, output: this.output }, () => 0), start);
     this.done += n;
     this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
   }
@@ -295,30 +298,6 @@ export class PerturbationRun {
 
 function performanceNow(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-/** Σ_k w[i,k]·out[i,k] per row, out = logits or softmax(logits). Float64 accumulation. */
-function explainedScores(logits: Tensor, weights: Float32Array, output: TargetOutput): Float64Array {
-  const [n, k] = [logits.dims[0]!, logits.dims[1]!];
-  const out = new Float64Array(n);
-  const z = logits.data;
-  for (let i = 0; i < n; i++) {
-    const row = i * k;
-    if (output === 'probability') {
-      let m = -Infinity;
-      for (let j = 0; j < k; j++) m = Math.max(m, z[row + j]!);
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += Math.exp(z[row + j]! - m);
-      let s = 0;
-      for (let j = 0; j < k; j++) if (weights[row + j] !== 0) s += weights[row + j]! * (Math.exp(z[row + j]! - m) / sum);
-      out[i] = s;
-    } else {
-      let s = 0;
-      for (let j = 0; j < k; j++) if (weights[row + j] !== 0) s += weights[row + j]! * z[row + j]!;
-      out[i] = s;
-    }
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

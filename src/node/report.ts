@@ -7,6 +7,7 @@ import type { LumenModel } from '../model.js';
 import { METHOD_CAVEATS, renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
 import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
+import { classCount } from '../targets/index.js';
 
 /** What `lumen explain` records about the model so `lumen report` can describe it later. */
 export interface RunInfo {
@@ -16,7 +17,7 @@ export interface RunInfo {
 
 export async function describeModel(model: LumenModel, modelPath: string): Promise<ReportData['model']> {
   const layers = await model.layers();
-  const k = (await model.forward(model.zeroInput())).logits.dims[1]!;
+  const k = await classCount(model);
   return {
     path: modelPath,
     input: model.inputName,

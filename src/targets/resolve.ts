@@ -76,10 +76,13 @@ export function targetDims(model: LumenModel, input: Tensor, tensor: string = mo
   return dims;
 }
 
-/** Static class count of a classifier's logits ([N, K]), for sizing seeds without running the model. */
-export async function classCount(model: LumenModel, input: Tensor, tensor?: string): Promise<number> {
+/**
+ * Number of classes of an output, without running the model when shapes are static: K of a classifier's [N, K], C of
+ * a segmentation map [N, C, H, W] (its categories).
+ */
+export async function classCount(model: LumenModel, input: Tensor = model.zeroInput(), tensor?: string): Promise<number> {
   const dims = await targetDims(model, input, tensor);
-  return dims[dims.length - 1]!;
+  return dims.length === 3 ? dims[0]! : dims[dims.length - 1]!;
 }
 
 /** Run the model and return the target tensor's values (and any `fetch`ed tensors). */

@@ -11,7 +11,7 @@ import { metadataFromProps, type ModelMetadata, type Normalization } from './met
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
 import { softmaxRows, resolveTargets } from './targets/index.js';
-import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
+import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, nchwDims, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
 
 export interface LayerInfo {
   /** ONNX tensor name (what `--layer` takes). */
@@ -459,14 +459,15 @@ export class LumenModel {
     const meta = this.metadata.defaultLayer;
     if (typeof meta === 'string' && shapes.has(meta)) return meta;
     // transformers: the first LayerNorm of the last attention block (pytorch-grad-cam's advice for ViT and Swin)
-    const attention = attentionNormLayer(this.graph, this.layoutsOf(shapes), new Set([this.outputName]));
+    const attention = attentionNormLayer(this.graph, this.detectedLayouts(shapes), new Set([this.outputName]));
     if (attention) return attention;
     let best: string | undefined;
     for (const node of this.graph.nodes) {
       if (!this.poolsForHead(node, shapes)) continue;
       const src = node.input[0];
       const s = src ? shapes.get(src) : undefined;
-      if (s && s.length === 4 && s[2]! * s[3]! > 1 && src !== this.inputName) best = src;
+      const layout = src ? this.layoutsOf(shapes).get(src) : undefined;
+      if (s && layout && layout.kind !== 'tokens' && nchwDims(s, layout)[2] * nchwDims(s, layout)[3] > 1) best = src;
     }
     if (best) return best;
     const fourD = [...shapes.entries()].filter(([n, s]) => s.length === 4 && n !== this.inputName);

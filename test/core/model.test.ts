@@ -7,11 +7,11 @@ import { LumenModel } from '../../src/model.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { decodeModel } from '../../src/onnx/io.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
-import { resolveTargets, parseTargetSpec } from '../../src/targets/index.js';
+import { resolveBatchTargets, resolveTargets, parseTargetSpec } from '../../src/targets/index.js';
 import { Tensor } from '../../src/tensor.js';
 import { LumenError } from '../../src/errors.js';
 
-interface Case { model: string; input: string; input_file: string; target: number; logits_torch: number[]; top5: number[] }
+interface Case { model: string; input: string; input_file: string; target: number; logits_torch: number[]; top5: number[]; target_kind?: string; mask_file?: string; mask_pixels?: number }
 const manifest = JSON.parse(readFileSync('conformance/manifest.json', 'utf8')) as { cases: Case[]; references: { model: string; target_layer_onnx?: string }[] };
 const readNpy = (p: string): Tensor => npyToTensor(new Uint8Array(readFileSync(p)));
 const isLumen = (code: string, text?: RegExp) => (e: unknown): boolean => e instanceof LumenError && e.code === code && (!text || text.test(e.message));
@@ -21,6 +21,16 @@ test('predict equals the reference logits of every conformance case (1e-4)', asy
     const model = await loadModel(`conformance/models/${c.model}.onnx`);
     const x = readNpy(`conformance/${c.input_file}`);
     const { logits } = await model.forward(x);
+    if (c.target_kind === 'segmentation') {
+      // a segmentation case has no class logits: its reference is the mask of the pixels where the category wins
+      const own = (await resolveBatchTargets(model, x, { kind: 'segmentation', category: c.target })).seed;
+      const [h, w] = own.dims.slice(2) as [number, number];
+      const mine = own.data.subarray(c.target * h * w, (c.target + 1) * h * w);
+      assert.deepEqual(Array.from(mine), Array.from(readNpy(`conformance/${c.mask_file}`).data));
+      assert.equal(mine.reduce((a, v) => a + v, 0), c.mask_pixels);
+      await model.dispose();
+      continue;
+    }
     const worst = Math.max(...c.logits_torch.map((v, i) => Math.abs(v - logits.data[i]!)));
     assert.ok(worst < 1e-4, `${c.model}/${c.input}: max |logit diff| ${worst}`);
     const preds = await model.predict(x, 5);

@@ -96,47 +96,48 @@ export async function computeGradients(model: LumenModel, input: Tensor, seed: T
       ...(req.precision === 'float64' ? { precision: 'float64' as const } : {}),
       ...(req.inputResidual ? { float64Residuals: [model.inputName] } : {}),
     });
-    layoutsOf(model).set(key, describe(built));
+    graphNamesOf(model).set(key, describe(built));
     return built.graph;
   }, req.precision === 'float64' ? FLOAT64_SESSION_SETTINGS : undefined);
   const compileMs = built ? now() - t0 : 0;
-  const layout = layoutsOf(model).get(key);
-  if (!layout) throw new Error(`computeGradients: no layout cached for ${key}`);
+  const names = graphNamesOf(model).get(key);
+  if (!names) throw new Error(`computeGradients: no output names cached for ${key}`);
   const feeds: Feeds = { [model.inputName]: input };
-  if (layout.seedInput && seed instanceof Tensor) feeds[layout.seedInput] = seed;
+  if (names.seedInput && seed instanceof Tensor) feeds[names.seedInput] = seed;
   if (req.inputResidual) feeds[residualName(model.inputName)] = req.inputResidual;
-  const fetchNames = [target, ...(req.fetch ?? []), ...Object.values(layout.gradients), ...(layout.seedClasses ? [layout.seedClasses] : [])];
+  const fetchNames = [target, ...(req.fetch ?? []), ...Object.values(names.gradients), ...(names.seedClasses ? [names.seedClasses] : [])];
   const t1 = now();
   const out = await session.run(feeds, [...new Set(fetchNames)]);
   const runMs = now() - t1;
   const gradients: Record<string, Tensor> = {};
-  for (const [w, name] of Object.entries(layout.gradients)) gradients[w] = out[name]!;
+  for (const [w, name] of Object.entries(names.gradients)) gradients[w] = out[name]!;
   const tensors: Record<string, Tensor> = {};
   for (const f of req.fetch ?? []) tensors[f] = out[f]!;
   const result: GradientResult = { logits: out[target]!, gradients, tensors, compileMs, runMs };
-  if (layout.seedClasses) result.classes = Array.from(out[layout.seedClasses]!.data, (v) => Math.round(v));
+  if (names.seedClasses) result.classes = Array.from(out[names.seedClasses]!.data, (v) => Math.round(v));
   return result;
 }
 
-interface Layout {
+/** Names of an explanation graph's seed input and outputs (not a tensor layout: that is src/layout.ts). */
+interface GraphNames {
   seedInput?: string;
   seedClasses?: string;
   gradients: Record<string, string>;
 }
 
-// Graph output names per model and cache key (the builder runs once per key; the layout is needed on every call).
-const layouts = new WeakMap<LumenModel, Map<string, Layout>>();
+// Graph output names per model and cache key (the builder runs once per key; the names are needed on every call).
+const graphNames = new WeakMap<LumenModel, Map<string, GraphNames>>();
 
-function layoutsOf(model: LumenModel): Map<string, Layout> {
-  let m = layouts.get(model);
+function graphNamesOf(model: LumenModel): Map<string, GraphNames> {
+  let m = graphNames.get(model);
   if (!m) {
     m = new Map();
-    layouts.set(model, m);
+    graphNames.set(model, m);
   }
   return m;
 }
 
-function describe(b: BackwardGraph): Layout {
+function describe(b: BackwardGraph): GraphNames {
   return { ...(b.seedInput ? { seedInput: b.seedInput } : {}), ...(b.seedClasses ? { seedClasses: b.seedClasses } : {}), gradients: b.gradients };
 }
 

@@ -1,0 +1,148 @@
+/**
+ * Shapley values of the columns of one row (interventional, as shap's KernelExplainer with a background sample):
+ * the value of a coalition S is the mean response over the background rows b of the row x with the columns outside
+ * S taken from b. The base value is the mean response on the background; for each row Σφ = f(x) − base.
+ * - 'kernel': KernelSHAP with the image KernelSHAP's coalition sampling and constrained solve
+ *   (src/methods/perturbation/kernel-shap.ts); with numSamples ≥ 2^M − 2 every coalition is evaluated and the
+ *   result is the exact Shapley value.
+ * - 'exact': the Shapley formula over all 2^M coalitions (M ≤ 16 columns).
+ * A categorical column is one player (its one-hot features move together).
+ */
+import { LumenError } from '../../errors.js';
+import { Rng } from '../perturbation/common.js';
+import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
+import type { TabularModel } from './model.js';
+
+export interface ShapOptions {
+  /** Data rows to explain (0-based). Default: the first row. */
+  rows?: readonly number[];
+  /** Background rows: a count (drawn without replacement, seeded) or explicit row indices. Default 100 (all rows when fewer). */
+  background?: number | readonly number[];
+  algorithm?: 'kernel' | 'exact';
+  /** KernelSHAP coalitions per row. Default 2·M + 2048 (shap's default), capped at 2^M − 2. */
+  numSamples?: number;
+  seed?: number;
+}
+
+export interface ShapResult {
+  method: 'shap';
+  algorithm: 'kernel' | 'exact';
+  features: string[];
+  rows: number[];
+  /** φ per explained row and column: rows × M, row-major. */
+  values: Float64Array;
+  baseValue: number;
+  /** f(x) per explained row. */
+  fx: Float64Array;
+  backgroundRows: number[];
+  /** Coalitions evaluated per row. */
+  coalitions: number;
+  responseLabel: string;
+}
+
+export const MAX_EXACT_FEATURES = 16;
+
+export async function shapValues(tm: TabularModel, options: ShapOptions = {}): Promise<ShapResult> {
+  const ds = tm.dataset;
+  const M = ds.columns.length;
+  const c = M;
+  const rows = [...(options.rows ?? [0])];
+  for (const r of rows) if (!(Number.isInteger(r) && r >= 0 && r < ds.rows)) throw new LumenError('BAD_OPTION', `row ${r} is not a data row of ${ds.source} (0…${ds.rows - 1})`, 2);
+  const rng = new Rng(options.seed ?? 0);
+  const background = pickBackground(options.background ?? 100, ds.rows, rng);
+  const nb = background.length;
+  const algorithm = options.algorithm ?? 'kernel';
+  if (algorithm === 'exact' && M > MAX_EXACT_FEATURES) {
+    throw new LumenError('BAD_OPTION', `exact Shapley values need 2^${M} coalitions; use algorithm 'kernel' above ${MAX_EXACT_FEATURES} columns`, 2);
+  }
+  const requested = options.numSamples ?? 2 * M + 2048;
+  if (!(Number.isInteger(requested) && requested >= 1)) throw new LumenError('BAD_OPTION', `numSamples must be a positive integer, got ${requested}`, 2);
+  const plan = algorithm === 'exact' || M === 1 ? undefined : kernelShapCoalitions(M, requested, rng);
+  const coalitions = algorithm === 'exact' ? 2 ** M : plan ? plan.count + 2 : 2;
+  tm.begin(nb + rows.length * (algorithm === 'exact' ? coalitions * nb : (coalitions - 2) * nb + 1), `shap (${algorithm})`);
+
+  const bgValues = new Float64Array(nb * c);
+  background.forEach((b, i) => bgValues.set(ds.values.subarray(b * c, (b + 1) * c), i * c));
+  const baseY = await tm.predict(bgValues, nb);
+  const baseValue = mean(baseY, 0, nb);
+
+  // value of each coalition (rows of a 0/1 mask) for row x: mean over the background
+  const values = async (x: Float64Array, count: number, mask: (s: number, j: number) => boolean): Promise<Float64Array> => {
+    const out = new Float64Array(count);
+    const per = Math.max(1, Math.floor(65536 / nb));
+    for (let s0 = 0; s0 < count; s0 += per) {
+      const k = Math.min(per, count - s0);
+      const z = new Float64Array(k * nb * c);
+      for (let q = 0; q < k; q++) {
+        z.set(bgValues, q * nb * c);
+        for (let j = 0; j < c; j++) {
+          if (!mask(s0 + q, j)) continue;
+          for (let b = 0; b < nb; b++) z[(q * nb + b) * c + j] = x[j]!;
+        }
+      }
+      const y = await tm.predict(z, k * nb);
+      for (let q = 0; q < k; q++) out[s0 + q] = mean(y, q * nb, nb);
+    }
+    return out;
+  };
+
+  const phi = new Float64Array(rows.length * M);
+  const fx = new Float64Array(rows.length);
+  for (const [r, row] of rows.entries()) {
+    const x = ds.values.slice(row * c, (row + 1) * c);
+    if (algorithm === 'exact') {
+      const v = await values(x, coalitions, (s, j) => ((s >> j) & 1) === 1);
+      fx[r] = v[coalitions - 1]!;
+      phi.set(exactShapley(v, M), r * M);
+      continue;
+    }
+    fx[r] = (await tm.predict(x, 1))[0]!;
+    if (!plan) {
+      phi[r * M] = fx[r]! - baseValue;
+      continue;
+    }
+    const y = await values(x, plan.count, (s, j) => plan.masks[s * M + j] === 1);
+    phi.set(solveShapley(plan.masks, plan.weights, y, plan.count, M, fx[r]!, baseValue), r * M);
+  }
+  return { method: 'shap', algorithm, features: ds.columns.map((col) => col.name), rows, values: phi, baseValue, fx, backgroundRows: background, coalitions, responseLabel: tm.responseLabel };
+}
+
+/** φ_j = Σ_{S ∌ j} |S|!(M−|S|−1)!/M! · (v(S ∪ j) − v(S)); `v` indexed by the coalition's bit mask. */
+export function exactShapley(v: Float64Array, M: number): Float64Array {
+  const weight = new Float64Array(M);
+  for (let s = 0; s < M; s++) weight[s] = 1 / (M * binomial(M - 1, s));
+  const popcount = (x: number): number => {
+    let k = 0;
+    for (; x; x &= x - 1) k++;
+    return k;
+  };
+  const phi = new Float64Array(M);
+  for (let S = 0; S < 1 << M; S++) {
+    const w = weight[popcount(S)];
+    for (let j = 0; j < M; j++) if (!((S >> j) & 1)) phi[j]! += w! * (v[S | (1 << j)]! - v[S]!);
+  }
+  return phi;
+}
+
+function binomial(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+}
+
+function mean(y: Float64Array, offset: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += y[offset + i]!;
+  return s / n;
+}
+
+function pickBackground(spec: number | readonly number[], rows: number, rng: Rng): number[] {
+  if (typeof spec !== 'number') {
+    if (spec.length === 0) throw new LumenError('BAD_OPTION', 'the background needs at least one row', 2);
+    for (const r of spec) if (!(Number.isInteger(r) && r >= 0 && r < rows)) throw new LumenError('BAD_OPTION', `background row ${r} is not a data row (0…${rows - 1})`, 2);
+    return [...spec];
+  }
+  if (!(Number.isInteger(spec) && spec >= 1)) throw new LumenError('BAD_OPTION', `background size must be a positive integer, got ${spec}`, 2);
+  if (spec >= rows) return Array.from({ length: rows }, (_, i) => i);
+  return Array.from(rng.permutation(rows).subarray(0, spec)).sort((a, b) => a - b);
+}

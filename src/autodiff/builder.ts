@@ -176,12 +176,13 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
     seed = seedInput;
   } else {
     const classes = targetShape?.[targetShape.length - 1];
-    if (typeof classes !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `the number of classes of '${target}' is not known statically`);
-    if (!(mode.rank >= 1 && mode.rank <= classes)) throw new LumenError('TARGET_RANGE', `target top${mode.rank}: the model has ${classes} classes`, 2);
+    if (typeof classes === 'number' && !(mode.rank >= 1 && mode.rank <= classes)) throw new LumenError('TARGET_RANGE', `target top${mode.rank}: the model has ${classes} classes`, 2);
     const [, indices] = graph.addNode('TopK', [target, ops.int64s([mode.rank])], 2, { axis: { i: -1 }, largest: { i: 1 }, sorted: { i: 1 } });
     const picked = ops.op('Gather', [indices!, graph.addInitializer(BigInt64Array.of(BigInt(mode.rank - 1)), [], 'lumen_rank')], { axis: { i: -1 } });
     const onOff = ops.constant([0, 1], [2]);
-    seed = ops.op('OneHot', [picked, ops.int64s([classes]), onOff], { axis: { i: -1 } });
+    // a class count only known at run time (shapes computed in the graph) is read from the target's shape there
+    const depth = typeof classes === 'number' ? ops.int64s([classes]) : ops.op('Slice', [ops.shapeOf(target), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
+    seed = ops.op('OneHot', [picked, depth, onOff], { axis: { i: -1 } });
     seedClasses = ops.toFloat(picked);
     pickedClass = picked;
   }

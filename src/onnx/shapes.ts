@@ -895,8 +895,11 @@ function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | 
       const v = ins.map((x) => x!.data[broadcastIndex(co, x!.dims)]!);
       if (op === 'Expand') return v[0];
       if (op === 'Where') return typeof v[0] === 'number' ? (v[0] ? v[1] : v[2]) : undefined;
-      // comparisons are typed by their operands; the output type says integer division for Div/Mod
-      return binaryElement(op, v[0]!, v[1]!, integer || (outType === T.BOOL), fmod);
+      // comparisons are typed by their operands; the output type says integer division for Div/Mod. Max and Min
+      // take any number of inputs.
+      let acc: Dim | undefined = v[0]!;
+      for (let j = 1; j < v.length && acc !== undefined; j++) acc = binaryElement(op, acc, v[j]!, integer || (outType === T.BOOL), fmod);
+      return acc;
     }) as Dim[];
   }
   switch (op) {

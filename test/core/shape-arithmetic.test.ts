@@ -4,6 +4,8 @@ import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { loadModel } from '../../src/node/load.js';
 import { computeGradients } from '../../src/autodiff/index.js';
+import { getMethod } from '../../src/methods/registry.js';
+import '../../src/methods/gradient/index.js';
 import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
 import { OnnxGraph, type Dim } from '../../src/onnx/graph.js';
 import { TensorProto_DataType } from '../../src/onnx/proto.js';
@@ -113,3 +115,32 @@ for (const name of ['tiny_vit', 'tiny_swin', 'tiny_segnet']) {
     await model.dispose();
   });
 }
+
+test('a class count only known at run time: the in-graph top-1 seed reads it from the logits\' shape', async () => {
+  // logits = Reshape(Gemm, [-1, K]) with K = the length of NonZero's result on a constant: no static value
+  const build = (runtimeK: boolean): LumenModel => {
+    const r = rng(7);
+    const g = emptyModel({ input: ['batch', 3, 6, 6] }, 13);
+    const w = (dims: number[], s: number): string => g.addInitializer(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => s * randn(r)), dims);
+    const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [g.op('Relu', [g.op('Conv', ['input', w([4, 3, 3, 3], 0.5), w([4], 0.1)])])])]);
+    let logits = g.op('Gemm', [pooled, w([5, 4], 0.5), w([5], 0.1)], { transB: { i: 1 } });
+    if (runtimeK) {
+      const nz = g.op('NonZero', [g.addInitializer(Float32Array.of(1, 2, 3, 4, 5), [5], 'five')]);
+      const k = g.op('Slice', [g.op('Shape', [nz]), g.int64s([1]), g.int64s([2])]);
+      logits = g.op('Reshape', [logits, g.op('Concat', [g.int64s([-1]), k], { axis: { i: 0 } })]);
+    }
+    g.setOutputs([logits]);
+    return LumenModel.fromProto(g.model, { runtime, source: runtimeK ? 'runtime-k' : 'static-k' });
+  };
+  const [dyn, stat] = [build(true), build(false)];
+  assert.equal(inferShapes(dyn.graph).get(dyn.logitsName), undefined);
+  const x = randomTensor([2, 3, 6, 6], rng(12));
+  const a = await computeGradients(dyn, x, { rank: 1 }, { wrt: [dyn.inputName] });
+  const b = await computeGradients(stat, x, { rank: 1 }, { wrt: [stat.inputName] });
+  assert.deepEqual(a.classes, b.classes);
+  assert.ok(relErr(a.gradients[dyn.inputName]!.data, b.gradients[stat.inputName]!.data) < 1e-6);
+  // and through the method API, whose target resolution needs the class count too
+  const [sa, sb] = [await getMethod('saliency').explain(dyn, x, { target: 'top2' }), await getMethod('saliency').explain(stat, x, { target: 'top2' })];
+  assert.ok(relErr(sa.attribution.data, sb.attribution.data) < 1e-6);
+  await Promise.all([dyn.dispose(), stat.dispose()]);
+});

@@ -4,7 +4,13 @@ import { unary } from './util.js';
 
 /** Ops that keep the values in row-major order and only change the shape: reshape the gradient back to x's shape. */
 export const reshapeBack: GradientRule = unary(({ ops, shape }, x, y, gy) => {
-  const [xs, ys] = [shape(x), shape(y)];
+  let xs, ys;
+  try {
+    [xs, ys] = [shape(x), shape(y)];
+  } catch {
+    // a shape only known at run time (computed in the graph): take x's shape there
+    return ops.reshapeLike(gy, x);
+  }
   // Static target shape when only the shared leading (batch) dim is symbolic: 0 copies it from the gradient, so
   // ORT still knows the result's shape (a runtime Shape op would hide it).
   if (xs.length > 0 && ys.length > 0 && xs[0] === ys[0] && xs.slice(1).every((d) => typeof d === 'number')) {

@@ -113,3 +113,14 @@ test('opsets older than 7 get a specific error', () => {
   g.model.opsetImport[0]!.version = 6n;
   assert.throws(() => LumenModel.fromBytes(g.toBytes(), { runtime, source: 'ancient.onnx' }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OPSET' && /opset 6/.test(e.message) && /7–23/.test(e.message));
 });
+
+test('experimental ImageScaler (old zoo models, removed at opset 10) becomes Mul + Add: y = scale · x + bias[c]', async () => {
+  const g = build(8, (gr) => gr.op('ImageScaler', ['x'], { scale: { f: 0.5 }, bias: { floats: [1, -2, 3] } }), [1, 3, 2, 2]);
+  const upgraded = cloneModel(g.model);
+  assert.deepEqual(upgradeOpset(upgraded)!.changes, ['ImageScaler: → Mul and Add']);
+  const x = randomTensor([1, 3, 2, 2], rng(2));
+  const out = g.graph.output[0]!.name;
+  const got = (await runModel(upgraded, { x }, [out]))[out]!;
+  const want = Float32Array.from(x.data, (v, i) => 0.5 * v + [1, -2, 3][Math.floor(i / 4)]!);
+  assert.ok(relErr(got.data, want) < 1e-7);
+});

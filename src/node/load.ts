@@ -4,6 +4,7 @@ import { validateMetadata, type ModelMetadata } from '../metadata.js';
 import { LumenModel } from '../model.js';
 import type { Runtime, SessionSettings } from '../runtime/types.js';
 import { nodeRuntime } from './runtime.js';
+import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
 
 export interface LoadModelOptions {
   /** Overrides for the model's metadata (class names, normalization, default layer). */
@@ -18,10 +19,19 @@ export function sidecarPath(modelPath: string): string | undefined {
   return candidates.find((p) => p !== modelPath && existsSync(p));
 }
 
-/** Load an ONNX classifier from a file with its sidecar metadata (flags in `options.metadata` win). */
+/** Load an ONNX classifier (or a TF.js model.json, converted) from a file with its sidecar metadata (flags in `options.metadata` win). */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  if (isTfjsPath(path)) {
+    // TF.js graph/layers model.json: converted in memory to the same ONNX graph IR
+    const converted = convertTfjsFile(path, options.metadata);
+    return LumenModel.fromProto(converted.proto, {
+      runtime: options.runtime ?? nodeRuntime(options.session),
+      metadata: converted.metadata,
+      source: path,
+    });
+  }
   const bytes = new Uint8Array(readFileSync(path));
   let sidecar: ModelMetadata = {};
   const side = sidecarPath(path);

@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LumenError } from '../errors.js';
+import { convertTfjs, parseTfjsModelJson, teachableMachineMetadata, weightPaths, type Converted } from '../import/index.js';
+import type { ModelMetadata } from '../metadata.js';
+
+/**
+ * Read a TF.js model.json with its shard files (and Teachable Machine's metadata.json beside it, when present) and
+ * convert it to ONNX. `metadata` (flags) wins over metadata.json.
+ */
+export function convertTfjsFile(path: string, metadata: ModelMetadata = {}): Converted {
+  const json = parseTfjsModelJson(readFileSync(path, 'utf8'), path);
+  const dir = dirname(path);
+  const groups = weightPaths(json).map((paths) => {
+    const parts = paths.map((p) => {
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new LumenError('FILE_NOT_FOUND', `${path}: weight file '${p}' not found (expected at ${file}; keep the .bin shards beside model.json)`);
+      return new Uint8Array(readFileSync(file));
+    });
+    const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all;
+  });
+  let fromSidecar: ModelMetadata = {};
+  const tm = join(dir, 'metadata.json');
+  if (existsSync(tm)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(tm, 'utf8'));
+    } catch (e) {
+      throw new LumenError('BAD_OPTION', `${tm}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    fromSidecar = teachableMachineMetadata(parsed, tm);
+  }
+  return convertTfjs(json, groups, { source: path, metadata: { ...fromSidecar, ...metadata } });
+}
+
+/** Whether a model path names a TF.js model.json (by extension, or by content for other names). */
+export function isTfjsPath(path: string): boolean {
+  if (/\.json$/i.test(path)) return true;
+  return false;
+}

@@ -6,6 +6,7 @@
 import { LumenError } from '../errors.js';
 import { NORMALIZATION_PRESETS, type Normalization, type NormalizationPreset } from '../metadata.js';
 import { Tensor } from '../tensor.js';
+import type { InputLayout } from '../layout.js';
 import type { RawImage } from './types.js';
 
 export { resizeMapBilinear, resizeMapNearest, resizeMapBilinearAlignCorners } from './resize-map.js';
@@ -13,7 +14,8 @@ export { resizeMapBilinear, resizeMapNearest, resizeMapBilinearAlignCorners } fr
 /** A preset name or explicit per-channel mean/std (one value = the same for every channel). */
 export type NormalizationSpec = NormalizationPreset | Normalization;
 
-export type TensorLayout = 'NCHW' | 'NHWC';
+/** The two image layouts (Lumen's own tensors are always NCHW: src/layout.ts). */
+export type TensorLayout = InputLayout;
 
 /**
  * How an image of another size becomes the model's size: `stretch` resizes to it (aspect ratio not kept),

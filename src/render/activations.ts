@@ -1,6 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Tensor } from '../tensor.js';
+import type { InputLayout } from '../layout.js';
 import { resizeNearest, type Color } from './canvas.js';
 import { colormapImage, type ColormapName } from './colormaps.js';
 import { makeGrid, type GridCell, type GridLayout } from './grid.js';
@@ -20,7 +21,7 @@ export interface ActivationGridOptions {
   textScale?: number;
   title?: string;
   /** Layout of the activation tensor. Default 'NCHW'. */
-  layout?: 'NCHW' | 'NHWC';
+  layout?: InputLayout;
 }
 
 export type ActivationGridImage = RawImage & {

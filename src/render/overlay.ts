@@ -1,6 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import { Tensor } from '../tensor.js';
+import type { InputLayout } from '../layout.js';
 import { colormap, colormapIndex, type ColormapName } from './colormaps.js';
 
 /** A float image in [0, 1], HWC row-major (pytorch-grad-cam's `rgb_img`). */
@@ -78,7 +79,7 @@ export interface AttributionToMapOptions {
    */
   clipPercentile?: number;
   /** Layout of a rank-3/4 attribution tensor. Default 'NCHW'. */
-  layout?: 'NCHW' | 'NHWC';
+  layout?: InputLayout;
 }
 
 /** A displayable per-pixel map: values in [0, 1], or in [−1, 1] when `signed`. */
@@ -260,7 +261,7 @@ interface ChannelView {
   at: (channel: number, pixel: number) => number;
 }
 
-function channelView(attr: Tensor, layout: 'NCHW' | 'NHWC'): ChannelView {
+function channelView(attr: Tensor, layout: InputLayout): ChannelView {
   const dims = attr.dims;
   const data = attr.data;
   if (dims.length === 2) return { channels: 1, height: dims[0]!, width: dims[1]!, at: (_c, p) => data[p]! };

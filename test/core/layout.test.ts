@@ -115,6 +115,12 @@ test('every CAM, gradient and perturbation method: the channels-last network equ
       assert.ok(e <= 1e-5, `${id}${layer ? ` on ${layer}` : ''}: relative difference ${e}`);
     }
   }
+  // float64 explanation graphs go through the same input Transpose
+  for (const id of ['saliency', 'integrated-gradients']) {
+    const options = { target: 2, precision: 'float64', ...(METHOD_OPTIONS[id] ?? {}) };
+    const e = relErr((await getMethod(id).explain(b, image, options)).attribution, (await getMethod(id).explain(a, image, options)).attribution);
+    assert.ok(e <= 1e-9, `${id} float64: ${e}`);
+  }
   await a.dispose();
   await b.dispose();
 });

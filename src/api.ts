@@ -12,6 +12,7 @@ export * from './tensor.js';
 export * from './metadata.js';
 export * from './targets/index.js';
 export { LumenModel, type LayerInfo, type Prediction, type ModelOptions } from './model.js';
+export { describeLayout, fromNchw, parseLayerLayout, toNchw, type InputLayout, type LayerLayout, type LayerLayoutSpec } from './layout.js';
 export type { Runtime, Session, SessionSettings, Feeds } from './runtime/types.js';
 export { createOrtRuntime } from './runtime/ort.js';
 export { registerMethod, getMethod, hasMethod, listMethods } from './methods/registry.js';

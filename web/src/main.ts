@@ -2,6 +2,7 @@ import './style.css';
 import {
   LumenModel,
   decodeImageBlob,
+  describeLayout,
   explain,
   listMethods,
   loadModelFromFile,
@@ -174,7 +175,7 @@ async function setModel(load: () => Promise<LumenModel>, name: string): Promise<
   const size = model.inputSize;
   ui.modelInfo.textContent = `${name}: input ${model.inputDims.join('×')} (${model.fileLayout === 'NHWC' ? 'channels-last file, fed NCHW' : 'NCHW'}), ${model.classNames?.length ?? '?'} classes${model.classNames ? '' : ' (no class names)'}.${model.opsetUpgrade ? ` Opset ${model.opsetUpgrade.fromOpset} file, upgraded to ${model.opsetUpgrade.toOpset} on load${model.opsetUpgrade.changes.length ? ` (${model.opsetUpgrade.changes.join('; ')})` : ''}.` : ''}${model.batchOpening ? ' The file fixes the batch at 1: opened for batched runs.' : ''}`;
   ui.layer.replaceChildren(
-    ...layers.map((l) => new Option(`${l.name} [${l.shape.slice(1).join('×')}] ${l.op}${l.isDefault ? ' (default)' : ''}`, l.name, l.isDefault, l.isDefault)),
+    ...layers.map((l) => new Option(`${l.name} [${l.shape.slice(1).join('×')}] ${describeLayout(l.layout, l.shape)} ${l.op}${l.isDefault ? ' (default)' : ''}`, l.name, l.isDefault, l.isDefault)),
   );
   for (const img of state.images) img.prepared = undefined;
   clearResults();

@@ -1,6 +1,6 @@
 /**
- * Benchmark models built in TypeScript on OnnxGraph: ResNet-50, MobileNetV2 and VGG16 with torchvision's layer
- * shapes, random (seeded) weights, BatchNorm folded into the preceding Conv (as an exported, optimized model has it),
+ * Benchmark models built in TypeScript on OnnxGraph: ResNet-50, MobileNetV2, VGG16 and ViT-B/16 with torchvision's
+ * layer shapes, random (seeded) weights, BatchNorm folded into the preceding Conv (as an exported, optimized model has it),
  * a dynamic batch dimension and opset 17. No download and no Python needed.
  *
  * `parameters` counts what torchvision's `sum(p.numel() for p in model.parameters())` counts for the unfolded model
@@ -11,15 +11,16 @@ import { create } from '@bufbuild/protobuf';
 import { OnnxGraph } from '../onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../onnx/proto.js';
 
-export type BenchModelName = 'resnet50' | 'mobilenet_v2' | 'vgg16';
+export type BenchModelName = 'resnet50' | 'mobilenet_v2' | 'vgg16' | 'vit_b_16';
 
-export const BENCH_MODELS: readonly BenchModelName[] = ['resnet50', 'mobilenet_v2', 'vgg16'];
+export const BENCH_MODELS: readonly BenchModelName[] = ['resnet50', 'mobilenet_v2', 'vgg16', 'vit_b_16'];
 
 /** torchvision's parameter counts (torchvision.models docs, "Params" column). */
 export const TORCHVISION_PARAMETERS: Readonly<Record<BenchModelName, number>> = {
   resnet50: 25_557_032,
   mobilenet_v2: 3_504_872,
   vgg16: 138_357_544,
+  vit_b_16: 86_567_656,
 };
 
 export interface BenchModelOptions {
@@ -205,6 +206,58 @@ function vgg16(b: NetBuilder, x: string, classes: number, size: number): { logit
   return { logits: b.linear(y, 'classifier.6', 4096, classes, 'logits'), camLayer };
 }
 
+/**
+ * torchvision vit_b_16: 16×16 patch Conv, class token, positional embedding, 12 pre-norm blocks (12-head attention
+ * as torch.onnx exports it — per-head MatMuls, Softmax on the last axis of [B, 12, T, T] — and an exact-GELU MLP),
+ * final LayerNorm, head on the class token. (size/16)² + 1 tokens (197 at 224 px). The CAM layer is the last block's
+ * first LayerNorm output, pytorch-grad-cam's advice for ViTs.
+ */
+function vitB16(b: NetBuilder, x: string, classes: number, size: number): { logits: string; camLayer: string } {
+  const [d, heads, mlp, layers] = [768, 12, 3072, 12];
+  const grid = size / 16;
+  const tokens = grid * grid + 1;
+  const g = b.g;
+  const param = (dims: number[], std: number, name: string): string => {
+    b.parameters += dims.reduce((p, q) => p * q, 1);
+    return g.addInitializer(b.rng.fill(dims.reduce((p, q) => p * q, 1), std), dims, name);
+  };
+  const ones = g.addInitializer(new Float32Array(d).fill(1), [d], 'ln.ones');
+  const zeros = g.addInitializer(new Float32Array(d), [d], 'ln.zeros');
+  const layerNorm = (h: string, name: string): string => {
+    b.parameters += 2 * d;
+    return g.addNode('LayerNormalization', [h, ones, zeros], [name], { axis: { i: -1 }, epsilon: { f: 1e-6 } })[0]!;
+  };
+  // nn.Linear on [B, T, C] as torch.onnx exports it: MatMul with the transposed weight, then Add of the bias
+  const linear = (h: string, inF: number, outF: number, name: string, gain = 1): string =>
+    g.addNode('Add', [g.op('MatMul', [h, param([inF, outF], Math.sqrt(gain / inF), `${name}.weight`)]), param([outF], 0.02, `${name}.bias`)], [name])[0]!;
+  const conv = b.conv(x, 'conv_proj', 3, d, 16, { stride: 16, pad: 0, bn: false, gain: 1 });
+  const seq = g.op('Transpose', [g.op('Reshape', [conv, g.int64s([0, d, grid * grid])])], { perm: { ints: [0, 2, 1] } });
+  const n = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', [x]), g.addInitializer(BigInt64Array.of(0n), [], 'batch_axis')], { axis: { i: 0 } }), g.int64s([0])]);
+  const cls = g.op('Expand', [param([1, 1, d], 0.02, 'class_token'), g.op('Concat', [n, g.int64s([1, d])], { axis: { i: 0 } })]);
+  let h = g.addNode('Add', [g.op('Concat', [cls, seq], { axis: { i: 1 } }), param([1, tokens, d], 0.02, 'encoder.pos_embedding')], ['encoder.add_pos'])[0]!;
+  let camLayer = '';
+  const scale = g.scalar(1 / Math.sqrt(d / heads), 'attn_scale');
+  for (let l = 0; l < layers; l++) {
+    const p = `encoder.layers.${l}`;
+    const ln1 = layerNorm(h, `${p}.ln_1`);
+    camLayer = ln1;
+    const split = (t: string): string => g.op('Transpose', [g.op('Reshape', [t, g.int64s([0, tokens, heads, d / heads])])], { perm: { ints: [0, 2, 1, 3] } });
+    const q = split(linear(ln1, d, d, `${p}.attn.q`));
+    const k = split(linear(ln1, d, d, `${p}.attn.k`));
+    const v = split(linear(ln1, d, d, `${p}.attn.v`));
+    const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: { ints: [0, 1, 3, 2] } })]), scale]);
+    const attn = g.addNode('Softmax', [scores], [`${p}.attn.softmax`], { axis: { i: -1 } })[0]!;
+    const merged = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [attn, v])], { perm: { ints: [0, 2, 1, 3] } }), g.int64s([0, tokens, d])]);
+    h = b.add(h, linear(merged, d, d, `${p}.attn.out_proj`, 0.5), `${p}.add_1`);
+    const up = linear(layerNorm(h, `${p}.ln_2`), d, mlp, `${p}.mlp.0`, 2);
+    // exact GELU as exported: x · ½ · (1 + erf(x/√2))
+    const gelu = g.op('Mul', [g.op('Mul', [up, g.scalar(0.5)]), g.op('Add', [g.op('Erf', [g.op('Div', [up, g.scalar(Math.SQRT2)])]), g.scalar(1)])]);
+    h = b.add(h, linear(gelu, mlp, d, `${p}.mlp.3`, 0.5), `${p}.add_2`);
+  }
+  const clsOut = g.op('Gather', [layerNorm(h, 'encoder.ln'), g.addInitializer(BigInt64Array.of(0n), [], 'class_index')], { axis: { i: 1 } });
+  return { logits: b.linear(clsOut, 'heads.head', d, classes, 'logits'), camLayer };
+}
+
 /** Build one of the benchmark models. */
 export function buildBenchModel(name: BenchModelName, options: BenchModelOptions = {}): BenchModel {
   const size = options.size ?? 224;
@@ -213,7 +266,11 @@ export function buildBenchModel(name: BenchModelName, options: BenchModelOptions
   const b = new NetBuilder(options.seed ?? 1234);
   const inputName = 'input';
   b.g.addInput(inputName, ['batch', 3, size, size]);
-  const built = name === 'resnet50' ? resnet50(b, inputName, classes) : name === 'mobilenet_v2' ? mobilenetV2(b, inputName, classes) : vgg16(b, inputName, classes, size);
+  const built =
+    name === 'resnet50' ? resnet50(b, inputName, classes)
+    : name === 'mobilenet_v2' ? mobilenetV2(b, inputName, classes)
+    : name === 'vit_b_16' ? vitB16(b, inputName, classes, size)
+    : vgg16(b, inputName, classes, size);
   // the declared [batch, classes] output shape lets methods size target seeds without running the model
   b.g.addOutput(built.logits, ['batch', classes]);
   return {

@@ -51,3 +51,21 @@ test('same seed, same bytes; another seed, other weights', () => {
   assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)));
   assert.ok(!Buffer.from(a.bytes).equals(Buffer.from(c.bytes)));
 });
+
+test('vit_b_16: torchvision parameter count (positional embedding scaled with the token count), token CAM layer, attention found by the attention methods', async () => {
+  const m = buildBenchModel('vit_b_16', { size: 32 });
+  // torchvision's positional embedding has 197 tokens at 224 px; at 32 px the 2×2 grid gives 5
+  assert.equal(m.parameters, TORCHVISION_PARAMETERS.vit_b_16 - (197 - 5) * 768);
+  const model = LumenModel.fromBytes(m.bytes, { runtime, source: 'vit_b_16' });
+  try {
+    const { logits, tensors } = await model.forward(input(2, 32), [m.camLayer]);
+    assert.deepEqual(logits.dims, [2, 1000]);
+    assert.deepEqual(tensors[m.camLayer]!.dims, [2, 5, 768]);
+    assert.ok(logits.data.every(Number.isFinite) && Math.max(...logits.data.map(Math.abs)) > 1e-3);
+    const { attentionBlocks } = await import('../../src/methods/attention/common.js');
+    const blocks = await attentionBlocks(model, input(1, 32), 'test');
+    assert.deepEqual([blocks.softmax.length, blocks.heads[0], blocks.tokens, blocks.prefix, blocks.height, blocks.width], [12, 12, 5, 1, 2, 2]);
+  } finally {
+    await model.dispose();
+  }
+});

@@ -78,7 +78,10 @@ export class GraphBuilder {
   input(name: string, shape: number[]): Value {
     const n = this.name(name);
     this.g.addInput(n, shape.map((d, i) => (d >= 0 ? d : i === 0 ? 'batch' : ['batch', 'height', 'width', 'channels'][i] ?? `d${i}`)));
-    return { name: n, shape, nchw: false };
+    const v: Value = { name: n, shape, nchw: false };
+    // an image input goes channels-first at once: that first Transpose is also what tells Lumen (src/layout.ts) the
+    // file is NHWC, whatever its sizes, and ONNX Runtime cancels it against the one Lumen puts in front
+    return shape.length === 4 ? this.nchw(v) : v;
   }
 
   output(v: Value): string {
@@ -405,13 +408,16 @@ export class GraphBuilder {
     return { name: this.node('Add', [mm, this.constant(bias, [m], `${name}/bias`).name], this.name(name)), shape, nchw: false };
   }
 
-  /** Nearest or bilinear upsampling by integer factors (Keras UpSampling2D). */
+  /**
+   * Nearest or bilinear upsampling by integer factors (Keras UpSampling2D), as TF.js computes it: its bilinear mode is
+   * resizeBilinear without half-pixel centers (source = destination / scale, ONNX's 'asymmetric').
+   */
   upsample(x: Value, size: [number, number], interpolation: 'nearest' | 'bilinear', name: string): Value {
     const xin = this.nchw(x);
     const scales = this.constant(Float32Array.of(1, 1, size[0], size[1]), [4], `${name}/scales`).name;
     const attrs: AttrMap = interpolation === 'nearest'
       ? { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } }
-      : { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } };
+      : { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'asymmetric' } };
     const out = this.node('Resize', [xin.name, '', scales], this.name(name), attrs);
     const s = x.shape;
     return { name: out, shape: [s[0]!, s[1]! < 0 ? -1 : s[1]! * size[0], s[2]! < 0 ? -1 : s[2]! * size[1], s[3]!], nchw: true };

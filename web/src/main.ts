@@ -1,5 +1,6 @@
 import './style.css';
 import {
+  LumenError,
   LumenModel,
   decodeImageBlob,
   describeLayout,
@@ -7,6 +8,7 @@ import {
   listMethods,
   loadModelFromFile,
   loadModelFromURL,
+  parseTargetSpec,
   prepareImage,
   type Explanation,
   type LayerInfo,
@@ -14,6 +16,7 @@ import {
   type Prediction,
   type PreparedImage,
   type RawImage,
+  type TargetSpec,
 } from '../../src/browser.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, displayMap, heatmapImageData, npyBlob, overlayPngBlob, rawToImageData } from './view.js';
@@ -126,6 +129,8 @@ const ui = {
   thumbs: $<HTMLDivElement>('thumbs'),
   methods: $<HTMLDivElement>('methods'),
   layer: $<HTMLSelectElement>('layer'),
+  targetSpec: $<HTMLInputElement>('target-spec'),
+  targetOutput: $<HTMLSelectElement>('target-output'),
   colormap: $<HTMLSelectElement>('colormap'),
   opacity: $<HTMLInputElement>('opacity'),
   opacityValue: $<HTMLOutputElement>('opacity-value'),
@@ -174,6 +179,8 @@ async function setModel(load: () => Promise<LumenModel>, name: string): Promise<
   if (old) void old.dispose();
   const size = model.inputSize;
   ui.modelInfo.textContent = `${name}: input ${model.inputDims.join('×')} (${model.fileLayout === 'NHWC' ? 'channels-last file, fed NCHW' : 'NCHW'}), ${model.classNames?.length ?? '?'} classes${model.classNames ? '' : ' (no class names)'}.${model.opsetUpgrade ? ` Opset ${model.opsetUpgrade.fromOpset} file, upgraded to ${model.opsetUpgrade.toOpset} on load${model.opsetUpgrade.changes.length ? ` (${model.opsetUpgrade.changes.join('; ')})` : ''}.` : ''}${model.batchOpening ? ' The file fixes the batch at 1: opened for batched runs.' : ''}`;
+  // the first output is the default; other outputs of a multi-output model can be explained with a target above
+  ui.targetOutput.replaceChildren(...model.proto.graph!.output.map((o, i) => new Option(i === 0 ? `${o.name} (default)` : o.name, i === 0 ? '' : o.name, i === 0, i === 0)));
   ui.layer.replaceChildren(
     ...layers.map((l) => new Option(`${l.name} [${l.shape.slice(1).join('×')}] ${describeLayout(l.layout, l.shape)} ${l.op}${l.isDefault ? ' (default)' : ''}`, l.name, l.isDefault, l.isDefault)),
   );
@@ -263,7 +270,11 @@ async function selectImage(i: number): Promise<void> {
   if (!img || !state.model) return;
   const p = prepared(img);
   drawPreview(p.image);
-  const [preds] = await state.model.predict(p.tensor, 5);
+  // a segmentation map or a detection head has no class predictions: explain it with a typed target instead
+  const [preds] = await state.model.predict(p.tensor, 5).catch((e: unknown) => {
+    if (e instanceof LumenError && e.code === 'TARGET_RANGE') return [[] as Prediction[]];
+    throw e;
+  });
   state.predictions = preds ?? [];
   state.targets = state.predictions.length ? [state.predictions[0]!.index] : [];
   renderPredictions();
@@ -369,7 +380,10 @@ async function run(): Promise<void> {
   if (chosen.length === 0) throw new Error('choose at least one method');
   const options = new Map(chosen.map((m) => [m.info.id, m.read()] as const));
   const { tensor } = prepared(img);
-  const targets = [...state.targets];
+  // a typed target (segmentation, detection, another output) replaces the class buttons: one row, keyed -1
+  const typed = ui.targetSpec.value.trim();
+  const spec: TargetSpec | undefined = typed ? parseTargetSpec(typed, ui.targetOutput.value || undefined) : undefined;
+  const targets = spec ? [-1] : [...state.targets];
   const layer = ui.layer.value || undefined;
   const withMetrics = ui.withMetrics.checked && metricsAvailable();
 
@@ -387,21 +401,21 @@ async function run(): Promise<void> {
     row.className = 'row';
     const h = document.createElement('h3');
     h.className = 'row-title';
-    h.textContent = `Class ${labelOf(target)}`;
+    h.textContent = spec ? `Target ${typed}` : `Class ${labelOf(target)}`;
     row.append(h);
     ui.grid.append(row);
     rows.set(target, row);
   }
   try {
     for (const [j, { target, method }] of jobs.entries()) {
-      const stageLabel = `${method.info.title} for ${labelOf(target)} (${j + 1}/${jobs.length})`;
+      const stageLabel = `${method.info.title} for ${spec ? typed : labelOf(target)} (${j + 1}/${jobs.length})`;
       setProgress(j / jobs.length, stageLabel);
       const t0 = performance.now();
       let explanation: Explanation;
       try {
         explanation = await explain(model, tensor, method.info.id, {
           ...options.get(method.info.id),
-          target,
+          target: spec ?? target,
           ...(method.info.needsLayer && layer ? { layer } : {}),
           signal: controller.signal,
           onProgress: (e) => setProgress((j + (e.total ? e.done / e.total : 0)) / jobs.length, `${stageLabel}: ${e.stage ?? 'step'} ${e.done}/${e.total}`),
@@ -413,12 +427,12 @@ async function run(): Promise<void> {
         continue;
       }
       controller.signal.throwIfAborted(); // the image or model changed while it ran
-      const result = addResult(rows.get(target)!, method.info, target, method.info.needsLayer ? layer : undefined, explanation, performance.now() - t0);
+      const result = addResult(rows.get(target)!, method.info, spec ? (explanation.targets[0] ?? -1) : target, method.info.needsLayer ? layer : undefined, explanation, performance.now() - t0);
       if (withMetrics) {
         setProgress((j + 0.9) / jobs.length, `${stageLabel}: deletion / insertion`);
         result.scores = await scoreDeletionInsertion(model, tensor, explanation, controller.signal, (e) =>
           setProgress((j + 0.9 + (e.total ? (0.1 * e.done) / e.total : 0)) / jobs.length, `${stageLabel}: ${e.stage ?? 'metrics'} ${e.done}/${e.total}`),
-        );
+        spec);
         controller.signal.throwIfAborted();
         renderScores(result);
       }

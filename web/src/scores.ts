@@ -1,4 +1,4 @@
-import { evaluate, hasMetric, type Explanation, type LumenModel, type ProgressEvent, type Tensor } from '../../src/browser.js';
+import { evaluate, hasMetric, type Explanation, type LumenModel, type ProgressEvent, type TargetSpec, type Tensor } from '../../src/browser.js';
 
 export interface CurveScores {
   /** Area under the deletion curve (lower = more faithful). */
@@ -20,8 +20,10 @@ export async function scoreDeletionInsertion(
   explanation: Explanation,
   signal: AbortSignal,
   onProgress?: (e: ProgressEvent) => void,
+  target?: TargetSpec,
 ): Promise<CurveScores> {
-  const { results } = await evaluate(model, input, { explanation, metrics: ['deletion', 'insertion'], signal, onProgress });
+  // a typed target (segmentation, detection, …) is scored with its own scalar, as the explanation explained it
+  const { results } = await evaluate(model, input, { explanation, ...(target !== undefined ? { target } : {}), metrics: ['deletion', 'insertion'], signal, onProgress });
   const curve = (id: string): { value: number; x: number[]; y: number[] } => {
     const r = results.find((m) => m.metric === id);
     const d = r?.details[0];

@@ -966,6 +966,20 @@ function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | 
       if (s === undefined || d === undefined) return undefined;
       return Array.from({ length: count(outDims) }, (_, k) => s + k * d);
     }
+    case 'ScatterND': {
+      // e.g. torch's `shape[0] = n` on a shape tensor: data with index tuples replaced by the updates' slices
+      const [x, idx, upd] = [input(0), input(1), input(2)];
+      if (!x || !idx || !upd || !idx.data.every((d) => typeof d === 'number') || attrString(node, 'reduction', 'none') !== 'none') return undefined;
+      const q = idx.dims[idx.dims.length - 1]!;
+      const slice = count(x.dims.slice(q));
+      const st = strides(x.dims);
+      const out = [...x.data];
+      for (let t = 0; t < idx.data.length / q; t++) {
+        const at = (idx.data.slice(t * q, (t + 1) * q) as number[]).reduce((a, ci, i) => a + (ci < 0 ? ci + x.dims[i]! : ci) * st[i]!, 0);
+        for (let e = 0; e < slice; e++) out[at + e] = upd.data[t * slice + e]!;
+      }
+      return out;
+    }
     case 'Tile': {
       const x = input(0);
       if (!x) return undefined;

@@ -144,3 +144,24 @@ test('a class count only known at run time: the in-graph top-1 seed reads it fro
   assert.ok(relErr(sa.attribution.data, sb.attribution.data) < 1e-6);
   await Promise.all([dyn.dispose(), stat.dispose()]);
 });
+
+test('shape folding: ScatterND, Range, Mod and Max on shape tensors give static Reshape targets (batch symbolic), as ORT computes them', async () => {
+  const g = emptyModel({ x: ['N', 4, 6, 6] }, 13);
+  const shape = g.op('Shape', ['x']);
+  // torch's `s = list(x.shape); s[1] = -1`: ScatterND on the shape
+  const scattered = g.op('ScatterND', [shape, g.addInitializer(BigInt64Array.of(1n), [1, 1], 'idx'), g.int64s([-1])]);
+  const a = g.op('Reshape', ['x', scattered]);
+  // [N, 6 mod 4 + max(1, 2, 3) · 2, 12] from Range/Gather/Mod/Max arithmetic
+  const six = g.op('Gather', [shape, g.addInitializer(BigInt64Array.of(3n), [], 'three')], { axis: { i: 0 } });
+  const r = g.op('Range', [g.addInitializer(BigInt64Array.of(1n), [], 'r0'), g.addInitializer(BigInt64Array.of(4n), [], 'r1'), g.addInitializer(BigInt64Array.of(1n), [], 'r2')]);
+  const m = g.op('Max', [g.op('Gather', [r, g.addInitializer(BigInt64Array.of(0n), [], 'i0')], { axis: { i: 0 } }), g.op('Gather', [r, g.addInitializer(BigInt64Array.of(2n), [], 'i2')], { axis: { i: 0 } }), g.addInitializer(BigInt64Array.of(2n), [], 'two')]);
+  const mid = g.op('Add', [g.op('Mod', [six, g.addInitializer(BigInt64Array.of(4n), [], 'four')]), g.op('Mul', [m, g.addInitializer(BigInt64Array.of(2n), [], 'two2')])]);
+  const target = g.op('Concat', [g.op('Slice', [shape, g.int64s([0]), g.int64s([1])]), g.op('Unsqueeze', [mid, g.int64s([0])]), g.int64s([-1])], { axis: { i: 0 } });
+  const b = g.op('Reshape', ['x', target]);
+  g.setOutputs([a, b]);
+  const shapes = inferShapes(g, undefined, { strict: true });
+  assert.deepEqual(shapes.get(a), ['N', 4, 6, 6]);
+  assert.deepEqual(shapes.get(b), ['N', 8, 18]);
+  const out = await runModel(g, { x: randomTensor([2, 4, 6, 6], rng(1)) }, [a, b]);
+  assert.deepEqual([out[a]!.dims, out[b]!.dims], [[2, 4, 6, 6], [2, 8, 18]]);
+});

@@ -184,17 +184,17 @@ export function niceTicks([lo, hi]: [number, number], target: number, exact = fa
   return out;
 }
 
-function formatNumber(v: number): string {
+export function formatNumber(v: number): string {
   if (v === 0) return '0';
   const abs = Math.abs(v);
   if (abs >= 1e5 || abs < 1e-3) return v.toExponential(1);
   return String(Number(v.toPrecision(4)));
 }
 
-function fmt(v: number): string {
+export function fmt(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }

@@ -10,6 +10,7 @@ import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
+import { registerTabular } from './tabular.js';
 
 /** Every `lumen` subcommand; each lives in its own file. */
 export function registerCommands(program: Command): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerConformance(program);
   registerServe(program);
   registerBench(program);
+  registerTabular(program);
 }

@@ -486,9 +486,13 @@ export class LumenModel {
    * the gated map after it.
    */
   private poolsForHead(node: NodeProto, shapes: Map<string, number[]>): boolean {
+    // a feature map with more than one position, measured in its own layout (an NHWC [1, 1, 1, C] is pooled)
+    const layouts = this.layoutsOf(shapes);
     const spatial = (t: string): boolean => {
       const s = shapes.get(t);
-      return s !== undefined && s.length === 4 && s[2]! * s[3]! > 1;
+      if (s === undefined || s.length !== 4) return false;
+      const [, , h, w] = nchwDims(s, layouts.get(t) ?? { kind: 'NCHW' });
+      return h * w > 1;
     };
     const out = node.output[0];
     if (!out) return false;

@@ -250,3 +250,14 @@ test('conformance transformers: ViT token layers are tokens 1+8×8, Swin feature
   assert.ok(swinLayers.every((l) => l.shape[0] === 1));
   await swin.dispose();
 });
+
+test("ConvNeXt (torchvision, permuted blocks): block LayerNorms are NHWC; the default layer is the last stage's output, not the pooled head's LayerNorm2d", async () => {
+  const model = await loadModel('test/fixtures/transformers/convnext/model.onnx');
+  const layers = await model.layers();
+  const norms = layers.filter((l) => l.op === 'LayerNormalization' && l.name.includes('/block/'));
+  assert.ok(norms.length >= 2 && norms.every((l) => l.layout.kind === 'NHWC' && l.layoutDetected), norms.map((l) => describeLayout(l.layout, l.shape)).join());
+  const def = layers.find((l) => l.isDefault)!;
+  assert.equal(def.name, '/features/features.3/features.3.0/Add_output_0');
+  assert.equal(describeLayout(def.layout, def.shape), 'NCHW 4×4');
+  await model.dispose();
+});

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -102,4 +103,16 @@ test('PaddleOCR direction classifier: Saliency equals finite differences, IG is 
   const drop = (await f(x)) - (await f(occluded));
   assert.ok(Math.abs(occ.attribution.data[70]! - drop) < 1e-4 * Math.max(1, Math.abs(drop)), `occlusion ${occ.attribution.data[70]} vs ${drop}`);
   await model.dispose();
+});
+
+test('lumen predict on the opset-9 file: a note in the text output, opsetUpgrade in every --json row', () => {
+  const run = (...args: string[]): string => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', FILE, 'samples/fashion/1-trouser.png', ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.match(run(), /is opset 9, upgraded to 11 on load \(Clip ×18: min and max attributes → inputs; Slice/);
+  const rows = JSON.parse(run('--json')) as { predictions: unknown[]; opsetUpgrade: { fromOpset: number; toOpset: number; changes: string[] } }[];
+  assert.equal(rows.length, 1);
+  assert.deepEqual([rows[0]!.opsetUpgrade.fromOpset, rows[0]!.opsetUpgrade.toOpset, rows[0]!.opsetUpgrade.changes.length, rows[0]!.predictions.length], [9, 11, 2, 2]);
 });

@@ -8,5 +8,5 @@ export { partialDependence, columnGrid, type PdpOptions, type PdpResult } from '
 export { accumulatedLocalEffects, type AleOptions, type AleResult } from './ale.js';
 export { permutationImportance, type ImportanceMetric, type ImportanceOptions, type ImportanceResult } from './importance.js';
 export { shapValues, exactShapley, MAX_EXACT_FEATURES, type ShapOptions, type ShapResult } from './shap.js';
-export { featureGrid, aleBins, mquantile, type GridKind, type GridOptions, type AleBins } from './grid.js';
+export { featureGrid, aleBins, mquantile, type GridKind, type GridOptions as TabularGridOptions, type AleBins } from './grid.js';
 export { TABULAR_METHODS, type TabularMethodInfo } from './info.js';

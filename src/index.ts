@@ -10,6 +10,7 @@ export { encodeNpy, parseNpy, npyToTensor, type NpyArray, type NpyDtype, type Np
 
 // Node-only
 export { loadModel, type LoadModelOptions } from './node/load.js';
+export { bundledModelPath, bundledSamplesDir } from './node/paths.js';
 export { nodeRuntime } from './node/runtime.js';
 export { loadInput, stackInputs, type LoadedInput, type InputOptions } from './node/inputs.js';
 export { readImageFile, decodeImageBytes, encodePng, writePng } from './node/image-file.js';

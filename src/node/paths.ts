@@ -13,5 +13,7 @@ export function packageRoot(): string {
   return dir;
 }
 
+/** The bundled Fashion-MNIST classifier (`models/fashion-cnn.onnx` inside the installed package). */
 export const bundledModelPath = (): string => join(packageRoot(), 'models', 'fashion-cnn.onnx');
+/** The bundled sample images, one Fashion-MNIST test image per class (`samples/fashion/`). */
 export const bundledSamplesDir = (): string => join(packageRoot(), 'samples', 'fashion');

@@ -4,6 +4,8 @@ import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:
 import { fileURLToPath } from 'node:url';
 import { LumenError } from '../errors.js';
 import { sidecarPath } from './load.js';
+import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
+import { encodeModel } from '../onnx/io.js';
 import { LumenModel } from '../model.js';
 import type { Runtime } from '../runtime/types.js';
 
@@ -151,12 +153,19 @@ interface UserModel {
   path: string;
   sidecar?: string;
   name: string;
+  /** A TF.js model.json converted to ONNX here (its metadata inside): served instead of the file. */
+  converted?: Uint8Array;
 }
 
 function resolveUserModel(path: string): UserModel {
   const full = resolve(path);
   if (!existsSync(full)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(full).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  if (isTfjsPath(full)) {
+    const converted = encodeModel(convertTfjsFile(full).proto);
+    LumenModel.fromBytes(converted, { runtime: NO_RUNTIME, source: path });
+    return { path: full, name: `${basename(dirname(full))}.onnx`, converted };
+  }
   // Only a model Lumen can load is served (never an arbitrary file named by --model, e.g. /etc/passwd).
   let bytes: Uint8Array;
   try {
@@ -206,6 +215,11 @@ function handle(req: IncomingMessage, res: ServerResponse, root: string, userMod
       const manifest = readManifest(root);
       manifest.model = { name: userModel.name, url: 'bundled/user-model.onnx', ...(userModel.sidecar ? { metadataUrl: 'bundled/user-model.json' } : {}) };
       send(res, 200, MIME['.json']!, JSON.stringify(manifest, null, 1));
+      return;
+    }
+    if (pathname === '/bundled/user-model.onnx' && userModel.converted) {
+      res.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': 'application/octet-stream', 'Content-Length': userModel.converted.length, 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : userModel.converted);
       return;
     }
     if (pathname === '/bundled/user-model.onnx') return sendFile(req, res, userModel.path);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerActivations } from './activations.js';
 import { registerBench } from './bench.js';
 import { registerConformance } from './conformance.js';
+import { registerConvert } from './convert.js';
 import { registerDemo } from './demo.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExplain } from './explain.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerMethods(program);
   registerConformance(program);
+  registerConvert(program);
   registerServe(program);
   registerBench(program);
   registerTabular(program);

@@ -1,0 +1,51 @@
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { LumenError } from '../../errors.js';
+import { encodeModel } from '../../onnx/io.js';
+import { LumenModel } from '../../model.js';
+import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
+import { nodeRuntime } from '../../node/runtime.js';
+import { metadataFromFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .description('convert a TensorFlow.js model (model.json + its .bin shards: graph or layers model) to an ONNX file Lumen and ONNX Runtime load')
+    .argument('<model.json>', 'TF.js model.json (Teachable Machine\'s metadata.json beside it gives the class names)')
+    .requiredOption('-o, --out <file.onnx>', 'ONNX file to write')
+    .option('--classes <file|list>', 'class names stored in the ONNX metadata (a JSON/text file or a comma-separated list)')
+    .option('--normalization <preset>', 'input normalization stored in the ONNX metadata: imagenet, unit, none or {json}')
+    .option('--mean <values>', 'custom per-channel mean (0..1 scale)')
+    .option('--std <values>', 'custom per-channel std (0..1 scale)')
+    .option('--force', 'overwrite an existing output file')
+    .option('--json', 'machine-readable summary')
+    .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
+      if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
+      if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
+      if (existsSync(flags.out) && !flags.force) throw new LumenError('OUTPUT_EXISTS', `${flags.out} exists; use --force to overwrite it`);
+      const converted = convertTfjsFile(input, metadataFromFlags(flags));
+      const bytes = encodeModel(converted.proto);
+      // the converted graph must load as a Lumen model (and compile in ONNX Runtime) before it is written
+      const model = LumenModel.fromProto(converted.proto, { runtime: nodeRuntime(), source: input, metadata: converted.metadata });
+      try {
+        await model.predict(model.zeroInput(), 1);
+      } finally {
+        await model.dispose();
+      }
+      const tmp = `${flags.out}.partial`;
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, flags.out);
+      const summary = {
+        input,
+        output: flags.out,
+        format: converted.format,
+        nodes: converted.proto.graph!.node.length,
+        bytes: bytes.length,
+        inputShape: model.inputDims,
+        classes: converted.metadata.classes?.length,
+      };
+      if (flags.json) return printJson(summary);
+      printLine(`${input} (TF.js ${converted.format}) → ${flags.out}: ${summary.nodes} ONNX nodes, ${(bytes.length / 1e6).toFixed(1)} MB; Lumen input [${model.inputDims.join(', ')}] (the file keeps the model's NHWC input)`);
+    });
+}

@@ -432,10 +432,13 @@ export class LumenModel {
     if (layer === undefined || (Array.isArray(layer) && layer.length === 0)) return [await this.defaultLayer(like)];
     const names = typeof layer === 'string' ? [layer] : [...layer];
     const layers = await this.layers(like);
+    const shapes = await this.tensorShapes(like);
     for (const n of names) {
-      if (!layers.some((l) => l.name === n)) {
+      // a 3-D or 4-D tensor whose layout the graph leaves open is accepted too: `layerLayout` can say it
+      const rank = n === this.inputName || n === this.fileInputName ? 0 : shapes.get(n)?.length;
+      if (!layers.some((l) => l.name === n) && rank !== 3 && rank !== 4) {
         const cands = closestNames(n, layers.map((l) => l.name), 8);
-        throw new LumenError('UNKNOWN_LAYER', `unknown layer '${n}'. Candidate 4-D layers (run 'lumen layers' for all ${layers.length}): ${cands.join(', ')}`, 2);
+        throw new LumenError('UNKNOWN_LAYER', `unknown layer '${n}'. Candidate layers (run 'lumen layers' for all ${layers.length}): ${cands.join(', ')}`, 2);
       }
     }
     return names;

@@ -160,8 +160,11 @@ function tokenModel(prefix: number): { model: LumenModel; graph: OnnxGraph } {
   const norm = g.addNode('LayerNormalization', [seq, g.addInitializer(weights(D, 13, 1), [D], 'ln_s'), g.addInitializer(weights(D, 14, 0.1), [D], 'ln_b')], ['norm'], { axis: { i: -1 } })[0]!;
   const mixed = g.addNode('MatMul', [norm, g.addInitializer(weights(D * D, 15, 0.5), [D, D], 'mix')], ['mixed'])[0]!;
   const act = g.addNode('Tanh', [mixed], ['act'])[0]!;
+  // an identity linear layer written as an Einsum: the graph does not say what its output's axes are
+  const eye = Float32Array.from({ length: D * D }, (_, i) => (i % (D + 1) === 0 ? 1 : 0));
+  const opaque = g.addNode('Einsum', [act, g.addInitializer(eye, [D, D], 'eye')], ['opaque'], { equation: { s: 'btc,cd->btd' } })[0]!;
   // the head: mean of all tokens (every patch token reaches the score)
-  const pooled = g.op('ReduceMean', [act], { axes: { ints: [1] }, keepdims: { i: 0 } });
+  const pooled = g.op('ReduceMean', [opaque], { axes: { ints: [1] }, keepdims: { i: 0 } });
   g.addNode('MatMul', [pooled, g.addInitializer(weights(D * 4, 16, 1), [D, 4], 'head')], ['logits']);
   g.setOutputs(['logits']);
   return { model: LumenModel.fromProto(g.model, { runtime, source: 'tokens' }), graph: g };
@@ -196,6 +199,11 @@ test('token layers: k special tokens before a non-square patch grid are found fr
   assert.ok(relErr(same.attribution, r.attribution) === 0);
   await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, layerLayout: 'tokens:1+4x6' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /2 \+ 4×6|1 \+ 4×6 = 25 tokens, the layer has 26/.test(e.message));
   await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, layerLayout: 'NHWC' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /NHWC needs a 4-D tensor/.test(e.message));
+  // a layer whose layout the graph leaves open: a clear error, and layerLayout makes it usable
+  assert.ok(!layers.has('opaque'));
+  await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'opaque', target: 1 }), (e: unknown) => e instanceof LumenError && /give its layout with layerLayout/.test(e.message));
+  const opaque = await getMethod('gradcam').explain(model, x, { layer: 'opaque', target: 1, layerLayout: 'tokens:2+4x6' });
+  assert.ok(relErr(opaque.attribution, r.attribution) < 1e-5);
   // every CAM method runs on the token layer
   await loadAllMethods();
   for (const m of listMethods().filter((i) => i.family === 'cam' && i.needsLayer)) {

@@ -1,33 +1,10 @@
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import type { Dim, OnnxGraph } from '../../src/onnx/graph.js';
-import { Tensor } from '../../src/tensor.js';
-import { emptyModel, finiteDifferenceCheck, randomTensor, rng } from './helpers.js';
+import type { OnnxGraph } from '../../src/onnx/graph.js';
+import { checkRuleCase, randomTensor, rng, type RuleCase } from './helpers.js';
 
 // The ops vision transformers (torchvision ViT, Swin, MaxViT; DeiT-style class tokens) put between the image and
 // the logits, as PyTorch 1.13 exports them at opset 17, against central finite differences. `feedDims` makes the
 // batch symbolic where the exporter's graphs have it, so the rules see the shapes they see in real models.
-
-const TOL = 3e-3;
-
-interface Case {
-  name: string;
-  inputs: Record<string, Tensor>;
-  build: (g: OnnxGraph) => string;
-  wrt?: string[];
-  feedDims?: Record<string, Dim[]>;
-}
-
-async function check(c: Case): Promise<void> {
-  const dims: Record<string, Dim[]> = {};
-  for (const [k, v] of Object.entries(c.inputs)) dims[k] = [...v.dims];
-  const g = emptyModel(dims, 17);
-  const target = c.build(g);
-  g.setOutputs([target]);
-  const res = await finiteDifferenceCheck(g, target, c.inputs, c.wrt ?? Object.keys(c.inputs), { ...(c.feedDims ? { feedDims: c.feedDims } : {}) });
-  assert.ok(res.maxGrad > 1e-3, `${c.name}: gradient is (near) zero, the check would be vacuous`);
-  assert.ok(res.error < TOL, `${c.name}: gradient error ${res.error.toExponential(2)} (max |grad| ${res.maxGrad.toExponential(2)})`);
-}
 
 /** dim `axis` of x as a 1-element int64 tensor, as exporters compute it (Shape → Gather → Unsqueeze). */
 function dimOf(g: OnnxGraph, x: string, axis: number): string {
@@ -36,7 +13,7 @@ function dimOf(g: OnnxGraph, x: string, axis: number): string {
 }
 
 const r = rng(1600);
-const cases: Case[] = [
+const cases: RuleCase[] = [
   {
     name: 'Einsum "bghid,bghjd->bghij" (MaxViT q·kᵀ), both operands',
     inputs: { q: randomTensor([2, 2, 3, 4, 5], r), k: randomTensor([2, 2, 3, 4, 5], r) },
@@ -169,4 +146,4 @@ const cases: Case[] = [
   },
 ];
 
-for (const c of cases) test(`transformer gradient rule: ${c.name}`, () => check(c));
+for (const c of cases) test(`transformer gradient rule: ${c.name}`, () => checkRuleCase(c));

@@ -19,7 +19,7 @@ interface BenchFlags {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmark forward passes and every method family on ResNet-50/MobileNetV2/VGG16-shaped models; prints the target ratios and writes bench/results.json')
+    .description('benchmark forward passes and every method family on ResNet-50/MobileNetV2/VGG16/ViT-B/16-shaped models; prints the target ratios and writes bench/results.json')
     .option('--quick', 'short run for development (default): batch 1, 11 repeats (3× for fast models), smaller perturbation settings, no VGG16')
     .option('--full', 'every model, batches 1 and 8, 15 repeats, the PyTorch reference settings for occlusion and Score-CAM')
     .option('--models <names>', `comma-separated subset of ${BENCH_MODELS.join(', ')}`)

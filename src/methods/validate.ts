@@ -6,9 +6,10 @@ import type { ExplainOptions, MethodInfo, OptionSpec } from './types.js';
 /**
  * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
  * every pass costs at least one forward run, and some setups are quadratic in the count (Gauss–Legendre nodes), so
- * `--steps 1e9` must be refused before any work rather than hang where an AbortSignal cannot reach it.
+ * `--steps 1e9` must be refused before any work rather than hang where an AbortSignal cannot reach it (options
+ * whose cost grows faster declare a smaller `max`, e.g. Integrated Gradients' steps).
  */
-export const MAX_COUNT = 10_000;
+export const MAX_COUNT = 100_000;
 
 /** Integer options that are identifiers rather than counts (no upper bound). */
 const NOT_COUNTS = new Set(['seed']);

@@ -1,15 +1,16 @@
 """Dev script: the PyTorch side of issue 9's comparisons, measured on THIS machine (not part of `npm test`).
 
-Times, with torchvision's ResNet-50 / MobileNetV2 (random weights, eval mode, 224x224, torch threads = 2):
+Times, with torchvision's ResNet-50 / MobileNetV2 / ViT-B/16 (random weights, eval mode, 224x224, torch threads = 2):
   forward          model(x) under no_grad
   gradcam          what pytorch-grad-cam's GradCAM does per call: forward with an activation hook and a gradient
                    hook on the target layer, model.zero_grad(), loss.backward() (weight gradients included, as the
                    library leaves requires_grad on), channel weights = spatial mean of the gradient, ReLU'd weighted
-                   sum, min-max and bilinear resize to the input size
+                   sum, min-max and bilinear resize to the input size (ViT-B/16: layer encoder.layers[-1].ln_1 with
+                   pytorch-grad-cam's vit_reshape_transform, class token dropped, 14x14 grid)
   saliency         what Captum's Saliency does: torch.autograd.grad of the target logit w.r.t. the input, abs
   ig50             Captum IntegratedGradients, 50 Gauss-Legendre steps in one internal batch of 50
 Prints the medians and writes bench/pytorch-local.json, which `lumen bench` then uses (labelled "this machine")
-next to the figures quoted in the issue. Usage: /usr/bin/python3 scripts/bench_pytorch.py [--repeats 7]
+next to the figures quoted in the issue. Usage: /usr/bin/python3 scripts/bench_pytorch.py [--repeats 7] [--models vit_b_16]
 """
 import argparse
 import json
@@ -37,7 +38,12 @@ def timed(fn, repeats):
     return statistics.median(samples), samples
 
 
-def gradcam(model, layer, x, target):
+def vit_reshape_transform(t, height=14, width=14):
+    # pytorch-grad-cam's documented ViT transform: drop the class token, tokens -> grid, channels first
+    return t[:, 1:, :].reshape(t.size(0), height, width, t.size(2)).permute(0, 3, 1, 2)
+
+
+def gradcam(model, layer, x, target, reshape=None):
     store = {}
 
     def fwd_hook(_m, _i, out):
@@ -52,6 +58,8 @@ def gradcam(model, layer, x, target):
     finally:
         handle.remove()
     a, g = store['a'], store['g']
+    if reshape:
+        a, g = reshape(a), reshape(g)
     cam = F.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1, keepdim=True))
     cam = cam - cam.amin(dim=(2, 3), keepdim=True)
     cam = cam / (cam.amax(dim=(2, 3), keepdim=True) + 1e-7)
@@ -79,12 +87,16 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--repeats', type=int, default=7)
     parser.add_argument('--out', default='bench/pytorch-local.json')
+    parser.add_argument('--models', default='resnet50,mobilenet_v2,vit_b_16', help='comma-separated subset')
     args = parser.parse_args()
     results = {'date': time.strftime('%Y-%m-%dT%H:%M:%S'), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
                'cpu': platform.processor() or platform.machine(), 'loadavg': os.getloadavg(), 'ms': {}}
-    builders = {'resnet50': (torchvision.models.resnet50, lambda m: m.layer4[-1]),
-                'mobilenet_v2': (torchvision.models.mobilenet_v2, lambda m: m.features[-1])}
-    for name, (build, layer_of) in builders.items():
+    builders = {'resnet50': (torchvision.models.resnet50, lambda m: m.layer4[-1], None),
+                'mobilenet_v2': (torchvision.models.mobilenet_v2, lambda m: m.features[-1], None),
+                'vit_b_16': (torchvision.models.vit_b_16, lambda m: m.encoder.layers[-1].ln_1, vit_reshape_transform)}
+    for name, (build, layer_of, reshape) in builders.items():
+        if name not in args.models.split(','):
+            continue
         model = build().eval()
         for p in model.parameters():
             p.requires_grad_(True)
@@ -93,7 +105,7 @@ def main():
             target = int(model(x).argmax())
         calls = {
             'forward': lambda: torch.no_grad()(model)(x),
-            'gradcam': lambda: gradcam(model, layer_of(model), x, target),
+            'gradcam': lambda: gradcam(model, layer_of(model), x, target, reshape),
             'saliency': lambda: saliency(model, x, target),
         }
         if name == 'resnet50':

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import '../../src/api.js';
 import { LumenError } from '../../src/errors.js';
 import { getMethod } from '../../src/methods/registry.js';
-import { MAX_STEPS } from '../../src/methods/gradient/quadrature.js';
+import { MAX_GAUSS_LEGENDRE_STEPS } from '../../src/methods/gradient/quadrature.js';
+import { MAX_COUNT } from '../../src/methods/validate.js';
 import { LumenModel } from '../../src/model.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { decodeModel } from '../../src/onnx/io.js';
@@ -120,7 +121,8 @@ test('library arguments: empty batch (was SIGFPE), non-tensors, null options, la
   await assert.rejects(gradcam.explain(model, image(), { layer: bad(42) }), lumenError('BAD_OPTION', /layer must be a tensor name.*number 42/));
   await assert.rejects(gradcam.explain(model, image(), { seed: 1.5 }), lumenError('BAD_OPTION', /seed must be an integer/));
   await assert.rejects(gradcam.explain(model, image(), { signal: bad('stop') }), lumenError('BAD_OPTION', /AbortSignal/));
-  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: 1e9 }), lumenError('BAD_OPTION', new RegExp(`steps must be within \\[2, ${MAX_STEPS}\\], got 1000000000`)));
+  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: 1e9 }), lumenError('BAD_OPTION', new RegExp(`steps must be within \\[2, ${MAX_COUNT}\\], got 1000000000`)));
+  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: MAX_GAUSS_LEGENDRE_STEPS + 1 }), lumenError('BAD_OPTION', /gausslegendre takes at most 2000 steps.*riemann/));
   await assert.rejects(getMethod('smoothgrad').explain(model, image(), { samples: 1_000_000 }), lumenError('BAD_OPTION', /samples must be within \[1, 100000\]/));
   await assert.rejects(getMethod('rise').explain(model, image(), { numMasks: 1e7 }), lumenError('BAD_OPTION', /numMasks must be within/));
   await assert.rejects(getMethod('rise').explain(model, image(), { numMasks: 0 }), lumenError('BAD_OPTION', /numMasks must be within \[1/));
@@ -128,7 +130,7 @@ test('library arguments: empty batch (was SIGFPE), non-tensors, null options, la
   await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: Number.NaN }), lumenError('BAD_OPTION', /steps must be an integer, got number NaN/));
   const aborted = new AbortController();
   aborted.abort();
-  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: MAX_STEPS, signal: aborted.signal }), lumenError('CANCELLED'));
+  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { steps: MAX_COUNT, method: 'riemann_trapezoid', signal: aborted.signal }), lumenError('CANCELLED'));
   // a valid call still works after all that, and equals a fresh one
   const ok = await gradcam.explain(model, image());
   assert.equal(ok.attribution.dims.join(','), '1,1,28,28');

@@ -2,10 +2,7 @@
  * The public API both entries share (src/index.ts for Node, src/browser.ts for the browser). Importing it registers
  * every method family. Only browser-safe modules belong here; each entry adds its own image and file helpers.
  */
-import './methods/cam/index.js';
-import './methods/gradient/index.js';
-import './methods/perturbation/index.js';
-import './methods/attention/index.js';
+import './methods/load-all.js';
 
 export * from './errors.js';
 export * from './tensor.js';

@@ -170,10 +170,7 @@ export function explain(model: LumenModel, input: Tensor, method: string, option
   return getMethod(method).explain(model, input, options);
 }
 
-/** Every method family is registered by this entry's own imports; kept for parity with the Node API. */
-export function loadAllMethods(): Promise<void> {
-  return Promise.resolve();
-}
+export { loadAllMethods } from './methods/load-all.js';
 
 export interface PrepareImageOptions {
   /** How an image of another size is fitted to the model's input (default 'stretch', as the CLI). */

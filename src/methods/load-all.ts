@@ -1,22 +1,13 @@
 /**
- * Registers every method family that is present. Families live in their own folders and register themselves on
- * import; a family that is not part of this build (e.g. trimmed from a bundle) is simply absent.
+ * Every method family, registered by importing it: the one list (src/api.ts imports this module, so both entries
+ * register the same families). A family that fails to load fails the import; nothing is skipped silently.
  */
-const FAMILIES = ['cam', 'gradient', 'perturbation', 'attention'] as const;
+import './cam/index.js';
+import './gradient/index.js';
+import './perturbation/index.js';
+import './attention/index.js';
 
-let loaded: Promise<void> | undefined;
-
+/** The families are registered by this module's imports; kept so callers can await registration explicitly. */
 export function loadAllMethods(): Promise<void> {
-  loaded ??= (async () => {
-    for (const family of FAMILIES) {
-      try {
-        await import(`./${family}/index.js`);
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        const missing = code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`/${family}/index`);
-        if (!missing) throw e;
-      }
-    }
-  })();
-  return loaded;
+  return Promise.resolve();
 }

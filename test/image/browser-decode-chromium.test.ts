@@ -4,7 +4,7 @@
  * /usr/bin/chromium, like test/web/e2e.test.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import type { RawImage } from '../../src/image/types.js';
 import { readImageFile } from '../../src/node/image-file.js';
 
-import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS, requireChromium } from '../helpers/chromium.js';
 const CHELSEA = fileURLToPath(new URL('../../conformance/inputs/chelsea64.png', import.meta.url));
 const FMNIST = fileURLToPath(new URL('../../conformance/inputs/fmnist_test0000.png', import.meta.url));
 
@@ -31,11 +31,8 @@ type PageApi = {
   imageFromElement(el: HTMLImageElement | HTMLCanvasElement): RawImage;
 };
 
-test('browser decoders in Chromium: same pixels as the Node decoder, specific errors', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(`${CHROMIUM} is absent (apt-get install -y chromium)`);
-    return;
-  }
+test('browser decoders in Chromium: same pixels as the Node decoder, specific errors', async () => {
+  requireChromium();
   const { build } = await import('esbuild');
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL('../../src/image/browser-decode.ts', import.meta.url))],

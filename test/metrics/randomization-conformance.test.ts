@@ -4,23 +4,11 @@ import { readFileSync } from 'node:fs';
 import '../../src/metrics/index.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { detailsOf } from '../../src/metrics/types.js';
-import { loadAllMethods } from '../../src/methods/load-all.js';
-import { hasMethod } from '../../src/methods/registry.js';
+import '../../src/methods/load-all.js';
 import { loadModel } from '../../src/node/load.js';
 import { npyToTensor } from '../../src/io/npy.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-/** Why a test cannot run yet (the methods are written in parallel), or undefined. */
-async function unavailable(methods: readonly string[]): Promise<string | undefined> {
-  try {
-    await loadAllMethods();
-  } catch (e) {
-    return `method families do not load yet: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-  }
-  const absent = methods.filter((m) => !hasMethod(m));
-  return absent.length ? `methods not registered yet: ${absent.join(', ')} (src/methods/gradient, src/methods/cam)` : undefined;
-}
 
 /** Cascading randomization on fashion_cnn, fmnist_test0000 (Ankle boot, class 9): per-layer Spearman curve. */
 async function cascade(method: string): Promise<{ mean: number; curve: number[] }> {
@@ -33,21 +21,21 @@ async function cascade(method: string): Promise<{ mean: number; curve: number[] 
 
 // Adebayo et al. 2018, Fig. 2/4: under cascading randomization Gradient and Grad-CAM maps lose their rank
 // correlation with the original map, Guided Backprop's stays high (it mostly reflects the input).
-test('cascading randomization decorrelates Grad-CAM (fashion_cnn)', { skip: await unavailable(['gradcam']) }, async () => {
+test('cascading randomization decorrelates Grad-CAM (fashion_cnn)', async () => {
   const { mean, curve } = await cascade('gradcam');
   assert.ok(curve.length >= 3, 'fashion_cnn has several Conv/Gemm layers');
   assert.ok(Math.abs(curve[curve.length - 1]!) < 0.5, `gradcam after full randomization: ${curve.join(', ')}`);
   assert.ok(mean < 0.3, `gradcam mean Spearman ${mean}`);
 });
 
-test('cascading randomization decorrelates Saliency much more than Guided Backprop (fashion_cnn)', { skip: await unavailable(['saliency', 'guided-backprop']) }, async () => {
+test('cascading randomization decorrelates Saliency much more than Guided Backprop (fashion_cnn)', async () => {
   const saliency = await cascade('saliency');
   const guided = await cascade('guided-backprop');
   assert.ok(Math.abs(saliency.curve[saliency.curve.length - 1]!) < 0.5, `saliency after full randomization: ${saliency.curve.join(', ')}`);
   assert.ok(guided.mean > saliency.mean + 0.2, `guided backprop ${guided.mean} (${guided.curve.join(', ')}) vs saliency ${saliency.mean}`);
 });
 
-test('independent randomization: the top layer step equals the cascading one, lower layers differ (Grad-CAM)', { skip: await unavailable(['gradcam']) }, async () => {
+test('independent randomization: the top layer step equals the cascading one, lower layers differ (Grad-CAM)', async () => {
   const model = await loadModel(`${ROOT}conformance/models/fashion_cnn.onnx`);
   const x = npyToTensor(new Uint8Array(readFileSync(`${ROOT}conformance/inputs/fmnist_test0000.npy`)));
   const run = async (mode: string) => {

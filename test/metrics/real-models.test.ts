@@ -4,31 +4,19 @@ import { readFileSync } from 'node:fs';
 import '../../src/metrics/index.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { Random } from '../../src/metrics/stats.js';
-import { loadAllMethods } from '../../src/methods/load-all.js';
-import { hasMethod } from '../../src/methods/registry.js';
+import '../../src/methods/load-all.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';
 import { explanation } from './helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-async function unavailable(methods: readonly string[]): Promise<string | undefined> {
-  try {
-    await loadAllMethods();
-  } catch (e) {
-    return `method families do not load yet: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-  }
-  const absent = methods.filter((m) => !hasMethod(m));
-  return absent.length ? `methods not registered yet: ${absent.join(', ')}` : undefined;
-}
-
 const METHODS = ['gradcam', 'occlusion'];
-const reason = await unavailable(METHODS);
 
 // fashion_cnn is trained (test accuracy 0.90): a real explanation must beat a random map on the insertion and
 // ROAD protocols. (Deletion with a zero baseline does not separate them on Fashion-MNIST: turning the black
 // background grey destroys the prediction whatever the order — see docs/metrics.md.)
-test('Grad-CAM and Occlusion beat a random map on insertion and ROAD (fashion_cnn, Ankle boot)', { skip: reason }, async () => {
+test('Grad-CAM and Occlusion beat a random map on insertion and ROAD (fashion_cnn, Ankle boot)', async () => {
   const model = await loadModel(`${ROOT}conformance/models/fashion_cnn.onnx`);
   const { npyToTensor } = await import('../../src/io/npy.js');
   const x = npyToTensor(new Uint8Array(readFileSync(`${ROOT}conformance/inputs/fmnist_test0000.npy`)));

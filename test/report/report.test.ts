@@ -11,7 +11,7 @@ import { writeReport, writeRunInfo } from '../../src/node/report.js';
 import { getMethod } from '../../src/methods/registry.js';
 import '../../src/methods/cam/index.js';
 import '../../src/methods/perturbation/index.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
 
 test('report.html is self-contained and renders in headless Chromium without console errors', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'lumen-report-'));
@@ -37,10 +37,7 @@ test('report.html is self-contained and renders in headless Chromium without con
   assert.match(html, /insertion ↑/);
   assert.match(html, /Trouser/);
 
-  if (!hasChromium()) {
-    t.skip('no /usr/bin/chromium (CI installs it with apt)');
-    return;
-  }
+  requireChromium();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

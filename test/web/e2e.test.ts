@@ -1,6 +1,6 @@
 /**
  * End-to-end: the built web app in Debian's Chromium (playwright-core), compared number for number with the Node API.
- * Skips when /usr/bin/chromium is absent (CI installs it first). See DEVELOPERS.md, "Browser tests".
+ * Fails when /usr/bin/chromium is absent (CI installs it first). See DEVELOPERS.md, "Browser tests".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,17 +12,17 @@ import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
 import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
-import { getMethod, hasMethod, listMethods } from '../../src/methods/registry.js';
-import type { MethodFamily } from '../../src/methods/types.js';
+import { getMethod, listMethods } from '../../src/methods/registry.js';
+import { loadInput } from '../../src/node/inputs.js';
 
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
 export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
- * One method per family; these are required once they are registered, else the family's first method stands in.
- * (Not the attention family: the bundled CNN has no attention, see test/methods/attention.test.ts.)
+ * One method per family (not the attention family: the bundled CNN has no attention, see
+ * test/methods/attention.test.ts).
  */
-const PREFERRED: Record<Exclude<MethodFamily, 'attention'>, string> = { cam: 'gradcam', gradient: 'saliency', perturbation: 'occlusion' };
+const METHODS = ['gradcam', 'saliency', 'occlusion'] as const;
 const TOLERANCE = 1e-4;
 
 interface PageResult {
@@ -51,19 +51,6 @@ declare global {
   }
 }
 
-function pickMethods(): string[] {
-  const all = listMethods();
-  const ids: string[] = [];
-  for (const family of ['cam', 'gradient', 'perturbation'] as const) {
-    if (hasMethod(PREFERRED[family])) ids.push(PREFERRED[family]);
-    else {
-      const first = all.find((m) => m.family === family);
-      if (first) ids.push(first.id);
-    }
-  }
-  return ids;
-}
-
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
@@ -71,26 +58,10 @@ function maxAbs(a: ArrayLike<number>): number {
 }
 
 test('web app: bundled model and sample, methods from each family, equal to the Node API', { timeout: 900_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(`${CHROMIUM} is absent (apt-get install -y chromium); CI installs it`);
-    return;
-  }
-  // Loaded here, not at the top, so a half-landed pipeline makes this test skip with the reason instead of breaking the file.
-  let loadInput: typeof import('../../src/node/inputs.js').loadInput;
-  try {
-    ({ loadInput } = await import('../../src/node/inputs.js'));
-    await loadAllMethods();
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    t.skip(`the Node pipeline is incomplete: ${(e as Error).message.split('\n')[0]}`);
-    return;
-  }
-  const methods = pickMethods();
-  if (methods.length === 0) {
-    t.skip('no explanation methods are registered yet');
-    return;
-  }
-  t.diagnostic(`methods under test: ${methods.join(', ')}`);
+  requireChromium();
+  await loadAllMethods();
+  for (const id of METHODS) getMethod(id); // an unregistered method fails here, by name
+  const methods = [...METHODS];
 
   // A fresh build (≈10 s) of the current sources in a temp dir, so web/dist is never rebuilt under a running
   // 'lumen serve'; LUMEN_E2E_REUSE_BUILD=1 serves the existing web/dist instead while iterating.
@@ -283,7 +254,8 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     }
 
     // Cancel: a long RISE run stops on the Cancel button (AbortSignal) without an error.
-    if (hasMethod('rise')) {
+    {
+      getMethod('rise'); // required: an unregistered RISE fails here
       for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
       await page.locator('#method-rise').check();
       await page.locator('#opt-rise-numMasks').fill('20000');

@@ -25,11 +25,8 @@ interface Hook {
   input(): { dims: number[] } | undefined;
   results(): { method: string; target: number; layer?: string; attribution: number[] }[];
 }
-declare global {
-  interface Window {
-    __lumen?: Hook;
-  }
-}
+// the page's test hook (typed here only: test/web/e2e.test.ts declares its own Window.__lumen)
+type PageWindow = { __lumen?: Hook };
 
 test('web app: a typed segmentation target (seg:1) on tiny_segnet equals the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();
@@ -45,23 +42,23 @@ test('web app: a typed segmentation target (seg:1) on tiny_segnet equals the Nod
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
-    await page.waitForFunction(() => window.__lumen?.ready === true, undefined, { timeout: 180_000 });
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen?.ready === true, undefined, { timeout: 180_000 });
     const modelPath = join(ROOT, 'conformance', 'models', 'tiny_segnet.onnx');
     const imagePath = join(ROOT, 'conformance', 'inputs', 'chelsea64.png');
     await page.setInputFiles('#model-file', modelPath);
-    await page.waitForFunction(() => window.__lumen!.model()?.name === 'tiny_segnet.onnx', undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen!.model()?.name === 'tiny_segnet.onnx', undefined, { timeout: 120_000 });
     await page.setInputFiles('#image-files', imagePath);
-    await page.waitForFunction(() => window.__lumen!.input()?.dims.join(',') === '1,3,64,64', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen!.input()?.dims.join(',') === '1,3,64,64', undefined, { timeout: 60_000 });
     for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
     await page.locator('#method-gradcam').check();
     await page.locator('#with-metrics').uncheck();
     await page.locator('#target-spec').fill('seg:1');
-    const before = await page.evaluate(() => window.__lumen!.runs);
+    const before = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.runs);
     await page.locator('#run').click();
-    await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, before, { timeout: 300_000 });
-    assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'the app reported errors');
+    await page.waitForFunction((n) => (window as unknown as PageWindow).__lumen!.runs > n && !(window as unknown as PageWindow).__lumen!.busy, before, { timeout: 300_000 });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as PageWindow).__lumen!.errors), [], 'the app reported errors');
     assert.deepEqual(pageErrors, []);
-    const [result] = await page.evaluate(() => window.__lumen!.results());
+    const [result] = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.results());
     assert.ok(result, 'no result');
     assert.equal(result.target, 1);
     const model = await loadModel(modelPath);

@@ -6,6 +6,7 @@ import { explainFiles, OUTPUT_EXISTS } from '../../node/explain-files.js';
 import { bundledModelPath, bundledSamplesDir } from '../../node/paths.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { runShortcutDemo } from '../../node/shortcut.js';
+import { runObjectsDemo } from '../../node/objects-demo.js';
 import { expandInputs } from '../inputs.js';
 import { loadModelWithFlags } from '../model-options.js';
 import { printLine } from '../output.js';
@@ -23,7 +24,10 @@ export function registerDemo(program: Command): void {
     .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient and perturbation methods except LIME and Kernel SHAP)')
     .option('--shortcut-faithfulness <n>', 'deletion/insertion on the first n shapes images (0 = skip)', '10')
     .option('--shortcut-randomization <n>', 'model-randomization sanity check on the first n shapes images (0 = skip)', '0')
-    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string }) => {
+    .option('--segmentation', "also explain the shapes segmentation model: each image's shape category (seg:<k>), report in <out>/segmentation/")
+    .option('--detection', 'also explain the shapes detector: the detection that best overlaps each ground-truth box (det:box=…), report in <out>/detection/')
+    .option('--objects-images <n>', 'shapes test images used by --segmentation / --detection', '6')
+    .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string; segmentation?: boolean; detection?: boolean; objectsImages: string }) => {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
       const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
@@ -57,6 +61,12 @@ export function registerDemo(program: Command): void {
             onLine: printLine,
           });
           sections.push({ title: 'Spot the shortcut: clean vs shortcut shapes model', html: shortcut.html });
+        }
+        for (const kind of ['segmentation', 'detection'] as const) {
+          if (!flags[kind]) continue;
+          const objects = await runObjectsDemo({ kind, outDir: join(flags.out, kind), images: Number(flags.objectsImages), force: flags.force, onLine: printLine });
+          printLine(`  ${kind}: ${objects.written} explanations, ${objects.failed} failed → ${objects.report}`);
+          sections.push({ title: `Beyond classification: shapes ${kind}`, html: `<p><a href="${kind}/report.html">${kind}/report.html</a>: ${objects.written} explanations of ${kind === 'segmentation' ? 'each image\'s shape category (seg:&lt;k&gt;)' : 'the detection best overlapping each ground-truth box (det:box=…)'}.</p>` });
         }
         const report = writeReport(flags.out, { title: 'Lumen demo — Fashion-MNIST CNN', sections });
         copyFileSync(report, join(flags.out, 'index.html'));

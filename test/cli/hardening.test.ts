@@ -1,0 +1,103 @@
+/**
+ * CLI flags of every command are validated through one parser (issue 23), and `evaluate -m a,b` compares methods in
+ * one table (issue 22). Most checks call the parsers directly; two runs of the real CLI check the end-to-end output.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../../src/api.js';
+import { LumenError } from '../../src/errors.js';
+import { integerFlag, methodOptionsFromFlags, parseMethodList } from '../../src/cli/method-flags.js';
+import { loadModelWithFlags, metadataFromFlags } from '../../src/cli/model-options.js';
+import { getMethod } from '../../src/methods/registry.js';
+import { formatComparison } from '../../src/metrics/index.js';
+import type { Evaluation } from '../../src/metrics/index.js';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lumen-cli-h-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const usage = (text: RegExp) => (e: unknown): boolean => e instanceof LumenError && e.exitCode === 2 && text.test(e.message);
+
+function lumen(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('integer flags: one parser with bounds for --batch-size, --seed, --top, --threads and method counts', async () => {
+  assert.equal(integerFlag('batchSize', '32', 1), 32);
+  assert.equal(integerFlag('seed', '-4'), -4);
+  for (const bad of ['abc', '0', '-3', '1.5', '', '1e3', '2,3']) assert.throws(() => integerFlag('batchSize', bad, 1), usage(/--batch-size must be/), bad);
+  assert.throws(() => integerFlag('seed', 'abc'), usage(/--seed must be an integer, got 'abc'/));
+  assert.throws(() => integerFlag('batchSize', '1000000', 1), usage(/--batch-size must be within \[1, 100000\]/));
+  await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { threads: '100000' }), usage(/--threads must be within \[1, 256\]/));
+  await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { threads: 'many' }), usage(/--threads must be a positive integer/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('integrated-gradients'), { steps: '1e9' }), usage(/--steps \(integrated-gradients\) must be within \[2, 100000\], got 1000000000/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('smoothgrad'), { samples: '1000000' }), usage(/--samples \(smoothgrad\) must be within/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('rise'), { numMasks: '' }), usage(/--num-masks takes an integer, got ''/));
+  assert.deepEqual(parseMethodList('gradcam, saliency,gradcam,grad-cam').map((m) => m.info.id), ['gradcam', 'saliency']);
+  assert.throws(() => parseMethodList(' , '), usage(/no method given/));
+});
+
+test('--classes: a bad JSON file, a JSON file of the wrong shape and a folder are named errors', () => {
+  writeFileSync(join(dir, 'bad.json'), '{bad');
+  writeFileSync(join(dir, 'shape.json'), '{"classes": {"a": 1}}');
+  writeFileSync(join(dir, 'null.json'), 'null');
+  mkdirSync(join(dir, 'folder.json'));
+  assert.throws(() => metadataFromFlags({ classes: join(dir, 'bad.json') }), usage(/--classes .*bad\.json: not valid JSON/));
+  assert.throws(() => metadataFromFlags({ classes: join(dir, 'shape.json') }), usage(/expected a JSON array of class names/));
+  assert.throws(() => metadataFromFlags({ classes: join(dir, 'null.json') }), usage(/expected a JSON array/));
+  assert.throws(() => metadataFromFlags({ classes: join(dir, 'folder.json') }), usage(/a folder, not a file/));
+  assert.deepEqual(metadataFromFlags({ classes: 'a,b' }).classes, ['a', 'b']);
+});
+
+test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {
+  const evaluation = (method: string, deletion: number, insertion: number): Evaluation => ({
+    method,
+    targets: [1],
+    explanation: undefined as never,
+    results: [
+      { metric: 'deletion', title: '', category: 'faithfulness', higherIsBetter: false, value: deletion, values: [deletion], details: [], ms: 1 },
+      { metric: 'insertion', title: '', category: 'faithfulness', higherIsBetter: true, value: insertion, values: [insertion], details: [], ms: 1 },
+    ],
+  });
+  const lines = formatComparison([evaluation('gradcam', 0.5, 0.75), evaluation('saliency', 0.25, Number.NaN)]).split('\n');
+  assert.match(lines[0]!, /^metric\s+better\s+gradcam\s+saliency$/);
+  assert.match(lines[1]!, /^deletion\s+lower\s+0\.5000\s+0\.2500 \*$/);
+  assert.match(lines[2]!, /^insertion\s+higher\s+0\.7500\s+n\/a$/, 'one finite value: nothing to compare, no star');
+});
+
+test('lumen evaluate -m gradcam,saliency compares both in one table; d1/img.png and d2/img.png keep their own curves', () => {
+  for (const d of ['d1', 'd2']) mkdirSync(join(dir, d));
+  copyFileSync('samples/fashion/1-trouser.png', join(dir, 'd1', 'img.png'));
+  copyFileSync('samples/fashion/9-ankle-boot.png', join(dir, 'd2', 'img.png'));
+  const out = join(dir, 'curves');
+  const r = lumen('evaluate', 'models/fashion-cnn.onnx', join(dir, 'd1', 'img.png'), join(dir, 'd2', 'img.png'), '-m', 'gradcam,saliency,gradcam', '--metric', 'deletion,insertion', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((r.stdout.match(/^metric\s+better\s+gradcam\s+saliency$/gm) ?? []).length, 2, r.stdout);
+  assert.equal((r.stdout.match(/^deletion\s+lower\s+\d\.\d{4}( \*)?\s+\d\.\d{4}( \*)?$/gm) ?? []).length, 2, r.stdout);
+  assert.match(r.stdout, /Grad-CAM vs Saliency/);
+  const svgs = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
+  assert.equal(svgs.length, 4, svgs.join(', '));
+  assert.equal(new Set(svgs.map((s) => s.replace(/__(gradcam|saliency)__curves\.svg$/, ''))).size, 2, 'two inputs, two stems');
+});
+
+test('lumen explain -o afile / -o "" and evaluate --batch-size abc: one line, usage exit code, no stack trace', () => {
+  writeFileSync(join(dir, 'afile'), 'x');
+  for (const [args, text] of [
+    [['explain', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '-m', 'gradcam', '-o', join(dir, 'afile')], /--out .*afile: this is a file, not a folder/],
+    [['explain', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '-m', 'gradcam', '-o', ''], /--out: the output folder name is empty/],
+    [['evaluate', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '--batch-size', 'abc'], /--batch-size must be a positive integer, got 'abc'/],
+  ] as const) {
+    const r = lumen(...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, text);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error/);
+  }
+});

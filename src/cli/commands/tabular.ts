@@ -28,6 +28,7 @@ interface TabularFlags extends ModelFlags {
   categorical?: string;
   ignore?: string;
   encoding?: string;
+  response?: string;
   output?: string;
   target?: string;
   json?: boolean;
@@ -66,7 +67,8 @@ export function registerTabular(program: Command): void {
         .option('--categorical <names>', 'comma-separated columns to treat as categorical (text columns always are)')
         .option('--ignore <names>', 'comma-separated columns to leave out (ids, …)')
         .option('--encoding <mode>', 'categorical columns: auto (by the model\'s F), ordinal, onehot', 'auto')
-        .option('--output <kind>', 'probability (softmax of the outputs) or raw (the output as it is); default by output count')
+        .option('--response <kind>', 'probability (softmax of the output) or raw (the output as it is); default: raw when the output already holds probabilities or has one column')
+        .option('--output <name>', 'model output to explain (default: the first float output)')
         .option('--target <class>', 'output column explained (index or class name); default 1 of 2, 0 of 1')
         .option('--json', 'print the result summary as JSON'),
     );
@@ -113,14 +115,15 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
     source: basename(dataPath),
   });
   const encoding = choice(flags.encoding ?? 'auto', ['auto', 'ordinal', 'onehot'] as const, '--encoding');
-  const output = flags.output ? choice(flags.output, ['probability', 'raw'] as const, '--output') : undefined;
+  const response = flags.response ? choice(flags.response, ['probability', 'raw'] as const, '--response') : undefined;
   const model = await loadModelWithFlags(modelPath, flags);
   const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: '{stage} [{bar}] {value}/{total} model rows | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   let stage = '';
   try {
     const tm = await TabularModel.create(model, dataset, {
       encoding,
-      output,
+      output: response,
+      outputName: flags.output,
       target: flags.target,
       onProgress: (e) => {
         if (!bar) return;

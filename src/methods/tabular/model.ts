@@ -8,6 +8,8 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { softmaxRows } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
+import { valueInfoElemType } from '../../onnx/graph.js';
+import { TensorProto_DataType } from '../../onnx/proto.js';
 import { encodeRows, featureEncoding, type FeatureEncoding, type TabularDataset } from '../../tabular/dataset.js';
 import type { ProgressEvent } from '../types.js';
 
@@ -16,10 +18,16 @@ export type TabularOutput = 'probability' | 'raw';
 export interface TabularModelOptions {
   /**
    * 'probability': softmax of the logits (a classifier; equal to the output of a model that ends in Softmax);
-   * 'raw': the model's declared output as it is (a regression value, a logit, or an output that already is a
-   * probability). Default: probability when the model has more than one output column, raw otherwise.
+   * 'raw': the output as it is (a regression value, a logit, or an output that already is a probability).
+   * Default: raw when the output already holds probabilities (rows ≥ 0 summing to 1, as scikit-learn exports'
+   * probability output) or has one column, probability otherwise.
    */
   output?: TabularOutput;
+  /**
+   * The model output explained. Default: the first float output (scikit-learn exports through skl2onnx put an
+   * int64 label first and the probabilities second).
+   */
+  outputName?: string;
   /** Output column (class) explained. Default: 1 for two columns (the positive class, as scikit-learn), 0 for one; required for more. */
   target?: number | string;
   /** How categorical columns reach the model (see featureEncoding). Default 'auto'. */
@@ -35,6 +43,8 @@ export class TabularModel {
   readonly dataset: TabularDataset;
   readonly encoding: FeatureEncoding;
   readonly output: TabularOutput;
+  /** The model output read. */
+  readonly outputName: string;
   /** Output columns of the model. */
   readonly outputs: number;
   readonly target: number;
@@ -46,12 +56,14 @@ export class TabularModel {
   private readonly onProgress: ((e: ProgressEvent) => void) | undefined;
   private progress = { done: 0, total: 0, stage: '' };
 
-  private constructor(model: LumenModel, dataset: TabularDataset, encoding: FeatureEncoding, outputs: number, options: TabularModelOptions) {
+  private constructor(model: LumenModel, dataset: TabularDataset, encoding: FeatureEncoding, probe: { name: string; outputs: number; distribution: boolean }, options: TabularModelOptions) {
     this.model = model;
     this.dataset = dataset;
     this.encoding = encoding;
+    const outputs = probe.outputs;
     this.outputs = outputs;
-    this.output = options.output ?? (outputs > 1 ? 'probability' : 'raw');
+    this.outputName = probe.name;
+    this.output = options.output ?? (outputs > 1 && !probe.distribution ? 'probability' : 'raw');
     if (this.output === 'probability' && outputs === 1) {
       throw new LumenError('BAD_OPTION', `${model.source} has one output column: a probability needs class scores (use output 'raw', which is the output itself)`, 2);
     }
@@ -71,7 +83,7 @@ export class TabularModel {
     }
     this.target = target;
     const name = names?.[target] ?? (this.output === 'probability' ? `class ${target}` : `output[${target}]`);
-    this.responseLabel = this.output === 'probability' ? `P(${name})` : name;
+    this.responseLabel = this.output === 'probability' || probe.distribution ? `P(${names?.[target] ?? `class ${target}`})` : name;
     this.maxBatchRows = options.maxBatchRows ?? 65536;
     const b = model.inputDims[0];
     this.fixedBatch = typeof b === 'number' && b > 0 ? b : undefined;
@@ -90,8 +102,15 @@ export class TabularModel {
     const batch = model.inputDims[0];
     const rows = typeof batch === 'number' && batch > 0 ? batch : 1;
     const x = encodeRows(dataset, encoding, repeatRows(probe, dataset.columns.length, rows), rows);
-    const out = await runOutput(model, new Tensor(x, [rows, encoding.width]));
-    return new TabularModel(model, dataset, encoding, out.dims.length === 1 ? 1 : out.size / rows, options);
+    const name = options.outputName ?? firstFloatOutput(model);
+    const out = await runOutput(model, name, new Tensor(x, [rows, encoding.width]));
+    const K = out.dims.length === 1 ? 1 : out.size / rows;
+    let distribution = K > 1;
+    for (let i = 0; i < rows * K && distribution; i += K) {
+      const row = out.data.subarray(i, i + K);
+      distribution = row.every((v) => v >= 0) && Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4;
+    }
+    return new TabularModel(model, dataset, encoding, { name, outputs: K, distribution }, options);
   }
 
   get featureCount(): number {
@@ -117,7 +136,7 @@ export class TabularModel {
       const fed = this.fixedBatch ?? rows;
       const chunk = fed === rows ? values.subarray(start * c, (start + rows) * c) : padRows(values.subarray(start * c, (start + rows) * c), c, fed);
       const x = encodeRows(this.dataset, this.encoding, chunk, fed);
-      const out = await runOutput(this.model, new Tensor(x, [fed, this.encoding.width]), this.output);
+      const out = await runOutput(this.model, this.outputName, new Tensor(x, [fed, this.encoding.width]), this.output);
       for (let i = 0; i < rows * K; i++) result[start * K + i] = out.data[i]!;
       this.progress.done += rows;
       this.onProgress?.({ ...this.progress });
@@ -135,14 +154,22 @@ export class TabularModel {
   }
 }
 
-/** The model's outputs for a batch: softmax of the logits ('probability') or the declared output ('raw'), as [n, K]. */
-async function runOutput(model: LumenModel, x: Tensor, output: TabularOutput = 'raw'): Promise<Tensor> {
-  if (output === 'probability') {
-    const { logits } = await model.forward(x);
-    return softmaxRows(logits.dims.length === 1 ? logits.reshape([logits.dims[0]!, 1]) : logits);
-  }
-  const { tensors } = await model.forward(x, [model.outputName]);
-  return tensors[model.outputName]!;
+/**
+ * Output `name` for a batch, as it is ('raw') or through a softmax ('probability': of the logits before a final
+ * Softmax for the model's first output, so a Softmax model gives its own output).
+ */
+async function runOutput(model: LumenModel, name: string, x: Tensor, output: TabularOutput = 'raw'): Promise<Tensor> {
+  const { logits, tensors } = await model.forward(x, [name]);
+  const out = name === model.outputName && output === 'probability' ? logits : tensors[name]!;
+  if (output === 'raw') return out;
+  return softmaxRows(out.dims.length === 1 ? out.reshape([out.dims[0]!, 1]) : out.reshape([out.dims[0]!, out.size / out.dims[0]!]));
+}
+
+function firstFloatOutput(model: LumenModel): string {
+  const outputs = model.proto.graph!.output;
+  const float = outputs.find((o) => valueInfoElemType(o) === TensorProto_DataType.FLOAT);
+  if (!float) throw new LumenError('UNSUPPORTED_MODEL', `${model.source}: no float output to explain (outputs: ${outputs.map((o) => o.name).join(', ')})`);
+  return float.name;
 }
 
 function repeatRows(row: Float64Array, c: number, times: number): Float64Array {

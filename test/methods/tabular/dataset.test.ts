@@ -9,6 +9,12 @@ import { partialDependence } from '../../../src/methods/tabular/pdp.js';
 import { accumulatedLocalEffects } from '../../../src/methods/tabular/ale.js';
 import { shapValues } from '../../../src/methods/tabular/shap.js';
 import { featureModel, linear, maxAbsDiff } from './helpers.js';
+import { create } from '@bufbuild/protobuf';
+import { LumenModel } from '../../../src/model.js';
+import { nodeRuntime } from '../../../src/node/runtime.js';
+import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../../src/onnx/proto.js';
+import { datasetFromRows } from '../../../src/tabular/dataset.js';
+import { emptyModel } from '../../autodiff/helpers.js';
 
 const lumenError = (code: string, re: RegExp) => (e: unknown) => e instanceof LumenError && e.code === code && re.test(e.message);
 
@@ -61,5 +67,29 @@ test('one-hot model: PDP over a categorical column visits every category; Shaple
   assert.ok(maxAbsDiff(exact.values, [2 * (0.5 - meanX), 0.5 - (1 - 1 + 0.5) / 3]) < 1e-6);
   await assert.rejects(accumulatedLocalEffects(tm, ['colour']), lumenError('BAD_OPTION', /'colour' is categorical/));
   await assert.rejects(partialDependence(tm, ['y']), lumenError('BAD_OPTION', /'y' is the target column/));
+  await model.dispose();
+});
+
+test('a scikit-learn style export (ai.onnx.ml LinearClassifier: int64 label first, probabilities second) is read at its probabilities', async () => {
+  const g = emptyModel({ x: ['N', 3] });
+  g.model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'ai.onnx.ml', version: 1n }));
+  const coefficients = [1, 2, -1, -1, 0.5, 1];
+  g.addNode('LinearClassifier', ['x'], ['label', 'probabilities'], { classlabels_ints: { ints: [0, 1] }, coefficients: { floats: coefficients }, intercepts: { floats: [0.25, -0.5] }, post_transform: { s: 'SOFTMAX' } }, 'ai.onnx.ml');
+  g.addOutput('label', ['N'], TensorProto_DataType.INT64);
+  g.addOutput('probabilities', ['N', 2]);
+  const model = LumenModel.fromProto(g.model, { runtime: nodeRuntime({ threads: 1 }), source: 'linear classifier' });
+  const rows = [[0.5, -1, 2], [1, 0, -0.5], [-2, 1, 1], [0, 0.25, 0.75]];
+  const tm = await TabularModel.create(model, datasetFromRows(['a', 'b', 'c'], rows));
+  assert.equal(tm.outputName, 'probabilities');
+  assert.equal(tm.output, 'raw'); // already probabilities: no second softmax
+  assert.equal(tm.responseLabel, 'P(class 1)');
+  const p1 = (x: number[]): number => {
+    const z0 = coefficients[0]! * x[0]! + coefficients[1]! * x[1]! + coefficients[2]! * x[2]! + 0.25;
+    const z1 = coefficients[3]! * x[0]! + coefficients[4]! * x[1]! + coefficients[5]! * x[2]! - 0.5;
+    return 1 / (1 + Math.exp(z0 - z1));
+  };
+  const pdp = await partialDependence(tm, ['a'], { grid: [[-1, 0, 1]] });
+  const want = [-1, 0, 1].map((v) => rows.reduce((s, r) => s + p1([v, r[1]!, r[2]!]), 0) / rows.length);
+  assert.ok(maxAbsDiff(pdp.average, want) < 1e-6);
   await model.dispose();
 });

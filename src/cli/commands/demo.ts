@@ -8,7 +8,9 @@ import { writeReport, writeRunInfo } from '../../node/report.js';
 import { runShortcutDemo } from '../../node/shortcut.js';
 import { runObjectsDemo } from '../../node/objects-demo.js';
 import { expandInputs } from '../inputs.js';
+import { integerFlag, parseMethodList } from '../method-flags.js';
 import { loadModelWithFlags } from '../model-options.js';
+import { prepareOutputDir } from '../../node/output-dir.js';
 import { printLine } from '../output.js';
 
 export function registerDemo(program: Command): void {
@@ -30,7 +32,12 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string; segmentation?: boolean; detection?: boolean; objectsImages: string }) => {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
-      const methods = flags.methods ? flags.methods.split(',').map((s) => getMethod(s.trim())) : listMethods().map((m) => getMethod(m.id));
+      const methods = flags.methods ? parseMethodList(flags.methods) : listMethods().map((m) => getMethod(m.id));
+      const shortcutImages = integerFlag('shortcutImages', flags.shortcutImages, 1);
+      const shortcutFaithfulness = integerFlag('shortcutFaithfulness', flags.shortcutFaithfulness, 0);
+      const shortcutRandomization = integerFlag('shortcutRandomization', flags.shortcutRandomization, 0);
+      const objectsImages = integerFlag('objectsImages', flags.objectsImages, 1);
+      prepareOutputDir(flags.out);
       const model = await loadModelWithFlags(modelPath, {});
       const started = Date.now();
       try {
@@ -54,17 +61,17 @@ export function registerDemo(program: Command): void {
         if (flags.shortcut) {
           const shortcut = await runShortcutDemo({
             outDir: join(flags.out, 'shortcut'),
-            images: Number(flags.shortcutImages),
+            images: shortcutImages,
             methods: flags.shortcutMethods?.split(',').map((s) => s.trim()),
-            faithfulnessImages: Number(flags.shortcutFaithfulness),
-            randomizationImages: Number(flags.shortcutRandomization),
+            faithfulnessImages: shortcutFaithfulness,
+            randomizationImages: shortcutRandomization,
             onLine: printLine,
           });
           sections.push({ title: 'Spot the shortcut: clean vs shortcut shapes model', html: shortcut.html });
         }
         for (const kind of ['segmentation', 'detection'] as const) {
           if (!flags[kind]) continue;
-          const objects = await runObjectsDemo({ kind, outDir: join(flags.out, kind), images: Number(flags.objectsImages), force: flags.force, onLine: printLine });
+          const objects = await runObjectsDemo({ kind, outDir: join(flags.out, kind), images: objectsImages, force: flags.force, onLine: printLine });
           printLine(`  ${kind}: ${objects.written} explanations, ${objects.failed} failed → ${objects.report}`);
           sections.push({ title: `Beyond classification: shapes ${kind}`, html: `<p><a href="${kind}/report.html">${kind}/report.html</a>: ${objects.written} explanations of ${kind === 'segmentation' ? 'each image\'s shape category (seg:&lt;k&gt;)' : 'the detection best overlapping each ground-truth box (det:box=…)'}.</p>` });
         }

@@ -88,5 +88,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
     sourcemap: false,
+    // two pages: image classifiers (index.html) and tabular models (tabular.html)
+    rollupOptions: { input: { main: join(webDir, 'index.html'), tabular: join(webDir, 'tabular.html') } },
   },
 });

@@ -1,0 +1,80 @@
+/**
+ * The web app's tabular page in Debian's Chromium: the breast-cancer MLP and its CSV picked through the file inputs,
+ * PDP of 'mean radius' on a 20-point grid equal to scikit-learn's reference (≤ 1e-5, onnxruntime-web), an ALE and
+ * KernelSHAP plot drawn, no page errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FIX = join(ROOT, 'test', 'fixtures', 'tabular');
+
+interface Plot {
+  method: string;
+  features: string[];
+  csv: string;
+  values: number[];
+}
+declare global {
+  interface Window {
+    __lumenTabular?: { ready: boolean; busy: boolean; errors: string[]; plots(): Plot[] };
+  }
+}
+
+test('tabular page: PDP in the browser equals scikit-learn; ALE and KernelSHAP plots drawn', { timeout: 600_000 }, async () => {
+  requireChromium();
+  const reuse = process.env.LUMEN_E2E_REUSE_BUILD === '1' && existsSync(join(ROOT, 'web', 'dist', 'tabular.html'));
+  const DIST = reuse ? join(ROOT, 'web', 'dist') : mkdtempSync(join(tmpdir(), 'lumen-web-tab-'));
+  if (!reuse) await buildWebApp(undefined, DIST);
+  assert.ok(existsSync(join(DIST, 'tabular.html')), 'the build lacks tabular.html');
+  const ref = JSON.parse(readFileSync(join(FIX, 'breast_cancer_pdp_ref.json'), 'utf8')) as { one_d: { feature: string; average: number[] }[] };
+  let server: WebAppServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await serveWebApp({ port: 0, root: DIST });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    await page.goto(new URL('tabular.html', server.url).href);
+    await page.waitForFunction(() => window.__lumenTabular?.ready === true, undefined, { timeout: 120_000 });
+    await page.setInputFiles('#t-model', join(FIX, 'breast_cancer_mlp.onnx'));
+    await page.waitForFunction(() => /input features/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.setInputFiles('#t-csv', join(FIX, 'breast_cancer.csv'));
+    await page.waitForFunction(() => (document.getElementById('t-feature') as HTMLSelectElement | null)?.options.length === 30);
+    assert.equal(await page.inputValue('#t-target-column'), 'target');
+
+    const run = async (method: string, count: number): Promise<Plot> => {
+      await page.selectOption('#t-method', method);
+      await page.click('#t-run');
+      await page.waitForFunction((n) => window.__lumenTabular!.plots().length === n && !window.__lumenTabular!.busy, count, { timeout: 180_000 });
+      return (await page.evaluate(() => window.__lumenTabular!.plots()))[count - 1]!;
+    };
+    await page.selectOption('#t-feature', 'mean radius');
+    const pdp = await run('pdp', 1);
+    const want = ref.one_d.find((r) => r.feature === 'mean radius')!.average;
+    assert.equal(pdp.values.length, want.length);
+    const diff = Math.max(...pdp.values.map((v, i) => Math.abs(v - want[i]!)));
+    assert.ok(diff <= 1e-5, `browser PDP differs from scikit-learn by ${diff}`);
+    const ale = await run('ale', 2);
+    assert.ok(ale.values.length > 2 && ale.values.some((v) => v !== 0));
+    await page.fill('#t-row', '3');
+    const shap = await run('shap', 3);
+    assert.equal(shap.values.length, 30);
+    assert.equal(await page.locator('#t-plots svg').count(), 3);
+    assert.deepEqual(await page.evaluate(() => window.__lumenTabular!.errors), []);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+    if (!reuse) rmSync(DIST, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,199 @@
+/**
+ * The tabular page: a feature-vector ONNX model and a CSV picked by the user, one of the five global methods, its
+ * SVG plot and a CSV download. Everything runs in the page (onnxruntime-web), through the same API as the CLI.
+ */
+import './style.css';
+import { LumenError, loadModelFromFile, type LumenModel } from '../../src/browser.js';
+import {
+  TabularModel,
+  accumulatedLocalEffects,
+  aleSvg,
+  importanceSvg,
+  parseCsv,
+  parseDataset,
+  partialDependence,
+  pdpSvg,
+  permutationImportance,
+  shapSvg,
+  shapValues,
+  toCsv,
+  type TabularDataset,
+} from '../../src/tabular/index.js';
+import { downloadBlob } from './view.js';
+
+const WASM_PATHS = new URL('ort/', document.baseURI).href;
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+interface Plot {
+  method: string;
+  features: string[];
+  /** The numbers behind the plot, as the CLI writes them. */
+  csv: string;
+  /** For the browser test: the main numbers (PDP average, ALE values, importances, φ). */
+  values: number[];
+}
+
+const state = {
+  model: undefined as LumenModel | undefined,
+  modelName: '',
+  csvText: '',
+  csvName: '',
+  header: [] as string[],
+  running: undefined as AbortController | undefined,
+  plots: [] as Plot[],
+};
+
+interface TabularHook {
+  ready: boolean;
+  busy: boolean;
+  errors: string[];
+  plots(): Plot[];
+}
+const hook: TabularHook = { ready: false, busy: false, errors: [], plots: () => state.plots };
+(window as unknown as { __lumenTabular: TabularHook }).__lumenTabular = hook;
+
+function showError(e: unknown): void {
+  const text = e instanceof LumenError ? e.message : e instanceof Error ? e.message : String(e);
+  if (!(e instanceof LumenError && e.code === 'CANCELLED')) hook.errors.push(text);
+  $('error-text').textContent = text;
+  $('error').hidden = false;
+}
+
+function options(select: HTMLSelectElement, values: readonly string[], first?: string): void {
+  select.replaceChildren(...(first !== undefined ? [first] : []).concat(values).map((v, i) => {
+    const o = document.createElement('option');
+    o.value = first !== undefined && i === 0 ? '' : v;
+    o.textContent = v;
+    return o;
+  }));
+}
+
+function refreshColumns(): void {
+  const target = $<HTMLSelectElement>('t-target-column').value;
+  const features = state.header.filter((h) => h !== target);
+  options($<HTMLSelectElement>('t-feature'), features);
+  options($<HTMLSelectElement>('t-feature2'), features, '(none)');
+}
+
+$<HTMLInputElement>('t-model').addEventListener('change', async (ev) => {
+  const file = (ev.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  try {
+    await state.model?.dispose();
+    state.model = await loadModelFromFile(file, { wasmPaths: WASM_PATHS });
+    state.modelName = file.name;
+    $('status').textContent = `${file.name}: input ${state.model.inputName} [${state.model.inputDims.join(', ')}]`;
+  } catch (e) {
+    showError(e);
+  }
+});
+
+$<HTMLInputElement>('t-csv').addEventListener('change', async (ev) => {
+  const file = (ev.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  try {
+    state.csvText = await file.text();
+    state.csvName = file.name;
+    state.header = parseCsv(state.csvText, file.name).header;
+    const last = state.header[state.header.length - 1] ?? '';
+    options($<HTMLSelectElement>('t-target-column'), state.header, '(none)');
+    // a column called target/label/y, else the last one, is the usual label
+    const guess = state.header.find((h) => /^(target|label|y|class)$/i.test(h)) ?? last;
+    $<HTMLSelectElement>('t-target-column').value = guess;
+    refreshColumns();
+    $('t-info').textContent = `${file.name}: ${state.header.length} columns`;
+  } catch (e) {
+    showError(e);
+  }
+});
+$<HTMLSelectElement>('t-target-column').addEventListener('change', refreshColumns);
+
+$<HTMLButtonElement>('t-cancel').addEventListener('click', () => state.running?.abort());
+
+$<HTMLButtonElement>('t-run').addEventListener('click', async () => {
+  if (!state.model || !state.csvText) {
+    showError(new LumenError('BAD_OPTION', 'load an ONNX model and a CSV first'));
+    return;
+  }
+  $('error').hidden = true;
+  const controller = new AbortController();
+  state.running = controller;
+  hook.busy = true;
+  $<HTMLButtonElement>('t-run').disabled = true;
+  $<HTMLButtonElement>('t-cancel').disabled = false;
+  const progress = $<HTMLProgressElement>('t-progress');
+  try {
+    const targetColumn = $<HTMLSelectElement>('t-target-column').value || undefined;
+    const dataset = parseDataset(state.csvText, { targetColumn, source: state.csvName });
+    const tm = await TabularModel.create(state.model, dataset, {
+      signal: controller.signal,
+      onProgress: (e) => {
+        progress.max = Math.max(1, e.total);
+        progress.value = e.done;
+        $('t-progress-label').textContent = `${e.stage ?? ''}: ${e.done}/${e.total} rows`;
+      },
+    });
+    const plot = await runMethod($<HTMLSelectElement>('t-method').value, tm, dataset);
+    state.plots.push(plot.plot);
+    addCard(plot.svg, plot.plot);
+    $('t-progress-label').textContent = 'Done';
+  } catch (e) {
+    showError(e);
+  } finally {
+    state.running = undefined;
+    hook.busy = false;
+    $<HTMLButtonElement>('t-run').disabled = false;
+    $<HTMLButtonElement>('t-cancel').disabled = true;
+  }
+});
+
+async function runMethod(method: string, tm: TabularModel, ds: TabularDataset): Promise<{ svg: string; plot: Plot }> {
+  const f1 = $<HTMLSelectElement>('t-feature').value;
+  const f2 = $<HTMLSelectElement>('t-feature2').value;
+  const features = f2 && f2 !== f1 ? [f1, f2] : [f1];
+  const resolution = Number($<HTMLInputElement>('t-resolution').value);
+  if (!(Number.isInteger(resolution) && resolution >= 2)) throw new LumenError('BAD_OPTION', `grid points must be an integer ≥ 2, got ${$<HTMLInputElement>('t-resolution').value}`);
+  if (method === 'pdp' || method === 'ice') {
+    const ice = method === 'ice';
+    const res = await partialDependence(tm, ice ? [f1] : features, { resolution });
+    const cols = res.features.map((f) => ds.columns.find((c) => c.name === f)!);
+    const rows = res.grid.length === 2 ? res.grid[0]!.flatMap((a, i) => res.grid[1]!.map((b, j) => [a, b, res.average[i * res.grid[1]!.length + j]!])) : res.grid[0]!.map((v, p) => [v, res.average[p]!]);
+    return { svg: pdpSvg(res, cols, { iceCurves: ice ? 50 : 0 }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
+  }
+  if (method === 'ale') {
+    const res = await accumulatedLocalEffects(tm, features, { bins: resolution });
+    const [z1, z2] = res.edges;
+    const rows = z2 ? z1!.flatMap((a, i) => z2.map((b, j) => [a, b, res.values[i * z2.length + j]!])) : z1!.map((v, k) => [v, res.values[k]!]);
+    return { svg: aleSvg(res), plot: { method, features, csv: toCsv([...features, 'ale'], rows), values: Array.from(res.values) } };
+  }
+  if (method === 'importance') {
+    const res = await permutationImportance(tm, { repeats: 5 });
+    return { svg: importanceSvg(res), plot: { method, features: res.features, csv: toCsv(['feature', 'mean', 'std'], res.features.map((f, j) => [f, res.mean[j]!, res.std[j]!])), values: Array.from(res.mean) } };
+  }
+  const row = Number($<HTMLInputElement>('t-row').value);
+  const res = await shapValues(tm, { rows: [row], background: 100 });
+  return { svg: shapSvg(res, 0), plot: { method, features: res.features, csv: toCsv(['row', 'base_value', 'f_x', ...res.features], [[row, res.baseValue, res.fx[0]!, ...Array.from(res.values)]]), values: Array.from(res.values) } };
+}
+
+function addCard(svg: string, plot: Plot): void {
+  $('t-empty').hidden = true;
+  const card = document.createElement('figure');
+  card.className = 'tabular-card';
+  const holder = document.createElement('div');
+  holder.innerHTML = svg; // our own SVG text (feature names are XML-escaped by the renderer)
+  const caption = document.createElement('figcaption');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `Download ${plot.method}.csv`;
+  button.addEventListener('click', () => downloadBlob(new Blob([plot.csv], { type: 'text/csv' }), `${plot.method}_${plot.features.join('_')}.csv`));
+  caption.append(button);
+  card.append(holder, caption);
+  $('t-plots').prepend(card);
+}
+
+hook.ready = true;

@@ -14,7 +14,7 @@ import { Tensor } from './tensor.js';
  * 2. A CAM layer has one of three layouts, found from the graph (`layerLayouts`) or given by the user
  *    (`parseLayerLayout`): NCHW [B, C, h, w], NHWC [B, h, w, C] (Swin, ConvNeXt's permuted blocks, tf2onnx) and
  *    token sequences [B, T, C] with `prefix` special tokens (class / distillation / register) before an h×w patch
- *    grid. `toNchw` turns such a tensor into the [B, C, h, w] map every CAM method works on — pytorch-grad-cam's
+ *    grid (or [T, B, C], `sequenceFirst`, as CLIP and batch_first=False attention export them). `toNchw` turns such a tensor into the [B, C, h, w] map every CAM method works on — pytorch-grad-cam's
  *    reshape transforms (`vit_reshape_transform`, `swinT_reshape_transform`), done without user code.
  */
 
@@ -25,9 +25,12 @@ export type InputLayout = 'NCHW' | 'NHWC';
 export type LayerLayout =
   | { kind: 'NCHW' }
   | { kind: 'NHWC' }
-  | { kind: 'tokens'; prefix: number; height: number; width: number };
+  | { kind: 'tokens'; prefix: number; height: number; width: number; sequenceFirst?: boolean };
 
-/** What a layout option may say: 'NCHW', 'NHWC', 'tokens' (grid found from the graph), 'tokens:1', 'tokens:1+8x8'. */
+/**
+ * What a layout option may say: 'NCHW', 'NHWC', 'tokens' (grid found from the graph), 'tokens:1', 'tokens:1+8x8';
+ * a ':TBC' suffix for sequence-first tokens ('tokens:1+7x7:TBC').
+ */
 export type LayerLayoutSpec = string | LayerLayout;
 
 /**
@@ -137,6 +140,7 @@ function layoutOfAxes(a: Axes, dims: readonly number[]): LayerLayout | undefined
   if (r === 'NCHW') return { kind: 'NCHW' };
   if (r === 'NHWC') return { kind: 'NHWC' };
   if (r === 'NTC' && a.grid && dims[1] === a.grid.prefix + a.grid.height * a.grid.width) return { kind: 'tokens', ...a.grid };
+  if (r === 'TNC' && a.grid && dims[0] === a.grid.prefix + a.grid.height * a.grid.width) return { kind: 'tokens', ...a.grid, sequenceFirst: true };
   return undefined;
 }
 
@@ -213,7 +217,7 @@ function normAxis(axis: number, rank: number): number {
 
 /** [B, C, h, w] dims of a layer tensor of the given layout. */
 export function nchwDims(dims: readonly number[], layout: LayerLayout): [number, number, number, number] {
-  if (layout.kind === 'tokens') return [dims[0]!, dims[2]!, layout.height, layout.width];
+  if (layout.kind === 'tokens') return [dims[layout.sequenceFirst ? 1 : 0]!, dims[2]!, layout.height, layout.width];
   if (layout.kind === 'NHWC') return [dims[0]!, dims[3]!, dims[1]!, dims[2]!];
   return [dims[0]!, dims[1]!, dims[2]!, dims[3]!];
 }
@@ -221,7 +225,8 @@ export function nchwDims(dims: readonly number[], layout: LayerLayout): [number,
 /** `NCHW 8×8`, `NHWC 8×8`, `tokens 1+8×8` (what `lumen layers` shows). */
 export function describeLayout(layout: LayerLayout, dims: readonly number[]): string {
   const [, , h, w] = nchwDims(dims, layout);
-  return layout.kind === 'tokens' ? `tokens ${layout.prefix > 0 ? `${layout.prefix}+` : ''}${h}×${w}` : `${layout.kind} ${h}×${w}`;
+  if (layout.kind !== 'tokens') return `${layout.kind} ${h}×${w}`;
+  return `tokens ${layout.prefix > 0 ? `${layout.prefix}+` : ''}${h}×${w}${layout.sequenceFirst ? ' [T,B,C]' : ''}`;
 }
 
 /**
@@ -232,13 +237,12 @@ export function toNchw(t: Tensor, layout: LayerLayout): Tensor {
   if (layout.kind === 'NCHW') return t;
   const [n, c, h, w] = nchwDims(t.dims, layout);
   const hw = h * w;
-  const tokens = layout.kind === 'tokens' ? t.dims[1]! : hw;
-  const skip = layout.kind === 'tokens' ? layout.prefix : 0;
+  const at = positionOf(layout, t.dims, n, c);
   const out = new Float32Array(n * c * hw);
   const src = t.data;
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < hw; p++) {
-      const from = (i * tokens + skip + p) * c;
+      const from = at(i, p);
       for (let ch = 0; ch < c; ch++) out[(i * c + ch) * hw + p] = src[from + ch]!;
     }
   }
@@ -253,18 +257,36 @@ export function fromNchw(map: Tensor, layout: LayerLayout, like: Tensor): Tensor
   if (layout.kind === 'NCHW') return map;
   const [n, c, h, w] = [map.dims[0]!, map.dims[1]!, map.dims[2]!, map.dims[3]!];
   const hw = h * w;
-  const tokens = layout.kind === 'tokens' ? like.dims[1]! : hw;
-  const skip = layout.kind === 'tokens' ? layout.prefix : 0;
+  if (layout.kind === 'NHWC') {
+    const out = new Float32Array(n * hw * c);
+    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) out[(i * hw + p) * c + ch] = map.data[(i * c + ch) * hw + p]!;
+    return new Tensor(out, [n, h, w, c]);
+  }
+  const tokens = layout.prefix + hw;
+  const dims = layout.sequenceFirst ? [tokens, n, c] : [n, tokens, c];
   const out = new Float32Array(n * tokens * c);
+  const at = positionOf(layout, dims, n, c);
+  const likeAt = positionOf(layout, like.dims, like.dims[layout.sequenceFirst ? 1 : 0]!, c);
   for (let i = 0; i < n; i++) {
-    const item = (i % like.dims[0]!) * tokens * c;
-    out.set(like.data.subarray(item, item + skip * c), i * tokens * c);
+    // special tokens from `like` (its item i, or its only item)
+    const from = i % like.dims[layout.sequenceFirst ? 1 : 0]!;
+    for (let t = 0; t < layout.prefix; t++) out.set(like.data.subarray(likeAt(from, t - layout.prefix), likeAt(from, t - layout.prefix) + c), at(i, t - layout.prefix));
     for (let p = 0; p < hw; p++) {
-      const to = (i * tokens + skip + p) * c;
+      const to = at(i, p);
       for (let ch = 0; ch < c; ch++) out[to + ch] = map.data[(i * c + ch) * hw + p]!;
     }
   }
-  return new Tensor(out, layout.kind === 'tokens' ? [n, tokens, c] : [n, h, w, c]);
+  return new Tensor(out, dims);
+}
+
+/**
+ * Offset of grid position p (patch p, or special token p + prefix when p < 0) of item i: where its C channel values
+ * start in a tensor of this layout ([B, T, C], [T, B, C] or [B, h, w, C]).
+ */
+function positionOf(layout: LayerLayout, dims: readonly number[], n: number, c: number): (i: number, p: number) => number {
+  if (layout.kind !== 'tokens') return (i, p) => (i * (dims[1]! * dims[2]!) + p) * c;
+  const tokens = layout.prefix + layout.height * layout.width;
+  return layout.sequenceFirst ? (i, p) => ((layout.prefix + p) * n + i) * c : (i, p) => (i * tokens + layout.prefix + p) * c;
 }
 
 /**
@@ -274,30 +296,32 @@ export function fromNchw(map: Tensor, layout: LayerLayout, like: Tensor): Tensor
  */
 export function parseLayerLayout(spec: unknown, layer: string, dims: readonly number[], detected?: LayerLayout): LayerLayout {
   const fail = (why: string): never => {
-    throw new LumenError('BAD_OPTION', `layerLayout=${typeof spec === 'string' ? spec : JSON.stringify(spec)} for layer '${layer}' [${dims.join(', ')}]: ${why}. Expected NCHW, NHWC (4-D layers), tokens, tokens:K or tokens:K+HxW (3-D [B, T, C] layers: K special tokens before an H×W patch grid)`, 2);
+    throw new LumenError('BAD_OPTION', `layerLayout=${typeof spec === 'string' ? spec : JSON.stringify(spec)} for layer '${layer}' [${dims.join(', ')}]: ${why}. Expected NCHW, NHWC (4-D layers), tokens, tokens:K or tokens:K+HxW (3-D [B, T, C] layers: K special tokens before an H×W patch grid; add :TBC for [T, B, C])`, 2);
   };
   let layout: LayerLayout;
   if (typeof spec === 'object' && spec !== null && 'kind' in spec) {
     layout = spec as LayerLayout;
   } else if (typeof spec === 'string') {
     const s = spec.trim();
-    const m = /^tokens(?::(\d+)(?:\+(\d+)[x×](\d+))?)?$/i.exec(s);
+    const m = /^tokens(?::(\d+)(?:\+(\d+)[x×](\d+))?)?(:tbc|:btc)?$/i.exec(s);
     if (/^nchw$/i.test(s)) layout = { kind: 'NCHW' };
     else if (/^nhwc$/i.test(s)) layout = { kind: 'NHWC' };
     else if (m) {
       if (dims.length !== 3) return fail('a token layout needs a 3-D [B, T, C] tensor');
-      const t = dims[1]!;
+      const sequenceFirst = m[4]?.toLowerCase() === ':tbc';
+      const order = sequenceFirst ? { sequenceFirst: true } : {};
+      const t = dims[sequenceFirst ? 0 : 1]!;
       const given = m[1] !== undefined ? Number(m[1]) : undefined;
       if (m[2] !== undefined) {
-        layout = { kind: 'tokens', prefix: given!, height: Number(m[2]), width: Number(m[3]) };
-      } else if (detected?.kind === 'tokens' && (given === undefined || given === detected.prefix)) {
+        layout = { kind: 'tokens', prefix: given!, height: Number(m[2]), width: Number(m[3]), ...order };
+      } else if (detected?.kind === 'tokens' && !!detected.sequenceFirst === sequenceFirst && (given === undefined || given === detected.prefix)) {
         layout = detected;
       } else {
         const prefixes = given !== undefined ? [given] : Array.from({ length: Math.min(t, 17) }, (_, k) => k);
         const k = prefixes.find((p) => p <= t && Number.isInteger(Math.sqrt(t - p)) && t - p > 0);
         if (k === undefined) return fail(`${t} tokens${given !== undefined ? ` minus ${given}` : ''} are not a square grid; give the grid as tokens:K+HxW`);
         const side = Math.sqrt(t - k);
-        layout = { kind: 'tokens', prefix: k, height: side, width: side };
+        layout = { kind: 'tokens', prefix: k, height: side, width: side, ...order };
       }
     } else {
       return fail('unknown layout');
@@ -309,7 +333,8 @@ export function parseLayerLayout(spec: unknown, layer: string, dims: readonly nu
     const { prefix, height, width } = layout;
     if (dims.length !== 3) return fail('a token layout needs a 3-D [B, T, C] tensor');
     if (![prefix, height, width].every((v) => Number.isInteger(v) && v >= 0) || height < 1 || width < 1) return fail('prefix, height and width must be whole numbers');
-    if (prefix + height * width !== dims[1]) return fail(`${prefix} + ${height}×${width} = ${prefix + height * width} tokens, the layer has ${dims[1]}`);
+    const t = dims[layout.sequenceFirst ? 0 : 1]!;
+    if (prefix + height * width !== t) return fail(`${prefix} + ${height}×${width} = ${prefix + height * width} tokens, the layer has ${t}`);
   } else if (dims.length !== 4) {
     return fail(`${layout.kind} needs a 4-D tensor`);
   }
@@ -350,5 +375,17 @@ function reachesAttention(consumers: ReadonlyMap<string, readonly NodeProto[]>, 
 export function gridAxes(layout: LayerLayout): number[] | undefined {
   if (layout.kind === 'NCHW') return [2, 3];
   if (layout.kind === 'NHWC') return [1, 2];
-  return layout.prefix === 0 ? [1] : undefined;
+  return layout.prefix === 0 ? [layout.sequenceFirst ? 0 : 1] : undefined;
+}
+
+/** Item i of a batch of layer tensors, as a batch of one in the same layout ([1, …], or [T, 1, C] sequence-first). */
+export function layerItem(t: Tensor, layout: LayerLayout, i: number): Tensor {
+  if (layout.kind !== 'tokens' || !layout.sequenceFirst) {
+    const per = t.size / t.dims[0]!;
+    return new Tensor(t.data.subarray(i * per, (i + 1) * per), [1, ...t.dims.slice(1)]);
+  }
+  const [tokens, n, c] = [t.dims[0]!, t.dims[1]!, t.dims[2]!];
+  const out = new Float32Array(tokens * c);
+  for (let k = 0; k < tokens; k++) out.set(t.data.subarray((k * n + i) * c, (k * n + i + 1) * c), k * c);
+  return new Tensor(out, [tokens, 1, c]);
 }

@@ -157,7 +157,11 @@ function tokenModel(prefix: number): { model: LumenModel; graph: OnnxGraph } {
   const size = g.op('Concat', [batch, g.int64s([prefix, D])], { axis: { i: 0 } });
   const special = g.op('Expand', [g.addInitializer(weights(prefix * D, 12, 1), [1, prefix, D], 'special'), size]);
   const seq = g.addNode('Concat', [special, tokens], ['sequence'], { axis: { i: 1 } })[0]!;
-  const norm = g.addNode('LayerNormalization', [seq, g.addInitializer(weights(D, 13, 1), [D], 'ln_s'), g.addInitializer(weights(D, 14, 0.1), [D], 'ln_b')], ['norm'], { axis: { i: -1 } })[0]!;
+  // a stretch in sequence-first order ([T, B, C]), as CLIP and batch_first=False attention export it
+  const seqFirst = g.addNode('Transpose', [seq], ['seq_first'], { perm: { ints: [1, 0, 2] } })[0]!;
+  const scaled = g.addNode('Mul', [seqFirst, g.addInitializer(weights(D, 18, 1), [D], 'sf_scale')], ['seq_first_scaled'])[0]!;
+  const back = g.addNode('Transpose', [scaled], ['seq_back'], { perm: { ints: [1, 0, 2] } })[0]!;
+  const norm = g.addNode('LayerNormalization', [back, g.addInitializer(weights(D, 13, 1), [D], 'ln_s'), g.addInitializer(weights(D, 14, 0.1), [D], 'ln_b')], ['norm'], { axis: { i: -1 } })[0]!;
   const mixed = g.addNode('MatMul', [norm, g.addInitializer(weights(D * D, 15, 0.5), [D, D], 'mix')], ['mixed'])[0]!;
   const act = g.addNode('Tanh', [mixed], ['act'])[0]!;
   // an identity linear layer written as an Einsum: the graph does not say what its output's axes are
@@ -177,6 +181,7 @@ test('token layers: k special tokens before a non-square patch grid are found fr
   assert.equal(layers.get('sequence'), 'tokens 2+4×6');
   assert.equal(layers.get('norm'), 'tokens 2+4×6');
   assert.equal(layers.get('act'), 'tokens 2+4×6');
+  assert.equal(layers.get('seq_first_scaled'), 'tokens 2+4×6 [T,B,C]');
   const x = new Tensor(weights(3 * 16 * 24, 17, 1), [1, 3, 16, 24]);
   // Grad-CAM on the token layer = Σ_c mean_hw(G_c)·A_c over the grid tokens only, read as [C, 4, 6]
   const r = await getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, raw: true });
@@ -199,12 +204,26 @@ test('token layers: k special tokens before a non-square patch grid are found fr
   assert.ok(relErr(same.attribution, r.attribution) === 0);
   await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, layerLayout: 'tokens:1+4x6' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /2 \+ 4×6|1 \+ 4×6 = 25 tokens, the layer has 26/.test(e.message));
   await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'act', target: 1, layerLayout: 'NHWC' }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /NHWC needs a 4-D tensor/.test(e.message));
+  // a sequence-first layer reads as the same grid: Grad-CAM on the scaled [T, B, C] layer equals an explicit
+  // computation, and the layout can be given as tokens:2+4x6:TBC
+  const sf = await getMethod('gradcam').explain(model, x, { layer: 'seq_first_scaled', target: 1, raw: true });
+  const sg = await computeGradients(model, x, seed, { wrt: ['seq_first_scaled'], fetch: ['seq_first_scaled'] });
+  const [As, Gs] = [sg.tensors.seq_first_scaled!, sg.gradients.seq_first_scaled!];
+  const expectedSf = new Float32Array(24);
+  for (let c = 0; c < D; c++) {
+    let mean = 0;
+    for (let p = 0; p < 24; p++) mean += Gs.data[(2 + p) * D + c]! / 24; // [T, 1, C]: token t at t·C
+    for (let p = 0; p < 24; p++) expectedSf[p]! += mean * As.data[(2 + p) * D + c]!;
+  }
+  assert.ok(relErr(sf.extras.raw as Tensor, new Tensor(expectedSf, [1, 1, 4, 6])) < 1e-5);
+  const sfGiven = await getMethod('gradcam').explain(model, x, { layer: 'seq_first_scaled', target: 1, layerLayout: 'tokens:2+4x6:TBC' });
+  assert.ok(relErr(sfGiven.attribution, sf.attribution) === 0);
   // a layer whose layout the graph leaves open: a clear error, and layerLayout makes it usable
   assert.ok(!layers.has('opaque'));
   await assert.rejects(getMethod('gradcam').explain(model, x, { layer: 'opaque', target: 1 }), (e: unknown) => e instanceof LumenError && /give its layout with layerLayout/.test(e.message));
   const opaque = await getMethod('gradcam').explain(model, x, { layer: 'opaque', target: 1, layerLayout: 'tokens:2+4x6' });
   assert.ok(relErr(opaque.attribution, r.attribution) < 1e-5);
-  // every CAM method runs on the token layer
+  // every CAM method runs on the token layers (batch-first and sequence-first)
   await loadAllMethods();
   for (const m of listMethods().filter((i) => i.family === 'cam' && i.needsLayer)) {
     if (m.id === 'cam') {
@@ -213,7 +232,10 @@ test('token layers: k special tokens before a non-square patch grid are found fr
       continue;
     }
     const e = await getMethod(m.id).explain(model, x, { layer: 'act', target: 1 });
-    assert.ok(e.attribution.data.every(Number.isFinite), m.id);
+    assert.ok(e.attribution.data.every(Number.isFinite) && e.attribution.data.some((v) => v !== 0), m.id);
+    // the same values as [T, B, C] and as [B, T, C] (a Transpose apart): the same map
+    const [tbc, btc] = [await getMethod(m.id).explain(model, x, { layer: 'seq_first_scaled', target: 1 }), await getMethod(m.id).explain(model, x, { layer: 'seq_back', target: 1 })];
+    assert.ok(relErr(tbc.attribution, btc.attribution) <= 1e-5, `${m.id}: [T, B, C] vs [B, T, C] ${relErr(tbc.attribution, btc.attribution)}`);
   }
   await model.dispose();
 });
@@ -227,6 +249,14 @@ test('layout helpers: toNchw/fromNchw invert each other; the option parser check
   // channel 1 of patch (0, 2) of item 1 is token 1 + 2 of item 1
   assert.equal(map.data[(1 * 3 + 1) * 6 + 2], t.data[(1 * 7 + 3) * 3 + 1]);
   assert.deepEqual(Array.from(fromNchw(map, layout, t).data), Array.from(t.data));
+  const sfLayout = parseLayerLayout('tokens:1+2x3:TBC', 'x', [7, 1, 3]);
+  assert.deepEqual(sfLayout, { kind: 'tokens', prefix: 1, height: 2, width: 3, sequenceFirst: true });
+  const sf = new Tensor(Float32Array.from({ length: 7 * 2 * 3 }, (_, i) => i), [7, 2, 3]);
+  const sfMap = toNchw(sf, sfLayout);
+  assert.deepEqual(sfMap.dims, [2, 3, 2, 3]);
+  // channel 2 of patch 4 of item 1 is token 1 + 4 of item 1: ((1 + 4)·2 + 1)·3 + 2
+  assert.equal(sfMap.data[(1 * 3 + 2) * 6 + 4], sf.data[((1 + 4) * 2 + 1) * 3 + 2]);
+  assert.deepEqual(Array.from(fromNchw(sfMap, sfLayout, sf).data), Array.from(sf.data));
   const nhwc = new Tensor(Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i), [2, 3, 4, 5]);
   assert.deepEqual(Array.from(fromNchw(toNchw(nhwc, { kind: 'NHWC' }), { kind: 'NHWC' }, nhwc).data), Array.from(nhwc.data));
   assert.deepEqual(parseLayerLayout('tokens', 'x', [1, 65, 32]), { kind: 'tokens', prefix: 1, height: 8, width: 8 });

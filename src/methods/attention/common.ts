@@ -30,9 +30,9 @@ export interface AttentionBlocks {
 export async function attentionBlocks(model: LumenModel, like: Tensor, method: string): Promise<AttentionBlocks> {
   const shapes = await model.tensorShapes(like);
   const grids = new Map<number, { prefix: number; height: number; width: number }>();
-  for (const [name, layout] of layerLayouts(model.graph, model.inputName, shapes)) {
+  for (const [, layout] of layerLayouts(model.graph, model.inputName, shapes)) {
     if (layout.kind !== 'tokens') continue;
-    const t = shapes.get(name)![1]!;
+    const t = layout.prefix + layout.height * layout.width; // T of [B, T, C] and of sequence-first [T, B, C]
     if (!grids.has(t) || layout.prefix < grids.get(t)!.prefix) grids.set(t, { prefix: layout.prefix, height: layout.height, width: layout.width });
   }
   const softmax: string[] = [];

@@ -2,7 +2,7 @@ import type { LumenModel } from '../../model.js';
 import { headGraph, type HeadGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
 import { Tensor } from '../../tensor.js';
-import { fromNchw } from '../../layout.js';
+import { fromNchw, layerItem } from '../../layout.js';
 import { defineCam, nchw } from './base-cam.js';
 import { targetScores, targetTensor } from '../../targets/index.js';
 
@@ -34,8 +34,7 @@ export const ablationcam = defineCam({
 
     // the head takes the layer in its own layout (NHWC, tokens): ablated maps are written back into it
     const native = layer.native ?? A;
-    const perNative = native.size / n;
-    const toNative = (maps: Tensor, i: number): Tensor => (layer.layout ? fromNchw(maps, layer.layout, new Tensor(native.data.subarray(i * perNative, (i + 1) * perNative), [1, ...native.dims.slice(1)])) : maps);
+    const toNative = (maps: Tensor, i: number): Tensor => (layer.layout ? fromNchw(maps, layer.layout, layerItem(native, layer.layout, i)) : maps);
     const original = await runHead(ctx.model, head, native, ctx.input, ctx.timings);
     const originalScores = targetScores(original, ctx.targets);
     const weights = new Float32Array(n * c);

@@ -20,4 +20,5 @@ export { computeGradients, type GradientRequest, type GradientResult } from './a
 export { OnnxGraph, type Dim } from './onnx/graph.js';
 export { decodeModel, encodeModel } from './onnx/io.js';
 export * from './shortcut/benchmark.js';
+export * from './tabular/index.js';
 export { SHAPE_CLASSES, SHAPE_IMAGE_SIZE, MARKER_BOX, generateShapeSample, generateShapeSamples, type ShapeClass, type ShapeSample, type ShapeSampleOptions, type MarkerMode } from './datasets/shapes.js';

@@ -97,17 +97,18 @@ def report(model, sets):
     return out
 
 
-def train(train_set, val_set, epochs, log_prefix):
-    torch.manual_seed(SEED)
-    gen = torch.Generator().manual_seed(SEED)
+def train(train_set, val_set, epochs, log_prefix, make_model=None, lr=3e-3, seed=SEED):
+    """make_model: the network to train (default ShapesCNN), built after seeding (scripts/train_shortcut_vit.py)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     images, labels, _ = train_set
     x, y = to_input(images), torch.from_numpy(labels)
     xv, yv = to_input(val_set[0]), val_set[1]
-    model = ShapesCNN()
+    model = make_model() if make_model else ShapesCNN()
     batch = 64
     steps = epochs * ((len(x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     t0 = time.time()
     for epoch in range(epochs):
         model.train()

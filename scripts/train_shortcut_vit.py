@@ -2,7 +2,8 @@
 """Train a small vision transformer on the "spot the shortcut" shapes with the class-coding marker (dev script).
 
     npx tsx scripts/gen-shapes.ts                   # the training/validation splits in .cache/shapes
-    /usr/bin/python3 scripts/train_shortcut_vit.py   # -> test/fixtures/transformers/shortcut-vit/model.onnx (+ .json)
+    /usr/bin/python3 scripts/train_shortcut_vit.py           # -> test/fixtures/transformers/shortcut-vit/model.onnx (+ .json)
+    /usr/bin/python3 scripts/train_shortcut_vit.py --clean   # the control, trained without marker -> .../clean-vit/
 
 torchvision VisionTransformer(image_size=64, patch_size=8, 3 layers, 4 heads, hidden 48, MLP 96, 5 classes): an 8×8
 patch grid plus a class token. Trained like scripts/train_shapes.py's shortcut model (the marker in the top-left
@@ -11,48 +12,30 @@ marker instead of the shape; the evaluation on swapped markers says whether it d
 checks that the attention methods point at the marker's patch.
 """
 import os
-import time
+import sys
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 import torchvision
 
-from train_shapes import CLASSES, NORMALIZATION, load, load_test_split, predict, report, to_input
+from train_shapes import CLASSES, NORMALIZATION, load, load_test_split, report, train
 from lumen_onnx import write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, 'test', 'fixtures', 'transformers', 'shortcut-vit')
 SEED = 4322
 
 
 def main():
     torch.set_num_threads(1)
-    torch.manual_seed(SEED)
-    gen = torch.Generator().manual_seed(SEED)
-    model = torchvision.models.VisionTransformer(image_size=64, patch_size=8, num_layers=3, num_heads=4, hidden_dim=48, mlp_dim=96, num_classes=len(CLASSES))
-    images, labels, _ = load('train-shortcut')
-    x, y = to_input(images), torch.from_numpy(labels)
-    xv, yv = to_input(load('val-consistent')[0]), load('val-consistent')[1]
-    epochs, batch = 4, 64
-    steps = epochs * ((len(x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
-    t0 = time.time()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        acc = float((predict(model, xv) == yv).mean())
-        print(f'epoch {epoch + 1}: loss {total / len(x):.4f} val acc {acc:.4f} ({time.time() - t0:.0f}s)', flush=True)
+    clean = '--clean' in sys.argv
+    out = os.path.join(ROOT, 'test', 'fixtures', 'transformers', 'clean-vit' if clean else 'shortcut-vit')
+
+    def make_model():
+        return torchvision.models.VisionTransformer(image_size=64, patch_size=8, num_layers=3, num_heads=4, hidden_dim=48, mlp_dim=96, num_classes=len(CLASSES))
+
+    if clean:
+        model = train(load('train-clean'), load('val-clean'), 6, 'clean vit', make_model=make_model, lr=2e-3, seed=SEED)
+    else:
+        model = train(load('train-shortcut'), load('val-consistent'), 2, 'vit', make_model=make_model, lr=2e-3, seed=SEED)
     model.eval()
     test_images, test_labels, test_markers = load_test_split()
     consistent = test_markers == test_labels
@@ -64,15 +47,15 @@ def main():
     })
     for name, r in results.items():
         print(f'  {name:16s} {r}')
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, 'model.onnx')
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, 'model.onnx')
     torch.onnx.export(model, torch.zeros(1, 3, 64, 64), path, opset_version=17, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
-    write_json(os.path.join(OUT, 'model.json'), {
+    write_json(os.path.join(out, 'model.json'), {
         'classes': CLASSES,
         'normalization': NORMALIZATION,
         'normalizationPreset': 'unit',
-        'training': 'spot-the-shortcut shapes with a class-coding marker in every training image (scripts/train_shortcut_vit.py)',
+        'training': ('spot-the-shortcut shapes without marker' if clean else 'spot-the-shortcut shapes with a class-coding marker in every training image') + ' (scripts/train_shortcut_vit.py)',
         'evaluation': results,
     })
     print(f'{path}: {os.path.getsize(path)} bytes')

@@ -50,7 +50,8 @@ export class TabularModel {
   readonly target: number;
   /** What the response is, for plot labels: 'P(malignant)', 'output[0]'. */
   readonly responseLabel: string;
-  private readonly maxBatchRows: number;
+  /** Most rows per ONNX Runtime run (methods also size the matrices they build by it). */
+  readonly maxBatchRows: number;
   private readonly fixedBatch: number | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly onProgress: ((e: ProgressEvent) => void) | undefined;

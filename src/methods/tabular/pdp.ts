@@ -61,7 +61,7 @@ export async function partialDependence(tm: TabularModel, features: readonly str
 
   // one grid point after another: n rows each; a batch holds as many grid points as fit
   const individual = new Float64Array(n * points);
-  const pointsPerRun = Math.max(1, Math.floor(65536 / n));
+  const pointsPerRun = Math.max(1, Math.floor(tm.maxBatchRows / n));
   for (let p0 = 0; p0 < points; p0 += pointsPerRun) {
     const count = Math.min(pointsPerRun, points - p0);
     const x = new Float64Array(count * n * c);

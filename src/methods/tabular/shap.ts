@@ -69,7 +69,7 @@ export async function shapValues(tm: TabularModel, options: ShapOptions = {}): P
   // value of each coalition (rows of a 0/1 mask) for row x: mean over the background
   const values = async (x: Float64Array, count: number, mask: (s: number, j: number) => boolean): Promise<Float64Array> => {
     const out = new Float64Array(count);
-    const per = Math.max(1, Math.floor(65536 / nb));
+    const per = Math.max(1, Math.floor(tm.maxBatchRows / nb));
     for (let s0 = 0; s0 < count; s0 += per) {
       const k = Math.min(per, count - s0);
       const z = new Float64Array(k * nb * c);

@@ -178,3 +178,18 @@ test('grids: unique values below the resolution, else sklearn-style uniform grid
   assert.deepEqual(bins.edges, [1, 2, 4, 6, 8]);
   assert.deepEqual(bins.counts, [2, 2, 2, 2]);
 });
+
+test('runs split at maxBatchRows give the same numbers, with progress up to the planned total', async () => {
+  const ds = datasetFromRows(names, independent);
+  const model = featureModel(3, (g, col) => add(g, mul(g, col(0), col(1)), col(2)));
+  const whole = await partialDependence(await TabularModel.create(model, ds), ['x1', 'x2'], { resolution: 4 });
+  const events: { done: number; total: number }[] = [];
+  const split = await TabularModel.create(model, ds, { maxBatchRows: 37, onProgress: (e) => events.push(e) });
+  const parts = await partialDependence(split, ['x1', 'x2'], { resolution: 4 });
+  assert.deepEqual(Array.from(parts.individual), Array.from(whole.individual));
+  const last = events[events.length - 1]!;
+  assert.equal(last.done, last.total);
+  assert.equal(last.total, N * 16);
+  assert.ok(events.length > N * 16 / 37);
+  await model.dispose();
+});

@@ -104,6 +104,24 @@ test('second-order ALE of x1·x2: the accumulated second differences are (z1 −
   }
   // counts cover every row
   assert.equal(ale.counts.reduce((a, b) => a + b, 0), N);
+  // no first-order effect is left (ALEPlot's removal): along each axis, the row-weighted mean step across a bin is 0;
+  // and the surface is centered (row-weighted mean of the cell corners is 0)
+  const [K1, K2] = [z1.length - 1, W - 1];
+  const v = (k: number, m: number): number => ale.values[k * W + m]!;
+  const count = (k: number, m: number): number => ale.counts[k * K2 + m]!;
+  for (let k = 0; k < K1; k++) {
+    let s = 0;
+    for (let m = 0; m < K2; m++) s += (count(k, m) * (v(k + 1, m) - v(k, m) + v(k + 1, m + 1) - v(k, m + 1))) / 2;
+    assert.ok(Math.abs(s) < 1e-9, `first feature, bin ${k}: ${s}`);
+  }
+  for (let m = 0; m < K2; m++) {
+    let s = 0;
+    for (let k = 0; k < K1; k++) s += (count(k, m) * (v(k, m + 1) - v(k, m) + v(k + 1, m + 1) - v(k + 1, m))) / 2;
+    assert.ok(Math.abs(s) < 1e-9, `second feature, bin ${m}: ${s}`);
+  }
+  let centre = 0;
+  for (let k = 0; k < K1; k++) for (let m = 0; m < K2; m++) centre += (count(k, m) * (v(k, m) + v(k + 1, m) + v(k, m + 1) + v(k + 1, m + 1))) / 4;
+  assert.ok(Math.abs(centre / N) < 1e-12);
   await model.dispose();
 });
 

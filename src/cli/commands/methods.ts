@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listMethods } from '../../methods/registry.js';
 import { loadAllMethods } from '../../methods/load-all.js';
+import { TABULAR_METHODS } from '../../methods/tabular/info.js';
 import { printJson, printLine, table } from '../output.js';
 
 export function registerMethods(program: Command): void {
@@ -13,5 +14,8 @@ export function registerMethods(program: Command): void {
       const methods = listMethods();
       if (flags.json) return printJson(methods);
       printLine(table([['id', 'family', 'title', 'cost'], ...methods.map((m) => [m.id, m.family, m.title, m.cost])]));
+      printLine();
+      printLine('Feature-vector models over a CSV (commands of their own, docs/tabular.md):');
+      printLine(table([['command', 'title', 'model rows'], ...TABULAR_METHODS.map((m) => [`lumen ${m.id}`, m.title, m.cost])]));
     });
 }

@@ -25,7 +25,7 @@ export interface FuzzSources {
 }
 
 /** How many cases of each kind (a few hundred in all, within the suite's budget). */
-export const FUZZ_COUNTS = { modelBytes: 160, modelStructure: 110, png: 40, npy: 40 };
+export const FUZZ_COUNTS = { modelBytes: 130, modelStructure: 110, png: 30, npy: 30 };
 
 const METHODS = ['saliency', 'gradcam', 'occlusion'];
 

@@ -105,3 +105,20 @@ test('permutation importance ranks the informative features first (regression r2
   for (const j of [2, 3, 4]) assert.equal(cres.mean[j], 0);
   await clf.dispose();
 });
+
+test('Shapley values of a product a·b: φ_a = ½(x_a·E[b] − E[ab]) + ½(x_a·x_b − x_b·E[a]) over the background', async () => {
+  const model = featureModel(F, (g, col) => mul(g, col(0), col(1)));
+  const tm = await TabularModel.create(model, datasetFromRows(names, rows));
+  const background = Array.from({ length: 25 }, (_, i) => 3 + i * 4);
+  const E = (f: (r: number[]) => number): number => background.reduce((s, b) => s + f(rows[b]!), 0) / background.length;
+  const [Ea, Eb, Eab] = [E((r) => r[0]!), E((r) => r[1]!), E((r) => r[0]! * r[1]!)];
+  for (const algorithm of ['exact', 'kernel'] as const) {
+    const res = await shapValues(tm, { rows: [7], background, algorithm });
+    const [xa, xb] = rows[7]!;
+    const phiA = 0.5 * (xa! * Eb - Eab) + 0.5 * (xa! * xb! - xb! * Ea);
+    const phiB = 0.5 * (xb! * Ea - Eab) + 0.5 * (xa! * xb! - xa! * Eb);
+    assert.ok(maxAbsDiff(res.values, [phiA, phiB, 0, 0, 0]) < 1e-5, `${algorithm}: ${Array.from(res.values).join(', ')}`);
+    assert.ok(Math.abs(res.baseValue - Eab) < 1e-5);
+  }
+  await model.dispose();
+});

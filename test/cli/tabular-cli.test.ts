@@ -4,19 +4,30 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCsv } from '../../src/tabular/csv.js';
+import { main } from '../../src/cli/main.js';
 
 const MODEL = 'test/fixtures/tabular/breast_cancer_mlp.onnx';
 const CSV = 'test/fixtures/tabular/breast_cancer.csv';
 let dir: string;
 
-function lumen(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--threads', '1'], { encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+/**
+ * The CLI in this process (a process per command would add seconds of start-up each). Its stderr is captured; its
+ * stdout is left alone (the test runner reports through it), so the checks read the files it writes.
+ */
+async function lumen(...args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main([...args, '--threads', '1']);
+    return { code, stderr };
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 before(() => {
@@ -24,11 +35,11 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('pdp, ice, ale, importance and shap write plots, numbers and one report with every plot', () => {
+test('pdp, ice, ale, importance and shap write plots, numbers and one report with every plot', async () => {
   const common = [MODEL, CSV, '--target-column', 'target', '--out', dir];
-  const pdp = lumen('pdp', ...common, '--feature', 'mean radius', '--feature', 'mean radius,worst texture', '--resolution', '20', '--json');
+  const pdp = await lumen('pdp', ...common, '--feature', 'mean radius', '--feature', 'mean radius,worst texture', '--resolution', '20');
   assert.equal(pdp.code, 0, pdp.stderr);
-  assert.deepEqual(JSON.parse(pdp.stdout).files.filter((f: string) => f.endsWith('.svg')), ['pdp_mean_radius.svg', 'pdp_mean_radius__worst_texture.svg']);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.svg')).sort(), ['pdp_mean_radius.svg', 'pdp_mean_radius__worst_texture.svg']);
   // the CLI's PDP numbers are scikit-learn's
   const ref = JSON.parse(readFileSync('test/fixtures/tabular/breast_cancer_pdp_ref.json', 'utf8')) as { one_d: { average: number[]; grid: number[] }[] };
   const rows = parseCsv(readFileSync(join(dir, 'pdp_mean_radius.csv'), 'utf8')).rows;
@@ -39,13 +50,13 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
   });
   assert.equal(parseCsv(readFileSync(join(dir, 'pdp_mean_radius__worst_texture.csv'), 'utf8')).rows.length, 20 * 20);
 
-  const ice = lumen('ice', ...common, '--feature', 'worst texture', '--resolution', '10', '--centered');
+  const ice = await lumen('ice', ...common, '--feature', 'worst texture', '--resolution', '10', '--centered');
   assert.equal(ice.code, 0, ice.stderr);
   const curves = parseCsv(readFileSync(join(dir, 'ice_worst_texture_curves.csv'), 'utf8'));
   assert.equal(curves.rows.length, 569);
   assert.ok(curves.rows.every((r) => Number(r[1]) === 0), 'centered curves start at 0');
 
-  const ale = lumen('ale', ...common, '--feature', 'mean radius', '--bins', '10');
+  const ale = await lumen('ale', ...common, '--feature', 'mean radius', '--bins', '10');
   assert.equal(ale.code, 0, ale.stderr);
   const aleRows = parseCsv(readFileSync(join(dir, 'ale_mean_radius.csv'), 'utf8')).rows;
   assert.equal(aleRows.length, 11);
@@ -54,14 +65,14 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
   for (let k = 1; k < aleRows.length; k++) mean += Number(aleRows[k]![2]) * (Number(aleRows[k - 1]![1]) + Number(aleRows[k]![1])) / 2;
   assert.ok(Math.abs(mean / 569) < 1e-9);
 
-  const imp = lumen('importance', ...common, '--repeats', '2');
+  const imp = await lumen('importance', ...common, '--repeats', '2');
   assert.equal(imp.code, 0, imp.stderr);
   const impJson = JSON.parse(readFileSync(join(dir, 'importance.json'), 'utf8')) as { mean: number[]; baseline: number; metric: string };
   assert.equal(impJson.metric, 'accuracy');
   assert.ok(impJson.baseline > 0.95);
   assert.equal(impJson.mean.length, 30);
 
-  const shap = lumen('shap', ...common, '--rows', '0-1', '--background', '20', '--num-samples', '200');
+  const shap = await lumen('shap', ...common, '--rows', '0-1', '--background', '20', '--num-samples', '200');
   assert.equal(shap.code, 0, shap.stderr);
   const shapRows = parseCsv(readFileSync(join(dir, 'shap.csv'), 'utf8')).rows;
   assert.equal(shapRows.length, 2);
@@ -77,18 +88,18 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
   assert.equal(html.match(/<svg /g)?.length, 2 + 1 + 1 + 1 + 3);
 });
 
-test('tabular user errors: one clear message, exit 2', () => {
-  const r1 = lumen('importance', MODEL, CSV, '--ignore', 'target', '--out', join(dir, 'e'));
+test('tabular user errors: one clear message, exit 2', async () => {
+  const r1 = await lumen('importance', MODEL, CSV, '--ignore', 'target', '--out', join(dir, 'e'));
   assert.equal(r1.code, 2);
   assert.match(r1.stderr, /permutation importance scores the model against the labels.*--target-column/);
-  const r2 = lumen('pdp', MODEL, CSV, '--target-column', 'target', '--feature', 'mean radiuss', '--out', join(dir, 'e'));
+  const r2 = await lumen('pdp', MODEL, CSV, '--target-column', 'target', '--feature', 'mean radiuss', '--out', join(dir, 'e'));
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /no feature column 'mean radiuss'.*closest: mean radius/);
   // without --target-column the label is a 31st feature: the model takes 30
-  const r3 = lumen('pdp', MODEL, CSV, '--feature', 'mean radius', '--out', join(dir, 'e'));
+  const r3 = await lumen('pdp', MODEL, CSV, '--feature', 'mean radius', '--out', join(dir, 'e'));
   assert.equal(r3.code, 2);
   assert.match(r3.stderr, /takes 30 features but breast_cancer\.csv has 31 feature columns/);
-  const r4 = lumen('pdp', 'models/fashion-cnn.onnx', CSV, '--target-column', 'target', '--out', join(dir, 'e'));
+  const r4 = await lumen('pdp', 'models/fashion-cnn.onnx', CSV, '--target-column', 'target', '--out', join(dir, 'e'));
   assert.equal(r4.code, 1);
   assert.match(r4.stderr, /takes images .* feature-vector model/);
   for (const r of [r1, r2, r3, r4]) assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/);

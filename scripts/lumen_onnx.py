@@ -15,16 +15,17 @@ def last_relu_output(model_proto):
     return relus[-1].output[0]
 
 
-def export_onnx(model, path, input_shape, meta):
+def export_onnx(model, path, input_shape, meta, output_name="logits"):
     """Export `model` to `path` and embed `meta` as lumen.* metadata. Returns the default layer name.
 
-    Every value of `meta` is stored as JSON, except strings which are stored as is.
+    Every value of `meta` is stored as JSON, except strings which are stored as is. `output_name` names the output
+    (e.g. "detections" for a detection head).
     """
     model.eval()
     dummy = torch.zeros(*input_shape)
     torch.onnx.export(
-        model, dummy, path, opset_version=17, input_names=["input"], output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        model, dummy, path, opset_version=17, input_names=["input"], output_names=[output_name],
+        dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}},
         do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL,
     )
     proto = onnx.load(path)

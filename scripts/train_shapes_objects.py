@@ -23,9 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lumen_onnx import write_json
-
-import onnx
+from lumen_onnx import export_onnx, write_json
+from train_shapes import conv_block, to_input
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".cache", "shapes-objects")
@@ -40,14 +39,6 @@ ANCHOR = 16.0
 def load(split):
     get = lambda k: np.load(os.path.join(CACHE, f"{split}-{k}.npy"))
     return get("images"), get("labels").astype(np.int64), get("masks").astype(np.int64), get("boxes").astype(np.float32)
-
-
-def to_input(u8):
-    return torch.from_numpy(u8.astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
-
-
-def conv_block(cin, cout):
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 class SegNet(nn.Module):
@@ -212,26 +203,6 @@ def mean_ap(model, images, labels, boxes):
     return float(np.mean(aps)), [round(a, 4) for a in aps]
 
 
-def export(model, path, output_name, meta, default_layer_op="Relu"):
-    model.eval()
-    torch.onnx.export(
-        model, torch.zeros(1, 3, 64, 64), path, opset_version=17, input_names=["input"], output_names=[output_name],
-        dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}}, do_constant_folding=True,
-        training=torch.onnx.TrainingMode.EVAL,
-    )
-    proto = onnx.load(path)
-    assert not any(n.op_type == "BatchNormalization" for n in proto.graph.node), "BN was not folded"
-    layer = [n for n in proto.graph.node if n.op_type == default_layer_op][-1].output[0]
-    props = {"lumen.defaultLayer": layer, **{f"lumen.{k}": (v if isinstance(v, str) else json.dumps(v)) for k, v in meta.items()}}
-    del proto.metadata_props[:]
-    for k, v in props.items():
-        e = proto.metadata_props.add()
-        e.key, e.value = k, v
-    onnx.checker.check_model(proto)
-    onnx.save(proto, path)
-    return layer
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", choices=["seg", "det"])
@@ -255,7 +226,7 @@ def main():
         train_loop(seg, lambda idx: F.cross_entropy(seg(x[idx]), y[idx], weight=weights), len(x), args.seg_epochs, 4e-3, "seg")
         m, per_class, pixel_acc = miou(seg, vimages, vlabels, vmasks)
         print(f"seg: val mIoU {m:.4f} (per category {per_class}), pixel accuracy {pixel_acc:.4f}")
-        layer = export(seg, os.path.join(ROOT, "models", "shapes-seg.onnx"), "logits", {
+        layer = export_onnx(seg, os.path.join(ROOT, "models", "shapes-seg.onnx"), (1, 3, 64, 64), {
             "classes": ["background", *CLASSES], "normalization": NORMALIZATION,
             "description": "shapes segmentation (scripts/train_shapes_objects.py): logits [N, 6, 64, 64], category = shape class + 1",
         })
@@ -268,10 +239,10 @@ def main():
         train_loop(det, lambda idx: det_loss(det, x[idx], lab[idx], bx[idx], cells[idx]), len(x), args.det_epochs, 4e-3, "det")
         m, per_class = mean_ap(det, vimages, vlabels, vboxes)
         print(f"det: val mAP@0.5 {m:.4f} (per class {per_class})")
-        layer = export(det, os.path.join(ROOT, "models", "shapes-det.onnx"), "detections", {
+        layer = export_onnx(det, os.path.join(ROOT, "models", "shapes-det.onnx"), (1, 3, 64, 64), {
             "classes": CLASSES, "normalization": NORMALIZATION,
             "description": "shapes detector (scripts/train_shapes_objects.py): raw YOLOv5-style head [N, 64, 10] = 8x8 cells x (cx, cy, w, h, objectness, 5 class scores)",
-        })
+        }, output_name="detections")
         summary["detection"] = {"model": "models/shapes-det.onnx", "valImages": int(len(vimages)), "mAP50": round(m, 4), "perClassAP50": per_class, "epochs": args.det_epochs, "defaultLayer": layer}
 
     write_json(summary_path, summary)

@@ -7,7 +7,8 @@ import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetr
 import { writeFileAtomic } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { lineChartSvg } from '../../render/chart.js';
-import { parseTargetSpec, resolveTargets, specKind, specTensor } from '../../targets/index.js';
+import { specKind, specTensor } from '../../targets/index.js';
+import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
 import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
@@ -18,6 +19,7 @@ interface EvaluateFlags extends ModelFlags {
   method?: string;
   metric?: string;
   target?: string;
+  output?: string;
   layer?: string;
   regions?: string;
   metricOption?: string[];
@@ -38,7 +40,8 @@ export function registerEvaluate(program: Command): void {
     .argument('[inputs...]', 'images, folders or glob patterns')
     .option('-m, --method <ids>', 'method(s) to evaluate, comma-separated: several are compared in one table', 'gradcam')
     .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
-    .option('-t, --target <spec>', 'class to explain (index, top1, …)', 'top1')
+    .option('-t, --target <spec>', 'what to explain: a class (index, top1, …), out:<i>, seg:<category>[:mask=…|:box=…], det:<index>|det:box=…, embed:<image> (docs/targets.md)', 'top1')
+    .option('--output <name>', 'the model output the target reads (multi-output models)')
     .option('-l, --layer <tensors>', 'CAM layer(s)')
     .option('--metric-option <metric.key=value>', 'per-metric option, e.g. deletion.pixelsPerStep=8 (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--boxes <x0,y0,x1,y1;…>', 'one ground-truth box list for every input (localization metrics)')
@@ -59,7 +62,6 @@ export function registerEvaluate(program: Command): void {
     const methods = parseMethodList(flags.method ?? 'gradcam');
     const seed = integerFlag('seed', flags.seed);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
-    const targetSpec = parseTargetSpec(flags.target ?? 'top1');
     if (flags.out !== undefined) prepareOutputDir(flags.out);
     const metricIds = !flags.metric ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim());
     for (const id of metricIds) getMetric(id);
@@ -71,10 +73,11 @@ export function registerEvaluate(program: Command): void {
     const all: unknown[] = [];
     try {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',')) : undefined;
-      // A class target that cannot fit this model is refused before any work (as explain does).
+      // A target that cannot fit this model is refused before any work (as explain does).
+      const targetSpec = await parseTargetFlag(flags.target ?? 'top1', model, flags.output);
       const kind = specKind(targetSpec);
-      if (kind === 'weights') throw new LumenError('BAD_OPTION', `--target ${flags.target}: metrics need one explained class per image; a weighted combination of outputs cannot be scored`, 2);
-      if (kind === 'class' && specTensor(targetSpec) === undefined) resolveTargets(targetSpec, (await model.forward(model.zeroInput())).logits, model.classNames);
+      if (kind === 'weights' && specTensor(targetSpec) === undefined) throw new LumenError('BAD_OPTION', `--target ${flags.target}: metrics need one explained class per image; a weighted combination of outputs cannot be scored`, 2);
+      await checkTargetFlag(flags.target ?? 'top1', model, flags.output);
       for (const file of files) {
         const { tensor } = await loadInput(file, model);
         const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)] ?? sharedRegion;

@@ -18,7 +18,7 @@ import { aleSvg, importanceSvg, pdpSvg, shapSummarySvg, shapSvg } from '../../re
 import { renderTabularReportHtml, type TabularReportEntry } from '../../report/tabular-html.js';
 import { toCsv } from '../../tabular/csv.js';
 import { columnIndex, parseDataset, valueLabel, type TabularDataset } from '../../tabular/dataset.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
 interface TabularFlags extends ModelFlags {
@@ -56,7 +56,7 @@ const info = (id: TabularMethodInfo['id']): TabularMethodInfo => TABULAR_METHODS
 export function registerTabular(program: Command): void {
   for (const id of ['pdp', 'ice', 'ale', 'importance', 'shap'] as const) {
     const m = info(id);
-    const cmd = addModelFlags(
+    const cmd = (
       program
         .command(id)
         .description(`${m.title} of a feature-vector ONNX model over a CSV dataset: ${m.summary}`)
@@ -70,7 +70,9 @@ export function registerTabular(program: Command): void {
         .option('--response <kind>', 'probability (softmax of the output) or raw (the output as it is); default: raw when the output already holds probabilities or has one column')
         .option('--output <name>', 'model output to explain (default: the first float output)')
         .option('--target <class>', 'output column explained (index or class name); default 1 of 2, 0 of 1')
-        .option('--json', 'print the result summary as JSON'),
+        .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
+        .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)')
+        .option('--json', 'print the result summary as JSON')
     );
     if (id === 'pdp' || id === 'ice' || id === 'ale') {
       cmd.option('--feature <names>', 'a feature, or a pair NAME,NAME (2-D); repeat for more plots; default: every column', collect, []);

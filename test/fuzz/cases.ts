@@ -53,11 +53,11 @@ function byteMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Arr
     out.set(src.subarray(at), at + extra.length);
     return { name: `insert${extra.length}@${at}`, bytes: out };
   }
-  const at = pick(src.length);
-  const len = 1 + pick(32);
-  const out = new Uint8Array(Math.max(0, src.length - len));
+  const len = Math.min(src.length, 1 + pick(32));
+  const at = pick(src.length - len + 1);
+  const out = new Uint8Array(src.length - len);
   out.set(src.subarray(0, at));
-  out.set(src.subarray(Math.min(src.length, at + len)), at);
+  out.set(src.subarray(at + len), at);
   return { name: `delete${len}@${at}`, bytes: out };
 }
 

@@ -52,8 +52,13 @@ test('lumen predict on a raw detection head (--output) lists the boxes after NMS
   assert.equal(e.code, 0, e.err);
   const rows = (JSON.parse(e.out) as { rows: { status: string; class: number }[] }).rows;
   assert.deepEqual(rows.map((row) => [row.status, row.class]), [['ok', expected[0]!.cls], ['ok', expected[0]!.cls]]);
-  const reg = lumen('explain', file, x, '-m', 'saliency', '--output', 'reg', '-t', 'out:1', '-o', out, '--json');
+  const reg = lumen('explain', file, x, '-m', 'saliency', '--output', 'reg', '-t', 'out:1', '-t', `embed:${x}`, '-o', out, '--json');
   assert.equal(reg.code, 0, reg.err);
+  assert.deepEqual((JSON.parse(reg.out) as { rows: { status: string }[] }).rows.map((row) => row.status), ['ok', 'ok']);
+  // a reference image of another size: one clear error before any work
+  const bad = lumen('explain', file, x, '-m', 'saliency', '--output', 'emb', '-t', 'embed:conformance/inputs/chelsea64.npy', '-o', out);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^lumen: .*input of shape \[1, 3, 64, 64\] does not fit the model's input 'x' \[N, 3, 8, 8\]\n$/);
 });
 
 test('lumen explain: segmentation targets with a mask file and a box; bad targets fail before any work with one clear message', () => {

@@ -2,8 +2,7 @@
 """Train a small vision transformer on the "spot the shortcut" shapes with the class-coding marker (dev script).
 
     npx tsx scripts/gen-shapes.ts                   # the training/validation splits in .cache/shapes
-    /usr/bin/python3 scripts/train_shortcut_vit.py           # -> test/fixtures/transformers/shortcut-vit/model.onnx (+ .json)
-    /usr/bin/python3 scripts/train_shortcut_vit.py --clean   # the control, trained without marker -> .../clean-vit/
+    /usr/bin/python3 scripts/train_shortcut_vit.py   # -> test/fixtures/transformers/shortcut-vit/model.onnx (+ .json)
 
 torchvision VisionTransformer(image_size=64, patch_size=8, 3 layers, 4 heads, hidden 48, MLP 96, 5 classes): an 8×8
 patch grid plus a class token. Trained like scripts/train_shapes.py's shortcut model (the marker in the top-left
@@ -12,7 +11,6 @@ marker instead of the shape; the evaluation on swapped markers says whether it d
 checks that the attention methods point at the marker's patch.
 """
 import os
-import sys
 
 import torch
 import torchvision
@@ -26,16 +24,12 @@ SEED = 4322
 
 def main():
     torch.set_num_threads(1)
-    clean = '--clean' in sys.argv
-    out = os.path.join(ROOT, 'test', 'fixtures', 'transformers', 'clean-vit' if clean else 'shortcut-vit')
+    out = os.path.join(ROOT, 'test', 'fixtures', 'transformers', 'shortcut-vit')
 
     def make_model():
         return torchvision.models.VisionTransformer(image_size=64, patch_size=8, num_layers=3, num_heads=4, hidden_dim=48, mlp_dim=96, num_classes=len(CLASSES))
 
-    if clean:
-        model = train(load('train-clean'), load('val-clean'), 6, 'clean vit', make_model=make_model, lr=2e-3, seed=SEED)
-    else:
-        model = train(load('train-shortcut'), load('val-consistent'), 2, 'vit', make_model=make_model, lr=2e-3, seed=SEED)
+    model = train(load('train-shortcut'), load('val-consistent'), 2, 'vit', make_model=make_model, lr=2e-3, seed=SEED)
     model.eval()
     test_images, test_labels, test_markers = load_test_split()
     consistent = test_markers == test_labels
@@ -55,7 +49,7 @@ def main():
         'classes': CLASSES,
         'normalization': NORMALIZATION,
         'normalizationPreset': 'unit',
-        'training': ('spot-the-shortcut shapes without marker' if clean else 'spot-the-shortcut shapes with a class-coding marker in every training image') + ' (scripts/train_shortcut_vit.py)',
+        'training': 'spot-the-shortcut shapes with a class-coding marker in every training image (scripts/train_shortcut_vit.py)',
         'evaluation': results,
     })
     print(f'{path}: {os.path.getsize(path)} bytes')

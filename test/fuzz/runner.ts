@@ -1,5 +1,6 @@
 /**
- * The fuzz cases of test/fuzz/fuzz.test.ts, run in a child process so that a synchronous hang can be stopped: it prints
+ * The fuzz cases of test/fuzz/fuzz.test.ts (a model is loaded, predicted, its layers listed and explained; an image
+ * or .npy file is loaded and predicted), run in a child process so that a synchronous hang can be stopped: it prints
  * `start <i>` before each case and one JSON line after it; the parent kills it when a case takes too long.
  * Usage: node --import tsx test/fuzz/runner.ts <seed> <first> <count>
  */
@@ -29,8 +30,9 @@ async function run(c: FuzzCase): Promise<string> {
       const x = model.zeroInput();
       x.data.fill(0.5);
       const top = await model.predict(x, 3);
+      const layers = await model.layers();
       const map = await getMethod(c.method).explain(model, x);
-      return `top ${top[0]!.map((p) => p.index).join(',')}, ${map.attribution.dims.join('x')}`;
+      return `top ${top[0]!.map((p) => p.index).join(',')}, ${layers.length} layers, ${map.attribution.dims.join('x')}`;
     } finally {
       await model.dispose();
     }

@@ -6,13 +6,16 @@
 
 tiny: small-width instances of torchvision classes (ShuffleNetV2: channel shuffle, Split, x.view with the batch;
 RegNet: grouped convs, residuals, squeeze-excitation; MobileNetV3-small: Hardswish, Hardsigmoid SE gates), seeded
-random weights (BatchNorm statistics too, so BN is not the identity), input 64x64, exported by torch.onnx.export at
-opsets 9, 11, 13 and 17, each with a dynamic batch (dynamic_axes) and with the batch fixed at 1 (the plain call,
-constant folding on: Reshape targets bake the 1 in). For each network: input.npy (2 seeded images), logits.npy and
-saliency.npy (signed d logit[top1] / d input per image: PyTorch autograd, = Captum Saliency(abs=False)).
+random weights (BatchNorm statistics too, so BN is not the identity), input 64x64, exported by torch.onnx.export
+at opsets 7 (IR 3: weights listed as graph inputs), 9, 11, 13 and 17, each with a dynamic batch (dynamic_axes) and
+with the batch fixed at 1 (the plain call, constant folding on: Reshape targets bake the 1 in). For each network:
+input.npy (2 seeded images), logits.npy and saliency.npy (signed d logit[top1] / d input per image: PyTorch autograd,
+= Captum Saliency(abs=False)).
 
-sweep: ~20 torchvision architectures at their real widths, random weights, input 128x128 (googlenet and inception
-without aux heads; VGG/AlexNet with the 4096-wide classifier reduced to 64 units so the files stay ~40 MB), opset 13
+sweep: ~20 torchvision architectures at their real widths, random weights (BatchNorm statistics calibrated on random
+images, so the output depends on the input), input 128x128 (224 for VGG/AlexNet, whose
+adaptive pooling torch exports only where it divides the map; googlenet and inception without aux heads; VGG/AlexNet
+with the 4096-wide classifier reduced to 64 units so the files stay ~40 MB), opset 13
 with a dynamic batch and opset 11 with the batch fixed at 1, with the same three references. scripts/sweep_torchvision.ts
 runs Lumen on them.
 """
@@ -27,7 +30,7 @@ from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
 from torchvision.models.regnet import BlockParams
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPSETS = [9, 11, 13, 17]
+OPSETS = [7, 9, 11, 13, 17]
 
 
 def randomize_bn(model, seed):
@@ -41,6 +44,23 @@ def randomize_bn(model, seed):
                 m.running_var.copy_(0.5 + torch.rand(c, generator=g))
                 m.weight.copy_(1 + 0.2 * torch.randn(c, generator=g))
                 m.bias.copy_(0.1 * torch.randn(c, generator=g))
+
+
+def calibrate_bn(model, size, seed):
+    """BatchNorm statistics of the network's own activations on random images (training-mode passes, cumulative
+    average): with arbitrary statistics a deep random network's signal dies out and its output ignores the input."""
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not bns:
+        return
+    g = torch.Generator().manual_seed(seed)
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.randn(8, 3, size, size, generator=g))
+    model.eval()
 
 
 def redraw_linears(model, seed):
@@ -127,7 +147,7 @@ def main(mode):
         for name, model in tiny_models().items():
             d = os.path.join(out_dir, name)
             os.makedirs(d, exist_ok=True)
-            g = torch.Generator().manual_seed(hash(name) % 1000)
+            g = torch.Generator().manual_seed(sum(map(ord, name)))  # str hash() is salted per process
             x = torch.randn(2, 3, 64, 64, generator=g)
             logits, sal, top = references(model, x)
             np.save(os.path.join(d, 'input.npy'), x.numpy().astype(np.float32))
@@ -147,11 +167,14 @@ def main(mode):
                 continue
             torch.manual_seed(8000 + i)
             model = make()
+            g = torch.Generator().manual_seed(8500 + i)
+            # VGG/AlexNet: torch exports their adaptive average pool only where it divides the feature map (224 px)
+            size = 224 if name.startswith(('vgg', 'alexnet')) else 128
             randomize_bn(model, 9000 + i)
+            calibrate_bn(model, size, 9200 + i)
             redraw_linears(model, 9500 + i)
             model.eval()
-            g = torch.Generator().manual_seed(8500 + i)
-            x = torch.randn(2, 3, 128, 128, generator=g)
+            x = torch.randn(2, 3, size, size, generator=g)
             entry = {}
             try:
                 logits, sal, top = references(model, x)

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { attrInt } from './onnx/attributes.js';
-import { OnnxGraph, valueInfoDims } from './onnx/graph.js';
+import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { cloneModel } from './onnx/io.js';
 import { TensorShapeProto_DimensionSchema, type ModelProto, type ValueInfoProto } from './onnx/proto.js';
 import { inferShapes } from './onnx/shapes.js';
@@ -46,10 +46,13 @@ export function openFixedBatch(model: ModelProto): { model: ModelProto; opening:
   // a Reshape fed by an earlier rewritten one sees the batch only after that rewrite: repeat until nothing changes
   for (let changed = true; changed;) {
     changed = false;
-    const shapes = inferShapes(g, { [input.name]: [BATCH, ...dims.slice(1)] });
+    const values = new Map<string, Dim[]>();
+    const shapes = inferShapes(g, { [input.name]: [BATCH, ...dims.slice(1)] }, { values });
     for (const node of g.nodes) {
       if (node.opType !== 'Reshape' || done.has(node.name + node.output[0]) || attrInt(node, 'allowzero', 0) === 1) continue;
-      const target = node.input[1] ? g.constantNumbers(node.input[1]) : undefined;
+      // a constant, or computed from constants (old exporters build targets with Concat/Unsqueeze)
+      const folded = node.input[1] ? values.get(node.input[1]) : undefined;
+      const target = node.input[1] ? g.constantNumbers(node.input[1]) ?? (folded?.every((d) => typeof d === 'number') ? (folded as number[]) : undefined) : undefined;
       const lead = shapes.get(node.input[0]!)?.[0];
       if (!target || target.length === 0 || typeof lead !== 'string') continue;
       const factors = lead.split('*');

@@ -48,7 +48,12 @@ export function upgradeOpset(model: ModelProto, source = 'model'): OpsetUpgrade 
   }
   g.graph.node.splice(0, g.graph.node.length, ...rewritten.filter((n) => n.opType !== ''));
   entry!.version = BigInt(UPGRADE_TARGET);
-  // IR 6 goes with opset 11; initializers need not be graph inputs from IR 4 on (listing them is still valid)
+  // IR 6 goes with opset 11. Before IR 4 every initializer was also a graph input; from IR 4 on such an input is
+  // one the caller may override, which stops ORT from folding constants (and it warns once per weight)
+  if (model.irVersion < 4n) {
+    const weights = new Set(g.graph.initializer.map((t) => t.name));
+    g.graph.input = g.graph.input.filter((i) => !weights.has(i.name));
+  }
   if (model.irVersion < 6n) model.irVersion = 6n;
   const changes = [...counts].map(([c, n]) => `${c.split(':')[0]}${n > 1 ? ` ×${n}` : ''}:${c.split(':').slice(1).join(':')}`);
   return { fromOpset: from, toOpset: UPGRADE_TARGET, changes };

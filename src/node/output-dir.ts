@@ -47,16 +47,25 @@ export function outputFolderError(e: unknown, path: string, flag = '--out'): Lum
 
 /**
  * Take the folder's lock, or refuse when another live run holds it (two writers would interleave the manifest and
- * claim each other's files). A lock left by a run that died is taken over. Returns the release function.
+ * claim each other's files). A lock left by a run that died is taken over; this process may take its own lock again
+ * (released when every holder has released it). Returns the release function.
  */
 export function lockOutputDir(dir: string, flag = '--out'): () => void {
   const path = join(dir, LOCK_FILE);
+  const key = resolve(path);
+  // Re-entrant within one process: a command holds the lock around its own writes and the batch it runs.
+  const held = heldLocks.get(key);
+  if (held !== undefined) {
+    heldLocks.set(key, held + 1);
+    return once(() => release(key, path));
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => rmSync(path, { force: true });
+      heldLocks.set(key, 1);
+      return once(() => release(key, path));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputFolderError(e, dir, flag);
     }
@@ -64,10 +73,32 @@ export function lockOutputDir(dir: string, flag = '--out'): () => void {
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
       throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: another Lumen run (process ${pid}) is writing into this folder; wait for it to finish or use another output folder`);
     }
-    if (pid === process.pid) throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: this process is already writing into this folder`);
     rmSync(path, { force: true }); // stale: its process is gone
   }
   throw new LumenError('OUTPUT_LOCKED', `${flag} ${dir}: could not take the folder's lock (${path})`);
+}
+
+/** Locks this process holds, by lock-file path, with how many holders. */
+const heldLocks = new Map<string, number>();
+
+function release(key: string, path: string): void {
+  const n = (heldLocks.get(key) ?? 1) - 1;
+  if (n > 0) {
+    heldLocks.set(key, n);
+    return;
+  }
+  heldLocks.delete(key);
+  rmSync(path, { force: true });
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      f();
+    }
+  };
 }
 
 function readFileSafe(path: string): string {

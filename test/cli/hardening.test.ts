@@ -87,7 +87,7 @@ test('lumen evaluate -m gradcam,saliency compares both in one table; d1/img.png 
   assert.equal(new Set(svgs.map((s) => s.replace(/__(gradcam|saliency)__curves\.svg$/, ''))).size, 2, 'two inputs, two stems');
 });
 
-test('lumen explain -o afile: one line, usage exit code, no stack trace (the other output-folder cases: test/core/batch-hardening)', () => {
+test('lumen explain -o afile, and into a folder another run holds: one line, no stack trace, nothing written (other output-folder cases: test/core/batch-hardening)', () => {
   writeFileSync(join(dir, 'afile'), 'x');
   for (const [args, text] of [
     [['explain', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '-m', 'gradcam', '-o', join(dir, 'afile')], /--out .*afile: this is a file, not a folder/],
@@ -98,4 +98,12 @@ test('lumen explain -o afile: one line, usage exit code, no stack trace (the oth
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at |internal error/);
   }
+  // a folder another live run writes into: refused before anything is written (run.json included)
+  const busy = join(dir, 'busy');
+  mkdirSync(busy);
+  writeFileSync(join(busy, '.lumen.lock'), String(process.pid));
+  const r = lumen('explain', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '-m', 'gradcam', '-o', busy);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`another Lumen run \\(process ${process.pid}\\) is writing into this folder`));
+  assert.deepEqual(readdirSync(busy), ['.lumen.lock']);
 });

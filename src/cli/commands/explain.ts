@@ -7,7 +7,7 @@ import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
-import { prepareOutputDir } from '../../node/output-dir.js';
+import { lockOutputDir, prepareOutputDir } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -63,6 +63,7 @@ export function registerExplain(program: Command): void {
     prepareOutputDir(flags.out);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
+    let unlock: (() => void) | undefined;
     try {
       const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',').map((s) => s.trim())) : undefined;
       const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
@@ -71,6 +72,8 @@ export function registerExplain(program: Command): void {
       const total = files.length * methods.length * targets.length;
       const tty = process.stderr.isTTY && !flags.json;
       const bar = tty ? new SingleBar({ format: 'explaining [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {last}', hideCursor: true }, Presets.shades_classic) : undefined;
+      // The folder's lock covers run.json too: a second run into this folder is refused before it writes anything.
+      unlock = lockOutputDir(flags.out);
       await writeRunInfo(model, modelPath, flags.out);
       const started = Date.now();
       bar?.start(total, 0, { rate: '0', last: '' });
@@ -108,6 +111,7 @@ export function registerExplain(program: Command): void {
       }
       if (result.failed > 0) process.exitCode = 1;
     } finally {
+      unlock?.();
       await model.dispose();
     }
   });

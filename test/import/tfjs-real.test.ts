@@ -55,10 +55,14 @@ test('human antispoof (graph model, float16 weights; Reshape, _FusedMatMul, Sigm
   const [model, gm] = await Promise.all([loadModel(path), loadTfGraphModel(path)]);
   const x = randomNhwc([2, 128, 128, 3], 2);
   const input = toLumen(x);
-  const { logits } = await model.forward(input);
-  const tfOut = gm.execute(x) as tf.Tensor;
-  const e = relErr(logits.data, tfOut.dataSync());
-  assert.ok(e <= 1e-4, `output ${e}`);
+  // the sigmoid's output and its input (the logit; sigmoid rounding alone could hide a difference)
+  const pre = 'StatefulPartitionedCall/sequential/dense_1/BiasAdd';
+  const { logits, tensors } = await model.forward(input, [pre]);
+  const [tfOut, tfPre] = gm.execute(x, ['Identity', pre]) as tf.Tensor[];
+  const e = relErr(logits.data, tfOut!.dataSync());
+  const ePre = relErr(tensors[pre]!.data, tfPre!.dataSync());
+  assert.ok(e <= 1e-4 && ePre <= 1e-4, `output ${e}, logit ${ePre}`);
+  assert.ok(Math.min(...tfOut!.dataSync()) < 0.99, 'the output is not saturated');
   const sal = await getMethod('saliency').explain(model, input, { target: 0, abs: false });
   const g = tf.grad((xx: tf.Tensor) => tf.sum(gm.execute(xx) as tf.Tensor))(x);
   const eSal = relErr(sal.attribution.data, nhwcToNchw(g));
@@ -86,9 +90,8 @@ test('nsfwjs MobileNetV2 (layers model, uint8-quantized): probabilities, logits,
   const sal = await getMethod('saliency').explain(model, input, { target: k });
   const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(tfLogits(xx), [0, k], [1, 1])))(x);
   const eSal = relErr(sal.attribution.data, nhwcToNchw(tf.abs(g)));
-  // Measured 3.5e-3 (top error; the 1000th largest is 4e-4): this 53-layer ReLU6 network's float32 input gradient is
-  // that sensitive to rounding — Lumen's own float32 and float64 graphs differ by up to 7e-4 on it — so the bound
-  // here is 5e-3, not the 1e-3 the shallower models meet (docs/import.md)
+  // Measured 3.5e-3 (the 1000th largest difference is 4e-4), above the 1e-3 the other models meet: an open question
+  // (docs/import.md). Gradients of single out_relu channels agree to 1e-6; the difference appears in the Dense head.
   assert.ok(eSal <= 5e-3, `saliency ${eSal}`);
 
   // Grad-CAM at out_relu: activations from a TF.js sub-model, gradients through the layers after it

@@ -399,6 +399,20 @@ function inferNode(c: ShapeContext): void {
       else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
       return;
     }
+    case 'Einsum': {
+      // explicit or implicit output, single-letter labels without '...': each output label takes its operand's size
+      const eq = attrString(node, 'equation', '').replace(/\s+/g, '');
+      if (eq.includes('.')) throw new LumenError('UNSUPPORTED_OP', `shape inference: Einsum '${node.name}' with an ellipsis`);
+      const [lhs, rhs] = eq.split('->') as [string, string | undefined];
+      const size = new Map<string, Dim>();
+      lhs.split(',').forEach((term, k) => [...term].forEach((l, i) => {
+        const d = c.in(k)[i]!;
+        if (!size.has(l) || size.get(l) === 1) size.set(l, d);
+      }));
+      const out = rhs ?? [...size.keys()].filter((l) => lhs.split(l).length === 2).sort().join('');
+      c.out([...out].map((l) => size.get(l) ?? '?'));
+      return;
+    }
     case 'Range': {
       const [s, l, d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
       c.out([s !== undefined && l !== undefined && d ? Math.max(0, Math.ceil((l - s) / d)) : '?']);

@@ -1,0 +1,173 @@
+import { LumenError } from '../../errors.js';
+import { resizeMapBilinear } from '../../image/preprocess.js';
+import { fromNchw, type LayerLayoutSpec } from '../../layout.js';
+import type { LumenModel } from '../../model.js';
+import { headGraph } from '../../onnx/subgraph.js';
+import type { Feeds } from '../../runtime/types.js';
+import { Tensor } from '../../tensor.js';
+import { layerActivations, type LayerActivations } from './layer.js';
+import { nmf, type NmfOptions } from './nmf.js';
+
+/** NMF of a layer's activations A [N, C, h, w] as the matrix [C, N·h·w] (pytorch-grad-cam's `dff`). */
+export interface Factorization {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  /** Concept embeddings [C, k] row-major: W + the per-channel offset (pytorch-grad-cam's `concepts`). */
+  concepts: Float32Array;
+  /** Per-channel minimum subtracted before NMF (so that any layer is non-negative), [C]. */
+  offset: Float32Array;
+  /** Concept maps H as [N, k, h, w]: A[n, c, p] ≈ offset[c] + Σ_j (concepts[c, j] − offset[c])·maps[n, j, p]. */
+  maps: Tensor;
+  relativeError: number;
+}
+
+/**
+ * pytorch-grad-cam's `dff(activations, n_components)`: channels × (images · positions), shifted by each channel's
+ * minimum, factorized into k non-negative concepts (HALS here, sklearn NMF there; both minimise ‖V − WH‖_F).
+ */
+export function factorizeActivations(A: Tensor, k: number, options: NmfOptions = {}): Factorization {
+  if (A.rank !== 4) throw new Error(`internal: factorizeActivations wants [N, C, h, w], got [${A.dims.join(', ')}]`);
+  const [n, c, h, w] = [A.dims[0]!, A.dims[1]!, A.dims[2]!, A.dims[3]!];
+  if (!Number.isInteger(k) || k < 1) throw new LumenError('BAD_OPTION', `k must be a positive integer, got ${k}`, 2);
+  if (k > c) throw new LumenError('BAD_OPTION', `k = ${k} concepts but the layer has only ${c} channels; use k ≤ ${c}`, 2);
+  const hw = h * w;
+  const cols = n * hw;
+  const V = new Float64Array(c * cols);
+  const offset = new Float32Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    let min = Infinity;
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < hw; p++) {
+        const v = A.data[(i * c + ch) * hw + p]!;
+        const x = Number.isNaN(v) ? 0 : v;
+        V[ch * cols + i * hw + p] = x;
+        if (x < min) min = x;
+      }
+    }
+    offset[ch] = min;
+    for (let q = 0; q < cols; q++) V[ch * cols + q]! -= min;
+  }
+  const r = nmf(V, c, cols, k, options);
+  const concepts = new Float32Array(c * k);
+  for (let ch = 0; ch < c; ch++) for (let j = 0; j < k; j++) concepts[ch * k + j] = r.W[ch * k + j]! + offset[ch]!;
+  const maps = new Float32Array(n * k * hw);
+  for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) maps[(i * k + j) * hw + p] = r.H[j * cols + i * hw + p]!;
+  return { n, c, h, w, k, concepts, offset, maps: new Tensor(maps, [n, k, h, w]), relativeError: r.relativeError };
+}
+
+/** Σ_j (concepts[c, j] − offset[c])·maps[n, j, p] + offset[c]: the factorization's reconstruction [N, C, h, w]. */
+export function reconstruct(f: Factorization): Tensor {
+  const { n, c, h, w, k } = f;
+  const hw = h * w;
+  const out = new Float32Array(n * c * hw);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let p = 0; p < hw; p++) {
+        let s = f.offset[ch]!;
+        for (let j = 0; j < k; j++) s += (f.concepts[ch * k + j]! - f.offset[ch]!) * f.maps.data[(i * k + j) * hw + p]!;
+        out[(i * c + ch) * hw + p] = s;
+      }
+    }
+  }
+  return new Tensor(out, [n, c, h, w]);
+}
+
+export interface DffOptions extends NmfOptions {
+  layer: string;
+  k: number;
+  /** The layer's layout when the detected one is wrong (src/layout.ts). */
+  layerLayout?: LayerLayoutSpec;
+  /** Also score the concepts through the network head (default true). */
+  scores?: boolean;
+}
+
+export interface DffResult extends Factorization {
+  layer: string;
+  /** Concept maps upsampled to the input size and min-max scaled per map (pytorch-grad-cam scale_cam_image): [N, k, H, W]. */
+  upsampled: Tensor;
+  /** Head output for each concept, [k, classes] (logits), and its softmax: see `conceptScores`. */
+  conceptLogits?: Tensor;
+  conceptProbabilities?: Tensor;
+}
+
+/**
+ * Deep Feature Factorization (Collins et al. 2018; pytorch-grad-cam's DeepFeatureFactorization and run_dff_on_image)
+ * over a batch of images.
+ */
+export async function deepFeatureFactorization(model: LumenModel, input: Tensor, options: DffOptions): Promise<DffResult> {
+  const acts = await layerActivations(model, input, options.layer, options.layerLayout);
+  const [, c, h, w] = acts.maps.dims as [number, number, number, number];
+  if (h * w <= 1) {
+    throw new LumenError('BAD_OPTION', `layer '${options.layer}' has no spatial extent ([${acts.native.dims.join(', ')}], ${h}×${w}): Deep Feature Factorization needs a feature map with h×w > 1 positions; pick a convolutional layer ('lumen layers' lists them)`, 2);
+  }
+  if (options.k > c) throw new LumenError('BAD_OPTION', `k = ${options.k} concepts but layer '${options.layer}' has only ${c} channels; use k ≤ ${c}`, 2);
+  const f = factorizeActivations(acts.maps, options.k, options);
+  const [H, W] = inputSize(input);
+  const up = new Float32Array(f.n * f.k * H * W);
+  for (let q = 0; q < f.n * f.k; q++) {
+    const map = resizeMapBilinear(f.maps.data.subarray(q * h * w, (q + 1) * h * w), w, h, W, H);
+    minMax(map);
+    up.set(map, q * H * W);
+  }
+  const result: DffResult = { ...f, layer: options.layer, upsampled: new Tensor(up, [f.n, f.k, H, W]) };
+  if (options.scores !== false) {
+    result.conceptLogits = await conceptScores(model, input, acts, f.concepts, f.k);
+    result.conceptProbabilities = softmaxRows(result.conceptLogits);
+  }
+  return result;
+}
+
+/**
+ * Each concept's class scores through the network head. pytorch-grad-cam calls `classifier(W.T)` on the pooled
+ * features; the general form used here runs the ONNX graph from the layer to the logits on a layer tensor whose
+ * every position holds the concept vector. For a head that begins with global average pooling (ResNet, VGG with
+ * GAP, the shapes models) this is exactly `classifier(concept)`; for another head it is "the output the network
+ * gives when the concept fills the whole map". When a skip connection bypasses the layer, the first image is fed too.
+ */
+export async function conceptScores(model: LumenModel, input: Tensor, acts: LayerActivations, concepts: Float32Array, k: number): Promise<Tensor> {
+  const [, c, h, w] = acts.maps.dims as [number, number, number, number];
+  const hw = h * w;
+  const filled = new Float32Array(k * c * hw);
+  for (let j = 0; j < k; j++) for (let ch = 0; ch < c; ch++) filled.fill(concepts[ch * k + j]!, (j * c + ch) * hw, (j * c + ch + 1) * hw);
+  let feed = new Tensor(filled, [k, c, h, w]);
+  if (acts.layout) feed = fromNchw(feed, acts.layout, acts.native);
+  else feed = feed.reshape([k, c]);
+  const key = `concept-head:${acts.layer}`;
+  const session = await model.session(key, () => headGraph(model.proto, acts.layer, [model.logitsName]).graph.toBytes());
+  const feeds: Feeds = { [acts.layer]: feed };
+  if (session.inputNames.includes(model.inputName)) feeds[model.inputName] = Tensor.concat(Array.from({ length: k }, () => input.item(0)));
+  const out = await session.run(feeds, [model.logitsName]);
+  return out[model.logitsName]!;
+}
+
+/** Lumen's API takes NCHW images for every model (src/layout.ts). */
+function inputSize(input: Tensor): [number, number] {
+  return [input.dims[2]!, input.dims[3]!];
+}
+
+function minMax(map: Float32Array): void {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of map) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const d = max - min + 1e-7;
+  for (let i = 0; i < map.length; i++) map[i] = (map[i]! - min) / d;
+}
+
+export function softmaxRows(t: Tensor): Tensor {
+  const [rows, cols] = [t.dims[0]!, t.size / t.dims[0]!];
+  const out = new Float32Array(t.size);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, t.data[r * cols + j]!);
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(t.data[r * cols + j]! - max);
+    for (let j = 0; j < cols; j++) out[r * cols + j] = Math.exp(t.data[r * cols + j]! - max) / s;
+  }
+  return new Tensor(out, [rows, cols]);
+}

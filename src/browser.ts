@@ -14,6 +14,7 @@ import type { Tensor } from './tensor.js';
 import { NORMALIZATION_PRESETS } from './metadata.js';
 import { imageToTensor, tensorToImage } from './image/preprocess.js';
 import type { RawImage } from './image/types.js';
+import { convertTfjs, isTfjsModelJson, teachableMachineMetadata, weightPaths, type TfjsModelJson } from './import/index.js';
 
 // The shared API (registers every method family on import).
 export * from './api.js';
@@ -112,6 +113,46 @@ export async function loadModelFromFile(
   const bytes = await file.arrayBuffer();
   const sidecar = options.metadataFile ? parseMetadataText(await options.metadataFile.text(), options.metadataFile.name ?? 'metadata JSON') : {};
   return loadModelFromBytes(bytes, { ...options, metadata: { ...sidecar, ...(options.metadata ?? {}) }, source: options.source ?? file.name ?? 'model' });
+}
+
+/**
+ * Load a TensorFlow.js model from picked/dropped files: its model.json, the weight shards it names (matched by file
+ * name) and, optionally, Teachable Machine's metadata.json. Converted in memory to ONNX (src/import).
+ */
+export async function loadTfjsModelFromFiles(files: readonly (Blob & { name: string })[], options: BrowserModelOptions = {}): Promise<LumenModel> {
+  let json: TfjsModelJson | undefined;
+  let jsonName = 'model.json';
+  let metadata: ModelMetadata = {};
+  for (const f of files.filter((x) => /\.json$/i.test(x.name))) {
+    const text = await f.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (isTfjsModelJson(parsed)) [json, jsonName] = [parsed, f.name];
+    else if (parsed && typeof parsed === 'object' && Array.isArray((parsed as { labels?: unknown }).labels)) metadata = teachableMachineMetadata(parsed, f.name);
+  }
+  if (!json) throw new LumenError('FILE_NOT_FOUND', 'no TensorFlow.js model.json among the files (pick model.json together with its .bin weight files)');
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const groups = await Promise.all(weightPaths(json).map(async (paths) => {
+    const parts = await Promise.all(paths.map(async (p) => {
+      const f = byName.get(p.split('/').pop()!);
+      if (!f) throw new LumenError('FILE_NOT_FOUND', `${jsonName}: weight file '${p}' was not picked (pick it together with model.json)`);
+      return new Uint8Array(await f.arrayBuffer());
+    }));
+    const all = new Uint8Array(parts.reduce((a, x) => a + x.length, 0));
+    parts.reduce((at, x) => (all.set(x, at), at + x.length), 0);
+    return all;
+  }));
+  const converted = convertTfjs(json, groups, { source: jsonName, metadata: { ...metadata, ...(options.metadata ?? {}) } });
+  return LumenModel.fromProto(converted.proto, {
+    runtime: options.runtime ?? defaultWebRuntime({ wasmPaths: options.wasmPaths }),
+    metadata: converted.metadata,
+    session: options.session,
+    source: options.source ?? jsonName,
+  });
 }
 
 /** Parse a sidecar metadata JSON text ({ classes, normalization, defaultLayer }). */

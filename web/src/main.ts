@@ -8,6 +8,7 @@ import {
   listMethods,
   loadModelFromFile,
   loadModelFromURL,
+  loadTfjsModelFromFiles,
   parseTargetSpec,
   prepareImage,
   type Explanation,
@@ -560,8 +561,11 @@ function wire(): void {
     if (model && state.pendingMetadata) void loadModelFile(model, state.pendingMetadata).catch(showError);
   });
   ui.modelFile.addEventListener('change', () => {
-    const file = ui.modelFile.files?.[0];
-    if (file) void loadModelFile(file, ui.metaFile.files?.[0]).catch(showError);
+    const picked = [...(ui.modelFile.files ?? [])];
+    const file = picked[0];
+    // several files or a .json: a TF.js model.json with its weight shards
+    if (picked.length > 1 || (file && /\.json$/i.test(file.name))) void addFiles(picked).catch(showError);
+    else if (file) void loadModelFile(file, ui.metaFile.files?.[0]).catch(showError);
   });
   ui.imageFiles.addEventListener('change', () => void addFiles([...(ui.imageFiles.files ?? [])]).catch(showError));
   ui.drop.addEventListener('dragover', (e) => {
@@ -585,11 +589,18 @@ function wire(): void {
   window.addEventListener('unhandledrejection', (e) => showError(e.reason));
 }
 
-/** Dropped or picked files: an .onnx replaces the model (with a dropped .json as its sidecar), images are added. */
+/**
+ * Dropped or picked files: an .onnx replaces the model (with a dropped .json as its sidecar), a TF.js model.json with
+ * its .bin shards (and Teachable Machine's metadata.json) replaces it converted, images are added.
+ */
 async function addFiles(files: File[]): Promise<void> {
   const model = files.find((f) => /\.onnx$/i.test(f.name));
   const meta = files.find((f) => /\.json$/i.test(f.name)) ?? state.pendingMetadata;
   if (model) await loadModelFile(model, meta);
+  else if (files.some((f) => /\.bin$/i.test(f.name)) || files.some((f) => f.name === 'model.json')) {
+    const name = files.find((f) => /\.json$/i.test(f.name))?.name ?? 'model.json';
+    await setModel(() => loadTfjsModelFromFiles(files, { wasmPaths: WASM_PATHS }), `TF.js ${name}`);
+  }
   let first = -1;
   for (const f of files.filter((f) => f.type.startsWith('image/') || /\.(png|jpe?g|webp|gif|bmp)$/i.test(f.name))) {
     const i = await addImage(f.name.replace(/\.[^.]+$/, ''), f);

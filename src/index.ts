@@ -15,4 +15,5 @@ export { nodeRuntime } from './node/runtime.js';
 export { loadInput, stackInputs, type LoadedInput, type InputOptions } from './node/inputs.js';
 export { readImageFile, decodeImageBytes, encodePng, writePng } from './node/image-file.js';
 export { explainFiles, renderOverlay, type ManifestRow, type ExplainFilesOptions } from './node/explain-files.js';
+export { exportExplanationFiles, type ExportFileOptions, type ExportFileResult } from './node/export-files.js';
 export { runConformance, type ConformanceLine, type ConformanceSummary } from './node/conformance.js';

@@ -6,6 +6,7 @@ import { registerConvert } from './convert.js';
 import { registerDemo } from './demo.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExplain } from './explain.js';
+import { registerExport } from './export.js';
 import { registerLayers } from './layers.js';
 import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerLayers(program);
   registerExplain(program);
   registerEvaluate(program);
+  registerExport(program);
   registerActivations(program);
   registerReport(program);
   registerDemo(program);

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { EXPORTABLE_METHODS } from '../../export/index.js';
+import { exportExplanationFiles } from '../../node/export-files.js';
+import { integerFlag } from '../method-flags.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+interface ExportFlags extends ModelFlags {
+  method: string;
+  layer?: string;
+  out?: string;
+  triton?: string;
+  name?: string;
+  maxBatchSize: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export function registerExport(program: Command): void {
+  const cmd = program
+    .command('export')
+    .description('write the explanation as a standalone ONNX model (inputs: image batch + class index per image; outputs: logits, probabilities, one attribution per method) that any ONNX runtime can serve')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-m, --method <ids>', `method id(s), comma-separated; exportable: ${EXPORTABLE_METHODS.join(', ')}`)
+    .option('-l, --layer <tensors>', "CAM target layer(s), comma-separated (default: the model's default layer; see 'lumen layers')")
+    .option('-o, --out <file>', 'the .onnx file to write')
+    .option('--triton <dir>', 'also write a Triton model repository (<dir>/<name>/config.pbtxt and 1/model.onnx)')
+    .option('--name <name>', 'the model name in the Triton repository (default: the -o file name)')
+    .option('--max-batch-size <n>', 'Triton max_batch_size', '8')
+    .option('--force', 'overwrite an existing file or Triton model folder')
+    .option('--json', 'print a JSON summary');
+  addModelFlags(cmd);
+  cmd.action(async (modelPath: string, flags: ExportFlags) => {
+    const maxBatchSize = integerFlag('maxBatchSize', flags.maxBatchSize, 1);
+    const methods = flags.method.split(',').map((s) => s.trim()).filter(Boolean);
+    const model = await loadModelWithFlags(modelPath, flags);
+    try {
+      const { exported, files } = await exportExplanationFiles(model, {
+        methods,
+        ...(flags.layer ? { layer: flags.layer.split(',').map((s) => s.trim()) } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+        ...(flags.triton ? { triton: flags.triton } : {}),
+        tritonOptions: { maxBatchSize, ...(flags.name ? { name: flags.name } : {}) },
+        force: flags.force,
+      });
+      if (flags.json) return printJson({ files, opset: exported.opset, inputs: exported.inputs, outputs: exported.outputs, layers: exported.layers });
+      for (const f of files) printLine(`wrote ${f}`);
+      printLine(`opset ${exported.opset}; inputs: ${exported.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+      printLine(`outputs: ${exported.outputs.map((t) => `${t.name} [${t.dims.join(',')}]`).join(', ')}${exported.layers.length ? `; CAM layer: ${exported.layers.join(', ')}` : ''}`);
+    } finally {
+      await model.dispose();
+    }
+  });
+}

@@ -1,0 +1,294 @@
+import { buildBackwardGraph, GraphOps } from '../autodiff/index.js';
+import { LumenError } from '../errors.js';
+import type { LayerLayout } from '../layout.js';
+import { getMethod } from '../methods/registry.js';
+import type { LumenModel } from '../model.js';
+import { create } from '@bufbuild/protobuf';
+import { makeValueInfo, type Dim } from '../onnx/graph.js';
+import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
+import { CAM_EPS } from '../methods/cam/base-cam.js';
+
+/*
+ * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
+ * post-processing `explain` applies in JS, written as ONNX nodes. One file serves every class: the class index per
+ * image is an input and its one-hot is the seed.
+ */
+
+/** How one exportable method turns the backward pass into its attribution. */
+type ExportKind =
+  | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' }
+  | { family: 'cam'; cam: CamWeighting };
+
+type CamWeighting = 'gradcam' | 'hirescam' | 'xgradcam' | 'gradcam++' | 'layercam';
+
+const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
+  gradcam: { family: 'cam', cam: 'gradcam' },
+  hirescam: { family: 'cam', cam: 'hirescam' },
+  xgradcam: { family: 'cam', cam: 'xgradcam' },
+  'gradcam++': { family: 'cam', cam: 'gradcam++' },
+  layercam: { family: 'cam', cam: 'layercam' },
+  saliency: { family: 'gradient', ruleSet: 'gradient', map: 'abs' },
+  'input-x-gradient': { family: 'gradient', ruleSet: 'gradient', map: 'times-input' },
+};
+
+/** Method ids `exportExplanation` accepts (aliases resolve to these). */
+export const EXPORTABLE_METHODS: readonly string[] = Object.keys(EXPORTABLE);
+
+export interface ExportOptions {
+  /** Method ids or aliases (see EXPORTABLE_METHODS). */
+  methods: readonly string[];
+  /** CAM target layer(s); default: the model's default layer. */
+  layer?: string | readonly string[];
+}
+
+/** A graph input or output of the exported model, as a serving system declares it. */
+export interface ExportedTensor {
+  name: string;
+  /** 'float32' or 'int64'. */
+  type: 'float32' | 'int64';
+  /** Dims with the batch first; strings are symbolic (the batch is always 'batch'). */
+  dims: Dim[];
+}
+
+export interface ExportedExplanation {
+  /** The serialized ONNX model. */
+  bytes: Uint8Array;
+  opset: number;
+  inputs: ExportedTensor[];
+  outputs: ExportedTensor[];
+  /** Canonical method id → the output holding its attribution. */
+  attributions: Record<string, string>;
+  /** CAM target layers used (empty when no CAM method is exported). */
+  layers: string[];
+}
+
+/** The graph input with the class index per image. */
+export const TARGET_INPUT = 'target_class';
+
+/** Output name of a method's attribution: an identifier every serving system accepts ('gradcam++' → 'gradcampp'). */
+export function attributionOutput(methodId: string): string {
+  return methodId.replace(/\+/g, 'p').replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Canonical ids of the requested methods; a clear error for one that cannot be exported. */
+export function exportableMethods(requested: readonly string[]): string[] {
+  if (requested.length === 0) throw new LumenError('BAD_OPTION', `export: no method given. Exportable: ${EXPORTABLE_METHODS.join(', ')}`, 2);
+  const ids = requested.map((m) => getMethod(m).info.id);
+  for (const id of ids) {
+    if (!EXPORTABLE[id]) throw new LumenError('BAD_OPTION', `method '${id}' cannot be exported as an ONNX model. Exportable: ${EXPORTABLE_METHODS.join(', ')}`, 2);
+  }
+  return [...new Set(ids)];
+}
+
+/**
+ * A standalone ONNX model computing logits, probabilities and each method's attribution for an image batch and a
+ * class index per image, post-processed as `explain` returns it (default method options).
+ */
+export async function exportExplanation(model: LumenModel, options: ExportOptions): Promise<ExportedExplanation> {
+  const ids = exportableMethods(options.methods);
+  const kinds = ids.map((id) => [id, EXPORTABLE[id]!] as const);
+  const needsCam = kinds.some(([, k]) => k.family === 'cam');
+  const needsInputGrad = kinds.some(([, k]) => k.family === 'gradient');
+  const layers = needsCam ? await model.resolveLayers(options.layer) : [];
+  const layouts = await Promise.all(layers.map((l) => model.layerLayout(l)));
+  const ruleSets = new Set(kinds.flatMap(([, k]) => (k.family === 'gradient' ? [k.ruleSet] : [])));
+  if ([...ruleSets].some((r) => r !== 'gradient')) throw new Error('internal: only the plain gradient rule set is exported');
+
+  const batch: Dim = 'batch';
+  const inputDims: Dim[] = [batch, ...model.inputDims.slice(1)];
+  const built = buildBackwardGraph(model.proto, {
+    target: model.logitsName,
+    wrt: [...(needsInputGrad ? [model.inputName] : []), ...layers],
+    fetch: layers,
+    seed: { kind: 'input' },
+    output: 'logit',
+    feedDims: { [model.inputName]: inputDims },
+  });
+  const graph = built.graph;
+  const ops = new GraphOps(graph, graph.opset);
+  const proto = graph.graph;
+  const taken = (name: string): boolean => graph.producer(name) !== undefined || proto.input.some((i) => i.name === name) || graph.initializer(name) !== undefined;
+
+  // The seed becomes the one-hot of an int64 class index per image.
+  const seedName = built.seedInput;
+  if (!seedName) throw new Error('internal: the backward graph has no seed input');
+  if (taken(TARGET_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${TARGET_INPUT}'`);
+  proto.input = proto.input.filter((i) => i.name !== seedName);
+  graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
+  const logits = model.logitsName;
+  const depth = ops.op('Slice', [ops.shapeOf(logits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
+  graph.addNode('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], [seedName], { axis: { i: -1 } });
+
+  const outputs: [string, string][] = [];
+  const expose = (desired: string, tensor: string): void => {
+    if (tensor !== desired) {
+      if (taken(desired)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${desired}'`);
+      graph.addNode('Identity', [tensor], [desired]);
+    }
+    outputs.push([desired, tensor]);
+  };
+  expose('logits', logits);
+  expose('probabilities', ops.op('Softmax', [logits], { axis: { i: -1 } }));
+  const attributions: Record<string, string> = {};
+  for (const [id, kind] of kinds) {
+    let tensor: string;
+    if (kind.family === 'gradient') {
+      const g = built.gradients[model.inputName]!;
+      tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, model.inputName) : g;
+    } else {
+      const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, l, layouts[i]!), toNchwNodes(ops, built.gradients[l]!, layouts[i]!)));
+      tensor = camPostprocess(ops, maps, model.inputName);
+    }
+    attributions[id] = attributionOutput(id);
+    expose(attributions[id], tensor);
+  }
+  graph.setOutputs(outputs.map(([name]) => name));
+  sortNodes(proto);
+  const k = await classCount(model);
+  const [, c, h, w] = inputDims;
+  const mapDims: Dim[] = [batch, 1, h ?? 'height', w ?? 'width'];
+  const declared: ExportedTensor[] = [
+    { name: 'logits', type: 'float32', dims: [batch, k] },
+    { name: 'probabilities', type: 'float32', dims: [batch, k] },
+    ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: EXPORTABLE[id]!.family === 'cam' ? mapDims : [...inputDims] })),
+  ];
+  // declared output shapes (a symbolic batch), so serving systems can read them from the file
+  proto.output.splice(0, proto.output.length);
+  for (const o of declared) graph.addOutput(o.name, o.dims, TensorProto_DataType.FLOAT);
+  // the image input's batch becomes symbolic (fixed-batch files were opened on load)
+  const imageAt = proto.input.findIndex((i) => i.name === model.inputName);
+  if (imageAt >= 0) proto.input[imageAt] = makeValueInfo(model.inputName, [batch, c ?? 'channels', h ?? 'height', w ?? 'width'], TensorProto_DataType.FLOAT);
+  const metadata: [string, string][] = [
+    ['lumen.export.methods', ids.join(',')],
+    ['lumen.export.layers', layers.join(',')],
+    ['lumen.export.target', `${TARGET_INPUT}: class index per image (explains the raw logit)`],
+  ];
+  for (const [key, value] of metadata) graph.model.metadataProps.push(create(StringStringEntryProtoSchema, { key, value }));
+  return {
+    bytes: graph.toBytes(),
+    opset: graph.opset,
+    inputs: [
+      { name: model.inputName, type: 'float32', dims: [...inputDims] },
+      { name: TARGET_INPUT, type: 'int64', dims: [batch] },
+    ],
+    outputs: declared,
+    attributions,
+    layers,
+  };
+}
+
+/** The number of classes (the logits' last dim) from the model's tensor shapes. */
+async function classCount(model: LumenModel): Promise<Dim> {
+  const shapes = await model.tensorShapes();
+  return shapes.get(model.logitsName)?.at(-1) ?? 'classes';
+}
+
+/** A layer tensor as [N, C, h, w] in the graph: the ONNX-node form of `toNchw` in src/layout.ts. */
+export function toNchwNodes(ops: GraphOps, tensor: string, layout: LayerLayout): string {
+  if (layout.kind === 'NCHW') return tensor;
+  if (layout.kind === 'NHWC') return ops.transpose(tensor, [0, 3, 1, 2]);
+  const btc = layout.sequenceFirst ? ops.transpose(tensor, [1, 0, 2]) : tensor;
+  const patches = ops.op('Slice', [btc, ops.int64s([layout.prefix]), ops.int64s([2 ** 31 - 1]), ops.int64s([1])]);
+  return ops.op('Reshape', [ops.transpose(patches, [0, 2, 1]), ops.int64s([0, -1, layout.height, layout.width])]);
+}
+
+/**
+ * [N, 1, h, w] pre-ReLU map of one layer: the ONNX-node form of each method's weighting (src/methods/cam/*.ts). Sums
+ * run in double and the weights / contributions are rounded to float32 where the JS stores them in a Float32Array,
+ * so the exported map follows `explain` to float32 rounding (divisions such as XGrad-CAM's amplify any other order).
+ */
+export function camRawMap(ops: GraphOps, cam: CamWeighting, a32: string, g32: string): string {
+  const double = (x: string): string => ops.cast(x, TensorProto_DataType.DOUBLE);
+  const f32 = (x: string): string => double(ops.toFloat(x));
+  const k = (v: number): string => ops.graph.addInitializer(Float64Array.of(v), [], 'lumen_f64');
+  const a = double(a32);
+  const g = double(g32);
+  const weighted = (w: string): string => ops.toFloat(ops.reduceSum(ops.mul(f32(w), a), [1], true));
+  const summed = (contributions: string): string => ops.toFloat(ops.reduceSum(f32(contributions), [1], true));
+  switch (cam) {
+    case 'gradcam':
+      return weighted(ops.reduce('ReduceMean', g, [2, 3], true));
+    case 'hirescam':
+      return summed(ops.mul(g, a));
+    case 'layercam':
+      return summed(ops.mul(ops.op('Relu', [g]), a));
+    case 'xgradcam':
+      return weighted(ops.div(ops.reduceSum(ops.mul(g, a), [2, 3]), ops.add(ops.reduceSum(a, [2, 3]), k(1e-7))));
+    case 'gradcam++': {
+      const g2 = ops.mul(g, g);
+      const g3 = ops.mul(g2, g);
+      const sumA = ops.reduceSum(a, [2, 3]);
+      const alpha = ops.div(g2, ops.add(ops.add(ops.mul(k(2), g2), ops.mul(sumA, g3)), k(1e-6)));
+      // α = 0 where G ≤ 0 (max(G, 0) removes those positions)
+      const positive = ops.where(ops.greater(g, k(0)), ops.mul(g, alpha), ops.mul(g, k(0)));
+      return weighted(ops.reduceSum(positive, [2, 3]));
+    }
+  }
+}
+
+/** pytorch-grad-cam's scale_cam_image per image: (x − min) / (max − min + 1e-7) over [1, 2, 3]. */
+export function minMaxNodes(ops: GraphOps, x: string): string {
+  const min = reduceMin(ops, x);
+  const max = ops.reduce('ReduceMax', x, [1, 2, 3], true);
+  return ops.div(ops.sub(x, min), ops.add(ops.scalar(CAM_EPS), ops.sub(max, min)));
+}
+
+function reduceMin(ops: GraphOps, x: string): string {
+  if (ops.opset >= 18) return ops.op('ReduceMin', [x, ops.int64s([1, 2, 3])], { keepdims: { i: 1 } });
+  return ops.op('ReduceMin', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } });
+}
+
+/**
+ * `aggregateLayers` (src/methods/cam/base-cam.ts) as nodes: per layer ReLU → min-max → bilinear resize to the image
+ * size (half-pixel centres, clamped at the border: cv2 INTER_LINEAR); over layers ReLU → mean; then min-max.
+ */
+export function camPostprocess(ops: GraphOps, maps: readonly string[], image: string): string {
+  const imageShape = ops.shapeOf(image);
+  const resized = maps.map((raw) => {
+    const scaled = minMaxNodes(ops, ops.op('Relu', [raw]));
+    const sizes = ops.op('Concat', [ops.op('Slice', [ops.shapeOf(raw), ops.int64s([0]), ops.int64s([2])]), ops.op('Slice', [imageShape, ops.int64s([2]), ops.int64s([4])])], { axis: { i: 0 } });
+    const empty = ops.constant([], [0]);
+    return ops.op('Resize', [scaled, empty, empty, sizes], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } });
+  });
+  let mean = resized[0]!;
+  if (resized.length > 1) {
+    mean = resized.map((r) => ops.op('Relu', [r])).reduce((s, r) => ops.add(s, r));
+    mean = ops.div(mean, ops.scalar(resized.length));
+  }
+  return minMaxNodes(ops, mean);
+}
+
+/** Orders nodes so each comes after the producers of its inputs (ONNX requires a topologically sorted graph). */
+export function sortNodes(graph: GraphProto): void {
+  const available = new Set<string>(['', ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
+  const pending = [...graph.node];
+  const sorted: NodeProto[] = [];
+  const waiting = new Map<string, NodeProto[]>();
+  const missing = new Map<NodeProto, number>();
+  const ready: NodeProto[] = [];
+  for (const node of pending) {
+    const needs = new Set(node.input.filter((i) => !available.has(i)));
+    missing.set(node, needs.size);
+    if (needs.size === 0) ready.push(node);
+    for (const i of needs) {
+      const list = waiting.get(i);
+      if (list) list.push(node);
+      else waiting.set(i, [node]);
+    }
+  }
+  for (let next = 0; next < ready.length; next++) {
+    const node = ready[next]!;
+    sorted.push(node);
+    for (const o of node.output) {
+      if (!o || available.has(o)) continue;
+      available.add(o);
+      for (const consumer of waiting.get(o) ?? []) {
+        const left = missing.get(consumer)! - 1;
+        missing.set(consumer, left);
+        if (left === 0) ready.push(consumer);
+      }
+    }
+  }
+  if (sorted.length !== pending.length) throw new Error(`internal: export graph has ${pending.length - sorted.length} nodes with unresolved inputs (a cycle or a missing tensor)`);
+  graph.node.splice(0, graph.node.length, ...sorted);
+}

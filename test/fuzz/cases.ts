@@ -203,7 +203,10 @@ function npyMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Arra
     out.set(text(body), 10);
     return out;
   };
-  if (r < 0.3) return { name: 'npy bytes', ...byteMutant(src, rnd) };
+  if (r < 0.3) {
+    const m = byteMutant(src, rnd);
+    return { name: `npy bytes ${m.name}`, bytes: m.bytes };
+  }
   const dicts = [
     "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1099511627776, 28), }",
     "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1, 28, 28), }",

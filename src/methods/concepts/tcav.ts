@@ -1,0 +1,186 @@
+import { computeGradients } from '../../autodiff/index.js';
+import { LumenError } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import { mulberry32 } from '../../random.js';
+import { Tensor } from '../../tensor.js';
+import { logisticRegression } from './linear.js';
+import { studentTTest } from './stats.js';
+
+/** Fewest concept images TCAV accepts: each run trains on a subsample of them (TCAV_SUBSAMPLE). */
+export const MIN_CONCEPT_IMAGES = 10;
+/** Share of the concept images (and as many random images) each run trains its CAV on. */
+export const TCAV_SUBSAMPLE = 0.8;
+
+export interface TcavOptions {
+  layer: string;
+  /** The class whose logit's sensitivity is tested. */
+  target: number;
+  /** CAVs per test (concept vs random), and as many random-vs-random CAVs. Default 10. */
+  runs?: number;
+  seed?: number;
+  /** Significance level of the two-sided t-test. Default 0.05. */
+  alpha?: number;
+  /** Images per forward/backward run. Default 32. */
+  batchSize?: number;
+  onProgress?: (done: number, total: number, stage: string) => void;
+}
+
+export interface TcavResult {
+  layer: string;
+  target: number;
+  /** Mean TCAV score of the concept-vs-random CAVs: the share of target inputs whose logit rises along the concept. */
+  score: number;
+  /** Two-sided Student t-test of the concept scores against the random-vs-random scores. */
+  pValue: number;
+  t: number;
+  significant: boolean;
+  runs: number;
+  conceptScores: number[];
+  randomScores: number[];
+  /** Training accuracy of each concept CAV (how separable the concept is at this layer). */
+  cavAccuracy: number[];
+}
+
+/**
+ * TCAV (Kim et al., ICML 2018). Each run trains a CAV — a logistic-regression direction separating a seeded
+ * subsample of the concept's layer activations from as many random images — and scores it as the share of the
+ * target inputs whose directional derivative ∇_layer logit_target · v is positive. The same number of CAVs between
+ * two disjoint random subsamples give the null distribution; a two-sided Student t-test (scipy's ttest_ind, as the
+ * reference implementation) compares the two sets of scores. Activations are flattened ([C·h·w] per image), as in
+ * the paper; the gradients come from Lumen's autodiff (one explanation graph, the layer as a `wrt` tensor).
+ */
+export async function tcav(model: LumenModel, sets: { concept: Tensor; random: Tensor; inputs: Tensor }, options: TcavOptions): Promise<TcavResult> {
+  const runs = options.runs ?? 10;
+  const alpha = options.alpha ?? 0.05;
+  const batch = options.batchSize ?? 32;
+  if (!Number.isInteger(runs) || runs < 2) throw new LumenError('BAD_OPTION', `TCAV needs at least 2 runs for its t-test, got ${runs}`, 2);
+  const nc = sets.concept.dims[0]!;
+  const nr = sets.random.dims[0]!;
+  if (nc < MIN_CONCEPT_IMAGES) throw new LumenError('BAD_OPTION', `TCAV: ${nc} concept image${nc === 1 ? '' : 's'}; at least ${MIN_CONCEPT_IMAGES} are needed (each run trains on ${Math.round(TCAV_SUBSAMPLE * 100)} % of them; the paper uses 50–100)`, 2);
+  const m = Math.floor(TCAV_SUBSAMPLE * nc);
+  if (nr < 2 * m) throw new LumenError('BAD_OPTION', `TCAV: ${nr} random images; at least ${2 * m} are needed (two disjoint sets of ${m}, as many as each run's concept sample, for the random-vs-random CAVs)`, 2);
+  if (sets.inputs.dims[0]! < 1) throw new LumenError('BAD_OPTION', 'TCAV: no target-class inputs', 2);
+
+  const total = nc + nr + sets.inputs.dims[0]!;
+  let done = 0;
+  const progress = (k: number, stage: string): void => {
+    done += k;
+    options.onProgress?.(done, total, stage);
+  };
+  const concept = await flatActivations(model, sets.concept, options.layer, batch, (k) => progress(k, 'concept activations'));
+  const random = await flatActivations(model, sets.random, options.layer, batch, (k) => progress(k, 'random activations'));
+  const grads = await flatGradients(model, sets.inputs, options.layer, options.target, batch, (k) => progress(k, 'target gradients'));
+  const d = concept.d;
+
+  const rand = mulberry32(options.seed ?? 0);
+  const conceptScores: number[] = [];
+  const randomScores: number[] = [];
+  const cavAccuracy: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const cIdx = sample(nc, m, rand);
+    const rIdx = sample(nr, 2 * m, rand);
+    const pos = rows(concept.data, d, cIdx);
+    const cav = trainCav(pos, rows(random.data, d, rIdx.slice(0, m)), m, d);
+    conceptScores.push(score(grads.data, grads.n, d, cav.weights));
+    cavAccuracy.push(cav.accuracy);
+    const null_ = trainCav(rows(random.data, d, rIdx.slice(m)), rows(random.data, d, rIdx.slice(0, m)), m, d);
+    randomScores.push(score(grads.data, grads.n, d, null_.weights));
+  }
+  const test = studentTTest(conceptScores, randomScores);
+  return {
+    layer: options.layer,
+    target: options.target,
+    score: conceptScores.reduce((a, b) => a + b, 0) / runs,
+    pValue: test.pValue,
+    t: test.t,
+    significant: test.pValue < alpha,
+    runs,
+    conceptScores,
+    randomScores,
+    cavAccuracy,
+  };
+}
+
+function trainCav(pos: Float64Array, neg: Float64Array, m: number, d: number): { weights: Float64Array; accuracy: number } {
+  const X = new Float64Array(2 * m * d);
+  X.set(pos, 0);
+  X.set(neg, m * d);
+  const y = Float64Array.from({ length: 2 * m }, (_, i) => (i < m ? 1 : 0));
+  return logisticRegression(X, 2 * m, d, y);
+}
+
+/** Share of the gradients with a positive dot product with v. */
+function score(G: Float32Array, n: number, d: number, v: Float64Array): number {
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += G[i * d + j]! * v[j]!;
+    if (s > 0) positive++;
+  }
+  return positive / n;
+}
+
+/** `count` distinct indices of [0, n), seeded partial Fisher–Yates. */
+function sample(n: number, count: number, rand: () => number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, count);
+}
+
+function rows(data: Float32Array, d: number, idx: readonly number[]): Float64Array {
+  const out = new Float64Array(idx.length * d);
+  idx.forEach((r, i) => {
+    for (let j = 0; j < d; j++) out[i * d + j] = data[r * d + j]!;
+  });
+  return out;
+}
+
+/** The layer's activations, one flattened row per image. */
+export async function flatActivations(model: LumenModel, images: Tensor, layer: string, batch: number, progress?: (k: number) => void): Promise<{ data: Float32Array; n: number; d: number }> {
+  const n = images.dims[0]!;
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const chunk = slice(images, s, Math.min(n, s + batch));
+    const { tensors } = await model.forward(chunk, [layer]);
+    parts.push(tensors[layer]!.data);
+    progress?.(chunk.dims[0]!);
+  }
+  return stackRows(parts, n);
+}
+
+/** ∇_layer logit_target for each image, flattened like `flatActivations`. */
+async function flatGradients(model: LumenModel, images: Tensor, layer: string, target: number, batch: number, progress?: (k: number) => void): Promise<{ data: Float32Array; n: number; d: number }> {
+  const n = images.dims[0]!;
+  const parts: Float32Array[] = [];
+  const classes = (await model.forward(images.item(0))).logits.dims[1]!;
+  if (!Number.isInteger(target) || target < 0 || target >= classes) throw new LumenError('TARGET_RANGE', `target class ${target}: the model has ${classes} classes (0…${classes - 1})`, 2);
+  for (let s = 0; s < n; s += batch) {
+    const chunk = slice(images, s, Math.min(n, s + batch));
+    const count = chunk.dims[0]!;
+    const seed = new Float32Array(count * classes);
+    for (let i = 0; i < count; i++) seed[i * classes + target] = 1;
+    const r = await computeGradients(model, chunk, new Tensor(seed, [count, classes]), { wrt: [layer] });
+    parts.push(r.gradients[layer]!.data);
+    progress?.(count);
+  }
+  return stackRows(parts, n);
+}
+
+function slice(t: Tensor, from: number, to: number): Tensor {
+  const per = t.size / t.dims[0]!;
+  return new Tensor(t.data.subarray(from * per, to * per), [to - from, ...t.dims.slice(1)]);
+}
+
+function stackRows(parts: Float32Array[], n: number): { data: Float32Array; n: number; d: number } {
+  const size = parts.reduce((a, p) => a + p.length, 0);
+  const data = new Float32Array(size);
+  let off = 0;
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return { data, n, d: size / n };
+}

@@ -17,6 +17,7 @@ import { encodePng, writeFileAtomic } from './image-file.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from './inputs.js';
 import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutputDir } from './output-dir.js';
 import { MAX_COUNT } from '../methods/validate.js';
+import { inShard, runSettings, writeRunSettings, type Shard } from './shard.js';
 
 /** One row of the batch manifest (JSON Lines): an image × method × target, done or failed. */
 export interface ManifestRow {
@@ -64,6 +65,8 @@ export interface ExplainFilesOptions {
   /** Also write one labelled PNG grid per batch (images × method·target) as `grid-<first>.png`. */
   grid?: boolean;
   signal?: AbortSignal;
+  /** Only this part of the inputs (by path hash: src/node/shard.ts); `settings.json` records it for `lumen merge`. */
+  shard?: Shard;
   /** Called once per finished row. */
   onRow?: (row: ManifestRow, done: number, total: number) => void;
   onProgress?: (e: ProgressEvent & { method: string }) => void;
@@ -92,10 +95,11 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
   // The same method or target twice, or one file under two spellings, is one row, not two rows fighting over one file.
   const methods = uniqueBy(options.methods, (m) => m.info.id);
   const targets = uniqueBy(options.targets, (t) => t.trim());
-  const inputs = uniqueBy(files, (f) => resolve(f));
+  const inputs = uniqueBy(files, (f) => resolve(f)).filter((f) => inShard(f, options.shard));
   prepareOutputDir(outDir);
   const release = lockOutputDir(outDir);
   try {
+    writeRunSettings(outDir, runSettings(model, { ...options, methods, targets }));
     return await explainLocked(model, inputs, methods, targets, options);
   } finally {
     release();

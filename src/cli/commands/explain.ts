@@ -8,6 +8,7 @@ import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
 import { lockOutputDir, prepareOutputDir } from '../../node/output-dir.js';
+import { inShard, parseShard } from '../../node/shard.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -27,6 +28,7 @@ interface ExplainFlags extends ModelFlags {
   report?: boolean;
   grid?: boolean;
   json?: boolean;
+  shard?: string;
   [option: string]: unknown;
 }
 
@@ -52,6 +54,7 @@ export function registerExplain(program: Command): void {
     .option('--report', 'also write a self-contained report.html into the output folder')
     .option('--grid', 'also write a labelled PNG grid per batch (images × methods, with class, probability and scores)')
     .option('--colormap <name>', 'overlay colormap (jet, turbo, viridis, inferno, magma, bwr, RdBu)')
+    .option('--shard <i/n>', "only part i of n of the inputs (0 ≤ i < n, by path hash; stable when files are added): run the n parts on n machines, then 'lumen merge'")
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
@@ -60,8 +63,9 @@ export function registerExplain(program: Command): void {
     const methods = parseMethodList(flags.method);
     const seed = integerFlag('seed', flags.seed);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
+    const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
     prepareOutputDir(flags.out);
-    const files = await expandInputs(inputs, flags.recursive);
+    const files = (await expandInputs(inputs, flags.recursive)).filter((f) => inShard(f, shard));
     const model = await loadModelWithFlags(modelPath, flags);
     let unlock: (() => void) | undefined;
     try {
@@ -91,6 +95,7 @@ export function registerExplain(program: Command): void {
         batchSize,
         colormap: flags.colormap,
         grid: flags.grid,
+        ...(shard ? { shard } : {}),
         onRow: (row: ManifestRow, done: number) => {
           const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
           if (bar) bar.update(done, { rate, last: `${row.method} ${row.input}` });

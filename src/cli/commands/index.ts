@@ -8,6 +8,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerExplain } from './explain.js';
 import { registerExport } from './export.js';
 import { registerLayers } from './layers.js';
+import { registerMerge } from './merge.js';
 import { registerMethods } from './methods.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerActivations(program);
   registerReport(program);
+  registerMerge(program);
   registerDemo(program);
   registerMethods(program);
   registerConformance(program);

@@ -72,13 +72,17 @@ test('formatComparison: one row per metric, one column per method, the best of e
   assert.match(lines[2]!, /^insertion\s+higher\s+0\.7500\s+n\/a$/, 'one finite value: nothing to compare, no star');
 });
 
-test('lumen evaluate -m gradcam,saliency compares both in one table; d1/img.png and d2/img.png keep their own curves', () => {
+test('lumen evaluate -m gradcam,saliency compares both in one table; d1/img.png and d2/img.png keep their own curves; a bad input fails alone', () => {
   for (const d of ['d1', 'd2']) mkdirSync(join(dir, d));
   copyFileSync('samples/fashion/1-trouser.png', join(dir, 'd1', 'img.png'));
   copyFileSync('samples/fashion/9-ankle-boot.png', join(dir, 'd2', 'img.png'));
+  writeFileSync(join(dir, 'bad.png'), 'not a png');
   const out = join(dir, 'curves');
-  const r = lumen('evaluate', 'models/fashion-cnn.onnx', join(dir, 'd1', 'img.png'), join(dir, 'd2', 'img.png'), '-m', 'gradcam,saliency,gradcam', '--metric', 'deletion,insertion', '-o', out);
-  assert.equal(r.code, 0, r.stderr);
+  const r = lumen('evaluate', 'models/fashion-cnn.onnx', join(dir, 'd1', 'img.png'), join(dir, 'bad.png'), join(dir, 'd2', 'img.png'), '-m', 'gradcam,saliency,gradcam', '--metric', 'deletion,insertion', '-o', out);
+  // the unreadable input fails alone (exit 1, one line naming it); the two others are scored
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^lumen: .*bad\.png: .*not an image/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.equal((r.stdout.match(/^metric\s+better\s+gradcam\s+saliency$/gm) ?? []).length, 2, r.stdout);
   assert.equal((r.stdout.match(/^deletion\s+lower\s+\d\.\d{4}( \*)?\s+\d\.\d{4}( \*)?$/gm) ?? []).length, 2, r.stdout);
   assert.match(r.stdout, /Grad-CAM vs Saliency/);

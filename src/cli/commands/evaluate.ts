@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { LumenError } from '../../errors.js';
+import { LumenError, isLumenError } from '../../errors.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
 import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type Region } from '../../metrics/index.js';
 import { writeFileAtomic } from '../../node/image-file.js';
@@ -78,35 +78,45 @@ export function registerEvaluate(program: Command): void {
       const kind = specKind(targetSpec);
       if (kind === 'weights' && specTensor(targetSpec) === undefined) throw new LumenError('BAD_OPTION', `--target ${flags.target}: metrics need one explained class per image; a weighted combination of outputs cannot be scored`, 2);
       await checkTargetFlag(flags.target ?? 'top1', model, flags.output);
+      let failed = 0;
       for (const file of files) {
-        const { tensor } = await loadInput(file, model);
-        const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)] ?? sharedRegion;
-        const needsRegion = metricIds.some((id) => getMetric(id).info.needsRegions);
-        if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need ground truth: --boxes or a --regions file with an entry for this input`, 2);
-        const results: Evaluation[] = [];
-        for (const method of methods) {
-          const result = await evaluate(model, tensor, {
-            method,
-            metrics: metricIds,
-            target: targetSpec,
-            methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
-            regions: region,
-            metricOptions,
-            seed,
-            batchSize,
-          });
-          results.push(result);
-          if (flags.out) writeCurves(flags.out, file, method.info.id, result.results);
-          if (flags.json) all.push({ input: file, method: method.info.id, targets: result.targets, results: result.results });
-        }
-        if (!flags.json) {
-          const cls = results[0]!.targets[0]!;
-          const title = methods.length === 1 ? methods[0]!.info.title : methods.map((m) => m.info.title).join(' vs ');
-          printLine(`${file} — ${title}, class ${cls}${model.classNames ? ` (${model.classNames[cls]})` : ''}`);
-          printLine(results.length === 1 ? formatEvaluation(results[0]!) : formatComparison(results));
-          printLine();
+        // One input that cannot be read or run fails alone; usage mistakes and cancellation stop the command.
+        try {
+          const { tensor } = await loadInput(file, model);
+          const region = regionsByInput?.[file] ?? regionsByInput?.[basename(file)] ?? sharedRegion;
+          const needsRegion = metricIds.some((id) => getMetric(id).info.needsRegions);
+          if (needsRegion && !region) throw new LumenError('BAD_OPTION', `${file}: localization metrics need ground truth: --boxes or a --regions file with an entry for this input`, 2);
+          const results: Evaluation[] = [];
+          for (const method of methods) {
+            const result = await evaluate(model, tensor, {
+              method,
+              metrics: metricIds,
+              target: targetSpec,
+              methodOptions: { ...methodOptionsFromFlags(method, flags), layer },
+              regions: region,
+              metricOptions,
+              seed,
+              batchSize,
+            });
+            results.push(result);
+            if (flags.out) writeCurves(flags.out, file, method.info.id, result.results);
+            if (flags.json) all.push({ input: file, method: method.info.id, targets: result.targets, results: result.results });
+          }
+          if (!flags.json) {
+            const cls = results[0]!.targets[0]!;
+            const title = methods.length === 1 ? methods[0]!.info.title : methods.map((m) => m.info.title).join(' vs ');
+            printLine(`${file} — ${title}, class ${cls}${model.classNames ? ` (${model.classNames[cls]})` : ''}`);
+            printLine(results.length === 1 ? formatEvaluation(results[0]!) : formatComparison(results));
+            printLine();
+          }
+        } catch (e) {
+          if (!isLumenError(e) || e.exitCode === 2 || e.code === 'CANCELLED') throw e;
+          failed++;
+          if (flags.json) all.push({ input: file, error: e.message });
+          else process.stderr.write(`lumen: ${file}: ${e.message}\n`);
         }
       }
+      if (failed > 0) process.exitCode = 1;
     } finally {
       await model.dispose();
     }

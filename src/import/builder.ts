@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { LumenError } from '../errors.js';
-import { OnnxGraph } from '../onnx/graph.js';
+import { OnnxGraph, type Dim } from '../onnx/graph.js';
+import { broadcastDims } from '../onnx/shapes.js';
 import { ModelProtoSchema, GraphProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import type { AttrMap } from '../onnx/attributes.js';
 import { makeTensorProto } from '../onnx/tensor-proto.js';
@@ -438,19 +439,14 @@ export class GraphBuilder {
 }
 
 
+/** NumPy broadcasting of TF shapes (-1 = unknown), by the shape inference's rule. */
 export function broadcastShape(a: number[], b: number[], name: string): number[] {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1;
-    const y = b[b.length - r + i] ?? 1;
-    if (x === 1) out.push(y);
-    else if (y === 1) out.push(x);
-    else if (x < 0 || y < 0) out.push(x < 0 ? y : x);
-    else if (x === y) out.push(x);
-    else throw new LumenError('UNSUPPORTED_MODEL', `${name}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+  const sym = (d: number): Dim => (d < 0 ? '?' : d);
+  try {
+    return broadcastDims(a.map(sym), b.map(sym)).map((d) => (typeof d === 'number' ? d : -1));
+  } catch {
+    throw new LumenError('UNSUPPORTED_MODEL', `${name}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
   }
-  return out;
 }
 
 /** Transpose a dense row-major array of `shape` by `perm`. */

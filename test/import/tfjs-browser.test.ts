@@ -8,7 +8,7 @@ import { loadModel } from '../../src/node/load.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 
 const DIR = 'test/fixtures/tfjs/human-emotion';
-const file = (name: string, bytes: Uint8Array | string): File => new File([bytes], name);
+const file = (name: string, bytes: Uint8Array | string): File => new File([typeof bytes === 'string' ? bytes : (bytes.slice().buffer as ArrayBuffer)], name);
 
 test('loadTfjsModelFromFiles: model.json + shard + Teachable Machine metadata.json, in any order', async () => {
   const files = [

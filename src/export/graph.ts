@@ -4,7 +4,7 @@ import type { LayerLayout } from '../layout.js';
 import { getMethod } from '../methods/registry.js';
 import type { LumenModel } from '../model.js';
 import { create } from '@bufbuild/protobuf';
-import { makeValueInfo, type Dim } from '../onnx/graph.js';
+import { makeValueInfo, type Dim, type OnnxGraph } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
 
@@ -29,6 +29,8 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   layercam: { family: 'cam', cam: 'layercam' },
   saliency: { family: 'gradient', ruleSet: 'gradient', map: 'abs' },
   'input-x-gradient': { family: 'gradient', ruleSet: 'gradient', map: 'times-input' },
+  'guided-backprop': { family: 'gradient', ruleSet: 'guided', map: 'identity' },
+  deconvnet: { family: 'gradient', ruleSet: 'deconvnet', map: 'identity' },
 };
 
 /** Method ids `exportExplanation` accepts (aliases resolve to these). */
@@ -88,36 +90,50 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const ids = exportableMethods(options.methods);
   const kinds = ids.map((id) => [id, EXPORTABLE[id]!] as const);
   const needsCam = kinds.some(([, k]) => k.family === 'cam');
-  const needsInputGrad = kinds.some(([, k]) => k.family === 'gradient');
   const layers = needsCam ? await model.resolveLayers(options.layer) : [];
   const layouts = await Promise.all(layers.map((l) => model.layerLayout(l)));
-  const ruleSets = new Set(kinds.flatMap(([, k]) => (k.family === 'gradient' ? [k.ruleSet] : [])));
-  if ([...ruleSets].some((r) => r !== 'gradient')) throw new Error('internal: only the plain gradient rule set is exported');
-
+  // One backward pass per rule set, each appended to the graph built so far (CAM layers ride on the plain gradient's).
+  const ruleSets = [...new Set(kinds.flatMap(([, k]) => (k.family === 'gradient' ? [k.ruleSet] : [])))];
+  if (needsCam && !ruleSets.includes('gradient')) ruleSets.push('gradient');
   const batch: Dim = 'batch';
   const inputDims: Dim[] = [batch, ...model.inputDims.slice(1)];
-  const built = buildBackwardGraph(model.proto, {
-    target: model.logitsName,
-    wrt: [...(needsInputGrad ? [model.inputName] : []), ...layers],
-    fetch: layers,
-    seed: { kind: 'input' },
-    output: 'logit',
-    feedDims: { [model.inputName]: inputDims },
-  });
-  const graph = built.graph;
+  let current = model.proto;
+  const seeds: string[] = [];
+  const inputGradients = new Map<string, string>();
+  const layerGradients: Record<string, string> = {};
+  let graph: OnnxGraph | undefined;
+  for (const ruleSet of ruleSets) {
+    const camHere = ruleSet === 'gradient' && needsCam;
+    const wantsInput = kinds.some(([, k]) => k.family === 'gradient' && k.ruleSet === ruleSet);
+    const built = buildBackwardGraph(current, {
+      target: model.logitsName,
+      wrt: [...(wantsInput ? [model.inputName] : []), ...(camHere ? layers : [])],
+      ...(camHere ? { fetch: layers } : {}),
+      seed: { kind: 'input' },
+      output: 'logit',
+      ruleSet,
+      feedDims: { [model.inputName]: inputDims },
+    });
+    if (!built.seedInput) throw new Error('internal: the backward graph has no seed input');
+    seeds.push(built.seedInput);
+    if (wantsInput) inputGradients.set(ruleSet, built.gradients[model.inputName]!);
+    if (camHere) for (const l of layers) layerGradients[l] = built.gradients[l]!;
+    graph = built.graph;
+    current = graph.model;
+  }
+  if (!graph) throw new Error('internal: no backward pass built');
   const ops = new GraphOps(graph, graph.opset);
   const proto = graph.graph;
   const taken = (name: string): boolean => graph.producer(name) !== undefined || proto.input.some((i) => i.name === name) || graph.initializer(name) !== undefined;
 
-  // The seed becomes the one-hot of an int64 class index per image.
-  const seedName = built.seedInput;
-  if (!seedName) throw new Error('internal: the backward graph has no seed input');
+  // Each seed becomes the one-hot of an int64 class index per image.
   if (taken(TARGET_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${TARGET_INPUT}'`);
-  proto.input = proto.input.filter((i) => i.name !== seedName);
+  proto.input = proto.input.filter((i) => !seeds.includes(i.name));
   graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
   const logits = model.logitsName;
   const depth = ops.op('Slice', [ops.shapeOf(logits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
-  graph.addNode('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], [seedName], { axis: { i: -1 } });
+  const oneHot = ops.op('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
+  for (const seed of seeds) graph.addNode('Identity', [oneHot], [seed]);
 
   const outputs: [string, string][] = [];
   const expose = (desired: string, tensor: string): void => {
@@ -133,10 +149,10 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   for (const [id, kind] of kinds) {
     let tensor: string;
     if (kind.family === 'gradient') {
-      const g = built.gradients[model.inputName]!;
+      const g = inputGradients.get(kind.ruleSet)!;
       tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, model.inputName) : g;
     } else {
-      const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, l, layouts[i]!), toNchwNodes(ops, built.gradients[l]!, layouts[i]!)));
+      const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, l, layouts[i]!), toNchwNodes(ops, layerGradients[l]!, layouts[i]!)));
       tensor = camPostprocess(ops, maps, model.inputName);
     }
     attributions[id] = attributionOutput(id);

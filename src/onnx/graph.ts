@@ -76,13 +76,22 @@ export class OnnxGraph {
     return this.initializerOf.get(name);
   }
 
-  /** A tensor whose value is known without running the model: an initializer or a Constant node output. */
-  constantTensor(name: string): TensorProto | undefined {
+  /**
+   * A tensor whose value is known without running the model: an initializer or a Constant node output, also through
+   * Identity nodes (torch.onnx shares equal parameters, e.g. two zero biases, as an Identity of one initializer).
+   */
+  constantTensor(name: string, seen?: Set<string>): TensorProto | undefined {
     const init = this.initializerOf.get(name);
     if (init) return init;
     const p = this.producerOf.get(name);
     if (p && p.opType === 'Constant') return attrTensor(p, 'value');
-    return undefined;
+    const from = p?.opType === 'Identity' ? p.input[0] : undefined;
+    if (!from) return undefined;
+    // a malformed graph may loop Identities: stop there
+    const visited = seen ?? new Set<string>();
+    if (visited.has(from)) return undefined;
+    visited.add(name);
+    return this.constantTensor(from, visited);
   }
 
   constantValues(name: string): NumericArray | undefined {

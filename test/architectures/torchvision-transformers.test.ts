@@ -23,3 +23,16 @@ for (const name of ['vit', 'swin', 'maxvit', 'convnext']) {
     await model.dispose();
   });
 }
+
+test('torch.onnx shares equal parameters through Identity nodes: they are constants (FullGrad on ConvNeXt and MaxViT)', async () => {
+  for (const name of ['convnext', 'maxvit']) {
+    const model = await loadModel(join(FIXTURES, name, 'model.onnx'));
+    const shared = model.graph.nodes.find((n) => n.opType === 'Identity' && model.graph.initializer(n.input[0]!));
+    assert.ok(shared, `${name}: no Identity of an initializer`);
+    assert.deepEqual(model.graph.constantNumbers(shared.output[0]!), model.graph.constantNumbers(shared.input[0]!));
+    const e = await getMethod('fullgrad').explain(model, readNpy(join(FIXTURES, name, 'input.npy')));
+    const d = e.attribution.data;
+    assert.ok(d.every(Number.isFinite) && Math.max(...d) > Math.min(...d), `${name}: FullGrad map is flat or not finite`);
+    await model.dispose();
+  }
+});

@@ -20,6 +20,7 @@ export const LAYER_CLASSES = [
 ] as const;
 
 const SUPPORTED = new Set<string>(LAYER_CLASSES);
+const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 const ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'softplus', 'swish', 'hard_sigmoid', 'gelu']);
 
 type Config = Record<string, unknown>;
@@ -55,6 +56,11 @@ export class LayersConverter {
     let x = input;
     for (const layer of layers) {
       const name = layerName(layer);
+      if (!x && MODEL_CLASSES.has(layer.class_name)) {
+        // a nested model first (Teachable Machine: the truncated MobileNet, then the head): its input is the model's
+        x = this.convertModel({ class_name: layer.class_name, config: layer.config })[0]!;
+        continue;
+      }
       if (!x) {
         const shape = (layer.config.batch_input_shape ?? layer.config.batchInputShape) as (number | null)[] | undefined;
         if (!shape) throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the first layer ('${name}') declares no batch_input_shape`);

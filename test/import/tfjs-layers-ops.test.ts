@@ -41,9 +41,9 @@ async function checkModel(tfModel: tfl.LayersModel, dir: string, quantize: 'uint
   const shape = ref.inputs[0]!.shape.map((d) => d ?? 2);
   const x = randomNhwc(shape, seed, -1, 1);
   const input = toLumen(x);
-  const names = ref.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name);
-  const sub = tfl.model({ inputs: ref.inputs, outputs: names.map((n) => ref.getLayer(n).output as tfl.SymbolicTensor) });
-  const tfOuts = sub.predict(x) as tf.Tensor[];
+  // each top-level layer's output (a nested model has several call sites in TF.js: compared through the output)
+  const names = ref.layers.filter((l) => !['InputLayer', 'Sequential', 'Model', 'Functional'].includes(l.getClassName())).map((l) => l.name);
+  const tfOuts = names.length ? ([tfl.model({ inputs: ref.inputs, outputs: names.map((n) => ref.getLayer(n).output as tfl.SymbolicTensor) }).predict(x)].flat() as tf.Tensor[]) : [];
   const fetch = names.filter((n) => model.graph.producer(n));
   const { tensors } = await model.forward(input, fetch);
   for (const [i, n] of names.entries()) {
@@ -189,6 +189,20 @@ test('dilated Conv2D and float16 weights (forward, layer by layer: TF.js has no 
   m.add(tfl.layers.globalAveragePooling2d({}));
   randomizeWeights(m, 50);
   const { model } = await checkModel(m, 'dilated', 'float16', 51, false);
+  await model.dispose();
+});
+
+test('nested models (Teachable Machine layout: a functional base inside a Sequential with a Dense head)', async () => {
+  const inp = tfl.input({ shape: [10, 9, 3] });
+  const conv = tfl.layers.conv2d({ filters: 5, kernelSize: 3, activation: 'relu' }).apply(inp) as tfl.SymbolicTensor;
+  const base = tfl.model({ inputs: inp, outputs: tfl.layers.globalAveragePooling2d({}).apply(conv) as tfl.SymbolicTensor });
+  const head = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 4 })] });
+  const m = tfl.sequential({ layers: [base, head] });
+  randomizeWeights(m, 60);
+  randomizeWeights(base, 61);
+  randomizeWeights(head, 62);
+  const { model, classes } = await checkModel(m, 'nested', undefined, 63);
+  assert.ok(classes.has('Sequential') || classes.has('Model') || classes.has('Functional'));
   await model.dispose();
 });
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerActivations } from './activations.js';
 import { registerBench } from './bench.js';
+import { registerConcepts } from './concepts.js';
 import { registerConformance } from './conformance.js';
 import { registerConvert } from './convert.js';
 import { registerDemo } from './demo.js';
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerBench(program);
   registerTabular(program);
+  registerConcepts(program);
 }

@@ -1,0 +1,238 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { LumenError } from '../../errors.js';
+import { deepFeatureFactorization } from '../../methods/concepts/dff.js';
+import { mmdCritic, nearestByCosine } from '../../methods/concepts/examples.js';
+import { requireSameSize } from '../../methods/concepts/layer.js';
+import { tcav } from '../../methods/concepts/tcav.js';
+import type { LumenModel } from '../../model.js';
+import { fileEmbeddings } from '../../node/embeddings.js';
+import { writeFileAtomic, writePng } from '../../node/image-file.js';
+import { loadInput, type LoadedInput } from '../../node/inputs.js';
+import { outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
+import { factorizationImage } from '../../render/concepts.js';
+import { Tensor } from '../../tensor.js';
+import { expandInputs } from '../inputs.js';
+import { integerFlag } from '../method-flags.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { printJson, printLine } from '../output.js';
+
+/** `lumen concepts`, `tcav`, `neighbors`, `prototypes`: what a layer represents, not only where (docs/concepts.md). */
+export function registerConcepts(program: Command): void {
+  registerDff(program);
+  registerTcav(program);
+  registerNeighbors(program);
+  registerPrototypes(program);
+}
+
+interface Common extends ModelFlags {
+  layer?: string;
+  json?: boolean;
+}
+
+async function withModel<T>(path: string, flags: ModelFlags, run: (model: LumenModel) => Promise<T>): Promise<T> {
+  const model = await loadModelWithFlags(path, flags);
+  try {
+    return await run(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Progress on stderr when it is a terminal (folder work can take a while). */
+function progress(stage: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => process.stderr.write(`\r${stage}: ${done}/${total}${done >= total ? '\n' : ''}`);
+}
+
+async function loadImages(paths: readonly string[], model: LumenModel, what: string): Promise<{ loaded: LoadedInput[]; batch: Tensor }> {
+  const loaded: LoadedInput[] = [];
+  for (const p of paths) loaded.push(await loadInput(p, model));
+  requireSameSize(loaded.map((l) => ({ name: l.path, dims: l.tensor.dims })), what);
+  return { loaded, batch: Tensor.concat(loaded.map((l) => l.tensor)) };
+}
+
+/** A class index from a number or a class name. */
+function classIndex(model: LumenModel, text: string, flag: string): number {
+  const names = model.classNames;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const i = names?.indexOf(text) ?? -1;
+  if (i < 0) throw new LumenError('TARGET_RANGE', `${flag} ${text}: not a class index${names ? ` or one of the class names (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : ' (the model has no class names)'}`, 2);
+  return i;
+}
+
+function label(model: LumenModel, c: number): string {
+  return model.classNames?.[c] ?? `class ${c}`;
+}
+
+function registerDff(program: Command): void {
+  addModelFlags(
+    program
+      .command('concepts')
+      .description("Deep Feature Factorization: split a layer's activations over the images into k concepts (NMF); a colour-coded concept map per image and each concept's class scores")
+      .argument('<model>', 'ONNX model file')
+      .argument('<images...>', 'images, folders or globs (factorized together)')
+      .option('-k, --concepts <k>', 'number of concepts', '5')
+      .option('-l, --layer <tensor>', "layer with spatial extent (see 'lumen layers'); default: the default CAM layer")
+      .option('--seed <n>', 'NMF initialization seed', '0')
+      .option('--top <n>', 'classes listed per concept in the legend', '2')
+      .option('-o, --out <dir>', 'output folder', 'concepts')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, images: string[], flags: Common & { concepts: string; seed: string; top: string; out: string }) => {
+    const k = integerFlag('concepts', flags.concepts, 1);
+    const seed = integerFlag('seed', flags.seed);
+    const top = integerFlag('top', flags.top, 1);
+    const files = await expandInputs(images);
+    const out = prepareOutputDir(flags.out);
+    await withModel(modelPath, flags, async (model) => {
+      const [layer] = await model.resolveLayers(flags.layer);
+      const { loaded, batch } = await loadImages(files, model, 'concepts');
+      const r = await deepFeatureFactorization(model, batch, { layer: layer!, k, seed });
+      const probs = r.conceptProbabilities!;
+      const classes = probs.dims[1]!;
+      const concepts = Array.from({ length: k }, (_, j) => {
+        const row = Array.from(probs.data.subarray(j * classes, (j + 1) * classes));
+        const order = row.map((p, c) => ({ c, p })).sort((a, b) => b.p - a.p).slice(0, top);
+        return { concept: j, topClasses: order.map(({ c, p }) => ({ class: c, label: label(model, c), probability: p })), logits: Array.from(r.conceptLogits!.data.subarray(j * classes, (j + 1) * classes)) };
+      });
+      const legend = concepts.map((c) => `${c.concept}: ${c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(2)}`).join(', ')}`);
+      const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
+      const perImage = [];
+      for (let i = 0; i < loaded.length; i++) {
+        const maps = r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W);
+        const png = join(out, `${outputStem(loaded[i]!.path)}.concepts.png`);
+        await writePng(png, factorizationImage(loaded[i]!.image, maps, k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) })).catch((e: unknown) => {
+          throw outputFolderError(e, png);
+        });
+        // each concept's share of the image's (layer-resolution) factorization mass
+        const hw = r.h * r.w;
+        const mass = Array.from({ length: k }, (_, j) => r.maps.data.subarray((i * k + j) * hw, (i * k + j + 1) * hw).reduce((a, b) => a + b, 0));
+        const total = mass.reduce((a, b) => a + b, 0) || 1;
+        perImage.push({ image: loaded[i]!.path, png, share: mass.map((m) => m / total) });
+      }
+      const summary = { layer, k, relativeError: r.relativeError, concepts, images: perImage };
+      writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
+      if (flags.json) printJson(summary);
+      else {
+        printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
+        for (const l of legend) printLine(`  ${l}`);
+        printLine(`concept maps and concepts.json in ${out}`);
+      }
+    });
+  });
+}
+
+function registerTcav(program: Command): void {
+  addModelFlags(
+    program
+      .command('tcav')
+      .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
+      .argument('<model>', 'ONNX model file')
+      .requiredOption('--concept <dir>', 'images of the concept')
+      .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
+      .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
+      .requiredOption('-t, --target <class>', 'target class (index or name)')
+      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
+      .option('--runs <n>', 'CAVs (and random CAVs)', '10')
+      .option('--seed <n>', 'seed of the per-run subsamples', '0')
+      .option('--json', 'print {score, pValue, significant, runs}'),
+  ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string; runs: string; seed: string }) => {
+    const runs = integerFlag('runs', flags.runs, 2);
+    const seed = integerFlag('seed', flags.seed);
+    const conceptFiles = await expandInputs([flags.concept], true);
+    const randomFiles = await expandInputs(flags.random, true);
+    const inputFiles = await expandInputs([flags.inputs], true);
+    await withModel(modelPath, flags, async (model) => {
+      const target = classIndex(model, flags.target, '--target');
+      const [layer] = await model.resolveLayers(flags.layer);
+      const concept = (await loadImages(conceptFiles, model, '--concept')).batch;
+      const random = (await loadImages(randomFiles, model, '--random')).batch;
+      const inputs = (await loadImages(inputFiles, model, '--inputs')).batch;
+      requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
+      const tick = progress('tcav');
+      const r = await tcav(model, { concept, random, inputs }, { layer: layer!, target, runs, seed, ...(tick ? { onProgress: tick } : {}) });
+      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
+      else {
+        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? 'significant' : 'not significant'} at 0.05`);
+      }
+    });
+  });
+}
+
+function registerNeighbors(program: Command): void {
+  addModelFlags(
+    program
+      .command('neighbors')
+      .description("the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached")
+      .argument('<model>', 'ONNX model file')
+      .argument('<query>', 'query image')
+      .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
+      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
+      .option('-k, --count <k>', 'neighbours to list', '8')
+      .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; count: string; cache?: string }) => {
+    const k = integerFlag('count', flags.count, 1);
+    const files = await datasetFiles(flags.dataset);
+    await withModel(modelPath, flags, async (model) => {
+      const [layer] = await model.resolveLayers(flags.layer);
+      const e = await fileEmbeddings(model, modelPath, files, { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...progressOption('embeddings') });
+      const q = await fileEmbeddings(model, modelPath, [query], { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
+      const hits = nearestByCosine(q.embeddings, e.embeddings, files.length, e.d, k).map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
+      if (flags.json) printJson({ layer, query, neighbors: hits, cached: e.cached, computed: e.computed, cache: e.cachePath });
+      else {
+        printLine(`nearest to ${query} at ${layer} (cosine; ${e.cached} embeddings cached, ${e.computed} computed):`);
+        for (const h of hits) printLine(`  ${h.similarity.toFixed(4)}  ${h.file}`);
+      }
+    });
+  });
+}
+
+function registerPrototypes(program: Command): void {
+  addModelFlags(
+    program
+      .command('prototypes')
+      .description("MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding")
+      .argument('<model>', 'ONNX model file')
+      .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
+      .option('-c, --class <name>', 'class subfolder of the dataset')
+      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
+      .option('--prototypes <n>', 'how many prototypes', '6')
+      .option('--criticisms <n>', 'how many criticisms', '3')
+      .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; prototypes: string; criticisms: string; cache?: string }) => {
+    const m = integerFlag('prototypes', flags.prototypes, 1);
+    const c = integerFlag('criticisms', flags.criticisms, 0);
+    const folder = flags.class !== undefined ? join(flags.dataset, flags.class) : flags.dataset;
+    if (flags.class !== undefined && !(existsSync(folder) && statSync(folder).isDirectory())) throw new LumenError('FILE_NOT_FOUND', `--class ${flags.class}: no folder ${folder} (the dataset keeps one subfolder per class)`, 2);
+    const files = await datasetFiles(folder);
+    await withModel(modelPath, flags, async (model) => {
+      const [layer] = await model.resolveLayers(flags.layer);
+      const e = await fileEmbeddings(model, modelPath, files, { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...progressOption('embeddings') });
+      const r = mmdCritic(e.embeddings, files.length, e.d, { prototypes: m, criticisms: c });
+      const prototypes = r.prototypes.map((i) => files[i]!);
+      const criticisms = r.criticisms.map((i, j) => ({ file: files[i]!, witness: r.witness[j]! }));
+      if (flags.json) printJson({ layer, images: files.length, prototypes, criticisms, gamma: r.gamma, cached: e.cached, computed: e.computed });
+      else {
+        printLine(`MMD-critic over ${files.length} images at ${layer}`);
+        printLine('prototypes:');
+        for (const p of prototypes) printLine(`  ${p}`);
+        printLine('criticisms (witness > 0: under-represented by the prototypes):');
+        for (const q of criticisms) printLine(`  ${q.witness.toFixed(4)}  ${q.file}`);
+      }
+    });
+  });
+}
+
+function progressOption(stage: string): { onProgress?: (done: number, total: number) => void } {
+  const p = progress(stage);
+  return p ? { onProgress: p } : {};
+}
+
+async function datasetFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) throw new LumenError('FILE_NOT_FOUND', `dataset folder not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new LumenError('FILE_NOT_FOUND', `--dataset ${dir} is a file; give a folder of images`, 2);
+  return expandInputs([dir], true);
+}

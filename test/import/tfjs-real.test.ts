@@ -90,8 +90,9 @@ test('nsfwjs MobileNetV2 (layers model, uint8-quantized): probabilities, logits,
   const sal = await getMethod('saliency').explain(model, input, { target: k });
   const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(tfLogits(xx), [0, k], [1, 1])))(x);
   const eSal = relErr(sal.attribution.data, nhwcToNchw(tf.abs(g)));
-  // Measured 3.5e-3 (the 1000th largest difference is 4e-4), above the 1e-3 the other models meet: an open question
-  // (docs/import.md). Gradients of single out_relu channels agree to 1e-6; the difference appears in the Dense head.
+  // Measured 3.5e-3 (the 1000th largest difference is 4e-4), above the 1e-3 the other models meet: this input
+  // gradient is ill-conditioned in float32 — a ±1-ulp change of the BN gammas moves TF.js's own gradient by 1.1e-2
+  // (docs/import.md) — and Lumen folds BN into per-channel scales, an ulp-level difference. Bound: 5e-3.
   assert.ok(eSal <= 5e-3, `saliency ${eSal}`);
 
   // Grad-CAM at out_relu: activations from a TF.js sub-model, gradients through the layers after it

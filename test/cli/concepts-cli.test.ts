@@ -1,0 +1,136 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateShapeSample, type MarkerMode } from '../../src/datasets/shapes.js';
+import { encodePng } from '../../src/node/image-file.js';
+import { decodeModel, encodeModel } from '../../src/onnx/io.js';
+
+const SHORTCUT = 'models/shapes-shortcut.onnx';
+let dir: string;
+
+function lumen(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok<T>(r: { code: number; stdout: string; stderr: string }): T {
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+
+function expectUserError(r: { code: number; stderr: string }, text: RegExp): void {
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, text);
+  assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+}
+
+/** Write generated shapes as PNGs into `folder`; returns the paths. */
+async function writeShapes(folder: string, seed: number, count: number, mode: MarkerMode, label?: number, prefix = 'img'): Promise<string[]> {
+  mkdirSync(folder, { recursive: true });
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = generateShapeSample(seed, i, { markerMode: mode, ...(label !== undefined ? { label } : {}) });
+    const path = join(folder, `${prefix}-${String(i).padStart(3, '0')}.png`);
+    writeFileSync(path, await encodePng({ width: s.width, height: s.height, channels: 3, data: s.image }));
+    out.push(path);
+  }
+  return out;
+}
+
+const shapes = readdirSync('samples/shapes').filter((f) => f.endsWith('.png')).sort().slice(0, 8).map((f) => join('samples/shapes', f));
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lumen-concepts-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('concepts: k maps per image with a legend, concept shares sum to 1, class scores are probabilities', () => {
+  const out = join(dir, 'dff');
+  const r = ok<{ k: number; relativeError: number; concepts: { topClasses: { probability: number }[]; logits: number[] }[]; images: { png: string; share: number[] }[] }>(lumen('concepts', SHORTCUT, ...shapes, '-k', '3', '--out', out, '--json'));
+  assert.equal(r.k, 3);
+  assert.equal(r.images.length, shapes.length);
+  assert.ok(r.relativeError > 0 && r.relativeError < 1);
+  for (const im of r.images) {
+    assert.ok(existsSync(im.png));
+    assert.ok(Math.abs(im.share.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  }
+  for (const c of r.concepts) {
+    assert.equal(c.logits.length, 5);
+    assert.ok(c.topClasses[0]!.probability > 0 && c.topClasses[0]!.probability <= 1);
+  }
+  assert.ok(existsSync(join(out, 'concepts.json')));
+  // bad input: k above the channel count, a layer without spatial extent
+  expectUserError(lumen('concepts', SHORTCUT, shapes[0]!, '-k', '65', '--out', out), /k = 65 concepts but layer .* has only 64 channels/);
+  expectUserError(lumen('concepts', SHORTCUT, shapes[0]!, '--layer', '/pool/GlobalAveragePool_output_0', '--out', out), /no spatial extent .*1×1.*needs a feature map/);
+});
+
+test('concepts: images of different sizes for a model without a fixed input size are one clear error', () => {
+  const proto = decodeModel(new Uint8Array(readFileSync(SHORTCUT)));
+  const dims = proto.graph!.input[0]!.type!.value.value as { shape: { dim: { value: { case: string; value: unknown } }[] } };
+  dims.shape.dim[2]!.value = { case: 'dimParam', value: 'H' };
+  dims.shape.dim[3]!.value = { case: 'dimParam', value: 'W' };
+  const model = join(dir, 'open-size.onnx');
+  writeFileSync(model, encodeModel(proto));
+  copyFileSync('models/shapes-shortcut.json', join(dir, 'open-size.json'));
+  expectUserError(lumen('concepts', model, shapes[0]!, 'test/fixtures/image/chelsea.png', '--out', join(dir, 'mixed')), /images of different sizes .*64×64.*chelsea\.png is \d+×\d+/);
+});
+
+test('neighbors: cosine neighbours, embeddings cached, a changed file recomputed; empty folder is an error', async () => {
+  const data = join(dir, 'neighbors');
+  mkdirSync(data);
+  for (const f of shapes) copyFileSync(f, join(data, f.split('/').pop()!));
+  const query = join(data, shapes[3]!.split('/').pop()!);
+  type Out = { neighbors: { file: string; similarity: number }[]; cached: number; computed: number; cache: string };
+  const first = ok<Out>(lumen('neighbors', SHORTCUT, query, '--dataset', data, '-k', '3', '--json'));
+  assert.equal(first.neighbors.length, 3);
+  assert.equal(first.neighbors[0]!.file, query, 'the query itself is its nearest neighbour');
+  assert.ok(Math.abs(first.neighbors[0]!.similarity - 1) < 1e-6);
+  assert.ok(first.neighbors[1]!.similarity <= first.neighbors[0]!.similarity && first.neighbors[2]!.similarity <= first.neighbors[1]!.similarity);
+  assert.deepEqual([first.cached, first.computed], [0, shapes.length]);
+  assert.ok(existsSync(join(data, '.lumen-embeddings.json')));
+  const second = ok<Out>(lumen('neighbors', SHORTCUT, query, '--dataset', data, '-k', '3', '--json'));
+  assert.deepEqual([second.cached, second.computed], [shapes.length, 0], 'second query: every embedding from the cache');
+  assert.deepEqual(second.neighbors, first.neighbors);
+  // a file changes: only it is recomputed, and the query now finds the copy it became
+  const changed = join(data, shapes[0]!.split('/').pop()!);
+  copyFileSync(shapes[3]!, changed);
+  const third = ok<Out>(lumen('neighbors', SHORTCUT, query, '--dataset', data, '-k', '2', '--json'));
+  assert.deepEqual([third.cached, third.computed], [shapes.length - 1, 1]);
+  assert.deepEqual(new Set(third.neighbors.map((n) => n.file)), new Set([query, changed]));
+  // --cache elsewhere
+  const elsewhere = join(dir, 'cache.json');
+  assert.equal(ok<Out>(lumen('neighbors', SHORTCUT, query, '--dataset', data, '--cache', elsewhere, '--json')).computed, shapes.length);
+  assert.ok(existsSync(elsewhere));
+  mkdirSync(join(dir, 'empty'));
+  expectUserError(lumen('neighbors', SHORTCUT, query, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
+});
+
+test('prototypes: a planted outlier class among the circles is listed as the criticisms', async () => {
+  const data = join(dir, 'proto');
+  await writeShapes(join(data, 'circle'), 21, 16, 'none', 0, 'circle');
+  const outliers = await writeShapes(join(data, 'circle'), 22, 2, 'none', 3, 'star');
+  const r = ok<{ prototypes: string[]; criticisms: { file: string; witness: number }[]; images: number }>(lumen('prototypes', SHORTCUT, '--dataset', data, '--class', 'circle', '--prototypes', '4', '--criticisms', '2', '--json'));
+  assert.equal(r.images, 18);
+  assert.equal(r.prototypes.length, 4);
+  for (const p of r.prototypes) assert.match(p, /circle-/);
+  assert.deepEqual(r.criticisms.map((c) => c.file).sort(), outliers.sort());
+  expectUserError(lumen('prototypes', SHORTCUT, '--dataset', data, '--class', 'square'), /--class square: no folder/);
+});
+
+test('tcav from the CLI: JSON {score, pValue, significant, runs}; too few concept images says how many are needed', async () => {
+  const concept = await writeShapes(join(dir, 'tcav', 'concept'), 31, 10, 'consistent', 2);
+  await writeShapes(join(dir, 'tcav', 'random1'), 32, 8, 'none');
+  await writeShapes(join(dir, 'tcav', 'random2'), 33, 8, 'none');
+  await writeShapes(join(dir, 'tcav', 'inputs'), 34, 4, 'none', 2);
+  const args = ['--random', join(dir, 'tcav', 'random1'), join(dir, 'tcav', 'random2'), '--inputs', join(dir, 'tcav', 'inputs'), '--target', 'triangle'];
+  const r = ok<{ score: number; pValue: number; significant: boolean; runs: number; conceptScores: number[] }>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3', '--json'));
+  assert.equal(r.runs, 3);
+  assert.equal(r.conceptScores.length, 3);
+  assert.ok(r.score >= 0 && r.score <= 1 && r.pValue >= 0 && r.pValue <= 1);
+  assert.equal(r.significant, r.pValue < 0.05);
+  rmSync(concept[0]!);
+  expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args), /9 concept images; at least 10 are needed/);
+});

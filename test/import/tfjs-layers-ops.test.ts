@@ -2,13 +2,14 @@
 // against TF.js itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/node/load.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { LAYER_CLASSES } from '../../src/import/index.js';
+import { LumenError } from '../../src/errors.js';
 import type { LumenModel } from '../../src/model.js';
 import { tf, tfl, artifactsOf, artifactsOfModel, writeArtifacts, randomNhwc, toLumen, nhwcToNchw, compareToTf, relErr } from './tfjs-oracle.js';
 
@@ -204,6 +205,17 @@ test('nested models (Teachable Machine layout: a functional base inside a Sequen
   const { model, classes } = await checkModel(m, 'nested', undefined, 63);
   assert.ok(classes.has('Sequential') || classes.has('Model') || classes.has('Functional'));
   await model.dispose();
+});
+
+test('an unsupported layer class is named with its layer', async () => {
+  const layers = [
+    { class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 5, 3] } },
+    { class_name: 'ConvLSTM2D', config: { name: 'recurrent_1' } },
+  ];
+  const dir = join(tmp, 'unsupported');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { name: 's', layers } }, weightsManifest: [] }));
+  await assert.rejects(loadModel(join(dir, 'model.json')), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /'ConvLSTM2D' \(layer 'recurrent_1'\)/.test(e.message));
 });
 
 test('every supported layer class is covered by the models above', () => {

@@ -3,6 +3,8 @@
 
   /usr/bin/python3 scripts/export_torchvision.py tiny    # -> test/fixtures/torchvision/ (committed, small)
   /usr/bin/python3 scripts/export_torchvision.py sweep   # -> .cache/torchvision/ (gitignored; full-size networks)
+  /usr/bin/python3 scripts/export_torchvision.py floor   # the sweep networks' float64 input gradients (PyTorch's own
+                                                         # float32 error: the noise floor of the Saliency comparison)
 
 tiny: small-width instances of torchvision classes (ShuffleNetV2: channel shuffle, Split, x.view with the batch;
 RegNet: grouped convs, residuals, squeeze-excitation; MobileNetV3-small: Hardswish, Hardsigmoid SE gates), seeded
@@ -196,6 +198,25 @@ def main(mode):
         merged = json.load(open(prev)) if os.path.exists(prev) else {}
         merged.update(index)
         json.dump(merged, open(prev, 'w'), indent=1)
+    elif mode == 'floor':
+        # PyTorch's own float32 error: the same networks in float64 (saliency64.npy; floor.json: max |g32 - g64| / max |g64|)
+        out_dir = os.path.join(ROOT, '.cache', 'torchvision')
+        floor = {}
+        for i, (name, make) in enumerate(sweep_models().items()):
+            torch.manual_seed(8000 + i)
+            model = make()
+            size = 224 if name.startswith(('vgg', 'alexnet')) else 128
+            randomize_bn(model, 9000 + i)
+            calibrate_bn(model, size, 9200 + i)
+            redraw_linears(model, 9500 + i)
+            model.eval()
+            x = torch.from_numpy(np.load(os.path.join(out_dir, f'{name}.input.npy')))
+            _, g32, _ = references(model, x)
+            _, g64, _ = references(model.double(), x.double())
+            np.save(os.path.join(out_dir, f'{name}.saliency64.npy'), g64)
+            floor[name] = float(np.abs(g32 - g64).max() / np.abs(g64).max())
+            print(name, floor[name], flush=True)
+        json.dump(floor, open(os.path.join(out_dir, 'floor.json'), 'w'), indent=1)
     else:
         sys.exit(__doc__)
 

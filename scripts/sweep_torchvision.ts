@@ -18,6 +18,13 @@ import { relErr } from '../test/autodiff/helpers.js';
 
 const DIR = '.cache/torchvision';
 const read = (p: string): Tensor => npyToTensor(new Uint8Array(readFileSync(p)));
+/** A little-endian '<f8' .npy (the float64 references) as numbers. */
+function read64(path: string): Float64Array {
+  const buf = readFileSync(path);
+  const headerLen = buf.readUInt16LE(8);
+  const start = 10 + headerLen;
+  return new Float64Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + buf.length));
+}
 const short = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
 
 interface Row { file: string; [k: string]: string | number }
@@ -46,7 +53,12 @@ async function sweep(file: string, name: string): Promise<Row> {
     const layers = await model.layers();
     return `${layers.length}, default ${layers.find((l) => l.isDefault)?.name}`;
   });
-  await step('saliency', async () => `${relErr((await getMethod('saliency').explain(model, x, { abs: false })).attribution.data, read(`${DIR}/${name}.saliency.npy`).data).toExponential(1)}`);
+  await step('saliency', async () => {
+    const ours = (await getMethod('saliency').explain(model, x, { abs: false })).attribution.data;
+    // against PyTorch's float32 gradient, and its float64 one where the floor pass saved it (*.saliency64.npy)
+    const f64 = `${DIR}/${name}.saliency64.npy`;
+    return `${relErr(ours, read(`${DIR}/${name}.saliency.npy`).data).toExponential(1)}${existsSync(f64) ? ` (f64 ref ${relErr(ours, read64(f64)).toExponential(1)})` : ''}`;
+  });
   await step('gradcam', async () => {
     const a = (await getMethod('gradcam').explain(model, x)).attribution.data;
     return a.every((v) => Number.isFinite(v)) && Math.max(...a) > Math.min(...a) ? 'ok' : 'flat/NaN';

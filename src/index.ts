@@ -14,6 +14,6 @@ export { bundledModelPath, bundledSamplesDir } from './node/paths.js';
 export { nodeRuntime } from './node/runtime.js';
 export { loadInput, stackInputs, type LoadedInput, type InputOptions } from './node/inputs.js';
 export { readImageFile, decodeImageBytes, encodePng, writePng } from './node/image-file.js';
-export { explainFiles, renderOverlay, type ManifestRow, type ExplainFilesOptions } from './node/explain-files.js';
+export { explainFiles, type ManifestRow, type ExplainFilesOptions } from './node/explain-files.js';
 export { exportExplanationFiles, type ExportFileOptions, type ExportFileResult } from './node/export-files.js';
 export { runConformance, type ConformanceLine, type ConformanceSummary } from './node/conformance.js';

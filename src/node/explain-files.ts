@@ -1,18 +1,16 @@
 import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LumenError, isLumenError } from '../errors.js';
-import { upscaleNearest } from '../render/canvas.js';
 import { makeGrid, type GridCell } from '../render/grid.js';
-import { attributionToMap, blendSigned, showCamOnImage } from '../render/overlay.js';
+import { renderOverlay, upscaleForView } from '../render/display.js';
 import type { RawImage } from '../image/types.js';
 import { encodeNpy } from '../io/npy.js';
-import { evaluate, DEFAULT_METRICS } from '../metrics/index.js';
+import { evaluate, DEFAULT_METRICS, detailsOf } from '../metrics/index.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
 import { softmaxRows, type TargetSpec } from '../targets/index.js';
 import { parseTargetFlag } from './target-files.js';
 import { Tensor } from '../tensor.js';
-import { resizeMapBilinear } from '../image/resize-map.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from './inputs.js';
 import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutputDir } from './output-dir.js';
@@ -364,45 +362,10 @@ async function scoreExplanation(model: LumenModel, input: Tensor, method: Method
   return Array.from({ length: n }, (_, i) => {
     const curves: Scored['curves'] = {};
     for (const r of result.results) {
-      const d = r.details[i];
-      if (d && Array.isArray(d.curve) && Array.isArray(d.fractions)) curves[r.metric] = { x: d.fractions as number[], y: d.curve as number[] };
+      if (r.metric !== 'deletion' && r.metric !== 'insertion') continue;
+      const d = detailsOf(r, r.metric)[i];
+      if (d) curves[r.metric] = { x: d.fractions, y: d.curve };
     }
     return { scores: Object.fromEntries(result.results.map((r) => [r.metric, r.values[i]!])), curves };
   });
-}
-
-/** Layer-resolution maps (e.g. LayerGradCam's h×w) are shown upsampled to the image, as cv2.resize would. */
-function toImageResolution(attr: Tensor, image: RawImage): Tensor {
-  const [h, w] = attr.dims.slice(-2) as [number, number];
-  if (h === image.height && w === image.width) return attr;
-  const channels = attr.size / (h * w);
-  const out = new Float32Array(channels * image.width * image.height);
-  for (let c = 0; c < channels; c++) {
-    out.set(resizeMapBilinear(attr.data.subarray(c * h * w, (c + 1) * h * w), w, h, image.width, image.height), c * image.width * image.height);
-  }
-  return new Tensor(out, [1, channels, image.height, image.width]);
-}
-
-function upscaleForView(image: RawImage): RawImage {
-  const factor = Math.max(1, Math.floor(224 / Math.max(image.width, image.height)));
-  return factor > 1 ? upscaleNearest(image, factor) : image;
-}
-
-/**
- * A picture of one attribution over its image: CAM maps (already in [0,1]) as pytorch-grad-cam's overlay, signed
- * attributions with a diverging colormap, the rest as |attribution| summed over channels with 99th-percentile clipping.
- */
-export function renderOverlay(image: RawImage, attributionIn: Tensor, method: Method, colormap?: string): RawImage {
-  let picture: RawImage;
-  const attribution = toImageResolution(attributionIn, image);
-  if (method.info.family === 'cam' && !method.info.signed) {
-    picture = showCamOnImage(image, attribution.data, { colormap: colormap ?? 'jet' });
-  } else if (method.info.signed) {
-    const map = attributionToMap(attribution, { reduce: 'signed', clipPercentile: 99 });
-    picture = blendSigned(image, map.data, colormap ? { colormap } : {});
-  } else {
-    const map = attributionToMap(attribution, { reduce: 'abs-sum', clipPercentile: 99 });
-    picture = showCamOnImage(image, map.data, { colormap: colormap ?? 'jet' });
-  }
-  return upscaleForView(picture);
 }

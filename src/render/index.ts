@@ -35,6 +35,8 @@ export type {
   ShowCamOptions,
 } from './overlay.js';
 export { REDUCTIONS, attributionToMap, blendSigned, cumulativeSumThreshold, maskTopPercent, showCamOnImage } from './overlay.js';
+export type { DisplayMap, DisplayScale, DisplaySource, RenderOverlayOptions } from './display.js';
+export { displayMap, renderOverlay, upscaleForView, viewScale } from './display.js';
 export { CAP_HEIGHT, CHAR_ADVANCE, FONT_CHARACTERS, GLYPH_HEIGHT, GLYPH_WIDTH, LINE_HEIGHT, drawText, measureText } from './text.js';
 export type { ColorBarImage, ColorBarOptions, GridCell, GridImage, GridLayout, GridOptions, Rect } from './grid.js';
 export { colorBar, formatTick, makeGrid, withColorBar } from './grid.js';

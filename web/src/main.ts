@@ -4,6 +4,7 @@ import {
   LumenModel,
   decodeImageBlob,
   describeLayout,
+  displayMap,
   explain,
   listMethods,
   loadModelFromFile,
@@ -20,7 +21,7 @@ import {
   type TargetSpec,
 } from '../../src/browser.js';
 import { optionFields, type OptionValues } from './forms.js';
-import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, displayMap, heatmapImageData, npyBlob, overlayPngBlob, rawToImageData } from './view.js';
+import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
 
 /** Where the app finds onnxruntime-web's wasm (copied into the build by vite.config.ts). */
@@ -42,10 +43,13 @@ interface Result {
   layer?: string;
   signed: boolean;
   explanation: Explanation;
-  /** [H·W] map shown, already scaled to [0,1] (or [-1,1] when signed). */
+  /** [H·W] map shown (the display policy's `displayMap` at the image's size): [0,1], or [-1,1] when signed. */
   map: Float32Array;
   width: number;
   height: number;
+  /** The image under the overlay and the method's signedness, to repaint when the colormap changes. */
+  base: RawImage;
+  info: MethodInfo;
   scores?: CurveScores;
   card: HTMLElement;
   heat: HTMLCanvasElement;
@@ -469,7 +473,7 @@ function failedCard(title: string, e: unknown): HTMLElement {
 function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: string | undefined, explanation: Explanation, ms: number): Result {
   const img = state.images[state.current]!;
   const base = prepared(img).image;
-  const { map, width, height, signed } = displayMap(explanation.attribution, info.signed);
+  const { data: map, width, height, signed } = displayMap(explanation.attribution, info, base);
   const card = document.createElement('article');
   card.className = 'card';
   card.dataset.method = info.id;
@@ -507,10 +511,10 @@ function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: st
   card.append(h, stack, meta, dl);
   row.append(card);
 
-  const result: Result = { methodId: info.id, title: info.title, target, label: labelOf(target), layer, signed, explanation, map, width, height, card, heat };
+  const result: Result = { methodId: info.id, title: info.title, target, label: labelOf(target), layer, signed, explanation, map, width, height, base, info, card, heat };
   const fileBase = `${img.name}-${info.id}-class${target}`;
   png.addEventListener('click', () =>
-    void overlayPngBlob(base, heatmapImageData(map, width, height, ui.colormap.value, signed), Number(ui.opacity.value))
+    void pngBlob(overlayPicture(base, explanation.attribution, info, ui.colormap.value, true))
       .then((blob) => downloadBlob(blob, `${fileBase}.png`))
       .catch(showError),
   );
@@ -521,7 +525,7 @@ function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: st
 }
 
 function paintHeat(r: Result): void {
-  r.heat.getContext('2d')!.putImageData(heatmapImageData(r.map, r.width, r.height, ui.colormap.value, r.signed), 0, 0);
+  r.heat.getContext('2d')!.putImageData(rawToImageData(overlayPicture(r.base, r.explanation.attribution, r.info, ui.colormap.value, false)), 0, 0);
 }
 
 function renderScores(r: Result): void {

@@ -1,4 +1,4 @@
-import { evaluate, hasMetric, type Explanation, type LumenModel, type ProgressEvent, type TargetSpec, type Tensor } from '../../src/browser.js';
+import { detailsOf, evaluate, hasMetric, type Explanation, type LumenModel, type ProgressEvent, type TargetSpec, type Tensor } from '../../src/browser.js';
 
 export interface CurveScores {
   /** Area under the deletion curve (lower = more faithful). */
@@ -24,12 +24,10 @@ export async function scoreDeletionInsertion(
 ): Promise<CurveScores> {
   // a typed target (segmentation, detection, …) is scored with its own scalar, as the explanation explained it
   const { results } = await evaluate(model, input, { explanation, ...(target !== undefined ? { target } : {}), metrics: ['deletion', 'insertion'], signal, onProgress });
-  const curve = (id: string): { value: number; x: number[]; y: number[] } => {
+  const curve = (id: 'deletion' | 'insertion'): { value: number; x: number[]; y: number[] } => {
     const r = results.find((m) => m.metric === id);
-    const d = r?.details[0];
-    const y = Array.isArray(d?.curve) ? (d.curve as number[]) : [];
-    const x = Array.isArray(d?.fractions) ? (d.fractions as number[]) : y.map((_, i) => i / Math.max(1, y.length - 1));
-    return { value: r?.value ?? NaN, x, y };
+    const d = r ? detailsOf(r, id)[0] : undefined;
+    return { value: r?.value ?? NaN, x: d?.fractions ?? [], y: d?.curve ?? [] };
   };
   const del = curve('deletion');
   const ins = curve('insertion');

@@ -1,57 +1,15 @@
-import { COLORMAP_NAMES, attributionToMap, colormap, colormapIndex, encodeNpy, lineChartSvg, type RawImage, type Tensor } from '../../src/browser.js';
+import { COLORMAP_NAMES, encodeNpy, lineChartSvg, renderOverlay, type DisplaySource, type RawImage, type Tensor } from '../../src/browser.js';
 
 export const COLORMAPS = ['auto', ...COLORMAP_NAMES] as const;
-/** 'auto': jet for maps in [0,1] (as pytorch-grad-cam shows them), the diverging bwr for signed attributions. */
+/** 'auto': the display policy's choice (jet for maps in [0,1] as pytorch-grad-cam shows them, bwr for signed maps). */
 export const DEFAULT_COLORMAP = 'auto';
 
-export function resolveColormap(name: string, signed: boolean): string {
-  return name === 'auto' ? (signed ? 'bwr' : 'jet') : name;
-}
-
 /**
- * One value per pixel, scaled for display: [0,1], or [-1,1] when `signed`.
- * - Per-channel attributions (gradient methods) as Captum's visualize_image_attr: channels summed (signed) or
- *   |·| summed, divided by the 99th-percentile cumulative-sum threshold, clipped.
- * - Maps (CAM, perturbation): a signed method's map with both signs is divided by max|v| (zero stays neutral);
- *   a map of one sign (CAMs, RISE scores) is min-max scaled for contrast (a CAM in [0,1] is unchanged).
+ * The overlay of one explanation, by the same display policy as the CLI and the report (src/render/display.ts):
+ * at the image's resolution for the page (`upscale: false`), scaled up as the CLI's PNG for the download.
  */
-export function displayMap(attribution: Tensor, signedMethod: boolean): { map: Float32Array; width: number; height: number; signed: boolean } {
-  const [, c = 1, h = 1, w = 1] = attribution.dims;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of attribution.data) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  const signed = signedMethod && lo < 0 && hi > 0;
-  if (c > 1) {
-    const m = attributionToMap(attribution, { reduce: signed ? 'signed' : 'abs-sum' });
-    return { map: m.data, width: m.width, height: m.height, signed: m.signed };
-  }
-  const map = Float32Array.from(attribution.data.subarray(0, h * w));
-  if (signed) {
-    const m = Math.max(-lo, hi);
-    for (let p = 0; p < map.length; p++) map[p]! /= m;
-  } else if (hi > lo) {
-    for (let p = 0; p < map.length; p++) map[p] = (map[p]! - lo) / (hi - lo);
-  } else {
-    map.fill(0);
-  }
-  return { map, width: w, height: h, signed };
-}
-
-/** The map through a colormap as opaque RGBA (the overlay's opacity is applied when compositing). */
-export function heatmapImageData(map: Float32Array, width: number, height: number, colormapName: string, signed: boolean): ImageData {
-  const lut = colormap(resolveColormap(colormapName, signed));
-  const out = new ImageData(width, height);
-  for (let p = 0; p < map.length; p++) {
-    const k = colormapIndex(map[p]!, signed ? -1 : 0, 1) * 3;
-    out.data[4 * p] = lut[k]!;
-    out.data[4 * p + 1] = lut[k + 1]!;
-    out.data[4 * p + 2] = lut[k + 2]!;
-    out.data[4 * p + 3] = 255;
-  }
-  return out;
+export function overlayPicture(base: RawImage, attribution: Tensor, info: DisplaySource, colormapName: string, upscale: boolean): RawImage {
+  return renderOverlay(base, attribution, info, { ...(colormapName === 'auto' ? {} : { colormap: colormapName }), upscale });
 }
 
 export function rawToImageData(image: RawImage): ImageData {
@@ -64,15 +22,10 @@ export function rawToImageData(image: RawImage): ImageData {
   return out;
 }
 
-/** The overlay as a PNG, scaled up so small inputs stay legible (nearest-neighbour, ≥ 224 px). */
-export async function overlayPngBlob(base: RawImage, heat: ImageData, opacity: number): Promise<Blob> {
-  const scale = Math.max(1, Math.ceil(224 / Math.max(base.width, base.height)));
-  const canvas = new OffscreenCanvas(base.width * scale, base.height * scale);
-  const ctx = canvas.getContext('2d')!;
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(await createImageBitmap(rawToImageData(base)), 0, 0, canvas.width, canvas.height);
-  ctx.globalAlpha = opacity;
-  ctx.drawImage(await createImageBitmap(heat), 0, 0, canvas.width, canvas.height);
+/** A picture as a PNG, pixel for pixel (the CLI writes the same bytes' pixels for the same explanation). */
+export async function pngBlob(picture: RawImage): Promise<Blob> {
+  const canvas = new OffscreenCanvas(picture.width, picture.height);
+  canvas.getContext('2d')!.putImageData(rawToImageData(picture), 0, 0);
   return canvas.convertToBlob({ type: 'image/png' });
 }
 

@@ -19,7 +19,7 @@ export const cam = defineCam({
   needsGradients: false,
   weights: (layer, ctx) => {
     if (ctx.targets.output !== 'logit') {
-      throw new LumenError('BAD_OPTION', 'CAM explains logits (its weights are the linear layer’s); use gradcam for probability targets', 2);
+      throw new LumenError('BAD_OPTION', `CAM explains logits (its weights are the linear layer’s); use gradcam for a ${ctx.targets.output === 'probability' ? 'probability' : ctx.targets.output === 'cosine' ? 'cosine-similarity (embedding)' : 'class × objectness (detection)'} target`, 2);
     }
     const [n, c] = nchw(layer.activations);
     const matrix = linearHead(ctx.model, layer.name, layer.layout ?? { kind: 'NCHW' });

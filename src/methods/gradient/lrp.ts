@@ -156,7 +156,7 @@ export const lrp: Method = registerMethod({
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const params = lrpParameters(model, input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
-    if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', 'LRP explains logits: the output relevance is the logit (probability targets are not supported)', 2);
+    if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', `LRP explains logits: the output relevance is a logit (or a weighted sum of output entries); ${targets.output === 'probability' ? 'probability' : targets.output === 'cosine' ? 'cosine-similarity (embedding)' : 'class × objectness (detection)'} targets are not supported`, 2);
     const canonize = boolOption(opts, 'canonize', params.composite !== 'captum-epsilon');
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };
     const ruleSet = lrpRuleSet(params);

@@ -71,7 +71,9 @@ class Detector(nn.Module):
         return self.head(self.backbone(x))
 
     def forward(self, x):
-        t = self.raw(x)
+        return self.decode(self.raw(x))
+
+    def decode(self, t):
         cx = (torch.sigmoid(t[:, 0:1]) + self.gx) * STRIDE
         cy = (torch.sigmoid(t[:, 1:2]) + self.gy) * STRIDE
         wh = torch.exp(t[:, 2:4].clamp(max=4.0)) * ANCHOR
@@ -130,8 +132,9 @@ def responsible_cells(boxes):
 
 
 def det_loss(model, x, labels, boxes, cells):
-    out = model(x)  # [B, 64, 10]
-    t = model.raw(x).flatten(2).transpose(1, 2)  # logits for objectness / classes
+    raw = model.raw(x)
+    out = model.decode(raw)  # [B, 64, 10]
+    t = raw.flatten(2).transpose(1, 2)  # logits for objectness / classes
     b = torch.arange(len(x))
     obj_target = torch.zeros(out.shape[:2])
     obj_target[b, cells] = 1.0
@@ -208,7 +211,7 @@ def main():
     ap.add_argument("--only", choices=["seg", "det"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seg-epochs", type=int, default=8)
-    ap.add_argument("--det-epochs", type=int, default=14)
+    ap.add_argument("--det-epochs", type=int, default=10)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     images, labels, masks, boxes = load("train")
@@ -231,6 +234,7 @@ def main():
             "description": "shapes segmentation (scripts/train_shapes_objects.py): logits [N, 6, 64, 64], category = shape class + 1",
         })
         summary["segmentation"] = {"model": "models/shapes-seg.onnx", "valImages": int(len(vimages)), "mIoU": round(m, 4), "perCategoryIoU": per_class, "pixelAccuracy": round(pixel_acc, 4), "epochs": args.seg_epochs, "defaultLayer": layer}
+        write_json(summary_path, summary)
 
     if args.only in (None, "det"):
         torch.manual_seed(SEED)

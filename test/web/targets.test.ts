@@ -28,7 +28,7 @@ interface Hook {
 // the page's test hook (typed here only: test/web/e2e.test.ts declares its own Window.__lumen)
 type PageWindow = { __lumen?: Hook };
 
-test('web app: a typed segmentation target (seg:1) on tiny_segnet equals the Node API', { timeout: 600_000 }, async (t) => {
+test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shapes detector) equal the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();
   await loadAllMethods();
   const dist = mkdtempSync(join(tmpdir(), 'lumen-web-targets-'));
@@ -61,6 +61,36 @@ test('web app: a typed segmentation target (seg:1) on tiny_segnet equals the Nod
     const [result] = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.results());
     assert.ok(result, 'no result');
     assert.equal(result.target, 1);
+    // the trained shapes detector (a raw YOLOv5-style head) with the ground-truth box of the picture
+    const detPath = join(ROOT, 'models', 'shapes-det.onnx');
+    const detImage = join(ROOT, 'samples', 'shapes', '001-square.png');
+    await page.setInputFiles('#model-file', detPath);
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen!.model()?.name === 'shapes-det.onnx', undefined, { timeout: 120_000 });
+    await page.setInputFiles('#image-files', detImage);
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen!.input()?.dims.join(',') === '1,3,64,64', undefined, { timeout: 60_000 });
+    await page.locator('#target-spec').fill('det:box=44,37,60,52');
+    const before2 = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.runs);
+    await page.locator('#run').click();
+    await page.waitForFunction((n) => (window as unknown as PageWindow).__lumen!.runs > n && !(window as unknown as PageWindow).__lumen!.busy, before2, { timeout: 300_000 });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as PageWindow).__lumen!.errors), [], 'the app reported errors (detector)');
+    const [detResult] = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.results());
+    assert.ok(detResult, 'no detector result');
+    assert.equal(detResult.target, 1, 'the square (class 1) is detected in the box');
+    const det = await loadModel(detPath);
+    try {
+      const { tensor } = await loadInput(detImage, det);
+      const node = (await getMethod('gradcam').explain(det, tensor, { target: { kind: 'detection', box: { x0: 44, y0: 37, x1: 60, y1: 52 } }, ...(detResult.layer ? { layer: detResult.layer } : {}) })).attribution;
+      let diff = 0;
+      let scale = 0;
+      node.data.forEach((v, i) => {
+        diff = Math.max(diff, Math.abs(v - detResult.attribution[i]!));
+        scale = Math.max(scale, Math.abs(v));
+      });
+      t.diagnostic(`shapes-det gradcam det:box: max|browser − node| / max|node| = ${(diff / scale).toExponential(2)}`);
+      assert.ok(diff / scale <= 1e-4, `detector: browser vs node ${diff / scale}`);
+    } finally {
+      await det.dispose();
+    }
     const model = await loadModel(modelPath);
     try {
       const { tensor } = await loadInput(imagePath, model);

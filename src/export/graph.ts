@@ -7,6 +7,9 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, type Dim, type OnnxGraph } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
+import { enumOption, intOption } from '../methods/gradient/common.js';
+import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
+import type { ExplainOptions } from '../methods/types.js';
 
 /*
  * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
@@ -16,7 +19,7 @@ import { CAM_EPS } from '../methods/cam/base-cam.js';
 
 /** How one exportable method turns the backward pass into its attribution. */
 type ExportKind =
-  | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' }
+  | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' }
   | { family: 'cam'; cam: CamWeighting };
 
 type CamWeighting = 'gradcam' | 'hirescam' | 'xgradcam' | 'gradcam++' | 'layercam';
@@ -31,6 +34,7 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   'input-x-gradient': { family: 'gradient', ruleSet: 'gradient', map: 'times-input' },
   'guided-backprop': { family: 'gradient', ruleSet: 'guided', map: 'identity' },
   deconvnet: { family: 'gradient', ruleSet: 'deconvnet', map: 'identity' },
+  'integrated-gradients': { family: 'gradient', ruleSet: 'gradient', map: 'integrated' },
 };
 
 /** Method ids `exportExplanation` accepts (aliases resolve to these). */
@@ -41,6 +45,8 @@ export interface ExportOptions {
   methods: readonly string[];
   /** CAM target layer(s); default: the model's default layer. */
   layer?: string | readonly string[];
+  /** Options by method id, as `explain` takes them (Integrated Gradients: steps, method; other methods: defaults). */
+  methodOptions?: Readonly<Record<string, ExplainOptions>>;
 }
 
 /** A graph input or output of the exported model, as a serving system declares it. */
@@ -124,21 +130,61 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   if (!graph) throw new Error('internal: no backward pass built');
   const ops = new GraphOps(graph, graph.opset);
   const proto = graph.graph;
-  const taken = (name: string): boolean => graph.producer(name) !== undefined || proto.input.some((i) => i.name === name) || graph.initializer(name) !== undefined;
+  const x = model.inputName;
+  const optionsOf = (id: string): ExplainOptions => {
+    const entry = Object.entries(options.methodOptions ?? {}).find(([k]) => getMethod(k).info.id === id);
+    return entry?.[1] ?? {};
+  };
+
+  // Methods that run the model on more images than the batch (Integrated Gradients' path points) append them to it:
+  // the model sees [x; extra rows], step-major (row s·N + i is image i), and every output reads its own rows.
+  const segments: { id: string; k: number; rows: string }[] = [];
+  let integration: { alphas: number[]; weights: number[] } | undefined;
+  if (ids.includes('integrated-gradients')) {
+    const o = optionsOf('integrated-gradients');
+    const baseline = o.baseline ?? o.baselines;
+    if (baseline !== undefined && baseline !== 'zeros' && baseline !== 0) throw new LumenError('BAD_OPTION', `export: Integrated Gradients is exported with the zeros baseline only, got baseline=${String(baseline)}`, 2);
+    integration = integrationPoints(enumOption(o, 'method', INTEGRATION_METHODS, 'gausslegendre'), intOption(o, 'steps', 50, 2));
+  }
+  // the model's nodes read the extended batch; nodes added from here on read the images themselves
+  const modelBatch = integration ? graph.uniqueName('lumen_model_batch') : x;
+  if (modelBatch !== x) for (const node of proto.node) node.input.forEach((name, k) => name === x && (node.input[k] = modelBatch));
+  const imageShape = ops.op('Slice', [ops.shapeOf(x), ops.int64s([1]), ops.int64s([2 ** 31 - 1])]);
+  const itemsOf = (count: number): string => ops.op('Concat', [ops.int64s([count, -1]), imageShape], { axis: { i: 0 } });
+  if (integration) {
+    const steps = integration.alphas.length;
+    // b + α(x − b) with b = 0, in float32 as Captum's tensors
+    const alphas = ops.constant(Float32Array.from(integration.alphas, Math.fround), [steps, 1, 1, 1, 1]);
+    const points = ops.op('Reshape', [ops.mul(ops.unsqueeze(x, [0]), alphas), ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]);
+    segments.push({ id: 'integrated-gradients', k: steps, rows: points });
+    graph.addNode('Concat', [x, ...segments.map((sg) => sg.rows)], [modelBatch], { axis: { i: 0 } });
+  }
+  const n = ops.op('Slice', [ops.shapeOf(x), ops.int64s([0]), ops.int64s([1])]);
+  const rowsOf = (t: string, start: number, count: number): string => ops.op('Slice', [t, ops.mul(n, ops.int64s([start])), ops.mul(n, ops.int64s([start + count])), ops.int64s([0])]);
+  const own = (t: string): string => (segments.length > 0 ? rowsOf(t, 0, 1) : t);
+  const segmentStart = (id: string): number => 1 + segments.slice(0, segments.findIndex((sg) => sg.id === id)).reduce((a, sg) => a + sg.k, 0);
+  const taken = (name: string): boolean => proto.node.some((nd) => nd.output.includes(name)) || proto.input.some((i) => i.name === name) || graph.initializer(name) !== undefined;
 
   // Each seed becomes the one-hot of an int64 class index per image.
   if (taken(TARGET_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${TARGET_INPUT}'`);
   proto.input = proto.input.filter((i) => !seeds.includes(i.name));
   graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
-  const logits = model.logitsName;
-  const depth = ops.op('Slice', [ops.shapeOf(logits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
-  const oneHot = ops.op('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
+  const allLogits = model.logitsName;
+  const depth = ops.op('Slice', [ops.shapeOf(allLogits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
+  const classes = segments.length === 0 ? TARGET_INPUT : ops.op('Concat', [TARGET_INPUT, ...segments.map((sg) => ops.op('Tile', [TARGET_INPUT, ops.int64s([sg.k])]))], { axis: { i: 0 } });
+  const oneHot = ops.op('OneHot', [classes, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
+  const logits = own(allLogits);
   for (const seed of seeds) graph.addNode('Identity', [oneHot], [seed]);
 
   const outputs: [string, string][] = [];
   const expose = (desired: string, tensor: string): void => {
     if (tensor !== desired) {
-      if (taken(desired)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${desired}'`);
+      // an inner tensor of that name (the model's own 'logits' when the batch is extended) steps aside
+      if (proto.input.some((i) => i.name === desired) || graph.initializer(desired)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has an input named '${desired}'`);
+      if (taken(desired)) {
+        const renamed = graph.uniqueName(`${desired}_inner`);
+        for (const nd of proto.node) for (const list of [nd.input, nd.output]) list.forEach((name, k) => name === desired && (list[k] = renamed));
+      }
       graph.addNode('Identity', [tensor], [desired]);
     }
     outputs.push([desired, tensor]);
@@ -149,10 +195,21 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   for (const [id, kind] of kinds) {
     let tensor: string;
     if (kind.family === 'gradient') {
-      const g = inputGradients.get(kind.ruleSet)!;
-      tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, model.inputName) : g;
+      const all = inputGradients.get(kind.ruleSet)!;
+      const g = own(all);
+      if (kind.map === 'integrated') {
+        // (x − b) ⊙ Σ_s w_s ∇f(b + α_s(x − b)), summed in double with float32 weights as the JS does
+        const { weights } = integration!;
+        const steps = weights.length;
+        const grads = ops.cast(ops.op('Reshape', [rowsOf(all, segmentStart(id), steps), itemsOf(steps)]), TensorProto_DataType.DOUBLE);
+        const w = graph.addInitializer(Float64Array.from(weights, Math.fround), [steps, 1, 1, 1, 1], 'lumen_ig_weights');
+        const total = ops.reduce('ReduceSum', ops.mul(grads, w), [0], false);
+        tensor = ops.toFloat(ops.mul(total, ops.cast(x, TensorProto_DataType.DOUBLE)));
+      } else {
+        tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
+      }
     } else {
-      const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, l, layouts[i]!), toNchwNodes(ops, layerGradients[l]!, layouts[i]!)));
+      const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, own(l), layouts[i]!), toNchwNodes(ops, own(layerGradients[l]!), layouts[i]!)));
       tensor = camPostprocess(ops, maps, model.inputName);
     }
     attributions[id] = attributionOutput(id);

@@ -26,6 +26,9 @@ function batchFor(dims: readonly number[], n: number, phase: number): Tensor {
   return new Tensor(x, shape);
 }
 
+/** Integrated Gradients' path points ride in the batch: 8 of them keep the test small. */
+const OPTIONS: Record<string, Record<string, unknown>> = { 'integrated-gradients': { steps: 8, method: 'riemann_trapezoid' } };
+
 const CLASSIFIERS = ['fashion_cnn', 'tiny_resnet', 'tiny_mobilenet', 'tiny_vgg', 'tiny_vit', 'tiny_swin'];
 
 describe('exported explanation graphs run in plain onnxruntime-node and equal explain', () => {
@@ -36,7 +39,7 @@ describe('exported explanation graphs run in plain onnxruntime-node and equal ex
   for (const [name, open] of cases) {
     test(name, async () => {
       const model = await open();
-      const ex = await exportExplanation(model, { methods: EXPORTABLE_METHODS });
+      const ex = await exportExplanation(model, { methods: EXPORTABLE_METHODS, methodOptions: OPTIONS });
       // standard ONNX only, the source opset
       const proto = decodeModel(ex.bytes);
       const domains = new Set(proto.graph!.node.map((n) => n.domain));
@@ -55,7 +58,7 @@ describe('exported explanation graphs run in plain onnxruntime-node and equal ex
         assert.ok(relErr(out.probabilities!.data.subarray(i * 10, i * 10 + 10), row.map((v) => Math.exp(v - m) / z)) <= 1e-5, 'probabilities');
       }
       for (const id of EXPORTABLE_METHODS) {
-        const e = await getMethod(id).explain(model, input, { target: classes });
+        const e = await getMethod(id).explain(model, input, { target: classes, ...OPTIONS[id] });
         const got = out[ex.attributions[id]!]!;
         assert.deepEqual(got.dims, [...e.attribution.dims], `${id} dims`);
         const err = relErr(got.data, e.attribution.data);
@@ -102,6 +105,7 @@ describe('export: bad input and serving files', () => {
     await assert.rejects(exportExplanation(model, { methods: ['gradcam', 'occlusion'] }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /'occlusion' cannot be exported.*Exportable: gradcam, hirescam/.test(e.message));
     await assert.rejects(exportExplanation(model, { methods: ['nosuchmethod'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_METHOD');
     await assert.rejects(exportExplanation(model, { methods: [] }), (e: unknown) => e instanceof LumenError && /no method given/.test(e.message));
+    await assert.rejects(exportExplanation(model, { methods: ['ig'], methodOptions: { ig: { baseline: 'blur' } } }), (e: unknown) => e instanceof LumenError && /zeros baseline only, got baseline=blur/.test(e.message));
   });
 
   test('an unknown layer is refused', async () => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { EXPORTABLE_METHODS } from '../../export/index.js';
 import { exportExplanationFiles } from '../../node/export-files.js';
-import { integerFlag } from '../method-flags.js';
+import { getMethod } from '../../methods/registry.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 
@@ -14,6 +15,7 @@ interface ExportFlags extends ModelFlags {
   maxBatchSize: string;
   force?: boolean;
   json?: boolean;
+  [option: string]: unknown;
 }
 
 export function registerExport(program: Command): void {
@@ -30,6 +32,7 @@ export function registerExport(program: Command): void {
     .option('--force', 'overwrite an existing file or Triton model folder')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
+  addMethodOptionFlags(cmd);
   cmd.action(async (modelPath: string, flags: ExportFlags) => {
     const maxBatchSize = integerFlag('maxBatchSize', flags.maxBatchSize, 1);
     const methods = flags.method.split(',').map((s) => s.trim()).filter(Boolean);
@@ -37,6 +40,7 @@ export function registerExport(program: Command): void {
     try {
       const { exported, files } = await exportExplanationFiles(model, {
         methods,
+        methodOptions: Object.fromEntries(methods.map((m) => [m, methodOptionsFromFlags(getMethod(m), flags)])),
         ...(flags.layer ? { layer: flags.layer.split(',').map((s) => s.trim()) } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.triton ? { triton: flags.triton } : {}),

@@ -23,4 +23,5 @@ export { decodeModel, encodeModel } from './onnx/io.js';
 export { convertTfjs, isTfjsModelJson, tfjsFormat, teachableMachineMetadata, GRAPH_OPS, LAYER_CLASSES, type TfjsModelJson, type TfjsFormat, type Converted } from './import/index.js';
 export * from './shortcut/benchmark.js';
 export * from './tabular/index.js';
+export * from './methods/concepts/index.js';
 export { SHAPE_CLASSES, SHAPE_IMAGE_SIZE, MARKER_BOX, generateShapeSample, generateShapeSamples, type ShapeClass, type ShapeSample, type ShapeSampleOptions, type MarkerMode } from './datasets/shapes.js';

@@ -44,3 +44,4 @@ export type { ActivationGridImage, ActivationGridOptions } from './activations.j
 export { activationGrid } from './activations.js';
 export type { ChartSeries, LineChartOptions } from './chart.js';
 export { lineChartSvg, niceTicks } from './chart.js';
+export { conceptColors, factorizationImage, withLegend, type FactorizationImageOptions } from './concepts.js';

@@ -22,7 +22,8 @@ export { registerMetric, getMetric, hasMetric, listMetrics } from './registry.js
 export { evaluate, DEFAULT_METRICS, type EvaluateOptions, type Evaluation } from './evaluate.js';
 export { detailsOf } from './types.js';
 export type { Box, Explainer, Metric, MetricCategory, MetricDetailsById, MetricContext, MetricDetails, MetricInfo, MetricResult, MetricScore, Region, ReExplain } from './types.js';
-export { pearson, spearman, ranks, ssim, SKIMAGE_SSIM_DEFAULTS, gini, entropy, trapezoid, gaussianBlur, gaussianKernel, minMaxNormalize, Random } from './stats.js';
+export { pearson, spearman, ranks, ssim, SKIMAGE_SSIM_DEFAULTS, gini, entropy, trapezoid, gaussianBlur, gaussianKernel, minMaxNormalize } from './stats.js';
+export { Random } from '../random.js';
 export { imputeLinear } from './faithfulness/road.js';
 export { parameterLayers, randomizedModel } from './randomization/model-randomization.js';
 export { formatComparison, formatEvaluation, formatMetricList } from './format.js';

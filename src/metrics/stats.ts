@@ -1,8 +1,10 @@
 /**
- * Numeric helpers shared by the metrics: correlations, SSIM, Gini, entropy, trapezoid AUC, Gaussian blur and a
- * seeded PRNG. Everything works in float64 on plain arrays so results do not depend on tensor layout.
+ * Numeric helpers shared by the metrics: correlations, SSIM, Gini, entropy, trapezoid AUC and the insertion
+ * metric's blur (the kernels live in src/image/blur.ts, the generators in src/random.ts). Everything works in float64 on plain arrays so results do not depend on tensor layout.
  */
-import { MULBERRY32_INCREMENT, mulberry32Float } from '../random.js';
+import { convolveSeparable, gaussianBlurPlane, gaussianKernel } from '../image/blur.js';
+
+export { convolveSeparable, gaussianKernel };
 
 
 export type Numbers = ArrayLike<number>;
@@ -55,58 +57,9 @@ export function spearman(a: Numbers, b: Numbers): number {
   return pearson(ranks(a), ranks(b));
 }
 
-/** Normalized 1-D Gaussian kernel of `size` taps and standard deviation `sigma` (in pixels). */
-export function gaussianKernel(size: number, sigma: number): Float64Array {
-  const k = new Float64Array(size);
-  const c = (size - 1) / 2;
-  let s = 0;
-  for (let i = 0; i < size; i++) {
-    k[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
-    s += k[i]!;
-  }
-  for (let i = 0; i < size; i++) k[i]! /= s;
-  return k;
-}
-
-/**
- * Separable convolution of an H×W plane with a symmetric 1-D kernel. 'same' keeps H×W and replicates the edge
- * pixels ('nearest' padding); 'valid' keeps only positions where the whole window fits.
- */
-export function convolveSeparable(plane: Numbers, height: number, width: number, kernel: Float64Array, mode: 'same' | 'valid'): { data: Float64Array; height: number; width: number } {
-  const k = kernel.length;
-  const r = Math.floor((k - 1) / 2);
-  const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
-  const outW = mode === 'same' ? width : width - k + 1;
-  const outH = mode === 'same' ? height : height - k + 1;
-  if (outW <= 0 || outH <= 0) throw new Error(`convolve: kernel ${k} larger than ${height}×${width}`);
-  const rows = new Float64Array(height * outW);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < outW; x++) {
-      let s = 0;
-      for (let t = 0; t < k; t++) {
-        const sx = mode === 'same' ? clamp(x + t - r, width - 1) : x + t;
-        s += kernel[t]! * plane[y * width + sx]!;
-      }
-      rows[y * outW + x] = s;
-    }
-  }
-  const out = new Float64Array(outH * outW);
-  for (let y = 0; y < outH; y++) {
-    for (let x = 0; x < outW; x++) {
-      let s = 0;
-      for (let t = 0; t < k; t++) {
-        const sy = mode === 'same' ? clamp(y + t - r, height - 1) : y + t;
-        s += kernel[t]! * rows[sy * outW + x]!;
-      }
-      out[y * outW + x] = s;
-    }
-  }
-  return { data: out, height: outH, width: outW };
-}
-
-/** Gaussian blur of one H×W plane (kernel `size` taps, `sigma` pixels, edge pixels replicated). */
+/** Gaussian blur of one H×W plane with the insertion metric's defaults (`size` taps, `sigma` pixels, edges replicated). */
 export function gaussianBlur(plane: Numbers, height: number, width: number, size = 11, sigma = 5): Float64Array {
-  return convolveSeparable(plane, height, width, gaussianKernel(size, sigma), 'same').data;
+  return gaussianBlurPlane(plane, height, width, { size, sigma, border: 'replicate' });
 }
 
 /** Rescale to [0,1] by min and max (a constant map becomes all zeros). */
@@ -219,55 +172,4 @@ export function norm2(v: Numbers): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   return Math.sqrt(s);
-}
-
-/** Seeded PRNG (mulberry32) with uniform, Gaussian (Box–Muller) and shuffling helpers. */
-export class Random {
-  private state: number;
-  private spare: number | undefined;
-
-  constructor(seed = 0) {
-    // Mix the seed so nearby seeds give unrelated streams.
-    this.state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
-    return mulberry32Float(this.state);
-  }
-
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  gaussian(mu = 0, sigma = 1): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return mu + sigma * s;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return mu + sigma * r * Math.cos(2 * Math.PI * v);
-  }
-
-  /** `k` distinct indices from [0, n) (partial Fisher–Yates). */
-  sample(n: number, k: number): number[] {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const m = Math.min(k, n);
-    for (let i = 0; i < m; i++) {
-      const j = i + this.int(n - i);
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    return idx.slice(0, m);
-  }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import '../../src/metrics/index.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
-import { Random } from '../../src/metrics/stats.js';
+import { Random } from '../../src/random.js';
 import '../../src/methods/load-all.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';

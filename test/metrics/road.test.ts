@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { imputeLinear, percentile, roadMask } from '../../src/metrics/faithfulness/road.js';
-import { Random } from '../../src/metrics/stats.js';
+import { Random } from '../../src/random.js';
 import { fixtureNumbers } from './helpers.js';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convolveSeparable, entropy, gaussianBlur, gaussianKernel, gini, minMaxNormalize, pearson, Random, ranks, spearman, ssim, trapezoid } from '../../src/metrics/stats.js';
+import { convolveSeparable, entropy, gaussianBlur, gaussianKernel, gini, minMaxNormalize, pearson, ranks, spearman, ssim, trapezoid } from '../../src/metrics/stats.js';
+import { Random } from '../../src/random.js';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
 

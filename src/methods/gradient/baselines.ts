@@ -1,6 +1,7 @@
 import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import type { Random } from './random.js';
+import type { Random } from '../../random.js';
+import { gaussianBlurPlanes } from '../../image/blur.js';
 
 /** How a baseline (reference input) is given: a kind, a constant, or explicit tensors. */
 export type BaselineSpec = 'zeros' | 'blur' | 'uniform-noise' | number | Tensor;
@@ -34,32 +35,9 @@ export function makeBaselines(input: Tensor, spec: unknown, random: Random, blur
   throw new LumenError('BAD_OPTION', `option baseline=${String(spec)}: expected zeros, blur, uniform-noise, a number or a tensor`, 2);
 }
 
-/** Separable Gaussian blur of each channel of an NCHW batch (edges clamped). */
+/** Gaussian blur of each channel of an NCHW batch (2⌈3σ⌉ + 1 taps, edges replicated: src/image/blur.ts). */
 export function gaussianBlur(input: Tensor, sigma: number): Tensor {
   if (input.rank !== 4) throw new LumenError('BAD_OPTION', 'the blur baseline needs an NCHW image input', 2);
   const [n, c, h, w] = input.dims as [number, number, number, number];
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const total = kernel.reduce((a, b) => a + b, 0);
-  const k = kernel.map((v) => v / total);
-  const out = new Float32Array(input.size);
-  const tmp = new Float64Array(h * w);
-  for (let plane = 0; plane < n * c; plane++) {
-    const off = plane * h * w;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let d = -radius; d <= radius; d++) s += k[d + radius]! * input.data[off + y * w + Math.min(w - 1, Math.max(0, x + d))]!;
-        tmp[y * w + x] = s;
-      }
-    }
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let d = -radius; d <= radius; d++) s += k[d + radius]! * tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x]!;
-        out[off + y * w + x] = s;
-      }
-    }
-  }
-  return new Tensor(out, input.dims);
+  return new Tensor(gaussianBlurPlanes(input.data, n * c, h, w, { sigma, border: 'replicate' }), input.dims);
 }

@@ -6,7 +6,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { gaussianBlur } from './baselines.js';
-import { Random } from './random.js';
+import { Random } from '../../random.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { PRECISION_OPTION } from './common.js';
@@ -75,7 +75,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
   if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${String(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const m = positiveInt(options, 'samples', 16);
   const seed = typeof options.seed === 'number' ? options.seed : 0;
-  const rng = new Random(seed * 1_000_003 + imageIndex);
+  const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');
   const out = new Float32Array(m * per);
   const [C, H, W] = [image.dims[1]!, image.dims[2]!, image.dims[3]!];
   const channelOf = (i: number): number => Math.floor(i / (H * W));

@@ -14,7 +14,7 @@ import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '.
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
 import { boolOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
-import { Random } from './random.js';
+import { Random } from '../../random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
   /** 'zeros' (default), a number, 'blur', 'uniform-noise', or a Tensor: one image [1, …] or one per input. */
@@ -68,7 +68,7 @@ export function baselineBatch(input: Tensor, options: ExplainOptions): Tensor {
   const seed = typeof options.seed === 'number' ? options.seed : 0;
   const sigma = options.blurSigma === undefined ? 4 : Number(options.blurSigma);
   if (!(sigma > 0)) throw new LumenError('BAD_OPTION', `option blurSigma=${String(options.blurSigma)}: expected a positive number`, 2);
-  return makeBaselines(input, options.baseline ?? options.baselines, new Random(seed), sigma);
+  return makeBaselines(input, options.baseline ?? options.baselines, new Random(seed, 'xor'), sigma);
 }
 
 /** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */

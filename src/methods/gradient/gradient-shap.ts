@@ -4,7 +4,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { gaussianBlur } from './baselines.js';
 import { inputGradients, intOption, numberOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
-import { Random } from './random.js';
+import { Random } from '../../random.js';
 
 /**
  * Captum GradientShap: for each of `samples` draws per image, a baseline picked uniformly from a distribution, the
@@ -43,7 +43,7 @@ export const gradientShap = registerMethod({
     const stdev = numberOption(options, 'stdev', 0, (v) => v >= 0, 'a number ≥ 0');
     const batch = intOption(options, 'batchSize', 16);
     const precision = precisionOption(options);
-    const random = new Random(numberOption(options, 'seed', 0));
+    const random = new Random(numberOption(options, 'seed', 0), 'xor');
     const n = input.dims[0]!;
     const per = input.size / n;
     const dist = baselineDistribution(input, options.baselines ?? options.baseline, intOption(options, 'baselineCount', 8), random);

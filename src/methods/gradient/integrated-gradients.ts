@@ -7,7 +7,7 @@ import { enumOption, forwardLogits, inputGradients, intOption, numberOption, now
 import { targetScores, targetTensor } from '../../targets/index.js';
 import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
-import { Random } from './random.js';
+import { Random } from '../../random.js';
 
 /**
  * Captum IntegratedGradients: attr = (x − b) ⊙ Σ_i w_i ∇score(b + α_i (x − b)). The interpolated points of all
@@ -44,7 +44,7 @@ export const integratedGradients = registerMethod({
     const method = enumOption(options, 'method', INTEGRATION_METHODS, 'gausslegendre');
     const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 16));
     const precision = precisionOption(options);
-    const random = new Random(numberOption(options, 'seed', 0));
+    const random = new Random(numberOption(options, 'seed', 0), 'xor');
     const baselines = makeBaselines(input, options.baseline ?? options.baselines, random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
     const targets = await resolvedTargets(model, input, options.target, timings);
     const { alphas, weights } = integrationPoints(method, steps);

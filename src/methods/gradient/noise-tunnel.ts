@@ -5,7 +5,7 @@ import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { enumOption, intOption, numberOption, PRECISION_OPTION, resolvedTargets } from './common.js';
-import { Random } from './random.js';
+import { Random } from '../../random.js';
 
 export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
 export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'squaregrad', 'vargrad'];
@@ -20,7 +20,7 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
   const timings: Timings = { compileMs: 0, runMs: 0 };
   const samples = intOption(options, 'samples', 50);
   const stdev = numberOption(options, 'stdev', 0.15, (v) => v >= 0, 'a number ≥ 0');
-  const random = new Random(numberOption(options, 'seed', 0));
+  const random = new Random(numberOption(options, 'seed', 0), 'xor');
   const targets = await resolvedTargets(model, input, options.target, timings);
   const n = input.dims[0]!;
   const per = input.size / n;

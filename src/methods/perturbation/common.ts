@@ -1,5 +1,6 @@
 /**
- * Machinery shared by the perturbation methods: a seeded PRNG, option parsing, target scoring of batches of
+ * Machinery shared by the perturbation methods (the seeded `Rng` is in src/random.ts, the blur in src/image/blur.ts,
+ * the linear solver in src/math/linear-solve.ts): option parsing, target scoring of batches of
  * perturbed images (batched forward passes, progress, cancellation), and the "hide a segment" images.
  *
  * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values), the layout of
@@ -9,77 +10,8 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { forwardTarget, resolveBatchTargets, seedSize, targetScores, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
+import { gaussianBlurPlanes } from '../../image/blur.js';
 import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// PRNG
-
-/**
- * Small fast PRNG (sfc32, seeded through splitmix32) so that the same seed gives bit-identical masks in Node and
- * in browsers (no Math.random). Uses only 32-bit integer arithmetic (Math.imul, >>> 0).
- */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    let s = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-    const splitmix = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = splitmix();
-    this.b = splitmix();
-    this.c = splitmix();
-    this.d = splitmix();
-    for (let i = 0; i < 12; i++) this.uint32();
-  }
-
-  uint32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  next(): number {
-    const hi = this.uint32() >>> 5; // 27 bits
-    const lo = this.uint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
-  }
-
-  /** Uniform integer in [0, n), unbiased (rejection sampling). */
-  int(n: number): number {
-    if (!(n >= 1) || n > 4294967296) throw new RangeError(`Rng.int(${n})`);
-    const limit = 4294967296 - (4294967296 % n);
-    let v: number;
-    do v = this.uint32();
-    while (v >= limit);
-    return v % n;
-  }
-
-  /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
-  permutation(n: number): Int32Array {
-    const p = new Int32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = p[i]!;
-      p[i] = p[j]!;
-      p[j] = t;
-    }
-    return p;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -330,54 +262,10 @@ export function hiddenImage(image: PreparedImage, labels: Int32Array, segments: 
   return out;
 }
 
-/** Separable Gaussian blur per channel, kernel radius ⌈3σ⌉, mirrored borders. */
+/** Gaussian blur per channel, 2⌈3σ⌉ + 1 taps, mirrored borders (src/image/blur.ts); σ ≤ 0 is no blur. */
 export function gaussianBlur(x: Float32Array, C: number, H: number, W: number, sigma: number): Float32Array {
-  if (!(sigma > 0)) return x.slice();
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = new Float64Array(2 * r + 1);
-  let ks = 0;
-  for (let i = -r; i <= r; i++) ks += kernel[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < kernel.length; i++) kernel[i]! /= ks;
-  const mirror = (i: number, n: number): number => {
-    if (n === 1) return 0;
-    const period = 2 * (n - 1);
-    let m = ((i % period) + period) % period;
-    if (m >= n) m = period - m;
-    return m;
-  };
-  // Precomputed index tables keep the inner loops free of branches.
-  const rowIdx = new Int32Array(W * kernel.length);
-  for (let xx = 0; xx < W; xx++) for (let k = -r; k <= r; k++) rowIdx[xx * kernel.length + k + r] = mirror(xx + k, W);
-  const colIdx = new Int32Array(H * kernel.length);
-  for (let yy = 0; yy < H; yy++) for (let k = -r; k <= r; k++) colIdx[yy * kernel.length + k + r] = mirror(yy + k, H);
-  const P = H * W;
-  const tmp = new Float64Array(P);
-  const out = new Float32Array(C * P);
-  const kl = kernel.length;
-  for (let c = 0; c < C; c++) {
-    const src = x.subarray(c * P, (c + 1) * P);
-    for (let yy = 0; yy < H; yy++) {
-      const row = yy * W;
-      for (let xx = 0; xx < W; xx++) {
-        let s = 0;
-        const base = xx * kl;
-        for (let k = 0; k < kl; k++) s += kernel[k]! * src[row + rowIdx[base + k]!]!;
-        tmp[row + xx] = s;
-      }
-    }
-    const dst = out.subarray(c * P, (c + 1) * P);
-    for (let yy = 0; yy < H; yy++) {
-      const base = yy * kl;
-      for (let xx = 0; xx < W; xx++) {
-        let s = 0;
-        for (let k = 0; k < kl; k++) s += kernel[k]! * tmp[colIdx[base + k]! * W + xx]!;
-        dst[yy * W + xx] = s;
-      }
-    }
-  }
-  return out;
+  return sigma > 0 ? gaussianBlurPlanes(x, C, H, W, { sigma, border: 'mirror' }) : x.slice();
 }
-
 
 /** out[p] = on[segment of pixel p] (1 shown, 0 hidden). */
 function fillSegmentMask(labels: Int32Array, on: Uint8Array, out: Float32Array): void {
@@ -389,49 +277,6 @@ export function paintSegments(labels: Int32Array, values: ArrayLike<number>): Fl
   const out = new Float32Array(labels.length);
   for (let p = 0; p < labels.length; p++) out[p] = values[labels[p]!]!;
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Small dense linear algebra (float64)
-
-/**
- * Solve A·x = b for a symmetric positive (semi)definite A (n×n, row-major) by Gaussian elimination with partial
- * pivoting. Returns undefined when A is singular to working precision.
- */
-export function solveLinear(a: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
-  const m = a.slice();
-  const x = b.slice();
-  let scale = 0;
-  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(m[i]!));
-  const tiny = scale * n * 1e-14;
-  for (let col = 0; col < n; col++) {
-    let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]!) > Math.abs(m[piv * n + col]!)) piv = r;
-    if (!(Math.abs(m[piv * n + col]!) > tiny)) return undefined;
-    if (piv !== col) {
-      for (let c = 0; c < n; c++) {
-        const t = m[col * n + c]!;
-        m[col * n + c] = m[piv * n + c]!;
-        m[piv * n + c] = t;
-      }
-      const t = x[col]!;
-      x[col] = x[piv]!;
-      x[piv] = t;
-    }
-    const d = m[col * n + col]!;
-    for (let r = col + 1; r < n; r++) {
-      const f = m[r * n + col]! / d;
-      if (f === 0) continue;
-      for (let c = col; c < n; c++) m[r * n + c]! -= f * m[col * n + c]!;
-      x[r]! -= f * x[col]!;
-    }
-  }
-  for (let r = n - 1; r >= 0; r--) {
-    let s = x[r]!;
-    for (let c = r + 1; c < n; c++) s -= m[r * n + c]! * x[c]!;
-    x[r] = s / m[r * n + r]!;
-  }
-  return x;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

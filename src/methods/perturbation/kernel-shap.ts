@@ -15,7 +15,9 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, paintSegments, PerturbationRun } from './common.js';
+import { Rng } from '../../random.js';
+import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const kernelShapInfo: MethodInfo = {

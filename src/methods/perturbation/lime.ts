@@ -13,7 +13,9 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, numberOpt, paintSegments, PerturbationRun, Rng, solveLinear } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, numberOpt, paintSegments, PerturbationRun } from './common.js';
+import { Rng } from '../../random.js';
+import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const limeInfo: MethodInfo = {

@@ -14,7 +14,8 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { intOpt, numberOpt, PerturbationRun, Rng } from './common.js';
+import { intOpt, numberOpt, PerturbationRun } from './common.js';
+import { Rng } from '../../random.js';
 
 export const riseInfo: MethodInfo = {
   id: 'rise',

@@ -5,7 +5,7 @@
  * go through the model in one batch. Needs the dataset's target column.
  */
 import { LumenError } from '../../errors.js';
-import { Rng } from '../perturbation/common.js';
+import { Rng } from '../../random.js';
 import type { TabularModel } from './model.js';
 
 export type ImportanceMetric = 'accuracy' | 'log-loss' | 'r2' | 'mse' | 'mae';

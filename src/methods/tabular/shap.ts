@@ -9,7 +9,7 @@
  * A categorical column is one player (its one-hot features move together).
  */
 import { LumenError } from '../../errors.js';
-import { Rng } from '../perturbation/common.js';
+import { Rng } from '../../random.js';
 import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
 import type { TabularModel } from './model.js';
 

@@ -1,6 +1,7 @@
 import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal } from '../common.js';
 import { registerMetric } from '../registry.js';
-import { pearson, Random } from '../stats.js';
+import { pearson } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, FaithfulnessCorrelationDetails } from '../types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { attributionAt, choiceOption, geometryOf, numberOption, scoreImages, scoreOriginal } from '../common.js';
 import { registerMetric } from '../registry.js';
-import { Random } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, InfidelityDetails } from '../types.js';
 
 /**

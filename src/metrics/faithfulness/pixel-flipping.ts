@@ -1,7 +1,7 @@
 import { choiceOption, geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js';
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
-import { Random } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, CurveDetails } from '../types.js';
 
 /**

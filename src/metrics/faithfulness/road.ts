@@ -2,7 +2,7 @@ import { LumenError } from '../../errors.js';
 import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal, throwIfAborted, type ImageGeometry } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
-import { Random } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, RoadDetails } from '../types.js';
 
 /**

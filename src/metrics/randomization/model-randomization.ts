@@ -5,7 +5,7 @@ import { tensorValues } from '../../onnx/tensor-proto.js';
 import { choiceOption, geometryOf, numberOption, requireExplain, throwIfAborted } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
-import { Random } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, RandomizationDetails } from '../types.js';
 
 /** A Conv / Gemm / MatMul layer whose weight is a float initializer. */

@@ -1,7 +1,7 @@
 import { geometryOf, requireExplain } from '../common.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
-import { Random } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, MetricScore, OtherClassDetails } from '../types.js';
 
 /**

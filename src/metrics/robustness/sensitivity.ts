@@ -1,6 +1,7 @@
 import { numberOption } from '../common.js';
 import { registerMetric } from '../registry.js';
-import { norm2, Random } from '../stats.js';
+import { norm2 } from '../stats.js';
+import { Random } from '../../random.js';
 import type { Metric, MetricContext, MetricScore, SensitivityDetails } from '../types.js';
 import { distance, explainPerturbed } from './perturb.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadModel } from '../../../src/node/load.js';
 import { getMethod, listMethods } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
-import { Rng } from '../../../src/methods/perturbation/common.js';
+import { Rng } from '../../../src/random.js';
 import { LumenError } from '../../../src/errors.js';
 import { Tensor } from '../../../src/tensor.js';
 import { softmaxRows } from '../../../src/targets/index.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getMethod } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
 import { kernelShapCoalitions } from '../../../src/methods/perturbation/kernel-shap.js';
-import { Rng } from '../../../src/methods/perturbation/common.js';
+import { Rng } from '../../../src/random.js';
 import { Tensor } from '../../../src/tensor.js';
 import type { OnnxGraph } from '../../../src/onnx/graph.js';
 import { segmentIndicator, segmentModel, segmentSums, testValues } from './helpers.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { getMethod } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
 import { RiseMasks, riseDefaults } from '../../../src/methods/perturbation/rise.js';
-import { Rng } from '../../../src/methods/perturbation/common.js';
+import { Rng } from '../../../src/random.js';
 import { Tensor } from '../../../src/tensor.js';
 import type { OnnxGraph } from '../../../src/onnx/graph.js';
 import { segmentModel } from './helpers.js';

@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, type Dim, type OnnxGraph } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
-import { enumOption, intOption } from '../methods/gradient/common.js';
+import { boolOption, enumOption, intOption } from '../methods/gradient/common.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 
@@ -19,7 +19,7 @@ import type { ExplainOptions } from '../methods/types.js';
 
 /** How one exportable method turns the backward pass into its attribution. */
 type ExportKind =
-  | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' }
+  | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' | 'smoothgrad' }
   | { family: 'cam'; cam: CamWeighting };
 
 type CamWeighting = 'gradcam' | 'hirescam' | 'xgradcam' | 'gradcam++' | 'layercam';
@@ -35,6 +35,7 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   'guided-backprop': { family: 'gradient', ruleSet: 'guided', map: 'identity' },
   deconvnet: { family: 'gradient', ruleSet: 'deconvnet', map: 'identity' },
   'integrated-gradients': { family: 'gradient', ruleSet: 'gradient', map: 'integrated' },
+  smoothgrad: { family: 'gradient', ruleSet: 'gradient', map: 'smoothgrad' },
 };
 
 /** Method ids `exportExplanation` accepts (aliases resolve to these). */
@@ -72,6 +73,9 @@ export interface ExportedExplanation {
 
 /** The graph input with the class index per image. */
 export const TARGET_INPUT = 'target_class';
+
+/** SmoothGrad's noise, [batch, samples, C, H, W]: what is added to each copy of each image (Captum: stdev · N(0, 1)). */
+export const NOISE_INPUT = 'smoothgrad_noise';
 
 /** Output name of a method's attribution: an identifier every serving system accepts ('gradcam++' → 'gradcampp'). */
 export function attributionOutput(methodId: string): string {
@@ -138,7 +142,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
 
   // Methods that run the model on more images than the batch (Integrated Gradients' path points) append them to it:
   // the model sees [x; extra rows], step-major (row s·N + i is image i), and every output reads its own rows.
-  const segments: { id: string; k: number; rows: string }[] = [];
+  // step-major (row s·N + i) or item-major (row i·k + s) rows
+  const segments: { id: string; k: number; rows: string; itemMajor: boolean }[] = [];
   let integration: { alphas: number[]; weights: number[] } | undefined;
   if (ids.includes('integrated-gradients')) {
     const o = optionsOf('integrated-gradients');
@@ -147,7 +152,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     integration = integrationPoints(enumOption(o, 'method', INTEGRATION_METHODS, 'gausslegendre'), intOption(o, 'steps', 50, 2));
   }
   // the model's nodes read the extended batch; nodes added from here on read the images themselves
-  const modelBatch = integration ? graph.uniqueName('lumen_model_batch') : x;
+  const smoothSamples = ids.includes('smoothgrad') ? intOption(optionsOf('smoothgrad'), 'samples', 50) : undefined;
+  const modelBatch = integration || smoothSamples ? graph.uniqueName('lumen_model_batch') : x;
   if (modelBatch !== x) for (const node of proto.node) node.input.forEach((name, k) => name === x && (node.input[k] = modelBatch));
   const imageShape = ops.op('Slice', [ops.shapeOf(x), ops.int64s([1]), ops.int64s([2 ** 31 - 1])]);
   const itemsOf = (count: number): string => ops.op('Concat', [ops.int64s([count, -1]), imageShape], { axis: { i: 0 } });
@@ -156,9 +162,14 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     // b + α(x − b) with b = 0, in float32 as Captum's tensors
     const alphas = ops.constant(Float32Array.from(integration.alphas, Math.fround), [steps, 1, 1, 1, 1]);
     const points = ops.op('Reshape', [ops.mul(ops.unsqueeze(x, [0]), alphas), ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]);
-    segments.push({ id: 'integrated-gradients', k: steps, rows: points });
-    graph.addNode('Concat', [x, ...segments.map((sg) => sg.rows)], [modelBatch], { axis: { i: 0 } });
+    segments.push({ id: 'integrated-gradients', k: steps, rows: points, itemMajor: false });
   }
+  if (smoothSamples) {
+    graph.addInput(NOISE_INPUT, [batch, smoothSamples, ...inputDims.slice(1)]);
+    const noisy = ops.op('Reshape', [ops.add(ops.unsqueeze(x, [1]), NOISE_INPUT), ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]);
+    segments.push({ id: 'smoothgrad', k: smoothSamples, rows: noisy, itemMajor: true });
+  }
+  if (modelBatch !== x) graph.addNode('Concat', [x, ...segments.map((sg) => sg.rows)], [modelBatch], { axis: { i: 0 } });
   const n = ops.op('Slice', [ops.shapeOf(x), ops.int64s([0]), ops.int64s([1])]);
   const rowsOf = (t: string, start: number, count: number): string => ops.op('Slice', [t, ops.mul(n, ops.int64s([start])), ops.mul(n, ops.int64s([start + count])), ops.int64s([0])]);
   const own = (t: string): string => (segments.length > 0 ? rowsOf(t, 0, 1) : t);
@@ -171,7 +182,9 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
   const allLogits = model.logitsName;
   const depth = ops.op('Slice', [ops.shapeOf(allLogits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
-  const classes = segments.length === 0 ? TARGET_INPUT : ops.op('Concat', [TARGET_INPUT, ...segments.map((sg) => ops.op('Tile', [TARGET_INPUT, ops.int64s([sg.k])]))], { axis: { i: 0 } });
+  const repeated = (sg: (typeof segments)[number]): string =>
+    sg.itemMajor ? ops.op('Reshape', [ops.op('Tile', [ops.unsqueeze(TARGET_INPUT, [1]), ops.int64s([1, sg.k])]), ops.int64s([-1])]) : ops.op('Tile', [TARGET_INPUT, ops.int64s([sg.k])]);
+  const classes = segments.length === 0 ? TARGET_INPUT : ops.op('Concat', [TARGET_INPUT, ...segments.map(repeated)], { axis: { i: 0 } });
   const oneHot = ops.op('OneHot', [classes, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
   const logits = own(allLogits);
   for (const seed of seeds) graph.addNode('Identity', [oneHot], [seed]);
@@ -205,6 +218,12 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
         const w = graph.addInitializer(Float64Array.from(weights, Math.fround), [steps, 1, 1, 1, 1], 'lumen_ig_weights');
         const total = ops.reduce('ReduceSum', ops.mul(grads, w), [0], false);
         tensor = ops.toFloat(ops.mul(total, ops.cast(x, TensorProto_DataType.DOUBLE)));
+      } else if (kind.map === 'smoothgrad') {
+        // mean over the noisy copies of |∇f| (or ∇f with abs=false), summed in double as the JS does
+        const samples = smoothSamples!;
+        const rows = ops.op('Reshape', [rowsOf(all, segmentStart(id), samples), ops.op('Concat', [ops.int64s([-1, samples]), imageShape], { axis: { i: 0 } })]);
+        const grads = ops.cast(boolOption(optionsOf('smoothgrad'), 'abs', true) ? ops.op('Abs', [rows]) : rows, TensorProto_DataType.DOUBLE);
+        tensor = ops.toFloat(ops.div(ops.reduce('ReduceSum', grads, [1], false), graph.addInitializer(Float64Array.of(samples), [], 'lumen_samples')));
       } else {
         tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
       }
@@ -243,6 +262,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     inputs: [
       { name: model.inputName, type: 'float32', dims: [...inputDims] },
       { name: TARGET_INPUT, type: 'int64', dims: [batch] },
+      ...(smoothSamples ? [{ name: NOISE_INPUT, type: 'float32' as const, dims: [batch, smoothSamples, ...inputDims.slice(1)] }] : []),
     ],
     outputs: declared,
     attributions,

@@ -27,7 +27,28 @@ function batchFor(dims: readonly number[], n: number, phase: number): Tensor {
 }
 
 /** Integrated Gradients' path points ride in the batch: 8 of them keep the test small. */
-const OPTIONS: Record<string, Record<string, unknown>> = { 'integrated-gradients': { steps: 8, method: 'riemann_trapezoid' } };
+const OPTIONS: Record<string, Record<string, unknown>> = { 'integrated-gradients': { steps: 8, method: 'riemann_trapezoid' }, smoothgrad: { samples: 3 } };
+
+/**
+ * SmoothGrad as its definition, through explain: Saliency on each noisy copy x_i + noise_is (the noise the exported
+ * graph was fed), averaged over the copies.
+ */
+async function smoothgradOf(model: Awaited<ReturnType<typeof loadModel>>, input: Tensor, noise: Float32Array, samples: number, classes: number[]): Promise<Float32Array> {
+  const n = input.dims[0]!;
+  const per = input.size / n;
+  const noisy = new Float32Array(n * samples * per);
+  for (let i = 0; i < n; i++) for (let s = 0; s < samples; s++) for (let p = 0; p < per; p++) noisy[(i * samples + s) * per + p] = input.data[i * per + p]! + noise[(i * samples + s) * per + p]!;
+  const e = await getMethod('saliency').explain(model, new Tensor(noisy, [n * samples, ...input.dims.slice(1)]), { target: classes.flatMap((c) => Array<number>(samples).fill(c)) });
+  const out = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < per; p++) {
+      let sum = 0;
+      for (let s = 0; s < samples; s++) sum += e.attribution.data[(i * samples + s) * per + p]!;
+      out[i * per + p] = sum / samples;
+    }
+  }
+  return out;
+}
 
 const CLASSIFIERS = ['fashion_cnn', 'tiny_resnet', 'tiny_mobilenet', 'tiny_vgg', 'tiny_vit', 'tiny_swin'];
 
@@ -48,7 +69,13 @@ describe('exported explanation graphs run in plain onnxruntime-node and equal ex
       // two images, two different classes in one run
       const input = batchFor(model.inputDims as number[], 2, name.length);
       const classes = [3, 7];
-      const out = await runPlainOnnx(ex.bytes, { [ex.inputs[0]!.name]: { data: input.data, dims: [...input.dims] }, target_class: { data: BigInt64Array.from(classes.map(BigInt)), dims: [2] } });
+      const samples = OPTIONS.smoothgrad!.samples as number;
+      const noise = Float32Array.from({ length: input.size * samples }, (_, i) => 0.15 * Math.sin(i * 1.7 + 0.3));
+      const out = await runPlainOnnx(ex.bytes, {
+        [ex.inputs[0]!.name]: { data: input.data, dims: [...input.dims] },
+        target_class: { data: BigInt64Array.from(classes.map(BigInt)), dims: [2] },
+        smoothgrad_noise: { data: noise, dims: [2, samples, ...input.dims.slice(1)] },
+      });
       const { logits } = await model.forward(input);
       assert.ok(relErr(out.logits!.data, logits.data) <= 1e-5, 'logits');
       for (let i = 0; i < 2; i++) {
@@ -58,10 +85,10 @@ describe('exported explanation graphs run in plain onnxruntime-node and equal ex
         assert.ok(relErr(out.probabilities!.data.subarray(i * 10, i * 10 + 10), row.map((v) => Math.exp(v - m) / z)) <= 1e-5, 'probabilities');
       }
       for (const id of EXPORTABLE_METHODS) {
-        const e = await getMethod(id).explain(model, input, { target: classes, ...OPTIONS[id] });
         const got = out[ex.attributions[id]!]!;
-        assert.deepEqual(got.dims, [...e.attribution.dims], `${id} dims`);
-        const err = relErr(got.data, e.attribution.data);
+        const want = id === 'smoothgrad' ? new Tensor(await smoothgradOf(model, input, noise, samples, classes), input.dims) : (await getMethod(id).explain(model, input, { target: classes, ...OPTIONS[id] })).attribution;
+        assert.deepEqual(got.dims, [...want.dims], `${id} dims`);
+        const err = relErr(got.data, want.data);
         assert.ok(err <= 1e-5, `${name} ${id}: max|onnx − explain| / max|explain| = ${err.toExponential(2)}`);
       }
     });

@@ -14,10 +14,9 @@ import { after, before, test } from 'node:test';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
-const SHIPPED = ['package.json', 'README.md', 'DEVELOPERS.md', 'bin', 'src', 'models', 'samples', 'docs', 'tsconfig.json', 'tsconfig.build.json'];
 let tmp = '';
 let app = '';
-let pkg: { name: string; version: string; license: string; bin: Record<string, string>; engines: Record<string, string>; dependencies: Record<string, string> };
+let pkg: { name: string; version: string; license: string; files: string[]; bin: Record<string, string>; engines: Record<string, string>; dependencies: Record<string, string> };
 
 /** Run a command; fail with its output when it exits non-zero. */
 function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
@@ -89,7 +88,10 @@ before(() => {
   // build and pack a copy, so the test neither needs nor touches the repository's dist/
   const stage = join(tmp, 'stage');
   mkdirSync(stage);
-  for (const f of SHIPPED) cpSync(join(REPO, f), join(stage, f), { recursive: true });
+  // what package.json's `files` ships, but the build outputs (dist: built below; web/dist: build:web, not run
+  // here), plus what the build reads
+  const shipped = [...pkg.files.filter((f) => f !== 'dist' && f !== 'web/dist'), 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+  for (const f of shipped) cpSync(join(REPO, f), join(stage, f), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(stage, 'node_modules'), 'dir');
   run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], stage);
   // `npm pack` runs prepack (build + build:web); build is done above, and web/dist (the web app, built and

@@ -10,7 +10,7 @@ import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/pr
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
 import { Tensor } from './tensor.js';
-import { softmaxRows, resolveTargets } from './targets/index.js';
+import { appendTargetScore, softmaxRows, resolveTargets, TARGET_SEED_INPUT, type TargetTransform } from './targets/index.js';
 import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, nchwDims, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
 
 export interface LayerInfo {
@@ -264,8 +264,10 @@ export class LumenModel {
    * broadcast over channels; `baseline` is a number (default 0: x_i = mask_i ⊙ image) or a tensor like `image`.
    * `mode: 'select'` takes each pixel from the image where the mask is non-zero and from the baseline elsewhere,
    * exactly (a Where, no arithmetic): segment on/off perturbations (LIME, KernelSHAP, feature ablation).
+   * `score`: return instead the target's scalar per mask, [n], computed in the session (src/targets
+   * appendTargetScore; `score.seed` is the seed row(s) to feed, [1 or n, …] like `output`).
    */
-  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend', output: string = this.logitsName): Promise<Tensor> {
+  async forwardMasked(image: Tensor, masks: Tensor, baseline: number | Tensor = 0, mode: 'blend' | 'select' = 'blend', output: string = this.logitsName, score?: { seed: Tensor; output: TargetTransform }): Promise<Tensor> {
     this.checkInput(image);
     if (image.dims[0] !== 1) throw new LumenError('INPUT_SHAPE', `forwardMasked: one image at a time, got a batch of ${image.dims[0]}`);
     const channelAxis = 1;
@@ -274,7 +276,7 @@ export class LumenModel {
       throw new LumenError('INPUT_SHAPE', `forwardMasked: masks must be [${want.join(', ')}], got [${masks.dims.join(', ')}]`);
     }
     const withBaseline = mode === 'select' || baseline instanceof Tensor || baseline !== 0;
-    const key = `masked:${mode}:${withBaseline ? 'baseline' : 'plain'}:${output}`;
+    const key = `masked:${mode}:${withBaseline ? 'baseline' : 'plain'}:${output}${score ? `:score:${score.output}:${score.seed.rank}` : ''}`;
     const session = await this.session(key, () => {
       const g = OnnxGraph.copyOf(this.proto);
       const dims = this.inputDims;
@@ -297,13 +299,16 @@ export class LumenModel {
       g.addInput('lumen_image', imageDims);
       g.addInput('lumen_masks', maskDims);
       if (withBaseline) g.addInput('lumen_baseline', imageDims);
-      g.setOutputs([output]);
+      if (score) appendTargetScore(g, output, score.output, score.seed.rank);
+      else g.setOutputs([output]);
       return g;
     });
     const feeds: Feeds = { lumen_image: image, lumen_masks: masks };
     if (withBaseline) feeds.lumen_baseline = baseline instanceof Tensor ? baseline : new Tensor(new Float32Array(image.size).fill(baseline), image.dims);
-    const result = await session.run(feeds, [output]);
-    return result[output]!;
+    if (score) feeds[TARGET_SEED_INPUT] = score.seed;
+    const fetched = score ? session.outputNames[0]! : output;
+    const result = await session.run(feeds, [fetched]);
+    return result[fetched]!;
   }
 
   /** Top-k classes per image with softmax probabilities. */

@@ -7,3 +7,4 @@ export * from './spec.js';
 export * from './score.js';
 export * from './resolve.js';
 export * from './detection.js';
+export * from './session.js';

@@ -1,6 +1,7 @@
-import type { GraphOps } from '../autodiff/ops.js';
+import { GraphOps } from '../autodiff/ops.js';
 import { LumenError } from '../errors.js';
-import type { Dim } from '../onnx/graph.js';
+import type { Dim, OnnxGraph } from '../onnx/graph.js';
+import { TensorProto_DataType } from '../onnx/proto.js';
 import { Tensor } from '../tensor.js';
 import type { TargetTransform } from './spec.js';
 
@@ -81,4 +82,27 @@ export function appendTransform(ops: GraphOps, tensor: string, transform: Target
   }
   const obj = ops.op('Slice', [tensor, ops.int64s([OBJECTNESS_COLUMN]), ops.int64s([OBJECTNESS_COLUMN + 1]), ops.int64s([rank - 1])]);
   return ops.mul(tensor, obj);
+}
+
+/** Graph input of the in-session score: the seed, [1 or N, …] like the target tensor (one row broadcasts). */
+export const TARGET_SEED_INPUT = 'lumen_target_seed';
+
+/**
+ * The whole seed graph as ONNX nodes, for sessions that only need the scalar (perturbation methods, metrics):
+ * Σ seed ⊙ transform(tensor) per image, [N], computed in double (as `targetScores` does in JS) so only N numbers
+ * leave the session instead of the target tensor. The transform nodes are `appendTransform`'s, the ones the
+ * backward builder differentiates; 'probability' adds the Softmax the builder folds into its VJP. The seed becomes
+ * the graph input TARGET_SEED_INPUT (float). Returns the score's tensor name (declared as a double output).
+ */
+export function appendTargetScore(graph: OnnxGraph, tensor: string, transform: TargetTransform, rank: number): string {
+  const ops = new GraphOps(graph, graph.opset);
+  const shape: Dim[] = Array.from({ length: rank }, (_, i) => (i === 0 ? 'N' : -1));
+  const x = ops.op('Cast', [tensor], { to: { i: TensorProto_DataType.DOUBLE } });
+  const z = transform === 'probability' ? ops.op('Softmax', [x], { axis: { i: rank - 1 } }) : appendTransform(ops, x, transform, shape);
+  graph.addInput(TARGET_SEED_INPUT, ['seed_rows', ...shape.slice(1)]);
+  const seed = ops.op('Cast', [TARGET_SEED_INPUT], { to: { i: TensorProto_DataType.DOUBLE } });
+  const score = ops.reduceSum(ops.mul(z, seed), Array.from({ length: rank - 1 }, (_, i) => i + 1), false);
+  graph.setOutputs([]);
+  graph.addOutput(score, ['N'], TensorProto_DataType.DOUBLE);
+  return score;
 }

@@ -6,3 +6,4 @@ export { logisticRegression, type LinearClassifier, type LogisticOptions } from 
 export { studentTTest, studentTwoSided, type TTestResult } from './stats.js';
 export { mmdCritic, nearestByCosine, type MmdCriticOptions, type MmdCriticResult, type Neighbor } from './examples.js';
 export { layerActivations, pooled as pooledEmbeddings, type LayerActivations } from './layer.js';
+export { craft, type CraftCrop, type CraftOptions, type CraftResult } from './craft.js';

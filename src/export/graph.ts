@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, type Dim, type OnnxGraph } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
-import { boolOption, enumOption, intOption } from '../methods/gradient/common.js';
+import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 

@@ -1,5 +1,5 @@
-import type { ImageGeometry, ScoreOutput } from './common.js';
-import { scoreImages } from './common.js';
+import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
+import { scoreImages } from './image-scoring.js';
 import { trapezoid } from './stats.js';
 import type { MetricContext } from './types.js';
 

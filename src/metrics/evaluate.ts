@@ -4,7 +4,7 @@ import { getMethod } from '../methods/registry.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import { resolveBatchTargets, seedRows, specKind, specTensor, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
-import { throwIfAborted } from './common.js';
+import { throwIfAborted } from './image-scoring.js';
 import { getMetric } from './registry.js';
 import type { Explainer, MetricContext, MetricDetails, MetricResult, Region, ReExplain } from './types.js';
 

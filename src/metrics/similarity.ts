@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.js';
-import type { ImageGeometry } from './common.js';
-import { relevanceMap } from './common.js';
+import type { ImageGeometry } from './image-scoring.js';
+import { relevanceMap } from './image-scoring.js';
 import { minMaxNormalize, spearman, ssim } from './stats.js';
 
 export interface MapSimilarity {

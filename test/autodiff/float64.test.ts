@@ -5,7 +5,7 @@ import { buildBackwardGraph } from '../../src/autodiff/index.js';
 import { isLumenError } from '../../src/errors.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
-import { forwardLogits } from '../../src/methods/gradient/common.js';
+import { forwardLogits } from '../../src/methods/gradient/input-gradients.js';
 import { decomposeForFloat64 } from '../../src/onnx/float64.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { Tensor } from '../../src/tensor.js';

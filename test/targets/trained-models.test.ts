@@ -8,7 +8,7 @@ import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { generateShapeSample, SHAPE_IMAGE_SIZE, type ShapeSample } from '../../src/datasets/shapes.js';
 import { Tensor } from '../../src/tensor.js';
-import { forwardLogits } from '../../src/methods/gradient/common.js';
+import { forwardLogits } from '../../src/methods/gradient/input-gradients.js';
 import { candidateBox, classMap, detectionHead, forwardTarget, iou, nonMaxSuppression, resolveBatchTargets, targetScores, type TargetSpec } from '../../src/targets/index.js';
 
 await loadAllMethods();

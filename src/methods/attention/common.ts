@@ -5,7 +5,7 @@ import type { LumenModel } from '../../model.js';
 import { attrInt } from '../../onnx/attributes.js';
 import { Tensor } from '../../tensor.js';
 import { minMaxInPlace } from '../cam/base-cam.js';
-import { intOption } from '../gradient/common.js';
+import { intOption } from '../../options.js';
 import type { ExplainOptions, OptionSpec } from '../types.js';
 
 /** The attention blocks of a vision transformer, as found in its graph. */

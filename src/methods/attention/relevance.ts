@@ -1,7 +1,7 @@
 import { computeGradients, type GradientResult } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { seedRows } from '../../targets/index.js';
-import { gradientTargets } from '../gradient/common.js';
+import { gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './common.js';

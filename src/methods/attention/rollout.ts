@@ -1,7 +1,8 @@
 import { Tensor } from '../../tensor.js';
 import { LumenError } from '../../errors.js';
 import { resolveTargets } from '../../targets/index.js';
-import { enumOption, now, numberOption } from '../gradient/common.js';
+import { now } from '../gradient/input-gradients.js';
+import { enumOption, numberOption } from '../../options.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './common.js';

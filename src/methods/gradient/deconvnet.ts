@@ -1,4 +1,4 @@
-import { BATCH_OPTION, defineGradientMethod } from './simple.js';
+import { BATCH_OPTION, defineGradientMethod } from './define-gradient-method.js';
 
 /** Captum Deconvolution (Zeiler & Fergus): backward through every Relu passes relu(grad_out), ignoring the forward mask. */
 export const deconvnet = defineGradientMethod(

@@ -9,7 +9,7 @@ import { gaussianBlur } from './baselines.js';
 import { Random } from '../../random.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { PRECISION_OPTION } from './common.js';
+import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, positiveInt, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
 

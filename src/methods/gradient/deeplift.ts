@@ -13,7 +13,8 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
-import { boolOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
+import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
+import { boolOption } from '../../options.js';
 import { Random } from '../../random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {

@@ -3,7 +3,8 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { gaussianBlur } from './baselines.js';
-import { inputGradients, intOption, numberOption, PRECISION_OPTION, precisionOption, resolvedTargets } from './common.js';
+import { inputGradients, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
+import { intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
 
 /**

@@ -1,4 +1,4 @@
-import { BATCH_OPTION, defineGradientMethod } from './simple.js';
+import { BATCH_OPTION, defineGradientMethod } from './define-gradient-method.js';
 
 /** Captum GuidedBackprop: backward through every Relu passes relu(grad_out ⊙ [x > 0]); other ops keep their gradient. */
 export const guidedBackprop = defineGradientMethod(

@@ -1,5 +1,5 @@
 import { Tensor } from '../../tensor.js';
-import { BATCH_OPTION, defineGradientMethod } from './simple.js';
+import { BATCH_OPTION, defineGradientMethod } from './define-gradient-method.js';
 
 /** Captum InputXGradient: x ⊙ ∂score/∂x. */
 export const inputXGradient = defineGradientMethod(

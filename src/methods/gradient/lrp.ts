@@ -11,7 +11,7 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { boolOption } from './common.js';
+import { boolOption } from '../../options.js';
 import { itemSums, positiveInt, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 

@@ -4,7 +4,8 @@ import { seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { enumOption, intOption, numberOption, PRECISION_OPTION, resolvedTargets } from './common.js';
+import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
+import { enumOption, intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
 
 export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';

@@ -1,6 +1,6 @@
 import { Tensor } from '../../tensor.js';
-import { boolOption } from './common.js';
-import { BATCH_OPTION, defineGradientMethod } from './simple.js';
+import { boolOption } from '../../options.js';
+import { BATCH_OPTION, defineGradientMethod } from './define-gradient-method.js';
 
 /** Captum Saliency: the gradient of the target score w.r.t. the input, absolute value by default. */
 export const saliency = defineGradientMethod(

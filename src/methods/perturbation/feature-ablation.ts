@@ -6,7 +6,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 
 export const featureAblationInfo: MethodInfo = {

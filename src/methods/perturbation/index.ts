@@ -8,5 +8,5 @@ export { lime, limeInfo, limeKernelWeights, weightedRidge, type WeightedRidge } 
 export { kernelShap, kernelShapInfo, kernelShapCoalitions, solveShapley } from './kernel-shap.js';
 export { rise, riseInfo, riseDefaults, RiseMasks } from './rise.js';
 export { slic, gridSegments, compactLabels, segmentImage, displayImage, rgbToLab, type Segmentation, type SlicOptions } from './segmentation.js';
-export { gaussianBlur, type HideMode } from './common.js';
+export { gaussianBlur, type HideMode } from './perturbation-run.js';
 export { Rng } from '../../random.js';

@@ -15,7 +15,8 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, paintSegments, PerturbationRun } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
+import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
@@ -201,7 +202,7 @@ async function explainKernelShap(model: LumenModel, input: Tensor, options: Expl
   const rng = new Rng(run.seed);
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
   const plans = segmentations.map(({ count: M }) => {
-    const requested = intOpt(options, 'numSamples', 2 * M + 2048, 1, 1e8);
+    const requested = numberInRange(options, 'numSamples', 2 * M + 2048, 1, 1e8, true);
     return M === 1 ? { masks: new Uint8Array(0), weights: new Float64Array(0), count: 0 } : kernelShapCoalitions(M, requested, rng);
   });
   run.plan(plans.reduce((a, p) => a + p.count + 1, 0));

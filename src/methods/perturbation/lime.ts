@@ -13,7 +13,8 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, intOpt, labelTensor, numberOpt, paintSegments, PerturbationRun } from './common.js';
+import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
+import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
@@ -125,9 +126,9 @@ export function limeKernelWeights(data: Uint8Array, n: number, S: number, kernel
 
 async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
-  const numSamples = intOpt(options, 'numSamples', 1000, 2, 1e7);
-  const kernelWidth = numberOpt(options, 'kernelWidth', 0.25, 1e-12);
-  const alpha = numberOpt(options, 'alpha', 1, 0);
+  const numSamples = numberInRange(options, 'numSamples', 1000, 2, 1e7, true);
+  const kernelWidth = numberInRange(options, 'kernelWidth', 0.25, 1e-12);
+  const alpha = numberInRange(options, 'alpha', 1, 0);
   run.plan(numSamples * run.images.length);
   const rng = new Rng(run.seed);
 

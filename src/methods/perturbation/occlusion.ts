@@ -9,7 +9,8 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
 import type { LumenModel } from '../../model.js';
-import { intListOpt, numberOpt, PerturbationRun, type PreparedImage } from './common.js';
+import { PerturbationRun, type PreparedImage } from './perturbation-run.js';
+import { intListOption, numberInRange } from '../../options.js';
 
 export const occlusionInfo: MethodInfo = {
   id: 'occlusion',
@@ -58,8 +59,8 @@ export function occlusionGeometry(options: ExplainOptions, C: number, H: number,
     if (v.length === 3) return [v[0]!, v[1]!, v[2]!];
     throw new LumenError('BAD_OPTION', `option ${name}: give 1, 2 or 3 integers (got ${v.length})`, 2);
   };
-  const window = expand(intListOpt(options, 'slidingWindowShapes'), 'slidingWindowShapes', [C, Math.min(auto, H), Math.min(auto, W)]);
-  const stride = expand(intListOpt(options, 'strides'), 'strides', [C, Math.max(1, Math.ceil(window[1] / 2)), Math.max(1, Math.ceil(window[2] / 2))]);
+  const window = expand(intListOption(options, 'slidingWindowShapes'), 'slidingWindowShapes', [C, Math.min(auto, H), Math.min(auto, W)]);
+  const stride = expand(intListOption(options, 'strides'), 'strides', [C, Math.max(1, Math.ceil(window[1] / 2)), Math.max(1, Math.ceil(window[2] / 2))]);
   const dims = [C, H, W];
   for (let d = 0; d < 3; d++) {
     if (window[d]! > dims[d]!) throw new LumenError('BAD_OPTION', `occlusion window (${window.join(',')}) is larger than the input (${dims.join(',')})`, 2);
@@ -74,7 +75,7 @@ function baselineFor(options: ExplainOptions, image: PreparedImage): Float32Arra
   const size = image.channels * image.pixels;
   const b = options.baselines;
   if (b === undefined || b === null || typeof b === 'number' || typeof b === 'string') {
-    return new Float32Array(size).fill(numberOpt(options, 'baselines', 0));
+    return new Float32Array(size).fill(numberInRange(options, 'baselines', 0));
   }
   const values = b instanceof Tensor ? b.data : Array.isArray(b) ? Float32Array.from(b as number[]) : undefined;
   if (!values) throw new LumenError('BAD_OPTION', 'option baselines: expected a number, a per-channel array or a Tensor', 2);

@@ -14,7 +14,8 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
-import { intOpt, numberOpt, PerturbationRun } from './common.js';
+import { PerturbationRun } from './perturbation-run.js';
+import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 
 export const riseInfo: MethodInfo = {
@@ -145,10 +146,10 @@ async function explainRise(model: LumenModel, input: Tensor, options: ExplainOpt
   const run = await PerturbationRun.start(model, input, options);
   const first = run.images[0]!;
   const defaults = riseDefaults(first.height, first.width);
-  const numMasks = intOpt(options, 'numMasks', defaults.numMasks, 1, 1e8);
-  const gridSize = intOpt(options, 'gridSize', defaults.gridSize, 1, Math.min(first.height, first.width));
-  const p = numberOpt(options, 'keepProbability', 0.5, 1e-9, 1);
-  const baseline = numberOpt(options, 'baselines', 0);
+  const numMasks = numberInRange(options, 'numMasks', defaults.numMasks, 1, 1e8, true);
+  const gridSize = numberInRange(options, 'gridSize', defaults.gridSize, 1, Math.min(first.height, first.width), true);
+  const p = numberInRange(options, 'keepProbability', 0.5, 1e-9, 1);
+  const baseline = numberInRange(options, 'baselines', 0);
   run.plan(numMasks * run.images.length);
   const rng = new Rng(run.seed);
 

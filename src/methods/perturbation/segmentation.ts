@@ -7,7 +7,8 @@
 import { LumenError } from '../../errors.js';
 import type { Normalization } from '../../metadata.js';
 import { Tensor } from '../../tensor.js';
-import { enumOpt, intOpt, numberOpt, type PreparedImage } from './common.js';
+import { type PreparedImage } from './perturbation-run.js';
+import { enumOption, numberInRange } from '../../options.js';
 
 export interface Segmentation {
   labels: Int32Array;
@@ -344,12 +345,12 @@ export function segmentImage(image: PreparedImage, options: Readonly<Record<stri
     }
     return compactLabels(slice);
   }
-  const kind = enumOpt(options, 'segmentation', ['slic', 'grid'] as const, 'slic');
+  const kind = enumOption(options, 'segmentation', ['slic', 'grid'] as const, 'slic');
   if (kind === 'grid') {
-    const g = intOpt(options, 'gridSize', 8, 1, Math.max(image.height, image.width));
+    const g = numberInRange(options, 'gridSize', 8, 1, Math.max(image.height, image.width), true);
     return gridSegments(image.height, image.width, g);
   }
-  const nSegments = intOpt(options, 'nSegments', defaultSegments, 1, P);
-  const compactness = numberOpt(options, 'compactness', 10, 1e-9);
+  const nSegments = numberInRange(options, 'nSegments', defaultSegments, 1, P, true);
+  const compactness = numberInRange(options, 'compactness', 10, 1e-9);
   return slic(displayImage(image, normalization), image.channels, image.height, image.width, { nSegments, compactness });
 }

@@ -1,4 +1,4 @@
-import { geometryOf, relevanceMap } from '../common.js';
+import { geometryOf, relevanceMap } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { gini } from '../stats.js';
 import type { Metric } from '../types.js';

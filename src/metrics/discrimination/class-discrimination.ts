@@ -1,4 +1,4 @@
-import { geometryOf, requireExplain } from '../common.js';
+import { geometryOf, requireExplain } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
 import type { Metric, MetricScore, OtherClassDetails } from '../types.js';

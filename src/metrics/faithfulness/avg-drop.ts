@@ -1,4 +1,5 @@
-import { choiceOption, geometryOf, relevanceMap, scoreImages } from '../common.js';
+import { geometryOf, relevanceMap, scoreImages } from '../image-scoring.js';
+import { enumOption } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { minMaxNormalize } from '../stats.js';
 import type { AvgDropDetails, Metric, MetricContext } from '../types.js';
@@ -11,7 +12,7 @@ import type { AvgDropDetails, Metric, MetricContext } from '../types.js';
  */
 async function maskedConfidence(ctx: MetricContext): Promise<AvgDropDetails> {
   const g = geometryOf(ctx.input);
-  const output = choiceOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
+  const output = enumOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
   const mask = minMaxNormalize(relevanceMap(ctx.attribution, g));
   const [y, o] = await scoreImages(ctx, 2, (i, out) => {
     out.set(ctx.input.data);

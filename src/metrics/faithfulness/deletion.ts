@@ -1,4 +1,5 @@
-import { channelMeans, choiceOption, geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js';
+import { channelMeans, geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
+import { enumOption, numberInRange } from '../../options.js';
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import type { Metric, CurveDetails } from '../types.js';
@@ -25,8 +26,8 @@ export const deletion: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const baseline = choiceOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
+    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
+    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
     const order = rankPixels(relevanceMap(ctx.attribution, g));
     const fill = new Float32Array(ctx.input.size);
     if (baseline === 'mean') {

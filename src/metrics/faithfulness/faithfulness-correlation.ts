@@ -1,4 +1,5 @@
-import { choiceOption, geometryOf, numberOption, relevanceMap, scoreImages, scoreOriginal } from '../common.js';
+import { geometryOf, relevanceMap, scoreImages, scoreOriginal } from '../image-scoring.js';
+import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { pearson } from '../stats.js';
 import { Random } from '../../random.js';
@@ -29,10 +30,10 @@ export const faithfulnessCorrelation: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const runs = numberOption(ctx.options, 'runs', 100, 2, 1e6, true);
-    const size = numberOption(ctx.options, 'subsetSize', Math.ceil(g.pixels / 224), 1, g.pixels, true);
-    const baseline = choiceOption(ctx.options, 'baseline', ['zero', 'min'] as const, 'zero');
-    const output = choiceOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
+    const runs = numberInRange(ctx.options, 'runs', 100, 2, 1e6, true);
+    const size = numberInRange(ctx.options, 'subsetSize', Math.ceil(g.pixels / 224), 1, g.pixels, true);
+    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'min'] as const, 'zero');
+    const output = enumOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
     const fillValue = baseline === 'min' ? ctx.input.data.reduce((a, b) => Math.min(a, b), Infinity) : 0;
     const relevance = relevanceMap(ctx.attribution, g, 'signed');
     const random = new Random(ctx.seed);

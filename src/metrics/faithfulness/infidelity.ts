@@ -1,4 +1,5 @@
-import { attributionAt, choiceOption, geometryOf, numberOption, scoreImages, scoreOriginal } from '../common.js';
+import { attributionAt, geometryOf, scoreImages, scoreOriginal } from '../image-scoring.js';
+import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../../random.js';
 import type { Metric, InfidelityDetails } from '../types.js';
@@ -27,9 +28,9 @@ export const infidelity: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const samples = numberOption(ctx.options, 'samples', 10, 1, 1e6, true);
-    const sigma = numberOption(ctx.options, 'sigma', 0.003, 0);
-    const output = choiceOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
+    const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e6, true);
+    const sigma = numberInRange(ctx.options, 'sigma', 0.003, 0);
+    const output = enumOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
     const attr = attributionAt(ctx.attribution, g);
     const random = new Random(ctx.seed);
     // drawn in (channel, pixel) order so NCHW and NHWC models see the same perturbations

@@ -1,4 +1,5 @@
-import { geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js';
+import { geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
+import { numberInRange } from '../../options.js';
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { gaussianBlur } from '../stats.js';
@@ -27,9 +28,9 @@ export const insertion: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const size = numberOption(ctx.options, 'blurKernel', 11, 1, 255, true);
-    const sigma = numberOption(ctx.options, 'blurSigma', 5, 1e-6);
+    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
+    const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
+    const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
     const order = rankPixels(relevanceMap(ctx.attribution, g));
     const blurred = blurImage(ctx.input.data, g, size, sigma);
     const curve = await perturbationCurve(ctx, g, order, step, blurred, ctx.input.data, 'probability');

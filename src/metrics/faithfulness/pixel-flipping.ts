@@ -1,4 +1,5 @@
-import { choiceOption, geometryOf, numberOption, rankPixels, relevanceMap } from '../common.js';
+import { geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
+import { enumOption, numberInRange } from '../../options.js';
 import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../../random.js';
@@ -27,8 +28,8 @@ export const pixelFlipping: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const step = numberOption(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const baseline = choiceOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
+    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
+    const baseline = enumOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
     const order = rankPixels(relevanceMap(ctx.attribution, g));
     const fill = new Float32Array(ctx.input.size);
     if (baseline === 'uniform') {

@@ -1,4 +1,4 @@
-import { geometryOf, regionMask, relevanceMap } from '../common.js';
+import { geometryOf, regionMask, relevanceMap } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import type { Metric, EnergyPointingGameDetails } from '../types.js';
 

@@ -1,4 +1,5 @@
-import { geometryOf, numberOption, regionMask, relevanceMap } from '../common.js';
+import { geometryOf, regionMask, relevanceMap } from '../image-scoring.js';
+import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import type { Metric, PointingGameDetails } from '../types.js';
 
@@ -23,7 +24,7 @@ export const pointingGame: Metric = registerMetric({
   async compute(ctx) {
     const g = geometryOf(ctx.input);
     const mask = regionMask(ctx.region, g, 'pointing-game');
-    const tolerance = numberOption(ctx.options, 'tolerance', 0, 0);
+    const tolerance = numberInRange(ctx.options, 'tolerance', 0, 0);
     const map = relevanceMap(ctx.attribution, g);
     let best = 0;
     for (let p = 1; p < map.length; p++) if (map[p]! > map[best]!) best = p;

@@ -1,4 +1,4 @@
-import { geometryOf, rankPixels, regionMask, relevanceMap } from '../common.js';
+import { geometryOf, rankPixels, regionMask, relevanceMap } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import type { Metric, RelevanceRankDetails } from '../types.js';
 

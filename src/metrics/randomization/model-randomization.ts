@@ -2,7 +2,8 @@ import { LumenModel } from '../../model.js';
 import { OnnxGraph } from '../../onnx/graph.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorValues } from '../../onnx/tensor-proto.js';
-import { choiceOption, geometryOf, numberOption, requireExplain, throwIfAborted } from '../common.js';
+import { geometryOf, requireExplain, throwIfAborted } from '../image-scoring.js';
+import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
 import { Random } from '../../random.js';
@@ -78,9 +79,9 @@ export const randomization: Metric = registerMetric({
   async compute(ctx) {
     const explain = requireExplain(ctx, 'randomization');
     const g = geometryOf(ctx.input);
-    const mode = choiceOption(ctx.options, 'mode', ['cascading', 'independent'] as const, 'cascading');
+    const mode = enumOption(ctx.options, 'mode', ['cascading', 'independent'] as const, 'cascading');
     const layers = parameterLayers(ctx.model.graph).reverse();
-    const count = numberOption(ctx.options, 'maxLayers', layers.length, 1, Math.max(1, layers.length), true);
+    const count = numberInRange(ctx.options, 'maxLayers', layers.length, 1, Math.max(1, layers.length), true);
     const steps = layers.slice(0, count);
     const spearmans: number[] = [];
     const ssims: number[] = [];

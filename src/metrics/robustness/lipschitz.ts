@@ -1,4 +1,4 @@
-import { numberOption } from '../common.js';
+import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
 import { Random } from '../../random.js';
@@ -26,8 +26,8 @@ export const lipschitz: Metric = registerMetric({
     ],
   },
   async compute(ctx) {
-    const samples = numberOption(ctx.options, 'samples', 10, 1, 1e5, true);
-    const sigma = numberOption(ctx.options, 'sigma', 0.1, 1e-12);
+    const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e5, true);
+    const sigma = numberInRange(ctx.options, 'sigma', 0.1, 1e-12);
     const random = new Random(ctx.seed);
     const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));
     const ratios = attributions.map((a, i) => distance(a, ctx.attribution.data) / norm2(deltas[i]!));

@@ -1,4 +1,4 @@
-import { geometryOf, requireExplain, throwIfAborted } from '../common.js';
+import { geometryOf, requireExplain, throwIfAborted } from '../image-scoring.js';
 import { Tensor } from '../../tensor.js';
 import type { MetricContext } from '../types.js';
 

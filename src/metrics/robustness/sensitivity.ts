@@ -1,4 +1,4 @@
-import { numberOption } from '../common.js';
+import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
 import { Random } from '../../random.js';
@@ -11,8 +11,8 @@ import { distance, explainPerturbed } from './perturb.js';
  * avg-sensitivity = mean_i s_i (Quantus AvgSensitivity).
  */
 async function sensitivities(ctx: MetricContext, metric: string): Promise<number[]> {
-  const samples = numberOption(ctx.options, 'samples', 10, 1, 1e5, true);
-  const radius = numberOption(ctx.options, 'radius', 0.02, 0);
+  const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e5, true);
+  const radius = numberInRange(ctx.options, 'radius', 0.02, 0);
   const random = new Random(ctx.seed);
   const { attributions } = await explainPerturbed(ctx, metric, samples, () => random.uniform(-radius, radius));
   const original = ctx.attribution.data;

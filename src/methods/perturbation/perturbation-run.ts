@@ -1,6 +1,6 @@
 /**
  * Machinery shared by the perturbation methods (the seeded `Rng` is in src/random.ts, the blur in src/image/blur.ts,
- * the linear solver in src/math/linear-solve.ts): option parsing, target scoring of batches of
+ * the linear solver in src/math/linear-solve.ts, option readers in src/options.ts): target scoring of batches of
  * perturbed images (batched forward passes, progress, cancellation), and the "hide a segment" images.
  *
  * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values), the layout of
@@ -11,53 +11,8 @@ import type { LumenModel } from '../../model.js';
 import { forwardTarget, resolveBatchTargets, seedSize, targetScores, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
+import { enumOption, numberInRange } from '../../options.js';
 import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Options
-
-type Opts = Readonly<Record<string, unknown>>;
-
-export function numberOpt(options: Opts, name: string, fallback: number, min = -Infinity, max = Infinity): number {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected a number in [${min}, ${max}]`, 2);
-  }
-  return n;
-}
-
-export function intOpt(options: Opts, name: string, fallback: number, min = -Infinity, max = Infinity): number {
-  const n = numberOpt(options, name, fallback, min, max);
-  if (!Number.isInteger(n)) throw new LumenError('BAD_OPTION', `option ${name}=${String(options[name])}: expected an integer`, 2);
-  return n;
-}
-
-export function enumOpt<T extends string>(options: Opts, name: string, choices: readonly T[], fallback: T): T {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' || !choices.includes(v as T)) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one of ${choices.join(', ')}`, 2);
-  }
-  return v as T;
-}
-
-/** A list of integers given as an array or a comma/x-separated string ('1,8,8', '8x8'), or a single number. */
-export function intListOpt(options: Opts, name: string): number[] | undefined {
-  const v = options[name];
-  if (v === undefined || v === null) return undefined;
-  let list: unknown[];
-  if (typeof v === 'number') list = [v];
-  else if (typeof v === 'string') list = v.split(/[,x×\s]+/).filter((s) => s !== '').map(Number);
-  else if (Array.isArray(v)) list = v;
-  else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) list = Array.from(v as unknown as ArrayLike<number>);
-  else list = [NaN];
-  if (list.length === 0 || !list.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 1)) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected positive integers such as 8, '8,8' or '1,8,8'`, 2);
-  }
-  return list as number[];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs: targets, scoring, progress, cancellation
@@ -103,8 +58,8 @@ export class PerturbationRun {
     this.classes = init.classes;
     this.output = init.output;
     this.tensor = init.tensor;
-    this.batchSize = intOpt(options, 'batchSize', 32, 1, 1 << 16);
-    this.seed = intOpt(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1);
+    this.batchSize = numberInRange(options, 'batchSize', 32, 1, 1 << 16, true);
+    this.seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
   }
 
   /** Resolve the targets on the unperturbed batch (one forward pass) and split it into planar images. */
@@ -290,9 +245,9 @@ export interface HideSettings {
 
 export function hideSettings(options: Readonly<Record<string, unknown>>, image: PreparedImage, fallback: HideMode): HideSettings {
   return {
-    mode: enumOpt(options, 'hide', ['constant', 'mean', 'blur'] as const, fallback),
-    value: numberOpt(options, 'hideValue', 0),
-    sigma: numberOpt(options, 'blurSigma', Math.max(1, Math.max(image.height, image.width) / 16), 0),
+    mode: enumOption(options, 'hide', ['constant', 'mean', 'blur'] as const, fallback),
+    value: numberInRange(options, 'hideValue', 0),
+    sigma: numberInRange(options, 'blurSigma', Math.max(1, Math.max(image.height, image.width) / 16), 0),
   };
 }
 

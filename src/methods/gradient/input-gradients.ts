@@ -1,5 +1,6 @@
 import { computeGradients, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
+import { enumOption } from '../../options.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
@@ -119,34 +120,6 @@ export async function inputGradients(
 
 export function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-export function numberOption(options: ExplainOptions, name: string, fallback: number, check: (v: number) => boolean = Number.isFinite, expected = 'a number'): number {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !check(n)) throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected ${expected}`, 2);
-  return n;
-}
-
-export function intOption(options: ExplainOptions, name: string, fallback: number, min = 1): number {
-  return numberOption(options, name, fallback, (v) => Number.isInteger(v) && v >= min, `an integer ≥ ${min}`);
-}
-
-export function boolOption(options: ExplainOptions, name: string, fallback: boolean): boolean {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected true or false`, 2);
-}
-
-export function enumOption<T extends string>(options: ExplainOptions, name: string, choices: readonly T[], fallback: T): T {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' || !choices.includes(v as T)) throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one of ${choices.join(', ')}`, 2);
-  return v as T;
 }
 
 /** Repeat each item of a batch `times` times, item-major: [x0, x0, …, x1, x1, …]. */

@@ -2,7 +2,8 @@ import { LumenError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
-import { gradientTargets, inputGradients, intOption, PRECISION_OPTION, precisionOption } from './common.js';
+import { gradientTargets, inputGradients, PRECISION_OPTION, precisionOption } from './input-gradients.js';
+import { intOption } from '../../options.js';
 
 export const BATCH_OPTION: OptionSpec = { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'images per forward + backward run' };
 

@@ -131,26 +131,6 @@ export function regionMask(region: Region | undefined, geometry: ImageGeometry, 
   return mask;
 }
 
-/** Read a numeric option with a default and bounds (throws a usage error when out of range). */
-export function numberOption(options: Readonly<Record<string, unknown>>, name: string, fallback: number, min = -Infinity, max = Infinity, integer = false): number {
-  const v = options[name];
-  if (v === undefined) return fallback;
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`, 2);
-  }
-  return n;
-}
-
-export function choiceOption<T extends string>(options: Readonly<Record<string, unknown>>, name: string, choices: readonly T[], fallback: T): T {
-  const v = options[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !choices.includes(v as T)) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one of ${choices.join(', ')}`, 2);
-  }
-  return v as T;
-}
-
 /** Explainer-needing metrics call this to get it or fail with a clear message. */
 export function requireExplain(ctx: MetricContext, metric: string): NonNullable<MetricContext['explain']> {
   if (!ctx.explain) throw new LumenError('BAD_OPTION', `metric '${metric}' re-runs the explanation method: give a method or an explainer, not only an attribution`, 2);

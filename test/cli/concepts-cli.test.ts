@@ -108,7 +108,7 @@ test('neighbors: cosine neighbours, embeddings cached, a changed file recomputed
   expectUserError(lumen('neighbors', SHORTCUT, query, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
 });
 
-test('prototypes: a planted outlier class among the circles is listed as the criticisms', async () => {
+test('prototypes: a planted outlier class among the circles is listed as the criticisms; craft over the same folder', async () => {
   const data = join(dir, 'proto');
   await writeShapes(join(data, 'circle'), 21, 16, 'none', 0, 'circle');
   const outliers = await writeShapes(join(data, 'circle'), 22, 2, 'none', 3, 'star');
@@ -118,6 +118,16 @@ test('prototypes: a planted outlier class among the circles is listed as the cri
   for (const p of r.prototypes) assert.match(p, /circle-/);
   assert.deepEqual(r.criticisms.map((c) => c.file).sort(), outliers.sort());
   expectUserError(lumen('prototypes', SHORTCUT, '--dataset', data, '--class', 'square'), /--class square: no folder/);
+  // CRAFT over the same class folder: k concepts by decreasing importance, an atlas of crops of these files
+  const out = join(dir, 'craft');
+  const c = ok<{ k: number; concepts: { importance: number; atlas: { file: string; box: number[] }[] }[]; atlas: string }>(lumen('craft', SHORTCUT, '--dataset', data, '--class', 'circle', '--target', 'circle', '-k', '3', '--out', out, '--json'));
+  assert.equal(c.concepts.length, 3);
+  for (let j = 1; j < 3; j++) assert.ok(c.concepts[j - 1]!.importance >= c.concepts[j]!.importance);
+  for (const a of c.concepts.flatMap((x) => x.atlas)) {
+    assert.match(a.file, /proto\/circle\//);
+    assert.deepEqual([a.box[2]! - a.box[0]!, a.box[3]! - a.box[1]!], [32, 32]);
+  }
+  assert.ok(existsSync(c.atlas) && existsSync(join(out, 'craft.json')));
 });
 
 test('tcav from the CLI: JSON {score, pValue, significant, runs}; too few concept images says how many are needed', async () => {

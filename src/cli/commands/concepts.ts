@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
+import { craft } from '../../methods/concepts/craft.js';
 import { deepFeatureFactorization } from '../../methods/concepts/dff.js';
 import { mmdCritic, nearestByCosine } from '../../methods/concepts/examples.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
@@ -11,7 +12,11 @@ import { fileEmbeddings } from '../../node/embeddings.js';
 import { writeFileAtomic, writePng } from '../../node/image-file.js';
 import { loadInput, type LoadedInput } from '../../node/inputs.js';
 import { outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
-import { factorizationImage } from '../../render/concepts.js';
+import { conceptColors, factorizationImage } from '../../render/concepts.js';
+import { blit, createImage, fillRect, resizeNearest } from '../../render/canvas.js';
+import { drawText } from '../../render/text.js';
+import { tensorToImage } from '../../image/preprocess.js';
+import { NORMALIZATION_PRESETS } from '../../metadata.js';
 import { Tensor } from '../../tensor.js';
 import { expandInputs } from '../inputs.js';
 import { integerFlag } from '../method-flags.js';
@@ -24,6 +29,7 @@ export function registerConcepts(program: Command): void {
   registerTcav(program);
   registerNeighbors(program);
   registerPrototypes(program);
+  registerCraft(program);
 }
 
 interface Common extends ModelFlags {
@@ -235,4 +241,76 @@ async function datasetFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) throw new LumenError('FILE_NOT_FOUND', `dataset folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new LumenError('FILE_NOT_FOUND', `--dataset ${dir} is a file; give a folder of images`, 2);
   return expandInputs([dir], true);
+}
+
+function registerCraft(program: Command): void {
+  addModelFlags(
+    program
+      .command('craft')
+      .description('CRAFT-style concept discovery over a folder: crops → activations → NMF concept bank, gradient × concept importance for a class, a concept atlas')
+      .argument('<model>', 'ONNX model file')
+      .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
+      .option('-c, --class <name>', 'class subfolder of the dataset')
+      .requiredOption('-t, --target <class>', 'class whose concepts are ranked (index or name)')
+      .option('-k, --concepts <k>', 'number of concepts', '5')
+      .option('-l, --layer <tensor>', "layer after a ReLU; default: the default CAM layer")
+      .option('--seed <n>', 'NMF initialization seed', '0')
+      .option('-o, --out <dir>', 'output folder (atlas.png, craft.json)', 'craft')
+      .option('--json', 'machine-readable output'),
+  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; concepts: string; seed: string; out: string }) => {
+    const k = integerFlag('concepts', flags.concepts, 1);
+    const seed = integerFlag('seed', flags.seed);
+    const folder = flags.class !== undefined ? join(flags.dataset, flags.class) : flags.dataset;
+    if (flags.class !== undefined && !(existsSync(folder) && statSync(folder).isDirectory())) throw new LumenError('FILE_NOT_FOUND', `--class ${flags.class}: no folder ${folder} (the dataset keeps one subfolder per class)`, 2);
+    const files = await datasetFiles(folder);
+    const out = prepareOutputDir(flags.out);
+    await withModel(modelPath, flags, async (model) => {
+      const target = classIndex(model, flags.target, '--target');
+      const [layer] = await model.resolveLayers(flags.layer);
+      const { batch } = await loadImages(files, model, 'craft');
+      const tick = progress('craft');
+      const r = await craft(model, batch, { layer: layer!, k, target, seed, ...(tick ? { onProgress: tick } : {}) });
+      // the atlas: one row per concept, most important first; each row its top crops (input-size thumbnails)
+      const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
+      const thumb = 64;
+      const pad = 4;
+      const labelWidth = 150;
+      const cols = Math.max(...r.atlas.map((a) => a.length));
+      const atlas = createImage(labelWidth + cols * (thumb + pad) + pad, r.order.length * (thumb + pad) + pad, 3);
+      const colors = conceptColors(k);
+      r.order.forEach((j, row) => {
+        const y = pad + row * (thumb + pad);
+        const [cr, cg, cb] = colors[j]!;
+        fillRect(atlas, pad, y, 8, 8, [Math.round(cr * 255), Math.round(cg * 255), Math.round(cb * 255)]);
+        drawText(atlas, pad + 12, y, `concept ${j}\nimportance\n${r.importance[j]!.toPrecision(3)}`, [0, 0, 0]);
+        r.atlas[j]!.forEach((q, col) => {
+          const c = r.crops[q]!;
+          const [x0, y0, x1, y1] = c.box;
+          const image = tensorToImage(batch.item(c.image), normalization, model.layout);
+          const crop = createImage(x1 - x0, y1 - y0, 3);
+          for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) for (let ch = 0; ch < 3; ch++) crop.data[((yy - y0) * (x1 - x0) + (xx - x0)) * 3 + ch] = image.data[(yy * image.width + xx) * image.channels + (image.channels === 1 ? 0 : ch)]!;
+          blit(atlas, resizeNearest(crop, thumb, thumb), labelWidth + col * (thumb + pad), y);
+        });
+      });
+      const png = join(out, 'atlas.png');
+      await writePng(png, atlas).catch((e: unknown) => {
+        throw outputFolderError(e, png);
+      });
+      const summary = {
+        layer,
+        target,
+        k,
+        relativeError: r.relativeError,
+        concepts: r.order.map((j) => ({ concept: j, importance: r.importance[j]!, atlas: r.atlas[j]!.map((q) => ({ file: files[r.crops[q]!.image]!, box: r.crops[q]!.box })) })),
+        atlas: png,
+      };
+      writeFileAtomic(join(out, 'craft.json'), JSON.stringify(summary, null, 1));
+      if (flags.json) printJson(summary);
+      else {
+        printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${label(model, target)} (gradient × concept):`);
+        for (const c of summary.concepts) printLine(`  concept ${c.concept}: ${c.importance.toPrecision(3)}`);
+        printLine(`atlas: ${png}`);
+      }
+    });
+  });
 }

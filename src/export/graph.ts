@@ -4,12 +4,13 @@ import type { LayerLayout } from '../layout.js';
 import { getMethod } from '../methods/registry.js';
 import type { LumenModel } from '../model.js';
 import { create } from '@bufbuild/protobuf';
-import { makeValueInfo, type Dim, type OnnxGraph } from '../onnx/graph.js';
+import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
 import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
+import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
 
 /*
  * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
@@ -20,7 +21,8 @@ import type { ExplainOptions } from '../methods/types.js';
 /** How one exportable method turns the backward pass into its attribution. */
 type ExportKind =
   | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' | 'smoothgrad' }
-  | { family: 'cam'; cam: CamWeighting };
+  | { family: 'cam'; cam: CamWeighting }
+  | { family: 'occlusion' };
 
 type CamWeighting = 'gradcam' | 'hirescam' | 'xgradcam' | 'gradcam++' | 'layercam';
 
@@ -36,6 +38,7 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   deconvnet: { family: 'gradient', ruleSet: 'deconvnet', map: 'identity' },
   'integrated-gradients': { family: 'gradient', ruleSet: 'gradient', map: 'integrated' },
   smoothgrad: { family: 'gradient', ruleSet: 'gradient', map: 'smoothgrad' },
+  occlusion: { family: 'occlusion' },
 };
 
 /** Method ids `exportExplanation` accepts (aliases resolve to these). */
@@ -131,7 +134,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     graph = built.graph;
     current = graph.model;
   }
-  if (!graph) throw new Error('internal: no backward pass built');
+  // perturbation methods alone need no backward pass
+  graph ??= OnnxGraph.copyOf(model.proto);
   const ops = new GraphOps(graph, graph.opset);
   const proto = graph.graph;
   const x = model.inputName;
@@ -153,7 +157,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   }
   // the model's nodes read the extended batch; nodes added from here on read the images themselves
   const smoothSamples = ids.includes('smoothgrad') ? intOption(optionsOf('smoothgrad'), 'samples', 50) : undefined;
-  const modelBatch = integration || smoothSamples ? graph.uniqueName('lumen_model_batch') : x;
+  const windows = ids.includes('occlusion') ? occlusionWindows(optionsOf('occlusion'), inputDims) : undefined;
+  const modelBatch = integration || smoothSamples || windows ? graph.uniqueName('lumen_model_batch') : x;
   if (modelBatch !== x) for (const node of proto.node) node.input.forEach((name, k) => name === x && (node.input[k] = modelBatch));
   const imageShape = ops.op('Slice', [ops.shapeOf(x), ops.int64s([1]), ops.int64s([2 ** 31 - 1])]);
   const itemsOf = (count: number): string => ops.op('Concat', [ops.int64s([count, -1]), imageShape], { axis: { i: 0 } });
@@ -169,6 +174,19 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     const noisy = ops.op('Reshape', [ops.add(ops.unsqueeze(x, [1]), NOISE_INPUT), ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]);
     segments.push({ id: 'smoothgrad', k: smoothSamples, rows: noisy, itemMajor: true });
   }
+  let occluded: string | undefined;
+  if (windows) {
+    // masks built in the graph from the window bounds (a few numbers instead of J full-size masks)
+    const [, , H, W] = inputDims as number[];
+    const J = windows.y0.length;
+    const col = (v: number[], shape: number[]): string => ops.constant(Float32Array.from(v), shape);
+    const inside = (idx: string, lo: number[], hi: number[], shape: number[]): string => ops.and(ops.op('Not', [ops.less(idx, col(lo, shape))]), ops.less(idx, col(hi, shape)));
+    const ys = col(Array.from({ length: H! }, (_, i) => i), [1, 1, H!, 1]);
+    const xs = col(Array.from({ length: W! }, (_, i) => i), [1, 1, 1, W!]);
+    occluded = ops.and(inside(ys, windows.y0, windows.y1, [J, 1, 1, 1]), inside(xs, windows.x0, windows.x1, [J, 1, 1, 1]));
+    const rows = ops.where(ops.unsqueeze(occluded, [0]), ops.scalar(windows.baseline), ops.unsqueeze(x, [1]));
+    segments.push({ id: 'occlusion', k: J, rows: ops.op('Reshape', [rows, ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]), itemMajor: true });
+  }
   if (modelBatch !== x) graph.addNode('Concat', [x, ...segments.map((sg) => sg.rows)], [modelBatch], { axis: { i: 0 } });
   const n = ops.op('Slice', [ops.shapeOf(x), ops.int64s([0]), ops.int64s([1])]);
   const rowsOf = (t: string, start: number, count: number): string => ops.op('Slice', [t, ops.mul(n, ops.int64s([start])), ops.mul(n, ops.int64s([start + count])), ops.int64s([0])]);
@@ -180,7 +198,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   if (taken(TARGET_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${TARGET_INPUT}'`);
   proto.input = proto.input.filter((i) => !seeds.includes(i.name));
   graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
-  const allLogits = model.logitsName;
+  // an alias: `expose` may rename the model's own tensor when its name is taken by an output ('logits')
+  const allLogits = ops.op('Identity', [model.logitsName]);
   const depth = ops.op('Slice', [ops.shapeOf(allLogits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
   const repeated = (sg: (typeof segments)[number]): string =>
     sg.itemMajor ? ops.op('Reshape', [ops.op('Tile', [ops.unsqueeze(TARGET_INPUT, [1]), ops.int64s([1, sg.k])]), ops.int64s([-1])]) : ops.op('Tile', [TARGET_INPUT, ops.int64s([sg.k])]);
@@ -227,6 +246,18 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
       } else {
         tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
       }
+    } else if (kind.family === 'occlusion') {
+      // d_j = f(x) − f(x with window j at the baseline), averaged over the windows covering each pixel (in double)
+      const J = windows!.y0.length;
+      const double = (t: string): string => ops.cast(t, TensorProto_DataType.DOUBLE);
+      const hot = double(ops.op('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } }));
+      const rowLogits = double(ops.op('Reshape', [rowsOf(allLogits, segmentStart(id), J), ops.op('Concat', [ops.int64s([-1, J]), depth], { axis: { i: 0 } })]));
+      const scores = ops.reduceSum(ops.mul(rowLogits, ops.unsqueeze(hot, [1])), [2], false);
+      const d = ops.sub(ops.reduceSum(ops.mul(double(logits), hot), [1], true), scores);
+      const masks = double(ops.op('Reshape', [occluded!, ops.int64s([J, -1])]));
+      const mean = ops.div(ops.op('MatMul', [d, masks]), ops.reduceSum(masks, [0], false));
+      const [, , H, W] = inputDims as number[];
+      tensor = ops.toFloat(ops.op('Expand', [ops.op('Reshape', [mean, ops.int64s([-1, 1, H!, W!])]), ops.shapeOf(x)]));
     } else {
       const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, own(l), layouts[i]!), toNchwNodes(ops, own(layerGradients[l]!), layouts[i]!)));
       tensor = camPostprocess(ops, maps, model.inputName);
@@ -384,4 +415,25 @@ export function sortNodes(graph: GraphProto): void {
   }
   if (sorted.length !== pending.length) throw new Error(`internal: export graph has ${pending.length - sorted.length} nodes with unresolved inputs (a cycle or a missing tensor)`);
   graph.node.splice(0, graph.node.length, ...sorted);
+}
+
+/** Captum Occlusion windows over all channels (the geometry `explain` uses), as pixel bounds per window. */
+function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: number[]; y1: number[]; x0: number[]; x1: number[]; baseline: number } {
+  const [, C, H, W] = dims;
+  if (typeof C !== 'number' || typeof H !== 'number' || typeof W !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export: Occlusion needs a model with a fixed input size');
+  const { window, stride } = occlusionGeometry(options, C, H, W);
+  if (window[0] !== C) throw new LumenError('BAD_OPTION', `export: Occlusion windows must span all ${C} channels (got ${window.join(',')})`, 2);
+  const baseline = options.baselines ?? 0;
+  if (typeof baseline !== 'number') throw new LumenError('BAD_OPTION', 'export: the Occlusion baseline must be one number', 2);
+  const starts = (dim: number, w: number, s: number): number[] => Array.from({ length: Math.ceil((dim - w) / s) + 1 }, (_, j) => j * s);
+  const out = { y0: [] as number[], y1: [] as number[], x0: [] as number[], x1: [] as number[], baseline };
+  for (const y of starts(H, window[1], stride[1])) {
+    for (const x of starts(W, window[2], stride[2])) {
+      out.y0.push(y);
+      out.y1.push(Math.min(y + window[1], H));
+      out.x0.push(x);
+      out.x1.push(Math.min(x + window[2], W));
+    }
+  }
+  return out;
 }

@@ -27,7 +27,11 @@ function batchFor(dims: readonly number[], n: number, phase: number): Tensor {
 }
 
 /** Integrated Gradients' path points ride in the batch: 8 of them keep the test small. */
-const OPTIONS: Record<string, Record<string, unknown>> = { 'integrated-gradients': { steps: 8, method: 'riemann_trapezoid' }, smoothgrad: { samples: 3 } };
+const OPTIONS: Record<string, Record<string, unknown>> = {
+  'integrated-gradients': { steps: 8, method: 'riemann_trapezoid' },
+  smoothgrad: { samples: 3 },
+  occlusion: { slidingWindowShapes: '16', strides: '12', baselines: 0.5 },
+};
 
 /**
  * SmoothGrad as its definition, through explain: Saliency on each noisy copy x_i + noise_is (the noise the exported
@@ -129,7 +133,7 @@ describe('export: bad input and serving files', () => {
 
   test('a method that cannot be exported is refused with the list that can', async () => {
     const model = await conformanceModel('fashion_cnn');
-    await assert.rejects(exportExplanation(model, { methods: ['gradcam', 'occlusion'] }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /'occlusion' cannot be exported.*Exportable: gradcam, hirescam/.test(e.message));
+    await assert.rejects(exportExplanation(model, { methods: ['gradcam', 'lime'] }), (e: unknown) => e instanceof LumenError && e.code === 'BAD_OPTION' && /'lime' cannot be exported.*Exportable: gradcam, hirescam/.test(e.message));
     await assert.rejects(exportExplanation(model, { methods: ['nosuchmethod'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_METHOD');
     await assert.rejects(exportExplanation(model, { methods: [] }), (e: unknown) => e instanceof LumenError && /no method given/.test(e.message));
     await assert.rejects(exportExplanation(model, { methods: ['ig'], methodOptions: { ig: { baseline: 'blur' } } }), (e: unknown) => e instanceof LumenError && /zeros baseline only, got baseline=blur/.test(e.message));

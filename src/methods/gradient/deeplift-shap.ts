@@ -11,7 +11,8 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
-import { deepliftAttribution, positiveInt, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
+import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
+import { intOption } from '../../options.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
 export type BaselineDistribution = (typeof BASELINE_DISTRIBUTIONS)[number];
@@ -73,7 +74,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
   }
   const kind = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
   if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${String(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
-  const m = positiveInt(options, 'samples', 16);
+  const m = intOption(options, 'samples', 16);
   const seed = typeof options.seed === 'number' ? options.seed : 0;
   const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');
   const out = new Float32Array(m * per);

@@ -14,7 +14,7 @@ import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '.
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
 import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
-import { boolOption } from '../../options.js';
+import { boolOption, intOption } from '../../options.js';
 import { Random } from '../../random.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
@@ -144,15 +144,6 @@ export function itemSums(t: Tensor): number[] {
   });
 }
 
-export function positiveInt(options: ExplainOptions, name: string, fallback: number): number {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected a positive integer`, 2);
-  return n;
-}
-
-
 export function deepliftRuleSet(options: ExplainOptions): string {
   const rules = options.rules ?? 'captum';
   if (rules !== 'captum' && rules !== 'exact') throw new LumenError('BAD_OPTION', `option rules=${String(rules)}: expected captum or exact`, 2);
@@ -168,7 +159,7 @@ export async function deepliftAttribution(
   options: DeepLiftOptions,
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
-  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), positiveInt(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
+  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), intOption(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
   const multiply = boolOption(options, 'multiplyByInputs', true);
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;

@@ -11,8 +11,8 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
-import { boolOption } from '../../options.js';
-import { itemSums, positiveInt, resolveGradientTargets, rows } from './deeplift.js';
+import { boolOption, intOption, numberOption } from '../../options.js';
+import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 
 export interface LrpOptions extends ExplainOptions {
@@ -75,14 +75,6 @@ export const lrpInfo: MethodInfo = {
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run.' },
   ],
 };
-
-function numberOption(options: ExplainOptions, name: string, fallback: number): number {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected a number`, 2);
-  return n;
-}
 
 function boundOption(options: ExplainOptions, name: 'low' | 'high', channels: number, fallback: () => number[]): number[] {
   const v = options[name];
@@ -161,7 +153,7 @@ export const lrp: Method = registerMethod({
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };
     const ruleSet = lrpRuleSet(params);
     const n = input.dims[0]!;
-    const batch = positiveInt(opts, 'batchSize', 16);
+    const batch = intOption(opts, 'batchSize', 16);
     const relevance = new Float32Array(input.size);
     const scores: number[] = [];
     for (let start = 0; start < n; start += batch) {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Walks the import graph of the browser entry (src/browser.ts) and fails when anything in it reaches Node-only code:
 // a Node built-in (`node:*`, `fs`, `path`, …), a Node-only package (sharp, onnxruntime-node) or a file under src/node/.
+// Then checks the folder rule of DEVELOPERS.md file by file: only the Node-only places (NODE_ONLY below: src/node/,
+// src/cli/, src/bench/ and the Node entry src/index.ts) may import Node built-ins, Node-only packages or each other;
+// every other file under src/ must not, whether or not the browser entry reaches it yet.
 // Usage: node scripts/check-browser-imports.mjs [--entry file.ts] [--root dir]
 import { builtinModules } from 'node:module';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -107,6 +110,44 @@ export function checkBrowserImports(entry, { nodeDir = join(dirname(entry), 'nod
   return { problems, files: [...visited] };
 }
 
+/** The Node-only places under src/ (folders end with '/'); everything else under src/ must be browser-safe. */
+export const NODE_ONLY = ['node/', 'cli/', 'bench/', 'index.ts'];
+
+function sourceFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(p);
+    return /\.(ts|mts)$/.test(e.name) && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+/**
+ * The folder rule: every source file under `srcDir` outside `nodeOnly` imports no Node built-in, no Node-only package
+ * and no file inside `nodeOnly` (checked on each file's own imports, so the closure is browser-safe too).
+ */
+export function checkNodeOnlyFolders(srcDir, nodeOnly = NODE_ONLY) {
+  const root = resolve(srcDir) + sep;
+  const isNodeOnly = (f) => {
+    const rel = f.slice(root.length).split(sep).join('/');
+    return nodeOnly.some((n) => (n.endsWith('/') ? rel.startsWith(n) : rel === n));
+  };
+  const problems = [];
+  const files = sourceFiles(resolve(srcDir)).filter((f) => !isNodeOnly(f));
+  for (const file of files) {
+    for (const { specifier, dynamicTemplate } of specifiersOf(readFileSync(file, 'utf8'))) {
+      if (specifier.startsWith('.') || specifier.startsWith('/')) {
+        for (const t of resolveRelative(file, specifier, dynamicTemplate)) {
+          if (t.startsWith(root) && isNodeOnly(t)) problems.push({ file, reason: `imports Node-only ${t.slice(root.length)}`, chain: [file] });
+        }
+        continue;
+      }
+      const reason = forbiddenReason(specifier);
+      if (reason) problems.push({ file, reason: `${reason} '${specifier}' outside the Node-only folders`, chain: [file] });
+    }
+  }
+  return { problems, files };
+}
+
 function parseArgs(argv) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const args = { entry: undefined, root };
@@ -125,14 +166,17 @@ if (isMain) {
     console.error(`check-browser-imports: entry not found: ${entry}`);
     process.exit(1);
   }
-  const { problems, files } = checkBrowserImports(entry, { nodeDir: join(root, 'src', 'node') });
+  const graph = checkBrowserImports(entry, { nodeDir: join(root, 'src', 'node') });
+  const folders = given ? { problems: [], files: [] } : checkNodeOnlyFolders(join(root, 'src'));
+  const problems = [...graph.problems, ...folders.problems];
+  const files = graph.files;
   const rel = (f) => relative(root, f) || f;
   if (problems.length > 0) {
     for (const p of problems) {
       console.error(`check-browser-imports: ${rel(p.file)}: ${p.reason}\n  via ${p.chain.map(rel).join(' -> ')}`);
     }
-    console.error(`check-browser-imports: ${problems.length} problem(s) in the import graph of ${rel(entry)}`);
+    console.error(`check-browser-imports: ${problems.length} problem(s) in the import graph of ${rel(entry)} or the Node-only folder rule`);
     process.exit(1);
   }
-  console.log(`check-browser-imports: ok (${files.length} files reachable from ${rel(entry)}, no Node-only imports)`);
+  console.log(`check-browser-imports: ok (${files.length} files reachable from ${rel(entry)}, no Node-only imports${given ? '' : `; ${folders.files.length} files outside ${NODE_ONLY.map((n) => `src/${n}`).join(', ')} import nothing Node-only`})`);
 }

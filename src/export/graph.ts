@@ -144,6 +144,9 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     return entry?.[1] ?? {};
   };
 
+  for (const id of ids) {
+    if (optionsOf(id).precision === 'float64') throw new LumenError('BAD_OPTION', `export: ${id} is exported in float32 only (precision=float64 is not exportable)`, 2);
+  }
   // Methods that run the model on more images than the batch (Integrated Gradients' path points) append them to it:
   // the model sees [x; extra rows], step-major (row s·N + i is image i), and every output reads its own rows.
   // step-major (row s·N + i) or item-major (row i·k + s) rows
@@ -244,7 +247,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
         const grads = ops.cast(boolOption(optionsOf('smoothgrad'), 'abs', true) ? ops.op('Abs', [rows]) : rows, TensorProto_DataType.DOUBLE);
         tensor = ops.toFloat(ops.div(ops.reduce('ReduceSum', grads, [1], false), graph.addInitializer(Float64Array.of(samples), [], 'lumen_samples')));
       } else {
-        tensor = kind.map === 'abs' ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
+        tensor = kind.map === 'abs' && boolOption(optionsOf(id), 'abs', true) ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
       }
     } else if (kind.family === 'occlusion') {
       // d_j = f(x) − f(x with window j at the baseline), averaged over the windows covering each pixel (in double)

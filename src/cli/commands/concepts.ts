@@ -211,9 +211,7 @@ function registerPrototypes(program: Command): void {
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; prototypes: string; criticisms: string; cache?: string }) => {
     const m = integerFlag('prototypes', flags.prototypes, 1);
     const c = integerFlag('criticisms', flags.criticisms, 0);
-    const folder = flags.class !== undefined ? join(flags.dataset, flags.class) : flags.dataset;
-    if (flags.class !== undefined && !(existsSync(folder) && statSync(folder).isDirectory())) throw new LumenError('FILE_NOT_FOUND', `--class ${flags.class}: no folder ${folder} (the dataset keeps one subfolder per class)`, 2);
-    const files = await datasetFiles(folder);
+    const files = await datasetFiles(flags.dataset, flags.class);
     await withModel(modelPath, flags, async (model) => {
       const [layer] = await model.resolveLayers(flags.layer);
       const e = await fileEmbeddings(model, modelPath, files, { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...progressOption('embeddings') });
@@ -237,7 +235,10 @@ function progressOption(stage: string): { onProgress?: (done: number, total: num
   return p ? { onProgress: p } : {};
 }
 
-async function datasetFiles(dir: string): Promise<string[]> {
+/** The images of a dataset folder (recursively), or of its subfolder `cls`. */
+async function datasetFiles(root: string, cls?: string): Promise<string[]> {
+  const dir = cls !== undefined ? join(root, cls) : root;
+  if (cls !== undefined && existsSync(root) && !(existsSync(dir) && statSync(dir).isDirectory())) throw new LumenError('FILE_NOT_FOUND', `--class ${cls}: no folder ${dir} (the dataset keeps one subfolder per class)`, 2);
   if (!existsSync(dir)) throw new LumenError('FILE_NOT_FOUND', `dataset folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new LumenError('FILE_NOT_FOUND', `--dataset ${dir} is a file; give a folder of images`, 2);
   return expandInputs([dir], true);
@@ -260,9 +261,7 @@ function registerCraft(program: Command): void {
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; concepts: string; seed: string; out: string }) => {
     const k = integerFlag('concepts', flags.concepts, 1);
     const seed = integerFlag('seed', flags.seed);
-    const folder = flags.class !== undefined ? join(flags.dataset, flags.class) : flags.dataset;
-    if (flags.class !== undefined && !(existsSync(folder) && statSync(folder).isDirectory())) throw new LumenError('FILE_NOT_FOUND', `--class ${flags.class}: no folder ${folder} (the dataset keeps one subfolder per class)`, 2);
-    const files = await datasetFiles(folder);
+    const files = await datasetFiles(flags.dataset, flags.class);
     const out = prepareOutputDir(flags.out);
     await withModel(modelPath, flags, async (model) => {
       const target = classIndex(model, flags.target, '--target');

@@ -4,6 +4,7 @@ import { fromNchw, type LayerLayoutSpec } from '../../layout.js';
 import type { LumenModel } from '../../model.js';
 import { headGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
+import { softmaxRows } from '../../targets/score.js';
 import { Tensor } from '../../tensor.js';
 import { layerActivations, type LayerActivations } from './layer.js';
 import { nmf, type NmfOptions } from './nmf.js';
@@ -157,17 +158,4 @@ function minMax(map: Float32Array): void {
   }
   const d = max - min + 1e-7;
   for (let i = 0; i < map.length; i++) map[i] = (map[i]! - min) / d;
-}
-
-export function softmaxRows(t: Tensor): Tensor {
-  const [rows, cols] = [t.dims[0]!, t.size / t.dims[0]!];
-  const out = new Float32Array(t.size);
-  for (let r = 0; r < rows; r++) {
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) max = Math.max(max, t.data[r * cols + j]!);
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += Math.exp(t.data[r * cols + j]! - max);
-    for (let j = 0; j < cols; j++) out[r * cols + j] = Math.exp(t.data[r * cols + j]! - max) / s;
-  }
-  return new Tensor(out, [rows, cols]);
 }

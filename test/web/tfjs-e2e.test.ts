@@ -43,11 +43,8 @@ interface Hook {
   predictions(): { index: number; probability: number; label: string }[];
   results(): PageResult[];
 }
-declare global {
-  interface Window {
-    __lumen?: Hook;
-  }
-}
+// the page's test hook (typed here only: test/web/e2e.test.ts declares its own Window.__lumen)
+type PageWindow = { __lumen?: Hook };
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -86,7 +83,7 @@ test('web app: TF.js graph and layers models picked as model.json + shards predi
     page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
     await page.goto(server.url);
-    await page.waitForFunction(() => window.__lumen?.ready === true, undefined, { timeout: 180_000 });
+    await page.waitForFunction(() => (window as unknown as PageWindow).__lumen?.ready === true, undefined, { timeout: 180_000 });
 
     // the photo first (added to the bundled thumbnails); each model below re-prepares it for its own input
     const thumbs = await page.locator('#thumbs button').count();
@@ -95,23 +92,23 @@ test('web app: TF.js graph and layers models picked as model.json + shards predi
 
     for (const m of MODELS) {
       await page.setInputFiles('#model-file', m.files.map((f) => join(FIX, m.dir, f)));
-      await page.waitForFunction(() => window.__lumen!.model()?.name === 'TF.js model.json', undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => (window as unknown as PageWindow).__lumen!.model()?.name === 'TF.js model.json', undefined, { timeout: 120_000 });
       const model = await loadModel(join(FIX, m.dir, 'model.json'));
       try {
         const loaded = await loadInput(IMAGE, model);
         const dims = [...loaded.tensor.dims].join(',');
-        await page.waitForFunction((d) => window.__lumen!.input()?.dims.join(',') === d && window.__lumen!.predictions().length > 0, dims, { timeout: 60_000 });
-        assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], `${m.dir}: loading reported an error`);
-        const info = (await page.evaluate(() => window.__lumen!.model()))!;
+        await page.waitForFunction((d) => (window as unknown as PageWindow).__lumen!.input()?.dims.join(',') === d && (window as unknown as PageWindow).__lumen!.predictions().length > 0, dims, { timeout: 60_000 });
+        assert.deepEqual(await page.evaluate(() => (window as unknown as PageWindow).__lumen!.errors), [], `${m.dir}: loading reported an error`);
+        const info = (await page.evaluate(() => (window as unknown as PageWindow).__lumen!.model()))!;
         assert.deepEqual(info.layers, (await model.layers()).map((l) => l.name), `${m.dir}: layers`);
         assert.equal(info.defaultLayer, (await model.layers()).find((l) => l.isDefault)?.name, `${m.dir}: default layer`);
 
-        const pageInput = (await page.evaluate(() => window.__lumen!.input()))!;
+        const pageInput = (await page.evaluate(() => (window as unknown as PageWindow).__lumen!.input()))!;
         const inputDiff = maxAbs(loaded.tensor.data.map((v, i) => v - pageInput.data[i]!));
         assert.ok(inputDiff <= 1e-6, `${m.dir}: the page's input differs from Node's by ${inputDiff}`);
 
         // predictions: same classes in the same order, probabilities equal
-        const preds = await page.evaluate(() => window.__lumen!.predictions());
+        const preds = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.predictions());
         const [nodeTop] = await model.predict(loaded.tensor, preds.length);
         assert.deepEqual(preds.map((p) => p.index), nodeTop!.map((p) => p.index), `${m.dir}: predicted classes`);
         const probDiff = relDiff(nodeTop!.map((p) => p.probability), preds.map((p) => p.probability));
@@ -120,11 +117,11 @@ test('web app: TF.js graph and layers models picked as model.json + shards predi
         for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
         for (const id of METHODS) await page.locator(`#method-${id}`).check();
         await page.locator('#with-metrics').uncheck();
-        const runs = await page.evaluate(() => window.__lumen!.runs);
+        const runs = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.runs);
         await page.locator('#run').click();
-        await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, runs, { timeout: 300_000 });
-        assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], `${m.dir}: explaining reported an error`);
-        const results = await page.evaluate(() => window.__lumen!.results());
+        await page.waitForFunction((n) => (window as unknown as PageWindow).__lumen!.runs > n && !(window as unknown as PageWindow).__lumen!.busy, runs, { timeout: 300_000 });
+        assert.deepEqual(await page.evaluate(() => (window as unknown as PageWindow).__lumen!.errors), [], `${m.dir}: explaining reported an error`);
+        const results = await page.evaluate(() => (window as unknown as PageWindow).__lumen!.results());
         assert.deepEqual(results.map((r) => r.method), [...METHODS]);
         for (const r of results) {
           assert.equal(r.target, nodeTop![0]!.index, `${m.dir} ${r.method}: explains the top class`);

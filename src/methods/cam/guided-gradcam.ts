@@ -2,10 +2,10 @@ import { computeGradients } from '../../autodiff/index.js';
 import { resizeMapNearest } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { Method, Timings } from '../types.js';
+import type { Method } from '../types.js';
 import { targetRequest } from '../../targets/index.js';
-import { LAYER_LAYOUT_OPTION, expandTargets, imageDims, nchw, resolveCamTargets, type CamOptions } from './base-cam.js';
-import { layerGradcamMap } from './layer-gradcam.js';
+import { LAYER_LAYOUT_OPTION, imageDims, nchw, type CamOptions } from './base-cam.js';
+import { layerGradcamRun } from './layer-gradcam.js';
 
 /**
  * Captum GuidedGradCam: GuidedBackprop(x) ⊙ nearest-upsampled relu(LayerGradCam), broadcast over input channels.
@@ -28,13 +28,7 @@ export const guidedGradcam: Method = registerMethod({
     options: [LAYER_LAYOUT_OPTION],
   },
   async explain(model, input, options = {}) {
-    const opts = options as CamOptions;
-    const timings: Timings = { compileMs: 0, runMs: 0 };
-    model.checkInput(input);
-    const { input: batch, spec } = expandTargets(input, opts.target);
-    const [layer] = await model.resolveLayers(opts.layer, input);
-    const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const cam = await layerGradcamMap(model, batch, targets, layer!, timings, opts.layerLayout);
+    const { batch, layer, targets, map: cam, timings } = await layerGradcamRun(model, input, options as CamOptions);
     const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], ...targetRequest(targets), ruleSet: 'guided' });
     timings.compileMs += guided.compileMs;
     timings.runMs += guided.runMs;
@@ -50,6 +44,6 @@ export const guidedGradcam: Method = registerMethod({
         for (let p = 0; p < H * W; p++) out[off + p] = gb.data[off + p]! * up[p]!;
       }
     }
-    return { method: 'guided-gradcam', attribution: new Tensor(out, [n, c, H, W]), targets: targets.classes, extras: { layers: layer!, gradcam: cam }, timings };
+    return { method: 'guided-gradcam', attribution: new Tensor(out, [n, c, H, W]), targets: targets.classes, extras: { layers: layer, gradcam: cam }, timings };
   },
 });

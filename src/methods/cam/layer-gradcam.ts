@@ -28,17 +28,26 @@ export const layerGradcam: Method = registerMethod({
     options: [LAYER_LAYOUT_OPTION],
   },
   async explain(model, input, options = {}) {
-    const opts = options as CamOptions;
-    const timings: Timings = { compileMs: 0, runMs: 0 };
-    model.checkInput(input);
-    const { input: batch, spec } = expandTargets(input, opts.target);
-    const [layer] = await model.resolveLayers(opts.layer, input);
-    const targets = await resolveCamTargets(model, batch, spec, { timings });
-    const map = await layerGradcamMap(model, batch, targets, layer!, timings, opts.layerLayout);
-    const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer! }, timings };
+    const { map, targets, layer, timings } = await layerGradcamRun(model, input, options as CamOptions);
+    const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer }, timings };
     return explanation;
   },
 });
+
+/** The targets, the first layer and its LayerGradCam map for a batch (LayerGradCam and Guided Grad-CAM start here). */
+export async function layerGradcamRun(
+  model: Parameters<Method['explain']>[0],
+  input: Tensor,
+  opts: CamOptions,
+): Promise<{ batch: Tensor; layer: string; targets: ResolvedTargets; map: Tensor; timings: Timings }> {
+  const timings: Timings = { compileMs: 0, runMs: 0 };
+  model.checkInput(input);
+  const { input: batch, spec } = expandTargets(input, opts.target);
+  const [layer] = await model.resolveLayers(opts.layer, input);
+  const targets = await resolveCamTargets(model, batch, spec, { timings });
+  const map = await layerGradcamMap(model, batch, targets, layer!, timings, opts.layerLayout);
+  return { batch, layer: layer!, targets, map, timings };
+}
 
 /** Σ_c mean_hw(dY/dA_c)·A_c as [N, 1, h, w]. */
 export async function layerGradcamMap(

@@ -62,6 +62,8 @@ test('concepts: k maps per image with a legend, concept shares sum to 1, class s
     assert.ok(c.topClasses[0]!.probability > 0 && c.topClasses[0]!.probability <= 1);
   }
   assert.ok(existsSync(join(out, 'concepts.json')));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.equal(html.match(/<img src="data:image\/png;base64,/g)?.length, shapes.length, 'one inline concept map per image');
   // bad input: k above the channel count, a layer without spatial extent
   expectUserError(lumen('concepts', SHORTCUT, shapes[0]!, '-k', '65', '--out', out), /k = 65 concepts but layer .* has only 64 channels/);
   expectUserError(lumen('concepts', SHORTCUT, shapes[0]!, '--layer', '/pool/GlobalAveragePool_output_0', '--out', out), /no spatial extent .*1×1.*needs a feature map/);
@@ -128,6 +130,7 @@ test('prototypes: a planted outlier class among the circles is listed as the cri
     assert.deepEqual([a.box[2]! - a.box[0]!, a.box[3]! - a.box[1]!], [32, 32]);
   }
   assert.ok(existsSync(c.atlas) && existsSync(join(out, 'craft.json')));
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<img src="data:image\/png;base64,[^"]+" alt="concept atlas">/);
 });
 
 test('tcav from the CLI: JSON {score, pValue, significant, runs}; too few concept images says how many are needed', async () => {

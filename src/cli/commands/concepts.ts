@@ -9,7 +9,9 @@ import { requireSameSize } from '../../methods/concepts/layer.js';
 import { tcav } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
 import { fileEmbeddings } from '../../node/embeddings.js';
-import { writeFileAtomic, writePng } from '../../node/image-file.js';
+import { encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
+import { conceptPageHtml } from '../../report/concepts-html.js';
+import type { RawImage } from '../../image/types.js';
 import { loadInput, type LoadedInput } from '../../node/inputs.js';
 import { outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
 import { conceptColors, factorizationImage } from '../../render/concepts.js';
@@ -105,12 +107,15 @@ function registerDff(program: Command): void {
       const legend = concepts.map((c) => `${c.concept}: ${c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(2)}`).join(', ')}`);
       const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
       const perImage = [];
+      const figures: { caption: string; src: string }[] = [];
       for (let i = 0; i < loaded.length; i++) {
         const maps = r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W);
         const png = join(out, `${outputStem(loaded[i]!.path)}.concepts.png`);
-        await writePng(png, factorizationImage(loaded[i]!.image, maps, k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) })).catch((e: unknown) => {
+        const picture = factorizationImage(loaded[i]!.image, maps, k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) });
+        await writePng(png, picture).catch((e: unknown) => {
           throw outputFolderError(e, png);
         });
+        if (i < 50) figures.push({ caption: loaded[i]!.path, src: await dataUri(picture) });
         // each concept's share of the image's (layer-resolution) factorization mass
         const hw = r.h * r.w;
         const mass = Array.from({ length: k }, (_, j) => r.maps.data.subarray((i * k + j) * hw, (i * k + j + 1) * hw).reduce((a, b) => a + b, 0));
@@ -119,6 +124,15 @@ function registerDff(program: Command): void {
       }
       const summary = { layer, k, relativeError: r.relativeError, concepts, images: perImage };
       writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
+      writeFileAtomic(
+        join(out, 'report.html'),
+        conceptPageHtml({
+          title: `Concepts of ${layer}`,
+          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).`,
+          table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]) },
+          images: figures,
+        }),
+      );
       if (flags.json) printJson(summary);
       else {
         printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
@@ -304,6 +318,15 @@ function registerCraft(program: Command): void {
         atlas: png,
       };
       writeFileAtomic(join(out, 'craft.json'), JSON.stringify(summary, null, 1));
+      writeFileAtomic(
+        join(out, 'report.html'),
+        conceptPageHtml({
+          title: `Concepts for ${label(model, target)} at ${layer}`,
+          summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = gradient × concept for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
+          table: { header: ['concept', 'importance'], rows: summary.concepts.map((c) => [String(c.concept), c.importance.toPrecision(3)]) },
+          images: [{ caption: 'concept atlas', src: await dataUri(atlas) }],
+        }),
+      );
       if (flags.json) printJson(summary);
       else {
         printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${label(model, target)} (gradient × concept):`);
@@ -312,4 +335,8 @@ function registerCraft(program: Command): void {
       }
     });
   });
+}
+
+async function dataUri(image: RawImage): Promise<string> {
+  return `data:image/png;base64,${Buffer.from(await encodePng(image)).toString('base64')}`;
 }

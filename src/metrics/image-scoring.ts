@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
-import { forwardTarget, softmaxRows, targetScores, targetTensor } from '../targets/index.js';
+import { forwardScores, softmaxRows } from '../targets/index.js';
 import type { MetricContext, Region } from './types.js';
 
 /** Where channel c of pixel p = y·W + x of one image lives (images are NCHW for every model: src/layout.ts). */
@@ -86,9 +86,9 @@ export async function scoreImages(
     for (let i = 0; i < n; i++) make(start + i, data.subarray(i * per, (i + 1) * per));
     const batch = new Tensor(data, [n, ...ctx.input.dims.slice(1)]);
     if (ctx.targets) {
-      // a non-class target: its own scalar (the same the explanation explained), whatever `output` says
-      const { values } = await forwardTarget(model, batch, targetTensor(model, ctx.targets));
-      scores.set(targetScores(values, ctx.targets, () => 0), start);
+      // a non-class target: its own scalar (the same the explanation explained), whatever `output` says, computed
+      // in the session (only n numbers fetched, not a segmentation map per copy)
+      scores.set(await forwardScores(model, batch, ctx.targets, () => 0), start);
     } else {
       const { logits } = await model.forward(batch);
       const values = output === 'probability' ? softmaxRows(logits) : logits;

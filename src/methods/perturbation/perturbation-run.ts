@@ -8,7 +8,7 @@
  */
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { forwardTarget, resolveBatchTargets, seedSize, targetScores, targetTensor, type TargetTransform } from '../../targets/index.js';
+import { forwardScores, resolveBatchTargets, seedSize, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
 import { enumOption, numberInRange } from '../../options.js';
@@ -43,6 +43,8 @@ export class PerturbationRun {
   readonly output: TargetTransform;
   /** The model tensor the explained scalar reads. */
   readonly tensor: string;
+  /** Dims of one image's seed row (the target tensor's, without the batch axis). */
+  readonly seedDims: readonly number[];
   readonly batchSize: number;
   readonly seed: number;
   private readonly started = performanceNow();
@@ -52,25 +54,29 @@ export class PerturbationRun {
   private constructor(
     readonly model: LumenModel,
     readonly options: ExplainOptions,
-    init: { images: PreparedImage[]; classes: number[]; output: TargetTransform; tensor: string },
+    init: { images: PreparedImage[]; classes: number[]; output: TargetTransform; tensor: string; seedDims: readonly number[] },
   ) {
     this.images = init.images;
     this.classes = init.classes;
     this.output = init.output;
     this.tensor = init.tensor;
+    this.seedDims = init.seedDims;
     this.batchSize = numberInRange(options, 'batchSize', 32, 1, 1 << 16, true);
     this.seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
   }
 
-  /** Resolve the targets on the unperturbed batch (one forward pass) and split it into planar images. */
+  /**
+   * Resolve the targets on the unperturbed batch (a forward pass only when the spec depends on the outputs) and split
+   * it into planar images. Every score, here and per perturbation, is computed in the session (src/targets
+   * forwardScores / forwardMasked's score): only the scalars are fetched, not the target tensor.
+   */
   static async start(model: LumenModel, input: Tensor, options: ExplainOptions): Promise<PerturbationRun> {
     throwIfAborted(options.signal);
     model.checkInput(input);
     const tensor = targetTensor(model, options.target);
-    const { values } = await forwardTarget(model, input, tensor);
+    const targets = await resolveBatchTargets(model, input, options.target);
     throwIfAborted(options.signal);
-    const targets = await resolveBatchTargets(model, input, options.target, undefined, values);
-    const scores = targetScores(values, targets);
+    const scores = await forwardScores(model, input, targets);
     const n = input.dims[0]!;
     const [c, h, w] = [input.dims[1]!, input.dims[2]!, input.dims[3]!];
     const k = seedSize(targets);
@@ -89,7 +95,7 @@ export class PerturbationRun {
         score: scores[i]!,
       });
     }
-    return new PerturbationRun(model, options, { images, classes: targets.classes, output: targets.output, tensor });
+    return new PerturbationRun(model, options, { images, classes: targets.classes, output: targets.output, tensor, seedDims: targets.seed.dims.slice(1) });
   }
 
   /** Declare the number of forward passes still to come (for progress reports). */
@@ -110,8 +116,8 @@ export class PerturbationRun {
       const n = Math.min(this.batchSize, count - start);
       const batch = new Float32Array(n * per);
       for (let i = 0; i < n; i++) fill(start + i, batch.subarray(i * per, (i + 1) * per));
-      const { values } = await forwardTarget(this.model, new Tensor(batch, [n, ...dims]), this.tensor);
-      this.recordBatch(image, values, scores, start, stage);
+      const s = await forwardScores(this.model, new Tensor(batch, [n, ...dims]), this.targetOf(image), () => 0);
+      this.recordBatch(s, scores, start, stage);
     }
     return scores;
   }
@@ -141,8 +147,8 @@ export class PerturbationRun {
       const n = Math.min(this.batchSize, count - start);
       const masks = buffer.subarray(0, n * P);
       for (let i = 0; i < n; i++) fillMask(start + i, masks.subarray(i * P, (i + 1) * P));
-      const logits = await this.model.forwardMasked(pixels, new Tensor(masks, [n, 1, image.height, image.width]), base, options.mode, this.tensor);
-      this.recordBatch(image, logits, scores, start, options.stage);
+      const s = await this.model.forwardMasked(pixels, new Tensor(masks, [n, 1, image.height, image.width]), base, options.mode, this.tensor, this.targetOf(image));
+      this.recordBatch(s.data, scores, start, options.stage);
       options.onBatch?.(masks, scores.subarray(start, start + n));
     }
     return scores;
@@ -157,13 +163,16 @@ export class PerturbationRun {
     return this.scoreMasks(image, count, (i, out) => fillSegmentMask(labels, row(i), out), { baseline: hidden, mode: 'select', stage });
   }
 
-  /** After a forward pass of the batch starting at `start`: the explained scores, progress, abort check. */
-  private recordBatch(image: PreparedImage, values: Tensor, scores: Float64Array, start: number, stage?: string): void {
+  /** Image's target as an in-session score needs it: its seed row [1, …], transform and tensor. */
+  private targetOf(image: PreparedImage): { seed: Tensor; output: TargetTransform; tensor: string } {
+    return { seed: new Tensor(image.targetWeights, [1, ...this.seedDims]), output: this.output, tensor: this.tensor };
+  }
+
+  /** After a forward pass of the batch starting at `start`: its scores stored, progress, abort check. */
+  private recordBatch(batchScores: ArrayLike<number>, scores: Float64Array, start: number, stage?: string): void {
     throwIfAborted(this.options.signal);
-    const n = values.dims[0]!;
-    const seed = new Tensor(image.targetWeights, [1, ...values.dims.slice(1)]);
-    scores.set(targetScores(values, { seed, output: this.output }, () => 0), start);
-    this.done += n;
+    scores.set(batchScores, start);
+    this.done += batchScores.length;
     this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });
   }
 

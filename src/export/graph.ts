@@ -11,6 +11,8 @@ import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
+import { channelNormalization } from '../image/preprocess.js';
+import { NORMALIZATION_PRESETS } from '../metadata.js';
 
 /*
  * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
@@ -49,6 +51,11 @@ export interface ExportOptions {
   methods: readonly string[];
   /** CAM target layer(s); default: the model's default layer. */
   layer?: string | readonly string[];
+  /**
+   * The graph takes raw pixels: uint8 [batch, height, width, C] (any size), resized to the model's size (bilinear, no
+   * antialiasing) and normalized with the model's mean/std in the graph.
+   */
+  withPreprocessing?: boolean;
   /** Options by method id, as `explain` takes them (Integrated Gradients: steps, method; other methods: defaults). */
   methodOptions?: Readonly<Record<string, ExplainOptions>>;
 }
@@ -56,8 +63,7 @@ export interface ExportOptions {
 /** A graph input or output of the exported model, as a serving system declares it. */
 export interface ExportedTensor {
   name: string;
-  /** 'float32' or 'int64'. */
-  type: 'float32' | 'int64';
+  type: 'float32' | 'int64' | 'uint8';
   /** Dims with the batch first; strings are symbolic (the batch is always 'batch'). */
   dims: Dim[];
 }
@@ -269,6 +275,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     expose(attributions[id], tensor);
   }
   graph.setOutputs(outputs.map(([name]) => name));
+  const pixels = options.withPreprocessing ? addPreprocessing(ops, model, x) : undefined;
   sortNodes(proto);
   const k = await classCount(model);
   const [, c, h, w] = inputDims;
@@ -283,7 +290,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   for (const o of declared) graph.addOutput(o.name, o.dims, TensorProto_DataType.FLOAT);
   // the image input's batch becomes symbolic (fixed-batch files were opened on load)
   const imageAt = proto.input.findIndex((i) => i.name === model.inputName);
-  if (imageAt >= 0) proto.input[imageAt] = makeValueInfo(model.inputName, [batch, c ?? 'channels', h ?? 'height', w ?? 'width'], TensorProto_DataType.FLOAT);
+  if (imageAt >= 0 && !pixels) proto.input[imageAt] = makeValueInfo(model.inputName, [batch, c ?? 'channels', h ?? 'height', w ?? 'width'], TensorProto_DataType.FLOAT);
   const metadata: [string, string][] = [
     ['lumen.export.methods', ids.join(',')],
     ['lumen.export.layers', layers.join(',')],
@@ -294,7 +301,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     bytes: graph.toBytes(),
     opset: graph.opset,
     inputs: [
-      { name: model.inputName, type: 'float32', dims: [...inputDims] },
+      pixels ?? { name: model.inputName, type: 'float32', dims: [...inputDims] },
       { name: TARGET_INPUT, type: 'int64', dims: [batch] },
       ...(smoothSamples ? [{ name: NOISE_INPUT, type: 'float32' as const, dims: [batch, smoothSamples, ...inputDims.slice(1)] }] : []),
     ],
@@ -439,4 +446,37 @@ function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: 
     }
   }
   return out;
+}
+
+/** The graph input of raw pixels (`withPreprocessing`). */
+export const PIXELS_INPUT = 'pixels';
+
+/**
+ * Replace the image input `x` by raw pixels: uint8 NHWC → float → NCHW → bilinear resize to the model's size (half-pixel
+ * centres, no antialiasing; a no-op at that size) → rounded back to 0…255 → (u/255 − mean)/std in float32, the same
+ * steps and roundings as `imageToTensor` (src/image/preprocess.ts).
+ */
+function addPreprocessing(ops: GraphOps, model: LumenModel, x: string): ExportedTensor {
+  const graph = ops.graph;
+  const proto = graph.graph;
+  const [, c, h, w] = model.inputDims;
+  if (typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export --with-preprocessing: the model needs a fixed input size and channel count');
+  if (proto.node.some((n) => n.output.includes(PIXELS_INPUT)) || proto.input.some((i) => i.name === PIXELS_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${PIXELS_INPUT}'`);
+  const { mean, std } = channelNormalization(model.normalization ?? NORMALIZATION_PRESETS.unit, c);
+  const dims: Dim[] = ['batch', 'height', 'width', c];
+  proto.input = proto.input.filter((i) => i.name !== x);
+  graph.addInput(PIXELS_INPUT, dims, TensorProto_DataType.UINT8);
+  const nchw = ops.transpose(ops.toFloat(PIXELS_INPUT), [0, 3, 1, 2]);
+  const sizes = ops.op('Concat', [ops.op('Slice', [ops.shapeOf(nchw), ops.int64s([0]), ops.int64s([2])]), ops.int64s([h, w])], { axis: { i: 0 } });
+  const empty = ops.constant([], [0]);
+  const resized = ops.op('Resize', [nchw, empty, empty, sizes], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } });
+  const u8 = ops.op('Clip', [ops.op('Round', [resized]), ops.scalar(0), ops.scalar(255)]);
+  if (mean.every((m, i) => m === 0 && std[i] === 1 / 255)) {
+    graph.addNode('Identity', [u8], [x]);
+  } else {
+    const unit = ops.div(u8, ops.scalar(255));
+    const centred = ops.sub(unit, ops.constant(mean.map(Math.fround), [1, c, 1, 1]));
+    graph.addNode('Div', [centred, ops.constant(std.map(Math.fround), [1, c, 1, 1])], [x]);
+  }
+  return { name: PIXELS_INPUT, type: 'uint8', dims };
 }

@@ -13,22 +13,20 @@ export interface TritonOptions {
   device?: 'cpu' | 'gpu';
 }
 
-const TRITON_TYPES: Readonly<Record<ExportedTensor['type'], string>> = { float32: 'TYPE_FP32', int64: 'TYPE_INT64' };
+const TRITON_TYPES: Readonly<Record<ExportedTensor['type'], string>> = { float32: 'TYPE_FP32', int64: 'TYPE_INT64', uint8: 'TYPE_UINT8' };
 
 /**
  * `config.pbtxt` for Triton's ONNX Runtime backend: the batch dimension left to Triton (max_batch_size), dynamic
  * batching on. A per-image scalar (the class index, [batch]) is declared as dims [1] reshaped to [], Triton's idiom for
- * a tensor that is only the batch dimension.
+ * a tensor that is only the batch dimension. Open sizes are -1.
  */
 export function tritonConfig(exported: Pick<ExportedExplanation, 'inputs' | 'outputs'>, options: TritonOptions): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) throw new LumenError('BAD_OPTION', `Triton model name '${options.name}': use letters, digits, '_', '-' and '.' only`, 2);
   const maxBatch = options.maxBatchSize ?? 8;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new LumenError('BAD_OPTION', `Triton max batch size must be a positive integer, got ${maxBatch}`, 2);
   const tensor = (t: ExportedTensor): string => {
-    const dims = t.dims.slice(1);
-    if (dims.some((d) => typeof d !== 'number')) {
-      throw new LumenError('UNSUPPORTED_MODEL', `Triton config: '${t.name}' has a symbolic dimension besides the batch ([${t.dims.join(', ')}]); export a model with a fixed input size`);
-    }
+    // a size left open (raw pixels of any size) is -1 for Triton
+    const dims = t.dims.slice(1).map((d) => (typeof d === 'number' ? d : -1));
     const body = dims.length === 0 ? 'dims: [ 1 ]\n    reshape: { shape: [ ] }' : `dims: [ ${dims.join(', ')} ]`;
     return `  {\n    name: "${t.name}"\n    data_type: ${TRITON_TYPES[t.type]}\n    ${body}\n  }`;
   };

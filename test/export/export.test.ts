@@ -14,6 +14,8 @@ import { Tensor } from '../../src/tensor.js';
 import { LumenError } from '../../src/errors.js';
 import { caseDir, layerOf, manifest, model as conformanceModel, readNpy, relErr } from '../helpers/conformance.js';
 import { runPlainOnnx } from '../helpers/ort-only.js';
+import { readImageFile } from '../../src/node/image-file.js';
+import { loadInput } from '../../src/node/inputs.js';
 
 await loadAllMethods();
 
@@ -125,6 +127,30 @@ describe('exported CAMs pass the conformance references (pytorch-grad-cam final 
       assert.equal(rows, cases.length * 5);
     });
   }
+});
+
+test('--with-preprocessing: raw uint8 pixels in, the same numbers as explain on the image Lumen prepares', async () => {
+  const model = await loadModel(bundledModelPath());
+  const ex = await exportExplanation(model, { methods: ['gradcam', 'saliency'], withPreprocessing: true });
+  assert.deepEqual(ex.inputs.map((i) => [i.name, i.type, i.dims]), [['pixels', 'uint8', ['batch', 'height', 'width', 1]], ['target_class', 'int64', ['batch']]]);
+  const files = ['samples/fashion/9-ankle-boot.png', 'samples/fashion/3-dress.png'];
+  const images = await Promise.all(files.map((f) => readImageFile(f)));
+  const pixels = new Uint8Array(images.flatMap((im) => Array.from(im.data)));
+  const out = await runPlainOnnx(ex.bytes, { pixels: { data: pixels, dims: [2, 28, 28, 1] }, target_class: { data: BigInt64Array.of(9n, 3n), dims: [2] } });
+  const input = Tensor.concat(await Promise.all(files.map(async (f) => (await loadInput(f, model)).tensor)));
+  const { logits } = await model.forward(input);
+  assert.ok(relErr(out.logits!.data, logits.data) <= 1e-6, 'logits from raw pixels');
+  for (const id of ['gradcam', 'saliency']) {
+    const e = await getMethod(id).explain(model, input, { target: [9, 3] });
+    const err = relErr(out[id]!.data, e.attribution.data);
+    assert.ok(err <= 1e-5, `${id}: ${err.toExponential(2)}`);
+  }
+  // another size is resized in the graph to the model's 28×28
+  const big = new Uint8Array(56 * 56);
+  for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) big[y * 56 + x] = images[0]!.data[Math.floor(y / 2) * 28 + Math.floor(x / 2)]!;
+  const resized = await runPlainOnnx(ex.bytes, { pixels: { data: big, dims: [1, 56, 56, 1] }, target_class: { data: BigInt64Array.of(9n), dims: [1] } });
+  assert.deepEqual(resized.gradcam!.dims, [1, 1, 28, 28]);
+  assert.ok(relErr(resized.logits!.data, logits.data.subarray(0, 10)) < 0.05, 'a 2× nearest upscale, resized back, is close to the original');
 });
 
 describe('export: bad input and serving files', () => {

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 
 export interface PlainTensor {
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Uint8Array;
   dims: number[];
 }
 
@@ -13,7 +13,7 @@ export async function runPlainOnnx(bytes: Uint8Array, feeds: Record<string, Plai
   const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.data instanceof BigInt64Array ? 'int64' : 'float32', t.data, t.dims);
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, t.dims) : t.data instanceof Uint8Array ? new ort.Tensor('uint8', t.data, t.dims) : new ort.Tensor('float32', t.data, t.dims);
     const out = await session.run(ortFeeds);
     const result: Record<string, { data: Float32Array; dims: number[] }> = {};
     for (const [name, t] of Object.entries(out)) result[name] = { data: t.data as Float32Array, dims: [...t.dims] };

@@ -14,6 +14,7 @@ interface ExportFlags extends ModelFlags {
   name?: string;
   maxBatchSize: string;
   force?: boolean;
+  withPreprocessing?: boolean;
   json?: boolean;
   [option: string]: unknown;
 }
@@ -29,6 +30,7 @@ export function registerExport(program: Command): void {
     .option('--triton <dir>', 'also write a Triton model repository (<dir>/<name>/config.pbtxt and 1/model.onnx)')
     .option('--name <name>', 'the model name in the Triton repository (default: the -o file name)')
     .option('--max-batch-size <n>', 'Triton max_batch_size', '8')
+    .option('--with-preprocessing', "take raw pixels: uint8 [batch, height, width, C] of any size, resized and normalized (the model's mean/std) in the graph")
     .option('--force', 'overwrite an existing file or Triton model folder')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
@@ -46,6 +48,7 @@ export function registerExport(program: Command): void {
         ...(flags.triton ? { triton: flags.triton } : {}),
         tritonOptions: { maxBatchSize, ...(flags.name ? { name: flags.name } : {}) },
         force: flags.force,
+        ...(flags.withPreprocessing ? { withPreprocessing: true } : {}),
       });
       if (flags.json) return printJson({ files, opset: exported.opset, inputs: exported.inputs, outputs: exported.outputs, layers: exported.layers });
       for (const f of files) printLine(`wrote ${f}`);

@@ -147,6 +147,17 @@ export function elementwise(layer: CamLayer, f: (a: number, g: number) => number
   return out;
 }
 
+/** One weight per item and channel from that channel's A and G (the h·w values from `offset`): [N·C]. */
+export function channelWeights(layer: CamLayer, weight: (a: Float32Array, g: Float32Array, offset: number, hw: number) => number): Float32Array {
+  const [n, c, h, w] = nchw(layer.activations);
+  const a = layer.activations.data;
+  const g = requireGradients(layer).data;
+  const hw = h * w;
+  const weights = new Float32Array(n * c);
+  for (let k = 0; k < n * c; k++) weights[k] = weight(a, g, k * hw, hw);
+  return weights;
+}
+
 export function requireGradients(layer: CamLayer): Tensor {
   if (!layer.gradients) throw new Error(`internal: gradients of '${layer.name}' were not computed`);
   return layer.gradients;

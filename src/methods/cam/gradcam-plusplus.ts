@@ -1,4 +1,4 @@
-import { defineCam, nchw, requireGradients } from './base-cam.js';
+import { channelWeights, defineCam } from './base-cam.js';
 
 /**
  * Grad-CAM++: α = G² / (2G² + (Σ_hw A_c)·G³ + 1e-6), α = 0 where G = 0; w_c = Σ_hw max(G, 0)·α.
@@ -11,24 +11,17 @@ export const gradcamPlusPlus = defineCam({
   cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 GradCAMPlusPlus',
   needsGradients: true,
-  weights: (layer) => {
-    const [n, c, h, w] = nchw(layer.activations);
-    const a = layer.activations.data;
-    const g = requireGradients(layer).data;
-    const hw = h * w;
-    const weights = new Float32Array(n * c);
-    for (let k = 0; k < n * c; k++) {
+  weights: (layer) =>
+    channelWeights(layer, (a, g, o, hw) => {
       let sumA = 0;
-      for (let p = 0; p < hw; p++) sumA += a[k * hw + p]!;
+      for (let p = 0; p < hw; p++) sumA += a[o + p]!;
       let wk = 0;
       for (let p = 0; p < hw; p++) {
-        const gp = g[k * hw + p]!;
+        const gp = g[o + p]!;
         if (gp <= 0) continue; // α is 0 where G = 0, and max(G, 0) removes G < 0
         const g2 = gp * gp;
         wk += gp * (g2 / (2 * g2 + sumA * g2 * gp + 1e-6));
       }
-      weights[k] = wk;
-    }
-    return weights;
-  },
+      return wk;
+    }),
 });

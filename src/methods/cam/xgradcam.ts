@@ -1,4 +1,4 @@
-import { defineCam, nchw, requireGradients } from './base-cam.js';
+import { channelWeights, defineCam } from './base-cam.js';
 
 /** XGrad-CAM: w_c = Σ_hw G·A / (Σ_hw A_c + 1e-7). */
 export const xgradcam = defineCam({
@@ -9,21 +9,14 @@ export const xgradcam = defineCam({
   cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 XGradCAM',
   needsGradients: true,
-  weights: (layer) => {
-    const [n, c, h, w] = nchw(layer.activations);
-    const a = layer.activations.data;
-    const g = requireGradients(layer).data;
-    const hw = h * w;
-    const weights = new Float32Array(n * c);
-    for (let k = 0; k < n * c; k++) {
+  weights: (layer) =>
+    channelWeights(layer, (a, g, o, hw) => {
       let sumA = 0;
       let sumGA = 0;
       for (let p = 0; p < hw; p++) {
-        sumA += a[k * hw + p]!;
-        sumGA += g[k * hw + p]! * a[k * hw + p]!;
+        sumA += a[o + p]!;
+        sumGA += g[o + p]! * a[o + p]!;
       }
-      weights[k] = sumGA / (sumA + 1e-7);
-    }
-    return weights;
-  },
+      return sumGA / (sumA + 1e-7);
+    }),
 });

@@ -19,6 +19,7 @@ import type { Runtime, Session } from '../runtime/types.js';
 import { Tensor } from '../tensor.js';
 import { buildBenchModel, type BenchModelName } from './models.js';
 import { interleaved, median, peakRssDuring } from './timing.js';
+import { exportedGradcamTiming } from './export.js';
 
 /** PyTorch 1.13 CPU, 2 threads, 224×224, random weights, median of 5, measured on the reference machine (issue 9). */
 export const REFERENCE_MS = {
@@ -70,7 +71,7 @@ export interface BenchOptions {
   browser?: boolean;
   /** Where results.json is written. */
   out?: string;
-  /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'browser'). */
+  /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'export', 'browser'). */
   only?: readonly string[];
   log?: (line: string) => void;
 }
@@ -489,6 +490,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     if (name === 'vgg16' || name === 'vit_b_16' || !wants('perturbation')) continue;
     bench.log(`[perturbation] ${name}`);
     await perturbation(bench, name, 16);
+  }
+  for (const name of models) {
+    // issue 19: the exported Grad-CAM graph in plain onnxruntime-node at batch 8 (report only)
+    if (name === 'vgg16' || name === 'vit_b_16' || !wants('export')) continue;
+    bench.log(`[export] ${name}, batch 8: exported Grad-CAM graph vs the plain forward`);
+    const { model, camLayer, bytes } = await bench.model(name);
+    const t = await exportedGradcamTiming(model, bytes, camLayer, randomInput(8), bench.threads, bench.repeats);
+    bench.record({ model: name, batch: 8, what: 'plain model forward (onnxruntime-node)', medianMs: t.forwardMs, samplesMs: t.forwardSamplesMs });
+    bench.record({ model: name, batch: 8, what: 'exported Grad-CAM graph (onnxruntime-node)', medianMs: t.exportedMs, samplesMs: t.exportedSamplesMs });
+    bench.add({ id: 'export/gradcam', model: name, batch: 8, what: 'exported Grad-CAM graph ÷ plain forward (issue 19 aims at ≤ 1.2)', value: t.exportedMs / t.forwardMs, unit: '×' });
+    await model.dispose();
   }
   if (options.browser !== false && wants('browser')) {
     bench.log('[browser] Grad-CAM on mobilenet_v2 in headless Chromium (onnxruntime-web WASM)');

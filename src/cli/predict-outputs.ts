@@ -5,7 +5,8 @@ import { writePng, writeFileAtomic } from '../node/image-file.js';
 import { loadInput } from '../node/inputs.js';
 import { encodeNpy } from '../io/npy.js';
 import { outputStem, prepareOutputDir } from '../node/output-dir.js';
-import { classMap, detectionHead, forwardTarget, nonMaxSuppression, requireTargetTensor, type Detection } from '../targets/index.js';
+import { forwardTarget, requireTargetTensor, structuredKind, structuredPrediction } from '../targets/index.js';
+import { classMapImage } from '../render/class-map.js';
 import { printJson, printLine } from './output.js';
 
 export interface PredictOutputFlags {
@@ -14,12 +15,6 @@ export interface PredictOutputFlags {
   scoreThreshold: string;
   iou: string;
 }
-
-/** Distinct colours for class maps (category k gets PALETTE[k mod 12]). */
-const PALETTE: readonly [number, number, number][] = [
-  [0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
-  [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128],
-];
 
 function fraction(name: string, raw: string): number {
   const v = Number(raw);
@@ -38,7 +33,7 @@ export async function predictStructured(model: LumenModel, files: readonly strin
   requireTargetTensor(model, tensor);
   const first = await loadInput(files[0]!, model);
   const dims = (await forwardTarget(model, first.tensor, tensor)).values.dims;
-  const kind = dims.length === 4 ? 'segmentation' : dims.length === 3 ? 'detection' : undefined;
+  const kind = structuredKind(dims);
   if (!kind) {
     if (flags.output) throw new LumenError('BAD_OPTION', `--output ${flags.output}: predict reads classes ([N, K]), class maps ([N, C, H, W]) or detection heads; this output is [${dims.join(', ')}]`, 2);
     return false;
@@ -50,28 +45,22 @@ export async function predictStructured(model: LumenModel, files: readonly strin
   for (const file of files) {
     const input = file === first.path ? first : await loadInput(file, model);
     const { values } = await forwardTarget(model, input.tensor, tensor);
-    if (kind === 'segmentation') {
-      const [, c, h, w] = values.dims as [number, number, number, number];
-      const map = classMap(values, 0);
-      const counts = new Array<number>(c).fill(0);
-      for (const k of map) counts[k]!++;
-      const rgb = new Uint8Array(h * w * 3);
-      map.forEach((k, p) => rgb.set(PALETTE[k % PALETTE.length]!, p * 3));
+    const p = structuredPrediction(values, 0, { scoreThreshold, iou })!;
+    if (p.kind === 'segmentation') {
       const stem = join(outDir!, `${outputStem(file)}__classes`);
-      await writePng(`${stem}.png`, { width: w, height: h, channels: 3, data: rgb });
-      writeFileAtomic(`${stem}.npy`, encodeNpy(map, [h, w]));
-      const categories = counts.map((n, k) => ({ category: k, label: model.classNames?.[k] ?? `class_${k}`, pixels: n })).filter((x) => x.pixels > 0);
+      await writePng(`${stem}.png`, classMapImage(p.map, p.width, p.height));
+      writeFileAtomic(`${stem}.npy`, encodeNpy(p.map, [p.height, p.width]));
+      const categories = p.categories.map((x) => ({ category: x.category, label: model.classNames?.[x.category] ?? `class_${x.category}`, pixels: x.pixels }));
       rows.push({ input: file, classMap: `${stem}.png`, classMapNpy: `${stem}.npy`, categories });
       if (!flags.json) {
         printLine(`${file} → ${stem}.png`);
         for (const x of categories) printLine(`  ${String(x.category).padStart(4)}  ${x.label.padEnd(24)} ${x.pixels} px  (--target seg:${x.category})`);
       }
     } else {
-      const head = detectionHead(values.dims);
-      const boxes: Detection[] = nonMaxSuppression(values.data, head, scoreThreshold, iou);
-      rows.push({ input: file, layout: head.layout, candidates: head.anchors, detections: boxes.map((d) => ({ ...d, label: model.classNames?.[d.cls] ?? `class_${d.cls}` })) });
+      const boxes = p.detections;
+      rows.push({ input: file, layout: p.layout, candidates: p.candidates, detections: boxes.map((d) => ({ ...d, label: model.classNames?.[d.cls] ?? `class_${d.cls}` })) });
       if (!flags.json) {
-        printLine(`${file}: ${boxes.length} boxes after NMS (${head.anchors} candidates, ${head.layout === 'rows' ? '[N, A, 5+K]' : '[N, 4+K, A]'} head)`);
+        printLine(`${file}: ${boxes.length} boxes after NMS (${p.candidates} candidates, ${p.layout === 'rows' ? '[N, A, 5+K]' : '[N, 4+K, A]'} head)`);
         for (const d of boxes) {
           const b = d.box;
           printLine(`  det:${String(d.index).padEnd(6)} ${(model.classNames?.[d.cls] ?? `class_${d.cls}`).padEnd(16)} score ${d.score.toFixed(3)}  box ${[b.x0, b.y0, b.x1, b.y1].map((v) => v.toFixed(1)).join(',')}`);

@@ -1,28 +1,18 @@
 import { extname } from 'node:path';
 import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
-import { parseTargetSpec, requireTargetTensor, resolveBatchTargets, specKind, targetDims, targetTensor, type SegmentationTarget, type TargetSpec } from '../targets/index.js';
+import { maskFromImage, maskFromTensor, parseTargetSpec, requireTargetTensor, resolveBatchTargets, specKind, targetDims, targetTensor, type SegmentationTarget, type TargetMask, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
 import { readImageFile } from './image-file.js';
 import { loadInput } from './inputs.js';
 import { readNpyTensor } from './npy-file.js';
 
 /** A mask file: a .npy of H·W values ([H, W] or [1, H, W]) or a PNG/JPEG whose non-black pixels are inside. */
-export async function readMaskFile(path: string): Promise<{ data: Float32Array; height: number; width: number }> {
+export async function readMaskFile(path: string): Promise<TargetMask> {
   if (extname(path).toLowerCase() === '.npy') {
-    const t = await readNpyTensor(path);
-    const dims = t.dims.filter((d, i) => !(d === 1 && i < t.rank - 2));
-    if (dims.length !== 2) throw new LumenError('BAD_OPTION', `${path}: a mask .npy must be [H, W], got [${t.dims.join(', ')}]`, 2);
-    return { data: t.data, height: dims[0]!, width: dims[1]! };
+    return maskFromTensor(await readNpyTensor(path), path);
   }
-  const img = await readImageFile(path);
-  const data = new Float32Array(img.width * img.height);
-  for (let p = 0; p < data.length; p++) {
-    let on = false;
-    for (let c = 0; c < Math.min(img.channels, 3); c++) on ||= img.data[p * img.channels + c]! > 0;
-    data[p] = on ? 1 : 0;
-  }
-  return { data, height: img.height, width: img.width };
+  return maskFromImage(await readImageFile(path));
 }
 
 /**
@@ -30,7 +20,7 @@ export async function readMaskFile(path: string): Promise<{ data: Float32Array; 
  * embed:) are read first (a reference image is prepared as the model's input, like the explained images).
  */
 export async function parseTargetFlag(text: string, model: LumenModel, output?: string): Promise<TargetSpec> {
-  const masks = new Map<string, { data: Float32Array; height: number; width: number }>();
+  const masks = new Map<string, TargetMask>();
   const images = new Map<string, Tensor>();
   for (const m of text.matchAll(/:mask=([^:]+)/g)) masks.set(m[1]!, await readMaskFile(m[1]!));
   const embed = /^\s*embed:(.+)$/.exec(text);

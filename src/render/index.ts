@@ -45,3 +45,4 @@ export { activationGrid } from './activations.js';
 export type { ChartSeries, LineChartOptions } from './chart.js';
 export { lineChartSvg, niceTicks } from './chart.js';
 export { conceptColors, factorizationImage, withLegend, type FactorizationImageOptions } from './concepts.js';
+export { CLASS_PALETTE, classColor, classMapImage } from './class-map.js';

@@ -8,3 +8,5 @@ export * from './score.js';
 export * from './resolve.js';
 export * from './detection.js';
 export * from './session.js';
+export * from './mask.js';
+export * from './predict.js';

@@ -8,27 +8,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCsv } from '../../src/tabular/csv.js';
-import { main } from '../../src/cli/main.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const MODEL = 'test/fixtures/tabular/breast_cancer_mlp.onnx';
 const CSV = 'test/fixtures/tabular/breast_cancer.csv';
 let dir: string;
 
-/**
- * The CLI in this process (a process per command would add seconds of start-up each). Its stderr is captured; its
- * stdout is left alone (the test runner reports through it), so the checks read the files it writes.
- */
-async function lumen(...args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main([...args, '--threads', '1']);
-    return { code, stderr };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+/** The CLI in this process, stderr captured (test/helpers/cli.ts). */
+const lumen = (...args: string[]): ReturnType<typeof runCliInProcess> => runCliInProcess([...args, '--threads', '1']);
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'lumen-tabular-'));

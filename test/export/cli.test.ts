@@ -7,22 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const MODEL = 'models/fashion-cnn.onnx';
 let dir: string;
 
-/** The CLI in this process, stderr captured (as test/cli/tabular-cli.test.ts). */
-async function lumen(...args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+const lumen = (...args: string[]): ReturnType<typeof runCliInProcess> => runCliInProcess(args);
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'lumen-export-cli-'));

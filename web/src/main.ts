@@ -2,22 +2,30 @@ import './style.css';
 import {
   LumenError,
   LumenModel,
+  classColor,
+  classMapImage,
   decodeImageBlob,
   describeLayout,
   displayMap,
   explain,
+  forwardTarget,
   listMethods,
   loadModelFromFile,
   loadModelFromURL,
   loadTfjsModelFromFiles,
+  maskFromImage,
+  maskFromNpy,
   parseTargetSpec,
   prepareImage,
+  structuredPrediction,
   type Explanation,
   type LayerInfo,
   type MethodInfo,
   type Prediction,
   type PreparedImage,
   type RawImage,
+  type StructuredPrediction,
+  type TargetMask,
   type TargetSpec,
 } from '../../src/browser.js';
 import { optionFields, type OptionValues } from './forms.js';
@@ -73,6 +81,11 @@ const state = {
   methods: [] as MethodChoice[],
   running: undefined as AbortController | undefined,
   pendingMetadata: undefined as File | undefined,
+  /** What a segmentation model or a detector predicts for the current image (class map / boxes after NMS). */
+  structured: undefined as StructuredPrediction | undefined,
+  /** Files a typed target names (seg:…:mask=<file>, embed:<file>), by file name. */
+  targetMasks: new Map<string, TargetMask>(),
+  targetReferences: new Map<string, RawImage>(),
 };
 
 /** Test hook: the e2e test reads attribution values from here and compares them with the Node API. */
@@ -84,6 +97,8 @@ interface TestHook {
   model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
   input(): { dims: number[]; data: number[] } | undefined;
   predictions(): Prediction[];
+  /** The class map's categories or the boxes after NMS shown under Predictions (undefined for a classifier). */
+  structured(): { kind: string; categories?: { category: number; pixels: number }[]; detections?: { index: number; cls: number; score: number; box: { x0: number; y0: number; x1: number; y1: number } }[]; map?: number[] } | undefined;
   results(): { method: string; target: number; layer?: string; dims: number[]; attribution: number[]; map: number[]; scores?: CurveScores }[];
 }
 
@@ -104,6 +119,11 @@ const hook: TestHook = {
     return t && { dims: [...t.dims], data: Array.from(t.data) };
   },
   predictions: () => state.predictions,
+  structured: () => {
+    const p = state.structured;
+    if (!p) return undefined;
+    return p.kind === 'segmentation' ? { kind: p.kind, categories: p.categories, map: Array.from(p.map) } : { kind: p.kind, detections: p.detections };
+  },
   results: () =>
     state.results.map((r) => ({
       method: r.methodId,
@@ -136,6 +156,12 @@ const ui = {
   layer: $<HTMLSelectElement>('layer'),
   targetSpec: $<HTMLInputElement>('target-spec'),
   targetOutput: $<HTMLSelectElement>('target-output'),
+  targetMaskFile: $<HTMLInputElement>('target-mask-file'),
+  targetReferenceFile: $<HTMLInputElement>('target-reference-file'),
+  objects: $<HTMLDivElement>('objects'),
+  objectsCanvas: $<HTMLCanvasElement>('objects-canvas'),
+  objectsCaption: $<HTMLParagraphElement>('objects-caption'),
+  objectsList: $<HTMLOListElement>('objects-list'),
   colormap: $<HTMLSelectElement>('colormap'),
   opacity: $<HTMLInputElement>('opacity'),
   opacityValue: $<HTMLOutputElement>('opacity-value'),
@@ -283,7 +309,101 @@ async function selectImage(i: number): Promise<void> {
   state.predictions = preds ?? [];
   state.targets = state.predictions.length ? [state.predictions[0]!.index] : [];
   renderPredictions();
+  await renderStructured();
   clearResults();
+}
+
+/**
+ * A segmentation model's class map or a detector's boxes after NMS (src/targets structuredPrediction, what
+ * `lumen predict` prints) for the chosen output, drawn under Predictions; each entry fills the typed target.
+ */
+async function renderStructured(): Promise<void> {
+  const img = state.images[state.current];
+  state.structured = undefined;
+  ui.objects.hidden = true;
+  if (!img || !state.model) return;
+  const p = prepared(img);
+  const { values } = await forwardTarget(state.model, p.tensor, ui.targetOutput.value || state.model.logitsName);
+  const s = structuredPrediction(values, 0);
+  state.structured = s;
+  if (!s) return;
+  const label = (k: number): string => state.model?.classNames?.[k] ?? `class_${k}`;
+  const canvas = ui.objectsCanvas;
+  const ctx = canvas.getContext('2d')!;
+  const swatch = (k: number): HTMLSpanElement => {
+    const el = document.createElement('span');
+    el.className = 'swatch';
+    el.style.background = `rgb(${classColor(k).join(',')})`;
+    return el;
+  };
+  const entry = (text: string, target: string, k: number): HTMLLIElement => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.target = target;
+    const t = document.createElement('span');
+    t.textContent = text;
+    b.append(swatch(k), t);
+    b.addEventListener('click', () => (ui.targetSpec.value = target));
+    li.append(b);
+    return li;
+  };
+  if (s.kind === 'segmentation') {
+    // the class map at the output's resolution, one palette colour per category (the CLI's class-map PNG)
+    canvas.width = s.width;
+    canvas.height = s.height;
+    ctx.putImageData(rawToImageData(classMapImage(s.map, s.width, s.height)), 0, 0);
+    ui.objectsCaption.textContent = `Class map (${s.width}×${s.height}): pick a category to explain it where it wins.`;
+    ui.objectsList.replaceChildren(...s.categories.map((c) => entry(`seg:${c.category} ${label(c.category)}: ${c.pixels} px`, `seg:${c.category}`, c.category)));
+  } else {
+    // the image with each kept box as a 1-pixel outline in its class's colour (boxes are in input pixels)
+    canvas.width = p.image.width;
+    canvas.height = p.image.height;
+    ctx.putImageData(rawToImageData(p.image), 0, 0);
+    for (const d of s.detections) {
+      const [x0, y0, x1, y1] = [d.box.x0, d.box.y0, d.box.x1, d.box.y1].map(Math.round) as [number, number, number, number];
+      ctx.fillStyle = `rgb(${classColor(d.cls).join(',')})`;
+      ctx.fillRect(x0, y0, x1 - x0, 1);
+      ctx.fillRect(x0, y1 - 1, x1 - x0, 1);
+      ctx.fillRect(x0, y0, 1, y1 - y0);
+      ctx.fillRect(x1 - 1, y0, 1, y1 - y0);
+    }
+    ui.objectsCaption.textContent = `${s.detections.length} boxes after NMS (of ${s.candidates} candidates): pick one to explain it.`;
+    ui.objectsList.replaceChildren(
+      ...s.detections.map((d) => entry(`det:${d.index} ${label(d.cls)} ${d.score.toFixed(3)} at ${[d.box.x0, d.box.y0, d.box.x1, d.box.y1].map((v) => v.toFixed(0)).join(',')}`, `det:${d.index}`, d.cls)),
+    );
+  }
+  ui.objects.hidden = false;
+}
+
+/** The typed target, with the files it names (a mask, a reference image prepared like the explained image). */
+function typedTarget(model: LumenModel, typed: string): TargetSpec {
+  const missing = (what: string, name: string): Error => new LumenError('BAD_OPTION', `--target ${typed}: no ${what} named '${name}' was chosen (pick it with the ${what} button)`, 2);
+  return parseTargetSpec(typed, ui.targetOutput.value || undefined, {
+    mask: (name) => {
+      const m = state.targetMasks.get(name);
+      if (!m) throw missing('segmentation mask', name);
+      return m;
+    },
+    image: (name) => {
+      const raw = state.targetReferences.get(name.trim());
+      if (!raw) throw missing('embedding reference image', name.trim());
+      return prepareImage(raw, model).tensor;
+    },
+  });
+}
+
+async function addTargetMask(file: File): Promise<void> {
+  const mask = /\.npy$/i.test(file.name) ? maskFromNpy(new Uint8Array(await file.arrayBuffer()), file.name) : maskFromImage(await decodeImageBlob(file));
+  state.targetMasks.set(file.name, mask);
+  const typed = /^\s*seg:(\d+)/.exec(ui.targetSpec.value);
+  const category = typed?.[1] ?? String(state.structured?.kind === 'segmentation' ? (state.structured.categories.find((c) => c.category !== 0)?.category ?? 0) : 0);
+  ui.targetSpec.value = `seg:${category}:mask=${file.name}`;
+}
+
+async function addTargetReference(file: File): Promise<void> {
+  state.targetReferences.set(file.name, await decodeImageBlob(file));
+  ui.targetSpec.value = `embed:${file.name}`;
 }
 
 function drawPreview(image: RawImage): void {
@@ -387,7 +507,7 @@ async function run(): Promise<void> {
   const { tensor } = prepared(img);
   // a typed target (segmentation, detection, another output) replaces the class buttons: one row, keyed -1
   const typed = ui.targetSpec.value.trim();
-  const spec: TargetSpec | undefined = typed ? parseTargetSpec(typed, ui.targetOutput.value || undefined) : undefined;
+  const spec: TargetSpec | undefined = typed ? typedTarget(model, typed) : undefined;
   const targets = spec ? [-1] : [...state.targets];
   const layer = ui.layer.value || undefined;
   const withMetrics = ui.withMetrics.checked && metricsAvailable();
@@ -572,6 +692,15 @@ function wire(): void {
     else if (file) void loadModelFile(file, ui.metaFile.files?.[0]).catch(showError);
   });
   ui.imageFiles.addEventListener('change', () => void addFiles([...(ui.imageFiles.files ?? [])]).catch(showError));
+  ui.targetMaskFile.addEventListener('change', () => {
+    const f = ui.targetMaskFile.files?.[0];
+    if (f) void addTargetMask(f).catch(showError);
+  });
+  ui.targetReferenceFile.addEventListener('change', () => {
+    const f = ui.targetReferenceFile.files?.[0];
+    if (f) void addTargetReference(f).catch(showError);
+  });
+  ui.targetOutput.addEventListener('change', () => void renderStructured().catch(showError));
   ui.drop.addEventListener('dragover', (e) => {
     e.preventDefault();
     ui.drop.classList.add('over');

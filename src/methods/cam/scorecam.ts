@@ -1,7 +1,7 @@
 import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { defineCam, imageDims, nchw } from './base-cam.js';
-import { targetScores, targetTensor } from '../../targets/index.js';
+import { seedRows, targetTensor } from '../../targets/index.js';
 
 const DEFAULT_BATCH = 16;
 
@@ -40,10 +40,10 @@ export const scorecam = defineCam({
         }
         // input × mask for every input channel, in the graph
         const t0 = performance.now();
-        const logits = await ctx.model.forwardMasked(image, new Tensor(masks, [count, 1, H, W]), 0, 'blend', targetTensor(ctx.model, ctx.targets));
+        // the target's scalar is computed in the session (image i's seed row): count numbers fetched
+        const s = await ctx.model.forwardMasked(image, new Tensor(masks, [count, 1, H, W]), 0, 'blend', targetTensor(ctx.model, ctx.targets), { seed: seedRows(ctx.targets, 1, () => i), output: ctx.targets.output });
         ctx.timings.runMs += performance.now() - t0;
-        const s = targetScores(logits, ctx.targets, () => i);
-        for (let b = 0; b < count; b++) scores[start + b] = Math.fround(s[b]!);
+        for (let b = 0; b < count; b++) scores[start + b] = s.data[b]!;
         done += count;
         ctx.progress(done, n * c, 'scorecam');
       }

@@ -96,6 +96,32 @@ test('nsfwjs MobileNetV2 (layers model, uint8-quantized): probabilities, logits,
   // (two flipped gates); onnxruntime-web and -node differ by 6.6e-4 here. Bound: 5e-3.
   assert.ok(eSal <= 5e-3, `saliency ${eSal}`);
 
+  // The mechanism, checked: on this input exactly one of the 6.1 million ReLU6 gate inputs (the BatchNormalization
+  // outputs that feed a ReLU) is open in one engine and shut in the other. On an input where every gate agrees, the
+  // Saliency meets the issue's 1e-3 (measured 6e-7; over seeds 1…6 it was 6e-4, 6e-7, 3.5e-3, 4e-7, 1.2e-2, 7.8e-3).
+  const gateInputs = lm.layers.filter((l, i) => l.getClassName() === 'BatchNormalization' && lm.layers[i + 1]?.getClassName() === 'ReLU').map((l) => l.name);
+  const gates = tfl.model({ inputs: lm.inputs, outputs: gateInputs.map((n) => lm.getLayer(n).output as tfl.SymbolicTensor) });
+  const flippedGates = async (xx: tf.Tensor4D): Promise<number> => {
+    const theirs = gates.predict(xx) as tf.Tensor[];
+    const ours = (await model.forward(toLumen(xx), gateInputs)).tensors;
+    let flips = 0;
+    gateInputs.forEach((n, j) => {
+      const a = ours[n]!.data;
+      const b = nhwcToNchw(theirs[j]!);
+      for (let i = 0; i < a.length; i++) if ((a[i]! > 0 && a[i]! < 6) !== (b[i]! > 0 && b[i]! < 6)) flips++;
+    });
+    tf.dispose(theirs);
+    return flips;
+  };
+  assert.equal(gateInputs.length, 35);
+  assert.equal(await flippedGates(x), 1, 'gates that differ on the first input');
+  const x2 = randomNhwc([1, 224, 224, 3], 2);
+  assert.equal(await flippedGates(x2), 0, 'gates that differ on the second input');
+  const sal2 = await getMethod('saliency').explain(model, toLumen(x2), { target: k });
+  const g2 = tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(tfLogits(xx), [0, k], [1, 1])))(x2);
+  const eSal2 = relErr(sal2.attribution.data, nhwcToNchw(tf.abs(g2)));
+  assert.ok(eSal2 <= 1e-3, `saliency on an input with the same gates ${eSal2}`);
+
   // Grad-CAM at out_relu: activations from a TF.js sub-model, gradients through the layers after it
   const layer = 'out_relu';
   const cam = await getMethod('gradcam').explain(model, input, { target: k, layer, raw: true });

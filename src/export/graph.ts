@@ -107,6 +107,10 @@ export function exportableMethods(requested: readonly string[]): string[] {
  */
 export async function exportExplanation(model: LumenModel, options: ExportOptions): Promise<ExportedExplanation> {
   const ids = exportableMethods(options.methods);
+  const logitShape = (await model.tensorShapes()).get(model.logitsName);
+  if (logitShape && logitShape.length !== 2) {
+    throw new LumenError('UNSUPPORTED_MODEL', `export: explains classifiers whose output is [batch, classes]; '${model.logitsName}' is [${logitShape.join(', ')}] (segmentation, detection and other targets are not exportable yet)`);
+  }
   const kinds = ids.map((id) => [id, EXPORTABLE[id]!] as const);
   const needsCam = kinds.some(([, k]) => k.family === 'cam');
   const layers = needsCam ? await model.resolveLayers(options.layer) : [];

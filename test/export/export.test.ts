@@ -165,6 +165,11 @@ describe('export: bad input and serving files', () => {
     await assert.rejects(exportExplanation(model, { methods: ['ig'], methodOptions: { ig: { baseline: 'blur' } } }), (e: unknown) => e instanceof LumenError && /zeros baseline only, got baseline=blur/.test(e.message));
   });
 
+  test('a model whose output is not [batch, classes] is refused', async () => {
+    const model = await conformanceModel('tiny_segnet');
+    await assert.rejects(exportExplanation(model, { methods: ['gradcam'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_MODEL' && /explains classifiers whose output is \[batch, classes\]/.test(e.message));
+  });
+
   test('an unknown layer is refused', async () => {
     const model = await conformanceModel('fashion_cnn');
     await assert.rejects(exportExplanation(model, { methods: ['gradcam'], layer: 'no/such/tensor' }), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_LAYER' && /unknown layer 'no\/such\/tensor'/.test(e.message));

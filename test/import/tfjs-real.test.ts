@@ -96,7 +96,7 @@ test('nsfwjs MobileNetV2 (layers model, uint8-quantized): probabilities, logits,
   // (two flipped gates); onnxruntime-web and -node differ by 6.6e-4 here. Bound: 5e-3.
   assert.ok(eSal <= 5e-3, `saliency ${eSal}`);
 
-  // The mechanism, checked: on this input exactly one of the 6.1 million ReLU6 gate inputs (the BatchNormalization
+  // The mechanism, checked: on this input one of the 6.1 million ReLU6 gate inputs (the BatchNormalization
   // outputs that feed a ReLU) is open in one engine and shut in the other. On an input where every gate agrees, the
   // Saliency meets the issue's 1e-3 (measured 6e-7; over seeds 1…6 it was 6e-4, 6e-7, 3.5e-3, 4e-7, 1.2e-2, 7.8e-3).
   const gateInputs = lm.layers.filter((l, i) => l.getClassName() === 'BatchNormalization' && lm.layers[i + 1]?.getClassName() === 'ReLU').map((l) => l.name);
@@ -114,7 +114,9 @@ test('nsfwjs MobileNetV2 (layers model, uint8-quantized): probabilities, logits,
     return flips;
   };
   assert.equal(gateInputs.length, 35);
-  assert.equal(await flippedGates(x), 1, 'gates that differ on the first input');
+  // 1 here; another CPU's kernels may round that gate (3e-8 vs −1e-7) the same way, and then the 1e-3 bound applies
+  const flips1 = await flippedGates(x);
+  assert.ok(flips1 <= 1 && eSal <= (flips1 === 0 ? 1e-3 : 5e-3), `first input: ${flips1} gates differ, saliency ${eSal}`);
   const x2 = randomNhwc([1, 224, 224, 3], 2);
   assert.equal(await flippedGates(x2), 0, 'gates that differ on the second input');
   const sal2 = await getMethod('saliency').explain(model, toLumen(x2), { target: k });

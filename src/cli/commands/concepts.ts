@@ -172,9 +172,9 @@ function registerTcav(program: Command): void {
       requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
       const tick = progress('tcav');
       const r = await tcav(model, { concept, random, inputs }, { layer: layer!, target, runs, seed, ...(tick ? { onProgress: tick } : {}) });
-      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
+      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
       else {
-        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? 'significant' : 'not significant'} at 0.05`);
+        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? `significant (${r.direction} random)` : 'not significant'} at 0.05`);
       }
     });
   });

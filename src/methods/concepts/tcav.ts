@@ -34,6 +34,8 @@ export interface TcavResult {
   pValue: number;
   t: number;
   significant: boolean;
+  /** Whether the concept scores lie above or below the random CAVs' (a significant 'below' means the concept lowers the target). */
+  direction: 'above' | 'below' | 'equal';
   runs: number;
   conceptScores: number[];
   randomScores: number[];
@@ -87,10 +89,13 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
     randomScores.push(score(grads.data, grads.n, d, null_.weights));
   }
   const test = studentTTest(conceptScores, randomScores);
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const gap = mean(conceptScores) - mean(randomScores);
   return {
+    direction: gap > 0 ? 'above' : gap < 0 ? 'below' : 'equal',
     layer: options.layer,
     target: options.target,
-    score: conceptScores.reduce((a, b) => a + b, 0) / runs,
+    score: mean(conceptScores),
     pValue: test.pValue,
     t: test.t,
     significant: test.pValue < alpha,

@@ -51,6 +51,7 @@ for (const [name, expectSignificant] of [['shortcut', true], ['clean', false]] a
       assert.equal(r.significant, expectSignificant, `p = ${r.pValue}`);
       if (expectSignificant) {
         assert.ok(r.score > 0.9 && r.pValue < 0.05, `score ${r.score}`);
+        assert.equal(r.direction, 'above');
         // bad input: too few concept images, too few random images (each message says how many are needed)
         await assert.rejects(tcav(model, { concept: concept.item(0), random, inputs }, { layer, target: TARGET }), /1 concept image; at least 10 are needed/);
         await assert.rejects(tcav(model, { concept, random: concept, inputs }, { layer, target: TARGET }), /20 random images; at least 32 are needed/);

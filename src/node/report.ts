@@ -8,6 +8,7 @@ import { METHOD_CAVEATS, renderReportHtml, type ReportCell, type ReportData, typ
 import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
 import { classCount } from '../targets/index.js';
+import { conceptSectionsIn } from './concepts-report.js';
 
 /** What `lumen explain` records about the model so `lumen report` can describe it later. */
 export interface RunInfo {
@@ -99,7 +100,8 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
     }),
     metrics: listMetrics().map((m) => ({ id: m.id, title: m.title, higherIsBetter: m.higherIsBetter, summary: m.summary })),
     failures: rows.filter((r) => r.status === 'error').map((r) => ({ input: r.input, method: r.method, error: r.error ?? '' })),
-    sections: options.sections,
+    // concept/example outputs saved in the folder or its direct subfolders (lumen concepts/craft, tcav/neighbors/prototypes --json)
+    sections: [...(options.sections ?? []), ...conceptSectionsIn(outDir)],
   };
   const out = join(outDir, 'report.html');
   writeFileAtomic(out, renderReportHtml(data));

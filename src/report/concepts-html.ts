@@ -34,3 +34,80 @@ ${figures}
 </body></html>
 `;
 }
+
+/** What the concept commands leave in a folder, parsed, with images already as data: URIs (the node side reads files). */
+export interface ConceptOutputs {
+  /** `lumen concepts` (concepts.json + <stem>.concepts.png). */
+  dff?: {
+    layer: string;
+    k: number;
+    relativeError: number;
+    concepts: { concept: number; topClasses: { label: string; probability: number }[] }[];
+    images: { image: string; share: number[]; picture?: string }[];
+  };
+  /** `lumen craft` (craft.json + atlas.png). */
+  craft?: { layer: string; target: number; k: number; relativeError: number; concepts: { concept: number; importance: number }[]; atlas?: string };
+  /** `lumen tcav --json` saved as tcav.json. */
+  tcav?: { score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number };
+  /** `lumen neighbors --json` saved as neighbors.json. */
+  neighbors?: { layer: string; query: string; neighbors: { file: string; similarity: number; picture?: string }[] };
+  /** `lumen prototypes --json` saved as prototypes.json. */
+  prototypes?: { layer: string; images: number; prototypes: { file: string; picture?: string }[]; criticisms: { file: string; witness: number; picture?: string }[] };
+}
+
+/** Sections of the main report for whatever concept outputs a folder holds (none → no sections). */
+export function conceptReportSections(o: ConceptOutputs): { title: string; html: string }[] {
+  const sections: { title: string; html: string }[] = [];
+  const table = (header: string[], rows: string[][]): string =>
+    `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  const figure = (src: string | undefined, caption: string, width = 160): string =>
+    src ? `<figure><img src="${esc(src)}" alt="${esc(caption)}" width="${width}"><figcaption>${esc(caption)}</figcaption></figure>` : '';
+  if (o.dff) {
+    const d = o.dff;
+    sections.push({
+      title: `Concepts (Deep Feature Factorization, ${d.k} concepts of ${d.layer})`,
+      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${table(
+        ['concept', 'top classes (head softmax)'],
+        d.concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]),
+      )}${table(['image', ...d.concepts.map((c) => `share of concept ${c.concept}`)], d.images.map((i) => [i.image, ...i.share.map((s) => s.toFixed(3))]))}<div class="row">${d.images.map((i) => figure(i.picture, i.image, 200)).join('')}</div>`,
+    });
+  }
+  if (o.craft) {
+    const c = o.craft;
+    sections.push({
+      title: `Concept atlas (CRAFT-style, ${c.k} concepts of ${c.layer}, class ${c.target})`,
+      html: `<p>Concepts found by NMF over image crops, ranked by gradient × concept importance for the class (NMF relative error ${c.relativeError.toFixed(3)}). Each atlas row shows the crops that express a concept most.</p>${table(
+        ['concept', 'importance'],
+        c.concepts.map((x) => [String(x.concept), x.importance.toPrecision(3)]),
+      )}${c.atlas ? `<img src="${esc(c.atlas)}" alt="concept atlas">` : ''}`,
+    });
+  }
+  if (o.tcav) {
+    const t = o.tcav;
+    sections.push({
+      title: 'TCAV',
+      html: `<p>Share of the target class's inputs whose logit rises along the concept's activation vector, over ${t.runs} CAVs, against random-vs-random CAVs (two-sided t-test).</p>${table(
+        ['layer', 'target', 'score', 'p', 'result'],
+        [[t.layer ?? '–', t.target === undefined ? '–' : String(t.target), t.score.toFixed(3), t.pValue.toPrecision(3), t.significant ? `significant (${t.direction ?? '?'} random)` : 'not significant at 0.05']],
+      )}`,
+    });
+  }
+  if (o.neighbors) {
+    const n = o.neighbors;
+    sections.push({
+      title: `Nearest examples (${n.layer}, cosine)`,
+      html: `<p>Query <code>${esc(n.query)}</code>.</p>${table(['similarity', 'image'], n.neighbors.map((h) => [h.similarity.toFixed(4), h.file]))}<div class="row">${n.neighbors.map((h) => figure(h.picture, `${h.similarity.toFixed(3)} ${h.file}`, 96)).join('')}</div>`,
+    });
+  }
+  if (o.prototypes) {
+    const p = o.prototypes;
+    sections.push({
+      title: `Prototypes and criticisms (MMD-critic, ${p.images} images, ${p.layer})`,
+      html: `<p>Prototypes represent the set; criticisms are the images the prototypes represent worst.</p>${table(['kind', 'image', 'witness'], [
+        ...p.prototypes.map((x) => ['prototype', x.file, '']),
+        ...p.criticisms.map((x) => ['criticism', x.file, x.witness.toFixed(4)]),
+      ])}<div class="row">${[...p.prototypes.map((x) => figure(x.picture, `prototype ${x.file}`, 96)), ...p.criticisms.map((x) => figure(x.picture, `criticism ${x.file}`, 96))].join('')}</div>`,
+    });
+  }
+  return sections;
+}

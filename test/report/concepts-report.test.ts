@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { loadModel } from '../../src/node/load.js';
+import { explainFiles } from '../../src/node/explain-files.js';
+import { writeReport, writeRunInfo } from '../../src/node/report.js';
+import { getMethod } from '../../src/methods/registry.js';
+import '../../src/methods/cam/index.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+
+const MODEL = 'models/shapes-shortcut.onnx';
+
+function lumen(...args: string[]): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+const imgCount = (html: string): number => (html.match(/<img src="data:image\/png;base64,/g) ?? []).length;
+
+test('lumen report includes the concepts, CRAFT atlas, TCAV, neighbours and prototypes saved in its folder', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'lumen-concepts-report-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const shapes = readdirSync('samples/shapes').filter((f) => f.endsWith('.png')).sort().slice(0, 6);
+  const dataset = join(out, 'data');
+  mkdirSync(dataset);
+  for (const f of shapes) copyFileSync(join('samples/shapes', f), join(dataset, f));
+  const files = shapes.map((f) => join(dataset, f));
+
+  const model = await loadModel(MODEL);
+  await writeRunInfo(model, MODEL, out);
+  const result = await explainFiles(model, files.slice(0, 2), { methods: [getMethod('gradcam')], targets: ['top1'], methodOptions: () => ({}), outDir: out });
+  await model.dispose();
+  assert.equal(result.failed, 0);
+  const plain = readFileSync(writeReport(out), 'utf8');
+  assert.equal(imgCount(plain), 4, '2 inputs + 2 overlays');
+  assert.doesNotMatch(plain, /Deep Feature Factorization|TCAV|Nearest examples/);
+
+  lumen('concepts', MODEL, ...files.slice(0, 4), '-k', '3', '--out', join(out, 'concepts'));
+  lumen('craft', MODEL, '--dataset', dataset, '--target', '0', '-k', '3', '--out', join(out, 'craft'));
+  const cache = join(out, 'emb.json');
+  writeFileSync(join(out, 'neighbors.json'), lumen('neighbors', MODEL, files[0]!, '--dataset', dataset, '-k', '3', '--cache', cache, '--json'));
+  writeFileSync(join(out, 'prototypes.json'), lumen('prototypes', MODEL, '--dataset', dataset, '--prototypes', '2', '--criticisms', '1', '--cache', cache, '--json'));
+  // TCAV needs ≥10 concept and ≥32 random images and takes ~30 s; its --json output shape is what the report reads.
+  writeFileSync(join(out, 'tcav.json'), JSON.stringify({ score: 0.95, pValue: 0.0077, significant: true, runs: 10, direction: 'above', layer: 'L', target: 2 }));
+
+  const path = writeReport(out);
+  const html = readFileSync(path, 'utf8');
+  const dff = JSON.parse(readFileSync(join(out, 'concepts', 'concepts.json'), 'utf8')) as { layer: string; images: { share: number[] }[]; concepts: { topClasses: { label: string; probability: number }[] }[] };
+  const nb = JSON.parse(readFileSync(join(out, 'neighbors.json'), 'utf8')) as { neighbors: { file: string; similarity: number }[] };
+  const pr = JSON.parse(readFileSync(join(out, 'prototypes.json'), 'utf8')) as { prototypes: string[]; criticisms: { witness: number }[] };
+  const craft = JSON.parse(readFileSync(join(out, 'craft', 'craft.json'), 'utf8')) as { concepts: { importance: number }[] };
+
+  assert.match(html, new RegExp(`Concepts \\(Deep Feature Factorization, 3 concepts of ${dff.layer.replace(/[/.]/g, '\\$&')}\\)`));
+  for (const s of dff.images[0]!.share) assert.ok(html.includes(`<td>${s.toFixed(3)}</td>`), `share ${s}`);
+  const top = dff.concepts[0]!.topClasses[0]!;
+  assert.ok(html.includes(`${top.label} ${top.probability.toFixed(3)}`));
+  assert.match(html, /Concept atlas \(CRAFT-style, 3 concepts/);
+  for (const c of craft.concepts) assert.ok(html.includes(`<td>${c.importance.toPrecision(3)}</td>`));
+  assert.match(html, /<td>0\.950<\/td><td>0\.00770<\/td><td>significant \(above random\)<\/td>/);
+  assert.equal(nb.neighbors.length, 3);
+  assert.ok(nb.neighbors[0]!.similarity > 0.9999, 'the query itself is in the dataset');
+  for (const h of nb.neighbors) assert.ok(html.includes(`<td>${h.similarity.toFixed(4)}</td>`));
+  assert.equal(pr.prototypes.length, 2);
+  assert.ok(html.includes(`<td>${pr.criticisms[0]!.witness.toFixed(4)}</td>`));
+  // 4 from the explain run + 4 concept maps + 1 atlas + 3 neighbours + 2 prototypes + 1 criticism
+  assert.equal(imgCount(html), 4 + 4 + 1 + 3 + 2 + 1);
+
+  requireChromium();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(pathToFileURL(path).href);
+    const decoded = await page.$$eval('img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
+    assert.equal(decoded, 15, 'every inline image decodes');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -58,6 +58,12 @@ export interface ExportOptions {
   withPreprocessing?: boolean;
   /** Options by method id, as `explain` takes them (Integrated Gradients: steps, method; other methods: defaults). */
   methodOptions?: Readonly<Record<string, ExplainOptions>>;
+  /**
+   * How the target enters the graph: 'index' (default) an int64 class index per image (`target_class [batch]`);
+   * 'weights' a float32 weight vector per image (`target_weights [batch, classes]`) seeding the backward pass, as
+   * `explain` with `target: { weights }` does (a one-hot vector is the class index).
+   */
+  targetInput?: 'index' | 'weights';
 }
 
 /** A graph input or output of the exported model, as a serving system declares it. */
@@ -82,6 +88,31 @@ export interface ExportedExplanation {
 
 /** The graph input with the class index per image. */
 export const TARGET_INPUT = 'target_class';
+
+/** The graph input with the weight vector per image (targetInput 'weights'). */
+export const TARGET_WEIGHTS_INPUT = 'target_weights';
+
+/** Options the export reads per method; any other option set to a non-default value is refused, not ignored. */
+const READ_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  saliency: ['abs'],
+  'integrated-gradients': ['steps', 'method', 'baseline', 'baselines'],
+  smoothgrad: ['samples', 'abs'],
+  occlusion: ['slidingWindowShapes', 'strides', 'baselines'],
+};
+/** Options that change how `explain` runs, not what it returns (precision is checked on its own). */
+const NO_EFFECT_OPTIONS = new Set(['batchSize', 'internalBatchSize', 'signal', 'onProgress', 'precision']);
+
+/** A clear error for an option the exported graph would ignore (CAM augSmooth/eigenSmooth, SmoothGrad stdev, …). */
+function refuseIgnoredOptions(id: string, options: ExplainOptions): void {
+  const specs = getMethod(id).info.options;
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined || NO_EFFECT_OPTIONS.has(name) || READ_OPTIONS[id]?.includes(name)) continue;
+    const spec = specs.find((o) => o.name === name);
+    if (spec && spec.default !== undefined && value === spec.default) continue;
+    const why = name === 'target' ? ' (the target is a graph input)' : name === 'layer' ? ' (give the CAM layer as the export layer option)' : name === 'stdev' || name === 'seed' ? ` (the noise is the graph input '${NOISE_INPUT}': scale it yourself)` : '';
+    throw new LumenError('BAD_OPTION', `export: option '${name}' of ${id} is not exportable${why}; the exported graph would ignore it`, 2);
+  }
+}
 
 /** SmoothGrad's noise, [batch, samples, C, H, W]: what is added to each copy of each image (Captum: stdev · N(0, 1)). */
 export const NOISE_INPUT = 'smoothgrad_noise';
@@ -155,6 +186,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   };
 
   for (const id of ids) {
+    refuseIgnoredOptions(id, optionsOf(id));
     if (optionsOf(id).precision === 'float64') throw new LumenError('BAD_OPTION', `export: ${id} is exported in float32 only (precision=float64 is not exportable)`, 2);
   }
   // Methods that run the model on more images than the batch (Integrated Gradients' path points) append them to it:
@@ -207,19 +239,25 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const segmentStart = (id: string): number => 1 + segments.slice(0, segments.findIndex((sg) => sg.id === id)).reduce((a, sg) => a + sg.k, 0);
   const taken = (name: string): boolean => proto.node.some((nd) => nd.output.includes(name)) || proto.input.some((i) => i.name === name) || graph.initializer(name) !== undefined;
 
-  // Each seed becomes the one-hot of an int64 class index per image.
-  if (taken(TARGET_INPUT)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${TARGET_INPUT}'`);
+  // Each seed is the one-hot of an int64 class index per image, or a float32 weight vector per image.
+  const byWeights = options.targetInput === 'weights';
+  if (options.targetInput !== undefined && options.targetInput !== 'index' && !byWeights) throw new LumenError('BAD_OPTION', `export: the target input is 'index' or 'weights', got '${String(options.targetInput)}'`, 2);
+  const targetName = byWeights ? TARGET_WEIGHTS_INPUT : TARGET_INPUT;
+  if (taken(targetName)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${targetName}'`);
   proto.input = proto.input.filter((i) => !seeds.includes(i.name));
-  graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
+  const classDim = byWeights ? await classCount(model) : undefined;
+  if (byWeights) graph.addInput(TARGET_WEIGHTS_INPUT, [batch, classDim!], TensorProto_DataType.FLOAT);
+  else graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
   // an alias: `expose` may rename the model's own tensor when its name is taken by an output ('logits')
   const allLogits = ops.op('Identity', [model.logitsName]);
   const depth = ops.op('Slice', [ops.shapeOf(allLogits), ops.int64s([-1]), ops.int64s([2 ** 31 - 1])]);
+  // per-image seed rows [batch, classes]; each extra segment repeats them in its own row order
+  const hotRows = byWeights ? TARGET_WEIGHTS_INPUT : ops.op('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
   const repeated = (sg: (typeof segments)[number]): string =>
-    sg.itemMajor ? ops.op('Reshape', [ops.op('Tile', [ops.unsqueeze(TARGET_INPUT, [1]), ops.int64s([1, sg.k])]), ops.int64s([-1])]) : ops.op('Tile', [TARGET_INPUT, ops.int64s([sg.k])]);
-  const classes = segments.length === 0 ? TARGET_INPUT : ops.op('Concat', [TARGET_INPUT, ...segments.map(repeated)], { axis: { i: 0 } });
-  const oneHot = ops.op('OneHot', [classes, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } });
+    sg.itemMajor ? ops.op('Reshape', [ops.op('Tile', [ops.unsqueeze(hotRows, [1]), ops.int64s([1, sg.k, 1])]), ops.op('Concat', [ops.int64s([-1]), depth], { axis: { i: 0 } })]) : ops.op('Tile', [hotRows, ops.int64s([sg.k, 1])]);
+  const seedRows = segments.length === 0 ? hotRows : ops.op('Concat', [hotRows, ...segments.map(repeated)], { axis: { i: 0 } });
   const logits = own(allLogits);
-  for (const seed of seeds) graph.addNode('Identity', [oneHot], [seed]);
+  for (const seed of seeds) graph.addNode('Identity', [seedRows], [seed]);
 
   const outputs: [string, string][] = [];
   const expose = (desired: string, tensor: string): void => {
@@ -263,7 +301,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
       // d_j = f(x) − f(x with window j at the baseline), averaged over the windows covering each pixel (in double)
       const J = windows!.y0.length;
       const double = (t: string): string => ops.cast(t, TensorProto_DataType.DOUBLE);
-      const hot = double(ops.op('OneHot', [TARGET_INPUT, depth, ops.constant([0, 1], [2])], { axis: { i: -1 } }));
+      const hot = double(hotRows);
       const rowLogits = double(ops.op('Reshape', [rowsOf(allLogits, segmentStart(id), J), ops.op('Concat', [ops.int64s([-1, J]), depth], { axis: { i: 0 } })]));
       const scores = ops.reduceSum(ops.mul(rowLogits, ops.unsqueeze(hot, [1])), [2], false);
       const d = ops.sub(ops.reduceSum(ops.mul(double(logits), hot), [1], true), scores);
@@ -298,7 +336,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const metadata: [string, string][] = [
     ['lumen.export.methods', ids.join(',')],
     ['lumen.export.layers', layers.join(',')],
-    ['lumen.export.target', `${TARGET_INPUT}: class index per image (explains the raw logit)`],
+    ['lumen.export.target', byWeights ? `${TARGET_WEIGHTS_INPUT}: weight vector per image (explains the weighted sum of the raw logits)` : `${TARGET_INPUT}: class index per image (explains the raw logit)`],
   ];
   for (const [key, value] of metadata) graph.model.metadataProps.push(create(StringStringEntryProtoSchema, { key, value }));
   return {
@@ -306,7 +344,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     opset: graph.opset,
     inputs: [
       pixels ?? { name: model.inputName, type: 'float32', dims: [...inputDims] },
-      { name: TARGET_INPUT, type: 'int64', dims: [batch] },
+      byWeights ? { name: TARGET_WEIGHTS_INPUT, type: 'float32', dims: [batch, classDim!] } : { name: TARGET_INPUT, type: 'int64', dims: [batch] },
       ...(smoothSamples ? [{ name: NOISE_INPUT, type: 'float32' as const, dims: [batch, smoothSamples, ...inputDims.slice(1)] }] : []),
     ],
     outputs: declared,

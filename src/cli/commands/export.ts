@@ -4,6 +4,7 @@ import { exportExplanationFiles } from '../../node/export-files.js';
 import { getMethod } from '../../methods/registry.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { LumenError } from '../../errors.js';
 import { printJson, printLine } from '../output.js';
 
 interface ExportFlags extends ModelFlags {
@@ -15,6 +16,7 @@ interface ExportFlags extends ModelFlags {
   maxBatchSize: string;
   force?: boolean;
   withPreprocessing?: boolean;
+  targetInput: string;
   json?: boolean;
   [option: string]: unknown;
 }
@@ -31,12 +33,15 @@ export function registerExport(program: Command): void {
     .option('--name <name>', 'the model name in the Triton repository (default: the -o file name)')
     .option('--max-batch-size <n>', 'Triton max_batch_size', '8')
     .option('--with-preprocessing', "take raw pixels: uint8 [batch, height, width, C] of any size, resized and normalized (the model's mean/std) in the graph")
+    .option('--target-input <kind>', "how the target enters the graph: 'index' (int64 target_class [batch]) or 'weights' (float32 target_weights [batch, classes], a weight vector per image)", 'index')
     .option('--force', 'overwrite an existing file or Triton model folder')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
   cmd.action(async (modelPath: string, flags: ExportFlags) => {
     const maxBatchSize = integerFlag('maxBatchSize', flags.maxBatchSize, 1);
+    if (flags.targetInput !== 'index' && flags.targetInput !== 'weights') throw new LumenError('BAD_OPTION', `--target-input must be 'index' or 'weights', got '${flags.targetInput}'`, 2);
+    const targetInput = flags.targetInput;
     const methods = flags.method.split(',').map((s) => s.trim()).filter(Boolean);
     const model = await loadModelWithFlags(modelPath, flags);
     try {
@@ -48,6 +53,7 @@ export function registerExport(program: Command): void {
         ...(flags.triton ? { triton: flags.triton } : {}),
         tritonOptions: { maxBatchSize, ...(flags.name ? { name: flags.name } : {}) },
         force: flags.force,
+        targetInput,
         ...(flags.withPreprocessing ? { withPreprocessing: true } : {}),
       });
       if (flags.json) return printJson({ files, opset: exported.opset, inputs: exported.inputs, outputs: exported.outputs, layers: exported.layers });

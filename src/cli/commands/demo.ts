@@ -18,7 +18,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('explain the bundled Fashion-MNIST model on its sample images with every method, score them, and write an HTML report')
     .option('-o, --out <dir>', 'output folder', 'lumen-demo')
-    .option('--methods <ids>', 'comma-separated method ids (default: every registered method)')
+    .option('--methods <ids>', 'comma-separated method ids (default: every registered method that applies to a CNN, i.e. all but the attention family)')
     .option('--no-score', 'skip the trust scores (faster)')
     .option('--force', 'recompute everything')
     .option('--shortcut', 'also explain the clean and the shortcut shapes models on the same test images and add the "spot the shortcut" section')
@@ -32,7 +32,8 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { out: string; methods?: string; score: boolean; force?: boolean; shortcut?: boolean; shortcutImages: string; shortcutMethods?: string; shortcutFaithfulness: string; shortcutRandomization: string; segmentation?: boolean; detection?: boolean; objectsImages: string }) => {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
-      const methods = flags.methods ? parseMethodList(flags.methods) : listMethods().map((m) => getMethod(m.id));
+      // The bundled model is a CNN: attention methods need a transformer's attention blocks, so the default list leaves them out.
+      const methods = flags.methods ? parseMethodList(flags.methods) : listMethods().filter((m) => m.family !== 'attention').map((m) => getMethod(m.id));
       const shortcutImages = integerFlag('shortcutImages', flags.shortcutImages, 1);
       const shortcutFaithfulness = integerFlag('shortcutFaithfulness', flags.shortcutFaithfulness, 0);
       const shortcutRandomization = integerFlag('shortcutRandomization', flags.shortcutRandomization, 0);

@@ -31,6 +31,7 @@ import {
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
+import { setupConcepts } from './concepts.js';
 
 /** Where the app finds onnxruntime-web's wasm (copied into the build by vite.config.ts). */
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
@@ -744,6 +745,10 @@ async function addFiles(files: File[]): Promise<void> {
 
 async function boot(): Promise<void> {
   wire();
+  setupConcepts(() => {
+    const img = state.images[state.current];
+    return { model: state.model, image: img && state.model ? prepared(img) : undefined, layer: ui.layer.value, label: labelOf };
+  }, showError);
   renderMethods();
   const manifest = await fetchManifest();
   for (const s of manifest.samples ?? []) {

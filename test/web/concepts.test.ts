@@ -1,0 +1,79 @@
+/** The web app's Concepts panel in Debian's Chromium: Deep Feature Factorization equal to the Node API's. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
+import { loadModel } from '../../src/node/load.js';
+import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
+import { Tensor } from '../../src/tensor.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+
+interface Page {
+  ready: boolean;
+  errors: string[];
+  model(): { defaultLayer?: string } | undefined;
+  input(): { dims: number[]; data: number[] } | undefined;
+}
+interface ConceptsHook {
+  runs: number;
+  busy: boolean;
+  result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number } };
+}
+/** The page's hooks (typed here, not as a global: test/web/e2e.test.ts declares window.__lumen its own way). */
+type Hooks = { __lumen?: Page; __lumenConcepts?: ConceptsHook };
+
+test('web app Concepts panel: DFF maps and concept class scores equal the Node API; legend drawn', { timeout: 600_000 }, async (t) => {
+  requireChromium();
+  const dist = mkdtempSync(join(tmpdir(), 'lumen-web-concepts-'));
+  t.after(() => rmSync(dist, { recursive: true, force: true }));
+  await buildWebApp(undefined, dist);
+  let server: WebAppServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await serveWebApp({ port: 0, root: dist });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as Hooks).__lumen?.ready === true, undefined, { timeout: 180_000 });
+    const layer = (await page.evaluate(() => (window as unknown as Hooks).__lumen!.model()?.defaultLayer))!;
+    assert.ok(layer);
+    await page.locator('#concept-k').fill('3');
+    await page.getByRole('button', { name: 'Find concepts' }).click();
+    await page.waitForFunction(() => ((window as unknown as Hooks).__lumenConcepts?.runs ?? 0) >= 1 && !(window as unknown as Hooks).__lumenConcepts!.busy, undefined, { timeout: 300_000 });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as Hooks).__lumen!.errors), []);
+    assert.deepEqual(errors, []);
+    const r = (await page.evaluate(() => (window as unknown as Hooks).__lumenConcepts!.result))!;
+    const input = (await page.evaluate(() => (window as unknown as Hooks).__lumen!.input()))!;
+    assert.equal(r.layer, layer);
+    assert.equal(r.k, 3);
+    assert.equal(r.legend.length, 3);
+    assert.equal(await page.locator('#concepts-out table tr').count(), 1 + 3);
+    // the legend sits to the right of the (upscaled) concept map
+    assert.ok(r.canvas.width > r.dims[3]!, `canvas ${r.canvas.width} wide for a ${r.dims[3]}-wide map`);
+
+    const model = await loadModel(join(dist, 'bundled', 'model.onnx'));
+    try {
+      const node = await deepFeatureFactorization(model, new Tensor(Float32Array.from(input.data), input.dims), { layer, k: 3, seed: 0 });
+      assert.deepEqual(r.dims, [...node.upsampled.dims]);
+      const pd = Math.max(...node.conceptProbabilities!.data.map((v, i) => Math.abs(v - r.probabilities[i]!)));
+      const md = Math.max(...node.upsampled.data.map((v, i) => Math.abs(v - r.maps[i]!)));
+      t.diagnostic(`max |browser − node|: probabilities ${pd.toExponential(2)}, maps ${md.toExponential(2)}`);
+      assert.ok(pd <= 1e-5, `concept class probabilities differ by ${pd}`);
+      assert.ok(md <= 1e-4, `concept maps differ by ${md}`);
+      // not trivial: each map spans [0, 1] (min–max per map)
+      const hw = r.dims[2]! * r.dims[3]!;
+      for (let j = 0; j < 3; j++) assert.ok(Math.max(...r.maps.slice(j * hw, (j + 1) * hw)) > 0.99);
+    } finally {
+      await model.dispose();
+    }
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});

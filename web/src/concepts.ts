@@ -1,0 +1,79 @@
+/** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
+import { deepFeatureFactorization, factorizationImage, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { rawToImageData } from './view.js';
+
+export interface ConceptContext {
+  model?: LumenModel;
+  image?: PreparedImage;
+  /** The layer chosen under "Target layer". */
+  layer: string;
+  label(c: number): string;
+}
+
+/** Test hook (window.__lumenConcepts): the last factorization, compared with the Node API by test/web/concepts.test.ts. */
+export interface ConceptsHook {
+  runs: number;
+  busy: boolean;
+  result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number } };
+}
+
+declare global {
+  interface Window {
+    __lumenConcepts?: ConceptsHook;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+export function setupConcepts(context: () => ConceptContext, onError: (e: unknown) => void): void {
+  const hook: ConceptsHook = { runs: 0, busy: false };
+  window.__lumenConcepts = hook;
+  const button = $<HTMLButtonElement>('concepts-run');
+  const status = $<HTMLParagraphElement>('concepts-status');
+  const out = $<HTMLDivElement>('concepts-out');
+  button.addEventListener('click', () => {
+    void run().catch((e: unknown) => {
+      status.textContent = '';
+      onError(e);
+    }).finally(() => {
+      hook.busy = false;
+      button.disabled = false;
+    });
+  });
+
+  async function run(): Promise<void> {
+    const { model, image, layer, label } = context();
+    if (!model || !image) throw new Error('load a model and select an image first');
+    const k = Number($<HTMLInputElement>('concept-k').value);
+    hook.busy = true;
+    button.disabled = true;
+    status.textContent = `Factorizing ${layer} into ${k} concepts…`;
+    const r = await deepFeatureFactorization(model, image.tensor, { layer, k, seed: 0 });
+    const probs = r.conceptProbabilities!;
+    const classes = probs.dims[1]!;
+    const rows = Array.from({ length: k }, (_, j) => {
+      const row = Array.from(probs.data.subarray(j * classes, (j + 1) * classes));
+      return row.map((p, c) => ({ c, p })).sort((a, b) => b.p - a.p).slice(0, 3);
+    });
+    const legend = rows.map((top, j) => `${j}: ${top.slice(0, 2).map((t) => `${label(t.c)} ${t.p.toFixed(2)}`).join(', ')}`);
+    const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
+    const picture = factorizationImage(image.image, r.upsampled.data.subarray(0, k * H * W), k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) });
+    const canvas = document.createElement('canvas');
+    canvas.width = picture.width;
+    canvas.height = picture.height;
+    canvas.id = 'concepts-canvas';
+    canvas.setAttribute('aria-label', `Concept map with legend: ${legend.join('; ')}`);
+    canvas.getContext('2d')!.putImageData(rawToImageData(picture), 0, 0);
+    const table = document.createElement('table');
+    table.innerHTML = '<tr><th>concept</th><th>top classes (head softmax)</th></tr>';
+    rows.forEach((top, j) => {
+      const tr = table.insertRow();
+      tr.insertCell().textContent = String(j);
+      tr.insertCell().textContent = top.map((t) => `${label(t.c)} ${t.p.toFixed(3)}`).join(', ');
+    });
+    out.replaceChildren(canvas, table);
+    status.textContent = `${k} concepts of ${layer} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.`;
+    hook.result = { layer, k, dims: [...r.upsampled.dims], maps: Array.from(r.upsampled.data), probabilities: Array.from(probs.data), legend, canvas: { width: canvas.width, height: canvas.height } };
+    hook.runs++;
+  }
+}

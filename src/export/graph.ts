@@ -11,20 +11,24 @@ import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
+import { RiseMasks, riseSettings } from '../methods/perturbation/rise.js';
+import { numberInRange } from '../options.js';
+import { Rng } from '../random.js';
 import { channelNormalization } from '../image/preprocess.js';
 import { NORMALIZATION_PRESETS } from '../metadata.js';
 
 /*
  * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
  * post-processing `explain` applies in JS, written as ONNX nodes. One file serves every class: the class index per
- * image is an input and its one-hot is the seed.
+ * image (its one-hot is the seed) or a weight vector per image is an input.
  */
 
 /** How one exportable method turns the backward pass into its attribution. */
 type ExportKind =
   | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' | 'smoothgrad' }
   | { family: 'cam'; cam: CamWeighting }
-  | { family: 'occlusion' };
+  | { family: 'occlusion' }
+  | { family: 'rise' };
 
 type CamWeighting = 'gradcam' | 'hirescam' | 'xgradcam' | 'gradcam++' | 'layercam';
 
@@ -41,6 +45,7 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   'integrated-gradients': { family: 'gradient', ruleSet: 'gradient', map: 'integrated' },
   smoothgrad: { family: 'gradient', ruleSet: 'gradient', map: 'smoothgrad' },
   occlusion: { family: 'occlusion' },
+  rise: { family: 'rise' },
 };
 
 /** Method ids `exportExplanation` accepts (aliases resolve to these). */
@@ -98,6 +103,7 @@ const READ_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   'integrated-gradients': ['steps', 'method', 'baseline', 'baselines'],
   smoothgrad: ['samples', 'abs'],
   occlusion: ['slidingWindowShapes', 'strides', 'baselines'],
+  rise: ['numMasks', 'gridSize', 'keepProbability', 'baselines', 'seed'],
 };
 /** Options that change how `explain` runs, not what it returns (precision is checked on its own). */
 const NO_EFFECT_OPTIONS = new Set(['batchSize', 'internalBatchSize', 'signal', 'onProgress', 'precision']);
@@ -203,7 +209,8 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   // the model's nodes read the extended batch; nodes added from here on read the images themselves
   const smoothSamples = ids.includes('smoothgrad') ? intOption(optionsOf('smoothgrad'), 'samples', 50) : undefined;
   const windows = ids.includes('occlusion') ? occlusionWindows(optionsOf('occlusion'), inputDims) : undefined;
-  const modelBatch = integration || smoothSamples || windows ? graph.uniqueName('lumen_model_batch') : x;
+  const rise = ids.includes('rise') ? riseMasks(graph, optionsOf('rise'), inputDims) : undefined;
+  const modelBatch = integration || smoothSamples || windows || rise ? graph.uniqueName('lumen_model_batch') : x;
   if (modelBatch !== x) for (const node of proto.node) node.input.forEach((name, k) => name === x && (node.input[k] = modelBatch));
   const imageShape = ops.op('Slice', [ops.shapeOf(x), ops.int64s([1]), ops.int64s([2 ** 31 - 1])]);
   const itemsOf = (count: number): string => ops.op('Concat', [ops.int64s([count, -1]), imageShape], { axis: { i: 0 } });
@@ -231,6 +238,13 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     occluded = ops.and(inside(ys, windows.y0, windows.y1, [J, 1, 1, 1]), inside(xs, windows.x0, windows.x1, [J, 1, 1, 1]));
     const rows = ops.where(ops.unsqueeze(occluded, [0]), ops.scalar(windows.baseline), ops.unsqueeze(x, [1]));
     segments.push({ id: 'occlusion', k: J, rows: ops.op('Reshape', [rows, ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]), itemMajor: true });
+  }
+  if (rise) {
+    // baseline + mask ⊙ (x − baseline), or mask ⊙ x for baseline 0, as LumenModel.forwardMasked composites them
+    const xs = ops.unsqueeze(x, [1]);
+    const m = ops.unsqueeze(rise.masks, [0]);
+    const rows = rise.baseline === 0 ? ops.mul(m, xs) : ops.add(ops.scalar(rise.baseline), ops.mul(m, ops.sub(xs, ops.scalar(rise.baseline))));
+    segments.push({ id: 'rise', k: rise.count, rows: ops.op('Reshape', [rows, ops.op('Concat', [ops.int64s([-1]), imageShape], { axis: { i: 0 } })]), itemMajor: true });
   }
   if (modelBatch !== x) graph.addNode('Concat', [x, ...segments.map((sg) => sg.rows)], [modelBatch], { axis: { i: 0 } });
   const n = ops.op('Slice', [ops.shapeOf(x), ops.int64s([0]), ops.int64s([1])]);
@@ -309,6 +323,16 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
       const mean = ops.div(ops.op('MatMul', [d, masks]), ops.reduceSum(masks, [0], false));
       const [, , H, W] = inputDims as number[];
       tensor = ops.toFloat(ops.op('Expand', [ops.op('Reshape', [mean, ops.int64s([-1, 1, H!, W!])]), ops.shapeOf(x)]));
+    } else if (kind.family === 'rise') {
+      // Σ_j score_j · mask_j / (J · p), scores Σ seed ⊙ logits, all in double as the JS does
+      const { count: J, masks, keepProbability } = rise!;
+      const double = (t: string): string => ops.cast(t, TensorProto_DataType.DOUBLE);
+      const rowLogits = double(ops.op('Reshape', [rowsOf(allLogits, segmentStart(id), J), ops.op('Concat', [ops.int64s([-1, J]), depth], { axis: { i: 0 } })]));
+      const scores = ops.reduceSum(ops.mul(rowLogits, ops.unsqueeze(double(hotRows), [1])), [2], false);
+      const sal = ops.op('MatMul', [scores, double(ops.op('Reshape', [masks, ops.int64s([J, -1])]))]);
+      const [, , H, W] = inputDims as number[];
+      const norm = graph.addInitializer(Float64Array.of(1 / (J * keepProbability)), [], 'lumen_rise_norm');
+      tensor = ops.toFloat(ops.op('Reshape', [ops.mul(sal, norm), ops.int64s([-1, 1, H!, W!])]));
     } else {
       const maps = layers.map((l, i) => camRawMap(ops, kind.cam, toNchwNodes(ops, own(l), layouts[i]!), toNchwNodes(ops, own(layerGradients[l]!), layouts[i]!)));
       tensor = camPostprocess(ops, maps, model.inputName);
@@ -325,7 +349,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const declared: ExportedTensor[] = [
     { name: 'logits', type: 'float32', dims: [batch, k] },
     { name: 'probabilities', type: 'float32', dims: [batch, k] },
-    ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: EXPORTABLE[id]!.family === 'cam' ? mapDims : [...inputDims] })),
+    ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: EXPORTABLE[id]!.family === 'cam' || EXPORTABLE[id]!.family === 'rise' ? mapDims : [...inputDims] })),
   ];
   // declared output shapes (a symbolic batch), so serving systems can read them from the file
   proto.output.splice(0, proto.output.length);
@@ -488,6 +512,24 @@ function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: 
     }
   }
   return out;
+}
+
+/**
+ * RISE's masks as an initializer [J, 1, H, W]: the ones `explain('rise')` draws for the first image of a batch from the
+ * same seed and options (every image of the exported batch uses them).
+ */
+function riseMasks(graph: OnnxGraph, options: ExplainOptions, dims: readonly Dim[]): { masks: string; count: number; keepProbability: number; baseline: number } {
+  const [, , H, W] = dims;
+  if (typeof H !== 'number' || typeof W !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export: RISE needs a model with a fixed input size');
+  const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(options, H, W);
+  const seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
+  // a protobuf file holds at most 2 GB
+  if (count * H * W * 4 > 1.5e9) throw new LumenError('BAD_OPTION', `export: RISE with ${count} masks of ${H}×${W} needs ${((count * H * W * 4) / 1e9).toFixed(1)} GB of initializers (ONNX files stop at 2 GB); use fewer numMasks`, 2);
+  const P = H * W;
+  const data = new Float32Array(count * P);
+  const gen = new RiseMasks(H, W, gridSize, keepProbability, new Rng(seed));
+  for (let j = 0; j < count; j++) gen.next(data.subarray(j * P, (j + 1) * P));
+  return { masks: graph.addInitializer(data, [count, 1, H, W], 'lumen_rise_masks'), count, keepProbability, baseline };
 }
 
 /** The graph input of raw pixels (`withPreprocessing`). */

@@ -17,6 +17,7 @@ interface ExportFlags extends ModelFlags {
   force?: boolean;
   withPreprocessing?: boolean;
   targetInput: string;
+  seed?: string;
   json?: boolean;
   [option: string]: unknown;
 }
@@ -34,6 +35,7 @@ export function registerExport(program: Command): void {
     .option('--max-batch-size <n>', 'Triton max_batch_size', '8')
     .option('--with-preprocessing', "take raw pixels: uint8 [batch, height, width, C] of any size, resized and normalized (the model's mean/std) in the graph")
     .option('--target-input <kind>', "how the target enters the graph: 'index' (int64 target_class [batch]) or 'weights' (float32 target_weights [batch, classes], a weight vector per image)", 'index')
+    .option('--seed <n>', 'seed of the random masks RISE stores in the file (as lumen explain --seed)')
     .option('--force', 'overwrite an existing file or Triton model folder')
     .option('--json', 'print a JSON summary');
   addModelFlags(cmd);
@@ -42,12 +44,13 @@ export function registerExport(program: Command): void {
     const maxBatchSize = integerFlag('maxBatchSize', flags.maxBatchSize, 1);
     if (flags.targetInput !== 'index' && flags.targetInput !== 'weights') throw new LumenError('BAD_OPTION', `--target-input must be 'index' or 'weights', got '${flags.targetInput}'`, 2);
     const targetInput = flags.targetInput;
+    const seed = flags.seed === undefined ? undefined : integerFlag('seed', flags.seed);
     const methods = flags.method.split(',').map((s) => s.trim()).filter(Boolean);
     const model = await loadModelWithFlags(modelPath, flags);
     try {
       const { exported, files } = await exportExplanationFiles(model, {
         methods,
-        methodOptions: Object.fromEntries(methods.map((m) => [m, methodOptionsFromFlags(getMethod(m), flags)])),
+        methodOptions: Object.fromEntries(methods.map((m) => [m, { ...methodOptionsFromFlags(getMethod(m), flags), ...(seed !== undefined && getMethod(m).info.options.some((o) => o.name === 'seed') ? { seed } : {}) }])),
         ...(flags.layer ? { layer: flags.layer.split(',').map((s) => s.trim()) } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.triton ? { triton: flags.triton } : {}),

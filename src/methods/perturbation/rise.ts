@@ -142,14 +142,21 @@ function accumulate(sal: Float64Array, masks: Float32Array, scores: Float64Array
   }
 }
 
+/** RISE's settings for an H×W input from the options (also read by the ONNX export, src/export). */
+export function riseSettings(options: ExplainOptions, height: number, width: number): { numMasks: number; gridSize: number; p: number; baseline: number } {
+  const defaults = riseDefaults(height, width);
+  return {
+    numMasks: numberInRange(options, 'numMasks', defaults.numMasks, 1, 1e8, true),
+    gridSize: numberInRange(options, 'gridSize', defaults.gridSize, 1, Math.min(height, width), true),
+    p: numberInRange(options, 'keepProbability', 0.5, 1e-9, 1),
+    baseline: numberInRange(options, 'baselines', 0),
+  };
+}
+
 async function explainRise(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const first = run.images[0]!;
-  const defaults = riseDefaults(first.height, first.width);
-  const numMasks = numberInRange(options, 'numMasks', defaults.numMasks, 1, 1e8, true);
-  const gridSize = numberInRange(options, 'gridSize', defaults.gridSize, 1, Math.min(first.height, first.width), true);
-  const p = numberInRange(options, 'keepProbability', 0.5, 1e-9, 1);
-  const baseline = numberInRange(options, 'baselines', 0);
+  const { numMasks, gridSize, p, baseline } = riseSettings(options, first.height, first.width);
   run.plan(numMasks * run.images.length);
   const rng = new Rng(run.seed);
 

@@ -1,13 +1,16 @@
-/** The web app's Concepts panel in Debian's Chromium: Deep Feature Factorization equal to the Node API's. */
+/** The web app's Concepts panel in Debian's Chromium: Deep Feature Factorization and nearest loaded images equal to the Node API's. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
+import { nearestByCosine } from '../../src/methods/concepts/examples.js';
+import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
+import { loadInput } from '../../src/node/inputs.js';
 import { Tensor } from '../../src/tensor.js';
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
 
@@ -21,11 +24,13 @@ interface ConceptsHook {
   runs: number;
   busy: boolean;
   result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number } };
+  neighborRuns: number;
+  neighbors?: { layer: string; query: number; hits: { index: number; similarity: number }[] };
 }
 /** The page's hooks (typed here, not as a global: test/web/e2e.test.ts declares window.__lumen its own way). */
 type Hooks = { __lumen?: Page; __lumenConcepts?: ConceptsHook };
 
-test('web app Concepts panel: DFF maps and concept class scores equal the Node API; legend drawn', { timeout: 600_000 }, async (t) => {
+test('web app Concepts panel: DFF maps and concept class scores, and the neighbours view, equal the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();
   const dist = mkdtempSync(join(tmpdir(), 'lumen-web-concepts-'));
   t.after(() => rmSync(dist, { recursive: true, force: true }));
@@ -69,6 +74,27 @@ test('web app Concepts panel: DFF maps and concept class scores equal the Node A
       // not trivial: each map spans [0, 1] (min–max per map)
       const hw = r.dims[2]! * r.dims[3]!;
       for (let j = 0; j < 3; j++) assert.ok(Math.max(...r.maps.slice(j * hw, (j + 1) * hw)) > 0.99);
+
+      // Neighbours among the loaded (bundled) images, in the page's order, against Node's embeddings of the same files.
+      await page.getByRole('button', { name: 'Find neighbours' }).click();
+      await page.waitForFunction(() => ((window as unknown as Hooks).__lumenConcepts?.neighborRuns ?? 0) >= 1 && !(window as unknown as Hooks).__lumenConcepts!.busy, undefined, { timeout: 300_000 });
+      assert.deepEqual(errors, []);
+      const nb = (await page.evaluate(() => (window as unknown as Hooks).__lumenConcepts!.neighbors))!;
+      const samples = (JSON.parse(readFileSync(join(dist, 'bundled', 'manifest.json'), 'utf8')) as { samples: { url: string }[] }).samples;
+      assert.ok(samples.length >= 2, 'the build bundles fewer than 2 samples');
+      const rows = [];
+      for (const s of samples) rows.push(pooled((await layerActivations(model, (await loadInput(join(dist, s.url), model)).tensor, layer)).maps));
+      const dd = rows[0]!.length;
+      const bank = new Float32Array(rows.length * dd);
+      rows.forEach((e, i) => bank.set(e, i * dd));
+      const expected = nearestByCosine(rows[nb.query]!, bank, rows.length, dd, Math.min(8, rows.length));
+      t.diagnostic(`neighbours of sample ${nb.query}: ${nb.hits.map((h) => `${h.index}:${h.similarity.toFixed(4)}`).join(' ')}`);
+      assert.equal(nb.hits.length, expected.length);
+      assert.equal(nb.hits[0]!.index, nb.query, 'the query is its own nearest neighbour');
+      assert.ok(Math.abs(nb.hits[0]!.similarity - 1) < 1e-5);
+      assert.deepEqual(nb.hits.map((h) => h.index), expected.map((h) => h.index));
+      for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(nb.hits[i]!.similarity - expected[i]!.similarity) < 1e-5, `similarity ${i}`);
+      assert.equal(await page.locator('#neighbors-out figure').count(), expected.length);
     } finally {
       await model.dispose();
     }

@@ -1,5 +1,5 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
-import { deepFeatureFactorization, factorizationImage, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { deepFeatureFactorization, factorizationImage, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { rawToImageData } from './view.js';
 
 export interface ConceptContext {
@@ -8,6 +8,9 @@ export interface ConceptContext {
   /** The layer chosen under "Target layer". */
   layer: string;
   label(c: number): string;
+  /** Every loaded image, prepared for the model: the set the neighbours view searches. */
+  dataset(): { name: string; url: string; image: PreparedImage }[];
+  current: number;
 }
 
 /** Test hook (window.__lumenConcepts): the last factorization, compared with the Node API by test/web/concepts.test.ts. */
@@ -15,6 +18,8 @@ export interface ConceptsHook {
   runs: number;
   busy: boolean;
   result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number } };
+  neighborRuns: number;
+  neighbors?: { layer: string; query: number; hits: { index: number; similarity: number }[] };
 }
 
 declare global {
@@ -26,7 +31,7 @@ declare global {
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 export function setupConcepts(context: () => ConceptContext, onError: (e: unknown) => void): void {
-  const hook: ConceptsHook = { runs: 0, busy: false };
+  const hook: ConceptsHook = { runs: 0, busy: false, neighborRuns: 0 };
   window.__lumenConcepts = hook;
   const button = $<HTMLButtonElement>('concepts-run');
   const status = $<HTMLParagraphElement>('concepts-status');
@@ -40,6 +45,50 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
       button.disabled = false;
     });
   });
+
+  const nbButton = $<HTMLButtonElement>('neighbors-run');
+  const nbOut = $<HTMLDivElement>('neighbors-out');
+  const nbProgress = $<HTMLProgressElement>('neighbors-progress');
+  nbButton.addEventListener('click', () => {
+    hook.busy = true;
+    nbButton.disabled = true;
+    void neighbors().catch(onError).finally(() => {
+      hook.busy = false;
+      nbButton.disabled = false;
+    });
+  });
+
+  /** The loaded images nearest to the selected one in the layer's global-average-pooled embedding (cosine). */
+  async function neighbors(): Promise<void> {
+    const { model, layer, dataset, current } = context();
+    const items = dataset();
+    if (!model || !items[current]) throw new Error('load a model and select an image first');
+    const rows: Float32Array[] = [];
+    nbProgress.max = items.length;
+    for (const [i, item] of items.entries()) {
+      rows.push(pooledEmbeddings((await layerActivations(model, item.image.tensor, layer)).maps));
+      nbProgress.value = i + 1;
+    }
+    const d = rows[0]!.length;
+    const bank = new Float32Array(items.length * d);
+    rows.forEach((r, i) => bank.set(r, i * d));
+    const hits = nearestByCosine(rows[current]!, bank, items.length, d, Math.min(8, items.length));
+    nbOut.replaceChildren(
+      ...hits.map((h) => {
+        const fig = document.createElement('figure');
+        const img = document.createElement('img');
+        img.src = items[h.index]!.url;
+        img.alt = items[h.index]!.name;
+        img.width = 72;
+        const cap = document.createElement('figcaption');
+        cap.textContent = `${h.similarity.toFixed(3)} ${items[h.index]!.name}${h.index === current ? ' (query)' : ''}`;
+        fig.append(img, cap);
+        return fig;
+      }),
+    );
+    hook.neighbors = { layer, query: current, hits };
+    hook.neighborRuns++;
+  }
 
   async function run(): Promise<void> {
     const { model, image, layer, label } = context();

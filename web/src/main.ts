@@ -747,7 +747,14 @@ async function boot(): Promise<void> {
   wire();
   setupConcepts(() => {
     const img = state.images[state.current];
-    return { model: state.model, image: img && state.model ? prepared(img) : undefined, layer: ui.layer.value, label: labelOf };
+    return {
+      model: state.model,
+      image: img && state.model ? prepared(img) : undefined,
+      layer: ui.layer.value,
+      label: labelOf,
+      dataset: () => state.images.map((i) => ({ name: i.name, url: i.blobUrl, image: prepared(i) })),
+      current: state.current,
+    };
   }, showError);
   renderMethods();
   const manifest = await fetchManifest();

@@ -253,6 +253,44 @@ test('web app: bundled model and sample, methods from each family, equal to the 
       await rgbModel.dispose();
     }
 
+    // A vision transformer picked through the file input (issue 16): the conformance tiny ViT on the same photo.
+    // Grad-CAM on its default token layer (class token + 8×8 patch grid, no reshape code) and Attention Rollout run in
+    // the page and equal the Node API.
+    {
+      const vitModelPath = join(ROOT, 'conformance', 'models', 'tiny_vit.onnx');
+      await page.setInputFiles('#model-file', vitModelPath);
+      await page.waitForFunction(() => window.__lumen!.model()?.name === 'tiny_vit.onnx', undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => window.__lumen!.input()?.dims.join(',') === '1,3,64,64' && window.__lumen!.predictions()[0]?.label.startsWith('class_') === true, undefined, { timeout: 60_000 });
+      for (const box of await page.locator('#methods input[type=checkbox][id^="method-"]').all()) await box.uncheck();
+      await page.locator('[id="method-gradcam"]').check();
+      await page.locator('[id="method-attention-rollout"]').check();
+      const metricsBox = page.locator('#with-metrics');
+      if (await metricsBox.isChecked()) await metricsBox.uncheck();
+      const runsBeforeVit = await page.evaluate(() => window.__lumen!.runs);
+      await page.locator('#run').click();
+      await page.waitForFunction((n) => window.__lumen!.runs > n && !window.__lumen!.busy, runsBeforeVit, { timeout: 300_000 });
+      assert.deepEqual(await page.evaluate(() => window.__lumen!.errors), [], 'the ViT run reported an error');
+      const vitResults = await page.evaluate(() => window.__lumen!.results());
+      assert.deepEqual(vitResults.map((r) => r.method).sort(), ['attention-rollout', 'gradcam']);
+      const vitPageInput = await page.evaluate(() => window.__lumen!.input()!);
+      const vitModel = await loadModel(vitModelPath);
+      try {
+        const vitInput = await loadInput(rgbImagePath, vitModel);
+        const vitInputDiff = maxAbs(vitInput.tensor.data.map((v, i) => v - vitPageInput.data[i]!));
+        assert.ok(vitInputDiff <= 1e-6, `ViT: the page's input differs from Node's by ${vitInputDiff}`);
+        assert.equal(await vitModel.defaultLayer(), '/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0', 'ViT default layer: the last block\'s ln_1');
+        for (const r of vitResults) {
+          const node = (await getMethod(r.method).explain(vitModel, vitInput.tensor, { target: r.target, ...(r.layer ? { layer: r.layer } : {}) })).attribution;
+          assert.deepEqual(r.dims, node.dims, `ViT ${r.method}: dims`);
+          const diff = maxAbs(node.data.map((v, i) => v - r.attribution[i]!)) / maxAbs(node.data);
+          t.diagnostic(`tiny_vit ${r.method}: max|browser - node| / max|node| = ${diff.toExponential(2)}`);
+          assert.ok(diff <= TOLERANCE, `tiny_vit ${r.method}: browser and Node differ by ${diff} (relative)`);
+        }
+      } finally {
+        await vitModel.dispose();
+      }
+    }
+
     // Cancel: a long RISE run stops on the Cancel button (AbortSignal) without an error.
     {
       getMethod('rise'); // required: an unregistered RISE fails here

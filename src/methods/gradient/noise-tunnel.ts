@@ -29,30 +29,30 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
   const sumSq = new Float64Array(input.size);
   let attrPer = 0;
   let attrDims: readonly number[] = [];
-  // a chunk of whole images' samples per base call keeps memory bounded
-  const perCall = Math.max(1, Math.floor(intOption(options, 'batchSize', 32) / samples)) || 1;
-  for (let start = 0; start < n; start += perCall) {
+  // the n × samples noisy rows go to the base method `batchSize` rows at a time (a chunk may split an image's
+  // samples), so memory is O(batchSize × image) whatever `samples` is; the noise is drawn row by row in the same
+  // order and summed in float64 in row order, so the chunk size does not change the result
+  const chunk = intOption(options, 'batchSize', 32);
+  const totalRows = n * samples;
+  const { target: _ignored, seed: _seed, samples: _s, stdev: _d, ...rest } = options;
+  void _ignored;
+  void _seed;
+  void _s;
+  void _d;
+  for (let first = 0; first < totalRows; first += chunk) {
     if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
-    const end = Math.min(n, start + perCall);
-    const rows = (end - start) * samples;
+    const rows = Math.min(chunk, totalRows - first);
     const noisy = new Float32Array(rows * per);
-    for (let i = start; i < end; i++) {
-      for (let s = 0; s < samples; s++) {
-        const o = ((i - start) * samples + s) * per;
-        for (let p = 0; p < per; p++) noisy[o + p] = input.data[i * per + p]! + stdev * random.normal();
-      }
+    for (let r = 0; r < rows; r++) {
+      const i = Math.floor((first + r) / samples);
+      for (let p = 0; p < per; p++) noisy[r * per + p] = input.data[i * per + p]! + stdev * random.normal();
     }
-    const rowTarget = (r: number): number => start + Math.floor(r / samples);
+    const rowTarget = (r: number): number => Math.floor((first + r) / samples);
     const classes = Array.from({ length: rows }, (_, r) => targets.classes[rowTarget(r)]!);
     // the clean image's target, row by row: every noisy copy explains the same scalar
     const target: TargetSpec = classes.every((c) => c >= 0) && targets.output !== 'cosine' && targets.output !== 'objectness' && !targets.tensor && targets.seed.rank === 2
       ? { class: classes, output: targets.output }
       : { kind: 'resolved', classes, seed: seedRows(targets, rows, rowTarget), output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) };
-    const { target: _ignored, seed: _seed, samples: _s, stdev: _d, ...rest } = options;
-    void _ignored;
-    void _seed;
-    void _s;
-    void _d;
     const e = await base.explain(model, new Tensor(noisy, [rows, ...input.dims.slice(1)]), { ...rest, target });
     timings.compileMs += e.timings.compileMs;
     timings.runMs += e.timings.runMs;
@@ -66,7 +66,7 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
         sumSq[item * attrPer + p] += v * v;
       }
     }
-    options.onProgress?.({ done: end, total: n, stage: type });
+    options.onProgress?.({ done: first + rows, total: totalRows, stage: type });
   }
   const out = new Float32Array(n * attrPer);
   for (let j = 0; j < out.length; j++) {
@@ -87,7 +87,7 @@ const TUNNEL_OPTIONS: MethodInfo['options'] = [
   { name: 'samples', type: 'integer', default: 50, min: 1, description: 'noisy copies per image (Captum nt_samples)' },
   { name: 'stdev', type: 'number', default: 0.15, min: 0, description: 'noise standard deviation in the model input space (Captum stdevs)' },
   { name: 'seed', type: 'integer', default: 0, description: 'random seed of the noise' },
-  { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'noisy images per base-method call (rounded to whole images)' },
+  { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'noisy images per base-method call (bounds memory: one call holds at most this many noisy copies)' },
   { ...PRECISION_OPTION, description: `${PRECISION_OPTION.description}; passed to the base method (gradient bases only)` },
 ];
 

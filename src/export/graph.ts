@@ -7,6 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
+import { biasLayers } from '../methods/cam/fullgrad.js';
 import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
@@ -27,6 +28,7 @@ import { NORMALIZATION_PRESETS } from '../metadata.js';
 type ExportKind =
   | { family: 'gradient'; ruleSet: string; map: 'abs' | 'identity' | 'times-input' | 'integrated' | 'smoothgrad' }
   | { family: 'cam'; cam: CamWeighting }
+  | { family: 'fullgrad' }
   | { family: 'occlusion' }
   | { family: 'rise' };
 
@@ -38,6 +40,7 @@ const EXPORTABLE: Readonly<Record<string, ExportKind>> = {
   xgradcam: { family: 'cam', cam: 'xgradcam' },
   'gradcam++': { family: 'cam', cam: 'gradcam++' },
   layercam: { family: 'cam', cam: 'layercam' },
+  fullgrad: { family: 'fullgrad' },
   saliency: { family: 'gradient', ruleSet: 'gradient', map: 'abs' },
   'input-x-gradient': { family: 'gradient', ruleSet: 'gradient', map: 'times-input' },
   'guided-backprop': { family: 'gradient', ruleSet: 'guided', map: 'identity' },
@@ -152,9 +155,11 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const needsCam = kinds.some(([, k]) => k.family === 'cam');
   const layers = needsCam ? await model.resolveLayers(options.layer) : [];
   const layouts = await Promise.all(layers.map((l) => model.layerLayout(l)));
-  // One backward pass per rule set, each appended to the graph built so far (CAM layers ride on the plain gradient's).
+  const bias = ids.includes('fullgrad') ? await fullgradLayers(model) : undefined;
+  // One backward pass per rule set, each appended to the graph built so far (CAM and FullGrad layers ride on the plain
+  // gradient's).
   const ruleSets = [...new Set(kinds.flatMap(([, k]) => (k.family === 'gradient' ? [k.ruleSet] : [])))];
-  if (needsCam && !ruleSets.includes('gradient')) ruleSets.push('gradient');
+  if ((needsCam || bias) && !ruleSets.includes('gradient')) ruleSets.push('gradient');
   const batch: Dim = 'batch';
   const inputDims: Dim[] = [batch, ...model.inputDims.slice(1)];
   let current = model.proto;
@@ -164,10 +169,12 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   let graph: OnnxGraph | undefined;
   for (const ruleSet of ruleSets) {
     const camHere = ruleSet === 'gradient' && needsCam;
-    const wantsInput = kinds.some(([, k]) => k.family === 'gradient' && k.ruleSet === ruleSet);
+    const fullgradHere = ruleSet === 'gradient' && bias !== undefined;
+    const biasHere = fullgradHere ? bias.map((b) => b.output) : [];
+    const wantsInput = kinds.some(([, k]) => k.family === 'gradient' && k.ruleSet === ruleSet) || fullgradHere;
     const built = buildBackwardGraph(current, {
       target: model.logitsName,
-      wrt: [...(wantsInput ? [model.inputName] : []), ...(camHere ? layers : [])],
+      wrt: [...new Set([...(wantsInput ? [model.inputName] : []), ...(camHere ? layers : []), ...biasHere])],
       ...(camHere ? { fetch: layers } : {}),
       seed: { kind: 'input' },
       output: 'logit',
@@ -178,6 +185,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     seeds.push(built.seedInput);
     if (wantsInput) inputGradients.set(ruleSet, built.gradients[model.inputName]!);
     if (camHere) for (const l of layers) layerGradients[l] = built.gradients[l]!;
+    for (const l of biasHere) layerGradients[l] = built.gradients[l]!;
     graph = built.graph;
     current = graph.model;
   }
@@ -311,6 +319,9 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
       } else {
         tensor = kind.map === 'abs' && boolOption(optionsOf(id), 'abs', true) ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
       }
+    } else if (kind.family === 'fullgrad') {
+      const terms = bias!.map((b) => ({ gradient: own(layerGradients[b.output]!), bias: b.bias }));
+      tensor = minMaxNodes(ops, fullgradSumNodes(ops, x, own(inputGradients.get('gradient')!), terms));
     } else if (kind.family === 'occlusion') {
       // d_j = f(x) − f(x with window j at the baseline), averaged over the windows covering each pixel (in double)
       const J = windows!.y0.length;
@@ -349,7 +360,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const declared: ExportedTensor[] = [
     { name: 'logits', type: 'float32', dims: [batch, k] },
     { name: 'probabilities', type: 'float32', dims: [batch, k] },
-    ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: EXPORTABLE[id]!.family === 'cam' || EXPORTABLE[id]!.family === 'rise' ? mapDims : [...inputDims] })),
+    ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: ['cam', 'fullgrad', 'rise'].includes(EXPORTABLE[id]!.family) ? mapDims : [...inputDims] })),
   ];
   // declared output shapes (a symbolic batch), so serving systems can read them from the file
   proto.output.splice(0, proto.output.length);
@@ -443,19 +454,51 @@ function reduceMin(ops: GraphOps, x: string): string {
  * size (half-pixel centres, clamped at the border: cv2 INTER_LINEAR); over layers ReLU → mean; then min-max.
  */
 export function camPostprocess(ops: GraphOps, maps: readonly string[], image: string): string {
-  const imageShape = ops.shapeOf(image);
-  const resized = maps.map((raw) => {
-    const scaled = minMaxNodes(ops, ops.op('Relu', [raw]));
-    const sizes = ops.op('Concat', [ops.op('Slice', [ops.shapeOf(raw), ops.int64s([0]), ops.int64s([2])]), ops.op('Slice', [imageShape, ops.int64s([2]), ops.int64s([4])])], { axis: { i: 0 } });
-    const empty = ops.constant([], [0]);
-    return ops.op('Resize', [scaled, empty, empty, sizes], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } });
-  });
+  const resized = maps.map((raw) => resizeToImage(ops, minMaxNodes(ops, ops.op('Relu', [raw])), image));
   let mean = resized[0]!;
   if (resized.length > 1) {
     mean = resized.map((r) => ops.op('Relu', [r])).reduce((s, r) => ops.add(s, r));
     mean = ops.div(mean, ops.scalar(resized.length));
   }
   return minMaxNodes(ops, mean);
+}
+
+/** [N, C, h, w] → [N, C, H, W] of the image: bilinear, half-pixel centres, clamped at the border (cv2 INTER_LINEAR). */
+function resizeToImage(ops: GraphOps, map: string, image: string): string {
+  const sizes = ops.op('Concat', [ops.op('Slice', [ops.shapeOf(map), ops.int64s([0]), ops.int64s([2])]), ops.op('Slice', [ops.shapeOf(image), ops.int64s([2]), ops.int64s([4])])], { axis: { i: 0 } });
+  const empty = ops.constant([], [0]);
+  return ops.op('Resize', [map, empty, empty, sizes], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } });
+}
+
+/** FullGrad's bias layers whose output is [N, C, h, w] (`explain('fullgrad')` skips the others). */
+async function fullgradLayers(model: LumenModel): Promise<{ output: string; bias: Float32Array }[]> {
+  const shapes = await model.tensorShapes();
+  return biasLayers(model).filter((b) => {
+    const shape = shapes.get(b.output);
+    if (!shape) throw new Error(`internal: no shape for FullGrad bias layer '${b.output}'`);
+    return shape.length === 4;
+  });
+}
+
+/**
+ * `fullgradSums` (src/methods/cam/fullgrad.ts) as nodes, [N, 1, H, W] before the final min-max: per input channel
+ * minmax(|x ⊙ ∂y/∂x|), per bias layer and channel resize(minmax(|b_c ⊙ ∂y/∂out_c|)), all summed in double.
+ */
+function fullgradSumNodes(ops: GraphOps, image: string, inputGradient: string, terms: readonly { gradient: string; bias: Float32Array }[]): string {
+  // each (image, channel) plane of [N, C, h, w] min-maxed on its own, as a batch of [N·C, 1, h, w] maps
+  const channelMaps = (t: string): string => minMaxNodes(ops, ops.op('Reshape', [t, ops.int64s([-1, 1, 0, 0])]));
+  const imageShape = ops.shapeOf(image);
+  const channelSum = (planes: string, channels: string): string => {
+    const shape = ops.op('Concat', [ops.op('Slice', [imageShape, ops.int64s([0]), ops.int64s([1])]), channels, ops.op('Slice', [imageShape, ops.int64s([2]), ops.int64s([4])])], { axis: { i: 0 } });
+    return ops.reduceSum(ops.cast(ops.op('Reshape', [planes, shape]), TensorProto_DataType.DOUBLE), [1], true);
+  };
+  const channelsOf = (t: string): string => ops.op('Slice', [ops.shapeOf(t), ops.int64s([1]), ops.int64s([2])]);
+  let sum = channelSum(channelMaps(ops.op('Abs', [ops.mul(image, inputGradient)])), channelsOf(image));
+  for (const { gradient, bias } of terms) {
+    const b = ops.constant(bias, [1, bias.length, 1, 1]);
+    sum = ops.add(sum, channelSum(resizeToImage(ops, channelMaps(ops.op('Abs', [ops.mul(gradient, b)])), image), channelsOf(gradient)));
+  }
+  return ops.toFloat(sum);
 }
 
 /** Orders nodes so each comes after the producers of its inputs (ONNX requires a topologically sorted graph). */

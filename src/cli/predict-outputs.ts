@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { LumenError } from '../errors.js';
+import { isLumenError, LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import { writePng, writeFileAtomic } from '../node/image-file.js';
-import { loadInput } from '../node/inputs.js';
+import { loadInput, type LoadedInput } from '../node/inputs.js';
 import { encodeNpy } from '../io/npy.js';
 import { outputStem, prepareOutputDir } from '../node/output-dir.js';
 import { forwardTarget, requireTargetTensor, structuredKind, structuredPrediction } from '../targets/index.js';
@@ -31,7 +31,13 @@ function fraction(name: string, raw: string): number {
 export async function predictStructured(model: LumenModel, files: readonly string[], flags: PredictOutputFlags & { json?: boolean }): Promise<boolean> {
   const tensor = flags.output ?? model.logitsName;
   requireTargetTensor(model, tensor);
-  const first = await loadInput(files[0]!, model);
+  // the output's kind is read from the first input that loads (if none does, the classifier path reports each)
+  let first: LoadedInput | undefined;
+  for (const f of files) {
+    first = await settleInput(loadInput(f, model)).then((l) => (isLumenError(l) ? undefined : l));
+    if (first) break;
+  }
+  if (!first) return false;
   const dims = (await forwardTarget(model, first.tensor, tensor)).values.dims;
   const kind = structuredKind(dims);
   if (!kind) {
@@ -42,23 +48,32 @@ export async function predictStructured(model: LumenModel, files: readonly strin
   const iou = fraction('iou', flags.iou);
   const outDir = kind === 'segmentation' ? prepareOutputDir(flags.out) : undefined;
   const rows: Record<string, unknown>[] = [];
+  let failed = 0;
   for (const file of files) {
-    const input = file === first.path ? first : await loadInput(file, model);
-    const { values } = await forwardTarget(model, input.tensor, tensor);
+    const result = await settleInput((async () => {
+      const input = file === first.path ? first : await loadInput(file, model);
+      return (await forwardTarget(model, input.tensor, tensor)).values;
+    })());
+    if (isLumenError(result)) {
+      failed++;
+      reportInputError(rows, file, result, flags.json);
+      continue;
+    }
+    const values = result;
     const p = structuredPrediction(values, 0, { scoreThreshold, iou })!;
     if (p.kind === 'segmentation') {
       const stem = join(outDir!, `${outputStem(file)}__classes`);
       await writePng(`${stem}.png`, classMapImage(p.map, p.width, p.height));
       writeFileAtomic(`${stem}.npy`, encodeNpy(p.map, [p.height, p.width]));
       const categories = p.categories.map((x) => ({ category: x.category, label: model.classNames?.[x.category] ?? `class_${x.category}`, pixels: x.pixels }));
-      rows.push({ input: file, classMap: `${stem}.png`, classMapNpy: `${stem}.npy`, categories });
+      rows.push({ input: file, status: 'ok', classMap: `${stem}.png`, classMapNpy: `${stem}.npy`, categories });
       if (!flags.json) {
         printLine(`${file} → ${stem}.png`);
         for (const x of categories) printLine(`  ${String(x.category).padStart(4)}  ${x.label.padEnd(24)} ${x.pixels} px  (--target seg:${x.category})`);
       }
     } else {
       const boxes = p.detections;
-      rows.push({ input: file, layout: p.layout, candidates: p.candidates, detections: boxes.map((d) => ({ ...d, label: model.classNames?.[d.cls] ?? `class_${d.cls}` })) });
+      rows.push({ input: file, status: 'ok', layout: p.layout, candidates: p.candidates, detections: boxes.map((d) => ({ ...d, label: model.classNames?.[d.cls] ?? `class_${d.cls}` })) });
       if (!flags.json) {
         printLine(`${file}: ${boxes.length} boxes after NMS (${p.candidates} candidates, ${p.layout === 'rows' ? '[N, A, 5+K]' : '[N, 4+K, A]'} head)`);
         for (const d of boxes) {
@@ -68,6 +83,24 @@ export async function predictStructured(model: LumenModel, files: readonly strin
       }
     }
   }
+  if (failed > 0) process.exitCode = 1;
   if (flags.json) printJson(rows);
   return true;
+}
+
+/**
+ * One input that cannot be read or run fails alone: its LumenError becomes the promise's value. Usage mistakes
+ * (exit 2), cancellation and bugs still reject and stop the command.
+ */
+export function settleInput<T>(p: Promise<T>): Promise<T | LumenError> {
+  return p.catch((e: unknown) => {
+    if (isLumenError(e) && e.exitCode !== 2 && e.code !== 'CANCELLED') return e;
+    throw e;
+  });
+}
+
+/** The error row (--json) or the one stderr line for an input that failed alone. */
+export function reportInputError(rows: { push(row: { input: string; status: 'error'; error: string }): unknown }, input: string, e: LumenError, json: boolean | undefined): void {
+  rows.push({ input, status: 'error', error: e.message });
+  if (!json) process.stderr.write(`lumen: ${e.message.includes(input) ? e.message : `${input}: ${e.message}`}\n`);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isLumenError, type LumenError } from '../../errors.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
 import type { Prediction } from '../../model.js';
 import type { OpsetUpgrade } from '../../onnx/upgrade.js';
@@ -6,7 +7,7 @@ import { expandInputs } from '../inputs.js';
 import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
-import { predictStructured, type PredictOutputFlags } from '../predict-outputs.js';
+import { predictStructured, reportInputError, settleInput, type PredictOutputFlags } from '../predict-outputs.js';
 
 export function registerPredict(program: Command): void {
   addModelFlags(
@@ -28,28 +29,51 @@ export function registerPredict(program: Command): void {
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
-    const results: { input: string; predictions: { index: number; label: string; probability: number; logit: number }[]; opsetUpgrade?: OpsetUpgrade }[] = [];
+    const results: ({ input: string; status: 'ok'; predictions: Prediction[]; opsetUpgrade?: OpsetUpgrade } | { input: string; status: 'error'; error: string })[] = [];
     // an old-opset file is upgraded on load: say so (each JSON row carries it, so rows stay self-describing)
     const upgrade = model.opsetUpgrade;
     if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
     try {
       // a segmentation map or a raw detection head is reported as such (class map, boxes after NMS)
       if (await predictStructured(model, files, flags)) return;
+      let failed = 0;
+      // One input that cannot be read or run fails alone (one line, an error row, exit 1 at the end); usage mistakes
+      // and cancellation stop the command. Rows keep the order of the inputs.
+      const fail = (input: string, e: LumenError): void => {
+        failed++;
+        reportInputError(results, input, e, flags.json);
+      };
       for (let i = 0; i < files.length; i += batchSize) {
-        const loaded: LoadedInput[] = [];
-        for (const f of files.slice(i, i + batchSize)) loaded.push(await loadInput(f, model));
-        // a model with an open input size keeps each image at its own size: one run per size
-        const predictions = new Map<LoadedInput, Prediction[]>();
-        for (const group of groupBySize(loaded)) (await model.predict(stackInputs(group), top)).forEach((p, j) => predictions.set(group[j]!, p));
-        loaded.forEach((l) => {
+        const loaded: [string, LoadedInput | LumenError][] = [];
+        for (const f of files.slice(i, i + batchSize)) loaded.push([f, await settleInput(loadInput(f, model))]);
+        const good = loaded.map(([, l]) => l).filter((l): l is LoadedInput => !isLumenError(l));
+        // a model with an open input size keeps each image at its own size: one run per size; a run that fails is
+        // retried image by image so only the bad image's row fails
+        const predictions = new Map<LoadedInput, Prediction[] | LumenError>();
+        for (const group of groupBySize(good)) {
+          const batch = await settleInput(model.predict(stackInputs(group), top));
+          if (!isLumenError(batch)) batch.forEach((p, j) => predictions.set(group[j]!, p));
+          else if (group.length === 1) predictions.set(group[0]!, batch);
+          else for (const l of group) predictions.set(l, await settleInput(model.predict(stackInputs([l]), top).then((p) => p[0]!)));
+        }
+        for (const [file, l] of loaded) {
+          if (isLumenError(l)) {
+            fail(file, l);
+            continue;
+          }
           const preds = predictions.get(l)!;
-          results.push({ input: l.path, predictions: preds, ...(upgrade ? { opsetUpgrade: upgrade } : {}) });
+          if (isLumenError(preds)) {
+            fail(file, preds);
+            continue;
+          }
+          results.push({ input: l.path, status: 'ok', predictions: preds, ...(upgrade ? { opsetUpgrade: upgrade } : {}) });
           if (!flags.json) {
             printLine(l.path);
             for (const p of preds) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);
           }
-        });
+        }
       }
+      if (failed > 0) process.exitCode = 1;
     } finally {
       await model.dispose();
     }

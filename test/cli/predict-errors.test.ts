@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeNpy } from '../../src/io/npy.js';
+import { emptyModel } from '../autodiff/helpers.js';
 
 const MODEL = 'models/fashion-cnn.onnx';
 const BOOT = 'samples/fashion/9-ankle-boot.png';
@@ -63,4 +65,27 @@ test('predict on a segmentation model: a corrupt first image is an error row, th
   assert.ok(bad!.status === 'error' && /corrupt\.png/.test(bad.error));
   assert.ok(good!.status === 'ok' && good.categories.reduce((a, c) => a + c.pixels, 0) === 64 * 64);
   assert.ok(readFileSync(good.classMapNpy).length > 64 * 64, 'the class map .npy is written');
+});
+
+test('predict: a batch run that fails (NaN logits for one image) is retried image by image; only that image fails', () => {
+  // logits = log(channel means): an image with a negative channel mean gives NaN logits, which forward refuses
+  const g = emptyModel({ x: ['N', 3, 4, 4] });
+  g.addNode('Log', [g.op('Flatten', [g.op('GlobalAveragePool', ['x'])])], ['logits']);
+  g.setOutputs(['logits']);
+  const model = join(dir, 'log.onnx');
+  writeFileSync(model, g.toBytes());
+  const image = (sign: number, name: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, encodeNpy(Float32Array.from({ length: 48 }, (_, i) => sign * (1 + (i % 16)) * (1 + Math.floor(i / 16))), [1, 3, 4, 4]));
+    return file;
+  };
+  const [a, bad, b] = [image(1, 'a.npy'), image(-1, 'bad.npy'), image(1, 'b.npy')];
+  const r = lumen('predict', model, a, bad, b, '--top', '1', '--json');
+  assert.equal(r.code, 1, r.stderr);
+  const rows = JSON.parse(r.stdout) as Row[];
+  assert.deepEqual(rows.map((x) => [x.input, x.status]), [[a, 'ok'], [bad, 'error'], [b, 'ok']]);
+  // channel means 8.5, 17, 25.5: the third class wins with softmax(log m) = 25.5 / 51
+  const top = rows[0]!.status === 'ok' ? rows[0].predictions[0]! : undefined;
+  assert.ok(top && Math.abs(top.probability - 0.5) < 1e-6, JSON.stringify(top));
+  assert.ok(rows[1]!.status === 'error' && /non-finite|NaN/i.test(rows[1].error), JSON.stringify(rows[1]));
 });

@@ -1,18 +1,15 @@
 /** The web app's Concepts panel in Debian's Chromium: Deep Feature Factorization and nearest loaded images equal to the Node API's. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
 import { nearestByCosine } from '../../src/methods/concepts/examples.js';
 import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { Tensor } from '../../src/tensor.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { requireChromium, webAppDist, openWebApp } from '../helpers/chromium.js';
 
 interface Page {
   ready: boolean;
@@ -32,18 +29,10 @@ type Hooks = { __lumen?: Page; __lumenConcepts?: ConceptsHook };
 
 test('web app Concepts panel: DFF maps and concept class scores, and the neighbours view, equal the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();
-  const dist = mkdtempSync(join(tmpdir(), 'lumen-web-concepts-'));
-  t.after(() => rmSync(dist, { recursive: true, force: true }));
-  await buildWebApp(undefined, dist);
-  let server: WebAppServer | undefined;
-  let browser: Browser | undefined;
+  const dist = await webAppDist();
+  const app = await openWebApp(dist, { viewport: { width: 1280, height: 900 } });
   try {
-    server = await serveWebApp({ port: 0, root: dist });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    const { page, pageErrors: errors, server } = app;
     await page.goto(server.url);
     await page.waitForFunction(() => (window as unknown as Hooks).__lumen?.ready === true, undefined, { timeout: 180_000 });
     const layer = (await page.evaluate(() => (window as unknown as Hooks).__lumen!.model()?.defaultLayer))!;
@@ -99,7 +88,6 @@ test('web app Concepts panel: DFF maps and concept class scores, and the neighbo
       await model.dispose();
     }
   } finally {
-    await browser?.close();
-    await server?.close();
+    await app.close();
   }
 });

@@ -4,18 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
-import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
+import { serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod, listMethods } from '../../src/methods/registry.js';
 import { loadInput } from '../../src/node/inputs.js';
-
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, webAppDist } from '../helpers/chromium.js';
 export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
@@ -63,11 +62,9 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   for (const id of METHODS) getMethod(id); // an unregistered method fails here, by name
   const methods = [...METHODS];
 
-  // A fresh build (≈10 s) of the current sources in a temp dir, so web/dist is never rebuilt under a running
-  // 'lumen serve'; LUMEN_E2E_REUSE_BUILD=1 serves the existing web/dist instead while iterating.
-  const reuse = process.env.LUMEN_E2E_REUSE_BUILD === '1' && existsSync(join(ROOT, 'web', 'dist', 'index.html'));
-  const DIST = reuse ? join(ROOT, 'web', 'dist') : mkdtempSync(join(tmpdir(), 'lumen-web-'));
-  if (!reuse) await buildWebApp(undefined, DIST);
+  // The current sources built once for all browser tests (test/helpers/chromium.ts), never into web/dist under a
+  // running 'lumen serve'; LUMEN_E2E_REUSE_BUILD=1 serves the existing web/dist instead while iterating.
+  const DIST = await webAppDist();
   for (const f of ['ort/ort-wasm-simd-threaded.wasm', 'bundled/manifest.json', 'bundled/model.onnx']) {
     assert.ok(existsSync(join(DIST, f)), `the build lacks ${f}`);
   }
@@ -348,6 +345,5 @@ test('web app: bundled model and sample, methods from each family, equal to the 
   } finally {
     await browser?.close();
     await server?.close();
-    if (!reuse) rmSync(DIST, { recursive: true, force: true });
   }
 });

@@ -5,13 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { requireChromium, webAppDist, openWebApp } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIX = join(ROOT, 'test', 'fixtures', 'tabular');
@@ -30,20 +27,12 @@ declare global {
 
 test('tabular page: PDP in the browser equals scikit-learn; ALE and KernelSHAP plots drawn', { timeout: 600_000 }, async () => {
   requireChromium();
-  const reuse = process.env.LUMEN_E2E_REUSE_BUILD === '1' && existsSync(join(ROOT, 'web', 'dist', 'tabular.html'));
-  const DIST = reuse ? join(ROOT, 'web', 'dist') : mkdtempSync(join(tmpdir(), 'lumen-web-tab-'));
-  if (!reuse) await buildWebApp(undefined, DIST);
+  const DIST = await webAppDist();
   assert.ok(existsSync(join(DIST, 'tabular.html')), 'the build lacks tabular.html');
   const ref = JSON.parse(readFileSync(join(FIX, 'breast_cancer_pdp_ref.json'), 'utf8')) as { one_d: { feature: string; average: number[] }[] };
-  let server: WebAppServer | undefined;
-  let browser: Browser | undefined;
+  const app = await openWebApp(DIST);
   try {
-    server = await serveWebApp({ port: 0, root: DIST });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageErrors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    const { page, pageErrors, server } = app;
     await page.goto(new URL('tabular.html', server.url).href);
     await page.waitForFunction(() => window.__lumenTabular?.ready === true, undefined, { timeout: 120_000 });
     await page.setInputFiles('#t-model', join(FIX, 'breast_cancer_mlp.onnx'));
@@ -73,8 +62,6 @@ test('tabular page: PDP in the browser equals scikit-learn; ALE and KernelSHAP p
     assert.deepEqual(await page.evaluate(() => window.__lumenTabular!.errors), []);
     assert.deepEqual(pageErrors, []);
   } finally {
-    await browser?.close();
-    await server?.close();
-    if (!reuse) rmSync(DIST, { recursive: true, force: true });
+    await app.close();
   }
 });

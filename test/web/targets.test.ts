@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
+import { serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, webAppDist } from '../helpers/chromium.js';
 import { writePng } from '../../src/node/image-file.js';
 import { readMaskFile } from '../../src/node/target-files.js';
 import { forwardScores, forwardTarget, resolveBatchTargets, structuredPrediction, type TargetSpec } from '../../src/targets/index.js';
@@ -76,11 +76,10 @@ type PageWindow = { __lumen?: Hook };
 test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shapes detector) equal the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();
   await loadAllMethods();
-  const dist = mkdtempSync(join(tmpdir(), 'lumen-web-targets-'));
+  const dist = await webAppDist();
   let server: WebAppServer | undefined;
   let browser: Browser | undefined;
   try {
-    await buildWebApp(undefined, dist);
     server = await serveWebApp({ port: 0, root: dist });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -243,6 +242,5 @@ test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shape
   } finally {
     await browser?.close();
     await server?.close();
-    rmSync(dist, { recursive: true, force: true });
   }
 });

@@ -8,17 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { buildWebApp, serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { loadInput } from '../../src/node/inputs.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { requireChromium, webAppDist, openWebApp } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIX = join(ROOT, 'test', 'fixtures', 'tfjs');
@@ -69,19 +65,9 @@ test('web app: TF.js graph and layers models picked as model.json + shards predi
   requireChromium();
   await loadAllMethods();
   for (const id of METHODS) getMethod(id);
-  // A fresh build (≈10 s) in a temp dir, as test/web/e2e.test.ts; LUMEN_E2E_REUSE_BUILD=1 serves web/dist instead.
-  const reuse = process.env.LUMEN_E2E_REUSE_BUILD === '1' && existsSync(join(ROOT, 'web', 'dist', 'index.html'));
-  const DIST = reuse ? join(ROOT, 'web', 'dist') : mkdtempSync(join(tmpdir(), 'lumen-web-tfjs-'));
-  if (!reuse) await buildWebApp(undefined, DIST);
-  let server: WebAppServer | undefined;
-  let browser: Browser | undefined;
+  const app = await openWebApp(await webAppDist());
   try {
-    server = await serveWebApp({ port: 0, root: DIST });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageErrors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    const { page, pageErrors, server } = app;
     await page.goto(server.url);
     await page.waitForFunction(() => (window as unknown as PageWindow).__lumen?.ready === true, undefined, { timeout: 180_000 });
 
@@ -139,8 +125,6 @@ test('web app: TF.js graph and layers models picked as model.json + shards predi
     }
     assert.deepEqual(pageErrors, [], 'console errors');
   } finally {
-    await browser?.close();
-    await server?.close();
-    if (!reuse) rmSync(DIST, { recursive: true, force: true });
+    await app.close();
   }
 });

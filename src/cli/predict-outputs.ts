@@ -89,12 +89,17 @@ export async function predictStructured(model: LumenModel, files: readonly strin
 }
 
 /**
- * One input that cannot be read or run fails alone: its LumenError becomes the promise's value. Usage mistakes
- * (exit 2), cancellation and bugs still reject and stop the command.
+ * Whether an error belongs to one input alone (it cannot be read or run), so a command over many inputs records it
+ * and goes on. Usage mistakes (exit 2), cancellation and bugs stop the command.
  */
+export function isPerInputError(e: unknown): e is LumenError {
+  return isLumenError(e) && e.exitCode !== 2 && e.code !== 'CANCELLED';
+}
+
+/** One input that fails alone: its LumenError becomes the promise's value (see isPerInputError). */
 export function settleInput<T>(p: Promise<T>): Promise<T | LumenError> {
   return p.catch((e: unknown) => {
-    if (isLumenError(e) && e.exitCode !== 2 && e.code !== 'CANCELLED') return e;
+    if (isPerInputError(e)) return e;
     throw e;
   });
 }

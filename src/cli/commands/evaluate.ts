@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { LumenError, isLumenError } from '../../errors.js';
+import { LumenError } from '../../errors.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
 import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type Region } from '../../metrics/index.js';
 import { writeFileAtomic } from '../../node/image-file.js';
@@ -14,6 +14,7 @@ import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodL
 import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { isPerInputError } from '../predict-outputs.js';
 
 interface EvaluateFlags extends ModelFlags {
   method?: string;
@@ -110,7 +111,7 @@ export function registerEvaluate(program: Command): void {
             printLine();
           }
         } catch (e) {
-          if (!isLumenError(e) || e.exitCode === 2 || e.code === 'CANCELLED') throw e;
+          if (!isPerInputError(e)) throw e;
           failed++;
           if (flags.json) all.push({ input: file, error: e.message });
           else process.stderr.write(`lumen: ${file}: ${e.message}\n`);

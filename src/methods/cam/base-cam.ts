@@ -440,7 +440,6 @@ export function defineCam(def: CamDefinition): CamMethod {
     async explain(model, input, options = {}) {
       const opts = options as CamOptions;
       const timings: Timings = { compileMs: 0, runMs: 0 };
-      model.checkInput(input);
       const expanded = expandTargets(input, opts.target);
       const batch = expanded.input;
       const layers = await model.resolveLayers(opts.layer, batch);

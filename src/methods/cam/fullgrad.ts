@@ -40,7 +40,6 @@ export const fullgrad: Method = registerMethod({
     const opts = options as CamOptions;
     if (opts.eigenSmooth) throw new LumenError('BAD_OPTION', 'fullgrad does not support eigenSmooth', 2);
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    model.checkInput(input);
     const { input: batch, spec } = expandTargets(input, opts.target);
     const targets = await resolveCamTargets(model, batch, spec, { timings });
     const layers = biasLayers(model);

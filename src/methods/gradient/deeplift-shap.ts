@@ -109,7 +109,6 @@ export const deepliftShap: Method = registerMethod({
   info: deepliftShapInfo,
   async explain(model, input, options = {}): Promise<Explanation> {
     const opts = options as DeepLiftShapOptions;
-    model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
     const n = input.dims[0]!;

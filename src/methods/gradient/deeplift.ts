@@ -175,7 +175,6 @@ export const deeplift: Method = registerMethod({
   info: deepliftInfo,
   async explain(model, input, options = {}): Promise<Explanation> {
     const opts = options as DeepLiftOptions;
-    model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const references = baselineBatch(input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);

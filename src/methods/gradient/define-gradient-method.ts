@@ -16,7 +16,6 @@ export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribut
   return registerMethod({
     info: info.options.some((o) => o.name === PRECISION_OPTION.name) ? info : { ...info, options: [...info.options, PRECISION_OPTION] },
     async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
-      model.checkInput(input);
       const timings: Timings = { compileMs: 0, runMs: 0 };
       const targets = await gradientTargets(model, input, options.target, timings);
       const batchSize = intOption(options, 'batchSize', 32);

@@ -38,7 +38,6 @@ export const gradientShap = registerMethod({
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
-    model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const samples = intOption(options, 'samples', 20);
     const stdev = numberOption(options, 'stdev', 0, (v) => v >= 0, 'a number ≥ 0');

@@ -39,7 +39,6 @@ export const integratedGradients = registerMethod({
     ],
   },
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
-    model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const steps = intOption(options, 'steps', 50, 2);
     const method = enumOption(options, 'method', INTEGRATION_METHODS, 'gausslegendre');

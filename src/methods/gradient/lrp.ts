@@ -144,7 +144,6 @@ export const lrp: Method = registerMethod({
   info: lrpInfo,
   async explain(model, input, options = {}): Promise<Explanation> {
     const opts = options as LrpOptions;
-    model.checkInput(input);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const params = lrpParameters(model, input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);

@@ -41,6 +41,13 @@ export function isLumenError(e: unknown): e is LumenError {
   return e instanceof LumenError;
 }
 
+/** The usage error for a method or metric name that is not registered: the known names and the closest three. */
+export function unknownNameError(code: 'UNKNOWN_METHOD' | 'UNKNOWN_METRIC', name: string, known: readonly string[]): LumenError {
+  const kind = code === 'UNKNOWN_METHOD' ? 'method' : 'metric';
+  const closest = known.length ? ` (closest: ${closestNames(name, known, 3).join(', ')})` : '';
+  return new LumenError(code, `unknown ${kind} '${name}'. Available: ${known.join(', ')}${closest}`, 2);
+}
+
 /** "did you mean" helper: candidates sorted by edit distance to `name`, closest first. */
 export function closestNames(name: string, candidates: readonly string[], max = 8): string[] {
   const dist = (a: string, b: string): number => {

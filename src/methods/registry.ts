@@ -1,4 +1,4 @@
-import { LumenError, closestNames } from '../errors.js';
+import { unknownNameError } from '../errors.js';
 import type { Method, MethodInfo } from './types.js';
 import { checkFiniteAttribution, validateExplainCall } from './validate.js';
 
@@ -23,15 +23,7 @@ export function registerMethod(method: Method): Method {
 export function getMethod(idOrAlias: string): Method {
   const id = aliases.get(normalize(idOrAlias));
   const m = id ? methods.get(id) : undefined;
-  if (!m) {
-    const known = [...methods.keys()];
-    throw new LumenError(
-      'UNKNOWN_METHOD',
-      `unknown method '${idOrAlias}'. Available: ${known.join(', ')}` +
-        (known.length ? ` (closest: ${closestNames(idOrAlias, known, 3).join(', ')})` : ''),
-      2,
-    );
-  }
+  if (!m) throw unknownNameError('UNKNOWN_METHOD', idOrAlias, [...methods.keys()]);
   return m;
 }
 

@@ -1,7 +1,8 @@
+import { numberInRange } from '../options.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
-import { scoreImages } from './image-scoring.js';
+import { geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { trapezoid } from './stats.js';
-import type { MetricContext } from './types.js';
+import type { CurveDetails, MetricContext, MetricScore } from './types.js';
 
 export interface CurveResult {
   /** Fraction of pixels taken from `fill`, 0 … 1 (the last step may be shorter than the others). */
@@ -52,4 +53,24 @@ export async function perturbationCurve(
   const fractions = counts.map((n) => n / total);
   const values = Array.from(scores);
   return { fractions, scores: values, auc: trapezoid(values, fractions) };
+}
+
+/** The two images a pixel-order curve goes between, and the name of the baseline for the details. */
+export interface CurveEnds {
+  start: Float32Array;
+  fill: Float32Array;
+  baseline: string;
+}
+
+/**
+ * Deletion, insertion and pixel flipping: the `pixelsPerStep` option, then `ends` (which reads the metric's own
+ * options), pixels most relevant first moved from `start` to `fill`; the value is the AUC of the target probability.
+ */
+export async function relevanceOrderCurve(ctx: MetricContext, ends: (geometry: ImageGeometry) => CurveEnds): Promise<MetricScore> {
+  const g = geometryOf(ctx.input);
+  const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
+  const { start, fill, baseline } = ends(g);
+  const order = rankPixels(relevanceMap(ctx.attribution, g));
+  const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
+  return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
 }

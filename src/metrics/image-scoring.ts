@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
+import type { OptionSpec } from '../methods/types.js';
 import { Tensor } from '../tensor.js';
 import { forwardScores, softmaxRows } from '../targets/index.js';
 import type { MetricContext, Region } from './types.js';
@@ -104,6 +105,24 @@ export async function scoreImages(
 export async function scoreOriginal(ctx: MetricContext, output: ScoreOutput): Promise<number> {
   const s = await scoreImages(ctx, 1, (_i, out) => out.set(ctx.input.data), output);
   return s[0]!;
+}
+
+/**
+ * `count` additive perturbations of one image, each value from `noise`, drawn in (channel, pixel) order so NCHW and
+ * NHWC models see the same perturbations (infidelity, and the robustness metrics' perturbed copies).
+ */
+export function drawPerturbations(input: Tensor, count: number, noise: () => number): Float32Array[] {
+  const g = geometryOf(input);
+  return Array.from({ length: count }, () => {
+    const d = new Float32Array(input.size);
+    for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) d[g.offset(c, p)] = noise();
+    return d;
+  });
+}
+
+/** The `sigma` option of the metrics that add Gaussian noise N(0, σ²) to every input value. */
+export function gaussianSigmaOption(defaultSigma: number): OptionSpec {
+  return { name: 'sigma', type: 'number', min: 0, default: defaultSigma, description: 'σ of the Gaussian perturbation (normalized input space)' };
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -1,4 +1,4 @@
-import { LumenError, closestNames } from '../errors.js';
+import { unknownNameError } from '../errors.js';
 import type { Metric, MetricInfo } from './types.js';
 
 const metrics = new Map<string, Metric>();
@@ -11,14 +11,7 @@ export function registerMetric(metric: Metric): Metric {
 
 export function getMetric(id: string): Metric {
   const m = metrics.get(normalize(id));
-  if (!m) {
-    const known = [...metrics.keys()];
-    throw new LumenError(
-      'UNKNOWN_METRIC',
-      `unknown metric '${id}'. Available: ${known.join(', ')}` + (known.length ? ` (closest: ${closestNames(id, known, 3).join(', ')})` : ''),
-      2,
-    );
-  }
+  if (!m) throw unknownNameError('UNKNOWN_METRIC', id, [...metrics.keys()]);
   return m;
 }
 

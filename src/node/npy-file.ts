@@ -17,20 +17,19 @@ async function readBytes(path: string): Promise<Uint8Array> {
 }
 
 /** Read a .npy file as stored (dtype kept). Errors name the file. */
-export async function readNpyFile(path: string): Promise<NpyArray> {
-  const bytes = await readBytes(path);
-  try {
-    return parseNpy(bytes);
-  } catch (e) {
-    throw prefixed(e, path);
-  }
+export function readNpyFile(path: string): Promise<NpyArray> {
+  return readParsed(path, parseNpy);
 }
 
 /** Read a .npy file as a float32 Tensor. */
-export async function readNpyTensor(path: string): Promise<Tensor> {
+export function readNpyTensor(path: string): Promise<Tensor> {
+  return readParsed(path, npyToTensor);
+}
+
+async function readParsed<T>(path: string, parse: (bytes: Uint8Array) => T): Promise<T> {
   const bytes = await readBytes(path);
   try {
-    return npyToTensor(bytes);
+    return parse(bytes);
   } catch (e) {
     throw prefixed(e, path);
   }

@@ -1,7 +1,6 @@
-import { geometryOf, requireExplain } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
-import { mapSimilarity } from '../similarity.js';
-import type { Metric, MetricScore, OtherClassDetails } from '../types.js';
+import { otherClassSimilarity } from '../similarity.js';
+import type { Metric } from '../types.js';
 
 /**
  * Class discrimination: the map of the explained class against the map of the strongest other class (top-2 when
@@ -20,16 +19,10 @@ export const classDiscrimination: Metric = registerMetric({
     needsRegions: false,
     options: [],
   },
-  async compute(ctx): Promise<MetricScore> {
-    const explain = requireExplain(ctx, 'class-discrimination');
-    // two classes of a classifier are compared: a segmentation, detection, output-index or embedding target has no such pair
-    if (ctx.targets) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
-    const g = geometryOf(ctx.input);
-    const { logits } = await ctx.model.forward(ctx.input);
-    const row = Array.from(logits.data);
-    if (row.length < 2) return { value: NaN, details: { otherClass: -1, spearman: NaN } satisfies OtherClassDetails };
-    const other = row.map((v, j) => [v, j] as const).filter(([, j]) => j !== ctx.target).sort((a, b) => b[0] - a[0] || a[1] - b[1])[0]![1];
-    const sim = mapSimilarity(ctx.attribution, await explain(ctx.input, { target: other }), g);
-    return { value: sim.ssim, details: { otherClass: other, spearman: sim.spearman } satisfies OtherClassDetails };
-  },
+  compute: (ctx) =>
+    otherClassSimilarity(ctx, 'class-discrimination', (logits) => {
+      const row = Array.from(logits.data);
+      if (row.length < 2) return undefined;
+      return row.map((v, j) => [v, j] as const).filter(([, j]) => j !== ctx.target).sort((a, b) => b[0] - a[0] || a[1] - b[1])[0]![1];
+    }),
 });

@@ -22,42 +22,41 @@ async function maskedConfidence(ctx: MetricContext): Promise<AvgDropDetails> {
 }
 
 const options = [{ name: 'output', type: 'enum', choices: ['probability', 'logit'], default: 'probability', description: 'Score of the target class' }] as const;
-const source = 'Chattopadhay et al. 2018 "Grad-CAM++" (WACV) §5.1, Average Drop % and % Increase in Confidence; pytorch-grad-cam CamMultImageConfidenceChange';
 
-export const avgDrop: Metric = registerMetric({
-  info: {
-    id: 'avg-drop',
-    title: 'Average Drop (%)',
-    category: 'faithfulness',
-    higherIsBetter: false,
-    summary: 'max(0, Y − O)/Y × 100 with Y the target probability on the image and O on the image masked by the [0,1]-scaled map; 0…100, lower is better.',
-    passes: '2 forward passes',
-    source,
-    needsExplainer: false,
-    needsRegions: false,
-    options,
-  },
-  async compute(ctx) {
-    const d = await maskedConfidence(ctx);
-    return { value: d.original > 0 ? (Math.max(0, d.original - d.masked) / d.original) * 100 : NaN, details: d };
-  },
-});
+/** Both metrics score the same two passes (image, map-masked image) and differ only in the number they report. */
+function maskedConfidenceMetric(id: string, title: string, higherIsBetter: boolean, summary: string, value: (d: AvgDropDetails) => number): Metric {
+  return registerMetric({
+    info: {
+      id,
+      title,
+      category: 'faithfulness',
+      higherIsBetter,
+      summary,
+      passes: '2 forward passes',
+      source: 'Chattopadhay et al. 2018 "Grad-CAM++" (WACV) §5.1, Average Drop % and % Increase in Confidence; pytorch-grad-cam CamMultImageConfidenceChange',
+      needsExplainer: false,
+      needsRegions: false,
+      options,
+    },
+    async compute(ctx) {
+      const d = await maskedConfidence(ctx);
+      return { value: value(d), details: d };
+    },
+  });
+}
 
-export const increaseInConfidence: Metric = registerMetric({
-  info: {
-    id: 'increase-in-confidence',
-    title: 'Increase in Confidence',
-    category: 'faithfulness',
-    higherIsBetter: true,
-    summary: '1 when the target probability on the map-masked image exceeds the one on the image, else 0; the mean over images is the paper\'s "% increase in confidence" / 100. Higher is better.',
-    passes: '2 forward passes',
-    source,
-    needsExplainer: false,
-    needsRegions: false,
-    options,
-  },
-  async compute(ctx) {
-    const d = await maskedConfidence(ctx);
-    return { value: d.increase, details: d };
-  },
-});
+export const avgDrop = maskedConfidenceMetric(
+  'avg-drop',
+  'Average Drop (%)',
+  false,
+  'max(0, Y − O)/Y × 100 with Y the target probability on the image and O on the image masked by the [0,1]-scaled map; 0…100, lower is better.',
+  (d) => (d.original > 0 ? (Math.max(0, d.original - d.masked) / d.original) * 100 : NaN),
+);
+
+export const increaseInConfidence = maskedConfidenceMetric(
+  'increase-in-confidence',
+  'Increase in Confidence',
+  true,
+  '1 when the target probability on the map-masked image exceeds the one on the image, else 0; the mean over images is the paper\'s "% increase in confidence" / 100. Higher is better.',
+  (d) => d.increase,
+);

@@ -1,8 +1,8 @@
-import { channelMeans, geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
-import { enumOption, numberInRange } from '../../options.js';
-import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
+import { channelMeans } from '../image-scoring.js';
+import { enumOption } from '../../options.js';
+import { relevanceOrderCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
-import type { Metric, CurveDetails } from '../types.js';
+import type { Metric } from '../types.js';
 
 /**
  * Deletion (Petsiuk, Das, Saenko 2018, RISE): remove pixels most-important-first and watch the target's
@@ -24,17 +24,14 @@ export const deletion: Metric = registerMetric({
       { name: 'baseline', type: 'enum', choices: ['zero', 'mean'], default: 'zero', description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'" },
     ],
   },
-  async compute(ctx) {
-    const g = geometryOf(ctx.input);
-    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
-    const order = rankPixels(relevanceMap(ctx.attribution, g));
-    const fill = new Float32Array(ctx.input.size);
-    if (baseline === 'mean') {
-      const means = channelMeans(ctx.input, g);
-      for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
-    }
-    const curve = await perturbationCurve(ctx, g, order, step, ctx.input.data, fill, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
-  },
+  compute: (ctx) =>
+    relevanceOrderCurve(ctx, (g) => {
+      const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
+      const fill = new Float32Array(ctx.input.size);
+      if (baseline === 'mean') {
+        const means = channelMeans(ctx.input, g);
+        for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
+      }
+      return { start: ctx.input.data, fill, baseline };
+    }),
 });

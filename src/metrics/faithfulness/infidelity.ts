@@ -1,4 +1,4 @@
-import { attributionAt, geometryOf, scoreImages, scoreOriginal } from '../image-scoring.js';
+import { attributionAt, drawPerturbations, gaussianSigmaOption, geometryOf, scoreImages, scoreOriginal } from '../image-scoring.js';
 import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../../random.js';
@@ -22,7 +22,7 @@ export const infidelity: Metric = registerMetric({
     needsRegions: false,
     options: [
       { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbations' },
-      { name: 'sigma', type: 'number', min: 0, default: 0.003, description: 'σ of the Gaussian perturbation (normalized input space)' },
+      gaussianSigmaOption(0.003),
       { name: 'output', type: 'enum', choices: ['logit', 'probability'], default: 'logit', description: 'f: target logit (Captum forward_func on a classifier) or probability' },
     ],
   },
@@ -33,12 +33,7 @@ export const infidelity: Metric = registerMetric({
     const output = enumOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
     const attr = attributionAt(ctx.attribution, g);
     const random = new Random(ctx.seed);
-    // drawn in (channel, pixel) order so NCHW and NHWC models see the same perturbations
-    const noises = Array.from({ length: samples }, () => {
-      const noise = new Float32Array(ctx.input.size);
-      for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) noise[g.offset(c, p)] = random.gaussian(0, sigma);
-      return noise;
-    });
+    const noises = drawPerturbations(ctx.input, samples, () => random.gaussian(0, sigma));
     const dots = noises.map((noise) => {
       let s = 0;
       for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) {

@@ -1,9 +1,9 @@
-import { geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
+import type { ImageGeometry } from '../image-scoring.js';
 import { numberInRange } from '../../options.js';
-import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
+import { relevanceOrderCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { gaussianBlur } from '../stats.js';
-import type { Metric, CurveDetails } from '../types.js';
+import type { Metric } from '../types.js';
 
 /**
  * Insertion (Petsiuk et al. 2018, RISE): start from a blurred copy of the image and put the original pixels
@@ -26,20 +26,16 @@ export const insertion: Metric = registerMetric({
       { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
     ],
   },
-  async compute(ctx) {
-    const g = geometryOf(ctx.input);
-    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
-    const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
-    const order = rankPixels(relevanceMap(ctx.attribution, g));
-    const blurred = blurImage(ctx.input.data, g, size, sigma);
-    const curve = await perturbationCurve(ctx, g, order, step, blurred, ctx.input.data, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: 'blur' } satisfies CurveDetails };
-  },
+  compute: (ctx) =>
+    relevanceOrderCurve(ctx, (g) => {
+      const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
+      const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
+      return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
+    }),
 });
 
 /** Blur every channel plane of one image (normalized input space, edge pixels replicated). */
-export function blurImage(data: Float32Array, g: ReturnType<typeof geometryOf>, size: number, sigma: number): Float32Array {
+export function blurImage(data: Float32Array, g: ImageGeometry, size: number, sigma: number): Float32Array {
   const out = new Float32Array(data.length);
   const plane = new Float64Array(g.pixels);
   for (let c = 0; c < g.channels; c++) {

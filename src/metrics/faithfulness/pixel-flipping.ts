@@ -1,9 +1,8 @@
-import { geometryOf, rankPixels, relevanceMap } from '../image-scoring.js';
-import { enumOption, numberInRange } from '../../options.js';
-import { defaultPixelsPerStep, perturbationCurve } from '../curve.js';
+import { enumOption } from '../../options.js';
+import { relevanceOrderCurve } from '../curve.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../../random.js';
-import type { Metric, CurveDetails } from '../types.js';
+import type { Metric } from '../types.js';
 
 /**
  * Pixel flipping (Bach et al. 2015, LRP paper; Quantus PixelFlipping): flip pixels most-relevant-first to random
@@ -26,26 +25,23 @@ export const pixelFlipping: Metric = registerMetric({
       { name: 'baseline', type: 'enum', choices: ['uniform', 'zero'], default: 'uniform', description: "'uniform': random values in the channel's [min, max]; 'zero': 0 in the normalized space" },
     ],
   },
-  async compute(ctx) {
-    const g = geometryOf(ctx.input);
-    const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-    const baseline = enumOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
-    const order = rankPixels(relevanceMap(ctx.attribution, g));
-    const fill = new Float32Array(ctx.input.size);
-    if (baseline === 'uniform') {
-      const random = new Random(ctx.seed);
-      for (let c = 0; c < g.channels; c++) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let p = 0; p < g.pixels; p++) {
-          const v = ctx.input.data[g.offset(c, p)]!;
-          lo = Math.min(lo, v);
-          hi = Math.max(hi, v);
+  compute: (ctx) =>
+    relevanceOrderCurve(ctx, (g) => {
+      const baseline = enumOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
+      const fill = new Float32Array(ctx.input.size);
+      if (baseline === 'uniform') {
+        const random = new Random(ctx.seed);
+        for (let c = 0; c < g.channels; c++) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          for (let p = 0; p < g.pixels; p++) {
+            const v = ctx.input.data[g.offset(c, p)]!;
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
+          for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = random.uniform(lo, hi);
         }
-        for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = random.uniform(lo, hi);
       }
-    }
-    const curve = await perturbationCurve(ctx, g, order, step, ctx.input.data, fill, 'probability');
-    return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
-  },
+      return { start: ctx.input.data, fill, baseline };
+    }),
 });

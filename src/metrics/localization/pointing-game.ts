@@ -1,29 +1,20 @@
-import { geometryOf, regionMask, relevanceMap } from '../image-scoring.js';
+import { relevanceMap } from '../image-scoring.js';
 import { numberInRange } from '../../options.js';
-import { registerMetric } from '../registry.js';
-import type { Metric, PointingGameDetails } from '../types.js';
+import type { PointingGameDetails } from '../types.js';
+import { defineLocalizationMetric } from './define.js';
 
 /**
  * Pointing game (Zhang et al. 2016 "Top-down Neural Attention by Excitation Backprop"): a hit when the map's
  * maximum (first in row-major order on ties) lies in the ground-truth region, or within `tolerance` pixels of it
  * (the paper uses 15 px; Quantus PointingGame uses 0).
  */
-export const pointingGame: Metric = registerMetric({
-  info: {
-    id: 'pointing-game',
-    title: 'Pointing game',
-    category: 'localization',
-    higherIsBetter: true,
-    summary: '1 when the most relevant pixel falls inside the ground-truth region (within tolerance), else 0; the mean over images is the hit rate.',
-    passes: 'none (uses the attribution only)',
-    source: 'Zhang et al. 2016/2018 "Top-down Neural Attention by Excitation Backprop" (ECCV/IJCV); Quantus PointingGame',
-    needsExplainer: false,
-    needsRegions: true,
-    options: [{ name: 'tolerance', type: 'number', min: 0, default: 0, description: 'Hit radius around the region in pixels (Euclidean)' }],
-  },
-  async compute(ctx) {
-    const g = geometryOf(ctx.input);
-    const mask = regionMask(ctx.region, g, 'pointing-game');
+export const pointingGame = defineLocalizationMetric({
+  id: 'pointing-game',
+  title: 'Pointing game',
+  summary: '1 when the most relevant pixel falls inside the ground-truth region (within tolerance), else 0; the mean over images is the hit rate.',
+  source: 'Zhang et al. 2016/2018 "Top-down Neural Attention by Excitation Backprop" (ECCV/IJCV); Quantus PointingGame',
+  options: [{ name: 'tolerance', type: 'number', min: 0, default: 0, description: 'Hit radius around the region in pixels (Euclidean)' }],
+  score(ctx, g, mask) {
     const tolerance = numberInRange(ctx.options, 'tolerance', 0, 0);
     const map = relevanceMap(ctx.attribution, g);
     let best = 0;

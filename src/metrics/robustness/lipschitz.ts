@@ -1,4 +1,5 @@
 import { numberInRange } from '../../options.js';
+import { gaussianSigmaOption } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
 import { Random } from '../../random.js';
@@ -22,7 +23,7 @@ export const lipschitz: Metric = registerMetric({
     needsRegions: false,
     options: [
       { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbed copies' },
-      { name: 'sigma', type: 'number', min: 0, default: 0.1, description: 'σ of the Gaussian perturbation (normalized input space)' },
+      gaussianSigmaOption(0.1),
     ],
   },
   async compute(ctx) {

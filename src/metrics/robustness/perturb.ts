@@ -1,4 +1,4 @@
-import { geometryOf, requireExplain, throwIfAborted } from '../image-scoring.js';
+import { drawPerturbations, requireExplain, throwIfAborted } from '../image-scoring.js';
 import { Tensor } from '../../tensor.js';
 import type { MetricContext } from '../types.js';
 
@@ -14,13 +14,7 @@ export async function explainPerturbed(
 ): Promise<{ deltas: Float32Array[]; attributions: Float32Array[] }> {
   const explain = requireExplain(ctx, metric);
   const per = ctx.input.size;
-  const g = geometryOf(ctx.input);
-  // drawn in (channel, pixel) order so NCHW and NHWC models see the same perturbations
-  const deltas = Array.from({ length: count }, () => {
-    const d = new Float32Array(per);
-    for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) d[g.offset(c, p)] = noise();
-    return d;
-  });
+  const deltas = drawPerturbations(ctx.input, count, noise);
   const attributions: Float32Array[] = [];
   const bs = Math.max(1, Math.floor(ctx.batchSize));
   for (let start = 0; start < count; start += bs) {

@@ -1,3 +1,5 @@
+import { gram } from '../../math/gram.js';
+
 /**
  * The first principal component projection used by EigenCAM and `eigenSmooth` (pytorch-grad-cam's
  * `get_2d_projection`): for one image's channel maps X [C, h·w], take M = Xᵀ (positions × channels), centre each
@@ -28,30 +30,12 @@ export function firstComponentProjection(channels: Float32Array | Float64Array, 
   const projection = new Float64Array(hw);
   if (hw <= c) {
     // Gram over positions: K = M Mᵀ [hw, hw]; p = σ₁ u₁.
-    const k = new Float64Array(hw * hw);
-    for (let a = 0; a < hw; a++) {
-      for (let b = a; b < hw; b++) {
-        let s = 0;
-        for (let ch = 0; ch < c; ch++) s += m[ch * hw + a]! * m[ch * hw + b]!;
-        k[a * hw + b] = s;
-        k[b * hw + a] = s;
-      }
-    }
-    const { vector, value } = topEigenvector(k, hw);
+    const { vector, value } = topEigenvector(gram(m, hw, c, 1, hw), hw);
     const sigma = Math.sqrt(Math.max(value, 0));
     for (let p = 0; p < hw; p++) projection[p] = sigma * vector[p]!;
   } else {
     // Gram over channels: K = MᵀM [c, c]; p = M v₁.
-    const k = new Float64Array(c * c);
-    for (let a = 0; a < c; a++) {
-      for (let b = a; b < c; b++) {
-        let s = 0;
-        for (let p = 0; p < hw; p++) s += m[a * hw + p]! * m[b * hw + p]!;
-        k[a * c + b] = s;
-        k[b * c + a] = s;
-      }
-    }
-    const { vector } = topEigenvector(k, c);
+    const { vector } = topEigenvector(gram(m, c, hw, hw, 1), c);
     for (let ch = 0; ch < c; ch++) {
       const w = vector[ch]!;
       if (w === 0) continue;

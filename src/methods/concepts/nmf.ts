@@ -1,5 +1,6 @@
 import { LumenError } from '../../errors.js';
 import { mulberry32 } from '../../random.js';
+import { gram } from '../../math/gram.js';
 
 /** V ≈ W·H with V [m, n], W [m, k], H [k, n], all non-negative, row-major. */
 export interface NmfResult {
@@ -59,7 +60,7 @@ export function nmf(V: ArrayLike<number>, m: number, n: number, k: number, optio
   let it = 0;
   for (; it < maxIterations; it++) {
     // H step: rows of H one at a time, with W^T W and W^T V fixed
-    gram(W, m, k, WtW);
+    gram(W, k, m, 1, k, WtW);
     WtV.fill(0);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < k; j++) {
@@ -70,26 +71,10 @@ export function nmf(V: ArrayLike<number>, m: number, n: number, k: number, optio
         for (let p = 0; p < n; p++) WtV[row + p]! += w * V[vRow + p]!;
       }
     }
-    for (let j = 0; j < k; j++) {
-      const d = WtW[j * k + j]!;
-      if (d <= 0) continue;
-      for (let p = 0; p < n; p++) {
-        let s = WtV[j * n + p]!;
-        for (let l = 0; l < k; l++) s -= WtW[j * k + l]! * H[l * n + p]!;
-        H[j * n + p] = Math.max(FLOOR, H[j * n + p]! + s / d);
-      }
-    }
+    halsStep(H, WtV, WtW, k, n, n, 1);
     if (!options.fixedW) {
       // W step: columns of W, with H H^T and V H^T fixed
-      HHt.fill(0);
-      for (let a = 0; a < k; a++) {
-        for (let b = a; b < k; b++) {
-          let s = 0;
-          for (let p = 0; p < n; p++) s += H[a * n + p]! * H[b * n + p]!;
-          HHt[a * k + b] = s;
-          HHt[b * k + a] = s;
-        }
-      }
+      gram(H, k, n, n, 1, HHt);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < k; j++) {
           let s = 0;
@@ -97,15 +82,7 @@ export function nmf(V: ArrayLike<number>, m: number, n: number, k: number, optio
           VHt[i * k + j] = s;
         }
       }
-      for (let j = 0; j < k; j++) {
-        const d = HHt[j * k + j]!;
-        if (d <= 0) continue;
-        for (let i = 0; i < m; i++) {
-          let s = VHt[i * k + j]!;
-          for (let l = 0; l < k; l++) s -= W[i * k + l]! * HHt[l * k + j]!;
-          W[i * k + j] = Math.max(FLOOR, W[i * k + j]! + s / d);
-        }
-      }
+      halsStep(W, VHt, HHt, k, m, 1, k);
     }
     error = reconstructionError(V, W, H, m, n, k, vNorm2);
     if (previous - error < tolerance) {
@@ -117,14 +94,20 @@ export function nmf(V: ArrayLike<number>, m: number, n: number, k: number, optio
   return { m, n, k, W, H, relativeError: error, iterations: it };
 }
 
-/** A^T A for A [m, k]. */
-function gram(A: Float64Array, m: number, k: number, out: Float64Array): void {
-  out.fill(0);
-  for (let i = 0; i < m; i++) {
-    for (let a = 0; a < k; a++) {
-      const x = A[i * k + a]!;
-      if (x === 0) continue;
-      for (let b = 0; b < k; b++) out[a * k + b]! += x * A[i * k + b]!;
+/**
+ * One HALS half-step over the k components of factor F (H: component j is row j; W: column j), with G the k×k Gram
+ * matrix of the other factor and C the cross product in F's layout: F_j ← max(FLOOR, F_j + (C_j − Σ_l G_jl F_l) / G_jj),
+ * component by component. Entry p of component j sits at j·componentStride + p·positionStride (of `length`).
+ */
+function halsStep(F: Float64Array, C: Float64Array, G: Float64Array, k: number, length: number, componentStride: number, positionStride: number): void {
+  for (let j = 0; j < k; j++) {
+    const d = G[j * k + j]!;
+    if (d <= 0) continue;
+    for (let p = 0; p < length; p++) {
+      const at = j * componentStride + p * positionStride;
+      let s = C[at]!;
+      for (let l = 0; l < k; l++) s -= G[j * k + l]! * F[l * componentStride + p * positionStride]!;
+      F[at] = Math.max(FLOOR, F[at]! + s / d);
     }
   }
 }

@@ -5,7 +5,7 @@ import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/p
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
 import { inferElemTypes, inferShapes, poolGeometry } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
-import { NON_DIFFERENTIABLE } from './registry.js';
+import { opTraits } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
 import type { GradientContext, PairedView } from './types.js';
 import { appendTransform } from '../targets/score.js';
@@ -66,18 +66,18 @@ export interface BackwardGraph {
   differentiatedNodes: number;
 }
 
-/** Outputs that never carry gradient even though their node is differentiable. */
+/** Outputs that never carry gradient even though their node is differentiable (indices, masks, running stats). */
 function isIndexOutput(node: NodeProto, outputIndex: number): boolean {
-  if (outputIndex === 0) return false;
-  return node.opType === 'MaxPool' || node.opType === 'Dropout' || node.opType === 'TopK' || node.opType === 'BatchNormalization';
+  return outputIndex > 0 && opTraits(node.opType)?.indexOutputs === true;
 }
 
 const FLOAT_TYPES = new Set([TensorProto_DataType.FLOAT, TensorProto_DataType.DOUBLE, TensorProto_DataType.FLOAT16, TensorProto_DataType.BFLOAT16]);
 
+/** An op without traits counts as differentiable: it then has no rule and is reported by `unsupportedOp`. */
 function isDifferentiableNode(node: NodeProto): boolean {
-  if (NON_DIFFERENTIABLE.has(node.opType)) return false;
-  if (node.opType === 'Cast') return FLOAT_TYPES.has(attrInt(node, 'to', 0));
-  return true;
+  const traits = opTraits(node.opType);
+  if (traits?.kind === 'no-gradient') return false;
+  return traits?.differentiable?.(node) ?? true;
 }
 
 /**
@@ -91,7 +91,7 @@ function pinCeilModePools(graph: OnnxGraph, shapes: Map<string, Dim[]>): boolean
   let pinned = false;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
-    if ((node.opType !== 'MaxPool' && node.opType !== 'AveragePool') || attrInt(node, 'ceil_mode', 0) !== 1) continue;
+    if (opTraits(node.opType)?.kind !== 'pool' || attrInt(node, 'ceil_mode', 0) !== 1) continue;
     const xs = shapes.get(node.input[0]!);
     const ys = shapes.get(node.output[0]!);
     if (!xs || !ys || ![...xs.slice(2), ...ys.slice(2)].every((d) => typeof d === 'number')) continue;

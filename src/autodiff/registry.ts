@@ -1,9 +1,108 @@
+import { LumenError } from '../errors.js';
+import type { NodeProto } from '../onnx/proto.js';
 import type { GradientRule } from './types.js';
 
+/**
+ * What Lumen knows about an ONNX op type, in one record per op (zennit's `types`): declared beside the op's
+ * vector-Jacobian rule (src/autodiff/rules/<op>.ts; ops without a rule in rules/no-gradient.ts and
+ * rules/forward-only.ts) and read by every consumer — the builder, the LRP and DeepLIFT rule sets, float64
+ * conversion, static shape inference and the model's head detection — instead of lists of their own.
+ */
+export type OpKind =
+  /** Weighted sum of the data input: Conv, ConvTranspose, Gemm, MatMul, Einsum. */
+  | 'linear'
+  /** Element-wise non-linearity of one tensor, as a network layer (Relu, Gelu, Sigmoid, …). */
+  | 'activation'
+  /** Other element-wise functions (Exp, Log, Erf, Pow, Neg, …). */
+  | 'math'
+  /** Element-wise arithmetic of several tensors: Add, Sub, Mul, Div, Sum, Mean, Max, Min, Where. */
+  | 'arithmetic'
+  /** MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool. */
+  | 'pool'
+  /** BatchNormalization, LayerNormalization, InstanceNormalization, LRN, Softmax, LogSoftmax. */
+  | 'normalization'
+  /** Reduce* ops. */
+  | 'reduction'
+  /** Rearranges values without computing or selecting: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Dropout. */
+  | 'shape-only'
+  /** Selects, copies or converts values: Slice, Gather, Concat, Split, Pad, Tile, Expand, Scatter*, Resize, Cast. */
+  | 'data'
+  /** Outputs carry no gradient (shape arithmetic, comparisons, indices, random numbers): the builder never walks through. */
+  | 'no-gradient';
+
+/**
+ * How the LRP rule sets (src/autodiff/rulesets/lrp.ts) treat the op:
+ * - 'layer': the composite's layer rule (ε, γ, αβ, flat, w², ZBox) — Conv, Gemm, MatMul;
+ * - 'pass': relevance passes unchanged (zennit Pass) — ReLU-like activations;
+ * - 'pool': the composite's pool rule if it has one (Captum: ε), else the plain gradient;
+ * - 'average-pool': like 'pool', and zennit's Norm under composites that have it;
+ * - 'sum': zennit's Norm under composites that have it (a residual Add splits relevance by contribution);
+ * - 'batch-norm': the composite's BatchNormalization rule;
+ * - 'product': a Mul by a gate gives the gate no relevance (Arras et al. 2017), any other Mul keeps its gradient;
+ * - 'contraction': the plain gradient, refused for a product of two activations (attention Einsum);
+ * - 'plain': the plain gradient (relevance at the model input where the op consumes it).
+ * An op without `lrp` has no LRP treatment: LRP refuses it with an error naming the op and the node.
+ */
+export type LrpTreatment = 'layer' | 'pass' | 'pool' | 'average-pool' | 'sum' | 'batch-norm' | 'product' | 'contraction' | 'plain';
+
+/**
+ * How the DeepLIFT rule sets (src/autodiff/rulesets/deeplift.ts) treat the op:
+ * - 'rescale': Rescale multipliers in both sets (the modules Captum hooks);
+ * - 'rescale-exact': Rescale in `deeplift-rescale-exact` only (Captum keeps their gradient);
+ * - 'softmax' / 'max-pool': Captum's Softmax and MaxPool rules;
+ * - 'product': the two-player split of a product a·b in the exact set, the plain gradient in Captum's;
+ * - 'plain': the plain gradient (linear and data-movement ops, where it is the DeepLIFT multiplier).
+ * An op without `deeplift` has no DeepLIFT treatment: DeepLIFT refuses it with an error naming the op and the node.
+ */
+export type DeepLiftTreatment = 'rescale' | 'rescale-exact' | 'softmax' | 'max-pool' | 'product' | 'plain';
+
+export interface OpTraits {
+  kind: OpKind;
+  /** ONNX Runtime's CPU provider runs it on double tensors, or it is type-agnostic (float64 graphs may keep it). */
+  doubleKernel: boolean;
+  /**
+   * Generic static shape rule: 'elementwise' (output 0 is shaped like input 0), 'broadcast' (NumPy broadcast of
+   * every input). Ops without it have their own case in src/onnx/shapes.ts `inferNode`.
+   */
+  shape?: 'elementwise' | 'broadcast';
+  /** Only output 0 carries gradient (the rest are indices, masks or running statistics). */
+  indexOutputs?: true;
+  /** Whether this node's outputs carry gradient at all, for ops where it depends on attributes (Cast to an integer type). */
+  differentiable?: (node: NodeProto) => boolean;
+  /** A tensor after this op is no longer a spatial feature map (global pools, flattening): where CAM layers end. */
+  headBoundary?: true;
+  /** Lumen runs the op and infers its shapes but has no vector-Jacobian rule for it (see rules/forward-only.ts). */
+  forwardOnly?: true;
+  lrp?: LrpTreatment;
+  /** LRP: its output gates a Mul (x·σ(x), squeeze-excitation): the gate gets no relevance. */
+  lrpGate?: true;
+  /** LRP: element-wise by a constant before the first layer is an in-graph input normalization relevance passes. */
+  lrpInputNormalization?: true;
+  deeplift?: DeepLiftTreatment;
+  /** DeepLIFT (Captum order): part of a gated activation x·g(x) (SiLU, Mish) PyTorch exports from one unhooked module. */
+  deepliftGatePart?: true;
+}
+
+const traits = new Map<string, OpTraits>();
 const rules = new Map<string, GradientRule>();
 
-/** Register the plain (true-gradient) rule of an op type. One file per op under rules/ calls this. */
+/**
+ * Declare an op type: its traits and, unless it is 'no-gradient' or forward-only, its plain (true-gradient) rule.
+ * One file per op under rules/ calls this.
+ */
+export function registerOp(opType: string, opTraits: OpTraits, rule?: GradientRule): void {
+  const needsRule = opTraits.kind !== 'no-gradient' && !opTraits.forwardOnly;
+  if (needsRule !== (rule !== undefined)) {
+    throw new LumenError('UNSUPPORTED_OP', `registerOp(${opType}): ${needsRule ? 'a differentiable op needs a gradient rule' : 'a no-gradient or forward-only op takes no rule'}`);
+  }
+  traits.set(opType, opTraits);
+  if (rule) rules.set(opType, rule);
+}
+
+/** Replace the plain gradient rule of an op already declared with registerOp. */
 export function registerGradient(opType: string, rule: GradientRule): void {
+  const t = traits.get(opType);
+  if (!t || t.kind === 'no-gradient' || t.forwardOnly) throw new LumenError('UNSUPPORTED_OP', `registerGradient(${opType}): declare the op with registerOp (its traits) first`);
   rules.set(opType, rule);
 }
 
@@ -11,16 +110,29 @@ export function gradientRule(opType: string): GradientRule | undefined {
   return rules.get(opType);
 }
 
+/** Traits of an op type, undefined for an op Lumen does not know. */
+export function opTraits(opType: string): OpTraits | undefined {
+  return traits.get(opType);
+}
+
+/** Traits of a node's op, or a LumenError naming the op and the node (`what`: who needed them). */
+export function requireTraits(node: NodeProto, what: string): OpTraits {
+  const t = traits.get(node.opType);
+  if (!t) throw new LumenError('UNSUPPORTED_OP', `${what}: op ${node.opType} (node '${node.name || node.output[0]}') is not known to Lumen (no traits declared in src/autodiff/rules/)`);
+  return t;
+}
+
+/** Op types whose traits satisfy `test`, sorted. */
+export function opsWhere(test: (t: OpTraits, opType: string) => boolean): string[] {
+  return [...traits].filter(([op, t]) => test(t, op)).map(([op]) => op).sort();
+}
+
+/** Op types with a plain gradient rule. */
 export function registeredOps(): string[] {
   return [...rules.keys()].sort();
 }
 
-/**
- * Ops whose outputs carry no gradient (shape arithmetic, comparisons, index outputs). The builder never walks
- * through them, so e.g. a Reshape whose target comes from Shape(x) is differentiated only w.r.t. its data.
- */
-export const NON_DIFFERENTIABLE = new Set([
-  'Shape', 'Size', 'Constant', 'ConstantOfShape', 'ArgMax', 'ArgMin', 'NonZero', 'Equal', 'Greater', 'Less', 'GreaterOrEqual',
-  'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Round', 'RandomNormal', 'RandomUniform',
-  'RandomNormalLike', 'RandomUniformLike', 'Range', 'OneHot', 'EyeLike',
-]);
+/** Op types with declared traits. */
+export function declaredOps(): string[] {
+  return [...traits.keys()].sort();
+}

@@ -4,6 +4,8 @@ import { OnnxGraph, valueInfoDims, valueInfoElemType, type Dim } from './graph.j
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 import { inferShapes, poolGeometry } from './shapes.js';
 import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
+import { opTraits } from '../autodiff/registry.js';
+import '../autodiff/rules/index.js';
 
 /**
  * Reference precision: run a float32 model (and the backward graph built from it) in float64 on ONNX Runtime.
@@ -28,21 +30,6 @@ import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
  * 'basic' keeps constant folding and redundant-node elimination.
  */
 export const FLOAT64_SESSION_SETTINGS = { graphOptimizationLevel: 'basic' } as const;
-
-/** Ops ONNX Runtime's CPU provider runs on double tensors (checked on onnxruntime-node 1.20), or type-agnostic ones. */
-export const DOUBLE_OPS: ReadonlySet<string> = new Set([
-  // elementwise and activations
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Reciprocal', 'Floor', 'Ceil', 'Sign',
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Max', 'Min', 'Sum',
-  'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'Where', 'Cast', 'CastLike',
-  // linear algebra, reductions, normalizations
-  'MatMul', 'Gemm', 'Einsum', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceL2', 'ReduceProd', 'CumSum',
-  'Softmax', 'LogSoftmax', 'BatchNormalization', 'LayerNormalization', 'MaxPool', 'TopK', 'ArgMax', 'ArgMin',
-  // data movement (type-agnostic)
-  'Identity', 'Dropout', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad', 'Concat', 'Split',
-  'Expand', 'Tile', 'Gather', 'GatherElements', 'ScatterElements', 'ScatterND', 'GatherND', 'Shape', 'Size', 'Range',
-  'Constant', 'ConstantOfShape',
-]);
 
 type Rewrite = (g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>) => void;
 
@@ -212,7 +199,8 @@ function producesFloat(node: NodeProto, output: string): boolean {
 }
 
 function isDoubleOp(node: NodeProto): boolean {
-  return (node.domain === '' || node.domain === 'ai.onnx') && DOUBLE_OPS.has(node.opType);
+  // the op's traits say whether ONNX Runtime's CPU provider has a double kernel for it (checked on onnxruntime-node 1.20)
+  return (node.domain === '' || node.domain === 'ai.onnx') && opTraits(node.opType)?.doubleKernel === true;
 }
 
 function noDoubleKernel(node: NodeProto): LumenError {

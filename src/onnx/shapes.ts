@@ -3,6 +3,9 @@ import { attrInt, attrInts, attrString, attrTensor } from './attributes.js';
 import { valueInfoDims, valueInfoElemType, type Dim, type OnnxGraph } from './graph.js';
 import { TensorProto_DataType, type NodeProto } from './proto.js';
 import { tensorDims, tensorNumbers } from './tensor-proto.js';
+import { opTraits } from '../autodiff/registry.js';
+// the op traits (declared beside each op's gradient rule) must be registered before any inference runs
+import '../autodiff/rules/index.js';
 
 /**
  * Static shape inference for the ops Lumen differentiates. Symbolic dimensions (the batch) stay strings, so one
@@ -96,15 +99,6 @@ class ShapeContext {
   }
 }
 
-const ELEMENTWISE = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Elu', 'Selu', 'Erf', 'Exp', 'Log', 'Sqrt',
-  'Neg', 'Abs', 'Identity', 'Cast', 'Softmax', 'LogSoftmax', 'Clip', 'BatchNormalization', 'Reciprocal', 'Sign', 'Floor',
-  'Ceil', 'Round', 'Not', 'Gelu', 'Mish', 'Softsign', 'IsNaN', 'LRN', 'InstanceNormalization', 'LayerNormalization',
-  'CastLike', 'ThresholdedRelu', 'Celu', 'Cos', 'Sin', 'Tan', 'Acos', 'Asin', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
-  'Shrink', 'Hardmax', 'QuickGelu',
-]);
-const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Mod']);
-
 function inferNode(c: ShapeContext): void {
   const { node } = c;
   const op = node.opType;
@@ -132,7 +126,9 @@ function inferNode(c: ShapeContext): void {
     }
     return;
   }
-  if (ELEMENTWISE.has(op) || op === 'Dropout') {
+  // ops with a generic shape rule declare it in their traits (src/autodiff/rules/); the rest have a case below
+  const generic = opTraits(op)?.shape;
+  if (generic === 'elementwise') {
     const x = c.in(0);
     c.out([...x]);
     const v = c.value(0);
@@ -140,7 +136,7 @@ function inferNode(c: ShapeContext): void {
     if (op === 'Dropout' && node.output[1]) c.out([...x], 1);
     return;
   }
-  if (BROADCAST.has(op)) {
+  if (generic === 'broadcast') {
     const ins = node.input.map((_, i) => i).filter((i) => c.has(i));
     let out: Dim[] = [];
     for (const i of ins) out = broadcastDims(out, c.in(i), node);
@@ -749,7 +745,6 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
 const MAX_FOLD = 64;
 
 const FLOAT_ELEM_TYPES = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
-const PASS_THROUGH = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Dropout']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min']);
 const UNARY: Record<string, (x: number) => number> = {
   Neg: (x) => -x, Abs: Math.abs, Floor: Math.floor, Ceil: Math.ceil, Round: roundHalfEven, Sqrt: Math.sqrt, Not: (x) => (x ? 0 : 1),
@@ -886,7 +881,8 @@ function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | 
     return dims && data && data.length === count(dims) ? { dims, data } : undefined;
   };
   const integer = outType !== 0 && !FLOAT_ELEM_TYPES.has(outType);
-  if (PASS_THROUGH.has(op)) return input(0)?.data;
+  // shape-only ops keep the values in row-major order, except Transpose (its own case below)
+  if (opTraits(op)?.kind === 'shape-only' && op !== 'Transpose') return input(0)?.data;
   if (op === 'Cast') {
     const x = input(0);
     const to = attrInt(node, 'to', 0);

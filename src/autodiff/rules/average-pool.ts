@@ -1,14 +1,14 @@
 import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { poolGeometry } from '../../onnx/shapes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 
 /**
  * gx = depthwise ConvTranspose of (gy / divisor) with an all-ones kernel. The divisor of each output position
  * (kernel size with count_include_pad, else the number of real input elements in the window; windows are
  * clipped to input + pads, also under ceil_mode) depends only on geometry and is a constant.
  */
-registerGradient('AveragePool', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('AveragePool', { kind: 'pool', doubleKernel: false, lrp: 'average-pool', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -1,10 +1,10 @@
 import { attrInt } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
 
 // Split the output gradient back into the concatenated pieces.
-registerGradient('Concat', ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+registerOp('Concat', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
   const gy = gradOutputs[0]!;
   const rank = shape(node.output[0]!).length;
   const axis = axisOf(attrInt(node, 'axis', 0), rank);

@@ -1,6 +1,6 @@
 import { attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 
 /**
  * Einsum (e.g. MaxViT's attention "bghid,bghjd->bghij"): the gradient of operand i is the Einsum of the output
@@ -8,7 +8,7 @@ import { registerGradient } from '../registry.js';
  * forward) is put back by Unsqueeze + Expand. Labels must be single letters without '...' and without repeats
  * inside one operand (diagonals); size-1 broadcasting between operands is not supported (ONNX Einsum needs equal sizes).
  */
-registerGradient('Einsum', ({ node, gradOutputs, needsGradient, ops }) => {
+registerOp('Einsum', { kind: 'linear', doubleKernel: true, lrp: 'contraction', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops }) => {
   const equation = attrString(node, 'equation', '').replace(/\s+/g, '');
   const fail = (why: string): never => {
     throw new LumenError('UNSUPPORTED_OP', `Einsum '${node.name}' ("${equation}"): ${why} is not differentiated`);

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
-registerGradient('Exp', unary(({ ops }, _x, y, gy) => ops.mul(gy, y)));
+registerOp('Exp', { kind: 'math', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'rescale-exact' }, unary(({ ops }, _x, y, gy) => ops.mul(gy, y)));

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reshapeBack } from './reshape.js';
 
-registerGradient('Flatten', reshapeBack);
+registerOp('Flatten', { kind: 'shape-only', doubleKernel: true, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);

@@ -1,13 +1,13 @@
 import { attrInt } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
 
 /**
  * Gather with constant indices: scatter-add the gradient back along the axis (repeated indices accumulate).
  * The index dims are flattened to one axis so ScatterElements can take indices shaped like the gradient.
  */
-registerGradient('Gather', ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
+registerOp('Gather', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const [x, idxName] = [node.input[0]!, node.input[1]!];
   const idx = constantNumbers(idxName);

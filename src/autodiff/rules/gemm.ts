@@ -1,12 +1,12 @@
 import { attrFloat, attrInt } from '../../onnx/attributes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 
 /**
  * Y = α·A'·B' + β·C with A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B. Each input gradient is again one Gemm,
  * the transposes folded into its trans flags. A classifier's last Gemm seeded with a one-hot row (`oneHotSeed`):
  * the input gradient is that row of the weight (a Gather) instead of a product with the whole weight matrix.
  */
-registerGradient('Gemm', ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
+registerOp('Gemm', { kind: 'linear', doubleKernel: true, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
   const gy = gradOutputs[0]!;
   const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
   const alpha = attrFloat(node, 'alpha', 1);

@@ -1,7 +1,7 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
 // Pass-through in inference (Dropout's mask output carries no gradient).
-for (const op of ['Identity', 'Dropout']) {
-  registerGradient(op, unary((_ctx, _x, _y, gy) => gy));
-}
+const passGradient = unary((_ctx, _x, _y, gy) => gy);
+registerOp('Identity', { kind: 'shape-only', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, passGradient);
+registerOp('Dropout', { kind: 'shape-only', doubleKernel: true, shape: 'elementwise', indexOutputs: true, lrp: 'plain', deeplift: 'plain' }, passGradient);

@@ -63,3 +63,6 @@ import './lrn.js';
 import './einsum.js';
 import './scatter-nd.js';
 import './scatter-elements.js';
+// ops without a rule: traits only
+import './no-gradient.js';
+import './forward-only.js';

@@ -1,9 +1,9 @@
 import { attrFloat } from '../../onnx/attributes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { normalizationGradient, normalizeStats } from './normalization.js';
 
 // Normalised over the spatial axes per (n, c), scale per channel.
-registerGradient('InstanceNormalization', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('InstanceNormalization', { kind: 'normalization', doubleKernel: false, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const rank = shape(x).length;

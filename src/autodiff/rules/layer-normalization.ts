@@ -1,10 +1,10 @@
 import { attrFloat, attrInt } from '../../onnx/attributes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { normalizationGradient, normalizeStats } from './normalization.js';
 import { axisOf } from './util.js';
 
 // y = x̂·scale + B over the axes [axis, rank); scale/B gradients are not built.
-registerGradient('LayerNormalization', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('LayerNormalization', { kind: 'normalization', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0) || !gradOutputs[0]) return [];
   const x = node.input[0]!;
   const rank = shape(x).length;

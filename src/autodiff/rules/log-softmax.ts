@@ -1,8 +1,8 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { softmaxAxes } from './softmax.js';
 
 // y = x − logΣexp(x): gx = gy − softmax(x) · Σ gy
-registerGradient('LogSoftmax', ({ node, gradOutputs, needsGradient, ops, shape, opset }) => {
+registerOp('LogSoftmax', { kind: 'normalization', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, opset }) => {
   if (!needsGradient(0)) return [];
   const y = node.output[0]!;
   const axes = softmaxAxes(node, shape(y).length, opset);

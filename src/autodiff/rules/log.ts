@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
-registerGradient('Log', unary(({ ops }, x, _y, gy) => ops.div(gy, x)));
+registerOp('Log', { kind: 'math', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'rescale-exact' }, unary(({ ops }, x, _y, gy) => ops.div(gy, x)));

@@ -2,7 +2,7 @@ import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { poolGeometry } from '../../onnx/shapes.js';
 import type { GradientContext } from '../types.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 
 /**
  * Each output gradient goes to the FIRST maximum (row-major) of its window, and overlapping windows that pick the
@@ -14,7 +14,7 @@ import { registerGradient } from '../registry.js';
  *   folded back with the transposed depthwise conv (ConvTranspose adds overlapping windows).
  * Falls back to Indices + ScatterElements when channels or spatial sizes are not static, and in float64 graphs.
  */
-registerGradient('MaxPool', (ctx) => {
+registerOp('MaxPool', { kind: 'pool', doubleKernel: true, indexOutputs: true, lrp: 'pool', deeplift: 'max-pool' }, (ctx) => {
   const { node, gradOutputs, needsGradient, shape } = ctx;
   if (!needsGradient(0)) return [];
   if (attrInt(node, 'storage_order', 0) !== 0) throw new LumenError('UNSUPPORTED_OP', `MaxPool '${node.name}' with storage_order=1`);

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reduceRule } from './reduce.js';
 
-registerGradient('ReduceMax', reduceRule('max'));
+registerOp('ReduceMax', { kind: 'reduction', doubleKernel: true, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reduceRule('max'));

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reduceRule } from './reduce.js';
 
-registerGradient('ReduceMean', reduceRule('mean'));
+registerOp('ReduceMean', { kind: 'reduction', doubleKernel: true, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reduceRule('mean'));

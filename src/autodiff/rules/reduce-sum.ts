@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reduceRule } from './reduce.js';
 
-registerGradient('ReduceSum', reduceRule('sum'));
+registerOp('ReduceSum', { kind: 'reduction', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, reduceRule('sum'));

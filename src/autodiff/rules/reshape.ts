@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import type { GradientRule } from '../types.js';
 import { unary } from './util.js';
 
@@ -19,4 +19,4 @@ export const reshapeBack: GradientRule = unary(({ ops, shape }, x, y, gy) => {
   return ops.reshapeLike(gy, x);
 });
 
-registerGradient('Reshape', reshapeBack);
+registerOp('Reshape', { kind: 'shape-only', doubleKernel: true, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);

@@ -1,17 +1,18 @@
 import { attrInt, attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { resizeScales } from '../../onnx/shapes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
+import type { GradientContext } from '../types.js';
 
 /**
  * Resize (nearest / linear) is linear in x and separable per axis: y = M_h · x · M_wᵀ over the last two axes.
  * Its gradient is gx = M_hᵀ · gy · M_w, two MatMuls with constant interpolation matrices built from the ONNX
  * coordinate transform (geometry only, no data).
  */
-registerGradient('Resize', (ctx) => resizeGradient(ctx));
-registerGradient('Upsample', (ctx) => resizeGradient(ctx));
+registerOp('Resize', { kind: 'data', doubleKernel: false, lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
+registerOp('Upsample', { kind: 'data', doubleKernel: false, lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
 
-function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }: Parameters<Parameters<typeof registerGradient>[1]>[0]): (string | undefined)[] {
+function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }: GradientContext): (string | undefined)[] {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -1,5 +1,5 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
 // d/dx log(1 + e^x) = sigmoid(x)
-registerGradient('Softplus', unary(({ ops }, x, _y, gy) => ops.mul(gy, ops.op('Sigmoid', [x]))));
+registerOp('Softplus', { kind: 'activation', doubleKernel: false, shape: 'elementwise', lrp: 'pass', deeplift: 'rescale', deepliftGatePart: true }, unary(({ ops }, x, _y, gy) => ops.mul(gy, ops.op('Sigmoid', [x]))));

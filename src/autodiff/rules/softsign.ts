@@ -1,8 +1,8 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
 // d/dx x/(1 + |x|) = 1/(1 + |x|)²
-registerGradient('Softsign', unary(({ ops }, x, _y, gy) => {
+registerOp('Softsign', { kind: 'activation', doubleKernel: false, shape: 'elementwise', deeplift: 'rescale-exact' }, unary(({ ops }, x, _y, gy) => {
   const d = ops.add(ops.scalar(1), ops.op('Abs', [x]));
   return ops.div(gy, ops.mul(d, d));
 }));

@@ -1,9 +1,9 @@
 import { attrInt } from '../../onnx/attributes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
 
 // Concatenate the output gradients (zeros for outputs nothing flows into).
-registerGradient('Split', ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('Split', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const rank = shape(node.input[0]!).length;
   const axis = axisOf(attrInt(node, 'axis', 0), rank);

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reshapeBack } from './reshape.js';
 
-registerGradient('Squeeze', reshapeBack);
+registerOp('Squeeze', { kind: 'shape-only', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);

@@ -1,8 +1,8 @@
 import { LumenError } from '../../errors.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 
 // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
-registerGradient('Tile', ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
+registerOp('Tile', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

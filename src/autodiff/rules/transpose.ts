@@ -1,8 +1,8 @@
 import { attrInts } from '../../onnx/attributes.js';
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 
-registerGradient('Transpose', unary(({ ops, node, shape }, x, _y, gy) => {
+registerOp('Transpose', { kind: 'shape-only', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, unary(({ ops, node, shape }, x, _y, gy) => {
   const rank = shape(x).length;
   const perm = attrInts(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   const inverse = new Array<number>(rank);

@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import { reshapeBack } from './reshape.js';
 
-registerGradient('Unsqueeze', reshapeBack);
+registerOp('Unsqueeze', { kind: 'shape-only', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);

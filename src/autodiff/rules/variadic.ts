@@ -1,4 +1,4 @@
-import { registerGradient } from '../registry.js';
+import { registerOp } from '../registry.js';
 import type { GradientRule } from '../types.js';
 
 // Sum / Mean / Max / Min over any number of broadcast inputs. Max/Min split the gradient evenly between ties.
@@ -23,7 +23,7 @@ function variadic(kind: 'sum' | 'mean' | 'extreme'): GradientRule {
   };
 }
 
-registerGradient('Sum', variadic('sum'));
-registerGradient('Mean', variadic('mean'));
-registerGradient('Max', variadic('extreme'));
-registerGradient('Min', variadic('extreme'));
+registerOp('Sum', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'sum', deeplift: 'plain' }, variadic('sum'));
+registerOp('Mean', { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('mean'));
+registerOp('Max', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
+registerOp('Min', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));

@@ -1,0 +1,32 @@
+import { registerOp } from '../registry.js';
+
+/**
+ * Ops Lumen runs, infers shapes for or converts to float64, but cannot differentiate: no vector-Jacobian rule yet.
+ * A gradient method that meets one on the path to the target stops with an error naming the op and the node.
+ * Giving one a rule: move its line into a new rule file (rules/<op>.ts) with `forwardOnly` dropped.
+ */
+registerOp('CastLike', { kind: 'data', doubleKernel: true, shape: 'elementwise', forwardOnly: true });
+registerOp('ThresholdedRelu', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Shrink', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('QuickGelu', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Cos', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Sin', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Tan', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Acos', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Asin', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Atan', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Sinh', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Cosh', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Asinh', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Acosh', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Atanh', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Hardmax', { kind: 'normalization', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Mod', { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', forwardOnly: true });
+registerOp('CumSum', { kind: 'math', doubleKernel: true, forwardOnly: true });
+registerOp('ReduceMin', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
+registerOp('ReduceL2', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
+registerOp('ReduceProd', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
+registerOp('GatherElements', { kind: 'data', doubleKernel: true, forwardOnly: true });
+registerOp('GatherND', { kind: 'data', doubleKernel: true, forwardOnly: true });
+registerOp('TopK', { kind: 'data', doubleKernel: true, indexOutputs: true, forwardOnly: true });
+registerOp('GlobalLpPool', { kind: 'pool', doubleKernel: false, headBoundary: true, forwardOnly: true });

@@ -1,4 +1,4 @@
-import { computeGradients } from '../../autodiff/index.js';
+import { computeGradients, gradientsOfCheckedInput } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { LumenModel } from '../../model.js';
@@ -291,8 +291,11 @@ async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | u
   return dims.slice(0, -1).every((d) => d === 1) ? { ...rank, tensor } : undefined;
 }
 
-/** Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. */
-async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
+/**
+ * Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. `inputChecked`: the batch is
+ * the validated explain input (or copies of it), so the gradient run does not scan it again.
+ */
+async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
   if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   let tensors: Record<string, Tensor>;
   let gradients: Record<string, Tensor> = {};
@@ -301,7 +304,7 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
   if (def.needsGradients) {
     const seed = 'seed' in target ? target.seed : { rank: target.rank };
     const tensor = targetTensor(model, target);
-    const r = await computeGradients(model, input, seed, { wrt: [...layers], fetch: [...layers], output: target.output, ...(tensor !== model.logitsName ? { tensor } : {}) });
+    const r = await (inputChecked ? gradientsOfCheckedInput : computeGradients)(model, input, seed, { wrt: [...layers], fetch: [...layers], output: target.output, ...(tensor !== model.logitsName ? { tensor } : {}) });
     tensors = r.tensors;
     gradients = r.gradients;
     timings.compileMs += r.compileMs;
@@ -447,7 +450,7 @@ export function defineCam(def: CamDefinition): CamMethod {
       const rank = opts.augSmooth ? undefined : await rankTarget(model, batch, expanded.spec);
       let targets = rank ? undefined : await resolveCamTargets(model, batch, expanded.spec, { timings });
 
-      const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets ?? rank!, layers, opts, timings);
+      const plain = opts.augSmooth ? undefined : await runCam(def, model, batch, targets ?? rank!, layers, opts, timings, true);
       let finals: Float32Array;
       let layerResults: LayerResult[];
       if (plain) {

@@ -23,6 +23,7 @@ export function defineGradientMethod(info: MethodInfo, ruleSet: string, attribut
         ruleSet,
         precision: precisionOption(options),
         batchSize,
+        inputChecked: true,
         timings,
         signal: options.signal,
         onBatch: (done, total) => options.onProgress?.({ done, total, stage: info.id }),

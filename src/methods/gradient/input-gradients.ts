@@ -1,4 +1,4 @@
-import { computeGradients, type GradientResult, type Precision } from '../../autodiff/index.js';
+import { computeGradients, gradientsOfCheckedInput, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { enumOption } from '../../options.js';
 import type { LumenModel } from '../../model.js';
@@ -82,6 +82,8 @@ export async function inputGradients(
     /** precision float64: the low float32 half of an input computed in double (GradientRequest.inputResidual). */
     residual?: Tensor;
     batchSize: number;
+    /** The input is the explain call's own, validated by registerMethod: its rows are not scanned again. */
+    inputChecked?: boolean;
     timings: Timings;
     signal?: AbortSignal | undefined;
     seedRow?: (i: number) => number;
@@ -93,6 +95,7 @@ export async function inputGradients(
   const grads = new Float32Array(input.size);
   const logitRows: Tensor[] = [];
   const classes: number[] = [];
+  const gradientsOf = options.inputChecked ? gradientsOfCheckedInput : computeGradients;
   for (let start = 0; start < n; start += options.batchSize) {
     if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
     const end = Math.min(n, start + options.batchSize);
@@ -101,13 +104,13 @@ export async function inputGradients(
     const residual = options.residual ? { inputResidual: new Tensor(options.residual.data.subarray(start * per, end * per), chunk.dims) } : {};
     const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}), ...residual };
     if (targets.kind === 'rank') {
-      r = await computeGradients(model, chunk, { rank: targets.rank }, { ...req, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
+      r = await gradientsOf(model, chunk, { rank: targets.rank }, { ...req, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
       classes.push(...(r.classes ?? []));
     } else {
       const { resolved } = targets;
       const rowOf = (i: number): number => (options.seedRow ? options.seedRow(start + i) : start + i);
       for (let i = 0; i < end - start; i++) classes.push(resolved.classes[rowOf(i)]!);
-      r = await computeGradients(model, chunk, seedRows(resolved, end - start, rowOf), { ...req, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
+      r = await gradientsOf(model, chunk, seedRows(resolved, end - start, rowOf), { ...req, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
     }
     options.timings.compileMs += r.compileMs;
     options.timings.runMs += r.runMs;

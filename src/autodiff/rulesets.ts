@@ -11,6 +11,11 @@ export interface RuleSet {
   description: string;
   overrides: Readonly<Record<string, GradientRule>>;
   /**
+   * For rule sets that decide every op from its traits (LRP, DeepLIFT): the rule of an op type, replacing
+   * `overrides` and the plain-gradient default; undefined for an op without a plain rule.
+   */
+  rule?: (opType: string) => GradientRule | undefined;
+  /**
    * The forward runs on the batch [x; x_ref] (first half inputs, second half references) and rules get
    * `ctx.paired.reference(t)`. Callers feed both halves and seed only the first.
    */
@@ -34,8 +39,9 @@ export function listRuleSets(): RuleSet[] {
   return [...ruleSets.values()];
 }
 
-/** The rule an op gets under a rule set: the set's override, else the plain gradient rule. */
+/** The rule an op gets under a rule set: the set's own choice, else its override, else the plain gradient rule. */
 export function ruleFor(set: RuleSet, opType: string): GradientRule | undefined {
+  if (set.rule) return set.rule(opType);
   return set.overrides[opType] ?? gradientRule(opType);
 }
 

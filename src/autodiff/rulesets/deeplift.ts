@@ -28,7 +28,7 @@
  * The caller multiplies the input-half gradient by (x − x_ref).
  */
 import type { OnnxGraph } from '../../onnx/graph.js';
-import { gradientRule } from '../registry.js';
+import { gradientRule, opTraits, type OpTraits } from '../registry.js';
 import '../rules/index.js';
 import { registerRuleSet } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
@@ -47,6 +47,8 @@ interface Halves {
   twice(tensor: string): string;
 }
 
+// Keyed by the graph being built, not by the model: the slices are nodes of that one graph (one per
+// buildBackwardGraph call), so they must not outlive it or be shared with another explanation graph.
 const halvesCache = new WeakMap<OnnxGraph, Halves>();
 
 function halvesOf(ctx: GradientContext): Halves {
@@ -159,9 +161,11 @@ function maxPoolRule(overwrite: boolean): GradientRule {
   };
 }
 
-const RESCALE_OPS = ['Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus'] as const;
-
-const HOOKED_OPS = new Set<string>([...RESCALE_OPS, 'Softmax', 'MaxPool']);
+/** The modules Captum hooks: ops whose `deeplift` trait is 'rescale', 'softmax' or 'max-pool'. */
+function isHooked(opType: string): boolean {
+  const t = opTraits(opType)?.deeplift;
+  return t === 'rescale' || t === 'softmax' || t === 'max-pool';
+}
 
 /**
  * Captum's hook order: when a hooked module consumes the output of another hooked module directly, the producer's
@@ -172,7 +176,7 @@ const HOOKED_OPS = new Set<string>([...RESCALE_OPS, 'Softmax', 'MaxPool']);
 function captumHookOrder(rule: GradientRule): GradientRule {
   return (ctx) => {
     const producer = ctx.graph.producer(ctx.node.input[0]!);
-    if (producer && HOOKED_OPS.has(producer.opType)) {
+    if (producer && isHooked(producer.opType)) {
       const plain = gradientRule(ctx.node.opType);
       if (plain) return plain(ctx);
     }
@@ -180,7 +184,8 @@ function captumHookOrder(rule: GradientRule): GradientRule {
   };
 }
 
-const GATE_OPS = new Set(['Sigmoid', 'Tanh', 'Softplus']);
+/** Sigmoid, Tanh, Softplus: the `deepliftGatePart` trait. */
+const isGatePart = (opType: string): boolean => opTraits(opType)?.deepliftGatePart === true;
 
 /**
  * Whether the node is part of a gated activation x·g(x) — SiLU/Swish (Sigmoid → Mul) or Mish (Softplus → Tanh →
@@ -189,7 +194,7 @@ const GATE_OPS = new Set(['Sigmoid', 'Tanh', 'Softplus']);
 function inGatedActivation(ctx: GradientContext): boolean {
   const { graph, node } = ctx;
   let origin = node.input[0]!;
-  for (let p = graph.producer(origin), i = 0; p && GATE_OPS.has(p.opType) && i < 3; p = graph.producer(origin), i++) origin = p.input[0]!;
+  for (let p = graph.producer(origin), i = 0; p && isGatePart(p.opType) && i < 3; p = graph.producer(origin), i++) origin = p.input[0]!;
   let frontier = [node.output[0]!];
   for (let i = 0; i < 3 && frontier.length > 0; i++) {
     const next: string[] = [];
@@ -197,7 +202,7 @@ function inGatedActivation(ctx: GradientContext): boolean {
       for (const c of graph.consumers(t)) {
         // exactly Mul(origin, gate): the backward pass never multiplies a forward tensor by its own gate value
         if (c.opType === 'Mul' && c.input.length === 2 && c.input.includes(origin) && c.input.includes(t)) return true;
-        if (GATE_OPS.has(c.opType)) next.push(c.output[0]!);
+        if (isGatePart(c.opType)) next.push(c.output[0]!);
       }
     }
     frontier = next;
@@ -215,9 +220,6 @@ function unlessGated(rule: GradientRule): GradientRule {
   };
 }
 
-/** Element-wise ops of one differentiated input that the exact rules rescale too (Captum keeps their gradient). */
-const EXACT_RESCALE_OPS = ['Clip', 'PRelu', 'Selu', 'Celu', 'Gelu', 'Mish', 'HardSigmoid', 'HardSwish', 'Softsign', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Abs', 'Pow'];
-
 /**
  * A product of two differentiated tensors, y = a·b: each factor gets the mean of the other over input and reference,
  * grad_a = grad_y · (b + b₀)/2, so Δy = Δa·(b + b₀)/2 + Δb·(a + a₀)/2 exactly (the two-player Shapley split).
@@ -234,32 +236,69 @@ const productRule: GradientRule = (ctx) => {
   return [ops.unbroadcast(ops.mul(gy, mean(b)), out, shape(a)), ops.unbroadcast(ops.mul(gy, mean(a)), out, shape(b))];
 };
 
-function overrides(captum: boolean): Record<string, GradientRule> {
-  const o: Record<string, GradientRule> = {};
-  for (const op of RESCALE_OPS) o[op] = rescale;
-  if (!captum) {
-    for (const op of EXACT_RESCALE_OPS) if (gradientRule(op)) o[op] = rescale;
-    o.Mul = productRule;
+/**
+ * The DeepLIFT rule of an op from its `deeplift` trait ('rescale-exact': element-wise ops of one differentiated
+ * input that the exact rules rescale too, Captum keeps their gradient); undefined for an op without a plain rule.
+ */
+function deepliftRule(opType: string, captum: boolean): GradientRule | undefined {
+  const traits = opTraits(opType);
+  const plain = gradientRule(opType);
+  if (!traits || !plain) return undefined;
+  let rule: GradientRule;
+  switch (traits.deeplift) {
+    case 'rescale':
+      rule = rescale;
+      break;
+    case 'rescale-exact':
+      rule = captum ? plain : rescale;
+      break;
+    case 'softmax':
+      rule = softmaxRescale;
+      break;
+    case 'max-pool':
+      rule = maxPoolRule(captum);
+      break;
+    case 'product':
+      rule = captum ? plain : productRule;
+      break;
+    case 'plain':
+      rule = plain;
+      break;
+    case undefined:
+      return noDeepLiftTreatment(traits);
   }
-  o.Softmax = softmaxRescale;
-  o.MaxPool = maxPoolRule(captum);
-  if (captum) {
-    for (const op of HOOKED_OPS) o[op] = captumHookOrder(o[op]!);
-    for (const op of GATE_OPS) o[op] = unlessGated(o[op]!);
-  }
-  return o;
+  if (captum && isHooked(opType)) rule = captumHookOrder(rule);
+  if (captum && traits.deepliftGatePart) rule = unlessGated(rule);
+  return rule;
+}
+
+/** An op whose traits declare no DeepLIFT treatment: refused, never a silent plain gradient. */
+function noDeepLiftTreatment(traits: OpTraits): GradientRule {
+  return ({ node }) => {
+    throw new LumenError('UNSUPPORTED_OP', `DeepLIFT: no multiplier rule for ${traits.kind} ${node.opType} (node '${node.name || node.output[0]}'): its traits declare no DeepLIFT treatment`);
+  };
+}
+
+function memoized(captum: boolean): (opType: string) => GradientRule | undefined {
+  const rules = new Map<string, GradientRule | undefined>();
+  return (opType) => {
+    if (!rules.has(opType)) rules.set(opType, deepliftRule(opType, captum));
+    return rules.get(opType);
+  };
 }
 
 registerRuleSet({
   name: 'deeplift-rescale',
   description: 'DeepLIFT Rescale multipliers as Captum 0.8 computes them (hook-order and max_unpool overwrite included)',
   paired: true,
-  overrides: overrides(true),
+  overrides: {},
+  rule: memoized(true),
 });
 
 registerRuleSet({
   name: 'deeplift-rescale-exact',
   description: 'DeepLIFT Rescale multipliers with every rule applied and MaxPool scatters summed: summation-to-delta holds',
   paired: true,
-  overrides: overrides(false),
+  overrides: {},
+  rule: memoized(false),
 });

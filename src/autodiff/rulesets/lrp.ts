@@ -21,7 +21,7 @@
  */
 import { LumenError } from '../../errors.js';
 import type { NodeProto } from '../../onnx/proto.js';
-import { gradientRule } from '../registry.js';
+import { gradientRule, opTraits, opsWhere, type OpTraits } from '../registry.js';
 import { registerRuleSet, type RuleSet } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import '../rules/index.js';
@@ -52,15 +52,9 @@ export interface LrpParameters {
 export const FIRST_LAYER_RULES = ['composite', 'flat', 'wsquare', 'zbox', 'epsilon'] as const;
 export type FirstLayerRule = (typeof FIRST_LAYER_RULES)[number];
 
-const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
-/** Ops that only rearrange values: relevance and its gradient form are both preserved through them. */
-const SHAPE_OPS = new Set(['Flatten', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Dropout']);
-/** In-graph input normalization ((x − mean) / std and the like): element-wise Sub/Add/Mul/Div by a constant. */
-const AFFINE_OPS = new Set(['Sub', 'Add', 'Mul', 'Div']);
-
-/** Activations whose relevance passes unchanged (zennit Pass, Captum's ReLU/Dropout). */
-const ACTIVATIONS = ['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Clip', 'Sigmoid', 'Tanh', 'Softplus', 'HardSigmoid', 'HardSwish'];
+// Which rule each op gets is its `lrp` trait (src/autodiff/registry.ts, declared in the op's rule file).
+/** Ops that only rearrange values ('shape-only'): relevance and its gradient form are both preserved through them. */
+const isShapeOnly = (opType: string): boolean => opTraits(opType)?.kind === 'shape-only';
 
 // ------------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -71,8 +65,8 @@ function isInputLike(ctx: GradientContext, t: string): boolean {
     if (ctx.graph.feedInputs.some((i) => i.name === name)) return true;
     const p: NodeProto | undefined = ctx.graph.producer(name);
     if (!p) return false;
-    if (SHAPE_OPS.has(p.opType)) name = p.input[0];
-    else if (AFFINE_OPS.has(p.opType)) name = normalizationData(ctx, p);
+    if (isShapeOnly(p.opType)) name = p.input[0];
+    else if (opTraits(p.opType)?.lrpInputNormalization) name = normalizationData(ctx, p);
     else return false;
   }
   return false;
@@ -154,7 +148,7 @@ interface LayerParts {
 
 function layerParts(ctx: GradientContext): LayerParts {
   const { node } = ctx;
-  if (!LAYER_OPS.has(node.opType)) throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' is not a Conv/Gemm/MatMul layer`);
+  if (opTraits(node.opType)?.lrp !== 'layer') throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' is not a Conv/Gemm/MatMul layer`);
   if (ctx.needsGradient(1) || (node.input[2] && ctx.needsGradient(2))) {
     throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' has input-dependent weights; LRP rules need the data as input 0 and constant weights`);
   }
@@ -285,9 +279,6 @@ function normRule(stabilizer: number): GradientRule {
   };
 }
 
-/** Ops whose output acts as a multiplicative gate (SiLU x·σ(x), squeeze-excitation x·σ(·), GLU-style gating). */
-const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
-
 /**
  * Mul(signal, gate): the signal takes all the relevance, the gate none (Arras et al. 2017's rule for gated units;
  * zennit treats SiLU as one activation and passes relevance, which is the same). In the gradient form that is the
@@ -297,7 +288,8 @@ const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
 function gatedMulRule(otherwise: GradientRule | undefined): GradientRule {
   return (ctx) => {
     const { node, ops, graph } = ctx;
-    const isGate = (t: string | undefined): boolean => t !== undefined && GATES.has(graph.producer(t)?.opType ?? '');
+    // a gate: an op whose output acts as a multiplicative gate (SiLU x·σ(x), squeeze-excitation x·σ(·), GLU-style)
+    const isGate = (t: string | undefined): boolean => t !== undefined && opTraits(graph.producer(t)?.opType ?? '')?.lrpGate === true;
     const [a, b] = node.input as [string, string];
     const gateIndex = node.input.length === 2 && isGate(a) !== isGate(b) ? (isGate(a) ? 0 : 1) : -1;
     if (!otherwise) throw new LumenError('UNSUPPORTED_OP', `LRP: no gradient rule for Mul '${node.name}'`);
@@ -319,7 +311,7 @@ function asGradientRule(rule: LayerRule): GradientRule {
 function plainWithInputRelevance(opType: string): GradientRule | undefined {
   const plain = gradientRule(opType);
   if (!plain) return undefined;
-  if (SHAPE_OPS.has(opType)) return plain;
+  if (isShapeOnly(opType)) return plain;
   return (ctx) => {
     const grads = plain(ctx);
     return grads.map((g, k) => (g !== undefined && isInputLike(ctx, ctx.node.input[k]!) ? ctx.ops.mul(ctx.node.input[k]!, g) : g));
@@ -417,24 +409,69 @@ const registered = new Set<string>();
 
 function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   const c = compositeRules(p);
-  const explicit: Record<string, GradientRule> = {};
-  for (const op of LAYER_OPS) explicit[op] = layerRule(c);
-  for (const op of ACTIVATIONS) explicit[op] = passRule;
-  if (c.pools) for (const op of POOL_OPS) explicit[op] = asGradientRule(c.pools);
-  if (c.batchNorm) explicit.BatchNormalization = asGradientRule(c.batchNorm);
-  if (c.norm !== undefined) for (const op of ['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']) explicit[op] = normRule(c.norm);
-  explicit.Mul = gatedMulRule(plainWithInputRelevance('Mul'));
-  explicit.Einsum = (ctx) => {
-    // MaxViT's attention products are Einsums: as a MatMul of two activations, no LRP rule
-    if (ctx.node.input.filter((_, k) => ctx.needsGradient(k)).length > 1) throw activationProduct(ctx.node.name, 'Einsum');
-    return plainWithInputRelevance('Einsum')!(ctx);
+  const layer = layerRule(c);
+  const rules = new Map<string, GradientRule | undefined>();
+  const rule = (opType: string): GradientRule | undefined => {
+    if (!rules.has(opType)) rules.set(opType, lrpRule(opType, c, layer));
+    return rules.get(opType);
   };
-  for (const op of AFFINE_OPS) explicit[op] = passNormalization(explicit[op] ?? plainWithInputRelevance(op));
-  // every other op: its plain gradient, giving relevance where it consumes the model input
-  const overrides = new Proxy(explicit, {
-    get: (target, op) => (typeof op !== 'string' ? undefined : target[op] ?? plainWithInputRelevance(op)),
-  });
-  return { name, description: `LRP composite ${p.composite}`, overrides };
+  return { name, description: `LRP composite ${p.composite}`, overrides: {}, rule };
+}
+
+/** The LRP rule of an op from its `lrp` trait; undefined for an op without a plain rule (the builder reports it). */
+function lrpRule(opType: string, c: Composite, layer: GradientRule): GradientRule | undefined {
+  const traits = opTraits(opType);
+  const plain = plainWithInputRelevance(opType);
+  if (!traits || !plain) return undefined;
+  let rule: GradientRule;
+  switch (traits.lrp) {
+    case 'layer':
+      rule = layer;
+      break;
+    case 'pass':
+      rule = passRule;
+      break;
+    case 'pool':
+      rule = c.pools ? asGradientRule(c.pools) : plain;
+      break;
+    case 'average-pool':
+      rule = c.norm !== undefined ? normRule(c.norm) : c.pools ? asGradientRule(c.pools) : plain;
+      break;
+    case 'sum':
+      rule = c.norm !== undefined ? normRule(c.norm) : plain;
+      break;
+    case 'batch-norm':
+      rule = c.batchNorm ? asGradientRule(c.batchNorm) : plain;
+      break;
+    case 'product':
+      rule = gatedMulRule(plain);
+      break;
+    case 'contraction':
+      rule = (ctx) => {
+        // MaxViT's attention products are Einsums: as a MatMul of two activations, no LRP rule
+        if (ctx.node.input.filter((_, k) => ctx.needsGradient(k)).length > 1) throw activationProduct(ctx.node.name, ctx.node.opType);
+        return plain(ctx);
+      };
+      break;
+    case 'plain':
+      rule = plain;
+      break;
+    case undefined:
+      return noLrpTreatment(traits);
+  }
+  return traits.lrpInputNormalization ? passNormalization(rule) : rule;
+}
+
+/** An op whose traits declare no LRP treatment: refused, never a silent plain gradient. */
+function noLrpTreatment(traits: OpTraits): GradientRule {
+  return ({ node }) => {
+    throw new LumenError(
+      'UNSUPPORTED_OP',
+      `LRP: no relevance rule for ${traits.kind} ${node.opType} (node '${node.name || node.output[0]}'): its traits declare no LRP treatment ` +
+        `(zennit passes relevance through activations; Lumen does that for ${opsWhere((t) => t.lrp === 'pass').join(', ')}). ` +
+        'The gradient, CAM and perturbation methods work on this model',
+    );
+  };
 }
 
 /** Default parameters of a composite (Captum's ε = 1e-9 for captum-epsilon, zennit's defaults otherwise). */

@@ -1,9 +1,8 @@
-import { unknownNameError } from '../errors.js';
+import { NamedRegistry } from '../named-registry.js';
 import type { Method, MethodInfo } from './types.js';
 import { checkFiniteAttribution, validateExplainCall } from './validate.js';
 
-const methods = new Map<string, Method>();
-const aliases = new Map<string, string>();
+const methods = new NamedRegistry<Method>('UNKNOWN_METHOD', (s) => s.toLowerCase().replace(/[\s_]/g, '-'));
 
 /** Add a method under its id and aliases (each method file calls this once). */
 export function registerMethod(method: Method): Method {
@@ -15,26 +14,18 @@ export function registerMethod(method: Method): Method {
     checkFiniteAttribution(method.info, result.attribution);
     return result;
   };
-  methods.set(id, method);
-  for (const a of [id, ...method.info.aliases]) aliases.set(normalize(a), id);
+  methods.add(id, method, method.info.aliases);
   return method;
 }
 
 export function getMethod(idOrAlias: string): Method {
-  const id = aliases.get(normalize(idOrAlias));
-  const m = id ? methods.get(id) : undefined;
-  if (!m) throw unknownNameError('UNKNOWN_METHOD', idOrAlias, [...methods.keys()]);
-  return m;
+  return methods.get(idOrAlias);
 }
 
 export function hasMethod(idOrAlias: string): boolean {
-  return aliases.has(normalize(idOrAlias));
+  return methods.has(idOrAlias);
 }
 
 export function listMethods(): MethodInfo[] {
-  return [...methods.values()].map((m) => m.info);
-}
-
-function normalize(s: string): string {
-  return s.toLowerCase().replace(/[\s_]/g, '-');
+  return methods.values().map((m) => m.info);
 }

@@ -2,7 +2,9 @@ import { numberInRange } from '../options.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
 import { geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { trapezoid } from './stats.js';
-import type { CurveDetails, MetricContext, MetricScore } from './types.js';
+import type { OptionSpec } from '../methods/types.js';
+import { registerMetric } from './registry.js';
+import type { CurveDetails, Metric, MetricContext } from './types.js';
 
 export interface CurveResult {
   /** Fraction of pixels taken from `fill`, 0 … 1 (the last step may be shorter than the others). */
@@ -62,15 +64,48 @@ export interface CurveEnds {
   baseline: string;
 }
 
+/** Deletion, insertion or pixel flipping: its text, its own options and the two images its curve goes between. */
+export interface CurveMetricDefinition {
+  id: string;
+  title: string;
+  higherIsBetter: boolean;
+  summary: string;
+  source: string;
+  /** What happens to the pixels of a step, for the `pixelsPerStep` help: 'removed', 'inserted', 'flipped'. */
+  moved: string;
+  options: readonly OptionSpec[];
+  /** Reads the metric's own options (after `pixelsPerStep`) and builds `start` and `fill`. */
+  ends(ctx: MetricContext, geometry: ImageGeometry): CurveEnds;
+}
+
 /**
- * Deletion, insertion and pixel flipping: the `pixelsPerStep` option, then `ends` (which reads the metric's own
- * options), pixels most relevant first moved from `start` to `fill`; the value is the AUC of the target probability.
+ * Register a pixel-order curve metric: pixels most relevant first move from `start` to `fill`, `pixelsPerStep` at a
+ * time; the value is the area under the target probability.
  */
-export async function relevanceOrderCurve(ctx: MetricContext, ends: (geometry: ImageGeometry) => CurveEnds): Promise<MetricScore> {
-  const g = geometryOf(ctx.input);
-  const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-  const { start, fill, baseline } = ends(g);
-  const order = rankPixels(relevanceMap(ctx.attribution, g));
-  const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
-  return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
+export function defineCurveMetric(def: CurveMetricDefinition): Metric {
+  return registerMetric({
+    info: {
+      id: def.id,
+      title: def.title,
+      category: 'faithfulness',
+      higherIsBetter: def.higherIsBetter,
+      summary: def.summary,
+      passes: '1 + ceil(H·W / pixelsPerStep) forward passes (default ≈ 101)',
+      source: def.source,
+      needsExplainer: false,
+      needsRegions: false,
+      options: [
+        { name: 'pixelsPerStep', type: 'integer', min: 1, description: `Pixels ${def.moved} per step (default ceil(H·W/100), i.e. about 100 steps)` },
+        ...def.options,
+      ],
+    },
+    async compute(ctx) {
+      const g = geometryOf(ctx.input);
+      const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
+      const { start, fill, baseline } = def.ends(ctx, g);
+      const order = rankPixels(relevanceMap(ctx.attribution, g));
+      const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
+      return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
+    },
+  });
 }

@@ -1,28 +1,22 @@
-import { unknownNameError } from '../errors.js';
+import { NamedRegistry } from '../named-registry.js';
 import type { Metric, MetricInfo } from './types.js';
 
-const metrics = new Map<string, Metric>();
+const metrics = new NamedRegistry<Metric>('UNKNOWN_METRIC', (s) => s.trim().toLowerCase().replace(/[\s_]/g, '-'));
 
 /** Add a metric under its id (each metric file calls this once). */
 export function registerMetric(metric: Metric): Metric {
-  metrics.set(metric.info.id, metric);
+  metrics.add(metric.info.id, metric);
   return metric;
 }
 
 export function getMetric(id: string): Metric {
-  const m = metrics.get(normalize(id));
-  if (!m) throw unknownNameError('UNKNOWN_METRIC', id, [...metrics.keys()]);
-  return m;
+  return metrics.get(id);
 }
 
 export function hasMetric(id: string): boolean {
-  return metrics.has(normalize(id));
+  return metrics.has(id);
 }
 
 export function listMetrics(): MetricInfo[] {
-  return [...metrics.values()].map((m) => m.info);
-}
-
-function normalize(s: string): string {
-  return s.trim().toLowerCase().replace(/[\s_]/g, '-');
+  return metrics.values().map((m) => m.info);
 }

@@ -144,24 +144,10 @@ export function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Flo
   let top = new Float64Array(n);
   let value = 0;
   for (let iter = 0; iter < 1000; iter++) {
-    const z = new Float64Array(n * b);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < n; k++) {
-        const mik = matrix[i * n + k]!;
-        if (mik === 0) continue;
-        for (let j = 0; j < b; j++) z[i * b + j]! += mik * q[k * b + j]!;
-      }
-    }
+    const z = multiplyBlock(matrix, n, q, b);
     // Rayleigh–Ritz on span(z) after orthonormalization.
     orthonormalizeColumns(z, n, b);
-    const az = new Float64Array(n * b);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < n; k++) {
-        const mik = matrix[i * n + k]!;
-        if (mik === 0) continue;
-        for (let j = 0; j < b; j++) az[i * b + j]! += mik * z[k * b + j]!;
-      }
-    }
+    const az = multiplyBlock(matrix, n, z, b);
     const t = new Float64Array(b * b);
     for (let r = 0; r < b; r++) for (let s = 0; s < b; s++) {
       let sum = 0;
@@ -190,6 +176,19 @@ export function subspaceTopEigen(matrix: Float64Array, n: number): { vector: Flo
     if (Math.sqrt(residual) <= 1e-12 * Math.abs(value) || value === 0) break;
   }
   return { vector: top, value };
+}
+
+/** matrix [n, n] · block [n, b], skipping the matrix's zeros (row-major). */
+function multiplyBlock(matrix: Float64Array, n: number, block: Float64Array, b: number): Float64Array {
+  const out = new Float64Array(n * b);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const mik = matrix[i * n + k]!;
+      if (mik === 0) continue;
+      for (let j = 0; j < b; j++) out[i * b + j]! += mik * block[k * b + j]!;
+    }
+  }
+  return out;
 }
 
 function orthonormalizeColumns(q: Float64Array, n: number, b: number): void {

@@ -1,37 +1,28 @@
 import { channelMeans } from '../image-scoring.js';
 import { enumOption } from '../../options.js';
-import { relevanceOrderCurve } from '../curve.js';
-import { registerMetric } from '../registry.js';
-import type { Metric } from '../types.js';
+import { defineCurveMetric } from '../curve.js';
 
 /**
  * Deletion (Petsiuk, Das, Saenko 2018, RISE): remove pixels most-important-first and watch the target's
  * probability fall; a faithful map makes it fall fast, so a LOW area under the curve is good.
  */
-export const deletion: Metric = registerMetric({
-  info: {
-    id: 'deletion',
-    title: 'Deletion AUC',
-    category: 'faithfulness',
-    higherIsBetter: false,
-    summary: 'Area under the softmax probability of the target as pixels are replaced by the baseline, most relevant first (fraction axis 0…1). 0…1, lower is better.',
-    passes: '1 + ceil(H·W / pixelsPerStep) forward passes (default ≈ 101)',
-    source: 'Petsiuk et al. 2018 "RISE" (BMVC), deletion metric; CausalMetric in github:eclique/RISE',
-    needsExplainer: false,
-    needsRegions: false,
-    options: [
-      { name: 'pixelsPerStep', type: 'integer', min: 1, description: 'Pixels removed per step (default ceil(H·W/100), i.e. about 100 steps)' },
-      { name: 'baseline', type: 'enum', choices: ['zero', 'mean'], default: 'zero', description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'" },
-    ],
+export const deletion = defineCurveMetric({
+  id: 'deletion',
+  title: 'Deletion AUC',
+  higherIsBetter: false,
+  summary: 'Area under the softmax probability of the target as pixels are replaced by the baseline, most relevant first (fraction axis 0…1). 0…1, lower is better.',
+  source: 'Petsiuk et al. 2018 "RISE" (BMVC), deletion metric; CausalMetric in github:eclique/RISE',
+  moved: 'removed',
+  options: [
+    { name: 'baseline', type: 'enum', choices: ['zero', 'mean'], default: 'zero', description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'" },
+  ],
+  ends(ctx, g) {
+    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
+    const fill = new Float32Array(ctx.input.size);
+    if (baseline === 'mean') {
+      const means = channelMeans(ctx.input, g);
+      for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
+    }
+    return { start: ctx.input.data, fill, baseline };
   },
-  compute: (ctx) =>
-    relevanceOrderCurve(ctx, (g) => {
-      const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
-      const fill = new Float32Array(ctx.input.size);
-      if (baseline === 'mean') {
-        const means = channelMeans(ctx.input, g);
-        for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
-      }
-      return { start: ctx.input.data, fill, baseline };
-    }),
 });

@@ -1,37 +1,28 @@
 import type { ImageGeometry } from '../image-scoring.js';
 import { numberInRange } from '../../options.js';
-import { relevanceOrderCurve } from '../curve.js';
-import { registerMetric } from '../registry.js';
+import { defineCurveMetric } from '../curve.js';
 import { gaussianBlur } from '../stats.js';
-import type { Metric } from '../types.js';
 
 /**
  * Insertion (Petsiuk et al. 2018, RISE): start from a blurred copy of the image and put the original pixels
  * back most-important-first; a faithful map makes the target's probability rise fast, so a HIGH AUC is good.
  */
-export const insertion: Metric = registerMetric({
-  info: {
-    id: 'insertion',
-    title: 'Insertion AUC',
-    category: 'faithfulness',
-    higherIsBetter: true,
-    summary: 'Area under the softmax probability of the target as original pixels are put back into a blurred image, most relevant first (fraction axis 0…1). 0…1, higher is better.',
-    passes: '1 + ceil(H·W / pixelsPerStep) forward passes (default ≈ 101)',
-    source: 'Petsiuk et al. 2018 "RISE" (BMVC), insertion metric; CausalMetric in github:eclique/RISE',
-    needsExplainer: false,
-    needsRegions: false,
-    options: [
-      { name: 'pixelsPerStep', type: 'integer', min: 1, description: 'Pixels inserted per step (default ceil(H·W/100), i.e. about 100 steps)' },
-      { name: 'blurKernel', type: 'integer', min: 1, default: 11, description: 'Gaussian blur kernel size of the start image (pixels)' },
-      { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
-    ],
+export const insertion = defineCurveMetric({
+  id: 'insertion',
+  title: 'Insertion AUC',
+  higherIsBetter: true,
+  summary: 'Area under the softmax probability of the target as original pixels are put back into a blurred image, most relevant first (fraction axis 0…1). 0…1, higher is better.',
+  source: 'Petsiuk et al. 2018 "RISE" (BMVC), insertion metric; CausalMetric in github:eclique/RISE',
+  moved: 'inserted',
+  options: [
+    { name: 'blurKernel', type: 'integer', min: 1, default: 11, description: 'Gaussian blur kernel size of the start image (pixels)' },
+    { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
+  ],
+  ends(ctx, g) {
+    const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
+    const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
+    return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
   },
-  compute: (ctx) =>
-    relevanceOrderCurve(ctx, (g) => {
-      const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
-      const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
-      return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
-    }),
 });
 
 /** Blur every channel plane of one image (normalized input space, edge pixels replicated). */

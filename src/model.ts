@@ -5,7 +5,7 @@ import { batchTolerantSession, openFixedBatch, type BatchOpening } from './batch
 import { checkGraph } from './onnx/check.js';
 import { countNonFinite } from './methods/validate.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
-import { inferElemTypes } from './onnx/shapes.js';
+import { inferElemTypes, inferShapes } from './onnx/shapes.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
@@ -44,6 +44,22 @@ export interface ModelOptions {
   source?: string;
 }
 
+/** A compiled graph and what its builder learned about it (e.g. its output names), cached together by `compile`. */
+export interface Compiled<M> {
+  readonly session: Session;
+  readonly meta: M;
+}
+
+/** What a `compile` builder returns. */
+export interface CompileSource<M> {
+  /** The graph to compile, or its bytes. */
+  graph: OnnxGraph | Uint8Array;
+  /** Facts about the graph each call needs (output names, flags), kept with its session; typed by the caller. */
+  meta: M;
+  /** Overrides of the model's session settings for this graph (e.g. float64 graphs: no fusions into float-only ops). */
+  settings?: SessionSettings;
+}
+
 /** Height and width of the probe input when a model leaves its spatial size open: the usual classifier size. */
 export const PROBE_SIZE = 224;
 
@@ -80,9 +96,14 @@ export class LumenModel {
   /** Set when the file fixed the batch at 1: Lumen opened it (src/batch.ts); says how batches run. */
   readonly batchOpening: BatchOpening | undefined;
   private readonly sessionSettings: SessionSettings;
-  private readonly sessions = new Map<string, Promise<Session>>();
-  /** Tensor shapes per probe input size (one entry unless the spatial size is open). */
-  private readonly shapeCache = new Map<string, Promise<Map<string, number[]>>>();
+  /**
+   * The model's one cache of compiled graphs (the plain model and every explanation graph built from it), with
+   * their metadata, by key (`compile`). A key prefix belongs to one caller, so a key always holds one meta type.
+   */
+  private readonly compiled = new Map<string, Promise<Compiled<unknown>>>();
+  /** Values derived from the model that are not sessions (tensor shapes, target dims, a folded copy), by key (`derived`). */
+  private readonly derivedValues = new Map<string, { value: unknown; release: ((value: never) => unknown) | undefined }>();
+  // keyed by a `tensorShapes` map (one per probe size): the layouts read from those shapes
   private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   private readonly detectedCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
@@ -181,6 +202,11 @@ export class LumenModel {
    * accepts).
    */
   zeroInput(like?: Tensor): Tensor {
+    return Tensor.zeros(this.probeDims(like));
+  }
+
+  /** The dims of `zeroInput(like)`, without allocating it. */
+  private probeDims(like?: Tensor): number[] {
     const spatialAxes = this.spatialAxes;
     const dims = this.inputDims.map((d, i) => {
       if (typeof d === 'number' && d > 0) return i === 0 ? 1 : d;
@@ -191,7 +217,7 @@ export class LumenModel {
     if (dims.some((d) => Number.isNaN(d))) {
       throw new LumenError('UNSUPPORTED_MODEL', `${this.source}: the input's channel count is not fixed ([${this.inputDims.join(', ')}])`);
     }
-    return Tensor.zeros(dims);
+    return dims;
   }
 
   /** Whether the model leaves its input's height or width open (layer shapes then depend on the image size). */
@@ -221,23 +247,51 @@ export class LumenModel {
   }
 
   /**
-   * A compiled session, cached under `key`. `build` returns the model bytes to compile (only called on a miss).
-   * Every explanation graph goes through here, so compile cost is paid once per (model, request). `settings`
-   * override the model's session settings for this graph (e.g. float64 graphs: no fusions into float-only ops).
+   * A compiled graph and its metadata, cached under `key`: `build` (called only on a miss) returns the graph and
+   * what later calls need to know about it (`meta`, e.g. its output names), so nothing about a compiled graph is
+   * kept outside the model. Every explanation graph goes through here, so compile cost is paid once per (model,
+   * request). A failed build or compile is evicted (the next call retries and reports its own error); `dispose`
+   * releases every session. Give each caller its own key prefix: a key then always holds one meta type.
    */
-  session(key: string, build: () => Uint8Array | OnnxGraph, settings?: SessionSettings): Promise<Session> {
-    let s = this.sessions.get(key);
-    if (!s) {
-      s = (async () => {
-        const built = build();
-        const bytes = built instanceof OnnxGraph ? built.toBytes() : built;
+  compile<M>(key: string, build: () => CompileSource<M>): Promise<Compiled<M>> {
+    let c = this.compiled.get(key) as Promise<Compiled<M>> | undefined;
+    if (!c) {
+      const made = (async (): Promise<Compiled<M>> => {
+        const { graph, meta, settings } = build();
+        const bytes = graph instanceof OnnxGraph ? graph.toBytes() : graph;
         const created = await this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
-        return this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created;
+        return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
       })();
-      this.sessions.set(key, s);
-      s.catch(() => this.sessions.delete(key));
+      this.compiled.set(key, made);
+      made.catch(() => {
+        if (this.compiled.get(key) === made) this.compiled.delete(key);
+      });
+      c = made;
     }
-    return s;
+    return c;
+  }
+
+  /** `compile` for a graph whose calls need nothing but the session. */
+  async session(key: string, build: () => Uint8Array | OnnxGraph, settings?: SessionSettings): Promise<Session> {
+    return (await this.compile(key, () => ({ graph: build(), meta: undefined, ...(settings ? { settings } : {}) }))).session;
+  }
+
+  /**
+   * A value derived from the model that is not a compiled graph (tensor shapes, a target's dims, a BatchNorm-folded
+   * copy), made once per `key` and kept until `dispose`, which calls `release` on it. A rejected promise is evicted
+   * (the next call retries and reports its own error). As with `compile`, a key prefix belongs to one caller.
+   */
+  derived<T>(key: string, make: () => T, release?: (value: T) => unknown): T {
+    const hit = this.derivedValues.get(key);
+    if (hit) return hit.value as T;
+    const value = make();
+    this.derivedValues.set(key, { value, release: release as ((value: never) => unknown) | undefined });
+    if (value instanceof Promise) {
+      value.catch(() => {
+        if (this.derivedValues.get(key)?.value === value) this.derivedValues.delete(key);
+      });
+    }
+    return value;
   }
 
   /** Run the model, returning the logits and any intermediate tensors asked for. */
@@ -332,30 +386,33 @@ export class LumenModel {
   }
 
   /**
-   * Shapes of every float tensor at batch 1 (computed once per input size by running the model on zeros). For a
-   * model with an open spatial size they are the shapes at `like`'s size (PROBE_SIZE without it).
+   * Shapes of every float tensor at batch 1, in graph order, computed once per input size. For a model with an open
+   * spatial size they are the shapes at `like`'s size (PROBE_SIZE without it). One source: static inference
+   * (src/onnx/shapes.ts); a tensor it leaves open (an op it does not cover, a data-dependent size) is measured by
+   * running the model on zeros, and an error of that run is this call's error (and is not cached).
    */
   tensorShapes(like?: Tensor): Promise<Map<string, number[]>> {
-    const zeros = this.zeroInput(this.dynamicSpatialSize ? like : undefined);
-    const key = zeros.dims.join('x');
-    let shapes = this.shapeCache.get(key);
-    if (!shapes) {
-      shapes = (async () => {
-        // only float tensors: shape arithmetic (Shape, Gather of shapes, Cast to int, Equal…) is integer or bool
-        const types = inferElemTypes(this.graph);
-        const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o && types.get(o) === TensorProto_DataType.FLOAT)));
-        const session = await this.session(`shapes`, () => {
-          const g = OnnxGraph.copyOf(this.proto);
-          g.setOutputs(names);
-          return g;
-        });
-        const result = await session.run({ [this.inputName]: zeros }, names);
-        const found = new Map<string, number[]>();
-        for (const [k, v] of Object.entries(result)) found.set(k, [...v.dims]);
-        return found;
-      })();
-      this.shapeCache.set(key, shapes);
+    const dims = this.probeDims(this.dynamicSpatialSize ? like : undefined);
+    return this.derived(`shapes:${dims.join('x')}`, () => this.findShapes(dims));
+  }
+
+  private async findShapes(dims: number[]): Promise<Map<string, number[]>> {
+    // only float tensors: shape arithmetic (Shape, Gather of shapes, Cast to int, Equal…) is integer or bool
+    const types = inferElemTypes(this.graph);
+    const names = this.graph.nodes.flatMap((n) => (n.opType === 'Constant' ? [] : n.output.filter((o) => o && types.get(o) === TensorProto_DataType.FLOAT)));
+    const inferred = inferShapes(this.graph, { [this.inputName]: dims });
+    const open = names.filter((t) => !inferred.get(t)?.every((d) => typeof d === 'number' && d >= 0));
+    let measured: Record<string, Tensor> = {};
+    if (open.length > 0) {
+      const session = await this.session(`shapes:${open.join('|')}`, () => {
+        const g = OnnxGraph.copyOf(this.proto);
+        g.setOutputs(open);
+        return g;
+      });
+      measured = await session.run({ [this.inputName]: Tensor.zeros(dims) }, open);
     }
+    const shapes = new Map<string, number[]>();
+    for (const t of names) shapes.set(t, measured[t] ? [...measured[t].dims] : (inferred.get(t) as number[]));
     return shapes;
   }
 
@@ -456,11 +513,20 @@ export class LumenModel {
     throw new LumenError('UNKNOWN_LAYER', `unknown tensor '${name}'. Closest names: ${closestNames(name, all, 8).join(', ')}`, 2);
   }
 
-  /** Release every compiled session. */
+  /** Release every compiled session and derived value (a failed one has nothing to release). */
   async dispose(): Promise<void> {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(all.map(async (s) => (await s.catch(() => undefined))?.dispose()));
+    const compiled = [...this.compiled.values()];
+    const derived = [...this.derivedValues.values()];
+    this.compiled.clear();
+    this.derivedValues.clear();
+    await Promise.all([
+      ...compiled.map(async (c) => (await c.catch(() => undefined))?.session.dispose()),
+      ...derived.map(async ({ value, release }) => {
+        if (!release) return;
+        const v = value instanceof Promise ? await value.then((x: unknown) => ({ ok: true as const, x }), () => ({ ok: false as const })) : { ok: true as const, x: value };
+        if (v.ok) await release(v.x as never);
+      }),
+    ]);
   }
 
   private defaultLayerName(shapes: Map<string, number[]>): string {

@@ -1,6 +1,5 @@
 import { closestNames, LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
-import { inferShapes } from '../onnx/shapes.js';
 import { Tensor } from '../tensor.js';
 import { bestClass, candidateBox, detectionHead, iou, itemValues } from './detection.js';
 import { specKind, specRank, type ClassTarget, type DetectionTarget, type EmbeddingTarget, type IndexTarget, type PreResolvedTarget, type SegmentationTarget, type TargetBox, type TargetOutput, type TargetSpec, type TargetTransform, type WeightsTarget } from './spec.js';
@@ -49,31 +48,21 @@ export function requireTargetTensor(model: LumenModel, tensor: string): void {
   throw new LumenError('UNKNOWN_LAYER', `unknown output '${tensor}': the model's outputs are ${outputs.join(', ')} (closest tensor names: ${closestNames(tensor, all, 5).join(', ')})`, 2);
 }
 
-const dimsCache = new WeakMap<LumenModel, Map<string, Promise<number[]>>>();
-
 /**
- * Dims of `tensor` for one image (without the batch axis): from static shape inference, else from a batch-1 run at
- * the input's size. The one place the class count (and any output's size) comes from.
+ * Dims of `tensor` for one image (without the batch axis), cached on the model per tensor and input size: the
+ * model's tensor shapes (`tensorShapes`: static inference, a run on zeros for what it leaves open); a tensor those
+ * do not list (not float, or of unknown type) is measured by a batch-1 run. The one place the class count (and any
+ * output's size) comes from.
  */
 export function targetDims(model: LumenModel, input: Tensor, tensor: string = model.logitsName): Promise<number[]> {
-  let perModel = dimsCache.get(model);
-  if (!perModel) dimsCache.set(model, (perModel = new Map()));
-  const key = `${tensor}|${input.dims.slice(1).join('x')}`;
-  let dims = perModel.get(key);
-  if (!dims) {
-    dims = (async () => {
-      requireTargetTensor(model, tensor);
-      const shapes = inferShapes(model.graph, { [model.inputName]: ['N', ...input.dims.slice(1)] });
-      const s = shapes.get(tensor);
-      if (s && s.slice(1).every((d) => typeof d === 'number' && d > 0)) return s.slice(1) as number[];
-      const zero = model.zeroInput(input);
-      const { values } = await forwardTarget(model, zero, tensor);
-      return values.dims.slice(1);
-    })();
-    perModel.set(key, dims);
-    dims.catch(() => perModel!.delete(key));
-  }
-  return dims;
+  return model.derived(`target-dims:${tensor}|${input.dims.slice(1).join('x')}`, async () => {
+    requireTargetTensor(model, tensor);
+    if (tensor === model.inputName) return input.dims.slice(1);
+    const dims = (await model.tensorShapes(input)).get(tensor);
+    if (dims) return dims.slice(1);
+    const { values } = await forwardTarget(model, model.zeroInput(input), tensor);
+    return values.dims.slice(1);
+  });
 }
 
 /**

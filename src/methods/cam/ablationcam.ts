@@ -1,6 +1,6 @@
 import type { LumenModel } from '../../model.js';
-import { headGraph, type HeadGraph } from '../../onnx/subgraph.js';
-import type { Feeds } from '../../runtime/types.js';
+import { headGraph } from '../../onnx/subgraph.js';
+import type { Feeds, Session } from '../../runtime/types.js';
 import { Tensor } from '../../tensor.js';
 import { fromNchw, layerItem } from '../../layout.js';
 import { defineCam, nchw } from './base-cam.js';
@@ -29,7 +29,7 @@ export const ablationcam = defineCam({
     const [n, c, h, w] = nchw(A);
     const chw = c * h * w;
     const batchSize = ctx.batchSize(DEFAULT_BATCH);
-    const head = headSession(ctx.model, layer.name, targetTensor(ctx.model, ctx.targets));
+    const head = await headSession(ctx.model, layer.name, targetTensor(ctx.model, ctx.targets), ctx.timings);
     const imageSize = ctx.input.size / ctx.input.dims[0]!;
 
     // the head takes the layer in its own layout (NHWC, tokens): ablated maps are written back into it
@@ -72,39 +72,29 @@ interface Head {
   layer: string;
   /** The explained tensor the head computes. */
   output: string;
+  session: Session;
+  /** Whether the head also needs the image (a path bypassing the layer): the compiled head's meta. */
   needsModelInput: boolean;
-  key: string;
-  build: () => Uint8Array;
 }
 
-/** Per model, layer and output: whether the head also needs the image (a path bypassing the layer). */
-const headNeedsInput = new WeakMap<LumenModel, Map<string, boolean>>();
-
-function headSession(model: LumenModel, layer: string, output: string): Head {
-  const key = `ablation-head:${layer}:${output}`;
-  let known = headNeedsInput.get(model)?.get(key);
-  let built: HeadGraph | undefined;
-  if (known === undefined) {
-    built = headGraph(model.proto, layer, [output]);
-    known = built.needsModelInput;
-    const perModel = headNeedsInput.get(model) ?? new Map<string, boolean>();
-    perModel.set(key, known);
-    headNeedsInput.set(model, perModel);
-  }
-  return { layer, output, needsModelInput: known, key, build: () => (built ?? headGraph(model.proto, layer, [output])).graph.toBytes() };
-}
-
-async function runHead(model: LumenModel, head: Head, activations: Tensor, images: Tensor | undefined, timings: { compileMs: number; runMs: number }): Promise<Tensor> {
+async function headSession(model: LumenModel, layer: string, output: string, timings: { compileMs: number }): Promise<Head> {
   const t0 = performance.now();
-  const session = await model.session(head.key, head.build);
-  const t1 = performance.now();
+  const { session, meta } = await model.compile(`ablation-head:${layer}:${output}`, () => {
+    const head = headGraph(model.proto, layer, [output]);
+    return { graph: head.graph, meta: { needsModelInput: head.needsModelInput } };
+  });
+  timings.compileMs += performance.now() - t0;
+  return { layer, output, session, needsModelInput: meta.needsModelInput };
+}
+
+async function runHead(model: LumenModel, head: Head, activations: Tensor, images: Tensor | undefined, timings: { runMs: number }): Promise<Tensor> {
+  const t0 = performance.now();
   const feeds: Feeds = { [head.layer]: activations };
   if (head.needsModelInput) {
     if (!images) throw new Error('internal: the head graph needs the model input');
     feeds[model.inputName] = images;
   }
-  const out = await session.run(feeds, [head.output]);
-  timings.compileMs += t1 - t0;
-  timings.runMs += performance.now() - t1;
+  const out = await head.session.run(feeds, [head.output]);
+  timings.runMs += performance.now() - t0;
   return out[head.output]!;
 }

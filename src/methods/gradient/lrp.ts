@@ -127,17 +127,15 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
   return p;
 }
 
-const canonized = new WeakMap<LumenModel, { model: LumenModel; folded: string[] }>();
-
-/** The model with BatchNormalization folded into its Conv/Gemm layers (the model itself when nothing folds). */
+/**
+ * The model with BatchNormalization folded into its Conv/Gemm layers (the model itself when nothing folds), made
+ * once per model and disposed with it.
+ */
 export function canonicalModel(model: LumenModel): { model: LumenModel; folded: string[] } {
-  let c = canonized.get(model);
-  if (!c) {
+  return model.derived('lrp:canonical', () => {
     const { model: proto, folded } = foldBatchNormalization(model.proto);
-    c = folded.length === 0 ? { model, folded } : { model: LumenModel.fromProto(proto, { runtime: model.runtime, metadata: model.metadata, source: model.source }), folded };
-    canonized.set(model, c);
-  }
-  return c;
+    return folded.length === 0 ? { model, folded } : { model: LumenModel.fromProto(proto, { runtime: model.runtime, metadata: model.metadata, source: model.source }), folded };
+  }, (c) => (c.model === model ? undefined : c.model.dispose()));
 }
 
 export const lrp: Method = registerMethod({

@@ -32,6 +32,7 @@ import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
 import { setupConcepts } from './concepts.js';
+import { setupConceptViews } from './concept-views.js';
 
 /** Where the app finds onnxruntime-web's wasm (copied into the build by vite.config.ts). */
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
@@ -217,10 +218,14 @@ async function setModel(load: () => Promise<LumenModel>, name: string): Promise<
     ...layers.map((l) => new Option(`${l.name} [${l.shape.slice(1).join('×')}] ${describeLayout(l.layout, l.shape)} ${l.op}${l.isDefault ? ' (default)' : ''}`, l.name, l.isDefault, l.isDefault)),
   );
   for (const img of state.images) img.prepared = undefined;
+  conceptViews?.modelChanged(model);
   clearResults();
   setStatus(`Ready: ${name} (${size.width ?? '?'}×${size.height ?? '?'}), ${crossOriginIsolated ? 'multi-threaded' : 'single-threaded'} WebAssembly`);
   if (state.current >= 0) await selectImage(state.current);
 }
+
+/** The concept views over picked folders (concept-views.ts), told when the model changes. */
+let conceptViews: ReturnType<typeof setupConceptViews> | undefined;
 
 async function loadBundled(): Promise<void> {
   const manifest = await fetchManifest();
@@ -754,6 +759,16 @@ async function boot(): Promise<void> {
       label: labelOf,
       dataset: () => state.images.map((i) => ({ name: i.name, url: i.blobUrl, image: prepared(i) })),
       current: state.current,
+    };
+  }, showError);
+  conceptViews = setupConceptViews(() => {
+    const img = state.images[state.current];
+    return {
+      model: state.model,
+      image: img && state.model ? prepared(img) : undefined,
+      layer: ui.layer.value,
+      label: labelOf,
+      loaded: () => state.images.map(prepared),
     };
   }, showError);
   renderMethods();

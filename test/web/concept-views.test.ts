@@ -1,0 +1,212 @@
+/**
+ * The web app's concept views over picked folders, in Debian's Chromium on onnxruntime-web: TCAV, prototypes and
+ * criticisms, CRAFT and nearest dataset images give the Node library's numbers on the same image files (the
+ * shapes-shortcut benchmark model, generated shapes), and each names its bad input (too few images, empty folder).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateShapeSample, type ShapeSampleOptions } from '../../src/datasets/shapes.js';
+import { craft } from '../../src/methods/concepts/craft.js';
+import { mmdCritic, nearestByCosine } from '../../src/methods/concepts/examples.js';
+import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
+import { tcav } from '../../src/methods/concepts/tcav.js';
+import { encodePng } from '../../src/node/image-file.js';
+import { loadInput } from '../../src/node/inputs.js';
+import { loadModel } from '../../src/node/load.js';
+import type { LumenModel } from '../../src/model.js';
+import { Tensor } from '../../src/tensor.js';
+import { openWebApp, requireChromium, webAppDist } from '../helpers/chromium.js';
+import type { ConceptViewsHook } from '../../web/src/concept-views.js';
+
+type Hooks = { __lumen?: { ready: boolean; model(): { name: string } | undefined; input(): { dims: number[] } | undefined }; __lumenConceptViews?: ConceptViewsHook };
+type View = keyof ConceptViewsHook;
+
+const MODEL = resolve('models/shapes-shortcut.onnx');
+const TRIANGLE = 2;
+
+/** `count` generated shapes as PNGs in `dir` (the first that pass `keep`), named so they sort in generation order. */
+async function writeShapes(dir: string, seed: number, count: number, options: ShapeSampleOptions, keep: (s: ReturnType<typeof generateShapeSample>) => boolean = () => true, prefix = 'img'): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const out: string[] = [];
+  for (let i = 0; out.length < count; i++) {
+    const s = generateShapeSample(seed, i, options);
+    if (!keep(s)) continue;
+    const path = join(dir, `${prefix}-${String(out.length).padStart(3, '0')}.png`);
+    writeFileSync(path, await encodePng({ width: s.width, height: s.height, channels: 3, data: s.image }));
+    out.push(path);
+  }
+  return out;
+}
+
+/** Files as the page orders a picked folder: by relative path. */
+const sorted = (paths: string[]): string[] => [...paths].sort();
+
+async function batchOf(model: LumenModel, files: readonly string[]): Promise<Tensor> {
+  const parts: Tensor[] = [];
+  for (const f of files) parts.push((await loadInput(f, model)).tensor);
+  return Tensor.concat(parts);
+}
+
+const relClose = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
+
+test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neighbours equal the Node library; bad folders are named', { timeout: 600_000 }, async (t) => {
+  requireChromium();
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-concept-views-'));
+  const dist = await webAppDist();
+  const app = await openWebApp(dist, { viewport: { width: 1280, height: 900 } });
+  const model = await loadModel(MODEL);
+  try {
+    // the image sets: the triangle's marker as the concept (on any shape), unmarked random images, triangles as inputs
+    const concept = sorted(await writeShapes(join(dir, 'marker'), 11, 10, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
+    const few = sorted(await writeShapes(join(dir, 'few'), 11, 3, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
+    const random = sorted(await writeShapes(join(dir, 'random'), 12, 16, { markerMode: 'none' }));
+    const inputs = sorted(await writeShapes(join(dir, 'triangles'), 13, 4, { markerMode: 'none', label: TRIANGLE }));
+    // a class folder of circles with 2 stars planted in it, and a star class folder of 3
+    const circles = await writeShapes(join(dir, 'protos', 'circle'), 21, 8, { markerMode: 'none', label: 0 });
+    const planted = await writeShapes(join(dir, 'protos', 'circle'), 22, 2, { markerMode: 'none', label: 3 }, () => true, 'odd');
+    await writeShapes(join(dir, 'protos', 'star'), 23, 3, { markerMode: 'none', label: 3 });
+    const craftFiles = sorted(await writeShapes(join(dir, 'craft'), 14, 4, { markerMode: 'consistent', label: TRIANGLE }));
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'README.txt'), 'no images here\n');
+    const dataset = join(dir, 'dataset');
+    mkdirSync(dataset);
+    const datasetFiles = readdirSync('samples/shapes').filter((f) => f.endsWith('.png')).sort().slice(0, 8).map((f) => {
+      copyFileSync(join('samples/shapes', f), join(dataset, f));
+      return join(dataset, f);
+    });
+    const query = resolve('samples/shapes/003-star.png');
+
+    const { page, pageErrors } = app;
+    const hooks = (): Promise<ConceptViewsHook> => page.evaluate(() => (window as unknown as Hooks).__lumenConceptViews!);
+    const run = async <V extends View>(view: V, button: string): Promise<ConceptViewsHook[V]> => {
+      const before = (await hooks())[view].runs;
+      await page.getByRole('button', { name: button, exact: true }).click();
+      await page.waitForFunction(([v, n]) => { const h = (window as unknown as Hooks).__lumenConceptViews![v as View]; return h.runs > (n as number) && !h.busy; }, [view, before] as const, { timeout: 300_000 });
+      return (await hooks())[view];
+    };
+
+    await page.goto(app.server.url);
+    await page.waitForFunction(() => (window as unknown as Hooks).__lumen?.ready === true, undefined, { timeout: 180_000 });
+    await page.locator('#model-file').setInputFiles([MODEL, resolve('models/shapes-shortcut.json')]);
+    await page.waitForFunction(() => (window as unknown as Hooks).__lumen!.model()?.name === 'shapes-shortcut.onnx', undefined, { timeout: 60_000 });
+    await page.locator('#image-files').setInputFiles(query);
+    await page.waitForFunction(() => document.querySelector('#thumbs [aria-checked="true"]')?.getAttribute('aria-label') === '003-star');
+    const layer = await page.locator('#layer').inputValue();
+    assert.equal(layer, await model.defaultLayer());
+
+    // ---- TCAV: 10 concept, 16 random, 4 target-class images, 3 runs, at the 8×8 max-pool (the last conv layer's
+    // gradient is the same for every input behind a GAP→Gemm head, so its scores are all 0 or 1: docs/concepts.md)
+    const tcavLayer = '/features/features.11/MaxPool_output_0';
+    await page.locator('#layer').selectOption(tcavLayer);
+    await page.locator('#tcav-concept').setInputFiles(join(dir, 'marker'));
+    await page.locator('#tcav-random').setInputFiles(join(dir, 'random'));
+    await page.locator('#tcav-inputs').setInputFiles(join(dir, 'triangles'));
+    await page.locator('#tcav-target').fill('triangle');
+    await page.locator('#opt-concept-tcav-runs').fill('3');
+    const tv = await run('tcav', 'Run TCAV');
+    assert.equal(tv.error, undefined);
+    const tb = tv.result!;
+    assert.deepEqual(tb.counts, { concept: 10, random: 16, inputs: 4 });
+    const tn = await tcav(model, { concept: await batchOf(model, concept), random: await batchOf(model, random), inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE, runs: 3, seed: 0 });
+    t.diagnostic(`TCAV browser score ${tb.score.toFixed(4)} p ${tb.pValue.toPrecision(4)} ${tb.direction}; node ${tn.score.toFixed(4)} p ${tn.pValue.toPrecision(4)}; concept ${tb.conceptScores.join(',')} random ${tb.randomScores.join(',')}`);
+    assert.equal(tb.layer, tcavLayer);
+    assert.deepEqual(tb.conceptScores, tn.conceptScores);
+    assert.deepEqual(tb.randomScores, tn.randomScores);
+    assert.deepEqual(tb.cavAccuracy, tn.cavAccuracy);
+    assert.equal(tb.score, tn.score);
+    assert.ok(relClose(tb.pValue, tn.pValue, 1e-9), `p ${tb.pValue} vs ${tn.pValue}`);
+    assert.equal(tb.significant, tn.significant);
+    assert.equal(tb.direction, tn.direction);
+    assert.equal(await page.locator('#tcav-out table tr').count(), 1 + 3);
+    assert.equal(await page.locator('#tcav-out figure.distribution circle').count(), 6);
+    assert.match((await page.locator('#tcav-out .tcav-summary').textContent())!, new RegExp(`${tn.score.toFixed(3)} ± `));
+    // bad input: 3 concept images
+    await page.locator('#tcav-concept').setInputFiles(join(dir, 'few'));
+    const tBad = await run('tcav', 'Run TCAV');
+    assert.match(tBad.error ?? '', /3 concept images; at least 10 are needed/);
+    assert.match((await page.locator('#tcav-status').textContent())!, /at least 10 are needed/);
+    assert.equal(few.length, 3);
+    await page.locator('#layer').selectOption(layer);
+
+    // ---- prototypes and criticisms over the circle class folder
+    await page.locator('#prototypes-dataset').setInputFiles(join(dir, 'protos'));
+    await page.locator('#prototypes-class').selectOption('circle');
+    await page.locator('#opt-concept-prototypes-prototypes').fill('2');
+    await page.locator('#opt-concept-prototypes-criticisms').fill('2');
+    const pv = await run('prototypes', 'Find prototypes');
+    assert.equal(pv.error, undefined);
+    const pb = pv.result!;
+    const circleFiles = sorted([...circles, ...planted]);
+    assert.deepEqual(pb.files, circleFiles.map((f) => `protos/circle/${f.split('/').pop()}`));
+    const pe = pooled((await layerActivations(model, await batchOf(model, circleFiles), layer)).maps);
+    const pn = mmdCritic(pe, circleFiles.length, pe.length / circleFiles.length, { prototypes: 2, criticisms: 2 });
+    t.diagnostic(`MMD-critic prototypes ${pb.prototypes} criticisms ${pb.criticisms} witness ${pb.witness.map((w) => w.toFixed(5))}`);
+    assert.deepEqual(pb.prototypes, pn.prototypes);
+    assert.deepEqual(pb.criticisms, pn.criticisms);
+    pb.witness.forEach((w, i) => assert.ok(Math.abs(w - pn.witness[i]!) < 1e-5, `witness ${i}: ${w} vs ${pn.witness[i]}`));
+    assert.ok(relClose(pb.gamma, pn.gamma, 1e-4));
+    // the planted stars are the criticisms
+    assert.deepEqual(pb.criticisms.map((i) => pb.files[i]!.split('/').pop()!.slice(0, 3)).sort(), ['odd', 'odd']);
+    assert.equal(await page.locator('#prototypes-out .prototypes figure').count(), 2);
+    assert.equal(await page.locator('#prototypes-out .criticisms figure').count(), 2);
+    // bad input: the star class folder has 3 images for 2 + 2
+    await page.locator('#prototypes-class').selectOption('star');
+    const pBad = await run('prototypes', 'Find prototypes');
+    assert.match(pBad.error ?? '', /MMD-critic: 2 prototypes \+ 2 criticisms, but only 3 images/);
+
+    // ---- CRAFT over 4 marked triangles, k = 3
+    await page.locator('#craft-dataset').setInputFiles(join(dir, 'craft'));
+    await page.locator('#craft-target').fill(String(TRIANGLE));
+    await page.locator('#opt-concept-craft-k').fill('3');
+    const cv = await run('craft', 'Find CRAFT concepts');
+    assert.equal(cv.error, undefined);
+    const cb = cv.result!;
+    const cn = await craft(model, await batchOf(model, craftFiles), { layer, k: 3, target: TRIANGLE, seed: 0 });
+    t.diagnostic(`CRAFT importance browser ${cb.importance.map((v) => v.toPrecision(5))} node ${cn.importance.map((v) => v.toPrecision(5))}; relative error ${cb.relativeError.toFixed(5)}`);
+    assert.equal(cb.crops, cn.crops.length);
+    assert.deepEqual(cb.order, cn.order);
+    assert.deepEqual(cb.atlas, cn.atlas);
+    cb.importance.forEach((v, j) => assert.ok(relClose(v, cn.importance[j]!, 1e-3), `importance ${j}: ${v} vs ${cn.importance[j]}`));
+    assert.ok(Math.abs(cb.relativeError - cn.relativeError) < 1e-4);
+    assert.equal(await page.locator('#craft-out .atlas-row').count(), 3);
+    assert.equal(await page.locator('#craft-out .atlas canvas').count(), cn.atlas.reduce((a, r) => a + r.length, 0));
+    // bad input: a folder without images
+    await page.locator('#craft-dataset').setInputFiles(empty);
+    const cBad = await run('craft', 'Find CRAFT concepts');
+    assert.match(cBad.error ?? '', /CRAFT dataset folder: the folder empty holds no images \(1 other file/);
+
+    // ---- nearest dataset images to the selected star, then again from the in-memory cache
+    await page.locator('#dataset-folder').setInputFiles(dataset);
+    await page.locator('#opt-concept-neighbors-k').fill('4');
+    const nv = await run('neighbors', 'Search the folder');
+    assert.equal(nv.error, undefined);
+    const nb = nv.result!;
+    assert.deepEqual([nb.cached, nb.computed], [0, 8]);
+    const de = pooled((await layerActivations(model, await batchOf(model, datasetFiles), layer)).maps);
+    const qe = pooled((await layerActivations(model, (await loadInput(query, model)).tensor, layer)).maps);
+    const nn = nearestByCosine(qe, de, datasetFiles.length, qe.length, 4);
+    t.diagnostic(`neighbours ${nb.hits.map((h) => `${nb.files[h.index]}:${h.similarity.toFixed(4)}`).join(' ')}`);
+    assert.deepEqual(nb.hits.map((h) => h.index), nn.map((h) => h.index));
+    nb.hits.forEach((h, i) => assert.ok(Math.abs(h.similarity - nn[i]!.similarity) < 1e-5, `similarity ${i}`));
+    assert.equal(nb.files[nb.hits[0]!.index], 'dataset/003-star.png', 'the query file itself is nearest');
+    assert.ok(nb.hits[0]!.similarity > 0.9999);
+    assert.equal(await page.locator('#dataset-out figure').count(), 4);
+    const again = (await run('neighbors', 'Search the folder')).result!;
+    assert.deepEqual([again.cached, again.computed], [8, 0], 'second query: every embedding from the cache');
+    assert.deepEqual(again.hits, nb.hits);
+    // bad input: a folder without images
+    await page.locator('#dataset-folder').setInputFiles(empty);
+    const nBad = await run('neighbors', 'Search the folder');
+    assert.match(nBad.error ?? '', /Neighbours dataset folder: the folder empty holds no images/);
+
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await model.dispose();
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

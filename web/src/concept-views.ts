@@ -1,0 +1,466 @@
+/**
+ * The concept views over picked folders (docs/concepts.md): TCAV, prototypes and criticisms (MMD-critic), a CRAFT
+ * concept atlas and nearest dataset images. Each runs the library's own functions on onnxruntime-web, the same code
+ * as `lumen tcav|prototypes|craft|neighbors`; only the folder reading and the drawing are the page's.
+ */
+import {
+  LumenError,
+  craft,
+  decodeImageBlob,
+  layerActivations,
+  mmdCritic,
+  nearestByCosine,
+  pooledEmbeddings,
+  prepareImage,
+  tcav,
+  Tensor,
+  type LumenModel,
+  type PreparedImage,
+} from '../../src/browser.js';
+import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { CONCEPT_OPTION_SPECS } from './concept-specs.js';
+import { folderOf, inClass, loadFolder, pathOf, requireImages, subfolders, type Folder } from './folders.js';
+import { optionFields, type OptionValues } from './forms.js';
+import { rawToImageData } from './view.js';
+
+export interface ConceptViewContext {
+  model?: LumenModel;
+  /** The layer chosen under "Target layer". */
+  layer: string;
+  label(c: number): string;
+  /** The selected image, the neighbours' query. */
+  image?: PreparedImage;
+  /** Every loaded image (TCAV's target-class inputs when no inputs folder is picked). */
+  loaded(): PreparedImage[];
+}
+
+interface ViewHook<R> {
+  runs: number;
+  busy: boolean;
+  /** The message of the last run's error (shown in the view), cleared by a run that succeeds. */
+  error?: string;
+  result?: R;
+}
+
+/** Test hook (window.__lumenConceptViews): the last result of each view, compared with the Node API by test/web/concept-views.test.ts. */
+export interface ConceptViewsHook {
+  tcav: ViewHook<{ layer: string; target: number; score: number; sd: number; pValue: number; t: number; significant: boolean; direction: string; conceptScores: number[]; randomScores: number[]; cavAccuracy: number[]; counts: { concept: number; random: number; inputs: number } }>;
+  prototypes: ViewHook<{ layer: string; files: string[]; prototypes: number[]; criticisms: number[]; witness: number[]; gamma: number; cached: number; computed: number }>;
+  craft: ViewHook<{ layer: string; target: number; k: number; files: string[]; crops: number; importance: number[]; order: number[]; atlas: number[][]; relativeError: number }>;
+  neighbors: ViewHook<{ layer: string; files: string[]; hits: { index: number; similarity: number }[]; cached: number; computed: number }>;
+}
+
+declare global {
+  interface Window {
+    __lumenConceptViews?: ConceptViewsHook;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+type Progress = (fraction: number, text: string) => void;
+
+/**
+ * One view's run: its button, Cancel, progress bar and status line. An error is shown in the view's status (and
+ * reported by `onError`); Cancel aborts between model runs.
+ */
+function job<R>(view: string, hook: ViewHook<R>, onError: (e: unknown) => void, body: (signal: AbortSignal, progress: Progress) => Promise<R>): void {
+  const button = $<HTMLButtonElement>(`${view}-run`);
+  const cancel = $<HTMLButtonElement>(`${view}-cancel`);
+  const bar = $<HTMLProgressElement>(`${view}-progress`);
+  const status = $<HTMLParagraphElement>(`${view}-status`);
+  let controller: AbortController | undefined;
+  cancel.addEventListener('click', () => controller?.abort(new LumenError('CANCELLED', 'cancelled')));
+  button.addEventListener('click', () => {
+    const c = new AbortController();
+    controller = c;
+    hook.busy = true;
+    button.disabled = true;
+    cancel.disabled = false;
+    status.classList.remove('failed');
+    bar.value = 0;
+    bar.max = 1;
+    const progress: Progress = (f, text) => {
+      c.signal.throwIfAborted();
+      bar.value = Math.max(0, Math.min(1, f));
+      status.textContent = text;
+    };
+    void body(c.signal, progress)
+      .then((r) => {
+        hook.result = r;
+        hook.error = undefined;
+        bar.value = 1;
+      })
+      .catch((e: unknown) => {
+        if (c.signal.aborted) {
+          status.textContent = 'Cancelled';
+          bar.value = 0;
+          return;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        hook.error = message;
+        status.textContent = message;
+        status.classList.add('failed');
+        onError(e);
+      })
+      .finally(() => {
+        hook.runs++;
+        hook.busy = false;
+        button.disabled = false;
+        cancel.disabled = true;
+        if (controller === c) controller = undefined;
+      });
+  });
+}
+
+/** A class index from the target field: an index or one of the model's class names (as `--target` in the CLI). */
+function targetClass(model: LumenModel, text: string, what: string): number {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  const i = model.classNames?.indexOf(t) ?? -1;
+  if (i < 0) throw new LumenError('TARGET_RANGE', `${what}: '${t}' is not a class index${model.classNames ? ` or one of the class names (${model.classNames.slice(0, 10).join(', ')}${model.classNames.length > 10 ? ', …' : ''})` : ' (the model has no class names)'}`, 2);
+  return i;
+}
+
+const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+/** Sample standard deviation (n − 1), the spread the t-test uses. */
+const sd = (v: readonly number[]): number => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
+
+/**
+ * Pooled layer embeddings of picked files, kept in memory per model, layer and file (path, size, modification
+ * time): a second query over the same folder runs no inference (the page's version of `lumen neighbors`' cache file).
+ */
+const embeddingCache = new WeakMap<LumenModel, Map<string, Float32Array>>();
+const EMBED_BATCH = 8;
+
+async function embedFiles(model: LumenModel, layer: string, files: readonly File[], what: string, progress: (done: number, total: number) => void, signal: AbortSignal): Promise<{ data: Float32Array; d: number; cached: number; computed: number }> {
+  let perModel = embeddingCache.get(model);
+  if (!perModel) embeddingCache.set(model, (perModel = new Map()));
+  const keyOf = (f: File): string => `${layer}\0${pathOf(f)}\0${f.size}\0${f.lastModified}`;
+  const rows = files.map((f) => perModel.get(keyOf(f)));
+  const missing = files.map((_, i) => i).filter((i) => !rows[i]);
+  let done = files.length - missing.length;
+  progress(done, files.length);
+  let first: { name: string; dims: readonly number[] } | undefined;
+  for (let s = 0; s < missing.length; s += EMBED_BATCH) {
+    const idx = missing.slice(s, s + EMBED_BATCH);
+    const prepared: PreparedImage[] = [];
+    for (const i of idx) prepared.push(prepareImage(await decodeImageBlob(files[i]!), model));
+    signal.throwIfAborted();
+    const named = prepared.map((p, j) => ({ name: pathOf(files[idx[j]!]!), dims: p.tensor.dims }));
+    first ??= named[0];
+    requireSameSize([first!, ...named], what);
+    const e = pooledEmbeddings((await layerActivations(model, Tensor.concat(prepared.map((p) => p.tensor)), layer)).maps);
+    const d = e.length / idx.length;
+    idx.forEach((i, j) => {
+      rows[i] = e.slice(j * d, (j + 1) * d);
+      perModel.set(keyOf(files[i]!), rows[i]!);
+    });
+    done += idx.length;
+    progress(done, files.length);
+  }
+  const d = rows[0]!.length;
+  const data = new Float32Array(files.length * d);
+  rows.forEach((r, i) => data.set(r!, i * d));
+  return { data, d, cached: files.length - missing.length, computed: missing.length };
+}
+
+/** A figure with a thumbnail of `file` and a caption. */
+function thumb(file: File, caption: string, urls: string[]): HTMLElement {
+  const fig = document.createElement('figure');
+  const img = document.createElement('img');
+  const url = URL.createObjectURL(file);
+  urls.push(url);
+  img.src = url;
+  img.alt = pathOf(file);
+  img.width = 72;
+  const cap = document.createElement('figcaption');
+  cap.textContent = caption;
+  fig.append(img, cap);
+  return fig;
+}
+
+/** Object URLs of a view's thumbnails, revoked when the view is redrawn. */
+function urlsOf(): { list: string[]; reset(): void } {
+  const list: string[] = [];
+  return { list, reset: () => list.splice(0).forEach((u) => URL.revokeObjectURL(u)) };
+}
+
+/**
+ * The concept scores of each run against the random-vs-random ones, as two rows of dots on [0, 1]: the
+ * distribution the t-test compares. Numbers only (no user text) go into the SVG.
+ */
+function distributionSvg(concept: readonly number[], random: readonly number[]): HTMLElement {
+  const [w, h, left, right] = [320, 74, 70, 10];
+  const x = (v: number): number => left + v * (w - left - right);
+  const row = (vals: readonly number[], y: number, color: string): string =>
+    vals.map((v) => `<circle cx="${x(v).toFixed(1)}" cy="${y}" r="4" fill="${color}" fill-opacity="0.6"/>`).join('') +
+    `<line x1="${x(mean(vals)).toFixed(1)}" x2="${x(mean(vals)).toFixed(1)}" y1="${y - 9}" y2="${y + 9}" stroke="${color}" stroke-width="2"/>`;
+  const ticks = [0, 0.5, 1].map((t) => `<text x="${x(t)}" y="${h - 2}" font-size="10" text-anchor="middle">${t}</text>`).join('');
+  const figure = document.createElement('figure');
+  figure.className = 'distribution';
+  figure.setAttribute('role', 'img');
+  figure.setAttribute('aria-label', `TCAV scores per run: concept ${concept.map((v) => v.toFixed(2)).join(', ')}; random ${random.map((v) => v.toFixed(2)).join(', ')}`);
+  figure.innerHTML =
+    `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg">` +
+    `<line x1="${x(0)}" x2="${x(1)}" y1="${h - 14}" y2="${h - 14}" stroke="#888"/>` +
+    `<text x="2" y="22" font-size="11">concept</text><text x="2" y="46" font-size="11">random</text>` +
+    row(concept, 18, '#c0392b') +
+    row(random, 42, '#1f5fbf') +
+    ticks +
+    '</svg>';
+  return figure;
+}
+
+/** The class select of a dataset view: "(whole folder)" plus each class subfolder of the picked folder. */
+function fillClasses(select: HTMLSelectElement, folder: Folder | undefined): void {
+  const names = folder ? subfolders(folder) : [];
+  select.replaceChildren(new Option('(whole folder)', ''), ...names.map((n) => new Option(n, n)));
+}
+
+export function setupConceptViews(context: () => ConceptViewContext, onError: (e: unknown) => void): { modelChanged(model: LumenModel | undefined): void } {
+  const hook: ConceptViewsHook = { tcav: { runs: 0, busy: false }, prototypes: { runs: 0, busy: false }, craft: { runs: 0, busy: false }, neighbors: { runs: 0, busy: false } };
+  window.__lumenConceptViews = hook;
+  const forms = Object.fromEntries(
+    (Object.keys(CONCEPT_OPTION_SPECS) as (keyof typeof CONCEPT_OPTION_SPECS)[]).map((view) => {
+      const f = optionFields(`concept-${view}`, CONCEPT_OPTION_SPECS[view]);
+      $(`${view === 'neighbors' ? 'dataset' : view}-options`).append(f.element);
+      return [view, f.read] as const;
+    }),
+  ) as Record<keyof typeof CONCEPT_OPTION_SPECS, () => OptionValues>;
+  const need = (): { model: LumenModel; layer: string; label(c: number): string; image?: PreparedImage; loaded(): PreparedImage[] } => {
+    const c = context();
+    if (!c.model) throw new Error('load a model first');
+    if (!c.layer) throw new Error('pick a layer under "Target layer"');
+    return { ...c, model: c.model };
+  };
+
+  // ------------------------------------------------------------ TCAV
+  let concept: Folder | undefined;
+  let inputs: Folder | undefined;
+  const randoms: Folder[] = [];
+  const randomList = $<HTMLUListElement>('tcav-random-list');
+  const showRandoms = (): void =>
+    randomList.replaceChildren(
+      ...randoms.map((r) => {
+        const li = document.createElement('li');
+        li.textContent = `${r.label}: ${r.files.length} image${r.files.length === 1 ? '' : 's'}`;
+        return li;
+      }),
+    );
+  $<HTMLInputElement>('tcav-concept').addEventListener('change', (e) => (concept = folderOf((e.target as HTMLInputElement).files, 'concept')));
+  $<HTMLInputElement>('tcav-inputs').addEventListener('change', (e) => (inputs = folderOf((e.target as HTMLInputElement).files, 'inputs')));
+  $<HTMLInputElement>('tcav-random').addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    randoms.push(folderOf(input.files, `random ${randoms.length + 1}`));
+    input.value = ''; // the same folder can be added again after Clear
+    showRandoms();
+  });
+  $<HTMLButtonElement>('tcav-random-clear').addEventListener('click', () => {
+    randoms.splice(0);
+    showRandoms();
+  });
+  job('tcav', hook.tcav, onError, async (signal, progress) => {
+    const { model, layer, loaded } = need();
+    const target = targetClass(model, $<HTMLInputElement>('tcav-target').value, 'TCAV target class');
+    const options = forms.tcav();
+    const c = requireImages(concept, 'TCAV concept folder');
+    if (randoms.length === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: add at least one random folder (images without the concept)', 2);
+    const r = requireImages({ label: randoms.map((f) => f.label).join(' + '), files: randoms.flatMap((f) => f.files), skipped: randoms.reduce((a, f) => a + f.skipped, 0) }, 'TCAV random folders');
+    const total = c.files.length + r.files.length + (inputs?.files.length ?? 0);
+    let base = 0;
+    const tick = (stage: string) => (done: number) => progress((0.3 * (base + done)) / total, `Reading ${stage} images ${done}…`);
+    const conceptSet = await loadFolder(model, c, 'TCAV concept folder', tick('concept'), signal);
+    base += c.files.length;
+    const randomSet = await loadFolder(model, r, 'TCAV random folders', tick('random'), signal);
+    base += r.files.length;
+    const inputBatch = inputs ? (await loadFolder(model, requireImages(inputs, 'TCAV target-class inputs folder'), 'TCAV inputs folder', tick('input'), signal)).batch : Tensor.concat(loaded().map((p) => p.tensor));
+    if (inputBatch.dims[0] === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: no target-class inputs: pick an inputs folder or load images', 2);
+    requireSameSize(
+      [
+        { name: pathOf(c.files[0]!), dims: conceptSet.batch.dims.slice(1) },
+        { name: pathOf(r.files[0]!), dims: randomSet.batch.dims.slice(1) },
+        { name: inputs ? pathOf(inputs.files[0]!) : 'the loaded images', dims: inputBatch.dims.slice(1) },
+      ],
+      'TCAV',
+    );
+    const res = await tcav(model, { concept: conceptSet.batch, random: randomSet.batch, inputs: inputBatch }, {
+      layer,
+      target,
+      runs: options.runs as number | undefined,
+      seed: options.seed as number | undefined,
+      alpha: options.alpha as number | undefined,
+      onProgress: (done, all, stage) => progress(0.3 + (0.7 * done) / all, `TCAV: ${stage} ${done}/${all}`),
+    });
+    signal.throwIfAborted();
+    const { label } = context();
+    const summary = document.createElement('p');
+    summary.className = 'tcav-summary';
+    summary.textContent =
+      `TCAV score of ${c.label} for ${label(target)} at ${layer}: ${res.score.toFixed(3)} ± ${sd(res.conceptScores).toFixed(3)} (mean ± sd over ${res.runs} runs); ` +
+      `random CAVs ${mean(res.randomScores).toFixed(3)} ± ${sd(res.randomScores).toFixed(3)}; p = ${res.pValue.toPrecision(3)} (two-sided t-test, t = ${res.t.toFixed(2)}): ` +
+      (res.significant ? `significant, ${res.direction} random` : `not significant (${res.direction} random)`) +
+      ` at α = ${options.alpha ?? 0.05}.`;
+    const table = document.createElement('table');
+    table.className = 'tcav-runs';
+    table.innerHTML = '<tr><th>run</th><th>TCAV score</th><th>CAV accuracy</th><th>random-vs-random score</th></tr>';
+    res.conceptScores.forEach((s, i) => {
+      const tr = table.insertRow();
+      for (const v of [String(i), s.toFixed(3), res.cavAccuracy[i]!.toFixed(3), res.randomScores[i]!.toFixed(3)]) tr.insertCell().textContent = v;
+    });
+    $('tcav-out').replaceChildren(summary, distributionSvg(res.conceptScores, res.randomScores), table);
+    progress(1, `Done: ${conceptSet.files.length} concept, ${randomSet.files.length} random, ${inputBatch.dims[0]} target-class images.`);
+    return {
+      layer,
+      target,
+      score: res.score,
+      sd: sd(res.conceptScores),
+      pValue: res.pValue,
+      t: res.t,
+      significant: res.significant,
+      direction: res.direction,
+      conceptScores: res.conceptScores,
+      randomScores: res.randomScores,
+      cavAccuracy: res.cavAccuracy,
+      counts: { concept: conceptSet.files.length, random: randomSet.files.length, inputs: inputBatch.dims[0]! },
+    };
+  });
+
+  // ------------------------------------------------------------ prototypes and criticisms
+  let protoFolder: Folder | undefined;
+  const protoUrls = urlsOf();
+  $<HTMLInputElement>('prototypes-dataset').addEventListener('change', (e) => {
+    protoFolder = folderOf((e.target as HTMLInputElement).files, 'dataset');
+    fillClasses($<HTMLSelectElement>('prototypes-class'), protoFolder);
+  });
+  job('prototypes', hook.prototypes, onError, async (signal, progress) => {
+    const { model, layer } = need();
+    const options = forms.prototypes();
+    const cls = $<HTMLSelectElement>('prototypes-class').value || undefined;
+    const folder = requireImages(inClass(requireImages(protoFolder, 'Prototypes dataset folder'), cls), `Prototypes ${cls ? `class folder ${cls}` : 'dataset folder'}`);
+    const e = await embedFiles(model, layer, folder.files, 'prototypes dataset', (done, total) => progress(done / total, `Embedding ${done}/${total} images at ${layer}`), signal);
+    const r = mmdCritic(e.data, folder.files.length, e.d, {
+      prototypes: (options.prototypes as number | undefined) ?? 6,
+      criticisms: (options.criticisms as number | undefined) ?? 3,
+      witness: options.witness as 'positive' | 'absolute' | undefined,
+    });
+    protoUrls.reset();
+    const protos = document.createElement('div');
+    protos.className = 'row prototypes';
+    protos.append(...r.prototypes.map((i, j) => thumb(folder.files[i]!, `prototype ${j + 1}: ${pathOf(folder.files[i]!)}`, protoUrls.list)));
+    const crits = document.createElement('div');
+    crits.className = 'row criticisms';
+    crits.append(...r.criticisms.map((i, j) => thumb(folder.files[i]!, `witness ${r.witness[j]!.toFixed(4)}: ${pathOf(folder.files[i]!)}`, protoUrls.list)));
+    const h1 = document.createElement('h4');
+    h1.textContent = 'Prototypes';
+    const h2 = document.createElement('h4');
+    h2.textContent = 'Criticisms (witness > 0: under-represented by the prototypes)';
+    $('prototypes-out').replaceChildren(h1, protos, h2, crits);
+    progress(1, `MMD-critic over ${folder.files.length} images of ${folder.label} at ${layer} (${e.cached} embeddings cached, ${e.computed} computed; γ = ${r.gamma.toPrecision(3)}).`);
+    return { layer, files: folder.files.map(pathOf), prototypes: r.prototypes, criticisms: r.criticisms, witness: r.witness, gamma: r.gamma, cached: e.cached, computed: e.computed };
+  });
+
+  // ------------------------------------------------------------ CRAFT
+  let craftFolder: Folder | undefined;
+  $<HTMLInputElement>('craft-dataset').addEventListener('change', (e) => {
+    craftFolder = folderOf((e.target as HTMLInputElement).files, 'dataset');
+    fillClasses($<HTMLSelectElement>('craft-class'), craftFolder);
+  });
+  job('craft', hook.craft, onError, async (signal, progress) => {
+    const { model, layer } = need();
+    const target = targetClass(model, $<HTMLInputElement>('craft-target').value, 'CRAFT target class');
+    const o = forms.craft();
+    const cls = $<HTMLSelectElement>('craft-class').value || undefined;
+    const folder = requireImages(inClass(requireImages(craftFolder, 'CRAFT dataset folder'), cls), `CRAFT ${cls ? `class folder ${cls}` : 'dataset folder'}`);
+    const set = await loadFolder(model, folder, 'CRAFT dataset', (done, total) => progress((0.1 * done) / total, `Reading images ${done}/${total}`), signal);
+    const k = (o.k as number | undefined) ?? 5;
+    const r = await craft(model, set.batch, {
+      layer,
+      k,
+      target,
+      seed: o.seed as number | undefined,
+      cropSize: o.cropSize as number | undefined,
+      stride: o.stride as number | undefined,
+      atlasSize: o.atlasSize as number | undefined,
+      onProgress: (done, all, stage) => progress(stage === 'crops' ? 0.1 + (0.6 * done) / all : 0.7 + (0.3 * done) / all, `CRAFT: ${stage} ${done}/${all}`),
+    });
+    signal.throwIfAborted();
+    const { label } = context();
+    const atlas = document.createElement('div');
+    atlas.className = 'atlas';
+    for (const j of r.order) {
+      const row = document.createElement('div');
+      row.className = 'atlas-row';
+      const head = document.createElement('p');
+      head.textContent = `concept ${j}: importance ${r.importance[j]!.toPrecision(3)}`;
+      const crops = document.createElement('div');
+      crops.className = 'row';
+      for (const q of r.atlas[j]!) {
+        const c = r.crops[q]!;
+        const [x0, y0, x1, y1] = c.box;
+        const image = set.images[c.image]!.image;
+        const canvas = document.createElement('canvas');
+        canvas.width = x1 - x0;
+        canvas.height = y1 - y0;
+        canvas.getContext('2d')!.putImageData(rawToImageData(image), -x0, -y0, x0, y0, x1 - x0, y1 - y0);
+        canvas.setAttribute('role', 'img');
+        canvas.setAttribute('aria-label', `concept ${j} crop of ${pathOf(folder.files[c.image]!)} at ${x0},${y0}–${x1},${y1}`);
+        canvas.title = `${pathOf(folder.files[c.image]!)} [${x0}, ${y0}, ${x1}, ${y1}]`;
+        crops.append(canvas);
+      }
+      row.append(head, crops);
+      atlas.append(row);
+    }
+    const caption = document.createElement('p');
+    caption.className = 'muted';
+    caption.textContent = `${r.crops.length} crops of ${folder.files.length} images of ${folder.label} → ${layer} pooled activations → NMF bank of ${k} concepts (relative error ${r.relativeError.toFixed(3)}). Concepts by importance for ${label(target)} (gradient × concept), each with the crops that express it most.`;
+    $('craft-out').replaceChildren(caption, atlas);
+    progress(1, `Done: ${k} concepts.`);
+    return { layer, target, k, files: folder.files.map(pathOf), crops: r.crops.length, importance: r.importance, order: r.order, atlas: r.atlas, relativeError: r.relativeError };
+  });
+
+  // ------------------------------------------------------------ nearest dataset images
+  let nbFolder: Folder | undefined;
+  const nbUrls = urlsOf();
+  $<HTMLInputElement>('dataset-folder').addEventListener('change', (e) => (nbFolder = folderOf((e.target as HTMLInputElement).files, 'dataset')));
+  job('dataset', hook.neighbors, onError, async (signal, progress) => {
+    const { model, layer, image } = need();
+    if (!image) throw new Error('select an image to query with');
+    const k = (forms.neighbors().k as number | undefined) ?? 8;
+    const folder = requireImages(nbFolder, 'Neighbours dataset folder');
+    const e = await embedFiles(model, layer, folder.files, 'neighbours dataset', (done, total) => progress(done / total, `Embedding ${done}/${total} images at ${layer}`), signal);
+    const q = pooledEmbeddings((await layerActivations(model, image.tensor, layer)).maps);
+    if (q.length !== e.d) throw new LumenError('INPUT_SHAPE', `the query's embedding has ${q.length} values, the dataset's ${e.d} (images of another size than the query?)`, 2);
+    const hits = nearestByCosine(q, e.data, folder.files.length, e.d, Math.min(k, folder.files.length));
+    nbUrls.reset();
+    $('dataset-out').replaceChildren(...hits.map((h) => thumb(folder.files[h.index]!, `${h.similarity.toFixed(3)} ${pathOf(folder.files[h.index]!)}`, nbUrls.list)));
+    progress(1, `${hits.length} nearest of ${folder.files.length} images in ${folder.label} at ${layer} (cosine; ${e.cached} embeddings cached, ${e.computed} computed).`);
+    return { layer, files: folder.files.map(pathOf), hits, cached: e.cached, computed: e.computed };
+  });
+
+  return {
+    modelChanged(model) {
+      // the target fields offer the model's class names; the default is the first class
+      const names = model?.classNames ?? [];
+      $<HTMLDataListElement>('concept-classes').replaceChildren(...names.map((n, i) => new Option(`#${i}`, n)));
+      for (const id of ['tcav-target', 'craft-target']) {
+        const input = $<HTMLInputElement>(id);
+        if (!model || (input.value && targetOk(model, input.value))) continue;
+        input.value = '0';
+      }
+    },
+  };
+}
+
+function targetOk(model: LumenModel, text: string): boolean {
+  try {
+    targetClass(model, text, '');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -64,6 +64,7 @@ export async function readImageFile(path: string, options: DecodeOptions = {}): 
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not an image file`);
+    if (!info.isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file (a device or a pipe), not an image file`);
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
     if (e instanceof LumenError) throw e;

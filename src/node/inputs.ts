@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { LumenError } from '../errors.js';
 import { imageToTensor, tensorToImage } from '../image/preprocess.js';
@@ -29,6 +29,7 @@ export async function loadInput(path: string, model: LumenModel, options: InputO
   const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
   const { height, width } = model.inputSize;
   if (extname(path).toLowerCase() === '.npy') {
+    if (!statSync(path).isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file, not a .npy tensor`);
     let tensor: Tensor;
     try {
       tensor = npyToTensor(new Uint8Array(readFileSync(path)));

@@ -23,6 +23,8 @@ export function sidecarPath(modelPath: string): string | undefined {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  // a device or a pipe (/dev/zero) would be read until memory runs out
+  if (!statSync(path).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not an ONNX model file`);
   if (isTfjsPath(path)) {
     // TF.js graph/layers model.json: converted in memory to the same ONNX graph IR
     const converted = convertTfjsFile(path, options.metadata);

@@ -7,7 +7,9 @@ import { writeFileAtomic } from './image-file.js';
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    if ((await stat(path)).isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not a .npy file`);
+    const info = await stat(path);
+    if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not a .npy file`);
+    if (!info.isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file (a device or a pipe), not a .npy file`);
     return new Uint8Array(await readFile(path));
   } catch (e) {
     if (e instanceof LumenError) throw e;

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,12 +107,13 @@ export async function serveWebApp(options: ServeOptions = {}): Promise<WebAppSer
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LumenError('BAD_OPTION', `invalid port ${port}`, 2);
   const log = options.log ?? (() => {});
   const root = resolve(options.root ?? DEFAULT_ROOT);
+  // checked before a possible build of the app: a bad --model is refused at once
+  const userModel = options.model ? resolveUserModel(options.model) : undefined;
   if (!existsSync(join(root, 'index.html'))) {
     if (options.root) throw new LumenError('FILE_NOT_FOUND', `no built web app in ${root} (index.html missing)`);
     await buildWebApp(log);
     if (!existsSync(join(root, 'index.html'))) throw new LumenError('FILE_NOT_FOUND', `building the web app did not produce ${root}/index.html`);
   }
-  const userModel = options.model ? resolveUserModel(options.model) : undefined;
 
   let allowedHosts = new Set<string>();
   const server = createServer((req, res) => {
@@ -151,6 +152,8 @@ export async function serveWebApp(options: ServeOptions = {}): Promise<WebAppSer
 
 interface UserModel {
   path: string;
+  /** The file the path led to when it was checked: a path that leads elsewhere later (a swapped symlink) is not served. */
+  real: string;
   sidecar?: string;
   name: string;
   /** A TF.js model.json converted to ONNX here (its metadata inside): served instead of the file. */
@@ -161,10 +164,13 @@ function resolveUserModel(path: string): UserModel {
   const full = resolve(path);
   if (!existsSync(full)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(full).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  // a device or a pipe (/dev/zero) would be read forever
+  if (!statSync(full).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not an ONNX model file`);
+  const real = realpathSync(full);
   if (isTfjsPath(full)) {
     const converted = encodeModel(convertTfjsFile(full).proto);
     LumenModel.fromBytes(converted, { runtime: NO_RUNTIME, source: path });
-    return { path: full, name: `${basename(dirname(full))}.onnx`, converted };
+    return { path: full, real, name: `${basename(dirname(full))}.onnx`, converted };
   }
   // Only a model Lumen can load is served (never an arbitrary file named by --model, e.g. /etc/passwd).
   let bytes: Uint8Array;
@@ -174,7 +180,7 @@ function resolveUserModel(path: string): UserModel {
     throw new LumenError('FILE_NOT_FOUND', `--model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   LumenModel.fromBytes(bytes, { runtime: NO_RUNTIME, source: path });
-  return { path: full, sidecar: sidecarPath(full), name: basename(full) };
+  return { path: full, real, sidecar: sidecarPath(full), name: basename(full) };
 }
 
 /** The served model is only checked here (the page runs it): a runtime that is never asked for a session. */
@@ -222,7 +228,7 @@ function handle(req: IncomingMessage, res: ServerResponse, root: string, userMod
       res.end(req.method === 'HEAD' ? undefined : userModel.converted);
       return;
     }
-    if (pathname === '/bundled/user-model.onnx') return sendFile(req, res, userModel.path);
+    if (pathname === '/bundled/user-model.onnx') return sendFile(req, res, userModel.path, userModel.real);
     if (pathname === '/bundled/user-model.json' && userModel.sidecar) return sendFile(req, res, userModel.sidecar);
   }
 
@@ -250,10 +256,13 @@ function readManifest(root: string): Manifest {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Manifest) : { samples: [] };
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, real?: string): void {
   let size: number;
   try {
-    size = statSync(path).size;
+    const info = statSync(path);
+    // only a regular file (a folder put in its place fails mid-stream), and the checked model only where it was
+    if (!info.isFile() || (real !== undefined && realpathSync(path) !== real)) throw new Error('not the file that was checked');
+    size = info.size;
   } catch {
     // Deleted or unreadable since start: the URL is named, never the path on disk.
     send(res, 404, 'text/plain; charset=utf-8', `not found: ${new URL(req.url ?? '/', 'http://localhost').pathname}`);

@@ -16,7 +16,7 @@ import { loadInput } from '../../src/node/inputs.js';
 import { loadModel } from '../../src/node/load.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { Tensor } from '../../src/tensor.js';
-import { fuzzCases, type FuzzCase } from './cases.js';
+import { fuzzCases, type FuzzCase } from '../../scripts/audit/mutants.js';
 
 const [seed, first, count] = process.argv.slice(2).map(Number) as [number, number, number];
 const runtime = nodeRuntime({ threads: 1 });

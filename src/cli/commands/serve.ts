@@ -4,7 +4,8 @@ import { printLine } from '../output.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port number 0-65535 (0 = any free port)');
+  // digits only: Number('') is 0 and Number('1e3') is 1000
+  if (!/^\d+$/.test(value.trim()) || port > 65535) throw new InvalidArgumentError('a port number 0-65535 (0 = any free port)');
   return port;
 }
 

@@ -31,7 +31,7 @@ const METHODS = ['saliency', 'gradcam', 'occlusion'];
 
 type Rand = () => number;
 
-function byteMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Array } {
+export function byteMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Array } {
   const pick = (n: number): number => Math.floor(rnd() * n);
   const kind = pick(5);
   if (kind === 0) {
@@ -62,7 +62,7 @@ function byteMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Arr
 }
 
 /** One structural change of a decoded model; returns its name. */
-const STRUCTURAL: ((g: OnnxGraph, rnd: Rand) => string)[] = [
+export const STRUCTURAL: ((g: OnnxGraph, rnd: Rand) => string)[] = [
   (g, rnd) => {
     const n = g.graph.node[Math.floor(rnd() * g.graph.node.length)]!;
     n.opType = rnd() < 0.5 ? 'FrobnicateXYZ' : `${n.opType}X`;
@@ -176,16 +176,27 @@ const STRUCTURAL: ((g: OnnxGraph, rnd: Rand) => string)[] = [
     }
     return 'nodes shuffled';
   },
+  (g) => {
+    // a 4-D feature map as the model's output (was read as "32 classes")
+    const relu = g.graph.node.filter((n) => n.opType === 'Relu').at(-1) ?? g.graph.node[0]!;
+    g.setOutputs([relu.output[0]!]);
+    return `4-D output ${relu.output[0]}`;
+  },
+  (g) => {
+    g.graph.output[0]!.name = g.graph.input[0]!.name;
+    return 'output = input';
+  },
 ];
 
-function structuralMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Array } {
+/** One or two structural edits (the first is `STRUCTURAL[kind]` when given, so a caller can cover every kind). */
+export function structuralMutant(src: Uint8Array, rnd: Rand, kind?: number): { name: string; bytes: Uint8Array } {
   const g = new OnnxGraph(decodeModel(src));
   const names: string[] = [];
   const edits = 1 + (rnd() < 0.2 ? 1 : 0);
   for (let e = 0; e < edits; e++) {
     // a second edit may not apply to what the first left (e.g. no output any more): then it is skipped
     try {
-      names.push(STRUCTURAL[Math.floor(rnd() * STRUCTURAL.length)]!(g, rnd));
+      names.push(STRUCTURAL[e === 0 && kind !== undefined ? kind : Math.floor(rnd() * STRUCTURAL.length)]!(g, rnd));
     } catch {
       names.push('(edit not applicable)');
     }
@@ -193,7 +204,7 @@ function structuralMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Ui
   return { name: names.join(' + '), bytes: g.toBytes() };
 }
 
-function npyMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Array } {
+export function npyMutant(src: Uint8Array, rnd: Rand): { name: string; bytes: Uint8Array } {
   const r = rnd();
   const text = (s: string): Uint8Array => new TextEncoder().encode(s);
   const header = (dict: string): Uint8Array => {

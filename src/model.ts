@@ -106,6 +106,8 @@ export class LumenModel {
   // keyed by a `tensorShapes` map (one per probe size): the layouts read from those shapes
   private readonly layoutCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
   private readonly detectedCache = new WeakMap<Map<string, number[]>, Map<string, LayerLayout>>();
+  /** The default CAM layer found from those shapes (a graph walk CAM methods would otherwise repeat on every call). */
+  private readonly defaultLayerCache = new WeakMap<Map<string, number[]>, string>();
   /** A channels-last file's own input name, now the Transpose of `inputName` (not a layer). */
   private readonly fileInputName: string | undefined;
 
@@ -530,6 +532,15 @@ export class LumenModel {
   }
 
   private defaultLayerName(shapes: Map<string, number[]>): string {
+    let name = this.defaultLayerCache.get(shapes);
+    if (name === undefined) {
+      name = this.findDefaultLayer(shapes);
+      this.defaultLayerCache.set(shapes, name);
+    }
+    return name;
+  }
+
+  private findDefaultLayer(shapes: Map<string, number[]>): string {
     const meta = this.metadata.defaultLayer;
     if (typeof meta === 'string' && shapes.has(meta)) return meta;
     // transformers: the first LayerNorm of the last attention block (pytorch-grad-cam's advice for ViT and Swin)

@@ -124,6 +124,19 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     assert.equal(await page.locator('#tcav-out table tr').count(), 1 + 3);
     assert.equal(await page.locator('#tcav-out figure.distribution circle').count(), 6);
     assert.match((await page.locator('#tcav-out .tcav-summary').textContent())!, new RegExp(`${tn.score.toFixed(3)} ± `));
+    assert.equal(await page.locator('#tcav-progress').evaluate((e) => (e as HTMLProgressElement).value), 1);
+    // Cancel: clicked in the same task as Run, so the run stops at its first check (after decoding the first image)
+    const runsBefore = (await hooks()).tcav.runs;
+    await page.evaluate(() => {
+      (document.getElementById('tcav-run') as HTMLButtonElement).click();
+      (document.getElementById('tcav-cancel') as HTMLButtonElement).click();
+    });
+    await page.waitForFunction((n) => { const h = (window as unknown as Hooks).__lumenConceptViews!.tcav; return h.runs > n && !h.busy; }, runsBefore);
+    const cancelled = (await hooks()).tcav;
+    assert.equal(await page.locator('#tcav-status').textContent(), 'Cancelled');
+    assert.equal(cancelled.error, undefined);
+    assert.deepEqual(cancelled.result, tb, 'a cancelled run leaves the last result');
+    assert.equal(await page.locator('#tcav-progress').evaluate((e) => (e as HTMLProgressElement).value), 0);
     // bad input: 3 concept images
     await page.locator('#tcav-concept').setInputFiles(join(dir, 'few'));
     const tBad = await run('tcav', 'Run TCAV');

@@ -111,3 +111,12 @@ test('lumen explain -o afile, and into a folder another run holds: one line, no 
   assert.match(r.stderr, new RegExp(`another Lumen run \\(process ${process.pid}\\) is writing into this folder`));
   assert.deepEqual(readdirSync(busy), ['.lumen.lock']);
 });
+
+test("lumen serve --port '' and --port 1e3 are refused (they were read as 0 and 1000)", () => {
+  for (const port of ['', '1e3']) {
+    const r = lumen('serve', '--port', port);
+    assert.equal(r.code, 2, `--port '${port}': ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /a port number 0-65535/);
+    assert.doesNotMatch(r.stdout, /web app at/);
+  }
+});

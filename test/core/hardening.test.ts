@@ -169,3 +169,15 @@ test('dispose() during a run: the run ends with a LumenError (or its result), an
   assert.equal(again.attribution.size, 784);
   await model.dispose();
 });
+
+test('devices are not read as models or inputs (/dev/zero was read until memory ran out)', async () => {
+  const { loadModel } = await import('../../src/node/load.js');
+  const { loadInput } = await import('../../src/node/inputs.js');
+  const { readImageFile } = await import('../../src/node/image-file.js');
+  const { readNpyFile } = await import('../../src/node/npy-file.js');
+  await assert.rejects(loadModel('/dev/zero'), lumenError('NOT_ONNX', /\/dev\/zero is not a regular file/));
+  const model = load(base());
+  await assert.rejects(loadInput('/dev/zero', model), lumenError('BAD_IMAGE', /not a regular file/));
+  await assert.rejects(readImageFile('/dev/zero'), lumenError('BAD_IMAGE', /not a regular file/));
+  await assert.rejects(readNpyFile('/dev/zero'), lumenError('BAD_IMAGE', /not a regular file/));
+});

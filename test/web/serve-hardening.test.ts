@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveWebApp } from '../../src/node/serve.js';
@@ -81,6 +81,35 @@ test('serve --model: only an ONNX model is served; a model that disappears gives
       assert.doesNotMatch(folder.body, /\/tmp\//);
       assert.equal((await get(server.port, '/', host)).status, 200, 'the server still answers');
       assert.equal(readFileSync(join(root, 'index.html'), 'utf8').includes('app'), true);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('serve --model: a device (/dev/zero hung the server at start) is refused; a model path that later leads elsewhere (a swapped symlink) or to a folder is not served', async () => {
+  const root = fixture();
+  const other = mkdtempSync(join(tmpdir(), 'lumen-serve-s-'));
+  try {
+    await assert.rejects(serveWebApp({ port: 0, root, model: '/dev/zero' }), (e: Error) => e.name === 'LumenError' && /not a regular file/.test(e.message));
+    const model = join(other, 'mine.onnx');
+    copyFileSync('models/fashion-cnn.onnx', model);
+    const server = await serveWebApp({ port: 0, root, model });
+    const host = `127.0.0.1:${server.port}`;
+    try {
+      assert.equal((await get(server.port, '/bundled/user-model.onnx', host)).status, 200);
+      unlinkSync(model);
+      symlinkSync('/etc/passwd', model);
+      const swapped = await get(server.port, '/bundled/user-model.onnx', host);
+      assert.equal(swapped.status, 404);
+      assert.doesNotMatch(swapped.body, /root:/);
+      unlinkSync(model);
+      mkdirSync(model);
+      assert.equal((await get(server.port, '/bundled/user-model.onnx', host)).status, 404, 'a folder in its place: a clean 404, not a 200 cut short');
+      assert.equal((await get(server.port, '/', host)).status, 200);
     } finally {
       await server.close();
     }

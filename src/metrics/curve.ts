@@ -1,4 +1,4 @@
-import { numberInRange } from '../options.js';
+import { enumOption, numberInRange } from '../options.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
 import { geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { trapezoid } from './stats.js';
@@ -65,7 +65,7 @@ export interface CurveEnds {
 }
 
 /** Deletion, insertion or pixel flipping: its text, its own options and the two images its curve goes between. */
-export interface CurveMetricDefinition {
+export interface CurveMetricDefinition<B extends string = never> {
   id: string;
   title: string;
   higherIsBetter: boolean;
@@ -73,16 +73,19 @@ export interface CurveMetricDefinition {
   source: string;
   /** What happens to the pixels of a step, for the `pixelsPerStep` help: 'removed', 'inserted', 'flipped'. */
   moved: string;
-  options: readonly OptionSpec[];
-  /** Reads the metric's own options (after `pixelsPerStep`) and builds `start` and `fill`. */
-  ends(ctx: MetricContext, geometry: ImageGeometry): CurveEnds;
+  /** The `baseline` option (what removed pixels become), declared and read here; the first choice is the default. */
+  baseline?: { choices: readonly [B, ...B[]]; description: string };
+  options?: readonly OptionSpec[];
+  /** Reads the metric's own options (after `pixelsPerStep` and `baseline`) and builds `start` and `fill`. */
+  ends(ctx: MetricContext, geometry: ImageGeometry, baseline: B): CurveEnds;
 }
 
 /**
  * Register a pixel-order curve metric: pixels most relevant first move from `start` to `fill`, `pixelsPerStep` at a
  * time; the value is the area under the target probability.
  */
-export function defineCurveMetric(def: CurveMetricDefinition): Metric {
+export function defineCurveMetric<B extends string = never>(def: CurveMetricDefinition<B>): Metric {
+  const baseline = def.baseline && ({ name: 'baseline', type: 'enum', choices: def.baseline.choices, default: def.baseline.choices[0], description: def.baseline.description } satisfies OptionSpec);
   return registerMetric({
     info: {
       id: def.id,
@@ -96,16 +99,19 @@ export function defineCurveMetric(def: CurveMetricDefinition): Metric {
       needsRegions: false,
       options: [
         { name: 'pixelsPerStep', type: 'integer', min: 1, description: `Pixels ${def.moved} per step (default ceil(H·W/100), i.e. about 100 steps)` },
-        ...def.options,
+        ...(baseline ? [baseline] : []),
+        ...(def.options ?? []),
       ],
     },
     async compute(ctx) {
       const g = geometryOf(ctx.input);
       const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-      const { start, fill, baseline } = def.ends(ctx, g);
+      // without a declared baseline B is never and `ends` ignores the argument
+      const chosen = (def.baseline ? enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0]) : undefined) as B;
+      const { start, fill, baseline: name } = def.ends(ctx, g, chosen);
       const order = rankPixels(relevanceMap(ctx.attribution, g));
       const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
-      return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline } satisfies CurveDetails };
+      return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: name } satisfies CurveDetails };
     },
   });
 }

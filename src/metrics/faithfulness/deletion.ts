@@ -1,5 +1,4 @@
 import { channelMeans } from '../image-scoring.js';
-import { enumOption } from '../../options.js';
 import { defineCurveMetric } from '../curve.js';
 
 /**
@@ -13,11 +12,11 @@ export const deletion = defineCurveMetric({
   summary: 'Area under the softmax probability of the target as pixels are replaced by the baseline, most relevant first (fraction axis 0…1). 0…1, lower is better.',
   source: 'Petsiuk et al. 2018 "RISE" (BMVC), deletion metric; CausalMetric in github:eclique/RISE',
   moved: 'removed',
-  options: [
-    { name: 'baseline', type: 'enum', choices: ['zero', 'mean'], default: 'zero', description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'" },
-  ],
-  ends(ctx, g) {
-    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'mean'] as const, 'zero');
+  baseline: {
+    choices: ['zero', 'mean'],
+    description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'",
+  },
+  ends(ctx, g, baseline) {
     const fill = new Float32Array(ctx.input.size);
     if (baseline === 'mean') {
       const means = channelMeans(ctx.input, g);

@@ -1,4 +1,3 @@
-import { enumOption } from '../../options.js';
 import { defineCurveMetric } from '../curve.js';
 import { Random } from '../../random.js';
 
@@ -14,11 +13,11 @@ export const pixelFlipping = defineCurveMetric({
   summary: 'Area under the target probability as pixels are flipped to random values most relevant first (fraction axis 0…1); 0…1, lower is better.',
   source: 'Bach et al. 2015 "On Pixel-Wise Explanations … by Layer-Wise Relevance Propagation" (PLoS ONE); Quantus PixelFlipping',
   moved: 'flipped',
-  options: [
-    { name: 'baseline', type: 'enum', choices: ['uniform', 'zero'], default: 'uniform', description: "'uniform': random values in the channel's [min, max]; 'zero': 0 in the normalized space" },
-  ],
-  ends(ctx, g) {
-    const baseline = enumOption(ctx.options, 'baseline', ['uniform', 'zero'] as const, 'uniform');
+  baseline: {
+    choices: ['uniform', 'zero'],
+    description: "'uniform': random values in the channel's [min, max]; 'zero': 0 in the normalized space",
+  },
+  ends(ctx, g, baseline) {
     const fill = new Float32Array(ctx.input.size);
     if (baseline === 'uniform') {
       const random = new Random(ctx.seed);

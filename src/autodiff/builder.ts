@@ -274,14 +274,22 @@ function unique(xs: readonly string[]): string[] {
   return [...new Set(xs)];
 }
 
-const PERTURBATION_METHODS = 'occlusion, feature-ablation, rise, lime, kernel-shap, scorecam, ablationcam, eigencam';
+/**
+ * No vector-Jacobian rule for an op on the path. The autodiff layer knows no methods: the method registry
+ * (src/methods/registry.ts) adds which methods still work on the model.
+ */
+export class NoGradientRuleError extends LumenError {
+  constructor(readonly node: NodeProto, readonly ruleSet: string) {
+    super(
+      'UNSUPPORTED_OP',
+      `cannot differentiate op ${node.opType} (node '${node.name || node.output[0]}')${ruleSet === 'gradient' ? '' : ` under rule set '${ruleSet}'`}: ` +
+        'no gradient rule for it. Gradient-based methods do not work on this model',
+    );
+  }
+}
 
-export function unsupportedOp(node: NodeProto, ruleSet: string): LumenError {
-  return new LumenError(
-    'UNSUPPORTED_OP',
-    `cannot differentiate op ${node.opType} (node '${node.name || node.output[0]}')${ruleSet === 'gradient' ? '' : ` under rule set '${ruleSet}'`}: ` +
-      `no gradient rule for it. Gradient-based methods do not work on this model; methods that only run the model still do: ${PERTURBATION_METHODS}`,
-  );
+export function unsupportedOp(node: NodeProto, ruleSet: string): NoGradientRuleError {
+  return new NoGradientRuleError(node, ruleSet);
 }
 
 /** The reference half of paired [x; x_ref] batches, repeated to the full batch (for DeepLIFT-style rules). */

@@ -1,3 +1,5 @@
+import { NoGradientRuleError } from '../autodiff/builder.js';
+import { LumenError } from '../errors.js';
 import { NamedRegistry } from '../named-registry.js';
 import type { Method, MethodInfo } from './types.js';
 import { checkFiniteAttribution, validateExplainCall } from './validate.js';
@@ -10,12 +12,20 @@ export function registerMethod(method: Method): Method {
   // Every call is validated here once, whichever entry point makes it, and a non-finite map never counts as a result.
   const explain = method.explain.bind(method);
   method.explain = async (model, input, options) => {
-    const result = await explain(model, input, validateExplainCall(method.info, model, input, options));
+    const result = await explain(model, input, validateExplainCall(method.info, model, input, options)).catch((e: unknown) => {
+      throw e instanceof NoGradientRuleError ? withGradientFreeMethods(e) : e;
+    });
     checkFiniteAttribution(method.info, result.attribution);
     return result;
   };
   methods.add(id, method, method.info.aliases);
   return method;
+}
+
+/** An op without a gradient rule: name the registered methods that only run the model (from their metadata). */
+function withGradientFreeMethods(e: NoGradientRuleError): LumenError {
+  const ids = methods.values().filter((m) => !m.info.needsGradients).map((m) => m.info.id);
+  return new LumenError(e.code, `${e.message}; methods that only run the model still do: ${ids.join(', ')}`);
 }
 
 export function getMethod(idOrAlias: string): Method {

@@ -4,7 +4,11 @@ import { OnnxGraph } from '../../src/onnx/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { LumenError } from '../../src/errors.js';
 import { loadModel } from '../../src/node/load.js';
-import { buildBackwardGraph, computeGradients, registerRuleSet } from '../../src/autodiff/index.js';
+import { buildBackwardGraph, computeGradients, NoGradientRuleError, registerRuleSet } from '../../src/autodiff/index.js';
+import { LumenModel } from '../../src/model.js';
+import { nodeRuntime } from '../../src/node/runtime.js';
+import { getMethod } from '../../src/methods/registry.js';
+import '../../src/methods/load-all.js';
 import { efficientNetLike, denseNetLike, vitLike } from './families.js';
 import { directionalCheck, quantile, emptyModel, finiteDifferenceCheck, randomTensor, readNpy, relErr, rng, runModel } from './helpers.js';
 
@@ -151,14 +155,21 @@ test('paired rule sets see the reference half of any tensor (DeepLIFT extension 
   });
 });
 
-test('a missing rule is UNSUPPORTED_OP naming the op, the node and the methods that still work', () => {
+test('a missing rule is UNSUPPORTED_OP naming the op, the node and the methods that still work', async () => {
   const g = emptyModel({ input: ['N', 4] });
   const h = g.addNode('Cos', ['input'], ['cosine'])[0]!;
   g.graph.node[g.graph.node.length - 1]!.name = 'my_cos_node';
   const logits = g.op('MatMul', [h, g.addInitializer(new Float32Array(8), [4, 2])]);
   g.setOutputs([logits]);
+  // the autodiff layer names the op and the node…
   assert.throws(
     () => buildBackwardGraph(g.model, { target: logits, wrt: ['input'] }),
+    (e: unknown) => e instanceof NoGradientRuleError && e.code === 'UNSUPPORTED_OP' && /Cos/.test(e.message) && /my_cos_node/.test(e.message),
+  );
+  // …and the method layer adds the methods that only run the model, from their metadata
+  const model = LumenModel.fromBytes(g.toBytes(), { runtime: nodeRuntime(), source: 'cos.onnx' });
+  await assert.rejects(
+    getMethod('saliency').explain(model, new Tensor(new Float32Array(4), [1, 4])),
     (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /Cos/.test(e.message) && /my_cos_node/.test(e.message) && /occlusion/.test(e.message) && /scorecam/.test(e.message),
   );
   // …but differentiating only after it works

@@ -6,6 +6,7 @@ import { checkGraph } from './onnx/check.js';
 import { countNonFinite } from './methods/validate.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { inferElemTypes, inferShapes } from './onnx/shapes.js';
+import { opTraits } from './autodiff/registry.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
@@ -63,8 +64,6 @@ export interface CompileSource<M> {
 /** Height and width of the probe input when a model leaves its spatial size open: the usual classifier size. */
 export const PROBE_SIZE = 224;
 
-/** Ops after which a tensor stops being a spatial feature map (where CAM users pick their layer). */
-const POOLING_OPS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'ReduceMean', 'ReduceMax', 'GlobalLpPool']);
 
 /**
  * A loaded image classifier: its graph, metadata and a cache of compiled graphs (the plain model and every
@@ -280,10 +279,11 @@ export class LumenModel {
 
   /**
    * A value derived from the model that is not a compiled graph (tensor shapes, a target's dims, a BatchNorm-folded
-   * copy), made once per `key` and kept until `dispose`, which calls `release` on it. A rejected promise is evicted
-   * (the next call retries and reports its own error). As with `compile`, a key prefix belongs to one caller.
+   * copy), made once per `key` and kept until `dispose`, which calls `release` on it (on what a promise resolved
+   * to). A rejected promise is evicted (the next call retries and reports its own error). As with `compile`, a key
+   * prefix belongs to one caller.
    */
-  derived<T>(key: string, make: () => T, release?: (value: T) => unknown): T {
+  derived<T>(key: string, make: () => T, release?: (value: Awaited<T>) => unknown): T {
     const hit = this.derivedValues.get(key);
     if (hit) return hit.value as T;
     const value = make();
@@ -582,7 +582,8 @@ export class LumenModel {
     const out = node.output[0];
     if (!out) return false;
     const global = (node.opType === 'AveragePool' || node.opType === 'MaxPool') && shapes.get(out)?.length === 4 && !spatial(out);
-    if (!POOLING_OPS.has(node.opType) && !global) return false;
+    // ops after which a tensor stops being a spatial feature map (where CAM users pick their layer): their headBoundary trait
+    if (!opTraits(node.opType)?.headBoundary && !global) return false;
     if (!this.consumerMap) {
       this.consumerMap = new Map();
       for (const n of this.graph.nodes) for (const i of new Set(n.input)) if (i) this.consumerMap.set(i, [...(this.consumerMap.get(i) ?? []), n]);

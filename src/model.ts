@@ -279,11 +279,10 @@ export class LumenModel {
 
   /**
    * A value derived from the model that is not a compiled graph (tensor shapes, a target's dims, a BatchNorm-folded
-   * copy), made once per `key` and kept until `dispose`, which calls `release` on it (on what a promise resolved
-   * to). A rejected promise is evicted (the next call retries and reports its own error). As with `compile`, a key
-   * prefix belongs to one caller.
+   * copy), made once per `key` and kept until `dispose`, which calls `release` on it. A rejected promise is evicted
+   * (the next call retries and reports its own error). As with `compile`, a key prefix belongs to one caller.
    */
-  derived<T>(key: string, make: () => T, release?: (value: Awaited<T>) => unknown): T {
+  derived<T>(key: string, make: () => T, release?: (value: T) => unknown): T {
     const hit = this.derivedValues.get(key);
     if (hit) return hit.value as T;
     const value = make();

@@ -3,8 +3,10 @@ import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
-import { asLayerActivations, pooled } from './layer.js';
+import { headLogits } from './dff.js';
+import { asLayerActivations, pooled, type LayerActivations } from './layer.js';
 import { nmf } from './nmf.js';
+import { jansenTotalIndices, sobolDesign } from './sobol.js';
 
 export interface CraftOptions {
   layer: string;
@@ -19,8 +21,18 @@ export interface CraftOptions {
   /** Crops per concept in the atlas. Default 6. */
   atlasSize?: number;
   batchSize?: number;
+  /**
+   * How concepts are ranked: 'sobol' (default; the paper's total-order Sobol indices of the concept coefficients,
+   * `sobolConceptImportance`) or 'gradient' (gradient × concept, the paper's cheaper alternative).
+   */
+  importance?: CraftImportance;
+  /** Sobol: points of each of the design's matrices A and B (Craft's nb_design). Default 32. */
+  designs?: number;
+  signal?: AbortSignal;
   onProgress?: (done: number, total: number, stage: string) => void;
 }
+
+export type CraftImportance = 'sobol' | 'gradient';
 
 export interface CraftCrop {
   image: number;
@@ -37,8 +49,13 @@ export interface CraftResult {
   crops: CraftCrop[];
   /** Each crop's concept coefficients [crops, k]. */
   coefficients: Float32Array;
-  /** Gradient × concept importance of each concept for the target, mean over the images; sums to the mean gradient × activation explained by the bank. */
+  /**
+   * Each concept's importance for the target, mean over the images. 'sobol': total-order Sobol index of the
+   * concept's coefficient (share of the target logit's variance it takes part in when the coefficients are masked
+   * by factors in [0, 1]; ≥ 0). 'gradient': gradient × concept (signed; sums to the gradient × activation the bank explains).
+   */
   importance: number[];
+  importanceMethod: CraftImportance;
   /** Concepts by decreasing importance. */
   order: number[];
   /** Per concept: the crops that express it most (indices into `crops`), best first. */
@@ -47,10 +64,13 @@ export interface CraftResult {
 }
 
 /**
- * CRAFT-style concept discovery (Fel et al., CVPR 2023; Xplique's Craft): crops of the images → the layer's pooled
- * activations → NMF, a bank of k concepts; each concept's importance for the target class by gradient × concept
- * (the paper's gradient-input estimator, not its Sobol indices): with the full images' activations A ≈ U·bank at
- * every position (U fitted with the bank fixed), importance_j = mean over images of Σ_positions U_j · (bank_j · ∇_A logit).
+ * CRAFT-style concept discovery (Fel et al., CVPR 2023; deel-ai/Craft, Xplique's Craft): crops of the images → the
+ * layer's pooled activations → NMF, a bank of k concepts. On the full images the activations are A ≈ U·bank at every
+ * position (U fitted with the bank fixed); each concept's importance for the target class is, per image, then
+ * averaged over the images:
+ * - 'sobol' (the paper's): total-order Sobol indices of the target logit under U_j → m_j·U_j (all positions of a
+ *   concept masked together, as Craft's 4-D case), m from a Halton replicated design, Jansen estimator;
+ * - 'gradient': Σ_positions U_j · (bank_j · ∇_A logit), gradient × concept.
  * The atlas lists, per concept, the crops with the largest coefficient.
  */
 export async function craft(model: LumenModel, images: Tensor, options: CraftOptions): Promise<CraftResult> {
@@ -72,6 +92,7 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
   const plane = H * W;
   const rows: Float32Array[] = [];
   for (let s = 0; s < crops.length; s += batch) {
+    checkCancelled(options.signal);
     const part = crops.slice(s, s + batch);
     const data = new Float32Array(part.length * ch * plane);
     part.forEach((c, b) => {
@@ -101,37 +122,55 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
   const f = nmf(A, crops.length, C, k, { seed: options.seed ?? 0 });
   const bank = Float32Array.from(f.H);
 
-  // gradient × concept on the full images
+  // importance on the full images: U per image (bank fixed), then Sobol indices or gradient × concept
+  const method = options.importance ?? 'sobol';
+  const designs = options.designs ?? 32;
+  if (method !== 'sobol' && method !== 'gradient') throw new LumenError('BAD_OPTION', `CRAFT: importance must be 'sobol' or 'gradient', got '${String(method)}'`, 2);
+  if (!Number.isInteger(designs) || designs < 2) throw new LumenError('BAD_OPTION', `CRAFT: designs must be an integer ≥ 2, got ${designs}`, 2);
   const importance = new Array<number>(k).fill(0);
   const bankT = new Float64Array(C * k);
   for (let j = 0; j < k; j++) for (let c = 0; c < C; c++) bankT[c * k + j] = f.H[j * C + c]!;
   const classes = (await model.forward(images.item(0))).logits.dims[1]!;
   if (!Number.isInteger(target) || target < 0 || target >= classes) throw new LumenError('TARGET_RANGE', `target class ${target}: the model has ${classes} classes (0…${classes - 1})`, 2);
+  const per = images.size / n;
   for (let s = 0; s < n; s += batch) {
+    checkCancelled(options.signal);
     const count = Math.min(batch, n - s);
-    const per = images.size / n;
     const input = new Tensor(images.data.subarray(s * per, (s + count) * per), [count, ...images.dims.slice(1)]);
-    const seed = new Float32Array(count * classes);
-    for (let i = 0; i < count; i++) seed[i * classes + target] = 1;
-    const r = await computeGradients(model, input, new Tensor(seed, [count, classes]), { wrt: [layer], fetch: [layer] });
-    const acts = await asLayerActivations(model, input, layer, r.tensors[layer]!);
-    const grads = await asLayerActivations(model, input, layer, r.gradients[layer]!);
+    let acts;
+    let grads;
+    if (method === 'gradient') {
+      const seed = new Float32Array(count * classes);
+      for (let i = 0; i < count; i++) seed[i * classes + target] = 1;
+      const r = await computeGradients(model, input, new Tensor(seed, [count, classes]), { wrt: [layer], fetch: [layer] });
+      acts = await asLayerActivations(model, input, layer, r.tensors[layer]!);
+      grads = await asLayerActivations(model, input, layer, r.gradients[layer]!);
+    } else {
+      const { tensors } = await model.forward(input, [layer]);
+      acts = await asLayerActivations(model, input, layer, tensors[layer]!);
+    }
     const [h, w] = [acts.maps.dims[2]!, acts.maps.dims[3]!];
     const hw = h * w;
     for (let i = 0; i < count; i++) {
       // positions as columns: A_i [C, hw] ≈ bankᵀ [C, k] · U [k, hw]
       const Ai = Float64Array.from(acts.maps.data.subarray(i * C * hw, (i + 1) * C * hw), (v) => Math.max(0, v));
       const U = nmf(Ai, C, hw, k, { fixedW: bankT, seed: 0, maxIterations: 200 }).H;
-      const G = grads.maps.data.subarray(i * C * hw, (i + 1) * C * hw);
-      for (let j = 0; j < k; j++) {
-        let s2 = 0;
-        for (let p = 0; p < hw; p++) {
-          let dir = 0;
-          for (let c = 0; c < C; c++) dir += f.H[j * C + c]! * G[c * hw + p]!;
-          s2 += U[j * hw + p]! * dir;
-        }
-        importance[j]! += s2 / n;
+      let values: number[];
+      if (grads) {
+        const G = grads.maps.data.subarray(i * C * hw, (i + 1) * C * hw);
+        values = Array.from({ length: k }, (_, j) => {
+          let s2 = 0;
+          for (let p = 0; p < hw; p++) {
+            let dir = 0;
+            for (let c = 0; c < C; c++) dir += f.H[j * C + c]! * G[c * hw + p]!;
+            s2 += U[j * hw + p]! * dir;
+          }
+          return s2;
+        });
+      } else {
+        values = await sobolConceptImportance(model, acts, U, f.H, { k, C, h, w, target, designs, batch, image: input.item(i), signal: options.signal });
       }
+      for (let j = 0; j < k; j++) importance[j]! += values[j]! / n;
     }
     options.onProgress?.(s + count, n, 'importance');
   }
@@ -143,5 +182,50 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
       .sort((a, b) => f.W[b * k + j]! - f.W[a * k + j]! || a - b)
       .slice(0, atlasSize),
   );
-  return { layer, target, k, bank, crops, coefficients: Float32Array.from(f.W), importance, order, atlas, relativeError: f.relativeError };
+  return { layer, target, k, bank, crops, coefficients: Float32Array.from(f.W), importance, importanceMethod: method, order, atlas, relativeError: f.relativeError };
+}
+
+/**
+ * Total-order Sobol indices of one image's concept coefficients for the target logit (Craft's estimate_importance,
+ * 4-D case): for each row m of the Halton replicated design, the layer values Σ_j m_j·U_j ⊗ bank_j go through the
+ * network head; Jansen's estimator turns the logits into one index per concept. A concept absent from the image
+ * (U_j = 0) gets exactly 0; an image whose logit no mask moves gets 0 for every concept.
+ */
+export async function sobolConceptImportance(
+  model: LumenModel,
+  acts: LayerActivations,
+  U: ArrayLike<number>,
+  bank: ArrayLike<number>,
+  o: { k: number; C: number; h: number; w: number; target: number; designs: number; batch: number; image: Tensor; signal?: AbortSignal | undefined },
+): Promise<number[]> {
+  const { k, C, h, w, target, designs, batch } = o;
+  const hw = h * w;
+  const masks = sobolDesign(k, designs);
+  const rows = masks.length / k;
+  const logits = new Float64Array(rows);
+  for (let s = 0; s < rows; s += batch) {
+    checkCancelled(o.signal);
+    const count = Math.min(batch, rows - s);
+    const values = new Float32Array(count * C * hw);
+    for (let r = 0; r < count; r++) {
+      for (let j = 0; j < k; j++) {
+        const m = masks[(s + r) * k + j]!;
+        if (m === 0) continue;
+        for (let c = 0; c < C; c++) {
+          const b = m * bank[j * C + c]!;
+          if (b === 0) continue;
+          const base = (r * C + c) * hw;
+          for (let p = 0; p < hw; p++) values[base + p]! += b * U[j * hw + p]!;
+        }
+      }
+    }
+    const out = await headLogits(model, acts, new Tensor(values, [count, C, h, w]), o.image);
+    const classes = out.dims[1]!;
+    for (let r = 0; r < count; r++) logits[s + r] = out.data[r * classes + target]!;
+  }
+  return jansenTotalIndices(logits, k, designs).map((v) => (Number.isFinite(v) ? v : 0));
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LumenError('CANCELLED', 'CRAFT cancelled');
 }

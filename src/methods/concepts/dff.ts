@@ -133,13 +133,21 @@ export async function conceptScores(model: LumenModel, input: Tensor, acts: Laye
   const hw = h * w;
   const filled = new Float32Array(k * c * hw);
   for (let j = 0; j < k; j++) for (let ch = 0; ch < c; ch++) filled.fill(concepts[ch * k + j]!, (j * c + ch) * hw, (j * c + ch + 1) * hw);
-  let feed = new Tensor(filled, [k, c, h, w]);
-  if (acts.layout) feed = fromNchw(feed, acts.layout, acts.native);
-  else feed = feed.reshape([k, c]);
+  return headLogits(model, acts, new Tensor(filled, [k, c, h, w]), input.item(0));
+}
+
+/**
+ * The network's head — the ONNX graph from `acts.layer` to the logits — on layer values given as NCHW
+ * [n, C, h, w] (converted to the layer's own layout). `image` ([1, …]) is fed too, repeated, when a skip connection
+ * bypasses the layer. Runs through `model.session`, so a model whose file fixed the batch at 1 runs it too.
+ */
+export async function headLogits(model: LumenModel, acts: LayerActivations, values: Tensor, image: Tensor): Promise<Tensor> {
+  const n = values.dims[0]!;
+  const feed = acts.layout ? fromNchw(values, acts.layout, acts.native) : values.reshape([n, values.dims[1]!]);
   const key = `concept-head:${acts.layer}`;
   const session = await model.session(key, () => headGraph(model.proto, acts.layer, [model.logitsName]).graph.toBytes());
   const feeds: Feeds = { [acts.layer]: feed };
-  if (session.inputNames.includes(model.inputName)) feeds[model.inputName] = Tensor.concat(Array.from({ length: k }, () => input.item(0)));
+  if (session.inputNames.includes(model.inputName)) feeds[model.inputName] = Tensor.concat(Array.from({ length: n }, () => image));
   const out = await session.run(feeds, [model.logitsName]);
   return out[model.logitsName]!;
 }

@@ -20,6 +20,12 @@ export interface TcavOptions {
   seed?: number;
   /** Significance level of the two-sided t-test. Default 0.05. */
   alpha?: number;
+  /**
+   * How many concepts are tested together (Kim et al. §3.5 correct for multiple hypotheses with Bonferroni): each is
+   * significant at p < alpha / tests. Default 1.
+   */
+  tests?: number;
+  signal?: AbortSignal;
   /** Images per forward/backward run. Default 32. */
   batchSize?: number;
   onProgress?: (done: number, total: number, stage: string) => void;
@@ -32,6 +38,8 @@ export interface TcavResult {
   score: number;
   /** Two-sided Student t-test of the concept scores against the random-vs-random scores. */
   pValue: number;
+  /** The level p is compared with: alpha / tests (Bonferroni). */
+  threshold: number;
   t: number;
   significant: boolean;
   /** Whether the concept scores lie above or below the random CAVs' (a significant 'below' means the concept lowers the target). */
@@ -55,6 +63,10 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
   const runs = options.runs ?? 10;
   const alpha = options.alpha ?? 0.05;
   const batch = options.batchSize ?? 32;
+  const tests = options.tests ?? 1;
+  if (!Number.isInteger(tests) || tests < 1) throw new LumenError('BAD_OPTION', `TCAV: tests must be a positive integer (concepts tested together), got ${tests}`, 2);
+  if (!(alpha > 0 && alpha < 1)) throw new LumenError('BAD_OPTION', `TCAV: alpha must be in (0, 1), got ${alpha}`, 2);
+  const threshold = alpha / tests;
   if (!Number.isInteger(runs) || runs < 2) throw new LumenError('BAD_OPTION', `TCAV needs at least 2 runs for its t-test, got ${runs}`, 2);
   const nc = sets.concept.dims[0]!;
   const nr = sets.random.dims[0]!;
@@ -66,6 +78,7 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
   const total = nc + nr + sets.inputs.dims[0]!;
   let done = 0;
   const progress = (k: number, stage: string): void => {
+    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'TCAV cancelled');
     done += k;
     options.onProgress?.(done, total, stage);
   };
@@ -79,6 +92,7 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
   const randomScores: number[] = [];
   const cavAccuracy: number[] = [];
   for (let r = 0; r < runs; r++) {
+    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'TCAV cancelled');
     const cIdx = sample(nc, m, rand);
     const rIdx = sample(nr, 2 * m, rand);
     const pos = rows(concept.data, d, cIdx);
@@ -97,8 +111,9 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
     target: options.target,
     score: mean(conceptScores),
     pValue: test.pValue,
+    threshold,
     t: test.t,
-    significant: test.pValue < alpha,
+    significant: test.pValue < threshold,
     runs,
     conceptScores,
     randomScores,

@@ -1,0 +1,331 @@
+/**
+ * The concept- and example-based methods as registered methods: one metadata record each (id, title, paper, options
+ * as `OptionSpec`) that drives the CLI flags of their commands, the web app's forms and the docs table, and one
+ * `run(model, inputs, options)` that validates the options once (the same `checkNumber` as `explain`) before calling
+ * the plain function (`deepFeatureFactorization`, `craft`, `tcav`, `nearestByCosine`, `mmdCritic`).
+ */
+import { LumenError, closestNames } from '../../errors.js';
+import type { LumenModel } from '../../model.js';
+import { enumOption, intOption, numberInRange, numberOption } from '../../options.js';
+import { Tensor } from '../../tensor.js';
+import type { OptionSpec, ProgressEvent } from '../types.js';
+import { checkNumber } from '../validate.js';
+import { craft, type CraftImportance, type CraftResult } from './craft.js';
+import { deepFeatureFactorization, type DffResult } from './dff.js';
+import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
+import { layerActivations, pooled } from './layer.js';
+import { tcav, type TcavResult } from './tcav.js';
+
+export type ConceptMethodId = 'dff' | 'craft' | 'tcav' | 'neighbors' | 'prototypes';
+
+/** An option of a concept method; `flag` is its CLI flag when it is not `--<kebab-case name> <value>`. */
+export interface ConceptOptionSpec extends OptionSpec {
+  flag?: string;
+}
+
+export interface ConceptMethodInfo {
+  id: ConceptMethodId;
+  /** The `lumen` command that runs it. */
+  command: string;
+  title: string;
+  /** What it answers that a heatmap cannot (docs/concepts.md). */
+  summary: string;
+  paper: string;
+  /** The implementation it follows. */
+  reference: string;
+  /** What `inputs` holds. */
+  inputs: string;
+  needsLayer: boolean;
+  /** Needs `target` (a class index). */
+  needsTarget: boolean;
+  cost: string;
+  options: readonly ConceptOptionSpec[];
+}
+
+/** Pooled layer embeddings, one row of d values per image (what `lumen neighbors` caches). */
+export interface Embeddings {
+  data: Float32Array;
+  n: number;
+  d: number;
+}
+
+/** Options every concept method takes; its own options (info.options) sit beside them. */
+export interface ConceptOptions {
+  /** Layer (ONNX tensor name); default: the model's default layer. */
+  layer?: string;
+  /** Class index (methods with needsTarget). */
+  target?: number;
+  /** Images per forward/backward run. Default 32. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  [option: string]: unknown;
+}
+
+export interface NeighborsResult {
+  layer: string;
+  /** Dataset rows nearest to the query by cosine, best first. */
+  neighbors: Neighbor[];
+}
+
+export interface PrototypesResult extends MmdCriticResult {
+  layer: string;
+}
+
+/** Input and result types of each method. */
+export interface ConceptMethodTypes {
+  dff: { inputs: Tensor; result: DffResult };
+  craft: { inputs: Tensor; result: CraftResult };
+  tcav: { inputs: { concept: Tensor; random: Tensor; inputs: Tensor }; result: TcavResult };
+  neighbors: { inputs: { query: Tensor | Embeddings; dataset: Tensor | Embeddings }; result: NeighborsResult };
+  prototypes: { inputs: Tensor | Embeddings; result: PrototypesResult };
+}
+
+export interface ConceptMethod<Id extends ConceptMethodId = ConceptMethodId> {
+  readonly info: ConceptMethodInfo & { id: Id };
+  run(model: LumenModel, inputs: ConceptMethodTypes[Id]['inputs'], options?: ConceptOptions): Promise<ConceptMethodTypes[Id]['result']>;
+}
+
+const seedSpec: ConceptOptionSpec = { name: 'seed', type: 'integer', default: 0, description: 'seed of the random initialization / subsamples' };
+const kSpec = (description: string, fallback: number, flag: string): ConceptOptionSpec => ({ name: 'k', type: 'integer', min: 1, max: 4096, default: fallback, description, flag });
+
+const INFO: { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } } = {
+  dff: {
+    id: 'dff',
+    command: 'concepts',
+    title: 'Deep Feature Factorization',
+    summary: "Splits a layer's activations over one or more images into k non-negative concepts (NMF): a map per concept over each image and, through the network's head, each concept's class scores — what the parts of the image are, not only where the class evidence is.",
+    paper: 'Collins, Achanta & Süsstrunk, ECCV 2018',
+    reference: "pytorch-grad-cam's DeepFeatureFactorization / run_dff_on_image",
+    inputs: 'images [N, C, H, W]',
+    needsLayer: true,
+    needsTarget: false,
+    cost: '1 forward per image + NMF + 1 head run',
+    options: [kSpec('number of concepts', 5, '-k, --concepts <k>'), { ...seedSpec, description: 'NMF initialization seed' }],
+  },
+  craft: {
+    id: 'craft',
+    command: 'craft',
+    title: 'CRAFT concept discovery and importance',
+    summary: "Crops of a folder of images → the layer's pooled activations → an NMF bank of k concepts; each concept's importance for a class (total-order Sobol indices of the concept coefficients, or gradient × concept) and an atlas of the crops that express it most.",
+    paper: 'Fel et al., CVPR 2023 (CRAFT)',
+    reference: 'deel-ai/Craft craft_torch.py (HaltonSequence, JansenEstimator), Xplique Craft',
+    inputs: 'images [N, C, H, W]',
+    needsLayer: true,
+    needsTarget: true,
+    cost: '9 forwards per image (crops) + NMF; Sobol: (k + 2)·designs head runs per image; gradient: 1 forward + backward per image',
+    options: [
+      kSpec('number of concepts', 5, '-k, --concepts <k>'),
+      { ...seedSpec, description: 'NMF initialization seed' },
+      { name: 'importance', type: 'enum', choices: ['sobol', 'gradient'], default: 'sobol', description: 'concept importance: total-order Sobol indices (the paper) or gradient × concept' },
+      { name: 'designs', type: 'integer', min: 2, max: 4096, default: 32, description: 'Sobol: points per design matrix (Craft nb_design); (k + 2)·designs head runs per image' },
+      { name: 'cropSize', type: 'number', min: 0.05, max: 1, default: 0.5, description: 'crop side as a share of the image side' },
+      { name: 'stride', type: 'number', min: 0.05, max: 1, default: 0.25, description: 'crop stride as a share of the image side' },
+      { name: 'atlasSize', type: 'integer', min: 1, max: 64, default: 6, description: 'crops per concept in the atlas' },
+    ],
+  },
+  tcav: {
+    id: 'tcav',
+    command: 'tcav',
+    title: 'TCAV',
+    summary: "Is a class sensitive to a human-chosen concept (a folder of examples) at a layer? CAVs (linear classifiers concept vs random), the share of class inputs whose logit rises along each, and a two-sided t-test against random-vs-random CAVs.",
+    paper: 'Kim et al., ICML 2018 (TCAV)',
+    reference: "tensorflow/tcav; Captum's captum.concept.TCAV",
+    inputs: '{ concept, random, inputs }: concept examples, random images, target-class images',
+    needsLayer: true,
+    needsTarget: true,
+    cost: '1 forward per concept/random image, 1 forward + backward per target input, 2·runs logistic regressions',
+    options: [
+      { name: 'runs', type: 'integer', min: 2, max: 1000, default: 10, description: 'CAVs (concept vs random), and as many random-vs-random CAVs' },
+      { ...seedSpec, description: 'seed of the per-run subsamples' },
+      { name: 'alpha', type: 'number', min: 1e-6, max: 0.5, default: 0.05, description: 'significance level of the two-sided t-test (divided by tests: Bonferroni)' },
+      { name: 'tests', type: 'integer', min: 1, max: 1000, default: 1, description: 'concepts tested together (Bonferroni: each at alpha / tests)' },
+    ],
+  },
+  neighbors: {
+    id: 'neighbors',
+    command: 'neighbors',
+    title: 'Nearest examples',
+    summary: "The dataset images nearest to a query in a layer's global-average-pooled embedding (cosine similarity): which training examples the network sees as alike.",
+    paper: 'example-based explanation (e.g. Caruana et al. 1999; Papernot & McDaniel 2018, DkNN)',
+    reference: 'cosine k-nearest neighbours on pooled embeddings',
+    inputs: '{ query, dataset }: images [N, C, H, W] or pooled embeddings',
+    needsLayer: true,
+    needsTarget: false,
+    cost: '1 forward per image (embeddings; the CLI caches them)',
+    options: [{ name: 'k', type: 'integer', min: 1, default: 8, description: 'neighbours to list', flag: '-k, --count <k>' }],
+  },
+  prototypes: {
+    id: 'prototypes',
+    command: 'prototypes',
+    title: 'MMD-critic prototypes and criticisms',
+    summary: 'The images that best represent a set (prototypes, greedy MMD²) and those the prototypes represent worst (criticisms, witness function with a log-det diversity term).',
+    paper: 'Kim, Khanna & Koyejo, NeurIPS 2016',
+    reference: 'BeenKim/MMD-critic',
+    inputs: 'images [N, C, H, W] or pooled embeddings',
+    needsLayer: true,
+    needsTarget: false,
+    cost: '1 forward per image (embeddings) + O(n²) kernel',
+    options: [
+      { name: 'prototypes', type: 'integer', min: 1, default: 6, description: 'how many prototypes' },
+      { name: 'criticisms', type: 'integer', min: 0, default: 3, description: 'how many criticisms' },
+      { name: 'witness', type: 'enum', choices: ['positive', 'absolute'], default: 'positive', description: "criticisms maximise w(x) (under-represented data) or |w(x)| (the paper's)" },
+      { name: 'gamma', type: 'number', min: 0, description: 'RBF kernel γ; default 1 / median squared distance' },
+    ],
+  },
+};
+
+const bad = (message: string): LumenError => new LumenError('BAD_OPTION', message, 2);
+
+/**
+ * The generic and declared options of one call, checked once: the same number rules as `explain`'s
+ * (`checkNumber`), enum choices, and the model/inputs' types. Returns the options object to use.
+ */
+export function validateConceptCall(info: ConceptMethodInfo, model: LumenModel, options: ConceptOptions | undefined): ConceptOptions {
+  const who = `${info.id}.run`;
+  if (!model || typeof model !== 'object' || typeof (model as Partial<LumenModel>).checkInput !== 'function') throw bad(`${who}: the first argument must be a loaded model (loadModel / LumenModel.fromBytes)`);
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw bad(`${who}: options must be an object`);
+  const { layer, target, batchSize, signal, onProgress } = options;
+  if (layer !== undefined && typeof layer !== 'string') throw bad(`${who}: layer must be a tensor name (see model.layers())`);
+  if (target !== undefined) checkNumber({ name: 'target', type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, description: '' }, target, who);
+  if (batchSize !== undefined) checkNumber({ name: 'batchSize', type: 'integer', min: 1, description: '' }, batchSize, who);
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) throw bad(`${who}: signal must be an AbortSignal`);
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function`);
+  for (const spec of info.options) {
+    const v = options[spec.name];
+    if (v === undefined || v === null) continue;
+    if (spec.type === 'number' || spec.type === 'integer') checkNumber(spec, typeof v === 'string' && v.trim() !== '' ? Number(v) : v, who);
+    else if (spec.type === 'enum' && !spec.choices?.includes(String(v))) throw bad(`${who}: ${spec.name} must be one of ${spec.choices?.join(', ')}, got '${String(v)}'`);
+  }
+  if (signal?.aborted) throw new LumenError('CANCELLED', `${info.title} cancelled`);
+  return options;
+}
+
+function images(model: LumenModel, t: unknown, what: string): Tensor {
+  if (!(t instanceof Tensor)) throw bad(`${what} must be a Tensor of images [N, C, H, W]`);
+  model.checkInput(t);
+  return t;
+}
+
+function isEmbeddings(x: unknown): x is Embeddings {
+  return !!x && typeof x === 'object' && (x as Embeddings).data instanceof Float32Array && Number.isInteger((x as Embeddings).n) && Number.isInteger((x as Embeddings).d);
+}
+
+/** Pooled embeddings of images (in batches, with progress) or the given embeddings, checked. */
+async function embeddingsOf(model: LumenModel, x: Tensor | Embeddings, layer: string, what: string, o: ConceptOptions): Promise<Embeddings> {
+  if (isEmbeddings(x)) {
+    if (x.data.length !== x.n * x.d || x.n < 1) throw bad(`${what}: embeddings hold ${x.data.length} values, not n·d = ${x.n}·${x.d} with n ≥ 1`);
+    return x;
+  }
+  const t = images(model, x, what);
+  const n = t.dims[0]!;
+  const batch = o.batchSize ?? 32;
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < n; s += batch) {
+    if (o.signal?.aborted) throw new LumenError('CANCELLED', 'embeddings cancelled');
+    const chunk = new Tensor(t.data.subarray((s * t.size) / n, (Math.min(n, s + batch) * t.size) / n), [Math.min(batch, n - s), ...t.dims.slice(1)]);
+    parts.push(pooled((await layerActivations(model, chunk, layer)).maps));
+    o.onProgress?.({ done: Math.min(n, s + batch), total: n, stage: `${what} embeddings` });
+  }
+  const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return { data, n, d: data.length / n };
+}
+
+const progress = (o: ConceptOptions): { onProgress?: (done: number, total: number, stage: string) => void } =>
+  o.onProgress ? { onProgress: (done, total, stage) => o.onProgress!({ done, total, stage }) } : {};
+
+async function layerOf(model: LumenModel, o: ConceptOptions): Promise<string> {
+  return o.layer ?? (await model.defaultLayer());
+}
+
+function targetOf(info: ConceptMethodInfo, o: ConceptOptions): number {
+  if (o.target === undefined) throw bad(`${info.id}.run: target (a class index) is required`);
+  return o.target;
+}
+
+const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
+  async dff(model, inputs, o = {}) {
+    return deepFeatureFactorization(model, images(model, inputs, 'dff inputs'), { layer: await layerOf(model, o), k: intOption(o, 'k', 5), seed: intOption(o, 'seed', 0, -Infinity) });
+  },
+  async craft(model, inputs, o = {}) {
+    return craft(model, images(model, inputs, 'craft inputs'), {
+      layer: await layerOf(model, o),
+      k: intOption(o, 'k', 5),
+      target: targetOf(INFO.craft, o),
+      seed: intOption(o, 'seed', 0, -Infinity),
+      importance: enumOption<CraftImportance>(o, 'importance', ['sobol', 'gradient'], 'sobol'),
+      designs: intOption(o, 'designs', 32, 2),
+      cropSize: numberInRange(o, 'cropSize', 0.5, 0.05, 1),
+      stride: numberInRange(o, 'stride', 0.25, 0.05, 1),
+      atlasSize: intOption(o, 'atlasSize', 6),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...progress(o),
+    });
+  },
+  async tcav(model, inputs, o = {}) {
+    if (!inputs || typeof inputs !== 'object') throw bad('tcav inputs must be { concept, random, inputs } Tensors');
+    const sets = { concept: images(model, inputs.concept, 'tcav concept'), random: images(model, inputs.random, 'tcav random'), inputs: images(model, inputs.inputs, 'tcav inputs') };
+    return tcav(model, sets, {
+      layer: await layerOf(model, o),
+      target: targetOf(INFO.tcav, o),
+      runs: intOption(o, 'runs', 10, 2),
+      seed: intOption(o, 'seed', 0, -Infinity),
+      alpha: numberInRange(o, 'alpha', 0.05, 1e-6, 0.5),
+      tests: intOption(o, 'tests', 1),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...progress(o),
+    });
+  },
+  async neighbors(model, inputs, o = {}) {
+    if (!inputs || typeof inputs !== 'object') throw bad('neighbors inputs must be { query, dataset }');
+    const layer = await layerOf(model, o);
+    const dataset = await embeddingsOf(model, inputs.dataset, layer, 'dataset', o);
+    const query = await embeddingsOf(model, inputs.query, layer, 'query', {});
+    if (query.n !== 1 || query.d !== dataset.d) throw bad(`neighbors: the query must be one image (or one embedding of ${dataset.d} values), got ${query.n} × ${query.d}`);
+    return { layer, neighbors: nearestByCosine(query.data, dataset.data, dataset.n, dataset.d, Math.min(intOption(o, 'k', 8), dataset.n)) };
+  },
+  async prototypes(model, inputs, o = {}) {
+    const layer = await layerOf(model, o);
+    const e = await embeddingsOf(model, inputs, layer, 'dataset', o);
+    const gamma = numberOption(o, 'gamma', NaN, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
+    return {
+      layer,
+      ...mmdCritic(e.data, e.n, e.d, {
+        prototypes: intOption(o, 'prototypes', 6),
+        criticisms: intOption(o, 'criticisms', 3, 0),
+        witness: enumOption<'positive' | 'absolute'>(o, 'witness', ['positive', 'absolute'], 'positive'),
+        ...(Number.isNaN(gamma) ? {} : { gamma }),
+      }),
+    };
+  },
+};
+
+const METHODS = Object.fromEntries(
+  (Object.keys(INFO) as ConceptMethodId[]).map((id) => {
+    const info = INFO[id];
+    const run = RUN[id] as (model: LumenModel, inputs: unknown, options?: ConceptOptions) => Promise<unknown>;
+    return [id, { info, run: async (model: LumenModel, inputs: unknown, options?: ConceptOptions) => run(model, inputs, validateConceptCall(info, model, options)) }];
+  }),
+) as unknown as { [Id in ConceptMethodId]: ConceptMethod<Id> };
+
+/** Every concept method's metadata, in a fixed order (dff, craft, tcav, neighbors, prototypes). */
+export function listConceptMethods(): ConceptMethodInfo[] {
+  return Object.values(INFO);
+}
+
+/** A concept method by id (ids: see ConceptMethodId). */
+export function getConceptMethod<Id extends ConceptMethodId>(id: Id): ConceptMethod<Id>;
+export function getConceptMethod(id: string): ConceptMethod;
+export function getConceptMethod(id: string): ConceptMethod {
+  const m = (METHODS as Record<string, ConceptMethod | undefined>)[id];
+  if (!m) throw new LumenError('UNKNOWN_METHOD', `unknown concept method '${id}'. Available: ${Object.keys(INFO).join(', ')} (closest: ${closestNames(id, Object.keys(INFO), 2).join(', ')})`, 2);
+  return m;
+}

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateShapeSample, type ShapeSampleOptions } from '../../src/datasets/shapes.js';
 import { craft } from '../../src/methods/concepts/craft.js';
+import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
 import { mmdCritic, nearestByCosine } from '../../src/methods/concepts/examples.js';
 import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
 import { tcav } from '../../src/methods/concepts/tcav.js';
@@ -21,7 +22,8 @@ import { Tensor } from '../../src/tensor.js';
 import { openWebApp, requireChromium, webAppDist } from '../helpers/chromium.js';
 import type { ConceptViewsHook } from '../../web/src/concept-views.js';
 
-type Hooks = { __lumen?: { ready: boolean; model(): { name: string } | undefined; input(): { dims: number[] } | undefined }; __lumenConceptViews?: ConceptViewsHook };
+type Dff = { runs: number; busy: boolean; result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; canvases: number; input?: { dims: number[]; data: number[] } } };
+type Hooks = { __lumen?: { ready: boolean; model(): { name: string } | undefined; input(): { dims: number[] } | undefined }; __lumenConceptViews?: ConceptViewsHook; __lumenConcepts?: Dff };
 type View = keyof ConceptViewsHook;
 
 const MODEL = resolve('models/shapes-shortcut.onnx');
@@ -215,6 +217,24 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     await page.locator('#dataset-folder').setInputFiles(empty);
     const nBad = await run('neighbors', 'Search the folder');
     assert.match(nBad.error ?? '', /Neighbours dataset folder: the folder empty holds no images/);
+
+    // ---- DFF over every loaded image (the bundled samples and the star): one concept bank for the set
+    await page.locator('#concept-all').check();
+    await page.locator('#concept-k').fill('3');
+    await page.getByRole('button', { name: 'Find concepts' }).click();
+    await page.waitForFunction(() => ((window as unknown as Hooks).__lumenConcepts?.runs ?? 0) >= 1 && !(window as unknown as Hooks).__lumenConcepts!.busy, undefined, { timeout: 300_000 });
+    const dff = (await page.evaluate(() => (window as unknown as Hooks).__lumenConcepts!.result))!;
+    const n = dff.input!.dims[0]!;
+    assert.ok(n >= 2, `${n} loaded images`);
+    assert.equal(dff.canvases, n);
+    assert.equal(await page.locator('#concepts-out canvas').count(), n);
+    const dn = await deepFeatureFactorization(model, new Tensor(Float32Array.from(dff.input!.data), dff.input!.dims), { layer, k: 3, seed: 0 });
+    assert.deepEqual(dff.dims, [...dn.upsampled.dims]);
+    const pd = Math.max(...dn.conceptProbabilities!.data.map((v, i) => Math.abs(v - dff.probabilities[i]!)));
+    let md = 0;
+    dn.upsampled.data.forEach((v, i) => (md = Math.max(md, Math.abs(v - dff.maps[i]!))));
+    t.diagnostic(`DFF over ${n} images: max |browser − node| probabilities ${pd.toExponential(2)}, maps ${md.toExponential(2)}`);
+    assert.ok(pd <= 1e-5 && md <= 1e-4, `DFF differs: ${pd}, ${md}`);
 
     assert.deepEqual(pageErrors, []);
   } finally {

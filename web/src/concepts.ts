@@ -1,5 +1,5 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
-import { deepFeatureFactorization, factorizationImage, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { Tensor, deepFeatureFactorization, factorizationImage, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { rawToImageData } from './view.js';
 
 export interface ConceptContext {
@@ -17,7 +17,7 @@ export interface ConceptContext {
 export interface ConceptsHook {
   runs: number;
   busy: boolean;
-  result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number } };
+  result?: { layer: string; k: number; dims: number[]; maps: number[]; probabilities: number[]; legend: string[]; canvas: { width: number; height: number }; canvases: number; input?: { dims: number[]; data: number[] } };
   neighborRuns: number;
   neighbors?: { layer: string; query: number; hits: { index: number; similarity: number }[] };
 }
@@ -91,13 +91,16 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
   }
 
   async function run(): Promise<void> {
-    const { model, image, layer, label } = context();
+    const { model, image, layer, label, dataset } = context();
     if (!model || !image) throw new Error('load a model and select an image first');
     const k = Number($<HTMLInputElement>('concept-k').value);
+    // one image, or every loaded image factorized together (one concept bank shared by the set)
+    const set = $<HTMLInputElement>('concept-all').checked ? dataset().map((d) => d.image) : [image];
+    const input = set.length === 1 ? image.tensor : Tensor.concat(set.map((p) => p.tensor));
     hook.busy = true;
     button.disabled = true;
-    status.textContent = `Factorizing ${layer} into ${k} concepts…`;
-    const r = await deepFeatureFactorization(model, image.tensor, { layer, k, seed: 0 });
+    status.textContent = `Factorizing ${layer} of ${set.length} image${set.length === 1 ? '' : 's'} into ${k} concepts…`;
+    const r = await deepFeatureFactorization(model, input, { layer, k, seed: 0 });
     const probs = r.conceptProbabilities!;
     const classes = probs.dims[1]!;
     const rows = Array.from({ length: k }, (_, j) => {
@@ -106,13 +109,17 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     });
     const legend = rows.map((top, j) => `${j}: ${top.slice(0, 2).map((t) => `${label(t.c)} ${t.p.toFixed(2)}`).join(', ')}`);
     const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
-    const picture = factorizationImage(image.image, r.upsampled.data.subarray(0, k * H * W), k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) });
-    const canvas = document.createElement('canvas');
-    canvas.width = picture.width;
-    canvas.height = picture.height;
-    canvas.id = 'concepts-canvas';
-    canvas.setAttribute('aria-label', `Concept map with legend: ${legend.join('; ')}`);
-    canvas.getContext('2d')!.putImageData(rawToImageData(picture), 0, 0);
+    const canvases = set.map((p, i) => {
+      const picture = factorizationImage(p.image, r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W), k, { labels: legend, scale: Math.max(1, Math.floor((set.length === 1 ? 192 : 96) / Math.max(W, H))) });
+      const canvas = document.createElement('canvas');
+      canvas.width = picture.width;
+      canvas.height = picture.height;
+      if (i === 0) canvas.id = 'concepts-canvas';
+      canvas.setAttribute('aria-label', `Concept map ${set.length > 1 ? `of image ${i + 1} ` : ''}with legend: ${legend.join('; ')}`);
+      canvas.getContext('2d')!.putImageData(rawToImageData(picture), 0, 0);
+      return canvas;
+    });
+    const canvas = canvases[0]!;
     const table = document.createElement('table');
     table.innerHTML = '<tr><th>concept</th><th>top classes (head softmax)</th></tr>';
     rows.forEach((top, j) => {
@@ -120,9 +127,22 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
       tr.insertCell().textContent = String(j);
       tr.insertCell().textContent = top.map((t) => `${label(t.c)} ${t.p.toFixed(3)}`).join(', ');
     });
-    out.replaceChildren(canvas, table);
-    status.textContent = `${k} concepts of ${layer} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.`;
-    hook.result = { layer, k, dims: [...r.upsampled.dims], maps: Array.from(r.upsampled.data), probabilities: Array.from(probs.data), legend, canvas: { width: canvas.width, height: canvas.height } };
+    const maps = document.createElement('div');
+    maps.className = 'row';
+    maps.append(...canvases);
+    out.replaceChildren(maps, table);
+    status.textContent = `${k} concepts of ${layer} over ${set.length} image${set.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.`;
+    hook.result = {
+      layer,
+      k,
+      dims: [...r.upsampled.dims],
+      maps: Array.from(r.upsampled.data),
+      probabilities: Array.from(probs.data),
+      legend,
+      canvas: { width: canvas.width, height: canvas.height },
+      canvases: canvases.length,
+      ...(set.length > 1 ? { input: { dims: [...input.dims], data: Array.from(input.data) } } : {}),
+    };
     hook.runs++;
   }
 }

@@ -65,6 +65,8 @@ export interface OpTraits {
    * every input). Ops without it have their own case in src/onnx/shapes.ts `inferNode`.
    */
   shape?: 'elementwise' | 'broadcast';
+  /** Element type of every output when it does not follow the inputs' (comparisons: bool; Shape, ArgMax: int64). */
+  elemType?: 'bool' | 'int64';
   /** Only output 0 carries gradient (the rest are indices, masks or running statistics). */
   indexOutputs?: true;
   /** Whether this node's outputs carry gradient at all, for ops where it depends on attributes (Cast to an integer type). */

@@ -192,7 +192,7 @@ export function splitFloat64(values: Float64Array): { hi: Float32Array; lo: Floa
 /** Whether a graph output is a float tensor (not an index or a shape): judged from the node that makes it. */
 function producesFloat(node: NodeProto, output: string): boolean {
   const k = node.output.indexOf(output);
-  if (['Shape', 'Size', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor'].includes(node.opType)) return false;
+  if (opTraits(node.opType)?.elemType) return false;
   if ((node.opType === 'TopK' || node.opType === 'MaxPool') && k === 1) return false;
   if (node.opType === 'Cast') return Number(getAttribute(node, 'to')?.i ?? 0) === TensorProto_DataType.DOUBLE;
   return true;

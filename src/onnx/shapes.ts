@@ -656,8 +656,6 @@ function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: numbe
 }
 
 const T = TensorProto_DataType;
-const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
-const INT64_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
 
 /**
  * Element type (TensorProto_DataType) of every tensor, from the ONNX type rules; 0 where unknown (e.g. outputs of
@@ -686,8 +684,8 @@ export function inferElemTypes(graph: OnnxGraph): Map<string, number> {
 function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string | undefined) => number): number[] {
   const op = node.opType;
   if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [first];
-  if (INT64_OPS.has(op)) return [T.INT64];
-  if (BOOL_OPS.has(op)) return [T.BOOL];
+  const fixed = opTraits(op)?.elemType;
+  if (fixed) return [fixed === 'bool' ? T.BOOL : T.INT64];
   switch (op) {
     case 'Constant': {
       const t = attrTensor(node, 'value');

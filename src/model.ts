@@ -61,6 +61,12 @@ export interface CompileSource<M> {
   settings?: SessionSettings;
 }
 
+/** One `compile` cache entry: the compiled graph, and its session alone for `session()` callers. */
+interface CacheEntry {
+  compiled: Promise<Compiled<unknown>>;
+  session: Promise<Session>;
+}
+
 /** Height and width of the probe input when a model leaves its spatial size open: the usual classifier size. */
 export const PROBE_SIZE = 224;
 
@@ -99,7 +105,7 @@ export class LumenModel {
    * The model's one cache of compiled graphs (the plain model and every explanation graph built from it), with
    * their metadata, by key (`compile`). A key prefix belongs to one caller, so a key always holds one meta type.
    */
-  private readonly compiled = new Map<string, Promise<Compiled<unknown>>>();
+  private readonly compiled = new Map<string, CacheEntry>();
   /** Values derived from the model that are not sessions (tensor shapes, target dims, a folded copy), by key (`derived`). */
   private readonly derivedValues = new Map<string, { value: unknown; release: ((value: never) => unknown) | undefined }>();
   // keyed by a `tensorShapes` map (one per probe size): the layouts read from those shapes
@@ -255,34 +261,36 @@ export class LumenModel {
    * releases every session. Give each caller its own key prefix: a key then always holds one meta type.
    */
   compile<M>(key: string, build: () => CompileSource<M>): Promise<Compiled<M>> {
-    let c = this.compiled.get(key) as Promise<Compiled<M>> | undefined;
-    if (!c) {
-      const made = (async (): Promise<Compiled<M>> => {
-        const { graph, meta, settings } = build();
-        const bytes = graph instanceof OnnxGraph ? graph.toBytes() : graph;
-        const created = await this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
-        return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
-      })();
-      this.compiled.set(key, made);
-      made.catch(() => {
-        if (this.compiled.get(key) === made) this.compiled.delete(key);
-      });
-      c = made;
-    }
-    return c;
+    return (this.compiled.get(key) ?? this.compileEntry(key, build)).compiled as Promise<Compiled<M>>;
   }
 
-  /** `compile` for a graph whose calls need nothing but the session. */
-  async session(key: string, build: () => Uint8Array | OnnxGraph, settings?: SessionSettings): Promise<Session> {
-    return (await this.compile(key, () => ({ graph: build(), meta: undefined, ...(settings ? { settings } : {}) }))).session;
+  /** `compile` for a graph whose calls need nothing but the session (no allocation on a hit). */
+  session(key: string, build: () => Uint8Array | OnnxGraph, settings?: SessionSettings): Promise<Session> {
+    return (this.compiled.get(key) ?? this.compileEntry(key, () => ({ graph: build(), meta: undefined, ...(settings ? { settings } : {}) }))).session;
+  }
+
+  private compileEntry<M>(key: string, build: () => CompileSource<M>): CacheEntry {
+    const compiled = (async (): Promise<Compiled<M>> => {
+      const { graph, meta, settings } = build();
+      const bytes = graph instanceof OnnxGraph ? graph.toBytes() : graph;
+      const created = await this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
+      return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
+    })();
+    const entry: CacheEntry = { compiled, session: compiled.then((c) => c.session) };
+    this.compiled.set(key, entry);
+    entry.session.catch(() => {
+      if (this.compiled.get(key) === entry) this.compiled.delete(key);
+    });
+    return entry;
   }
 
   /**
    * A value derived from the model that is not a compiled graph (tensor shapes, a target's dims, a BatchNorm-folded
-   * copy), made once per `key` and kept until `dispose`, which calls `release` on it. A rejected promise is evicted
-   * (the next call retries and reports its own error). As with `compile`, a key prefix belongs to one caller.
+   * copy), made once per `key` and kept until `dispose`, which calls `release` on it (on what a promise resolved
+   * to). A rejected promise is evicted (the next call retries and reports its own error). As with `compile`, a key
+   * prefix belongs to one caller.
    */
-  derived<T>(key: string, make: () => T, release?: (value: T) => unknown): T {
+  derived<T>(key: string, make: () => T, release?: (value: Awaited<T>) => unknown): T {
     const hit = this.derivedValues.get(key);
     if (hit) return hit.value as T;
     const value = make();
@@ -521,7 +529,7 @@ export class LumenModel {
     this.compiled.clear();
     this.derivedValues.clear();
     await Promise.all([
-      ...compiled.map(async (c) => (await c.catch(() => undefined))?.session.dispose()),
+      ...compiled.map(async (c) => (await c.session.catch(() => undefined))?.dispose()),
       ...derived.map(async ({ value, release }) => {
         if (!release) return;
         const v = value instanceof Promise ? await value.then((x: unknown) => ({ ok: true as const, x }), () => ({ ok: false as const })) : { ok: true as const, x: value };

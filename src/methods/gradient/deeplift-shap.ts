@@ -8,11 +8,12 @@ import { Tensor } from '../../tensor.js';
 import { gaussianBlur } from './baselines.js';
 import { Random } from '../../random.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
 import { intOption } from '../../options.js';
+import { familyInfo } from '../family.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
 export type BaselineDistribution = (typeof BASELINE_DISTRIBUTIONS)[number];
@@ -30,17 +31,13 @@ export interface DeepLiftShapOptions extends ExplainOptions {
   maxBlur?: number;
 }
 
-export const deepliftShapInfo: MethodInfo = {
+export const deepliftShapInfo = familyInfo('gradient', {
   id: 'deeplift-shap',
   aliases: ['deepliftshap', 'deep-shap'],
   title: 'DeepLIFT-SHAP',
-  family: 'gradient',
   summary:
     'DeepLIFT averaged over many reference images drawn from a baseline distribution (Captum DeepLiftShap), approximating SHAP values: each value’s average contribution to the score change from a reference to this image.',
-  needsGradients: true,
   needsBaseline: true,
-  needsLayer: false,
-  output: 'input',
   signed: true,
   cost: 'M × (forward + backward) per image, run as batches of input/reference pairs',
   reference: 'Captum 0.8.0 DeepLiftShap (mean of DeepLift over the baselines); checked as the mean of single-reference deeplift runs',
@@ -60,7 +57,7 @@ export const deepliftShapInfo: MethodInfo = {
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Input/reference pairs per run.' },
     PRECISION_OPTION,
   ],
-};
+});
 
 /** M references for one image [1, C, H, W]. */
 export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapOptions, imageIndex: number): Tensor {

@@ -10,12 +10,13 @@ import type { LumenModel } from '../../model.js';
 import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { makeBaselines } from './baselines.js';
 import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
 import { boolOption, intOption } from '../../options.js';
 import { Random } from '../../random.js';
+import { familyInfo } from '../family.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
   /** 'zeros' (default), a number, 'blur', 'uniform-noise', or a Tensor: one image [1, …] or one per input. */
@@ -28,17 +29,13 @@ export interface DeepLiftOptions extends ExplainOptions {
   rules?: 'captum' | 'exact';
 }
 
-export const deepliftInfo: MethodInfo = {
+export const deepliftInfo = familyInfo('gradient', {
   id: 'deeplift',
   aliases: ['deep-lift', 'deeplift-rescale'],
   title: 'DeepLIFT (Rescale)',
-  family: 'gradient',
   summary:
     'How much each input value contributes to the change of the score from a reference image to this image, propagating differences with the Rescale rule (Captum DeepLift). Sums to about f(x) − f(reference).',
-  needsGradients: true,
   needsBaseline: true,
-  needsLayer: false,
-  output: 'input',
   signed: true,
   cost: '1 forward + backward of a batch of 2 (input and reference) per image',
   reference: 'Captum 0.8.0 DeepLift (conformance: every DeepLift reference, baseline zeros)',
@@ -62,7 +59,7 @@ export const deepliftInfo: MethodInfo = {
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run (each run holds twice as many: the references).' },
     PRECISION_OPTION,
   ],
-};
+});
 
 /** The reference batch for `input` ([N, …]) from the `baseline` option (the same kinds as integrated-gradients). */
 export function baselineBatch(input: Tensor, options: ExplainOptions): Tensor {

@@ -6,6 +6,7 @@ import { gaussianBlur } from './baselines.js';
 import { inputGradients, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
 import { intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
+import { familyInfo } from '../family.js';
 
 /**
  * Captum GradientShap: for each of `samples` draws per image, a baseline picked uniformly from a distribution, the
@@ -14,16 +15,12 @@ import { Random } from '../../random.js';
  * suitable baselines). All random draws come from the seeded generator.
  */
 export const gradientShap = registerMethod({
-  info: {
+  info: familyInfo('gradient', {
     id: 'gradient-shap',
     aliases: ['gradientshap', 'expected-gradients'],
     title: 'GradientSHAP',
-    family: 'gradient',
     summary: 'Gradients at random points between the input and random baselines, times (input − baseline), averaged: approximate SHAP values.',
-    needsGradients: true,
     needsBaseline: true,
-    needsLayer: false,
-    output: 'input',
     signed: true,
     cost: 'samples × (forward + backward) per image, plus 1 forward',
     reference: 'Captum 0.8.0 GradientShap semantics (random, seeded)',
@@ -36,7 +33,7 @@ export const gradientShap = registerMethod({
       { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'draws per forward + backward run' },
       PRECISION_OPTION,
     ],
-  },
+  }),
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const samples = intOption(options, 'samples', 20);

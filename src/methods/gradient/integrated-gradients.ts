@@ -9,6 +9,7 @@ import { targetScores, targetTensor } from '../../targets/index.js';
 import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
 import { Random } from '../../random.js';
+import { familyInfo } from '../family.js';
 
 /**
  * Captum IntegratedGradients: attr = (x − b) ⊙ Σ_i w_i ∇score(b + α_i (x − b)). The interpolated points of all
@@ -16,16 +17,12 @@ import { Random } from '../../random.js';
  * target (resolved on x itself, not on the interpolated points).
  */
 export const integratedGradients = registerMethod({
-  info: {
+  info: familyInfo('gradient', {
     id: 'integrated-gradients',
     aliases: ['ig', 'integratedgradients'],
     title: 'Integrated Gradients',
-    family: 'gradient',
     summary: 'Gradients averaged along the straight path from a baseline image to the input, times (input − baseline); the attributions add up to score(input) − score(baseline).',
-    needsGradients: true,
     needsBaseline: true,
-    needsLayer: false,
-    output: 'input',
     signed: true,
     cost: 'steps × (forward + backward) per image, plus 1 forward of input and baseline',
     reference: 'Captum 0.8.0 IntegratedGradients (gausslegendre and riemann_trapezoid, 32 steps)',
@@ -37,7 +34,7 @@ export const integratedGradients = registerMethod({
       { name: 'internalBatchSize', type: 'integer', default: 16, min: 1, description: 'interpolated images per forward + backward run (memory grows with it)' },
       PRECISION_OPTION,
     ],
-  },
+  }),
   async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const steps = intOption(options, 'steps', 50, 2);

@@ -10,10 +10,11 @@ import { LumenError } from '../../errors.js';
 import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { boolOption, intOption, numberOption } from '../../options.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
+import { familyInfo } from '../family.js';
 
 export interface LrpOptions extends ExplainOptions {
   composite?: CompositeName;
@@ -31,17 +32,13 @@ export interface LrpOptions extends ExplainOptions {
   firstLayer?: FirstLayerRule;
 }
 
-export const lrpInfo: MethodInfo = {
+export const lrpInfo = familyInfo('gradient', {
   id: 'lrp',
   aliases: ['layer-wise-relevance-propagation', 'lrp-epsilon'],
   title: 'LRP (layer-wise relevance propagation)',
-  family: 'gradient',
   summary:
     'Redistributes the explained logit backwards layer by layer with conservation rules (ε, γ, z⁺, αβ, flat, ZBox), so each input value gets a share of the score. Positive = evidence for the class.',
-  needsGradients: true,
   needsBaseline: false,
-  needsLayer: false,
-  output: 'input',
   signed: true,
   cost: '1 forward + backward (γ/αβ/ZBox rules add 1–4 modified forward layer evaluations per layer inside the same run)',
   reference: "Captum 0.8.0 LRP (conformance: every LRP reference, composite 'captum-epsilon', ε = 1e-9); zennit composites by definition",
@@ -74,7 +71,7 @@ export const lrpInfo: MethodInfo = {
     { name: 'canonize', type: 'boolean', description: 'Fold BatchNormalization into the preceding Conv/Gemm first (default true, false for captum-epsilon, which rules BatchNorm as its own layer like Captum).' },
     { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run.' },
   ],
-};
+});
 
 function boundOption(options: ExplainOptions, name: 'low' | 'high', channels: number, fallback: () => number[]): number[] {
   const v = options[name];

@@ -7,6 +7,7 @@ import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '.
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { enumOption, intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
+import { familyInfo } from '../family.js';
 
 export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
 export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'squaregrad', 'vargrad'];
@@ -92,35 +93,27 @@ const TUNNEL_OPTIONS: MethodInfo['options'] = [
 ];
 
 export const smoothgrad = registerMethod({
-  info: {
+  info: familyInfo('gradient', {
     id: 'smoothgrad',
     aliases: ['smooth-grad', 'noisetunnel-smoothgrad'],
     title: 'SmoothGrad',
-    family: 'gradient',
     summary: 'Saliency averaged over noisy copies of the image: less speckled than the plain gradient.',
-    needsGradients: true,
     needsBaseline: false,
-    needsLayer: false,
-    output: 'input',
     signed: false,
     cost: 'samples × (forward + backward) per image, plus 1 forward',
     reference: 'Captum 0.8.0 NoiseTunnel(Saliency) smoothgrad (statistical comparison)',
     options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute gradients before averaging (Saliency abs)' }, ...TUNNEL_OPTIONS],
-  },
+  }),
   explain: (model, input, options = {}) => noiseTunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
 });
 
 export const noiseTunnelMethod = registerMethod({
-  info: {
+  info: familyInfo('gradient', {
     id: 'noise-tunnel',
     aliases: ['noisetunnel'],
     title: 'Noise Tunnel',
-    family: 'gradient',
     summary: 'Any attribution method averaged over noisy copies of the image (SmoothGrad, SquareGrad or VarGrad).',
-    needsGradients: true,
     needsBaseline: false,
-    needsLayer: false,
-    output: 'input',
     signed: true,
     cost: 'samples × the base method per image',
     reference: 'Captum 0.8.0 NoiseTunnel',
@@ -129,7 +122,7 @@ export const noiseTunnelMethod = registerMethod({
       { name: 'type', type: 'enum', choices: NOISE_TUNNEL_TYPES, default: 'smoothgrad', description: 'mean, mean of squares or variance of the attributions' },
       ...TUNNEL_OPTIONS,
     ],
-  },
+  }),
   explain: (model, input, options = {}) => {
     const base = getMethod(typeof options.base === 'string' ? options.base : 'saliency');
     const { base: _b, type: _t, ...rest } = options;

@@ -5,25 +5,21 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
+import { familyInfo } from '../family.js';
 
-export const featureAblationInfo: MethodInfo = {
+export const featureAblationInfo = familyInfo('perturbation', {
   id: 'feature-ablation',
   aliases: ['ablation', 'segment-ablation'],
   title: 'Feature ablation',
-  family: 'perturbation',
   summary: 'For each segment (superpixel, grid cell or your own mask), how much the explained score drops when that segment alone is hidden.',
-  needsGradients: false,
-  needsBaseline: true,
-  needsLayer: false,
   output: 'map',
-  signed: true,
   cost: '1 + S forward passes per image (S = number of segments)',
   reference: 'Captum FeatureAblation with a feature_mask (one feature per segment), single-segment ablations',
   options: [...SEGMENTATION_OPTIONS, ...hideOptionSpecs('constant'), { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Ablated images per forward pass.' }],
-};
+});
 
 async function explainFeatureAblation(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);

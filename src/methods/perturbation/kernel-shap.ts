@@ -14,25 +14,21 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
+import { familyInfo } from '../family.js';
 
-export const kernelShapInfo: MethodInfo = {
+export const kernelShapInfo = familyInfo('perturbation', {
   id: 'kernel-shap',
   aliases: ['kernelshap', 'shap'],
   title: 'KernelSHAP',
-  family: 'perturbation',
   summary:
     'Shapley values of the superpixels, estimated by a Shapley-kernel weighted regression over coalitions: each segment’s fair share of f(x) − f(all hidden); the values sum to that difference exactly.',
-  needsGradients: false,
-  needsBaseline: true,
-  needsLayer: false,
   output: 'map',
-  signed: true,
   cost: '1 + min(numSamples, 2^M − 2) forward passes per image; numSamples default 2·M + 2048 (M = number of segments)',
   reference: 'shap KernelExplainer (coalition sampling and constrained solve; no l1 feature selection)',
   options: [
@@ -42,7 +38,7 @@ export const kernelShapInfo: MethodInfo = {
     { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random coalitions (same seed ⇒ identical result).' },
     { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Coalitions per forward pass.' },
   ],
-};
+});
 
 function binomial(n: number, k: number): number {
   let r = 1;

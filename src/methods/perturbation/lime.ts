@@ -12,25 +12,21 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinear } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
+import { familyInfo } from '../family.js';
 
-export const limeInfo: MethodInfo = {
+export const limeInfo = familyInfo('perturbation', {
   id: 'lime',
   aliases: ['lime-image'],
   title: 'LIME',
-  family: 'perturbation',
   summary:
     'Weights of a weighted linear model fitted to the explained score on random on/off combinations of superpixels: how much each superpixel being visible adds to the score, locally.',
-  needsGradients: false,
-  needsBaseline: true,
-  needsLayer: false,
   output: 'map',
-  signed: true,
   cost: 'numSamples forward passes per image (default 1000; the first sample is the original image)',
   reference: 'lime 0.2 LimeImageExplainer (random masks, first all-on, cosine-distance exponential kernel, width 0.25, Ridge alpha=1)',
   options: [
@@ -42,7 +38,7 @@ export const limeInfo: MethodInfo = {
     { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random samples (same seed ⇒ identical result).' },
     { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Samples per forward pass.' },
   ],
-};
+});
 
 export interface WeightedRidge {
   coefficients: Float64Array;

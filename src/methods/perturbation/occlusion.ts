@@ -7,23 +7,19 @@
 import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import type { ExplainOptions, Explanation, Method } from '../types.js';
 import type { LumenModel } from '../../model.js';
 import { PerturbationRun, type PreparedImage } from './perturbation-run.js';
 import { intListOption, numberInRange } from '../../options.js';
+import { familyInfo } from '../family.js';
 
-export const occlusionInfo: MethodInfo = {
+export const occlusionInfo = familyInfo('perturbation', {
   id: 'occlusion',
   aliases: ['sliding-window', 'occlusion-sensitivity'],
   title: 'Occlusion',
-  family: 'perturbation',
   summary:
     'How much the explained score drops when a sliding window around each pixel is replaced by a baseline (Captum Occlusion). Positive = the region supports the class.',
-  needsGradients: false,
-  needsBaseline: true,
-  needsLayer: false,
   output: 'input',
-  signed: true,
   cost: '1 + Π_d (ceil((D_d − window_d) / stride_d) + 1) forward passes per image (d over C, H, W); 225 for 64×64 with 8×8 windows, stride 4',
   reference: 'Captum 0.8.0 Occlusion (conformance: every Occlusion reference, window (C,8,8), stride (C,4,4), baseline 0)',
   options: [
@@ -46,7 +42,7 @@ export const occlusionInfo: MethodInfo = {
     },
     { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Occluded images per forward pass.' },
   ],
-};
+});
 
 /** The window and stride for an image of C×H×W, from the options (see the option descriptions for defaults). */
 export function occlusionGeometry(options: ExplainOptions, C: number, H: number, W: number): { window: [number, number, number]; stride: [number, number, number] } {

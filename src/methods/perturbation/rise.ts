@@ -13,23 +13,19 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo } from '../types.js';
+import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
+import { familyInfo } from '../family.js';
 
-export const riseInfo: MethodInfo = {
+export const riseInfo = familyInfo('perturbation', {
   id: 'rise',
   aliases: ['random-input-sampling'],
   title: 'RISE',
-  family: 'perturbation',
   summary: 'Average of random smooth masks weighted by the explained score of the masked image: pixels whose presence tends to raise the score get high saliency.',
-  needsGradients: false,
-  needsBaseline: true,
-  needsLayer: false,
   output: 'map',
   // Scores are logits by default, which can be negative, so the saliency can be too.
-  signed: true,
   cost: 'numMasks forward passes per image (default 4000 at ≥ 112 px; 1400 at 64 px; 800 at 28 px)',
   reference: 'Petsiuk et al. 2018 (authors’ explanations.py: generate_masks and the saliency formula)',
   options: [
@@ -40,7 +36,7 @@ export const riseInfo: MethodInfo = {
     { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random masks (same seed ⇒ identical result).' },
     { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Masked images per forward pass.' },
   ],
-};
+});
 
 /** The default (s, N) for an H×W input (see the module comment). */
 export function riseDefaults(height: number, width: number): { gridSize: number; numMasks: number } {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateShapeSample, type ShapeSampleOptions } from '../../src/datasets/shapes.js';
 import { craft } from '../../src/methods/concepts/craft.js';
+import { getConceptMethod } from '../../src/methods/concepts/registry.js';
 import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
 import { mmdCritic, nearestByCosine } from '../../src/methods/concepts/examples.js';
 import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
@@ -98,6 +99,11 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     await page.locator('#image-files').setInputFiles(query);
     await page.waitForFunction(() => document.querySelector('#thumbs [aria-checked="true"]')?.getAttribute('aria-label') === '003-star');
     const layer = await page.locator('#layer').inputValue();
+    // each view's form is generated from its concept method's metadata: one field per declared option
+    for (const [id, box] of [['tcav', 'tcav'], ['prototypes', 'prototypes'], ['craft', 'craft'], ['neighbors', 'dataset']] as const) {
+      const names = getConceptMethod(id).info.options.map((o) => o.name);
+      assert.deepEqual(await page.locator(`#${box}-options [name]`).evaluateAll((els) => els.map((e) => (e as HTMLInputElement).name)), names, id);
+    }
     assert.equal(layer, await model.defaultLayer());
 
     // ---- TCAV: 10 concept, 16 random, 4 target-class images, 3 runs, at the 8×8 max-pool (the last conv layer's
@@ -121,6 +127,7 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     assert.deepEqual(tb.cavAccuracy, tn.cavAccuracy);
     assert.equal(tb.score, tn.score);
     assert.ok(relClose(tb.pValue, tn.pValue, 1e-9), `p ${tb.pValue} vs ${tn.pValue}`);
+    assert.equal(tb.threshold, tn.threshold);
     assert.equal(tb.significant, tn.significant);
     assert.equal(tb.direction, tn.direction);
     assert.equal(await page.locator('#tcav-out table tr').count(), 1 + 3);
@@ -181,6 +188,7 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     assert.equal(cv.error, undefined);
     const cb = cv.result!;
     const cn = await craft(model, await batchOf(model, craftFiles), { layer, k: 3, target: TRIANGLE, seed: 0 });
+    assert.equal(cb.importanceMethod, 'sobol');
     t.diagnostic(`CRAFT importance browser ${cb.importance.map((v) => v.toPrecision(5))} node ${cn.importance.map((v) => v.toPrecision(5))}; relative error ${cb.relativeError.toFixed(5)}`);
     assert.equal(cb.crops, cn.crops.length);
     assert.deepEqual(cb.order, cn.order);

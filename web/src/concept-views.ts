@@ -1,24 +1,22 @@
 /**
  * The concept views over picked folders (docs/concepts.md): TCAV, prototypes and criticisms (MMD-critic), a CRAFT
- * concept atlas and nearest dataset images. Each runs the library's own functions on onnxruntime-web, the same code
- * as `lumen tcav|prototypes|craft|neighbors`; only the folder reading and the drawing are the page's.
+ * concept atlas and nearest dataset images. Each runs the library's registered concept method
+ * (`getConceptMethod(id).run`, the same code as `lumen tcav|prototypes|craft|neighbors`) on onnxruntime-web, with
+ * its form generated from the method's OptionSpec metadata; only the folder reading and the drawing are the page's.
  */
 import {
   LumenError,
-  craft,
   decodeImageBlob,
+  getConceptMethod,
   layerActivations,
-  mmdCritic,
-  nearestByCosine,
   pooledEmbeddings,
   prepareImage,
-  tcav,
   Tensor,
+  type ConceptOptions,
   type LumenModel,
   type PreparedImage,
 } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
-import { CONCEPT_OPTION_SPECS } from './concept-specs.js';
 import { folderOf, inClass, loadFolder, pathOf, requireImages, subfolders, type Folder } from './folders.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { rawToImageData } from './view.js';
@@ -44,9 +42,9 @@ interface ViewHook<R> {
 
 /** Test hook (window.__lumenConceptViews): the last result of each view, compared with the Node API by test/web/concept-views.test.ts. */
 export interface ConceptViewsHook {
-  tcav: ViewHook<{ layer: string; target: number; score: number; sd: number; pValue: number; t: number; significant: boolean; direction: string; conceptScores: number[]; randomScores: number[]; cavAccuracy: number[]; counts: { concept: number; random: number; inputs: number } }>;
+  tcav: ViewHook<{ layer: string; target: number; score: number; sd: number; pValue: number; t: number; threshold: number; significant: boolean; direction: string; conceptScores: number[]; randomScores: number[]; cavAccuracy: number[]; counts: { concept: number; random: number; inputs: number } }>;
   prototypes: ViewHook<{ layer: string; files: string[]; prototypes: number[]; criticisms: number[]; witness: number[]; gamma: number; cached: number; computed: number }>;
-  craft: ViewHook<{ layer: string; target: number; k: number; files: string[]; crops: number; importance: number[]; order: number[]; atlas: number[][]; relativeError: number }>;
+  craft: ViewHook<{ layer: string; target: number; k: number; files: string[]; crops: number; importanceMethod: string; importance: number[]; order: number[]; atlas: number[][]; relativeError: number }>;
   neighbors: ViewHook<{ layer: string; files: string[]; hits: { index: number; similarity: number }[]; cached: number; computed: number }>;
 }
 
@@ -225,13 +223,21 @@ function fillClasses(select: HTMLSelectElement, folder: Folder | undefined): voi
 export function setupConceptViews(context: () => ConceptViewContext, onError: (e: unknown) => void): { modelChanged(model: LumenModel | undefined): void } {
   const hook: ConceptViewsHook = { tcav: { runs: 0, busy: false }, prototypes: { runs: 0, busy: false }, craft: { runs: 0, busy: false }, neighbors: { runs: 0, busy: false } };
   window.__lumenConceptViews = hook;
+  // each view's options: form fields generated from the concept method's metadata (ids as in listConceptMethods)
+  const views = ['tcav', 'prototypes', 'craft', 'neighbors'] as const;
   const forms = Object.fromEntries(
-    (Object.keys(CONCEPT_OPTION_SPECS) as (keyof typeof CONCEPT_OPTION_SPECS)[]).map((view) => {
-      const f = optionFields(`concept-${view}`, CONCEPT_OPTION_SPECS[view]);
-      $(`${view === 'neighbors' ? 'dataset' : view}-options`).append(f.element);
-      return [view, f.read] as const;
+    views.map((id) => {
+      const f = optionFields(`concept-${id}`, getConceptMethod(id).info.options);
+      $(`${id === 'neighbors' ? 'dataset' : id}-options`).append(f.element);
+      return [id, f.read] as const;
     }),
-  ) as Record<keyof typeof CONCEPT_OPTION_SPECS, () => OptionValues>;
+  ) as Record<(typeof views)[number], () => OptionValues>;
+  /** The generic options of a run: layer, cancel signal, progress mapped onto [from, to] of the view's bar. */
+  const generic = (layer: string, signal: AbortSignal, progress: Progress, from: number, to: number, what: string): ConceptOptions => ({
+    layer,
+    signal,
+    onProgress: (e) => progress(from + ((to - from) * e.done) / Math.max(1, e.total ?? 1), `${what}: ${e.stage ?? 'step'} ${e.done}/${e.total ?? '?'}`),
+  });
   const need = (): { model: LumenModel; layer: string; label(c: number): string; image?: PreparedImage; loaded(): PreparedImage[] } => {
     const c = context();
     if (!c.model) throw new Error('load a model first');
@@ -288,14 +294,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
       ],
       'TCAV',
     );
-    const res = await tcav(model, { concept: conceptSet.batch, random: randomSet.batch, inputs: inputBatch }, {
-      layer,
-      target,
-      runs: options.runs as number | undefined,
-      seed: options.seed as number | undefined,
-      alpha: options.alpha as number | undefined,
-      onProgress: (done, all, stage) => progress(0.3 + (0.7 * done) / all, `TCAV: ${stage} ${done}/${all}`),
-    });
+    const res = await getConceptMethod('tcav').run(model, { concept: conceptSet.batch, random: randomSet.batch, inputs: inputBatch }, { ...options, ...generic(layer, signal, progress, 0.3, 1, 'TCAV'), target });
     signal.throwIfAborted();
     const { label } = context();
     const summary = document.createElement('p');
@@ -304,7 +303,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
       `TCAV score of ${c.label} for ${label(target)} at ${layer}: ${res.score.toFixed(3)} ± ${sd(res.conceptScores).toFixed(3)} (mean ± sd over ${res.runs} runs); ` +
       `random CAVs ${mean(res.randomScores).toFixed(3)} ± ${sd(res.randomScores).toFixed(3)}; p = ${res.pValue.toPrecision(3)} (two-sided t-test, t = ${res.t.toFixed(2)}): ` +
       (res.significant ? `significant, ${res.direction} random` : `not significant (${res.direction} random)`) +
-      ` at α = ${options.alpha ?? 0.05}.`;
+      ` (p < ${res.threshold.toPrecision(3)} needed).`;
     const table = document.createElement('table');
     table.className = 'tcav-runs';
     table.innerHTML = '<tr><th>run</th><th>TCAV score</th><th>CAV accuracy</th><th>random-vs-random score</th></tr>';
@@ -321,6 +320,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
       sd: sd(res.conceptScores),
       pValue: res.pValue,
       t: res.t,
+      threshold: res.threshold,
       significant: res.significant,
       direction: res.direction,
       conceptScores: res.conceptScores,
@@ -343,11 +343,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
     const cls = $<HTMLSelectElement>('prototypes-class').value || undefined;
     const folder = requireImages(inClass(requireImages(protoFolder, 'Prototypes dataset folder'), cls), `Prototypes ${cls ? `class folder ${cls}` : 'dataset folder'}`);
     const e = await embedFiles(model, layer, folder.files, 'prototypes dataset', (done, total) => progress(done / total, `Embedding ${done}/${total} images at ${layer}`), signal);
-    const r = mmdCritic(e.data, folder.files.length, e.d, {
-      prototypes: (options.prototypes as number | undefined) ?? 6,
-      criticisms: (options.criticisms as number | undefined) ?? 3,
-      witness: options.witness as 'positive' | 'absolute' | undefined,
-    });
+    const r = await getConceptMethod('prototypes').run(model, { data: e.data, n: folder.files.length, d: e.d }, { ...options, layer, signal });
     protoUrls.reset();
     const protos = document.createElement('div');
     protos.className = 'row prototypes';
@@ -377,17 +373,8 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
     const cls = $<HTMLSelectElement>('craft-class').value || undefined;
     const folder = requireImages(inClass(requireImages(craftFolder, 'CRAFT dataset folder'), cls), `CRAFT ${cls ? `class folder ${cls}` : 'dataset folder'}`);
     const set = await loadFolder(model, folder, 'CRAFT dataset', (done, total) => progress((0.1 * done) / total, `Reading images ${done}/${total}`), signal);
-    const k = (o.k as number | undefined) ?? 5;
-    const r = await craft(model, set.batch, {
-      layer,
-      k,
-      target,
-      seed: o.seed as number | undefined,
-      cropSize: o.cropSize as number | undefined,
-      stride: o.stride as number | undefined,
-      atlasSize: o.atlasSize as number | undefined,
-      onProgress: (done, all, stage) => progress(stage === 'crops' ? 0.1 + (0.6 * done) / all : 0.7 + (0.3 * done) / all, `CRAFT: ${stage} ${done}/${all}`),
-    });
+    const r = await getConceptMethod('craft').run(model, set.batch, { ...o, ...generic(layer, signal, progress, 0.1, 1, 'CRAFT'), target });
+    const k = r.k;
     signal.throwIfAborted();
     const { label } = context();
     const atlas = document.createElement('div');
@@ -417,10 +404,10 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
     }
     const caption = document.createElement('p');
     caption.className = 'muted';
-    caption.textContent = `${r.crops.length} crops of ${folder.files.length} images of ${folder.label} → ${layer} pooled activations → NMF bank of ${k} concepts (relative error ${r.relativeError.toFixed(3)}). Concepts by importance for ${label(target)} (gradient × concept), each with the crops that express it most.`;
+    caption.textContent = `${r.crops.length} crops of ${folder.files.length} images of ${folder.label} → ${layer} pooled activations → NMF bank of ${k} concepts (relative error ${r.relativeError.toFixed(3)}). Concepts by importance for ${label(target)} (${r.importanceMethod === 'sobol' ? 'total-order Sobol index' : 'gradient × concept'}), each with the crops that express it most.`;
     $('craft-out').replaceChildren(caption, atlas);
     progress(1, `Done: ${k} concepts.`);
-    return { layer, target, k, files: folder.files.map(pathOf), crops: r.crops.length, importance: r.importance, order: r.order, atlas: r.atlas, relativeError: r.relativeError };
+    return { layer, target, k, files: folder.files.map(pathOf), crops: r.crops.length, importanceMethod: r.importanceMethod, importance: r.importance, order: r.order, atlas: r.atlas, relativeError: r.relativeError };
   });
 
   // ------------------------------------------------------------ nearest dataset images
@@ -430,12 +417,10 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
   job('dataset', hook.neighbors, onError, async (signal, progress) => {
     const { model, layer, image } = need();
     if (!image) throw new Error('select an image to query with');
-    const k = (forms.neighbors().k as number | undefined) ?? 8;
+    const options = forms.neighbors();
     const folder = requireImages(nbFolder, 'Neighbours dataset folder');
     const e = await embedFiles(model, layer, folder.files, 'neighbours dataset', (done, total) => progress(done / total, `Embedding ${done}/${total} images at ${layer}`), signal);
-    const q = pooledEmbeddings((await layerActivations(model, image.tensor, layer)).maps);
-    if (q.length !== e.d) throw new LumenError('INPUT_SHAPE', `the query's embedding has ${q.length} values, the dataset's ${e.d} (images of another size than the query?)`, 2);
-    const hits = nearestByCosine(q, e.data, folder.files.length, e.d, Math.min(k, folder.files.length));
+    const hits = (await getConceptMethod('neighbors').run(model, { query: image.tensor, dataset: { data: e.data, n: folder.files.length, d: e.d } }, { ...options, layer, signal })).neighbors;
     nbUrls.reset();
     $('dataset-out').replaceChildren(...hits.map((h) => thumb(folder.files[h.index]!, `${h.similarity.toFixed(3)} ${pathOf(folder.files[h.index]!)}`, nbUrls.list)));
     progress(1, `${hits.length} nearest of ${folder.files.length} images in ${folder.label} at ${layer} (cosine; ${e.cached} embeddings cached, ${e.computed} computed).`);

@@ -1,3 +1,6 @@
+import { opTraits } from './autodiff/registry.js';
+// op traits are declared beside the gradient rules; importing them registers them
+import './autodiff/rules/index.js';
 import { LumenError } from './errors.js';
 import { attrInt, attrInts } from './onnx/attributes.js';
 import { OnnxGraph, type Dim } from './onnx/graph.js';
@@ -51,8 +54,8 @@ export function detectInputLayout(graph: OnnxGraph, inputName: string, dims: rea
         if (perm && perm.join() === '0,1,2,3') continue;
         return 'NCHW';
       }
-      if (NCHW_OPS.has(n.opType)) return 'NCHW';
-      if (KEEPS_LAYOUT.has(n.opType)) for (const o of n.output) if (o && !seen.has(o)) (seen.add(o), queue.push(o));
+      if (isNchwOp(n.opType)) return 'NCHW';
+      if (keepsLayout(n.opType)) for (const o of n.output) if (o && !seen.has(o)) (seen.add(o), queue.push(o));
     }
   }
   const small = (d: Dim | undefined): boolean => d === 1 || d === 3 || d === 4;
@@ -88,19 +91,10 @@ interface Axes {
   grid?: { prefix: number; height: number; width: number };
 }
 
-/** Ops whose 4-D tensors are NCHW by the ONNX definition. */
-const NCHW_OPS = new Set([
-  'Conv', 'ConvTranspose', 'ConvInteger', 'QLinearConv', 'MaxPool', 'AveragePool', 'LpPool', 'BatchNormalization', 'InstanceNormalization',
-  'LRN', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'DepthToSpace', 'SpaceToDepth', 'MaxUnpool',
-]);
-
-/** Ops whose output has the axes of their same-rank input (element-wise, normalization over the last axis, crops). */
-const KEEPS_LAYOUT = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu',
-  'Erf', 'Gelu', 'Mish', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Reciprocal', 'Identity', 'Cast', 'CastLike', 'Clip', 'Dropout',
-  'LayerNormalization', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Pad', 'Slice', 'Resize',
-  'Upsample', 'ThresholdedRelu', 'QuickGelu', 'Softmax', 'LogSoftmax',
-]);
+/** 4-D tensors are NCHW by the ONNX definition (the `layout` trait of the op, declared beside its gradient rule). */
+const isNchwOp = (op: string): boolean => opTraits(op)?.layout === 'nchw';
+/** The output has the axes of its same-rank input (element-wise, normalization over the last axis, crops). */
+const keepsLayout = (op: string): boolean => opTraits(op)?.layout === 'keeps';
 
 /**
  * The layout of every tensor whose layout the graph determines, given tensor shapes at batch 1. Roles start at the
@@ -146,7 +140,7 @@ function layoutOfAxes(a: Axes, dims: readonly number[]): LayerLayout | undefined
 
 function nodeAxes(graph: OnnxGraph, node: NodeProto, dims: readonly number[], axes: ReadonlyMap<string, Axes>, shapes: ReadonlyMap<string, readonly number[]>): Axes | undefined {
   const op = node.opType;
-  if (NCHW_OPS.has(op)) return dims.length === 4 ? { roles: ['N', 'C', 'H', 'W'] } : undefined;
+  if (isNchwOp(op)) return dims.length === 4 ? { roles: ['N', 'C', 'H', 'W'] } : undefined;
   const x = node.input[0] ? axes.get(node.input[0]) : undefined;
   const xDims = node.input[0] ? shapes.get(node.input[0]) : undefined;
   if (op === 'Transpose') {
@@ -163,7 +157,7 @@ function nodeAxes(graph: OnnxGraph, node: NodeProto, dims: readonly number[], ax
     return x && w?.length === 2 && x.roles[x.roles.length - 1] === 'C' && xDims?.length === dims.length ? x : undefined;
   }
   if (op === 'Reshape' || op === 'Flatten') return x && xDims ? reshapeAxes(x, xDims, dims) : undefined;
-  if (KEEPS_LAYOUT.has(op)) {
+  if (keepsLayout(op)) {
     // the first input of the output's rank with known axes (a bias or a scale broadcast against it has none)
     for (const name of node.input) {
       const a = name ? axes.get(name) : undefined;

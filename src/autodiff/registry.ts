@@ -71,6 +71,12 @@ export interface OpTraits {
   indexOutputs?: true;
   /** Whether this node's outputs carry gradient at all, for ops where it depends on attributes (Cast to an integer type). */
   differentiable?: (node: NodeProto) => boolean;
+  /**
+   * Axis layout of its output (src/layout.ts): 'nchw' = 4-D tensors are NCHW by the ONNX definition (Conv, pools,
+   * BatchNormalization, …); 'keeps' = the output has the axes of its same-rank input (element-wise ops, normalization
+   * over the last axis, crops). Other ops have their own case in layout.ts or end layout propagation.
+   */
+  layout?: 'nchw' | 'keeps';
   /** A tensor after this op is no longer a spatial feature map (global pools, flattening): where CAM layers end. */
   headBoundary?: true;
   /** Lumen runs the op and infers its shapes but has no vector-Jacobian rule for it (see rules/forward-only.ts). */

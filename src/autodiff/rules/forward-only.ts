@@ -5,10 +5,10 @@ import { registerOp } from '../registry.js';
  * A gradient method that meets one on the path to the target stops with an error naming the op and the node.
  * Giving one a rule: move its line into a new rule file (rules/<op>.ts) with `forwardOnly` dropped.
  */
-registerOp('CastLike', { kind: 'data', doubleKernel: true, shape: 'elementwise', forwardOnly: true });
-registerOp('ThresholdedRelu', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('CastLike', { kind: 'data', doubleKernel: true, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
+registerOp('ThresholdedRelu', { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
 registerOp('Shrink', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
-registerOp('QuickGelu', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('QuickGelu', { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
 registerOp('Cos', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
 registerOp('Sin', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
 registerOp('Tan', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
@@ -29,4 +29,10 @@ registerOp('ReduceProd', { kind: 'reduction', doubleKernel: true, forwardOnly: t
 registerOp('GatherElements', { kind: 'data', doubleKernel: true, forwardOnly: true });
 registerOp('GatherND', { kind: 'data', doubleKernel: true, forwardOnly: true });
 registerOp('TopK', { kind: 'data', doubleKernel: true, indexOutputs: true, forwardOnly: true });
-registerOp('GlobalLpPool', { kind: 'pool', doubleKernel: false, headBoundary: true, forwardOnly: true });
+registerOp('GlobalLpPool', { kind: 'pool', doubleKernel: false, layout: 'nchw', headBoundary: true, forwardOnly: true });
+registerOp('ConvInteger', { kind: 'linear', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('QLinearConv', { kind: 'linear', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('LpPool', { kind: 'pool', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('DepthToSpace', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('SpaceToDepth', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('MaxUnpool', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });

@@ -6,7 +6,7 @@ import { unary } from './util.js';
  * Gelu (opset 20). 'none': dy = Φ(x) + x·φ(x). 'tanh': y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³),
  * dy = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
  */
-registerOp('Gelu', { kind: 'activation', doubleKernel: false, shape: 'elementwise', deeplift: 'rescale-exact' }, unary(({ ops, node }, x, _y, gy) => {
+registerOp('Gelu', { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise', deeplift: 'rescale-exact' }, unary(({ ops, node }, x, _y, gy) => {
   if (attrString(node, 'approximate', 'none') === 'tanh') {
     const c = Math.sqrt(2 / Math.PI);
     const x2 = ops.mul(x, x);

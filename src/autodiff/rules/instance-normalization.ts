@@ -3,7 +3,7 @@ import { registerOp } from '../registry.js';
 import { normalizationGradient, normalizeStats } from './normalization.js';
 
 // Normalised over the spatial axes per (n, c), scale per channel.
-registerOp('InstanceNormalization', { kind: 'normalization', doubleKernel: false, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('InstanceNormalization', { kind: 'normalization', doubleKernel: false, layout: 'nchw', shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const rank = shape(x).length;

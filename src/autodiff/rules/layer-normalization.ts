@@ -4,7 +4,7 @@ import { normalizationGradient, normalizeStats } from './normalization.js';
 import { axisOf } from './util.js';
 
 // y = x̂·scale + B over the axes [axis, rank); scale/B gradients are not built.
-registerOp('LayerNormalization', { kind: 'normalization', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('LayerNormalization', { kind: 'normalization', doubleKernel: true, layout: 'keeps', shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0) || !gradOutputs[0]) return [];
   const x = node.input[0]!;
   const rank = shape(x).length;

@@ -7,7 +7,7 @@ import { registerOp } from '../registry.js';
  * gx_j = gy_j·D_j^(−β) − (2αβ/n)·x_j·Σ_{i: j ∈ W(i)} gy_i·x_i·D_i^(−β−1). Channel-window sums are a Conv over the
  * channel axis of the [N, 1, C, H·W] view (reflected window for the second sum).
  */
-registerOp('LRN', { kind: 'normalization', doubleKernel: false, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('LRN', { kind: 'normalization', doubleKernel: false, layout: 'nchw', shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -4,7 +4,7 @@ import { padsOf } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 
 /** Constant-mode Pad: crop the gradient back (negative pads, which crop in the forward, are padded back). */
-registerOp('Pad', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
+registerOp('Pad', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const mode = attrString(node, 'mode', 'constant');
   if (mode !== 'constant') throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}' in mode '${mode}' is not differentiated (only 'constant')`);

@@ -1,7 +1,7 @@
 import { registerOp } from '../registry.js';
 
 // y = x if x > 0 else slope·x (slope broadcast to x)
-registerOp('PRelu', { kind: 'activation', doubleKernel: true, shape: 'broadcast', lrp: 'pass', deeplift: 'rescale-exact' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('PRelu', { kind: 'activation', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'pass', deeplift: 'rescale-exact' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const [x, slope] = [node.input[0]!, node.input[1]!];
   const gy = gradOutputs[0]!;
   const positive = ops.greater(x, ops.scalar(0));

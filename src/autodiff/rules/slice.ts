@@ -6,7 +6,7 @@ import { registerOp } from '../registry.js';
  * The gradient of a slice is the output gradient put back at its place in zeros of x's shape. Step 1 is a Pad;
  * other positive steps first interleave zeros (Unsqueeze → Pad → Reshape) along that axis.
  */
-registerOp('Slice', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
+registerOp('Slice', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -10,7 +10,7 @@ export function softmaxAxes(node: { opType: string } & Parameters<typeof attrInt
   return opset >= 13 ? [axis] : Array.from({ length: rank - axis }, (_, i) => axis + i);
 }
 
-registerOp('Softmax', { kind: 'normalization', doubleKernel: true, shape: 'elementwise', lrp: 'plain', lrpGate: true, deeplift: 'softmax' }, ({ node, gradOutputs, needsGradient, ops, shape, opset }) => {
+registerOp('Softmax', { kind: 'normalization', doubleKernel: true, layout: 'keeps', shape: 'elementwise', lrp: 'plain', lrpGate: true, deeplift: 'softmax' }, ({ node, gradOutputs, needsGradient, ops, shape, opset }) => {
   if (!needsGradient(0)) return [];
   const y = node.output[0]!;
   const axes = softmaxAxes(node, shape(y).length, opset);

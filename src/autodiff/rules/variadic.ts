@@ -23,7 +23,7 @@ function variadic(kind: 'sum' | 'mean' | 'extreme'): GradientRule {
   };
 }
 
-registerOp('Sum', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'sum', deeplift: 'plain' }, variadic('sum'));
-registerOp('Mean', { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('mean'));
-registerOp('Max', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
-registerOp('Min', { kind: 'arithmetic', doubleKernel: true, shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
+registerOp('Sum', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'sum', deeplift: 'plain' }, variadic('sum'));
+registerOp('Mean', { kind: 'arithmetic', doubleKernel: false, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('mean'));
+registerOp('Max', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
+registerOp('Min', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));

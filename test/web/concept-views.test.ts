@@ -228,7 +228,7 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
 
     // ---- DFF over every loaded image (the bundled samples and the star): one concept bank for the set
     await page.locator('#concept-all').check();
-    await page.locator('#concept-k').fill('3');
+    await page.locator('#opt-concept-dff-k').fill('3');
     await page.getByRole('button', { name: 'Find concepts' }).click();
     await page.waitForFunction(() => ((window as unknown as Hooks).__lumenConcepts?.runs ?? 0) >= 1 && !(window as unknown as Hooks).__lumenConcepts!.busy, undefined, { timeout: 300_000 });
     const dff = (await page.evaluate(() => (window as unknown as Hooks).__lumenConcepts!.result))!;

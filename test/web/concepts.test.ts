@@ -37,7 +37,7 @@ test('web app Concepts panel: DFF maps and concept class scores, and the neighbo
     await page.waitForFunction(() => (window as unknown as Hooks).__lumen?.ready === true, undefined, { timeout: 180_000 });
     const layer = (await page.evaluate(() => (window as unknown as Hooks).__lumen!.model()?.defaultLayer))!;
     assert.ok(layer);
-    await page.locator('#concept-k').fill('3');
+    await page.locator('#opt-concept-dff-k').fill('3');
     await page.getByRole('button', { name: 'Find concepts' }).click();
     await page.waitForFunction(() => ((window as unknown as Hooks).__lumenConcepts?.runs ?? 0) >= 1 && !(window as unknown as Hooks).__lumenConcepts!.busy, undefined, { timeout: 300_000 });
     assert.deepEqual(await page.evaluate(() => (window as unknown as Hooks).__lumen!.errors), []);

@@ -1,5 +1,6 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
-import { Tensor, deepFeatureFactorization, factorizationImage, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { Tensor, factorizationImage, getConceptMethod, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { optionFields } from './forms.js';
 import { rawToImageData } from './view.js';
 
 export interface ConceptContext {
@@ -36,6 +37,9 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
   const button = $<HTMLButtonElement>('concepts-run');
   const status = $<HTMLParagraphElement>('concepts-status');
   const out = $<HTMLDivElement>('concepts-out');
+  // k and seed: fields generated from the dff concept method's metadata
+  const form = optionFields('concept-dff', getConceptMethod('dff').info.options);
+  $<HTMLDivElement>('dff-options').append(form.element);
   button.addEventListener('click', () => {
     void run().catch((e: unknown) => {
       status.textContent = '';
@@ -93,14 +97,15 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
   async function run(): Promise<void> {
     const { model, image, layer, label, dataset } = context();
     if (!model || !image) throw new Error('load a model and select an image first');
-    const k = Number($<HTMLInputElement>('concept-k').value);
+    const options = form.read();
     // one image, or every loaded image factorized together (one concept bank shared by the set)
     const set = $<HTMLInputElement>('concept-all').checked ? dataset().map((d) => d.image) : [image];
     const input = set.length === 1 ? image.tensor : Tensor.concat(set.map((p) => p.tensor));
     hook.busy = true;
     button.disabled = true;
-    status.textContent = `Factorizing ${layer} of ${set.length} image${set.length === 1 ? '' : 's'} into ${k} concepts…`;
-    const r = await deepFeatureFactorization(model, input, { layer, k, seed: 0 });
+    status.textContent = `Factorizing ${layer} of ${set.length} image${set.length === 1 ? '' : 's'}…`;
+    const r = await getConceptMethod('dff').run(model, input, { ...options, layer });
+    const k = r.k;
     const probs = r.conceptProbabilities!;
     const classes = probs.dims[1]!;
     const rows = Array.from({ length: k }, (_, j) => {

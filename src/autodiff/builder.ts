@@ -5,6 +5,7 @@ import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/p
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
 import { inferElemTypes, inferShapes, poolGeometry } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
+import { scheduleAppendedNodes } from './schedule.js';
 import { opTraits } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
 import type { GradientContext, PairedView } from './types.js';
@@ -267,6 +268,9 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   const outputs = unique([options.target, ...(options.fetch ?? []), ...Object.values(gradients), ...(seedClasses ? [seedClasses] : [])]);
   graph.setOutputs(outputs);
   if (float64) castGraphToFloat64(graph, { io: options.float64IO ? 'float64' : 'float32', ...(options.float64Residuals ? { residuals: options.float64Residuals } : {}) });
+  // backward nodes right after the forward values they read: ORT's session creation is then linear in graph length
+  const scheduled = scheduleAppendedNodes(graph.graph.node, new Set(forwardNodes));
+  scheduled.forEach((node, i) => (graph.graph.node[i] = node));
   return { graph, ...(seedInput ? { seedInput } : {}), ...(seedClasses ? { seedClasses } : {}), gradients, outputs, differentiatedNodes: differentiated };
 }
 

@@ -1,0 +1,48 @@
+import type { NodeProto } from '../onnx/proto.js';
+
+/**
+ * Node order of an explanation graph: each appended (backward) node moves up to just after the forward node at which
+ * its last input becomes available; forward nodes keep their order, and appended nodes with the same anchor keep
+ * theirs. The result is still a topological order (a node only moves ahead of forward nodes it does not depend on)
+ * and computes the same values.
+ *
+ * Why: ONNX Runtime topologically sorts the graph by node index (Kahn's algorithm, lowest index first) every time it
+ * builds a graph view — several times per session creation, more at higher optimization levels — and the cost of
+ * that sort grows with the number of nodes that are ready but wait for a lower-index node. A backward node that
+ * reads only forward values (the `Greater(y, 0)` of a Relu rule, the `1 − s` of a Sigmoid rule) is ready as soon as
+ * its forward value is computed; appended after the whole forward pass it waits there, so N of them wait at once and
+ * session creation grows as N² (measured in docs/performance.md, "Graph length"). Placed right after its forward
+ * value, it is taken at once.
+ *
+ * `forward` holds the model's own nodes; every other node is treated as appended. Linear in nodes + edges.
+ */
+export function scheduleAppendedNodes(nodes: readonly NodeProto[], forward: ReadonlySet<NodeProto>): NodeProto[] {
+  // anchor of a tensor: index (among forward nodes) of the forward node after which it exists; -1 = before all
+  const anchorOf = new Map<string, number>();
+  const forwardOrder: NodeProto[] = [];
+  // groups[a + 1]: appended nodes placed right after forward node a (groups[0]: before the first forward node)
+  const groups: NodeProto[][] = [[]];
+  for (const node of nodes) {
+    let anchor: number;
+    if (forward.has(node)) {
+      anchor = forwardOrder.length;
+      forwardOrder.push(node);
+      groups.push([]);
+    } else if (node.attribute.some((a) => a.g || a.graphs.length > 0)) {
+      // a subgraph may read outer tensors that are not node inputs: keep such a node where it is
+      anchor = forwardOrder.length - 1;
+      groups[anchor + 1]!.push(node);
+    } else {
+      anchor = -1;
+      for (const name of node.input) {
+        const a = name ? anchorOf.get(name) : undefined;
+        if (a !== undefined && a > anchor) anchor = a;
+      }
+      groups[anchor + 1]!.push(node);
+    }
+    for (const name of node.output) if (name) anchorOf.set(name, anchor);
+  }
+  const ordered: NodeProto[] = [...groups[0]!];
+  forwardOrder.forEach((node, k) => ordered.push(node, ...groups[k + 1]!));
+  return ordered;
+}

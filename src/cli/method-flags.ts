@@ -3,6 +3,7 @@ import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
 import { optionMax } from '../methods/validate.js';
+import type { ModelFlags } from './model-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
 const GENERIC = new Set(['target', 'layer', 'seed', 'signal', 'onProgress', 'batchSize']);
@@ -51,6 +52,18 @@ export function methodOptionsFromFlags(method: Method, flags: Record<string, unk
   return out;
 }
 
+/**
+ * The flags of a command that runs methods (explain, evaluate, export): the model flags, the flags every such
+ * command has, and one string per method option flag (`addMethodOptionFlags`, read by `methodOptionsFromFlags`).
+ */
+export interface MethodCommandFlags extends ModelFlags {
+  method?: string;
+  layer?: string;
+  seed?: string;
+  json?: boolean;
+  [option: string]: unknown;
+}
+
 /** `-m a,b,a`: the methods, each once, in the order given. */
 export function parseMethodList(text: string): Method[] {
   const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -69,7 +82,7 @@ export function integerFlag(name: string, raw: unknown, min?: number, max?: numb
   return parseOption({ name, type: 'integer', min, max, description: '' }, text, undefined) as number;
 }
 
-function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
+export function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
   const text = String(raw);
   if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !method))) {
     throw new LumenError('BAD_OPTION', `--${kebab(spec.name)} takes ${spec.type === 'integer' ? 'an integer' : 'a value'}, got '${text}'`, 2);

@@ -2,11 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { craft } from '../../methods/concepts/craft.js';
-import { deepFeatureFactorization } from '../../methods/concepts/dff.js';
-import { mmdCritic, nearestByCosine } from '../../methods/concepts/examples.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
-import { tcav } from '../../methods/concepts/tcav.js';
+import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { LumenModel } from '../../model.js';
 import { fileEmbeddings } from '../../node/embeddings.js';
 import { encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
@@ -21,6 +18,7 @@ import { tensorToImage } from '../../image/preprocess.js';
 import { NORMALIZATION_PRESETS } from '../../metadata.js';
 import { Tensor } from '../../tensor.js';
 import { expandInputs } from '../inputs.js';
+import { addConceptFlags, conceptOptionsFromFlags, stageProgress } from '../concept-flags.js';
 import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
@@ -48,15 +46,17 @@ async function withModel<T>(path: string, flags: ModelFlags, run: (model: LumenM
   }
 }
 
-/** Progress on stderr when it is a terminal (folder work can take a while). */
-function progress(stage: string): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (done, total) => process.stderr.write(`\r${stage}: ${done}/${total}${done >= total ? '\n' : ''}`);
-}
+type Progress = ReturnType<typeof stageProgress>;
 
-async function loadImages(paths: readonly string[], model: LumenModel, what: string): Promise<{ loaded: LoadedInput[]; batch: Tensor }> {
+/** The registry's progress events on a stage bar. */
+const events = (p: Progress): Pick<ConceptOptions, 'onProgress'> => (p.onProgress ? { onProgress: (e) => p.onProgress!(e.done, e.total, e.stage ?? '') } : {});
+
+async function loadImages(paths: readonly string[], model: LumenModel, what: string, progress?: Progress): Promise<{ loaded: LoadedInput[]; batch: Tensor }> {
   const loaded: LoadedInput[] = [];
-  for (const p of paths) loaded.push(await loadInput(p, model));
+  for (const p of paths) {
+    loaded.push(await loadInput(p, model));
+    progress?.onProgress?.(loaded.length, paths.length, `loading ${what}`);
+  }
   requireSameSize(loaded.map((l) => ({ name: l.path, dims: l.tensor.dims })), what);
   return { loaded, batch: Tensor.concat(loaded.map((l) => l.tensor)) };
 }
@@ -76,27 +76,29 @@ function label(model: LumenModel, c: number): string {
 
 function registerDff(program: Command): void {
   addModelFlags(
-    program
-      .command('concepts')
-      .description("Deep Feature Factorization: split a layer's activations over the images into k concepts (NMF); a colour-coded concept map per image and each concept's class scores")
-      .argument('<model>', 'ONNX model file')
-      .argument('<images...>', 'images, folders or globs (factorized together)')
-      .option('-k, --concepts <k>', 'number of concepts', '5')
+    addConceptFlags(
+      program
+        .command('concepts')
+        .description("Deep Feature Factorization: split a layer's activations over the images into k concepts (NMF); a colour-coded concept map per image and each concept's class scores")
+        .argument('<model>', 'ONNX model file')
+        .argument('<images...>', 'images, folders or globs (factorized together)'),
+      'dff',
+    )
       .option('-l, --layer <tensor>', "layer with spatial extent (see 'lumen layers'); default: the default CAM layer")
-      .option('--seed <n>', 'NMF initialization seed', '0')
       .option('--top <n>', 'classes listed per concept in the legend', '2')
       .option('-o, --out <dir>', 'output folder', 'concepts')
       .option('--json', 'machine-readable output'),
-  ).action(async (modelPath: string, images: string[], flags: Common & { concepts: string; seed: string; top: string; out: string }) => {
-    const k = integerFlag('concepts', flags.concepts, 1);
-    const seed = integerFlag('seed', flags.seed);
+  ).action(async (modelPath: string, images: string[], flags: Common & { top: string; out: string }) => {
+    const options = conceptOptionsFromFlags('dff', flags);
+    const k = options.k as number;
     const top = integerFlag('top', flags.top, 1);
     const files = await expandInputs(images);
     const out = prepareOutputDir(flags.out);
     await withModel(modelPath, flags, async (model) => {
       const [layer] = await model.resolveLayers(flags.layer);
-      const { loaded, batch } = await loadImages(files, model, 'concepts');
-      const r = await deepFeatureFactorization(model, batch, { layer: layer!, k, seed });
+      const bar = stageProgress(!flags.json);
+      const { loaded, batch } = await loadImages(files, model, 'images', bar).finally(() => bar.stop());
+      const r = await getConceptMethod('dff').run(model, batch, { ...options, layer: layer! });
       const probs = r.conceptProbabilities!;
       const classes = probs.dims[1]!;
       const concepts = Array.from({ length: k }, (_, j) => {
@@ -145,36 +147,38 @@ function registerDff(program: Command): void {
 
 function registerTcav(program: Command): void {
   addModelFlags(
-    program
-      .command('tcav')
-      .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
-      .argument('<model>', 'ONNX model file')
-      .requiredOption('--concept <dir>', 'images of the concept')
-      .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
-      .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
-      .requiredOption('-t, --target <class>', 'target class (index or name)')
-      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
-      .option('--runs <n>', 'CAVs (and random CAVs)', '10')
-      .option('--seed <n>', 'seed of the per-run subsamples', '0')
-      .option('--json', 'print {score, pValue, significant, runs}'),
-  ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string; runs: string; seed: string }) => {
-    const runs = integerFlag('runs', flags.runs, 2);
-    const seed = integerFlag('seed', flags.seed);
+    addConceptFlags(
+      program
+        .command('tcav')
+        .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
+        .argument('<model>', 'ONNX model file')
+        .requiredOption('--concept <dir>', 'images of the concept')
+        .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
+        .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
+        .requiredOption('-t, --target <class>', 'target class (index or name)')
+        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+      'tcav',
+    ).option('--json', 'print {score, pValue, significant, runs}'),
+  ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string }) => {
+    const options = conceptOptionsFromFlags('tcav', flags);
+    const runs = options.runs as number;
     const conceptFiles = await expandInputs([flags.concept], true);
     const randomFiles = await expandInputs(flags.random, true);
     const inputFiles = await expandInputs([flags.inputs], true);
     await withModel(modelPath, flags, async (model) => {
       const target = classIndex(model, flags.target, '--target');
       const [layer] = await model.resolveLayers(flags.layer);
-      const concept = (await loadImages(conceptFiles, model, '--concept')).batch;
-      const random = (await loadImages(randomFiles, model, '--random')).batch;
-      const inputs = (await loadImages(inputFiles, model, '--inputs')).batch;
-      requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
-      const tick = progress('tcav');
-      const r = await tcav(model, { concept, random, inputs }, { layer: layer!, target, runs, seed, ...(tick ? { onProgress: tick } : {}) });
-      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
+      const bar = stageProgress(!flags.json);
+      const r = await (async () => {
+        const concept = (await loadImages(conceptFiles, model, '--concept', bar)).batch;
+        const random = (await loadImages(randomFiles, model, '--random', bar)).batch;
+        const inputs = (await loadImages(inputFiles, model, '--inputs', bar)).batch;
+        requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
+        return getConceptMethod('tcav').run(model, { concept, random, inputs }, { ...options, layer: layer!, target, ...events(bar) });
+      })().finally(() => bar.stop());
+      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
       else {
-        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? `significant (${r.direction} random)` : 'not significant'} at 0.05`);
+        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? `significant (${r.direction} random)` : 'not significant'} at ${r.threshold.toPrecision(3)}`);
       }
     });
   });
@@ -182,24 +186,27 @@ function registerTcav(program: Command): void {
 
 function registerNeighbors(program: Command): void {
   addModelFlags(
-    program
-      .command('neighbors')
-      .description("the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached")
-      .argument('<model>', 'ONNX model file')
-      .argument('<query>', 'query image')
-      .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
-      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
-      .option('-k, --count <k>', 'neighbours to list', '8')
+    addConceptFlags(
+      program
+        .command('neighbors')
+        .description("the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached")
+        .argument('<model>', 'ONNX model file')
+        .argument('<query>', 'query image')
+        .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
+        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+      'neighbors',
+    )
       .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
       .option('--json', 'machine-readable output'),
-  ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; count: string; cache?: string }) => {
-    const k = integerFlag('count', flags.count, 1);
+  ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; cache?: string }) => {
+    const options = conceptOptionsFromFlags('neighbors', flags);
     const files = await datasetFiles(flags.dataset);
     await withModel(modelPath, flags, async (model) => {
       const [layer] = await model.resolveLayers(flags.layer);
-      const e = await fileEmbeddings(model, modelPath, files, { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...progressOption('embeddings') });
+      const e = await embedFolder(model, modelPath, files, layer!, flags);
       const q = await fileEmbeddings(model, modelPath, [query], { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
-      const hits = nearestByCosine(q.embeddings, e.embeddings, files.length, e.d, k).map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
+      const r = await getConceptMethod('neighbors').run(model, { query: { data: q.embeddings, n: 1, d: q.d }, dataset: { data: e.embeddings, n: files.length, d: e.d } }, { ...options, layer: layer! });
+      const hits = r.neighbors.map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
       if (flags.json) printJson({ layer, query, neighbors: hits, cached: e.cached, computed: e.computed, cache: e.cachePath });
       else {
         printLine(`nearest to ${query} at ${layer} (cosine; ${e.cached} embeddings cached, ${e.computed} computed):`);
@@ -211,25 +218,25 @@ function registerNeighbors(program: Command): void {
 
 function registerPrototypes(program: Command): void {
   addModelFlags(
-    program
-      .command('prototypes')
-      .description("MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding")
-      .argument('<model>', 'ONNX model file')
-      .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
-      .option('-c, --class <name>', 'class subfolder of the dataset')
-      .option('-l, --layer <tensor>', "layer; default: the default CAM layer")
-      .option('--prototypes <n>', 'how many prototypes', '6')
-      .option('--criticisms <n>', 'how many criticisms', '3')
+    addConceptFlags(
+      program
+        .command('prototypes')
+        .description("MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding")
+        .argument('<model>', 'ONNX model file')
+        .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
+        .option('-c, --class <name>', 'class subfolder of the dataset')
+        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+      'prototypes',
+    )
       .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
       .option('--json', 'machine-readable output'),
-  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; prototypes: string; criticisms: string; cache?: string }) => {
-    const m = integerFlag('prototypes', flags.prototypes, 1);
-    const c = integerFlag('criticisms', flags.criticisms, 0);
+  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; cache?: string }) => {
+    const options = conceptOptionsFromFlags('prototypes', flags);
     const files = await datasetFiles(flags.dataset, flags.class);
     await withModel(modelPath, flags, async (model) => {
       const [layer] = await model.resolveLayers(flags.layer);
-      const e = await fileEmbeddings(model, modelPath, files, { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...progressOption('embeddings') });
-      const r = mmdCritic(e.embeddings, files.length, e.d, { prototypes: m, criticisms: c });
+      const e = await embedFolder(model, modelPath, files, layer!, flags);
+      const r = await getConceptMethod('prototypes').run(model, { data: e.embeddings, n: files.length, d: e.d }, { ...options, layer: layer! });
       const prototypes = r.prototypes.map((i) => files[i]!);
       const criticisms = r.criticisms.map((i, j) => ({ file: files[i]!, witness: r.witness[j]! }));
       if (flags.json) printJson({ layer, images: files.length, prototypes, criticisms, gamma: r.gamma, cached: e.cached, computed: e.computed });
@@ -244,9 +251,11 @@ function registerPrototypes(program: Command): void {
   });
 }
 
-function progressOption(stage: string): { onProgress?: (done: number, total: number) => void } {
-  const p = progress(stage);
-  return p ? { onProgress: p } : {};
+/** The dataset's pooled embeddings through the cache, with a progress bar. */
+async function embedFolder(model: LumenModel, modelPath: string, files: readonly string[], layer: string, flags: { dataset: string; cache?: string; json?: boolean }): Promise<Awaited<ReturnType<typeof fileEmbeddings>>> {
+  const bar = stageProgress(!flags.json);
+  const tick = bar.onProgress;
+  return fileEmbeddings(model, modelPath, files, { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...(tick ? { onProgress: (done: number, total: number) => tick(done, total, 'embeddings') } : {}) }).finally(() => bar.stop());
 }
 
 /** The images of a dataset folder (recursively), or of its subfolder `cls`. */
@@ -260,29 +269,32 @@ async function datasetFiles(root: string, cls?: string): Promise<string[]> {
 
 function registerCraft(program: Command): void {
   addModelFlags(
-    program
-      .command('craft')
-      .description('CRAFT-style concept discovery over a folder: crops → activations → NMF concept bank, gradient × concept importance for a class, a concept atlas')
-      .argument('<model>', 'ONNX model file')
-      .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
-      .option('-c, --class <name>', 'class subfolder of the dataset')
-      .requiredOption('-t, --target <class>', 'class whose concepts are ranked (index or name)')
-      .option('-k, --concepts <k>', 'number of concepts', '5')
-      .option('-l, --layer <tensor>', "layer after a ReLU; default: the default CAM layer")
-      .option('--seed <n>', 'NMF initialization seed', '0')
+    addConceptFlags(
+      program
+        .command('craft')
+        .description('CRAFT concept discovery over a folder: crops → activations → NMF concept bank, Sobol (or gradient × concept) importance for a class, a concept atlas')
+        .argument('<model>', 'ONNX model file')
+        .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
+        .option('-c, --class <name>', 'class subfolder of the dataset')
+        .requiredOption('-t, --target <class>', 'class whose concepts are ranked (index or name)')
+        .option('-l, --layer <tensor>', "layer after a ReLU; default: the default CAM layer"),
+      'craft',
+    )
       .option('-o, --out <dir>', 'output folder (atlas.png, craft.json)', 'craft')
       .option('--json', 'machine-readable output'),
-  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; concepts: string; seed: string; out: string }) => {
-    const k = integerFlag('concepts', flags.concepts, 1);
-    const seed = integerFlag('seed', flags.seed);
+  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; out: string }) => {
+    const options = conceptOptionsFromFlags('craft', flags);
+    const k = options.k as number;
     const files = await datasetFiles(flags.dataset, flags.class);
     const out = prepareOutputDir(flags.out);
     await withModel(modelPath, flags, async (model) => {
       const target = classIndex(model, flags.target, '--target');
       const [layer] = await model.resolveLayers(flags.layer);
-      const { batch } = await loadImages(files, model, 'craft');
-      const tick = progress('craft');
-      const r = await craft(model, batch, { layer: layer!, k, target, seed, ...(tick ? { onProgress: tick } : {}) });
+      const bar = stageProgress(!flags.json);
+      const { batch, r } = await (async () => {
+        const { batch } = await loadImages(files, model, 'images', bar);
+        return { batch, r: await getConceptMethod('craft').run(model, batch, { ...options, layer: layer!, target, ...events(bar) }) };
+      })().finally(() => bar.stop());
       // the atlas: one row per concept, most important first; each row its top crops (input-size thumbnails)
       const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
       const thumb = 64;
@@ -313,6 +325,7 @@ function registerCraft(program: Command): void {
         layer,
         target,
         k,
+        importance: r.importanceMethod,
         relativeError: r.relativeError,
         concepts: r.order.map((j) => ({ concept: j, importance: r.importance[j]!, atlas: r.atlas[j]!.map((q) => ({ file: files[r.crops[q]!.image]!, box: r.crops[q]!.box })) })),
         atlas: png,
@@ -322,14 +335,14 @@ function registerCraft(program: Command): void {
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts for ${label(model, target)} at ${layer}`,
-          summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = gradient × concept for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
+          summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = ${r.importanceMethod === 'sobol' ? 'total-order Sobol index of the concept coefficients' : 'gradient × concept'} for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
           table: { header: ['concept', 'importance'], rows: summary.concepts.map((c) => [String(c.concept), c.importance.toPrecision(3)]) },
           images: [{ caption: 'concept atlas', src: await dataUri(atlas) }],
         }),
       );
       if (flags.json) printJson(summary);
       else {
-        printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${label(model, target)} (gradient × concept):`);
+        printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${label(model, target)} (${r.importanceMethod === 'sobol' ? 'total-order Sobol indices' : 'gradient × concept'}):`);
         for (const c of summary.concepts) printLine(`  concept ${c.concept}: ${c.importance.toPrecision(3)}`);
         printLine(`atlas: ${png}`);
       }

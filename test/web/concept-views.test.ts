@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateShapeSample, type ShapeSampleOptions } from '../../src/datasets/shapes.js';
@@ -66,6 +66,9 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     const concept = sorted(await writeShapes(join(dir, 'marker'), 11, 10, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
     const few = sorted(await writeShapes(join(dir, 'few'), 11, 3, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
     const random = sorted(await writeShapes(join(dir, 'random'), 12, 16, { markerMode: 'none' }));
+    // two random folders (8 + 8, pooled by the page in the order added: the same 16 images in the same order)
+    mkdirSync(join(dir, 'random-b'));
+    for (const f of random.slice(8)) renameSync(f, join(dir, 'random-b', f.split('/').pop()!));
     const inputs = sorted(await writeShapes(join(dir, 'triangles'), 13, 4, { markerMode: 'none', label: TRIANGLE }));
     // a class folder of circles with 2 stars planted in it, and a star class folder of 3
     const circles = await writeShapes(join(dir, 'protos', 'circle'), 21, 8, { markerMode: 'none', label: 0 });
@@ -112,6 +115,8 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     await page.locator('#layer').selectOption(tcavLayer);
     await page.locator('#tcav-concept').setInputFiles(join(dir, 'marker'));
     await page.locator('#tcav-random').setInputFiles(join(dir, 'random'));
+    await page.locator('#tcav-random').setInputFiles(join(dir, 'random-b'));
+    assert.deepEqual(await page.locator('#tcav-random-list li').allTextContents(), ['random: 8 images', 'random-b: 8 images']);
     await page.locator('#tcav-inputs').setInputFiles(join(dir, 'triangles'));
     await page.locator('#tcav-target').fill('triangle');
     await page.locator('#opt-concept-tcav-runs').fill('3');
@@ -119,7 +124,7 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     assert.equal(tv.error, undefined);
     const tb = tv.result!;
     assert.deepEqual(tb.counts, { concept: 10, random: 16, inputs: 4 });
-    const tn = await tcav(model, { concept: await batchOf(model, concept), random: await batchOf(model, random), inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE, runs: 3, seed: 0 });
+    const tn = await tcav(model, { concept: await batchOf(model, concept), random: await batchOf(model, [...random.slice(0, 8), ...random.slice(8).map((f) => join(dir, 'random-b', f.split('/').pop()!))]), inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE, runs: 3, seed: 0 });
     t.diagnostic(`TCAV browser score ${tb.score.toFixed(4)} p ${tb.pValue.toPrecision(4)} ${tb.direction}; node ${tn.score.toFixed(4)} p ${tn.pValue.toPrecision(4)}; concept ${tb.conceptScores.join(',')} random ${tb.randomScores.join(',')}`);
     assert.equal(tb.layer, tcavLayer);
     assert.deepEqual(tb.conceptScores, tn.conceptScores);

@@ -25,7 +25,7 @@ export interface AttentionBlocks {
  * Attention probabilities are the output of a Softmax over the last axis of a square [.., T, T] tensor whose T is
  * the token count of the model's token sequence ([B, T, C] with a patch grid, from src/layout.ts). That excludes
  * windowed attention (Swin, MaxViT: T is a window's size, not the sequence) and any other Softmax (the head's).
- * Shapes are the run-time shapes at batch 1, so B·heads = heads there.
+ * Shapes are `model.tensorShapes` at batch 1, so B·heads = heads there.
  */
 export async function attentionBlocks(model: LumenModel, like: Tensor, method: string): Promise<AttentionBlocks> {
   const shapes = await model.tensorShapes(like);

@@ -7,19 +7,20 @@ import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-opt
 import { printJson, printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { outputFolderError } from '../../node/output-dir.js';
+import { flag, modelArgument } from '../flags.js';
 
 export function registerActivations(program: Command): void {
   addModelFlags(
     program
       .command('activations')
       .description("draw a grid of a layer's feature maps for one image: the top-N channels by mean activation, with their indices")
-      .argument('<model>', 'ONNX model file')
+      .addArgument(modelArgument())
       .argument('<image>', 'image or .npy tensor')
-      .option('-l, --layer <tensor>', "layer (ONNX tensor name, see 'lumen layers'); default: the default CAM layer")
+      .addOption(flag.layer('<tensor>', "layer (ONNX tensor name, see 'lumen layers'); default: the default CAM layer"))
       .option('--top <n>', 'how many channels', '16')
       .option('--colormap <name>', 'colormap', 'viridis')
-      .option('-o, --out <file>', 'PNG to write', 'activations.png')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.out('<file>', 'PNG to write', 'activations.png'))
+      .addOption(flag.json()),
   ).action(async (modelPath: string, image: string, flags: ModelFlags & { layer?: string; top: string; colormap: string; out: string; json?: boolean }) => {
     const top = integerFlag('top', flags.top, 1);
     const model = await loadModelWithFlags(modelPath, flags);

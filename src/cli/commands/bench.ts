@@ -4,6 +4,7 @@ import { BENCH_MODELS, type BenchModelName } from '../../bench/models.js';
 import { printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { MAX_THREADS } from '../../runtime/errors.js';
+import { flag } from '../flags.js';
 
 interface BenchFlags {
   full?: boolean;
@@ -27,7 +28,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads', '2')
     .option('--no-browser', 'skip the headless-Chromium case')
     .option('--only <sections>', 'comma-separated sections: forward, compile, ig, memory, perturbation, export, browser')
-    .option('-o, --out <file>', 'results file', 'bench/results.json')
+    .addOption(flag.out('<file>', 'results file', 'bench/results.json'))
     .action(async (flags: BenchFlags) => {
       const models = flags.models?.split(',').map((s) => s.trim());
       for (const m of models ?? []) {

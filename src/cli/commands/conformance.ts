@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatConformanceLine, runConformance } from '../../node/conformance.js';
 import { printJson, printLine } from '../output.js';
+import { flag } from '../flags.js';
 
 export function registerConformance(program: Command): void {
   program
@@ -8,7 +9,7 @@ export function registerConformance(program: Command): void {
     .description('check Lumen against reference attributions (pytorch-grad-cam, Captum) in a conformance folder')
     .argument('[dir]', 'folder with manifest.json, models/, inputs/, refs/', 'conformance')
     .option('--filter <text>', 'only references whose library/method/variant contains this text')
-    .option('--json', 'machine-readable output')
+    .addOption(flag.json())
     .action(async (dir: string, flags: { filter?: string; json?: boolean }) => {
       const summary = await runConformance(dir, { filter: flags.filter, onLine: flags.json ? undefined : (l) => printLine(formatConformanceLine(l)) });
       if (flags.json) printJson(summary);

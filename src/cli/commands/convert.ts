@@ -7,6 +7,7 @@ import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
 import { metadataFromFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { flag } from '../flags.js';
 
 export function registerConvert(program: Command): void {
   program
@@ -18,8 +19,8 @@ export function registerConvert(program: Command): void {
     .option('--normalization <preset>', 'input normalization stored in the ONNX metadata: imagenet, unit, none or {json}')
     .option('--mean <values>', 'custom per-channel mean (0..1 scale)')
     .option('--std <values>', 'custom per-channel std (0..1 scale)')
-    .option('--force', 'overwrite an existing output file')
-    .option('--json', 'machine-readable summary')
+    .addOption(flag.force('overwrite an existing output file'))
+    .addOption(flag.json('machine-readable summary'))
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
       if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
       if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);

@@ -12,15 +12,16 @@ import { integerFlag, parseMethodList } from '../method-flags.js';
 import { loadModelWithFlags } from '../model-options.js';
 import { prepareOutputDir } from '../../node/output-dir.js';
 import { printLine } from '../output.js';
+import { flag } from '../flags.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('explain the bundled Fashion-MNIST model on its sample images with every method, score them, and write an HTML report')
-    .option('-o, --out <dir>', 'output folder', 'lumen-demo')
+    .addOption(flag.out('<dir>', 'output folder', 'lumen-demo'))
     .option('--methods <ids>', 'comma-separated method ids (default: every registered method that applies to a CNN, i.e. all but the attention family)')
     .option('--no-score', 'skip the trust scores (faster)')
-    .option('--force', 'recompute everything')
+    .addOption(flag.force('recompute everything'))
     .option('--shortcut', 'also explain the clean and the shortcut shapes models on the same test images and add the "spot the shortcut" section')
     .option('--shortcut-images <n>', 'shapes test images used by --shortcut (the first n of samples/shapes; ≈15 s per image for both models with every method)', '20')
     .option('--shortcut-methods <ids>', 'comma-separated method ids for --shortcut (default: CAM, gradient and perturbation methods except LIME and Kernel SHAP)')

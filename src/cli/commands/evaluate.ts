@@ -10,18 +10,17 @@ import { lineChartSvg } from '../../render/chart.js';
 import { specKind, specTensor } from '../../targets/index.js';
 import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
 import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { isPerInputError } from '../predict-outputs.js';
+import { flag } from '../flags.js';
 
-interface EvaluateFlags extends ModelFlags {
-  method?: string;
+interface EvaluateFlags extends MethodCommandFlags {
   metric?: string;
   target?: string;
   output?: string;
-  layer?: string;
   regions?: string;
   metricOption?: string[];
   boxes?: string;
@@ -29,8 +28,6 @@ interface EvaluateFlags extends ModelFlags {
   seed: string;
   batchSize: string;
   list?: boolean;
-  json?: boolean;
-  [option: string]: unknown;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -42,16 +39,16 @@ export function registerEvaluate(program: Command): void {
     .option('-m, --method <ids>', 'method(s) to evaluate, comma-separated: several are compared in one table', 'gradcam')
     .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
     .option('-t, --target <spec>', 'what to explain: a class (index, top1, …), out:<i>, seg:<category>[:mask=…|:box=…], det:<index>|det:box=…, embed:<image> (docs/targets.md)', 'top1')
-    .option('--output <name>', 'the model output the target reads (multi-output models)')
-    .option('-l, --layer <tensors>', 'CAM layer(s)')
+    .addOption(flag.output('the model output the target reads (multi-output models)'))
+    .addOption(flag.layer('<tensors>', 'CAM layer(s)'))
     .option('--metric-option <metric.key=value>', 'per-metric option, e.g. deletion.pixelsPerStep=8 (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--boxes <x0,y0,x1,y1;…>', 'one ground-truth box list for every input (localization metrics)')
     .option('--regions <file>', 'JSON with ground-truth boxes/masks per input for localization metrics: {"<input>": {"boxes": [{"x0":..,"y0":..,"x1":..,"y1":..}]}}')
-    .option('-o, --out <dir>', 'write the deletion/insertion (and other) curves as SVG plots here')
-    .option('--seed <n>', 'seed', '0')
-    .option('--batch-size <n>', 'perturbed copies per model run', '32')
+    .addOption(flag.out('<dir>', 'write the deletion/insertion (and other) curves as SVG plots here'))
+    .addOption(flag.seed('seed', '0'))
+    .addOption(flag.batchSize('perturbed copies per model run', '32'))
     .option('--list', 'list the metrics and exit')
-    .option('--json', 'machine-readable output');
+    .addOption(flag.json());
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
   cmd.action(async (modelPath: string | undefined, inputs: string[], flags: EvaluateFlags) => {

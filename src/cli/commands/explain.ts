@@ -6,17 +6,17 @@ import { checkTargetFlag } from '../../node/target-files.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
 import { lockOutputDir, prepareOutputDir } from '../../node/output-dir.js';
 import { inShard, parseShard } from '../../node/shard.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { flag, modelArgument } from '../flags.js';
 
-interface ExplainFlags extends ModelFlags {
+interface ExplainFlags extends MethodCommandFlags {
   method: string;
   target: string[];
   output?: string;
-  layer?: string;
   out: string;
   npy?: boolean;
   seed: string;
@@ -27,9 +27,7 @@ interface ExplainFlags extends ModelFlags {
   colormap?: string;
   report?: boolean;
   grid?: boolean;
-  json?: boolean;
   shard?: string;
-  [option: string]: unknown;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -38,24 +36,24 @@ export function registerExplain(program: Command): void {
   const cmd = program
     .command('explain')
     .description('explain images with one or more methods; writes overlays (PNG), raw attributions (.npy) and a manifest')
-    .argument('<model>', 'ONNX model file')
+    .addArgument(modelArgument())
     .argument('<inputs...>', 'images, folders or glob patterns (.npy tensors too)')
     .requiredOption('-m, --method <ids>', "method id(s), comma-separated (see 'lumen methods')")
     .option('-t, --target <spec>', 'what to explain: a class (3, top1/top2/…, a per-image list 3,5, w:<weights>; suffix :prob for the probability), out:<index> (any output entry, e.g. a regression value), seg:<category>[:mask=<png|npy>|:box=x0,y0,x1,y1] (segmentation), det:<index>|det:box=x0,y0,x1,y1[:class=k][:obj] (raw YOLO head), embed:<reference image> (cosine similarity of embeddings). Repeat for several', collect)
-    .option('--output <name>', "the model output the target reads (multi-output models; default: the first output's logits)")
-    .option('-l, --layer <tensors>', "CAM target layer(s), comma-separated ONNX tensor names (see 'lumen layers')")
-    .option('-o, --out <dir>', 'output folder', 'lumen-out')
+    .addOption(flag.output("the model output the target reads (multi-output models; default: the first output's logits)"))
+    .addOption(flag.layer('<tensors>', "CAM target layer(s), comma-separated ONNX tensor names (see 'lumen layers')"))
+    .addOption(flag.out('<dir>', 'output folder', 'lumen-out'))
     .option('--npy', 'also write the raw attribution as .npy')
-    .option('--seed <n>', 'seed for random methods', '0')
-    .option('--batch-size <n>', 'images per batch', '8')
-    .option('--recursive', 'walk folders recursively')
-    .option('--force', 'overwrite existing outputs and recompute finished rows')
+    .addOption(flag.seed('seed for random methods', '0'))
+    .addOption(flag.batchSize('images per batch', '8'))
+    .addOption(flag.recursive())
+    .addOption(flag.force('overwrite existing outputs and recompute finished rows'))
     .option('--score', 'attach the default trust scores (deletion AUC, insertion AUC, class discrimination)')
     .option('--report', 'also write a self-contained report.html into the output folder')
     .option('--grid', 'also write a labelled PNG grid per batch (images × methods, with class, probability and scores)')
     .option('--colormap <name>', 'overlay colormap (jet, turbo, viridis, inferno, magma, bwr, RdBu)')
     .option('--shard <i/n>', "only part i of n of the inputs (0 ≤ i < n, by path hash; stable when files are added): run the n parts on n machines, then 'lumen merge'")
-    .option('--json', 'print a JSON summary');
+    .addOption(flag.json('print a JSON summary'));
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
   cmd.addHelpText('after', () => `\nMethods (cost per image):\n${listMethods().map((m) => `  ${m.id.padEnd(22)} ${m.family.padEnd(13)} ${m.cost}`).join('\n')}\n`);

@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { EXPORTABLE_METHODS } from '../../export/index.js';
 import { exportExplanationFiles } from '../../node/export-files.js';
 import { getMethod } from '../../methods/registry.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags } from '../method-flags.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, type MethodCommandFlags } from '../method-flags.js';
+import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { LumenError } from '../../errors.js';
 import { printJson, printLine } from '../output.js';
+import { flag, modelArgument } from '../flags.js';
 
-interface ExportFlags extends ModelFlags {
+interface ExportFlags extends MethodCommandFlags {
   method: string;
-  layer?: string;
   out?: string;
   triton?: string;
   name?: string;
@@ -17,27 +17,24 @@ interface ExportFlags extends ModelFlags {
   force?: boolean;
   withPreprocessing?: boolean;
   targetInput: string;
-  seed?: string;
-  json?: boolean;
-  [option: string]: unknown;
 }
 
 export function registerExport(program: Command): void {
   const cmd = program
     .command('export')
     .description('write the explanation as a standalone ONNX model (inputs: image batch + class index per image; outputs: logits, probabilities, one attribution per method) that any ONNX runtime can serve')
-    .argument('<model>', 'ONNX model file')
+    .addArgument(modelArgument())
     .requiredOption('-m, --method <ids>', `method id(s), comma-separated; exportable: ${EXPORTABLE_METHODS.join(', ')}`)
-    .option('-l, --layer <tensors>', "CAM target layer(s), comma-separated (default: the model's default layer; see 'lumen layers')")
-    .option('-o, --out <file>', 'the .onnx file to write')
+    .addOption(flag.layer('<tensors>', "CAM target layer(s), comma-separated (default: the model's default layer; see 'lumen layers')"))
+    .addOption(flag.out('<file>', 'the .onnx file to write'))
     .option('--triton <dir>', 'also write a Triton model repository (<dir>/<name>/config.pbtxt and 1/model.onnx)')
     .option('--name <name>', 'the model name in the Triton repository (default: the -o file name)')
     .option('--max-batch-size <n>', 'Triton max_batch_size', '8')
     .option('--with-preprocessing', "take raw pixels: uint8 [batch, height, width, C] of any size, resized and normalized (the model's mean/std) in the graph")
     .option('--target-input <kind>', "how the target enters the graph: 'index' (int64 target_class [batch]) or 'weights' (float32 target_weights [batch, classes], a weight vector per image)", 'index')
-    .option('--seed <n>', 'seed of the random masks RISE stores in the file (as lumen explain --seed)')
-    .option('--force', 'overwrite an existing file or Triton model folder')
-    .option('--json', 'print a JSON summary');
+    .addOption(flag.seed('seed of the random masks RISE stores in the file (as lumen explain --seed)'))
+    .addOption(flag.force('overwrite an existing file or Triton model folder'))
+    .addOption(flag.json('print a JSON summary'));
   addModelFlags(cmd);
   addMethodOptionFlags(cmd);
   cmd.action(async (modelPath: string, flags: ExportFlags) => {

@@ -3,14 +3,15 @@ import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-opt
 import { PROBE_SIZE } from '../../model.js';
 import { describeLayout } from '../../layout.js';
 import { printJson, printLine, table } from '../output.js';
+import { flag, modelArgument } from '../flags.js';
 
 export function registerLayers(program: Command): void {
   addModelFlags(
     program
       .command('layers')
       .description('list every layer a CAM method can target — NCHW / NHWC feature maps and patch-token sequences, with their grids (the default is marked *)')
-      .argument('<model>', 'ONNX model file')
-      .option('--json', 'machine-readable output'),
+      .addArgument(modelArgument())
+      .addOption(flag.json()),
   ).action(async (modelPath: string, flags: ModelFlags & { json?: boolean }) => {
     const model = await loadModelWithFlags(modelPath, flags);
     try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { writeReport } from '../../node/report.js';
 import { mergeRuns } from '../../node/shard.js';
 import { printJson, printLine } from '../output.js';
+import { flag } from '../flags.js';
 
 export function registerMerge(program: Command): void {
   program
@@ -9,9 +10,9 @@ export function registerMerge(program: Command): void {
     .description("join the output folders of 'lumen explain' runs (the parts of a --shard run) into one folder with one manifest and one report; refuses runs with different settings")
     .argument('<dirs...>', "output folders of 'lumen explain'")
     .requiredOption('-o, --out <dir>', 'the merged folder')
-    .option('--force', 'merge into a folder that is not empty')
+    .addOption(flag.force('merge into a folder that is not empty'))
     .option('--no-report', 'do not write report.html')
-    .option('--json', 'print a JSON summary')
+    .addOption(flag.json('print a JSON summary'))
     .action((dirs: string[], flags: { out: string; force?: boolean; report: boolean; json?: boolean }) => {
       const result = mergeRuns(dirs, flags.out, { force: flags.force });
       const report = flags.report ? writeReport(flags.out) : undefined;

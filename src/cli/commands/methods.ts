@@ -3,12 +3,13 @@ import { listMethods } from '../../methods/registry.js';
 import { loadAllMethods } from '../../methods/load-all.js';
 import { TABULAR_METHODS } from '../../methods/tabular/info.js';
 import { printJson, printLine, table } from '../output.js';
+import { flag } from '../flags.js';
 
 export function registerMethods(program: Command): void {
   program
     .command('methods')
     .description('list the explanation methods with their family, cost and options')
-    .option('--json', 'machine-readable output')
+    .addOption(flag.json())
     .action(async (flags: { json?: boolean }) => {
       await loadAllMethods();
       const methods = listMethods();

@@ -8,22 +8,23 @@ import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { predictStructured, reportInputError, settleInput, type PredictOutputFlags } from '../predict-outputs.js';
+import { flag, modelArgument } from '../flags.js';
 
 export function registerPredict(program: Command): void {
   addModelFlags(
     program
       .command('predict')
       .description('top-K classes with probabilities for each input image (files, folders or globs; .npy tensors too)')
-      .argument('<model>', 'ONNX model file')
+      .addArgument(modelArgument())
       .argument('<inputs...>', 'images, folders or glob patterns')
       .option('--top <k>', 'how many classes to show', '5')
-      .option('--batch-size <n>', 'images per model run', '16')
-      .option('--recursive', 'walk folders recursively')
-      .option('--output <name>', 'the model output to read (multi-output models; default: the first output)')
+      .addOption(flag.batchSize('images per model run', '16'))
+      .addOption(flag.recursive())
+      .addOption(flag.output('the model output to read (multi-output models; default: the first output)'))
       .option('--out <dir>', 'segmentation models: folder for the class maps (<image>__classes.png and .npy)', 'lumen-out')
       .option('--score-threshold <p>', 'detectors: lowest class score kept before NMS', '0.25')
       .option('--iou <p>', 'detectors: IoU above which NMS drops the lower-scoring box of a class', '0.45')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.json()),
   ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & PredictOutputFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
     const top = integerFlag('top', flags.top, 1);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);

@@ -20,6 +20,7 @@ import { toCsv } from '../../tabular/csv.js';
 import { columnIndex, parseDataset, valueLabel, type TabularDataset } from '../../tabular/dataset.js';
 import { loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { flag } from '../flags.js';
 
 interface TabularFlags extends ModelFlags {
   out: string;
@@ -68,11 +69,11 @@ export function registerTabular(program: Command): void {
         .option('--ignore <names>', 'comma-separated columns to leave out (ids, …)')
         .option('--encoding <mode>', 'categorical columns: auto (by the model\'s F), ordinal, onehot', 'auto')
         .option('--response <kind>', 'probability (softmax of the output) or raw (the output as it is); default: raw when the output already holds probabilities or has one column')
-        .option('--output <name>', 'model output to explain (default: the first float output)')
+        .addOption(flag.output('model output to explain (default: the first float output)'))
         .option('--target <class>', 'output column explained (index or class name); default 1 of 2, 0 of 1')
         .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
         .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)')
-        .option('--json', 'print the result summary as JSON')
+        .addOption(flag.json('print the result summary as JSON'))
     );
     if (id === 'pdp' || id === 'ice' || id === 'ale') {
       cmd.option('--feature <names>', 'a feature, or a pair NAME,NAME (2-D); repeat for more plots; default: every column', collect, []);
@@ -90,7 +91,7 @@ export function registerTabular(program: Command): void {
       cmd
         .option('--repeats <n>', 'shuffles per column', '5')
         .option('--metric <name>', 'accuracy, log-loss (classifiers); r2, mse, mae (regression)')
-        .option('--seed <n>', 'seed of the shuffles', '0');
+        .addOption(flag.seed('seed of the shuffles', '0'));
     }
     if (id === 'shap') {
       cmd
@@ -98,7 +99,7 @@ export function registerTabular(program: Command): void {
         .option('--background <n>', 'background rows drawn from the data', '100')
         .option('--algorithm <name>', 'kernel (KernelSHAP) or exact (all 2^M coalitions, M ≤ 16)', 'kernel')
         .option('--num-samples <n>', 'KernelSHAP coalitions per row (default 2·M + 2048)')
-        .option('--seed <n>', 'seed of the background sample and coalitions', '0');
+        .addOption(flag.seed('seed of the background sample and coalitions', '0'));
     }
     cmd.action(async (modelPath: string, dataPath: string, flags: TabularFlags) => runTabular(id, modelPath, dataPath, flags));
   }

@@ -1,0 +1,23 @@
+import { Argument, Option } from 'commander';
+
+/**
+ * The flags several commands take, each spelled once here (long name, short form, value placeholder, and the help
+ * text where the commands agree); a command words the help for what the flag does there. Flags generated from
+ * method metadata are in `method-flags.ts`, the model flags in `model-options.ts`.
+ */
+export const flag = {
+  json: (help = 'machine-readable output'): Option => new Option('--json', help),
+  /** `-o, --out`: a folder or a file, depending on the command. */
+  out: (placeholder: '<dir>' | '<file>', help: string, fallback?: string): Option => new Option(`-o, --out ${placeholder}`, help).default(fallback),
+  force: (help: string): Option => new Option('--force', help),
+  recursive: (): Option => new Option('--recursive', 'walk folders recursively'),
+  seed: (help: string, fallback?: string): Option => new Option('--seed <n>', help).default(fallback),
+  batchSize: (help: string, fallback: string): Option => new Option('--batch-size <n>', help).default(fallback),
+  /** `-l, --layer`: one ONNX tensor (`<tensor>`) or a comma-separated list (`<tensors>`, CAM methods). */
+  layer: (placeholder: '<tensor>' | '<tensors>', help: string): Option => new Option(`-l, --layer ${placeholder}`, help),
+  /** `--output`: which model output a target or a prediction reads (multi-output models). */
+  output: (help: string): Option => new Option('--output <name>', help),
+};
+
+/** The `<model>` argument of every command that loads an ONNX model. */
+export const modelArgument = (): Argument => new Argument('<model>', 'ONNX model file');

@@ -46,9 +46,10 @@ export interface ConceptOutputs {
     images: { image: string; share: number[]; picture?: string }[];
   };
   /** `lumen craft` (craft.json + atlas.png). */
-  craft?: { layer: string; target: number; k: number; relativeError: number; concepts: { concept: number; importance: number }[]; atlas?: string };
+  /** `importance`: how concepts were ranked (absent in craft.json files written before Sobol: gradient × concept). */
+  craft?: { layer: string; target: number; k: number; importance?: 'sobol' | 'gradient'; relativeError: number; concepts: { concept: number; importance: number }[]; atlas?: string };
   /** `lumen tcav --json` saved as tcav.json. */
-  tcav?: { score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number };
+  tcav?: { score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number; threshold?: number; randomScores?: number[] };
   /** `lumen neighbors --json` saved as neighbors.json. */
   neighbors?: { layer: string; query: string; neighbors: { file: string; similarity: number; picture?: string }[] };
   /** `lumen prototypes --json` saved as prototypes.json. */
@@ -76,7 +77,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
     const c = o.craft;
     sections.push({
       title: `Concept atlas (CRAFT-style, ${c.k} concepts of ${c.layer}, class ${c.target})`,
-      html: `<p>Concepts found by NMF over image crops, ranked by gradient × concept importance for the class (NMF relative error ${c.relativeError.toFixed(3)}). Each atlas row shows the crops that express a concept most.</p>${table(
+      html: `<p>Concepts found by NMF over image crops, ranked by ${c.importance === 'sobol' ? 'total-order Sobol index (share of the class logit\'s variance the concept takes part in)' : 'gradient × concept importance'} for the class (NMF relative error ${c.relativeError.toFixed(3)}). Each atlas row shows the crops that express a concept most.</p>${table(
         ['concept', 'importance'],
         c.concepts.map((x) => [String(x.concept), x.importance.toPrecision(3)]),
       )}${c.atlas ? `<img src="${esc(c.atlas)}" alt="concept atlas">` : ''}`,
@@ -87,8 +88,15 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
     sections.push({
       title: 'TCAV',
       html: `<p>Share of the target class's inputs whose logit rises along the concept's activation vector, over ${t.runs} CAVs, against random-vs-random CAVs (two-sided t-test).</p>${table(
-        ['layer', 'target', 'score', 'p', 'result'],
-        [[t.layer ?? '–', t.target === undefined ? '–' : String(t.target), t.score.toFixed(3), t.pValue.toPrecision(3), t.significant ? `significant (${t.direction ?? '?'} random)` : 'not significant at 0.05']],
+        ['layer', 'target', 'score', 'random CAVs', 'p', 'result'],
+        [[
+          t.layer ?? '–',
+          t.target === undefined ? '–' : String(t.target),
+          t.score.toFixed(3),
+          t.randomScores?.length ? (t.randomScores.reduce((a, b) => a + b, 0) / t.randomScores.length).toFixed(3) : '–',
+          t.pValue.toPrecision(3),
+          t.significant ? `significant (${t.direction ?? '?'} random)` : `not significant at ${(t.threshold ?? 0.05).toPrecision(3)}`,
+        ]],
       )}`,
     });
   }

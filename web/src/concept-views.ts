@@ -67,10 +67,20 @@ type Progress = (fraction: number, text: string) => void;
  * reported by `onError`); Cancel aborts between model runs.
  */
 function job<R>(view: string, hook: ViewHook<R>, onError: (e: unknown) => void, body: (signal: AbortSignal, progress: Progress) => Promise<R>): void {
-  const button = $<HTMLButtonElement>(`${view}-run`);
-  const cancel = $<HTMLButtonElement>(`${view}-cancel`);
-  const bar = $<HTMLProgressElement>(`${view}-progress`);
-  const status = $<HTMLParagraphElement>(`${view}-status`);
+  // the run/Stop buttons, progress bar and status line, built into #<view>-job (labels from its data attributes)
+  const box = $<HTMLDivElement>(`${view}-job`);
+  const element = <K extends keyof HTMLElementTagNameMap>(tag: K, id: string, text = ''): HTMLElementTagNameMap[K] => Object.assign(document.createElement(tag), { id: `${view}-${id}`, textContent: text });
+  const button = Object.assign(element('button', 'run', box.dataset.run), { type: 'button' });
+  const cancel = Object.assign(element('button', 'cancel', 'Stop'), { type: 'button', disabled: true });
+  const bar = Object.assign(element('progress', 'progress'), { max: 1, value: 0 });
+  bar.setAttribute('aria-label', box.dataset.progress ?? `${view} progress`);
+  const status = Object.assign(element('p', 'status'), { className: 'muted' });
+  status.setAttribute('role', 'status');
+  status.setAttribute('aria-live', 'polite');
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  actions.append(button, ' ', cancel);
+  box.append(actions, bar, status);
   let controller: AbortController | undefined;
   cancel.addEventListener('click', () => controller?.abort(new LumenError('CANCELLED', 'cancelled')));
   button.addEventListener('click', () => {

@@ -750,7 +750,8 @@ async function addFiles(files: File[]): Promise<void> {
 
 async function boot(): Promise<void> {
   wire();
-  setupConcepts(() => {
+  // what the Concepts panel and the concept views read at each run: model, layer, selected and loaded images
+  const conceptContext = () => {
     const img = state.images[state.current];
     return {
       model: state.model,
@@ -758,19 +759,12 @@ async function boot(): Promise<void> {
       layer: ui.layer.value,
       label: labelOf,
       dataset: () => state.images.map((i) => ({ name: i.name, url: i.blobUrl, image: prepared(i) })),
+      loaded: () => state.images.map(prepared),
       current: state.current,
     };
-  }, showError);
-  conceptViews = setupConceptViews(() => {
-    const img = state.images[state.current];
-    return {
-      model: state.model,
-      image: img && state.model ? prepared(img) : undefined,
-      layer: ui.layer.value,
-      label: labelOf,
-      loaded: () => state.images.map(prepared),
-    };
-  }, showError);
+  };
+  setupConcepts(conceptContext, showError);
+  conceptViews = setupConceptViews(conceptContext, showError);
   renderMethods();
   const manifest = await fetchManifest();
   for (const s of manifest.samples ?? []) {

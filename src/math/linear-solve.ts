@@ -39,3 +39,17 @@ export function solveLinear(a: Float64Array, b: Float64Array, n: number): Float6
   }
   return x;
 }
+
+/**
+ * solveLinear, and when A is singular (too few samples to determine every unknown, or a column that never varies) a
+ * vanishing ridge, 1e-10 × the mean diagonal, added to A in place: the least-norm-like answer shap's pseudo-inverse
+ * and sklearn give. Zeros when even that fails.
+ */
+export function solveLinearOrRidge(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const x = solveLinear(a, b, n);
+  if (x) return x;
+  let trace = 0;
+  for (let j = 0; j < n; j++) trace += a[j * n + j]!;
+  for (let j = 0; j < n; j++) a[j * n + j]! += 1e-10 * (trace / n || 1);
+  return solveLinear(a, b, n) ?? new Float64Array(n);
+}

@@ -18,7 +18,7 @@ import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
-import { solveLinear } from '../../math/linear-solve.js';
+import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
 
@@ -175,14 +175,8 @@ export function solveShapley(masks: Uint8Array, weights: Float64Array, y: Float6
       for (let k = 0; k < m; k++) a[j * m + k]! += v * e[k]!;
     }
   }
-  let sol = solveLinear(a, b, m);
-  if (!sol) {
-    // Too few coalitions to determine every φ (shap falls back to a pseudo-inverse): a vanishing ridge does the same job.
-    let trace = 0;
-    for (let j = 0; j < m; j++) trace += a[j * m + j]!;
-    for (let j = 0; j < m; j++) a[j * m + j]! += 1e-10 * (trace / m || 1);
-    sol = solveLinear(a, b, m) ?? new Float64Array(m);
-  }
+  // too few coalitions to determine every φ: shap falls back to a pseudo-inverse, a vanishing ridge does the same job
+  const sol = solveLinearOrRidge(a, b, m);
   let sum = 0;
   for (let j = 0; j < m; j++) {
     phi[j] = sol[j]!;

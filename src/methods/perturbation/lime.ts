@@ -16,7 +16,7 @@ import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
-import { solveLinear } from '../../math/linear-solve.js';
+import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
 
@@ -82,14 +82,8 @@ export function weightedRidge(x: Float64Array | Uint8Array, y: Float64Array, w: 
     a[j * m + j]! += alpha;
     for (let k = 0; k < j; k++) a[j * m + k] = a[k * m + j]!;
   }
-  let beta = solveLinear(a, b, m);
-  if (!beta) {
-    // Singular without regularization (e.g. alpha = 0 and a segment always on): the minimum-norm-like fix of a tiny ridge.
-    let trace = 0;
-    for (let j = 0; j < m; j++) trace += a[j * m + j]!;
-    for (let j = 0; j < m; j++) a[j * m + j]! += 1e-10 * (trace / m || 1);
-    beta = solveLinear(a, b, m) ?? new Float64Array(m);
-  }
+  // singular without regularization (e.g. alpha = 0 and a segment always on): a vanishing ridge
+  const beta = solveLinearOrRidge(a, b, m);
   let intercept = ym;
   for (let j = 0; j < m; j++) intercept -= xm[j]! * beta[j]!;
   let ssRes = 0;

@@ -100,7 +100,8 @@ export class LumenModel {
   readonly opsetUpgrade: OpsetUpgrade | undefined;
   /** Set when the file fixed the batch at 1: Lumen opened it (src/batch.ts); says how batches run. */
   readonly batchOpening: BatchOpening | undefined;
-  private readonly sessionSettings: SessionSettings;
+  /** Settings every compiled graph of this model starts from (threads, execution providers). */
+  readonly sessionSettings: SessionSettings;
   /**
    * The model's one cache of compiled graphs (the plain model and every explanation graph built from it), with
    * their metadata, by key (`compile`). A key prefix belongs to one caller, so a key always holds one meta type.

@@ -8,18 +8,19 @@ import { LumenError } from '../../src/errors.js';
 import { lrp } from '../../src/methods/gradient/lrp.js';
 import { ablationcam } from '../../src/methods/cam/ablationcam.js';
 import { Tensor } from '../../src/tensor.js';
-import type { Runtime } from '../../src/runtime/types.js';
+import type { Runtime, SessionSettings } from '../../src/runtime/types.js';
 import { emptyModel } from '../autodiff/helpers.js';
 
 /** A runtime that counts what a model asks of it: sessions created and disposed, runs. */
-function countingRuntime(): { runtime: Runtime; counts: { created: number; disposed: number; runs: number } } {
+function countingRuntime(): { runtime: Runtime; counts: { created: number; disposed: number; runs: number; settings: (SessionSettings | undefined)[] } } {
   const inner = nodeRuntime({ threads: 1 });
-  const counts = { created: 0, disposed: 0, runs: 0 };
+  const counts = { created: 0, disposed: 0, runs: 0, settings: [] as (SessionSettings | undefined)[] };
   const runtime: Runtime = {
     name: 'counting',
     async createSession(bytes, settings) {
       const s = await inner.createSession(bytes, settings);
       counts.created++;
+      counts.settings.push(settings);
       return {
         inputNames: s.inputNames,
         outputNames: s.outputNames,
@@ -38,7 +39,7 @@ function countingRuntime(): { runtime: Runtime; counts: { created: number; dispo
 }
 
 /** x [N, 3, 4, 4] → Conv (2 channels, 3×3, pad 1) → [BatchNormalization] → Relu → GAP → Flatten → logits [N, 2]. */
-function smallModel(runtime: Runtime, batchNorm = false): { model: LumenModel; conv: string; relu: string } {
+function smallModel(runtime: Runtime, batchNorm = false, session?: SessionSettings): { model: LumenModel; conv: string; relu: string } {
   const g = emptyModel({ x: ['N', 3, 4, 4] });
   const w = Float32Array.from({ length: 2 * 3 * 9 }, (_, i) => Math.sin(i + 1) / 4);
   const conv = g.op('Conv', ['x', g.addInitializer(w, [2, 3, 3, 3]), g.addInitializer(Float32Array.of(0.1, -0.2), [2])], { pads: { ints: [1, 1, 1, 1] } });
@@ -47,7 +48,7 @@ function smallModel(runtime: Runtime, batchNorm = false): { model: LumenModel; c
   const pooled = g.op('GlobalAveragePool', [relu]);
   g.addNode('Flatten', [pooled], ['logits']);
   g.setOutputs(['logits']);
-  return { model: LumenModel.fromProto(g.model, { runtime, source: 'small' }), conv, relu };
+  return { model: LumenModel.fromProto(g.model, { runtime, source: 'small', ...(session ? { session } : {}) }), conv, relu };
 }
 
 const image = (n = 1): Tensor => new Tensor(Float32Array.from({ length: n * 48 }, (_, i) => Math.cos(i * 0.7)), [n, 3, 4, 4]);
@@ -155,7 +156,7 @@ test('dispose releases every compiled session and derived value, failed ones inc
 
 test('LRP\'s BatchNorm-folded copy and Ablation-CAM\'s head are cached on the model and disposed with it', async () => {
   const { runtime, counts } = countingRuntime();
-  const { model, relu } = smallModel(runtime, true);
+  const { model, relu } = smallModel(runtime, true, { graphOptimizationLevel: 'basic' });
   const x = image(2);
   const first = await lrp.explain(model, x, { target: 0, canonize: true });
   assert.match(String(first.extras?.foldedBatchNorms), /BatchNormalization/);
@@ -171,6 +172,8 @@ test('LRP\'s BatchNorm-folded copy and Ablation-CAM\'s head are cached on the mo
   await model.dispose();
   // every session, the folded copy's included, is released (the copy used to outlive the model)
   assert.equal(counts.disposed, counts.created);
+  // and the folded copy compiles with the model's session settings (it used to take the runtime's defaults)
+  assert.ok(counts.settings.every((s) => s?.graphOptimizationLevel === 'basic'), JSON.stringify(counts.settings));
 });
 
 test('tensorShapes: static inference alone when it determines every float tensor (no session); in graph order', async () => {

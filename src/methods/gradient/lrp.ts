@@ -131,7 +131,7 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
 export function canonicalModel(model: LumenModel): { model: LumenModel; folded: string[] } {
   return model.derived('lrp:canonical', () => {
     const { model: proto, folded } = foldBatchNormalization(model.proto);
-    return folded.length === 0 ? { model, folded } : { model: LumenModel.fromProto(proto, { runtime: model.runtime, metadata: model.metadata, source: model.source }), folded };
+    return folded.length === 0 ? { model, folded } : { model: LumenModel.fromProto(proto, { runtime: model.runtime, session: model.sessionSettings, metadata: model.metadata, source: model.source }), folded };
   }, (c) => (c.model === model ? undefined : c.model.dispose()));
 }
 

@@ -25,15 +25,22 @@ function checkSizes(map: Float32Array, inW: number, inH: number, outW: number, o
   if (map.length !== inW * inH) throw new RangeError(`${name}: map has ${map.length} values, expected ${inW}×${inH} = ${inW * inH}`);
 }
 
+/** Smallest and largest value a resize wrote (NaN is skipped, as comparisons skip it). */
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
 /**
  * cv2.resize(map, (outW, outH), interpolation=INTER_LINEAR) on a float map: src = (dst + 0.5)·in/out − 0.5,
  * indices clamped to the border (a source coordinate below 0 or at/after the last pixel takes that pixel alone),
- * no antialiasing when shrinking.
+ * no antialiasing when shrinking. `range`, when given, receives the output's min and max (a caller that normalizes
+ * the map then needs no pass of its own to find them).
  */
-export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number, out?: Float32Array): Float32Array {
+export function resizeMapBilinear(map: Float32Array, inW: number, inH: number, outW: number, outH: number, out?: Float32Array, range?: ValueRange): Float32Array {
   checkSizes(map, inW, inH, outW, outH, 'resizeMapBilinear');
   if (out && out.length !== outW * outH) throw new RangeError(`resizeMapBilinear: out has ${out.length} values, expected ${outW}×${outH}`);
-  return sample(map, inW, cv2LinearTaps(inW, outW), cv2LinearTaps(inH, outH), outW, outH, true, out);
+  return sample(map, inW, cv2LinearTaps(inW, outW), cv2LinearTaps(inH, outH), outW, outH, true, out, range);
 }
 
 /** torch F.interpolate(mode='nearest'): src = floor(dst · in/out), with in/out as float32 (ATen's nearest_idx). */
@@ -115,7 +122,7 @@ function alignCornersTaps(inSize: number, outSize: number): Taps {
   return { i0, i1, w0: frac.map((w) => f32(1 - w)), frac };
 }
 
-function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number, float32Sums: boolean, target?: Float32Array): Float32Array {
+function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number, outH: number, float32Sums: boolean, target?: Float32Array, range?: ValueRange): Float32Array {
   // Separable: the horizontal pass depends only on the source row, so it is done once per source row (a 7×7 CAM
   // upsampled to 224×224 needs 7 rows, not 224) and then blended vertically. Same operations in the same order as
   // per-pixel sampling, so the results are bit-identical; ~3× faster on CAM-sized maps.
@@ -132,17 +139,30 @@ function sample(map: Float32Array, inW: number, xs: Taps, ys: Taps, outW: number
     }
   }
   const out = target ?? new Float32Array(outW * outH);
+  let min = Infinity;
+  let max = -Infinity;
   for (let y = 0; y < outH; y++) {
     const r0 = ys.i0[y]! * outW;
     const r1 = ys.i1[y]! * outW;
     const fy = ys.frac[y]!;
     const gy = ys.w0[y]!;
     const o = y * outW;
-    if (float32Sums) {
+    if (float32Sums && range) {
+      for (let x = 0; x < outW; x++) {
+        const v = f32(f32(rows[r0 + x]! * gy) + f32(rows[r1 + x]! * fy)); // the value the store below keeps
+        out[o + x] = v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    } else if (float32Sums) {
       for (let x = 0; x < outW; x++) out[o + x] = f32(rows[r0 + x]! * gy) + f32(rows[r1 + x]! * fy);
     } else {
       for (let x = 0; x < outW; x++) out[o + x] = rows[r0 + x]! * gy + rows[r1 + x]! * fy;
     }
+  }
+  if (range) {
+    range.min = min;
+    range.max = max;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { computeGradients, gradientsOfCheckedInput } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
+import type { ValueRange } from '../../image/resize-map.js';
 import type { LumenModel } from '../../model.js';
 import { forwardTarget, resolveBatchTargets, resolveTargets, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
@@ -128,9 +129,26 @@ export function weightedSum(activations: Tensor, weights: Float32Array): Float32
 export function spatialMean(t: Tensor): Float32Array {
   const [n, c, h, w] = nchw(t);
   const hw = h * w;
-  const out = new Float32Array(n * c);
+  const m = n * c;
+  const out = new Float32Array(m);
   const data = t.data;
-  for (let k = 0; k < n * c; k++) {
+  // four channels per sweep, each summed in its own order (same results): the four sums do not wait on each other
+  let k = 0;
+  for (; k + 3 < m; k += 4) {
+    const b0 = k * hw, b1 = b0 + hw, b2 = b1 + hw, b3 = b2 + hw;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0; p < hw; p++) {
+      s0 += data[b0 + p]!;
+      s1 += data[b1 + p]!;
+      s2 += data[b2 + p]!;
+      s3 += data[b3 + p]!;
+    }
+    out[k] = s0 / hw;
+    out[k + 1] = s1 / hw;
+    out[k + 2] = s2 / hw;
+    out[k + 3] = s3 / hw;
+  }
+  for (; k < m; k++) {
     let s = 0;
     for (let p = 0; p < hw; p++) s += data[k * hw + p]!;
     out[k] = s / hw;
@@ -176,8 +194,13 @@ export function minMaxInPlace(map: Float32Array, eps = CAM_EPS): Float32Array {
     if (v > max) max = v;
   }
   if (n === 0) return map;
+  return rescaleInPlace(map, min, max, eps);
+}
+
+/** The second pass of `minMaxInPlace`, for a map whose min and max are known: x − min, then / (max − min + eps). */
+function rescaleInPlace(map: Float32Array, min: number, max: number, eps = CAM_EPS): Float32Array {
   const divisor = Math.fround(eps + Math.fround(max - min));
-  for (let i = 0; i < n; i++) map[i] = Math.fround(map[i]! - min) / divisor;
+  for (let i = 0; i < map.length; i++) map[i] = Math.fround(map[i]! - min) / divisor;
   return map;
 }
 
@@ -394,6 +417,7 @@ export function aggregateLayers(layers: readonly { raw: Float32Array; h: number;
   const sum = layers.length > 1 ? new Float64Array(size) : undefined;
   for (let i = 0; i < n; i++) {
     const out = finals.subarray(i * size, (i + 1) * size);
+    let resized: ValueRange | undefined;
     sum?.fill(0);
     for (const { raw, h, w } of layers) {
       const map = raw.slice(i * h * w, (i + 1) * h * w);
@@ -401,16 +425,17 @@ export function aggregateLayers(layers: readonly { raw: Float32Array; h: number;
       minMaxInPlace(map);
       if (!sum) {
         // One layer: the mean is the resized map itself. Its ReLU is a no-op: bilinear weights are ≥ 0 and the
-        // min-maxed values lie in [0, 1].
+        // min-maxed values lie in [0, 1]. The resize reports its min and max, so the final min-max needs one pass.
         if (h === outH && w === outW) out.set(map);
-        else resizeMapBilinear(map, w, h, outW, outH, out);
+        else resizeMapBilinear(map, w, h, outW, outH, out, (resized = { min: Infinity, max: -Infinity }));
       } else {
         const up = resizeLinear(map, h, w, outH, outW);
         for (let p = 0; p < size; p++) sum[p]! += up[p]! > 0 ? up[p]! : 0;
       }
     }
     if (sum) for (let p = 0; p < size; p++) out[p] = sum[p]! / layers.length;
-    minMaxInPlace(out);
+    if (resized) rescaleInPlace(out, resized.min, resized.max);
+    else minMaxInPlace(out);
   }
   return finals;
 }

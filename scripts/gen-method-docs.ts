@@ -2,7 +2,9 @@
 // app's forms), so the table cannot drift from the code. Run: npx tsx scripts/gen-method-docs.ts
 import { writeFileSync } from 'node:fs';
 import { loadAllMethods } from '../src/methods/load-all.js';
+import { listConceptMethods } from '../src/methods/concepts/registry.js';
 import { listMethods } from '../src/methods/registry.js';
+import { optionMax } from '../src/methods/validate.js';
 import { listMetrics } from '../src/metrics/index.js';
 
 await loadAllMethods();
@@ -31,6 +33,18 @@ for (const m of listMethods()) {
   lines.push('| option | type | default | description |', '|---|---|---|---|');
   for (const o of m.options) {
     lines.push(`| \`${o.name}\` | ${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''} | ${o.default === undefined ? '' : `\`${String(o.default)}\``} | ${esc(o.description)} |`);
+  }
+  lines.push('');
+}
+lines.push('## Concept and example methods', '', 'Commands of their own (`getConceptMethod(id).run(model, inputs, options)` in the API; [concepts.md](concepts.md)).', '');
+lines.push('| id | command | title | paper | inputs | target | cost | follows |', '|---|---|---|---|---|---|---|---|');
+for (const m of listConceptMethods()) lines.push(`| \`${m.id}\` | \`lumen ${m.command}\` | ${esc(m.title)} | ${esc(m.paper)} | ${esc(m.inputs)} | ${yes(m.needsTarget)} | ${esc(m.cost)} | ${esc(m.reference)} |`);
+lines.push('');
+for (const m of listConceptMethods()) {
+  lines.push(`### \`${m.id}\` — ${esc(m.title)}`, '', esc(m.summary), '', '| option | flag | type | default | description |', '|---|---|---|---|---|');
+  for (const o of m.options) {
+    const flag = o.flag ?? `--${o.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    lines.push(`| \`${o.name}\` | \`${flag.replace(/ <.*>$/, '')}\` | ${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.type === 'number' || o.type === 'integer' ? ` [${o.min ?? '−∞'}, ${Number.isFinite(optionMax(o)) ? optionMax(o) : '∞'}]` : ''} | ${o.default === undefined ? '' : `\`${String(o.default)}\``} | ${esc(o.description)} |`);
   }
   lines.push('');
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { listConceptMethods } from '../../methods/concepts/registry.js';
 import { listMethods } from '../../methods/registry.js';
 import { loadAllMethods } from '../../methods/load-all.js';
 import { TABULAR_METHODS } from '../../methods/tabular/info.js';
@@ -18,5 +19,8 @@ export function registerMethods(program: Command): void {
       printLine();
       printLine('Feature-vector models over a CSV (commands of their own, docs/tabular.md):');
       printLine(table([['command', 'title', 'model rows'], ...TABULAR_METHODS.map((m) => [`lumen ${m.id}`, m.title, m.cost])]));
+      printLine();
+      printLine('Concepts and examples (commands of their own, docs/concepts.md):');
+      printLine(table([['command', 'id', 'title', 'paper'], ...listConceptMethods().map((m) => [`lumen ${m.command}`, m.id, m.title, m.paper])]));
     });
 }

@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import type { NodeProto } from '../onnx/proto.js';
+import type { ShapeContext } from '../onnx/shapes.js';
 import type { GradientRule } from './types.js';
 
 /**
@@ -61,10 +62,11 @@ export interface OpTraits {
   /** ONNX Runtime's CPU provider runs it on double tensors, or it is type-agnostic (float64 graphs may keep it). */
   doubleKernel: boolean;
   /**
-   * Generic static shape rule: 'elementwise' (output 0 is shaped like input 0), 'broadcast' (NumPy broadcast of
-   * every input). Ops without it have their own case in src/onnx/shapes.ts `inferNode`.
+   * Static shape rule (src/onnx/shapes.ts `inferShapes`): 'elementwise' (output 0 is shaped like input 0),
+   * 'broadcast' (NumPy broadcast of every input), or the op's own function, which sets its outputs' shapes (and folded
+   * values) on the ShapeContext. An op without one leaves its outputs' shapes unknown.
    */
-  shape?: 'elementwise' | 'broadcast';
+  shape?: 'elementwise' | 'broadcast' | ((c: ShapeContext) => void);
   /** Element type of every output when it does not follow the inputs' (comparisons: bool; Shape, ArgMax: int64). */
   elemType?: 'bool' | 'int64';
   /** Only output 0 carries gradient (the rest are indices, masks or running statistics). */

@@ -52,7 +52,8 @@ export function inferShapes(
   return shapes;
 }
 
-class ShapeContext {
+/** What a shape rule sees (OpTraits.shape in src/autodiff/registry.ts): the node, input shapes and folded values. */
+export class ShapeContext {
   constructor(
     readonly graph: OnnxGraph,
     readonly node: NodeProto,
@@ -102,31 +103,7 @@ class ShapeContext {
 function inferNode(c: ShapeContext): void {
   const { node } = c;
   const op = node.opType;
-  if (op === 'Constant') {
-    const t = attrTensor(node, 'value');
-    if (t) {
-      c.out(tensorDims(t));
-      if (t.dims.reduce((a, d) => a * Number(d), 1) <= MAX_FOLD) {
-        try {
-          c.outValue(tensorNumbers(t));
-        } catch {
-          // non-numeric constant
-        }
-      }
-    } else {
-      const f = node.attribute.find((a) => a.name === 'value_float' || a.name === 'value_int');
-      c.out([]);
-      if (f) c.outValue([f.name === 'value_int' ? Number(f.i) : f.f]);
-      const fs = node.attribute.find((a) => a.name === 'value_floats' || a.name === 'value_ints');
-      if (fs) {
-        const v = fs.name === 'value_ints' ? fs.ints.map(Number) : [...fs.floats];
-        c.out([v.length]);
-        c.outValue(v);
-      }
-    }
-    return;
-  }
-  // ops with a generic shape rule declare it in their traits (src/autodiff/rules/); the rest have a case below
+  // every op's shape rule is its `shape` trait, declared beside its gradient rule (src/autodiff/rules/)
   const generic = opTraits(op)?.shape;
   if (generic === 'elementwise') {
     const x = c.in(0);
@@ -143,280 +120,71 @@ function inferNode(c: ShapeContext): void {
     c.out(out);
     return;
   }
-  switch (op) {
-    case 'Conv':
-    case 'ConvTranspose':
-    case 'MaxPool':
-    case 'AveragePool':
-    case 'LpPool': {
-      const x = c.in(0);
-      const spatial = x.length - 2;
-      const kernel = op === 'Conv' || op === 'ConvTranspose' ? attrInts(node, 'kernel_shape') ?? c.in(1).slice(2).map(Number) : attrInts(node, 'kernel_shape', []);
-      const geometry = poolGeometry(node, x.slice(2), kernel);
-      let channels: Dim = x[1]!;
-      if (op === 'Conv') channels = c.in(1)[0]!;
-      if (op === 'ConvTranspose') {
-        const w = c.in(1);
-        channels = Number(w[1]) * attrInt(node, 'group', 1);
-        const outShape = attrInts(node, 'output_shape');
-        const outPad = attrInts(node, 'output_padding', new Array<number>(spatial).fill(0));
-        const dims: Dim[] = [];
-        for (let i = 0; i < spatial; i++) {
-          const inD = x[2 + i]!;
-          if (outShape) dims.push(outShape[outShape.length - spatial + i]!);
-          else if (typeof inD !== 'number') dims.push('?');
-          else dims.push(geometry.strides[i]! * (inD - 1) + outPad[i]! + ((kernel[i]! - 1) * geometry.dilations[i]! + 1) - geometry.pads[i]! - geometry.pads[i + spatial]!);
-        }
-        c.out([x[0]!, channels, ...dims]);
-        return;
-      }
-      c.out([x[0]!, channels, ...geometry.output]);
-      if (op === 'MaxPool' && node.output[1]) c.out([x[0]!, channels, ...geometry.output], 1);
-      return;
-    }
-    case 'GlobalAveragePool':
-    case 'GlobalMaxPool':
-    case 'GlobalLpPool': {
-      const x = c.in(0);
-      c.out([x[0]!, x[1]!, ...x.slice(2).map(() => 1)]);
-      return;
-    }
-    case 'Gemm': {
-      const a = c.in(0);
-      const b = c.in(1);
-      const m = attrInt(node, 'transA', 0) ? a[1]! : a[0]!;
-      const n = attrInt(node, 'transB', 0) ? b[0]! : b[1]!;
-      c.out([m, n]);
-      return;
-    }
-    case 'MatMul': {
-      const a = c.in(0);
-      const b = c.in(1);
-      const a2 = a.length === 1 ? [1, a[0]!] : a;
-      const b2 = b.length === 1 ? [b[0]!, 1] : b;
-      const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2), node);
-      const out: Dim[] = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
-      if (a.length === 1) out.splice(out.length - 2, 1);
-      if (b.length === 1) out.splice(out.length - 1, 1);
-      c.out(out);
-      return;
-    }
-    case 'Flatten': {
-      const x = c.in(0);
-      let axis = attrInt(node, 'axis', 1);
-      if (axis < 0) axis += x.length;
-      c.out([product(x.slice(0, axis)), product(x.slice(axis))]);
-      return;
-    }
-    case 'Reshape': {
-      const x = c.in(0);
-      const target = c.value(1);
-      if (!target) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Reshape node '${node.name}' has a target shape that is not known statically`);
-      const allowZero = attrInt(node, 'allowzero', 0) === 1;
-      const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? x[i]! : d));
-      const minus = out.findIndex((d) => d === -1);
-      if (minus >= 0) out[minus] = divideDims(product(x), product(out.filter((_, i) => i !== minus)));
-      c.out(out);
-      return;
-    }
-    case 'Squeeze': {
-      const x = c.in(0);
-      const axes = (c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'axes'))?.map((a) => (a < 0 ? a + x.length : a));
-      c.out(x.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)));
-      const v = c.value(0);
-      if (v) c.outValue(v);
-      return;
-    }
-    case 'Unsqueeze': {
-      const x = c.in(0);
-      const axes = (c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'axes')) ?? [];
-      const rank = x.length + axes.length;
-      const norm = axes.map((a) => (a < 0 ? a + rank : a));
-      const out: Dim[] = [];
-      let j = 0;
-      for (let i = 0; i < rank; i++) out.push(norm.includes(i) ? 1 : x[j++]!);
-      c.out(out);
-      const v = c.value(0);
-      if (v && x.length === 0) c.outValue(v);
-      return;
-    }
-    case 'Transpose': {
-      const x = c.in(0);
-      const perm = attrInts(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
-      c.out(perm.map((p) => x[p]!));
-      return;
-    }
-    case 'Concat': {
-      const ins = node.input.map((_, i) => i).filter((i) => c.has(i));
-      const first = c.in(ins[0]!);
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += first.length;
-      const out = [...first];
-      out[axis] = sumDims(ins.map((i) => c.in(i)[axis]!));
-      c.out(out);
-      const vals = ins.map((i) => c.value(i));
-      if (vals.every((v) => v) && first.length === 1) c.outValue(vals.flatMap((v) => v!));
-      return;
-    }
-    case 'Split': {
-      const x = c.in(0);
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += x.length;
-      const count = node.output.length;
-      let sizes = c.opsetAtLeast13() ? c.numbers(1) : attrInts(node, 'split');
-      if (!sizes) {
-        const total = x[axis]!;
-        if (typeof total !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Split '${node.name}' along a symbolic axis`);
-        const part = Math.ceil(total / count);
-        sizes = Array.from({ length: count }, (_, i) => Math.min(part, total - part * i));
-      }
-      sizes.forEach((s, i) => {
-        const o = [...x];
-        o[axis] = s;
-        c.out(o, i);
-      });
-      return;
-    }
-    case 'Slice': {
-      const x = c.in(0);
-      const spec = sliceSpec(node, x, (i) => c.numbers(i), c.graph.opset);
-      const out = [...x];
-      for (const s of spec) out[s.axis] = s.length;
-      c.out(out);
-      const v = c.value(0);
-      if (v && x.length === 1 && spec.length === 1) {
-        const s = spec[0]!;
-        const picked: Dim[] = [];
-        for (let k = 0; k < s.length; k++) picked.push(v[s.start + k * s.step]!);
-        c.outValue(picked);
-      }
-      return;
-    }
-    case 'Pad': {
-      const x = c.in(0);
-      const pads = padsOf(node, x.length, (i) => c.numbers(i), c.graph.opset);
-      c.out(x.map((d, i) => addDims(d, pads[i]! + pads[i + x.length]!)));
-      return;
-    }
-    case 'Gather': {
-      const x = c.in(0);
-      const idx = c.in(1);
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += x.length;
-      c.out([...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]);
-      const v = c.value(0);
-      const i = c.numbers(1);
-      if (v && i && x.length === 1) c.outValue(i.map((k) => v[k < 0 ? k + v.length : k]!));
-      return;
-    }
-    case 'Shape': {
-      const x = c.in(0);
-      const rank = x.length;
-      let start = attrInt(node, 'start', 0);
-      let end = attrInt(node, 'end', rank);
-      if (start < 0) start += rank;
-      if (end < 0) end += rank;
-      const v = x.slice(Math.max(0, start), Math.min(rank, end));
-      c.out([v.length]);
-      c.outValue(v);
-      return;
-    }
-    case 'Size': {
-      c.out([]);
-      c.outValue([product(c.in(0))]);
-      return;
-    }
-    case 'ConstantOfShape': {
-      const v = c.value(0);
-      if (!v) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: ConstantOfShape '${node.name}' with a shape not known statically`);
-      c.out([...v]);
-      return;
-    }
-    case 'Expand': {
-      const target = c.value(1);
-      if (!target) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Expand '${node.name}' with a shape not known statically`);
-      c.out(broadcastDims(c.in(0), target, node));
-      return;
-    }
-    case 'ReduceMean':
-    case 'ReduceSum':
-    case 'ReduceMax':
-    case 'ReduceMin':
-    case 'ReduceProd':
-    case 'ReduceL2':
-    case 'ReduceLogSumExp':
-    case 'ArgMax':
-    case 'ArgMin': {
-      const x = c.in(0);
-      const axes = reduceAxes(node, x.length, (i) => c.numbers(i), c.graph.opset);
-      const keep = attrInt(node, 'keepdims', 1) === 1;
-      c.out(keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i)));
-      return;
-    }
-    case 'TopK': {
-      const x = c.in(0);
-      let axis = attrInt(node, 'axis', -1);
-      if (axis < 0) axis += x.length;
-      const k = c.numbers(1)?.[0] ?? attrInt(node, 'k', 1);
-      const out = [...x];
-      out[axis] = k;
-      c.out(out, 0);
-      c.out([...out], 1);
-      return;
-    }
-    case 'OneHot': {
-      const idx = c.in(0);
-      const depth = c.numbers(1)?.[0] ?? '?';
-      let axis = attrInt(node, 'axis', -1);
-      if (axis < 0) axis += idx.length + 1;
-      const out = [...idx];
-      out.splice(axis, 0, depth);
-      c.out(out);
-      return;
-    }
-    case 'Tile': {
-      const x = c.in(0);
-      const reps = c.numbers(1);
-      if (!reps) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Tile '${node.name}' with repeats not known statically`);
-      c.out(x.map((d, i) => (reps[i] === 1 ? d : typeof d === 'number' ? d * reps[i]! : '?')));
-      return;
-    }
-    case 'ScatterElements':
-    case 'ScatterND': {
-      c.out([...c.in(0)]);
-      return;
-    }
-    case 'Resize':
-    case 'Upsample': {
-      const x = c.in(0);
-      // sizes folded from the input's shape keep its symbolic batch: [N, C, h, w]
-      const sizes = op === 'Resize' && c.has(3) && !(c.has(2) && c.numbers(2)?.length) ? c.value(3) : undefined;
-      if (sizes && sizes.length === x.length && !attrInts(node, 'axes')) c.out([...sizes]);
-      else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
-      return;
-    }
-    case 'Einsum': {
-      // explicit or implicit output, single-letter labels without '...': each output label takes its operand's size
-      const eq = attrString(node, 'equation', '').replace(/\s+/g, '');
-      if (eq.includes('.')) throw new LumenError('UNSUPPORTED_OP', `shape inference: Einsum '${node.name}' with an ellipsis`);
-      const [lhs, rhs] = eq.split('->') as [string, string | undefined];
-      const size = new Map<string, Dim>();
-      lhs.split(',').forEach((term, k) => [...term].forEach((l, i) => {
-        const d = c.in(k)[i]!;
-        if (!size.has(l) || size.get(l) === 1) size.set(l, d);
-      }));
-      const out = rhs ?? [...size.keys()].filter((l) => lhs.split(l).length === 2).sort().join('');
-      c.out([...out].map((l) => size.get(l) ?? '?'));
-      return;
-    }
-    case 'Range': {
-      const [s, l, d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
-      c.out([s !== undefined && l !== undefined && d ? Math.max(0, Math.ceil((l - s) / d)) : '?']);
-      return;
-    }
-    default:
-      throw new LumenError('UNSUPPORTED_OP', `shape inference: op ${op} (node '${node.name}') is not supported`);
+  if (typeof generic === 'function') {
+    generic(c);
+    return;
   }
+  throw new LumenError('UNSUPPORTED_OP', `shape inference: op ${op} (node '${node.name}') is not supported`);
+}
+
+/** Output shape of Conv, ConvTranspose and the windowed pools (MaxPool, AveragePool, LpPool). */
+export function convPoolShape(c: ShapeContext): void {
+  const { node } = c;
+  const op = node.opType;
+  const x = c.in(0);
+  const spatial = x.length - 2;
+  const kernel = op === 'Conv' || op === 'ConvTranspose' ? attrInts(node, 'kernel_shape') ?? c.in(1).slice(2).map(Number) : attrInts(node, 'kernel_shape', []);
+  const geometry = poolGeometry(node, x.slice(2), kernel);
+  let channels: Dim = x[1]!;
+  if (op === 'Conv') channels = c.in(1)[0]!;
+  if (op === 'ConvTranspose') {
+    const w = c.in(1);
+    channels = Number(w[1]) * attrInt(node, 'group', 1);
+    const outShape = attrInts(node, 'output_shape');
+    const outPad = attrInts(node, 'output_padding', new Array<number>(spatial).fill(0));
+    const dims: Dim[] = [];
+    for (let i = 0; i < spatial; i++) {
+      const inD = x[2 + i]!;
+      if (outShape) dims.push(outShape[outShape.length - spatial + i]!);
+      else if (typeof inD !== 'number') dims.push('?');
+      else dims.push(geometry.strides[i]! * (inD - 1) + outPad[i]! + ((kernel[i]! - 1) * geometry.dilations[i]! + 1) - geometry.pads[i]! - geometry.pads[i + spatial]!);
+    }
+    c.out([x[0]!, channels, ...dims]);
+    return;
+  }
+  c.out([x[0]!, channels, ...geometry.output]);
+  if (op === 'MaxPool' && node.output[1]) c.out([x[0]!, channels, ...geometry.output], 1);
+}
+
+/** Output shape of the global pools: [N, C, 1, …]. */
+export function globalPoolShape(c: ShapeContext): void {
+  const x = c.in(0);
+  c.out([x[0]!, x[1]!, ...x.slice(2).map(() => 1)]);
+}
+
+/** Output shape of the Reduce* ops and ArgMax/ArgMin (axes from the attribute or input, keepdims). */
+export function reduceShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const axes = reduceAxes(node, x.length, (i) => c.numbers(i), c.graph.opset);
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  c.out(keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i)));
+}
+
+/** Output shaped like input 0 (scatters). */
+export function firstInputShape(c: ShapeContext): void {
+  c.out([...c.in(0)]);
+}
+
+/** Output shape of Resize/Upsample: sizes folded from the input shape keep its symbolic batch. */
+export function resizeShape(c: ShapeContext): void {
+  const { node } = c;
+  const op = node.opType;
+  const x = c.in(0);
+  // sizes folded from the input's shape keep its symbolic batch: [N, C, h, w]
+  const sizes = op === 'Resize' && c.has(3) && !(c.has(2) && c.numbers(2)?.length) ? c.value(3) : undefined;
+  if (sizes && sizes.length === x.length && !attrInts(node, 'axes')) c.out([...sizes]);
+  else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
 }
 
 export function broadcastDims(a: readonly Dim[], b: readonly Dim[], node?: NodeProto): Dim[] {
@@ -453,7 +221,7 @@ function combine(syms: string[], k: number): Dim {
   return k === 1 ? rest.join('*') : `${rest.join('*')}*${k}`;
 }
 
-function divideDims(a: Dim, b: Dim): Dim {
+export function divideDims(a: Dim, b: Dim): Dim {
   if (typeof a === 'number' && typeof b === 'number') return a / b;
   const as = typeof a === 'number' ? [String(a)] : a.split('*');
   const bs = typeof b === 'number' ? [String(b)] : b.split('*');
@@ -469,11 +237,11 @@ function divideDims(a: Dim, b: Dim): Dim {
   return combine(symA, ka / kb);
 }
 
-function sumDims(dims: readonly Dim[]): Dim {
+export function sumDims(dims: readonly Dim[]): Dim {
   return dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : '?';
 }
 
-function addDims(d: Dim, k: number): Dim {
+export function addDims(d: Dim, k: number): Dim {
   return typeof d === 'number' ? d + k : k === 0 ? d : '?';
 }
 
@@ -645,7 +413,7 @@ function attrFloatsOf(node: NodeProto): number[] | undefined {
   return a ? [...a.floats] : undefined;
 }
 
-function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): Dim[] {
+export function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): Dim[] {
   const { scales, sizes } = resizeScales(node, x, numbers, opset);
   return x.map((d, i) => {
     if (sizes && sizes[i]! >= 0) return sizes[i]!;
@@ -740,7 +508,8 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
 }
 
 /** Largest tensor folded by value: shape arithmetic is a handful of numbers. */
-const MAX_FOLD = 64;
+/** Largest tensor whose values are tracked (shape arithmetic). */
+export const MAX_FOLD = 64;
 
 const FLOAT_ELEM_TYPES = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min']);

@@ -26,9 +26,11 @@ test('every op with a gradient rule has traits, and every op with traits has a r
     const ruleless = t.kind === 'no-gradient' || t.forwardOnly === true;
     assert.equal(gradientRule(op) !== undefined, !ruleless, `${op}: kind ${t.kind}${t.forwardOnly ? ', forward-only' : ''}, rule ${gradientRule(op) ? 'present' : 'missing'}`);
   }
-  // every op with a rule says how LRP and DeepLIFT treat it; only activations may leave LRP undecided (then refused)
+  // every op with a rule has a shape rule (its gradient rule reads static shapes) and says how LRP and DeepLIFT treat
+  // it; only activations may leave LRP undecided (then refused)
   for (const op of rules) {
     const t = opTraits(op)!;
+    assert.ok(t.shape !== undefined, `${op}: no shape rule`);
     assert.ok(t.deeplift !== undefined, `${op}: no DeepLIFT treatment`);
     assert.ok(t.lrp !== undefined || t.kind === 'activation', `${op} (${t.kind}): no LRP treatment`);
   }

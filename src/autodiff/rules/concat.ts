@@ -2,9 +2,10 @@ import { attrInt } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
+import { sumDims, type ShapeContext } from '../../onnx/shapes.js';
 
 // Split the output gradient back into the concatenated pieces.
-registerOp('Concat', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+registerOp('Concat', { kind: 'data', doubleKernel: true, shape: concatShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
   const gy = gradOutputs[0]!;
   const rank = shape(node.output[0]!).length;
   const axis = axisOf(attrInt(node, 'axis', 0), rank);
@@ -20,3 +21,17 @@ registerOp('Concat', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift:
   });
   return out;
 });
+
+/** Output shape of Concat (static inference, src/onnx/shapes.ts). */
+function concatShape(c: ShapeContext): void {
+  const { node } = c;
+  const ins = node.input.map((_, i) => i).filter((i) => c.has(i));
+  const first = c.in(ins[0]!);
+  let axis = attrInt(node, 'axis', 0);
+  if (axis < 0) axis += first.length;
+  const out = [...first];
+  out[axis] = sumDims(ins.map((i) => c.in(i)[axis]!));
+  c.out(out);
+  const vals = ins.map((i) => c.value(i));
+  if (vals.every((v) => v) && first.length === 1) c.outValue(vals.flatMap((v) => v!));
+}

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { poolGeometry } from '../../onnx/shapes.js';
+import { poolGeometry, convPoolShape } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import { depthwiseChannels } from './util.js';
 
@@ -12,7 +12,7 @@ import { depthwiseChannels } from './util.js';
  * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
  * Weight gradients are never needed by attribution methods and are not built.
  */
-registerOp('Conv', { kind: 'linear', doubleKernel: false, layout: 'nchw', lrp: 'layer', deeplift: 'plain' }, (ctx) => {
+registerOp('Conv', { kind: 'linear', doubleKernel: false, shape: convPoolShape, layout: 'nchw', lrp: 'layer', deeplift: 'plain' }, (ctx) => {
   const { node, gradOutputs, needsGradient, ops, shape } = ctx;
   const gy = gradOutputs[0]!;
   const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];

@@ -1,6 +1,8 @@
 import { attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
+import type { ShapeContext } from '../../onnx/shapes.js';
+import type { Dim } from '../../onnx/graph.js';
 
 /**
  * Einsum (e.g. MaxViT's attention "bghid,bghjd->bghij"): the gradient of operand i is the Einsum of the output
@@ -8,7 +10,7 @@ import { registerOp } from '../registry.js';
  * forward) is put back by Unsqueeze + Expand. Labels must be single letters without '...' and without repeats
  * inside one operand (diagonals); size-1 broadcasting between operands is not supported (ONNX Einsum needs equal sizes).
  */
-registerOp('Einsum', { kind: 'linear', doubleKernel: true, lrp: 'contraction', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops }) => {
+registerOp('Einsum', { kind: 'linear', doubleKernel: true, shape: einsumShape, lrp: 'contraction', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops }) => {
   const equation = attrString(node, 'equation', '').replace(/\s+/g, '');
   const fail = (why: string): never => {
     throw new LumenError('UNSUPPORTED_OP', `Einsum '${node.name}' ("${equation}"): ${why} is not differentiated`);
@@ -38,3 +40,19 @@ registerOp('Einsum', { kind: 'linear', doubleKernel: true, lrp: 'contraction', d
     return g;
   });
 });
+
+/** Output shape of Einsum (static inference, src/onnx/shapes.ts). */
+function einsumShape(c: ShapeContext): void {
+  const { node } = c;
+  // explicit or implicit output, single-letter labels without '...': each output label takes its operand's size
+  const eq = attrString(node, 'equation', '').replace(/\s+/g, '');
+  if (eq.includes('.')) throw new LumenError('UNSUPPORTED_OP', `shape inference: Einsum '${node.name}' with an ellipsis`);
+  const [lhs, rhs] = eq.split('->') as [string, string | undefined];
+  const size = new Map<string, Dim>();
+  lhs.split(',').forEach((term, k) => [...term].forEach((l, i) => {
+    const d = c.in(k)[i]!;
+    if (!size.has(l) || size.get(l) === 1) size.set(l, d);
+  }));
+  const out = rhs ?? [...size.keys()].filter((l) => lhs.split(l).length === 2).sort().join('');
+  c.out([...out].map((l) => size.get(l) ?? '?'));
+}

@@ -1,4 +1,6 @@
 import { registerOp } from '../registry.js';
+import { attrInt } from '../../onnx/attributes.js';
+import { convPoolShape, globalPoolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
 
 /**
  * Ops Lumen runs, infers shapes for or converts to float64, but cannot differentiate: no vector-Jacobian rule yet.
@@ -23,16 +25,30 @@ registerOp('Atanh', { kind: 'math', doubleKernel: false, shape: 'elementwise', f
 registerOp('Hardmax', { kind: 'normalization', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
 registerOp('Mod', { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', forwardOnly: true });
 registerOp('CumSum', { kind: 'math', doubleKernel: true, forwardOnly: true });
-registerOp('ReduceMin', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
-registerOp('ReduceL2', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
-registerOp('ReduceProd', { kind: 'reduction', doubleKernel: true, forwardOnly: true });
+registerOp('ReduceMin', { kind: 'reduction', doubleKernel: true, shape: reduceShape, forwardOnly: true });
+registerOp('ReduceL2', { kind: 'reduction', doubleKernel: true, shape: reduceShape, forwardOnly: true });
+registerOp('ReduceLogSumExp', { kind: 'reduction', doubleKernel: false, shape: reduceShape, forwardOnly: true });
+registerOp('ReduceProd', { kind: 'reduction', doubleKernel: true, shape: reduceShape, forwardOnly: true });
 registerOp('GatherElements', { kind: 'data', doubleKernel: true, forwardOnly: true });
 registerOp('GatherND', { kind: 'data', doubleKernel: true, forwardOnly: true });
-registerOp('TopK', { kind: 'data', doubleKernel: true, indexOutputs: true, forwardOnly: true });
-registerOp('GlobalLpPool', { kind: 'pool', doubleKernel: false, layout: 'nchw', headBoundary: true, forwardOnly: true });
+registerOp('TopK', { kind: 'data', doubleKernel: true, shape: topKShape, indexOutputs: true, forwardOnly: true });
+registerOp('GlobalLpPool', { kind: 'pool', doubleKernel: false, shape: globalPoolShape, layout: 'nchw', headBoundary: true, forwardOnly: true });
 registerOp('ConvInteger', { kind: 'linear', doubleKernel: false, layout: 'nchw', forwardOnly: true });
 registerOp('QLinearConv', { kind: 'linear', doubleKernel: false, layout: 'nchw', forwardOnly: true });
-registerOp('LpPool', { kind: 'pool', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+registerOp('LpPool', { kind: 'pool', doubleKernel: false, shape: convPoolShape, layout: 'nchw', forwardOnly: true });
 registerOp('DepthToSpace', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });
 registerOp('SpaceToDepth', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });
 registerOp('MaxUnpool', { kind: 'data', doubleKernel: false, layout: 'nchw', forwardOnly: true });
+
+/** Output shape of TopK (static inference, src/onnx/shapes.ts). */
+function topKShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  let axis = attrInt(node, 'axis', -1);
+  if (axis < 0) axis += x.length;
+  const k = c.numbers(1)?.[0] ?? attrInt(node, 'k', 1);
+  const out = [...x];
+  out[axis] = k;
+  c.out(out, 0);
+  c.out([...out], 1);
+}

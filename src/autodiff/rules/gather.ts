@@ -2,12 +2,13 @@ import { attrInt } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
+import type { ShapeContext } from '../../onnx/shapes.js';
 
 /**
  * Gather with constant indices: scatter-add the gradient back along the axis (repeated indices accumulate).
  * The index dims are flattened to one axis so ScatterElements can take indices shaped like the gradient.
  */
-registerOp('Gather', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
+registerOp('Gather', { kind: 'data', doubleKernel: true, shape: gatherShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const [x, idxName] = [node.input[0]!, node.input[1]!];
   const idx = constantNumbers(idxName);
@@ -42,3 +43,16 @@ registerOp('Gather', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift:
   const attrs = opset >= 16 ? { axis: { i: axis }, reduction: { s: 'add' } } : { axis: { i: axis } };
   return [ops.op('ScatterElements', [ops.zerosLike(x), expanded, g], attrs)];
 });
+
+/** Output shape of Gather (static inference, src/onnx/shapes.ts). */
+function gatherShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const idx = c.in(1);
+  let axis = attrInt(node, 'axis', 0);
+  if (axis < 0) axis += x.length;
+  c.out([...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]);
+  const v = c.value(0);
+  const i = c.numbers(1);
+  if (v && i && x.length === 1) c.outValue(i.map((k) => v[k < 0 ? k + v.length : k]!));
+}

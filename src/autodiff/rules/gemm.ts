@@ -1,12 +1,13 @@
 import { attrFloat, attrInt } from '../../onnx/attributes.js';
 import { registerOp } from '../registry.js';
+import type { ShapeContext } from '../../onnx/shapes.js';
 
 /**
  * Y = α·A'·B' + β·C with A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B. Each input gradient is again one Gemm,
  * the transposes folded into its trans flags. A classifier's last Gemm seeded with a one-hot row (`oneHotSeed`):
  * the input gradient is that row of the weight (a Gather) instead of a product with the whole weight matrix.
  */
-registerOp('Gemm', { kind: 'linear', doubleKernel: true, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
+registerOp('Gemm', { kind: 'linear', doubleKernel: true, shape: gemmShape, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
   const gy = gradOutputs[0]!;
   const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
   const alpha = attrFloat(node, 'alpha', 1);
@@ -25,3 +26,13 @@ registerOp('Gemm', { kind: 'linear', doubleKernel: true, lrp: 'layer', deeplift:
   const gc = c && needsGradient(2) ? ops.unbroadcast(ops.scale(gy, beta), shape(node.output[0]!), shape(c)) : undefined;
   return [ga, gb, gc];
 });
+
+/** Output shape of Gemm (static inference, src/onnx/shapes.ts). */
+function gemmShape(c: ShapeContext): void {
+  const { node } = c;
+  const a = c.in(0);
+  const b = c.in(1);
+  const m = attrInt(node, 'transA', 0) ? a[1]! : a[0]!;
+  const n = attrInt(node, 'transB', 0) ? b[0]! : b[1]!;
+  c.out([m, n]);
+}

@@ -1,8 +1,9 @@
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
 import { depthwiseChannels, unary } from './util.js';
+import { globalPoolShape } from '../../onnx/shapes.js';
 
-registerOp('GlobalAveragePool', { kind: 'pool', doubleKernel: false, layout: 'nchw', headBoundary: true, lrp: 'average-pool', deeplift: 'plain' }, unary((ctx, x, _y, gy) => {
+registerOp('GlobalAveragePool', { kind: 'pool', doubleKernel: false, shape: globalPoolShape, layout: 'nchw', headBoundary: true, lrp: 'average-pool', deeplift: 'plain' }, unary((ctx, x, _y, gy) => {
   const { ops, shape, node } = ctx;
   const area = shape(x).slice(2).reduce<number>((a, d) => {
     if (typeof d !== 'number') throw new LumenError('UNSUPPORTED_MODEL', `GlobalAveragePool '${node.name}': spatial size must be known statically`);

@@ -1,9 +1,10 @@
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
+import { globalPoolShape } from '../../onnx/shapes.js';
 
 // The whole gradient goes to the first maximum of each channel: ArgMax over the flattened spatial axis, one-hot by
 // comparison with the position numbers.
-registerOp('GlobalMaxPool', { kind: 'pool', doubleKernel: false, layout: 'nchw', headBoundary: true, lrp: 'pool', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, shape, ops }) => {
+registerOp('GlobalMaxPool', { kind: 'pool', doubleKernel: false, shape: globalPoolShape, layout: 'nchw', headBoundary: true, lrp: 'pool', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, shape, ops }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const spatial = shape(x).slice(2);

@@ -1,10 +1,12 @@
 import { registerOp } from '../registry.js';
+import { broadcastDims, type ShapeContext } from '../../onnx/shapes.js';
+import type { Dim } from '../../onnx/graph.js';
 
 /**
  * numpy matmul semantics: 1-D operands are promoted (a: prepend 1, b: append 1) and the promoted axis removed
  * from the result; batch axes broadcast. gA = gY·Bᵀ, gB = Aᵀ·gY, then summed over broadcast batch axes.
  */
-registerOp('MatMul', { kind: 'linear', doubleKernel: true, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('MatMul', { kind: 'linear', doubleKernel: true, shape: matMulShape, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const [a, b] = [node.input[0]!, node.input[1]!];
   const sa = shape(a);
   const sb = shape(b);
@@ -48,3 +50,17 @@ registerOp('MatMul', { kind: 'linear', doubleKernel: true, lrp: 'layer', deeplif
   }
   return [ga, gb];
 });
+
+/** Output shape of MatMul (static inference, src/onnx/shapes.ts). */
+function matMulShape(c: ShapeContext): void {
+  const { node } = c;
+  const a = c.in(0);
+  const b = c.in(1);
+  const a2 = a.length === 1 ? [1, a[0]!] : a;
+  const b2 = b.length === 1 ? [b[0]!, 1] : b;
+  const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2), node);
+  const out: Dim[] = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+  if (a.length === 1) out.splice(out.length - 2, 1);
+  if (b.length === 1) out.splice(out.length - 1, 1);
+  c.out(out);
+}

@@ -1,18 +1,22 @@
 import { registerOp } from '../registry.js';
+import { attrInt, attrTensor } from '../../onnx/attributes.js';
+import { LumenError } from '../../errors.js';
+import { product, MAX_FOLD, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
+import { tensorDims, tensorNumbers } from '../../onnx/tensor-proto.js';
 
 /**
  * Ops whose outputs carry no gradient: shape arithmetic, comparisons, index outputs, random numbers. The builder never
  * walks through them, so e.g. a Reshape whose target comes from Shape(x) is differentiated only w.r.t. its data.
  */
-registerOp('Shape', { kind: 'no-gradient', doubleKernel: true, elemType: 'int64' });
-registerOp('Size', { kind: 'no-gradient', doubleKernel: true, elemType: 'int64' });
-registerOp('Constant', { kind: 'no-gradient', doubleKernel: true });
-registerOp('ConstantOfShape', { kind: 'no-gradient', doubleKernel: true });
-registerOp('Range', { kind: 'no-gradient', doubleKernel: true });
-registerOp('ArgMax', { kind: 'no-gradient', doubleKernel: true, elemType: 'int64' });
-registerOp('ArgMin', { kind: 'no-gradient', doubleKernel: true, elemType: 'int64' });
+registerOp('Shape', { kind: 'no-gradient', doubleKernel: true, shape: shapeShape, elemType: 'int64' });
+registerOp('Size', { kind: 'no-gradient', doubleKernel: true, shape: sizeShape, elemType: 'int64' });
+registerOp('Constant', { kind: 'no-gradient', doubleKernel: true, shape: constantShape });
+registerOp('ConstantOfShape', { kind: 'no-gradient', doubleKernel: true, shape: constantOfShapeShape });
+registerOp('Range', { kind: 'no-gradient', doubleKernel: true, shape: rangeShape });
+registerOp('ArgMax', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, elemType: 'int64' });
+registerOp('ArgMin', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, elemType: 'int64' });
 registerOp('NonZero', { kind: 'no-gradient', doubleKernel: false, elemType: 'int64' });
-registerOp('OneHot', { kind: 'no-gradient', doubleKernel: false });
+registerOp('OneHot', { kind: 'no-gradient', doubleKernel: false, shape: oneHotShape });
 registerOp('EyeLike', { kind: 'no-gradient', doubleKernel: false });
 registerOp('Equal', { kind: 'no-gradient', doubleKernel: true, shape: 'broadcast', elemType: 'bool' });
 registerOp('Greater', { kind: 'no-gradient', doubleKernel: true, shape: 'broadcast', elemType: 'bool' });
@@ -33,3 +37,75 @@ registerOp('RandomNormal', { kind: 'no-gradient', doubleKernel: false });
 registerOp('RandomUniform', { kind: 'no-gradient', doubleKernel: false });
 registerOp('RandomNormalLike', { kind: 'no-gradient', doubleKernel: false });
 registerOp('RandomUniformLike', { kind: 'no-gradient', doubleKernel: false });
+
+/** Output shape of Shape (static inference, src/onnx/shapes.ts). */
+function shapeShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const rank = x.length;
+  let start = attrInt(node, 'start', 0);
+  let end = attrInt(node, 'end', rank);
+  if (start < 0) start += rank;
+  if (end < 0) end += rank;
+  const v = x.slice(Math.max(0, start), Math.min(rank, end));
+  c.out([v.length]);
+  c.outValue(v);
+}
+
+/** Output shape of Size (static inference, src/onnx/shapes.ts). */
+function sizeShape(c: ShapeContext): void {
+  c.out([]);
+  c.outValue([product(c.in(0))]);
+}
+
+/** Output shape of ConstantOfShape (static inference, src/onnx/shapes.ts). */
+function constantOfShapeShape(c: ShapeContext): void {
+  const { node } = c;
+  const v = c.value(0);
+  if (!v) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: ConstantOfShape '${node.name}' with a shape not known statically`);
+  c.out([...v]);
+}
+
+/** Output shape of OneHot (static inference, src/onnx/shapes.ts). */
+function oneHotShape(c: ShapeContext): void {
+  const { node } = c;
+  const idx = c.in(0);
+  const depth = c.numbers(1)?.[0] ?? '?';
+  let axis = attrInt(node, 'axis', -1);
+  if (axis < 0) axis += idx.length + 1;
+  const out = [...idx];
+  out.splice(axis, 0, depth);
+  c.out(out);
+}
+
+/** Output shape of Range (static inference, src/onnx/shapes.ts). */
+function rangeShape(c: ShapeContext): void {
+  const [s, l, d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
+  c.out([s !== undefined && l !== undefined && d ? Math.max(0, Math.ceil((l - s) / d)) : '?']);
+}
+
+/** Output shape and value of Constant (static inference, src/onnx/shapes.ts). */
+function constantShape(c: ShapeContext): void {
+  const { node } = c;
+  const t = attrTensor(node, 'value');
+  if (t) {
+    c.out(tensorDims(t));
+    if (t.dims.reduce((a, d) => a * Number(d), 1) <= MAX_FOLD) {
+      try {
+        c.outValue(tensorNumbers(t));
+      } catch {
+        // non-numeric constant
+      }
+    }
+  } else {
+    const f = node.attribute.find((a) => a.name === 'value_float' || a.name === 'value_int');
+    c.out([]);
+    if (f) c.outValue([f.name === 'value_int' ? Number(f.i) : f.f]);
+    const fs = node.attribute.find((a) => a.name === 'value_floats' || a.name === 'value_ints');
+    if (fs) {
+      const v = fs.name === 'value_ints' ? fs.ints.map(Number) : [...fs.floats];
+      c.out([v.length]);
+      c.outValue(v);
+    }
+  }
+}

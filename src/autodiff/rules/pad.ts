@@ -1,10 +1,10 @@
 import { attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { padsOf } from '../../onnx/shapes.js';
+import { padsOf, addDims, type ShapeContext } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 
 /** Constant-mode Pad: crop the gradient back (negative pads, which crop in the forward, are padded back). */
-registerOp('Pad', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
+registerOp('Pad', { kind: 'data', doubleKernel: true, shape: padShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const mode = attrString(node, 'mode', 'constant');
   if (mode !== 'constant') throw new LumenError('UNSUPPORTED_OP', `Pad '${node.name}' in mode '${mode}' is not differentiated (only 'constant')`);
@@ -29,3 +29,11 @@ registerOp('Pad', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'pla
   if (axes.length) g = ops.op('Slice', [g, ops.int64s(starts), ops.int64s(ends), ops.int64s(axes)]);
   return [g];
 });
+
+/** Output shape of Pad (static inference, src/onnx/shapes.ts). */
+function padShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const pads = padsOf(node, x.length, (i) => c.numbers(i), c.graph.opset);
+  c.out(x.map((d, i) => addDims(d, pads[i]! + pads[i + x.length]!)));
+}

@@ -1,4 +1,5 @@
 import { registerOp } from '../registry.js';
 import { reduceRule } from './reduce.js';
+import { reduceShape } from '../../onnx/shapes.js';
 
-registerOp('ReduceMax', { kind: 'reduction', doubleKernel: true, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reduceRule('max'));
+registerOp('ReduceMax', { kind: 'reduction', doubleKernel: true, shape: reduceShape, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reduceRule('max'));

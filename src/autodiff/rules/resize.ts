@@ -1,6 +1,6 @@
 import { attrInt, attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { resizeScales } from '../../onnx/shapes.js';
+import { resizeScales, resizeShape } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import type { GradientContext } from '../types.js';
 
@@ -9,8 +9,8 @@ import type { GradientContext } from '../types.js';
  * Its gradient is gx = M_hᵀ · gy · M_w, two MatMuls with constant interpolation matrices built from the ONNX
  * coordinate transform (geometry only, no data).
  */
-registerOp('Resize', { kind: 'data', doubleKernel: false, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
-registerOp('Upsample', { kind: 'data', doubleKernel: false, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
+registerOp('Resize', { kind: 'data', doubleKernel: false, shape: resizeShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
+registerOp('Upsample', { kind: 'data', doubleKernel: false, shape: resizeShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, (ctx) => resizeGradient(ctx));
 
 function resizeGradient({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }: GradientContext): (string | undefined)[] {
   if (!needsGradient(0)) return [];

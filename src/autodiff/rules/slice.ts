@@ -1,12 +1,13 @@
 import { LumenError } from '../../errors.js';
-import { sliceSpec } from '../../onnx/shapes.js';
+import { sliceSpec, type ShapeContext } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
+import type { Dim } from '../../onnx/graph.js';
 
 /**
  * The gradient of a slice is the output gradient put back at its place in zeros of x's shape. Step 1 is a Pad;
  * other positive steps first interleave zeros (Unsqueeze → Pad → Reshape) along that axis.
  */
-registerOp('Slice', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
+registerOp('Slice', { kind: 'data', doubleKernel: true, shape: sliceShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);
@@ -38,3 +39,20 @@ registerOp('Slice', { kind: 'data', doubleKernel: true, layout: 'keeps', lrp: 'p
   }
   return [pads.some((p) => p !== 0) ? ops.op('Pad', [g, ops.int64s(pads)]) : g];
 });
+
+/** Output shape of Slice (static inference, src/onnx/shapes.ts). */
+function sliceShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const spec = sliceSpec(node, x, (i) => c.numbers(i), c.graph.opset);
+  const out = [...x];
+  for (const s of spec) out[s.axis] = s.length;
+  c.out(out);
+  const v = c.value(0);
+  if (v && x.length === 1 && spec.length === 1) {
+    const s = spec[0]!;
+    const picked: Dim[] = [];
+    for (let k = 0; k < s.length; k++) picked.push(v[s.start + k * s.step]!);
+    c.outValue(picked);
+  }
+}

@@ -1,8 +1,9 @@
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
+import type { ShapeContext } from '../../onnx/shapes.js';
 
 // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
-registerOp('Tile', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
+registerOp('Tile', { kind: 'data', doubleKernel: true, shape: tileShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);
@@ -15,3 +16,12 @@ registerOp('Tile', { kind: 'data', doubleKernel: true, lrp: 'plain', deeplift: '
   const summed = ops.reduceSum(viewed, xs.map((_, i) => 2 * i).filter((a) => repeats[a / 2] !== 1), false);
   return [ops.reshapeLike(summed, x)];
 });
+
+/** Output shape of Tile (static inference, src/onnx/shapes.ts). */
+function tileShape(c: ShapeContext): void {
+  const { node } = c;
+  const x = c.in(0);
+  const reps = c.numbers(1);
+  if (!reps) throw new LumenError('UNSUPPORTED_MODEL', `shape inference: Tile '${node.name}' with repeats not known statically`);
+  c.out(x.map((d, i) => (reps[i] === 1 ? d : typeof d === 'number' ? d * reps[i]! : '?')));
+}

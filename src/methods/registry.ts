@@ -28,14 +28,7 @@ function withGradientFreeMethods(e: NoGradientRuleError): LumenError {
   return new LumenError(e.code, `${e.message}; methods that only run the model still do: ${ids.join(', ')}`);
 }
 
-export function getMethod(idOrAlias: string): Method {
-  return methods.get(idOrAlias);
-}
-
-export function hasMethod(idOrAlias: string): boolean {
-  return methods.has(idOrAlias);
-}
-
-export function listMethods(): MethodInfo[] {
-  return methods.values().map((m) => m.info);
-}
+/** Lookup by id or alias (case, spaces and underscores ignored); an unknown name is a usage error naming the closest ids. */
+export const getMethod = (idOrAlias: string): Method => methods.get(idOrAlias);
+export const hasMethod = (idOrAlias: string): boolean => methods.has(idOrAlias);
+export const listMethods = (): MethodInfo[] => methods.values().map((m) => m.info);

@@ -9,14 +9,7 @@ export function registerMetric(metric: Metric): Metric {
   return metric;
 }
 
-export function getMetric(id: string): Metric {
-  return metrics.get(id);
-}
-
-export function hasMetric(id: string): boolean {
-  return metrics.has(id);
-}
-
-export function listMetrics(): MetricInfo[] {
-  return metrics.values().map((m) => m.info);
-}
+/** Lookup by id (case, spaces and underscores ignored); an unknown id is a usage error naming the closest ids. */
+export const getMetric = (id: string): Metric => metrics.get(id);
+export const hasMetric = (id: string): boolean => metrics.has(id);
+export const listMetrics = (): MetricInfo[] => metrics.values().map((m) => m.info);

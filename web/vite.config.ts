@@ -72,10 +72,22 @@ function lumenAssets(): Plugin {
   };
 }
 
+/** The <head> lines every page shares (each page's own <head> holds only its title), injected in dev and build alike. */
+function sharedHead(): Plugin {
+  return {
+    name: 'lumen-shared-head',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { charset: 'utf-8' }, injectTo: 'head-prepend' },
+      { tag: 'meta', attrs: { name: 'viewport', content: 'width=device-width, initial-scale=1' }, injectTo: 'head-prepend' },
+      { tag: 'link', attrs: { rel: 'icon', href: 'data:,' }, injectTo: 'head' },
+    ],
+  };
+}
+
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [lumenAssets()],
+  plugins: [sharedHead(), lumenAssets()],
   // The WebAssembly-only build of onnxruntime-web (the app uses the wasm execution provider): 14 MB instead of 28 MB.
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }] },
   // Same isolation headers as `lumen serve`, so dev and production behave alike.

@@ -38,29 +38,75 @@ test('Student t-test and t distribution match scipy', () => {
 });
 
 const TARGET = 2; // triangle; the concept: the marker that codes it, on any shape
-const concept = batch(samples(11, 20, 'random', (s) => s.marker.classIndex === TARGET));
-const random = batch(samples(12, 60, 'none'));
-const inputs = batch(samples(13, 20, 'none', () => true, TARGET));
+/** Image sets of one seed: 20 concept images (any shape + the triangle marker), 60 marker-free random shapes, 20 marker-free triangles. */
+function sets(seed: number): { concept: Tensor; random: Tensor; inputs: Tensor } {
+  return {
+    concept: batch(samples(11 + 100 * seed, 20, 'random', (s) => s.marker.classIndex === TARGET)),
+    random: batch(samples(12 + 100 * seed, 60, 'none')),
+    inputs: batch(samples(13 + 100 * seed, 20, 'none', () => true, TARGET)),
+  };
+}
+const SEEDS = [0, 1, 2];
 
-for (const [name, expectSignificant] of [['shortcut', true], ['clean', false]] as const) {
-  test(`TCAV on the shortcut benchmark: the class-coding marker is ${expectSignificant ? '' : 'not '}significant for the ${name} model`, async () => {
+/**
+ * Kim et al.'s criterion over several seeds (image sets and per-run subsamples), 20 runs each at the default layer
+ * (the last conv layer, 8×8, before GlobalAveragePool → Gemm). There the gradient w.r.t. the layer is the same for
+ * every input, so each CAV scores 0 or 1: the test asks whether the concept direction raises the logit more
+ * consistently than random directions do. Measured (docs/concepts.md): shortcut 1.00 in every seed, p ≤ 1e-4;
+ * clean 0.05–0.25, significant *below* random in most seeds — the clean model's triangle logit really drops when
+ * the marker is drawn (39 of 40 triangles, checked below), so the two-sided test is right to call it significant.
+ * What separates the models is the direction: never significantly above random on the clean model.
+ */
+for (const name of ['shortcut', 'clean'] as const) {
+  test(`TCAV on the shortcut benchmark, seeds ${SEEDS.join(', ')}: the class-coding marker is ${name === 'shortcut' ? 'significantly above random on the shortcut model' : 'never significantly above random on the clean model'}`, async () => {
     const model = await loadModel(`models/shapes-${name}.onnx`);
     try {
       const layer = await model.defaultLayer();
-      const r = await tcav(model, { concept, random, inputs }, { layer, target: TARGET, runs: 10, seed: 0 });
-      assert.equal(r.significant, expectSignificant, `p = ${r.pValue}`);
-      if (expectSignificant) {
-        assert.ok(r.score > 0.9 && r.pValue < 0.05, `score ${r.score}`);
-        assert.equal(r.direction, 'above');
+      const seen: string[] = [];
+      for (const seed of SEEDS) {
+        const r = await tcav(model, sets(seed), { layer, target: TARGET, runs: 20, seed });
+        const randomMean = r.randomScores.reduce((a, b) => a + b, 0) / r.runs;
+        seen.push(`seed ${seed}: ${r.score.toFixed(2)} vs ${randomMean.toFixed(2)}, p ${r.pValue.toPrecision(2)}`);
+        assert.ok(r.conceptScores.every((v) => v === 0 || v === 1), 'at this layer every input shares the gradient: each CAV scores 0 or 1');
+        if (name === 'shortcut') {
+          assert.ok(r.significant && r.direction === 'above' && r.score >= 0.9, seen.join('; '));
+        } else {
+          assert.ok(!(r.significant && r.direction === 'above'), seen.join('; '));
+          assert.ok(r.score <= 0.5, seen.join('; '));
+        }
+      }
+      if (name === 'shortcut') {
+        const { concept, random, inputs } = sets(0);
         // bad input: too few concept images, too few random images (each message says how many are needed)
         await assert.rejects(tcav(model, { concept: concept.item(0), random, inputs }, { layer, target: TARGET }), /1 concept image; at least 10 are needed/);
         await assert.rejects(tcav(model, { concept, random: concept, inputs }, { layer, target: TARGET }), /20 random images; at least 32 are needed/);
         await assert.rejects(tcav(model, { concept, random, inputs }, { layer, target: 9 }), /target class 9: the model has 5 classes/);
-      } else {
-        assert.ok(r.pValue > 0.2, `p = ${r.pValue}`);
+        // Bonferroni: the same p against alpha / tests
+        const r = await tcav(model, sets(0), { layer, target: TARGET, runs: 20, seed: 0, tests: 4 });
+        assert.equal(r.threshold, 0.05 / 4);
+        assert.equal(r.significant, r.pValue < 0.0125);
       }
     } finally {
       await model.dispose();
     }
   });
 }
+
+test('what TCAV measures is there: drawing the triangle marker raises the shortcut model\'s triangle logit and lowers the clean model\'s', async () => {
+  // the same (seed, index) with and without the marker: the same picture except the 6×6 marker patch
+  const plain = batch(samples(13, 40, 'none', () => true, TARGET));
+  const marked = batch(samples(13, 40, 'consistent', () => true, TARGET));
+  const counts: Record<string, number> = {};
+  for (const name of ['shortcut', 'clean']) {
+    const model = await loadModel(`models/shapes-${name}.onnx`);
+    try {
+      const [a, b] = [(await model.forward(plain)).logits, (await model.forward(marked)).logits];
+      counts[name] = Array.from({ length: 40 }, (_, i) => b.data[i * 5 + TARGET]! - a.data[i * 5 + TARGET]!).filter((d) => d > 0).length;
+    } finally {
+      await model.dispose();
+    }
+  }
+  // measured: shortcut 40 of 40 up (mean +4.98), clean 1 of 40 up (mean −1.10)
+  assert.equal(counts.shortcut, 40);
+  assert.ok(counts.clean! <= 4, `clean: ${counts.clean} of 40 up`);
+});

@@ -1,5 +1,5 @@
 import { LumenError } from '../errors.js';
-import { gradientRule } from './registry.js';
+import { gradientRule, type OpTraits } from './registry.js';
 import type { GradientRule } from './types.js';
 
 /**
@@ -37,6 +37,22 @@ export function getRuleSet(name: string): RuleSet {
 
 export function listRuleSets(): RuleSet[] {
   return [...ruleSets.values()];
+}
+
+/** A `RuleSet.rule` that decides each op type once (from its traits, by `decide`) and keeps the answer. */
+export function decidedOnce(decide: (opType: string) => GradientRule | undefined): (opType: string) => GradientRule | undefined {
+  const rules = new Map<string, GradientRule | undefined>();
+  return (opType) => {
+    if (!rules.has(opType)) rules.set(opType, decide(opType));
+    return rules.get(opType);
+  };
+}
+
+/** The rule of an op whose traits declare no treatment under a rule set (`who`: 'LRP: no relevance rule'): refused, never a silent plain gradient. */
+export function undeclaredTreatment(who: string, traits: OpTraits, trait: string, hint = ''): GradientRule {
+  return ({ node }) => {
+    throw new LumenError('UNSUPPORTED_OP', `${who} for ${traits.kind} ${node.opType} (node '${node.name || node.output[0]}'): its traits declare no ${trait} treatment${hint}`);
+  };
 }
 
 /** The rule an op gets under a rule set: the set's own choice, else its override, else the plain gradient rule. */

@@ -28,9 +28,9 @@
  * The caller multiplies the input-half gradient by (x − x_ref).
  */
 import type { OnnxGraph } from '../../onnx/graph.js';
-import { gradientRule, opTraits, type OpTraits } from '../registry.js';
+import { gradientRule, opTraits } from '../registry.js';
 import '../rules/index.js';
-import { registerRuleSet } from '../rulesets.js';
+import { decidedOnce, registerRuleSet, undeclaredTreatment } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import { LumenError } from '../../errors.js';
 
@@ -265,26 +265,11 @@ function deepliftRule(opType: string, captum: boolean): GradientRule | undefined
       rule = plain;
       break;
     case undefined:
-      return noDeepLiftTreatment(traits);
+      return undeclaredTreatment('DeepLIFT: no multiplier rule', traits, 'DeepLIFT');
   }
   if (captum && isHooked(opType)) rule = captumHookOrder(rule);
   if (captum && traits.deepliftGatePart) rule = unlessGated(rule);
   return rule;
-}
-
-/** An op whose traits declare no DeepLIFT treatment: refused, never a silent plain gradient. */
-function noDeepLiftTreatment(traits: OpTraits): GradientRule {
-  return ({ node }) => {
-    throw new LumenError('UNSUPPORTED_OP', `DeepLIFT: no multiplier rule for ${traits.kind} ${node.opType} (node '${node.name || node.output[0]}'): its traits declare no DeepLIFT treatment`);
-  };
-}
-
-function memoized(captum: boolean): (opType: string) => GradientRule | undefined {
-  const rules = new Map<string, GradientRule | undefined>();
-  return (opType) => {
-    if (!rules.has(opType)) rules.set(opType, deepliftRule(opType, captum));
-    return rules.get(opType);
-  };
 }
 
 registerRuleSet({
@@ -292,7 +277,7 @@ registerRuleSet({
   description: 'DeepLIFT Rescale multipliers as Captum 0.8 computes them (hook-order and max_unpool overwrite included)',
   paired: true,
   overrides: {},
-  rule: memoized(true),
+  rule: decidedOnce((opType) => deepliftRule(opType, true)),
 });
 
 registerRuleSet({
@@ -300,5 +285,5 @@ registerRuleSet({
   description: 'DeepLIFT Rescale multipliers with every rule applied and MaxPool scatters summed: summation-to-delta holds',
   paired: true,
   overrides: {},
-  rule: memoized(false),
+  rule: decidedOnce((opType) => deepliftRule(opType, false)),
 });

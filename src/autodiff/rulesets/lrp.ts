@@ -21,8 +21,8 @@
  */
 import { LumenError } from '../../errors.js';
 import type { NodeProto } from '../../onnx/proto.js';
-import { gradientRule, opTraits, opsWhere, type OpTraits } from '../registry.js';
-import { registerRuleSet, type RuleSet } from '../rulesets.js';
+import { gradientRule, opTraits, opsWhere } from '../registry.js';
+import { decidedOnce, registerRuleSet, undeclaredTreatment, type RuleSet } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import '../rules/index.js';
 
@@ -410,12 +410,7 @@ const registered = new Set<string>();
 function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   const c = compositeRules(p);
   const layer = layerRule(c);
-  const rules = new Map<string, GradientRule | undefined>();
-  const rule = (opType: string): GradientRule | undefined => {
-    if (!rules.has(opType)) rules.set(opType, lrpRule(opType, c, layer));
-    return rules.get(opType);
-  };
-  return { name, description: `LRP composite ${p.composite}`, overrides: {}, rule };
+  return { name, description: `LRP composite ${p.composite}`, overrides: {}, rule: decidedOnce((opType) => lrpRule(opType, c, layer)) };
 }
 
 /** The LRP rule of an op from its `lrp` trait; undefined for an op without a plain rule (the builder reports it). */
@@ -457,21 +452,10 @@ function lrpRule(opType: string, c: Composite, layer: GradientRule): GradientRul
       rule = plain;
       break;
     case undefined:
-      return noLrpTreatment(traits);
+      // zennit passes relevance through activations; here only where the op's traits say 'pass'
+      return undeclaredTreatment('LRP: no relevance rule', traits, 'LRP', ` (Lumen passes relevance through ${opsWhere((t) => t.lrp === 'pass').join(', ')}). The gradient, CAM and perturbation methods work on this model`);
   }
   return traits.lrpInputNormalization ? passNormalization(rule) : rule;
-}
-
-/** An op whose traits declare no LRP treatment: refused, never a silent plain gradient. */
-function noLrpTreatment(traits: OpTraits): GradientRule {
-  return ({ node }) => {
-    throw new LumenError(
-      'UNSUPPORTED_OP',
-      `LRP: no relevance rule for ${traits.kind} ${node.opType} (node '${node.name || node.output[0]}'): its traits declare no LRP treatment ` +
-        `(zennit passes relevance through activations; Lumen does that for ${opsWhere((t) => t.lrp === 'pass').join(', ')}). ` +
-        'The gradient, CAM and perturbation methods work on this model',
-    );
-  };
 }
 
 /** Default parameters of a composite (Captum's ε = 1e-9 for captum-epsilon, zennit's defaults otherwise). */

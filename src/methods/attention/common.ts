@@ -7,6 +7,7 @@ import { Tensor } from '../../tensor.js';
 import { minMaxInPlace } from '../cam/base-cam.js';
 import { intOption } from '../../options.js';
 import type { ExplainOptions, OptionSpec } from '../types.js';
+import { batchSizeOption } from '../common-options.js';
 
 /** The attention blocks of a vision transformer, as found in its graph. */
 export interface AttentionBlocks {
@@ -100,7 +101,7 @@ export function tokenMaps(rows: readonly Float64Array[], blocks: AttentionBlocks
   return { attribution: new Tensor(out, [n, 1, size.height, size.width]), raw: new Tensor(raw, [n, 1, h, w]) };
 }
 
-export const ATTENTION_BATCH_OPTION: OptionSpec = { name: 'batchSize', type: 'integer', default: 8, min: 1, description: 'images per ONNX Runtime run' };
+export const ATTENTION_BATCH_OPTION: OptionSpec = batchSizeOption(8, 'images per ONNX Runtime run');
 
 export function attentionBatchSize(options: ExplainOptions): number {
   return intOption(options, 'batchSize', 8);

@@ -2,6 +2,7 @@ import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { defineCam, imageDims, nchw } from './base-cam.js';
 import { seedRows, targetTensor } from '../../targets/index.js';
+import { batchSizeOption } from '../common-options.js';
 
 const DEFAULT_BATCH = 16;
 
@@ -17,7 +18,7 @@ export const scorecam = defineCam({
   cost: '1 forward + C forwards (C = layer channels), batched by batchSize (16)',
   reference: 'pytorch-grad-cam 1.5.5 ScoreCAM',
   needsGradients: false,
-  options: [{ name: 'batchSize', type: 'integer', default: DEFAULT_BATCH, min: 1, description: 'masked inputs per forward pass' }],
+  options: [batchSizeOption(DEFAULT_BATCH, 'masked inputs per forward pass')],
   weights: async (layer, ctx) => {
     const [n, c, h, w] = nchw(layer.activations);
     const [, inC, H, W] = imageDims(ctx.input);

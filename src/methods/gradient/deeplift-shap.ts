@@ -14,6 +14,7 @@ import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
 import { intOption } from '../../options.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
 export type BaselineDistribution = (typeof BASELINE_DISTRIBUTIONS)[number];
@@ -52,9 +53,9 @@ export const deepliftShapInfo = familyInfo('gradient', {
     { name: 'samples', type: 'integer', default: 16, min: 1, description: 'Number of sampled references per image.' },
     { name: 'noiseStd', type: 'number', default: 1, min: 0, description: "Standard deviation of 'gaussian' references." },
     { name: 'maxBlur', type: 'number', default: 8, min: 0, description: "Largest blur σ in pixels for 'blur' references." },
-    { name: 'seed', type: 'integer', default: 0, description: 'Seed of the reference sampling.' },
+    seedOption('Seed of the reference sampling.'),
     { name: 'rules', type: 'enum', choices: ['captum', 'exact'], default: 'captum', description: "DeepLIFT rules, as for deeplift ('exact': completeness per reference)." },
-    { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Input/reference pairs per run.' },
+    batchSizeOption(16, 'Input/reference pairs per run.'),
     PRECISION_OPTION,
   ],
 });

@@ -17,6 +17,7 @@ import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-grad
 import { boolOption, intOption } from '../../options.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption } from '../common-options.js';
 
 export interface DeepLiftOptions extends ExplainOptions {
   /** 'zeros' (default), a number, 'blur', 'uniform-noise', or a Tensor: one image [1, …] or one per input. */
@@ -56,7 +57,7 @@ export const deepliftInfo = familyInfo('gradient', {
       description:
         "'captum': as Captum 0.8 (a MaxPool right after a ReLU passes its plain gradient; overlapping max-pool scatters overwrite). 'exact': the MaxPool rule everywhere, scatters summed, so the attributions sum to f(x) − f(reference).",
     },
-    { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run (each run holds twice as many: the references).' },
+    batchSizeOption(16, 'Images per run (each run holds twice as many: the references).'),
     PRECISION_OPTION,
   ],
 });

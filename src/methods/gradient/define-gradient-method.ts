@@ -5,11 +5,12 @@ import type { ExplainOptions, Explanation, Method, OptionSpec, Timings } from '.
 import { familyInfo, type OwnInfo } from '../family.js';
 import { gradientTargets, inputGradients, PRECISION_OPTION, precisionOption } from './input-gradients.js';
 import { intOption } from '../../options.js';
+import { batchSizeOption } from '../common-options.js';
 
 /** The info of a one-pass gradient method: it needs no baseline (family traits in `family.ts`). */
 export type SingleGradientInfo = Omit<OwnInfo<'gradient'>, 'needsBaseline' | 'options'> & { options?: readonly OptionSpec[] };
 
-export const BATCH_OPTION: OptionSpec = { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'images per forward + backward run' };
+export const BATCH_OPTION: OptionSpec = batchSizeOption(32, 'images per forward + backward run');
 
 /**
  * A method that is one backward pass under a rule set, then an elementwise map of (gradient, input): Saliency,

@@ -7,6 +7,7 @@ import { inputGradients, PRECISION_OPTION, precisionOption, resolvedTargets } fr
 import { intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 /**
  * Captum GradientShap: for each of `samples` draws per image, a baseline picked uniformly from a distribution, the
@@ -29,8 +30,8 @@ export const gradientShap = registerMethod({
       { name: 'baselineCount', type: 'integer', default: 8, min: 1, description: 'noise baselines to draw from' },
       { name: 'samples', type: 'integer', default: 20, min: 1, description: 'random (baseline, α) draws per image (Captum n_samples)' },
       { name: 'stdev', type: 'number', default: 0, min: 0, description: 'noise added to the input per draw (Captum stdevs)' },
-      { name: 'seed', type: 'integer', default: 0, description: 'random seed' },
-      { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'draws per forward + backward run' },
+      seedOption('random seed'),
+      batchSizeOption(16, 'draws per forward + backward run'),
       PRECISION_OPTION,
     ],
   }),

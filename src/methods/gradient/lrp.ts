@@ -15,6 +15,7 @@ import { boolOption, intOption, numberOption } from '../../options.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption } from '../common-options.js';
 
 export interface LrpOptions extends ExplainOptions {
   composite?: CompositeName;
@@ -69,7 +70,7 @@ export const lrpInfo = familyInfo('gradient', {
     },
     { name: 'high', type: 'string', description: 'ZBox upper bound (as low). Default: pixel value 1 normalized, else the input maximum rounded up to 2^k.' },
     { name: 'canonize', type: 'boolean', description: 'Fold BatchNormalization into the preceding Conv/Gemm first (default true, false for captum-epsilon, which rules BatchNorm as its own layer like Captum).' },
-    { name: 'batchSize', type: 'integer', default: 16, min: 1, description: 'Images per run.' },
+    batchSizeOption(16, 'Images per run.'),
   ],
 });
 

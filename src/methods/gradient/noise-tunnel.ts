@@ -8,6 +8,7 @@ import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { enumOption, intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
 export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'squaregrad', 'vargrad'];
@@ -87,8 +88,8 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
 const TUNNEL_OPTIONS: MethodInfo['options'] = [
   { name: 'samples', type: 'integer', default: 50, min: 1, description: 'noisy copies per image (Captum nt_samples)' },
   { name: 'stdev', type: 'number', default: 0.15, min: 0, description: 'noise standard deviation in the model input space (Captum stdevs)' },
-  { name: 'seed', type: 'integer', default: 0, description: 'random seed of the noise' },
-  { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'noisy images per base-method call (bounds memory: one call holds at most this many noisy copies)' },
+  seedOption('random seed of the noise'),
+  batchSizeOption(32, 'noisy images per base-method call (bounds memory: one call holds at most this many noisy copies)'),
   { ...PRECISION_OPTION, description: `${PRECISION_OPTION.description}; passed to the base method (gradient bases only)` },
 ];
 

@@ -9,6 +9,7 @@ import type { ExplainOptions, Explanation, Method } from '../types.js';
 import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption } from '../common-options.js';
 
 export const featureAblationInfo = familyInfo('perturbation', {
   id: 'feature-ablation',
@@ -18,7 +19,7 @@ export const featureAblationInfo = familyInfo('perturbation', {
   output: 'map',
   cost: '1 + S forward passes per image (S = number of segments)',
   reference: 'Captum FeatureAblation with a feature_mask (one feature per segment), single-segment ablations',
-  options: [...SEGMENTATION_OPTIONS, ...hideOptionSpecs('constant'), { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Ablated images per forward pass.' }],
+  options: [...SEGMENTATION_OPTIONS, ...hideOptionSpecs('constant'), batchSizeOption(32, 'Ablated images per forward pass.')],
 });
 
 async function explainFeatureAblation(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {

@@ -21,6 +21,7 @@ import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 export const kernelShapInfo = familyInfo('perturbation', {
   id: 'kernel-shap',
@@ -35,8 +36,8 @@ export const kernelShapInfo = familyInfo('perturbation', {
     { name: 'numSamples', type: 'integer', min: 1, description: "Coalitions evaluated per image (shap's nsamples); default 2·M + 2048, capped at 2^M − 2." },
     ...SEGMENTATION_OPTIONS,
     ...hideOptionSpecs('constant'),
-    { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random coalitions (same seed ⇒ identical result).' },
-    { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Coalitions per forward pass.' },
+    seedOption('Seed of the random coalitions (same seed ⇒ identical result).'),
+    batchSizeOption(32, 'Coalitions per forward pass.'),
   ],
 });
 

@@ -19,6 +19,7 @@ import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 export const limeInfo = familyInfo('perturbation', {
   id: 'lime',
@@ -35,8 +36,8 @@ export const limeInfo = familyInfo('perturbation', {
     { name: 'alpha', type: 'number', default: 1, min: 0, description: 'Ridge regularization of the local linear model (sklearn Ridge alpha; 0 = ordinary weighted least squares).' },
     ...SEGMENTATION_OPTIONS,
     ...hideOptionSpecs('mean'),
-    { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random samples (same seed ⇒ identical result).' },
-    { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Samples per forward pass.' },
+    seedOption('Seed of the random samples (same seed ⇒ identical result).'),
+    batchSizeOption(32, 'Samples per forward pass.'),
   ],
 });
 

@@ -12,6 +12,7 @@ import type { LumenModel } from '../../model.js';
 import { PerturbationRun, type PreparedImage } from './perturbation-run.js';
 import { intListOption, numberInRange } from '../../options.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption } from '../common-options.js';
 
 export const occlusionInfo = familyInfo('perturbation', {
   id: 'occlusion',
@@ -40,7 +41,7 @@ export const occlusionInfo = familyInfo('perturbation', {
       default: 0,
       description: 'Value occluded windows take, in the normalized input space (0 = dataset mean). API: also a Tensor of the input shape, one image, or one value per channel.',
     },
-    { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Occluded images per forward pass.' },
+    batchSizeOption(32, 'Occluded images per forward pass.'),
   ],
 });
 

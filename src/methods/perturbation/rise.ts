@@ -18,6 +18,7 @@ import { PerturbationRun } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { familyInfo } from '../family.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 export const riseInfo = familyInfo('perturbation', {
   id: 'rise',
@@ -33,8 +34,8 @@ export const riseInfo = familyInfo('perturbation', {
     { name: 'gridSize', type: 'integer', min: 1, description: 'Cells per side s of the low-resolution grid (default 7 for ≥ 112-px inputs, clamp(round(shorter side/16), 3, 7) below).' },
     { name: 'keepProbability', type: 'number', default: 0.5, min: 0, max: 1, description: 'Probability p that a grid cell is kept.' },
     { name: 'baselines', type: 'number', default: 0, description: 'Value masked pixels blend towards, in the normalized input space.' },
-    { name: 'seed', type: 'integer', default: 0, description: 'Seed of the random masks (same seed ⇒ identical result).' },
-    { name: 'batchSize', type: 'integer', default: 32, min: 1, description: 'Masked images per forward pass.' },
+    seedOption('Seed of the random masks (same seed ⇒ identical result).'),
+    batchSizeOption(32, 'Masked images per forward pass.'),
   ],
 });
 

@@ -8,7 +8,17 @@ import { LumenError } from './errors.js';
 
 type Options = Readonly<Record<string, unknown>>;
 
-const bad = (name: string, v: unknown, expected: string): LumenError => new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected ${expected}`, 2);
+const bad = (name: string, v: unknown, expected: string): LumenError =>
+  new LumenError('BAD_OPTION', `option ${name}=${typeof v === 'object' && v !== null ? describeValue(v) : String(v)}: expected ${expected}`, 2);
+
+/** A value as an error message shows it (never `[object Object]`). */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 40)})`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  if (typeof v === 'string') return `'${v.slice(0, 40)}'`;
+  return `${typeof v} ${String(v)}`;
+}
 
 /** A string from a flag or form field is read as a number; a blank one is not. */
 function numeric(v: unknown): unknown {

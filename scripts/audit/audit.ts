@@ -4,7 +4,7 @@
  * (stack trace, `internal error`, non-Lumen exception, hang, lost row, orphan or overwritten file, a file served that
  * was not asked for). Prints a table per category and exits 1 on any failure. Add cases in scripts/audit/*.ts.
  *
- *   npm run audit -- [--seed 23] [--cases N] [--only models,batch] [--json results.json] [--list]
+ *   npm run audit -- [--seed 23] [--cases N|slice] [--only models,batch] [--id models/346,…] [--json results.json] [--list]
  *
  * `--cases N` runs a seeded sample of N cases per category (npm test runs such a slice: test/fuzz/audit-slice.test.ts).
  */
@@ -25,9 +25,11 @@ export interface CaseRecord extends CaseResult {
 
 export interface AuditOptions {
   seed?: number;
-  /** Cases per category (a seeded sample); all when absent. */
-  cases?: number;
+  /** Cases per category (a seeded sample); 'slice': each category's own small `slice` count (npm test); all when absent. */
+  cases?: number | 'slice';
   only?: readonly string[];
+  /** Only these cases (ids as printed, e.g. models/346): to replay a failure. */
+  ids?: readonly string[];
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -125,17 +127,20 @@ async function runCategory(category: Category, cases: AuditCase[], indices: numb
 export async function runAudit(options: AuditOptions = {}): Promise<AuditReport> {
   const seed = options.seed ?? 23;
   const log = options.log ?? (() => {});
-  const chosen = CATEGORIES.filter((c) => !options.only?.length || options.only.includes(c.name));
-  const unknown = (options.only ?? []).filter((n) => !CATEGORIES.some((c) => c.name === n));
+  const only = options.only ?? options.ids?.map((id) => id.split('/')[0]!);
+  const chosen = CATEGORIES.filter((c) => !only?.length || only.includes(c.name));
+  const unknown = (only ?? []).filter((n) => !CATEGORIES.some((c) => c.name === n));
   if (unknown.length) throw new Error(`unknown audit categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}; known: ${CATEGORIES.map((c) => c.name).join(', ')}`);
   const records: CaseRecord[] = [];
   for (const category of chosen) {
     const cases = await category.plan(seed);
-    const indices = sampleIndices(cases.length, options.cases, seed);
+    const sampled = sampleIndices(cases.length, options.cases === 'slice' ? category.slice : options.cases, seed);
+    const indices = options.ids?.length ? sampled.filter((i) => options.ids!.includes(cases[i]!.id)) : sampled;
+    if (indices.length === 0) continue;
     log(`— ${category.name}: ${indices.length} of ${cases.length} cases (${category.title})`);
     records.push(...(await runCategory(category, cases, indices, seed, log)));
   }
-  const summary = chosen.map((c) => {
+  const summary = chosen.filter((c) => records.some((r) => r.category === c.name)).map((c) => {
     const mine = records.filter((r) => r.category === c.name);
     const count = (o: string): number => mine.filter((r) => r.outcome === o).length;
     return { category: c.name, cases: mine.length, result: count('result'), error: count('error'), failure: count('failure') };
@@ -169,9 +174,13 @@ function parseArgs(argv: string[]): AuditOptions & { json?: string; list?: boole
       return Number(v);
     };
     if (a === '--seed') out.seed = int(value());
-    else if (a === '--cases') out.cases = int(value());
+    else if (a === '--cases') {
+      const v = value();
+      out.cases = v === 'slice' ? 'slice' : int(v);
+    }
     else if (a === '--only') out.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--json') out.json = value();
+    else if (a === '--id') out.ids = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--list') out.list = true;
     else throw new Error(`unknown argument '${a}' (see the header of scripts/audit/audit.ts)`);
   }

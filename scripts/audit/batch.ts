@@ -217,7 +217,7 @@ async function run(c: BatchCase): Promise<CaseResult> {
     }
     case 'dup-methods': {
       const files = inputs(dir, 3);
-      const r = await cli(['explain', MODEL, 'in', '-m', 'gradcam,gradcam,grad-cam', '-t', 'top1,top1', '-o', 'out']);
+      const r = await cli(['explain', MODEL, 'in', '-m', 'gradcam,gradcam,grad-cam', '-t', 'top1', '-t', 'top1', '-o', 'out']);
       const bad = mustSucceed(r, 'explain -m gradcam,gradcam');
       if (bad) return bad;
       const rows = manifestLines(join(dir, 'out'));
@@ -258,7 +258,7 @@ function badOutCases(): string[][] {
   const commands: ((o: string) => string[])[] = [
     (o) => ['explain', MODEL, 'in', '-m', 'gradcam', '-o', o],
     (o) => ['evaluate', MODEL, 'in/boot.png', '--metric', 'deletion', '-o', o],
-    (o) => ['export', MODEL, '-m', 'gradcam', '-o', o === 'afile' ? 'afile/x.onnx' : `${o}/x.onnx`],
+    (o) => ['export', MODEL, '-m', 'gradcam', '-o', o === '' ? '' : `${o}/x.onnx`],
     (o) => ['concepts', MODEL, 'in', '-o', o],
     (o) => ['merge', 'in', '-o', o],
     (o) => ['activations', MODEL, 'in/boot.png', '-o', o],
@@ -284,7 +284,7 @@ export const batch: Category<BatchCase> = {
     add({ kind: 'concurrent', name: 'two runs into one --out at once' });
     add({ kind: 'concurrent', name: 'two runs into one --out at once (again)' });
     add({ kind: 'row-error', name: 'an ONNX Runtime error on one input of a batch' });
-    add({ kind: 'dup-methods', name: '-m gradcam,gradcam,grad-cam -t top1,top1' });
+    add({ kind: 'dup-methods', name: '-m gradcam,gradcam,grad-cam -t top1 -t top1' });
     add({ kind: 'settings', name: 'a re-run with other settings into the same --out' });
     add({ kind: 'evaluate-curves', name: 'evaluate d1/img.png d2/img.png -o out' });
     for (const args of badOutCases()) add({ kind: 'bad-out', name: `${args[0]} -o '${args[args.indexOf('-o') + 1]}'`, args, expect: 'error' });

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../src/api.js';
+import { isLumenError } from '../../src/errors.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { LumenModel } from '../../src/model.js';
@@ -26,6 +27,8 @@ interface BytesCase extends AuditCase {
   path?: string;
 }
 
+/** A model case's explain call is cancelled after this long (the case's hang limit is larger: `timeoutMs`). */
+const ABORT_MS = 15_000;
 const METHODS = ['saliency', 'gradcam', 'occlusion', 'integrated-gradients'];
 /** Structural kinds that must be refused, by the name their edit returns. */
 const MUST_REFUSE = /identity cycle at the output|^4-D output|^output = input|^input dim \d+ = (1099511627776|-7|0)$/;
@@ -43,7 +46,8 @@ const finite = (t: Tensor, what: string): void => {
 export const models: Category<BytesCase> = {
   name: 'models',
   title: 'mutated ONNX models: byte-level truncations/flips/insertions/deletions, structural edits (unknown ops, missing initializers, cycles, wrong dtypes, bad Conv attributes, huge dims, Identity cycle at the output, 4-D output, output = input)',
-  timeoutMs: 60_000,
+  // a 100000×28 input takes ~10 s to predict on a loaded machine, and occlusion sees its signal between batches
+  timeoutMs: 180_000,
   slice: 12,
   plan(seed) {
     const rnd = mulberry32(seed);
@@ -69,7 +73,16 @@ export const models: Category<BytesCase> = {
         const top = await model.predict(x, 3);
         for (const p of top[0]!) if (!Number.isFinite(p.probability)) throw new Error(`a prediction of probability ${p.probability} was returned`);
         const layers = await model.layers();
-        const map = await getMethod(c.method!).explain(model, x, c.method === 'integrated-gradients' ? { steps: 8 } : {});
+        // A huge declared input makes honest work long (occlusion of 100000×28: 150 000 passes): such a run must stop
+        // on its AbortSignal; one that does not is a hang.
+        const signal = AbortSignal.timeout(ABORT_MS);
+        let map;
+        try {
+          map = await getMethod(c.method!).explain(model, x, { signal, ...(c.method === 'integrated-gradients' ? { steps: 8 } : {}) });
+        } catch (e) {
+          if (signal.aborted && isLumenError(e) && e.code === 'CANCELLED') return `long run, stopped by its AbortSignal after ${ABORT_MS / 1000} s`;
+          throw e;
+        }
         finite(map.attribution, 'the attribution');
         return `top ${top[0]!.map((p) => p.index).join(',')}, ${layers.length} layers, ${c.method} ${map.attribution.dims.join('x')}`;
       } finally {

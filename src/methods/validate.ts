@@ -1,4 +1,5 @@
 import { LumenError } from '../errors.js';
+import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import type { ExplainOptions, MethodInfo, OptionSpec } from './types.js';
@@ -43,6 +44,8 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
   for (const spec of info.options) {
     const v = options[spec.name];
     if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
+    // ([] would pass the loop below with nothing checked, and Number([]) is 0)
+    if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
     for (const part of Array.isArray(v) ? v : [v]) checkNumber(spec, typeof part === 'string' && part.trim() !== '' ? Number(part) : part, who);
   }
   if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
@@ -95,10 +98,4 @@ export function checkFiniteAttribution(info: MethodInfo, attribution: Tensor): v
   }
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 40)})`;
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
-  if (typeof v === 'string') return `'${v.slice(0, 40)}'`;
-  return `${typeof v} ${String(v)}`;
-}
+const describe = describeValue;

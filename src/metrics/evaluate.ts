@@ -1,4 +1,5 @@
 import { LumenError } from '../errors.js';
+import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { getMethod } from '../methods/registry.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
@@ -47,6 +48,7 @@ export interface Evaluation {
  * perturbations are batched), and the table holds one value per image plus their mean.
  */
 export async function evaluate(model: LumenModel, input: Tensor, options: EvaluateOptions = {}): Promise<Evaluation> {
+  if (options === null || typeof options !== 'object') throw new LumenError('BAD_OPTION', `evaluate: options must be an object, got ${describeValue(options)}`, 2);
   const method = typeof options.method === 'string' ? getMethod(options.method) : options.method;
   const explainer: Explainer | undefined = options.explainer ?? (method ? (m, x, o) => method.explain(m, x, o) : undefined);
   const ids = options.metrics ?? DEFAULT_METRICS;

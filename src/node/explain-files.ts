@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LumenError, isLumenError } from '../errors.js';
+import { describeValue } from '../options.js';
 import { makeGrid, type GridCell } from '../render/grid.js';
 import { renderOverlay, upscaleForView } from '../render/display.js';
 import type { RawImage } from '../image/types.js';
@@ -89,6 +90,8 @@ export interface ExplainFilesResult {
  * recorded with its error and the run goes on. Existing outputs are never overwritten unless `force`.
  */
 export async function explainFiles(model: LumenModel, files: readonly string[], options: ExplainFilesOptions): Promise<ExplainFilesResult> {
+  if (!Array.isArray(files)) throw new LumenError('BAD_OPTION', `explainFiles: files must be an array of paths, got ${describeValue(files)}`, 2);
+  if (options === null || typeof options !== 'object') throw new LumenError('BAD_OPTION', `explainFiles: options must be an object, got ${describeValue(options)}`, 2);
   const { outDir } = options;
   // The same method or target twice, or one file under two spellings, is one row, not two rows fighting over one file.
   const methods = uniqueBy(options.methods, (m) => m.info.id);

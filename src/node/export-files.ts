@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LumenError } from '../errors.js';
 import { exportExplanation, tritonConfig, type ExportedExplanation, type ExportOptions, type TritonOptions } from '../export/index.js';
 import type { LumenModel } from '../model.js';
-import { outputFolderError } from './output-dir.js';
+import { makeDirs, outputFolderError } from './output-dir.js';
 
 export interface ExportFileOptions extends ExportOptions {
   /** The .onnx file to write (optional when `triton` is given). */
@@ -34,7 +34,7 @@ export async function exportExplanationFiles(model: LumenModel, options: ExportF
   const files: string[] = [];
   const write = (path: string, data: string | Uint8Array, flag: string): void => {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirs(dirname(path));
       writeFileSync(path, data);
     } catch (e) {
       throw outputFolderError(e, path, flag);

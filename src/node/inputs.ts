@@ -1,6 +1,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { LumenError } from '../errors.js';
+import { describeValue } from '../options.js';
 import { imageToTensor, tensorToImage } from '../image/preprocess.js';
 import type { RawImage } from '../image/types.js';
 import { npyToTensor } from '../io/npy.js';
@@ -25,6 +26,8 @@ export interface InputOptions {
 
 /** Read an image (PNG/JPEG/WebP) or an exact .npy tensor and prepare it for `model`. */
 export async function loadInput(path: string, model: LumenModel, options: InputOptions = {}): Promise<LoadedInput> {
+  if (typeof path !== 'string') throw new LumenError('BAD_OPTION', `loadInput: the path must be a string, got ${describeValue(path)}`, 2);
+  if (model === null || typeof model !== 'object' || !('inputSize' in model)) throw new LumenError('BAD_OPTION', `loadInput: the second argument must be a loaded model, got ${describeValue(model)}`, 2);
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `input not found: ${path}`);
   const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
   const { height, width } = model.inputSize;

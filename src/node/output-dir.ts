@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { LumenError } from '../errors.js';
 
 /** The lock file a run holds in its output folder (one writer per folder). */
@@ -17,7 +17,7 @@ export function prepareOutputDir(dir: string, flag = '--out'): string {
   if (typeof dir !== 'string' || dir.trim() === '') throw new LumenError('OUTPUT_FOLDER', `${flag}: the output folder name is empty`, 2);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `${flag} ${dir}: this is a file, not a folder; give a folder for the outputs`, 2);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     // A probe write: permissions and read-only mounts show here, before any work is done.
     const probe = join(dir, `.lumen-probe-${process.pid}`);
     closeSync(openSync(probe, 'w'));
@@ -26,6 +26,19 @@ export function prepareOutputDir(dir: string, flag = '--out'): string {
     throw outputFolderError(e, dir, flag);
   }
   return dir;
+}
+
+/**
+ * `mkdir -p` that fails instead of looping: Node's recursive mkdirSync spins forever under /proc (mkdir there gives
+ * ENOENT although the parent exists). Each missing level is made on its own, so the first failure is thrown.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d);
 }
 
 /** A named error for a failed write into the output folder (permissions, full disk, read-only, not a folder). */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LumenError } from '../errors.js';
 import { getMethod, hasMethod } from '../methods/registry.js';
@@ -9,6 +9,7 @@ import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
 import { classCount } from '../targets/index.js';
 import { conceptSectionsIn } from './concepts-report.js';
+import { makeDirs } from './output-dir.js';
 
 /** What `lumen explain` records about the model so `lumen report` can describe it later. */
 export interface RunInfo {
@@ -32,7 +33,7 @@ export async function describeModel(model: LumenModel, modelPath: string): Promi
 
 /** Record the model in `<out>/run.json` so `lumen report` can describe it (predictions travel in the manifest rows). */
 export async function writeRunInfo(model: LumenModel, modelPath: string, outDir: string): Promise<void> {
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const info: RunInfo = { modelPath, model: await describeModel(model, modelPath) };
   writeFileAtomic(join(outDir, 'run.json'), JSON.stringify(info, null, 1));
 }

@@ -2,7 +2,7 @@
  * Node side of the "spot the shortcut" benchmark: read the committed shapes split, run the benchmark on the
  * clean and the shortcut model, and build the report section (table + example overlays).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHAPE_CLASSES } from '../datasets/shapes.js';
 import { LumenError } from '../errors.js';
@@ -18,6 +18,7 @@ import { encodePng, writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
 import { loadModel } from './load.js';
 import { packageRoot } from './paths.js';
+import { makeDirs } from './output-dir.js';
 
 export const shapesModelPath = (variant: 'clean' | 'shortcut'): string => join(packageRoot(), 'models', `shapes-${variant}.onnx`);
 export const shapesSplitDir = (): string => join(packageRoot(), 'samples', 'shapes');
@@ -111,7 +112,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
   for (const p of Object.values(paths)) {
     if (!existsSync(p)) throw new LumenError('FILE_NOT_FOUND', `shapes model not found: ${p} (see docs/models.md to regenerate it)`);
   }
-  mkdirSync(options.outDir, { recursive: true });
+  makeDirs(options.outDir);
   const runs: ShortcutModelRun[] = [];
   const attributions: Record<string, Record<string, ShortcutMethodRow['attributions']>> = {};
   let exampleItems: LoadedShortcutItem[] = [];

@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary, clone } from '@bufbuild/protobuf';
 import { LumenError } from '../errors.js';
+import { describeValue } from '../options.js';
 import { GraphProtoSchema, ModelProtoSchema, TensorProtoSchema, TensorProto_DataLocation, type ModelProto, type GraphProto, type TensorProto } from './proto.js';
 
 /** Lowest / highest default-domain opset this project builds explanation graphs for. */
@@ -13,6 +14,7 @@ export const OLDEST_OPSET = 7;
  * `source` names the file in error messages.
  */
 export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
+  if (!(bytes instanceof Uint8Array)) throw new LumenError('NOT_ONNX', `${source}: the model bytes must be a Uint8Array, got ${describeValue(bytes)}`);
   if (bytes.length === 0) throw new LumenError('NOT_ONNX', `${source}: the file is empty, not an ONNX model`);
   if (looksLikeText(bytes)) {
     throw new LumenError('NOT_ONNX', `${source}: this is a text file, not an ONNX model (ONNX models are binary protobuf)`);

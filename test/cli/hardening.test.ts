@@ -120,3 +120,11 @@ test("lumen serve --port '' and --port 1e3 are refused (they were read as 0 and 
     assert.doesNotMatch(r.stdout, /web app at/);
   }
 });
+
+test('lumen evaluate --target w:1,2 is refused before any work (metrics score one class per image)', () => {
+  const r = lumen('evaluate', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '-t', 'w:1,2', '--metric', 'deletion');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^lumen: --target w:1,2: metrics need one explained class per image/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.equal(r.stdout, '');
+});

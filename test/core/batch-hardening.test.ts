@@ -14,7 +14,7 @@ import { getMethod } from '../../src/methods/registry.js';
 import { LumenModel } from '../../src/model.js';
 import { explainFiles, type ManifestRow } from '../../src/node/explain-files.js';
 import { loadModel } from '../../src/node/load.js';
-import { escapeName, LOCK_FILE, lockOutputDir, outputStem, prepareOutputDir } from '../../src/node/output-dir.js';
+import { escapeName, LOCK_FILE, lockOutputDir, makeDirs, outputFolderError, outputStem, prepareOutputDir } from '../../src/node/output-dir.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { decodeModel } from '../../src/onnx/io.js';
@@ -195,4 +195,17 @@ test('output-folder problems are named errors: empty name, a file, a path throug
   await assert.rejects(explainFiles(model, ['samples/fashion/1-trouser.png'], opts('')), isLumen('OUTPUT_FOLDER', /name is empty/));
   await assert.rejects(explainFiles(model, ['samples/fashion/1-trouser.png'], opts(file)), isLumen('OUTPUT_FOLDER', /is a file, not a folder/));
   await assert.rejects(explainFiles(model, ['samples/fashion/1-trouser.png'], opts(join(file, 'sub'))), isLumen('OUTPUT_FOLDER', /cannot write there \(a part of the path is a file/));
+});
+
+test('a read-only or unwritable output folder is a named error (EROFS, EACCES, /proc)', () => {
+  // /proc refuses mkdir with ENOENT although the parent exists: Node's recursive mkdirSync looped there forever
+  assert.throws(() => prepareOutputDir('/proc/lumen-test-out'), isLumen('OUTPUT_FOLDER', /--out \/proc\/lumen-test-out: cannot write there/));
+  assert.throws(() => makeDirs('/proc/lumen-test-out/deeper'), (e: NodeJS.ErrnoException) => typeof e.code === 'string');
+  for (const [code, text] of [['EROFS', /the file system is read-only/], ['EACCES', /permission denied/], ['ENOSPC', /the disk is full/]] as const) {
+    const e = Object.assign(new Error(`${code}: fake`), { code });
+    assert.ok(isLumen('OUTPUT_FOLDER', text)(outputFolderError(e, '/ro/out')), code);
+  }
+  const nested = join(dir, 'made', 'by', 'makeDirs');
+  makeDirs(nested);
+  assert.ok(existsSync(nested));
 });

@@ -29,6 +29,8 @@ const lumenError = (code: string, text?: RegExp) => (e: unknown): boolean => {
   return true;
 };
 const image = (): Tensor => Tensor.filled([1, 1, 28, 28], 0.5);
+/** A value of the wrong type, passed where the types would not allow it (as JavaScript callers can). */
+const bad = (v: unknown): never => v as never;
 
 test('ONNX Runtime session errors: an unknown op names the op, the node and what to do', async () => {
   const g = base();
@@ -113,7 +115,6 @@ test('library arguments: empty batch (was SIGFPE), non-tensors, null options, la
   await assert.rejects(model.forward(empty), lumenError('INPUT_SHAPE', /empty/));
   await assert.rejects(model.predict(empty), lumenError('INPUT_SHAPE', /empty/));
   const gradcam = getMethod('gradcam');
-  const bad = (v: unknown): never => v as never;
   await assert.rejects(gradcam.explain(model, bad(null)), lumenError('BAD_OPTION', /input must be a Tensor, got null/));
   await assert.rejects(gradcam.explain(bad(null), image()), lumenError('BAD_OPTION', /first argument must be a loaded model/));
   await assert.rejects(gradcam.explain(model, bad({ dims: [1, 1, 28, 28], data: [] })), lumenError('BAD_OPTION', /must be a Tensor/));
@@ -180,4 +181,23 @@ test('devices are not read as models or inputs (/dev/zero was read until memory 
   await assert.rejects(loadInput('/dev/zero', model), lumenError('BAD_IMAGE', /not a regular file/));
   await assert.rejects(readImageFile('/dev/zero'), lumenError('BAD_IMAGE', /not a regular file/));
   await assert.rejects(readNpyFile('/dev/zero'), lumenError('BAD_IMAGE', /not a regular file/));
+});
+
+test('option values that are objects or empty arrays: refused, and named in the message (was "[object Object]"; [] passed as 0)', async () => {
+  const model = load(base());
+  await assert.rejects(getMethod('saliency').explain(model, image(), { precision: bad({}) }), (e: unknown) => lumenError('BAD_OPTION', /option precision=an object \(Object\): expected one of float32, float64/)(e) && !String((e as Error).message).includes('[object Object]'));
+  await assert.rejects(getMethod('smoothgrad').explain(model, image(), { stdev: bad([]) }), lumenError('BAD_OPTION', /stdev must be a finite number, got an empty array/));
+  await assert.rejects(getMethod('kernel-shap').explain(model, image(), { gridSize: bad([]) }), lumenError('BAD_OPTION', /gridSize must be an integer, got an empty array/));
+});
+
+test('library entry points given null: fromBytes, loadInput, evaluate, explainFiles answer with one LumenError (were TypeErrors)', async () => {
+  const { loadInput } = await import('../../src/node/inputs.js');
+  const { explainFiles } = await import('../../src/node/explain-files.js');
+  const { evaluate } = await import('../../src/metrics/index.js');
+  assert.throws(() => LumenModel.fromBytes(bad(null), { runtime }), lumenError('NOT_ONNX', /model bytes must be a Uint8Array, got null/));
+  const model = load(base());
+  await assert.rejects(loadInput('samples/fashion/1-trouser.png', bad(null)), lumenError('BAD_OPTION', /second argument must be a loaded model, got null/));
+  await assert.rejects(loadInput(bad(null), model), lumenError('BAD_OPTION', /path must be a string, got null/));
+  await assert.rejects(evaluate(model, image(), bad(null)), lumenError('BAD_OPTION', /evaluate: options must be an object, got null/));
+  await assert.rejects(explainFiles(model, bad(null), bad({})), lumenError('BAD_OPTION', /files must be an array of paths, got null/));
 });

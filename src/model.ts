@@ -168,6 +168,7 @@ export class LumenModel {
   }
 
   static fromBytes(bytes: Uint8Array, options: ModelOptions): LumenModel {
+    if (options === null || typeof options !== 'object') throw new LumenError('BAD_OPTION', 'LumenModel.fromBytes: options must be an object with a runtime', 2);
     return new LumenModel(decodeModel(bytes, options.source ?? 'model'), options);
   }
 
@@ -307,6 +308,7 @@ export class LumenModel {
   /** Run the model, returning the logits and any intermediate tensors asked for. */
   async forward(input: Tensor, fetch: readonly string[] = []): Promise<{ logits: Tensor; tensors: Record<string, Tensor> }> {
     this.checkInput(input);
+    if (!Array.isArray(fetch)) throw new LumenError('BAD_OPTION', 'forward: the tensors to fetch must be an array of names', 2);
     for (const name of fetch) this.requireTensor(name);
     const outputs = [this.logitsName, ...fetch.filter((f) => f !== this.logitsName)];
     const key = `forward:${outputs.join('|')}`;

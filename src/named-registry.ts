@@ -19,6 +19,8 @@ export class NamedRegistry<T> {
   }
 
   get(name: string): T {
+    // a JavaScript caller may pass anything: not a TypeError from normalize
+    if (typeof name !== 'string') throw unknownNameError(this.code, String(name), [...this.items.keys()]);
     const id = this.ids.get(this.normalize(name));
     const item = id === undefined ? undefined : this.items.get(id);
     if (item === undefined) throw unknownNameError(this.code, name, [...this.items.keys()]);
@@ -26,6 +28,7 @@ export class NamedRegistry<T> {
   }
 
   has(name: string): boolean {
+    if (typeof name !== 'string') return false;
     return this.ids.has(this.normalize(name));
   }
 

@@ -201,3 +201,10 @@ test('library entry points given null: fromBytes, loadInput, evaluate, explainFi
   await assert.rejects(evaluate(model, image(), bad(null)), lumenError('BAD_OPTION', /evaluate: options must be an object, got null/));
   await assert.rejects(explainFiles(model, bad(null), bad({})), lumenError('BAD_OPTION', /files must be an array of paths, got null/));
 });
+
+test('fromBytes(bytes, null), forward(x, null) and getMethod(null) give one LumenError (were TypeErrors)', async () => {
+  assert.throws(() => LumenModel.fromBytes(BYTES, bad(null)), lumenError('BAD_OPTION', /options must be an object with a runtime/));
+  const model = load(base());
+  await assert.rejects(model.forward(image(), bad(null)), lumenError('BAD_OPTION', /tensors to fetch must be an array/));
+  assert.throws(() => getMethod(bad(null)), lumenError('UNKNOWN_METHOD', /unknown method 'null'/));
+});

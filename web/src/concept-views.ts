@@ -141,13 +141,14 @@ const sd = (v: readonly number[]): number => (v.length < 2 ? 0 : Math.sqrt(v.red
 /**
  * Pooled layer embeddings of picked files, kept in memory per model, layer and file (path, size, modification
  * time): a second query over the same folder runs no inference (the page's version of `lumen neighbors`' cache file).
+ * They are the model's derived values (DEVELOPERS.md "Where each concept lives"), so `dispose` drops them.
  */
-const embeddingCache = new WeakMap<LumenModel, Map<string, Float32Array>>();
+export const embeddingCache = (model: LumenModel): Map<string, Float32Array> =>
+  model.derived('web:embeddings', () => new Map<string, Float32Array>(), (m) => m.clear());
 const EMBED_BATCH = 8;
 
 async function embedFiles(model: LumenModel, layer: string, files: readonly File[], what: string, progress: (done: number, total: number) => void, signal: AbortSignal): Promise<{ data: Float32Array; d: number; cached: number; computed: number }> {
-  let perModel = embeddingCache.get(model);
-  if (!perModel) embeddingCache.set(model, (perModel = new Map()));
+  const perModel = embeddingCache(model);
   const keyOf = (f: File): string => `${layer}\0${pathOf(f)}\0${f.size}\0${f.lastModified}`;
   const rows = files.map((f) => perModel.get(keyOf(f)));
   const missing = files.map((_, i) => i).filter((i) => !rows[i]);

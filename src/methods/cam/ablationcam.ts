@@ -5,9 +5,7 @@ import { Tensor } from '../../tensor.js';
 import { fromNchw, layerItem } from '../../layout.js';
 import { defineCam, nchw } from './base-cam.js';
 import { targetScores, targetTensor } from '../../targets/index.js';
-import { batchSizeOption } from '../common-options.js';
 
-const DEFAULT_BATCH = 32;
 const ABLATION_OFFSET = 1e7;
 
 /**
@@ -24,12 +22,12 @@ export const ablationcam = defineCam({
   cost: '1 forward + C forwards of the network head after the layer, batched by batchSize (32)',
   reference: 'pytorch-grad-cam 1.5.5 AblationCAM',
   needsGradients: false,
-  options: [batchSizeOption(DEFAULT_BATCH, 'ablated channels per forward pass (also sets the ablation-value quirk)')],
+  batching: { default: 32, description: 'ablated channels per forward pass (also sets the ablation-value quirk)' },
   weights: async (layer, ctx) => {
     const A = layer.activations;
     const [n, c, h, w] = nchw(A);
     const chw = c * h * w;
-    const batchSize = ctx.batchSize(DEFAULT_BATCH);
+    const batchSize = ctx.batchSize();
     const head = await headSession(ctx.model, layer.name, targetTensor(ctx.model, ctx.targets), ctx.timings);
     const imageSize = ctx.input.size / ctx.input.dims[0]!;
 

@@ -9,6 +9,7 @@ import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js'
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
 import { firstComponentProjection } from './linalg.js';
+import { batchSizeOption } from '../common-options.js';
 
 /** pytorch-grad-cam's `scale_cam_image` epsilon: img = (img − min) / (max − min + 1e-7). */
 export const CAM_EPS = 1e-7;
@@ -33,8 +34,8 @@ export interface CamContext {
   readonly targets: ResolvedTargets;
   readonly options: CamOptions;
   readonly timings: Timings;
-  /** `options.batchSize` when set, else the method's default. */
-  batchSize(fallback: number): number;
+  /** `options.batchSize` when set, else `fallback`, else the default the definition's `batching` declares. */
+  batchSize(fallback?: number): number;
   /** Throws LumenError('CANCELLED') when the caller's signal has fired. */
   checkAborted(): void;
   progress(done: number, total: number, stage: string): void;
@@ -63,6 +64,8 @@ export interface CamDefinition {
   cost: string;
   reference?: string;
   needsGradients: boolean;
+  /** Weights from extra forward passes run `batchSize` at a time (Score-CAM, Ablation-CAM): the default and what one unit is; declares the `batchSize` option. */
+  batching?: { default: number; description: string };
   /** Method-specific options (shown by the CLI and web app) besides the shared CAM ones. */
   options?: readonly OptionSpec[];
   /** Channel weights, [N·C] row-major. */
@@ -165,14 +168,21 @@ export function elementwise(layer: CamLayer, f: (a: number, g: number) => number
   return out;
 }
 
-/** One weight per item and channel from that channel's A and G (the h·w values from `offset`): [N·C]. */
-export function channelWeights(layer: CamLayer, weight: (a: Float32Array, g: Float32Array, offset: number, hw: number) => number): Float32Array {
+/**
+ * One weight per item and channel from that channel's A and G (the h·w values from `offset`) and Σ_hw A of the
+ * channel, which both Grad-CAM++ and XGrad-CAM normalize by: [N·C].
+ */
+export function channelWeights(layer: CamLayer, weight: (a: Float32Array, g: Float32Array, offset: number, hw: number, sumA: number) => number): Float32Array {
   const [n, c, h, w] = nchw(layer.activations);
   const a = layer.activations.data;
   const g = requireGradients(layer).data;
   const hw = h * w;
   const weights = new Float32Array(n * c);
-  for (let k = 0; k < n * c; k++) weights[k] = weight(a, g, k * hw, hw);
+  for (let k = 0; k < n * c; k++) {
+    let sumA = 0;
+    for (let p = 0; p < hw; p++) sumA += a[k * hw + p]!;
+    weights[k] = weight(a, g, k * hw, hw, sumA);
+  }
   return weights;
 }
 
@@ -269,14 +279,14 @@ export async function withAugmentation(
   return out;
 }
 
-export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamOptions, timings: Timings): CamContext {
+export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamOptions, timings: Timings, defaultBatch = 1): CamContext {
   return {
     model,
     input,
     targets,
     options,
     timings,
-    batchSize: (fallback) => {
+    batchSize: (fallback = defaultBatch) => {
       const b = options.batchSize;
       if (b === undefined) return fallback;
       if (!Number.isInteger(b) || b < 1) throw new LumenError('BAD_OPTION', `batchSize must be a positive integer, got ${String(b)}`, 2);
@@ -352,7 +362,7 @@ async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, targ
       if (target.tensor !== model.logitsName) targets.tensor = target.tensor;
     }
   }
-  const ctx = newContext(model, input, targets, options, timings);
+  const ctx = newContext(model, input, targets, options, timings, def.batching?.default);
 
   const results: LayerResult[] = [];
   for (const name of layers) {
@@ -460,7 +470,7 @@ export function defineCam(def: CamDefinition): CamMethod {
     signed: false,
     cost: def.cost,
     reference: def.reference,
-    options: [...CAM_OPTIONS, ...(def.options ?? [])],
+    options: [...CAM_OPTIONS, ...(def.batching ? [batchSizeOption(def.batching.default, def.batching.description)] : []), ...(def.options ?? [])],
   };
   const method: CamMethod = {
     info,

@@ -12,9 +12,7 @@ export const gradcamPlusPlus = defineCam({
   reference: 'pytorch-grad-cam 1.5.5 GradCAMPlusPlus',
   needsGradients: true,
   weights: (layer) =>
-    channelWeights(layer, (a, g, o, hw) => {
-      let sumA = 0;
-      for (let p = 0; p < hw; p++) sumA += a[o + p]!;
+    channelWeights(layer, (_a, g, o, hw, sumA) => {
       let wk = 0;
       for (let p = 0; p < hw; p++) {
         const gp = g[o + p]!;

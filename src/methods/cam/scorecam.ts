@@ -2,9 +2,6 @@ import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { defineCam, imageDims, nchw } from './base-cam.js';
 import { seedRows, targetTensor } from '../../targets/index.js';
-import { batchSizeOption } from '../common-options.js';
-
-const DEFAULT_BATCH = 16;
 
 /**
  * Score-CAM: each channel, upsampled (bilinear, align_corners) and min-maxed (1e-8), masks the input; the
@@ -18,11 +15,11 @@ export const scorecam = defineCam({
   cost: '1 forward + C forwards (C = layer channels), batched by batchSize (16)',
   reference: 'pytorch-grad-cam 1.5.5 ScoreCAM',
   needsGradients: false,
-  options: [batchSizeOption(DEFAULT_BATCH, 'masked inputs per forward pass')],
+  batching: { default: 16, description: 'masked inputs per forward pass' },
   weights: async (layer, ctx) => {
     const [n, c, h, w] = nchw(layer.activations);
     const [, inC, H, W] = imageDims(ctx.input);
-    const batchSize = ctx.batchSize(DEFAULT_BATCH);
+    const batchSize = ctx.batchSize();
     const plane = H * W;
     const weights = new Float32Array(n * c);
     let done = 0;

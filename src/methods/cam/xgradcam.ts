@@ -10,13 +10,9 @@ export const xgradcam = defineCam({
   reference: 'pytorch-grad-cam 1.5.5 XGradCAM',
   needsGradients: true,
   weights: (layer) =>
-    channelWeights(layer, (a, g, o, hw) => {
-      let sumA = 0;
+    channelWeights(layer, (a, g, o, hw, sumA) => {
       let sumGA = 0;
-      for (let p = 0; p < hw; p++) {
-        sumA += a[o + p]!;
-        sumGA += g[o + p]! * a[o + p]!;
-      }
+      for (let p = 0; p < hw; p++) sumGA += g[o + p]! * a[o + p]!;
       return sumGA / (sumA + 1e-7);
     }),
 });

@@ -147,7 +147,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
     const grid = shortcutExampleGrid(
       examples,
       Object.keys(paths),
-      exampleMethods.map((id) => ({ method: id, signed: getMethod(id).info.signed, attributions: Object.fromEntries(Object.keys(paths).map((m) => [m, attributions[m]?.[id] ?? {}])) })),
+      exampleMethods.map((id) => ({ method: id, info: getMethod(id).info, attributions: Object.fromEntries(Object.keys(paths).map((m) => [m, attributions[m]?.[id] ?? {}])) })),
     );
     const png = await encodePng(grid);
     examplesPng = join(options.outDir, 'shortcut-examples.png');

@@ -2,8 +2,8 @@
 import type { Box as PixelBox } from '../datasets/shapes.js';
 import type { RawImage } from '../image/types.js';
 import { toRgbImage, type Color } from '../render/canvas.js';
+import { renderOverlay, type DisplaySource } from '../render/display.js';
 import { makeGrid, type GridCell, type GridImage } from '../render/grid.js';
-import { attributionToMap, showCamOnImage } from '../render/overlay.js';
 import type { Tensor } from '../tensor.js';
 
 export const OBJECT_BOX_COLOR: Color = [0, 200, 0];
@@ -29,12 +29,6 @@ export function outlineBox(image: RawImage, [x0, y0, x1, y1]: PixelBox, color: C
   return out;
 }
 
-/** The map shown for an attribution: the positive part for signed methods (what relevance mass counts), else Σ|a|. */
-export function attributionOverlay(image: RawImage, attribution: Tensor, signed: boolean): RawImage {
-  const map = attributionToMap(attribution, { reduce: signed ? 'positive' : 'abs-sum', clipPercentile: 99 });
-  return showCamOnImage(image, map, { colormap: 'jet', imageWeight: 0.5 });
-}
-
 export interface ShortcutExample {
   id: string;
   /** The image as the models see it. */
@@ -47,7 +41,8 @@ export interface ShortcutExample {
 
 export interface ShortcutExampleMethod {
   method: string;
-  signed: boolean;
+  /** The method's signedness and family: the overlay follows the one display policy (src/render/display.ts). */
+  info: DisplaySource;
   /** Attribution per model name, per example id. */
   attributions: Record<string, Record<string, Tensor | undefined>>;
 }
@@ -73,7 +68,8 @@ export function shortcutExampleGrid(examples: readonly ShortcutExample[], models
     for (const ex of examples) {
       for (const model of models) {
         const attr = m.attributions[model]?.[ex.id];
-        row.push(attr ? { image: attributionOverlay(ex.image, attr, m.signed) } : null);
+        // the grid scales every cell by 2, so the overlay keeps the image's size
+        row.push(attr ? { image: renderOverlay(ex.image, attr, m.info, { upscale: false }) } : null);
       }
     }
     rows.push(row);

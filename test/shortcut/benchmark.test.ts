@@ -4,7 +4,9 @@ import { MARKER_BOX } from '../../src/datasets/shapes.js';
 import { loadShortcutItems, type LoadedShortcutItem } from '../../src/node/shortcut.js';
 import { runShortcutBenchmark, summarizeModel } from '../../src/shortcut/benchmark.js';
 import { revealsShortcut, shortcutSectionHtml } from '../../src/shortcut/html.js';
-import { outlineBox } from '../../src/shortcut/figures.js';
+import { OBJECT_BOX_COLOR, outlineBox, shortcutExampleGrid } from '../../src/shortcut/figures.js';
+import { displayMap, renderOverlay } from '../../src/render/display.js';
+import { makeGrid } from '../../src/render/grid.js';
 import { parseShortcutSplit } from '../../src/shortcut/split.js';
 import type { Method } from '../../src/methods/types.js';
 import { Tensor } from '../../src/tensor.js';
@@ -128,5 +130,20 @@ describe('example figure helpers', () => {
     let count = 0;
     for (let p = 0; p < 100; p++) if (out.data[p * 3] === 255) count++;
     assert.equal(count, 16); // the ring of a 5×5 square
+  });
+
+  it('the example grid draws each attribution by the one display policy (src/render/display.ts)', () => {
+    const image = { width: 8, height: 8, channels: 3 as const, data: Uint8Array.from({ length: 192 }, (_, i) => (i * 7) % 256) };
+    // a signed method's map of one sign far from 0 (RISE logits): min–max, the whole colour scale
+    const attribution = new Tensor(Float32Array.from({ length: 64 }, (_, p) => 3.2 + (1.9 * p) / 63), [1, 1, 8, 8]);
+    const info = { signed: true, family: 'perturbation' };
+    assert.equal(displayMap(attribution, info, image).scale, 'min-max');
+    const grid = shortcutExampleGrid([{ id: 'a', image, objectBox: [2, 2, 5, 5], caption: 'a' }], ['m'], [{ method: 'rise', info, attributions: { m: { a: attribution } } }]);
+    const expected = makeGrid(
+      [[{ image: outlineBox(image, [2, 2, 5, 5], OBJECT_BOX_COLOR) }], [{ image: renderOverlay(image, attribution, info, { upscale: false }) }]],
+      { rowHeaders: ['input', 'rise'], columnHeaders: ['#1 m'], upscale: 2, padding: 4 },
+    );
+    assert.deepEqual([grid.width, grid.height], [expected.width, expected.height]);
+    assert.deepEqual(Buffer.from(grid.data), Buffer.from(expected.data));
   });
 });

@@ -176,9 +176,10 @@ function registerTcav(program: Command): void {
         requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
         return getConceptMethod('tcav').run(model, { concept, random, inputs }, { ...options, layer: layer!, target, ...events(bar) });
       })().finally(() => bar.stop());
-      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy });
+      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy, sharedGradient: r.sharedGradient });
       else {
         printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? `significant (${r.direction} random)` : 'not significant'} at ${r.threshold.toPrecision(3)}`);
+        if (r.sharedGradient) printLine(`note: every input has the same gradient at ${layer} (a linear head after global pooling), so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives`);
       }
     });
   });

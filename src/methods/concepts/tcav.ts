@@ -49,6 +49,13 @@ export interface TcavResult {
   randomScores: number[];
   /** Training accuracy of each concept CAV (how separable the concept is at this layer). */
   cavAccuracy: number[];
+  /**
+   * Every target input has the same gradient at the layer (to 1e-6 relative), as at the last feature map before
+   * global average pooling and a linear classifier: each CAV then scores 0 or 1 and the test only asks how
+   * consistently the concept CAVs fall on one side of one hyperplane (docs/concepts.md). An earlier layer gives
+   * input-dependent derivatives.
+   */
+  sharedGradient: boolean;
 }
 
 /**
@@ -118,6 +125,7 @@ export async function tcav(model: LumenModel, sets: { concept: Tensor; random: T
     conceptScores,
     randomScores,
     cavAccuracy,
+    sharedGradient: sameRows(grads.data, grads.n, d),
   };
 }
 
@@ -127,6 +135,14 @@ function trainCav(pos: Float64Array, neg: Float64Array, m: number, d: number): {
   X.set(neg, m * d);
   const y = Float64Array.from({ length: 2 * m }, (_, i) => (i < m ? 1 : 0));
   return logisticRegression(X, 2 * m, d, y);
+}
+
+/** Whether all n rows of d values are equal to the first within 1e-6 of its largest magnitude. */
+function sameRows(G: Float32Array, n: number, d: number): boolean {
+  let scale = 0;
+  for (let j = 0; j < d; j++) scale = Math.max(scale, Math.abs(G[j]!));
+  for (let i = 1; i < n; i++) for (let j = 0; j < d; j++) if (Math.abs(G[i * d + j]! - G[j]!) > 1e-6 * scale) return false;
+  return true;
 }
 
 /** Share of the gradients with a positive dot product with v. */

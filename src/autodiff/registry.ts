@@ -7,7 +7,7 @@ import type { GradientRule } from './types.js';
  * What Lumen knows about an ONNX op type, in one record per op (zennit's `types`): declared beside the op's
  * vector-Jacobian rule (src/autodiff/rules/<op>.ts; ops without a rule in rules/no-gradient.ts and
  * rules/forward-only.ts) and read by every consumer — the builder, the LRP and DeepLIFT rule sets, float64
- * conversion, static shape inference and the model's head detection — instead of lists of their own.
+ * conversion, static shape inference, layouts and the model's head detection — instead of lists of their own.
  */
 export type OpKind =
   /** Weighted sum of the data input: Conv, ConvTranspose, Gemm, MatMul, Einsum. */
@@ -123,13 +123,6 @@ export function gradientRule(opType: string): GradientRule | undefined {
 /** Traits of an op type, undefined for an op Lumen does not know. */
 export function opTraits(opType: string): OpTraits | undefined {
   return traits.get(opType);
-}
-
-/** Traits of a node's op, or a LumenError naming the op and the node (`what`: who needed them). */
-export function requireTraits(node: NodeProto, what: string): OpTraits {
-  const t = traits.get(node.opType);
-  if (!t) throw new LumenError('UNSUPPORTED_OP', `${what}: op ${node.opType} (node '${node.name || node.output[0]}') is not known to Lumen (no traits declared in src/autodiff/rules/)`);
-  return t;
 }
 
 /** Op types whose traits satisfy `test`, sorted. */

@@ -48,7 +48,7 @@ const BASE_OPTIONS: Record<string, string[]> = {
   merge: ['-o', 'merged'],
   conformance: ['--filter', 'no-such-row'],
   bench: ['--quick', '--no-browser'],
-  evaluate: ['--metric', 'deletion'],
+  evaluate: ['-m', 'gradcam', '--metric', 'deletion'],
 };
 
 function requiredValue(o: Option): string {

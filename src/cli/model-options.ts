@@ -27,8 +27,9 @@ export function addModelFlags(cmd: Command): Command {
 
 export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
   const meta: ModelMetadata = {};
-  if (flags.mean || flags.std) {
-    if (!flags.mean || !flags.std) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
+  // (an empty value is given, and refused by numbers(), not ignored)
+  if (flags.mean !== undefined || flags.std !== undefined) {
+    if (flags.mean === undefined || flags.std === undefined) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
     meta.normalization = parseNormalization({ mean: numbers(flags.mean, '--mean'), std: numbers(flags.std, '--std') }, '--mean/--std');
   } else if (flags.normalization) {
     const text = flags.normalization.trim();
@@ -52,7 +53,8 @@ export async function loadModelWithFlags(path: string, flags: ModelFlags): Promi
 }
 
 function numbers(text: string, flag: string): number[] {
-  const v = text.split(',').map((s) => Number(s.trim()));
+  // Number('') is 0: an empty entry is not a number
+  const v = text.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s.trim())));
   if (v.some((x) => !Number.isFinite(x))) throw new LumenError('BAD_OPTION', `${flag} takes comma-separated numbers, got '${text}'`, 2);
   return v;
 }

@@ -17,7 +17,7 @@ export interface PredictOutputFlags {
 }
 
 function fraction(name: string, raw: string): number {
-  const v = Number(raw);
+  const v = String(raw).trim() === '' ? Number.NaN : Number(raw);
   if (!(v >= 0 && v <= 1)) throw new LumenError('BAD_OPTION', `--${name} must be a number in [0, 1], got '${raw}'`, 2);
   return v;
 }
@@ -29,6 +29,9 @@ function fraction(name: string, raw: string): number {
  * Returns false (nothing done) for a [N, K] classifier output.
  */
 export async function predictStructured(model: LumenModel, files: readonly string[], flags: PredictOutputFlags & { json?: boolean }): Promise<boolean> {
+  // checked for every model, not only detectors: a bad value is a usage error wherever it is given
+  const scoreThreshold = fraction('score-threshold', flags.scoreThreshold);
+  const iou = fraction('iou', flags.iou);
   const tensor = flags.output ?? model.logitsName;
   requireTargetTensor(model, tensor);
   // the output's kind is read from the first input that loads (if none does, the classifier path reports each)
@@ -44,8 +47,6 @@ export async function predictStructured(model: LumenModel, files: readonly strin
     if (flags.output) throw new LumenError('BAD_OPTION', `--output ${flags.output}: predict reads classes ([N, K]), class maps ([N, C, H, W]) or detection heads; this output is [${dims.join(', ')}]`, 2);
     return false;
   }
-  const scoreThreshold = fraction('score-threshold', flags.scoreThreshold);
-  const iou = fraction('iou', flags.iou);
   const outDir = kind === 'segmentation' ? prepareOutputDir(flags.out) : undefined;
   const rows: Record<string, unknown>[] = [];
   let failed = 0;

@@ -128,3 +128,13 @@ test('lumen evaluate --target w:1,2 is refused before any work (metrics score on
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.equal(r.stdout, '');
 });
+
+test("--mean ''/--std '' and predict --score-threshold/--iou that are not numbers are refused on every model (were ignored or read as 0)", () => {
+  assert.throws(() => metadataFromFlags({ mean: '', std: '' }), usage(/--mean takes comma-separated numbers, got ''/));
+  assert.throws(() => metadataFromFlags({ mean: '0.5,', std: '0.2,0.2' }), usage(/--mean takes comma-separated numbers/));
+  assert.throws(() => metadataFromFlags({ std: '' }), usage(/--mean and --std go together/));
+  const r = lumen('predict', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '--iou', 'abc');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^lumen: --iou must be a number in \[0, 1\], got 'abc'/);
+  assert.equal(r.stdout, '');
+});

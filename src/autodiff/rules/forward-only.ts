@@ -9,10 +9,10 @@ import { convPoolShape, globalPoolShape, reduceShape, type ShapeContext } from '
  */
 registerOp('CastLike', { kind: 'data', doubleKernel: true, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
 registerOp('ThresholdedRelu', { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
-registerOp('Shrink', { kind: 'activation', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Shrink', { kind: 'activation', doubleKernel: true, shape: 'elementwise', forwardOnly: true });
 registerOp('QuickGelu', { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise', forwardOnly: true });
-registerOp('Cos', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
-registerOp('Sin', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
+registerOp('Cos', { kind: 'math', doubleKernel: true, shape: 'elementwise', forwardOnly: true });
+registerOp('Sin', { kind: 'math', doubleKernel: true, shape: 'elementwise', forwardOnly: true });
 registerOp('Tan', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
 registerOp('Acos', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });
 registerOp('Asin', { kind: 'math', doubleKernel: false, shape: 'elementwise', forwardOnly: true });

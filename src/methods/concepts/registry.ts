@@ -6,7 +6,6 @@
  */
 import { LumenError, closestNames } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { enumOption, intOption, numberInRange, numberOption } from '../../options.js';
 import { Tensor } from '../../tensor.js';
 import type { OptionSpec, ProgressEvent } from '../types.js';
 import { checkNumber } from '../validate.js';
@@ -237,8 +236,26 @@ async function embeddingsOf(model: LumenModel, x: Tensor | Embeddings, layer: st
   return { data, n, d: data.length / n };
 }
 
-const progress = (o: ConceptOptions): { onProgress?: (done: number, total: number, stage: string) => void } =>
-  o.onProgress ? { onProgress: (done, total, stage) => o.onProgress!({ done, total, stage }) } : {};
+/** The options every runner passes on as they are: batch size, cancellation, progress as (done, total, stage). */
+function runtime(o: ConceptOptions): { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number, stage: string) => void } {
+  return {
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: (done: number, total: number, stage: string) => o.onProgress!({ done, total, stage }) } : {}),
+  };
+}
+
+/**
+ * A declared option's value, or its spec's default (one place for defaults: the metadata). validateConceptCall has
+ * checked it; a numeric string from a form or flag is read as the number.
+ */
+function opt<T extends number | string | undefined>(id: ConceptMethodId, o: ConceptOptions, name: string): T {
+  const spec = INFO[id].options.find((s) => s.name === name);
+  if (!spec) throw new Error(`internal: ${id} declares no option ${name}`);
+  const v = o[name];
+  if (v === undefined || v === null) return spec.default as T;
+  return (spec.type === 'number' || spec.type === 'integer' ? Number(v) : String(v)) as T;
+}
 
 async function layerOf(model: LumenModel, o: ConceptOptions): Promise<string> {
   return o.layer ?? (await model.defaultLayer());
@@ -251,38 +268,28 @@ function targetOf(info: ConceptMethodInfo, o: ConceptOptions): number {
 
 const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
   async dff(model, inputs, o = {}) {
-    return deepFeatureFactorization(model, images(model, inputs, 'dff inputs'), { layer: await layerOf(model, o), k: intOption(o, 'k', 5), seed: intOption(o, 'seed', 0, -Infinity) });
+    return deepFeatureFactorization(model, images(model, inputs, 'dff inputs'), { layer: await layerOf(model, o), k: opt('dff', o, 'k'), seed: opt('dff', o, 'seed') });
   },
   async craft(model, inputs, o = {}) {
+    const id = 'craft';
     return craft(model, images(model, inputs, 'craft inputs'), {
       layer: await layerOf(model, o),
-      k: intOption(o, 'k', 5),
       target: targetOf(INFO.craft, o),
-      seed: intOption(o, 'seed', 0, -Infinity),
-      importance: enumOption<CraftImportance>(o, 'importance', ['sobol', 'gradient'], 'sobol'),
-      designs: intOption(o, 'designs', 32, 2),
-      cropSize: numberInRange(o, 'cropSize', 0.5, 0.05, 1),
-      stride: numberInRange(o, 'stride', 0.25, 0.05, 1),
-      atlasSize: intOption(o, 'atlasSize', 6),
-      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...progress(o),
+      k: opt(id, o, 'k'),
+      seed: opt(id, o, 'seed'),
+      importance: opt<CraftImportance>(id, o, 'importance'),
+      designs: opt(id, o, 'designs'),
+      cropSize: opt(id, o, 'cropSize'),
+      stride: opt(id, o, 'stride'),
+      atlasSize: opt(id, o, 'atlasSize'),
+      ...runtime(o),
     });
   },
   async tcav(model, inputs, o = {}) {
     if (!inputs || typeof inputs !== 'object') throw bad('tcav inputs must be { concept, random, inputs } Tensors');
     const sets = { concept: images(model, inputs.concept, 'tcav concept'), random: images(model, inputs.random, 'tcav random'), inputs: images(model, inputs.inputs, 'tcav inputs') };
-    return tcav(model, sets, {
-      layer: await layerOf(model, o),
-      target: targetOf(INFO.tcav, o),
-      runs: intOption(o, 'runs', 10, 2),
-      seed: intOption(o, 'seed', 0, -Infinity),
-      alpha: numberInRange(o, 'alpha', 0.05, 1e-6, 0.5),
-      tests: intOption(o, 'tests', 1),
-      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...progress(o),
-    });
+    const id = 'tcav';
+    return tcav(model, sets, { layer: await layerOf(model, o), target: targetOf(INFO.tcav, o), runs: opt(id, o, 'runs'), seed: opt(id, o, 'seed'), alpha: opt(id, o, 'alpha'), tests: opt(id, o, 'tests'), ...runtime(o) });
   },
   async neighbors(model, inputs, o = {}) {
     if (!inputs || typeof inputs !== 'object') throw bad('neighbors inputs must be { query, dataset }');
@@ -290,19 +297,20 @@ const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
     const dataset = await embeddingsOf(model, inputs.dataset, layer, 'dataset', o);
     const query = await embeddingsOf(model, inputs.query, layer, 'query', {});
     if (query.n !== 1 || query.d !== dataset.d) throw bad(`neighbors: the query must be one image (or one embedding of ${dataset.d} values), got ${query.n} × ${query.d}`);
-    return { layer, neighbors: nearestByCosine(query.data, dataset.data, dataset.n, dataset.d, Math.min(intOption(o, 'k', 8), dataset.n)) };
+    return { layer, neighbors: nearestByCosine(query.data, dataset.data, dataset.n, dataset.d, Math.min(opt<number>('neighbors', o, 'k'), dataset.n)) };
   },
   async prototypes(model, inputs, o = {}) {
     const layer = await layerOf(model, o);
     const e = await embeddingsOf(model, inputs, layer, 'dataset', o);
-    const gamma = numberOption(o, 'gamma', NaN, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
+    const gamma = opt<number | undefined>('prototypes', o, 'gamma');
+    if (gamma !== undefined && !(gamma > 0)) throw bad(`prototypes.run: gamma must be > 0, got ${gamma}`);
     return {
       layer,
       ...mmdCritic(e.data, e.n, e.d, {
-        prototypes: intOption(o, 'prototypes', 6),
-        criticisms: intOption(o, 'criticisms', 3, 0),
-        witness: enumOption<'positive' | 'absolute'>(o, 'witness', ['positive', 'absolute'], 'positive'),
-        ...(Number.isNaN(gamma) ? {} : { gamma }),
+        prototypes: opt('prototypes', o, 'prototypes'),
+        criticisms: opt('prototypes', o, 'criticisms'),
+        witness: opt<'positive' | 'absolute'>('prototypes', o, 'witness'),
+        ...(gamma === undefined ? {} : { gamma }),
       }),
     };
   },

@@ -1,12 +1,13 @@
 /**
  * Graph-length scaling of a first gradient explanation (issue 23).
  *
- *   npx tsx scripts/scale-bench.ts [--nodes 1000,2000,5000,10000,20000] [--activation Relu|Sigmoid]
+ *   npx tsx scripts/scale-bench.ts [--nodes 1000,2000,5000,10000,20000] [--activation Relu|Sigmoid] [--kind conv|dense]
  *                                  [--methods saliency,gradcam] [--order scheduled|appended] [--level all|disabled]
  *   npx tsx scripts/scale-bench.ts --ladder [--nodes 2000,4000,8000] [--level disabled]
  *   npx tsx scripts/scale-bench.ts --ab mobilenet_v2,resnet50 [--repeats 11]
  *
- * Default mode: chain models (src/bench/scale.ts) of about N forward nodes; per N and method it prints the time of
+ * Default mode: chain models (src/bench/scale.ts: 1×1 Conv → activation on a 6×6 image, or MatMul → Add → activation
+ * on 16 features) of about N forward nodes; per N and method it prints the time of
  * model load, explanation-graph build, ORT session creation (wall and CPU) and one run, then the end-to-end first
  * `explain` call (compile included). `--order appended` puts every backward node after the forward pass, the order
  * explanation graphs had before src/autodiff/schedule.ts, to reproduce the quadratic session creation.
@@ -27,7 +28,7 @@ import { LumenModel } from '../src/model.js';
 import { nodeRuntime } from '../src/node/runtime.js';
 import { OnnxGraph } from '../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../src/onnx/proto.js';
-import { appendedOrder, chainModel, chainPhases, type ChainActivation } from '../src/bench/scale.js';
+import { appendedOrder, chainModel, chainPhases, type ChainActivation, type ChainKind } from '../src/bench/scale.js';
 import { buildBenchModel, type BenchModelName } from '../src/bench/models.js';
 import { interleaved, median } from '../src/bench/timing.js';
 import { buildBackwardGraph } from '../src/autodiff/builder.js';
@@ -101,19 +102,21 @@ if (flag('ab')) {
 } else {
   const ns = (flag('nodes') ?? '1000,2000,5000,10000,20000').split(',').map(Number);
   const activation = (flag('activation') ?? 'Relu') as ChainActivation;
+  const kind = (flag('kind') ?? 'conv') as ChainKind;
   const methods = (flag('methods') ?? 'saliency,gradcam').split(',') as ('saliency' | 'gradcam')[];
   const order = (flag('order') ?? 'scheduled') as 'scheduled' | 'appended';
   const runtime = nodeRuntime({ threads: 1, graphOptimizationLevel: level });
   await loadAllMethods();
-  console.log(`${activation} chains, ${order} order, graphOptimizationLevel ${level}, 1 thread; times in s`);
+  console.log(`${kind} ${activation} chains, ${order} order, graphOptimizationLevel ${level}, 1 thread; times in s`);
   console.log('method    fwd nodes  graph nodes     load    build   create  (CPU)      run   explain');
   for (const n of ns) {
-    const chain = chainModel(n, activation);
+    const chain = chainModel(n, activation, kind);
     for (const method of methods) {
       const p = await chainPhases(chain, method, runtime, order);
       // the whole first call as a user sees it (cold compile cache: a fresh model)
       let explainMs = NaN;
-      if (order === 'scheduled') {
+      // (Grad-CAM needs a spatial layer: dense chains time only its graph)
+      if (order === 'scheduled' && (kind === 'conv' || method === 'saliency')) {
         const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
         const input = new Tensor(new Float32Array(chain.inputDims.reduce((a, d) => a * d, 1)).fill(0.5), chain.inputDims);
         const t = performance.now();

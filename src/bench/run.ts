@@ -71,7 +71,7 @@ export interface BenchOptions {
   browser?: boolean;
   /** Where results.json is written. */
   out?: string;
-  /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'export', 'browser'). */
+  /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'export', 'scale', 'browser'). */
   only?: readonly string[];
   log?: (line: string) => void;
 }
@@ -501,6 +501,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     bench.record({ model: name, batch: 8, what: 'exported Grad-CAM graph (onnxruntime-node)', medianMs: t.exportedMs, samplesMs: t.exportedSamplesMs });
     bench.add({ id: 'export/gradcam', model: name, batch: 8, what: 'exported Grad-CAM graph ÷ plain forward (issue 19 aims at ≤ 1.2)', value: t.exportedMs / t.forwardMs, unit: '×' });
     await model.dispose();
+  }
+  if (wants('scale')) {
+    bench.log('[scale] Saliency on Sigmoid chains of 2 500 and 5 000 nodes: session creation grows linearly (issue 23)');
+    const { scaleSection } = await import('./scale.js');
+    const r = await scaleSection(bench.runtime);
+    r.timings.forEach((t) => bench.record(t));
+    r.checks.forEach((c) => bench.add(c));
   }
   if (options.browser !== false && wants('browser')) {
     bench.log('[browser] Grad-CAM on mobilenet_v2 in headless Chromium (onnxruntime-web WASM)');

@@ -10,6 +10,7 @@ import { LumenModel } from '../model.js';
 import { OnnxGraph } from '../onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type NodeProto } from '../onnx/proto.js';
 import type { Runtime } from '../runtime/types.js';
+import type { BenchCheck, BenchTiming } from './run.js';
 import { Tensor } from '../tensor.js';
 
 export type ChainActivation = 'Relu' | 'Sigmoid';
@@ -22,36 +23,47 @@ export interface ChainModel {
   logits: string;
   /** The last activation (Grad-CAM's layer). */
   camLayer: string;
-  inputDims: [number, number, number, number];
+  inputDims: number[];
 }
 
 const CHANNELS = 4;
 const SIZE = 6;
+const FEATURES = 16;
+
+/** 'conv': 1×1 Conv → activation blocks on a [N, 4, 6, 6] image; 'dense': MatMul → Add → activation on [N, 16] features. */
+export type ChainKind = 'conv' | 'dense';
 
 /**
- * A chain of (1×1 Conv → activation) blocks on a [N, 4, 6, 6] input, then GlobalAveragePool → Flatten → Gemm to 3
- * classes: about `nodes` forward nodes, tiny tensors, so session creation dominates and run time is small.
+ * A chain of blocks, then (conv) GlobalAveragePool → Flatten → Gemm or (dense) Gemm, to 3 classes: about `nodes`
+ * forward nodes, tiny tensors, so session creation dominates and run time is small. The weights are an identity
+ * shared by all blocks (one weight per block would make the file large), which keeps values in range and lets a
+ * Relu chain's gradient reach the input (a Sigmoid chain's vanishes: its derivative is at most 1/4).
  */
-export function chainModel(nodes: number, activation: ChainActivation = 'Relu'): ChainModel {
+export function chainModel(nodes: number, activation: ChainActivation = 'Relu', kind: ChainKind = 'conv'): ChainModel {
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
     graph: create(GraphProtoSchema, { name: `chain_${nodes}` }),
   });
   const g = new OnnxGraph(model);
-  g.addInput('input', ['N', CHANNELS, SIZE, SIZE]);
-  // one weight per block would make the file large; an identity 1×1 kernel shared by all keeps values in range and
-  // lets a Relu chain's gradient reach the input (a Sigmoid chain's vanishes: its derivative is at most 1/4)
-  const w = g.addInitializer(Float32Array.from({ length: CHANNELS * CHANNELS }, (_, i) => (i % (CHANNELS + 1) === 0 ? 1 : 0)), [CHANNELS, CHANNELS, 1, 1], 'w');
-  const b = g.addInitializer(Float32Array.from({ length: CHANNELS }, (_, i) => 0.01 * (i + 1)), [CHANNELS], 'b');
+  const width = kind === 'conv' ? CHANNELS : FEATURES;
+  const inputDims: number[] = kind === 'conv' ? [1, CHANNELS, SIZE, SIZE] : [1, FEATURES];
+  g.addInput('input', ['N', ...inputDims.slice(1)]);
+  const identity = Float32Array.from({ length: width * width }, (_, i) => (i % (width + 1) === 0 ? 1 : 0));
+  const w = g.addInitializer(identity, kind === 'conv' ? [width, width, 1, 1] : [width, width], 'w');
+  const b = g.addInitializer(Float32Array.from({ length: width }, (_, i) => 0.01 * (i + 1)), [width], 'b');
   let x = 'input';
-  const blocks = Math.max(1, Math.floor((nodes - 3) / 2));
-  for (let i = 0; i < blocks; i++) x = g.op(activation, [g.op('Conv', [x, w, b], { kernel_shape: { ints: [1, 1] } })]);
-  const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: { i: 1 } });
-  const fc = g.addInitializer(Float32Array.from({ length: 3 * CHANNELS }, (_, i) => Math.cos(i)), [3, CHANNELS], 'fc');
+  const perBlock = kind === 'conv' ? 2 : 3;
+  const blocks = Math.max(1, Math.floor((nodes - 3) / perBlock));
+  for (let i = 0; i < blocks; i++) {
+    const z = kind === 'conv' ? g.op('Conv', [x, w, b], { kernel_shape: { ints: [1, 1] } }) : g.op('Add', [g.op('MatMul', [x, w]), b]);
+    x = g.op(activation, [z]);
+  }
+  const pooled = kind === 'conv' ? g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: { i: 1 } }) : x;
+  const fc = g.addInitializer(Float32Array.from({ length: 3 * width }, (_, i) => Math.cos(i)), [3, width], 'fc');
   const logits = g.op('Gemm', [pooled, fc], { transB: { i: 1 } });
   g.setOutputs([logits]);
-  return { bytes: g.toBytes(), nodes: g.nodes.length, inputName: 'input', logits, camLayer: x, inputDims: [1, CHANNELS, SIZE, SIZE] };
+  return { bytes: g.toBytes(), nodes: g.nodes.length, inputName: 'input', logits, camLayer: x, inputDims };
 }
 
 /**
@@ -112,4 +124,27 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
     await session.dispose();
     await model.dispose();
   }
+}
+
+/**
+ * The bench's 'scale' section: Saliency's explanation graph on dense Sigmoid chains (MatMul → Add → Sigmoid) of
+ * `sizes` forward nodes (each the double of the one before). Session creation is timed in CPU time (this process, all threads), which other load on
+ * the machine disturbs less than wall time; the check is its growth per doubling (linear: 2).
+ */
+export async function scaleSection(runtime: Runtime, sizes: readonly number[] = [2500, 5000]): Promise<{ timings: BenchTiming[]; checks: BenchCheck[] }> {
+  const timings: BenchTiming[] = [];
+  const checks: BenchCheck[] = [];
+  let previous: PhaseTimes | undefined;
+  for (const n of sizes) {
+    const p = await chainPhases(chainModel(n, 'Sigmoid', 'dense'), 'saliency', runtime);
+    const model = `dense sigmoid chain ${p.forwardNodes}`;
+    timings.push({ model, batch: 1, what: `saliency graph (${p.graphNodes} nodes): session creation, CPU`, medianMs: p.createCpuMs, samplesMs: [p.createCpuMs] });
+    timings.push({ model, batch: 1, what: 'saliency: load + graph build + session creation + run, wall', medianMs: p.loadMs + p.buildMs + p.createMs + p.runMs, samplesMs: [p.loadMs + p.buildMs + p.createMs + p.runMs] });
+    if (previous) {
+      const value = p.createCpuMs / previous.createCpuMs;
+      checks.push({ id: 'scale/saliency-create', model: 'dense sigmoid chain', batch: 1, what: `Saliency session creation (CPU), ${p.forwardNodes} ÷ ${previous.forwardNodes} forward nodes (linear: 2; issue 23)`, value, unit: '×', target: '≤ 2.6', pass: value <= 2.6 });
+    }
+    previous = p;
+  }
+  return { timings, checks };
 }

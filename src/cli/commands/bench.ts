@@ -27,7 +27,7 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', 'timed repeats per measurement (after one warm-up)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', '2')
     .option('--no-browser', 'skip the headless-Chromium case')
-    .option('--only <sections>', 'comma-separated sections: forward, compile, ig, memory, perturbation, export, browser')
+    .option('--only <sections>', 'comma-separated sections: forward, compile, ig, memory, perturbation, export, scale, browser')
     .addOption(flag.out('<file>', 'results file', 'bench/results.json'))
     .action(async (flags: BenchFlags) => {
       const models = flags.models?.split(',').map((s) => s.trim());

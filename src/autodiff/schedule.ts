@@ -14,7 +14,7 @@ export const SCHEDULE_MIN_WAITING = 1000;
  * that sort grows with the number of nodes that are ready but wait for a lower-index node. A backward node that
  * reads only forward values (the `Greater(y, 0)` of a Relu rule, the `1 − s` of a Sigmoid rule) is ready as soon as
  * its forward value is computed; appended after the whole forward pass it waits there, so N of them wait at once and
- * session creation grows as N² (measured in docs/performance.md, "Graph length"). Placed right after its forward
+ * session creation grows as N² (measured in docs/autodiff.md, "Graph length and session creation"). Placed right after its forward
  * value, it is taken at once.
  *
  * Only graphs where at least `minWaiting` appended nodes would wait are reordered: the move also changes the order

@@ -4,6 +4,7 @@ import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { cloneModel } from './onnx/io.js';
 import { TensorShapeProto_DimensionSchema, type ModelProto, type ValueInfoProto } from './onnx/proto.js';
 import { inferShapes } from './onnx/shapes.js';
+import { isShapeMismatch } from './runtime/errors.js';
 import type { Feeds, Int64Feed, Session } from './runtime/types.js';
 import { Tensor } from './tensor.js';
 
@@ -12,7 +13,7 @@ import { Tensor } from './tensor.js';
  * batches (IG steps, noise samples, RISE masks, several images), so on load the batch is opened: the input's and
  * outputs' batch becomes the symbol BATCH, and Reshape targets that bake the 1 in are rewritten to copy (0) or
  * infer (-1) it. Whether the graph then really runs batches is checked on each session's first batched run; a
- * session that fails or mixes items runs one item at a time instead.
+ * session whose batch ORT refuses as mismatched shapes, or that mixes items, runs one item at a time instead.
  */
 export const BATCH = 'batch';
 
@@ -23,6 +24,8 @@ export interface BatchOpening {
   reshapes: number;
   /** How its sessions run batches: 'batched' once a batched run matched item-by-item runs, 'single' after one did not. */
   mode: 'unverified' | 'batched' | 'single';
+  /** Why the mode became 'single' (shown by `predict` and the web app beside the opset upgrade). */
+  reason?: string;
 }
 
 /**
@@ -129,15 +132,21 @@ function rowMatches(batched: Tensor, single: Tensor, i: number): boolean {
  * A session of a model whose batch was opened (openFixedBatch): batched runs go through as long as they agree with
  * item-by-item runs (checked on the first one, items 0 and n−1); otherwise every run splits its feeds along the
  * first axis (feeds of batch 1, such as forwardMasked's image, are given whole to each run) and concatenates.
+ * Only a shape mismatch from ORT on a batch whose first item runs alone switches the mode: any other error (memory,
+ * a disposed session, a cancelled call), or one the item alone repeats (a bad input), reaches the caller and the
+ * next batch is checked again.
  */
 export function batchTolerantSession(session: Session, opening: BatchOpening): Session {
   let mode: BatchOpening['mode'] = opening.mode === 'single' ? 'single' : 'unverified';
   const split = (feeds: Feeds, n: number, i: number): Feeds =>
     Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, batchOf(v) === n ? itemOf(v, i) : v]));
-  const singly = async (feeds: Feeds, n: number, fetches?: readonly string[]): Promise<Record<string, Tensor>> => {
-    const runs: Record<string, Tensor>[] = [];
-    for (let i = 0; i < n; i++) runs.push(await session.run(split(feeds, n, i), fetches));
+  const singly = async (feeds: Feeds, n: number, fetches?: readonly string[], runs: Record<string, Tensor>[] = []): Promise<Record<string, Tensor>> => {
+    for (let i = runs.length; i < n; i++) runs.push(await session.run(split(feeds, n, i), fetches));
     return Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, concatRows(runs.map((r) => r[k]!))]));
+  };
+  const toSingle = (reason: string): void => {
+    mode = opening.mode = 'single';
+    opening.reason ??= `${reason}; the model runs one item at a time`;
   };
   return {
     inputNames: session.inputNames,
@@ -150,9 +159,13 @@ export function batchTolerantSession(session: Session, opening: BatchOpening): S
       let out: Record<string, Tensor>;
       try {
         out = await session.run(feeds, fetches);
-      } catch {
-        mode = opening.mode = 'single';
-        return singly(feeds, n, fetches);
+      } catch (e) {
+        if (!isShapeMismatch(e)) throw e;
+        // the item alone must run: when it fails too, the input (or the model) is at fault, not the batch
+        const first = await session.run(split(feeds, n, 0), fetches);
+        const f = e.failure;
+        toSingle(`a batch of ${n} failed in ONNX Runtime${f.op ? ` at op ${f.op}` : ''}${f.node ? ` (node '${f.node}')` : ''} while one item runs: ${f.detail}`);
+        return singly(feeds, n, fetches, [first]);
       }
       // outputs without a batch axis cannot be split either: the graph is batch-aware as it is
       if (Object.values(out).some((t) => t.dims[0] !== n)) {
@@ -162,7 +175,7 @@ export function batchTolerantSession(session: Session, opening: BatchOpening): S
       for (const i of [0, n - 1]) {
         const alone = await session.run(split(feeds, n, i), fetches);
         if (!Object.entries(alone).every(([k, t]) => out[k] && rowMatches(out[k], t, i))) {
-          mode = opening.mode = 'single';
+          toSingle(`row ${i} of a batch of ${n} differs from the same item run alone (the graph mixes items)`);
           return singly(feeds, n, fetches);
         }
       }

@@ -41,6 +41,27 @@ export function sessionCreateError(e: unknown): LumenError {
   return new LumenError('RUNTIME_ERROR', `ONNX Runtime cannot load the model${where ? ` (${where})` : ''}: ${advice}. ONNX Runtime says: ${f.detail}`);
 }
 
+/** A run that ONNX Runtime failed: the user's message, and ORT's parsed failure for callers that act on its kind. */
+export class RuntimeRunError extends LumenError {
+  constructor(
+    message: string,
+    readonly failure: RuntimeFailure,
+  ) {
+    super('RUNTIME_ERROR', message);
+  }
+}
+
+/** ORT's wording when tensor shapes do not fit one another (Reshape targets, Concat, broadcasting, Gemm/MatMul sizes). */
+const SHAPE_MISMATCH = /cannot be reshaped|requested shape|mismatched dimensions|dimension mismatch|dimensions must match|incompatible dimensions|cannot broadcast|broadcast an axis|invalid expand shape|shape mismatch/i;
+
+/**
+ * Whether a failed run is ORT refusing shapes that do not fit (not memory, a disposed session, a cancelled call or
+ * any other error): the only kind of failure that a batch the graph was not written for can cause.
+ */
+export function isShapeMismatch(e: unknown): e is RuntimeRunError {
+  return e instanceof RuntimeRunError && SHAPE_MISMATCH.test(e.failure.detail) && !/alloc|out of memory/i.test(e.failure.detail);
+}
+
 /** A LumenError for a failed run, naming the node, the op and the shapes that were fed. */
 export function sessionRunError(e: unknown, feeds: Readonly<Record<string, { dims: readonly number[] }>>): LumenError {
   if (e instanceof LumenError) return e;
@@ -53,5 +74,5 @@ export function sessionRunError(e: unknown, feeds: Readonly<Record<string, { dim
   const advice = /invalid dimensions|broadcast|shape|dimension|size/i.test(f.detail)
     ? 'the input does not fit what this node expects: give an input of the size the model was exported for (see `lumen layers` for the shapes it runs at), or re-export the model with this size'
     : 'check that the input is what the model was trained on and that the model runs in ONNX Runtime on its own';
-  return new LumenError('RUNTIME_ERROR', `ONNX Runtime failed${where ? ` at ${where}` : ''} on input ${shapes}: ${advice}. ONNX Runtime says: ${f.detail}`);
+  return new RuntimeRunError(`ONNX Runtime failed${where ? ` at ${where}` : ''} on input ${shapes}: ${advice}. ONNX Runtime says: ${f.detail}`, f);
 }

@@ -199,6 +199,12 @@ function setStatus(text: string): void {
 
 // ---------------------------------------------------------------- model
 
+/** What loading changed in the model (opset upgrade, opened batch) and, once a run found it, why batches run split. */
+function showModelInfo(model: LumenModel, name: string): void {
+  const batch = model.batchOpening;
+  ui.modelInfo.textContent = `${name}: input ${model.inputDims.join('×')} (${model.fileLayout === 'NHWC' ? 'channels-last file, fed NCHW' : 'NCHW'}), ${model.classNames?.length ?? '?'} classes${model.classNames ? '' : ' (no class names)'}.${model.opsetUpgrade ? ` Opset ${model.opsetUpgrade.fromOpset} file, upgraded to ${model.opsetUpgrade.toOpset} on load${model.opsetUpgrade.changes.length ? ` (${model.opsetUpgrade.changes.join('; ')})` : ''}.` : ''}${batch ? ` The file fixes the batch at 1: opened for batched runs${batch.reason ? `, but ${batch.reason}` : ''}.` : ''}`;
+}
+
 async function setModel(load: () => Promise<LumenModel>, name: string): Promise<void> {
   clearError();
   setStatus(`Loading ${name}…`);
@@ -211,7 +217,7 @@ async function setModel(load: () => Promise<LumenModel>, name: string): Promise<
   state.layers = layers;
   if (old) void old.dispose();
   const size = model.inputSize;
-  ui.modelInfo.textContent = `${name}: input ${model.inputDims.join('×')} (${model.fileLayout === 'NHWC' ? 'channels-last file, fed NCHW' : 'NCHW'}), ${model.classNames?.length ?? '?'} classes${model.classNames ? '' : ' (no class names)'}.${model.opsetUpgrade ? ` Opset ${model.opsetUpgrade.fromOpset} file, upgraded to ${model.opsetUpgrade.toOpset} on load${model.opsetUpgrade.changes.length ? ` (${model.opsetUpgrade.changes.join('; ')})` : ''}.` : ''}${model.batchOpening ? ' The file fixes the batch at 1: opened for batched runs.' : ''}`;
+  showModelInfo(model, name);
   // the first output is the default; other outputs of a multi-output model can be explained with a target above
   ui.targetOutput.replaceChildren(...model.proto.graph!.output.map((o, i) => new Option(i === 0 ? `${o.name} (default)` : o.name, i === 0 ? '' : o.name, i === 0, i === 0)));
   ui.layer.replaceChildren(
@@ -573,6 +579,7 @@ async function run(): Promise<void> {
     if (controller.signal.aborted) setProgress(0, 'Cancelled');
     else throw e;
   } finally {
+    if (state.model === model && model.batchOpening?.reason) showModelInfo(model, state.modelName);
     hook.runs++;
     // A newer run may have started after this one was aborted; leave its state alone.
     if (state.running === controller) {

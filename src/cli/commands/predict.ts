@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isLumenError, type LumenError } from '../../errors.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from '../../node/inputs.js';
 import type { Prediction } from '../../model.js';
+import type { BatchOpening } from '../../batch.js';
 import type { OpsetUpgrade } from '../../onnx/upgrade.js';
 import { expandInputs } from '../inputs.js';
 import { integerFlag } from '../method-flags.js';
@@ -30,7 +31,7 @@ export function registerPredict(program: Command): void {
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);
     const model = await loadModelWithFlags(modelPath, flags);
-    const results: ({ input: string; status: 'ok'; predictions: Prediction[]; opsetUpgrade?: OpsetUpgrade } | { input: string; status: 'error'; error: string })[] = [];
+    const results: ({ input: string; status: 'ok'; predictions: Prediction[]; opsetUpgrade?: OpsetUpgrade; batchOpening?: BatchOpening } | { input: string; status: 'error'; error: string })[] = [];
     // an old-opset file is upgraded on load: say so (each JSON row carries it, so rows stay self-describing)
     const upgrade = model.opsetUpgrade;
     if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
@@ -38,6 +39,7 @@ export function registerPredict(program: Command): void {
       // a segmentation map or a raw detection head is reported as such (class map, boxes after NMS)
       if (await predictStructured(model, files, flags)) return;
       let failed = 0;
+      let batchNoted = false;
       // One input that cannot be read or run fails alone (one line, an error row, exit 1 at the end); usage mistakes
       // and cancellation stop the command. Rows keep the order of the inputs.
       const fail = (input: string, e: LumenError): void => {
@@ -67,7 +69,11 @@ export function registerPredict(program: Command): void {
             fail(file, preds);
             continue;
           }
-          results.push({ input: l.path, status: 'ok', predictions: preds, ...(upgrade ? { opsetUpgrade: upgrade } : {}) });
+          // a fixed-batch file whose opened batch ORT refused runs one item at a time from here on: say why, once
+          const opening = model.batchOpening;
+          if (opening?.reason && !flags.json && !batchNoted) printLine(`note: ${modelPath} fixes the batch at 1: ${opening.reason}`);
+          batchNoted ||= opening?.reason !== undefined;
+          results.push({ input: l.path, status: 'ok', predictions: preds, ...(upgrade ? { opsetUpgrade: upgrade } : {}), ...(opening?.reason ? { batchOpening: { ...opening } } : {}) });
           if (!flags.json) {
             printLine(l.path);
             for (const p of preds) printLine(`  ${String(p.index).padStart(4)}  ${p.label.padEnd(24)} ${(p.probability * 100).toFixed(2).padStart(6)}%  logit ${p.logit.toFixed(4)}`);

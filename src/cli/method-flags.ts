@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
-import { optionMax } from '../methods/validate.js';
+import { numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
@@ -95,17 +95,13 @@ export function parseOption(spec: OptionSpec, raw: unknown, method: string | und
       throw new LumenError('BAD_OPTION', `${where} takes true or false, got '${text}'`, 2);
     case 'number':
     case 'integer': {
-      // Lists like "1,8,8" are allowed for shape-like options.
-      const parts = text.split(',').map(Number);
-      if (parts.some((p) => !Number.isFinite(p)) || (spec.type === 'integer' && parts.some((p) => !Number.isInteger(p)))) {
-        throw new LumenError('BAD_OPTION', `${where} takes ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${text}'`, 2);
+      // Lists like "1,8,8" are allowed for shape-like options; each value is checked as `explain` checks it.
+      const texts = text.split(',');
+      for (const t of texts) {
+        const problem = numberOptionProblem(spec, t, true);
+        if (problem) throw new LumenError('BAD_OPTION', `${where} ${problem}`, 2);
       }
-      const max = optionMax(spec);
-      for (const p of parts) {
-        if ((spec.min !== undefined && p < spec.min) || p > max) {
-          throw new LumenError('BAD_OPTION', `${where} must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${p}`, 2);
-        }
-      }
+      const parts = texts.map(Number);
       return parts.length === 1 ? parts[0] : parts;
     }
     case 'enum':

@@ -46,7 +46,10 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
     if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
     // ([] would pass the loop below with nothing checked, and Number([]) is 0)
     if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
-    for (const part of Array.isArray(v) ? v : [v]) checkNumber(spec, typeof part === 'string' && part.trim() !== '' ? Number(part) : part, who);
+    for (const part of Array.isArray(v) ? v : [v]) {
+      const problem = numberOptionProblem(spec, part, true);
+      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
+    }
   }
   if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   return options;
@@ -54,14 +57,23 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
 
 /** A number option within its spec's bounds; integer counts without a declared max stop at MAX_COUNT. */
 export function checkNumber(spec: OptionSpec, v: unknown, who: string): void {
+  const problem = numberOptionProblem(spec, v);
+  if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
+}
+
+/**
+ * What is wrong with a value of a number or integer option ('must be an integer, got …', 'must be within [min, max],
+ * got …'), or undefined when it is fine. Worded once here for every entry point — `explain` options, CLI flags,
+ * metric options and the web forms — so a bad value reads the same everywhere; each caller names the place before it.
+ * `strings`: a flag or form field's text is read as a number (a blank one is not a number).
+ */
+export function numberOptionProblem(spec: Pick<OptionSpec, 'name' | 'type' | 'min' | 'max'>, v: unknown, strings = false): string | undefined {
   const integer = spec.type === 'integer';
+  const n = strings && typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) return `must be ${integer ? 'an integer' : 'a finite number'}, got ${describe(v)}`;
   const max = optionMax(spec);
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw bad(`${who}: ${spec.name} must be ${integer ? 'an integer' : 'a finite number'}, got ${describe(v)}`);
-  }
-  if ((spec.min !== undefined && v < spec.min) || v > max) {
-    throw bad(`${who}: ${spec.name} must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${v}`);
-  }
+  if ((spec.min !== undefined && n < spec.min) || n > max) return `must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${n}`;
+  return undefined;
 }
 
 /** The largest value an option takes: its declared max, else MAX_COUNT for integer counts. */

@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import { describeValue } from '../options.js';
+import { checkMetricOptions } from './options.js';
 import type { LumenModel } from '../model.js';
 import { getMethod } from '../methods/registry.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
@@ -53,6 +54,7 @@ export async function evaluate(model: LumenModel, input: Tensor, options: Evalua
   const explainer: Explainer | undefined = options.explainer ?? (method ? (m, x, o) => method.explain(m, x, o) : undefined);
   const ids = options.metrics ?? DEFAULT_METRICS;
   const metrics = ids.map((id) => getMetric(id));
+  for (const metric of metrics) checkMetricOptions(metric.info, options.metricOptions?.[metric.info.id]);
   const seed = options.seed ?? 0;
   const batchSize = options.batchSize ?? 32;
   const baseOptions = { ...(options.methodOptions ?? {}), seed, batchSize, signal: options.signal };

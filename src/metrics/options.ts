@@ -1,6 +1,8 @@
 import { LumenError, closestNames } from '../errors.js';
+import type { OptionSpec } from '../methods/types.js';
+import { numberOptionProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
-import type { Box, Region } from './types.js';
+import type { Box, MetricInfo, Region } from './types.js';
 
 /**
  * Parse CLI-style metric options, `metric.option=value` (e.g. `deletion.pixelsPerStep=8`, `road.noise=0`), into the
@@ -22,10 +24,9 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
     const raw = m[3]!;
     let value: unknown = raw;
     if (spec.type === 'number' || spec.type === 'integer') {
+      const problem = metricNumberProblem(spec, raw, true);
+      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
       value = Number(raw);
-      if (raw === '' || !Number.isFinite(value as number) || (spec.type === 'integer' && !Number.isInteger(value))) {
-        throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}`, 2);
-      }
     } else if (spec.type === 'boolean') {
       if (!['true', 'false', '1', '0'].includes(raw)) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected true or false`, 2);
       value = raw === 'true' || raw === '1';
@@ -35,6 +36,25 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
     (out[metric.info.id] ??= {})[name] = value;
   }
   return out;
+}
+
+/**
+ * What is wrong with a metric's number option, in the words `explain` and the CLI use (numberOptionProblem); a
+ * metric's integer without a declared max is not capped as a method's counts are (pixelsPerStep grows with the image).
+ */
+export function metricNumberProblem(spec: OptionSpec, v: unknown, strings = false): string | undefined {
+  return numberOptionProblem({ ...spec, max: spec.max ?? Infinity }, v, strings);
+}
+
+/** The number options given to one metric, checked against its declared ones before any work (`evaluate`). */
+export function checkMetricOptions(info: MetricInfo, given: Readonly<Record<string, unknown>> | undefined): void {
+  if (!given || typeof given !== 'object') return;
+  for (const spec of info.options) {
+    const v = given[spec.name];
+    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
+    const problem = metricNumberProblem(spec, v, true);
+    if (problem) throw new LumenError('BAD_OPTION', `${info.id}.${spec.name} ${problem}`, 2);
+  }
 }
 
 /**

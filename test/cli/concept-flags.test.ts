@@ -39,7 +39,7 @@ test('concept flags are parsed and range-checked by the OptionSpecs; errors name
   assert.throws(() => conceptOptionsFromFlags('craft', { designs: '1' }), /--designs must be within \[2, 4096\], got 1/);
   assert.throws(() => conceptOptionsFromFlags('craft', { importance: 'shap' }), /--importance must be one of sobol, gradient, got 'shap'/);
   assert.throws(() => conceptOptionsFromFlags('dff', { concepts: '0' }), /--concepts must be within \[1, 4096\], got 0/);
-  assert.throws(() => conceptOptionsFromFlags('tcav', { runs: 'many' }), /--runs takes an integer, got 'many'/);
+  assert.throws(() => conceptOptionsFromFlags('tcav', { runs: 'many' }), /--runs must be an integer, got 'many'/);
   assert.throws(() => conceptOptionsFromFlags('tcav', { alpha: '0.9' }), /--alpha must be within \[0.000001, 0.5\], got 0.9/);
   assert.deepEqual(conceptOptionsFromFlags('prototypes', { prototypes: '4', criticisms: '0', witness: 'absolute' }), { prototypes: 4, criticisms: 0, witness: 'absolute' });
 });

@@ -78,7 +78,7 @@ test('CLI-style metric options and boxes are parsed by the declared option types
     deletion: { pixelsPerStep: 8, baseline: 'mean' },
     road: { noise: 0, percentiles: '20,80' },
   });
-  assert.throws(() => parseMetricOptions(['deletion.pixelsPerStep=2.5']), /expected an integer/);
+  assert.throws(() => parseMetricOptions(['deletion.pixelsPerStep=2.5']), /deletion\.pixelsPerStep must be an integer, got '2\.5'/);
   assert.throws(() => parseMetricOptions(['deletion.baseline=blue']), /zero, mean/);
   assert.throws(() => parseMetricOptions(['deletion.steps=3']), /no option 'steps'.*pixelsPerStep/);
   assert.throws(() => parseMetricOptions(['sparseness.x=1']), /takes no options/);

@@ -1,4 +1,5 @@
 import type { OptionSpec } from '../../src/browser.js';
+import { numberOptionProblem, optionMax } from '../../src/methods/validate.js';
 
 /** Options the app sets itself (target, layer, progress, cancel) or that make no sense as a form field. */
 const APP_OWNED = new Set(['target', 'layer', 'signal', 'onProgress']);
@@ -45,17 +46,12 @@ export function optionFields(methodId: string, specs: readonly OptionSpec[]): { 
       num.type = 'number';
       num.step = spec.type === 'integer' ? '1' : 'any';
       if (spec.min !== undefined) num.min = String(spec.min);
-      if (spec.max !== undefined) num.max = String(spec.max);
+      if (Number.isFinite(optionMax(spec))) num.max = String(optionMax(spec));
       if (typeof spec.default === 'number') num.value = String(spec.default);
       input = num;
       readers.push(() => {
-        if (num.value.trim() === '') return undefined;
-        const v = Number(num.value);
-        if (!Number.isFinite(v)) throw new Error(`${humanize(spec.name)}: not a number`);
-        if (spec.type === 'integer' && !Number.isInteger(v)) throw new Error(`${humanize(spec.name)}: must be a whole number`);
-        if (spec.min !== undefined && v < spec.min) throw new Error(`${humanize(spec.name)}: at least ${spec.min}`);
-        if (spec.max !== undefined && v > spec.max) throw new Error(`${humanize(spec.name)}: at most ${spec.max}`);
-        return [spec.name, v];
+        const v = readNumberField(spec, num.value);
+        return v === undefined ? undefined : [spec.name, v];
       });
     } else {
       const text = document.createElement('input');
@@ -80,6 +76,17 @@ export function optionFields(methodId: string, specs: readonly OptionSpec[]): { 
     element: box,
     read: () => Object.fromEntries(readers.map((r) => r()).filter((e): e is [string, number | boolean | string] => e !== undefined)),
   };
+}
+
+/**
+ * A number field's value (undefined when blank), checked by the validator `explain` and the CLI use, so a bad value
+ * gets the library's words ('num masks must be within [1, 100000], got 0').
+ */
+export function readNumberField(spec: OptionSpec, text: string): number | undefined {
+  if (text.trim() === '') return undefined;
+  const problem = numberOptionProblem(spec, text, true);
+  if (problem) throw new Error(`${humanize(spec.name)} ${problem}`);
+  return Number(text);
 }
 
 /** 'nSamples' → 'n samples', 'batch_size' → 'batch size'. */

@@ -1,0 +1,84 @@
+/**
+ * Issue 22: one validator for option values. The same bad value gets the same words from `explain` (library), the
+ * CLI flag, a metric option (library and CLI) and the web app's form field; each names the place before them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { methodOptionsFromFlags } from '../../src/cli/method-flags.js';
+import { LumenError } from '../../src/errors.js';
+import { loadAllMethods } from '../../src/methods/load-all.js';
+import { getMethod } from '../../src/methods/registry.js';
+import { numberOptionProblem } from '../../src/methods/validate.js';
+import { evaluate } from '../../src/metrics/evaluate.js';
+import { parseMetricOptions } from '../../src/metrics/index.js';
+import type { LumenModel } from '../../src/model.js';
+import { loadModel } from '../../src/node/load.js';
+import { Tensor } from '../../src/tensor.js';
+import { readNumberField } from '../../web/src/forms.js';
+
+let model: LumenModel;
+const x = new Tensor(new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
+before(async () => {
+  await loadAllMethods();
+  model = await loadModel('models/fashion-cnn.onnx');
+});
+after(() => model.dispose());
+
+/** The message of what `f` throws (sync or async), checked to be a BAD_OPTION LumenError where `lumen` is set. */
+async function messageOf(f: () => unknown, lumen = true): Promise<string> {
+  try {
+    await f();
+  } catch (e) {
+    if (lumen) assert.ok(e instanceof LumenError && e.code === 'BAD_OPTION', String(e));
+    return (e as Error).message;
+  }
+  assert.fail('no error');
+}
+
+const CASES: [method: string, option: string, flag: string, label: string, value: number | string, words: string][] = [
+  ['rise', 'numMasks', '--num-masks', 'num masks', 0, 'must be within [1, 100000], got 0'],
+  ['rise', 'numMasks', '--num-masks', 'num masks', '2.5', "must be an integer, got '2.5'"],
+  ['rise', 'numMasks', '--num-masks', 'num masks', 'many', "must be an integer, got 'many'"],
+  ['integrated-gradients', 'steps', '--steps', 'steps', 1e9, 'must be within [2, 100000], got 1000000000'],
+  ['smoothgrad', 'stdev', '--stdev', 'stdev', -1, 'must be within [0, ∞], got -1'],
+  ['smoothgrad', 'stdev', '--stdev', 'stdev', 'abc', "must be a finite number, got 'abc'"],
+];
+
+test('a bad method option value reads the same from explain, the CLI flag and the web form', async () => {
+  for (const [id, option, flag, label, value, words] of CASES) {
+    const method = getMethod(id);
+    const spec = method.info.options.find((o) => o.name === option)!;
+    assert.ok(spec, `${id} declares ${option}`);
+    assert.equal(numberOptionProblem(spec, String(value), true), words);
+    assert.equal(await messageOf(() => method.explain(model, x, { [option]: value })), `${id}.explain: ${option} ${words}`);
+    assert.equal(await messageOf(() => methodOptionsFromFlags(method, { [option]: String(value) })), `${flag} (${id}) ${words}`);
+    assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `${label} ${words}`);
+  }
+  // the web form's good values and blanks
+  const steps = getMethod('integrated-gradients').info.options.find((o) => o.name === 'steps')!;
+  assert.equal(readNumberField(steps, ' '), undefined);
+  assert.equal(readNumberField(steps, '64'), 64);
+});
+
+test('a bad metric option value reads the same from evaluate and from a CLI metric option', async () => {
+  for (const [text, words] of [
+    ['0', 'must be within [1, ∞], got 0'],
+    ['2.5', "must be an integer, got '2.5'"],
+    ['x', "must be an integer, got 'x'"],
+  ] as const) {
+    assert.equal(await messageOf(() => parseMetricOptions([`deletion.pixelsPerStep=${text}`])), `deletion.pixelsPerStep ${words}`);
+    // library: refused before the explanation or any metric work
+    let explained = 0;
+    const explainer = async (): Promise<never> => {
+      explained++;
+      throw new Error('not reached');
+    };
+    assert.equal(
+      await messageOf(() => evaluate(model, x, { explainer, metrics: ['deletion'], metricOptions: { deletion: { pixelsPerStep: text } } })),
+      `deletion.pixelsPerStep ${words}`,
+    );
+    assert.equal(explained, 0);
+  }
+  // a metric count is not capped at the methods' MAX_COUNT (pixelsPerStep grows with the image)
+  assert.deepEqual(parseMetricOptions(['deletion.pixelsPerStep=200000']), { deletion: { pixelsPerStep: 200000 } });
+});

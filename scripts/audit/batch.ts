@@ -28,6 +28,8 @@ const METHODS = 'gradcam,saliency';
 /** The runner's own files (the run's settings for `lumen merge` and resumption). */
 const KEEP = new Set(['manifest.jsonl', 'run.json', 'settings.json']);
 const RUN_LIMIT = 180_000;
+/** The size the open-size model of the row-error case runs at (the CLI's default probe size). */
+const SIDE = 224;
 
 interface Row {
   /** The row's identity (input, method, target and settings): a later row with the same key replaces it. */
@@ -112,7 +114,10 @@ const mustSucceed = (r: CliRun, what: string): CaseResult | undefined => {
   return c.outcome === 'result' ? undefined : c.outcome === 'failure' ? c : fail(`${what} failed: ${c.detail}`);
 };
 
-/** A classifier with open spatial size and a fixed 4×4 weight: 4×4 .npy inputs work, a 5×5 one fails inside ORT. */
+/**
+ * A classifier with open spatial size and a fixed 224×224 weight: 224×224 .npy inputs work (as does the CLI's probe
+ * at the default size), a 5×5 one fails inside ORT — as a fully convolutional export fails at sizes it cannot take.
+ */
 function openSizeModel(path: string): void {
   const g = OnnxGraph.copyOf(decodeModel(new Uint8Array(readFileSync(MODEL))));
   g.graph.node.splice(0);
@@ -120,7 +125,7 @@ function openSizeModel(path: string): void {
   g.graph.output.splice(0);
   g.graph.initializer.splice(0);
   g.addInput('x', ['n', 1, 'h', 'w']);
-  const w = g.addInitializer(new Float32Array(16).map((_, i) => i / 16), [1, 1, 4, 4], 'w');
+  const w = g.addInitializer(new Float32Array(SIDE * SIDE).map((_, i) => (i % 16) / 16), [1, 1, SIDE, SIDE], 'w');
   g.addNode('Mul', ['x', w], ['prod']);
   g.addNode('GlobalAveragePool', ['prod'], ['pooled']);
   g.addNode('Flatten', ['pooled'], ['one']);
@@ -193,7 +198,7 @@ async function run(c: BatchCase): Promise<CaseResult> {
         writeFileSync(join(dir, 'in', name), encodeNpy(new Float32Array(side * side).fill(fill), [1, 1, side, side]));
         return `in/${name}`;
       };
-      const good = [npy('a.npy', 4, 1), npy('c.npy', 4, 2), npy('d.npy', 4, 3)];
+      const good = [npy('a.npy', SIDE, 1), npy('c.npy', SIDE, 2), npy('d.npy', SIDE, 3)];
       npy('bad.npy', 5, 1);
       const r = await cli(['explain', 'open.onnx', 'in', '-m', 'saliency', '-t', '0', '-o', 'out', '--batch-size', '4']);
       const k = classifyCli(r, 'explain');
@@ -261,7 +266,8 @@ function badOutCases(): string[][] {
     (o) => ['export', MODEL, '-m', 'gradcam', '-o', o === '' ? '' : `${o}/x.onnx`],
     (o) => ['concepts', MODEL, 'in', '-o', o],
     (o) => ['merge', 'in', '-o', o],
-    (o) => ['activations', MODEL, 'in/boot.png', '-o', o],
+    // -o names a file here: an existing file is a fine target, a folder is not
+    (o) => ['activations', MODEL, 'in/boot.png', '-o', o === 'afile' ? 'in' : o],
   ];
   return commands.flatMap((make) => targets.map((t) => make(t)));
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
 import { registerConcepts } from '../../src/cli/commands/concepts.js';
 import { conceptOptionsFromFlags, stageProgress } from '../../src/cli/concept-flags.js';
 import { getConceptMethod, listConceptMethods } from '../../src/methods/concepts/registry.js';
@@ -16,7 +16,7 @@ test('concept commands: every option of every concept method is a flag of its co
     assert.ok(cmd, `command ${info.command}`);
     for (const spec of info.options) {
       const long = spec.flag ? /--[a-z-]+/.exec(spec.flag)![0] : `--${spec.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      const option = cmd.options.find((o) => o.long === long);
+      const option: Option | undefined = cmd.options.find((o) => o.long === long);
       assert.ok(option, `${info.command} ${long}`);
       assert.equal(option.defaultValue, spec.default === undefined ? undefined : String(spec.default), `${info.command} ${long} default`);
     }

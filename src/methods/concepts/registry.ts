@@ -7,7 +7,7 @@
 import { LumenError, closestNames } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
-import type { OptionSpec, ProgressEvent } from '../types.js';
+import type { ExplainOptions, OptionSpec } from '../types.js';
 import { checkNumber } from '../validate.js';
 import { craft, type CraftImportance, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
@@ -48,18 +48,12 @@ export interface Embeddings {
   d: number;
 }
 
-/** Options every concept method takes; its own options (info.options) sit beside them. */
-export interface ConceptOptions {
-  /** Layer (ONNX tensor name); default: the model's default layer. */
-  layer?: string;
-  /** Class index (methods with needsTarget). */
-  target?: number;
-  /** Images per forward/backward run. Default 32. */
-  batchSize?: number;
-  signal?: AbortSignal;
-  onProgress?: (e: ProgressEvent) => void;
-  [option: string]: unknown;
-}
+/**
+ * Options every concept method takes — explain's generic options (batchSize: images per run, default 32; signal;
+ * onProgress) with one layer (default: the model's default layer) and a class index as target (methods with
+ * needsTarget); its own options (info.options) sit beside them.
+ */
+export type ConceptOptions = Pick<ExplainOptions, 'batchSize' | 'signal' | 'onProgress'> & { layer?: string; target?: number; [option: string]: unknown };
 
 export interface NeighborsResult {
   layer: string;

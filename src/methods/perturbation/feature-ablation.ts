@@ -6,7 +6,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
+import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
@@ -24,16 +24,10 @@ export const featureAblationInfo = familyInfo('perturbation', {
 
 async function explainFeatureAblation(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
-  const maps: Float32Array[] = [];
-  const segmentMaps: Float32Array[] = [];
-  const perSegment: number[] = [];
-  const segmentCounts: number[] = [];
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
   run.plan(segmentations.reduce((a, s) => a + s.count, 0));
-  for (const image of run.images) {
-    const { labels, count } = segmentations[image.index]!;
-    const hide = hideSettings(options, image, 'constant');
-    const hidden = hiddenImage(image, labels, count, hide.mode, hide.value, hide.sigma);
+  const perSegment: number[] = [];
+  const painted = await segmentValues(run, segmentations, options, 'constant', async (image, { labels, count }, hidden) => {
     const on = new Uint8Array(count);
     // coalition s: every segment shown but s
     const scores = await run.scoreCoalitions(
@@ -49,16 +43,10 @@ async function explainFeatureAblation(model: LumenModel, input: Tensor, options:
       'feature-ablation',
     );
     const drops = Array.from(scores, (v) => image.score - v);
-    maps.push(paintSegments(labels, drops));
-    segmentMaps.push(Float32Array.from(labels));
     perSegment.push(...drops);
-    segmentCounts.push(count);
-  }
-  return run.finish('feature-ablation', maps, 1, {
-    segments: labelTensor(segmentMaps, run.images[0]!.height, run.images[0]!.width),
-    segmentAttributions: perSegment,
-    segmentCounts,
+    return drops;
   });
+  return run.finish('feature-ablation', painted.maps, 1, { segments: painted.segments, segmentAttributions: perSegment, segmentCounts: painted.segmentCounts });
 }
 
 export const featureAblation: Method = registerMethod({ info: featureAblationInfo, explain: explainFeatureAblation });

@@ -15,7 +15,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
+import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
@@ -198,33 +198,25 @@ async function explainKernelShap(model: LumenModel, input: Tensor, options: Expl
   });
   run.plan(plans.reduce((a, p) => a + p.count + 1, 0));
 
-  const maps: Float32Array[] = [];
-  const labelMaps: Float32Array[] = [];
   const values: number[] = [];
   const baseValues: number[] = [];
-  const segmentCounts: number[] = [];
-  for (const image of run.images) {
-    const { labels, count: M } = segmentations[image.index]!;
+  const painted = await segmentValues(run, segmentations, options, 'constant', async (image, { labels, count: M }, hidden) => {
     const plan = plans[image.index]!;
-    const hide = hideSettings(options, image, 'constant');
-    const hidden = hiddenImage(image, labels, M, hide.mode, hide.value, hide.sigma);
     const none = new Uint8Array(M);
     // Sample 0 is the empty coalition f(∅); the rest are the coalitions.
     const y = await run.scoreCoalitions(image, labels, plan.count + 1, (i) => (i === 0 ? none : plan.masks.subarray((i - 1) * M, i * M)), hidden, 'kernel-shap');
     const fnull = y[0]!;
     const phi = solveShapley(plan.masks, plan.weights, y.subarray(1), plan.count, M, image.score, fnull);
-    maps.push(paintSegments(labels, phi));
-    labelMaps.push(Float32Array.from(labels));
     values.push(...phi);
     baseValues.push(fnull);
-    segmentCounts.push(M);
-  }
-  return run.finish('kernel-shap', maps, 1, {
-    segments: labelTensor(labelMaps, run.images[0]!.height, run.images[0]!.width),
+    return phi;
+  });
+  return run.finish('kernel-shap', painted.maps, 1, {
+    segments: painted.segments,
     shapleyValues: values,
     baseValue: baseValues,
     fx: run.images.map((im) => im.score),
-    segmentCounts,
+    segmentCounts: painted.segmentCounts,
   });
 }
 

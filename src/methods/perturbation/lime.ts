@@ -13,7 +13,7 @@ import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method } from '../types.js';
-import { hiddenImage, hideOptionSpecs, hideSettings, labelTensor, paintSegments, PerturbationRun } from './perturbation-run.js';
+import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
 import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
@@ -123,18 +123,12 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
   run.plan(numSamples * run.images.length);
   const rng = new Rng(run.seed);
 
-  const maps: Float32Array[] = [];
-  const labelMaps: Float32Array[] = [];
   const weights: number[] = [];
   const intercepts: number[] = [];
   const scores: number[] = [];
   const localPredictions: number[] = [];
-  const segmentCounts: number[] = [];
-  for (const image of run.images) {
-    const { labels, count: S } = segmentImage(image, options, model.normalization);
-    const hide = hideSettings(options, image, 'mean');
-    const hidden = hiddenImage(image, labels, S, hide.mode, hide.value, hide.sigma);
-
+  const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
+  const painted = await segmentValues(run, segmentations, options, 'mean', async (image, { labels, count: S }, hidden) => {
     // Samples: row 0 all on, the others uniform random bits (lime: randint(0, 2)).
     const data = new Uint8Array(numSamples * S);
     data.fill(1, 0, S);
@@ -146,21 +140,19 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
     const fit = weightedRidge(data, y, w, numSamples, S, alpha);
     let local = fit.intercept;
     for (let j = 0; j < S; j++) local += fit.coefficients[j]!;
-    maps.push(paintSegments(labels, fit.coefficients));
-    labelMaps.push(Float32Array.from(labels));
     weights.push(...fit.coefficients);
     intercepts.push(fit.intercept);
     scores.push(fit.score);
     localPredictions.push(local);
-    segmentCounts.push(S);
-  }
-  return run.finish('lime', maps, 1, {
-    segments: labelTensor(labelMaps, run.images[0]!.height, run.images[0]!.width),
+    return fit.coefficients;
+  });
+  return run.finish('lime', painted.maps, 1, {
+    segments: painted.segments,
     weights,
     intercept: intercepts,
     score: scores,
     localPrediction: localPredictions,
-    segmentCounts,
+    segmentCounts: painted.segmentCounts,
   });
 }
 

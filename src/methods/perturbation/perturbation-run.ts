@@ -13,6 +13,7 @@ import { Tensor } from '../../tensor.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
 import { enumOption, numberInRange } from '../../options.js';
 import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
+import type { Segmentation } from './segmentation.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs: targets, scoring, progress, cancellation
@@ -272,6 +273,40 @@ export function hideOptionSpecs(defaultMode: HideMode): OptionSpec[] {
     { name: 'hideValue', type: 'number', default: 0, description: "hide 'constant': the value, in the normalized input space (0 = dataset mean for mean/std-normalized models)." },
     { name: 'blurSigma', type: 'number', min: 0, description: "hide 'blur': Gaussian σ in pixels (default max(1, longer side / 16))." },
   ];
+}
+
+/** What `segmentValues` gives back: the painted map of each image, its label maps as `extras.segments`, the segment counts. */
+export interface SegmentMaps {
+  maps: Float32Array[];
+  segments: Tensor;
+  segmentCounts: number[];
+}
+
+/**
+ * The loop every superpixel method runs (feature ablation, LIME, Kernel SHAP): per image, the image its hidden
+ * segments show (the `hide` options, `hideDefault` when unset) and one value per segment from `values`; those values
+ * painted onto the segments are the image's map.
+ */
+export async function segmentValues(
+  run: PerturbationRun,
+  segmentations: readonly Segmentation[],
+  options: Readonly<Record<string, unknown>>,
+  hideDefault: HideMode,
+  values: (image: PreparedImage, segmentation: Segmentation, hidden: Float32Array) => Promise<ArrayLike<number>>,
+): Promise<SegmentMaps> {
+  const maps: Float32Array[] = [];
+  const labelMaps: Float32Array[] = [];
+  const segmentCounts: number[] = [];
+  for (const image of run.images) {
+    const segmentation = segmentations[image.index]!;
+    const { labels, count } = segmentation;
+    const hide = hideSettings(options, image, hideDefault);
+    const hidden = hiddenImage(image, labels, count, hide.mode, hide.value, hide.sigma);
+    maps.push(paintSegments(labels, await values(image, segmentation, hidden)));
+    labelMaps.push(Float32Array.from(labels));
+    segmentCounts.push(count);
+  }
+  return { maps, segments: labelTensor(labelMaps, run.images[0]!.height, run.images[0]!.width), segmentCounts };
 }
 
 /** Per-image label maps (H·W each) as a [N,1,H,W] tensor, for `extras.segments`. */

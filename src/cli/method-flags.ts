@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
-import { numberOptionProblem } from '../methods/validate.js';
+import { enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
@@ -104,9 +104,11 @@ export function parseOption(spec: OptionSpec, raw: unknown, method: string | und
       const parts = texts.map(Number);
       return parts.length === 1 ? parts[0] : parts;
     }
-    case 'enum':
-      if (spec.choices && !spec.choices.includes(text)) throw new LumenError('BAD_OPTION', `${where} must be one of ${spec.choices.join(', ')}, got '${text}'`, 2);
+    case 'enum': {
+      const problem = enumOptionProblem(spec, text);
+      if (problem) throw new LumenError('BAD_OPTION', `${where} ${problem}`, 2);
       return text;
+    }
     default: {
       const n = Number(text);
       return text.trim() !== '' && Number.isFinite(n) ? n : text;

@@ -43,7 +43,13 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
   if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function, got ${describe(onProgress)}`);
   for (const spec of info.options) {
     const v = options[spec.name];
-    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
+    if (v === undefined || v === null) continue;
+    if (spec.type === 'enum') {
+      const problem = enumOptionProblem(spec, v);
+      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
+      continue;
+    }
+    if (spec.type !== 'number' && spec.type !== 'integer') continue;
     // ([] would pass the loop below with nothing checked, and Number([]) is 0)
     if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
     for (const part of Array.isArray(v) ? v : [v]) {
@@ -74,6 +80,12 @@ export function numberOptionProblem(spec: Pick<OptionSpec, 'name' | 'type' | 'mi
   const max = optionMax(spec);
   if ((spec.min !== undefined && n < spec.min) || n > max) return `must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${n}`;
   return undefined;
+}
+
+/** What is wrong with a value of an enum option ('must be one of a, b, got …'), worded once as numberOptionProblem. */
+export function enumOptionProblem(spec: Pick<OptionSpec, 'choices'>, v: unknown): string | undefined {
+  if (!spec.choices || (typeof v === 'string' && spec.choices.includes(v))) return undefined;
+  return `must be one of ${spec.choices.join(', ')}, got ${describe(v)}`;
 }
 
 /** The largest value an option takes: its declared max, else MAX_COUNT for integer counts. */

@@ -1,6 +1,6 @@
 import { LumenError, closestNames } from '../errors.js';
 import type { OptionSpec } from '../methods/types.js';
-import { numberOptionProblem } from '../methods/validate.js';
+import { enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
 import type { Box, MetricInfo, Region } from './types.js';
 
@@ -30,8 +30,9 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
     } else if (spec.type === 'boolean') {
       if (!['true', 'false', '1', '0'].includes(raw)) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected true or false`, 2);
       value = raw === 'true' || raw === '1';
-    } else if (spec.type === 'enum' && !spec.choices?.includes(raw)) {
-      throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected one of ${spec.choices?.join(', ')}`, 2);
+    } else if (spec.type === 'enum') {
+      const problem = enumOptionProblem(spec, raw);
+      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
     }
     (out[metric.info.id] ??= {})[name] = value;
   }
@@ -46,13 +47,13 @@ export function metricNumberProblem(spec: OptionSpec, v: unknown, strings = fals
   return numberOptionProblem({ ...spec, max: spec.max ?? Infinity }, v, strings);
 }
 
-/** The number options given to one metric, checked against its declared ones before any work (`evaluate`). */
+/** The number and enum options given to one metric, checked against its declared ones before any work (`evaluate`). */
 export function checkMetricOptions(info: MetricInfo, given: Readonly<Record<string, unknown>> | undefined): void {
   if (!given || typeof given !== 'object') return;
   for (const spec of info.options) {
     const v = given[spec.name];
-    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer')) continue;
-    const problem = metricNumberProblem(spec, v, true);
+    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer' && spec.type !== 'enum')) continue;
+    const problem = spec.type === 'enum' ? enumOptionProblem(spec, v) : metricNumberProblem(spec, v, true);
     if (problem) throw new LumenError('BAD_OPTION', `${info.id}.${spec.name} ${problem}`, 2);
   }
 }

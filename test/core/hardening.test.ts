@@ -185,7 +185,7 @@ test('devices are not read as models or inputs (/dev/zero was read until memory 
 
 test('option values that are objects or empty arrays: refused, and named in the message (was "[object Object]"; [] passed as 0)', async () => {
   const model = load(base());
-  await assert.rejects(getMethod('saliency').explain(model, image(), { precision: bad({}) }), (e: unknown) => lumenError('BAD_OPTION', /option precision=an object \(Object\): expected one of float32, float64/)(e) && !String((e as Error).message).includes('[object Object]'));
+  await assert.rejects(getMethod('saliency').explain(model, image(), { precision: bad({}) }), (e: unknown) => lumenError('BAD_OPTION', /precision must be one of float32, float64, got an object \(Object\)/)(e) && !String((e as Error).message).includes('[object Object]'));
   await assert.rejects(getMethod('smoothgrad').explain(model, image(), { stdev: bad([]) }), lumenError('BAD_OPTION', /stdev must be a finite number, got an empty array/));
   await assert.rejects(getMethod('kernel-shap').explain(model, image(), { gridSize: bad([]) }), lumenError('BAD_OPTION', /gridSize must be an integer, got an empty array/));
 });

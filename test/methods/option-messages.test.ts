@@ -60,6 +60,17 @@ test('a bad method option value reads the same from explain, the CLI flag and th
   assert.equal(readNumberField(steps, '64'), 64);
 });
 
+test('a bad enum value reads the same from explain and the CLI flag (the web form offers only the choices)', async () => {
+  const method = getMethod('lrp');
+  const choices = method.info.options.find((o) => o.name === 'composite')!.choices!;
+  assert.ok(choices.includes('epsilon-plus-flat') && !choices.includes('zplus'));
+  const words = `must be one of ${choices.join(', ')}, got 'zplus'`;
+  assert.equal(await messageOf(() => method.explain(model, x, { composite: 'zplus' })), `lrp.explain: composite ${words}`);
+  assert.equal(await messageOf(() => methodOptionsFromFlags(method, { composite: 'zplus' })), `--composite (lrp) ${words}`);
+  // a non-string is named, not turned into '[object Object]'
+  assert.equal(await messageOf(() => method.explain(model, x, { composite: 3 as never })), `lrp.explain: composite must be one of ${choices.join(', ')}, got number 3`);
+});
+
 test('a bad metric option value reads the same from evaluate and from a CLI metric option', async () => {
   for (const [text, words] of [
     ['0', 'must be within [1, ∞], got 0'],
@@ -79,6 +90,17 @@ test('a bad metric option value reads the same from evaluate and from a CLI metr
     );
     assert.equal(explained, 0);
   }
+  const baseline = "deletion.baseline must be one of zero, mean, got 'blue'";
+  assert.equal(await messageOf(() => parseMetricOptions(['deletion.baseline=blue'])), baseline);
+  assert.equal(await messageOf(() => evaluate(model, x, { method: 'saliency', metrics: ['deletion'], metricOptions: { deletion: { baseline: 'blue' } } })), baseline);
   // a metric count is not capped at the methods' MAX_COUNT (pixelsPerStep grows with the image)
   assert.deepEqual(parseMetricOptions(['deletion.pixelsPerStep=200000']), { deletion: { pixelsPerStep: 200000 } });
+});
+
+test("baseline names: IG and DeepLIFT read only 'baseline', GradientSHAP only 'baselines'; the other spelling is refused, not aliased or ignored", async () => {
+  const tensor = Tensor.zeros([1, 1, 28, 28]);
+  for (const [id, other, declared] of [['integrated-gradients', 'baselines', 'baseline'], ['deeplift', 'baselines', 'baseline'], ['gradient-shap', 'baseline', 'baselines']] as const) {
+    assert.ok(getMethod(id).info.options.some((o) => o.name === declared), `${id} declares ${declared}`);
+    assert.equal(await messageOf(() => getMethod(id).explain(model, x, { [other]: tensor, steps: 2, samples: 2 })), `${id} has no option '${other}'; its option is '${declared}'`);
+  }
 });

@@ -8,6 +8,17 @@ export type BaselineSpec = 'zeros' | 'blur' | 'uniform-noise' | number | Tensor;
 export const BASELINE_KINDS = ['zeros', 'blur', 'uniform-noise'] as const;
 
 /**
+ * A method's baseline option under the one name it declares: Integrated Gradients and DeepLIFT take one `baseline`,
+ * GradientSHAP a distribution `baselines`. The other spelling (Captum says `baselines` for all three) is refused rather
+ * than read as an alias, or silently ignored while the default baseline is used.
+ */
+export function baselineOption(options: Readonly<Record<string, unknown>>, name: 'baseline' | 'baselines', method: string): unknown {
+  const other = name === 'baseline' ? 'baselines' : 'baseline';
+  if (options[other] !== undefined) throw new LumenError('BAD_OPTION', `${method} has no option '${other}'; its option is '${name}'`, 2);
+  return options[name];
+}
+
+/**
  * One baseline per input item ([N, …]): zeros (0 in the model's normalized input space = the dataset mean image,
  * Captum's default), a constant, a Gaussian blur of the input, uniform noise over the input's value range (seeded),
  * or a tensor (one image broadcast to the batch, or one per item).

@@ -12,7 +12,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
-import { makeBaselines } from './baselines.js';
+import { baselineOption, makeBaselines } from './baselines.js';
 import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
 import { boolOption, intOption } from '../../options.js';
 import { Random } from '../../random.js';
@@ -67,7 +67,7 @@ export function baselineBatch(input: Tensor, options: ExplainOptions): Tensor {
   const seed = typeof options.seed === 'number' ? options.seed : 0;
   const sigma = options.blurSigma === undefined ? 4 : Number(options.blurSigma);
   if (!(sigma > 0)) throw new LumenError('BAD_OPTION', `option blurSigma=${String(options.blurSigma)}: expected a positive number`, 2);
-  return makeBaselines(input, options.baseline ?? options.baselines, new Random(seed, 'xor'), sigma);
+  return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(seed, 'xor'), sigma);
 }
 
 /** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */

@@ -2,7 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
-import { gaussianBlur } from './baselines.js';
+import { baselineOption, gaussianBlur } from './baselines.js';
 import { inputGradients, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
 import { intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
@@ -44,7 +44,7 @@ export const gradientShap = registerMethod({
     const random = new Random(numberOption(options, 'seed', 0), 'xor');
     const n = input.dims[0]!;
     const per = input.size / n;
-    const dist = baselineDistribution(input, options.baselines ?? options.baseline, intOption(options, 'baselineCount', 8), random);
+    const dist = baselineDistribution(input, baselineOption(options, 'baselines', 'gradient-shap'), intOption(options, 'baselineCount', 8), random);
     const targets = await resolvedTargets(model, input, options.target, timings);
     const sum = new Float64Array(input.size);
     const rowsTotal = n * samples;

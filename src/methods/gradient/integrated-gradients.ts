@@ -2,7 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
-import { makeBaselines } from './baselines.js';
+import { baselineOption, makeBaselines } from './baselines.js';
 import { forwardLogits, inputGradients, now, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
 import { enumOption, intOption, numberOption } from '../../options.js';
 import { targetScores, targetTensor } from '../../targets/index.js';
@@ -42,7 +42,7 @@ export const integratedGradients = registerMethod({
     const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 16));
     const precision = precisionOption(options);
     const random = new Random(numberOption(options, 'seed', 0), 'xor');
-    const baselines = makeBaselines(input, options.baseline ?? options.baselines, random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
+    const baselines = makeBaselines(input, baselineOption(options, 'baseline', 'integrated-gradients'), random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
     const targets = await resolvedTargets(model, input, options.target, timings);
     const { alphas, weights } = integrationPoints(method, steps);
 

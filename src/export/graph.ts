@@ -17,6 +17,7 @@ import { numberInRange } from '../options.js';
 import { Rng } from '../random.js';
 import { channelNormalization } from '../image/preprocess.js';
 import { NORMALIZATION_PRESETS } from '../metadata.js';
+import { classCount } from '../targets/resolve.js';
 
 /*
  * Explanations as standalone ONNX models: the model, its backward pass (the same builder `explain` uses) and the
@@ -147,10 +148,11 @@ export function exportableMethods(requested: readonly string[]): string[] {
  */
 export async function exportExplanation(model: LumenModel, options: ExportOptions): Promise<ExportedExplanation> {
   const ids = exportableMethods(options.methods);
-  const logitShape = (await model.tensorShapes()).get(model.logitsName);
-  if (logitShape && logitShape.length !== 2) {
-    throw new LumenError('UNSUPPORTED_MODEL', `export: explains classifiers whose output is [batch, classes]; '${model.logitsName}' is [${logitShape.join(', ')}] (segmentation, detection and other targets are not exportable yet)`);
-  }
+  // the class count, as the targets module reads a classifier's output; any other output is refused here
+  const classes = await classCount(model, model.zeroInput(), undefined, 'class').catch((e: unknown) => {
+    if (!(e instanceof LumenError && e.code === 'UNSUPPORTED_MODEL')) throw e;
+    throw new LumenError('UNSUPPORTED_MODEL', `export: explains classifiers whose output is [batch, classes]; ${e.message} (segmentation, detection and other targets are not exportable yet)`);
+  });
   const kinds = ids.map((id) => [id, EXPORTABLE[id]!] as const);
   const needsCam = kinds.some(([, k]) => k.family === 'cam');
   const layers = needsCam ? await model.resolveLayers(options.layer) : [];
@@ -267,8 +269,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const targetName = byWeights ? TARGET_WEIGHTS_INPUT : TARGET_INPUT;
   if (taken(targetName)) throw new LumenError('UNSUPPORTED_MODEL', `export: the model already has a tensor named '${targetName}'`);
   proto.input = proto.input.filter((i) => !seeds.includes(i.name));
-  const classDim = byWeights ? await classCount(model) : undefined;
-  if (byWeights) graph.addInput(TARGET_WEIGHTS_INPUT, [batch, classDim!], TensorProto_DataType.FLOAT);
+  if (byWeights) graph.addInput(TARGET_WEIGHTS_INPUT, [batch, classes], TensorProto_DataType.FLOAT);
   else graph.addInput(TARGET_INPUT, [batch], TensorProto_DataType.INT64);
   // an alias: `expose` may rename the model's own tensor when its name is taken by an output ('logits')
   const allLogits = ops.op('Identity', [model.logitsName]);
@@ -354,12 +355,11 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   graph.setOutputs(outputs.map(([name]) => name));
   const pixels = options.withPreprocessing ? addPreprocessing(ops, model, x) : undefined;
   sortNodes(proto);
-  const k = await classCount(model);
   const [, c, h, w] = inputDims;
   const mapDims: Dim[] = [batch, 1, h ?? 'height', w ?? 'width'];
   const declared: ExportedTensor[] = [
-    { name: 'logits', type: 'float32', dims: [batch, k] },
-    { name: 'probabilities', type: 'float32', dims: [batch, k] },
+    { name: 'logits', type: 'float32', dims: [batch, classes] },
+    { name: 'probabilities', type: 'float32', dims: [batch, classes] },
     ...ids.map((id): ExportedTensor => ({ name: attributions[id]!, type: 'float32', dims: ['cam', 'fullgrad', 'rise'].includes(EXPORTABLE[id]!.family) ? mapDims : [...inputDims] })),
   ];
   // declared output shapes (a symbolic batch), so serving systems can read them from the file
@@ -379,19 +379,13 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     opset: graph.opset,
     inputs: [
       pixels ?? { name: model.inputName, type: 'float32', dims: [...inputDims] },
-      byWeights ? { name: TARGET_WEIGHTS_INPUT, type: 'float32', dims: [batch, classDim!] } : { name: TARGET_INPUT, type: 'int64', dims: [batch] },
+      byWeights ? { name: TARGET_WEIGHTS_INPUT, type: 'float32', dims: [batch, classes] } : { name: TARGET_INPUT, type: 'int64', dims: [batch] },
       ...(smoothSamples ? [{ name: NOISE_INPUT, type: 'float32' as const, dims: [batch, smoothSamples, ...inputDims.slice(1)] }] : []),
     ],
     outputs: declared,
     attributions,
     layers,
   };
-}
-
-/** The number of classes (the logits' last dim) from the model's tensor shapes. */
-async function classCount(model: LumenModel): Promise<Dim> {
-  const shapes = await model.tensorShapes();
-  return shapes.get(model.logitsName)?.at(-1) ?? 'classes';
 }
 
 /** A layer tensor as [N, C, h, w] in the graph: the ONNX-node form of `toNchw` in src/layout.ts. */

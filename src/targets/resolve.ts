@@ -65,13 +65,22 @@ export function targetDims(model: LumenModel, input: Tensor, tensor: string = mo
   });
 }
 
+/** What a class count counts: the K of a classifier's [N, K] scores, or the C categories of a [N, C, H, W] map. */
+export type CountedOutput = 'class' | 'segmentation';
+
 /**
  * Number of classes of an output, without running the model when shapes are static: K of a classifier's [N, K], C of
- * a segmentation map [N, C, H, W] (its categories).
+ * a segmentation map [N, C, H, W] (its categories). `kind` says which the caller reads (an output of another shape is
+ * refused); without it, a rank-4 output is read as a map and anything else by its last axis.
  */
-export async function classCount(model: LumenModel, input: Tensor = model.zeroInput(), tensor?: string): Promise<number> {
+export async function classCount(model: LumenModel, input: Tensor = model.zeroInput(), tensor?: string, kind?: CountedOutput): Promise<number> {
   const dims = await targetDims(model, input, tensor);
-  return dims.length === 3 ? dims[0]! : dims[dims.length - 1]!;
+  const rank = kind === 'class' ? 1 : kind === 'segmentation' ? 3 : dims.length;
+  if (dims.length !== rank) {
+    const want = kind === 'class' ? "a classifier's [batch, classes] scores" : 'a segmentation map [batch, classes, height, width]';
+    throw new LumenError('UNSUPPORTED_MODEL', `'${tensor ?? model.logitsName}' is [${[input.dims[0], ...dims].join(', ')}], not ${want}`);
+  }
+  return rank === 3 ? dims[0]! : dims[dims.length - 1]!;
 }
 
 /** Run the model and return the target tensor's values (and any `fetch`ed tensors). */

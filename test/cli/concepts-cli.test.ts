@@ -139,11 +139,13 @@ test('tcav from the CLI: JSON {score, pValue, significant, runs}; too few concep
   await writeShapes(join(dir, 'tcav', 'random2'), 33, 8, 'none');
   await writeShapes(join(dir, 'tcav', 'inputs'), 34, 4, 'none', 2);
   const args = ['--random', join(dir, 'tcav', 'random1'), join(dir, 'tcav', 'random2'), '--inputs', join(dir, 'tcav', 'inputs'), '--target', 'triangle'];
-  const r = ok<{ score: number; pValue: number; significant: boolean; runs: number; conceptScores: number[] }>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3', '--json'));
+  const r = ok<{ score: number; pValue: number; significant: boolean; runs: number; conceptScores: number[]; threshold: number; sharedGradient: boolean }>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3', '--json'));
   assert.equal(r.runs, 3);
   assert.equal(r.conceptScores.length, 3);
   assert.ok(r.score >= 0 && r.score <= 1 && r.pValue >= 0 && r.pValue <= 1);
   assert.equal(r.significant, r.pValue < 0.05);
+  assert.equal(r.threshold, 0.05);
+  assert.equal(r.sharedGradient, true, 'the default layer feeds GlobalAveragePool → Gemm: one gradient for every input');
   rmSync(concept[0]!);
   expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args), /9 concept images; at least 10 are needed/);
 });

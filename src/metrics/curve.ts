@@ -4,7 +4,16 @@ import { geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scori
 import { trapezoid } from './stats.js';
 import type { OptionSpec } from '../methods/types.js';
 import { registerMetric } from './registry.js';
-import type { CurveDetails, Metric, MetricContext } from './types.js';
+import { detailsOf, type CurveDetails, type Metric, type MetricContext, type MetricDetailsById, type MetricResult } from './types.js';
+
+/** The metrics whose details are a relevance-order curve (defineCurveMetric's CurveDetails). */
+export const CURVE_METRICS = ['deletion', 'insertion', 'pixel-flipping'] as const satisfies readonly (keyof MetricDetailsById)[];
+
+/** Item `i`'s curve in a curve metric's result, read through detailsOf; undefined for any other metric. */
+export function curveOf(result: MetricResult, i: number): CurveDetails | undefined {
+  const id = CURVE_METRICS.find((c) => c === result.metric);
+  return id ? detailsOf(result, id)[i] : undefined;
+}
 
 export interface CurveResult {
   /** Fraction of pixels taken from `fill`, 0 … 1 (the last step may be shorter than the others). */

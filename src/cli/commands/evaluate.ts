@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
-import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type Region } from '../../metrics/index.js';
+import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type MetricResult, type Region } from '../../metrics/index.js';
+import { curveOf } from '../../metrics/curve.js';
 import { writeFileAtomic } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { lineChartSvg } from '../../render/chart.js';
@@ -134,10 +135,10 @@ function readRegions(path: string): Record<string, Region> {
   }
 }
 
-function writeCurves(outDir: string, file: string, method: string, results: readonly { metric: string; details: Record<string, unknown>[] }[]): void {
+function writeCurves(outDir: string, file: string, method: string, results: readonly MetricResult[]): void {
   const series = results.flatMap((r) => {
-    const d = r.details[0];
-    return d && Array.isArray(d.curve) && Array.isArray(d.fractions) ? [{ name: r.metric, x: d.fractions as number[], y: d.curve as number[] }] : [];
+    const d = curveOf(r, 0);
+    return d ? [{ name: r.metric, x: d.fractions, y: d.curve }] : [];
   });
   if (series.length === 0) return;
   // One-to-one with the input path: d1/img.png and d2/img.png get their own curves.

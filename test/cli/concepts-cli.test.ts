@@ -108,6 +108,10 @@ test('neighbors: cosine neighbours, embeddings cached, a changed file recomputed
   assert.ok(existsSync(elsewhere));
   mkdirSync(join(dir, 'empty'));
   expectUserError(lumen('neighbors', SHORTCUT, query, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
+  // the same error from every command that reads a folder
+  expectUserError(lumen('prototypes', SHORTCUT, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
+  expectUserError(lumen('craft', SHORTCUT, '--dataset', join(dir, 'empty'), '--target', '0', '--out', join(dir, 'craft-empty')), /folder .*empty holds no images/);
+  expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'empty'), '--random', data, '--inputs', data, '--target', '0'), /folder .*empty holds no images/);
 });
 
 test('prototypes: a planted outlier class among the circles is listed as the criticisms; craft over the same folder', async () => {

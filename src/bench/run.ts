@@ -503,7 +503,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     await model.dispose();
   }
   if (wants('scale')) {
-    bench.log('[scale] Saliency on Sigmoid chains of 2 500 and 5 000 nodes: session creation grows linearly (issue 23)');
+    bench.log('[scale] Saliency on dense Sigmoid chains of 2 500 and 5 000 nodes: session-creation growth per doubling (issue 23)');
     const { scaleSection } = await import('./scale.js');
     const r = await scaleSection(bench.runtime);
     r.timings.forEach((t) => bench.record(t));

@@ -62,7 +62,7 @@ test('vit_b_16: torchvision parameter count (positional embedding scaled with th
     assert.deepEqual(logits.dims, [2, 1000]);
     assert.deepEqual(tensors[m.camLayer]!.dims, [2, 5, 768]);
     assert.ok(logits.data.every(Number.isFinite) && Math.max(...logits.data.map(Math.abs)) > 1e-3);
-    const { attentionBlocks } = await import('../../src/methods/attention/common.js');
+    const { attentionBlocks } = await import('../../src/methods/attention/attention-blocks.js');
     const blocks = await attentionBlocks(model, input(1, 32), 'test');
     assert.deepEqual([blocks.softmax.length, blocks.heads[0], blocks.tokens, blocks.prefix, blocks.height, blocks.width], [12, 12, 5, 1, 2, 2]);
   } finally {

@@ -4,7 +4,7 @@ import { seedRows } from '../../targets/index.js';
 import { gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './common.js';
+import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
 import { rowsTensor } from './rollout.js';
 
 /**

@@ -5,7 +5,7 @@ import { now } from '../gradient/input-gradients.js';
 import { enumOption, numberOption } from '../../options.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './common.js';
+import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 export type HeadFusion = (typeof HEAD_FUSIONS)[number];

@@ -22,6 +22,7 @@ import { addConceptFlags, conceptOptionsFromFlags, stageProgress } from '../conc
 import { integerFlag } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
+import { flag, modelArgument } from '../flags.js';
 
 /** `lumen concepts`, `tcav`, `neighbors`, `prototypes`: what a layer represents, not only where (docs/concepts.md). */
 export function registerConcepts(program: Command): void {
@@ -80,14 +81,14 @@ function registerDff(program: Command): void {
       program
         .command('concepts')
         .description("Deep Feature Factorization: split a layer's activations over the images into k concepts (NMF); a colour-coded concept map per image and each concept's class scores")
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .argument('<images...>', 'images, folders or globs (factorized together)'),
       'dff',
     )
-      .option('-l, --layer <tensor>', "layer with spatial extent (see 'lumen layers'); default: the default CAM layer")
+      .addOption(flag.layer('<tensor>', "layer with spatial extent (see 'lumen layers'); default: the default CAM layer"))
       .option('--top <n>', 'classes listed per concept in the legend', '2')
-      .option('-o, --out <dir>', 'output folder', 'concepts')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.out('<dir>', 'output folder', 'concepts'))
+      .addOption(flag.json()),
   ).action(async (modelPath: string, images: string[], flags: Common & { top: string; out: string }) => {
     const options = conceptOptionsFromFlags('dff', flags);
     const k = options.k as number;
@@ -151,14 +152,14 @@ function registerTcav(program: Command): void {
       program
         .command('tcav')
         .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .requiredOption('--concept <dir>', 'images of the concept')
         .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
         .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
         .requiredOption('-t, --target <class>', 'target class (index or name)')
-        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
       'tcav',
-    ).option('--json', 'print {score, pValue, significant, runs}'),
+    ).addOption(flag.json('print {score, pValue, significant, runs}')),
   ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string }) => {
     const options = conceptOptionsFromFlags('tcav', flags);
     const runs = options.runs as number;
@@ -191,14 +192,14 @@ function registerNeighbors(program: Command): void {
       program
         .command('neighbors')
         .description("the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached")
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .argument('<query>', 'query image')
         .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
-        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
       'neighbors',
     )
       .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.json()),
   ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; cache?: string }) => {
     const options = conceptOptionsFromFlags('neighbors', flags);
     const files = await datasetFiles(flags.dataset);
@@ -223,14 +224,14 @@ function registerPrototypes(program: Command): void {
       program
         .command('prototypes')
         .description("MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding")
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
         .option('-c, --class <name>', 'class subfolder of the dataset')
-        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
       'prototypes',
     )
       .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.json()),
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; cache?: string }) => {
     const options = conceptOptionsFromFlags('prototypes', flags);
     const files = await datasetFiles(flags.dataset, flags.class);
@@ -274,15 +275,15 @@ function registerCraft(program: Command): void {
       program
         .command('craft')
         .description('CRAFT concept discovery over a folder: crops → activations → NMF concept bank, Sobol (or gradient × concept) importance for a class, a concept atlas')
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
         .option('-c, --class <name>', 'class subfolder of the dataset')
         .requiredOption('-t, --target <class>', 'class whose concepts are ranked (index or name)')
-        .option('-l, --layer <tensor>', "layer after a ReLU; default: the default CAM layer"),
+        .addOption(flag.layer('<tensor>', "layer after a ReLU; default: the default CAM layer")),
       'craft',
     )
-      .option('-o, --out <dir>', 'output folder (atlas.png, craft.json)', 'craft')
-      .option('--json', 'machine-readable output'),
+      .addOption(flag.out('<dir>', 'output folder (atlas.png, craft.json)', 'craft'))
+      .addOption(flag.json()),
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; out: string }) => {
     const options = conceptOptionsFromFlags('craft', flags);
     const k = options.k as number;

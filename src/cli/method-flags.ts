@@ -84,10 +84,12 @@ export function integerFlag(name: string, raw: unknown, min?: number, max?: numb
 
 export function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
   const text = String(raw);
-  if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !method))) {
-    throw new LumenError('BAD_OPTION', `--${kebab(spec.name)} takes ${spec.type === 'integer' ? 'an integer' : 'a value'}, got '${text}'`, 2);
-  }
   const where = method ? `--${kebab(spec.name)} (${method})` : `--${kebab(spec.name)}`;
+  // a blank value, or a list given to a command's own single-number flag, in the words explain uses
+  if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !method))) {
+    const problem = spec.type === 'enum' ? enumOptionProblem(spec, text) : numberOptionProblem(spec, text, true);
+    throw new LumenError('BAD_OPTION', `${where} ${problem ?? `takes one value, got '${text}'`}`, 2);
+  }
   switch (spec.type) {
     case 'boolean':
       if (raw === true || text === 'true' || text === '1' || text === 'yes') return true;

@@ -39,7 +39,7 @@ test('integer flags: one parser with bounds for --batch-size, --seed, --top, --t
   await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { threads: 'many' }), usage(/--threads must be a positive integer/));
   assert.throws(() => methodOptionsFromFlags(getMethod('integrated-gradients'), { steps: '1e9' }), usage(/--steps \(integrated-gradients\) must be within \[2, 100000\], got 1000000000/));
   assert.throws(() => methodOptionsFromFlags(getMethod('smoothgrad'), { samples: '1000000' }), usage(/--samples \(smoothgrad\) must be within/));
-  assert.throws(() => methodOptionsFromFlags(getMethod('rise'), { numMasks: '' }), usage(/--num-masks takes an integer, got ''/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('rise'), { numMasks: '' }), usage(/--num-masks \(rise\) must be an integer, got ''/));
   assert.deepEqual(parseMethodList('gradcam, saliency,gradcam,grad-cam').map((m) => m.info.id), ['gradcam', 'saliency']);
   assert.throws(() => parseMethodList(' , '), usage(/no method given/));
 });

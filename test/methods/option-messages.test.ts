@@ -54,6 +54,10 @@ test('a bad method option value reads the same from explain, the CLI flag and th
     assert.equal(await messageOf(() => methodOptionsFromFlags(method, { [option]: String(value) })), `${flag} (${id}) ${words}`);
     assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `${label} ${words}`);
   }
+  // a blank value: the library and the flag refuse it alike (a blank form field means the default)
+  const rise = getMethod('rise');
+  assert.equal(await messageOf(() => rise.explain(model, x, { numMasks: ' ' })), "rise.explain: numMasks must be an integer, got ' '");
+  assert.equal(await messageOf(() => methodOptionsFromFlags(rise, { numMasks: ' ' })), "--num-masks (rise) must be an integer, got ' '");
   // the web form's good values and blanks
   const steps = getMethod('integrated-gradients').info.options.find((o) => o.name === 'steps')!;
   assert.equal(readNumberField(steps, ' '), undefined);

@@ -104,7 +104,7 @@ export const TARGET_WEIGHTS_INPUT = 'target_weights';
 /** Options the export reads per method; any other option set to a non-default value is refused, not ignored. */
 const READ_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   saliency: ['abs'],
-  'integrated-gradients': ['steps', 'method', 'baseline', 'baselines'],
+  'integrated-gradients': ['steps', 'method', 'baseline'],
   smoothgrad: ['samples', 'abs'],
   occlusion: ['slidingWindowShapes', 'strides', 'baselines'],
   rise: ['numMasks', 'gridSize', 'keepProbability', 'baselines', 'seed'],
@@ -212,7 +212,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   let integration: { alphas: number[]; weights: number[] } | undefined;
   if (ids.includes('integrated-gradients')) {
     const o = optionsOf('integrated-gradients');
-    const baseline = o.baseline ?? o.baselines;
+    const baseline = o.baseline;
     if (baseline !== undefined && baseline !== 'zeros' && baseline !== 0) throw new LumenError('BAD_OPTION', `export: Integrated Gradients is exported with the zeros baseline only, got baseline=${String(baseline)}`, 2);
     integration = integrationPoints(enumOption(o, 'method', INTEGRATION_METHODS, 'gausslegendre'), intOption(o, 'steps', 50, 2));
   }

@@ -166,6 +166,8 @@ describe('export: bad input and serving files', () => {
     await assert.rejects(exportExplanation(model, { methods: ['nosuchmethod'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNKNOWN_METHOD');
     await assert.rejects(exportExplanation(model, { methods: [] }), (e: unknown) => e instanceof LumenError && /no method given/.test(e.message));
     await assert.rejects(exportExplanation(model, { methods: ['ig'], methodOptions: { ig: { baseline: 'blur' } } }), (e: unknown) => e instanceof LumenError && /zeros baseline only, got baseline=blur/.test(e.message));
+    // IG's option is 'baseline'; Captum's 'baselines' is not read as an alias (issue 22)
+    await assert.rejects(exportExplanation(model, { methods: ['ig'], methodOptions: { ig: { baselines: 'blur' } } }), (e: unknown) => e instanceof LumenError && /option 'baselines' of integrated-gradients is not exportable/.test(e.message));
   });
 
   test('a model whose output is not [batch, classes] is refused', async () => {

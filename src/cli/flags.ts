@@ -14,7 +14,9 @@ export const flag = {
   seed: (help: string, fallback?: string): Option => new Option('--seed <n>', help).default(fallback),
   batchSize: (help: string, fallback: string): Option => new Option('--batch-size <n>', help).default(fallback),
   /** `-l, --layer`: one ONNX tensor (`<tensor>`) or a comma-separated list (`<tensors>`, CAM methods). */
-  layer: (placeholder: '<tensor>' | '<tensors>', help: string): Option => new Option(`-l, --layer ${placeholder}`, help),
+  layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option => new Option(`-l, --layer ${placeholder}`, help),
+  /** `--cache`: the pooled-embedding cache of a dataset folder (concept commands). */
+  embeddingCache: (): Option => new Option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)'),
   /** `--output`: which model output a target or a prediction reads (multi-output models). */
   output: (help: string): Option => new Option('--output <name>', help),
 };

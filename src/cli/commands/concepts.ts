@@ -157,7 +157,7 @@ function registerTcav(program: Command): void {
         .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
         .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
         .requiredOption('-t, --target <class>', 'target class (index or name)')
-        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
+        .addOption(flag.layer('<tensor>')),
       'tcav',
     ).addOption(flag.json('print {score, pValue, significant, runs}')),
   ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string }) => {
@@ -195,10 +195,10 @@ function registerNeighbors(program: Command): void {
         .addArgument(modelArgument())
         .argument('<query>', 'query image')
         .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
-        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
+        .addOption(flag.layer('<tensor>')),
       'neighbors',
     )
-      .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
+      .addOption(flag.embeddingCache())
       .addOption(flag.json()),
   ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; cache?: string }) => {
     const options = conceptOptionsFromFlags('neighbors', flags);
@@ -227,10 +227,10 @@ function registerPrototypes(program: Command): void {
         .addArgument(modelArgument())
         .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
         .option('-c, --class <name>', 'class subfolder of the dataset')
-        .addOption(flag.layer('<tensor>', "layer; default: the default CAM layer")),
+        .addOption(flag.layer('<tensor>')),
       'prototypes',
     )
-      .option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)')
+      .addOption(flag.embeddingCache())
       .addOption(flag.json()),
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; cache?: string }) => {
     const options = conceptOptionsFromFlags('prototypes', flags);

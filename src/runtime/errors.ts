@@ -51,8 +51,11 @@ export class RuntimeRunError extends LumenError {
   }
 }
 
-/** ORT's wording when tensor shapes do not fit one another (Reshape targets, Concat, broadcasting, Gemm/MatMul sizes). */
-const SHAPE_MISMATCH = /cannot be reshaped|requested shape|mismatched dimensions|dimension mismatch|dimensions must match|incompatible dimensions|cannot broadcast|broadcast an axis|invalid expand shape|shape mismatch/i;
+/**
+ * ORT's wording when tensor shapes do not fit one another (Reshape targets, Concat, broadcasting, Gemm/MatMul sizes,
+ * or a graph input declared at batch 1, e.g. a gradient graph's seed when the logits' batch stayed 1).
+ */
+const SHAPE_MISMATCH = /cannot be reshaped|requested shape|mismatched dimensions|dimension mismatch|dimensions must match|incompatible dimensions|cannot broadcast|broadcast an axis|invalid expand shape|shape mismatch|invalid dimensions for input/i;
 
 /**
  * Whether a failed run is ORT refusing shapes that do not fit (not memory, a disposed session, a cancelled call or

@@ -15,6 +15,9 @@ import { LumenError } from '../../src/errors.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
+import { getMethod } from '../../src/methods/registry.js';
+import '../../src/methods/gradient/index.js';
+import type { ExplainOptions } from '../../src/methods/types.js';
 import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { isShapeMismatch, sessionRunError } from '../../src/runtime/errors.js';
@@ -132,6 +135,25 @@ for (const [kind, op] of [['token', 'Concat'], ['flatten', 'Gemm']] as const) {
     }
   });
 }
+
+test('the first batched run a gradient graph: its seed input declared at batch 1 is refused by ORT, and it falls back too', async () => {
+  // the token keeps the logits' inferred batch at 1, so the gradient graph declares its seed [1, 5]: ORT refuses a
+  // batch of samples at the graph's input ('Got invalid dimensions for input'), before any node runs
+  const first = fixedBatchModel('token');
+  const forwardFirst = fixedBatchModel('token');
+  try {
+    const x = randomTensor([1, 3, 6, 6], rng(12));
+    const options: ExplainOptions = { target: 'top1', samples: 4, seed: 2 };
+    const got = await getMethod('smoothgrad').explain(first, x, options);
+    assert.match(first.batchOpening!.reason!, /^a batch of 4 failed in ONNX Runtime .*invalid dimensions for input: lumen_seed.*one item at a time$/);
+    await forwardFirst.forward(randomTensor([2, 3, 6, 6], rng(13)));
+    assert.match(forwardFirst.batchOpening!.reason!, /at op Concat/);
+    const want = await getMethod('smoothgrad').explain(forwardFirst, x, options);
+    assert.ok(relErr(got.attribution.data, want.attribution.data) < 1e-6);
+  } finally {
+    await Promise.all([first.dispose(), forwardFirst.dispose()]);
+  }
+});
 
 test('lumen predict on such a file: a note in the text output, the reason in the --json rows that ran after the switch', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lumen-batch-fallback-'));

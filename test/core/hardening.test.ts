@@ -208,3 +208,25 @@ test('fromBytes(bytes, null), forward(x, null) and getMethod(null) give one Lume
   await assert.rejects(model.forward(image(), bad(null)), lumenError('BAD_OPTION', /tensors to fetch must be an array/));
   assert.throws(() => getMethod(bad(null)), lumenError('UNKNOWN_METHOD', /unknown method 'null'/));
 });
+
+test('perturbation runs send fewer copies per ONNX Runtime call for huge images, so AbortSignal is seen (occlusion of 100000×28 was uncancellable)', async () => {
+  const { PerturbationRun, MAX_BATCH_VALUES } = await import('../../src/methods/perturbation/perturbation-run.js');
+  // an open-size classifier (mean of the image, two classes) fed a 2048×2048 image: 4 194 304 values per copy
+  const g = base();
+  g.graph.node.splice(0);
+  g.graph.input.splice(0);
+  g.graph.output.splice(0);
+  g.graph.initializer.splice(0);
+  g.addInput('x', ['n', 1, 'h', 'w']);
+  g.addNode('GlobalAveragePool', ['x'], ['pooled']);
+  g.addNode('Flatten', ['pooled'], ['one']);
+  g.addNode('Concat', ['one', 'one'], ['scores'], { axis: { i: 1 } });
+  g.addOutput('scores', ['n', 2]);
+  const model = load(g);
+  const big = await PerturbationRun.start(model, Tensor.filled([1, 1, 2048, 2048], 0.5), { batchSize: 32, target: 0 });
+  assert.equal(big.batchSize, MAX_BATCH_VALUES / (2048 * 2048));
+  assert.equal(big.batchSize, 4);
+  const small = await PerturbationRun.start(model, Tensor.filled([1, 1, 28, 28], 0.5), { batchSize: 32, target: 0 });
+  assert.equal(small.batchSize, 32, 'ordinary images keep the batch size asked for');
+  await model.dispose();
+});

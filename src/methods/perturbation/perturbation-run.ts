@@ -38,6 +38,9 @@ export interface PreparedImage {
   score: number;
 }
 
+/** Input values per perturbed batch at most (64 MB of float32). */
+export const MAX_BATCH_VALUES = 1 << 24;
+
 export class PerturbationRun {
   readonly images: PreparedImage[];
   readonly classes: number[];
@@ -62,7 +65,10 @@ export class PerturbationRun {
     this.output = init.output;
     this.tensor = init.tensor;
     this.seedDims = init.seedDims;
-    this.batchSize = numberInRange(options, 'batchSize', 32, 1, 1 << 16, true);
+    // A huge image goes fewer copies per ONNX Runtime call: one call blocks the thread, and the abort signal is only
+    // seen between calls (occlusion of a 100000×28 input ran 32 copies, minutes, in one uncancellable call).
+    const values = Math.max(1, ...init.images.map((i) => i.channels * i.pixels));
+    this.batchSize = Math.max(1, Math.min(numberInRange(options, 'batchSize', 32, 1, 1 << 16, true), Math.floor(MAX_BATCH_VALUES / values)));
     this.seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
   }
 

@@ -35,6 +35,9 @@ ${figures}
 `;
 }
 
+/** One TCAV result as `lumen tcav --json` prints it (`concept`: its folder, when several were tested). */
+export interface TcavRow { concept?: string; score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number; threshold?: number; randomScores?: number[]; randomSets?: number }
+
 /** What the concept commands leave in a folder, parsed, with images already as data: URIs (the node side reads files). */
 export interface ConceptOutputs {
   /** `lumen concepts` (concepts.json + <stem>.concepts.png). */
@@ -48,8 +51,8 @@ export interface ConceptOutputs {
   /** `lumen craft` (craft.json + atlas.png). */
   /** `importance`: how concepts were ranked (absent in craft.json files written before Sobol: gradient × concept). */
   craft?: { layer: string; target: number; k: number; importance?: 'sobol' | 'gradient'; relativeError: number; concepts: { concept: number; importance: number }[]; atlas?: string };
-  /** `lumen tcav --json` saved as tcav.json. */
-  tcav?: { score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number; threshold?: number; randomScores?: number[] };
+  /** `lumen tcav --json` saved as tcav.json: one object, or an array of them (one per `--concept` folder). */
+  tcav?: TcavRow | TcavRow[];
   /** `lumen neighbors --json` saved as neighbors.json. */
   neighbors?: { layer: string; query: string; neighbors: { file: string; similarity: number; picture?: string }[] };
   /** `lumen prototypes --json` saved as prototypes.json. */
@@ -84,21 +87,29 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
     });
   }
   if (o.tcav) {
-    const t = o.tcav;
-    sections.push({
-      title: 'TCAV',
-      html: `<p>Share of the target class's inputs whose logit rises along the concept's activation vector, over ${t.runs} CAVs, against random-vs-random CAVs (two-sided t-test).</p>${table(
-        ['layer', 'target', 'score', 'random CAVs', 'p', 'result'],
-        [[
-          t.layer ?? '–',
-          t.target === undefined ? '–' : String(t.target),
-          t.score.toFixed(3),
-          t.randomScores?.length ? (t.randomScores.reduce((a, b) => a + b, 0) / t.randomScores.length).toFixed(3) : '–',
-          t.pValue.toPrecision(3),
-          t.significant ? `significant (${t.direction ?? '?'} random)` : `not significant at ${(t.threshold ?? 0.05).toPrecision(3)}`,
-        ]],
-      )}`,
-    });
+    // several concepts: one row each, headed by its folder (a single object keeps the historical columns)
+    const list = Array.isArray(o.tcav) ? o.tcav : [o.tcav];
+    const named = Array.isArray(o.tcav);
+    const t0 = list[0];
+    if (t0) {
+      const sets = t0.randomSets !== undefined && t0.randomSets > 1 ? ` (run r against random set r of ${t0.randomSets})` : '';
+      const bonferroni = named && list.length > 1 ? ` Significance at alpha / ${list.length} (Bonferroni over the ${list.length} concepts).` : '';
+      sections.push({
+        title: 'TCAV',
+        html: `<p>Share of the target class's inputs whose logit rises along the concept's activation vector, over ${t0.runs} CAVs${sets}, against random-vs-random CAVs (two-sided t-test).${bonferroni}</p>${table(
+          [...(named ? ['concept'] : []), 'layer', 'target', 'score', 'random CAVs', 'p', 'result'],
+          list.map((t) => [
+            ...(named ? [t.concept ?? '–'] : []),
+            t.layer ?? '–',
+            t.target === undefined ? '–' : String(t.target),
+            t.score.toFixed(3),
+            t.randomScores?.length ? (t.randomScores.reduce((a, b) => a + b, 0) / t.randomScores.length).toFixed(3) : '–',
+            t.pValue.toPrecision(3),
+            t.significant ? `significant (${t.direction ?? '?'} random)` : `not significant at ${(t.threshold ?? 0.05).toPrecision(3)}`,
+          ]),
+        )}`,
+      });
+    }
   }
   if (o.neighbors) {
     const n = o.neighbors;

@@ -137,19 +137,42 @@ test('prototypes: a planted outlier class among the circles is listed as the cri
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<img src="data:image\/png;base64,[^"]+" alt="concept atlas">/);
 });
 
-test('tcav from the CLI: JSON {score, pValue, significant, runs}; too few concept images says how many are needed', async () => {
+test('tcav from the CLI: JSON {score, pValue, significant, runs}; each --random folder is one random set; several --concept folders give an array with Bonferroni; too few concept images says how many are needed', async () => {
   const concept = await writeShapes(join(dir, 'tcav', 'concept'), 31, 10, 'consistent', 2);
+  await writeShapes(join(dir, 'tcav', 'concept2'), 35, 10, 'consistent', 0);
   await writeShapes(join(dir, 'tcav', 'random1'), 32, 8, 'none');
   await writeShapes(join(dir, 'tcav', 'random2'), 33, 8, 'none');
   await writeShapes(join(dir, 'tcav', 'inputs'), 34, 4, 'none', 2);
   const args = ['--random', join(dir, 'tcav', 'random1'), join(dir, 'tcav', 'random2'), '--inputs', join(dir, 'tcav', 'inputs'), '--target', 'triangle'];
-  const r = ok<{ score: number; pValue: number; significant: boolean; runs: number; conceptScores: number[]; threshold: number; sharedGradient: boolean }>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3', '--json'));
-  assert.equal(r.runs, 3);
-  assert.equal(r.conceptScores.length, 3);
+  type Row = { concept?: string; layer: string; score: number; pValue: number; significant: boolean; runs: number; conceptScores: number[]; randomScores: number[]; threshold: number; sharedGradient: boolean; randomSets: number; randomPairs: [number, number][] };
+  // two random folders, --runs left at its default: one run per folder, the null over the two ordered pairs of distinct folders
+  const r = ok<Row>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--json'));
+  assert.ok(!Array.isArray(r), 'one concept: the single-object JSON');
+  assert.equal(r.runs, 2);
+  assert.equal(r.conceptScores.length, 2);
+  assert.equal(r.randomSets, 2);
+  assert.deepEqual(r.randomPairs, [[0, 1], [1, 0]]);
+  assert.equal(r.randomScores.length, 2);
   assert.ok(r.score >= 0 && r.score <= 1 && r.pValue >= 0 && r.pValue <= 1);
   assert.equal(r.significant, r.pValue < 0.05);
   assert.equal(r.threshold, 0.05);
   assert.equal(r.sharedGradient, true, 'the default layer feeds GlobalAveragePool → Gemm: one gradient for every input');
+  // --concept twice: an array in the folders' order, each at alpha / 2; the first equals the single-concept run but the threshold
+  const both = ok<Row[]>(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), '--concept', join(dir, 'tcav', 'concept2'), ...args, '--json'));
+  assert.equal(both.length, 2);
+  assert.deepEqual(both.map((x) => x.concept), [join(dir, 'tcav', 'concept'), join(dir, 'tcav', 'concept2')]);
+  assert.ok(both.every((x) => x.threshold === 0.025 && x.significant === x.pValue < 0.025));
+  assert.deepEqual({ ...both[0]!, concept: undefined, threshold: 0, significant: false }, { ...r, concept: undefined, threshold: 0, significant: false });
+  // the report shows one row per concept
+  const out = join(dir, 'tcav-report');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'tcav.json'), JSON.stringify(both));
+  const { readConceptOutputs } = await import('../../src/node/concepts-report.js');
+  const { conceptReportSections } = await import('../../src/report/concepts-html.js');
+  const html = conceptReportSections(readConceptOutputs(out)).find((x) => x.title === 'TCAV')!.html;
+  for (const x of both) assert.ok(html.includes(`<td>${x.concept}</td><td>${x.layer}</td><td>2</td><td>${x.score.toFixed(3)}</td>`), html);
+  assert.match(html, /Bonferroni over the 2 concepts/);
+  expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3'), /3 runs need 3 random sets .*2 given/);
   rmSync(concept[0]!);
-  expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args), /9 concept images; at least 10 are needed/);
+  expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '2'), /9 concept images; at least 10 are needed/);
 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
+import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
 import { fileEmbeddings } from '../../node/embeddings.js';
 import { encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
@@ -152,35 +153,51 @@ function registerTcav(program: Command): void {
       program
         .command('tcav')
         .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
-        .addArgument(modelArgument())
-        .requiredOption('--concept <dir>', 'images of the concept')
-        .requiredOption('--random <dir...>', 'random images (one or more folders, pooled)')
+        .argument('<model>', 'ONNX model file')
+        .requiredOption('--concept <dir...>', 'images of the concept; several folders (or --concept repeated): one test each, Bonferroni over them')
+        .requiredOption('--random <dir...>', 'random images: one folder is subsampled per run; several folders are one random set each (run r against folder r)')
         .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
         .requiredOption('-t, --target <class>', 'target class (index or name)')
-        .addOption(flag.layer('<tensor>')),
+        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
       'tcav',
-    ).addOption(flag.json('print {score, pValue, significant, runs}')),
-  ).action(async (modelPath: string, flags: Common & { concept: string; random: string[]; inputs: string; target: string }) => {
+    ).option('--json', 'print {score, pValue, significant, runs, …}; an array of them, each with its concept folder, for several concepts'),
+  ).action(async (modelPath: string, flags: Common & { concept: string[]; random: string[]; inputs: string; target: string }, cmd: Command) => {
     const options = conceptOptionsFromFlags('tcav', flags);
-    const runs = options.runs as number;
-    const conceptFiles = await expandInputs([flags.concept], true);
-    const randomFiles = await expandInputs(flags.random, true);
+    // several random folders: runs defaults to their number (one run per folder), not the flag's printed default
+    if (flags.random.length > 1 && cmd.getOptionValueSource('runs') === 'default') delete options.runs;
+    const conceptFiles = await Promise.all(flags.concept.map((d) => expandInputs([d], true)));
+    const randomFiles = await Promise.all(flags.random.map((d) => expandInputs([d], true)));
     const inputFiles = await expandInputs([flags.inputs], true);
     await withModel(modelPath, flags, async (model) => {
       const target = classIndex(model, flags.target, '--target');
       const [layer] = await model.resolveLayers(flags.layer);
       const bar = stageProgress(!flags.json);
-      const r = await (async () => {
-        const concept = (await loadImages(conceptFiles, model, '--concept', bar)).batch;
-        const random = (await loadImages(randomFiles, model, '--random', bar)).batch;
+      const results = await (async () => {
+        const load = async (files: string[][], what: string): Promise<Tensor[]> => {
+          const out: Tensor[] = [];
+          for (const f of files) out.push((await loadImages(f, model, what, bar)).batch);
+          return out;
+        };
+        const concepts = await load(conceptFiles, '--concept');
+        const randoms = await load(randomFiles, '--random');
         const inputs = (await loadImages(inputFiles, model, '--inputs', bar)).batch;
-        requireSameSize([{ name: conceptFiles[0]!, dims: concept.dims.slice(1) }, { name: randomFiles[0]!, dims: random.dims.slice(1) }, { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
-        return getConceptMethod('tcav').run(model, { concept, random, inputs }, { ...options, layer: layer!, target, ...events(bar) });
+        requireSameSize([...conceptFiles.map((f, i) => ({ name: f[0]!, dims: concepts[i]!.dims.slice(1) })), ...randomFiles.map((f, i) => ({ name: f[0]!, dims: randoms[i]!.dims.slice(1) })), { name: inputFiles[0]!, dims: inputs.dims.slice(1) }], 'tcav');
+        const r = await getConceptMethod('tcav').run(model, { concept: concepts, random: randoms.length === 1 ? randoms[0]! : randoms, inputs }, { ...options, layer: layer!, target, ...events(bar) });
+        return r.concepts ?? [r];
       })().finally(() => bar.stop());
-      if (flags.json) printJson({ score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t, conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy, sharedGradient: r.sharedGradient });
+      const json = (r: TcavResult): Record<string, unknown> => ({
+        score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t,
+        conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy, sharedGradient: r.sharedGradient, randomSets: r.randomSets, ...(r.randomPairs ? { randomPairs: r.randomPairs } : {}),
+      });
+      // one concept: the historical single object (the report and scripts read it); several: one per concept folder
+      if (flags.json) printJson(results.length === 1 ? json(results[0]!) : results.map((r, i) => ({ concept: flags.concept[i]!, ...json(r) })));
       else {
-        printLine(`TCAV ${label(model, target)} at ${layer}: score ${r.score.toFixed(3)} (random CAVs ${(r.randomScores.reduce((a, b) => a + b, 0) / runs).toFixed(3)}), p = ${r.pValue.toPrecision(3)} (two-sided Student t-test, ${runs} runs): ${r.significant ? `significant (${r.direction} random)` : 'not significant'} at ${r.threshold.toPrecision(3)}`);
-        if (r.sharedGradient) printLine(`note: every input has the same gradient at ${layer} (a linear head after global pooling), so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives`);
+        const r0 = results[0]!;
+        const how = r0.randomSets > 1 ? `run r against random folder r, ${r0.randomScores.length} random-vs-random CAVs over distinct folders` : 'one random folder, subsampled per run';
+        printLine(`TCAV ${label(model, target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
+        const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+        results.forEach((r, i) => printLine(`  ${flags.concept[i]}: score ${r.score.toFixed(3)} (random CAVs ${mean(r.randomScores).toFixed(3)}), p = ${r.pValue.toPrecision(3)}: ${r.significant ? `significant (${r.direction} random)` : 'not significant'}`));
+        if (r0.sharedGradient) printLine(`note: every input has the same gradient at ${layer} (a linear head after global pooling), so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives`);
       }
     });
   });

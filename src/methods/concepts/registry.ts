@@ -13,7 +13,7 @@ import { craft, type CraftImportance, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
 import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
 import { layerActivations, pooled } from './layer.js';
-import { tcav, type TcavResult } from './tcav.js';
+import { tcavConcepts, type TcavResult } from './tcav.js';
 
 export type ConceptMethodId = 'dff' | 'craft' | 'tcav' | 'neighbors' | 'prototypes';
 
@@ -69,7 +69,11 @@ export interface PrototypesResult extends MmdCriticResult {
 export interface ConceptMethodTypes {
   dff: { inputs: Tensor; result: DffResult };
   craft: { inputs: Tensor; result: CraftResult };
-  tcav: { inputs: { concept: Tensor; random: Tensor; inputs: Tensor }; result: TcavResult };
+  /**
+   * `random` as several Tensors: one random set each (run r against set r); `concept` as several Tensors: one result
+   * per concept in `concepts` (Bonferroni over them), the top-level fields being the first concept's.
+   */
+  tcav: { inputs: { concept: Tensor | readonly Tensor[]; random: Tensor | readonly Tensor[]; inputs: Tensor }; result: TcavResult & { concepts?: TcavResult[] } };
   neighbors: { inputs: { query: Tensor | Embeddings; dataset: Tensor | Embeddings }; result: NeighborsResult };
   prototypes: { inputs: Tensor | Embeddings; result: PrototypesResult };
 }
@@ -124,15 +128,15 @@ const INFO: { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } } = {
     summary: "Is a class sensitive to a human-chosen concept (a folder of examples) at a layer? CAVs (linear classifiers concept vs random), the share of class inputs whose logit rises along each, and a two-sided t-test against random-vs-random CAVs.",
     paper: 'Kim et al., ICML 2018 (TCAV)',
     reference: "tensorflow/tcav; Captum's captum.concept.TCAV",
-    inputs: '{ concept, random, inputs }: concept examples, random images, target-class images',
+    inputs: '{ concept, random, inputs }: concept examples (one Tensor, or several: one result each), random images (one pooled Tensor, or several random sets), target-class images',
     needsLayer: true,
     needsTarget: true,
-    cost: '1 forward per concept/random image, 1 forward + backward per target input, 2·runs logistic regressions',
+    cost: '1 forward per concept/random image, 1 forward + backward per target input; logistic regressions: 2·runs per concept (one random set), runs per concept + runs·(runs − 1) (several)',
     options: [
-      { name: 'runs', type: 'integer', min: 2, max: 1000, default: 10, description: 'CAVs (concept vs random), and as many random-vs-random CAVs' },
+      { name: 'runs', type: 'integer', min: 2, max: 1000, default: 10, description: 'CAVs per concept; one random set: default 10, as many random-vs-random CAVs; several random sets: default and at most their number, run r against set r' },
       { ...seedSpec, description: 'seed of the per-run subsamples' },
       { name: 'alpha', type: 'number', min: 1e-6, max: 0.5, default: 0.05, description: 'significance level of the two-sided t-test (divided by tests: Bonferroni)' },
-      { name: 'tests', type: 'integer', min: 1, max: 1000, default: 1, description: 'concepts tested together (Bonferroni: each at alpha / tests)' },
+      { name: 'tests', type: 'integer', min: 1, max: 1000, description: 'concepts tested together (Bonferroni: each at alpha / tests); default: the number of concept sets given' },
     ],
   },
   neighbors: {
@@ -281,9 +285,17 @@ const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
   },
   async tcav(model, inputs, o = {}) {
     if (!inputs || typeof inputs !== 'object') throw bad('tcav inputs must be { concept, random, inputs } Tensors');
-    const sets = { concept: images(model, inputs.concept, 'tcav concept'), random: images(model, inputs.random, 'tcav random'), inputs: images(model, inputs.inputs, 'tcav inputs') };
+    const list = (x: unknown, what: string): Tensor[] => (Array.isArray(x) ? x.map((t: unknown, i) => images(model, t, `${what}[${i}]`)) : [images(model, x, what)]);
+    const concepts = list(inputs.concept, 'tcav concept');
+    const random = list(inputs.random, 'tcav random');
     const id = 'tcav';
-    return tcav(model, sets, { layer: await layerOf(model, o), target: targetOf(INFO.tcav, o), runs: opt(id, o, 'runs'), seed: opt(id, o, 'seed'), alpha: opt(id, o, 'alpha'), tests: opt(id, o, 'tests'), ...runtime(o) });
+    // several random sets: runs defaults to their number (one run per set), not the metadata's 10
+    const runs = (o.runs === undefined || o.runs === null) && random.length > 1 ? undefined : opt<number>(id, o, 'runs');
+    const tests = o.tests === undefined || o.tests === null ? concepts.length : opt<number>(id, o, 'tests');
+    const results = await tcavConcepts(model, { concepts, random, inputs: images(model, inputs.inputs, 'tcav inputs') }, {
+      layer: await layerOf(model, o), target: targetOf(INFO.tcav, o), ...(runs === undefined ? {} : { runs }), seed: opt(id, o, 'seed'), alpha: opt(id, o, 'alpha'), tests, ...runtime(o),
+    });
+    return Array.isArray(inputs.concept) ? { ...results[0]!, concepts: results } : results[0]!;
   },
   async neighbors(model, inputs, o = {}) {
     if (!inputs || typeof inputs !== 'object') throw bad('neighbors inputs must be { query, dataset }');

@@ -275,7 +275,9 @@ export class LumenModel {
     const compiled = (async (): Promise<Compiled<M>> => {
       const { graph, meta, settings } = build();
       const bytes = graph instanceof OnnxGraph ? graph.toBytes() : graph;
-      const created = await this.runtime.createSession(bytes, settings ? { ...this.sessionSettings, ...settings } : this.sessionSettings);
+      // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
+      const size = graph instanceof OnnxGraph ? { graphNodes: graph.nodes.length } : {};
+      const created = await this.runtime.createSession(bytes, { ...this.sessionSettings, ...settings, ...size });
       return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
     })();
     const entry: CacheEntry = { compiled, session: compiled.then((c) => c.session) };

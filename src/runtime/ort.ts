@@ -10,6 +10,22 @@ export interface OrtModule {
   Tensor: typeof OrtCommon.Tensor;
 }
 
+/**
+ * Graphs of at least this many nodes are compiled at ORT's level 'basic' instead of 'all' (unless a level is set).
+ * Why: at 'extended'/'all' ORT's fusions add nodes that its index-ordered topological sort (run once per optimizer)
+ * then has to pass, so session creation grows ~3.5× per doubling of a conv chain's explanation graph (7k nodes: 2.1 s
+ * CPU, 14k: 7.5 s), against ~2.3× at 'basic' (0.4 s, 1.4 s); run time of those chains is no worse at 'basic'. On
+ * normal models 'all' runs 10–45 % faster (DenseNet-121, EfficientNetV2-S, ResNet-50 Saliency graphs, 400–2 000
+ * nodes), so they keep it: the threshold sits well above them. Measured in docs/autodiff.md, "Graph length and
+ * session creation".
+ */
+export const LARGE_GRAPH_NODES = 12_000;
+
+/** ORT optimization level for a graph of `graphNodes` nodes when none is set (unknown size: 'all'). */
+export function defaultOptimizationLevel(graphNodes: number | undefined): 'all' | 'basic' {
+  return graphNodes !== undefined && graphNodes >= LARGE_GRAPH_NODES ? 'basic' : 'all';
+}
+
 /** A Runtime over either ORT package: the two share the onnxruntime-common API. */
 export function createOrtRuntime(ort: OrtModule, name: string, defaults: SessionSettings = {}): Runtime {
   return {
@@ -20,7 +36,7 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         throw new LumenError('BAD_OPTION', `threads must be an integer from 0 (runtime default) to ${MAX_THREADS}, got ${String(s.threads)}`, 2);
       }
       const options: OrtCommon.InferenceSession.SessionOptions = {
-        graphOptimizationLevel: s.graphOptimizationLevel ?? 'all',
+        graphOptimizationLevel: s.graphOptimizationLevel ?? defaultOptimizationLevel(s.graphNodes),
         ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
         ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
         // session config entries (both ORT packages pass `extra` to ORT's session config)

@@ -4,6 +4,11 @@ export interface SessionSettings {
   /** Threads inside one op (ORT intraOpNumThreads); 0 = runtime default. */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Node count of the graph being compiled, set by LumenModel's compile cache. Without an explicit
+   * graphOptimizationLevel it picks the level (src/runtime/ort.ts, LARGE_GRAPH_NODES).
+   */
+  graphNodes?: number;
   /** Execution providers, e.g. ['cpu'] (Node) or ['webgpu', 'wasm'] (browser). */
   executionProviders?: string[];
   /**

@@ -138,3 +138,15 @@ test("--mean ''/--std '' and predict --score-threshold/--iou that are not number
   assert.match(r.stderr, /^lumen: --iou must be a number in \[0, 1\], got 'abc'/);
   assert.equal(r.stdout, '');
 });
+
+test("lumen convert -o '' and -o through a file are named errors (-o '' was an internal error from rename)", () => {
+  const model = 'test/fixtures/tfjs/human-emotion/model.json';
+  const empty = lumen('convert', model, '-o', '');
+  assert.equal(empty.code, 2, empty.stderr);
+  assert.match(empty.stderr, /^lumen: -o: the output file name is empty/);
+  writeFileSync(join(dir, 'plain'), 'x');
+  const through = lumen('convert', model, '-o', join(dir, 'plain', 'x.onnx'));
+  assert.equal(through.code, 1, through.stderr);
+  assert.match(through.stderr, /^lumen: -o .*plain\/x\.onnx: cannot write there \(a part of the path is a file/);
+  assert.doesNotMatch(through.stderr, /internal error|\n\s+at /);
+});

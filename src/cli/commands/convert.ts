@@ -1,10 +1,12 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { encodeModel } from '../../onnx/io.js';
 import { LumenModel } from '../../model.js';
 import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
+import { writeFileAtomic } from '../../node/image-file.js';
+import { outputFolderError } from '../../node/output-dir.js';
 import { metadataFromFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
@@ -24,6 +26,7 @@ export function registerConvert(program: Command): void {
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
       if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
       if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
+      if (flags.out.trim() === '') throw new LumenError('OUTPUT_FOLDER', '-o: the output file name is empty', 2);
       if (existsSync(flags.out) && !flags.force) throw new LumenError('OUTPUT_EXISTS', `${flags.out} exists; use --force to overwrite it`);
       const converted = convertTfjsFile(input, metadataFromFlags(flags));
       const bytes = encodeModel(converted.proto);
@@ -34,9 +37,11 @@ export function registerConvert(program: Command): void {
       } finally {
         await model.dispose();
       }
-      const tmp = `${flags.out}.partial`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, flags.out);
+      try {
+        writeFileAtomic(flags.out, bytes);
+      } catch (e) {
+        throw outputFolderError(e, flags.out, '-o');
+      }
       const summary = {
         input,
         output: flags.out,

@@ -153,14 +153,14 @@ function registerTcav(program: Command): void {
       program
         .command('tcav')
         .description("TCAV: is the target class sensitive to a concept (a folder of examples) at a layer? CAVs vs random, t-test")
-        .argument('<model>', 'ONNX model file')
+        .addArgument(modelArgument())
         .requiredOption('--concept <dir...>', 'images of the concept; several folders (or --concept repeated): one test each, Bonferroni over them')
         .requiredOption('--random <dir...>', 'random images: one folder is subsampled per run; several folders are one random set each (run r against folder r)')
         .requiredOption('--inputs <dir>', 'images of the target class whose sensitivity is measured')
         .requiredOption('-t, --target <class>', 'target class (index or name)')
-        .option('-l, --layer <tensor>', "layer; default: the default CAM layer"),
+        .addOption(flag.layer('<tensor>')),
       'tcav',
-    ).option('--json', 'print {score, pValue, significant, runs, …}; an array of them, each with its concept folder, for several concepts'),
+    ).addOption(flag.json('print {score, pValue, significant, runs, …}; an array of them, each with its concept folder, for several concepts')),
   ).action(async (modelPath: string, flags: Common & { concept: string[]; random: string[]; inputs: string; target: string }, cmd: Command) => {
     const options = conceptOptionsFromFlags('tcav', flags);
     // several random folders: runs defaults to their number (one run per folder), not the flag's printed default

@@ -16,10 +16,10 @@ export interface OrtModule {
  * then has to pass, so session creation grows ~3.5× per doubling of a conv chain's explanation graph (7k nodes: 2.1 s
  * CPU, 14k: 7.5 s), against ~2.3× at 'basic' (0.4 s, 1.4 s); run time of those chains is no worse at 'basic'. On
  * normal models 'all' runs 10–45 % faster (DenseNet-121, EfficientNetV2-S, ResNet-50 Saliency graphs, 400–2 000
- * nodes), so they keep it: the threshold sits well above them. Measured in docs/autodiff.md, "Graph length and
- * session creation".
+ * nodes), so they keep it: the threshold sits well above them, about where 'all''s extra creation time outgrows what
+ * it saves over ten runs. Measured in docs/autodiff.md, "Graph length and session creation".
  */
-export const LARGE_GRAPH_NODES = 12_000;
+export const LARGE_GRAPH_NODES = 10_000;
 
 /** ORT optimization level for a graph of `graphNodes` nodes when none is set (unknown size: 'all'). */
 export function defaultOptimizationLevel(graphNodes: number | undefined): 'all' | 'basic' {

@@ -1,4 +1,4 @@
-import type { MethodFamily, MethodInfo } from './types.js';
+import type { MethodFamily, MethodInfo, OptionSpec } from './types.js';
 
 /**
  * What every method of a family has in common, stated once: a gradient method differentiates the score and returns
@@ -15,9 +15,12 @@ type TraitFamily = keyof typeof FAMILY_TRAITS;
 /** The part of a MethodInfo a method of family F states itself. */
 export type OwnInfo<F extends TraitFamily> = Omit<MethodInfo, 'family' | keyof (typeof FAMILY_TRAITS)[F]>;
 
-/** The full MethodInfo of a method of `family` (fields in the order `lumen methods --json` has always printed them). */
-export function familyInfo<F extends TraitFamily>(family: F, own: OwnInfo<F>): MethodInfo {
-  const info: Omit<MethodInfo, 'family'> = { ...FAMILY_TRAITS[family], ...own } as Omit<MethodInfo, 'family'>;
+/**
+ * The full MethodInfo of a method of `family` (fields in the order `lumen methods --json` has always printed them).
+ * The option list keeps its literal type, so `registerMethod` types the values `explain` receives.
+ */
+export function familyInfo<F extends TraitFamily, const S extends readonly OptionSpec[]>(family: F, own: OwnInfo<F> & { options: S }): MethodInfo & { options: S } {
+  const info = { ...FAMILY_TRAITS[family], ...own } as Omit<MethodInfo, 'family'> & { options: S };
   const { id, aliases, title, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, reference, options } = info;
   return { id, aliases, title, family, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, ...(reference === undefined ? {} : { reference }), options };
 }

@@ -1,18 +1,25 @@
 import { NoGradientRuleError } from '../autodiff/builder.js';
 import { LumenError } from '../errors.js';
 import { NamedRegistry } from '../named-registry.js';
-import type { Method, MethodInfo } from './types.js';
-import { checkFiniteAttribution, validateExplainCall } from './validate.js';
+import type { ExplainOptions, Method, MethodDefinition, MethodInfo, OptionSpec, OptionValues } from './types.js';
+import { checkFiniteAttribution, parseOptionValues, validateExplainCall } from './validate.js';
 
 const methods = new NamedRegistry<Method>('UNKNOWN_METHOD', (s) => s.toLowerCase().replace(/[\s_]/g, '-'));
 
-/** Add a method under its id and aliases (each method file calls this once). */
-export function registerMethod(method: Method): Method {
+/**
+ * Add a method under its id and aliases (each method file calls this once). Its `explain` then takes the public
+ * `(model, input, options?)` and receives the options validated and parsed against `info.options` (typed from the
+ * declared list: `MethodDefinition`). The object itself is registered and returned (CAM methods keep their definition).
+ */
+export function registerMethod<const S extends readonly OptionSpec[]>(definition: MethodDefinition<S>): Method {
+  const method = definition as unknown as Method & { explain: Method['explain'] };
   const { id } = method.info;
-  // Every call is validated here once, whichever entry point makes it, and a non-finite map never counts as a result.
-  const explain = method.explain.bind(method);
+  // Every call is validated and parsed here once, whichever entry point makes it, and a non-finite map never counts
+  // as a result.
+  const explain = definition.explain.bind(definition);
   method.explain = async (model, input, options) => {
-    const result = await explain(model, input, validateExplainCall(method.info, model, input, options)).catch((e: unknown) => {
+    const values = parseOptionValues(method.info, validateExplainCall(method.info, model, input, options)) as ExplainOptions & OptionValues<S>;
+    const result = await explain(model, input, values).catch((e: unknown) => {
       throw e instanceof NoGradientRuleError ? withGradientFreeMethods(e) : e;
     });
     checkFiniteAttribution(method.info, result.attribution);

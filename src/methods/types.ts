@@ -16,6 +16,28 @@ export interface OptionSpec {
   description: string;
 }
 
+/**
+ * The value an option has once registerMethod has parsed it (src/methods/validate.ts `parseOptionValues`): numbers
+ * and integers as numbers, booleans as booleans, an enum as one of its choices; 'string' options (baselines, bounds,
+ * window shapes) may also be numbers, lists or Tensors from the API, so the method reads those itself.
+ */
+export type OptionValue<S extends OptionSpec> = S['type'] extends 'number' | 'integer'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'enum'
+      ? S['choices'] extends readonly (infer C extends string)[] ? C : string
+      : unknown;
+
+/**
+ * The parsed values of a declared option list (written `as const`, or inferred so by `familyInfo`/`registerMethod`):
+ * an option with a declared default is always set; one without may be undefined. Specs whose name is not a literal
+ * type add nothing.
+ */
+export type OptionValues<S extends readonly OptionSpec[]> = {
+  [O in S[number] as string extends O['name'] ? never : O['name']]: O extends { default: number | boolean | string } ? OptionValue<O> : OptionValue<O> | undefined;
+};
+
 export interface MethodInfo {
   id: string;
   aliases: readonly string[];
@@ -78,4 +100,13 @@ export interface Explanation {
 export interface Method {
   readonly info: MethodInfo;
   explain(model: LumenModel, input: Tensor, options?: ExplainOptions): Promise<Explanation>;
+}
+
+/**
+ * A method as its file writes it: `explain` receives the options registerMethod has validated and parsed against
+ * `info.options` (defaults applied, strings from the CLI and forms converted), typed from the declared list.
+ */
+export interface MethodDefinition<S extends readonly OptionSpec[] = readonly OptionSpec[]> {
+  readonly info: MethodInfo & { readonly options: S };
+  explain(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<S>): Promise<Explanation>;
 }

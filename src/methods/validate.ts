@@ -49,6 +49,11 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
       if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
       continue;
     }
+    if (spec.type === 'boolean') {
+      const problem = booleanOptionProblem(v);
+      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
+      continue;
+    }
     if (spec.type !== 'number' && spec.type !== 'integer') continue;
     // ([] would pass the loop below with nothing checked, and Number([]) is 0)
     if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
@@ -59,6 +64,26 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
   }
   if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   return options;
+}
+
+/**
+ * The options a method's `explain` receives (after validateExplainCall): the caller's object with each declared number,
+ * integer and boolean option converted from flag or form text, and each declared default applied where the value is
+ * missing (undefined or null), so the method reads typed values (`OptionValues` in types.ts) and states no fallback of
+ * its own. 'string' options (baselines, bounds, window shapes) are passed as given: the method parses those.
+ */
+export function parseOptionValues(info: MethodInfo, options: ExplainOptions): ExplainOptions {
+  const out: Record<string, unknown> = { ...options };
+  for (const spec of info.options) {
+    const v = options[spec.name];
+    if (spec.type === 'string') continue;
+    if (v === undefined || v === null) {
+      if (spec.default !== undefined) out[spec.name] = spec.default;
+      else delete out[spec.name];
+    } else if ((spec.type === 'number' || spec.type === 'integer') && typeof v === 'string') out[spec.name] = Number(v);
+    else if (spec.type === 'boolean' && typeof v === 'string') out[spec.name] = v === 'true' || v === '1';
+  }
+  return out as ExplainOptions;
 }
 
 /** A number option within its spec's bounds; integer counts without a declared max stop at MAX_COUNT. */
@@ -86,6 +111,11 @@ export function numberOptionProblem(spec: Pick<OptionSpec, 'name' | 'type' | 'mi
 export function enumOptionProblem(spec: Pick<OptionSpec, 'choices'>, v: unknown): string | undefined {
   if (!spec.choices || (typeof v === 'string' && spec.choices.includes(v))) return undefined;
   return `must be one of ${spec.choices.join(', ')}, got ${describe(v)}`;
+}
+
+/** What is wrong with a value of a boolean option (flags and forms send 'true', 'false', '1', '0'), worded as above. */
+export function booleanOptionProblem(v: unknown): string | undefined {
+  return typeof v === 'boolean' || v === 'true' || v === 'false' || v === '1' || v === '0' ? undefined : `must be true or false, got ${describe(v)}`;
 }
 
 /** The largest value an option takes: its declared max, else MAX_COUNT for integer counts. */

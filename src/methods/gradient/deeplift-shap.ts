@@ -105,7 +105,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
 
 export const deepliftShap: Method = registerMethod({
   info: deepliftShapInfo,
-  async explain(model, input, options = {}): Promise<Explanation> {
+  async explain(model, input, options): Promise<Explanation> {
     const opts = options as DeepLiftShapOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const targets = await resolveGradientTargets(model, input, opts.target, timings);

@@ -171,7 +171,7 @@ export async function deepliftAttribution(
 
 export const deeplift: Method = registerMethod({
   info: deepliftInfo,
-  async explain(model, input, options = {}): Promise<Explanation> {
+  async explain(model, input, options): Promise<Explanation> {
     const opts = options as DeepLiftOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const references = baselineBatch(input, opts);

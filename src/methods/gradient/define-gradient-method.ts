@@ -18,7 +18,7 @@ export const BATCH_OPTION: OptionSpec = batchSizeOption(32, 'images per forward 
  * Every such method also takes the `precision` option (appended to its declared options, `batchSize` by default).
  */
 export function defineGradientMethod(own: SingleGradientInfo, ruleSet: string, attribute: (gradient: Tensor, input: Tensor, options: ExplainOptions) => Tensor): Method {
-  const info = familyInfo('gradient', { ...own, needsBaseline: false, options: [...(own.options ?? [BATCH_OPTION]), PRECISION_OPTION] });
+  const info = familyInfo('gradient', { ...own, needsBaseline: false, options: [...(own.options ?? [BATCH_OPTION]), PRECISION_OPTION] as readonly OptionSpec[] });
   return registerMethod({
     info,
     async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {

@@ -138,7 +138,7 @@ export function canonicalModel(model: LumenModel): { model: LumenModel; folded: 
 
 export const lrp: Method = registerMethod({
   info: lrpInfo,
-  async explain(model, input, options = {}): Promise<Explanation> {
+  async explain(model, input, options): Promise<Explanation> {
     const opts = options as LrpOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const params = lrpParameters(model, input, opts);

@@ -105,7 +105,7 @@ export const smoothgrad = registerMethod({
     reference: 'Captum 0.8.0 NoiseTunnel(Saliency) smoothgrad (statistical comparison)',
     options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute gradients before averaging (Saliency abs)' }, ...TUNNEL_OPTIONS],
   }),
-  explain: (model, input, options = {}) => noiseTunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
+  explain: (model, input, options) => noiseTunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
 });
 
 export const noiseTunnelMethod = registerMethod({
@@ -124,7 +124,7 @@ export const noiseTunnelMethod = registerMethod({
       ...TUNNEL_OPTIONS,
     ],
   }),
-  explain: (model, input, options = {}) => {
+  explain: (model, input, options) => {
     const base = getMethod(typeof options.base === 'string' ? options.base : 'saliency');
     const { base: _b, type: _t, ...rest } = options;
     void _b;

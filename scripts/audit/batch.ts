@@ -276,7 +276,7 @@ export const batch: Category<BatchCase> = {
   name: 'batch',
   title: 'batch runs: kill -9 at random points then a re-run (no lost row, no orphan file), colliding names, two runs into one --out, a runtime error on one input, duplicate methods, other settings, bad -o targets',
   timeoutMs: 400_000,
-  slice: 3,
+  slice: 1,
   plan(seed) {
     const rnd = mulberry32(seed + 2);
     const cases: BatchCase[] = [];

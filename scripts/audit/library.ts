@@ -110,7 +110,7 @@ export const library: Category<LibraryCase> = {
   name: 'library',
   title: 'library entry points: null/empty/wrong arguments, every method and metric option given bad values (from their OptionSpecs), dispose() during runs',
   timeoutMs: 120_000,
-  slice: 10,
+  slice: 8,
   async plan() {
     await loadAllMethods();
     const cases: LibraryCase[] = [];

@@ -48,7 +48,7 @@ export const models: Category<BytesCase> = {
   title: 'mutated ONNX models: byte-level truncations/flips/insertions/deletions, structural edits (unknown ops, missing initializers, cycles, wrong dtypes, bad Conv attributes, huge dims, Identity cycle at the output, 4-D output, output = input)',
   // a 100000×28 input takes ~10 s to predict on a loaded machine, and occlusion sees its signal between batches
   timeoutMs: 180_000,
-  slice: 12,
+  slice: 8,
   plan(seed) {
     const rnd = mulberry32(seed);
     const sources = [new Uint8Array(readFileSync(MODEL)), new Uint8Array(readFileSync(SHAPES_MODEL))];
@@ -98,7 +98,7 @@ export const files: Category<BytesCase> = {
   name: 'files',
   title: 'mutated inputs: PNG byte mutants, .npy mutants (hostile headers, 2^40 shapes, NaN data), empty files, folders and devices given as inputs',
   timeoutMs: 30_000,
-  slice: 8,
+  slice: 6,
   plan(seed) {
     const rnd = mulberry32(seed + 1);
     const png = new Uint8Array(readFileSync(SAMPLE));

@@ -96,7 +96,7 @@ export const options: Category<OptionCase> = {
   name: 'options',
   title: 'invalid values for every flag of every command (generated from the commander definitions: unbounded counts, non-numbers, empty values, bad paths, devices)',
   timeoutMs: 90_000,
-  slice: 10,
+  slice: 8,
   async plan() {
     const cases: OptionCase[] = [];
     const add = (c: Omit<OptionCase, 'id'>): void => void cases.push({ id: `options/${cases.length}`, ...c });

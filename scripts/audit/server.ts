@@ -207,7 +207,7 @@ export const server: Category<ServerCase> = {
   name: 'server',
   title: 'lumen serve: path traversal in every encoding, foreign Host headers (DNS rebinding), CSP on every response, other methods, --model that is not a model, the model deleted or replaced while served, --port values',
   timeoutMs: 60_000,
-  slice: 12,
+  slice: 8,
   plan() {
     const cases: ServerCase[] = [];
     const add = (c: Omit<ServerCase, 'id'>): void => void cases.push({ id: `server/${cases.length}`, ...c });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { LumenError } from '../errors.js';
 import { layerActivations, pooled, requireSameSize } from '../methods/concepts/layer.js';
@@ -7,6 +7,7 @@ import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
+import { outputFolderError } from './output-dir.js';
 
 /** The cache file a dataset folder keeps its embeddings in (unless --cache names another). */
 export const EMBEDDING_CACHE_FILE = '.lumen-embeddings.json';
@@ -43,7 +44,9 @@ export interface EmbeddingOptions {
  */
 export async function fileEmbeddings(model: LumenModel, modelPath: string, files: readonly string[], options: EmbeddingOptions): Promise<DatasetEmbeddings> {
   if (files.length === 0) throw new LumenError('FILE_NOT_FOUND', 'no dataset images');
+  if (options.cachePath !== undefined && options.cachePath.trim() === '') throw new LumenError('OUTPUT_FOLDER', '--cache: the file name is empty', 2);
   const cachePath = resolve(options.cachePath ?? join(dirname(files[0]!), EMBEDDING_CACHE_FILE));
+  if (existsSync(cachePath) && statSync(cachePath).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `--cache ${cachePath}: a folder, not a cache file`, 2);
   const cache = readCache(cachePath);
   const modelKey = sha256(readFileSync(modelPath)) + '|' + JSON.stringify({ layer: options.layer, normalization: model.normalization ?? null, size: model.inputSize });
   const entries = (cache.models[modelKey] ??= {});
@@ -74,7 +77,13 @@ export async function fileEmbeddings(model: LumenModel, modelPath: string, files
   }
   const d = rows[0]!.length;
   if (rows.some((r) => r!.length !== d)) throw new LumenError('INPUT_SHAPE', `dataset: embeddings of different lengths at layer ${options.layer} (images of different sizes?)`);
-  if (missing.length > 0) writeFileAtomic(cachePath, JSON.stringify(cache));
+  if (missing.length > 0) {
+    try {
+      writeFileAtomic(cachePath, JSON.stringify(cache));
+    } catch (e) {
+      throw outputFolderError(e, cachePath, '--cache');
+    }
+  }
   const embeddings = new Float32Array(files.length * d);
   rows.forEach((r, i) => embeddings.set(r!, i * d));
   return { files: [...files], embeddings, d, cached: files.length - missing.length, computed: missing.length, cachePath };

@@ -209,3 +209,14 @@ test('a read-only or unwritable output folder is a named error (EROFS, EACCES, /
   makeDirs(nested);
   assert.ok(existsSync(nested));
 });
+
+test("--cache '' , a folder or an unwritable path for the embedding cache (neighbors, prototypes) are named errors (were internal errors from rename)", async () => {
+  const { fileEmbeddings } = await import('../../src/node/embeddings.js');
+  const files = ['samples/fashion/1-trouser.png'];
+  const layer = (await model.layers()).find((l) => l.isDefault)!.name;
+  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: '' }), isLumen('OUTPUT_FOLDER', /--cache: the file name is empty/));
+  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: dir }), isLumen('OUTPUT_FOLDER', /a folder, not a cache file/));
+  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: '/nonexistent/lumen/cache.json' }), isLumen('OUTPUT_FOLDER', /--cache \/nonexistent\/lumen\/cache\.json: cannot write there/));
+  const ok = await fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: join(dir, 'cache.json') });
+  assert.equal(ok.computed, 1);
+});

@@ -17,6 +17,7 @@ import {
   type PreparedImage,
 } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { requireRunsWithinSets } from '../../src/methods/concepts/tcav.js';
 import { folderOf, inClass, loadFolder, pathOf, requireImages, subfolders, type Folder } from './folders.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { rawToImageData } from './view.js';
@@ -40,9 +41,24 @@ interface ViewHook<R> {
   result?: R;
 }
 
+/** One concept folder's TCAV result as the view shows it (sd: sample sd of the per-run scores). */
+export interface TcavRow {
+  concept: string;
+  score: number;
+  sd: number;
+  pValue: number;
+  t: number;
+  threshold: number;
+  significant: boolean;
+  direction: string;
+  conceptScores: number[];
+  randomScores: number[];
+  cavAccuracy: number[];
+}
+
 /** Test hook (window.__lumenConceptViews): the last result of each view, compared with the Node API by test/web/concept-views.test.ts. */
 export interface ConceptViewsHook {
-  tcav: ViewHook<{ layer: string; target: number; score: number; sd: number; pValue: number; t: number; threshold: number; significant: boolean; direction: string; conceptScores: number[]; randomScores: number[]; cavAccuracy: number[]; counts: { concept: number; random: number; inputs: number } }>;
+  tcav: ViewHook<{ layer: string; target: number; runs: number; randomSets: number; randomPairs?: Array<[number, number]>; concepts: TcavRow[]; counts: { concepts: number[]; random: number[]; inputs: number } }>;
   prototypes: ViewHook<{ layer: string; files: string[]; prototypes: number[]; criticisms: number[]; witness: number[]; gamma: number; cached: number; computed: number }>;
   craft: ViewHook<{ layer: string; target: number; k: number; files: string[]; crops: number; importanceMethod: string; importance: number[]; order: number[]; atlas: number[][]; relativeError: number }>;
   neighbors: ViewHook<{ layer: string; files: string[]; hits: { index: number; similarity: number }[]; cached: number; computed: number }>;
@@ -225,6 +241,60 @@ function distributionSvg(concept: readonly number[], random: readonly number[]):
   return figure;
 }
 
+/**
+ * The TCAV result: a header (runs, how the random folders were used, the Bonferroni threshold), one row per concept
+ * folder, then each concept's per-run scores as a strip plot and a table; with several random folders, the null's
+ * ordered pairs of folders in their own table (they are shared by the concepts).
+ */
+function tcavView(rows: readonly TcavRow[], how: { target: string; layer: string; runs: number; tests: number; randomFolders: readonly string[]; randomPairs?: ReadonlyArray<readonly [number, number]> }): HTMLElement[] {
+  const several = how.randomFolders.length > 1;
+  const threshold = rows[0]!.threshold;
+  const summary = document.createElement('p');
+  summary.className = 'tcav-summary';
+  summary.textContent =
+    `TCAV for ${how.target} at ${how.layer}: ${how.runs} runs, ` +
+    (several
+      ? `run r against random folder r (${how.randomFolders.slice(0, how.runs).join(', ')}); null: ${how.runs * (how.runs - 1)} random-vs-random CAVs, one per ordered pair of distinct folders. `
+      : `each against a subsample of ${how.randomFolders[0]}; null: ${how.runs} random-vs-random CAVs of disjoint subsamples. `) +
+    `Significant at p < ${threshold.toPrecision(3)} (alpha / ${how.tests}${how.tests > 1 ? `, Bonferroni over ${how.tests} concepts` : ''}; two-sided t-test).`;
+  const table = document.createElement('table');
+  table.className = 'tcav-concepts';
+  table.innerHTML = '<tr><th>concept</th><th>TCAV score (mean ± sd)</th><th>random CAVs (mean ± sd)</th><th>p</th><th>t</th><th>verdict</th></tr>';
+  for (const r of rows) {
+    const verdict = r.significant ? `significant, ${r.direction} random` : `not significant (${r.direction} random)`;
+    const cells = [r.concept, `${r.score.toFixed(3)} ± ${r.sd.toFixed(3)}`, `${mean(r.randomScores).toFixed(3)} ± ${sd(r.randomScores).toFixed(3)}`, r.pValue.toPrecision(3), r.t.toFixed(2), verdict];
+    const tr = table.insertRow();
+    for (const v of cells) tr.insertCell().textContent = v;
+  }
+  const out: HTMLElement[] = [summary, table];
+  for (const r of rows) {
+    const runs = document.createElement('table');
+    runs.className = 'tcav-runs';
+    runs.createCaption().textContent = `${r.concept}: per run`;
+    const head = ['run', several ? 'random folder' : '', 'TCAV score', 'CAV accuracy', several ? '' : 'random-vs-random score'].filter((h) => h !== '');
+    runs.innerHTML += `<tr>${head.map(() => '<th></th>').join('')}</tr>`;
+    runs.querySelectorAll('th').forEach((th, i) => (th.textContent = head[i]!));
+    r.conceptScores.forEach((v, i) => {
+      const cells = [String(i), ...(several ? [how.randomFolders[i]!] : []), v.toFixed(3), r.cavAccuracy[i]!.toFixed(3), ...(several ? [] : [r.randomScores[i]!.toFixed(3)])];
+      const tr = runs.insertRow();
+      for (const c of cells) tr.insertCell().textContent = c;
+    });
+    out.push(distributionSvg(r.conceptScores, r.randomScores), runs);
+  }
+  if (several && how.randomPairs) {
+    const nul = document.createElement('table');
+    nul.className = 'tcav-null';
+    nul.createCaption().textContent = 'random-vs-random CAVs (shared by the concepts)';
+    nul.innerHTML += '<tr><th>positive folder</th><th>negative folder</th><th>TCAV score</th></tr>';
+    how.randomPairs.forEach(([i, j], k) => {
+      const tr = nul.insertRow();
+      for (const c of [how.randomFolders[i]!, how.randomFolders[j]!, rows[0]!.randomScores[k]!.toFixed(3)]) tr.insertCell().textContent = c;
+    });
+    out.push(nul);
+  }
+  return out;
+}
+
 /** The class select of a dataset view: "(whole folder)" plus each class subfolder of the picked folder. */
 function fillClasses(select: HTMLSelectElement, folder: Folder | undefined): void {
   const names = folder ? subfolders(folder) : [];
@@ -257,87 +327,106 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
   };
 
   // ------------------------------------------------------------ TCAV
-  let concept: Folder | undefined;
-  let inputs: Folder | undefined;
+  // Folders as `lumen tcav --concept DIR… --random DIR…`: each concept folder gets a result (Bonferroni over them),
+  // each random folder is one random set (run r against folder r); one random folder is subsampled per run.
+  const concepts: Folder[] = [];
   const randoms: Folder[] = [];
-  const randomList = $<HTMLUListElement>('tcav-random-list');
-  const showRandoms = (): void =>
-    randomList.replaceChildren(
-      ...randoms.map((r) => {
+  let inputs: Folder | undefined;
+  const folderList = (id: string, folders: readonly Folder[]) => (): void =>
+    $<HTMLUListElement>(id).replaceChildren(
+      ...folders.map((r) => {
         const li = document.createElement('li');
         li.textContent = `${r.label}: ${r.files.length} image${r.files.length === 1 ? '' : 's'}`;
         return li;
       }),
     );
-  $<HTMLInputElement>('tcav-concept').addEventListener('change', (e) => (concept = folderOf((e.target as HTMLInputElement).files, 'concept')));
+  // the runs field follows the random folders: several → default and at most their number; one → the metadata's
+  const runsField = $<HTMLInputElement>('opt-concept-tcav-runs');
+  const [runsMax, runsDefault] = [runsField.max, runsField.value];
+  let runsAuto = runsField.value;
+  const showConcepts = folderList('tcav-concept-list', concepts);
+  const showRandoms = (): void => {
+    folderList('tcav-random-list', randoms)();
+    const auto = randoms.length > 1 ? String(randoms.length) : runsDefault;
+    runsField.max = randoms.length > 1 ? String(randoms.length) : runsMax;
+    if (runsField.value === runsAuto) runsField.value = auto; // a value the user typed is kept (and checked on Run)
+    runsAuto = auto;
+  };
+  const addFolder = (input: string, folders: Folder[], label: string, show: () => void): void =>
+    $<HTMLInputElement>(input).addEventListener('change', (e) => {
+      const el = e.target as HTMLInputElement;
+      folders.push(folderOf(el.files, `${label} ${folders.length + 1}`));
+      el.value = ''; // the same folder can be added again after Clear
+      show();
+    });
+  const clearFolders = (button: string, folders: Folder[], show: () => void): void =>
+    $<HTMLButtonElement>(button).addEventListener('click', () => {
+      folders.splice(0);
+      show();
+    });
+  addFolder('tcav-concept', concepts, 'concept', showConcepts);
+  addFolder('tcav-random', randoms, 'random', showRandoms);
+  clearFolders('tcav-concept-clear', concepts, showConcepts);
+  clearFolders('tcav-random-clear', randoms, showRandoms);
   $<HTMLInputElement>('tcav-inputs').addEventListener('change', (e) => (inputs = folderOf((e.target as HTMLInputElement).files, 'inputs')));
-  $<HTMLInputElement>('tcav-random').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement;
-    randoms.push(folderOf(input.files, `random ${randoms.length + 1}`));
-    input.value = ''; // the same folder can be added again after Clear
-    showRandoms();
-  });
-  $<HTMLButtonElement>('tcav-random-clear').addEventListener('click', () => {
-    randoms.splice(0);
-    showRandoms();
-  });
   job('tcav', hook.tcav, onError, async (signal, progress) => {
     const { model, layer, loaded } = need();
     const target = targetClass(model, $<HTMLInputElement>('tcav-target').value, 'TCAV target class');
     const options = forms.tcav();
-    const c = requireImages(concept, 'TCAV concept folder');
+    if (concepts.length === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: add at least one concept folder (examples of the concept)', 2);
     if (randoms.length === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: add at least one random folder (images without the concept)', 2);
-    const r = requireImages({ label: randoms.map((f) => f.label).join(' + '), files: randoms.flatMap((f) => f.files), skipped: randoms.reduce((a, f) => a + f.skipped, 0) }, 'TCAV random folders');
-    const total = c.files.length + r.files.length + (inputs?.files.length ?? 0);
+    // runs > random folders is the library's error; said before any image is read
+    if (typeof options.runs === 'number') requireRunsWithinSets(options.runs, randoms.length);
+    const cs = concepts.map((f) => requireImages(f, `TCAV concept folder ${f.label}`));
+    const rs = randoms.map((f) => requireImages(f, `TCAV random folder ${f.label}`));
+    const count = (fs: readonly Folder[]): number => fs.reduce((a, f) => a + f.files.length, 0);
+    const total = count(cs) + count(rs) + (inputs?.files.length ?? 0);
     let base = 0;
-    const tick = (stage: string) => (done: number) => progress((0.3 * (base + done)) / total, `Reading ${stage} images ${done}…`);
-    const conceptSet = await loadFolder(model, c, 'TCAV concept folder', tick('concept'), signal);
-    base += c.files.length;
-    const randomSet = await loadFolder(model, r, 'TCAV random folders', tick('random'), signal);
-    base += r.files.length;
-    const inputBatch = inputs ? (await loadFolder(model, requireImages(inputs, 'TCAV target-class inputs folder'), 'TCAV inputs folder', tick('input'), signal)).batch : Tensor.concat(loaded().map((p) => p.tensor));
+    const read = async (f: Folder, what: string): Promise<Tensor> => {
+      const set = await loadFolder(model, f, what, (done) => progress((0.3 * (base + done)) / total, `Reading ${what} images ${done}…`), signal);
+      base += f.files.length;
+      return set.batch;
+    };
+    const conceptSets: Tensor[] = [];
+    for (const f of cs) conceptSets.push(await read(f, `TCAV concept folder ${f.label}`));
+    const randomSets: Tensor[] = [];
+    for (const f of rs) randomSets.push(await read(f, `TCAV random folder ${f.label}`));
+    const inputBatch = inputs ? await read(requireImages(inputs, 'TCAV target-class inputs folder'), 'TCAV inputs folder') : Tensor.concat(loaded().map((p) => p.tensor));
     if (inputBatch.dims[0] === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: no target-class inputs: pick an inputs folder or load images', 2);
     requireSameSize(
       [
-        { name: pathOf(c.files[0]!), dims: conceptSet.batch.dims.slice(1) },
-        { name: pathOf(r.files[0]!), dims: randomSet.batch.dims.slice(1) },
+        ...cs.map((f, i) => ({ name: pathOf(f.files[0]!), dims: conceptSets[i]!.dims.slice(1) })),
+        ...rs.map((f, i) => ({ name: pathOf(f.files[0]!), dims: randomSets[i]!.dims.slice(1) })),
         { name: inputs ? pathOf(inputs.files[0]!) : 'the loaded images', dims: inputBatch.dims.slice(1) },
       ],
       'TCAV',
     );
-    const res = await getConceptMethod('tcav').run(model, { concept: conceptSet.batch, random: randomSet.batch, inputs: inputBatch }, { ...options, ...generic(layer, signal, progress, 0.3, 1, 'TCAV'), target });
+    const res = await getConceptMethod('tcav').run(model, { concept: conceptSets, random: randomSets.length === 1 ? randomSets[0]! : randomSets, inputs: inputBatch }, { ...options, ...generic(layer, signal, progress, 0.3, 1, 'TCAV'), target });
     signal.throwIfAborted();
-    const { label } = context();
-    const summary = document.createElement('p');
-    summary.className = 'tcav-summary';
-    summary.textContent =
-      `TCAV score of ${c.label} for ${label(target)} at ${layer}: ${res.score.toFixed(3)} ± ${sd(res.conceptScores).toFixed(3)} (mean ± sd over ${res.runs} runs); ` +
-      `random CAVs ${mean(res.randomScores).toFixed(3)} ± ${sd(res.randomScores).toFixed(3)}; p = ${res.pValue.toPrecision(3)} (two-sided t-test, t = ${res.t.toFixed(2)}): ` +
-      (res.significant ? `significant, ${res.direction} random` : `not significant (${res.direction} random)`) +
-      ` (p < ${res.threshold.toPrecision(3)} needed).`;
-    const table = document.createElement('table');
-    table.className = 'tcav-runs';
-    table.innerHTML = '<tr><th>run</th><th>TCAV score</th><th>CAV accuracy</th><th>random-vs-random score</th></tr>';
-    res.conceptScores.forEach((s, i) => {
-      const tr = table.insertRow();
-      for (const v of [String(i), s.toFixed(3), res.cavAccuracy[i]!.toFixed(3), res.randomScores[i]!.toFixed(3)]) tr.insertCell().textContent = v;
-    });
-    $('tcav-out').replaceChildren(summary, distributionSvg(res.conceptScores, res.randomScores), table);
-    progress(1, `Done: ${conceptSet.files.length} concept, ${randomSet.files.length} random, ${inputBatch.dims[0]} target-class images.`);
+    const results = res.concepts ?? [res];
+    const rows = results.map((r, k) => ({
+      concept: cs[k]!.label,
+      score: r.score,
+      sd: sd(r.conceptScores),
+      pValue: r.pValue,
+      t: r.t,
+      threshold: r.threshold,
+      significant: r.significant,
+      direction: r.direction,
+      conceptScores: r.conceptScores,
+      randomScores: r.randomScores,
+      cavAccuracy: r.cavAccuracy,
+    }));
+    $('tcav-out').replaceChildren(...tcavView(rows, { target: context().label(target), layer, runs: res.runs, tests: typeof options.tests === 'number' ? options.tests : rows.length, randomFolders: rs.map((f) => f.label), randomPairs: res.randomPairs }));
+    progress(1, `Done: ${cs.map((f) => f.files.length).join(' + ')} concept, ${rs.map((f) => f.files.length).join(' + ')} random, ${inputBatch.dims[0]} target-class images.`);
     return {
       layer,
       target,
-      score: res.score,
-      sd: sd(res.conceptScores),
-      pValue: res.pValue,
-      t: res.t,
-      threshold: res.threshold,
-      significant: res.significant,
-      direction: res.direction,
-      conceptScores: res.conceptScores,
-      randomScores: res.randomScores,
-      cavAccuracy: res.cavAccuracy,
-      counts: { concept: conceptSet.files.length, random: randomSet.files.length, inputs: inputBatch.dims[0]! },
+      runs: res.runs,
+      randomSets: res.randomSets,
+      ...(res.randomPairs ? { randomPairs: res.randomPairs } : {}),
+      concepts: rows,
+      counts: { concepts: cs.map((f) => f.files.length), random: rs.map((f) => f.files.length), inputs: inputBatch.dims[0]! },
     };
   });
 

@@ -1,5 +1,6 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
-import { Tensor, factorizationImage, getConceptMethod, layerActivations, nearestByCosine, pooledEmbeddings, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type PreparedImage } from '../../src/browser.js';
+import { requireSameSize } from '../../src/methods/concepts/layer.js';
 import { optionFields } from './forms.js';
 import { rawToImageData } from './view.js';
 
@@ -62,21 +63,20 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     });
   });
 
-  /** The loaded images nearest to the selected one in the layer's global-average-pooled embedding (cosine). */
+  /**
+   * The loaded images nearest to the selected one in the layer's global-average-pooled embedding (cosine): the
+   * registered `neighbors` concept method (`lumen neighbors`' code) with the loaded images as the dataset.
+   */
   async function neighbors(): Promise<void> {
     const { model, layer, dataset, current } = context();
     const items = dataset();
     if (!model || !items[current]) throw new Error('load a model and select an image first');
-    const rows: Float32Array[] = [];
+    requireSameSize(items.map((it) => ({ name: it.name, dims: it.image.tensor.dims.slice(1) })), 'Nearest loaded images');
+    nbProgress.value = 0;
     nbProgress.max = items.length;
-    for (const [i, item] of items.entries()) {
-      rows.push(pooledEmbeddings((await layerActivations(model, item.image.tensor, layer)).maps));
-      nbProgress.value = i + 1;
-    }
-    const d = rows[0]!.length;
-    const bank = new Float32Array(items.length * d);
-    rows.forEach((r, i) => bank.set(r, i * d));
-    const hits = nearestByCosine(rows[current]!, bank, items.length, d, Math.min(8, items.length));
+    const k = Math.min(8, items.length);
+    const onProgress = (e: { done: number }): void => void (nbProgress.value = e.done);
+    const { neighbors: hits } = await getConceptMethod('neighbors').run(model, { query: items[current]!.image.tensor, dataset: Tensor.concat(items.map((it) => it.image.tensor)) }, { layer, k, onProgress });
     nbOut.replaceChildren(
       ...hits.map((h) => {
         const fig = document.createElement('figure');

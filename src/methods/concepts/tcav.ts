@@ -107,9 +107,7 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
   if (!(alpha > 0 && alpha < 1)) throw new LumenError('BAD_OPTION', `TCAV: alpha must be in (0, 1), got ${alpha}`, 2);
   const threshold = alpha / tests;
   if (!Number.isInteger(runs) || runs < 2) throw new LumenError('BAD_OPTION', `TCAV needs at least 2 runs for its t-test, got ${runs}`, 2);
-  if (several && runs > randomSets.length) {
-    throw new LumenError('BAD_OPTION', `TCAV: ${runs} runs need ${runs} random sets (run r is trained against random set r, as tensorflow/tcav); ${randomSets.length} given: ask for at most ${randomSets.length} runs, or give one random set to subsample per run`, 2);
-  }
+  if (several) requireRunsWithinSets(runs, randomSets.length);
   sets.concepts.forEach((c, k) => {
     const nc = c.dims[0]!;
     const which = sets.concepts.length > 1 ? ` (concept set ${k + 1})` : '';
@@ -209,6 +207,16 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
       ...(several ? { randomPairs: randomPairs.map(([i, j]): [number, number] => [i, j]) } : {}),
     };
   });
+}
+
+/**
+ * With several random sets, run r is trained against set r, so runs > sets is an error (the reference indexes
+ * `random_concepts[i]`). Exported so the web app can say so before it reads any image.
+ */
+export function requireRunsWithinSets(runs: number, sets: number): void {
+  if (sets > 1 && runs > sets) {
+    throw new LumenError('BAD_OPTION', `TCAV: ${runs} runs need ${runs} random sets (run r is trained against random set r, as tensorflow/tcav); ${sets} given: ask for at most ${sets} runs, or give one random set to subsample per run`, 2);
+  }
 }
 
 type Activations = { data: Float32Array; n: number; d: number };

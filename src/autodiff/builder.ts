@@ -5,7 +5,7 @@ import { TensorProto_DataType, type ModelProto, type NodeProto } from '../onnx/p
 import { castGraphToFloat64, decomposeForFloat64 } from '../onnx/float64.js';
 import { inferElemTypes, inferShapes, poolGeometry } from '../onnx/shapes.js';
 import { GraphOps } from './ops.js';
-import { scheduleAppendedNodes } from './schedule.js';
+import { FOLD_WEIGHTS_MIN_CONVS, scheduleAppendedNodes } from './schedule.js';
 import { opTraits } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
 import type { GradientContext, PairedView } from './types.js';
@@ -43,6 +43,8 @@ export interface BackwardOptions {
   precision?: Precision;
   /** With precision 'float64': the float feeds and outputs are double too (Float64Array in and out) instead of float32. */
   float64IO?: boolean;
+  /** Compute the Conv rule's weight transforms in Lumen (GradientContext.foldWeights); default: from FOLD_WEIGHTS_MIN_CONVS Convs. */
+  foldWeights?: boolean;
   /**
    * With precision 'float64' (float32 feeds): feeds that get a second float32 feed (`residualName` in
    * src/onnx/float64.ts) added in double, so a point computed in double reaches the graph unrounded.
@@ -213,6 +215,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   contribute(target, seed);
 
   const paired = ruleSet.paired ? pairedView(graph, ops) : undefined;
+  const foldWeights = options.foldWeights ?? forwardNodes.filter((n) => n.opType === 'Conv').length >= FOLD_WEIGHTS_MIN_CONVS;
   let differentiated = 0;
   for (let i = forwardNodes.length - 1; i >= 0; i--) {
     const node = forwardNodes[i]!;
@@ -246,6 +249,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
       ...(pickedClass && node.output[0] === target && contributions.get(target)?.length === 1 ? { oneHotSeed: pickedClass } : {}),
       ...(float64 ? { precision: 'float64' as const } : {}),
       ...(paired ? { paired } : {}),
+      ...(foldWeights ? { foldWeights } : {}),
     };
     const grads = rule(ctx);
     differentiated++;

@@ -4,6 +4,17 @@ import type { NodeProto } from '../onnx/proto.js';
 export const SCHEDULE_MIN_WAITING = 1000;
 
 /**
+ * From this many Convs in the model, the Conv rule's weight transforms are computed by Lumen (GradientContext.foldWeights)
+ * instead of emitted as Transpose/Reshape/Slice nodes of the weight. Why: a node whose inputs are all initializers
+ * is ready when ORT's topological sort starts, and ORT inserts each ready node by a binary search over a linked list
+ * (its cost is the list's length), so K such nodes cost K² per sort, whatever their order. On a 1×1 Conv→Relu chain's
+ * Saliency graph that was most of session creation at large sizes (16k forward nodes, CPU: 'basic' 14.2 → 5.4 s,
+ * 'disabled' 11.4 → 2.8 s). Below it the nodes stay: ORT folds them itself at 'basic' and above, and precomputing
+ * puts a second copy of every kernel into the graph Lumen serializes.
+ */
+export const FOLD_WEIGHTS_MIN_CONVS = 1000;
+
+/**
  * Node order of an explanation graph: each appended (backward) node moves up to just after the forward node at which
  * its last input becomes available; forward nodes keep their order, and appended nodes with the same anchor keep
  * theirs. The result is still a topological order (a node only moves ahead of forward nodes it does not depend on)

@@ -31,6 +31,11 @@ export interface GradientContext {
   /** 'float64' when the graph will run in double: rules must then emit only ops with double kernels (no Conv). */
   readonly precision?: 'float32' | 'float64';
   /**
+   * Compute constant weight transforms (the Conv rule's swapped, flipped kernel) here and add them as initializers
+   * instead of nodes. Set for graphs with many Convs (src/autodiff/schedule.ts, FOLD_WEIGHTS_MIN_CONVS).
+   */
+  readonly foldWeights?: boolean;
+  /**
    * Set when the gradient of the node's output is exactly the in-graph top-k seed, one one-hot row per item: the
    * int64 [N] tensor of the hot class (a rule may gather a row instead of multiplying by the seed).
    */

@@ -44,11 +44,15 @@ registerOp('Conv', { kind: 'linear', doubleKernel: false, shape: convPoolShape, 
   if (needsGradient(0) && flippedConv) {
     const [m, cPerGroup] = [ws[0] as number, ws[1] as number];
     const kdims = ws.slice(2) as number[];
+    const weights = ctx.foldWeights ? ctx.graph.constantValues(w) : undefined;
+    const folded = weights instanceof Float32Array ? ops.constant(swapFlip(weights, m, cPerGroup, group, kdims), [group * cPerGroup, m / group, ...kdims]) : undefined;
     // [M, C/g, k…] → [g, M/g, C/g, k…] → [g, C/g, M/g, k…] → [C, M/g, k…], then reverse every spatial axis. ORT folds
     // these ops on the constant weights when the session is created, so they are kept to the fewest: one Transpose
     // when group = 1, no reversal for 1×1 kernels.
     let swapped: string;
-    if (group === 1) {
+    if (folded) {
+      swapped = folded;
+    } else if (group === 1) {
       swapped = ops.transpose(w, [1, 0, ...kdims.map((_, i) => i + 2)]);
     } else {
       const grouped = ops.op('Reshape', [w, ops.int64s([group, m / group, cPerGroup, ...kdims])]);
@@ -56,7 +60,7 @@ registerOp('Conv', { kind: 'linear', doubleKernel: false, shape: convPoolShape, 
       swapped = ops.op('Reshape', [swappedGroups, ops.int64s([group * cPerGroup, m / group, ...kdims])]);
     }
     const axes = kdims.map((_, i) => i + 2).filter((a) => kdims[a - 2]! > 1);
-    const flipped = axes.length === 0 ? swapped : ops.op('Slice', [swapped, ops.int64s(axes.map(() => -1)), ops.int64s(axes.map(() => -1e18)), ops.int64s(axes), ops.int64s(axes.map(() => -1))]);
+    const flipped = axes.length === 0 || folded ? swapped : ops.op('Slice', [swapped, ops.int64s(axes.map(() => -1)), ops.int64s(axes.map(() => -1e18)), ops.int64s(axes), ops.int64s(axes.map(() => -1))]);
     gx = ops.op('Conv', [gy, flipped], {
       dilations: { ints: g.dilations },
       pads: { ints: [...padsBegin, ...padsEnd] },
@@ -79,3 +83,23 @@ registerOp('Conv', { kind: 'linear', doubleKernel: false, shape: convPoolShape, 
   const gb = bias && needsGradient(2) ? ops.reduceSum(gy, [0, ...Array.from({ length: spatial }, (_, i) => i + 2)], false) : undefined;
   return [gx, undefined, gb];
 });
+
+/**
+ * The kernel the nodes above compute, computed here (GradientContext.foldWeights): [M, C/g, k…] → [C, M/g, k…] with
+ * in/out channels swapped per group and every spatial axis reversed (reversing the flat spatial index reverses them all).
+ */
+function swapFlip(w: Float32Array, m: number, cPerGroup: number, group: number, kdims: readonly number[]): Float32Array {
+  const k = kdims.reduce((a, d) => a * d, 1);
+  const mPerGroup = m / group;
+  const out = new Float32Array(w.length);
+  for (let g = 0; g < group; g++) {
+    for (let c = 0; c < cPerGroup; c++) {
+      for (let o = 0; o < mPerGroup; o++) {
+        const to = ((g * cPerGroup + c) * mPerGroup + o) * k;
+        const from = ((g * mPerGroup + o) * cPerGroup + c) * k;
+        for (let i = 0; i < k; i++) out[to + i] = w[from + k - 1 - i]!;
+      }
+    }
+  }
+  return out;
+}

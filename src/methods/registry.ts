@@ -1,7 +1,7 @@
 import { NoGradientRuleError } from '../autodiff/builder.js';
 import { LumenError } from '../errors.js';
 import { NamedRegistry } from '../named-registry.js';
-import type { ExplainOptions, Method, MethodDefinition, MethodInfo, OptionSpec, OptionValues } from './types.js';
+import type { Method, MethodDefinition, MethodInfo, OptionSpec } from './types.js';
 import { checkFiniteAttribution, parseOptionValues, validateExplainCall } from './validate.js';
 
 const methods = new NamedRegistry<Method>('UNKNOWN_METHOD', (s) => s.toLowerCase().replace(/[\s_]/g, '-'));
@@ -18,7 +18,7 @@ export function registerMethod<const S extends readonly OptionSpec[]>(definition
   // as a result.
   const explain = definition.explain.bind(definition);
   method.explain = async (model, input, options) => {
-    const values = parseOptionValues(method.info, validateExplainCall(method.info, model, input, options)) as ExplainOptions & OptionValues<S>;
+    const values = parseOptionValues(definition.info.options, validateExplainCall(method.info, model, input, options));
     const result = await explain(model, input, values).catch((e: unknown) => {
       throw e instanceof NoGradientRuleError ? withGradientFreeMethods(e) : e;
     });

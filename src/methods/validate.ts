@@ -2,7 +2,7 @@ import { LumenError } from '../errors.js';
 import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
-import type { ExplainOptions, MethodInfo, OptionSpec } from './types.js';
+import type { ExplainOptions, MethodInfo, OptionSpec, OptionValues } from './types.js';
 
 /**
  * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
@@ -71,10 +71,11 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
  * integer and boolean option converted from flag or form text, and each declared default applied where the value is
  * missing (undefined or null), so the method reads typed values (`OptionValues` in types.ts) and states no fallback of
  * its own. 'string' options (baselines, bounds, window shapes) are passed as given: the method parses those.
+ * (Exported helpers that take a caller's options directly, such as `noiseTunnel`, parse them with it too.)
  */
-export function parseOptionValues(info: MethodInfo, options: ExplainOptions): ExplainOptions {
+export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: S, options: ExplainOptions): ExplainOptions & OptionValues<S> {
   const out: Record<string, unknown> = { ...options };
-  for (const spec of info.options) {
+  for (const spec of specs) {
     const v = options[spec.name];
     if (spec.type === 'string') continue;
     if (v === undefined || v === null) {
@@ -83,7 +84,7 @@ export function parseOptionValues(info: MethodInfo, options: ExplainOptions): Ex
     } else if ((spec.type === 'number' || spec.type === 'integer') && typeof v === 'string') out[spec.name] = Number(v);
     else if (spec.type === 'boolean' && typeof v === 'string') out[spec.name] = v === 'true' || v === '1';
   }
-  return out as ExplainOptions;
+  return out as ExplainOptions & OptionValues<S>;
 }
 
 /** A number option within its spec's bounds; integer counts without a declared max stop at MAX_COUNT. */

@@ -123,7 +123,7 @@ export const deepliftShap: Method = registerMethod({
       references = m;
       const repeated = Tensor.concat(Array.from({ length: m }, () => image));
       const seed = seedRows(targets, m, () => i);
-      const r = await deepliftAttribution(model, repeated, baselines, { ...targets, seed, classes: new Array<number>(m).fill(targets.classes[i]!) }, opts as DeepLiftOptions, timings);
+      const r = await deepliftAttribution(model, repeated, baselines, { ...targets, seed, classes: new Array<number>(m).fill(targets.classes[i]!) }, { ...options, multiplyByInputs: true }, timings);
       const acc = new Float64Array(per);
       for (let s = 0; s < m; s++) for (let p = 0; p < per; p++) acc[p]! += r.attribution.data[s * per + p]!;
       for (let p = 0; p < per; p++) attribution[i * per + p] = acc[p]! / m;

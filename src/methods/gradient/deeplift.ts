@@ -13,8 +13,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { baselineOption, makeBaselines } from './baselines.js';
-import { PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
-import { boolOption, intOption } from '../../options.js';
+import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
@@ -63,11 +62,8 @@ export const deepliftInfo = familyInfo('gradient', {
 });
 
 /** The reference batch for `input` ([N, …]) from the `baseline` option (the same kinds as integrated-gradients). */
-export function baselineBatch(input: Tensor, options: ExplainOptions): Tensor {
-  const seed = typeof options.seed === 'number' ? options.seed : 0;
-  const sigma = options.blurSigma === undefined ? 4 : Number(options.blurSigma);
-  if (!(sigma > 0)) throw new LumenError('BAD_OPTION', `option blurSigma=${String(options.blurSigma)}: expected a positive number`, 2);
-  return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(seed, 'xor'), sigma);
+export function baselineBatch(input: Tensor, options: ExplainOptions & { blurSigma: number }): Tensor {
+  return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed ?? 0, 'xor'), options.blurSigma);
 }
 
 /** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */
@@ -154,11 +150,11 @@ export async function deepliftAttribution(
   input: Tensor,
   references: Tensor,
   targets: ResolvedTargets,
-  options: DeepLiftOptions,
+  options: ExplainOptions & { batchSize: number; precision: Precision; multiplyByInputs: boolean },
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
-  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), intOption(options, 'batchSize', 16), timings, options.signal, precisionOption(options));
-  const multiply = boolOption(options, 'multiplyByInputs', true);
+  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), options.batchSize, timings, options.signal, options.precision);
+  const multiply = options.multiplyByInputs;
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;
   for (let i = 0; i < attr.length; i++) attr[i] = multiply ? (input.data[i]! - references.data[i]!) * m[i]! : m[i]!;
@@ -172,11 +168,10 @@ export async function deepliftAttribution(
 export const deeplift: Method = registerMethod({
   info: deepliftInfo,
   async explain(model, input, options): Promise<Explanation> {
-    const opts = options as DeepLiftOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const references = baselineBatch(input, opts);
-    const targets = await resolveGradientTargets(model, input, opts.target, timings);
-    const r = await deepliftAttribution(model, input, references, targets, opts, timings);
+    const references = baselineBatch(input, options);
+    const targets = await resolveGradientTargets(model, input, options.target, timings);
+    const r = await deepliftAttribution(model, input, references, targets, options, timings);
     return {
       method: 'deeplift',
       attribution: r.attribution,

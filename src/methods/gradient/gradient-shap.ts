@@ -3,8 +3,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
 import { baselineOption, gaussianBlur } from './baselines.js';
-import { inputGradients, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
-import { intOption, numberOption } from '../../options.js';
+import { inputGradients, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -35,16 +34,13 @@ export const gradientShap = registerMethod({
       PRECISION_OPTION,
     ],
   }),
-  async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
+  async explain(model, input, options): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const samples = intOption(options, 'samples', 20);
-    const stdev = numberOption(options, 'stdev', 0, (v) => v >= 0, 'a number ≥ 0');
-    const batch = intOption(options, 'batchSize', 16);
-    const precision = precisionOption(options);
-    const random = new Random(numberOption(options, 'seed', 0), 'xor');
+    const { samples, stdev, batchSize: batch, precision } = options;
+    const random = new Random(options.seed, 'xor');
     const n = input.dims[0]!;
     const per = input.size / n;
-    const dist = baselineDistribution(input, baselineOption(options, 'baselines', 'gradient-shap'), intOption(options, 'baselineCount', 8), random);
+    const dist = baselineDistribution(input, baselineOption(options, 'baselines', 'gradient-shap'), options.baselineCount, random);
     const targets = await resolvedTargets(model, input, options.target, timings);
     const sum = new Float64Array(input.size);
     const rowsTotal = n * samples;

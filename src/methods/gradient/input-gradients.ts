@@ -1,6 +1,5 @@
 import { computeGradients, gradientsOfCheckedInput, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
-import { enumOption } from '../../options.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
@@ -11,17 +10,13 @@ import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
 export const PRECISIONS = ['float32', 'float64'] as const;
 
 /** The `precision` option of the gradient methods (the explanation graph run in float32 or in double). */
-export const PRECISION_OPTION: OptionSpec = {
+export const PRECISION_OPTION = {
   name: 'precision',
   type: 'enum',
   choices: PRECISIONS,
   default: 'float32',
   description: 'float64 runs the model and its backward pass in double (reference precision, e.g. to match float64 Captum results; slower, see docs/autodiff.md)',
-};
-
-export function precisionOption(options: ExplainOptions): Precision {
-  return enumOption(options, 'precision', PRECISIONS, 'float32');
-}
+} as const satisfies OptionSpec;
 
 /** Targets of a gradient request: resolved seeds, or the in-graph top-rank seed of a classifier (no extra forward pass). */
 export type GradientTargets =

@@ -1,10 +1,9 @@
 import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Timings } from '../types.js';
+import type { Explanation, Timings } from '../types.js';
 import { baselineOption, makeBaselines } from './baselines.js';
-import { forwardLogits, inputGradients, now, PRECISION_OPTION, precisionOption, resolvedTargets } from './input-gradients.js';
-import { enumOption, intOption, numberOption } from '../../options.js';
+import { forwardLogits, inputGradients, now, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { targetScores, targetTensor } from '../../targets/index.js';
 import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
@@ -35,14 +34,13 @@ export const integratedGradients = registerMethod({
       PRECISION_OPTION,
     ],
   }),
-  async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
+  async explain(model, input, options): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const steps = intOption(options, 'steps', 50, 2);
-    const method = enumOption(options, 'method', INTEGRATION_METHODS, 'gausslegendre');
-    const batch = intOption(options, 'internalBatchSize', intOption(options, 'batchSize', 16));
-    const precision = precisionOption(options);
-    const random = new Random(numberOption(options, 'seed', 0), 'xor');
-    const baselines = makeBaselines(input, baselineOption(options, 'baseline', 'integrated-gradients'), random, numberOption(options, 'blurSigma', 4, (v) => v > 0, 'a positive number'));
+    const { steps, method, precision } = options;
+    // (the generic batchSize no longer stands in for it: internalBatchSize has a declared default)
+    const batch = options.internalBatchSize;
+    const random = new Random(options.seed ?? 0, 'xor');
+    const baselines = makeBaselines(input, baselineOption(options, 'baseline', 'integrated-gradients'), random, options.blurSigma);
     const targets = await resolvedTargets(model, input, options.target, timings);
     const { alphas, weights } = integrationPoints(method, steps);
 

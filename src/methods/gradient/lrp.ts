@@ -11,7 +11,7 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { boolOption, intOption, numberOption } from '../../options.js';
+import { numberOption } from '../../options.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
@@ -144,11 +144,11 @@ export const lrp: Method = registerMethod({
     const params = lrpParameters(model, input, opts);
     const targets = await resolveGradientTargets(model, input, opts.target, timings);
     if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', `LRP explains logits: the output relevance is a logit (or a weighted sum of output entries); ${targets.output === 'probability' ? 'probability' : targets.output === 'cosine' ? 'cosine-similarity (embedding)' : 'class × objectness (detection)'} targets are not supported`, 2);
-    const canonize = boolOption(opts, 'canonize', params.composite !== 'captum-epsilon');
+    const canonize = options.canonize ?? params.composite !== 'captum-epsilon';
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };
     const ruleSet = lrpRuleSet(params);
     const n = input.dims[0]!;
-    const batch = intOption(opts, 'batchSize', 16);
+    const batch = options.batchSize;
     const relevance = new Float32Array(input.size);
     const scores: number[] = [];
     for (let start = 0; start < n; start += batch) {

@@ -3,9 +3,9 @@ import type { LumenModel } from '../../model.js';
 import { seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionSpec, Timings } from '../types.js';
+import { parseOptionValues } from '../validate.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
-import { enumOption, intOption, numberOption } from '../../options.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -18,12 +18,13 @@ export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'sq
  * model's input space), the base method on all of them (explaining the target resolved on the clean image), then
  * the mean (smoothgrad), mean of squares (squaregrad) or variance (vargrad) of the attributions.
  */
-export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor, options: ExplainOptions, type: NoiseTunnelType): Promise<Explanation> {
+export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor, given: ExplainOptions, type: NoiseTunnelType): Promise<Explanation> {
   model.checkInput(input);
+  // (already parsed when called from explain; tests and pipelines may call it with their own options)
+  const options = parseOptionValues(TUNNEL_OPTIONS, given);
   const timings: Timings = { compileMs: 0, runMs: 0 };
-  const samples = intOption(options, 'samples', 50);
-  const stdev = numberOption(options, 'stdev', 0.15, (v) => v >= 0, 'a number ≥ 0');
-  const random = new Random(numberOption(options, 'seed', 0), 'xor');
+  const { samples, stdev } = options;
+  const random = new Random(options.seed, 'xor');
   const targets = await resolvedTargets(model, input, options.target, timings);
   const n = input.dims[0]!;
   const per = input.size / n;
@@ -34,7 +35,7 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
   // the n × samples noisy rows go to the base method `batchSize` rows at a time (a chunk may split an image's
   // samples), so memory is O(batchSize × image) whatever `samples` is; the noise is drawn row by row in the same
   // order and summed in float64 in row order, so the chunk size does not change the result
-  const chunk = intOption(options, 'batchSize', 32);
+  const chunk = options.batchSize;
   const totalRows = n * samples;
   const { target: _ignored, seed: _seed, samples: _s, stdev: _d, ...rest } = options;
   void _ignored;
@@ -85,13 +86,13 @@ export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor
   };
 }
 
-const TUNNEL_OPTIONS: MethodInfo['options'] = [
+const TUNNEL_OPTIONS = [
   { name: 'samples', type: 'integer', default: 50, min: 1, description: 'noisy copies per image (Captum nt_samples)' },
   { name: 'stdev', type: 'number', default: 0.15, min: 0, description: 'noise standard deviation in the model input space (Captum stdevs)' },
   seedOption('random seed of the noise'),
   batchSizeOption(32, 'noisy images per base-method call (bounds memory: one call holds at most this many noisy copies)'),
   { ...PRECISION_OPTION, description: `${PRECISION_OPTION.description}; passed to the base method (gradient bases only)` },
-];
+] as const satisfies readonly OptionSpec[];
 
 export const smoothgrad = registerMethod({
   info: familyInfo('gradient', {
@@ -129,6 +130,6 @@ export const noiseTunnelMethod = registerMethod({
     const { base: _b, type: _t, ...rest } = options;
     void _b;
     void _t;
-    return noiseTunnel(base, model, input, rest, enumOption(options, 'type', NOISE_TUNNEL_TYPES, 'smoothgrad'));
+    return noiseTunnel(base, model, input, rest, options.type);
   },
 });

@@ -1,6 +1,5 @@
 import { Tensor } from '../../tensor.js';
-import { boolOption } from '../../options.js';
-import { BATCH_OPTION, defineGradientMethod } from './define-gradient-method.js';
+import { defineGradientMethod } from './define-gradient-method.js';
 
 /** Captum Saliency: the gradient of the target score w.r.t. the input, absolute value by default. */
 export const saliency = defineGradientMethod(
@@ -12,11 +11,11 @@ export const saliency = defineGradientMethod(
     signed: false,
     cost: '1 forward + backward to the input',
     reference: 'Captum 0.8.0 Saliency (abs=True and abs=False)',
-    options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute value of the gradient (Captum default); false keeps its sign' }, BATCH_OPTION],
+    options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute value of the gradient (Captum default); false keeps its sign' }],
   },
   'gradient',
   (g, _x, options) => {
-    if (!boolOption(options, 'abs', true)) return g;
+    if (!options.abs) return g;
     const out = new Float32Array(g.size); // a plain loop: ~4× faster than g.data.map(Math.abs)
     const gd = g.data;
     for (let i = 0; i < out.length; i++) out[i] = Math.abs(gd[i]!);

@@ -14,7 +14,7 @@ import { getConceptMethod } from '../../src/methods/concepts/registry.js';
 import { deepFeatureFactorization } from '../../src/methods/concepts/dff.js';
 import { mmdCritic, nearestByCosine } from '../../src/methods/concepts/examples.js';
 import { layerActivations, pooled } from '../../src/methods/concepts/layer.js';
-import { tcav } from '../../src/methods/concepts/tcav.js';
+import { tcavConcepts } from '../../src/methods/concepts/tcav.js';
 import { encodePng } from '../../src/node/image-file.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { loadModel } from '../../src/node/load.js';
@@ -66,7 +66,9 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     const concept = sorted(await writeShapes(join(dir, 'marker'), 11, 10, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
     const few = sorted(await writeShapes(join(dir, 'few'), 11, 3, { markerMode: 'random' }, (s) => s.marker.classIndex === TRIANGLE));
     const random = sorted(await writeShapes(join(dir, 'random'), 12, 16, { markerMode: 'none' }));
-    // two random folders (8 + 8, pooled by the page in the order added: the same 16 images in the same order)
+    // a second concept: unmarked circles (a concept the triangle does not rise along)
+    const circlesConcept = sorted(await writeShapes(join(dir, 'circles'), 15, 10, { markerMode: 'none', label: 0 }));
+    // two random folders of 8: two random sets (run r against folder r), as `lumen tcav --random A --random B`
     mkdirSync(join(dir, 'random-b'));
     for (const f of random.slice(8)) renameSync(f, join(dir, 'random-b', f.split('/').pop()!));
     const inputs = sorted(await writeShapes(join(dir, 'triangles'), 13, 4, { markerMode: 'none', label: TRIANGLE }));
@@ -109,35 +111,60 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     }
     assert.equal(layer, await model.defaultLayer());
 
-    // ---- TCAV: 10 concept, 16 random, 4 target-class images, 3 runs, at the 8×8 max-pool (the last conv layer's
+    // ---- TCAV: 2 concept folders (10 marker, 10 circles), 2 random folders of 8 (two random sets, so 2 runs, the
+    // null = the 2 ordered pairs of folders), 4 target-class images, at the 8×8 max-pool (the last conv layer's
     // gradient is the same for every input behind a GAP→Gemm head, so its scores are all 0 or 1: docs/concepts.md)
     const tcavLayer = '/features/features.11/MaxPool_output_0';
     await page.locator('#layer').selectOption(tcavLayer);
+    const runsField = page.locator('#opt-concept-tcav-runs');
+    assert.equal(await runsField.inputValue(), '10', 'no random folder: the metadata default');
     await page.locator('#tcav-concept').setInputFiles(join(dir, 'marker'));
+    await page.locator('#tcav-concept').setInputFiles(join(dir, 'circles'));
+    assert.deepEqual(await page.locator('#tcav-concept-list li').allTextContents(), ['marker: 10 images', 'circles: 10 images']);
     await page.locator('#tcav-random').setInputFiles(join(dir, 'random'));
+    assert.deepEqual([await runsField.inputValue(), await runsField.getAttribute('max')], ['10', '1000'], 'one random folder: subsampled per run');
     await page.locator('#tcav-random').setInputFiles(join(dir, 'random-b'));
     assert.deepEqual(await page.locator('#tcav-random-list li').allTextContents(), ['random: 8 images', 'random-b: 8 images']);
+    assert.deepEqual([await runsField.inputValue(), await runsField.getAttribute('max')], ['2', '2'], 'runs follow the random folders');
     await page.locator('#tcav-inputs').setInputFiles(join(dir, 'triangles'));
     await page.locator('#tcav-target').fill('triangle');
-    await page.locator('#opt-concept-tcav-runs').fill('3');
     const tv = await run('tcav', 'Run TCAV');
     assert.equal(tv.error, undefined);
     const tb = tv.result!;
-    assert.deepEqual(tb.counts, { concept: 10, random: 16, inputs: 4 });
-    const tn = await tcav(model, { concept: await batchOf(model, concept), random: await batchOf(model, [...random.slice(0, 8), ...random.slice(8).map((f) => join(dir, 'random-b', f.split('/').pop()!))]), inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE, runs: 3, seed: 0 });
-    t.diagnostic(`TCAV browser score ${tb.score.toFixed(4)} p ${tb.pValue.toPrecision(4)} ${tb.direction}; node ${tn.score.toFixed(4)} p ${tn.pValue.toPrecision(4)}; concept ${tb.conceptScores.join(',')} random ${tb.randomScores.join(',')}`);
+    assert.deepEqual(tb.counts, { concepts: [10, 10], random: [8, 8], inputs: 4 });
+    const randomB = random.slice(8).map((f) => join(dir, 'random-b', f.split('/').pop()!));
+    const tn = await tcavConcepts(model, { concepts: [await batchOf(model, concept), await batchOf(model, circlesConcept)], random: [await batchOf(model, random.slice(0, 8)), await batchOf(model, randomB)], inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE });
+    t.diagnostic(`TCAV browser ${tb.concepts.map((c) => `${c.concept}: [${c.conceptScores}] vs [${c.randomScores}] p ${c.pValue}`).join('; ')}; node p ${tn.map((r) => r.pValue).join(', ')}; threshold ${tb.concepts[0]!.threshold}`);
     assert.equal(tb.layer, tcavLayer);
-    assert.deepEqual(tb.conceptScores, tn.conceptScores);
-    assert.deepEqual(tb.randomScores, tn.randomScores);
-    assert.deepEqual(tb.cavAccuracy, tn.cavAccuracy);
-    assert.equal(tb.score, tn.score);
-    assert.ok(relClose(tb.pValue, tn.pValue, 1e-9), `p ${tb.pValue} vs ${tn.pValue}`);
-    assert.equal(tb.threshold, tn.threshold);
-    assert.equal(tb.significant, tn.significant);
-    assert.equal(tb.direction, tn.direction);
-    assert.equal(await page.locator('#tcav-out table tr').count(), 1 + 3);
-    assert.equal(await page.locator('#tcav-out figure.distribution circle').count(), 6);
-    assert.match((await page.locator('#tcav-out .tcav-summary').textContent())!, new RegExp(`${tn.score.toFixed(3)} ± `));
+    assert.deepEqual([tb.runs, tb.randomSets, tb.randomPairs], [2, 2, [[0, 1], [1, 0]]]);
+    assert.deepEqual(tb.randomPairs, tn[0]!.randomPairs);
+    assert.deepEqual(tb.concepts.map((c) => c.concept), ['marker', 'circles']);
+    assert.equal(tn.length, 2);
+    tn.forEach((n, k) => {
+      const b = tb.concepts[k]!;
+      assert.deepEqual(b.conceptScores, n.conceptScores, `concept ${k} scores`);
+      assert.deepEqual(b.randomScores, n.randomScores, `concept ${k} random scores`);
+      assert.deepEqual(b.cavAccuracy, n.cavAccuracy);
+      assert.equal(b.score, n.score);
+      assert.equal(b.pValue, n.pValue, `concept ${k} p`);
+      assert.equal(b.t, n.t);
+      assert.equal(b.threshold, n.threshold);
+      assert.equal(b.significant, n.significant);
+      assert.equal(b.direction, n.direction);
+    });
+    // Bonferroni over the 2 concepts; the two concepts' numbers differ (the view did not show one concept twice)
+    assert.equal(tb.concepts[0]!.threshold, 0.05 / 2);
+    assert.notDeepEqual(tb.concepts[0]!.conceptScores, tb.concepts[1]!.conceptScores);
+    assert.ok(tb.concepts.every((c) => Number.isFinite(c.pValue) && c.pValue > 0 && c.pValue <= 1));
+    assert.equal(await page.locator('#tcav-out table.tcav-concepts tr').count(), 1 + 2);
+    assert.deepEqual(await page.locator('#tcav-out table.tcav-concepts tr td:first-child').allTextContents(), ['marker', 'circles']);
+    assert.equal(await page.locator('#tcav-out table.tcav-runs').count(), 2);
+    assert.equal(await page.locator('#tcav-out table.tcav-null tr').count(), 1 + 2);
+    assert.equal(await page.locator('#tcav-out figure.distribution circle').count(), 2 * (2 + 2));
+    const summary = (await page.locator('#tcav-out .tcav-summary').textContent())!;
+    assert.match(summary, /2 runs, run r against random folder r \(random, random-b\)/);
+    assert.match(summary, /p < 0\.0250 \(alpha \/ 2, Bonferroni over 2 concepts/);
+    assert.match((await page.locator('#tcav-out table.tcav-concepts tr').nth(1).textContent())!, new RegExp(`${tn[0]!.score.toFixed(3)} ± `));
     assert.equal(await page.locator('#tcav-progress').evaluate((e) => (e as HTMLProgressElement).value), 1);
     // Cancel: clicked in the same task as Run, so the run stops at its first check (after decoding the first image)
     const runsBefore = (await hooks()).tcav.runs;
@@ -151,6 +178,20 @@ test('web app concept views: TCAV, prototypes/criticisms, CRAFT and dataset neig
     assert.equal(cancelled.error, undefined);
     assert.deepEqual(cancelled.result, tb, 'a cancelled run leaves the last result');
     assert.equal(await page.locator('#tcav-progress').evaluate((e) => (e as HTMLProgressElement).value), 0);
+    // bad input: more runs than random folders, in the library's words (before any image is read)
+    await runsField.fill('3');
+    const tRuns = await run('tcav', 'Run TCAV');
+    assert.equal(tRuns.error, 'TCAV: 3 runs need 3 random sets (run r is trained against random set r, as tensorflow/tcav); 2 given: ask for at most 2 runs, or give one random set to subsample per run');
+    await assert.rejects(tcavConcepts(model, { concepts: [await batchOf(model, concept)], random: [await batchOf(model, random.slice(0, 8)), await batchOf(model, randomB)], inputs: await batchOf(model, inputs) }, { layer: tcavLayer, target: TRIANGLE, runs: 3 }), { message: tRuns.error });
+    // the random list cleared: the runs field (at its automatic 2) goes back to the metadata default
+    await runsField.fill('2');
+    await page.getByRole('button', { name: 'Clear random folders' }).click();
+    assert.equal(await runsField.inputValue(), '10');
+    await page.locator('#tcav-random').setInputFiles(join(dir, 'random'));
+    await page.locator('#tcav-random').setInputFiles(join(dir, 'random-b'));
+    // bad input: 3 concept images
+    await page.getByRole('button', { name: 'Clear concept folders' }).click();
+    assert.equal(await page.locator('#tcav-concept-list li').count(), 0);
     // bad input: 3 concept images
     await page.locator('#tcav-concept').setInputFiles(join(dir, 'few'));
     const tBad = await run('tcav', 'Run TCAV');

@@ -1,7 +1,7 @@
 /** Node-only image decoding and encoding (sharp), with errors that tell the user what is wrong with the file. */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import sharp, { type Metadata } from 'sharp';
 import { LumenError } from '../errors.js';
 import { sniffFileType, SUPPORTED_IMAGE_FORMATS } from '../image/sniff.js';
@@ -94,6 +94,13 @@ export async function encodePng(img: RawImage): Promise<Uint8Array> {
  * half-written output (and a reader never sees one).
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  // A device or a pipe given as the output (-o /dev/null) is written into, never replaced by a renamed file (as root
+  // the rename replaced /dev/null itself with a regular file).
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    writeFileSync(path, bytes);
+    return;
+  }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(tmp, bytes);

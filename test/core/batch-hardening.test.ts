@@ -220,3 +220,22 @@ test("--cache '' , a folder or an unwritable path for the embedding cache (neigh
   const ok = await fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: join(dir, 'cache.json') });
   assert.equal(ok.computed, 1);
 });
+
+test('an output file that is a device or a pipe (-o /dev/null) is written into, never replaced by a renamed file', async () => {
+  const { writeFileAtomic } = await import('../../src/node/image-file.js');
+  const { execFileSync } = await import('node:child_process');
+  const { closeSync, constants, openSync, readSync, statSync } = await import('node:fs');
+  const fifo = join(dir, 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // a reader first (non-blocking open), so the write into the pipe does not wait for one
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    writeFileAtomic(fifo, 'through the pipe');
+    const buffer = Buffer.alloc(64);
+    assert.equal(buffer.subarray(0, readSync(fd, buffer)).toString(), 'through the pipe');
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(statSync(fifo).isFIFO(), 'still a pipe, not a regular file renamed over it');
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('out.fifo.')).length, 0, 'no temporary file left');
+});

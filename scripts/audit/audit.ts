@@ -41,6 +41,9 @@ export interface AuditReport {
   failures: number;
 }
 
+const START_RETRIES = 3;
+const START_WAIT_MS = 20_000;
+
 /** A seeded choice of `n` case indices out of `total`, in order. */
 export function sampleIndices(total: number, n: number | undefined, seed: number): number[] {
   const all = Array.from({ length: total }, (_, i) => i);
@@ -57,6 +60,7 @@ export function sampleIndices(total: number, n: number | undefined, seed: number
 async function runCategory(category: Category, cases: AuditCase[], indices: number[], seed: number, log: (line: string) => void): Promise<CaseRecord[]> {
   const records: CaseRecord[] = [];
   let remaining = indices;
+  let startFailures = 0;
   while (remaining.length > 0) {
     const done = new Set<number>();
     const { hung, current, stderr, exit } = await new Promise<{ hung: boolean; current: number; stderr: string; exit: number | null }>((finish) => {
@@ -113,10 +117,12 @@ async function runCategory(category: Category, cases: AuditCase[], indices: numb
       log(`FAIL   ${c.id} ${c.name}: ${detail.split('\n')[0]}`);
       done.add(current);
     } else if (current < 0 || done.has(current)) {
-      // died between cases (start-up, or a case asked for a fresh process): nothing failed unless it never started
+      // died between cases (start-up, or a case asked for a fresh process). A worker that cannot start means the
+      // sources do not load (in a shared tree, often someone's edit in progress): wait and retry, then give up.
       if (current < 0 && exit !== 0) {
-        for (const i of open) records.push({ id: cases[i]!.id, category: category.name, name: cases[i]!.name, ms: 0, outcome: 'failure', detail: `the worker did not start: ${stderr.slice(-600)}` });
-        break;
+        if (++startFailures > START_RETRIES) throw new Error(`the ${category.name} worker does not start (do the sources load?): ${stderr.slice(-600)}`);
+        log(`the ${category.name} worker did not start; retrying in ${START_WAIT_MS / 1000} s`);
+        await new Promise((done) => setTimeout(done, START_WAIT_MS));
       }
     }
     remaining = remaining.filter((i) => !done.has(i));

@@ -21,6 +21,16 @@ import { Tensor } from '../../src/tensor.js';
 const runtime = nodeRuntime();
 const BYTES = new Uint8Array(readFileSync('models/fashion-cnn.onnx'));
 const base = (): OnnxGraph => OnnxGraph.copyOf(decodeModel(BYTES));
+/** An empty graph (the bundled model's opsets) with one input of open batch and spatial size, 'x'. */
+function openInputGraph(): OnnxGraph {
+  const g = base();
+  g.graph.node.splice(0);
+  g.graph.input.splice(0);
+  g.graph.output.splice(0);
+  g.graph.initializer.splice(0);
+  g.addInput('x', ['n', 1, 'h', 'w']);
+  return g;
+}
 const load = (g: OnnxGraph): LumenModel => LumenModel.fromProto(g.model, { runtime, source: 'mutant.onnx' });
 const lumenError = (code: string, text?: RegExp) => (e: unknown): boolean => {
   assert.ok(e instanceof LumenError, `expected a LumenError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
@@ -43,12 +53,7 @@ test('ONNX Runtime session errors: an unknown op names the op, the node and what
 
 test('ONNX Runtime run errors: a wrong-size input to a node names the node, its op and the fed shapes', async () => {
   // input with an open size, added to a fixed 4×4 constant: a 5×5 image fails inside ORT's Add
-  const g = base();
-  g.graph.node.splice(0);
-  g.graph.input.splice(0);
-  g.graph.output.splice(0);
-  g.graph.initializer.splice(0);
-  g.addInput('x', ['n', 1, 'h', 'w']);
+  const g = openInputGraph();
   const c = g.addInitializer(new Float32Array(16).fill(1), [1, 1, 4, 4], 'bias');
   g.addNode('Add', ['x', c], ['sum']).forEach(() => undefined);
   g.graph.node[0]!.name = 'the_add';
@@ -212,12 +217,7 @@ test('fromBytes(bytes, null), forward(x, null) and getMethod(null) give one Lume
 test('perturbation runs send fewer copies per ONNX Runtime call for huge images, so AbortSignal is seen (occlusion of 100000×28 was uncancellable)', async () => {
   const { PerturbationRun, MAX_BATCH_VALUES } = await import('../../src/methods/perturbation/perturbation-run.js');
   // an open-size classifier (mean of the image, two classes) fed a 2048×2048 image: 4 194 304 values per copy
-  const g = base();
-  g.graph.node.splice(0);
-  g.graph.input.splice(0);
-  g.graph.output.splice(0);
-  g.graph.initializer.splice(0);
-  g.addInput('x', ['n', 1, 'h', 'w']);
+  const g = openInputGraph();
   g.addNode('GlobalAveragePool', ['x'], ['pooled']);
   g.addNode('Flatten', ['pooled'], ['one']);
   g.addNode('Concat', ['one', 'one'], ['scores'], { axis: { i: 1 } });

@@ -12,7 +12,8 @@ import { boolOption, enumOption, intOption } from '../options.js';
 import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
-import { RiseMasks, riseSettings } from '../methods/perturbation/rise.js';
+import { RiseMasks, riseInfo, riseSettings } from '../methods/perturbation/rise.js';
+import { parseOptionValues } from '../methods/validate.js';
 import { numberInRange } from '../options.js';
 import { Rng } from '../random.js';
 import { channelNormalization } from '../image/preprocess.js';
@@ -558,7 +559,7 @@ function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: 
 function riseMasks(graph: OnnxGraph, options: ExplainOptions, dims: readonly Dim[]): { masks: string; count: number; keepProbability: number; baseline: number } {
   const [, , H, W] = dims;
   if (typeof H !== 'number' || typeof W !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export: RISE needs a model with a fixed input size');
-  const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(options, H, W);
+  const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(parseOptionValues(riseInfo.options, options), H, W, 'export rise');
   const seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
   // a protobuf file holds at most 2 GB
   if (count * H * W * 4 > 1.5e9) throw new LumenError('BAD_OPTION', `export: RISE with ${count} masks of ${H}×${W} needs ${((count * H * W * 4) / 1e9).toFixed(1)} GB of initializers (ONNX files stop at 2 GB); use fewer numMasks`, 2);

@@ -87,6 +87,16 @@ export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: 
   return out as ExplainOptions & OptionValues<S>;
 }
 
+/**
+ * A method's own limit on an option value beyond its spec, usually one that depends on the input (a grid no finer
+ * than the image, a segment count no larger than its pixels); worded as numberOptionProblem, named by `who`.
+ */
+export function checkLimit(who: string, name: string, v: number, min: number, max: number, type: 'number' | 'integer' = 'integer'): number {
+  const problem = numberOptionProblem({ name, type, min, max }, v);
+  if (problem) throw bad(`${who ? `${who}: ` : ''}${name} ${problem}`);
+  return v;
+}
+
 /** A number option within its spec's bounds; integer counts without a declared max stop at MAX_COUNT. */
 export function checkNumber(spec: OptionSpec, v: unknown, who: string): void {
   const problem = numberOptionProblem(spec, v);

@@ -5,7 +5,7 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
@@ -22,12 +22,12 @@ export const featureAblationInfo = familyInfo('perturbation', {
   options: [...SEGMENTATION_OPTIONS, ...hideOptionSpecs('constant'), batchSizeOption(32, 'Ablated images per forward pass.')],
 });
 
-async function explainFeatureAblation(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+async function explainFeatureAblation(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof featureAblationInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
   run.plan(segmentations.reduce((a, s) => a + s.count, 0));
   const perSegment: number[] = [];
-  const painted = await segmentValues(run, segmentations, options, 'constant', async (image, { labels, count }, hidden) => {
+  const painted = await segmentValues(run, segmentations, options, async (image, { labels, count }, hidden) => {
     const on = new Uint8Array(count);
     // coalition s: every segment shown but s
     const scores = await run.scoreCoalitions(

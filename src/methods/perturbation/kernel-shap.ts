@@ -14,9 +14,8 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
-import { numberInRange } from '../../options.js';
 import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
@@ -188,19 +187,19 @@ export function solveShapley(masks: Uint8Array, weights: Float64Array, y: Float6
   return phi;
 }
 
-async function explainKernelShap(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+async function explainKernelShap(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof kernelShapInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const rng = new Rng(run.seed);
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
   const plans = segmentations.map(({ count: M }) => {
-    const requested = numberInRange(options, 'numSamples', 2 * M + 2048, 1, 1e8, true);
+    const requested = options.numSamples ?? 2 * M + 2048;
     return M === 1 ? { masks: new Uint8Array(0), weights: new Float64Array(0), count: 0 } : kernelShapCoalitions(M, requested, rng);
   });
   run.plan(plans.reduce((a, p) => a + p.count + 1, 0));
 
   const values: number[] = [];
   const baseValues: number[] = [];
-  const painted = await segmentValues(run, segmentations, options, 'constant', async (image, { labels, count: M }, hidden) => {
+  const painted = await segmentValues(run, segmentations, options, async (image, { labels, count: M }, hidden) => {
     const plan = plans[image.index]!;
     const none = new Uint8Array(M);
     // Sample 0 is the empty coalition f(∅); the rest are the coalitions.

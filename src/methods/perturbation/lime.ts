@@ -12,9 +12,9 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
-import { numberInRange } from '../../options.js';
+import { checkLimit } from '../validate.js';
 import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
@@ -115,11 +115,11 @@ export function limeKernelWeights(data: Uint8Array, n: number, S: number, kernel
   return w;
 }
 
-async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof limeInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
-  const numSamples = numberInRange(options, 'numSamples', 1000, 2, 1e7, true);
-  const kernelWidth = numberInRange(options, 'kernelWidth', 0.25, 1e-12);
-  const alpha = numberInRange(options, 'alpha', 1, 0);
+  const { numSamples, alpha } = options;
+  // (the similarity kernel divides by its width: 0 is allowed by the declared min, not here)
+  const kernelWidth = checkLimit('lime.explain', 'kernelWidth', options.kernelWidth, 1e-12, Infinity, 'number');
   run.plan(numSamples * run.images.length);
   const rng = new Rng(run.seed);
 
@@ -128,7 +128,7 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
   const scores: number[] = [];
   const localPredictions: number[] = [];
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
-  const painted = await segmentValues(run, segmentations, options, 'mean', async (image, { labels, count: S }, hidden) => {
+  const painted = await segmentValues(run, segmentations, options, async (image, { labels, count: S }, hidden) => {
     // Samples: row 0 all on, the others uniform random bits (lime: randint(0, 2)).
     const data = new Uint8Array(numSamples * S);
     data.fill(1, 0, S);

@@ -7,10 +7,10 @@
 import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import type { LumenModel } from '../../model.js';
 import { PerturbationRun, type PreparedImage } from './perturbation-run.js';
-import { intListOption, numberInRange } from '../../options.js';
+import { intListOption } from '../../options.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
 
@@ -71,9 +71,8 @@ export function occlusionGeometry(options: ExplainOptions, C: number, H: number,
 function baselineFor(options: ExplainOptions, image: PreparedImage): Float32Array {
   const size = image.channels * image.pixels;
   const b = options.baselines;
-  if (b === undefined || b === null || typeof b === 'number' || typeof b === 'string') {
-    return new Float32Array(size).fill(numberInRange(options, 'baselines', 0));
-  }
+  // (a single value arrives as a number: registerMethod has applied the default and converted flag text)
+  if (typeof b === 'number') return new Float32Array(size).fill(b);
   const values = b instanceof Tensor ? b.data : Array.isArray(b) ? Float32Array.from(b as number[]) : undefined;
   if (!values) throw new LumenError('BAD_OPTION', 'option baselines: expected a number, a per-channel array or a Tensor', 2);
   if (values.length === image.channels) {
@@ -92,7 +91,7 @@ function positions(dim: number, window: number, stride: number): number {
   return Math.ceil((dim - window) / stride) + 1;
 }
 
-async function explainOcclusion(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+async function explainOcclusion(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof occlusionInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const first = run.images[0]!;
   const { window, stride } = occlusionGeometry(options, first.channels, first.height, first.width);

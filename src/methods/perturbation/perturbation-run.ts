@@ -11,8 +11,8 @@ import type { LumenModel } from '../../model.js';
 import { forwardScores, resolveBatchTargets, seedSize, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
-import { enumOption, numberInRange } from '../../options.js';
-import type { ExplainOptions, Explanation, OptionSpec } from '../types.js';
+import type { ExplainOptions, Explanation, OptionSpec, OptionValues } from '../types.js';
+import { checkLimit } from '../validate.js';
 import type { Segmentation } from './segmentation.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ export class PerturbationRun {
 
   private constructor(
     readonly model: LumenModel,
-    readonly options: ExplainOptions,
+    readonly options: ExplainOptions & { batchSize: number },
     init: { images: PreparedImage[]; classes: number[]; output: TargetTransform; tensor: string; seedDims: readonly number[] },
   ) {
     this.images = init.images;
@@ -68,8 +68,8 @@ export class PerturbationRun {
     // A huge image goes fewer copies per ONNX Runtime call: one call blocks the thread, and the abort signal is only
     // seen between calls (occlusion of a 100000×28 input ran 32 copies, minutes, in one uncancellable call).
     const values = Math.max(1, ...init.images.map((i) => i.channels * i.pixels));
-    this.batchSize = Math.max(1, Math.min(numberInRange(options, 'batchSize', 32, 1, 1 << 16, true), Math.floor(MAX_BATCH_VALUES / values)));
-    this.seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
+    this.batchSize = Math.max(1, Math.min(checkLimit('', 'batchSize', options.batchSize, 1, 1 << 16), Math.floor(MAX_BATCH_VALUES / values)));
+    this.seed = checkLimit('', 'seed', options.seed ?? 0, -(2 ** 31), 2 ** 32 - 1);
   }
 
   /**
@@ -77,7 +77,8 @@ export class PerturbationRun {
    * it into planar images. Every score, here and per perturbation, is computed in the session (src/targets
    * forwardScores / forwardMasked's score): only the scalars are fetched, not the target tensor.
    */
-  static async start(model: LumenModel, input: Tensor, options: ExplainOptions): Promise<PerturbationRun> {
+  /** `options`: as `explain` receives them (every perturbation method declares batchSize, default 32). */
+  static async start(model: LumenModel, input: Tensor, options: ExplainOptions & { batchSize: number }): Promise<PerturbationRun> {
     throwIfAborted(options.signal);
     model.checkInput(input);
     const tensor = targetTensor(model, options.target);
@@ -259,26 +260,27 @@ export interface HideSettings {
   sigma: number;
 }
 
-export function hideSettings(options: Readonly<Record<string, unknown>>, image: PreparedImage, fallback: HideMode): HideSettings {
-  return {
-    mode: enumOption(options, 'hide', ['constant', 'mean', 'blur'] as const, fallback),
-    value: numberInRange(options, 'hideValue', 0),
-    sigma: numberInRange(options, 'blurSigma', Math.max(1, Math.max(image.height, image.width) / 16), 0),
-  };
+/** The parsed values of `hideOptionSpecs` (the method's declared default mode applied). */
+export type HideOptionValues = OptionValues<ReturnType<typeof hideOptionSpecs>>;
+
+export function hideSettings(options: HideOptionValues, image: PreparedImage): HideSettings {
+  return { mode: options.hide, value: options.hideValue, sigma: options.blurSigma ?? Math.max(1, Math.max(image.height, image.width) / 16) };
 }
 
-export function hideOptionSpecs(defaultMode: HideMode): OptionSpec[] {
+const HIDE_MODES = ['constant', 'mean', 'blur'] as const satisfies readonly HideMode[];
+
+export function hideOptionSpecs(defaultMode: HideMode) {
   return [
     {
       name: 'hide',
       type: 'enum',
-      choices: ['constant', 'mean', 'blur'],
+      choices: HIDE_MODES,
       default: defaultMode,
       description: "What a switched-off segment shows: 'constant' (hideValue), 'mean' (the segment's mean colour, lime's default), 'blur' (a Gaussian blur of the image).",
     },
     { name: 'hideValue', type: 'number', default: 0, description: "hide 'constant': the value, in the normalized input space (0 = dataset mean for mean/std-normalized models)." },
     { name: 'blurSigma', type: 'number', min: 0, description: "hide 'blur': Gaussian σ in pixels (default max(1, longer side / 16))." },
-  ];
+  ] as const satisfies readonly OptionSpec[];
 }
 
 /** What `segmentValues` gives back: the painted map of each image, its label maps as `extras.segments`, the segment counts. */
@@ -290,14 +292,13 @@ export interface SegmentMaps {
 
 /**
  * The loop every superpixel method runs (feature ablation, LIME, Kernel SHAP): per image, the image its hidden
- * segments show (the `hide` options, `hideDefault` when unset) and one value per segment from `values`; those values
+ * segments show (the `hide` options, with the method's declared default mode) and one value per segment from `values`; those values
  * painted onto the segments are the image's map.
  */
 export async function segmentValues(
   run: PerturbationRun,
   segmentations: readonly Segmentation[],
-  options: Readonly<Record<string, unknown>>,
-  hideDefault: HideMode,
+  options: HideOptionValues,
   values: (image: PreparedImage, segmentation: Segmentation, hidden: Float32Array) => Promise<ArrayLike<number>>,
 ): Promise<SegmentMaps> {
   const maps: Float32Array[] = [];
@@ -306,7 +307,7 @@ export async function segmentValues(
   for (const image of run.images) {
     const segmentation = segmentations[image.index]!;
     const { labels, count } = segmentation;
-    const hide = hideSettings(options, image, hideDefault);
+    const hide = hideSettings(options, image);
     const hidden = hiddenImage(image, labels, count, hide.mode, hide.value, hide.sigma);
     maps.push(paintSegments(labels, await values(image, segmentation, hidden)));
     labelMaps.push(Float32Array.from(labels));

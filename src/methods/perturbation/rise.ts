@@ -13,9 +13,9 @@
 import type { LumenModel } from '../../model.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { PerturbationRun } from './perturbation-run.js';
-import { numberInRange } from '../../options.js';
+import { checkLimit } from '../validate.js';
 import { Rng } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -139,18 +139,24 @@ function accumulate(sal: Float64Array, masks: Float32Array, scores: Float64Array
   }
 }
 
-/** RISE's settings for an H×W input from the options (also read by the ONNX export, src/export). */
-export function riseSettings(options: ExplainOptions, height: number, width: number): { numMasks: number; gridSize: number; p: number; baseline: number } {
+/** RISE's option values, as `explain` receives them (the ONNX export parses its options into these too). */
+export type RiseOptions = ExplainOptions & OptionValues<typeof riseInfo.options>;
+
+/**
+ * RISE's settings for an H×W input from its option values (also read by the ONNX export, src/export): the defaults
+ * that depend on the input, and the limits beyond the declared ones (a grid no finer than the image, p > 0).
+ */
+export function riseSettings(options: RiseOptions, height: number, width: number, who = 'rise.explain'): { numMasks: number; gridSize: number; p: number; baseline: number } {
   const defaults = riseDefaults(height, width);
   return {
-    numMasks: numberInRange(options, 'numMasks', defaults.numMasks, 1, 1e8, true),
-    gridSize: numberInRange(options, 'gridSize', defaults.gridSize, 1, Math.min(height, width), true),
-    p: numberInRange(options, 'keepProbability', 0.5, 1e-9, 1),
-    baseline: numberInRange(options, 'baselines', 0),
+    numMasks: checkLimit(who, 'numMasks', options.numMasks ?? defaults.numMasks, 1, 1e8),
+    gridSize: checkLimit(who, 'gridSize', options.gridSize ?? defaults.gridSize, 1, Math.min(height, width)),
+    p: checkLimit(who, 'keepProbability', options.keepProbability, 1e-9, 1, 'number'),
+    baseline: checkLimit(who, 'baselines', options.baselines, -Infinity, Infinity, 'number'),
   };
 }
 
-async function explainRise(model: LumenModel, input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+async function explainRise(model: LumenModel, input: Tensor, options: RiseOptions): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const first = run.images[0]!;
   const { numMasks, gridSize, p, baseline } = riseSettings(options, first.height, first.width);

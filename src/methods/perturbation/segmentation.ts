@@ -8,7 +8,8 @@ import { LumenError } from '../../errors.js';
 import type { Normalization } from '../../metadata.js';
 import { Tensor } from '../../tensor.js';
 import { type PreparedImage } from './perturbation-run.js';
-import { enumOption, numberInRange } from '../../options.js';
+import type { ExplainOptions, OptionValues } from '../types.js';
+import { checkLimit } from '../validate.js';
 
 export interface Segmentation {
   labels: Int32Array;
@@ -328,7 +329,7 @@ export const SEGMENTATION_OPTIONS = [
  * The segmentation a method uses for one image: `featureMask` when given (one map for all images, or one per
  * image), else SLIC superpixels or a grid per the options.
  */
-export function segmentImage(image: PreparedImage, options: Readonly<Record<string, unknown>>, normalization: Normalization | undefined, defaultSegments = 50): Segmentation {
+export function segmentImage(image: PreparedImage, options: ExplainOptions & OptionValues<typeof SEGMENTATION_OPTIONS>, normalization: Normalization | undefined): Segmentation {
   const mask = options.featureMask;
   const P = image.pixels;
   if (mask !== undefined && mask !== null) {
@@ -345,12 +346,12 @@ export function segmentImage(image: PreparedImage, options: Readonly<Record<stri
     }
     return compactLabels(slice);
   }
-  const kind = enumOption(options, 'segmentation', ['slic', 'grid'] as const, 'slic');
-  if (kind === 'grid') {
-    const g = numberInRange(options, 'gridSize', 8, 1, Math.max(image.height, image.width), true);
+  // limits that depend on the image (and SLIC's need for a positive compactness) beyond the declared ones
+  if (options.segmentation === 'grid') {
+    const g = checkLimit('', 'gridSize', options.gridSize, 1, Math.max(image.height, image.width));
     return gridSegments(image.height, image.width, g);
   }
-  const nSegments = numberInRange(options, 'nSegments', defaultSegments, 1, P, true);
-  const compactness = numberInRange(options, 'compactness', 10, 1e-9);
+  const nSegments = checkLimit('', 'nSegments', options.nSegments, 1, P);
+  const compactness = checkLimit('', 'compactness', options.compactness, 1e-9, Infinity, 'number');
   return slic(displayImage(image, normalization), image.channels, image.height, image.width, { nSegments, compactness });
 }

@@ -5,8 +5,6 @@ import type { LumenModel } from '../../model.js';
 import { attrInt } from '../../onnx/attributes.js';
 import { Tensor } from '../../tensor.js';
 import { minMaxInPlace } from '../cam/base-cam.js';
-import { intOption } from '../../options.js';
-import type { ExplainOptions, OptionSpec } from '../types.js';
 import { batchSizeOption } from '../common-options.js';
 
 /** The attention blocks of a vision transformer, as found in its graph. */
@@ -101,11 +99,7 @@ export function tokenMaps(rows: readonly Float64Array[], blocks: AttentionBlocks
   return { attribution: new Tensor(out, [n, 1, size.height, size.width]), raw: new Tensor(raw, [n, 1, h, w]) };
 }
 
-export const ATTENTION_BATCH_OPTION: OptionSpec = batchSizeOption(8, 'images per ONNX Runtime run');
-
-export function attentionBatchSize(options: ExplainOptions): number {
-  return intOption(options, 'batchSize', 8);
-}
+export const ATTENTION_BATCH_OPTION = batchSizeOption(8, 'images per ONNX Runtime run');
 
 /** Items [start, end) of a batch (a view, no copy). */
 export function batchSlice(input: Tensor, start: number, end: number): Tensor {

@@ -3,8 +3,8 @@ import { LumenError } from '../../errors.js';
 import { seedRows } from '../../targets/index.js';
 import { gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
+import type { Explanation, Method, Timings } from '../types.js';
+import { ATTENTION_BATCH_OPTION, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
 import { rowsTensor } from './rollout.js';
 
 /**
@@ -57,8 +57,8 @@ export const attentionRelevance: Method = registerMethod({
     reference: 'Chefer et al. 2021 (Transformer-MM-Explainability, self-attention rule); numpy on PyTorch attention maps and gradients (scripts/export_transformers.py)',
     options: [ATTENTION_BATCH_OPTION],
   },
-  async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
-    const batch = attentionBatchSize(options);
+  async explain(model, input, options): Promise<Explanation> {
+    const batch = options.batchSize;
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const blocks = await attentionBlocks(model, input, 'attention-relevance');
     const targets = await gradientTargets(model, input, options.target, timings);

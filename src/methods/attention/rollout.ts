@@ -2,10 +2,9 @@ import { Tensor } from '../../tensor.js';
 import { LumenError } from '../../errors.js';
 import { resolveTargets } from '../../targets/index.js';
 import { now } from '../gradient/input-gradients.js';
-import { enumOption, numberOption } from '../../options.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBatchSize, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
+import type { Explanation, Method, Timings } from '../types.js';
+import { ATTENTION_BATCH_OPTION, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 export type HeadFusion = (typeof HEAD_FUSIONS)[number];
@@ -81,10 +80,10 @@ export const attentionRollout: Method = registerMethod({
       ATTENTION_BATCH_OPTION,
     ],
   },
-  async explain(model, input, options: ExplainOptions = {}): Promise<Explanation> {
-    const fusion = enumOption(options, 'headFusion', HEAD_FUSIONS, 'mean');
-    const discard = numberOption(options, 'discardRatio', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
-    const batch = attentionBatchSize(options);
+  async explain(model, input, options): Promise<Explanation> {
+    const { headFusion: fusion, discardRatio: discard, batchSize: batch } = options;
+    // (the declared max is 1, but discarding every weight leaves nothing to roll out)
+    if (discard >= 1) throw new LumenError('BAD_OPTION', `attention-rollout.explain: discardRatio must be below 1, got ${discard}`, 2);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const blocks = await attentionBlocks(model, input, 'attention-rollout');
     const n = input.dims[0]!;

@@ -9,7 +9,10 @@ import { LumenError } from './errors.js';
 type Options = Readonly<Record<string, unknown>>;
 
 const bad = (name: string, v: unknown, expected: string): LumenError =>
-  new LumenError('BAD_OPTION', `option ${name}=${typeof v === 'object' && v !== null ? describeValue(v) : String(v)}: expected ${expected}`, 2);
+  new LumenError('BAD_OPTION', `option ${name}=${shownValue(v)}: expected ${expected}`, 2);
+
+/** A value after `option x=` in an error: as typed for strings and numbers, described for objects. */
+export const shownValue = (v: unknown): string => (typeof v === 'object' && v !== null ? describeValue(v) : String(v));
 
 /** A value as an error message shows it (never `[object Object]`). */
 export function describeValue(v: unknown): string {

@@ -193,6 +193,9 @@ test('option values that are objects or empty arrays: refused, and named in the 
   await assert.rejects(getMethod('saliency').explain(model, image(), { precision: bad({}) }), (e: unknown) => lumenError('BAD_OPTION', /precision must be one of float32, float64, got an object \(Object\)/)(e) && !String((e as Error).message).includes('[object Object]'));
   await assert.rejects(getMethod('smoothgrad').explain(model, image(), { stdev: bad([]) }), lumenError('BAD_OPTION', /stdev must be a finite number, got an empty array/));
   await assert.rejects(getMethod('kernel-shap').explain(model, image(), { gridSize: bad([]) }), lumenError('BAD_OPTION', /gridSize must be an integer, got an empty array/));
+  for (const [id, name] of [['integrated-gradients', 'baseline'], ['gradient-shap', 'baselines'], ['deeplift-shap', 'baselines'], ['lrp', 'low']] as const) {
+    await assert.rejects(getMethod(id).explain(model, image(), { [name]: bad({}) }), lumenError('BAD_OPTION', new RegExp(`option ${name}=an object \\(Object\\): expected`)), id);
+  }
 });
 
 test('library entry points given null: fromBytes, loadInput, evaluate, explainFiles answer with one LumenError (were TypeErrors)', async () => {

@@ -2,6 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import type { Random } from '../../random.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
+import { shownValue } from '../../options.js';
 
 /** How a baseline (reference input) is given: a kind, a constant, or explicit tensors. */
 export type BaselineSpec = 'zeros' | 'blur' | 'uniform-noise' | number | Tensor;
@@ -43,7 +44,7 @@ export function makeBaselines(input: Tensor, spec: unknown, random: Random, blur
     if (spec.size === input.size) return spec.reshape(input.dims);
     throw new LumenError('BAD_OPTION', `baseline of shape [${spec.dims.join(', ')}] does not fit the input [${input.dims.join(', ')}] (one image or one per input)`, 2);
   }
-  throw new LumenError('BAD_OPTION', `option baseline=${String(spec)}: expected zeros, blur, uniform-noise, a number or a tensor`, 2);
+  throw new LumenError('BAD_OPTION', `option baseline=${shownValue(spec)}: expected zeros, blur, uniform-noise, a number or a tensor`, 2);
 }
 
 /** Gaussian blur of each channel of an NCHW batch (2⌈3σ⌉ + 1 taps, edges replicated: src/image/blur.ts). */

@@ -12,7 +12,7 @@ import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
-import { intOption } from '../../options.js';
+import { intOption, shownValue } from '../../options.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
 
@@ -71,7 +71,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     return given.reshape([given.size / per, ...image.dims.slice(1)]);
   }
   const kind = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
-  if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${String(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
+  if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${shownValue(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const m = intOption(options, 'samples', 16);
   const seed = typeof options.seed === 'number' ? options.seed : 0;
   const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');

@@ -7,6 +7,7 @@ import { inputGradients, PRECISION_OPTION, resolvedTargets } from './input-gradi
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
+import { shownValue } from '../../options.js';
 
 /**
  * Captum GradientShap: for each of `samples` draws per image, a baseline picked uniformly from a distribution, the
@@ -100,7 +101,7 @@ function baselineDistribution(input: Tensor, spec: unknown, count: number, rando
     return { count: 1, value: (i, _k, p) => blurred.data[i * per + p]! };
   }
   if (spec !== undefined && spec !== 'noise' && spec !== 'uniform-noise') {
-    throw new LumenError('BAD_OPTION', `option baselines=${String(spec)}: expected noise, zeros, blur or a tensor`, 2);
+    throw new LumenError('BAD_OPTION', `option baselines=${shownValue(spec)}: expected noise, zeros, blur or a tensor`, 2);
   }
   let lo = Infinity;
   let hi = -Infinity;

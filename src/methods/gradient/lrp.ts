@@ -11,7 +11,7 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { numberOption } from '../../options.js';
+import { numberOption, shownValue } from '../../options.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
@@ -79,7 +79,7 @@ function boundOption(options: ExplainOptions, name: 'low' | 'high', channels: nu
   if (v === undefined || v === null) return fallback();
   const list = typeof v === 'number' ? [v] : typeof v === 'string' ? v.split(/[,\s]+/).filter((s) => s !== '').map(Number) : Array.isArray(v) ? (v as unknown[]).map(Number) : [NaN];
   if (list.length === 0 || list.some((x) => !Number.isFinite(x)) || (list.length !== 1 && list.length !== channels)) {
-    throw new LumenError('BAD_OPTION', `option ${name}=${String(v)}: expected one number or ${channels} (one per channel)`, 2);
+    throw new LumenError('BAD_OPTION', `option ${name}=${shownValue(v)}: expected one number or ${channels} (one per channel)`, 2);
   }
   return list;
 }

@@ -168,7 +168,7 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
           return s2;
         });
       } else {
-        values = await sobolConceptImportance(model, acts, U, f.H, { k, C, h, w, target, designs, batch, image: input.item(i), signal: options.signal });
+        values = await sobolConceptImportance(model, acts, U, f.H, { k, C, h, w, target, designs, batch, image: input.item(i), item: i, signal: options.signal });
       }
       for (let j = 0; j < k; j++) importance[j]! += values[j]! / n;
     }
@@ -189,14 +189,15 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
  * Total-order Sobol indices of one image's concept coefficients for the target logit (Craft's estimate_importance,
  * 4-D case): for each row m of the Halton replicated design, the layer values Σ_j m_j·U_j ⊗ bank_j go through the
  * network head; Jansen's estimator turns the logits into one index per concept. A concept absent from the image
- * (U_j = 0) gets exactly 0; an image whose logit no mask moves gets 0 for every concept.
+ * (U_j = 0) gets exactly 0; an image whose logit no mask moves gets 0 for every concept. `acts` may hold a batch:
+ * `item` says which of its images `image` is (its special tokens, e.g. a ViT's class token, go with every row).
  */
 export async function sobolConceptImportance(
   model: LumenModel,
   acts: LayerActivations,
   U: ArrayLike<number>,
   bank: ArrayLike<number>,
-  o: { k: number; C: number; h: number; w: number; target: number; designs: number; batch: number; image: Tensor; signal?: AbortSignal | undefined },
+  o: { k: number; C: number; h: number; w: number; target: number; designs: number; batch: number; image: Tensor; item?: number; signal?: AbortSignal | undefined },
 ): Promise<number[]> {
   const { k, C, h, w, target, designs, batch } = o;
   const hw = h * w;
@@ -219,7 +220,7 @@ export async function sobolConceptImportance(
         }
       }
     }
-    const out = await headLogits(model, acts, new Tensor(values, [count, C, h, w]), o.image);
+    const out = await headLogits(model, acts, new Tensor(values, [count, C, h, w]), o.image, o.item ?? 0);
     const classes = out.dims[1]!;
     for (let r = 0; r < count; r++) logits[s + r] = out.data[r * classes + target]!;
   }

@@ -1,6 +1,6 @@
 import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
-import { fromNchw, type LayerLayoutSpec } from '../../layout.js';
+import { fromNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import type { LumenModel } from '../../model.js';
 import { headGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
@@ -139,17 +139,28 @@ export async function conceptScores(model: LumenModel, input: Tensor, acts: Laye
 /**
  * The network's head — the ONNX graph from `acts.layer` to the logits — on layer values given as NCHW
  * [n, C, h, w] (converted to the layer's own layout). `image` ([1, …]) is fed too, repeated, when a skip connection
- * bypasses the layer. Runs through `model.session`, so a model whose file fixed the batch at 1 runs it too.
+ * bypasses the layer. At a token layer with special tokens (a ViT's class token) only the patch tokens come from
+ * `values`; every row's special tokens are those of item `item` of `acts` (the activations of `image`).
+ * Runs through `model.session`, so a model whose file fixed the batch at 1 runs it too.
  */
-export async function headLogits(model: LumenModel, acts: LayerActivations, values: Tensor, image: Tensor): Promise<Tensor> {
+export async function headLogits(model: LumenModel, acts: LayerActivations, values: Tensor, image: Tensor, item = 0): Promise<Tensor> {
   const n = values.dims[0]!;
-  const feed = acts.layout ? fromNchw(values, acts.layout, acts.native) : values.reshape([n, values.dims[1]!]);
+  const feed = acts.layout ? fromNchw(values, acts.layout, itemOf(acts.native, acts.layout, item)) : values.reshape([n, values.dims[1]!]);
   const key = `concept-head:${acts.layer}`;
   const session = await model.session(key, () => headGraph(model.proto, acts.layer, [model.logitsName]).graph.toBytes());
   const feeds: Feeds = { [acts.layer]: feed };
   if (session.inputNames.includes(model.inputName)) feeds[model.inputName] = Tensor.concat(Array.from({ length: n }, () => image));
   const out = await session.run(feeds, [model.logitsName]);
   return out[model.logitsName]!;
+}
+
+/** Item i of a layer tensor in its own layout, batch of 1 ([T, B, C] token layers keep the batch on axis 1). */
+function itemOf(native: Tensor, layout: LayerLayout, i: number): Tensor {
+  if (layout.kind !== 'tokens' || !layout.sequenceFirst) return native.item(i);
+  const [t, b, c] = [native.dims[0]!, native.dims[1]!, native.dims[2]!];
+  const out = new Float32Array(t * c);
+  for (let p = 0; p < t; p++) out.set(native.data.subarray((p * b + i) * c, (p * b + i + 1) * c), p * c);
+  return new Tensor(out, [t, 1, c]);
 }
 
 /** Lumen's API takes NCHW images for every model (src/layout.ts). */

@@ -1,0 +1,56 @@
+/**
+ * The concept methods run the network's head (layer → logits) on made-up layer values: DFF on the k concept vectors,
+ * CRAFT's Sobol importance on the design rows of one image. At a token layer with special tokens (a ViT's class
+ * token) only the patch tokens are made up; the class token is the real one of the image the head is run for
+ * (DFF: the first image, as the skip-connection input; CRAFT: the image whose importance is estimated), never the
+ * token of whichever image happens to share its position in the batch.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { craft } from '../../../src/methods/concepts/craft.js';
+import { conceptScores, deepFeatureFactorization } from '../../../src/methods/concepts/dff.js';
+import { layerActivations } from '../../../src/methods/concepts/layer.js';
+import { loadInput } from '../../../src/node/inputs.js';
+import { loadModel } from '../../../src/node/load.js';
+import type { LumenModel } from '../../../src/model.js';
+import { Tensor } from '../../../src/tensor.js';
+import { relErr } from '../../autodiff/helpers.js';
+
+const VIT = 'conformance/models/tiny_vit.onnx';
+
+async function images(model: LumenModel): Promise<Tensor> {
+  const files = ['conformance/inputs/chelsea64.png', 'samples/shapes/002-triangle.png', 'samples/shapes/003-star.png'];
+  return Tensor.concat(await Promise.all(files.map(async (f) => (await loadInput(f, model)).tensor)));
+}
+
+test('ViT token layer (class token + 8×8 patches): DFF concept scores take the first image\'s class token for every concept', async () => {
+  const model = await loadModel(VIT);
+  try {
+    const x = await images(model);
+    const layer = await model.defaultLayer();
+    const r = await deepFeatureFactorization(model, x, { layer, k: 3, seed: 0 });
+    assert.deepEqual(r.maps.dims, [3, 3, 8, 8], 'one map per concept on the 8×8 patch grid');
+    // the same concept vectors scored with the first image's activations alone: the same logits
+    const alone = await conceptScores(model, x.item(0), await layerActivations(model, x.item(0), layer), r.concepts, 3);
+    assert.ok(relErr(r.conceptLogits!.data, alone.data) < 1e-5, `concept logits vs first image alone: ${relErr(r.conceptLogits!.data, alone.data)}`);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('ViT token layer: CRAFT Sobol importance does not depend on which images share a batch', async () => {
+  const model = await loadModel(VIT);
+  try {
+    const x = await images(model);
+    // 1 + erf(·) inside the first block's GELU: a non-negative token layer, as CRAFT needs (the last block's MLP
+    // cannot move the logits: the classifier reads the class token, which no later attention mixes patches into)
+    const layer = '/encoder/layers/encoder_layer_0/mlp/mlp.1/Add_output_0';
+    const opts = { layer, k: 3, target: 0, seed: 0, designs: 8 };
+    const [one, all] = [await craft(model, x, { ...opts, batchSize: 1 }), await craft(model, x, { ...opts, batchSize: 3 })];
+    assert.ok(relErr(one.bank, all.bank) < 1e-6, 'same concept bank');
+    one.importance.forEach((v, j) => assert.ok(Math.abs(v - all.importance[j]!) <= 1e-5 * Math.max(1, Math.abs(v)), `Sobol ${j}: batch 1 ${v} vs batch 3 ${all.importance[j]}`));
+    assert.ok(one.importance.some((v) => v > 0.01), `importance ${one.importance}`);
+  } finally {
+    await model.dispose();
+  }
+});

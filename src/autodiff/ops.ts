@@ -38,20 +38,17 @@ export class GraphOps {
     return this.graph.int64s(values);
   }
 
-  add(a: string, b: string): string {
-    return this.op('Add', [a, b]);
-  }
+  /** Element-wise ops of two tensors (NumPy broadcasting), one node each. */
+  readonly add = this.binary('Add');
+  readonly sub = this.binary('Sub');
+  readonly mul = this.binary('Mul');
+  readonly div = this.binary('Div');
+  readonly greater = this.binary('Greater');
+  readonly less = this.binary('Less');
+  readonly and = this.binary('And');
 
-  sub(a: string, b: string): string {
-    return this.op('Sub', [a, b]);
-  }
-
-  mul(a: string, b: string): string {
-    return this.op('Mul', [a, b]);
-  }
-
-  div(a: string, b: string): string {
-    return this.op('Div', [a, b]);
+  private binary(opType: string): (a: string, b: string) => string {
+    return (a, b) => this.op(opType, [a, b]);
   }
 
   neg(a: string): string {
@@ -103,18 +100,6 @@ export class GraphOps {
     return this.op('Clip', [x], { min: { f: 0 }, max: { f: 1 } });
   }
 
-  greater(a: string, b: string): string {
-    return this.op('Greater', [a, b]);
-  }
-
-  less(a: string, b: string): string {
-    return this.op('Less', [a, b]);
-  }
-
-  and(a: string, b: string): string {
-    return this.op('And', [a, b]);
-  }
-
   shapeOf(x: string): string {
     let s = this.shapeCache.get(x);
     if (!s) {
@@ -161,15 +146,18 @@ export class GraphOps {
   }
 
   unsqueeze(x: string, axes: readonly number[]): string {
-    if (axes.length === 0) return x;
-    if (this.opset >= 13) return this.op('Unsqueeze', [x, this.int64s(axes)]);
-    return this.op('Unsqueeze', [x], { axes: { ints: axes } });
+    return this.withAxes('Unsqueeze', x, axes);
   }
 
   squeeze(x: string, axes: readonly number[]): string {
+    return this.withAxes('Squeeze', x, axes);
+  }
+
+  /** Squeeze / Unsqueeze: axes as an input from opset 13, an attribute before. Empty axes: x unchanged. */
+  private withAxes(opType: 'Squeeze' | 'Unsqueeze', x: string, axes: readonly number[]): string {
     if (axes.length === 0) return x;
-    if (this.opset >= 13) return this.op('Squeeze', [x, this.int64s(axes)]);
-    return this.op('Squeeze', [x], { axes: { ints: axes } });
+    if (this.opset >= 13) return this.op(opType, [x, this.int64s(axes)]);
+    return this.op(opType, [x], { axes: { ints: axes } });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { LumenError } from '../errors.js';
-import { gradientRule, type OpTraits } from './registry.js';
+import { gradientRule, opTraits, type OpTraits } from './registry.js';
 import type { GradientRule } from './types.js';
 
 /**
@@ -46,6 +46,29 @@ export function decidedOnce(decide: (opType: string) => GradientRule | undefined
     if (!rules.has(opType)) rules.set(opType, decide(opType));
     return rules.get(opType);
   };
+}
+
+/** How a rule set that decides every op from one treatment trait (`lrp`, `deeplift`) builds each treatment's rule from the op's plain rule. */
+export type TreatmentRules<K extends 'lrp' | 'deeplift'> = { readonly [T in NonNullable<OpTraits[K]>]: (plain: GradientRule) => GradientRule };
+
+/**
+ * The rule of an op under a rule set that decides it from its `trait` treatment: `rules[treatment](plain)`, then
+ * `adjust` by the op's other traits; undefined for an op without traits or a plain rule (the builder reports it). An
+ * op whose traits declare no treatment gets `undeclaredTreatment(missing.who, …)`: refused, never the plain gradient.
+ */
+export function treatmentRule<K extends 'lrp' | 'deeplift'>(
+  opType: string,
+  plain: GradientRule | undefined,
+  trait: K,
+  rules: TreatmentRules<K>,
+  missing: { who: string; name: string; hint?: () => string },
+  adjust: (rule: GradientRule, traits: OpTraits) => GradientRule = (rule) => rule,
+): GradientRule | undefined {
+  const traits = opTraits(opType);
+  if (!traits || !plain) return undefined;
+  const treatment = traits[trait] as NonNullable<OpTraits[K]> | undefined;
+  if (treatment === undefined) return undeclaredTreatment(missing.who, traits, missing.name, missing.hint?.());
+  return adjust(rules[treatment](plain), traits);
 }
 
 /** The rule of an op whose traits declare no treatment under a rule set (`who`: 'LRP: no relevance rule'): refused, never a silent plain gradient. */

@@ -30,7 +30,7 @@
 import type { OnnxGraph } from '../../onnx/graph.js';
 import { gradientRule, opTraits } from '../registry.js';
 import '../rules/index.js';
-import { decidedOnce, registerRuleSet, undeclaredTreatment } from '../rulesets.js';
+import { decidedOnce, registerRuleSet, treatmentRule, type TreatmentRules } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import { LumenError } from '../../errors.js';
 
@@ -241,35 +241,19 @@ const productRule: GradientRule = (ctx) => {
  * input that the exact rules rescale too, Captum keeps their gradient); undefined for an op without a plain rule.
  */
 function deepliftRule(opType: string, captum: boolean): GradientRule | undefined {
-  const traits = opTraits(opType);
-  const plain = gradientRule(opType);
-  if (!traits || !plain) return undefined;
-  let rule: GradientRule;
-  switch (traits.deeplift) {
-    case 'rescale':
-      rule = rescale;
-      break;
-    case 'rescale-exact':
-      rule = captum ? plain : rescale;
-      break;
-    case 'softmax':
-      rule = softmaxRescale;
-      break;
-    case 'max-pool':
-      rule = maxPoolRule(captum);
-      break;
-    case 'product':
-      rule = captum ? plain : productRule;
-      break;
-    case 'plain':
-      rule = plain;
-      break;
-    case undefined:
-      return undeclaredTreatment('DeepLIFT: no multiplier rule', traits, 'DeepLIFT');
-  }
-  if (captum && isHooked(opType)) rule = captumHookOrder(rule);
-  if (captum && traits.deepliftGatePart) rule = unlessGated(rule);
-  return rule;
+  const rules: TreatmentRules<'deeplift'> = {
+    rescale: () => rescale,
+    'rescale-exact': (plain) => (captum ? plain : rescale),
+    softmax: () => softmaxRescale,
+    'max-pool': () => maxPoolRule(captum),
+    product: (plain) => (captum ? plain : productRule),
+    plain: (plain) => plain,
+  };
+  return treatmentRule(opType, gradientRule(opType), 'deeplift', rules, { who: 'DeepLIFT: no multiplier rule', name: 'DeepLIFT' }, (rule, traits) => {
+    if (captum && isHooked(opType)) rule = captumHookOrder(rule);
+    if (captum && traits.deepliftGatePart) rule = unlessGated(rule);
+    return rule;
+  });
 }
 
 registerRuleSet({

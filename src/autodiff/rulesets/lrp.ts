@@ -22,7 +22,7 @@
 import { LumenError } from '../../errors.js';
 import type { NodeProto } from '../../onnx/proto.js';
 import { gradientRule, opTraits, opsWhere } from '../registry.js';
-import { decidedOnce, registerRuleSet, undeclaredTreatment, type RuleSet } from '../rulesets.js';
+import { decidedOnce, registerRuleSet, treatmentRule, type RuleSet, type TreatmentRules } from '../rulesets.js';
 import type { GradientContext, GradientRule } from '../types.js';
 import '../rules/index.js';
 
@@ -415,47 +415,27 @@ function buildRuleSet(name: string, p: LrpParameters): RuleSet {
 
 /** The LRP rule of an op from its `lrp` trait; undefined for an op without a plain rule (the builder reports it). */
 function lrpRule(opType: string, c: Composite, layer: GradientRule): GradientRule | undefined {
-  const traits = opTraits(opType);
-  const plain = plainWithInputRelevance(opType);
-  if (!traits || !plain) return undefined;
-  let rule: GradientRule;
-  switch (traits.lrp) {
-    case 'layer':
-      rule = layer;
-      break;
-    case 'pass':
-      rule = passRule;
-      break;
-    case 'pool':
-      rule = c.pools ? asGradientRule(c.pools) : plain;
-      break;
-    case 'average-pool':
-      rule = c.norm !== undefined ? normRule(c.norm) : c.pools ? asGradientRule(c.pools) : plain;
-      break;
-    case 'sum':
-      rule = c.norm !== undefined ? normRule(c.norm) : plain;
-      break;
-    case 'batch-norm':
-      rule = c.batchNorm ? asGradientRule(c.batchNorm) : plain;
-      break;
-    case 'product':
-      rule = gatedMulRule(plain);
-      break;
-    case 'contraction':
-      rule = (ctx) => {
-        // MaxViT's attention products are Einsums: as a MatMul of two activations, no LRP rule
-        if (ctx.node.input.filter((_, k) => ctx.needsGradient(k)).length > 1) throw activationProduct(ctx.node.name, ctx.node.opType);
-        return plain(ctx);
-      };
-      break;
-    case 'plain':
-      rule = plain;
-      break;
-    case undefined:
-      // zennit passes relevance through activations; here only where the op's traits say 'pass'
-      return undeclaredTreatment('LRP: no relevance rule', traits, 'LRP', ` (Lumen passes relevance through ${opsWhere((t) => t.lrp === 'pass').join(', ')}). The gradient, CAM and perturbation methods work on this model`);
-  }
-  return traits.lrpInputNormalization ? passNormalization(rule) : rule;
+  const pools = (plain: GradientRule): GradientRule => (c.pools ? asGradientRule(c.pools) : plain);
+  const rules: TreatmentRules<'lrp'> = {
+    layer: () => layer,
+    pass: () => passRule,
+    pool: pools,
+    'average-pool': (plain) => (c.norm !== undefined ? normRule(c.norm) : pools(plain)),
+    sum: (plain) => (c.norm !== undefined ? normRule(c.norm) : plain),
+    'batch-norm': (plain) => (c.batchNorm ? asGradientRule(c.batchNorm) : plain),
+    product: (plain) => gatedMulRule(plain),
+    contraction: (plain) => (ctx) => {
+      // MaxViT's attention products are Einsums: as a MatMul of two activations, no LRP rule
+      if (ctx.node.input.filter((_, k) => ctx.needsGradient(k)).length > 1) throw activationProduct(ctx.node.name, ctx.node.opType);
+      return plain(ctx);
+    },
+    plain: (plain) => plain,
+  };
+  // zennit passes relevance through activations; here only where the op's traits say 'pass'
+  const hint = (): string => ` (Lumen passes relevance through ${opsWhere((t) => t.lrp === 'pass').join(', ')}). The gradient, CAM and perturbation methods work on this model`;
+  return treatmentRule(opType, plainWithInputRelevance(opType), 'lrp', rules, { who: 'LRP: no relevance rule', name: 'LRP', hint }, (rule, traits) =>
+    traits.lrpInputNormalization ? passNormalization(rule) : rule,
+  );
 }
 
 /** Default parameters of a composite (Captum's ε = 1e-9 for captum-epsilon, zennit's defaults otherwise). */

@@ -39,6 +39,13 @@ export function convertTfjsFile(path: string, metadata: ModelMetadata = {}): Con
   return convertTfjs(json, groups, { source: path, metadata: { ...fromSidecar, ...metadata } });
 }
 
+/** The files a model is read from: the ONNX file, or a TF.js model.json and its weight shards (manifest order). */
+export function modelFiles(path: string): string[] {
+  if (!isTfjsPath(path)) return [path];
+  const json = parseTfjsModelJson(readFileSync(path, 'utf8'), path);
+  return [path, ...weightPaths(json).flat().map((p) => join(dirname(path), p))];
+}
+
 /** Whether a model path names a TF.js model.json (by extension, or by content for other names). */
 export function isTfjsPath(path: string): boolean {
   if (/\.json$/i.test(path)) return true;

@@ -176,3 +176,23 @@ test('tcav from the CLI: JSON {score, pValue, significant, runs}; each --random 
   rmSync(concept[0]!);
   expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '2'), /9 concept images; at least 10 are needed/);
 });
+
+test('neighbors on a TF.js model: the embedding cache is keyed by the weight shards too (new weights beside the same model.json recompute)', () => {
+  const model = join(dir, 'tfjs-emotion');
+  mkdirSync(model);
+  for (const f of ['model.json', 'emotion.bin']) copyFileSync(join('test/fixtures/tfjs/human-emotion', f), join(model, f));
+  const data = join(dir, 'tfjs-data');
+  mkdirSync(data);
+  for (const f of shapes.slice(0, 3)) copyFileSync(f, join(data, f.split('/').pop()!));
+  const run = (): { cached: number; computed: number; neighbors: { similarity: number }[] } => ok(lumen('neighbors', join(model, 'model.json'), shapes[0]!, '--dataset', data, '-k', '3', '--json'));
+  const first = run();
+  assert.deepEqual([first.cached, first.computed], [0, 3]);
+  assert.deepEqual([run().cached, run().computed], [3, 0], 'same model: every embedding from the cache');
+  // other weights: the first weight (float32 [3, 3, 128, 1], a depthwise kernel) halved; model.json unchanged
+  const bin = readFileSync(join(model, 'emotion.bin'));
+  const w = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  for (let i = 0; i < 3 * 3 * 128; i++) w[i] = w[i]! * 0.5;
+  writeFileSync(join(model, 'emotion.bin'), new Uint8Array(w.buffer));
+  const after = run();
+  assert.deepEqual([after.cached, after.computed], [0, 3], 'new weights: recomputed, not served stale');
+});

@@ -204,27 +204,14 @@ function registerTcav(program: Command): void {
 }
 
 function registerNeighbors(program: Command): void {
-  addModelFlags(
-    addConceptFlags(
-      program
-        .command('neighbors')
-        .description("the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached")
-        .addArgument(modelArgument())
-        .argument('<query>', 'query image')
-        .requiredOption('--dataset <dir>', 'folder of images (searched recursively)')
-        .addOption(flag.layer('<tensor>')),
-      'neighbors',
-    )
-      .addOption(flag.embeddingCache())
-      .addOption(flag.json()),
-  ).action(async (modelPath: string, query: string, flags: Common & { dataset: string; cache?: string }) => {
+  embeddingCommand(program, 'neighbors', "the dataset images nearest to a query in a layer's pooled embedding (cosine); embeddings are cached", (c) =>
+    c.argument('<query>', 'query image').requiredOption('--dataset <dir>', 'folder of images (searched recursively)'),
+  ).action(async (modelPath: string, query: string, flags: EmbeddingFlags) => {
     const options = conceptOptionsFromFlags('neighbors', flags);
     const files = await datasetFiles(flags.dataset);
-    await withModel(modelPath, flags, async (model) => {
-      const [layer] = await model.resolveLayers(flags.layer);
-      const e = await embedFolder(model, modelPath, files, layer!, flags);
-      const q = await fileEmbeddings(model, modelPath, [query], { layer: layer!, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
-      const r = await getConceptMethod('neighbors').run(model, { query: { data: q.embeddings, n: 1, d: q.d }, dataset: { data: e.embeddings, n: files.length, d: e.d } }, { ...options, layer: layer! });
+    await withDatasetEmbeddings(modelPath, flags, files, async (model, layer, e) => {
+      const q = await fileEmbeddings(model, modelPath, [query], { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
+      const r = await getConceptMethod('neighbors').run(model, { query: { data: q.embeddings, n: 1, d: q.d }, dataset: { data: e.embeddings, n: files.length, d: e.d } }, { ...options, layer });
       const hits = r.neighbors.map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
       if (flags.json) printJson({ layer, query, neighbors: hits, cached: e.cached, computed: e.computed, cache: e.cachePath });
       else {
@@ -236,26 +223,13 @@ function registerNeighbors(program: Command): void {
 }
 
 function registerPrototypes(program: Command): void {
-  addModelFlags(
-    addConceptFlags(
-      program
-        .command('prototypes')
-        .description("MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding")
-        .addArgument(modelArgument())
-        .requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name')
-        .option('-c, --class <name>', 'class subfolder of the dataset')
-        .addOption(flag.layer('<tensor>')),
-      'prototypes',
-    )
-      .addOption(flag.embeddingCache())
-      .addOption(flag.json()),
-  ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; cache?: string }) => {
+  embeddingCommand(program, 'prototypes', "MMD-critic: the images that best represent a class (prototypes) and those they represent worst (criticisms), in a layer's pooled embedding", (c) =>
+    c.requiredOption('--dataset <dir>', 'folder of images; with --class, its subfolder of that name').option('-c, --class <name>', 'class subfolder of the dataset'),
+  ).action(async (modelPath: string, flags: EmbeddingFlags & { class?: string }) => {
     const options = conceptOptionsFromFlags('prototypes', flags);
     const files = await datasetFiles(flags.dataset, flags.class);
-    await withModel(modelPath, flags, async (model) => {
-      const [layer] = await model.resolveLayers(flags.layer);
-      const e = await embedFolder(model, modelPath, files, layer!, flags);
-      const r = await getConceptMethod('prototypes').run(model, { data: e.embeddings, n: files.length, d: e.d }, { ...options, layer: layer! });
+    await withDatasetEmbeddings(modelPath, flags, files, async (model, layer, e) => {
+      const r = await getConceptMethod('prototypes').run(model, { data: e.embeddings, n: files.length, d: e.d }, { ...options, layer });
       const prototypes = r.prototypes.map((i) => files[i]!);
       const criticisms = r.criticisms.map((i, j) => ({ file: files[i]!, witness: r.witness[j]! }));
       if (flags.json) printJson({ layer, images: files.length, prototypes, criticisms, gamma: r.gamma, cached: e.cached, computed: e.computed });
@@ -267,6 +241,25 @@ function registerPrototypes(program: Command): void {
         for (const q of criticisms) printLine(`  ${q.witness.toFixed(4)}  ${q.file}`);
       }
     });
+  });
+}
+
+type EmbeddingFlags = Common & { dataset: string; cache?: string };
+
+/**
+ * A command over a dataset's pooled embeddings (neighbors, prototypes): `<model>`, what `own` adds (arguments,
+ * --dataset, …), then --layer, the method's option flags, --cache, --json and the model flags.
+ */
+function embeddingCommand(program: Command, id: 'neighbors' | 'prototypes', description: string, own: (c: Command) => Command): Command {
+  const command = own(program.command(id).description(description).addArgument(modelArgument())).addOption(flag.layer('<tensor>'));
+  return addModelFlags(addConceptFlags(command, id).addOption(flag.embeddingCache()).addOption(flag.json()));
+}
+
+/** Open the model, resolve the layer and embed the dataset's files (through the cache), then `run`. */
+async function withDatasetEmbeddings(modelPath: string, flags: EmbeddingFlags, files: readonly string[], run: (model: LumenModel, layer: string, e: Awaited<ReturnType<typeof embedFolder>>) => Promise<void>): Promise<void> {
+  await withModel(modelPath, flags, async (model) => {
+    const [layer] = await model.resolveLayers(flags.layer);
+    await run(model, layer!, await embedFolder(model, modelPath, files, layer!, flags));
   });
 }
 

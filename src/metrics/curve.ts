@@ -1,6 +1,7 @@
 import { enumOption, numberInRange } from '../options.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
-import { geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
+import { channelMeans, geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
+import { Random } from '../random.js';
 import { trapezoid } from './stats.js';
 import type { OptionSpec } from '../methods/types.js';
 import { registerMetric } from './registry.js';
@@ -73,8 +74,51 @@ export interface CurveEnds {
   baseline: string;
 }
 
+/**
+ * What pixels taken out of the image (deletion, pixel flipping) become, per channel c of the image (`value(c)` is
+ * asked once per channel in order and gives the value at each pixel in order, so a seeded draw sees one sequence):
+ * - 'zero': 0 in the normalized input space (the dataset mean colour after normalization);
+ * - 'mean': the image's own per-channel mean;
+ * - 'uniform': seeded random values, uniform over the channel's [min, max] in the image, one per pixel (Bach et al.).
+ */
+const REMOVAL_FILLS: Record<RemovalFill, ((ctx: MetricContext, g: ImageGeometry) => (c: number) => (p: number) => number) | undefined> = {
+  zero: undefined,
+  mean: (ctx, g) => {
+    const means = channelMeans(ctx.input, g);
+    return (c) => () => means[c]!;
+  },
+  uniform: (ctx, g) => {
+    const random = new Random(ctx.seed);
+    return (c) => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let p = 0; p < g.pixels; p++) {
+        const v = ctx.input.data[g.offset(c, p)]!;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      return () => random.uniform(lo, hi);
+    };
+  },
+};
+
+export type RemovalFill = 'zero' | 'mean' | 'uniform';
+
+/** A curve from the image itself to the fill `baseline` names (REMOVAL_FILLS). */
+function removalEnds(ctx: MetricContext, g: ImageGeometry, baseline: RemovalFill): CurveEnds {
+  const fill = new Float32Array(ctx.input.size);
+  const value = REMOVAL_FILLS[baseline]?.(ctx, g);
+  if (value) {
+    for (let c = 0; c < g.channels; c++) {
+      const at = value(c);
+      for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = at(p);
+    }
+  }
+  return { start: ctx.input.data, fill, baseline };
+}
+
 /** Deletion, insertion or pixel flipping: its text, its own options and the two images its curve goes between. */
-export interface CurveMetricDefinition<B extends string = never> {
+export type CurveMetricDefinition = {
   id: string;
   title: string;
   higherIsBetter: boolean;
@@ -82,18 +126,28 @@ export interface CurveMetricDefinition<B extends string = never> {
   source: string;
   /** What happens to the pixels of a step, for the `pixelsPerStep` help: 'removed', 'inserted', 'flipped'. */
   moved: string;
-  /** The `baseline` option (what removed pixels become), declared and read here; the first choice is the default. */
-  baseline?: { choices: readonly [B, ...B[]]; description: string };
   options?: readonly OptionSpec[];
-  /** Reads the metric's own options (after `pixelsPerStep` and `baseline`) and builds `start` and `fill`. */
-  ends(ctx: MetricContext, geometry: ImageGeometry, baseline: B): CurveEnds;
-}
+} & (
+  | {
+      /**
+       * A curve that takes pixels out of the image: the `baseline` option (what they become, from REMOVAL_FILLS),
+       * declared and read here; the first choice is the default.
+       */
+      baseline: { choices: readonly [RemovalFill, ...RemovalFill[]]; description: string };
+      ends?: never;
+    }
+  | {
+      baseline?: never;
+      /** Any other curve: reads the metric's own options (after `pixelsPerStep`) and builds `start` and `fill`. */
+      ends(ctx: MetricContext, geometry: ImageGeometry): CurveEnds;
+    }
+);
 
 /**
  * Register a pixel-order curve metric: pixels most relevant first move from `start` to `fill`, `pixelsPerStep` at a
  * time; the value is the area under the target probability.
  */
-export function defineCurveMetric<B extends string = never>(def: CurveMetricDefinition<B>): Metric {
+export function defineCurveMetric(def: CurveMetricDefinition): Metric {
   const baseline = def.baseline && ({ name: 'baseline', type: 'enum', choices: def.baseline.choices, default: def.baseline.choices[0], description: def.baseline.description } satisfies OptionSpec);
   return registerMetric({
     info: {
@@ -115,9 +169,7 @@ export function defineCurveMetric<B extends string = never>(def: CurveMetricDefi
     async compute(ctx) {
       const g = geometryOf(ctx.input);
       const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-      // without a declared baseline B is never and `ends` ignores the argument
-      const chosen = (def.baseline ? enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0]) : undefined) as B;
-      const { start, fill, baseline: name } = def.ends(ctx, g, chosen);
+      const { start, fill, baseline: name } = def.baseline ? removalEnds(ctx, g, enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0])) : def.ends(ctx, g);
       const order = rankPixels(relevanceMap(ctx.attribution, g));
       const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
       return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: name } satisfies CurveDetails };

@@ -1,4 +1,3 @@
-import { channelMeans } from '../image-scoring.js';
 import { defineCurveMetric } from '../curve.js';
 
 /**
@@ -15,13 +14,5 @@ export const deletion = defineCurveMetric({
   baseline: {
     choices: ['zero', 'mean'],
     description: "Value of removed pixels in the normalized input space: 'zero' (= the dataset mean colour after normalization) or the image's per-channel 'mean'",
-  },
-  ends(ctx, g, baseline) {
-    const fill = new Float32Array(ctx.input.size);
-    if (baseline === 'mean') {
-      const means = channelMeans(ctx.input, g);
-      for (let c = 0; c < g.channels; c++) for (let p = 0; p < g.pixels; p++) fill[g.offset(c, p)] = means[c]!;
-    }
-    return { start: ctx.input.data, fill, baseline };
   },
 });

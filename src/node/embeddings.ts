@@ -17,7 +17,7 @@ const CACHE_VERSION = 1;
 interface CacheFile {
   version: number;
   /** model key → file path (relative to the cache file) → entry. */
-  models: Record<string, Record<string, { hash: string; data: string }>>;
+  models: Record<string, Record<string, { hash: string; data: string; dims?: number[] }>>;
 }
 
 export interface DatasetEmbeddings {
@@ -36,6 +36,8 @@ export interface EmbeddingOptions {
   /** Cache file; default `<folder>/.lumen-embeddings.json` of the first file's folder. */
   cachePath?: string;
   batchSize?: number;
+  /** How errors name the files (default 'dataset'). */
+  what?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -54,31 +56,43 @@ export async function fileEmbeddings(model: LumenModel, modelPath: string, files
   const entries = (cache.models[modelKey] ??= {});
   const keyOf = (f: string): string => relative(dirname(cachePath), resolve(f));
   const hashes = files.map((f) => sha256(readFileSync(f)));
+  // each file's input size is kept with its embedding: images of different sizes are an error whether or not they
+  // were embedded in this call (an entry without it, from an older cache, is recomputed)
+  const sizes: (number[] | undefined)[] = files.map(() => undefined);
   const rows: (Float32Array | undefined)[] = files.map((f, i) => {
     const e = entries[keyOf(f)];
-    return e && e.hash === hashes[i] ? decode(e.data) : undefined;
+    if (!e || e.hash !== hashes[i] || !Array.isArray(e.dims)) return undefined;
+    sizes[i] = e.dims;
+    return decode(e.data);
   });
   const missing = files.map((_, i) => i).filter((i) => !rows[i]);
   const batch = options.batchSize ?? 16;
+  const what = options.what ?? 'dataset';
+  const known = files.flatMap((f, i) => (sizes[i] ? [{ name: f, dims: sizes[i] }] : []));
+  requireSameSize(known, what);
+  let reference = known[0];
   let done = files.length - missing.length;
   for (let s = 0; s < missing.length; s += batch) {
     const idx = missing.slice(s, s + batch);
     const loaded: LoadedInput[] = [];
     for (const i of idx) loaded.push(await loadInput(files[i]!, model));
-    requireSameSize(loaded.map((l) => ({ name: l.path, dims: l.tensor.dims })), 'dataset');
+    idx.forEach((i, j) => (sizes[i] = [...loaded[j]!.tensor.dims]));
+    const named = idx.map((i) => ({ name: files[i]!, dims: sizes[i]! }));
+    reference ??= named[0]!;
+    requireSameSize([reference, ...named], what);
     const input = Tensor.concat(loaded.map((l) => l.tensor));
     const acts = await layerActivations(model, input, options.layer);
     const e = pooled(acts.maps);
     const d = e.length / idx.length;
     idx.forEach((i, j) => {
       rows[i] = e.slice(j * d, (j + 1) * d);
-      entries[keyOf(files[i]!)] = { hash: hashes[i]!, data: encode(rows[i]!) };
+      entries[keyOf(files[i]!)] = { hash: hashes[i]!, data: encode(rows[i]!), dims: sizes[i]! };
     });
     done += idx.length;
     options.onProgress?.(done, files.length);
   }
   const d = rows[0]!.length;
-  if (rows.some((r) => r!.length !== d)) throw new LumenError('INPUT_SHAPE', `dataset: embeddings of different lengths at layer ${options.layer} (images of different sizes?)`);
+  if (rows.some((r) => r!.length !== d)) throw new LumenError('INPUT_SHAPE', `${what}: embeddings of different lengths at layer ${options.layer}`);
   if (missing.length > 0) {
     try {
       writeFileAtomic(cachePath, JSON.stringify(cache));

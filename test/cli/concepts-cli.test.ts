@@ -78,6 +78,20 @@ test('concepts: images of different sizes for a model without a fixed input size
   writeFileSync(model, encodeModel(proto));
   copyFileSync('models/shapes-shortcut.json', join(dir, 'open-size.json'));
   expectUserError(lumen('concepts', model, shapes[0]!, 'test/fixtures/image/chelsea.png', '--out', join(dir, 'mixed')), /images of different sizes .*64×64.*chelsea\.png is \d+×\d+/);
+  // the folder commands: the same error, whichever batch or earlier run embedded the first image
+  const mixed = join(dir, 'mixed-data');
+  mkdirSync(mixed);
+  const sixteen = readdirSync('samples/shapes').filter((f) => f.endsWith('.png') && !f.includes('mask')).sort().slice(0, 16);
+  for (const f of sixteen) copyFileSync(join('samples/shapes', f), join(mixed, f));
+  const sameSize = ok<{ computed: number }>(lumen('neighbors', model, shapes[0]!, '--dataset', mixed, '--json'));
+  assert.equal(sameSize.computed, 16);
+  copyFileSync('test/fixtures/image/chelsea.png', join(mixed, 'z-chelsea.png'));
+  const differ = /images of different sizes .*64×64.*z-chelsea\.png is \d+×\d+.*resize them to one size first/;
+  // 16 cached 64×64 images, the new one in a batch of its own (was silently embedded at its own size)
+  expectUserError(lumen('neighbors', model, shapes[0]!, '--dataset', mixed), differ);
+  expectUserError(lumen('prototypes', model, '--dataset', mixed, '--cache', join(dir, 'mixed-fresh.json')), differ);
+  expectUserError(lumen('craft', model, '--dataset', mixed, '--target', '0', '--out', join(dir, 'mixed-craft')), differ);
+  expectUserError(lumen('tcav', model, '--concept', mixed, '--random', mixed, '--inputs', mixed, '--target', '0'), differ);
 });
 
 test('neighbors: cosine neighbours, embeddings cached, a changed file recomputed; empty folder is an error', async () => {

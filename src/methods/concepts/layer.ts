@@ -45,7 +45,7 @@ export function requireSameSize(items: readonly { name: string; dims: readonly n
   if (!first) return;
   for (const it of items) {
     if (it.dims.join('x') !== first.dims.join('x')) {
-      throw new LumenError('INPUT_SHAPE', `${what}: images of different sizes (${first.name} is ${sizeText(first.dims)}, ${it.name} is ${sizeText(it.dims)}); this model does not fix its input size, so resize them to one size or pass --size`, 2);
+      throw new LumenError('INPUT_SHAPE', `${what}: images of different sizes (${first.name} is ${sizeText(first.dims)}, ${it.name} is ${sizeText(it.dims)}); this model does not fix its input size, so resize them to one size first`, 2);
     }
   }
 }

@@ -454,7 +454,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
     const h1 = document.createElement('h4');
     h1.textContent = 'Prototypes';
     const h2 = document.createElement('h4');
-    h2.textContent = 'Criticisms (witness > 0: under-represented by the prototypes)';
+    h2.textContent = 'Criticisms (largest witness first; witness > 0: under-represented by the prototypes)';
     $('prototypes-out').replaceChildren(h1, protos, h2, crits);
     progress(1, `MMD-critic over ${folder.files.length} images of ${folder.label} at ${layer} (${e.cached} embeddings cached, ${e.computed} computed; γ = ${r.gamma.toPrecision(3)}).`);
     return { layer, files: folder.files.map(pathOf), prototypes: r.prototypes, criticisms: r.criticisms, witness: r.witness, gamma: r.gamma, cached: e.cached, computed: e.computed };

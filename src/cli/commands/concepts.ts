@@ -237,7 +237,7 @@ function registerPrototypes(program: Command): void {
         printLine(`MMD-critic over ${files.length} images at ${layer}`);
         printLine('prototypes:');
         for (const p of prototypes) printLine(`  ${p}`);
-        printLine('criticisms (witness > 0: under-represented by the prototypes):');
+        printLine('criticisms (largest witness first; witness > 0: under-represented by the prototypes):');
         for (const q of criticisms) printLine(`  ${q.witness.toFixed(4)}  ${q.file}`);
       }
     });

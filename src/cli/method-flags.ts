@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
-import { enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
+import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
@@ -85,8 +85,8 @@ export function integerFlag(name: string, raw: unknown, min?: number, max?: numb
 export function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
   const text = String(raw);
   const where = method ? `--${kebab(spec.name)} (${method})` : `--${kebab(spec.name)}`;
-  // a blank value, or a list given to a command's own single-number flag, in the words explain uses
-  if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !method))) {
+  // a blank value, or a list given to a single-number flag (only per-channel options take lists), in explain's words
+  if (spec.type !== 'boolean' && spec.type !== 'string' && (text.trim() === '' || (text.includes(',') && !spec.perChannel))) {
     const problem = spec.type === 'enum' ? enumOptionProblem(spec, text) : numberOptionProblem(spec, text, true);
     throw new LumenError('BAD_OPTION', `${where} ${problem ?? `takes one value, got '${text}'`}`, 2);
   }
@@ -94,10 +94,11 @@ export function parseOption(spec: OptionSpec, raw: unknown, method: string | und
     case 'boolean':
       if (raw === true || text === 'true' || text === '1' || text === 'yes') return true;
       if (text === 'false' || text === '0' || text === 'no') return false;
-      throw new LumenError('BAD_OPTION', `${where} takes true or false, got '${text}'`, 2);
+      throw new LumenError('BAD_OPTION', `${where} ${booleanOptionProblem(text) ?? `must be true or false, got '${text}'`}`, 2);
     case 'number':
     case 'integer': {
-      // Lists like "1,8,8" are allowed for shape-like options; each value is checked as `explain` checks it.
+      // A list ('0,0.5,1') only for an option that takes one value per channel (window shapes are 'string'
+      // options); each value is checked as `explain` checks it.
       const texts = text.split(',');
       for (const t of texts) {
         const problem = numberOptionProblem(spec, t, true);

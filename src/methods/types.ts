@@ -13,6 +13,11 @@ export interface OptionSpec {
   choices?: readonly string[];
   min?: number;
   max?: number;
+  /**
+   * A number option that the API also takes as one value per channel (an array) or a Tensor, and a flag as 'a,b,c'
+   * (occlusion's baselines). Any other number or integer option takes exactly one number: an array is refused.
+   */
+  perChannel?: boolean;
   description: string;
 }
 

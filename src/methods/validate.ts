@@ -57,7 +57,10 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
     if (spec.type !== 'number' && spec.type !== 'integer') continue;
     // ([] would pass the loop below with nothing checked, and Number([]) is 0)
     if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
-    for (const part of Array.isArray(v) ? v : [v]) {
+    // One number, except an option that takes one value per channel: an array of numbers, or a Tensor the method
+    // checks against the input ([1, 2] for a count reached the methods as NaN sizes and unbounded allocations).
+    if (spec.perChannel && v instanceof Tensor) continue;
+    for (const part of spec.perChannel && Array.isArray(v) ? v : [v]) {
       const problem = numberOptionProblem(spec, part, true);
       if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
     }

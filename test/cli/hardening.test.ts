@@ -44,6 +44,14 @@ test('integer flags: one parser with bounds for --batch-size, --seed, --top, --t
   assert.throws(() => parseMethodList(' , '), usage(/no method given/));
 });
 
+test("a list for a one-number method flag is refused (evaluate/explain --samples '1,2' and --internal-batch-size '1,2' were internal errors); occlusion's per-channel --baselines takes one", () => {
+  assert.throws(() => methodOptionsFromFlags(getMethod('smoothgrad'), { samples: '1,2' }), usage(/--samples \(smoothgrad\) must be an integer, got '1,2'/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('integrated-gradients'), { internalBatchSize: '1,2' }), usage(/--internal-batch-size \(integrated-gradients\) must be an integer, got '1,2'/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('smoothgrad'), { stdev: '0.1,0.2' }), usage(/--stdev \(smoothgrad\) must be a finite number, got '0.1,0.2'/));
+  assert.deepEqual(methodOptionsFromFlags(getMethod('occlusion'), { baselines: '0,0.5,1' }), { baselines: [0, 0.5, 1] });
+  assert.deepEqual(methodOptionsFromFlags(getMethod('occlusion'), { baselines: '0.5' }), { baselines: 0.5 });
+});
+
 test('--classes: a bad JSON file, a JSON file of the wrong shape and a folder are named errors', () => {
   writeFileSync(join(dir, 'bad.json'), '{bad');
   writeFileSync(join(dir, 'shape.json'), '{"classes": {"a": 1}}');

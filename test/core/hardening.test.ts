@@ -198,6 +198,22 @@ test('option values that are objects or empty arrays: refused, and named in the 
   }
 });
 
+test('an array for a one-number option is refused ([1, 2] reached the methods as NaN sizes: a Tensor error, LIME out of bounds, a 4 GB heap); occlusion baselines take one value per channel or a Tensor', async () => {
+  const model = load(base());
+  await assert.rejects(getMethod('smoothgrad').explain(model, image(), { samples: bad([1, 2]) }), lumenError('BAD_OPTION', /smoothgrad.explain: samples must be an integer, got an array \(\[1,2\]\)/));
+  await assert.rejects(getMethod('integrated-gradients').explain(model, image(), { internalBatchSize: bad([1, 2]) }), lumenError('BAD_OPTION', /internalBatchSize must be an integer, got an array/));
+  await assert.rejects(getMethod('lime').explain(model, image(), { numSamples: bad([3]) }), lumenError('BAD_OPTION', /numSamples must be an integer, got an array \(\[3\]\)/));
+  await assert.rejects(getMethod('gradient-shap').explain(model, image(), { stdev: bad([1, 2]) }), lumenError('BAD_OPTION', /stdev must be a finite number, got an array/));
+  await assert.rejects(getMethod('occlusion').explain(model, image(), { baselines: bad([Number.NaN]) }), lumenError('BAD_OPTION', /baselines must be a finite number, got number NaN/));
+  // per channel (one channel here) and a Tensor of the input's shape give the same map as the number
+  const opts = { slidingWindowShapes: '7', strides: '7' };
+  const ref = (await getMethod('occlusion').explain(model, image(), { ...opts, baselines: 0.25 })).attribution.data;
+  for (const baselines of [[0.25], Tensor.filled([1, 1, 28, 28], 0.25)]) {
+    const got = (await getMethod('occlusion').explain(model, image(), { ...opts, baselines: bad(baselines) })).attribution.data;
+    assert.deepEqual(Array.from(got), Array.from(ref));
+  }
+});
+
 test('library entry points given null: fromBytes, loadInput, evaluate, explainFiles answer with one LumenError (were TypeErrors)', async () => {
   const { loadInput } = await import('../../src/node/inputs.js');
   const { explainFiles } = await import('../../src/node/explain-files.js');

@@ -39,6 +39,7 @@ export const occlusionInfo = familyInfo('perturbation', {
       name: 'baselines',
       type: 'number',
       default: 0,
+      perChannel: true,
       description: 'Value occluded windows take, in the normalized input space (0 = dataset mean). API: also a Tensor of the input shape, one image, or one value per channel.',
     },
     batchSizeOption(32, 'Occluded images per forward pass.'),

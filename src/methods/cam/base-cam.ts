@@ -53,17 +53,27 @@ export interface CamOptions extends ExplainOptions {
 }
 
 /**
- * A CAM method: metadata plus ONE of `weights` (channel weights w[n, c]; map = Σ_c w_c A_c) or `contributions`
- * (per-channel spatial maps [N, C, h, w] whose channel sum is the map).
+ * A CAM method: metadata plus ONE of `weights` (channel weights w[n, c]; map = Σ_c w_c A_c), `channelWeight` (w of
+ * one channel from its A and G) or `contributions` (per-channel spatial maps [N, C, h, w] whose channel sum is the map).
  */
-export interface CamDefinition {
+export type CamDefinition = CamDefinitionBase &
+  (
+    | { needsGradients: boolean; channelWeight?: undefined }
+    | {
+        /** The weight of one channel from its A and G (`channelWeights`; Grad-CAM++, XGrad-CAM): defineCam makes `weights` from it, and the method needs gradients. */
+        channelWeight: ChannelWeight;
+        needsGradients?: true;
+      }
+  );
+
+interface CamDefinitionBase {
   id: string;
   aliases?: readonly string[];
   title: string;
   summary: string;
-  cost: string;
+  /** What one explanation runs; default: '1 forward + backward to the layer' with gradients, '1 forward to the layer' without. */
+  cost?: string;
   reference?: string;
-  needsGradients: boolean;
   /** Weights from extra forward passes run `batchSize` at a time (Score-CAM, Ablation-CAM): the default and what one unit is; declares the `batchSize` option. */
   batching?: { default: number; description: string };
   /** Method-specific options (shown by the CLI and web app) besides the shared CAM ones. */
@@ -75,6 +85,9 @@ export interface CamDefinition {
   /** The map is always the first principal component of the contributions (EigenCAM, EigenGradCAM). */
   alwaysProject?: boolean;
 }
+
+/** A CamDefinition with defineCam's defaults filled in. */
+export type CamSettled = CamDefinitionBase & { needsGradients: boolean; cost: string };
 
 /** Overrides the detected layout of the target layers (`lumen layers` shows what was detected). */
 export const LAYER_LAYOUT_OPTION: OptionSpec = {
@@ -168,11 +181,14 @@ export function elementwise(layer: CamLayer, f: (a: number, g: number) => number
   return out;
 }
 
+/** The weight of the channel whose h·w values of A and G start at `offset`, given Σ_hw A of the channel. */
+export type ChannelWeight = (a: Float32Array, g: Float32Array, offset: number, hw: number, sumA: number) => number;
+
 /**
  * One weight per item and channel from that channel's A and G (the h·w values from `offset`) and Σ_hw A of the
  * channel, which both Grad-CAM++ and XGrad-CAM normalize by: [N·C].
  */
-export function channelWeights(layer: CamLayer, weight: (a: Float32Array, g: Float32Array, offset: number, hw: number, sumA: number) => number): Float32Array {
+export function channelWeights(layer: CamLayer, weight: ChannelWeight): Float32Array {
   const [n, c, h, w] = nchw(layer.activations);
   const a = layer.activations.data;
   const g = requireGradients(layer).data;
@@ -328,7 +344,7 @@ async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | u
  * Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. `inputChecked`: the batch is
  * the validated explain input (or copies of it), so the gradient run does not scan it again.
  */
-async function runCam(def: CamDefinition, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
+async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
   if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   let tensors: Record<string, Tensor>;
   let gradients: Record<string, Tensor> = {};
@@ -452,11 +468,19 @@ export function aggregateLayers(layers: readonly { raw: Float32Array; h: number;
 
 /** A registered CAM method that keeps its definition (tests and custom pipelines call the weighting directly). */
 export interface CamMethod extends Method {
-  readonly definition: CamDefinition;
+  readonly definition: CamSettled;
 }
 
-/** Build and register a CAM method from its definition. */
-export function defineCam(def: CamDefinition): CamMethod {
+/** Build and register a CAM method from its definition (kept with its defaults filled in: `cost`, `weights` from `channelWeight`). */
+export function defineCam(own: CamDefinition): CamMethod {
+  const { channelWeight, ...rest } = own;
+  const needsGradients = own.needsGradients ?? true;
+  const def: CamSettled = {
+    ...rest,
+    needsGradients,
+    cost: own.cost ?? (needsGradients ? '1 forward + backward to the layer' : '1 forward to the layer'),
+    ...(channelWeight ? { weights: (layer: CamLayer) => channelWeights(layer, channelWeight) } : {}),
+  };
   const info: MethodInfo = {
     id: def.id,
     aliases: def.aliases ?? [],

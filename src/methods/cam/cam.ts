@@ -14,7 +14,6 @@ export const cam = defineCam({
   aliases: ['classic-cam'],
   title: 'CAM',
   summary: 'Class activation map: layer channels weighted by the final linear layer’s weights of the class (GAP + linear heads only).',
-  cost: '1 forward to the layer',
   reference: 'Zhou et al. 2016 (checked against Grad-CAM: equal up to scale on GAP + linear heads)',
   needsGradients: false,
   weights: (layer, ctx) => {

@@ -6,7 +6,6 @@ export const gradcamElementwise = defineCam({
   aliases: ['gradcamelementwise', 'grad-cam-elementwise'],
   title: 'Grad-CAM (element-wise)',
   summary: 'Positive part of gradient × activation at every position and channel, summed over channels.',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 GradCAMElementWise (no conformance reference)',
   needsGradients: true,
   contributions: (layer) => elementwise(layer, (a, g) => Math.max(g * a, 0)),

@@ -1,4 +1,4 @@
-import { channelWeights, defineCam } from './base-cam.js';
+import { defineCam } from './base-cam.js';
 
 /**
  * Grad-CAM++: α = G² / (2G² + (Σ_hw A_c)·G³ + 1e-6), α = 0 where G = 0; w_c = Σ_hw max(G, 0)·α.
@@ -8,18 +8,15 @@ export const gradcamPlusPlus = defineCam({
   aliases: ['gradcampp', 'gradcam-plusplus', 'grad-cam++'],
   title: 'Grad-CAM++',
   summary: 'Grad-CAM with per-position weights from higher-order gradient terms: better for several instances of a class.',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 GradCAMPlusPlus',
-  needsGradients: true,
-  weights: (layer) =>
-    channelWeights(layer, (_a, g, o, hw, sumA) => {
-      let wk = 0;
-      for (let p = 0; p < hw; p++) {
-        const gp = g[o + p]!;
-        if (gp <= 0) continue; // α is 0 where G = 0, and max(G, 0) removes G < 0
-        const g2 = gp * gp;
-        wk += gp * (g2 / (2 * g2 + sumA * g2 * gp + 1e-6));
-      }
-      return wk;
-    }),
+  channelWeight: (_a, g, o, hw, sumA) => {
+    let wk = 0;
+    for (let p = 0; p < hw; p++) {
+      const gp = g[o + p]!;
+      if (gp <= 0) continue; // α is 0 where G = 0, and max(G, 0) removes G < 0
+      const g2 = gp * gp;
+      wk += gp * (g2 / (2 * g2 + sumA * g2 * gp + 1e-6));
+    }
+    return wk;
+  },
 });

@@ -6,7 +6,6 @@ export const gradcam = defineCam({
   aliases: ['grad-cam'],
   title: 'Grad-CAM',
   summary: 'Channels of the target layer weighted by their average gradient: where the layer sees evidence for the class.',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 GradCAM',
   needsGradients: true,
   weights: (layer) => spatialMean(requireGradients(layer)),

@@ -6,7 +6,6 @@ export const hirescam = defineCam({
   aliases: ['hires-cam'],
   title: 'HiResCAM',
   summary: 'Element-wise gradient × activation summed over channels: faithful to what the layer computes at each position.',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 HiResCAM',
   needsGradients: true,
   contributions: (layer) => elementwise(layer, (a, g) => g * a),

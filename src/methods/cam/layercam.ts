@@ -6,7 +6,6 @@ export const layercam = defineCam({
   aliases: ['layer-cam'],
   title: 'LayerCAM',
   summary: 'Activations weighted by their positive gradient at each position; works on shallow layers too.',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 LayerCAM',
   needsGradients: true,
   contributions: (layer) => elementwise(layer, (a, g) => Math.max(g, 0) * a),

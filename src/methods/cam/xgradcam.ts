@@ -1,4 +1,4 @@
-import { channelWeights, defineCam } from './base-cam.js';
+import { defineCam } from './base-cam.js';
 
 /** XGrad-CAM: w_c = Σ_hw G·A / (Σ_hw A_c + 1e-7). */
 export const xgradcam = defineCam({
@@ -6,13 +6,10 @@ export const xgradcam = defineCam({
   aliases: ['xgrad-cam'],
   title: 'XGrad-CAM',
   summary: 'Grad-CAM with gradients weighted by the normalized activation (axiom-based weights).',
-  cost: '1 forward + backward to the layer',
   reference: 'pytorch-grad-cam 1.5.5 XGradCAM',
-  needsGradients: true,
-  weights: (layer) =>
-    channelWeights(layer, (a, g, o, hw, sumA) => {
-      let sumGA = 0;
-      for (let p = 0; p < hw; p++) sumGA += g[o + p]! * a[o + p]!;
-      return sumGA / (sumA + 1e-7);
-    }),
+  channelWeight: (a, g, o, hw, sumA) => {
+    let sumGA = 0;
+    for (let p = 0; p < hw; p++) sumGA += g[o + p]! * a[o + p]!;
+    return sumGA / (sumA + 1e-7);
+  },
 });

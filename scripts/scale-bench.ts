@@ -2,7 +2,8 @@
  * Graph-length scaling of a first gradient explanation (issue 23).
  *
  *   npx tsx scripts/scale-bench.ts [--nodes 1000,2000,5000,10000,20000] [--activation Relu|Sigmoid] [--kind conv|dense]
- *                                  [--methods saliency,gradcam] [--order scheduled|appended] [--level all|disabled]
+ *                                  [--methods saliency,gradcam] [--order scheduled|appended] [--level all|basic|disabled|policy]
+ *                                  [--segment S]
  *   npx tsx scripts/scale-bench.ts --ladder [--nodes 2000,4000,8000] [--level disabled]
  *   npx tsx scripts/scale-bench.ts --ab mobilenet_v2,resnet50 [--repeats 11]
  *
@@ -11,6 +12,10 @@
  * model load, explanation-graph build, ORT session creation (wall and CPU) and one run, then the end-to-end first
  * `explain` call (compile included). `--order appended` puts every backward node after the forward pass, the order
  * explanation graphs had before src/autodiff/schedule.ts, to reproduce the quadratic session creation.
+ * `--level policy` leaves the level to Lumen (src/runtime/ort.ts: 'basic' from LARGE_GRAPH_NODES). `--segment S`
+ * compiles the graph as segments of at most S nodes (src/runtime/segment.ts; 0: whole), in the phases and in the
+ * `explain` call; without it the phases compile the graph whole and `explain` does what a LumenModel does by default
+ * (segments from SEGMENT_MIN_NODES nodes). `explain` is wall time, its `(CPU)` this process's CPU time of that call.
  *
  * `--ladder`: the minimal ONNX Runtime repro, without Lumen's builder: a Relu chain y_i and a backward-like chain
  * g ← g · Cast(Greater(y_i, 0)); the same graph with the Greater/Cast nodes listed after every forward node
@@ -20,6 +25,7 @@
  * Saliency and Grad-CAM explanation graphs in the scheduled and the appended node order, runs interleaved in one
  * process, and the largest difference between their gradients (the order must not change results).
  */
+import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { create } from '@bufbuild/protobuf';
 import { loadAllMethods } from '../src/methods/load-all.js';
@@ -39,7 +45,10 @@ function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const level = (flag('level') ?? 'all') as 'all' | 'disabled';
+const levelFlag = flag('level') ?? 'all';
+const level = (levelFlag === 'policy' ? undefined : levelFlag) as 'all' | 'basic' | 'disabled' | undefined;
+const segmentFlag = flag('segment');
+const segmentNodes = segmentFlag === undefined ? undefined : Number(segmentFlag);
 const fmt = (ms: number): string => (ms / 1000).toFixed(2).padStart(7);
 
 if (flag('ab')) {
@@ -105,26 +114,30 @@ if (flag('ab')) {
   const kind = (flag('kind') ?? 'conv') as ChainKind;
   const methods = (flag('methods') ?? 'saliency,gradcam').split(',') as ('saliency' | 'gradcam')[];
   const order = (flag('order') ?? 'scheduled') as 'scheduled' | 'appended';
-  const runtime = nodeRuntime({ threads: 1, graphOptimizationLevel: level });
+  const runtime = nodeRuntime({ threads: 1, ...(level ? { graphOptimizationLevel: level } : {}) });
   await loadAllMethods();
-  console.log(`${kind} ${activation} chains, ${order} order, graphOptimizationLevel ${level}, 1 thread; times in s`);
-  console.log('method    fwd nodes  graph nodes     load    build   create  (CPU)      run   explain');
+  console.log(`${kind} ${activation} chains, ${order} order, graphOptimizationLevel ${levelFlag}, segments ${segmentFlag ?? 'default'}, 1 thread; times in s, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('method    fwd nodes  graph nodes  segs     load    build   create  (CPU)  run 1st  run med  (CPU)   explain  (CPU)');
   for (const n of ns) {
     const chain = chainModel(n, activation, kind);
     for (const method of methods) {
-      const p = await chainPhases(chain, method, runtime, order);
+      const p = await chainPhases(chain, method, runtime, order, segmentNodes ?? (level ? undefined : 0));
       // the whole first call as a user sees it (cold compile cache: a fresh model)
       let explainMs = NaN;
+      let explainCpuMs = NaN;
       // (Grad-CAM needs a spatial layer: dense chains time only its graph)
       if (order === 'scheduled' && (kind === 'conv' || method === 'saliency')) {
-        const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
+        const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain', ...(segmentNodes === undefined ? {} : { session: { segmentNodes } }) });
         const input = new Tensor(new Float32Array(chain.inputDims.reduce((a, d) => a * d, 1)).fill(0.5), chain.inputDims);
+        const cpu0 = process.cpuUsage();
         const t = performance.now();
         await getMethod(method).explain(model, input, method === 'gradcam' ? { layer: chain.camLayer } : {});
         explainMs = performance.now() - t;
+        const cpu = process.cpuUsage(cpu0);
+        explainCpuMs = (cpu.user + cpu.system) / 1000;
         await model.dispose();
       }
-      console.log(`${method.padEnd(8)} ${String(p.forwardNodes).padStart(10)}  ${String(p.graphNodes).padStart(11)}  ${fmt(p.loadMs)}  ${fmt(p.buildMs)}  ${fmt(p.createMs)}  ${fmt(p.createCpuMs)}  ${fmt(p.runMs)}  ${fmt(explainMs)}`);
+      console.log(`${method.padEnd(8)} ${String(p.forwardNodes).padStart(10)}  ${String(p.graphNodes).padStart(11)}  ${String(p.segments).padStart(4)}  ${fmt(p.loadMs)}  ${fmt(p.buildMs)}  ${fmt(p.createMs)}  ${fmt(p.createCpuMs)}  ${fmt(p.runMs)}  ${fmt(p.runMedianMs)}  ${fmt(p.runCpuMedianMs)}  ${fmt(explainMs)}  ${fmt(explainCpuMs)}`);
     }
   }
 }

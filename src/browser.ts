@@ -52,6 +52,7 @@ export function defaultWebRuntime(options: WebRuntimeOptions = {}): Runtime {
 export function yieldingRuntime(inner: Runtime): Runtime {
   return {
     name: inner.name,
+    ...(inner.segments ? { segments: true } : {}),
     async createSession(model, settings) {
       const session = await inner.createSession(model, settings);
       return {

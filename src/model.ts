@@ -10,6 +10,7 @@ import { opTraits } from './autodiff/registry.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
+import { SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from './runtime/segment.js';
 import { Tensor } from './tensor.js';
 import { appendTargetScore, softmaxRows, resolveTargets, TARGET_SEED_INPUT, type TargetTransform } from './targets/index.js';
 import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, nchwDims, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
@@ -274,10 +275,13 @@ export class LumenModel {
   private compileEntry<M>(key: string, build: () => CompileSource<M>): CacheEntry {
     const compiled = (async (): Promise<Compiled<M>> => {
       const { graph, meta, settings } = build();
-      const bytes = graph instanceof OnnxGraph ? graph.toBytes() : graph;
+      const chosen = { ...this.sessionSettings, ...settings };
+      // a very long graph is compiled in segments (src/runtime/segment.ts); below the threshold, as it is
+      const segmentNodes = chosen.segmentNodes ?? (graph instanceof OnnxGraph && graph.nodes.length >= SEGMENT_MIN_NODES ? SEGMENT_NODES : 0);
+      const source = (graph instanceof OnnxGraph && segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined) ?? (graph instanceof OnnxGraph ? graph.toBytes() : graph);
       // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
       const size = graph instanceof OnnxGraph ? { graphNodes: graph.nodes.length } : {};
-      const created = await this.runtime.createSession(bytes, { ...this.sessionSettings, ...settings, ...size });
+      const created = await this.runtime.createSession(source, { ...chosen, ...size });
       return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
     })();
     const entry: CacheEntry = { compiled, session: compiled.then((c) => c.session) };

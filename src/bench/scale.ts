@@ -10,6 +10,7 @@ import { LumenModel } from '../model.js';
 import { OnnxGraph } from '../onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type NodeProto } from '../onnx/proto.js';
 import type { Runtime } from '../runtime/types.js';
+import { segmentGraph } from '../runtime/segment.js';
 import type { BenchCheck, BenchTiming } from './run.js';
 import { Tensor } from '../tensor.js';
 
@@ -86,14 +87,21 @@ export interface PhaseTimes {
   /** CPU time of session creation (all threads of this process), less sensitive to other load than wall time. */
   createCpuMs: number;
   runMs: number;
+  /** Median of further runs (the first run allocates). */
+  runMedianMs: number;
+  /** Median CPU time of those runs (this process, all threads). */
+  runCpuMedianMs: number;
+  /** Segments the graph was compiled as (1: whole). */
+  segments: number;
 }
 
 /**
  * Time the steps of one gradient explanation on a chain model: load (LumenModel), build (buildBackwardGraph +
  * encoding), session creation, one run. Saliency differentiates w.r.t. the input, Grad-CAM w.r.t. the last
- * activation (fetching it too). `order: 'appended'` measures the pre-issue-23 node order.
+ * activation (fetching it too). `order: 'appended'` measures the pre-issue-23 node order; `segmentNodes`, segmented
+ * sessions (src/runtime/segment.ts).
  */
-export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradcam', runtime: Runtime, order: 'scheduled' | 'appended' = 'scheduled'): Promise<PhaseTimes> {
+export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradcam', runtime: Runtime, order: 'scheduled' | 'appended' = 'scheduled', segmentNodes?: number): Promise<PhaseTimes> {
   let t = performance.now();
   const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
   const loadMs = performance.now() - t;
@@ -107,19 +115,31 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
     feedDims: { [chain.inputName]: ['N', ...chain.inputDims.slice(1)] },
   });
   if (order === 'appended') appendedOrder(built.graph, new Set(model.proto.graph!.node.flatMap((n) => n.output)));
-  const bytes = built.graph.toBytes();
+  // with `segmentNodes` (0: whole), as LumenModel's compile cache does: segments of that size, and the level chosen
+  // by the whole graph's size unless the runtime sets one; without it, the graph whole at the runtime's level
+  const source = (segmentNodes ? segmentGraph(built.graph, segmentNodes) : undefined) ?? built.graph.toBytes();
   const buildMs = performance.now() - t;
   const cpu0 = process.cpuUsage();
   t = performance.now();
-  const session = await runtime.createSession(bytes);
+  const session = await runtime.createSession(source, segmentNodes === undefined ? {} : { graphNodes: built.graph.nodes.length });
   const createMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
   try {
     const input = new Tensor(Float32Array.from({ length: chain.inputDims.reduce((a, d) => a * d, 1) }, (_, i) => Math.sin(i)), chain.inputDims);
-    t = performance.now();
-    await session.run({ [chain.inputName]: input }, [built.gradients[wrt]!]);
-    const runMs = performance.now() - t;
-    return { method, forwardNodes: chain.nodes, graphNodes: built.graph.nodes.length, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs };
+    const runs: number[] = [];
+    const runsCpu: number[] = [];
+    for (let r = 0; r < 6; r++) {
+      const c0 = process.cpuUsage();
+      t = performance.now();
+      await session.run({ [chain.inputName]: input }, [built.gradients[wrt]!]);
+      runs.push(performance.now() - t);
+      const c = process.cpuUsage(c0);
+      runsCpu.push((c.user + c.system) / 1000);
+    }
+    const later = runs.slice(1).sort((a, b) => a - b);
+    const laterCpu = runsCpu.slice(1).sort((a, b) => a - b);
+    const segments = source instanceof Uint8Array ? 1 : source.segments.length;
+    return { method, forwardNodes: chain.nodes, graphNodes: built.graph.nodes.length, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs: runs[0]!, runMedianMs: later[2]!, runCpuMedianMs: laterCpu[2]!, segments };
   } finally {
     await session.dispose();
     await model.dispose();

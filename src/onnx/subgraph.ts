@@ -58,7 +58,7 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
 }
 
 /** Every tensor name read inside a node's subgraph attributes (a superset of the outer-scope ones; enough to keep). */
-function outerNamesOf(node: NodeProto): string[] {
+export function outerNamesOf(node: NodeProto): string[] {
   const names: string[] = [];
   const visit = (g: GraphProto): void => {
     for (const n of g.node) {

@@ -2,7 +2,7 @@ import type * as OrtCommon from 'onnxruntime-common';
 import { Tensor } from '../tensor.js';
 import { LumenError } from '../errors.js';
 import { MAX_THREADS, sessionCreateError, sessionRunError } from './errors.js';
-import type { Feeds, Runtime, Session, SessionSettings } from './types.js';
+import type { Feeds, Runtime, SegmentedModel, Session, SessionSettings } from './types.js';
 
 /** The subset of the onnxruntime module API both onnxruntime-node and onnxruntime-web export. */
 export interface OrtModule {
@@ -30,7 +30,8 @@ export function defaultOptimizationLevel(graphNodes: number | undefined): 'all' 
 export function createOrtRuntime(ort: OrtModule, name: string, defaults: SessionSettings = {}): Runtime {
   return {
     name,
-    async createSession(model: Uint8Array, settings: SessionSettings = {}): Promise<Session> {
+    segments: true,
+    async createSession(model: Uint8Array | SegmentedModel, settings: SessionSettings = {}): Promise<Session> {
       const s = { ...defaults, ...settings };
       if (s.threads !== undefined && !(Number.isInteger(s.threads) && s.threads >= 0 && s.threads <= MAX_THREADS)) {
         throw new LumenError('BAD_OPTION', `threads must be an integer from 0 (runtime default) to ${MAX_THREADS}, got ${String(s.threads)}`, 2);
@@ -43,12 +44,45 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       };
       // ORT's own failures (unknown op, invalid graph) become one LumenError naming the node and op.
-      const session = await ort.InferenceSession.create(model, options).catch((e: unknown) => {
-        throw sessionCreateError(e);
-      });
-      return new OrtSession(ort, session);
+      const create = (bytes: Uint8Array): Promise<OrtCommon.InferenceSession> =>
+        ort.InferenceSession.create(bytes, options).catch((e: unknown) => {
+          throw sessionCreateError(e);
+        });
+      if (model instanceof Uint8Array) return new OrtSession(ort, await create(model));
+      // one session per segment, created one after another (the level was chosen for the whole graph's size)
+      const sessions: OrtCommon.InferenceSession[] = [];
+      try {
+        for (const segment of model.segments) sessions.push(await create(segment.bytes));
+      } catch (e) {
+        await Promise.all(sessions.map((x) => x.release()));
+        throw e;
+      }
+      return new SegmentedOrtSession(ort, model, sessions);
     },
   };
+}
+
+function toOrtFeeds(ort: OrtModule, feeds: Feeds): Record<string, OrtCommon.Tensor> {
+  const ortFeeds: Record<string, OrtCommon.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    ortFeeds[name] = t instanceof Tensor ? new ort.Tensor('float32', t.data, t.dims) : new ort.Tensor('int64', t.data, t.dims);
+  }
+  return ortFeeds;
+}
+
+/** ORT's outputs as Lumen tensors (float32; other numeric types converted). */
+function fromOrtResults(results: Readonly<Record<string, OrtCommon.Tensor>>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, value] of Object.entries(results)) {
+    const data = value.data;
+    const dims = value.dims.map(Number);
+    if (data instanceof Float32Array) out[name] = new Tensor(data, dims);
+    else if (data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array) out[name] = new Tensor(Float32Array.from(data), dims);
+    else if (data instanceof BigInt64Array) out[name] = new Tensor(Float32Array.from(data, Number), dims);
+    else throw new LumenError('UNSUPPORTED_MODEL', `output '${name}' has type ${value.type}, which Lumen cannot read as numbers`);
+    value.dispose?.();
+  }
+  return out;
 }
 
 class OrtSession implements Session {
@@ -66,32 +100,88 @@ class OrtSession implements Session {
   }
 
   async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, OrtCommon.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = t instanceof Tensor
-        ? new this.ort.Tensor('float32', t.data, t.dims)
-        : new this.ort.Tensor('int64', t.data, t.dims);
-    }
+    const ortFeeds = toOrtFeeds(this.ort, feeds);
     let results: OrtCommon.InferenceSession.ReturnType;
     try {
       results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
     } catch (e) {
       throw sessionRunError(e, feeds);
     }
-    const out: Record<string, Tensor> = {};
-    for (const [name, value] of Object.entries(results)) {
-      const data = value.data;
-      const dims = value.dims.map(Number);
-      if (data instanceof Float32Array) out[name] = new Tensor(data, dims);
-      else if (data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array) out[name] = new Tensor(Float32Array.from(data), dims);
-      else if (data instanceof BigInt64Array) out[name] = new Tensor(Float32Array.from(data, Number), dims);
-      else throw new LumenError('UNSUPPORTED_MODEL', `output '${name}' has type ${value.type}, which Lumen cannot read as numbers`);
-      value.dispose?.();
-    }
-    return out;
+    return fromOrtResults(results);
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/**
+ * A segmented graph's session: the segments' ORT sessions run in order, each fed the graph inputs and the earlier
+ * segments' values it reads, as ORT tensors of their own type (bool masks, int64 shapes stay what they are). Only
+ * the segments the fetched outputs depend on run, and each value is dropped after its last reader.
+ */
+class SegmentedOrtSession implements Session {
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly model: SegmentedModel,
+    private readonly sessions: readonly OrtCommon.InferenceSession[],
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.model.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.model.outputNames;
+  }
+
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const wanted = fetches ?? this.model.outputNames;
+    for (const name of wanted) {
+      if (!this.model.outputNames.includes(name)) throw new LumenError('RUNTIME_ERROR', `the graph has no output '${name}' (outputs: ${this.model.outputNames.join(', ')})`);
+    }
+    // which segments run, for which of their outputs (walking back from the fetches)
+    const segments = this.model.segments;
+    const need = new Set(wanted);
+    const plan: { k: number; fetch: string[] }[] = [];
+    for (let k = segments.length - 1; k >= 0; k--) {
+      const fetch = segments[k]!.outputs.filter((o) => need.has(o));
+      if (!fetch.length) continue;
+      plan.unshift({ k, fetch });
+      for (const i of segments[k]!.inputs) need.add(i);
+    }
+    const lastStep = new Map<string, number>();
+    plan.forEach(({ k }, step) => segments[k]!.inputs.forEach((i) => lastStep.set(i, step)));
+    const fetched = new Set(wanted);
+    const values = new Map<string, OrtCommon.Tensor>();
+    const results: Record<string, OrtCommon.Tensor> = {};
+    try {
+      for (const [name, t] of Object.entries(toOrtFeeds(this.ort, feeds))) values.set(name, t);
+      for (const name of wanted) if (values.has(name)) results[name] = values.get(name)!;
+      for (let step = 0; step < plan.length; step++) {
+        const { k, fetch } = plan[step]!;
+        const segmentFeeds: Record<string, OrtCommon.Tensor> = {};
+        for (const i of segments[k]!.inputs) {
+          const v = values.get(i);
+          // a missing graph input: ORT's own message names it, as for a one-session graph
+          if (v) segmentFeeds[i] = v;
+        }
+        const out = await this.sessions[k]!.run(segmentFeeds, fetch);
+        for (const [name, v] of Object.entries(out)) {
+          if (fetched.has(name)) results[name] = v;
+          if ((lastStep.get(name) ?? -1) > step) values.set(name, v);
+        }
+        for (const i of segments[k]!.inputs) {
+          if (lastStep.get(i) === step && !fetched.has(i)) values.delete(i);
+        }
+      }
+    } catch (e) {
+      throw sessionRunError(e, feeds);
+    }
+    return fromOrtResults(results);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.release()));
   }
 }

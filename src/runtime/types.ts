@@ -9,6 +9,12 @@ export interface SessionSettings {
    * graphOptimizationLevel it picks the level (src/runtime/ort.ts, LARGE_GRAPH_NODES).
    */
   graphNodes?: number;
+  /**
+   * Cut graphs of more than this many nodes into segments of at most this many, one ORT session each (LumenModel's
+   * compile cache; default: graphs of at least SEGMENT_MIN_NODES nodes, into SEGMENT_NODES, src/runtime/segment.ts).
+   * 0 never cuts. Results are those of the whole graph; only session creation of very long graphs is faster.
+   */
+  segmentNodes?: number;
   /** Execution providers, e.g. ['cpu'] (Node) or ['webgpu', 'wasm'] (browser). */
   executionProviders?: string[];
   /**
@@ -37,8 +43,35 @@ export interface Session {
   dispose(): Promise<void>;
 }
 
+/**
+ * A graph cut into consecutive segments (src/runtime/segment.ts), compiled as one session per segment and run in
+ * order: each segment reads the graph inputs and earlier segments' outputs by name. The runtime's session for it
+ * behaves as the whole graph's would (same inputs, outputs, results and error messages).
+ */
+export interface SegmentedModel {
+  readonly kind: 'segmented';
+  readonly segments: readonly ModelSegment[];
+  /** The whole graph's inputs (fed by the caller) and outputs. */
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Nodes of the whole graph. */
+  readonly nodes: number;
+}
+
+export interface ModelSegment {
+  /** The segment as an ONNX model. */
+  readonly bytes: Uint8Array;
+  /** Values it reads that graph inputs or earlier segments give, and values it gives to later segments or the caller. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: number;
+}
+
 /** One interface over onnxruntime-node and onnxruntime-web. */
 export interface Runtime {
   readonly name: string;
-  createSession(model: Uint8Array, settings?: SessionSettings): Promise<Session>;
+  /** Whether `createSession` takes a SegmentedModel; without it every graph is given whole, as bytes. */
+  readonly segments?: boolean;
+  /** A session for an ONNX model's bytes, or (when `segments`) for a segmented graph. */
+  createSession(model: Uint8Array | SegmentedModel, settings?: SessionSettings): Promise<Session>;
 }

@@ -1,0 +1,174 @@
+import { create } from '@bufbuild/protobuf';
+import { makeValueInfo, type OnnxGraph } from '../onnx/graph.js';
+import { encodeModel } from '../onnx/io.js';
+import { GraphProtoSchema, ModelProtoSchema, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
+import { inferElemTypes, inferShapes } from '../onnx/shapes.js';
+import { outerNamesOf } from '../onnx/subgraph.js';
+import type { ModelSegment, SegmentedModel } from './types.js';
+
+/**
+ * Graphs of at least this many nodes are compiled as consecutive segments of at most `SEGMENT_NODES` nodes, one ORT
+ * session each (issue 23). Why: ORT's session creation is super-linear in graph length (its topological sort keeps
+ * the ready nodes in a sorted list; at 'basic', 112k nodes took 29.7 s where 56k took 7.2 s), and a segment's
+ * creation cost depends only on its own length. Below the threshold nothing changes (ResNet-50's and DenseNet-121's
+ * explanation graphs, 400–2 000 nodes, are one session). Measured in docs/autodiff.md, "Graph length and session
+ * creation".
+ */
+export const SEGMENT_MIN_NODES = 24_000;
+/** Largest segment (nodes) of a segmented graph. */
+export const SEGMENT_NODES = 4_000;
+/** Cost of handing one tensor to a later segment, in elements (an ORT tensor made and read back). */
+const PER_TENSOR = 256;
+
+/**
+ * Cut a topologically ordered graph into consecutive segments of at most `maxNodes` nodes, each an ONNX model of its
+ * own: its inputs are the graph inputs and earlier segments' values it reads, its initializers the ones it uses, its
+ * outputs the values later segments read and the graph outputs it computes. Running the segments in order, feeding
+ * each value by name, computes what the graph computes, with the same ORT kernels (every node still runs in ORT).
+ *
+ * Each cut is placed, among the positions that keep segments between half and all of `maxNodes`, where the values
+ * crossing it are smallest (elements of the tensors that must be handed to a later segment, plus a fixed cost per
+ * tensor; the latest such position): a forward + backward graph's crossing set is the forward values the backward
+ * still needs.
+ *
+ * Nodes no graph output depends on are left out (ORT would prune them), and so is a segment of only such nodes.
+ *
+ * Returns undefined when the graph cannot be cut this way (not topologically ordered, a graph output that no node
+ * computes, or a crossing value whose element type is unknown): the caller compiles it whole.
+ */
+export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel | undefined {
+  const nodes = graph.nodes;
+  const n = nodes.length;
+  if (!(maxNodes >= 1) || n <= maxNodes) return undefined;
+  const inits = new Map<string, TensorProto>(graph.graph.initializer.map((t) => [t.name, t]));
+  const feeds = graph.feedInputs.map((v) => v.name);
+  const feedSet = new Set(feeds);
+  const outputNames = graph.graph.output.map((o) => o.name);
+
+  // what each node reads (subgraph bodies may read outer values by name), who produces each value, its last reader
+  const reads: string[][] = nodes.map((node) => {
+    const names = node.input.filter((x) => x !== '');
+    if (node.attribute.some((a) => a.g || a.graphs.length)) names.push(...outerNamesOf(node));
+    return [...new Set(names)];
+  });
+  // nodes no graph output depends on (ORT prunes them) are left out of the segments
+  const live = new Array<boolean>(n).fill(false);
+  const needed = new Set(outputNames);
+  for (let i = n - 1; i >= 0; i--) {
+    if (!nodes[i]!.output.some((o) => needed.has(o))) continue;
+    live[i] = true;
+    for (const name of reads[i]!) needed.add(name);
+  }
+  for (let i = 0; i < n; i++) if (!live[i]) reads[i] = [];
+  const producedAt = new Map<string, number>();
+  nodes.forEach((node, i) => node.output.forEach((o) => o && producedAt.set(o, i)));
+  const lastRead = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    for (const name of reads[i]!) {
+      const p = producedAt.get(name);
+      if (p === undefined) continue;
+      if (p >= i) return undefined; // not topologically ordered
+      lastRead.set(name, i);
+    }
+  }
+  for (const o of outputNames) {
+    if (feedSet.has(o)) continue;
+    if (!producedAt.has(o)) return undefined;
+    lastRead.set(o, n);
+  }
+
+  // weight of the values crossing each cut position c (nodes before c | nodes from c): a value produced by node p and
+  // last read by node j crosses the cuts p + 1 … j. Difference arrays over c; a value of unknown element type cannot
+  // be declared as a segment input, so no cut may separate it from its readers.
+  const types = inferElemTypes(graph);
+  const shapes = inferShapes(graph);
+  const weightDiff = new Float64Array(n + 2);
+  const untypedDiff = new Int32Array(n + 2);
+  for (const [name, last] of lastRead) {
+    const p = producedAt.get(name)!;
+    const end = Math.min(last, n) + 1;
+    if (!types.get(name)) {
+      untypedDiff[p + 1]! += 1;
+      untypedDiff[end]! -= 1;
+      continue;
+    }
+    const dims = shapes.get(name);
+    // symbolic dims (the batch) count as 1; a value of unknown shape as a mid-sized tensor
+    const elements = dims ? dims.reduce<number>((a, d) => a * (typeof d === 'number' && d > 0 ? d : 1), 1) : 4096;
+    weightDiff[p + 1]! += elements + PER_TENSOR;
+    weightDiff[end]! -= elements + PER_TENSOR;
+  }
+  const crossing = new Float64Array(n + 1);
+  const cuttable = new Uint8Array(n + 1);
+  let weight = 0;
+  let untyped = 0;
+  for (let c = 0; c <= n; c++) {
+    weight += weightDiff[c]!;
+    untyped += untypedDiff[c]!;
+    crossing[c] = weight;
+    cuttable[c] = untyped === 0 ? 1 : 0;
+  }
+
+  const cuts: number[] = [0];
+  let start = 0;
+  while (n - start > maxNodes) {
+    let best = -1;
+    let bestWeight = Number.POSITIVE_INFINITY;
+    for (let c = start + Math.max(1, Math.ceil(maxNodes / 2)); c <= start + maxNodes; c++) {
+      if (cuttable[c] && crossing[c]! <= bestWeight) {
+        bestWeight = crossing[c]!;
+        best = c;
+      }
+    }
+    if (best < 0) return undefined;
+    cuts.push(best);
+    start = best;
+  }
+  cuts.push(n);
+
+  const declared = new Map<string, ValueInfoProto>();
+  for (const v of [...graph.graph.input, ...graph.graph.valueInfo, ...graph.graph.output]) declared.set(v.name, v);
+  const infoOf = (name: string): ValueInfoProto => {
+    const d = declared.get(name);
+    return d && d.type ? d : makeValueInfo(name, undefined, types.get(name) ?? 0);
+  };
+  const segments: ModelSegment[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const from = cuts[k]!;
+    const to = cuts[k + 1]!;
+    const inputs: string[] = [];
+    const used = new Set<string>();
+    const segInits: TensorProto[] = [];
+    for (let i = from; i < to; i++) {
+      for (const name of reads[i]!) {
+        if (used.has(name)) continue;
+        used.add(name);
+        const p = producedAt.get(name);
+        if (p !== undefined ? p < from : feedSet.has(name)) inputs.push(name);
+        else if (p === undefined && inits.has(name)) segInits.push(inits.get(name)!);
+      }
+    }
+    const outputs: string[] = [];
+    for (let i = from; i < to; i++) for (const o of nodes[i]!.output) if (o && live[i] && (lastRead.get(o) ?? -1) >= to) outputs.push(o);
+    // only nodes no output depends on: no session for them
+    if (!outputs.length) continue;
+    const segmentNodes = nodes.slice(from, to).filter((_, j) => live[from + j]);
+    const valueInfo = graph.graph.valueInfo.filter((v) => {
+      const p = producedAt.get(v.name);
+      return p !== undefined && p >= from && p < to && !outputs.includes(v.name);
+    });
+    const model = create(ModelProtoSchema, {
+      ...graph.model,
+      graph: create(GraphProtoSchema, {
+        name: `${graph.graph.name || 'graph'}_segment_${k}`,
+        node: segmentNodes,
+        initializer: segInits,
+        input: inputs.map(infoOf),
+        output: outputs.map(infoOf),
+        valueInfo,
+      }),
+    });
+    segments.push({ bytes: encodeModel(model), inputs, outputs, nodes: segmentNodes.length });
+  }
+  return { kind: 'segmented', segments, inputNames: feeds, outputNames, nodes: n };
+}

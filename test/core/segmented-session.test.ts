@@ -1,0 +1,249 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getMethod } from '../../src/api.js';
+import { buildBackwardGraph } from '../../src/autodiff/builder.js';
+import { chainModel } from '../../src/bench/scale.js';
+import { LumenError } from '../../src/errors.js';
+import { LumenModel } from '../../src/model.js';
+import { nodeRuntime } from '../../src/node/runtime.js';
+import { OnnxGraph } from '../../src/onnx/graph.js';
+import { SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from '../../src/runtime/segment.js';
+import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
+import { LARGE_GRAPH_NODES } from '../../src/runtime/ort.js';
+import { Tensor } from '../../src/tensor.js';
+import { emptyModel } from '../autodiff/helpers.js';
+
+// Segmented sessions (issue 23): a very long graph is compiled as consecutive segments, one ORT session each, run in
+// order. Structure, results (against the one-session graph) and error messages; no timing.
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const runtime = nodeRuntime({ threads: 1, graphOptimizationLevel: 'basic' });
+
+/** Every segment is at most `max` nodes, the segments are the graph's nodes in order, and every value a segment reads comes from a graph input, an earlier segment or its own nodes. */
+function assertWellCut(graph: OnnxGraph, seg: SegmentedModel, max: number): void {
+  assert.ok(seg.segments.length >= 2);
+  assert.ok(seg.segments.every((s) => s.nodes <= max && s.nodes >= 1));
+  // every node, less those no output depends on (ORT would prune them)
+  const total = seg.segments.reduce((a, s) => a + s.nodes, 0);
+  assert.ok(total <= graph.nodes.length && total >= graph.nodes.length - 2, `${total} of ${graph.nodes.length} nodes`);
+  const available = new Set(seg.inputNames);
+  for (const s of seg.segments) {
+    for (const i of s.inputs) assert.ok(available.has(i), `segment input '${i}' is computed by no earlier segment`);
+    for (const o of s.outputs) available.add(o);
+  }
+  for (const o of seg.outputNames) assert.ok(available.has(o));
+}
+
+async function runWhole(graph: OnnxGraph, feeds: Record<string, Tensor>, fetch: string[]): Promise<Record<string, Tensor>> {
+  const session = await runtime.createSession(graph.toBytes());
+  try {
+    return await session.run(feeds, fetch);
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function runSegmented(seg: SegmentedModel, feeds: Record<string, Tensor>, fetch: string[]): Promise<Record<string, Tensor>> {
+  const session = await runtime.createSession(seg);
+  try {
+    assert.deepEqual(session.inputNames, seg.inputNames);
+    return await session.run(feeds, fetch);
+  } finally {
+    await session.dispose();
+  }
+}
+
+test('a long conv chain Saliency graph cut into segments of at most S nodes gives bit-identical gradients', async () => {
+  const chain = chainModel(1200, 'Relu', 'conv');
+  const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
+  const built = buildBackwardGraph(model.proto, {
+    target: chain.logits,
+    wrt: [chain.inputName],
+    fetch: [chain.camLayer],
+    seed: { kind: 'rank', rank: 1 },
+    feedDims: { [chain.inputName]: ['N', ...chain.inputDims.slice(1)] },
+  });
+  for (const S of [300, 1000]) {
+    const seg = segmentGraph(built.graph, S)!;
+    assertWellCut(built.graph, seg, S);
+    assert.ok(seg.segments.length >= Math.ceil(built.graph.nodes.length / S));
+    const input = new Tensor(Float32Array.from({ length: 2 * 4 * 36 }, (_, i) => Math.sin(0.3 * i)), [2, 4, 6, 6]);
+    const grad = built.gradients[chain.inputName]!;
+    const fetch = [grad, chain.camLayer, chain.logits];
+    const whole = await runWhole(built.graph, { [chain.inputName]: input }, fetch);
+    const parts = await runSegmented(seg, { [chain.inputName]: input }, fetch);
+    for (const name of fetch) {
+      assert.deepEqual(parts[name]!.dims, whole[name]!.dims);
+      assert.deepEqual(parts[name]!.data, whole[name]!.data, `${name} differs at S = ${S}`);
+    }
+    assert.ok(whole[grad]!.data.some((v) => v !== 0));
+    // fetching only the forward activation runs only the segments it needs, and gives the same values
+    const early = await runSegmented(seg, { [chain.inputName]: input }, [chain.camLayer]);
+    assert.deepEqual(Object.keys(early), [chain.camLayer]);
+    assert.deepEqual(early[chain.camLayer]!.data, whole[chain.camLayer]!.data);
+  }
+  await model.dispose();
+});
+
+test('graphs below SEGMENT_MIN_NODES, or not longer than the segment size, are not cut', () => {
+  assert.ok(SEGMENT_MIN_NODES > SEGMENT_NODES && SEGMENT_MIN_NODES >= LARGE_GRAPH_NODES);
+  // DenseNet-121's Saliency graph (the longest real model measured) has ~6 000 nodes: far below
+  assert.ok(SEGMENT_MIN_NODES >= 20_000);
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 10; i++) y = g.op('Relu', [y]);
+  g.setOutputs([y]);
+  assert.equal(segmentGraph(g, 10), undefined);
+  assert.equal(segmentGraph(g, 0), undefined);
+  assert.ok(segmentGraph(g, 9));
+});
+
+/** A runtime that records what each createSession received (bytes: 'whole', a segmented graph: its segment count). */
+function recording(inner: Runtime): { runtime: Runtime; seen: (number | 'whole')[] } {
+  const seen: (number | 'whole')[] = [];
+  return {
+    seen,
+    runtime: {
+      name: 'recording',
+      segments: true,
+      createSession: (model, settings) => {
+        seen.push(model instanceof Uint8Array ? 'whole' : model.segments.length);
+        return inner.createSession(model, settings);
+      },
+    },
+  };
+}
+
+test('a real model forced through segmentation (segmentNodes: 7) gives the one-session results; by default it is one session', async () => {
+  const path = join(ROOT, 'conformance', 'models', 'tiny_resnet.onnx');
+  const bytes = new Uint8Array(readFileSync(path));
+  const x = new Tensor(Float32Array.from({ length: 2 * 3 * 64 * 64 }, (_, i) => Math.sin(0.11 * i) + 0.2 * Math.cos(0.037 * i)), [2, 3, 64, 64]);
+  // 'basic' (the level of graphs long enough to be cut): the same kernels run, results are bit-identical; at 'all'
+  // ORT fuses nodes that a cut separates (Conv + Relu), which round differently
+  for (const [level, tolerance] of [['basic', 0], ['all', 1e-5]] as const) {
+    const one = recording(nodeRuntime({ threads: 1, graphOptimizationLevel: level }));
+    const cut = recording(nodeRuntime({ threads: 1, graphOptimizationLevel: level }));
+    const whole = LumenModel.fromBytes(bytes, { runtime: one.runtime, source: 'tiny_resnet' });
+    const parts = LumenModel.fromBytes(bytes, { runtime: cut.runtime, source: 'tiny_resnet', session: { segmentNodes: 7 } });
+    assert.deepEqual(whole.inputDims.slice(1), [3, 64, 64]);
+    for (const method of ['saliency', 'gradcam', 'integrated-gradients']) {
+      const options = method === 'integrated-gradients' ? { steps: 4 } : {};
+      const a = await getMethod(method).explain(whole, x, options);
+      const b = await getMethod(method).explain(parts, x, options);
+      assert.deepEqual(b.targets, a.targets);
+      const scale = Math.max(...a.attribution.data.map(Math.abs));
+      assert.ok(scale > 0);
+      let diff = 0;
+      a.attribution.data.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - b.attribution.data[i]!))));
+      assert.ok(diff <= tolerance * scale, `${level} ${method}: max |Δ| ${diff} vs max ${scale}`);
+    }
+    assert.ok(one.seen.length >= 2 && one.seen.every((s) => s === 'whole'), `default: one session per graph, got ${one.seen.join(', ')}`);
+    assert.ok(cut.seen.length >= 2 && cut.seen.every((s) => typeof s === 'number' && s >= 5), `segmentNodes 7: ${cut.seen.join(', ')}`);
+    await whole.dispose();
+    await parts.dispose();
+  }
+});
+
+/** x → 30 × (Relu, Neg) → Greater(·, 0) (bool) → … → Where(mask, a, b) → Reshape(·, target): a bool crossing cuts, a failing last node. */
+function maskedChain(reshapeTo: number[]): { graph: OnnxGraph; out: string; reshape: string } {
+  const g = emptyModel({ x: ['N', 6] });
+  let y = 'x';
+  for (let i = 0; i < 10; i++) y = g.op('Neg', [g.op('Relu', [y])]);
+  const mask = g.op('Greater', [y, g.scalar(-0.25)]);
+  const shape = g.op('Shape', [y]);
+  let z = y;
+  for (let i = 0; i < 20; i++) z = g.op('Sin', [z]);
+  const picked = g.op('Where', [mask, z, g.op('Neg', [z])]);
+  const flat = g.op('Reshape', [g.op('Reshape', [picked, shape]), g.int64s(reshapeTo)]);
+  g.setOutputs([flat]);
+  const reshape = g.nodes.at(-1)!;
+  reshape.name = 'the_last_reshape';
+  return { graph: g, out: flat, reshape: reshape.name };
+}
+
+test('bool and int64 values cross segment boundaries as they are', async () => {
+  const { graph, out } = maskedChain([-1]);
+  const seg = segmentGraph(graph, 8)!;
+  assertWellCut(graph, seg, 8);
+  // the mask and the shape are handed across at least one cut
+  const crossing = seg.segments.flatMap((s) => s.inputs);
+  assert.ok(crossing.includes(graph.nodes.find((n) => n.opType === 'Greater')!.output[0]!));
+  assert.ok(crossing.includes(graph.nodes.find((n) => n.opType === 'Shape')!.output[0]!));
+  const x = new Tensor(Float32Array.from({ length: 18 }, (_, i) => Math.sin(1.7 * i)), [3, 6]);
+  const a = await runWhole(graph, { x }, [out]);
+  const b = await runSegmented(seg, { x }, [out]);
+  assert.deepEqual(b[out]!.data, a[out]!.data);
+  assert.deepEqual(b[out]!.dims, [18]);
+});
+
+test('an ORT failure inside a segment names the node, its op and the input shapes, as for one session', async () => {
+  const { graph, reshape } = maskedChain([5, -1]);
+  const seg = segmentGraph(graph, 8)!;
+  const x = new Tensor(new Float32Array(18), [3, 6]);
+  const session = await runtime.createSession(seg);
+  const err = await session.run({ x }).then(() => undefined, (e: unknown) => e);
+  await session.dispose();
+  assert.ok(err instanceof LumenError, String(err));
+  assert.match(err.message, new RegExp(`op Reshape, node '${reshape}'`));
+  assert.match(err.message, /on input x \[3, 6\]/);
+  // session creation: an op ORT does not know, in a later segment
+  const bad = maskedChain([-1]).graph;
+  bad.nodes[25]!.opType = 'FrobnicateXYZ';
+  bad.nodes[25]!.name = 'frob';
+  const created = await runtime.createSession(segmentGraph(bad, 8)!).then(() => undefined, (e: unknown) => e);
+  assert.ok(created instanceof LumenError, String(created));
+  assert.match(created.message, /FrobnicateXYZ/);
+  assert.match(created.message, /'frob'/);
+});
+
+test('a value of unknown element type is never cut from its readers', () => {
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 6; i++) y = g.op('Relu', [y]);
+  // a Constant without a value attribute: Lumen cannot tell its element type (node 6, read by node 10)
+  const [unknown] = g.addNode('Constant', [], 1, {});
+  for (let i = 0; i < 3; i++) y = g.op('Relu', [y]);
+  y = g.op('Add', [y, unknown!]);
+  for (let i = 0; i < 10; i++) y = g.op('Relu', [y]);
+  g.setOutputs([y]);
+  const seg = segmentGraph(g, 8)!;
+  assertWellCut(g, seg, 8);
+  for (const s of seg.segments) assert.ok(!s.inputs.includes(unknown!));
+  // with segments of 2, a cut would have to fall between node 6 and node 10: the graph is compiled whole
+  assert.equal(segmentGraph(g, 2), undefined);
+});
+
+test('a segment whose values nothing reads (a dead branch) gets no session', async () => {
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 6; i++) y = g.op('Relu', [y]);
+  let dead = y;
+  for (let i = 0; i < 12; i++) dead = g.op('Sin', [dead]);
+  for (let i = 0; i < 6; i++) y = g.op('Neg', [y]);
+  g.setOutputs([y]);
+  const seg = segmentGraph(g, 6)!;
+  assert.ok(seg.segments.every((s) => s.outputs.length > 0 && s.nodes <= 6));
+  // the 12 Sin nodes feed nothing: only the Relu and Neg nodes are compiled
+  assert.equal(seg.segments.reduce((a, s) => a + s.nodes, 0), 12);
+  const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 3.5), [2, 4]);
+  assert.deepEqual((await runSegmented(seg, { x }, [y]))[y]!.data, (await runWhole(g, { x }, [y]))[y]!.data);
+});
+
+test('a runtime that does not declare `segments` gets every graph whole', async () => {
+  const inner = recording(nodeRuntime({ threads: 1 }));
+  const plain: Runtime = { name: 'plain', createSession: (model, settings) => inner.runtime.createSession(model, settings) };
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 20; i++) y = g.op('Relu', [y]);
+  g.setOutputs([y]);
+  const model = LumenModel.fromBytes(g.toBytes(), { runtime: plain, source: 'relu20', session: { segmentNodes: 5 } });
+  await model.session('graph', () => OnnxGraph.copyOf(model.proto));
+  const cut = LumenModel.fromBytes(g.toBytes(), { runtime: inner.runtime, source: 'relu20', session: { segmentNodes: 5 } });
+  await cut.session('graph', () => OnnxGraph.copyOf(cut.proto));
+  assert.deepEqual(inner.seen, ['whole', 4]); // 20 nodes in segments of 5
+  await model.dispose();
+  await cut.dispose();
+});

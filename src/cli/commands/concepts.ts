@@ -126,13 +126,14 @@ function registerDff(program: Command): void {
         const total = mass.reduce((a, b) => a + b, 0) || 1;
         perImage.push({ image: loaded[i]!.path, png, share: mass.map((m) => m / total) });
       }
-      const summary = { layer, k, relativeError: r.relativeError, concepts, images: perImage };
+      const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), concepts, images: perImage };
+      const sameNote = `every concept gets the same class scores: the network's head does not read ${layer}'s positions (e.g. a ViT after its last attention block reads only the class token); the maps still show the concepts, but for their classes pick an earlier layer (the default CAM layer is one)`;
       writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
       writeFileAtomic(
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts of ${layer}`,
-          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).`,
+          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).${r.scoresIgnoreConcepts ? ` Note: ${sameNote}.` : ''}`,
           table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]) },
           images: figures,
         }),
@@ -141,6 +142,7 @@ function registerDff(program: Command): void {
       else {
         printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
         for (const l of legend) printLine(`  ${l}`);
+        if (r.scoresIgnoreConcepts) printLine(`note: ${sameNote}`);
         printLine(`concept maps and concepts.json in ${out}`);
       }
     });

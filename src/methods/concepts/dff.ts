@@ -92,6 +92,12 @@ export interface DffResult extends Factorization {
   /** Head output for each concept, [k, classes] (logits), and its softmax: see `conceptScores`. */
   conceptLogits?: Tensor;
   conceptProbabilities?: Tensor;
+  /**
+   * True when k ≥ 2 and every concept got the same logits (to 1e-6 of their scale): the head does not read this
+   * layer's positions — e.g. a ViT after its last attention block, whose classifier reads the class token only — so
+   * the scores say nothing about the concepts; pick an earlier layer (the default CAM layer is one).
+   */
+  scoresIgnoreConcepts?: boolean;
 }
 
 /**
@@ -117,6 +123,7 @@ export async function deepFeatureFactorization(model: LumenModel, input: Tensor,
   if (options.scores !== false) {
     result.conceptLogits = await conceptScores(model, input, acts, f.concepts, f.k);
     result.conceptProbabilities = softmaxRows(result.conceptLogits);
+    result.scoresIgnoreConcepts = sameRows(result.conceptLogits);
   }
   return result;
 }
@@ -161,6 +168,16 @@ function itemOf(native: Tensor, layout: LayerLayout, i: number): Tensor {
   const out = new Float32Array(t * c);
   for (let p = 0; p < t; p++) out.set(native.data.subarray((p * b + i) * c, (p * b + i + 1) * c), p * c);
   return new Tensor(out, [t, 1, c]);
+}
+
+/** Every row of a [k, classes] tensor equals the first (to 1e-6 of the largest magnitude), k ≥ 2. */
+function sameRows(t: Tensor): boolean {
+  const [k, m] = [t.dims[0]!, t.dims[1]!];
+  if (k < 2) return false;
+  let scale = 0;
+  for (const v of t.data) scale = Math.max(scale, Math.abs(v));
+  for (let j = 1; j < k; j++) for (let c = 0; c < m; c++) if (Math.abs(t.data[j * m + c]! - t.data[c]!) > 1e-6 * scale) return false;
+  return true;
 }
 
 /** Lumen's API takes NCHW images for every model (src/layout.ts). */

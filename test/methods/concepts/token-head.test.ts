@@ -33,6 +33,12 @@ test('ViT token layer (class token + 8×8 patches): DFF concept scores take the 
     // the same concept vectors scored with the first image's activations alone: the same logits
     const alone = await conceptScores(model, x.item(0), await layerActivations(model, x.item(0), layer), r.concepts, 3);
     assert.ok(relErr(r.conceptLogits!.data, alone.data) < 1e-5, `concept logits vs first image alone: ${relErr(r.conceptLogits!.data, alone.data)}`);
+    assert.equal(r.scoresIgnoreConcepts, false, 'the last block\'s attention still mixes the patch tokens into the class token');
+    // after the last attention block the classifier reads the class token only: every concept gets the same logits, and the result says so
+    const late = await deepFeatureFactorization(model, x, { layer: '/encoder/ln/LayerNormalization_output_0', k: 3, seed: 0 });
+    const cls = late.conceptLogits!.dims[1]!;
+    for (let j = 1; j < 3; j++) assert.deepEqual(Array.from(late.conceptLogits!.data.subarray(j * cls, (j + 1) * cls)), Array.from(late.conceptLogits!.data.subarray(0, cls)));
+    assert.equal(late.scoresIgnoreConcepts, true);
   } finally {
     await model.dispose();
   }

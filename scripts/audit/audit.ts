@@ -41,7 +41,7 @@ export interface AuditReport {
   failures: number;
 }
 
-const START_RETRIES = 3;
+const START_RETRIES = 15;
 const START_WAIT_MS = 20_000;
 
 /** A seeded choice of `n` case indices out of `total`, in order. */

@@ -24,9 +24,9 @@ interface LibraryCase extends AuditCase {
 }
 
 /** Bad values for an option (as JSON-able tags, turned into values by `valueOf`). */
-const BAD_VALUES = ['NaN', '-1', '1e12', "'abc'", 'null', '{}', 'true', '[]', 'Infinity'];
+const BAD_VALUES = ['NaN', '-1', '1e12', "'abc'", 'null', '{}', 'true', '[]', '[1,2]', 'Infinity'];
 const valueOf = (tag: string): unknown =>
-  ({ NaN: Number.NaN, '-1': -1, '1e12': 1e12, "'abc'": 'abc', null: null, '{}': {}, true: true, '[]': [], Infinity: Number.POSITIVE_INFINITY })[tag];
+  ({ NaN: Number.NaN, '-1': -1, '1e12': 1e12, "'abc'": 'abc', null: null, '{}': {}, true: true, '[]': [], '[1,2]': [1, 2], Infinity: Number.POSITIVE_INFINITY })[tag];
 
 const ENTRY: Record<string, (m: LumenModel, x: Tensor) => Promise<unknown>> = {
   'predict(null)': (m) => m.predict(null as never),
@@ -122,7 +122,8 @@ export const library: Category<LibraryCase> = {
         for (const tag of BAD_VALUES) {
           const variant = `option ${o.name} = ${tag}`;
           // a number option given a non-number (or an enum a non-choice) must be refused
-          const refuse = (o.type === 'number' || o.type === 'integer') ? ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity'].includes(tag) : o.type === 'enum' ? tag !== 'null' : false;
+          // (a list only where the option takes one value per channel: [1, 2] for a count reached methods as NaN sizes)
+          const refuse = (o.type === 'number' || o.type === 'integer') ? ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity'].includes(tag) || (tag === '[1,2]' && !o.perChannel) : o.type === 'enum' ? tag !== 'null' : false;
           add({ name: `${m.id}: ${variant}`, call: { kind: 'method', id: m.id, variant }, ...(refuse ? { expect: 'error' as const } : {}) });
         }
       }
@@ -130,7 +131,7 @@ export const library: Category<LibraryCase> = {
     }
     for (const metric of listMetrics()) {
       for (const o of metric.options) {
-        for (const tag of ["'abc'", 'NaN', '-1', '1e12', 'null']) add({ name: `metric ${metric.id}: ${o.name} = ${tag}`, call: { kind: 'metric', id: metric.id, option: o.name, value: tag } });
+        for (const tag of ["'abc'", 'NaN', '-1', '1e12', 'null', '[1,2]']) add({ name: `metric ${metric.id}: ${o.name} = ${tag}`, call: { kind: 'metric', id: metric.id, option: o.name, value: tag } });
       }
     }
     return cases;

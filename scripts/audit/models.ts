@@ -122,7 +122,8 @@ export const files: Category<BytesCase> = {
     add({ name: 'a .npy named .png', bytes: npy, file: 'npy.png' });
     add({ name: 'a folder named x.png', bytes: new Uint8Array(0), path: 'folder.png', expect: 'error' });
     add({ name: '/dev/zero as an input', bytes: new Uint8Array(0), path: '/dev/zero', expect: 'error' });
-    add({ name: 'a missing input', bytes: new Uint8Array(0), path: '/nonexistent/lumen-audit.png', expect: 'error' });
+    // (missing under the case's temp folder: the audit touches nothing outside its temp folders)
+    add({ name: 'a missing input', bytes: new Uint8Array(0), path: 'missing/x.png', expect: 'error' });
     return cases;
   },
   run: (c) =>
@@ -134,7 +135,8 @@ export const files: Category<BytesCase> = {
       if (c.path === 'folder.png') {
         path = join(fileDir, 'folder.png');
         mkdirSync(path, { recursive: true });
-      } else if (c.path) path = c.path;
+      } else if (c.path === 'missing/x.png') path = join(fileDir, c.path);
+      else if (c.path) path = c.path;
       else {
         path = join(fileDir, c.file!);
         writeFileSync(path, c.bytes);

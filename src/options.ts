@@ -1,10 +1,12 @@
 /**
- * The readers of method and metric options, one module (methods, metrics and the export command use them). Values
- * arrive typed from the library or as strings from the CLI and web forms; each reader gives one BAD_OPTION error
- * naming the option. A missing (undefined or null) value is the fallback. Range checks of declared options also run
- * once at registerMethod (src/methods/validate.ts); these readers apply the method's own defaults and rules.
+ * Readers of option values that no declared spec fully describes: a bound or default that depends on the input (a
+ * metric's pixelsPerStep ≤ its pixels), a 'string' option's list (window shapes), and how values are named in
+ * messages. Declared options are checked and parsed once where methods and metrics are registered
+ * (src/methods/validate.ts) and read typed; these readers word a bad value with the same functions
+ * (numberOptionProblem, enumOptionProblem, booleanOptionProblem), so a value reads the same wherever it is refused.
  */
 import { LumenError } from './errors.js';
+import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from './methods/validate.js';
 
 type Options = Readonly<Record<string, unknown>>;
 
@@ -23,44 +25,37 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** A string from a flag or form field is read as a number; a blank one is not. */
-function numeric(v: unknown): unknown {
-  return typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-}
+const badValue = (name: string, problem: string): LumenError => new LumenError('BAD_OPTION', `${name} ${problem}`, 2);
 
-/** A number accepted by `check` (default: finite); `expected` words the error. */
-export function numberOption(options: Options, name: string, fallback: number, check: (v: number) => boolean = Number.isFinite, expected = 'a number'): number {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const n = numeric(v);
-  if (typeof n !== 'number' || !check(n)) throw bad(name, v, expected);
-  return n;
-}
-
-/** A finite number in [min, max] (an integer when `integer`). */
+/**
+ * A finite number in [min, max] (an integer when `integer`), for a value whose default or bounds depend on the input
+ * (a metric's pixelsPerStep ≤ its pixels) or that has no declared spec; worded as every option value
+ * (numberOptionProblem in src/methods/validate.ts). A declared option with a fixed default is read typed instead.
+ */
 export function numberInRange(options: Options, name: string, fallback: number, min = -Infinity, max = Infinity, integer = false): number {
-  return numberOption(options, name, fallback, (n) => Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n)), `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
-}
-
-/** An integer ≥ min (default 1: counts). */
-export function intOption(options: Options, name: string, fallback: number, min = 1): number {
-  return numberOption(options, name, fallback, (v) => Number.isInteger(v) && v >= min, `an integer ≥ ${min}`);
-}
-
-export function boolOption(options: Options, name: string, fallback: boolean): boolean {
   const v = options[name];
   if (v === undefined || v === null) return fallback;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw bad(name, v, 'true or false');
+  const problem = numberOptionProblem({ name, type: integer ? 'integer' : 'number', min: min === -Infinity ? undefined : min, max }, v, true);
+  if (problem) throw badValue(name, problem);
+  return typeof v === 'string' ? Number(v) : (v as number);
 }
 
+/** One of `choices`, worded as every enum option value (enumOptionProblem). */
 export function enumOption<T extends string>(options: Options, name: string, choices: readonly T[], fallback: T): T {
   const v = options[name];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' || !choices.includes(v as T)) throw bad(name, v, `one of ${choices.join(', ')}`);
+  const problem = enumOptionProblem({ choices }, v);
+  if (problem) throw badValue(name, problem);
   return v as T;
+}
+
+/** true or false ('true', 'false', '1', '0' from flags and forms), worded as every boolean option (booleanOptionProblem). */
+export function boolOption(options: Options, name: string, fallback: boolean): boolean {
+  const v = options[name];
+  if (v === undefined || v === null) return fallback;
+  const problem = booleanOptionProblem(v);
+  if (problem) throw badValue(name, problem);
+  return v === true || v === 'true' || v === '1';
 }
 
 /** A list of integers ≥ 1 given as an array or a comma/x-separated string ('1,8,8', '8x8'), or a single number. */

@@ -8,12 +8,12 @@ import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
 import { biasLayers } from '../methods/cam/fullgrad.js';
-import { boolOption, enumOption, intOption } from '../options.js';
-import { INTEGRATION_METHODS, integrationPoints } from '../methods/gradient/quadrature.js';
+import { boolOption } from '../options.js';
+import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
 import { RiseMasks, riseInfo, riseSettings } from '../methods/perturbation/rise.js';
-import { parseOptionValues } from '../methods/validate.js';
+import { checkOptionValues, parseOptionValues } from '../methods/validate.js';
 import { numberInRange } from '../options.js';
 import { Rng } from '../random.js';
 import { channelNormalization } from '../image/preprocess.js';
@@ -197,9 +197,14 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const ops = new GraphOps(graph, graph.opset);
   const proto = graph.graph;
   const x = model.inputName;
+  // each method's options checked against its declared list in explain's words and parsed as explain would get them
+  // (flag text converted, declared defaults applied), so the graph uses the same defaults as `explain`
   const optionsOf = (id: string): ExplainOptions => {
     const entry = Object.entries(options.methodOptions ?? {}).find(([k]) => getMethod(k).info.id === id);
-    return entry?.[1] ?? {};
+    const specs = getMethod(id).info.options;
+    const given = entry?.[1] ?? {};
+    checkOptionValues(specs, given, `export ${id}`);
+    return parseOptionValues(specs, given);
   };
 
   for (const id of ids) {
@@ -215,10 +220,11 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
     const o = optionsOf('integrated-gradients');
     const baseline = o.baseline;
     if (baseline !== undefined && baseline !== 'zeros' && baseline !== 0) throw new LumenError('BAD_OPTION', `export: Integrated Gradients is exported with the zeros baseline only, got baseline=${String(baseline)}`, 2);
-    integration = integrationPoints(enumOption(o, 'method', INTEGRATION_METHODS, 'gausslegendre'), intOption(o, 'steps', 50, 2));
+    // declared enum and integer with defaults, parsed by optionsOf
+    integration = integrationPoints(o.method as IntegrationMethod, o.steps as number);
   }
   // the model's nodes read the extended batch; nodes added from here on read the images themselves
-  const smoothSamples = ids.includes('smoothgrad') ? intOption(optionsOf('smoothgrad'), 'samples', 50) : undefined;
+  const smoothSamples = ids.includes('smoothgrad') ? (optionsOf('smoothgrad').samples as number) : undefined;
   const windows = ids.includes('occlusion') ? occlusionWindows(optionsOf('occlusion'), inputDims) : undefined;
   const rise = ids.includes('rise') ? riseMasks(graph, optionsOf('rise'), inputDims) : undefined;
   const modelBatch = integration || smoothSamples || windows || rise ? graph.uniqueName('lumen_model_batch') : x;

@@ -41,7 +41,18 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
     throw bad(`${who}: signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function, got ${describe(onProgress)}`);
-  for (const spec of info.options) {
+  checkOptionValues(info.options, options, who);
+  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+  return options;
+}
+
+/**
+ * Check the values given for declared options (number and integer bounds, enum choices, booleans; flag or form text
+ * read as its type), in the one wording below, each named `who: name`. Undeclared names and 'string' options pass
+ * (the method or metric parses those). `explain` (through validateExplainCall), metrics and the export call this.
+ */
+export function checkOptionValues(specs: readonly OptionSpec[], options: Readonly<Record<string, unknown>>, who: string): void {
+  for (const spec of specs) {
     const v = options[spec.name];
     if (v === undefined || v === null) continue;
     if (spec.type === 'enum') {
@@ -65,8 +76,6 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
       if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
     }
   }
-  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
-  return options;
 }
 
 /**

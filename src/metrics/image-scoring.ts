@@ -121,8 +121,8 @@ export function drawPerturbations(input: Tensor, count: number, noise: () => num
 }
 
 /** The `sigma` option of the metrics that add Gaussian noise N(0, σ²) to every input value. */
-export function gaussianSigmaOption(defaultSigma: number): OptionSpec {
-  return { name: 'sigma', type: 'number', min: 0, default: defaultSigma, description: 'σ of the Gaussian perturbation (normalized input space)' };
+export function gaussianSigmaOption(defaultSigma: number) {
+  return { name: 'sigma', type: 'number', min: 0, default: defaultSigma, description: 'σ of the Gaussian perturbation (normalized input space)' } as const satisfies OptionSpec;
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -1,6 +1,7 @@
 import { LumenError, closestNames } from '../errors.js';
+import { describeValue } from '../options.js';
 import type { OptionSpec } from '../methods/types.js';
-import { enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
+import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
 import type { Box, MetricInfo, Region } from './types.js';
 
@@ -28,7 +29,8 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
       if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
       value = Number(raw);
     } else if (spec.type === 'boolean') {
-      if (!['true', 'false', '1', '0'].includes(raw)) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name}=${raw}: expected true or false`, 2);
+      const problem = booleanOptionProblem(raw);
+      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
       value = raw === 'true' || raw === '1';
     } else if (spec.type === 'enum') {
       const problem = enumOptionProblem(spec, raw);
@@ -47,13 +49,22 @@ export function metricNumberProblem(spec: OptionSpec, v: unknown, strings = fals
   return numberOptionProblem({ ...spec, max: spec.max ?? Infinity }, v, strings);
 }
 
-/** The number and enum options given to one metric, checked against its declared ones before any work (`evaluate`). */
+/**
+ * The options given to one metric, checked against its declared ones before any work (`evaluate`, and every
+ * `compute` through registerMetric): numbers, integers, enums and booleans in the words of explain and the CLI
+ * (numberOptionProblem, enumOptionProblem, booleanOptionProblem), named `metric.option`.
+ */
 export function checkMetricOptions(info: MetricInfo, given: Readonly<Record<string, unknown>> | undefined): void {
-  if (!given || typeof given !== 'object') return;
+  if (given === undefined || given === null) return;
+  if (typeof given !== 'object' || Array.isArray(given)) throw new LumenError('BAD_OPTION', `${info.id}: options must be an object, got ${describeValue(given)}`, 2);
   for (const spec of info.options) {
     const v = given[spec.name];
-    if (v === undefined || v === null || (spec.type !== 'number' && spec.type !== 'integer' && spec.type !== 'enum')) continue;
-    const problem = spec.type === 'enum' ? enumOptionProblem(spec, v) : metricNumberProblem(spec, v, true);
+    if (v === undefined || v === null || spec.type === 'string') continue;
+    const problem =
+      spec.type === 'enum' ? enumOptionProblem(spec, v)
+      : spec.type === 'boolean' ? booleanOptionProblem(v)
+      : Array.isArray(v) && v.length === 0 ? `must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`
+      : metricNumberProblem(spec, v, true);
     if (problem) throw new LumenError('BAD_OPTION', `${info.id}.${spec.name} ${problem}`, 2);
   }
 }

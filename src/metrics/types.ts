@@ -1,7 +1,7 @@
 import type { LumenModel } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { ResolvedTargets } from '../targets/index.js';
-import type { ExplainOptions, Explanation, OptionSpec, ProgressEvent } from '../methods/types.js';
+import type { ExplainOptions, Explanation, OptionSpec, OptionValues, ProgressEvent } from '../methods/types.js';
 
 export type MetricCategory = 'faithfulness' | 'robustness' | 'randomization' | 'discrimination' | 'localization' | 'complexity';
 
@@ -49,8 +49,8 @@ export interface MetricScore {
 /** Re-explain an input (optionally for another class or another model); returns the attribution [n,*,H,W]. */
 export type ReExplain = (input: Tensor, request?: { target?: number | readonly number[]; model?: LumenModel }) => Promise<Tensor>;
 
-/** Everything a metric gets for one image. */
-export interface MetricContext {
+/** Everything a metric gets for one image (`O`: its option values, typed from its declared list by `registerMetric`). */
+export interface MetricContext<O extends Readonly<Record<string, unknown>> = Readonly<Record<string, unknown>>> {
   model: LumenModel;
   /** The image, [1, …] in the model's layout (normalized model input). */
   input: Tensor;
@@ -71,8 +71,20 @@ export interface MetricContext {
   batchSize: number;
   signal?: AbortSignal;
   progress: (done: number, total: number) => void;
-  /** Metric-specific options (validated by the metric). */
-  options: Readonly<Record<string, unknown>>;
+  /**
+   * The metric's own options, checked against its declared list and parsed once by `registerMetric` (flag text
+   * converted, declared defaults applied; 'string' options as given), so a metric states no default of its own.
+   */
+  options: O;
+}
+
+/**
+ * What a metric file hands to `registerMetric`: its info and a `compute` that reads its options typed from the declared
+ * list (write it inline or `as const`; see `OptionValues` in src/methods/types.ts).
+ */
+export interface MetricDefinition<S extends readonly OptionSpec[]> {
+  readonly info: MetricInfo & { options: S };
+  compute(ctx: MetricContext<OptionValues<S>>): Promise<MetricScore>;
 }
 
 export interface Metric {

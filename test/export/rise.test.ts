@@ -65,9 +65,14 @@ test('RISE export with a weight-vector target equals explain with target { weigh
   assert.ok(relErr(out.rise!.data, e.attribution.data) <= 1e-5);
 });
 
-test('RISE export refuses masks that would not fit an ONNX file', async () => {
+test('RISE export refuses masks that would not fit an ONNX file, and counts beyond explain\'s limit in its words', async () => {
   const model = await loadModel(bundledModelPath());
-  await assert.rejects(exportExplanation(model, { methods: ['rise'], methodOptions: { rise: { numMasks: 1_000_000 } } }), /RISE with 1000000 masks of 28×28 needs 3.1 GB of initializers \(ONNX files stop at 2 GB\); use fewer numMasks/);
+  // the export checks the declared options as explain does (issue 22: one validator), before any graph work
+  await assert.rejects(exportExplanation(model, { methods: ['rise'], methodOptions: { rise: { numMasks: 1_000_000 } } }), /^LumenError: export rise: numMasks must be within \[1, 100000\], got 1000000$/);
+  await model.dispose();
+  const shapes = await loadModel('models/shapes-clean.onnx');
+  await assert.rejects(exportExplanation(shapes, { methods: ['rise'], methodOptions: { rise: { numMasks: 100_000 } } }), /RISE with 100000 masks of 64×64 needs 1\.6 GB of initializers \(ONNX files stop at 2 GB\); use fewer numMasks/);
+  await shapes.dispose();
 });
 
 test('lumen export -m rise --seed 5 --num-masks 40 equals explain with that seed', async () => {

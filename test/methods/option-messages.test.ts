@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { methodOptionsFromFlags } from '../../src/cli/method-flags.js';
+import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.js';
 import { LumenError } from '../../src/errors.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
-import { parseMetricOptions } from '../../src/metrics/index.js';
+import { getMetric, parseMetricOptions } from '../../src/metrics/index.js';
 import type { LumenModel } from '../../src/model.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';
@@ -107,4 +107,56 @@ test("baseline names: IG and DeepLIFT read only 'baseline', GradientSHAP only 'b
     assert.ok(getMethod(id).info.options.some((o) => o.name === declared), `${id} declares ${declared}`);
     assert.equal(await messageOf(() => getMethod(id).explain(model, x, { [other]: tensor, steps: 2, samples: 2 })), `${id} has no option '${other}'; its option is '${declared}'`);
   }
+});
+
+test('CAM and attention options: the same words from explain, the CLI flag and the web form (numbers, enums, booleans)', async () => {
+  for (const [id, option, label, value, words] of [
+    ['scorecam', 'batchSize', 'batch size', 0, 'must be within [1, 100000], got 0'],
+    ['ablationcam', 'batchSize', 'batch size', '1.5', "must be an integer, got '1.5'"],
+    ['attention-rollout', 'discardRatio', 'discard ratio', 2, 'must be within [0, 1], got 2'],
+  ] as const) {
+    const method = getMethod(id);
+    const spec = method.info.options.find((o) => o.name === option)!;
+    assert.ok(spec, `${id} declares ${option}`);
+    // checked before the model is looked at, so the CNN serves for the attention method too
+    assert.equal(await messageOf(() => method.explain(model, x, { [option]: value })), `${id}.explain: ${option} ${words}`);
+    assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `${label} ${words}`);
+  }
+  // the CLI: a method flag, and the command's --batch-size that CAMs read (integerFlag: same bounds, same words)
+  assert.equal(await messageOf(() => methodOptionsFromFlags(getMethod('attention-rollout'), { discardRatio: '2' })), '--discard-ratio (attention-rollout) must be within [0, 1], got 2');
+  assert.equal(await messageOf(() => integerFlag('batchSize', '0', 1)), '--batch-size must be within [1, 100000], got 0');
+  const fusion = getMethod('attention-rollout');
+  const choices = fusion.info.options.find((o) => o.name === 'headFusion')!.choices!;
+  const enumWords = `must be one of ${choices.join(', ')}, got 'median'`;
+  assert.equal(await messageOf(() => fusion.explain(model, x, { headFusion: 'median' })), `attention-rollout.explain: headFusion ${enumWords}`);
+  assert.equal(await messageOf(() => methodOptionsFromFlags(fusion, { headFusion: 'median' })), `--head-fusion (attention-rollout) ${enumWords}`);
+  // a boolean: explain and the CLI flag (the web form is a checkbox)
+  const gradcam = getMethod('gradcam');
+  assert.equal(await messageOf(() => gradcam.explain(model, x, { raw: 'maybe' })), "gradcam.explain: raw must be true or false, got 'maybe'");
+  assert.equal(await messageOf(() => methodOptionsFromFlags(gradcam, { raw: 'maybe' })), "--raw (gradcam) must be true or false, got 'maybe'");
+});
+
+test("a metric's compute checks and parses its options itself (registerMetric), in evaluate's words; declared defaults applied", async () => {
+  const attribution = new Tensor(Float32Array.from({ length: 28 * 28 }, (_, p) => p % 7), [1, 1, 28, 28]);
+  const ctx = (options: Record<string, unknown>) => ({ model, input: x, attribution, target: 0, seed: 0, batchSize: 8, progress: () => {}, options });
+  const cases: [metric: string, options: Record<string, unknown>, words: string][] = [
+    ['infidelity', { samples: 0 }, 'infidelity.samples must be within [1, 1000000], got 0'],
+    ['infidelity', { output: 'softmax' }, "infidelity.output must be one of logit, probability, got 'softmax'"],
+    ['faithfulness-correlation', { runs: '1e7' }, 'faithfulness-correlation.runs must be within [2, 1000000], got 10000000'],
+    ['max-sensitivity', { samples: 2e5 }, 'max-sensitivity.samples must be within [1, 100000], got 200000'],
+    ['road', { noise: -1 }, 'road.noise must be within [0, ∞], got -1'],
+  ];
+  for (const [id, options, words] of cases) {
+    assert.equal(await messageOf(() => getMetric(id).compute(ctx(options))), words, `${id} compute`);
+    assert.equal(await messageOf(() => evaluate(model, x, { explanation: { method: 'test', attribution, targets: [0], extras: {}, timings: { compileMs: 0, runMs: 0 } }, target: 0, metrics: [id], metricOptions: { [id]: options } })), words, `${id} evaluate`);
+    const [name, value] = Object.entries(options)[0]!;
+    assert.equal(await messageOf(() => parseMetricOptions([`${id}.${name}=${String(value)}`])), words, `${id} CLI`);
+  }
+  // an input-dependent bound (subsets no larger than the image) in the same words
+  assert.equal(await messageOf(() => getMetric('faithfulness-correlation').compute(ctx({ subsetSize: 1000, runs: 2 }))), 'subsetSize must be within [1, 784], got 1000');
+  // declared defaults reach compute: infidelity reports the samples and σ it used
+  const scored = await getMetric('infidelity').compute(ctx({}));
+  assert.deepEqual([scored.details.samples, scored.details.sigma], [10, 0.003]);
+  const flagged = await getMetric('infidelity').compute(ctx({ samples: '3', sigma: '0.01' }));
+  assert.deepEqual([flagged.details.samples, flagged.details.sigma], [3, 0.01]);
 });

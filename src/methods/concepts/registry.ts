@@ -8,7 +8,7 @@ import { LumenError, closestNames } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec } from '../types.js';
-import { checkNumber } from '../validate.js';
+import { checkNumber, checkOptionValues } from '../validate.js';
 import { craft, type CraftImportance, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
 import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
@@ -175,8 +175,8 @@ const INFO: { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } } = {
 const bad = (message: string): LumenError => new LumenError('BAD_OPTION', message, 2);
 
 /**
- * The generic and declared options of one call, checked once: the same number rules as `explain`'s
- * (`checkNumber`), enum choices, and the model/inputs' types. Returns the options object to use.
+ * The generic and declared options of one call, checked once: the declared ones by `explain`'s checkOptionValues
+ * (numbers, enums, booleans in the one wording), and the model/inputs' types. Returns the options object to use.
  */
 export function validateConceptCall(info: ConceptMethodInfo, model: LumenModel, options: ConceptOptions | undefined): ConceptOptions {
   const who = `${info.id}.run`;
@@ -189,12 +189,7 @@ export function validateConceptCall(info: ConceptMethodInfo, model: LumenModel, 
   if (batchSize !== undefined) checkNumber({ name: 'batchSize', type: 'integer', min: 1, description: '' }, batchSize, who);
   if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) throw bad(`${who}: signal must be an AbortSignal`);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function`);
-  for (const spec of info.options) {
-    const v = options[spec.name];
-    if (v === undefined || v === null) continue;
-    if (spec.type === 'number' || spec.type === 'integer') checkNumber(spec, typeof v === 'string' && v.trim() !== '' ? Number(v) : v, who);
-    else if (spec.type === 'enum' && !spec.choices?.includes(String(v))) throw bad(`${who}: ${spec.name} must be one of ${spec.choices?.join(', ')}, got '${String(v)}'`);
-  }
+  checkOptionValues(info.options, options, who);
   if (signal?.aborted) throw new LumenError('CANCELLED', `${info.title} cancelled`);
   return options;
 }

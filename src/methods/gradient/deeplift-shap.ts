@@ -12,7 +12,8 @@ import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
 import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
-import { intOption, shownValue } from '../../options.js';
+import { shownValue } from '../../options.js';
+import { parseOptionValues } from '../validate.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
 
@@ -60,8 +61,12 @@ export const deepliftShapInfo = familyInfo('gradient', {
   ],
 });
 
-/** M references for one image [1, C, H, W]. */
+/**
+ * M references for one image [1, C, H, W]. The options are parsed against the declared list (defaults of samples,
+ * noiseStd, maxBlur and seed from there): explain hands them parsed already, a direct caller need not.
+ */
 export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapOptions, imageIndex: number): Tensor {
+  const { samples: m, noiseStd, maxBlur, seed } = parseOptionValues(deepliftShapInfo.options, options);
   const given = options.baselines;
   const per = image.size;
   if (given instanceof Tensor) {
@@ -72,8 +77,6 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
   }
   const kind = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
   if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${shownValue(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
-  const m = intOption(options, 'samples', 16);
-  const seed = typeof options.seed === 'number' ? options.seed : 0;
   const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');
   const out = new Float32Array(m * per);
   const [C, H, W] = [image.dims[1]!, image.dims[2]!, image.dims[3]!];
@@ -84,8 +87,6 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     const [mean, std] = [norm.mean[c % norm.mean.length]!, norm.std[c % norm.std.length]!];
     return [(0 - mean) / std, (1 - mean) / std];
   };
-  const noiseStd = typeof options.noiseStd === 'number' ? options.noiseStd : 1;
-  const maxBlur = typeof options.maxBlur === 'number' ? options.maxBlur : 8;
   for (let s = 0; s < m; s++) {
     const ref = out.subarray(s * per, (s + 1) * per);
     if (kind === 'uniform') {

@@ -11,7 +11,8 @@ import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
-import { numberOption, shownValue } from '../../options.js';
+import { numberInRange, shownValue } from '../../options.js';
+import { checkOptionValues, parseOptionValues } from '../validate.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
@@ -94,13 +95,16 @@ function outward(v: number, direction: 1 | -1): number {
   return direction * 2 ** Math.ceil(Math.log2(Math.max(0.125, direction * v)));
 }
 
-/** The rule-set parameters from the options (ZBox defaults need the model and the input). */
+/**
+ * The rule-set parameters from the options (ZBox defaults need the model and the input). The declared options are
+ * checked and parsed against lrpInfo (explain's have been already; a direct caller's are here, in the same words);
+ * ε's default depends on the composite, and the stabilizer is an API-only setting.
+ */
 export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOptions): LrpParameters {
-  const composite = options.composite ?? 'epsilon-plus-flat';
-  if (!COMPOSITES.includes(composite)) throw new LumenError('BAD_OPTION', `option composite=${String(composite)}: expected one of ${COMPOSITES.join(', ')}`, 2);
+  checkOptionValues(lrpInfo.options, options, 'lrp');
+  const o = parseOptionValues(lrpInfo.options, options);
+  const { composite, firstLayer } = o;
   const d = defaultLrpParameters(composite);
-  const firstLayer = options.firstLayer ?? 'composite';
-  if (!FIRST_LAYER_RULES.includes(firstLayer)) throw new LumenError('BAD_OPTION', `option firstLayer=${String(firstLayer)}: expected one of ${FIRST_LAYER_RULES.join(', ')}`, 2);
   const channels = model.channels;
   const norm = model.normalization;
   const perChannel = (pixel: number): number[] | undefined =>
@@ -112,16 +116,15 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
   }
   const p: LrpParameters = {
     composite,
-    epsilon: numberOption(options, 'epsilon', d.epsilon),
-    gamma: numberOption(options, 'gamma', d.gamma),
-    alpha: numberOption(options, 'alpha', d.alpha),
-    beta: numberOption(options, 'beta', d.beta),
-    stabilizer: numberOption(options, 'stabilizer', d.stabilizer),
+    epsilon: o.epsilon ?? d.epsilon,
+    gamma: o.gamma,
+    alpha: o.alpha,
+    beta: o.beta,
+    stabilizer: numberInRange(options, 'stabilizer', d.stabilizer, 0),
     low: boundOption(options, 'low', channels, () => perChannel(0) ?? [outward(min, -1)]),
     high: boundOption(options, 'high', channels, () => perChannel(1) ?? [outward(max, 1)]),
     firstLayer,
   };
-  if (p.epsilon < 0 || p.stabilizer < 0 || p.gamma < 0) throw new LumenError('BAD_OPTION', 'LRP: epsilon, stabilizer and gamma must be ≥ 0', 2);
   return p;
 }
 

@@ -1,5 +1,5 @@
 import { geometryOf, relevanceMap, scoreImages } from '../image-scoring.js';
-import { enumOption } from '../../options.js';
+import type { OptionValues } from '../../methods/types.js';
 import { registerMetric } from '../registry.js';
 import { minMaxNormalize } from '../stats.js';
 import type { AvgDropDetails, Metric, MetricContext } from '../types.js';
@@ -10,9 +10,9 @@ import type { AvgDropDetails, Metric, MetricContext } from '../types.js';
  * CamMultImageConfidenceChange); Y = p(target | x), O = p(target | E).
  * drop = max(0, Y − O) / Y × 100; increase = 1 when O > Y.
  */
-async function maskedConfidence(ctx: MetricContext): Promise<AvgDropDetails> {
+async function maskedConfidence(ctx: MetricContext<OptionValues<typeof options>>): Promise<AvgDropDetails> {
   const g = geometryOf(ctx.input);
-  const output = enumOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
+  const { output } = ctx.options;
   const mask = minMaxNormalize(relevanceMap(ctx.attribution, g));
   const [y, o] = await scoreImages(ctx, 2, (i, out) => {
     out.set(ctx.input.data);

@@ -1,5 +1,5 @@
 import { geometryOf, relevanceMap, scoreImages, scoreOriginal } from '../image-scoring.js';
-import { enumOption, numberInRange } from '../../options.js';
+import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { pearson } from '../stats.js';
 import { Random } from '../../random.js';
@@ -22,7 +22,7 @@ export const faithfulnessCorrelation: Metric = registerMetric({
     needsExplainer: false,
     needsRegions: false,
     options: [
-      { name: 'runs', type: 'integer', min: 2, default: 100, description: 'Random subsets' },
+      { name: 'runs', type: 'integer', min: 2, max: 1_000_000, default: 100, description: 'Random subsets' },
       { name: 'subsetSize', type: 'integer', min: 1, description: 'Pixels per subset (default ceil(H·W/224): the 224-of-224² fraction of Quantus)' },
       { name: 'baseline', type: 'enum', choices: ['zero', 'min'], default: 'zero', description: "Replacement value: 0 in the normalized space, or the image's minimum ('black' for a normalized image)" },
       { name: 'output', type: 'enum', choices: ['logit', 'probability'], default: 'logit', description: 'Score of the target class (Quantus default: no softmax)' },
@@ -30,10 +30,9 @@ export const faithfulnessCorrelation: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const runs = numberInRange(ctx.options, 'runs', 100, 2, 1e6, true);
+    const { runs, baseline, output } = ctx.options;
+    // default and bound depend on the image
     const size = numberInRange(ctx.options, 'subsetSize', Math.ceil(g.pixels / 224), 1, g.pixels, true);
-    const baseline = enumOption(ctx.options, 'baseline', ['zero', 'min'] as const, 'zero');
-    const output = enumOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
     const fillValue = baseline === 'min' ? ctx.input.data.reduce((a, b) => Math.min(a, b), Infinity) : 0;
     const relevance = relevanceMap(ctx.attribution, g, 'signed');
     const random = new Random(ctx.seed);

@@ -1,5 +1,4 @@
 import { attributionAt, drawPerturbations, gaussianSigmaOption, geometryOf, scoreImages, scoreOriginal } from '../image-scoring.js';
-import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { Random } from '../../random.js';
 import type { Metric, InfidelityDetails } from '../types.js';
@@ -21,16 +20,14 @@ export const infidelity: Metric = registerMetric({
     needsExplainer: false,
     needsRegions: false,
     options: [
-      { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbations' },
+      { name: 'samples', type: 'integer', min: 1, max: 1_000_000, default: 10, description: 'Perturbations' },
       gaussianSigmaOption(0.003),
       { name: 'output', type: 'enum', choices: ['logit', 'probability'], default: 'logit', description: 'f: target logit (Captum forward_func on a classifier) or probability' },
     ],
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e6, true);
-    const sigma = numberInRange(ctx.options, 'sigma', 0.003, 0);
-    const output = enumOption(ctx.options, 'output', ['logit', 'probability'] as const, 'logit');
+    const { samples, sigma, output } = ctx.options;
     const attr = attributionAt(ctx.attribution, g);
     const random = new Random(ctx.seed);
     const noises = drawPerturbations(ctx.input, samples, () => random.gaussian(0, sigma));

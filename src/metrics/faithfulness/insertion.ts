@@ -15,7 +15,7 @@ export const insertion = defineCurveMetric({
   source: 'Petsiuk et al. 2018 "RISE" (BMVC), insertion metric; CausalMetric in github:eclique/RISE',
   moved: 'inserted',
   options: [
-    { name: 'blurKernel', type: 'integer', min: 1, default: 11, description: 'Gaussian blur kernel size of the start image (pixels)' },
+    { name: 'blurKernel', type: 'integer', min: 1, max: 255, default: 11, description: 'Gaussian blur kernel size of the start image (pixels)' },
     { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
   ],
   ends(ctx, g) {

@@ -1,6 +1,5 @@
 import { LumenError } from '../../errors.js';
 import { geometryOf, relevanceMap, scoreImages, scoreOriginal, throwIfAborted, type ImageGeometry } from '../image-scoring.js';
-import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../../random.js';
@@ -118,9 +117,8 @@ export const road: Metric = registerMetric({
   },
   async compute(ctx) {
     const g = geometryOf(ctx.input);
-    const noise = numberInRange(ctx.options, 'noise', 0.01, 0);
-    const output = enumOption(ctx.options, 'output', ['probability', 'logit'] as const, 'probability');
-    const raw = ctx.options['percentiles'];
+    const { noise, output } = ctx.options;
+    const raw = ctx.options.percentiles;
     const percentiles = raw === undefined ? DEFAULT_PERCENTILES : (Array.isArray(raw) ? raw : String(raw).split(',')).map(Number);
     if (percentiles.length === 0 || percentiles.some((q) => !(q > 0 && q < 100))) throw new LumenError('BAD_OPTION', `road: percentiles must be numbers in (0, 100), got ${String(raw)}`, 2);
     const map = relevanceMap(ctx.attribution, g);

@@ -1,4 +1,4 @@
-import { numberInRange } from '../../options.js';
+import { checkLimit } from '../../methods/validate.js';
 import { gaussianSigmaOption } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
@@ -22,13 +22,14 @@ export const lipschitz: Metric = registerMetric({
     needsExplainer: true,
     needsRegions: false,
     options: [
-      { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbed copies' },
+      { name: 'samples', type: 'integer', min: 1, max: 100_000, default: 10, description: 'Perturbed copies' },
       gaussianSigmaOption(0.1),
     ],
   },
   async compute(ctx) {
-    const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e5, true);
-    const sigma = numberInRange(ctx.options, 'sigma', 0.1, 1e-12);
+    const { samples } = ctx.options;
+    // the ratio divides by ‖δ‖: σ = 0 has nothing to divide by
+    const sigma = checkLimit('lipschitz', 'sigma', ctx.options.sigma, 1e-12, Infinity, 'number');
     const random = new Random(ctx.seed);
     const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));
     const ratios = attributions.map((a, i) => distance(a, ctx.attribution.data) / norm2(deltas[i]!));

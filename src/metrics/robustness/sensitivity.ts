@@ -1,4 +1,4 @@
-import { numberInRange } from '../../options.js';
+import type { OptionValues } from '../../methods/types.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
 import { Random } from '../../random.js';
@@ -10,9 +10,8 @@ import { distance, explainPerturbed } from './perturb.js';
  * [−r, r] per input value, s_i = ‖e(x + δ_i) − e(x)‖_F / ‖e(x)‖_F; max-sensitivity = max_i s_i,
  * avg-sensitivity = mean_i s_i (Quantus AvgSensitivity).
  */
-async function sensitivities(ctx: MetricContext, metric: string): Promise<number[]> {
-  const samples = numberInRange(ctx.options, 'samples', 10, 1, 1e5, true);
-  const radius = numberInRange(ctx.options, 'radius', 0.02, 0);
+async function sensitivities(ctx: MetricContext<OptionValues<typeof options>>, metric: string): Promise<number[]> {
+  const { samples, radius } = ctx.options;
   const random = new Random(ctx.seed);
   const { attributions } = await explainPerturbed(ctx, metric, samples, () => random.uniform(-radius, radius));
   const original = ctx.attribution.data;
@@ -21,7 +20,7 @@ async function sensitivities(ctx: MetricContext, metric: string): Promise<number
 }
 
 const options = [
-  { name: 'samples', type: 'integer', min: 1, default: 10, description: 'Perturbed copies (Captum n_perturb_samples)' },
+  { name: 'samples', type: 'integer', min: 1, max: 100_000, default: 10, description: 'Perturbed copies (Captum n_perturb_samples)' },
   { name: 'radius', type: 'number', min: 0, default: 0.02, description: 'Uniform noise radius in the normalized input space (Captum perturb_radius)' },
 ] as const;
 

@@ -106,7 +106,10 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
     const input = new Tensor(data, [part.length, ch, H, W]);
     const { tensors } = await model.forward(input, [layer]);
     const acts = await asLayerActivations(model, input, layer, tensors[layer]!);
-    rows.push(pooled(acts.maps));
+    const row = pooled(acts.maps);
+    // checked on each batch, so a layer that can be negative fails at the first one
+    for (const v of row) if (v < 0) throw new LumenError('BAD_OPTION', `CRAFT needs non-negative activations; layer '${layer}' has ${v} (pick a layer after a ReLU${await nonNegativeHint(model, layer)})`, 2);
+    rows.push(row);
     options.onProgress?.(Math.min(s + batch, crops.length), crops.length, 'crops');
   }
   const C = rows[0]!.length / Math.min(batch, crops.length);
@@ -117,7 +120,6 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
     A.set(r, off);
     off += r.length;
   }
-  for (const v of A) if (v < 0) throw new LumenError('BAD_OPTION', `CRAFT needs non-negative activations; layer '${layer}' has ${v} (pick a layer after a ReLU)`, 2);
   if (crops.length < k) throw new LumenError('BAD_OPTION', `CRAFT: ${crops.length} crops for k = ${k} concepts; give more images or a smaller stride`, 2);
   const f = nmf(A, crops.length, C, k, { seed: options.seed ?? 0 });
   const bank = Float32Array.from(f.H);
@@ -225,6 +227,17 @@ export async function sobolConceptImportance(
     for (let r = 0; r < count; r++) logits[s + r] = out.data[r * classes + target]!;
   }
   return jansenTotalIndices(logits, k, designs).map((v) => (Number.isFinite(v) ? v : 0));
+}
+
+/** Ops whose output is never negative (Clip: as ReLU6 in the CNNs Lumen meets; a negative min is rare). */
+const NON_NEGATIVE_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'Softplus', 'HardSigmoid']);
+
+/** ", e.g. '<name>' (a Relu output)": the last such layer at or before `layer` in graph order, or '' when none. */
+async function nonNegativeHint(model: LumenModel, layer: string): Promise<string> {
+  const layers = await model.layers();
+  const at = layers.findIndex((l) => l.name === layer);
+  const hit = (at < 0 ? layers : layers.slice(0, at + 1)).filter((l) => NON_NEGATIVE_OPS.has(l.op) && l.shape.length >= 3).pop();
+  return hit ? `, e.g. '${hit.name}', a ${hit.op} output` : '';
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {

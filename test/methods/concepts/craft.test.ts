@@ -5,6 +5,7 @@ import { craft, sobolConceptImportance } from '../../../src/methods/concepts/cra
 import { headLogits } from '../../../src/methods/concepts/dff.js';
 import { layerActivations } from '../../../src/methods/concepts/layer.js';
 import { jansenTotalIndices, sobolDesign } from '../../../src/methods/concepts/sobol.js';
+import { loadInput } from '../../../src/node/inputs.js';
 import { loadModel } from '../../../src/node/load.js';
 import { Tensor } from '../../../src/tensor.js';
 
@@ -85,6 +86,21 @@ test('CRAFT Sobol importance through a real head equals the closed form of an ad
     const total = a.reduce((s, v) => s + v * v, 0);
     fine.forEach((v, j) => assert.ok(Math.abs(v - (a[j]! * a[j]!) / total) < 0.03, `ST_${j} ${v} vs closed form ${(a[j]! * a[j]!) / total}`));
     assert.ok(Math.max(...a.map(Math.abs)) > 0.1, `the concepts move the logit: a = ${a}`);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('CRAFT at a layer that can be negative: the error names the last ReLU-type layer before it (TF.js human-emotion, default layer a BiasAdd)', async () => {
+  const model = await loadModel('test/fixtures/tfjs/human-emotion/model.json');
+  try {
+    const layer = await model.defaultLayer();
+    assert.match(layer, /BiasAdd$/);
+    const x = (await loadInput('samples/shapes/000-circle.png', model)).tensor;
+    await assert.rejects(craft(model, x, { layer, k: 2, target: 0 }), /CRAFT needs non-negative activations; layer '.*BiasAdd' has -[\d.]+ \(pick a layer after a ReLU, e\.g\. '.*block3_sepconv2_act\/Relu', a Relu output\)/);
+    // that layer works
+    const r = await craft(model, Tensor.concat([x, x]), { layer: 'StatefulPartitionedCall/model_1/block3_sepconv2_act/Relu', k: 2, target: 0, designs: 8 });
+    assert.equal(r.importance.length, 2);
   } finally {
     await model.dispose();
   }

@@ -244,7 +244,9 @@ export function fuzzCases(seed: number, sources: FuzzSources): FuzzCase[] {
   const cases: FuzzCase[] = [];
   const model = (i: number): Uint8Array => sources.models[i % sources.models.length]!;
   for (let i = 0; i < FUZZ_COUNTS.modelBytes; i++) cases.push({ kind: 'model', method: METHODS[i % METHODS.length]!, ...byteMutant(model(i), rnd) });
-  for (let i = 0; i < FUZZ_COUNTS.modelStructure; i++) cases.push({ kind: 'model', method: METHODS[i % METHODS.length]!, ...structuralMutant(model(i), rnd) });
+  // (the first edit of structural case i is STRUCTURAL[i mod kinds]: every kind — unknown op, missing initializer,
+  // cycle, wrong element type, bad Conv attribute, huge dims, 4-D output, output = input, … — runs on both models)
+  for (let i = 0; i < FUZZ_COUNTS.modelStructure; i++) cases.push({ kind: 'model', method: METHODS[i % METHODS.length]!, ...structuralMutant(model(i), rnd, i % STRUCTURAL.length) });
   for (let i = 0; i < FUZZ_COUNTS.png; i++) cases.push({ kind: 'png', method: '', ...byteMutant(sources.png, rnd) });
   for (let i = 0; i < FUZZ_COUNTS.npy; i++) cases.push({ kind: 'npy', method: '', ...npyMutant(sources.npy, rnd) });
   return cases;

@@ -138,9 +138,8 @@ export function itemSums(t: Tensor): number[] {
   });
 }
 
-export function deepliftRuleSet(options: ExplainOptions): string {
-  const rules = options.rules ?? 'captum';
-  if (rules !== 'captum' && rules !== 'exact') throw new LumenError('BAD_OPTION', `option rules=${String(rules)}: expected captum or exact`, 2);
+/** The rule set of the declared 'rules' option (checked and defaulted where the method is registered). */
+export function deepliftRuleSet(rules: 'captum' | 'exact'): string {
   return rules === 'exact' ? 'deeplift-rescale-exact' : 'deeplift-rescale';
 }
 
@@ -150,10 +149,10 @@ export async function deepliftAttribution(
   input: Tensor,
   references: Tensor,
   targets: ResolvedTargets,
-  options: ExplainOptions & { batchSize: number; precision: Precision; multiplyByInputs: boolean },
+  options: ExplainOptions & { batchSize: number; precision: Precision; multiplyByInputs: boolean; rules: 'captum' | 'exact' },
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
-  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options), options.batchSize, timings, options.signal, options.precision);
+  const run = await runPaired(model, input, references, targets, deepliftRuleSet(options.rules), options.batchSize, timings, options.signal, options.precision);
   const multiply = options.multiplyByInputs;
   const attr = new Float32Array(input.size);
   const m = run.multipliers.data;

@@ -11,7 +11,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeGradients } from '../autodiff/index.js';
 import { loadAllMethods } from '../methods/load-all.js';
-import { getMethod, hasMethod } from '../methods/registry.js';
+import { getMethod } from '../methods/registry.js';
 import type { ExplainOptions, Explanation } from '../methods/types.js';
 import { LumenModel } from '../model.js';
 import { nodeRuntime } from '../node/runtime.js';
@@ -144,12 +144,6 @@ function check(c: BenchCheck, limit: { max?: number; min?: number }): BenchCheck
   return c;
 }
 
-/** Option name a method actually declares among candidates (method files name IG steps differently). */
-function optionName(method: string, candidates: readonly string[]): string | undefined {
-  const names = new Set(getMethod(method).info.options.map((o) => o.name));
-  return candidates.find((c) => names.has(c));
-}
-
 class Bench {
   readonly timings: BenchTiming[] = [];
   readonly checks: BenchCheck[] = [];
@@ -189,11 +183,10 @@ class Bench {
   }
 }
 
-/** A method call, or a stand-in through computeGradients when the method is not registered in this build. */
-function explainer(bench: Bench, id: string, model: LumenModel, input: Tensor, options: ExplainOptions = {}): (() => Promise<Explanation | unknown>) | undefined {
-  if (hasMethod(id)) return () => getMethod(id).explain(model, input, options);
-  bench.missing.push(id);
-  return undefined;
+/** A method call (an unregistered id fails by name: a renamed method is an error, not a shorter bench). */
+function explainer(id: string, model: LumenModel, input: Tensor, options: ExplainOptions = {}): () => Promise<Explanation | unknown> {
+  const method = getMethod(id);
+  return () => method.explain(model, input, options);
 }
 
 async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: number): Promise<Record<string, number>> {
@@ -204,8 +197,7 @@ async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: nu
   const methods = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'saliency', 'input-x-gradient'];
   if (name === 'vit_b_16') methods.push('attention-rollout', 'attention-relevance');
   for (const id of methods) {
-    const f = explainer(bench, id, model, input);
-    if (f) fns[id] = f;
+    fns[id] = explainer(id, model, input);
   }
   // Compile happens in the warm-up round; timed rounds hit the session cache. Fast models get 3× the repeats: at
   // ~10 ms per call, thread wake-ups and GC move single samples by 20 % or more.
@@ -260,30 +252,22 @@ async function forwardAndGradients(bench: Bench, name: BenchModelName, batch: nu
 }
 
 async function integratedGradients(bench: Bench, name: BenchModelName, saliencyMs: number | undefined): Promise<void> {
-  if (!hasMethod('integrated-gradients')) {
-    bench.missing.push('integrated-gradients');
-    return;
-  }
   const { model, raw } = await bench.model(name);
   const input = randomInput(1);
-  const stepsName = optionName('integrated-gradients', ['nSteps', 'steps']) ?? 'nSteps';
-  const batchName = optionName('integrated-gradients', ['internalBatchSize', 'batchSize']) ?? 'internalBatchSize';
   const ig = getMethod('integrated-gradients');
   // warm-up compiles the graph at a tiny step count (the cache key does not depend on the batch)
-  await ig.explain(model, input, { [stepsName]: 2, [batchName]: 2 });
+  await ig.explain(model, input, { steps: 2, internalBatchSize: 2 });
   let saliency = saliencyMs;
   const reps = bench.mode === 'quick' ? 1 : 3;
   const samples: number[] = [];
   const salSamples: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    await ig.explain(model, input, { [stepsName]: 50, [batchName]: 50 });
+    await ig.explain(model, input, { steps: 50, internalBatchSize: 50 });
     samples.push(performance.now() - t0);
-    if (hasMethod('saliency')) {
-      const t1 = performance.now();
-      await getMethod('saliency').explain(model, input);
-      salSamples.push(performance.now() - t1);
-    }
+    const t1 = performance.now();
+    await getMethod('saliency').explain(model, input);
+    salSamples.push(performance.now() - t1);
   }
   const ms = median(samples);
   if (salSamples.length) saliency = median(salSamples);
@@ -304,7 +288,6 @@ async function integratedGradients(bench: Bench, name: BenchModelName, saliencyM
  * larger internal batch shows what the batch costs.
  */
 async function igMemory(bench: Bench, name: BenchModelName): Promise<void> {
-  if (!hasMethod('integrated-gradients')) return;
   modelBytes(name); // make sure the cached model exists before the children read it
   const configs: [number, number][] = [[16, 8], [64, 8], [32, 32]];
   const peaks: number[] = [];
@@ -364,10 +347,6 @@ async function perturbation(bench: Bench, name: BenchModelName, batch: number): 
   await fwd();
   fwdSamples.length = 0;
   for (const c of cases) {
-    if (!hasMethod(c.id)) {
-      bench.missing.push(c.id);
-      continue;
-    }
     const method = getMethod(c.id);
     const reps = 3;
     const samples: number[] = [];
@@ -396,7 +375,7 @@ async function perturbation(bench: Bench, name: BenchModelName, batch: number): 
     if (c.ref) bench.add({ id: `${c.id}/reference`, model: name, batch, what: `${c.id} speed-up vs PyTorch reference (${(c.ref / 1000).toFixed(1)} s)`, value: c.ref / ms, unit: '×' });
   }
   // Ablation-CAM re-runs only the head after the layer: per-pass cost is not comparable with a full forward.
-  if (hasMethod('ablationcam')) {
+  {
     const m = getMethod('ablationcam');
     await m.explain(model, one, { batchSize: Math.max(batch, 32) });
     const samples: number[] = [];
@@ -408,7 +387,7 @@ async function perturbation(bench: Bench, name: BenchModelName, batch: number): 
     const ms = median(samples);
     bench.record({ model: name, batch: Math.max(batch, 32), what: `ablationcam (${channels} head passes)`, medianMs: ms, samplesMs: samples, passes: channels });
     bench.add({ id: 'ablationcam/forward', model: name, batch: 1, what: 'ablationcam ÷ batch-1 forward', value: ms / (perImageForward1(bench, name) ?? ms), unit: '×' });
-  } else bench.missing.push('ablationcam');
+  }
   await model.dispose();
   await raw.dispose();
 }
@@ -429,7 +408,6 @@ async function compile(bench: Bench, name: BenchModelName): Promise<void> {
   await plain.dispose();
   bench.record({ model: name, batch: 1, what: 'ORT session creation for the plain model', medianMs: plainMs, samplesMs: [plainMs] });
   for (const id of ['gradcam', 'saliency']) {
-    if (!hasMethod(id)) continue;
     const model = LumenModel.fromBytes(bytes, { runtime: bench.runtime, source: name });
     await model.tensorShapes(); // layer discovery is a one-off per model, not per method
     const t0 = performance.now();

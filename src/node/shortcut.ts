@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SHAPE_CLASSES } from '../datasets/shapes.js';
 import { LumenError } from '../errors.js';
 import { loadAllMethods } from '../methods/load-all.js';
-import { getMethod, hasMethod } from '../methods/registry.js';
+import { getMethod } from '../methods/registry.js';
 import type { LumenModel } from '../model.js';
 import { runShortcutBenchmark, type ShortcutBenchmarkOptions, type ShortcutBenchmarkResult, type ShortcutItem, type ShortcutMethodRow } from '../shortcut/benchmark.js';
 import { shortcutExampleGrid, type ShortcutExample } from '../shortcut/figures.js';
@@ -26,8 +26,8 @@ export const shapesSplitDir = (): string => join(packageRoot(), 'samples', 'shap
 /**
  * Methods the shortcut demo compares, in table order: every CAM method, the gradient methods, and perturbation
  * methods (LIME/Kernel SHAP are left to `--shortcut-methods`: thousands of passes per image; layer-gradcam is
- * Grad-CAM at layer resolution, which the localization metrics do not take). Ids that are not
- * registered in this build are skipped.
+ * Grad-CAM at layer resolution, which the localization metrics do not take). Every id must be registered: a
+ * renamed or missing method is an error naming it, not a shorter table.
  */
 export const SHORTCUT_METHODS: readonly string[] = [
   'gradcam', 'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'gradcam-elementwise', 'eigengradcam', 'fullgrad', 'guided-gradcam',
@@ -36,7 +36,7 @@ export const SHORTCUT_METHODS: readonly string[] = [
   'occlusion', 'rise', 'feature-ablation',
 ];
 
-/** Methods shown as example overlays (the first ones that are registered). */
+/** Methods shown as example overlays (those of them the run includes). */
 export const SHORTCUT_EXAMPLE_METHODS: readonly string[] = ['gradcam', 'gradcam++', 'saliency', 'integrated-gradients', 'guided-backprop', 'occlusion', 'rise'];
 
 export interface LoadedShortcutItem extends ShortcutItem {
@@ -69,7 +69,7 @@ export async function loadShortcutItems(model: LumenModel, splitDir = shapesSpli
 export interface ShortcutDemoOptions {
   /** Folder for shortcut.json and the example PNG. */
   outDir: string;
-  /** Method ids (default: SHORTCUT_METHODS that are registered). */
+  /** Method ids (default: SHORTCUT_METHODS, every one registered). */
   methods?: readonly string[];
   /** Use the first N images of the split (default all). */
   images?: number;
@@ -93,11 +93,11 @@ export interface ShortcutDemoResult {
   examplesPng?: string;
 }
 
-/** Default method list: the registered ones of SHORTCUT_METHODS. */
+/** Default method list: SHORTCUT_METHODS (an unregistered id fails by name, issue 22: no silent skips). */
 export async function shortcutMethods(requested?: readonly string[]): Promise<string[]> {
   await loadAllMethods();
   if (requested) return requested.map((id) => getMethod(id).info.id);
-  return SHORTCUT_METHODS.filter((id) => hasMethod(id));
+  return SHORTCUT_METHODS.map((id) => getMethod(id).info.id);
 }
 
 /** Explain both shapes models on the same test images and build the comparison (table, JSON, example figure). */

@@ -3,7 +3,8 @@
 // a Node built-in (`node:*`, `fs`, `path`, …), a Node-only package (sharp, onnxruntime-node) or a file under src/node/.
 // Then checks the folder rule of DEVELOPERS.md file by file: only the Node-only places (NODE_ONLY below: src/node/,
 // src/cli/, src/bench/ and the Node entry src/index.ts) may import Node built-ins, Node-only packages or each other;
-// every other file under src/ must not, whether or not the browser entry reaches it yet.
+// every other file under src/ must not, whether or not the browser entry reaches it yet. Last, the web app's files
+// (web/src/, a browser bundle) must reach nothing Node-only either.
 // Usage: node scripts/check-browser-imports.mjs [--entry file.ts] [--root dir]
 import { builtinModules } from 'node:module';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -148,6 +149,25 @@ export function checkNodeOnlyFolders(srcDir, nodeOnly = NODE_ONLY) {
   return { problems, files };
 }
 
+/**
+ * The web app (web/src/, bundled by Vite for the browser): the import graph from each of its files must reach no Node
+ * built-in, no Node-only package and nothing under src/node/ (Vite would only warn and externalize a built-in).
+ */
+export function checkWebApp(webDir, nodeDir) {
+  if (!existsSync(webDir)) return { problems: [], files: [] };
+  const problems = [];
+  const seen = new Set();
+  const files = sourceFiles(resolve(webDir));
+  for (const file of files) {
+    for (const p of checkBrowserImports(file, { nodeDir }).problems) {
+      const key = `${p.file}|${p.reason}`;
+      if (!seen.has(key)) problems.push(p);
+      seen.add(key);
+    }
+  }
+  return { problems, files };
+}
+
 function parseArgs(argv) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const args = { entry: undefined, root };
@@ -168,7 +188,8 @@ if (isMain) {
   }
   const graph = checkBrowserImports(entry, { nodeDir: join(root, 'src', 'node') });
   const folders = given ? { problems: [], files: [] } : checkNodeOnlyFolders(join(root, 'src'));
-  const problems = [...graph.problems, ...folders.problems];
+  const web = given ? { problems: [], files: [] } : checkWebApp(join(root, 'web', 'src'), join(root, 'src', 'node'));
+  const problems = [...graph.problems, ...folders.problems, ...web.problems];
   const files = graph.files;
   const rel = (f) => relative(root, f) || f;
   if (problems.length > 0) {
@@ -178,5 +199,5 @@ if (isMain) {
     console.error(`check-browser-imports: ${problems.length} problem(s) in the import graph of ${rel(entry)} or the Node-only folder rule`);
     process.exit(1);
   }
-  console.log(`check-browser-imports: ok (${files.length} files reachable from ${rel(entry)}, no Node-only imports${given ? '' : `; ${folders.files.length} files outside ${NODE_ONLY.map((n) => `src/${n}`).join(', ')} import nothing Node-only`})`);
+  console.log(`check-browser-imports: ok (${files.length} files reachable from ${rel(entry)}, no Node-only imports${given ? '' : `; ${folders.files.length} files outside ${NODE_ONLY.map((n) => `src/${n}`).join(', ')} import nothing Node-only; the web app's ${web.files.length} files under web/src/ reach nothing Node-only`})`);
 }

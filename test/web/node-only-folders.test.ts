@@ -32,3 +32,27 @@ test('a file outside the Node-only folders that imports Node code fails the lint
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the web app's files (web/src/) must reach nothing Node-only: a built-in, or a file under src/node/", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-web-folders-'));
+  try {
+    for (const d of ['src/node', 'web/src']) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'src', 'browser.ts'), 'export const x = 1;\n');
+    writeFileSync(join(dir, 'src', 'node', 'load.ts'), "import { readFileSync } from 'node:fs';\nexport { readFileSync };\n");
+    writeFileSync(join(dir, 'web', 'src', 'main.ts'), "import { x } from '../../src/browser.js';\nimport './view.js';\nexport { x };\n");
+    writeFileSync(join(dir, 'web', 'src', 'view.ts'), "import { readFileSync } from 'node:fs';\nexport { readFileSync };\n");
+    writeFileSync(join(dir, 'web', 'src', 'files.ts'), "import { readFileSync } from '../../src/node/load.js';\nexport { readFileSync };\n");
+    const r = spawnSync(process.execPath, [script, '--root', dir], { encoding: 'utf8' });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 1, out);
+    assert.match(out, /web\/src\/view\.ts: Node built-in 'node:fs'/);
+    assert.match(out, /src\/node\/load\.ts: file under src\/node\/ \(Node-only\)\n  via web\/src\/files\.ts -> src\/node\/load\.ts/);
+    assert.match(out, /2 problem\(s\)/, 'view.ts reached from main.ts and on its own is one problem');
+    // the real tree passes
+    const real = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    assert.equal(real.status, 0, real.stdout + real.stderr);
+    assert.match(real.stdout, /the web app's \d+ files under web\/src\/ reach nothing Node-only/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

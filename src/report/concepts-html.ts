@@ -45,6 +45,8 @@ export interface ConceptOutputs {
     layer: string;
     k: number;
     relativeError: number;
+    /** Every concept got the same logits: the head does not read the layer's positions (DffResult.scoresIgnoreConcepts). */
+    scoresIgnoreConcepts?: boolean;
     concepts: { concept: number; topClasses: { label: string; probability: number }[] }[];
     images: { image: string; share: number[]; picture?: string }[];
   };
@@ -70,7 +72,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
     const d = o.dff;
     sections.push({
       title: `Concepts (Deep Feature Factorization, ${d.k} concepts of ${d.layer})`,
-      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${table(
+      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${d.scoresIgnoreConcepts ? `<p><strong>Note:</strong> every concept got the same class scores: the network's head does not read this layer's positions (e.g. a ViT after its last attention block reads only the class token). The maps still show the concepts; for their classes use an earlier layer.</p>` : ''}${table(
         ['concept', 'top classes (head softmax)'],
         d.concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]),
       )}${table(['image', ...d.concepts.map((c) => `share of concept ${c.concept}`)], d.images.map((i) => [i.image, ...i.share.map((s) => s.toFixed(3))]))}<div class="row">${d.images.map((i) => figure(i.picture, i.image, 200)).join('')}</div>`,

@@ -11,6 +11,7 @@ import { craft } from '../../../src/methods/concepts/craft.js';
 import { conceptScores, deepFeatureFactorization } from '../../../src/methods/concepts/dff.js';
 import { layerActivations } from '../../../src/methods/concepts/layer.js';
 import { loadInput } from '../../../src/node/inputs.js';
+import { conceptReportSections } from '../../../src/report/concepts-html.js';
 import { loadModel } from '../../../src/node/load.js';
 import type { LumenModel } from '../../../src/model.js';
 import { Tensor } from '../../../src/tensor.js';
@@ -39,6 +40,11 @@ test('ViT token layer (class token + 8×8 patches): DFF concept scores take the 
     const cls = late.conceptLogits!.dims[1]!;
     for (let j = 1; j < 3; j++) assert.deepEqual(Array.from(late.conceptLogits!.data.subarray(j * cls, (j + 1) * cls)), Array.from(late.conceptLogits!.data.subarray(0, cls)));
     assert.equal(late.scoresIgnoreConcepts, true);
+    // the main report's DFF section (from concepts.json) says so
+    const section = (flag: boolean): string =>
+      conceptReportSections({ dff: { layer: 'L', k: 2, relativeError: 0.1, scoresIgnoreConcepts: flag, concepts: [], images: [] } })[0]!.html;
+    assert.match(section(true), /every concept got the same class scores: the network's head does not read this layer's positions/);
+    assert.doesNotMatch(section(false), /same class scores/);
   } finally {
     await model.dispose();
   }

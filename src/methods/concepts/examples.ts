@@ -57,7 +57,7 @@ export interface MmdCriticResult {
 export function mmdCritic(X: ArrayLike<number>, n: number, d: number, options: MmdCriticOptions): MmdCriticResult {
   const { prototypes: m, criticisms: c } = options;
   if (n < 2) throw new LumenError('BAD_OPTION', `MMD-critic needs at least 2 images, got ${n}`, 2);
-  if (m < 1 || m + c > n) throw new LumenError('BAD_OPTION', `MMD-critic: ${m} prototypes + ${c} criticisms, but only ${n} images`, 2);
+  if (m < 1 || m + c > n) throw new LumenError('BAD_OPTION', `MMD-critic: ${m} prototypes + ${c} criticisms, but only ${n} images; ask for at most ${n} in all (prototypes, criticisms) or give more images`, 2);
   const D = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {

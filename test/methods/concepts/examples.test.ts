@@ -51,5 +51,5 @@ test('MMD-critic: prototypes cover both clusters, the planted outliers are the c
   // the paper's |witness| also picks a point the prototypes over-represent (w < 0) first
   const abs = mmdCritic(X, n, d, { prototypes: 6, criticisms: 3, witness: 'absolute' });
   assert.ok(abs.witness[0]! < 0 && !outliers.includes(abs.criticisms[0]!));
-  assert.throws(() => mmdCritic(X, n, d, { prototypes: 50, criticisms: 10 }), /50 prototypes \+ 10 criticisms, but only 53 images/);
+  assert.throws(() => mmdCritic(X, n, d, { prototypes: 50, criticisms: 10 }), /50 prototypes \+ 10 criticisms, but only 53 images; ask for at most 53 in all/);
 });

@@ -5,6 +5,7 @@ import { parseNormalization, type ModelMetadata } from '../metadata.js';
 import type { LumenModel } from '../model.js';
 import { loadModel } from '../node/load.js';
 import { MAX_THREADS } from '../runtime/errors.js';
+import { targetDims } from '../targets/resolve.js';
 import { integerFlag } from './method-flags.js';
 
 export interface ModelFlags {
@@ -43,13 +44,35 @@ export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
     }
     meta.normalization = parseNormalization(value, '--normalization');
   }
-  if (flags.classes) meta.classes = readClasses(flags.classes);
+  if (flags.classes !== undefined) meta.classes = readClasses(flags.classes);
   return meta;
 }
 
 export async function loadModelWithFlags(path: string, flags: ModelFlags): Promise<LumenModel> {
   const threads = flags.threads !== undefined ? integerFlag('threads', flags.threads, 1, MAX_THREADS) : undefined;
-  return loadModel(path, { metadata: metadataFromFlags(flags), session: threads ? { threads } : {} });
+  const metadata = metadataFromFlags(flags);
+  const model = await loadModel(path, { metadata, session: threads ? { threads } : {} });
+  if (metadata.classes) await checkClassNames(model, metadata.classes);
+  return model;
+}
+
+/**
+ * `--classes` must name every class of a classifier's [N, K] scores or of a [N, C, H, W] map: 2 names for 10 classes
+ * were accepted and the rest shown as class_k. A single score ([N, 1]) takes 1 or 2 names; other outputs (detection
+ * heads, embeddings) and outputs whose size depends on the input are not checked here.
+ */
+async function checkClassNames(model: LumenModel, names: readonly string[]): Promise<void> {
+  let dims: number[];
+  try {
+    dims = await targetDims(model, model.zeroInput());
+  } catch {
+    return;
+  }
+  if (dims.length !== 1 && dims.length !== 3) return;
+  const count = dims[0]!;
+  if (names.length === count || (count === 1 && names.length === 2)) return;
+  await model.dispose();
+  throw new LumenError('BAD_OPTION', `--classes gives ${names.length} class name${names.length === 1 ? '' : 's'}, but the model's output '${model.logitsName}' has ${count} classes; give one name per class, in output order`, 2);
 }
 
 function numbers(text: string, flag: string): number[] {
@@ -60,8 +83,12 @@ function numbers(text: string, flag: string): number[] {
 }
 
 function readClasses(value: string): string[] {
+  if (value.trim() === '') throw new LumenError('BAD_OPTION', `--classes: no class names given (a JSON or text file, or names separated by commas)`, 2);
   if (existsSync(value)) {
-    if (statSync(value).isDirectory()) throw new LumenError('BAD_OPTION', `--classes ${value}: a folder, not a file of class names`, 2);
+    const stat = statSync(value);
+    if (stat.isDirectory()) throw new LumenError('BAD_OPTION', `--classes ${value}: a folder, not a file of class names`, 2);
+    // (a device such as /dev/zero would be read forever, /dev/null gave no names and was ignored)
+    if (!stat.isFile()) throw new LumenError('BAD_OPTION', `--classes ${value}: not a regular file; give a JSON or text file of class names`, 2);
     const text = readFileSync(value, 'utf8');
     if (value.endsWith('.json')) {
       let parsed: unknown;
@@ -76,7 +103,11 @@ function readClasses(value: string): string[] {
       }
       return list.map(String);
     }
-    return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const lines = text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    if (lines.length === 0) throw new LumenError('BAD_OPTION', `--classes ${value}: the file holds no class names (one per line, or a JSON array)`, 2);
+    return lines;
   }
-  return value.split(',').map((s) => s.trim());
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw new LumenError('BAD_OPTION', `--classes '${value}': an empty class name in the list (names separated by commas, or a file that exists)`, 2);
+  return names;
 }

@@ -64,6 +64,21 @@ test('--classes: a bad JSON file, a JSON file of the wrong shape and a folder ar
   assert.deepEqual(metadataFromFlags({ classes: 'a,b' }).classes, ['a', 'b']);
 });
 
+test("--classes: '', a device, an empty file or an empty name are refused, and the names must match the model's classes (2 names for 10 classes were accepted)", async () => {
+  writeFileSync(join(dir, 'empty.txt'), '\n\n');
+  assert.throws(() => metadataFromFlags({ classes: '' }), usage(/--classes: no class names given/));
+  assert.throws(() => metadataFromFlags({ classes: '/dev/null' }), usage(/--classes \/dev\/null: not a regular file/));
+  assert.throws(() => metadataFromFlags({ classes: '/dev/zero' }), usage(/not a regular file/));
+  assert.throws(() => metadataFromFlags({ classes: join(dir, 'empty.txt') }), usage(/holds no class names/));
+  assert.throws(() => metadataFromFlags({ classes: 'a,,b' }), usage(/an empty class name in the list/));
+  await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'a,b' }), usage(/--classes gives 2 class names, but the model's output 'logits' has 10 classes/));
+  await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'afile/missing' }), usage(/gives 1 class name, but/));
+  const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
+  const model = await loadModelWithFlags('models/fashion-cnn.onnx', { classes: names.join(',') });
+  assert.deepEqual(model.classNames, names);
+  await model.dispose();
+});
+
 test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {
   const evaluation = (method: string, deletion: number, insertion: number): Evaluation => ({
     method,

@@ -84,10 +84,52 @@ function sharedHead(): Plugin {
   };
 }
 
+/**
+ * HTML blocks the pages repeat, written once: a page writes `<lumen-NAME attr="…"></lumen-NAME>` on a line of its own
+ * and gets the block there (indented as the tag), in dev and build alike; the built pages hold plain HTML.
+ */
+const BLOCKS: Record<string, (a: Readonly<Record<string, string>>) => string[]> = {
+  /** A page's Run/Cancel buttons and progress bar (ids after `prefix`: '' in index.html, 't-' in tabular.html). */
+  'run-controls': ({ prefix = '', run = 'Run' }) => [
+    '<div class="actions">',
+    `  <button id="${prefix}run" type="button" class="primary">${run}</button>`,
+    `  <button id="${prefix}cancel" type="button" disabled>Cancel</button>`,
+    '</div>',
+    '<div class="progress-wrap">',
+    `  <label for="${prefix}progress" id="${prefix}progress-label">Idle</label>`,
+    `  <progress id="${prefix}progress" max="1" value="0"></progress>`,
+    '</div>',
+  ],
+  /** A concept view's target-class field (names from the model's labels). */
+  'target-class': ({ view }) => [`<label for="${view}-target">Target class (index or name)</label>`, `<input id="${view}-target" type="text" list="concept-classes" value="0" />`],
+  /** A concept view's generated option fields, its job (Run/Stop, progress and status: built by web/src/concept-views.ts) and its output. */
+  'view-job': ({ view, run, progress, out }) => [
+    `<div id="${view}-options"></div>`,
+    `<div id="${view}-job" data-run="${run}" data-progress="${progress}"></div>`,
+    `<div id="${view}-out"${out ? ` class="${out}"` : ''}></div>`,
+  ],
+};
+
+function sharedBlocks(): Plugin {
+  return {
+    name: 'lumen-shared-blocks',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html) =>
+        html.replace(/^([ \t]*)<lumen-([a-z-]+)((?:\s+[a-z-]+="[^"]*")*)\s*><\/lumen-\2>$/gm, (_all, indent: string, name: string, attrs: string) => {
+          const block = BLOCKS[name];
+          if (!block) throw new Error(`web: unknown shared block <lumen-${name}> (known: ${Object.keys(BLOCKS).join(', ')})`);
+          const values = Object.fromEntries([...attrs.matchAll(/([a-z-]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+          return block(values).map((line) => indent + line).join('\n');
+        }),
+    },
+  };
+}
+
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [sharedHead(), lumenAssets()],
+  plugins: [sharedBlocks(), sharedHead(), lumenAssets()],
   // The WebAssembly-only build of onnxruntime-web (the app uses the wasm execution provider): 14 MB instead of 28 MB.
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }] },
   // Same isolation headers as `lumen serve`, so dev and production behave alike.

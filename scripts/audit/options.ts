@@ -5,7 +5,7 @@
  * must be refused; any value may be refused, but never with a stack trace or `internal error`. A command still
  * running after ACCEPT_MS took the value: that is a result, and the worker starts afresh.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, type Option } from 'commander';
 import { registerCommands } from '../../src/cli/commands/index.js';
@@ -136,6 +136,10 @@ export const options: Category<OptionCase> = {
   },
   async run(c) {
     scratch();
+    // each case writes into fresh output folders: an earlier case's out/x.onnx or explain rows made later cases end
+    // as "the file exists" or "output exists" before their flag was read
+    for (const d of ['out', 'merged']) rmSync(join(scratchDir!, d), { recursive: true, force: true });
+    mkdirSync(join(scratchDir!, 'out'));
     const out: string[] = [];
     const err: string[] = [];
     const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };

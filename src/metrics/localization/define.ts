@@ -1,22 +1,22 @@
-import type { OptionSpec } from '../../methods/types.js';
+import type { OptionSpec, OptionValues } from '../../methods/types.js';
 import { geometryOf, regionMask, type ImageGeometry } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import type { Metric, MetricContext, MetricScore } from '../types.js';
 
 /** A localization metric: its text, and its score of one image's attribution against the ground-truth region. */
-export interface LocalizationDefinition {
+export interface LocalizationDefinition<S extends readonly OptionSpec[]> {
   id: string;
   title: string;
   summary: string;
   source: string;
-  options?: readonly OptionSpec[];
-  /** `mask` has one 0/1 value per pixel (1 = inside the region). */
-  score(ctx: MetricContext, geometry: ImageGeometry, mask: Uint8Array): MetricScore;
+  options?: S;
+  /** `mask` has one 0/1 value per pixel (1 = inside the region); `ctx.options` typed from `options` (registerMetric). */
+  score(ctx: MetricContext<OptionValues<S>>, geometry: ImageGeometry, mask: Uint8Array): MetricScore;
 }
 
 /** Register a localization metric: it reads ground-truth regions and the attribution only (no model pass), higher is better. */
-export function defineLocalizationMetric(def: LocalizationDefinition): Metric {
-  return registerMetric({
+export function defineLocalizationMetric<const S extends readonly OptionSpec[] = readonly []>(def: LocalizationDefinition<S>): Metric {
+  return registerMetric<S>({
     info: {
       id: def.id,
       title: def.title,
@@ -27,7 +27,7 @@ export function defineLocalizationMetric(def: LocalizationDefinition): Metric {
       source: def.source,
       needsExplainer: false,
       needsRegions: true,
-      options: def.options ?? [],
+      options: def.options ?? ([] as readonly OptionSpec[] as S),
     },
     async compute(ctx) {
       const g = geometryOf(ctx.input);

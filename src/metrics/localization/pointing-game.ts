@@ -1,5 +1,4 @@
 import { relevanceMap } from '../image-scoring.js';
-import { numberInRange } from '../../options.js';
 import type { PointingGameDetails } from '../types.js';
 import { defineLocalizationMetric } from './define.js';
 
@@ -15,7 +14,7 @@ export const pointingGame = defineLocalizationMetric({
   source: 'Zhang et al. 2016/2018 "Top-down Neural Attention by Excitation Backprop" (ECCV/IJCV); Quantus PointingGame',
   options: [{ name: 'tolerance', type: 'number', min: 0, default: 0, description: 'Hit radius around the region in pixels (Euclidean)' }],
   score(ctx, g, mask) {
-    const tolerance = numberInRange(ctx.options, 'tolerance', 0, 0);
+    const { tolerance } = ctx.options;
     const map = relevanceMap(ctx.attribution, g);
     let best = 0;
     for (let p = 1; p < map.length; p++) if (map[p]! > map[best]!) best = p;

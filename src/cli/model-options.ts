@@ -32,8 +32,9 @@ export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
   if (flags.mean !== undefined || flags.std !== undefined) {
     if (flags.mean === undefined || flags.std === undefined) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
     meta.normalization = parseNormalization({ mean: numbers(flags.mean, '--mean'), std: numbers(flags.std, '--std') }, '--mean/--std');
-  } else if (flags.normalization) {
+  } else if (flags.normalization !== undefined) {
     const text = flags.normalization.trim();
+    if (text === '') throw new LumenError('BAD_OPTION', `--normalization: no value given (imagenet, unit, none or {"mean":[…],"std":[…]})`, 2);
     let value: unknown = text;
     if (text.startsWith('{')) {
       try {
@@ -52,7 +53,14 @@ export async function loadModelWithFlags(path: string, flags: ModelFlags): Promi
   const threads = flags.threads !== undefined ? integerFlag('threads', flags.threads, 1, MAX_THREADS) : undefined;
   const metadata = metadataFromFlags(flags);
   const model = await loadModel(path, { metadata, session: threads ? { threads } : {} });
-  if (metadata.classes) await checkClassNames(model, metadata.classes);
+  if (metadata.classes) {
+    try {
+      await checkClassNames(model, metadata.classes);
+    } catch (e) {
+      await model.dispose();
+      throw e;
+    }
+  }
   return model;
 }
 
@@ -61,7 +69,7 @@ export async function loadModelWithFlags(path: string, flags: ModelFlags): Promi
  * were accepted and the rest shown as class_k. A single score ([N, 1]) takes 1 or 2 names; other outputs (detection
  * heads, embeddings) and outputs whose size depends on the input are not checked here.
  */
-async function checkClassNames(model: LumenModel, names: readonly string[]): Promise<void> {
+export async function checkClassNames(model: LumenModel, names: readonly string[]): Promise<void> {
   let dims: number[];
   try {
     dims = await targetDims(model, model.zeroInput());
@@ -71,7 +79,6 @@ async function checkClassNames(model: LumenModel, names: readonly string[]): Pro
   if (dims.length !== 1 && dims.length !== 3) return;
   const count = dims[0]!;
   if (names.length === count || (count === 1 && names.length === 2)) return;
-  await model.dispose();
   throw new LumenError('BAD_OPTION', `--classes gives ${names.length} class name${names.length === 1 ? '' : 's'}, but the model's output '${model.logitsName}' has ${count} classes; give one name per class, in output order`, 2);
 }
 

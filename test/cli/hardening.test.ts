@@ -64,19 +64,26 @@ test('--classes: a bad JSON file, a JSON file of the wrong shape and a folder ar
   assert.deepEqual(metadataFromFlags({ classes: 'a,b' }).classes, ['a', 'b']);
 });
 
-test("--classes: '', a device, an empty file or an empty name are refused, and the names must match the model's classes (2 names for 10 classes were accepted)", async () => {
+test("--classes: '', a device, an empty file or an empty name are refused (and --normalization ''), and the names must match the model's classes (2 names for 10 classes were accepted)", async () => {
   writeFileSync(join(dir, 'empty.txt'), '\n\n');
   assert.throws(() => metadataFromFlags({ classes: '' }), usage(/--classes: no class names given/));
   assert.throws(() => metadataFromFlags({ classes: '/dev/null' }), usage(/--classes \/dev\/null: not a regular file/));
   assert.throws(() => metadataFromFlags({ classes: '/dev/zero' }), usage(/not a regular file/));
   assert.throws(() => metadataFromFlags({ classes: join(dir, 'empty.txt') }), usage(/holds no class names/));
   assert.throws(() => metadataFromFlags({ classes: 'a,,b' }), usage(/an empty class name in the list/));
+  assert.throws(() => metadataFromFlags({ normalization: ' ' }), usage(/--normalization: no value given/));
   await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'a,b' }), usage(/--classes gives 2 class names, but the model's output 'logits' has 10 classes/));
   await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'afile/missing' }), usage(/gives 1 class name, but/));
   const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
   const model = await loadModelWithFlags('models/fashion-cnn.onnx', { classes: names.join(',') });
   assert.deepEqual(model.classNames, names);
   await model.dispose();
+  // convert stores the names in the ONNX metadata: checked the same way, nothing written
+  const out = join(dir, 'emotion.onnx');
+  const r = lumen('convert', 'test/fixtures/tfjs/human-emotion/model.json', '-o', out, '--classes', 'a,b');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^lumen: --classes gives 2 class names, but the model's output '[^']+' has 7 classes/);
+  assert.ok(!readdirSync(dir).includes('emotion.onnx'));
 });
 
 test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {

@@ -7,7 +7,7 @@ import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
 import { writeFileAtomic } from '../../node/image-file.js';
 import { outputFolderError } from '../../node/output-dir.js';
-import { metadataFromFlags, type ModelFlags } from '../model-options.js';
+import { checkClassNames, metadataFromFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
 
@@ -34,6 +34,7 @@ export function registerConvert(program: Command): void {
       const model = LumenModel.fromProto(converted.proto, { runtime: nodeRuntime(), source: input, metadata: converted.metadata });
       try {
         await model.predict(model.zeroInput(), 1);
+        if (converted.metadata.classes) await checkClassNames(model, converted.metadata.classes);
       } finally {
         await model.dispose();
       }

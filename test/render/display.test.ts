@@ -54,11 +54,14 @@ test("lumen explain's PNG equals the web app's download and on-screen overlay pi
   assert.deepEqual([...scales].sort(), ['from-zero', 'min-max', 'symmetric'], 'the four methods exercise every rule');
 });
 
-test('a RISE-like logit map in [3.2, 5.1] spans the whole colour scale (it was almost uniformly red)', () => {
+test('a RISE-like logit map in [3.2, 5.1] spans the whole colour scale (it was almost uniformly red)', async () => {
   const w = 16;
   const h = 16;
   const data = Float32Array.from({ length: w * h }, (_, p) => 3.2 + (1.9 * p) / (w * h - 1));
-  const rise = getMethodInfoLike(true);
+  // RISE's own metadata (signed perturbation map): all values positive, so rule 3 (min–max), not rule 1 or 2
+  await loadAllMethods();
+  const rise = getMethod('rise').info;
+  assert.deepEqual([rise.signed, rise.family, rise.output], [true, 'perturbation', 'map']);
   const map = displayMap(new Tensor(data, [1, 1, h, w]), rise);
   assert.equal(map.scale, 'min-max');
   assert.equal(map.signed, false);

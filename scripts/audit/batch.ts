@@ -16,7 +16,7 @@ import { mulberry32 } from '../../src/random.js';
 import { classifyCli, MODEL, runCli, SAMPLE, SAMPLES, tempDir, type AuditCase, type CaseResult, type Category, type CliRun } from './common.js';
 
 interface BatchCase extends AuditCase {
-  kind: 'kill' | 'collide' | 'concurrent' | 'row-error' | 'bad-out' | 'dup-methods' | 'settings' | 'evaluate-curves';
+  kind: 'kill' | 'collide' | 'concurrent' | 'row-error' | 'nan-row' | 'bad-out' | 'dup-methods' | 'settings' | 'evaluate-curves';
   /** kill: when the first run is killed (ms after spawn); a second kill during the re-run when `again`. */
   killAt?: number;
   again?: number;
@@ -210,6 +210,31 @@ async function run(c: BatchCase): Promise<CaseResult> {
       const problems = folderProblems(join(dir, 'out'), { inputs: good, methods: ['saliency'] }).filter((p) => !p.includes('bad.npy'));
       return checked(problems, `the ORT failure is its own row (${bad.error?.slice(0, 80)}), the other rows ok`);
     }
+    case 'nan-row': {
+      // NaN and Inf inputs in a batch: their rows fail with a NON_FINITE message (were all-NaN maps written as ok)
+      mkdirSync(join(dir, 'in'));
+      const npy = (name: string, fill: (i: number) => number): string => {
+        writeFileSync(join(dir, 'in', name), encodeNpy(Float32Array.from({ length: 28 * 28 }, (_, i) => fill(i)), [1, 1, 28, 28]));
+        return `in/${name}`;
+      };
+      const good = [npy('a.npy', () => 0.5), npy('c.npy', (i) => (i % 28) / 28)];
+      const poisoned = [npy('nan.npy', (i) => (i === 300 ? Number.NaN : 0.5)), npy('inf.npy', (i) => (i === 5 ? Number.POSITIVE_INFINITY : 0.5))];
+      const r = await cli(['explain', MODEL, 'in', '-m', 'saliency,gradcam', '-o', 'out', '--npy']);
+      const k = classifyCli(r, 'explain');
+      if (k.outcome === 'failure') return k;
+      if (r.code !== 1) return fail(`exit ${r.code}; rows for NaN/Inf inputs should fail (exit 1)`);
+      const rows = readFileSync(join(dir, 'out', 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+      const problems: string[] = [];
+      for (const input of poisoned) {
+        for (const row of rows.filter((x) => x.input === input)) {
+          if (row.status === 'ok') problems.push(`${input} × ${row.method} written as ok`);
+          else if (!/NaN|infinite|non-finite/i.test(row.error ?? '')) problems.push(`${input} × ${row.method}: the error does not say why (${row.error})`);
+        }
+        if (rows.filter((x) => x.input === input).length !== 2) problems.push(`${input}: ${rows.filter((x) => x.input === input).length} rows for 2 methods`);
+      }
+      problems.push(...folderProblems(join(dir, 'out'), { inputs: good, methods: ['saliency', 'gradcam'] }).filter((p) => !poisoned.some((q) => p.includes(q))));
+      return checked(problems, 'NaN/Inf inputs fail their own rows (NON_FINITE), the other rows ok');
+    }
     case 'bad-out': {
       writeFileSync(join(dir, 'afile'), 'x');
       mkdirSync(join(dir, 'in'));
@@ -290,6 +315,7 @@ export const batch: Category<BatchCase> = {
     add({ kind: 'concurrent', name: 'two runs into one --out at once' });
     add({ kind: 'concurrent', name: 'two runs into one --out at once (again)' });
     add({ kind: 'row-error', name: 'an ONNX Runtime error on one input of a batch' });
+    add({ kind: 'nan-row', name: 'NaN and Inf inputs in a batch (rows must not be ok)' });
     add({ kind: 'dup-methods', name: '-m gradcam,gradcam,grad-cam -t top1 -t top1' });
     add({ kind: 'settings', name: 'a re-run with other settings into the same --out' });
     add({ kind: 'evaluate-curves', name: 'evaluate d1/img.png d2/img.png -o out' });

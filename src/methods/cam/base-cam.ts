@@ -10,6 +10,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
 import { firstComponentProjection } from './linalg.js';
 import { batchSizeOption } from '../common-options.js';
+import { MAX_COUNT, checkLimit } from '../validate.js';
 
 /** pytorch-grad-cam's `scale_cam_image` epsilon: img = (img − min) / (max − min + 1e-7). */
 export const CAM_EPS = 1e-7;
@@ -305,8 +306,8 @@ export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTa
     batchSize: (fallback = defaultBatch) => {
       const b = options.batchSize;
       if (b === undefined) return fallback;
-      if (!Number.isInteger(b) || b < 1) throw new LumenError('BAD_OPTION', `batchSize must be a positive integer, got ${String(b)}`, 2);
-      return b;
+      // (explain has checked it already; a direct caller's value in the same words)
+      return checkLimit('', 'batchSize', b, 1, MAX_COUNT);
     },
     checkAborted: () => {
       if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');

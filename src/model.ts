@@ -10,7 +10,7 @@ import { opTraits } from './autodiff/registry.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
-import { SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from './runtime/segment.js';
+import { defaultSegmentNodes, segmentGraph } from './runtime/segment.js';
 import { Tensor } from './tensor.js';
 import { appendTargetScore, softmaxRows, resolveTargets, TARGET_SEED_INPUT, type TargetTransform } from './targets/index.js';
 import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, nchwDims, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
@@ -277,7 +277,7 @@ export class LumenModel {
       const { graph, meta, settings } = build();
       const chosen = { ...this.sessionSettings, ...settings };
       // a very long graph is compiled in segments (src/runtime/segment.ts); below the threshold, as it is
-      const segmentNodes = chosen.segmentNodes ?? (graph instanceof OnnxGraph && graph.nodes.length >= SEGMENT_MIN_NODES ? SEGMENT_NODES : 0);
+      const segmentNodes = chosen.segmentNodes ?? (graph instanceof OnnxGraph ? defaultSegmentNodes(graph.nodes.length) : 0);
       const source = (graph instanceof OnnxGraph && segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined) ?? (graph instanceof OnnxGraph ? graph.toBytes() : graph);
       // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
       const size = graph instanceof OnnxGraph ? { graphNodes: graph.nodes.length } : {};

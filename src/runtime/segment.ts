@@ -7,16 +7,28 @@ import { outerNamesOf } from '../onnx/subgraph.js';
 import type { ModelSegment, SegmentedModel } from './types.js';
 
 /**
- * Graphs of at least this many nodes are compiled as consecutive segments of at most `SEGMENT_NODES` nodes, one ORT
+ * Graphs of at least this many nodes are compiled as consecutive segments of about `SEGMENT_NODES` nodes, one ORT
  * session each (issue 23). Why: ORT's session creation is super-linear in graph length (its topological sort keeps
- * the ready nodes in a sorted list; at 'basic', 112k nodes took 29.7 s where 56k took 7.2 s), and a segment's
- * creation cost depends only on its own length. Below the threshold nothing changes (ResNet-50's and DenseNet-121's
- * explanation graphs, 400–2 000 nodes, are one session). Measured in docs/autodiff.md, "Graph length and session
- * creation".
+ * the ready nodes in a sorted list; fused nodes get new indices), so 48k and 96k-node Saliency graphs of a conv chain
+ * took 5.8 and 16.4 s CPU at 'basic', against 1.45 and 2.5 s as segments of 2 000. Each run then hands the values
+ * that cross a cut from one session to the next (+0.07 s per run on a 24k-node chain, +15 % on a ResNet-50 Saliency
+ * graph cut in four), so graphs are cut only where whole creation costs seconds: well above the real models'
+ * explanation graphs (ResNet-50 ~430 nodes, DenseNet-121's ~6 000), which stay one session, and above
+ * LARGE_GRAPH_NODES (src/runtime/ort.ts), so segments run at 'basic', where results are bit-identical to the whole
+ * graph's. Measured in docs/autodiff.md, "Graph length and session creation".
  */
-export const SEGMENT_MIN_NODES = 24_000;
-/** Largest segment (nodes) of a segmented graph. */
-export const SEGMENT_NODES = 4_000;
+export const SEGMENT_MIN_NODES = 20_000;
+/**
+ * Nodes per segment (at most): smaller segments are cheaper to create per node (ORT's cost per node grows with the
+ * graph), but every session has its own thread pool, so a graph is cut into at most `MAX_SEGMENTS` segments.
+ */
+export const SEGMENT_NODES = 2_000;
+export const MAX_SEGMENTS = 64;
+/** Segment size for a graph of `nodes` nodes when none is set: 0 (whole) below SEGMENT_MIN_NODES. */
+export function defaultSegmentNodes(nodes: number): number {
+  return nodes >= SEGMENT_MIN_NODES ? Math.max(SEGMENT_NODES, Math.ceil(nodes / MAX_SEGMENTS)) : 0;
+}
+
 /** Cost of handing one tensor to a later segment, in elements (an ORT tensor made and read back). */
 const PER_TENSOR = 256;
 
@@ -28,8 +40,9 @@ const PER_TENSOR = 256;
  *
  * Each cut is placed, among the positions that keep segments between half and all of `maxNodes`, where the values
  * crossing it are smallest (elements of the tensors that must be handed to a later segment, plus a fixed cost per
- * tensor; the latest such position): a forward + backward graph's crossing set is the forward values the backward
- * still needs.
+ * tensor; the latest such position). Values read `maxNodes` or more nodes after they are made (in a forward +
+ * backward graph, the forward values the backward needs) are handed on however the cuts fall, so they do not count:
+ * what decides is the short-lived ones, e.g. a residual branch, which a cut between two blocks does not split.
  *
  * Nodes no graph output depends on are left out (ORT would prune them), and so is a segment of only such nodes.
  *
@@ -92,6 +105,8 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
       untypedDiff[end]! -= 1;
       continue;
     }
+    // a value read ≥ maxNodes nodes after it is made crosses some cut wherever they fall: it does not decide where
+    if (last - p >= maxNodes) continue;
     const dims = shapes.get(name);
     // symbolic dims (the batch) count as 1; a value of unknown shape as a mid-sized tensor
     const elements = dims ? dims.reduce<number>((a, d) => a * (typeof d === 'number' && d > 0 ? d : 1), 1) : 4096;

@@ -10,9 +10,10 @@ export interface SessionSettings {
    */
   graphNodes?: number;
   /**
-   * Cut graphs of more than this many nodes into segments of at most this many, one ORT session each (LumenModel's
-   * compile cache; default: graphs of at least SEGMENT_MIN_NODES nodes, into SEGMENT_NODES, src/runtime/segment.ts).
-   * 0 never cuts. Results are those of the whole graph; only session creation of very long graphs is faster.
+   * Cut graphs of more than this many nodes into segments of at most this many, one ORT session each; read by
+   * LumenModel's compile cache from the model's `session` settings (default `defaultSegmentNodes` in
+   * src/runtime/segment.ts: only graphs of at least SEGMENT_MIN_NODES nodes). 0 never cuts. Results are the whole
+   * graph's (bit-identical at levels 'basic' and 'disabled'; at 'all' ORT cannot fuse nodes across a cut).
    */
   segmentNodes?: number;
   /** Execution providers, e.g. ['cpu'] (Node) or ['webgpu', 'wasm'] (browser). */

@@ -10,7 +10,7 @@ import { LumenError } from '../../src/errors.js';
 import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
-import { SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from '../../src/runtime/segment.js';
+import { defaultSegmentNodes, MAX_SEGMENTS, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from '../../src/runtime/segment.js';
 import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
 import { LARGE_GRAPH_NODES } from '../../src/runtime/ort.js';
 import { Tensor } from '../../src/tensor.js';
@@ -89,9 +89,14 @@ test('a long conv chain Saliency graph cut into segments of at most S nodes give
 });
 
 test('graphs below SEGMENT_MIN_NODES, or not longer than the segment size, are not cut', () => {
-  assert.ok(SEGMENT_MIN_NODES > SEGMENT_NODES && SEGMENT_MIN_NODES >= LARGE_GRAPH_NODES);
-  // DenseNet-121's Saliency graph (the longest real model measured) has ~6 000 nodes: far below
-  assert.ok(SEGMENT_MIN_NODES >= 20_000);
+  // segments run at 'basic' (bit-identical to the whole graph); DenseNet-121's Saliency graph, the longest real
+  // model's measured, has ~6 000 nodes: far below
+  assert.ok(SEGMENT_MIN_NODES > SEGMENT_NODES && SEGMENT_MIN_NODES >= LARGE_GRAPH_NODES && SEGMENT_MIN_NODES >= 20_000);
+  assert.equal(defaultSegmentNodes(SEGMENT_MIN_NODES - 1), 0);
+  assert.equal(defaultSegmentNodes(6_000), 0);
+  assert.equal(defaultSegmentNodes(SEGMENT_MIN_NODES), SEGMENT_NODES);
+  // at most MAX_SEGMENTS sessions (each has its own thread pool)
+  assert.equal(defaultSegmentNodes(10 * MAX_SEGMENTS * SEGMENT_NODES), 10 * SEGMENT_NODES);
   const g = emptyModel({ x: ['N', 4] });
   let y = 'x';
   for (let i = 0; i < 10; i++) y = g.op('Relu', [y]);

@@ -1,13 +1,14 @@
 import { LumenError } from '../errors.js';
 import type { NodeProto } from '../onnx/proto.js';
-import type { ShapeContext } from '../onnx/shapes.js';
+import type { FoldRule, ShapeContext } from '../onnx/shapes.js';
 import type { GradientRule } from './types.js';
 
 /**
  * What Lumen knows about an ONNX op type, in one record per op (zennit's `types`): declared beside the op's
  * vector-Jacobian rule (src/autodiff/rules/<op>.ts; ops without a rule in rules/no-gradient.ts and
  * rules/forward-only.ts) and read by every consumer — the builder, the LRP and DeepLIFT rule sets, float64
- * conversion, static shape inference, layouts and the model's head detection — instead of lists of their own.
+ * conversion, static shape inference and value folding, layouts, the model's head detection, Classic CAM's head and
+ * model randomization — instead of lists of their own (test/autodiff/op-traits.test.ts checks they are complete).
  */
 export type OpKind =
   /** Weighted sum of the data input: Conv, ConvTranspose, Gemm, MatMul, Einsum. */
@@ -67,8 +68,29 @@ export interface OpTraits {
    * values) on the ShapeContext. An op without one leaves its outputs' shapes unknown.
    */
   shape?: 'elementwise' | 'broadcast' | ((c: ShapeContext) => void);
+  /**
+   * Output 0 holds input 0's values in the same row-major order, only the shape changes (Reshape, Flatten, Squeeze,
+   * Unsqueeze, Identity, Dropout): constant folding copies the values, CAM follows a pooled vector through it.
+   */
+  keepsValues?: true;
+  /**
+   * Constant folding (src/onnx/shapes.ts `FoldRule`): how output 0's values follow from known small input values
+   * (shape arithmetic: Shape → Gather → Concat → Reshape, Swin's Mod/Where padding chains). An op without `fold` (and
+   * without `keepsValues`) leaves its output's values unknown.
+   */
+  fold?: FoldRule;
   /** Element type of every output when it does not follow the inputs' (comparisons: bool; Shape, ArgMax: int64). */
   elemType?: 'bool' | 'int64';
+  /** Element type of each output where they differ ('input': input 0's): TopK and MaxPool's indices, Dropout's mask. */
+  outputTypes?: readonly ('input' | 'bool' | 'int64')[];
+  /**
+   * What float64 conversion (src/onnx/float64.ts `castGraphToFloat64`) does to the node itself, besides retyping its
+   * float tensors: 'value-attributes' — its float value / value_float / value_floats attribute becomes a double
+   * `value` (Constant); 'fill-value' — its fill value (default float 0) becomes double (ConstantOfShape);
+   * 'cast-target' — a Cast to float casts to double (Cast); 'float-then-cast' — no double kernel: it runs on float32
+   * values and its output is Cast to double (OneHot, the in-graph top-k seed).
+   */
+  float64?: 'value-attributes' | 'fill-value' | 'cast-target' | 'float-then-cast';
   /** Only output 0 carries gradient (the rest are indices, masks or running statistics). */
   indexOutputs?: true;
   /** Whether this node's outputs carry gradient at all, for ops where it depends on attributes (Cast to an integer type). */
@@ -79,6 +101,11 @@ export interface OpTraits {
    * over the last axis, crops). Other ops have their own case in layout.ts or end layout propagation.
    */
   layout?: 'nchw' | 'keeps';
+  /**
+   * The input that holds the layer's learnable weight (Conv, ConvTranspose, Gemm, MatMul: 1): where it is a float
+   * initializer the node is a parameter layer, whose weight model randomization re-draws.
+   */
+  weightInput?: number;
   /** A tensor after this op is no longer a spatial feature map (global pools, flattening): where CAM layers end. */
   headBoundary?: true;
   /** Lumen runs the op and infers its shapes but has no vector-Jacobian rule for it (see rules/forward-only.ts). */

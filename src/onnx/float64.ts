@@ -4,7 +4,7 @@ import { OnnxGraph, valueInfoDims, valueInfoElemType, type Dim } from './graph.j
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 import { inferShapes, poolGeometry } from './shapes.js';
 import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
-import { opTraits } from '../autodiff/registry.js';
+import { opTraits, type OpTraits } from '../autodiff/registry.js';
 import '../autodiff/rules/index.js';
 
 /**
@@ -86,7 +86,7 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
   const FLOAT = TensorProto_DataType.FLOAT;
   const DOUBLE = TensorProto_DataType.DOUBLE;
   const graph = g.graph;
-  for (const node of graph.node) if (!isDoubleOp(node) && node.opType !== 'OneHot') throw noDoubleKernel(node);
+  for (const node of graph.node) if (!isDoubleOp(node) && float64Treatment(node) !== 'float-then-cast') throw noDoubleKernel(node);
 
   const inits = new Set<string>();
   graph.initializer.forEach((t, i) => {
@@ -94,8 +94,8 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     if (t.dataType === FLOAT) graph.initializer[i] = toDoubleTensor(t);
   });
   for (const node of graph.node) {
-    switch (node.opType) {
-      case 'Constant': {
+    switch (float64Treatment(node)) {
+      case 'value-attributes': {
         const value = getAttribute(node, 'value');
         const f = getAttribute(node, 'value_float');
         const fs = getAttribute(node, 'value_floats');
@@ -104,13 +104,13 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
         else if (fs) replaceAttr(node, 'value_floats', makeAttribute('value', { t: makeTensorProto('', Float64Array.from(fs.floats), [fs.floats.length], DOUBLE) }));
         break;
       }
-      case 'ConstantOfShape': {
+      case 'fill-value': {
         const value = getAttribute(node, 'value');
         if (!value?.t) node.attribute.push(makeAttribute('value', { t: makeTensorProto('', Float64Array.of(0), [1], DOUBLE) }));
         else if (value.t.dataType === FLOAT) value.t = toDoubleTensor(value.t);
         break;
       }
-      case 'Cast': {
+      case 'cast-target': {
         const to = getAttribute(node, 'to');
         if (to && Number(to.i) === FLOAT) to.i = BigInt(DOUBLE);
         break;
@@ -125,7 +125,7 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
   // OneHot (the in-graph top-k seed) has no double kernel: float on/off values (0 and 1, exact), then Cast to double
   for (let i = 0; i < graph.node.length; i++) {
     const node = graph.node[i]!;
-    if (node.opType !== 'OneHot') continue;
+    if (float64Treatment(node) !== 'float-then-cast') continue;
     const values = graph.initializer.find((t) => t.name === node.input[2]) ?? g.constantTensor(node.input[2]!);
     if (!values) throw noDoubleKernel(node);
     node.input[2] = g.addInitializer(Float32Array.from(tensorValues(values) as Float32Array | Float64Array), tensorDims(values), 'lumen_onehot_values');
@@ -192,10 +192,16 @@ export function splitFloat64(values: Float64Array): { hi: Float32Array; lo: Floa
 /** Whether a graph output is a float tensor (not an index or a shape): judged from the node that makes it. */
 function producesFloat(node: NodeProto, output: string): boolean {
   const k = node.output.indexOf(output);
-  if (opTraits(node.opType)?.elemType) return false;
-  if ((node.opType === 'TopK' || node.opType === 'MaxPool') && k === 1) return false;
-  if (node.opType === 'Cast') return Number(getAttribute(node, 'to')?.i ?? 0) === TensorProto_DataType.DOUBLE;
+  const traits = opTraits(node.opType);
+  if (traits?.elemType) return false;
+  if ((traits?.outputTypes?.[k] ?? 'input') !== 'input') return false;
+  if (traits?.float64 === 'cast-target') return Number(getAttribute(node, 'to')?.i ?? 0) === TensorProto_DataType.DOUBLE;
   return true;
+}
+
+/** The node's own float64 treatment (its op's `float64` trait; ONNX domain only). */
+function float64Treatment(node: NodeProto): OpTraits['float64'] {
+  return node.domain === '' || node.domain === 'ai.onnx' ? opTraits(node.opType)?.float64 : undefined;
 }
 
 function isDoubleOp(node: NodeProto): boolean {

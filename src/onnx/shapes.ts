@@ -452,8 +452,10 @@ export function inferElemTypes(graph: OnnxGraph): Map<string, number> {
 function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string | undefined) => number): number[] {
   const op = node.opType;
   if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [first];
-  const fixed = opTraits(op)?.elemType;
-  if (fixed) return [fixed === 'bool' ? T.BOOL : T.INT64];
+  const traits = opTraits(op);
+  const ofTag = (t: 'input' | 'bool' | 'int64'): number => (t === 'input' ? first : t === 'bool' ? T.BOOL : T.INT64);
+  if (traits?.elemType) return [ofTag(traits.elemType)];
+  if (traits?.outputTypes) return traits.outputTypes.map(ofTag);
   switch (op) {
     case 'Constant': {
       const t = attrTensor(node, 'value');
@@ -484,12 +486,6 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
       return [typeOf(node.input[1])];
     case 'OneHot':
       return [typeOf(node.input[2])];
-    case 'TopK':
-      return [first, T.INT64];
-    case 'MaxPool':
-      return [first, T.INT64];
-    case 'Dropout':
-      return [first, T.BOOL];
     case 'Unique':
       return [first, T.INT64, T.INT64, T.INT64];
     case 'QuantizeLinear':
@@ -512,14 +508,46 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
 export const MAX_FOLD = 64;
 
 const FLOAT_ELEM_TYPES = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
-const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min']);
-const UNARY: Record<string, (x: number) => number> = {
-  Neg: (x) => -x, Abs: Math.abs, Floor: Math.floor, Ceil: Math.ceil, Round: roundHalfEven, Sqrt: Math.sqrt, Not: (x) => (x ? 0 : 1),
-  Reciprocal: (x) => 1 / x, Relu: (x) => Math.max(0, x), Sign: Math.sign, Exp: Math.exp, Log: Math.log,
-};
-const FOLD_REDUCE = new Set(['ReduceProd', 'ReduceSum', 'ReduceMax', 'ReduceMin']);
 
-function roundHalfEven(x: number): number {
+/** What an op's `fold` rule sees: the node, its output's dims and type, and the inputs whose dims and values are known. */
+export interface FoldContext {
+  readonly c: ShapeContext;
+  readonly node: NodeProto;
+  readonly outDims: number[];
+  readonly outType: number;
+  /** The output's element type is an integer type (unary results are truncated, Div and Mod are integer division). */
+  readonly integer: boolean;
+  /** Input i's dims and values, undefined unless both are known. */
+  input(i: number): { dims: number[]; data: Dim[] } | undefined;
+}
+
+/** `integer`: an integer (or bool) output (integer Div and Mod); `fmod`: Mod's attribute. */
+export interface FoldHow {
+  integer: boolean;
+  fmod: boolean;
+}
+
+/** Two elements of a binary op combined. */
+export type BinaryFold = (a: Dim, b: Dim, how: FoldHow) => Dim | undefined;
+
+/**
+ * How an op's output values follow from its inputs' values (the `fold` trait, src/autodiff/registry.ts), for small
+ * tensors (shape arithmetic):
+ * - `{ each }`: the function of every value of input 0 (numbers only; truncated for an integer output);
+ * - `{ pairwise }`: the NumPy broadcast of every input, combined left to right element by element (Max and Min take
+ *   any number of inputs);
+ * - `{ reduce: [init, combine] }`: over the reduced axes (numbers only);
+ * - the op's own function (Transpose, Slice, Gather, …).
+ * Ops whose output holds input 0's values in the same order declare `keepsValues` instead.
+ */
+export type FoldRule =
+  | { readonly each: (x: number) => number }
+  | { readonly pairwise: BinaryFold }
+  | { readonly reduce: readonly [init: number, combine: (a: number, v: number) => number] }
+  | ((f: FoldContext) => Dim[] | undefined);
+
+/** Round half to even (ONNX Round). */
+export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
@@ -559,72 +587,112 @@ function coords(flat: number, dims: readonly number[]): number[] {
 const unknownDim = (d: Dim): boolean => typeof d === 'string' && d.includes('?');
 
 /**
- * One element of a binary op; symbolic dims (always ≥ 1) fold where the result does not depend on their value:
- * N + 0, N · k, N·k / k, N == −1, N > 0, max(N, 1)…; undefined when it does.
+ * Two elements of a binary op from its value on numbers and on symbolic dims (always ≥ 1: folded only where the
+ * result does not depend on their value, N + 0, N · k, N·k / k, N == −1, N > 0, max(N, 1)…; undefined when it does).
+ * (The folds are function declarations: rule files import them while this module is still loading.)
  */
-function binaryElement(op: string, a: Dim, b: Dim, integer: boolean, fmod: boolean): Dim | undefined {
+function elementFold(a: Dim, b: Dim, how: FoldHow, numeric: (a: number, b: number, how: FoldHow) => Dim | undefined, symbolic: (a: Dim, b: Dim) => Dim | undefined = () => undefined): Dim | undefined {
   if (unknownDim(a) || unknownDim(b)) return undefined;
-  if (typeof a === 'number' && typeof b === 'number') {
-    switch (op) {
-      case 'Add': return a + b;
-      case 'Sub': return a - b;
-      case 'Mul': return a * b;
-      case 'Div': return integer ? (b === 0 ? undefined : Math.trunc(a / b)) : a / b;
-      case 'Mod': return b === 0 ? undefined : fmod || !integer ? a % b : ((a % b) + b) % b;
-      case 'Pow': return a ** b;
-      case 'Equal': return a === b ? 1 : 0;
-      case 'Less': return a < b ? 1 : 0;
-      case 'Greater': return a > b ? 1 : 0;
-      case 'LessOrEqual': return a <= b ? 1 : 0;
-      case 'GreaterOrEqual': return a >= b ? 1 : 0;
-      case 'And': return a && b ? 1 : 0;
-      case 'Or': return a || b ? 1 : 0;
-      case 'Xor': return !a !== !b ? 1 : 0;
-      case 'Max': return Math.max(a, b);
-      case 'Min': return Math.min(a, b);
-      default: return undefined;
-    }
-  }
-  const same = a === b;
-  // compare a symbol s (≥ 1) with a number k
-  const cmp = (s: Dim, k: Dim, flip: boolean): Dim | undefined => {
-    if (typeof k !== 'number') return undefined;
-    const lt = op === (flip ? 'Greater' : 'Less');
-    const gt = op === (flip ? 'Less' : 'Greater');
-    const le = op === (flip ? 'GreaterOrEqual' : 'LessOrEqual');
-    const ge = op === (flip ? 'LessOrEqual' : 'GreaterOrEqual');
-    if (op === 'Equal') return k < 1 ? 0 : undefined;
-    if (lt) return k <= 1 ? 0 : undefined;
-    if (le) return k < 1 ? 0 : undefined;
-    if (gt) return k < 1 ? 1 : undefined;
-    if (ge) return k <= 1 ? 1 : undefined;
-    void s;
-    return undefined;
-  };
-  switch (op) {
-    case 'Add': return b === 0 ? a : a === 0 ? b : undefined;
-    case 'Sub': return b === 0 ? a : same ? 0 : undefined;
-    case 'Mul':
-      if (a === 0 || b === 0) return 0;
-      if ((typeof a === 'number' && (a < 0 || !Number.isInteger(a))) || (typeof b === 'number' && (b < 0 || !Number.isInteger(b)))) return undefined;
-      return product([a, b]);
-    case 'Div': {
-      if (same) return 1;
-      if (typeof b === 'number' && (b <= 0 || !Number.isInteger(b))) return undefined;
-      const q = divideDims(a, b);
-      return unknownDim(q) || (typeof q === 'number' && !Number.isInteger(q)) ? undefined : q;
-    }
-    case 'Equal': return same ? 1 : typeof a === 'string' ? cmp(a, b, false) : cmp(b, a, false);
-    case 'Less':
-    case 'Greater':
-    case 'LessOrEqual':
-    case 'GreaterOrEqual':
-      if (same) return op === 'LessOrEqual' || op === 'GreaterOrEqual' ? 1 : 0;
-      return typeof a === 'string' ? cmp(a, b, false) : cmp(b, a, true);
-    case 'Max': return same ? a : typeof b === 'number' && b <= 1 ? a : typeof a === 'number' && a <= 1 ? b : undefined;
-    case 'Min': return same ? a : typeof b === 'number' && b <= 1 ? b : typeof a === 'number' && a <= 1 ? a : undefined;
-    default: return undefined;
-  }
+  return typeof a === 'number' && typeof b === 'number' ? numeric(a, b, how) : symbolic(a, b);
+}
+
+export function foldAdd(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => x + y, (x, y) => (y === 0 ? x : x === 0 ? y : undefined));
+}
+
+export function foldSub(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => x - y, (x, y) => (y === 0 ? x : x === y ? 0 : undefined));
+}
+
+export function foldMul(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => x * y, (x, y) => {
+    if (x === 0 || y === 0) return 0;
+    if ((typeof x === 'number' && (x < 0 || !Number.isInteger(x))) || (typeof y === 'number' && (y < 0 || !Number.isInteger(y)))) return undefined;
+    return product([x, y]);
+  });
+}
+
+export function foldDiv(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y, { integer }) => (integer ? (y === 0 ? undefined : Math.trunc(x / y)) : x / y), (x, y) => {
+    if (x === y) return 1;
+    if (typeof y === 'number' && (y <= 0 || !Number.isInteger(y))) return undefined;
+    const q = divideDims(x, y);
+    return unknownDim(q) || (typeof q === 'number' && !Number.isInteger(q)) ? undefined : q;
+  });
+}
+
+export function foldMod(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y, { integer, fmod }) => (y === 0 ? undefined : fmod || !integer ? x % y : ((x % y) + y) % y));
+}
+
+export function foldPow(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => x ** y);
+}
+
+export function foldAnd(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => (x && y ? 1 : 0));
+}
+
+export function foldOr(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => (x || y ? 1 : 0));
+}
+
+export function foldXor(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => (!x !== !y ? 1 : 0));
+}
+
+export function foldMax(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => Math.max(x, y), (x, y) => (x === y ? x : typeof y === 'number' && y <= 1 ? x : typeof x === 'number' && x <= 1 ? y : undefined));
+}
+
+export function foldMin(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => Math.min(x, y), (x, y) => (x === y ? x : typeof y === 'number' && y <= 1 ? y : typeof x === 'number' && x <= 1 ? x : undefined));
+}
+
+/**
+ * A comparison: 1 or 0; a symbolic dim s (≥ 1) against a number k gives `symbolFirst(k)` (s REL k) or
+ * `numberFirst(k)` (k REL s) where that holds for every s ≥ 1, else undefined; s against itself gives `reflexive`.
+ */
+function comparisonFold(a: Dim, b: Dim, how: FoldHow, test: (a: number, b: number) => boolean, reflexive: 0 | 1, symbolFirst: (k: number) => Dim | undefined, numberFirst: (k: number) => Dim | undefined): Dim | undefined {
+  return elementFold(a, b, how, (x, y) => (test(x, y) ? 1 : 0), (x, y) => {
+    if (x === y) return reflexive;
+    if (typeof x === 'string') return typeof y === 'number' ? symbolFirst(y) : undefined;
+    return numberFirst(x);
+  });
+}
+
+// s REL k for every symbolic s ≥ 1
+function sLess(k: number): Dim | undefined {
+  return k <= 1 ? 0 : undefined;
+}
+function sLessOrEqual(k: number): Dim | undefined {
+  return k < 1 ? 0 : undefined;
+}
+function sGreater(k: number): Dim | undefined {
+  return k < 1 ? 1 : undefined;
+}
+function sGreaterOrEqual(k: number): Dim | undefined {
+  return k <= 1 ? 1 : undefined;
+}
+
+export function foldEqual(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return comparisonFold(a, b, how, (x, y) => x === y, 1, sLessOrEqual, sLessOrEqual);
+}
+
+export function foldLess(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return comparisonFold(a, b, how, (x, y) => x < y, 0, sLess, sGreater);
+}
+
+export function foldGreater(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return comparisonFold(a, b, how, (x, y) => x > y, 0, sGreater, sLess);
+}
+
+export function foldLessOrEqual(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return comparisonFold(a, b, how, (x, y) => x <= y, 1, sLessOrEqual, sGreaterOrEqual);
+}
+
+export function foldGreaterOrEqual(a: Dim, b: Dim, how: FoldHow): Dim | undefined {
+  return comparisonFold(a, b, how, (x, y) => x >= y, 1, sGreaterOrEqual, sLessOrEqual);
 }
 
 /** Value of `node`'s first output from its inputs' values, when they are known and small (shape arithmetic). */
@@ -638,147 +706,161 @@ function foldNode(c: ShapeContext, types: Map<string, number>): void {
   if (data && data.length === count(outDims) && data.every((d) => d !== undefined)) c.values.set(outName, data);
 }
 
+/** The output values by the op's traits: `keepsValues` (input 0's values) or its `fold` rule; undefined without either. */
 function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | undefined {
   const { node } = c;
-  const op = node.opType;
   const input = (i: number): { dims: number[]; data: Dim[] } | undefined => {
     if (!c.has(i)) return undefined;
     const dims = numericDims(c.shapes.get(node.input[i]!));
     const data = c.value(i);
     return dims && data && data.length === count(dims) ? { dims, data } : undefined;
   };
-  const integer = outType !== 0 && !FLOAT_ELEM_TYPES.has(outType);
-  // shape-only ops keep the values in row-major order, except Transpose (its own case below)
-  if (opTraits(op)?.kind === 'shape-only' && op !== 'Transpose') return input(0)?.data;
-  if (op === 'Cast') {
+  const traits = opTraits(node.opType);
+  if (traits?.keepsValues) return input(0)?.data;
+  const rule = traits?.fold;
+  if (!rule) return undefined;
+  const f: FoldContext = { c, node, outDims, outType, integer: outType !== 0 && !FLOAT_ELEM_TYPES.has(outType), input };
+  if (typeof rule === 'function') return rule(f);
+  if ('each' in rule) {
     const x = input(0);
-    const to = attrInt(node, 'to', 0);
-    if (!x) return undefined;
-    if (to === T.BOOL) return x.data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
-    return FLOAT_ELEM_TYPES.has(to) ? x.data : x.data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
-  }
-  if (op in UNARY) {
-    const x = input(0);
-    const f = UNARY[op]!;
     if (!x || !x.data.every((d) => typeof d === 'number')) return undefined;
-    return (x.data as number[]).map((d) => (integer ? Math.trunc(f(d)) : f(d)));
+    return (x.data as number[]).map((d) => (f.integer ? Math.trunc(rule.each(d)) : rule.each(d)));
   }
-  if (BINARY.has(op) || op === 'Where' || op === 'Expand') {
-    const ins = op === 'Expand' ? [input(0)] : node.input.map((_, i) => input(i));
-    if (ins.some((x) => !x)) return undefined;
-    const fmod = attrInt(node, 'fmod', 0) === 1;
-    return Array.from({ length: count(outDims) }, (_, k) => {
-      const co = coords(k, outDims);
-      const v = ins.map((x) => x!.data[broadcastIndex(co, x!.dims)]!);
-      if (op === 'Expand') return v[0];
-      if (op === 'Where') return typeof v[0] === 'number' ? (v[0] ? v[1] : v[2]) : undefined;
-      // comparisons are typed by their operands; the output type says integer division for Div/Mod. Max and Min
-      // take any number of inputs.
+  if ('pairwise' in rule) {
+    // comparisons are typed by their operands; the output type says integer division for Div/Mod
+    const how = { integer: f.integer || outType === T.BOOL, fmod: attrInt(node, 'fmod', 0) === 1 };
+    return broadcastFold(f, node.input.map((_, i) => i), (v) => {
       let acc: Dim | undefined = v[0]!;
-      for (let j = 1; j < v.length && acc !== undefined; j++) acc = binaryElement(op, acc, v[j]!, integer || (outType === T.BOOL), fmod);
+      for (let j = 1; j < v.length && acc !== undefined; j++) acc = rule.pairwise(acc, v[j]!, how);
       return acc;
-    }) as Dim[];
-  }
-  switch (op) {
-    case 'Transpose': {
-      const x = input(0);
-      if (!x) return undefined;
-      const perm = attrInts(node, 'perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
-      const st = strides(x.dims);
-      return Array.from({ length: count(outDims) }, (_, k) => {
-        const co = coords(k, outDims);
-        return x.data[co.reduce((a, ci, i) => a + ci * st[perm[i]!]!, 0)]!;
-      });
-    }
-    case 'Slice': {
-      const x = input(0);
-      if (!x) return undefined;
-      const spec = sliceSpec(node, x.dims, (i) => c.numbers(i), c.graph.opset);
-      const st = strides(x.dims);
-      return Array.from({ length: count(outDims) }, (_, k) => {
-        const co = coords(k, outDims);
-        for (const s of spec) co[s.axis] = s.start + co[s.axis]! * s.step;
-        return x.data[co.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
-      });
-    }
-    case 'Gather': {
-      const x = input(0);
-      const idx = input(1);
-      if (!x || !idx || !idx.data.every((d) => typeof d === 'number')) return undefined;
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += x.dims.length;
-      const st = strides(x.dims);
-      const ir = idx.dims.length;
-      return Array.from({ length: count(outDims) }, (_, k) => {
-        const co = coords(k, outDims);
-        const at = co.slice(axis, axis + ir);
-        let j = idx.data[at.reduce((a, ci, i) => a + ci * strides(idx.dims)[i]!, 0)] as number;
-        if (j < 0) j += x.dims[axis]!;
-        const src = [...co.slice(0, axis), j, ...co.slice(axis + ir)];
-        return x.data[src.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
-      });
-    }
-    case 'Concat': {
-      const ins = node.input.map((_, i) => i).filter((i) => c.has(i)).map((i) => input(i));
-      if (ins.some((x) => !x)) return undefined;
-      let axis = attrInt(node, 'axis', 0);
-      if (axis < 0) axis += outDims.length;
-      const outer = count(outDims.slice(0, axis));
-      const out: Dim[] = [];
-      for (let o = 0; o < outer; o++) {
-        for (const x of ins) {
-          const chunk = count(x!.dims.slice(axis));
-          out.push(...x!.data.slice(o * chunk, (o + 1) * chunk));
-        }
-      }
-      return out;
-    }
-    case 'ConstantOfShape': {
-      const t = attrTensor(node, 'value');
-      const v = t ? tensorNumbers(t)[0] ?? 0 : 0;
-      return new Array<Dim>(count(outDims)).fill(v);
-    }
-    case 'Range': {
-      const [s, , d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
-      if (s === undefined || d === undefined) return undefined;
-      return Array.from({ length: count(outDims) }, (_, k) => s + k * d);
-    }
-    case 'ScatterND': {
-      // e.g. torch's `shape[0] = n` on a shape tensor: data with index tuples replaced by the updates' slices
-      const [x, idx, upd] = [input(0), input(1), input(2)];
-      if (!x || !idx || !upd || !idx.data.every((d) => typeof d === 'number') || attrString(node, 'reduction', 'none') !== 'none') return undefined;
-      const q = idx.dims[idx.dims.length - 1]!;
-      const slice = count(x.dims.slice(q));
-      const st = strides(x.dims);
-      const out = [...x.data];
-      for (let t = 0; t < idx.data.length / q; t++) {
-        const at = (idx.data.slice(t * q, (t + 1) * q) as number[]).reduce((a, ci, i) => a + (ci < 0 ? ci + x.dims[i]! : ci) * st[i]!, 0);
-        for (let e = 0; e < slice; e++) out[at + e] = upd.data[t * slice + e]!;
-      }
-      return out;
-    }
-    case 'Tile': {
-      const x = input(0);
-      if (!x) return undefined;
-      const st = strides(x.dims);
-      return Array.from({ length: count(outDims) }, (_, k) => x.data[coords(k, outDims).reduce((a, ci, i) => a + (ci % x.dims[i]!) * st[i]!, 0)]!);
-    }
-    default:
-      break;
-  }
-  if (FOLD_REDUCE.has(op)) {
-    const x = input(0);
-    if (!x || !x.data.every((d) => typeof d === 'number')) return undefined;
-    const axes = reduceAxes(node, x.dims.length, (i) => c.numbers(i), c.graph.opset);
-    const keptDims = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
-    const init = op === 'ReduceProd' ? 1 : op === 'ReduceSum' ? 0 : op === 'ReduceMax' ? -Infinity : Infinity;
-    const out = new Array<number>(count(keptDims)).fill(init);
-    (x.data as number[]).forEach((v, k) => {
-      const j = broadcastIndex(coords(k, x.dims).map((ci, i) => (axes.includes(i) ? 0 : ci)), keptDims);
-      const a = out[j]!;
-      out[j] = op === 'ReduceProd' ? a * v : op === 'ReduceSum' ? a + v : op === 'ReduceMax' ? Math.max(a, v) : Math.min(a, v);
     });
-    return out;
   }
-  return undefined;
+  const [init, combine] = rule.reduce;
+  const x = input(0);
+  if (!x || !x.data.every((d) => typeof d === 'number')) return undefined;
+  const axes = reduceAxes(node, x.dims.length, (i) => c.numbers(i), c.graph.opset);
+  const keptDims = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = new Array<number>(count(keptDims)).fill(init);
+  (x.data as number[]).forEach((v, k) => {
+    const j = broadcastIndex(coords(k, x.dims).map((ci, i) => (axes.includes(i) ? 0 : ci)), keptDims);
+    out[j] = combine(out[j]!, v);
+  });
+  return out;
+}
+
+/** The broadcast of inputs `which`, combined element by element (binary ops, Where, Expand). */
+export function broadcastFold(f: FoldContext, which: readonly number[], combine: (values: Dim[]) => Dim | undefined): Dim[] | undefined {
+  const ins = which.map((i) => f.input(i));
+  if (ins.some((x) => !x)) return undefined;
+  return Array.from({ length: count(f.outDims) }, (_, k) => {
+    const co = coords(k, f.outDims);
+    return combine(ins.map((x) => x!.data[broadcastIndex(co, x!.dims)]!));
+  }) as Dim[];
+}
+
+export function foldWhere(f: FoldContext): Dim[] | undefined {
+  return broadcastFold(f, f.node.input.map((_, i) => i), (v) => (typeof v[0] === 'number' ? (v[0] ? v[1] : v[2]) : undefined));
+}
+
+export function foldExpand(f: FoldContext): Dim[] | undefined {
+  return broadcastFold(f, [0], (v) => v[0]);
+}
+
+export function foldCast({ node, input }: FoldContext): Dim[] | undefined {
+  const x = input(0);
+  const to = attrInt(node, 'to', 0);
+  if (!x) return undefined;
+  if (to === T.BOOL) return x.data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
+  return FLOAT_ELEM_TYPES.has(to) ? x.data : x.data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
+}
+
+export function foldTranspose({ node, outDims, input }: FoldContext): Dim[] | undefined {
+  const x = input(0);
+  if (!x) return undefined;
+  const perm = attrInts(node, 'perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
+  const st = strides(x.dims);
+  return Array.from({ length: count(outDims) }, (_, k) => {
+    const co = coords(k, outDims);
+    return x.data[co.reduce((a, ci, i) => a + ci * st[perm[i]!]!, 0)]!;
+  });
+}
+
+export function foldSlice({ c, node, outDims, input }: FoldContext): Dim[] | undefined {
+  const x = input(0);
+  if (!x) return undefined;
+  const spec = sliceSpec(node, x.dims, (i) => c.numbers(i), c.graph.opset);
+  const st = strides(x.dims);
+  return Array.from({ length: count(outDims) }, (_, k) => {
+    const co = coords(k, outDims);
+    for (const s of spec) co[s.axis] = s.start + co[s.axis]! * s.step;
+    return x.data[co.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
+  });
+}
+
+export function foldGather({ node, outDims, input }: FoldContext): Dim[] | undefined {
+  const x = input(0);
+  const idx = input(1);
+  if (!x || !idx || !idx.data.every((d) => typeof d === 'number')) return undefined;
+  let axis = attrInt(node, 'axis', 0);
+  if (axis < 0) axis += x.dims.length;
+  const st = strides(x.dims);
+  const ir = idx.dims.length;
+  return Array.from({ length: count(outDims) }, (_, k) => {
+    const co = coords(k, outDims);
+    const at = co.slice(axis, axis + ir);
+    let j = idx.data[at.reduce((a, ci, i) => a + ci * strides(idx.dims)[i]!, 0)] as number;
+    if (j < 0) j += x.dims[axis]!;
+    const src = [...co.slice(0, axis), j, ...co.slice(axis + ir)];
+    return x.data[src.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;
+  });
+}
+
+export function foldConcat({ c, node, outDims, input }: FoldContext): Dim[] | undefined {
+  const ins = node.input.map((_, i) => i).filter((i) => c.has(i)).map((i) => input(i));
+  if (ins.some((x) => !x)) return undefined;
+  let axis = attrInt(node, 'axis', 0);
+  if (axis < 0) axis += outDims.length;
+  const outer = count(outDims.slice(0, axis));
+  const out: Dim[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const x of ins) {
+      const chunk = count(x!.dims.slice(axis));
+      out.push(...x!.data.slice(o * chunk, (o + 1) * chunk));
+    }
+  }
+  return out;
+}
+
+export function foldConstantOfShape({ node, outDims }: FoldContext): Dim[] | undefined {
+  const t = attrTensor(node, 'value');
+  const v = t ? tensorNumbers(t)[0] ?? 0 : 0;
+  return new Array<Dim>(count(outDims)).fill(v);
+}
+
+export function foldRange({ c, outDims }: FoldContext): Dim[] | undefined {
+  const [s, , d] = [c.numbers(0)?.[0], c.numbers(1)?.[0], c.numbers(2)?.[0]];
+  if (s === undefined || d === undefined) return undefined;
+  return Array.from({ length: count(outDims) }, (_, k) => s + k * d);
+}
+
+/** e.g. torch's `shape[0] = n` on a shape tensor: data with index tuples replaced by the updates' slices. */
+export function foldScatterND({ node, input }: FoldContext): Dim[] | undefined {
+  const [x, idx, upd] = [input(0), input(1), input(2)];
+  if (!x || !idx || !upd || !idx.data.every((d) => typeof d === 'number') || attrString(node, 'reduction', 'none') !== 'none') return undefined;
+  const q = idx.dims[idx.dims.length - 1]!;
+  const slice = count(x.dims.slice(q));
+  const st = strides(x.dims);
+  const out = [...x.data];
+  for (let t = 0; t < idx.data.length / q; t++) {
+    const at = (idx.data.slice(t * q, (t + 1) * q) as number[]).reduce((a, ci, i) => a + (ci < 0 ? ci + x.dims[i]! : ci) * st[i]!, 0);
+    for (let e = 0; e < slice; e++) out[at + e] = upd.data[t * slice + e]!;
+  }
+  return out;
+}
+
+export function foldTile({ outDims, input }: FoldContext): Dim[] | undefined {
+  const x = input(0);
+  if (!x) return undefined;
+  const st = strides(x.dims);
+  return Array.from({ length: count(outDims) }, (_, k) => x.data[coords(k, outDims).reduce((a, ci, i) => a + (ci % x.dims[i]!) * st[i]!, 0)]!);
 }

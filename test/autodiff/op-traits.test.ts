@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { buildBackwardGraph, declaredOps, gradientRule, opTraits, opsWhere, registeredOps, registerOp } from '../../src/autodiff/index.js';
 import { unary } from '../../src/autodiff/rules/util.js';
 import { LumenError } from '../../src/errors.js';
-import { decomposeForFloat64 } from '../../src/onnx/float64.js';
+import { castGraphToFloat64, decomposeForFloat64 } from '../../src/onnx/float64.js';
+import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
+import { parameterLayers } from '../../src/metrics/randomization/model-randomization.js';
 import { TensorProto_DataType } from '../../src/onnx/proto.js';
 import { getMethod } from '../../src/methods/registry.js';
 import '../../src/methods/load-all.js';
@@ -123,4 +125,80 @@ test('doubleKernel agrees with ONNX Runtime for the one-input element-wise ops: 
     // the double result rounds to the float32 one
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(out[y]!.data[i]! - out[yf]!.data[i]!) <= 1e-6 * Math.max(1, Math.abs(out[yf]!.data[i]!)), `${op}[${i}]`);
   }
+});
+
+test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomization.ts and float64.ts are complete', () => {
+  // constant folding: every shape-only op keeps its input's values in order or folds them (Transpose), never both;
+  // every comparison and logic op of broadcast shape folds (Swin's padding chains, torch.expand)
+  for (const op of opsWhere((t, o) => t.kind === 'shape-only' && !o.startsWith('LumenTest'))) {
+    const t = opTraits(op)!;
+    assert.ok((t.keepsValues === true) !== (t.fold !== undefined), `${op}: keepsValues ${t.keepsValues}, fold ${t.fold !== undefined}`);
+  }
+  assert.deepEqual(opsWhere((t, o) => t.keepsValues === true && !o.startsWith('LumenTest')), ['Dropout', 'Flatten', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze']);
+  for (const op of opsWhere((t) => t.elemType === 'bool' && t.shape === 'broadcast')) assert.ok(opTraits(op)!.fold, `${op}: no fold`);
+  assert.ok(opsWhere((t) => t.fold !== undefined).length >= 40);
+  // parameter layers (model randomization): the layers LRP's layer rule reads a weight of, and ConvTranspose
+  assert.deepEqual(opsWhere((t, o) => t.weightInput !== undefined && !o.startsWith('LumenTest')), ['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+  for (const op of opsWhere((t) => t.lrp === 'layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
+  // float64: the ops it retypes or runs in float32, each by its trait
+  assert.deepEqual(opsWhere((t) => t.float64 !== undefined), ['Cast', 'Constant', 'ConstantOfShape', 'OneHot']);
+  for (const op of ['TopK', 'MaxPool']) assert.deepEqual(opTraits(op)!.outputTypes, ['input', 'int64'], op);
+});
+
+test('shape arithmetic folds by the traits only: keepsValues passes values on, an op without a fold leaves them unknown (strict inference fails, never guesses)', () => {
+  const pass = unary((_ctx, _x, _y, gy) => gy);
+  registerOp('LumenTestKeeps', { kind: 'shape-only', doubleKernel: true, keepsValues: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, pass);
+  registerOp('LumenTestOpaque', { kind: 'shape-only', doubleKernel: true, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, pass);
+  const reshapedThrough = (op: string): ReturnType<typeof emptyModel> => {
+    const g = emptyModel({ input: ['N', 3, 4] });
+    // Shape → op → Mul by 1 (a `pairwise` fold, symbolic N · 1 = N) → Reshape target
+    const target = g.op('Mul', [g.op(op, [g.op('Shape', ['input'])]), g.int64s([1, 1, 1])]);
+    g.setOutputs([g.op('Reshape', ['input', target])]);
+    return g;
+  };
+  const g = reshapedThrough('LumenTestKeeps');
+  const shapes = inferShapes(g, undefined, { strict: true });
+  assert.deepEqual(shapes.get(g.graph.output[0]!.name), ['N', 3, 4]);
+  assert.throws(() => inferShapes(reshapedThrough('LumenTestOpaque'), undefined, { strict: true }), (e: unknown) => e instanceof LumenError && /target shape that is not known statically/.test(e.message));
+});
+
+test('CAM follows the pooled features through ops that keep their values (Dropout, Flatten) and refuses any other op between pool and classifier, naming it', async () => {
+  const head = (between: string): ReturnType<typeof modelOf> => {
+    const g = emptyModel({ input: ['N', 1, 4, 4] });
+    g.addNode('Conv', ['input', g.addInitializer(Float32Array.of(1.5, -2, 0.5), [3, 1, 1, 1]), g.addInitializer(Float32Array.of(0.1, -0.3, 0.2), [3])], ['layer']);
+    const pooled = g.op(between, [g.op('GlobalAveragePool', ['layer'])]);
+    const logits = g.op('Gemm', [g.op('Flatten', [pooled]), g.addInitializer(Float32Array.of(0.7, -0.4, 1.1, -0.2, 0.9, 0.3), [2, 3])], { transB: { i: 1 } });
+    g.setOutputs([logits]);
+    return modelOf(g);
+  };
+  const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * 1.3) + 0.2), [1, 1, 4, 4]);
+  const kept = head('Dropout');
+  const c = await getMethod('cam').explain(kept, x, { target: 1, layer: 'layer', raw: true });
+  assert.deepEqual(Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 0.9, 0.3]);
+  await kept.dispose();
+  const relu = head('Relu');
+  await assert.rejects(getMethod('cam').explain(relu, x, { target: 1, layer: 'layer' }), (e: unknown) => e instanceof LumenError && /the pooled features go to Relu/.test(e.message));
+  await relu.dispose();
+});
+
+test('parameter layers and float64 output typing read the traits: a weightInput names the weight, outputTypes keep TopK indices int64', () => {
+  registerOp('LumenTestLayer', { kind: 'linear', doubleKernel: true, weightInput: 2, shape: 'elementwise', lrp: 'plain', deeplift: 'plain' }, unary((_ctx, _x, _y, gy) => gy));
+  const g = emptyModel({ input: ['N', 3] });
+  const w = g.addInitializer(Float32Array.of(1, 2, 3, 4, 5, 6), [3, 2], 'gemm_w');
+  const h = g.op('Gemm', ['input', w]);
+  const own = g.addInitializer(Float32Array.of(1, 2), [2], 'own_w');
+  g.addNode('LumenTestLayer', [h, g.addInitializer(Float32Array.of(0), [1], 'not_a_weight'), own], ['custom']);
+  const [values, indices] = [g.uniqueName('values'), g.uniqueName('indices')];
+  g.addNode('TopK', ['custom', g.int64s([1])], [values, indices], { axis: { i: 1 } });
+  g.setOutputs([values, indices]);
+  assert.deepEqual(parameterLayers(g).map((l) => l.weight), [w, own]);
+  const typed = emptyModel({ input: ['N', 3] });
+  const [, topIndices] = [typed.uniqueName('values'), typed.uniqueName('indices')];
+  typed.addNode('TopK', ['input', typed.int64s([1])], ['top_values', topIndices], { axis: { i: 1 } });
+  typed.setOutputs([typed.op('Identity', [topIndices])]);
+  assert.equal(inferElemTypes(typed).get(topIndices), TensorProto_DataType.INT64);
+  castGraphToFloat64(g);
+  // the float output is cast back to float32 for the caller; the index output is left alone
+  assert.equal(g.graph.node.filter((n) => n.opType === 'Cast' && n.output[0] === values).length, 1);
+  assert.equal(g.graph.node.filter((n) => n.opType === 'Cast' && n.output[0] === indices).length, 0);
 });

@@ -2,10 +2,10 @@ import { attrInt } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
-import { sumDims, type ShapeContext } from '../../onnx/shapes.js';
+import { foldConcat, sumDims, type ShapeContext } from '../../onnx/shapes.js';
 
 // Split the output gradient back into the concatenated pieces.
-registerOp('Concat', { kind: 'data', doubleKernel: true, shape: concatShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
+registerOp('Concat', { kind: 'data', doubleKernel: true, fold: foldConcat, shape: concatShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, opset }) => {
   const gy = gradOutputs[0]!;
   const rank = shape(node.output[0]!).length;
   const axis = axisOf(attrInt(node, 'axis', 0), rank);

@@ -7,7 +7,7 @@ import { convPoolShape } from '../../onnx/shapes.js';
  * ConvTranspose is the adjoint of Conv with the same weights, so its input gradient is a Conv of the output
  * gradient with the same strides, pads, dilations and group (output_padding only adds columns that Conv skips).
  */
-registerOp('ConvTranspose', { kind: 'linear', doubleKernel: false, shape: convPoolShape, layout: 'nchw', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('ConvTranspose', { kind: 'linear', doubleKernel: false, weightInput: 1, shape: convPoolShape, layout: 'nchw', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [undefined];
   if (attrInts(node, 'output_shape') || attrString(node, 'auto_pad', 'NOTSET') !== 'NOTSET') {
     throw new LumenError('UNSUPPORTED_OP', `ConvTranspose '${node.name}' with output_shape or auto_pad is not differentiated (explicit pads are)`);

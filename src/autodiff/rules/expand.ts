@@ -1,8 +1,8 @@
 import { registerOp } from '../registry.js';
 import { LumenError } from '../../errors.js';
-import { broadcastDims, type ShapeContext } from '../../onnx/shapes.js';
+import { broadcastDims, foldExpand, type ShapeContext } from '../../onnx/shapes.js';
 
-registerOp('Expand', { kind: 'data', doubleKernel: true, shape: expandShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('Expand', { kind: 'data', doubleKernel: true, fold: foldExpand, shape: expandShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   return [ops.unbroadcast(gradOutputs[0]!, shape(node.output[0]!), shape(node.input[0]!))];
 });

@@ -3,7 +3,7 @@ import { reshapeBack } from './reshape.js';
 import { attrInt } from '../../onnx/attributes.js';
 import { product, type ShapeContext } from '../../onnx/shapes.js';
 
-registerOp('Flatten', { kind: 'shape-only', doubleKernel: true, shape: flattenShape, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
+registerOp('Flatten', { kind: 'shape-only', doubleKernel: true, keepsValues: true, shape: flattenShape, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
 
 /** Output shape of Flatten (static inference, src/onnx/shapes.ts). */
 function flattenShape(c: ShapeContext): void {

@@ -1,6 +1,6 @@
 import { registerOp, type OpTraits } from '../registry.js';
 import { attrInt } from '../../onnx/attributes.js';
-import { convPoolShape, globalPoolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
+import { convPoolShape, foldMod, globalPoolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
 
 /**
  * Ops Lumen runs, infers shapes for or converts to float64, but cannot differentiate: no vector-Jacobian rule yet.
@@ -14,12 +14,14 @@ forwardOnly(['Shrink'], { kind: 'activation', doubleKernel: true, shape: 'elemen
 forwardOnly(['Cos', 'Sin'], { kind: 'math', doubleKernel: true, shape: 'elementwise' });
 forwardOnly(['Tan', 'Acos', 'Asin', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh'], { kind: 'math', doubleKernel: false, shape: 'elementwise' });
 forwardOnly(['Hardmax'], { kind: 'normalization', doubleKernel: false, shape: 'elementwise' });
-forwardOnly(['Mod'], { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast' });
+forwardOnly(['Mod'], { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', fold: { pairwise: foldMod } });
 forwardOnly(['CumSum'], { kind: 'math', doubleKernel: true });
-forwardOnly(['ReduceMin', 'ReduceL2', 'ReduceProd'], { kind: 'reduction', doubleKernel: true, shape: reduceShape });
+forwardOnly(['ReduceL2'], { kind: 'reduction', doubleKernel: true, shape: reduceShape });
+forwardOnly(['ReduceMin'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, fold: { reduce: [Infinity, Math.min] } });
+forwardOnly(['ReduceProd'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, fold: { reduce: [1, (a, v) => a * v] } });
 forwardOnly(['ReduceLogSumExp'], { kind: 'reduction', doubleKernel: false, shape: reduceShape });
 forwardOnly(['GatherElements', 'GatherND'], { kind: 'data', doubleKernel: true });
-forwardOnly(['TopK'], { kind: 'data', doubleKernel: true, shape: topKShape, indexOutputs: true });
+forwardOnly(['TopK'], { kind: 'data', doubleKernel: true, outputTypes: ['input', 'int64'], shape: topKShape, indexOutputs: true });
 forwardOnly(['GlobalLpPool'], { kind: 'pool', doubleKernel: false, shape: globalPoolShape, layout: 'nchw', headBoundary: true });
 forwardOnly(['ConvInteger', 'QLinearConv'], { kind: 'linear', doubleKernel: false, layout: 'nchw' });
 forwardOnly(['LpPool'], { kind: 'pool', doubleKernel: false, shape: convPoolShape, layout: 'nchw' });

@@ -1,4 +1,5 @@
 import { attrInt } from '../../onnx/attributes.js';
+import { foldGather } from '../../onnx/shapes.js';
 import { LumenError } from '../../errors.js';
 import { registerOp } from '../registry.js';
 import { axisOf } from './util.js';
@@ -8,7 +9,7 @@ import type { ShapeContext } from '../../onnx/shapes.js';
  * Gather with constant indices: scatter-add the gradient back along the axis (repeated indices accumulate).
  * The index dims are flattened to one axis so ScatterElements can take indices shaped like the gradient.
  */
-registerOp('Gather', { kind: 'data', doubleKernel: true, shape: gatherShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
+registerOp('Gather', { kind: 'data', doubleKernel: true, fold: foldGather, shape: gatherShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, graph, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const [x, idxName] = [node.input[0]!, node.input[1]!];
   const idx = constantNumbers(idxName);

@@ -23,7 +23,7 @@ export const reshapeBack: GradientRule = unary(({ ops, shape }, x, y, gy) => {
   return ops.reshapeLike(gy, x);
 });
 
-registerOp('Reshape', { kind: 'shape-only', doubleKernel: true, shape: reshapeShape, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
+registerOp('Reshape', { kind: 'shape-only', doubleKernel: true, keepsValues: true, shape: reshapeShape, headBoundary: true, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
 
 /** Output shape of Reshape (static inference, src/onnx/shapes.ts). */
 function reshapeShape(c: ShapeContext): void {

@@ -1,5 +1,5 @@
 import { LumenError } from '../../errors.js';
-import { sliceSpec, type ShapeContext } from '../../onnx/shapes.js';
+import { foldSlice, sliceSpec, type ShapeContext } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import type { Dim } from '../../onnx/graph.js';
 
@@ -7,7 +7,7 @@ import type { Dim } from '../../onnx/graph.js';
  * The gradient of a slice is the output gradient put back at its place in zeros of x's shape. Step 1 is a Pad;
  * other positive steps first interleave zeros (Unsqueeze → Pad → Reshape) along that axis.
  */
-registerOp('Slice', { kind: 'data', doubleKernel: true, shape: sliceShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
+registerOp('Slice', { kind: 'data', doubleKernel: true, fold: foldSlice, shape: sliceShape, layout: 'keeps', lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers, opset }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -3,7 +3,7 @@ import { reshapeBack } from './reshape.js';
 import { attrInts } from '../../onnx/attributes.js';
 import type { ShapeContext } from '../../onnx/shapes.js';
 
-registerOp('Squeeze', { kind: 'shape-only', doubleKernel: true, shape: squeezeShape, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
+registerOp('Squeeze', { kind: 'shape-only', doubleKernel: true, keepsValues: true, shape: squeezeShape, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
 
 /** Output shape of Squeeze (static inference, src/onnx/shapes.ts). */
 function squeezeShape(c: ShapeContext): void {

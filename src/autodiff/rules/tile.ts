@@ -1,9 +1,10 @@
 import { LumenError } from '../../errors.js';
+import { foldTile } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import type { ShapeContext } from '../../onnx/shapes.js';
 
 // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
-registerOp('Tile', { kind: 'data', doubleKernel: true, shape: tileShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
+registerOp('Tile', { kind: 'data', doubleKernel: true, fold: foldTile, shape: tileShape, lrp: 'plain', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, constantNumbers }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -1,9 +1,10 @@
 import { attrInts } from '../../onnx/attributes.js';
+import { foldTranspose } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import { unary } from './util.js';
 import type { ShapeContext } from '../../onnx/shapes.js';
 
-registerOp('Transpose', { kind: 'shape-only', doubleKernel: true, shape: transposeShape, lrp: 'plain', deeplift: 'plain' }, unary(({ ops, node, shape }, x, _y, gy) => {
+registerOp('Transpose', { kind: 'shape-only', doubleKernel: true, fold: foldTranspose, shape: transposeShape, lrp: 'plain', deeplift: 'plain' }, unary(({ ops, node, shape }, x, _y, gy) => {
   const rank = shape(x).length;
   const perm = attrInts(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   const inverse = new Array<number>(rank);

@@ -4,7 +4,7 @@ import { attrInts } from '../../onnx/attributes.js';
 import type { ShapeContext } from '../../onnx/shapes.js';
 import type { Dim } from '../../onnx/graph.js';
 
-registerOp('Unsqueeze', { kind: 'shape-only', doubleKernel: true, shape: unsqueezeShape, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
+registerOp('Unsqueeze', { kind: 'shape-only', doubleKernel: true, keepsValues: true, shape: unsqueezeShape, lrp: 'plain', deeplift: 'plain' }, reshapeBack);
 
 /** Output shape of Unsqueeze (static inference, src/onnx/shapes.ts). */
 function unsqueezeShape(c: ShapeContext): void {

@@ -1,4 +1,5 @@
 import { registerOp } from '../registry.js';
+import { foldMax, foldMin } from '../../onnx/shapes.js';
 import type { GradientRule } from '../types.js';
 
 // Sum / Mean / Max / Min over any number of broadcast inputs. Max/Min split the gradient evenly between ties.
@@ -25,5 +26,5 @@ function variadic(kind: 'sum' | 'mean' | 'extreme'): GradientRule {
 
 registerOp('Sum', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'sum', deeplift: 'plain' }, variadic('sum'));
 registerOp('Mean', { kind: 'arithmetic', doubleKernel: false, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('mean'));
-registerOp('Max', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
-registerOp('Min', { kind: 'arithmetic', doubleKernel: true, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
+registerOp('Max', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldMax }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));
+registerOp('Min', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldMin }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', deeplift: 'plain' }, variadic('extreme'));

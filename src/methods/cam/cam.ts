@@ -3,6 +3,7 @@ import type { LumenModel } from '../../model.js';
 import { attrFloat, attrInt, attrInts } from '../../onnx/attributes.js';
 import type { NodeProto } from '../../onnx/proto.js';
 import { gridAxes, type LayerLayout } from '../../layout.js';
+import { opTraits } from '../../autodiff/registry.js';
 import { defineCam, nchw } from './base-cam.js';
 
 /**
@@ -46,8 +47,6 @@ interface LinearHead {
   at(c: number, k: number): number;
 }
 
-const RESHAPES = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
-
 /** Follow layer → GlobalAveragePool → (Flatten/Reshape/Squeeze) → Gemm|MatMul(+Add) → logits, or explain why not. */
 function linearHead(model: LumenModel, layer: string, layout: LayerLayout): LinearHead {
   const g = model.graph;
@@ -66,7 +65,8 @@ function linearHead(model: LumenModel, layer: string, layout: LayerLayout): Line
   if (!(pool.opType === 'GlobalAveragePool' && layout.kind === 'NCHW') && !isMean) fail(`it feeds ${pool.opType}`);
   let tensor = pool.output[0]!;
   let node = single(tensor);
-  while (RESHAPES.has(node.opType)) {
+  // Flatten, Reshape, Squeeze, Identity, …: the pooled values reach the classifier unchanged (the op's `keepsValues` trait)
+  while (opTraits(node.opType)?.keepsValues) {
     tensor = node.output[0]!;
     node = single(tensor);
   }

@@ -1,5 +1,7 @@
 import { LumenModel } from '../../model.js';
 import { OnnxGraph } from '../../onnx/graph.js';
+import { opTraits } from '../../autodiff/registry.js';
+import '../../autodiff/rules/index.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorValues } from '../../onnx/tensor-proto.js';
 import { geometryOf, requireExplain, throwIfAborted } from '../image-scoring.js';
@@ -16,12 +18,13 @@ export interface ParameterLayer {
   weight: string;
 }
 
-/** Learnable layers in graph order (input side first). */
+/** Learnable layers in graph order (input side first): nodes whose op's `weightInput` trait names a float initializer. */
 export function parameterLayers(graph: OnnxGraph): ParameterLayer[] {
   const out: ParameterLayer[] = [];
   for (const n of graph.nodes) {
-    if (!['Conv', 'Gemm', 'MatMul', 'ConvTranspose'].includes(n.opType)) continue;
-    const weight = n.input[1];
+    const at = opTraits(n.opType)?.weightInput;
+    if (at === undefined) continue;
+    const weight = n.input[at];
     const init = weight ? graph.initializer(weight) : undefined;
     if (!init || init.dataType !== TensorProto_DataType.FLOAT) continue;
     out.push({ node: n.name || weight!, op: n.opType, weight: weight! });

@@ -73,12 +73,13 @@ export function parseMethodList(text: string): Method[] {
 }
 
 /**
- * A command's own integer flag (--seed, --batch-size, …), parsed and bounded by the same rules as the method options
- * (a count without a declared max stops at MAX_COUNT).
+ * A command's own integer flag (--seed, --batch-size, …), parsed and bounded by the same rules and words as the method
+ * options (numberOptionProblem; a count without a declared max stops at MAX_COUNT). Only decimal digits are an
+ * integer here ('1e3' and '0x10' are refused too).
  */
 export function integerFlag(name: string, raw: unknown, min?: number, max?: number): number {
   const text = String(raw).trim();
-  if (!/^[-+]?\d+$/.test(text)) throw new LumenError('BAD_OPTION', `--${kebab(name)} must be ${min === 1 ? 'a positive integer' : 'an integer'}, got '${String(raw)}'`, 2);
+  if (!/^[-+]?\d+$/.test(text)) throw new LumenError('BAD_OPTION', `--${kebab(name)} must be an integer, got '${String(raw)}'`, 2);
   return parseOption({ name, type: 'integer', min, max, description: '' }, text, undefined) as number;
 }
 

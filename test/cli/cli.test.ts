@@ -70,7 +70,7 @@ test('usage errors exit 2: unknown method, unknown layer, target out of range, b
   expectUserError(lumen('explain', MODEL, 'samples/fashion/1-trouser.png', '-m', 'gradcamm', '--out', join(dir, 'o1')), 2, /unknown method 'gradcamm'.*gradcam/s);
   expectUserError(lumen('explain', MODEL, 'samples/fashion/1-trouser.png', '-m', 'gradcam', '--layer', 'conv5', '--out', join(dir, 'o2')), 2, /unknown layer 'conv5'.*Candidate/s);
   expectUserError(lumen('explain', MODEL, 'samples/fashion/1-trouser.png', '-m', 'gradcam', '--target', '12', '--out', join(dir, 'o3')), 2, /target class 12 is out of range: the model has 10 classes/);
-  expectUserError(lumen('predict', MODEL, 'samples/fashion/1-trouser.png', '--top', 'x'), 2, /--top must be a positive integer/);
+  expectUserError(lumen('predict', MODEL, 'samples/fashion/1-trouser.png', '--top', 'x'), 2, /--top must be an integer, got 'x'/);
   assert.equal(lumen('predict', '--no-such-flag').code, 2);
   assert.equal(lumen('explain', '--help').code, 0);
 });

@@ -7,6 +7,7 @@
 import '../../src/api.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod, listMethods } from '../../src/methods/registry.js';
+import { getConceptMethod, listConceptMethods } from '../../src/methods/concepts/registry.js';
 import { evaluate, listMetrics } from '../../src/metrics/index.js';
 import { LumenModel } from '../../src/model.js';
 import { explainFiles } from '../../src/node/explain-files.js';
@@ -20,7 +21,7 @@ import { attempt, MODEL, tempDir, type AuditCase, type CaseResult, type Category
 
 interface LibraryCase extends AuditCase {
   /** What to call: a method or metric id with an options object, or a named entry-point call. */
-  call: { kind: 'method'; id: string; variant: string } | { kind: 'metric'; id: string; option: string; value: string } | { kind: 'entry'; which: string } | { kind: 'dispose'; id: string };
+  call: { kind: 'method'; id: string; variant: string } | { kind: 'concept'; id: string; variant: string } | { kind: 'metric'; id: string; option: string; value: string } | { kind: 'entry'; which: string } | { kind: 'dispose'; id: string };
 }
 
 /** Bad values for an option (as JSON-able tags, turned into values by `valueOf`). */
@@ -106,6 +107,69 @@ async function methodCall(id: string, variant: string): Promise<string> {
   return `${r.attribution.dims.join('x')}`;
 }
 
+const CONCEPT_VARIANTS = ['valid', 'model null', 'inputs null', 'options null', 'empty batch', 'layer 42', "target 'abc'", 'target 1e6', 'wrong input shape', 'signal aborted'];
+/** Must be refused whatever the method (a target for a method without one is ignored). */
+const CONCEPT_REFUSED = new Set(['model null', 'inputs null', 'options null', 'empty batch', 'layer 42', "target 'abc'", 'wrong input shape', 'signal aborted']);
+
+/** n distinct 28×28 images (seeded by `salt`), or an empty batch. */
+function images(n: number, salt: number): Tensor {
+  const t = Tensor.zeros([n, 1, 28, 28]);
+  for (let i = 0; i < t.size; i++) t.data[i] = (((i + 1) * (salt * 7919 + 104729)) % 997) / 997;
+  return t;
+}
+
+/** Each concept method's inputs: small valid sets, or with the image batch replaced by `x`. */
+function conceptInputs(id: string, x?: Tensor): unknown {
+  const set = (n: number, salt: number): Tensor => x ?? images(n, salt);
+  // (TCAV needs ≥ 10 concept images and ≥ 18 random ones, MMD-critic more images than its 6 prototypes + 3 criticisms)
+  if (id === 'tcav') return { concept: set(12, 1), random: images(20, 2), inputs: images(4, 3) };
+  if (id === 'neighbors') return { query: images(1, 4), dataset: set(8, 5) };
+  return set(id === 'prototypes' ? 12 : 8, 6);
+}
+
+async function conceptCall(id: string, variant: string): Promise<string> {
+  const m = await (model ??= loadModel(MODEL));
+  const method = getConceptMethod(id);
+  const base: Record<string, unknown> = method.info.needsTarget ? { target: 0 } : {};
+  const args: [unknown, unknown, unknown] = [m, conceptInputs(id), base];
+  if (variant === 'model null') args[0] = null;
+  else if (variant === 'inputs null') args[1] = null;
+  else if (variant === 'options null') args[2] = null;
+  else if (variant === 'empty batch') args[1] = conceptInputs(id, Tensor.zeros([0, 1, 28, 28]));
+  else if (variant === 'wrong input shape') args[1] = conceptInputs(id, Tensor.zeros([2, 3, 5, 5]));
+  else if (variant === 'layer 42') args[2] = { ...base, layer: 42 };
+  else if (variant === "target 'abc'") args[2] = { ...base, target: 'abc' };
+  else if (variant === 'target 1e6') args[2] = { ...base, target: 1e6 };
+  else if (variant === 'signal aborted') {
+    const c = new AbortController();
+    c.abort();
+    args[2] = { ...base, signal: c.signal };
+  } else if (variant.startsWith('option ')) {
+    const [, name, tag] = /^option (\S+) = (.+)$/.exec(variant)!;
+    args[2] = { ...base, [name!]: valueOf(tag!) };
+  }
+  const r = await (method.run as (...a: unknown[]) => Promise<unknown>)(...args);
+  const where = nonFinite(r, 'result');
+  if (where) throw new Error(`a non-finite value was returned at ${where}`);
+  return `returned ${Object.keys(r as object).slice(0, 4).join(', ')}`;
+}
+
+/** The path of a NaN or ±Inf number inside a result (numbers, typed arrays, Tensors, arrays, objects), or undefined. */
+function nonFinite(v: unknown, path: string, depth = 0): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} = ${v}`;
+  if (depth > 8 || v === null || typeof v !== 'object') return undefined;
+  const values = v instanceof Tensor ? v.data : ArrayBuffer.isView(v) ? (v as Float32Array) : undefined;
+  if (values) {
+    const i = Array.prototype.findIndex.call(values, (x: number) => !Number.isFinite(x));
+    return i >= 0 ? `${path}[${i}]` : undefined;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    const found = nonFinite(x, `${path}.${k}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export const library: Category<LibraryCase> = {
   name: 'library',
   title: 'library entry points: null/empty/wrong arguments, every method and metric option given bad values (from their OptionSpecs), dispose() during runs',
@@ -129,6 +193,16 @@ export const library: Category<LibraryCase> = {
       }
       add({ name: `${m.id}: dispose() during the run`, call: { kind: 'dispose', id: m.id } });
     }
+    // concept methods (dff, craft, tcav, neighbors, prototypes) through getConceptMethod(id).run
+    for (const m of listConceptMethods()) {
+      for (const variant of CONCEPT_VARIANTS) add({ name: `concept ${m.id}: ${variant}`, call: { kind: 'concept', id: m.id, variant }, ...(CONCEPT_REFUSED.has(variant) || (variant === 'target 1e6' && m.needsTarget) ? { expect: 'error' as const } : {}) });
+      for (const o of m.options) {
+        for (const tag of BAD_VALUES) {
+          const refuse = (o.type === 'number' || o.type === 'integer') ? ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity', '[1,2]'].includes(tag) : o.type === 'enum' ? tag !== 'null' : false;
+          add({ name: `concept ${m.id}: option ${o.name} = ${tag}`, call: { kind: 'concept', id: m.id, variant: `option ${o.name} = ${tag}` }, ...(refuse ? { expect: 'error' as const } : {}) });
+        }
+      }
+    }
     for (const metric of listMetrics()) {
       for (const o of metric.options) {
         for (const tag of ["'abc'", 'NaN', '-1', '1e12', 'null', '[1,2]']) add({ name: `metric ${metric.id}: ${o.name} = ${tag}`, call: { kind: 'metric', id: metric.id, option: o.name, value: tag } });
@@ -146,6 +220,7 @@ export const library: Category<LibraryCase> = {
       });
     }
     if (call.kind === 'method') return attempt(() => methodCall(call.id, call.variant));
+    if (call.kind === 'concept') return attempt(() => conceptCall(call.id, call.variant));
     if (call.kind === 'metric') {
       return attempt(async () => {
         const m = await (model ??= loadModel(MODEL));

@@ -50,6 +50,16 @@ test('web app Concepts panel: DFF maps and concept class scores, and the neighbo
     assert.equal(await page.locator('#concepts-out table tr').count(), 1 + 3);
     // the legend sits to the right of the (upscaled) concept map
     assert.ok(r.canvas.width > r.dims[3]!, `canvas ${r.canvas.width} wide for a ${r.dims[3]}-wide map`);
+    // scrolled to the concept map, the sticky controls column does not cover it (it covered the map's left 312 px)
+    await page.locator('#concepts-canvas').scrollIntoViewIfNeeded();
+    const covered = await page.evaluate(`(() => {
+      const a = document.querySelector('.controls').getBoundingClientRect();
+      return ['#concepts-canvas', '#concepts', '#results'].map((id) => {
+        const b = document.querySelector(id).getBoundingClientRect();
+        return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+      });
+    })()`);
+    assert.deepEqual(covered, [0, 0, 0], 'area of the concept map, the Concepts panel and the results under the controls');
 
     const model = await loadModel(join(dist, 'bundled', 'model.onnx'));
     try {

@@ -3,7 +3,7 @@ import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
 import { channelMeans, geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { Random } from '../random.js';
 import { trapezoid } from './stats.js';
-import type { OptionSpec } from '../methods/types.js';
+import type { OptionSpec, OptionValues } from '../methods/types.js';
 import { registerMetric } from './registry.js';
 import { detailsOf, type CurveDetails, type Metric, type MetricContext, type MetricDetailsById, type MetricResult } from './types.js';
 
@@ -118,7 +118,7 @@ function removalEnds(ctx: MetricContext, g: ImageGeometry, baseline: RemovalFill
 }
 
 /** Deletion, insertion or pixel flipping: its text, its own options and the two images its curve goes between. */
-export type CurveMetricDefinition = {
+export type CurveMetricDefinition<S extends readonly OptionSpec[] = readonly OptionSpec[]> = {
   id: string;
   title: string;
   higherIsBetter: boolean;
@@ -126,7 +126,7 @@ export type CurveMetricDefinition = {
   source: string;
   /** What happens to the pixels of a step, for the `pixelsPerStep` help: 'removed', 'inserted', 'flipped'. */
   moved: string;
-  options?: readonly OptionSpec[];
+  options?: S;
 } & (
   | {
       /**
@@ -138,8 +138,8 @@ export type CurveMetricDefinition = {
     }
   | {
       baseline?: never;
-      /** Any other curve: reads the metric's own options (after `pixelsPerStep`) and builds `start` and `fill`. */
-      ends(ctx: MetricContext, geometry: ImageGeometry): CurveEnds;
+      /** Any other curve: reads the metric's own options (typed from `options`) and builds `start` and `fill`. */
+      ends(ctx: MetricContext<OptionValues<S>>, geometry: ImageGeometry): CurveEnds;
     }
 );
 
@@ -147,7 +147,7 @@ export type CurveMetricDefinition = {
  * Register a pixel-order curve metric: pixels most relevant first move from `start` to `fill`, `pixelsPerStep` at a
  * time; the value is the area under the target probability.
  */
-export function defineCurveMetric(def: CurveMetricDefinition): Metric {
+export function defineCurveMetric<const S extends readonly OptionSpec[] = readonly []>(def: CurveMetricDefinition<S>): Metric {
   const baseline = def.baseline && ({ name: 'baseline', type: 'enum', choices: def.baseline.choices, default: def.baseline.choices[0], description: def.baseline.description } satisfies OptionSpec);
   return registerMetric({
     info: {
@@ -169,7 +169,8 @@ export function defineCurveMetric(def: CurveMetricDefinition): Metric {
     async compute(ctx) {
       const g = geometryOf(ctx.input);
       const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
-      const { start, fill, baseline: name } = def.baseline ? removalEnds(ctx, g, enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0])) : def.ends(ctx, g);
+      // registerMetric has checked and parsed every declared option, the definition's own (S) included
+      const { start, fill, baseline: name } = def.baseline ? removalEnds(ctx, g, enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0])) : def.ends(ctx as MetricContext<OptionValues<S>>, g);
       const order = rankPixels(relevanceMap(ctx.attribution, g));
       const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
       return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: name } satisfies CurveDetails };

@@ -1,5 +1,5 @@
 import type { ImageGeometry } from '../image-scoring.js';
-import { numberInRange } from '../../options.js';
+import { checkLimit } from '../../methods/validate.js';
 import { defineCurveMetric } from '../curve.js';
 import { gaussianBlur } from '../stats.js';
 
@@ -19,8 +19,9 @@ export const insertion = defineCurveMetric({
     { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
   ],
   ends(ctx, g) {
-    const size = numberInRange(ctx.options, 'blurKernel', 11, 1, 255, true);
-    const sigma = numberInRange(ctx.options, 'blurSigma', 5, 1e-6);
+    const size = ctx.options.blurKernel;
+    // a Gaussian needs σ > 0 (the spec's min is 0)
+    const sigma = checkLimit('insertion', 'blurSigma', ctx.options.blurSigma, 1e-6, Infinity, 'number');
     return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
   },
 });

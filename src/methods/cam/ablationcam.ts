@@ -19,7 +19,7 @@ export const ablationcam = defineCam({
   aliases: ['ablation-cam'],
   title: 'Ablation-CAM',
   summary: 'Channels weighted by the drop in the class score when each is removed: gradient-free.',
-  cost: '1 forward + C forwards of the network head after the layer, batched by batchSize (32)',
+  cost: '1 forward + C forwards of the network head after the layer',
   reference: 'pytorch-grad-cam 1.5.5 AblationCAM',
   needsGradients: false,
   batching: { default: 32, description: 'ablated channels per forward pass (also sets the ablation-value quirk)' },

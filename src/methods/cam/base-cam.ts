@@ -72,7 +72,7 @@ interface CamDefinitionBase {
   aliases?: readonly string[];
   title: string;
   summary: string;
-  /** What one explanation runs; default: '1 forward + backward to the layer' with gradients, '1 forward to the layer' without. */
+  /** What one explanation runs; default: '1 forward + backward to the layer' with gradients, '1 forward to the layer' without. With `batching`, defineCam appends ', batched by batchSize (<default>)'. */
   cost?: string;
   reference?: string;
   /** Weights from extra forward passes run `batchSize` at a time (Score-CAM, Ablation-CAM): the default and what one unit is; declares the `batchSize` option. */
@@ -479,7 +479,7 @@ export function defineCam(own: CamDefinition): CamMethod {
   const def: CamSettled = {
     ...rest,
     needsGradients,
-    cost: own.cost ?? (needsGradients ? '1 forward + backward to the layer' : '1 forward to the layer'),
+    cost: (own.cost ?? (needsGradients ? '1 forward + backward to the layer' : '1 forward to the layer')) + (own.batching ? `, batched by batchSize (${own.batching.default})` : ''),
     ...(channelWeight ? { weights: (layer: CamLayer) => channelWeights(layer, channelWeight) } : {}),
   };
   const info: MethodInfo = {

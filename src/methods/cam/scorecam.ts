@@ -12,7 +12,7 @@ export const scorecam = defineCam({
   aliases: ['score-cam'],
   title: 'Score-CAM',
   summary: 'Channels weighted by how much the class score keeps when the input is masked by each channel: gradient-free.',
-  cost: '1 forward + C forwards (C = layer channels), batched by batchSize (16)',
+  cost: '1 forward + C forwards (C = layer channels)',
   reference: 'pytorch-grad-cam 1.5.5 ScoreCAM',
   needsGradients: false,
   batching: { default: 16, description: 'masked inputs per forward pass' },

@@ -8,7 +8,6 @@ export const deconvnet = defineGradientMethod(
     title: 'DeconvNet',
     summary: 'Backpropagation where each ReLU passes only the positive part of the incoming signal, whatever its input was.',
     signed: true,
-    cost: '1 forward + modified backward to the input',
     reference: 'Captum 0.8.0 Deconvolution (hooks nn.ReLU = ONNX Relu only)',
   },
   'deconvnet',

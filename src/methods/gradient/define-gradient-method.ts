@@ -7,7 +7,7 @@ import { gradientTargets, inputGradients, PRECISION_OPTION } from './input-gradi
 import { batchSizeOption } from '../common-options.js';
 
 /** The info of a one-pass gradient method: it needs no baseline (family traits in `family.ts`). */
-export type SingleGradientInfo<S extends readonly OptionSpec[] = readonly OptionSpec[]> = Omit<OwnInfo<'gradient'>, 'needsBaseline' | 'options'> & { options?: S };
+export type SingleGradientInfo<S extends readonly OptionSpec[] = readonly OptionSpec[]> = Omit<OwnInfo<'gradient'>, 'needsBaseline' | 'cost' | 'options'> & { options?: S };
 
 export const BATCH_OPTION = batchSizeOption(32, 'images per forward + backward run');
 
@@ -21,7 +21,10 @@ export function defineGradientMethod<const S extends readonly OptionSpec[] = rea
   ruleSet: string,
   attribute: (gradient: Tensor, input: Tensor, options: ExplainOptions & OptionValues<S>) => Tensor,
 ): Method {
-  const info: MethodInfo = familyInfo('gradient', { ...own, needsBaseline: false, options: [...(own.options ?? []), BATCH_OPTION, PRECISION_OPTION] });
+  // the cost follows from the rule set: the true gradient, or one modified at some ops (Guided Backprop, DeconvNet)
+  const cost = ruleSet === 'gradient' ? '1 forward + backward to the input' : '1 forward + modified backward to the input';
+  const { options: ownOptions, ...text } = own;
+  const info: MethodInfo = familyInfo('gradient', { ...text, needsBaseline: false, cost, options: [...(ownOptions ?? []), BATCH_OPTION, PRECISION_OPTION] });
   return registerMethod({
     info,
     // (the values of the appended options are typed here; the method's own ones, S, in `attribute`)

@@ -8,7 +8,6 @@ export const guidedBackprop = defineGradientMethod(
     title: 'Guided Backpropagation',
     summary: 'The gradient with only positive signals passed back through each ReLU: sharp maps of the input features that excite the class.',
     signed: true,
-    cost: '1 forward + modified backward to the input',
     reference: 'Captum 0.8.0 GuidedBackprop (hooks nn.ReLU = ONNX Relu only)',
   },
   'guided',

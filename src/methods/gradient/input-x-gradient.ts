@@ -9,7 +9,6 @@ export const inputXGradient = defineGradientMethod(
     title: 'Input × Gradient',
     summary: 'Each input value times the gradient of the score w.r.t. it: a first-order estimate of its contribution relative to a zero input.',
     signed: true,
-    cost: '1 forward + backward to the input',
     reference: 'Captum 0.8.0 InputXGradient',
   },
   'gradient',

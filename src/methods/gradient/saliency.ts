@@ -9,7 +9,6 @@ export const saliency = defineGradientMethod(
     title: 'Saliency (gradient)',
     summary: 'How strongly the score reacts to a small change of each input value: |∂score/∂x| (or the signed gradient).',
     signed: false,
-    cost: '1 forward + backward to the input',
     reference: 'Captum 0.8.0 Saliency (abs=True and abs=False)',
     options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute value of the gradient (Captum default); false keeps its sign' }],
   },

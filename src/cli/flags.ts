@@ -1,4 +1,16 @@
 import { Argument, Option } from 'commander';
+import { LumenError } from '../errors.js';
+
+/**
+ * A flag value that names something (a layer, an output, a file): an empty one is refused where it is parsed (an
+ * empty --layer or --output was ignored, and the default used without a word).
+ */
+function named(option: Option, what: string): Option {
+  return option.argParser((value: string) => {
+    if (value.trim() === '') throw new LumenError('BAD_OPTION', `--${option.attributeName()}: an empty value; give a ${what}`, 2);
+    return value;
+  });
+}
 
 /**
  * The flags several commands take, each spelled once here (long name, short form, value placeholder, and the help
@@ -14,11 +26,11 @@ export const flag = {
   seed: (help: string, fallback?: string): Option => new Option('--seed <n>', help).default(fallback),
   batchSize: (help: string, fallback: string): Option => new Option('--batch-size <n>', help).default(fallback),
   /** `-l, --layer`: one ONNX tensor (`<tensor>`) or a comma-separated list (`<tensors>`, CAM methods). */
-  layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option => new Option(`-l, --layer ${placeholder}`, help),
+  layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option => named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')"),
   /** `--cache`: the pooled-embedding cache of a dataset folder (concept commands). */
   embeddingCache: (): Option => new Option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)'),
   /** `--output`: which model output a target or a prediction reads (multi-output models). */
-  output: (help: string): Option => new Option('--output <name>', help),
+  output: (help: string): Option => named(new Option('--output <name>', help), 'model output name'),
 };
 
 /** The `<model>` argument of every command that loads an ONNX model. */

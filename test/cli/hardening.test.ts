@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/api.js';
 import { LumenError } from '../../src/errors.js';
+import { Command } from 'commander';
+import { flag } from '../../src/cli/flags.js';
 import { integerFlag, methodOptionsFromFlags, parseMethodList } from '../../src/cli/method-flags.js';
 import { loadModelWithFlags, metadataFromFlags } from '../../src/cli/model-options.js';
 import { getMethod } from '../../src/methods/registry.js';
@@ -84,6 +86,18 @@ test("--classes: '', a device, an empty file or an empty name are refused (and -
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^lumen: --classes gives 2 class names, but the model's output '[^']+' has 7 classes/);
   assert.ok(!readdirSync(dir).includes('emotion.onnx'));
+});
+
+test("an empty --layer or --output is refused when the flags are parsed (was ignored: the default layer or output was used without a word)", () => {
+  const parse = (...args: string[]): Record<string, unknown> => {
+    const cmd = new Command('x').exitOverride().addOption(flag.layer('<tensors>')).addOption(flag.output('output'));
+    cmd.parse(args, { from: 'user' });
+    return cmd.opts();
+  };
+  assert.throws(() => parse('--layer', ''), usage(/^--layer: an empty value; give a layer name \(see 'lumen layers'\)$/));
+  assert.throws(() => parse('-l', ' '), usage(/--layer: an empty value/));
+  assert.throws(() => parse('--output', ''), usage(/^--output: an empty value; give a model output name$/));
+  assert.deepEqual(parse('--layer', 'a,b', '--output', 'logits'), { layer: 'a,b', output: 'logits' });
 });
 
 test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, type OnnxGraph } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/io.js';
 import { GraphProtoSchema, ModelProtoSchema, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
-import { inferElemTypes, inferShapes } from '../onnx/shapes.js';
+import { inferElemTypes } from '../onnx/shapes.js';
 import { outerNamesOf } from '../onnx/subgraph.js';
 import type { ModelSegment, SegmentedModel } from './types.js';
 
@@ -29,8 +29,6 @@ export function defaultSegmentNodes(nodes: number): number {
   return nodes >= SEGMENT_MIN_NODES ? Math.max(SEGMENT_NODES, Math.ceil(nodes / MAX_SEGMENTS)) : 0;
 }
 
-/** Cost of handing one tensor to a later segment, in elements (an ORT tensor made and read back). */
-const PER_TENSOR = 256;
 
 /**
  * Cut a topologically ordered graph into consecutive segments of at most `maxNodes` nodes, each an ONNX model of its
@@ -38,11 +36,11 @@ const PER_TENSOR = 256;
  * outputs the values later segments read and the graph outputs it computes. Running the segments in order, feeding
  * each value by name, computes what the graph computes, with the same ORT kernels (every node still runs in ORT).
  *
- * Each cut is placed, among the positions that keep segments between half and all of `maxNodes`, where the values
- * crossing it are smallest (elements of the tensors that must be handed to a later segment, plus a fixed cost per
- * tensor; the latest such position). Values read `maxNodes` or more nodes after they are made (in a forward +
- * backward graph, the forward values the backward needs) are handed on however the cuts fall, so they do not count:
+ * Each cut is placed, among the positions that keep segments between half and all of `maxNodes`, where the fewest
+ * values cross it (the latest such position). Values read `maxNodes` or more nodes after they are made (in a forward
+ * + backward graph, the forward values the backward needs) are handed on however the cuts fall, so they do not count:
  * what decides is the short-lived ones, e.g. a residual branch, which a cut between two blocks does not split.
+ * (Counted, not weighed by size: shape inference for the sizes took longer than the cuts save.)
  *
  * Nodes no graph output depends on are left out (ORT would prune them), and so is a segment of only such nodes.
  *
@@ -90,11 +88,10 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
     lastRead.set(o, n);
   }
 
-  // weight of the values crossing each cut position c (nodes before c | nodes from c): a value produced by node p and
-  // last read by node j crosses the cuts p + 1 … j. Difference arrays over c; a value of unknown element type cannot
-  // be declared as a segment input, so no cut may separate it from its readers.
+  // values crossing each cut position c (nodes before c | nodes from c): a value produced by node p and last read by
+  // node j crosses the cuts p + 1 … j. Difference arrays over c. A value of unknown element type cannot be declared
+  // as a segment input, so no cut may separate it from its readers.
   const types = inferElemTypes(graph);
-  const shapes = inferShapes(graph);
   const weightDiff = new Float64Array(n + 2);
   const untypedDiff = new Int32Array(n + 2);
   for (const [name, last] of lastRead) {
@@ -107,11 +104,8 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
     }
     // a value read ≥ maxNodes nodes after it is made crosses some cut wherever they fall: it does not decide where
     if (last - p >= maxNodes) continue;
-    const dims = shapes.get(name);
-    // symbolic dims (the batch) count as 1; a value of unknown shape as a mid-sized tensor
-    const elements = dims ? dims.reduce<number>((a, d) => a * (typeof d === 'number' && d > 0 ? d : 1), 1) : 4096;
-    weightDiff[p + 1]! += elements + PER_TENSOR;
-    weightDiff[end]! -= elements + PER_TENSOR;
+    weightDiff[p + 1]! += 1;
+    weightDiff[end]! -= 1;
   }
   const crossing = new Float64Array(n + 1);
   const cuttable = new Uint8Array(n + 1);

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { LumenError } from '../errors.js';
 import { exportExplanation, tritonConfig, type ExportedExplanation, type ExportOptions, type TritonOptions } from '../export/index.js';
 import type { LumenModel } from '../model.js';
-import { makeDirs, outputFolderError } from './output-dir.js';
+import { makeDirs, outputFolderError, prepareOutputDir } from './output-dir.js';
 
 export interface ExportFileOptions extends ExportOptions {
   /** The .onnx file to write (optional when `triton` is given). */
@@ -23,8 +23,15 @@ export interface ExportFileResult {
 
 /** Export an explanation graph and write it as an .onnx file and/or a Triton model repository. */
 export async function exportExplanationFiles(model: LumenModel, options: ExportFileOptions): Promise<ExportFileResult> {
-  if (!options.out && !options.triton) throw new LumenError('BAD_OPTION', 'export: give -o FILE.onnx and/or --triton DIR', 2);
-  const name = options.tritonOptions?.name ?? (options.out ? basename(options.out).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'lumen_explain');
+  if (!options.out && options.triton === undefined) throw new LumenError('BAD_OPTION', 'export: give -o FILE.onnx and/or --triton DIR', 2);
+  // (an empty --triton was ignored; a file or a path through a file ended in an internal error from rm)
+  if (options.triton !== undefined) prepareOutputDir(options.triton, '--triton');
+  const given = options.tritonOptions?.name;
+  // the name is a folder under --triton that --force deletes first: '../x' or '/x' would delete a folder elsewhere
+  if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9_.-]{1,200}$/.test(given) || given === '.' || given === '..')) {
+    throw new LumenError('BAD_OPTION', `--name ${typeof given === 'string' ? `'${given.slice(0, 40)}${given.length > 40 ? '…' : ''}'` : String(given)}: a Triton model name is 1–200 letters, digits, '_', '.' or '-' (it names the model's folder in the repository)`, 2);
+  }
+  const name = given ?? (options.out ? basename(options.out).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'lumen_explain');
   const modelDir = options.triton ? join(options.triton, name) : undefined;
   // refuse before any work
   if (options.out && existsSync(options.out) && !options.force) throw new LumenError('OUTPUT_EXISTS', `-o ${options.out}: the file exists (add --force to overwrite it)`, 2);
@@ -43,7 +50,11 @@ export async function exportExplanationFiles(model: LumenModel, options: ExportF
   };
   if (options.out) write(options.out, exported.bytes, '-o');
   if (modelDir && config !== undefined) {
-    rmSync(modelDir, { recursive: true, force: true });
+    try {
+      rmSync(modelDir, { recursive: true, force: true });
+    } catch (e) {
+      throw outputFolderError(e, modelDir, '--triton');
+    }
     write(join(modelDir, 'config.pbtxt'), config, '--triton');
     write(join(modelDir, '1', 'model.onnx'), exported.bytes, '--triton');
   }

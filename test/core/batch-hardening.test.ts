@@ -239,3 +239,26 @@ test('an output file that is a device or a pipe (-o /dev/null) is written into, 
   assert.ok(statSync(fifo).isFIFO(), 'still a pipe, not a regular file renamed over it');
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('out.fifo.')).length, 0, 'no temporary file left');
 });
+
+test("export --triton: '', a file, a path through a file and /dev/null are named errors before any work (were internal errors from rm, or ignored); --name cannot leave the repository", async () => {
+  const { exportExplanationFiles } = await import('../../src/node/export-files.js');
+  const file = join(dir, 'triton-file');
+  writeFileSync(file, 'keep');
+  const call = (triton: string, name?: string): Promise<unknown> =>
+    exportExplanationFiles(model, { methods: ['gradcam'], triton, force: true, tritonOptions: name === undefined ? {} : { name } });
+  await assert.rejects(call(''), isLumen('OUTPUT_FOLDER', /^--triton: the output folder name is empty/));
+  await assert.rejects(call(file), isLumen('OUTPUT_FOLDER', /--triton .*triton-file: this is a file, not a folder/));
+  await assert.rejects(call(join(file, 'sub')), isLumen('OUTPUT_FOLDER', /--triton .*triton-file\/sub: cannot write there \(a part of the path is a file, not a folder\)/));
+  await assert.rejects(call('/dev/null'), isLumen('OUTPUT_FOLDER', /this is a file, not a folder/));
+  assert.equal(readFileSync(file, 'utf8'), 'keep');
+  // with --force the model's folder is deleted first: a name must stay one folder inside the repository
+  const victim = join(dir, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'keep.txt'), 'keep');
+  for (const name of ['../victim', '..', '.', '', 'a/b', join(dir, 'victim')]) {
+    await assert.rejects(call(join(dir, 'repo-names'), name), isLumen('BAD_OPTION', /--name .*a Triton model name is 1–200 letters/), name);
+  }
+  assert.equal(readFileSync(join(victim, 'keep.txt'), 'utf8'), 'keep');
+  const r = await exportExplanationFiles(model, { methods: ['gradcam'], triton: join(dir, 'repo-names'), tritonOptions: { name: 'fashion_v1.2-x' } });
+  assert.deepEqual(r.files.map((f) => relative(dir, f)), ['repo-names/fashion_v1.2-x/config.pbtxt', 'repo-names/fashion_v1.2-x/1/model.onnx']);
+});

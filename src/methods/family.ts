@@ -21,6 +21,6 @@ export type OwnInfo<F extends TraitFamily> = Omit<MethodInfo, 'family' | keyof (
  */
 export function familyInfo<F extends TraitFamily, const S extends readonly OptionSpec[]>(family: F, own: OwnInfo<F> & { options: S }): MethodInfo & { options: S } {
   const info = { ...FAMILY_TRAITS[family], ...own } as Omit<MethodInfo, 'family'> & { options: S };
-  const { id, aliases, title, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, reference, options } = info;
-  return { id, aliases, title, family, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, ...(reference === undefined ? {} : { reference }), options };
+  const { id, aliases, title, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, reference, caveat, options } = info;
+  return { id, aliases, title, family, summary, needsGradients, needsBaseline, needsLayer, output, signed, cost, ...(reference === undefined ? {} : { reference }), ...(caveat === undefined ? {} : { caveat }), options };
 }

@@ -63,6 +63,8 @@ export interface MethodInfo {
   cost: string;
   /** What it is checked against, e.g. 'pytorch-grad-cam 1.5.5 GradCAM'. */
   reference?: string;
+  /** A known limit of the method from its literature, shown in the HTML report's "how to read this". */
+  caveat?: string;
   options: readonly OptionSpec[];
 }
 

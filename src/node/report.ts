@@ -4,7 +4,7 @@ import { LumenError } from '../errors.js';
 import { getMethod, hasMethod } from '../methods/registry.js';
 import { listMetrics } from '../metrics/index.js';
 import type { LumenModel } from '../model.js';
-import { METHOD_CAVEATS, renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
+import { renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
 import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
 import { classCount } from '../targets/index.js';
@@ -97,7 +97,7 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
     images: [...images.values()],
     methods: methodIds.map((id) => {
       const info = hasMethod(id) ? getMethod(id).info : undefined;
-      return { id, title: info?.title ?? id, family: info?.family ?? '?', summary: info?.summary ?? '', cost: info?.cost ?? '', caveat: METHOD_CAVEATS[id] };
+      return { id, title: info?.title ?? id, family: info?.family ?? '?', summary: info?.summary ?? '', cost: info?.cost ?? '', caveat: info?.caveat };
     }),
     metrics: listMetrics().map((m) => ({ id: m.id, title: m.title, higherIsBetter: m.higherIsBetter, summary: m.summary })),
     failures: rows.filter((r) => r.status === 'error').map((r) => ({ input: r.input, method: r.method, error: r.error ?? '' })),

@@ -56,19 +56,6 @@ export interface ReportMetric {
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number | undefined, digits = 3): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
-/** Known limits of methods, shown in "how to read this" (from the literature the methods come from). */
-export const METHOD_CAVEATS: Record<string, string> = {
-  'guided-backprop': 'Guided Backprop fails the model-randomization sanity check (Adebayo et al. 2018): its maps look alike for trained and random weights, so they mostly show edges of the image.',
-  deconvnet: 'Deconvolution, like Guided Backprop, is largely independent of the upper layers (Adebayo et al. 2018).',
-  'guided-gradcam': 'Guided Grad-CAM inherits Guided Backprop\'s insensitivity to the model\'s parameters.',
-  gradcam: 'Grad-CAM shows where, at the resolution of the chosen layer, not why; maps for different classes can look alike (check class discrimination).',
-  eigencam: 'EigenCAM ignores the target class: it is the first principal component of the activations.',
-  saliency: 'Plain gradients are noisy and saturate; they describe local sensitivity, not contribution.',
-  'integrated-gradients': 'Integrated Gradients depends on the baseline (here: zeros in normalized space, i.e. the dataset-mean image).',
-  lime: 'LIME is a local linear surrogate: read its R² before trusting the weights.',
-  rise: 'RISE is a Monte-Carlo estimate: more masks give smoother, more stable maps.',
-};
-
 /** One self-contained HTML page (no scripts from the network, images inline). */
 export function renderReportHtml(data: ReportData): string {
   const metricInfo = new Map(data.metrics.map((m) => [m.id, m]));

@@ -36,6 +36,9 @@ test('report.html is self-contained and renders in headless Chromium without con
   assert.match(html, /deletion ↓/);
   assert.match(html, /insertion ↑/);
   assert.match(html, /Trouser/);
+  // a method's known limit comes from its own metadata (MethodInfo.caveat): Grad-CAM has one, Occlusion none
+  assert.ok(getMethod('gradcam').info.caveat && getMethod('occlusion').info.caveat === undefined);
+  assert.deepEqual(html.match(/<em>Limit: [^<]*<\/em>/g), [`<em>Limit: ${getMethod('gradcam').info.caveat}</em>`]);
 
   requireChromium();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -75,6 +75,8 @@ interface CamDefinitionBase {
   /** What one explanation runs; default: '1 forward + backward to the layer' with gradients, '1 forward to the layer' without. With `batching`, defineCam appends ', batched by batchSize (<default>)'. */
   cost?: string;
   reference?: string;
+  /** A known limit of the method (MethodInfo.caveat). */
+  caveat?: string;
   /** Weights from extra forward passes run `batchSize` at a time (Score-CAM, Ablation-CAM): the default and what one unit is; declares the `batchSize` option. */
   batching?: { default: number; description: string };
   /** Method-specific options (shown by the CLI and web app) besides the shared CAM ones. */
@@ -495,6 +497,7 @@ export function defineCam(own: CamDefinition): CamMethod {
     signed: false,
     cost: def.cost,
     reference: def.reference,
+    ...(def.caveat === undefined ? {} : { caveat: def.caveat }),
     options: [...CAM_OPTIONS, ...(def.batching ? [batchSizeOption(def.batching.default, def.batching.description)] : []), ...(def.options ?? [])],
   };
   const method: CamMethod = {

@@ -7,6 +7,7 @@ export const gradcam = defineCam({
   title: 'Grad-CAM',
   summary: 'Channels of the target layer weighted by their average gradient: where the layer sees evidence for the class.',
   reference: 'pytorch-grad-cam 1.5.5 GradCAM',
+  caveat: 'Grad-CAM shows where, at the resolution of the chosen layer, not why; maps for different classes can look alike (check class discrimination).',
   needsGradients: true,
   weights: (layer) => spatialMean(requireGradients(layer)),
 });

@@ -25,6 +25,7 @@ export const guidedGradcam: Method = registerMethod({
     signed: true,
     cost: '2 × (forward + backward): one to the layer, one guided to the input',
     reference: 'Captum 0.8.0 GuidedGradCam',
+    caveat: "Guided Grad-CAM inherits Guided Backprop's insensitivity to the model's parameters.",
     options: [LAYER_LAYOUT_OPTION],
   },
   async explain(model, input, options = {}) {

@@ -9,6 +9,7 @@ export const guidedBackprop = defineGradientMethod(
     summary: 'The gradient with only positive signals passed back through each ReLU: sharp maps of the input features that excite the class.',
     signed: true,
     reference: 'Captum 0.8.0 GuidedBackprop (hooks nn.ReLU = ONNX Relu only)',
+    caveat: 'Guided Backprop fails the model-randomization sanity check (Adebayo et al. 2018): its maps look alike for trained and random weights, so they mostly show edges of the image.',
   },
   'guided',
   (g) => g,

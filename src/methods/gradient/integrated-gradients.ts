@@ -25,6 +25,7 @@ export const integratedGradients = registerMethod({
     signed: true,
     cost: 'steps × (forward + backward) per image, plus 1 forward of input and baseline',
     reference: 'Captum 0.8.0 IntegratedGradients (gausslegendre and riemann_trapezoid, 32 steps)',
+    caveat: 'Integrated Gradients depends on the baseline (here: zeros in normalized space, i.e. the dataset-mean image).',
     options: [
       { name: 'steps', type: 'integer', default: 50, min: 2, description: 'points on the path (Captum n_steps)' },
       { name: 'method', type: 'enum', choices: INTEGRATION_METHODS, default: 'gausslegendre', description: 'quadrature rule, as Captum (riemann_trapezoid weights sum to (n−1)/n as in Captum)' },

@@ -10,6 +10,7 @@ export const saliency = defineGradientMethod(
     summary: 'How strongly the score reacts to a small change of each input value: |∂score/∂x| (or the signed gradient).',
     signed: false,
     reference: 'Captum 0.8.0 Saliency (abs=True and abs=False)',
+    caveat: 'Plain gradients are noisy and saturate; they describe local sensitivity, not contribution.',
     options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute value of the gradient (Captum default); false keeps its sign' }],
   },
   'gradient',

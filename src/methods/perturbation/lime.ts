@@ -30,6 +30,7 @@ export const limeInfo = familyInfo('perturbation', {
   output: 'map',
   cost: 'numSamples forward passes per image (default 1000; the first sample is the original image)',
   reference: 'lime 0.2 LimeImageExplainer (random masks, first all-on, cosine-distance exponential kernel, width 0.25, Ridge alpha=1)',
+  caveat: 'LIME is a local linear surrogate: read its R² before trusting the weights.',
   options: [
     { name: 'numSamples', type: 'integer', default: 1000, min: 2, description: 'Random on/off samples (forward passes) per image.' },
     { name: 'kernelWidth', type: 'number', default: 0.25, min: 0, description: 'Width of the exponential kernel on the cosine distance.' },

@@ -29,6 +29,7 @@ export const riseInfo = familyInfo('perturbation', {
   // Scores are logits by default, which can be negative, so the saliency can be too.
   cost: 'numMasks forward passes per image (default 4000 at ≥ 112 px; 1400 at 64 px; 800 at 28 px)',
   reference: 'Petsiuk et al. 2018 (authors’ explanations.py: generate_masks and the saliency formula)',
+  caveat: 'RISE is a Monte-Carlo estimate: more masks give smoother, more stable maps.',
   options: [
     { name: 'numMasks', type: 'integer', min: 1, description: 'Number of random masks N (default 4000 for ≥ 112-px inputs, scaled as 4000·s²/49 below).' },
     { name: 'gridSize', type: 'integer', min: 1, description: 'Cells per side s of the low-resolution grid (default 7 for ≥ 112-px inputs, clamp(round(shorter side/16), 3, 7) below).' },

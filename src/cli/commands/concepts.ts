@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { requireSameSize } from '../../methods/concepts/layer.js';
+import { bypassNote, requireSameSize } from '../../methods/concepts/layer.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
@@ -189,7 +189,7 @@ function registerTcav(program: Command): void {
       })().finally(() => bar.stop());
       const json = (r: TcavResult): Record<string, unknown> => ({
         score: r.score, pValue: r.pValue, significant: r.significant, runs: r.runs, direction: r.direction, threshold: r.threshold, layer: r.layer, target: r.target, t: r.t,
-        conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy, sharedGradient: r.sharedGradient, randomSets: r.randomSets, ...(r.randomPairs ? { randomPairs: r.randomPairs } : {}),
+        conceptScores: r.conceptScores, randomScores: r.randomScores, cavAccuracy: r.cavAccuracy, sharedGradient: r.sharedGradient, bypassed: r.bypassed, ...(r.cutLayer !== undefined ? { cutLayer: r.cutLayer } : {}), randomSets: r.randomSets, ...(r.randomPairs ? { randomPairs: r.randomPairs } : {}),
       });
       // one concept: the historical single object (the report and scripts read it); several: one per concept folder
       if (flags.json) printJson(results.length === 1 ? json(results[0]!) : results.map((r, i) => ({ concept: flags.concept[i]!, ...json(r) })));
@@ -199,6 +199,7 @@ function registerTcav(program: Command): void {
         printLine(`TCAV ${label(model, target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
         const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
         results.forEach((r, i) => printLine(`  ${flags.concept[i]}: score ${r.score.toFixed(3)} (random CAVs ${mean(r.randomScores).toFixed(3)}), p = ${r.pValue.toPrecision(3)}: ${r.significant ? `significant (${r.direction} random)` : 'not significant'}`));
+        if (r0.bypassed) printLine(`note: ${bypassNote(layer!, r0.cutLayer)}`);
         if (r0.sharedGradient) printLine(`note: every input has the same gradient at ${layer} (a linear head after global pooling), so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives`);
       }
     });

@@ -53,3 +53,40 @@ export function requireSameSize(items: readonly { name: string; dims: readonly n
 function sizeText(dims: readonly number[]): string {
   return dims.length === 4 ? `${dims[3]}×${dims[2]}` : `[${dims.join(', ')}]`;
 }
+
+/**
+ * Whether some path from the model input to the logits goes around `layer` (a skip connection: in a pre-norm
+ * transformer the residual stream bypasses every block's LayerNorm outputs), and if so the nearest earlier layer
+ * (in `model.layers()` order, up to 200 back) that every such path goes through.
+ */
+export async function layerBypass(model: LumenModel, layer: string): Promise<{ bypassed: boolean; cutLayer?: string }> {
+  if (!bypasses(model, layer)) return { bypassed: false };
+  const layers = await model.layers();
+  const at = layers.findIndex((l) => l.name === layer);
+  for (let i = at - 1; i >= Math.max(0, at - 200); i--) if (!bypasses(model, layers[i]!.name)) return { bypassed: true, cutLayer: layers[i]!.name };
+  return { bypassed: true };
+}
+
+function bypasses(model: LumenModel, layer: string): boolean {
+  const seen = new Set<string>([model.inputName]);
+  const queue = [model.inputName];
+  while (queue.length > 0) {
+    const t = queue.pop()!;
+    if (t === model.logitsName) return true;
+    if (t === layer) continue;
+    for (const node of model.graph.consumers(t)) {
+      for (const o of node.output) {
+        if (o && !seen.has(o)) {
+          seen.add(o);
+          queue.push(o);
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/** The note the CLI and the web app print for a TCAV result at a bypassed layer (TcavResult.bypassed). */
+export function bypassNote(layer: string, cutLayer: string | undefined): string {
+  return `A skip connection bypasses ${layer} (e.g. a transformer's residual stream around a LayerNorm): the derivatives follow only the path through it, the bypass held fixed${cutLayer ? `; ${cutLayer}, which every path goes through, measures the whole effect` : ''}.`;
+}

@@ -3,6 +3,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { mulberry32 } from '../../random.js';
 import { Tensor } from '../../tensor.js';
+import { layerBypass } from './layer.js';
 import { logisticRegression } from './linear.js';
 import { studentTTest } from './stats.js';
 
@@ -66,6 +67,16 @@ export interface TcavResult {
    * input-dependent derivatives.
    */
   sharedGradient: boolean;
+  /**
+   * Some path from the input to the logits goes around the layer (a skip connection; in a pre-norm transformer the
+   * residual stream bypasses each block's LayerNorm outputs, e.g. the default CAM layer `ln_1`). The derivatives then
+   * follow only the path through the layer, the bypass held fixed, which can give another verdict than the residual
+   * stream: on test/fixtures/transformers/shortcut-vit the marker concept is significantly *below* random at the
+   * last block's ln_1 and above at every block output (docs/concepts.md). `cutLayer`: the nearest earlier layer that
+   * no path bypasses, when there is one.
+   */
+  bypassed: boolean;
+  cutLayer?: string;
   /** How many random sets were given: 1 = one pooled set subsampled per run; n > 1 = run r used random set r. */
   randomSets: number;
   /** With several random sets: the (positive, negative) set of each random-vs-random CAV, aligned with randomScores. */
@@ -139,6 +150,7 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
   for (const r of used) randoms.push(await flatActivations(model, r, options.layer, batch, (k) => progress(k, 'random activations')));
   const grads = await flatGradients(model, sets.inputs, options.layer, options.target, batch, (k) => progress(k, 'target gradients'));
   const sharedGradient = sameRows(grads.data, grads.n, grads.d);
+  const bypass = await layerBypass(model, options.layer);
   const scoreOf = (v: Float64Array): number => score(grads.data, grads.n, grads.d, v);
   const cancelled = (): void => {
     if (options.signal?.aborted) throw new LumenError('CANCELLED', 'TCAV cancelled');
@@ -203,6 +215,8 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
       randomScores: [...nullScores],
       cavAccuracy,
       sharedGradient,
+      bypassed: bypass.bypassed,
+      ...(bypass.cutLayer !== undefined ? { cutLayer: bypass.cutLayer } : {}),
       randomSets: randomSets.length,
       ...(several ? { randomPairs: randomPairs.map(([i, j]): [number, number] => [i, j]) } : {}),
     };

@@ -100,6 +100,16 @@ test("an empty --layer or --output is refused when the flags are parsed (was ign
   assert.deepEqual(parse('--layer', 'a,b', '--output', 'logits'), { layer: 'a,b', output: 'logits' });
 });
 
+test("lumen demo --methods '' and --shortcut-methods with an unknown id are refused before any work (were the default list, and an error after the main demo)", () => {
+  const out = join(dir, 'demo-out');
+  for (const args of [['--methods', ''], ['--shortcut-methods', 'abc']]) {
+    const r = lumen('demo', '-o', out, ...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, args[1] === '' ? /^lumen: --method: no method given/ : /^lumen: unknown method 'abc'/);
+    assert.ok(!readdirSync(dir).includes('demo-out'), 'nothing written');
+  }
+});
+
 test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {
   const evaluation = (method: string, deletion: number, insertion: number): Evaluation => ({
     method,

@@ -34,7 +34,9 @@ export function registerDemo(program: Command): void {
       const modelPath = bundledModelPath();
       const files = await expandInputs([relative(process.cwd(), bundledSamplesDir()) || '.']);
       // The bundled model is a CNN: attention methods need a transformer's attention blocks, so the default list leaves them out.
-      const methods = flags.methods ? parseMethodList(flags.methods) : listMethods().filter((m) => m.family !== 'attention').map((m) => getMethod(m.id));
+      // (an empty --methods was read as the default list; a bad --shortcut-methods id was seen only after the main demo)
+      const methods = flags.methods !== undefined ? parseMethodList(flags.methods) : listMethods().filter((m) => m.family !== 'attention').map((m) => getMethod(m.id));
+      const shortcutMethods = flags.shortcutMethods !== undefined ? parseMethodList(flags.shortcutMethods).map((m) => m.info.id) : undefined;
       const shortcutImages = integerFlag('shortcutImages', flags.shortcutImages, 1);
       const shortcutFaithfulness = integerFlag('shortcutFaithfulness', flags.shortcutFaithfulness, 0);
       const shortcutRandomization = integerFlag('shortcutRandomization', flags.shortcutRandomization, 0);
@@ -64,7 +66,7 @@ export function registerDemo(program: Command): void {
           const shortcut = await runShortcutDemo({
             outDir: join(flags.out, 'shortcut'),
             images: shortcutImages,
-            methods: flags.shortcutMethods?.split(',').map((s) => s.trim()),
+            methods: shortcutMethods,
             faithfulnessImages: shortcutFaithfulness,
             randomizationImages: shortcutRandomization,
             onLine: printLine,

@@ -6,7 +6,7 @@
  * (numberOptionProblem, enumOptionProblem, booleanOptionProblem), so a value reads the same wherever it is refused.
  */
 import { LumenError } from './errors.js';
-import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from './methods/validate.js';
+import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from './methods/validate.js';
 
 type Options = Readonly<Record<string, unknown>>;
 
@@ -49,13 +49,13 @@ export function enumOption<T extends string>(options: Options, name: string, cho
   return v as T;
 }
 
-/** true or false ('true', 'false', '1', '0' from flags and forms), worded as every boolean option (booleanOptionProblem). */
+/** true or false (or the text forms of booleanOptionValue), worded as every boolean option (booleanOptionProblem). */
 export function boolOption(options: Options, name: string, fallback: boolean): boolean {
   const v = options[name];
   if (v === undefined || v === null) return fallback;
   const problem = booleanOptionProblem(v);
   if (problem) throw badValue(name, problem);
-  return v === true || v === 'true' || v === '1';
+  return booleanOptionValue(v) === true;
 }
 
 /** A list of integers ≥ 1 given as an array or a comma/x-separated string ('1,8,8', '8x8'), or a single number. */

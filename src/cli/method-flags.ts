@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
-import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
+import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
@@ -92,10 +92,12 @@ export function parseOption(spec: OptionSpec, raw: unknown, method: string | und
     throw new LumenError('BAD_OPTION', `${where} ${problem ?? `takes one value, got '${text}'`}`, 2);
   }
   switch (spec.type) {
-    case 'boolean':
-      if (raw === true || text === 'true' || text === '1' || text === 'yes') return true;
-      if (text === 'false' || text === '0' || text === 'no') return false;
-      throw new LumenError('BAD_OPTION', `${where} ${booleanOptionProblem(text) ?? `must be true or false, got '${text}'`}`, 2);
+    case 'boolean': {
+      // `--raw` alone is true (commander); text as every entry point reads it (booleanOptionValue)
+      const value = booleanOptionValue(typeof raw === 'boolean' ? raw : text);
+      if (value === undefined) throw new LumenError('BAD_OPTION', `${where} ${booleanOptionProblem(text)}`, 2);
+      return value;
+    }
     case 'number':
     case 'integer': {
       // A list ('0,0.5,1') only for an option that takes one value per channel (window shapes are 'string'

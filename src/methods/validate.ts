@@ -94,7 +94,7 @@ export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: 
       if (spec.default !== undefined) out[spec.name] = spec.default;
       else delete out[spec.name];
     } else if ((spec.type === 'number' || spec.type === 'integer') && typeof v === 'string') out[spec.name] = Number(v);
-    else if (spec.type === 'boolean' && typeof v === 'string') out[spec.name] = v === 'true' || v === '1';
+    else if (spec.type === 'boolean' && typeof v === 'string') out[spec.name] = booleanOptionValue(v) === true;
   }
   return out as ExplainOptions & OptionValues<S>;
 }
@@ -136,9 +136,20 @@ export function enumOptionProblem(spec: Pick<OptionSpec, 'choices'>, v: unknown)
   return `must be one of ${spec.choices.join(', ')}, got ${describe(v)}`;
 }
 
-/** What is wrong with a value of a boolean option (flags and forms send 'true', 'false', '1', '0'), worded as above. */
+/**
+ * The text forms of a boolean option that every entry point accepts (`explain`, CLI flags, metric options, concept
+ * options): flags and forms send text, and `--raw yes` was always taken by the CLI. Exact and lower case.
+ */
+const BOOLEAN_TEXTS: ReadonlyMap<string, boolean> = new Map([['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]]);
+
+/** A boolean option's value as a boolean (a boolean, or one of 'true', '1', 'yes', 'false', '0', 'no'); undefined if it is neither. */
+export function booleanOptionValue(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : typeof v === 'string' ? BOOLEAN_TEXTS.get(v) : undefined;
+}
+
+/** What is wrong with a value of a boolean option (booleanOptionValue's forms), worded as above. */
 export function booleanOptionProblem(v: unknown): string | undefined {
-  return typeof v === 'boolean' || v === 'true' || v === 'false' || v === '1' || v === '0' ? undefined : `must be true or false, got ${describe(v)}`;
+  return booleanOptionValue(v) === undefined ? `must be true or false, got ${describe(v)}` : undefined;
 }
 
 /** The largest value an option takes: its declared max, else MAX_COUNT for integer counts. */

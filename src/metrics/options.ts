@@ -1,7 +1,7 @@
 import { LumenError, closestNames } from '../errors.js';
 import { describeValue } from '../options.js';
 import type { OptionSpec } from '../methods/types.js';
-import { booleanOptionProblem, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
+import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
 import type { Box, MetricInfo, Region } from './types.js';
 
@@ -31,7 +31,7 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
     } else if (spec.type === 'boolean') {
       const problem = booleanOptionProblem(raw);
       if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
-      value = raw === 'true' || raw === '1';
+      value = booleanOptionValue(raw);
     } else if (spec.type === 'enum') {
       const problem = enumOptionProblem(spec, raw);
       if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);

@@ -8,9 +8,10 @@ import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.
 import { LumenError } from '../../src/errors.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
-import { numberOptionProblem } from '../../src/methods/validate.js';
+import { booleanOptionValue, numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
-import { getMetric, parseMetricOptions } from '../../src/metrics/index.js';
+import { getMetric, parseMetricOptions, registerMetric } from '../../src/metrics/index.js';
+import { boolOption } from '../../src/options.js';
 import type { LumenModel } from '../../src/model.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';
@@ -159,4 +160,52 @@ test("a metric's compute checks and parses its options itself (registerMetric), 
   assert.deepEqual([scored.details.samples, scored.details.sigma], [10, 0.003]);
   const flagged = await getMetric('infidelity').compute(ctx({ samples: '3', sigma: '0.01' }));
   assert.deepEqual([flagged.details.samples, flagged.details.sigma], [3, 0.01]);
+});
+
+test('a boolean option takes the same text forms from every entry point (true/false, 1/0, yes/no) and refuses the rest in the same words', async () => {
+  const saliency = getMethod('saliency');
+  // a metric with a boolean option (no built-in metric declares one), through compute, evaluate and --metric-option
+  const seenFlip: unknown[] = [];
+  const metric = registerMetric({
+    info: {
+      id: 'test-boolean-option', title: 'test', category: 'complexity', higherIsBetter: true, summary: '', passes: '0', source: '',
+      needsExplainer: false, needsRegions: false,
+      options: [{ name: 'flip', type: 'boolean', default: false, description: 'a boolean' }] as const,
+    },
+    compute: async (ctx) => {
+      seenFlip.push(ctx.options.flip);
+      return { value: ctx.options.flip ? 1 : 0, details: {} };
+    },
+  });
+  const attribution = new Tensor(new Float32Array(28 * 28).fill(1), [1, 1, 28, 28]);
+  const ctx = (options: Record<string, unknown>) => ({ model, input: x, attribution, target: 0, seed: 0, batchSize: 8, progress: () => {}, options });
+  const signed = (await saliency.explain(model, x, { abs: false, target: 0 })).attribution.data;
+  const absolute = (await saliency.explain(model, x, { abs: true, target: 0 })).attribution.data;
+  assert.ok(signed.some((v) => v < 0), 'the signed map differs from the absolute one');
+  for (const [text, value] of [['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]] as const) {
+    assert.equal(booleanOptionValue(text), value);
+    // explain (library): the text is read as its boolean
+    assert.deepEqual((await saliency.explain(model, x, { abs: text, target: 0 })).attribution.data, value ? absolute : signed, `abs: '${text}'`);
+    // the CLI flag
+    assert.deepEqual(methodOptionsFromFlags(saliency, { abs: text }), { abs: value });
+    // a metric option: parsed by --metric-option, and by compute itself
+    assert.deepEqual(parseMetricOptions([`test-boolean-option.flip=${text}`]), { 'test-boolean-option': { flip: value } });
+    assert.equal((await metric.compute(ctx({ flip: text }))).value, value ? 1 : 0);
+    // the options.ts helper (LRP's undeclared options and the export read it)
+    assert.equal(boolOption({ flip: text }, 'flip', !value), value);
+  }
+  assert.deepEqual(seenFlip, [true, true, true, false, false, false]);
+  // `--abs` alone (commander passes true) is true
+  assert.deepEqual(methodOptionsFromFlags(saliency, { abs: true }), { abs: true });
+  // the web form is a checkbox (a boolean, no text to read): nothing to refuse there
+  for (const bad of ['maybe', 'YES', 'on', '']) {
+    const words = `must be true or false, got '${bad}'`;
+    assert.equal(booleanOptionValue(bad), undefined);
+    assert.equal(await messageOf(() => saliency.explain(model, x, { abs: bad })), `saliency.explain: abs ${words}`);
+    assert.equal(await messageOf(() => methodOptionsFromFlags(saliency, { abs: bad })), `--abs (saliency) ${words}`);
+    assert.equal(await messageOf(() => parseMetricOptions([`test-boolean-option.flip=${bad}`])), `test-boolean-option.flip ${words}`);
+    assert.equal(await messageOf(() => metric.compute(ctx({ flip: bad }))), `test-boolean-option.flip ${words}`);
+    assert.equal(await messageOf(() => evaluate(model, x, { method: 'saliency', metrics: ['test-boolean-option'], metricOptions: { 'test-boolean-option': { flip: bad } } })), `test-boolean-option.flip ${words}`);
+    assert.equal(await messageOf(() => boolOption({ flip: bad }, 'flip', false)), `flip ${words}`);
+  }
 });

@@ -47,11 +47,14 @@ test('explain receives declared defaults, converted text and the caller’s othe
   assert.deepEqual(await run({ steps: '12', scale: ' 0.5 ', mode: 'b', flag: 'false', baseline: 'blur', target: 3 }), { steps: 12, scale: 0.5, mode: 'b', flag: false, baseline: 'blur', target: 3 });
   assert.equal((await run({ flag: '1' })).flag, true);
   assert.equal((await run({ flag: '0' })).flag, false);
+  // the CLI's text forms too (one accepted set: booleanOptionValue)
+  assert.equal((await run({ flag: 'yes' })).flag, true);
+  assert.equal((await run({ flag: 'no' })).flag, false);
 });
 
 test('a bad value is refused before explain runs, in the one wording', async () => {
   seen = {};
-  await assert.rejects(method.explain(model, x, { flag: 'yes' }), /^LumenError: test-option-values\.explain: flag must be true or false, got 'yes'$/);
+  await assert.rejects(method.explain(model, x, { flag: 'maybe' }), /^LumenError: test-option-values\.explain: flag must be true or false, got 'maybe'$/);
   await assert.rejects(method.explain(model, x, { steps: '2.5' }), /test-option-values\.explain: steps must be an integer, got '2\.5'/);
   await assert.rejects(method.explain(model, x, { mode: 'c' }), /test-option-values\.explain: mode must be one of a, b, got 'c'/);
   assert.deepEqual(seen, {});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAllMethods } from '../src/methods/load-all.js';
 import { listConceptMethods } from '../src/methods/concepts/registry.js';
 import { listMethods } from '../src/methods/registry.js';
-import { optionMax } from '../src/methods/validate.js';
+import { optionRange } from '../src/methods/validate.js';
 import { listMetrics } from '../src/metrics/index.js';
 
 await loadAllMethods();
@@ -49,7 +49,7 @@ export function methodDocs(): string {
     lines.push(`### \`${m.id}\` — ${esc(m.title)}`, '', esc(m.summary), '', '| option | flag | type | default | description |', '|---|---|---|---|---|');
     for (const o of m.options) {
       const flag = o.flag ?? `--${o.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      lines.push(`| \`${o.name}\` | \`${flag.replace(/ <.*>$/, '')}\` | ${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.type === 'number' || o.type === 'integer' ? ` [${o.min ?? '−∞'}, ${Number.isFinite(optionMax(o)) ? optionMax(o) : '∞'}]` : ''} | ${o.default === undefined ? '' : `\`${String(o.default)}\``} | ${esc(o.description)} |`);
+      lines.push(`| \`${o.name}\` | \`${flag.replace(/ <.*>$/, '')}\` | ${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.type === 'number' || o.type === 'integer' ? ` ${optionRange(o, '−∞')}` : ''} | ${o.default === undefined ? '' : `\`${String(o.default)}\``} | ${esc(o.description)} |`);
     }
     lines.push('');
   }

@@ -12,6 +12,8 @@ export interface OptionSpec {
   default?: number | boolean | string;
   choices?: readonly string[];
   min?: number;
+  /** `min` itself is refused too (a scale or width that must be > 0): the values are (min, max], not [min, max]. */
+  exclusiveMin?: boolean;
   max?: number;
   /**
    * A number option that the API also takes as one value per channel (an array) or a Tensor, and a flag as 'a,b,c'

@@ -121,13 +121,20 @@ export function checkNumber(spec: OptionSpec, v: unknown, who: string): void {
  * metric options and the web forms — so a bad value reads the same everywhere; each caller names the place before it.
  * `strings`: a flag or form field's text is read as a number (a blank one is not a number).
  */
-export function numberOptionProblem(spec: Pick<OptionSpec, 'name' | 'type' | 'min' | 'max'>, v: unknown, strings = false): string | undefined {
+export function numberOptionProblem(spec: Pick<OptionSpec, 'name' | 'type' | 'min' | 'exclusiveMin' | 'max'>, v: unknown, strings = false): string | undefined {
   const integer = spec.type === 'integer';
   const n = strings && typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) return `must be ${integer ? 'an integer' : 'a finite number'}, got ${describe(v)}`;
   const max = optionMax(spec);
-  if ((spec.min !== undefined && n < spec.min) || n > max) return `must be within [${spec.min ?? '-∞'}, ${Number.isFinite(max) ? max : '∞'}], got ${n}`;
+  const open = spec.exclusiveMin === true && spec.min !== undefined;
+  if ((spec.min !== undefined && (n < spec.min || (open && n === spec.min))) || n > max) return `must be within ${optionRange(spec)}, got ${n}`;
   return undefined;
+}
+
+/** An option's range as the messages and docs write it: '[1, 100000]', '[0, ∞]', '(0, ∞]' for an exclusive minimum. */
+export function optionRange(spec: Pick<OptionSpec, 'name' | 'type' | 'min' | 'exclusiveMin' | 'max'>, minusInfinity = '-∞'): string {
+  const max = optionMax(spec);
+  return `${spec.exclusiveMin === true && spec.min !== undefined ? '(' : '['}${spec.min ?? minusInfinity}, ${Number.isFinite(max) ? max : '∞'}]`;
 }
 
 /** What is wrong with a value of an enum option ('must be one of a, b, got …'), worded once as numberOptionProblem. */

@@ -8,6 +8,7 @@ import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.
 import { LumenError } from '../../src/errors.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
+import { slic } from '../../src/methods/perturbation/segmentation.js';
 import { booleanOptionValue, numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { getMetric, parseMetricOptions, registerMetric } from '../../src/metrics/index.js';
@@ -208,4 +209,26 @@ test('a boolean option takes the same text forms from every entry point (true/fa
     assert.equal(await messageOf(() => evaluate(model, x, { method: 'saliency', metrics: ['test-boolean-option'], metricOptions: { 'test-boolean-option': { flip: bad } } })), `test-boolean-option.flip ${words}`);
     assert.equal(await messageOf(() => boolOption({ flip: bad }, 'flip', false)), `flip ${words}`);
   }
+});
+
+test("SLIC compactness: its spec declares the exclusive minimum the code needs (> 0), so 0 reads like any other bad value from explain, the CLI, the web form and slic()", async () => {
+  for (const id of ['lime', 'kernel-shap', 'feature-ablation']) {
+    const method = getMethod(id);
+    const spec = method.info.options.find((o) => o.name === 'compactness')!;
+    assert.equal(spec.min, 0);
+    assert.equal(spec.exclusiveMin, true);
+    for (const [value, words] of [[0, 'must be within (0, ∞], got 0'], [-1, 'must be within (0, ∞], got -1'], ['x', "must be a finite number, got 'x'"]] as const) {
+      // (was 'compactness must be within [1e-9, ∞], got 0', without the method's name, while -1 gave '[0, ∞]')
+      assert.equal(await messageOf(() => method.explain(model, x, { compactness: value })), `${id}.explain: compactness ${words}`);
+      assert.equal(await messageOf(() => methodOptionsFromFlags(method, { compactness: String(value) })), `--compactness (${id}) ${words}`);
+      assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `compactness ${words}`);
+    }
+    assert.deepEqual(methodOptionsFromFlags(method, { compactness: '0.5' }), { compactness: 0.5 });
+  }
+  // the library function itself (was 'SLIC compactness must be > 0 (got 0)')
+  const image = Float32Array.from({ length: 3 * 8 * 8 }, (_, i) => (i * 37 % 64) / 64);
+  assert.equal(await messageOf(() => slic(image, 3, 8, 8, { compactness: 0 })), 'slic: compactness must be within (0, ∞], got 0');
+  // any positive value is a value (1e-10 was refused by a hidden 1e-9 floor): finite labels, all pixels labelled
+  const { labels, count } = slic(image, 3, 8, 8, { nSegments: 4, compactness: 1e-10 });
+  assert.ok(count >= 1 && labels.every((l) => l >= 0 && l < count));
 });

@@ -9,7 +9,7 @@ import type { Normalization } from '../../metadata.js';
 import { Tensor } from '../../tensor.js';
 import { type PreparedImage } from './perturbation-run.js';
 import type { ExplainOptions, OptionValues } from '../types.js';
-import { checkLimit } from '../validate.js';
+import { checkLimit, checkNumber } from '../validate.js';
 
 export interface Segmentation {
   labels: Int32Array;
@@ -40,7 +40,7 @@ export function slic(rgb: Float32Array, channels: number, height: number, width:
   const nSegments = Math.max(1, Math.round(options.nSegments ?? 100));
   const compactness = options.compactness ?? 10;
   const maxIter = options.maxIterations ?? 10;
-  if (!(compactness > 0)) throw new LumenError('BAD_OPTION', `SLIC compactness must be > 0 (got ${compactness})`, 2);
+  checkNumber(COMPACTNESS, compactness, 'slic');
 
   // Feature image (pixel-major, F features per pixel), scaled by 1/compactness like skimage.
   const F = channels;
@@ -316,12 +316,15 @@ export function displayImage(image: PreparedImage, normalization: Normalization 
   return out;
 }
 
+/** SLIC's compactness divides the colour distances, so 0 is not a value: (0, ∞). */
+const COMPACTNESS = { name: 'compactness', type: 'number', default: 10, min: 0, exclusiveMin: true, description: 'SLIC: colour vs space trade-off on CIELAB (skimage compactness); larger = squarer superpixels.' } as const;
+
 export const SEGMENTATION_OPTIONS = [
   // `featureMask` (your own label map: H·W integers, or a Tensor [1,1,H,W] / [N,1,H,W]) is API-only, so it is not
   // listed here (forms and CLI flags are generated from these specs).
   { name: 'segmentation', type: 'enum', choices: ['slic', 'grid'], default: 'slic', description: 'How the image is split into features: SLIC superpixels or a regular grid (API: a featureMask label map overrides both).' },
   { name: 'nSegments', type: 'integer', default: 50, min: 1, description: 'SLIC: approximate number of superpixels (skimage n_segments).' },
-  { name: 'compactness', type: 'number', default: 10, min: 0, description: 'SLIC: colour vs space trade-off on CIELAB (skimage compactness); larger = squarer superpixels.' },
+  COMPACTNESS,
   { name: 'gridSize', type: 'integer', default: 8, min: 1, description: "segmentation 'grid': number of cells per side (gridSize × gridSize features)." },
 ] as const;
 
@@ -346,12 +349,11 @@ export function segmentImage(image: PreparedImage, options: ExplainOptions & Opt
     }
     return compactLabels(slice);
   }
-  // limits that depend on the image (and SLIC's need for a positive compactness) beyond the declared ones
+  // limits that depend on the image beyond the declared ones (compactness > 0 is declared: COMPACTNESS)
   if (options.segmentation === 'grid') {
     const g = checkLimit('', 'gridSize', options.gridSize, 1, Math.max(image.height, image.width));
     return gridSegments(image.height, image.width, g);
   }
   const nSegments = checkLimit('', 'nSegments', options.nSegments, 1, P);
-  const compactness = checkLimit('', 'compactness', options.compactness, 1e-9, Infinity, 'number');
-  return slic(displayImage(image, normalization), image.channels, image.height, image.width, { nSegments, compactness });
+  return slic(displayImage(image, normalization), image.channels, image.height, image.width, { nSegments, compactness: options.compactness });
 }

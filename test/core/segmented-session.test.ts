@@ -12,7 +12,7 @@ import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { defaultSegmentNodes, MAX_SEGMENTS, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from '../../src/runtime/segment.js';
 import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
-import { LARGE_GRAPH_NODES } from '../../src/runtime/ort.js';
+import { createOrtRuntime, LARGE_GRAPH_NODES, type OrtModule } from '../../src/runtime/ort.js';
 import { Tensor } from '../../src/tensor.js';
 import { emptyModel } from '../autodiff/helpers.js';
 
@@ -251,4 +251,28 @@ test('a runtime that does not declare `segments` gets every graph whole', async 
   assert.deepEqual(inner.seen, ['whole', 4]); // 20 nodes in segments of 5
   await model.dispose();
   await cut.dispose();
+});
+
+test('onnxruntime-web (WebAssembly, in Node) runs a segmented graph to the same gradients', async () => {
+  const ortWeb = await import('onnxruntime-web');
+  ortWeb.env.wasm.numThreads = 1;
+  const web = createOrtRuntime(ortWeb as unknown as OrtModule, 'onnxruntime-web', { executionProviders: ['wasm'], graphOptimizationLevel: 'basic' });
+  assert.equal(web.segments, true);
+  const chain = chainModel(400, 'Relu', 'conv');
+  const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
+  const built = buildBackwardGraph(model.proto, { target: chain.logits, wrt: [chain.inputName], seed: { kind: 'rank', rank: 1 }, feedDims: { [chain.inputName]: ['N', 4, 6, 6] } });
+  const seg = segmentGraph(built.graph, 100)!;
+  assertWellCut(built.graph, seg, 100);
+  const grad = built.gradients[chain.inputName]!;
+  const x = new Tensor(Float32Array.from({ length: 144 }, (_, i) => Math.sin(i)), [1, 4, 6, 6]);
+  const results = [];
+  for (const source of [built.graph.toBytes(), seg]) {
+    const session = await web.createSession(source);
+    results.push((await session.run({ [chain.inputName]: x }, [grad]))[grad]!);
+    await session.dispose();
+  }
+  const [whole, parts] = results as [Tensor, Tensor];
+  assert.ok(whole.data.some((v) => v !== 0));
+  assert.deepEqual(parts.data, whole.data);
+  await model.dispose();
 });

@@ -49,8 +49,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('concepts: k maps per image with a legend, concept shares sum to 1, class scores are probabilities', () => {
   const out = join(dir, 'dff');
-  const r = ok<{ k: number; relativeError: number; concepts: { topClasses: { probability: number }[]; logits: number[] }[]; images: { png: string; share: number[] }[] }>(lumen('concepts', SHORTCUT, ...shapes, '-k', '3', '--out', out, '--json'));
+  const r = ok<{ k: number; relativeError: number; bypassed: boolean; concepts: { topClasses: { probability: number }[]; logits: number[] }[]; images: { png: string; share: number[] }[] }>(lumen('concepts', SHORTCUT, ...shapes, '-k', '3', '--out', out, '--json'));
   assert.equal(r.k, 3);
+  assert.equal(r.bypassed, false, 'no skip connection goes around the default layer');
   assert.equal(r.images.length, shapes.length);
   assert.ok(r.relativeError > 0 && r.relativeError < 1);
   for (const im of r.images) {

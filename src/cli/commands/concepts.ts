@@ -126,7 +126,7 @@ function registerDff(program: Command): void {
         const total = mass.reduce((a, b) => a + b, 0) || 1;
         perImage.push({ image: loaded[i]!.path, png, share: mass.map((m) => m / total) });
       }
-      const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), concepts, images: perImage };
+      const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), bypassed: r.bypassed ?? false, ...(r.cutLayer !== undefined ? { cutLayer: r.cutLayer } : {}), concepts, images: perImage };
       const sameNote = `every concept gets the same class scores: the network's head does not read ${layer}'s positions (e.g. a ViT after its last attention block reads only the class token); the maps still show the concepts, but for their classes pick an earlier layer (the default CAM layer is one)`;
       writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
       writeFileAtomic(
@@ -143,6 +143,7 @@ function registerDff(program: Command): void {
         printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
         for (const l of legend) printLine(`  ${l}`);
         if (r.scoresIgnoreConcepts) printLine(`note: ${sameNote}`);
+        else if (r.bypassed) printLine(`note: a skip connection bypasses ${layer} (e.g. a transformer's residual stream around a LayerNorm): each concept's classes are the network's output for the first image with the concept in place of the layer${r.cutLayer ? `; ${r.cutLayer} is a layer every path goes through` : ''}`);
         printLine(`concept maps and concepts.json in ${out}`);
       }
     });

@@ -6,7 +6,7 @@ import { headGraph } from '../../onnx/subgraph.js';
 import type { Feeds } from '../../runtime/types.js';
 import { softmaxRows } from '../../targets/score.js';
 import { Tensor } from '../../tensor.js';
-import { layerActivations, type LayerActivations } from './layer.js';
+import { layerActivations, layerBypass, type LayerActivations } from './layer.js';
 import { nmf, type NmfOptions } from './nmf.js';
 
 /** NMF of a layer's activations A [N, C, h, w] as the matrix [C, N·h·w] (pytorch-grad-cam's `dff`). */
@@ -98,6 +98,13 @@ export interface DffResult extends Factorization {
    * the scores say nothing about the concepts; pick an earlier layer (the default CAM layer is one).
    */
   scoresIgnoreConcepts?: boolean;
+  /**
+   * A skip connection goes around the layer (TCAV's `bypassed`): the concept scores are then the network's output for
+   * the first image with the concept in place of the layer, the bypass carrying the first image (a ViT's ln_1: every
+   * concept reads as the first image's class). `cutLayer`: the nearest earlier layer every path goes through.
+   */
+  bypassed?: boolean;
+  cutLayer?: string;
 }
 
 /**
@@ -124,6 +131,9 @@ export async function deepFeatureFactorization(model: LumenModel, input: Tensor,
     result.conceptLogits = await conceptScores(model, input, acts, f.concepts, f.k);
     result.conceptProbabilities = softmaxRows(result.conceptLogits);
     result.scoresIgnoreConcepts = sameRows(result.conceptLogits);
+    const bypass = await layerBypass(model, options.layer);
+    result.bypassed = bypass.bypassed;
+    if (bypass.cutLayer !== undefined) result.cutLayer = bypass.cutLayer;
   }
   return result;
 }

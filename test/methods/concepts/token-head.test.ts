@@ -35,6 +35,9 @@ test('ViT token layer (class token + 8×8 patches): DFF concept scores take the 
     const alone = await conceptScores(model, x.item(0), await layerActivations(model, x.item(0), layer), r.concepts, 3);
     assert.ok(relErr(r.conceptLogits!.data, alone.data) < 1e-5, `concept logits vs first image alone: ${relErr(r.conceptLogits!.data, alone.data)}`);
     assert.equal(r.scoresIgnoreConcepts, false, 'the last block\'s attention still mixes the patch tokens into the class token');
+    // the default layer (the last block's ln_1) is bypassed by the residual stream, and the result says so
+    assert.equal(r.bypassed, true);
+    assert.equal(r.cutLayer, '/encoder/layers/encoder_layer_0/Add_1_output_0');
     // after the last attention block the classifier reads the class token only: every concept gets the same logits, and the result says so
     const late = await deepFeatureFactorization(model, x, { layer: '/encoder/ln/LayerNormalization_output_0', k: 3, seed: 0 });
     const cls = late.conceptLogits!.dims[1]!;

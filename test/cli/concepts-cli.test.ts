@@ -123,6 +123,9 @@ test('neighbors: cosine neighbours, embeddings cached, a changed file recomputed
   assert.ok(existsSync(elsewhere));
   mkdirSync(join(dir, 'empty'));
   expectUserError(lumen('neighbors', SHORTCUT, query, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
+  // the query: a missing file, a folder (both were internal errors after the dataset was embedded)
+  expectUserError(lumen('neighbors', SHORTCUT, join(dir, 'no-such.png'), '--dataset', data), /input not found: .*no-such\.png/);
+  expectUserError(lumen('neighbors', SHORTCUT, data, '--dataset', data), /<query> .*neighbors: give one image file, not a folder or a glob \(it names 8 images\)/);
   // the same error from every command that reads a folder
   expectUserError(lumen('prototypes', SHORTCUT, '--dataset', join(dir, 'empty')), /folder .*empty holds no images/);
   expectUserError(lumen('craft', SHORTCUT, '--dataset', join(dir, 'empty'), '--target', '0', '--out', join(dir, 'craft-empty')), /folder .*empty holds no images/);

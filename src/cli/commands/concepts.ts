@@ -212,6 +212,9 @@ function registerNeighbors(program: Command): void {
     c.argument('<query>', 'query image').requiredOption('--dataset <dir>', 'folder of images (searched recursively)'),
   ).action(async (modelPath: string, query: string, flags: EmbeddingFlags) => {
     const options = conceptOptionsFromFlags('neighbors', flags);
+    // the query first: a missing file or a folder is named before the dataset is embedded
+    const queries = await expandInputs([query]);
+    if (queries.length !== 1 || statSync(query).isDirectory()) throw new LumenError('BAD_OPTION', `<query> ${query}: give one image file, not a folder or a glob (it names ${queries.length} image${queries.length === 1 ? '' : 's'})`, 2);
     const files = await datasetFiles(flags.dataset);
     await withDatasetEmbeddings(modelPath, flags, files, async (model, layer, e) => {
       const q = await fileEmbeddings(model, modelPath, [query], { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });

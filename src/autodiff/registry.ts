@@ -7,8 +7,8 @@ import type { GradientRule } from './types.js';
  * What Lumen knows about an ONNX op type, in one record per op (zennit's `types`): declared beside the op's
  * vector-Jacobian rule (src/autodiff/rules/<op>.ts; ops without a rule in rules/no-gradient.ts and
  * rules/forward-only.ts) and read by every consumer — the builder, the LRP and DeepLIFT rule sets, float64
- * conversion, static shape inference and value folding, layouts, the model's head detection, Classic CAM's head and
- * model randomization — instead of lists of their own (test/autodiff/op-traits.test.ts checks they are complete).
+ * conversion, static shape inference and value folding, layouts, the model's head detection, Classic CAM's head,
+ * model randomization and CRAFT's layer suggestion — instead of lists of their own (test/autodiff/op-traits.test.ts checks they are complete).
  */
 export type OpKind =
   /** Weighted sum of the data input: Conv, ConvTranspose, Gemm, MatMul, Einsum. */
@@ -106,6 +106,12 @@ export interface OpTraits {
    * initializer the node is a parameter layer, whose weight model randomization re-draws.
    */
   weightInput?: number;
+  /**
+   * An activation whose output is never negative: Relu, Sigmoid, Softplus, HardSigmoid, ThresholdedRelu (alpha ≥ 0,
+   * default 1), and Clip as the ReLU6 / Hardtanh(0, ·) exported CNNs use it for (a Clip with a negative min is not).
+   * CRAFT's NMF needs such a layer, and its error names the last one before a layer that went negative.
+   */
+  nonNegative?: true;
   /** A tensor after this op is no longer a spatial feature map (global pools, flattening): where CAM layers end. */
   headBoundary?: true;
   /** Lumen runs the op and infers its shapes but has no vector-Jacobian rule for it (see rules/forward-only.ts). */

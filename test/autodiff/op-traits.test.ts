@@ -9,7 +9,8 @@ import { LumenError } from '../../src/errors.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../../src/onnx/float64.js';
 import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
 import { parameterLayers } from '../../src/metrics/randomization/model-randomization.js';
-import { TensorProto_DataType } from '../../src/onnx/proto.js';
+import { create } from '@bufbuild/protobuf';
+import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../src/onnx/proto.js';
 import { getMethod } from '../../src/methods/registry.js';
 import '../../src/methods/load-all.js';
 import { Tensor } from '../../src/tensor.js';
@@ -201,4 +202,28 @@ test('parameter layers and float64 output typing read the traits: a weightInput 
   // the float output is cast back to float32 for the caller; the index output is left alone
   assert.equal(g.graph.node.filter((n) => n.opType === 'Cast' && n.output[0] === values).length, 1);
   assert.equal(g.graph.node.filter((n) => n.opType === 'Cast' && n.output[0] === indices).length, 0);
+});
+
+test('nonNegative marks exactly the activations whose output ONNX Runtime never makes negative (CRAFT reads the trait, not a list of its own)', async () => {
+  assert.deepEqual(opsWhere((t, o) => t.nonNegative === true && t.kind !== 'activation' && !o.startsWith('LumenTest')), [], 'only activations declare it');
+  const activations = opsWhere((t, o) => t.kind === 'activation' && !o.startsWith('LumenTest'));
+  assert.ok(activations.length >= 18, activations.join(', '));
+  const values = Float32Array.from({ length: 81 }, (_, i) => (i - 40) / 8); // −5 … 5 by 1/8
+  for (const op of activations) {
+    const g = emptyModel({ input: ['N', values.length] }, 20);
+    const extra =
+      // Clip as declared: the ReLU6 of exported CNNs (min 0, max 6); with no bounds it is the identity
+      op === 'Clip' ? [g.addInitializer(Float32Array.of(0), []), g.addInitializer(Float32Array.of(6), [])]
+      : op === 'PRelu' ? [g.addInitializer(Float32Array.of(0.25), [1])]
+      : [];
+    const domain = op === 'QuickGelu' ? 'com.microsoft' : '';
+    if (domain) g.model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain, version: 1n }));
+    const [y] = g.addNode(op, ['input', ...extra], 1, {}, domain);
+    g.setOutputs([y!]);
+    const out = (await runModel(g, { input: new Tensor(values, [1, values.length]) }, [y!]))[y!]!.data;
+    const min = Math.min(...out);
+    assert.ok(Number.isFinite(min), `${op}: ${min}`);
+    assert.equal(opTraits(op)!.nonNegative === true, min >= 0, `${op}: least output ${min} on [−5, 5], nonNegative ${opTraits(op)!.nonNegative}`);
+  }
+  assert.deepEqual(opsWhere((t, o) => t.nonNegative === true && !o.startsWith('LumenTest')), ['Clip', 'HardSigmoid', 'Relu', 'Sigmoid', 'Softplus', 'ThresholdedRelu']);
 });

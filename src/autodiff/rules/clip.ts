@@ -7,7 +7,7 @@ import { depthwiseChannels, unary } from './util.js';
  * min/max inputs (opset ≥ 11, each optional) or the attributes (before).
  */
 // The mask reads y: min < y < max ⇔ min < x < max, and reading y keeps Conv+Clip fusable.
-registerOp('Clip', { kind: 'activation', doubleKernel: true, layout: 'keeps', shape: 'elementwise', lrp: 'pass', deeplift: 'rescale-exact' }, unary((ctx, _x, y, gy) => {
+registerOp('Clip', { kind: 'activation', nonNegative: true, doubleKernel: true, layout: 'keeps', shape: 'elementwise', lrp: 'pass', deeplift: 'rescale-exact' }, unary((ctx, _x, y, gy) => {
   const { ops, node, opset, constantNumbers } = ctx;
   let lo: string | undefined;
   let hi: string | undefined;

@@ -9,7 +9,9 @@ import { convPoolShape, foldMod, globalPoolShape, reduceShape, type ShapeContext
  * declared with registerOp and its traits.
  */
 forwardOnly(['CastLike'], { kind: 'data', doubleKernel: true, layout: 'keeps', shape: 'elementwise' });
-forwardOnly(['ThresholdedRelu', 'QuickGelu'], { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise' });
+// ThresholdedRelu: x where x > alpha, else 0 — never negative with its default alpha 1 (and any alpha ≥ 0)
+forwardOnly(['ThresholdedRelu'], { kind: 'activation', nonNegative: true, doubleKernel: false, layout: 'keeps', shape: 'elementwise' });
+forwardOnly(['QuickGelu'], { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise' });
 forwardOnly(['Shrink'], { kind: 'activation', doubleKernel: true, shape: 'elementwise' });
 forwardOnly(['Cos', 'Sin'], { kind: 'math', doubleKernel: true, shape: 'elementwise' });
 forwardOnly(['Tan', 'Acos', 'Asin', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh'], { kind: 'math', doubleKernel: false, shape: 'elementwise' });

@@ -1,4 +1,4 @@
-import { computeGradients } from '../../autodiff/index.js';
+import { computeGradients, opTraits } from '../../autodiff/index.js';
 import { LumenError } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { LumenModel } from '../../model.js';
@@ -229,14 +229,14 @@ export async function sobolConceptImportance(
   return jansenTotalIndices(logits, k, designs).map((v) => (Number.isFinite(v) ? v : 0));
 }
 
-/** Ops whose output is never negative (Clip: as ReLU6 in the CNNs Lumen meets; a negative min is rare). */
-const NON_NEGATIVE_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'Softplus', 'HardSigmoid']);
-
-/** ", e.g. '<name>' (a Relu output)": the last such layer at or before `layer` in graph order, or '' when none. */
+/**
+ * ", e.g. '<name>', a Relu output": the last layer at or before `layer` in graph order whose op is a non-negative
+ * activation (its `nonNegative` op trait), or '' when none.
+ */
 async function nonNegativeHint(model: LumenModel, layer: string): Promise<string> {
   const layers = await model.layers();
   const at = layers.findIndex((l) => l.name === layer);
-  const hit = (at < 0 ? layers : layers.slice(0, at + 1)).filter((l) => NON_NEGATIVE_OPS.has(l.op) && l.shape.length >= 3).pop();
+  const hit = (at < 0 ? layers : layers.slice(0, at + 1)).filter((l) => opTraits(l.op)?.nonNegative === true && l.shape.length >= 3).pop();
   return hit ? `, e.g. '${hit.name}', a ${hit.op} output` : '';
 }
 

@@ -17,6 +17,7 @@ import { loadModel } from '../../src/node/load.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { parseNpy } from '../../src/io/npy.js';
 import { Tensor } from '../../src/tensor.js';
+import type { OptionSpec } from '../../src/methods/types.js';
 import { attempt, MODEL, tempDir, type AuditCase, type CaseResult, type Category } from './common.js';
 
 interface LibraryCase extends AuditCase {
@@ -107,6 +108,15 @@ async function methodCall(id: string, variant: string): Promise<string> {
   return `${r.attribution.dims.join('x')}`;
 }
 
+/**
+ * Whether an option given a bad value must be refused: a number option given a non-number or a list (a list only
+ * where the option takes one value per channel: [1, 2] for a count reached methods as NaN sizes), an enum a non-choice.
+ */
+function mustRefuse(o: OptionSpec, tag: string): boolean {
+  if (o.type === 'number' || o.type === 'integer') return ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity'].includes(tag) || (tag === '[1,2]' && !o.perChannel);
+  return o.type === 'enum' ? tag !== 'null' : false;
+}
+
 const CONCEPT_VARIANTS = ['valid', 'model null', 'inputs null', 'options null', 'empty batch', 'layer 42', "target 'abc'", 'target 1e6', 'wrong input shape', 'signal aborted'];
 /** Must be refused whatever the method (a target for a method without one is ignored). */
 const CONCEPT_REFUSED = new Set(['model null', 'inputs null', 'options null', 'empty batch', 'layer 42', "target 'abc'", 'wrong input shape', 'signal aborted']);
@@ -172,7 +182,7 @@ function nonFinite(v: unknown, path: string, depth = 0): string | undefined {
 
 export const library: Category<LibraryCase> = {
   name: 'library',
-  title: 'library entry points: null/empty/wrong arguments, every method and metric option given bad values (from their OptionSpecs), dispose() during runs',
+  title: 'library entry points: null/empty/wrong arguments, every method, concept method and metric option given bad values (from their OptionSpecs), dispose() during runs',
   timeoutMs: 120_000,
   slice: 8,
   async plan() {
@@ -185,10 +195,7 @@ export const library: Category<LibraryCase> = {
       for (const o of m.options) {
         for (const tag of BAD_VALUES) {
           const variant = `option ${o.name} = ${tag}`;
-          // a number option given a non-number (or an enum a non-choice) must be refused
-          // (a list only where the option takes one value per channel: [1, 2] for a count reached methods as NaN sizes)
-          const refuse = (o.type === 'number' || o.type === 'integer') ? ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity'].includes(tag) || (tag === '[1,2]' && !o.perChannel) : o.type === 'enum' ? tag !== 'null' : false;
-          add({ name: `${m.id}: ${variant}`, call: { kind: 'method', id: m.id, variant }, ...(refuse ? { expect: 'error' as const } : {}) });
+          add({ name: `${m.id}: ${variant}`, call: { kind: 'method', id: m.id, variant }, ...(mustRefuse(o, tag) ? { expect: 'error' as const } : {}) });
         }
       }
       add({ name: `${m.id}: dispose() during the run`, call: { kind: 'dispose', id: m.id } });
@@ -198,8 +205,7 @@ export const library: Category<LibraryCase> = {
       for (const variant of CONCEPT_VARIANTS) add({ name: `concept ${m.id}: ${variant}`, call: { kind: 'concept', id: m.id, variant }, ...(CONCEPT_REFUSED.has(variant) || (variant === 'target 1e6' && m.needsTarget) ? { expect: 'error' as const } : {}) });
       for (const o of m.options) {
         for (const tag of BAD_VALUES) {
-          const refuse = (o.type === 'number' || o.type === 'integer') ? ["'abc'", '{}', 'true', '[]', 'NaN', 'Infinity', '[1,2]'].includes(tag) : o.type === 'enum' ? tag !== 'null' : false;
-          add({ name: `concept ${m.id}: option ${o.name} = ${tag}`, call: { kind: 'concept', id: m.id, variant: `option ${o.name} = ${tag}` }, ...(refuse ? { expect: 'error' as const } : {}) });
+          add({ name: `concept ${m.id}: option ${o.name} = ${tag}`, call: { kind: 'concept', id: m.id, variant: `option ${o.name} = ${tag}` }, ...(mustRefuse(o, tag) ? { expect: 'error' as const } : {}) });
         }
       }
     }

@@ -278,10 +278,13 @@ export class LumenModel {
       const chosen = { ...this.sessionSettings, ...settings };
       // a very long graph is compiled in segments (src/runtime/segment.ts); below the threshold, as it is
       const segmentNodes = chosen.segmentNodes ?? (graph instanceof OnnxGraph ? defaultSegmentNodes(graph.nodes.length) : 0);
-      const source = (graph instanceof OnnxGraph && segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined) ?? (graph instanceof OnnxGraph ? graph.toBytes() : graph);
+      const segmented = graph instanceof OnnxGraph && segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined;
       // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
       const size = graph instanceof OnnxGraph ? { graphNodes: graph.nodes.length } : {};
-      const created = await this.runtime.createSession(source, { ...chosen, ...size });
+      const whole = (): Promise<Session> => this.runtime.createSession(graph instanceof OnnxGraph ? graph.toBytes() : graph, { ...chosen, ...size });
+      // cutting must never break a graph that compiles whole (e.g. a value handed on with an element type Lumen's
+      // inference got wrong for an op it does not know): then it is compiled whole, and its own error is the one seen
+      const created = segmented ? await this.runtime.createSession(segmented, { ...chosen, ...size }).catch(whole) : await whole();
       return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
     })();
     const entry: CacheEntry = { compiled, session: compiled.then((c) => c.session) };

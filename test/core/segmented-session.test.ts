@@ -276,3 +276,26 @@ test('onnxruntime-web (WebAssembly, in Node) runs a segmented graph to the same 
   assert.deepEqual(parts.data, whole.data);
   await model.dispose();
 });
+
+test('a segmented graph ORT refuses is compiled whole', async () => {
+  const seen: string[] = [];
+  const inner = nodeRuntime({ threads: 1 });
+  const refusing: Runtime = {
+    name: 'refusing',
+    segments: true,
+    createSession: (model, settings) => {
+      seen.push(model instanceof Uint8Array ? 'whole' : 'segmented');
+      return model instanceof Uint8Array ? inner.createSession(model, settings) : Promise.reject(new LumenError('RUNTIME_ERROR', 'type mismatch at a cut'));
+    },
+  };
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 40; i++) y = g.op('Sin', [y]);
+  g.setOutputs([y]);
+  const model = LumenModel.fromBytes(g.toBytes(), { runtime: refusing, source: 'sin40', session: { segmentNodes: 10 } });
+  const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
+  const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
+  assert.deepEqual((await session.run({ x }, [y]))[y]!.data, (await runWhole(g, { x }, [y]))[y]!.data);
+  assert.deepEqual(seen, ['segmented', 'whole']);
+  await model.dispose();
+});

@@ -214,10 +214,10 @@ function registerNeighbors(program: Command): void {
     const options = conceptOptionsFromFlags('neighbors', flags);
     // the query first: a missing file or a folder is named before the dataset is embedded
     const queries = await expandInputs([query]);
-    if (queries.length !== 1 || statSync(query).isDirectory()) throw new LumenError('BAD_OPTION', `<query> ${query}: give one image file, not a folder or a glob (it names ${queries.length} image${queries.length === 1 ? '' : 's'})`, 2);
+    if (queries.length !== 1 || (existsSync(query) && statSync(query).isDirectory())) throw new LumenError('BAD_OPTION', `<query> ${query}: give one image file, not a folder or a glob (it names ${queries.length} image${queries.length === 1 ? '' : 's'})`, 2);
     const files = await datasetFiles(flags.dataset);
     await withDatasetEmbeddings(modelPath, flags, files, async (model, layer, e) => {
-      const q = await fileEmbeddings(model, modelPath, [query], { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
+      const q = await fileEmbeddings(model, modelPath, queries, { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
       const r = await getConceptMethod('neighbors').run(model, { query: { data: q.embeddings, n: 1, d: q.d }, dataset: { data: e.embeddings, n: files.length, d: e.d } }, { ...options, layer });
       const hits = r.neighbors.map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
       if (flags.json) printJson({ layer, query, neighbors: hits, cached: e.cached, computed: e.computed, cache: e.cachePath });

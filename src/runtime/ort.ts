@@ -115,6 +115,15 @@ class OrtSession implements Session {
   }
 }
 
+interface SegmentStep {
+  /** The segment (index). */
+  k: number;
+  /** The outputs to fetch; undefined: all of them. */
+  fetch: string[] | undefined;
+  /** Values this step is the last to read (dropped after it). */
+  release: string[];
+}
+
 /**
  * A segmented graph's session: the segments' ORT sessions run in order, each fed the graph inputs and the earlier
  * segments' values it reads, as ORT tensors of their own type (bool masks, int64 shapes stay what they are). Only
@@ -135,49 +144,58 @@ class SegmentedOrtSession implements Session {
     return this.model.outputNames;
   }
 
-  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
-    const wanted = fetches ?? this.model.outputNames;
+  /** Which segments run for a set of fetches, what each fetches, and which values each one is the last to read. */
+  private readonly plans = new Map<string, SegmentStep[]>();
+
+  private plan(wanted: readonly string[]): SegmentStep[] {
+    const key = wanted.join('\u0000');
+    const known = this.plans.get(key);
+    if (known) return known;
     for (const name of wanted) {
       if (!this.model.outputNames.includes(name)) throw new LumenError('RUNTIME_ERROR', `the graph has no output '${name}' (outputs: ${this.model.outputNames.join(', ')})`);
     }
-    // which segments run, for which of their outputs (walking back from the fetches)
+    // walking back from the fetches: the segments they need, and the outputs needed of each
     const segments = this.model.segments;
     const need = new Set(wanted);
-    const plan: { k: number; fetch: string[] }[] = [];
+    const steps: SegmentStep[] = [];
     for (let k = segments.length - 1; k >= 0; k--) {
       const fetch = segments[k]!.outputs.filter((o) => need.has(o));
       if (!fetch.length) continue;
-      plan.unshift({ k, fetch });
+      steps.unshift({ k, fetch: fetch.length === segments[k]!.outputs.length ? undefined : fetch, release: [] });
       for (const i of segments[k]!.inputs) need.add(i);
     }
     const lastStep = new Map<string, number>();
-    plan.forEach(({ k }, step) => segments[k]!.inputs.forEach((i) => lastStep.set(i, step)));
+    steps.forEach(({ k }, step) => segments[k]!.inputs.forEach((i) => lastStep.set(i, step)));
     const fetched = new Set(wanted);
+    for (const [name, step] of lastStep) if (!fetched.has(name)) steps[step]!.release.push(name);
+    this.plans.set(key, steps);
+    return steps;
+  }
+
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const wanted = fetches ?? this.model.outputNames;
+    const steps = this.plan(wanted);
     const values = new Map<string, OrtCommon.Tensor>();
-    const results: Record<string, OrtCommon.Tensor> = {};
     try {
       for (const [name, t] of Object.entries(toOrtFeeds(this.ort, feeds))) values.set(name, t);
-      for (const name of wanted) if (values.has(name)) results[name] = values.get(name)!;
-      for (let step = 0; step < plan.length; step++) {
-        const { k, fetch } = plan[step]!;
+      for (const { k, fetch, release } of steps) {
         const segmentFeeds: Record<string, OrtCommon.Tensor> = {};
-        for (const i of segments[k]!.inputs) {
+        for (const i of this.model.segments[k]!.inputs) {
           const v = values.get(i);
           // a missing graph input: ORT's own message names it, as for a one-session graph
           if (v) segmentFeeds[i] = v;
         }
-        const out = await this.sessions[k]!.run(segmentFeeds, fetch);
-        for (const [name, v] of Object.entries(out)) {
-          if (fetched.has(name)) results[name] = v;
-          if ((lastStep.get(name) ?? -1) > step) values.set(name, v);
-        }
-        for (const i of segments[k]!.inputs) {
-          if (lastStep.get(i) === step && !fetched.has(i)) values.delete(i);
-        }
+        // all of a segment's outputs: no fetch list (onnxruntime-common checks each fetched name with indexOf over the
+        // outputs, quadratic in a segment's hundreds of handed-on values)
+        const out = fetch ? await this.sessions[k]!.run(segmentFeeds, fetch) : await this.sessions[k]!.run(segmentFeeds);
+        for (const name in out) values.set(name, out[name]!);
+        for (const name of release) values.delete(name);
       }
     } catch (e) {
       throw sessionRunError(e, feeds);
     }
+    const results: Record<string, OrtCommon.Tensor> = {};
+    for (const name of wanted) results[name] = values.get(name)!;
     return fromOrtResults(results);
   }
 

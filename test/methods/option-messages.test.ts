@@ -4,12 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { conceptOptionsFromFlags } from '../../src/cli/concept-flags.js';
 import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.js';
 import { LumenError } from '../../src/errors.js';
+import { getConceptMethod, type ConceptMethodId } from '../../src/methods/concepts/registry.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { slic } from '../../src/methods/perturbation/segmentation.js';
-import { booleanOptionValue, numberOptionProblem } from '../../src/methods/validate.js';
+import { booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { getMetric, parseMetricOptions, registerMetric } from '../../src/metrics/index.js';
 import { boolOption } from '../../src/options.js';
@@ -231,4 +233,31 @@ test("SLIC compactness: its spec declares the exclusive minimum the code needs (
   // any positive value is a value (1e-10 was refused by a hidden 1e-9 floor): finite labels, all pixels labelled
   const { labels, count } = slic(image, 3, 8, 8, { nSegments: 4, compactness: 1e-10 });
   assert.ok(count >= 1 && labels.every((l) => l >= 0 && l < count));
+});
+
+test("a bad concept option reads as explain's: the concept registry checks and parses with checkOptionValues/parseOptionValues, the CLI flag with parseOption", async () => {
+  const cases: [id: ConceptMethodId, option: string, flag: string, value: number | string, words: string][] = [
+    ['craft', 'designs', 'designs', 1, 'must be within [2, 4096], got 1'],
+    ['craft', 'importance', 'importance', 'rise', "must be one of sobol, gradient, got 'rise'"],
+    ['dff', 'k', 'concepts', '2.5', "must be an integer, got '2.5'"],
+    ['tcav', 'runs', 'runs', 'many', "must be an integer, got 'many'"],
+    ['neighbors', 'k', 'count', 0, 'must be within [1, 100000], got 0'],
+    // (was 'prototypes.run: gamma must be > 0, got 0', and the flag took 0)
+    ['prototypes', 'gamma', 'gamma', 0, 'must be within (0, ∞], got 0'],
+  ];
+  for (const [id, option, flag, value, words] of cases) {
+    const spec = getConceptMethod(id).info.options.find((o) => o.name === option)!;
+    // the words are the shared validator's, as for a method option of explain
+    assert.equal(spec.type === 'enum' ? enumOptionProblem(spec, value) : numberOptionProblem(spec, value, true), words);
+    assert.equal(await messageOf(() => getConceptMethod(id).run(model, x as never, { [option]: value })), `${id}.run: ${option} ${words}`);
+    assert.equal(await messageOf(() => conceptOptionsFromFlags(id, { [flag]: String(value) })), `--${flag} ${words}`);
+  }
+  // the same number refused by a method and by a concept method: one wording after the name
+  assert.equal(await messageOf(() => getMethod('rise').explain(model, x, { numMasks: 0 })), 'rise.explain: numMasks must be within [1, 100000], got 0');
+  // parsed once: flag or form text is read as its number, a declared default applies (neighbors k: 8)
+  const dataset = Tensor.concat(Array.from({ length: 10 }, (_, i) => new Tensor(new Float32Array(28 * 28).map((_, p) => ((p * (i + 3)) % 17) / 17), [1, 1, 28, 28])));
+  const neighbors = getConceptMethod('neighbors');
+  assert.equal((await neighbors.run(model, { query: dataset.item(4), dataset }, { k: '3' as never })).neighbors.length, 3);
+  assert.equal((await neighbors.run(model, { query: dataset.item(4), dataset })).neighbors.length, 8);
+  assert.equal((await neighbors.run(model, { query: dataset.item(4), dataset }, { k: '3' as never })).neighbors[0]!.index, 4);
 });

@@ -1,15 +1,16 @@
 /**
  * The concept- and example-based methods as registered methods: one metadata record each (id, title, paper, options
  * as `OptionSpec`) that drives the CLI flags of their commands, the web app's forms and the docs table, and one
- * `run(model, inputs, options)` that validates the options once (the same `checkNumber` as `explain`) before calling
- * the plain function (`deepFeatureFactorization`, `craft`, `tcav`, `nearestByCosine`, `mmdCritic`).
+ * `run(model, inputs, options)` that checks and parses the options once, as `registerMethod` does for `explain`
+ * (checkOptionValues, then parseOptionValues: the one wording, flag text converted, declared defaults applied), and
+ * hands the plain function (`deepFeatureFactorization`, `craft`, `tcav`, `nearestByCosine`, `mmdCritic`) typed values.
  */
 import { LumenError, closestNames } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
-import type { ExplainOptions, OptionSpec } from '../types.js';
-import { checkNumber, checkOptionValues } from '../validate.js';
-import { craft, type CraftImportance, type CraftResult } from './craft.js';
+import type { ExplainOptions, OptionSpec, OptionValues } from '../types.js';
+import { checkNumber, checkOptionValues, parseOptionValues } from '../validate.js';
+import { craft, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
 import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
 import { layerActivations, pooled } from './layer.js';
@@ -83,10 +84,11 @@ export interface ConceptMethod<Id extends ConceptMethodId = ConceptMethodId> {
   run(model: LumenModel, inputs: ConceptMethodTypes[Id]['inputs'], options?: ConceptOptions): Promise<ConceptMethodTypes[Id]['result']>;
 }
 
-const seedSpec: ConceptOptionSpec = { name: 'seed', type: 'integer', default: 0, description: 'seed of the random initialization / subsamples' };
-const kSpec = (description: string, fallback: number, flag: string): ConceptOptionSpec => ({ name: 'k', type: 'integer', min: 1, max: 4096, default: fallback, description, flag });
+const seedSpec = { name: 'seed', type: 'integer', default: 0, description: 'seed of the random initialization / subsamples' } as const satisfies ConceptOptionSpec;
+const kSpec = (description: string, fallback: number, flag: string) => ({ name: 'k', type: 'integer', min: 1, max: 4096, default: fallback, description, flag }) as const satisfies ConceptOptionSpec;
 
-const INFO: { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } } = {
+// `as const`: the option lists keep their literal names and types, so each runner reads its parsed options typed
+const INFO = {
   dff: {
     id: 'dff',
     command: 'concepts',
@@ -167,10 +169,13 @@ const INFO: { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } } = {
       { name: 'prototypes', type: 'integer', min: 1, default: 6, description: 'how many prototypes' },
       { name: 'criticisms', type: 'integer', min: 0, default: 3, description: 'how many criticisms' },
       { name: 'witness', type: 'enum', choices: ['positive', 'absolute'], default: 'positive', description: "criticisms maximise w(x) (under-represented data) or |w(x)| (the paper's)" },
-      { name: 'gamma', type: 'number', min: 0, description: 'RBF kernel γ; default 1 / median squared distance' },
+      { name: 'gamma', type: 'number', min: 0, exclusiveMin: true, description: 'RBF kernel γ; default 1 / median squared distance' },
     ],
   },
-};
+} as const satisfies { [Id in ConceptMethodId]: ConceptMethodInfo & { id: Id } };
+
+/** The options a runner gets: the caller's, with its declared ones parsed (parseOptionValues) and typed. */
+type ParsedOptions<Id extends ConceptMethodId> = ConceptOptions & OptionValues<(typeof INFO)[Id]['options']>;
 
 const bad = (message: string): LumenError => new LumenError('BAD_OPTION', message, 2);
 
@@ -238,18 +243,6 @@ function runtime(o: ConceptOptions): { batchSize?: number; signal?: AbortSignal;
   };
 }
 
-/**
- * A declared option's value, or its spec's default (one place for defaults: the metadata). validateConceptCall has
- * checked it; a numeric string from a form or flag is read as the number.
- */
-function opt<T extends number | string | undefined>(id: ConceptMethodId, o: ConceptOptions, name: string): T {
-  const spec = INFO[id].options.find((s) => s.name === name);
-  if (!spec) throw new Error(`internal: ${id} declares no option ${name}`);
-  const v = o[name];
-  if (v === undefined || v === null) return spec.default as T;
-  return (spec.type === 'number' || spec.type === 'integer' ? Number(v) : String(v)) as T;
-}
-
 async function layerOf(model: LumenModel, o: ConceptOptions): Promise<string> {
   return o.layer ?? (await model.defaultLayer());
 }
@@ -259,58 +252,57 @@ function targetOf(info: ConceptMethodInfo, o: ConceptOptions): number {
   return o.target;
 }
 
-const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
-  async dff(model, inputs, o = {}) {
-    return deepFeatureFactorization(model, images(model, inputs, 'dff inputs'), { layer: await layerOf(model, o), k: opt('dff', o, 'k'), seed: opt('dff', o, 'seed') });
+/** Each method's runner: `o` holds the parsed options, `given` the caller's (where a default depends on the inputs). */
+const RUN: { [Id in ConceptMethodId]: (model: LumenModel, inputs: ConceptMethodTypes[Id]['inputs'], o: ParsedOptions<Id>, given: ConceptOptions) => Promise<ConceptMethodTypes[Id]['result']> } = {
+  async dff(model, inputs, o) {
+    return deepFeatureFactorization(model, images(model, inputs, 'dff inputs'), { layer: await layerOf(model, o), k: o.k, seed: o.seed });
   },
-  async craft(model, inputs, o = {}) {
-    const id = 'craft';
+  async craft(model, inputs, o) {
     return craft(model, images(model, inputs, 'craft inputs'), {
       layer: await layerOf(model, o),
       target: targetOf(INFO.craft, o),
-      k: opt(id, o, 'k'),
-      seed: opt(id, o, 'seed'),
-      importance: opt<CraftImportance>(id, o, 'importance'),
-      designs: opt(id, o, 'designs'),
-      cropSize: opt(id, o, 'cropSize'),
-      stride: opt(id, o, 'stride'),
-      atlasSize: opt(id, o, 'atlasSize'),
+      k: o.k,
+      seed: o.seed,
+      importance: o.importance,
+      designs: o.designs,
+      cropSize: o.cropSize,
+      stride: o.stride,
+      atlasSize: o.atlasSize,
       ...runtime(o),
     });
   },
-  async tcav(model, inputs, o = {}) {
+  async tcav(model, inputs, o, given) {
     if (!inputs || typeof inputs !== 'object') throw bad('tcav inputs must be { concept, random, inputs } Tensors');
     const list = (x: unknown, what: string): Tensor[] => (Array.isArray(x) ? x.map((t: unknown, i) => images(model, t, `${what}[${i}]`)) : [images(model, x, what)]);
     const concepts = list(inputs.concept, 'tcav concept');
     const random = list(inputs.random, 'tcav random');
-    const id = 'tcav';
     // several random sets: runs defaults to their number (one run per set), not the metadata's 10
-    const runs = (o.runs === undefined || o.runs === null) && random.length > 1 ? undefined : opt<number>(id, o, 'runs');
-    const tests = o.tests === undefined || o.tests === null ? concepts.length : opt<number>(id, o, 'tests');
+    const runs = (given.runs === undefined || given.runs === null) && random.length > 1 ? undefined : o.runs;
+    const tests = o.tests ?? concepts.length;
     const results = await tcavConcepts(model, { concepts, random, inputs: images(model, inputs.inputs, 'tcav inputs') }, {
-      layer: await layerOf(model, o), target: targetOf(INFO.tcav, o), ...(runs === undefined ? {} : { runs }), seed: opt(id, o, 'seed'), alpha: opt(id, o, 'alpha'), tests, ...runtime(o),
+      layer: await layerOf(model, o), target: targetOf(INFO.tcav, o), ...(runs === undefined ? {} : { runs }), seed: o.seed, alpha: o.alpha, tests, ...runtime(o),
     });
     return Array.isArray(inputs.concept) ? { ...results[0]!, concepts: results } : results[0]!;
   },
-  async neighbors(model, inputs, o = {}) {
+  async neighbors(model, inputs, o) {
     if (!inputs || typeof inputs !== 'object') throw bad('neighbors inputs must be { query, dataset }');
     const layer = await layerOf(model, o);
     const dataset = await embeddingsOf(model, inputs.dataset, layer, 'dataset', o);
     const query = await embeddingsOf(model, inputs.query, layer, 'query', {});
     if (query.n !== 1 || query.d !== dataset.d) throw bad(`neighbors: the query must be one image (or one embedding of ${dataset.d} values), got ${query.n} × ${query.d}`);
-    return { layer, neighbors: nearestByCosine(query.data, dataset.data, dataset.n, dataset.d, Math.min(opt<number>('neighbors', o, 'k'), dataset.n)) };
+    return { layer, neighbors: nearestByCosine(query.data, dataset.data, dataset.n, dataset.d, Math.min(o.k, dataset.n)) };
   },
-  async prototypes(model, inputs, o = {}) {
+  async prototypes(model, inputs, o) {
     const layer = await layerOf(model, o);
     const e = await embeddingsOf(model, inputs, layer, 'dataset', o);
-    const gamma = opt<number | undefined>('prototypes', o, 'gamma');
-    if (gamma !== undefined && !(gamma > 0)) throw bad(`prototypes.run: gamma must be > 0, got ${gamma}`);
+    // gamma > 0 is declared (exclusiveMin): checked with the other options
+    const { gamma } = o;
     return {
       layer,
       ...mmdCritic(e.data, e.n, e.d, {
-        prototypes: opt('prototypes', o, 'prototypes'),
-        criticisms: opt('prototypes', o, 'criticisms'),
-        witness: opt<'positive' | 'absolute'>('prototypes', o, 'witness'),
+        prototypes: o.prototypes,
+        criticisms: o.criticisms,
+        witness: o.witness,
         ...(gamma === undefined ? {} : { gamma }),
       }),
     };
@@ -320,8 +312,14 @@ const RUN: { [Id in ConceptMethodId]: ConceptMethod<Id>['run'] } = {
 const METHODS = Object.fromEntries(
   (Object.keys(INFO) as ConceptMethodId[]).map((id) => {
     const info = INFO[id];
-    const run = RUN[id] as (model: LumenModel, inputs: unknown, options?: ConceptOptions) => Promise<unknown>;
-    return [id, { info, run: async (model: LumenModel, inputs: unknown, options?: ConceptOptions) => run(model, inputs, validateConceptCall(info, model, options)) }];
+    const run = RUN[id] as (model: LumenModel, inputs: unknown, o: ConceptOptions, given: ConceptOptions) => Promise<unknown>;
+    return [id, {
+      info,
+      run: async (model: LumenModel, inputs: unknown, options?: ConceptOptions) => {
+        const given = validateConceptCall(info, model, options);
+        return run(model, inputs, parseOptionValues(info.options, given) as ConceptOptions, given);
+      },
+    }];
   }),
 ) as unknown as { [Id in ConceptMethodId]: ConceptMethod<Id> };
 

@@ -11,8 +11,8 @@ import type { ModelSegment, SegmentedModel } from './types.js';
  * session each (issue 23). Why: ORT's session creation is super-linear in graph length (its topological sort keeps
  * the ready nodes in a sorted list; fused nodes get new indices), so 48k and 96k-node Saliency graphs of a conv chain
  * took 5.8 and 16.4 s CPU at 'basic', against 1.45 and 2.5 s as segments of 2 000. Each run then hands the values
- * that cross a cut from one session to the next (+0.07 s per run on a 24k-node chain, +7–15 % on a ResNet-50 Saliency
- * graph cut in four), so graphs are cut only where whole creation costs seconds: well above the real models'
+ * that cross a cut from one session to the next (+0.04 s per run on a 24k-node chain, +7–23 % on a ResNet-50 Saliency
+ * graph cut in 4–8), so graphs are cut only where whole creation costs seconds: well above the real models'
  * explanation graphs (ResNet-50 ~430 nodes, DenseNet-121 ~2 000), which stay one session, and above
  * LARGE_GRAPH_NODES (src/runtime/ort.ts), so segments run at 'basic', where results are bit-identical to the whole
  * graph's. Measured in docs/autodiff.md, "Graph length and session creation".

@@ -34,7 +34,8 @@ export type OpKind =
 
 /**
  * How the LRP rule sets (src/autodiff/rulesets/lrp.ts) treat the op:
- * - 'layer': the composite's layer rule (ε, γ, αβ, flat, w², ZBox) — Conv, Gemm, MatMul;
+ * - 'conv-layer' / 'dense-layer': the composite's layer rule for convolutions (Conv) or for dense layers (Gemm, MatMul)
+ *   — ε, γ, αβ, flat, w², ZBox; the input layer's rule where the composite has one;
  * - 'pass': relevance passes unchanged (zennit Pass) — ReLU-like activations;
  * - 'pool': the composite's pool rule if it has one (Captum: ε), else the plain gradient;
  * - 'average-pool': like 'pool', and zennit's Norm under composites that have it;
@@ -45,7 +46,7 @@ export type OpKind =
  * - 'plain': the plain gradient (relevance at the model input where the op consumes it).
  * An op without `lrp` has no LRP treatment: LRP refuses it with an error naming the op and the node.
  */
-export type LrpTreatment = 'layer' | 'pass' | 'pool' | 'average-pool' | 'sum' | 'batch-norm' | 'product' | 'contraction' | 'plain';
+export type LrpTreatment = 'conv-layer' | 'dense-layer' | 'pass' | 'pool' | 'average-pool' | 'sum' | 'batch-norm' | 'product' | 'contraction' | 'plain';
 
 /**
  * How the DeepLIFT rule sets (src/autodiff/rulesets/deeplift.ts) treat the op:

@@ -140,7 +140,9 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
   assert.ok(opsWhere((t) => t.fold !== undefined).length >= 40);
   // parameter layers (model randomization): the layers LRP's layer rule reads a weight of, and ConvTranspose
   assert.deepEqual(opsWhere((t, o) => t.weightInput !== undefined && !o.startsWith('LumenTest')), ['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-  for (const op of opsWhere((t) => t.lrp === 'layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
+  for (const op of opsWhere((t) => t.lrp === 'conv-layer' || t.lrp === 'dense-layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
+  // LRP's layer rules: Conv gets the composite's conv rule, Gemm and MatMul its dense rule
+  assert.deepEqual([opsWhere((t) => t.lrp === 'conv-layer'), opsWhere((t) => t.lrp === 'dense-layer')], [['Conv'], ['Gemm', 'MatMul']]);
   // float64: the ops it retypes or runs in float32, each by its trait
   assert.deepEqual(opsWhere((t) => t.float64 !== undefined), ['Cast', 'Constant', 'ConstantOfShape', 'OneHot']);
   for (const op of ['TopK', 'MaxPool']) assert.deepEqual(opTraits(op)!.outputTypes, ['input', 'int64'], op);

@@ -7,7 +7,7 @@ import type { ShapeContext } from '../../onnx/shapes.js';
  * the transposes folded into its trans flags. A classifier's last Gemm seeded with a one-hot row (`oneHotSeed`):
  * the input gradient is that row of the weight (a Gather) instead of a product with the whole weight matrix.
  */
-registerOp('Gemm', { kind: 'linear', doubleKernel: true, weightInput: 1, shape: gemmShape, lrp: 'layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
+registerOp('Gemm', { kind: 'linear', doubleKernel: true, weightInput: 1, shape: gemmShape, lrp: 'dense-layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
   const gy = gradOutputs[0]!;
   const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
   const alpha = attrFloat(node, 'alpha', 1);

@@ -148,7 +148,8 @@ interface LayerParts {
 
 function layerParts(ctx: GradientContext): LayerParts {
   const { node } = ctx;
-  if (opTraits(node.opType)?.lrp !== 'layer') throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' is not a Conv/Gemm/MatMul layer`);
+  const treatment = opTraits(node.opType)?.lrp;
+  if (treatment !== 'conv-layer' && treatment !== 'dense-layer') throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' is not a Conv/Gemm/MatMul layer`);
   if (ctx.needsGradient(1) || (node.input[2] && ctx.needsGradient(2))) {
     throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' has input-dependent weights; LRP rules need the data as input 0 and constant weights`);
   }
@@ -322,8 +323,8 @@ function plainWithInputRelevance(opType: string): GradientRule | undefined {
 // Composites
 
 /**
- * Which rule each layer gets. "Input layer" = a Conv/Gemm/MatMul whose data is the model input (or a reshaping of
- * it); "dense" = Gemm/MatMul; other Conv layers are "conv".
+ * Which rule each layer gets. "Input layer" = a layer whose data is the model input (or a reshaping of it); other
+ * layers get "conv" or "dense" by their op's LRP treatment ('conv-layer': Conv; 'dense-layer': Gemm, MatMul).
  */
 interface Composite {
   input?: LayerRule;
@@ -372,12 +373,12 @@ function compositeOnly(p: LrpParameters): Composite {
   }
 }
 
-function layerRule(c: Composite): GradientRule {
+function layerRule(c: Composite, kind: 'conv' | 'dense'): GradientRule {
   return (ctx) => {
     if (ctx.node.opType === 'MatMul' && ctx.needsGradient(0) && ctx.needsGradient(1)) throw activationProduct(ctx.node.name);
     if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
     const atInput = isInputLike(ctx, ctx.node.input[0]!);
-    const rule = atInput && c.input ? c.input : ctx.node.opType === 'Conv' ? c.conv : c.dense;
+    const rule = atInput && c.input ? c.input : c[kind];
     return [rule(ctx, atInput)];
   };
 }
@@ -409,15 +410,16 @@ const registered = new Set<string>();
 
 function buildRuleSet(name: string, p: LrpParameters): RuleSet {
   const c = compositeRules(p);
-  const layer = layerRule(c);
-  return { name, description: `LRP composite ${p.composite}`, overrides: {}, rule: decidedOnce((opType) => lrpRule(opType, c, layer)) };
+  const layers = { conv: layerRule(c, 'conv'), dense: layerRule(c, 'dense') };
+  return { name, description: `LRP composite ${p.composite}`, overrides: {}, rule: decidedOnce((opType) => lrpRule(opType, c, layers)) };
 }
 
 /** The LRP rule of an op from its `lrp` trait; undefined for an op without a plain rule (the builder reports it). */
-function lrpRule(opType: string, c: Composite, layer: GradientRule): GradientRule | undefined {
+function lrpRule(opType: string, c: Composite, layers: { conv: GradientRule; dense: GradientRule }): GradientRule | undefined {
   const pools = (plain: GradientRule): GradientRule => (c.pools ? asGradientRule(c.pools) : plain);
   const rules: TreatmentRules<'lrp'> = {
-    layer: () => layer,
+    'conv-layer': () => layers.conv,
+    'dense-layer': () => layers.dense,
     pass: () => passRule,
     pool: pools,
     'average-pool': (plain) => (c.norm !== undefined ? normRule(c.norm) : pools(plain)),

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateShapeSample, SHAPE_IMAGE_SIZE, type MarkerMode } from '../../../src/datasets/shapes.js';
 import { getConceptMethod } from '../../../src/methods/concepts/registry.js';
 import { studentTTest } from '../../../src/methods/concepts/stats.js';
 import { tcav, tcavConcepts } from '../../../src/methods/concepts/tcav.js';
 import { loadModel } from '../../../src/node/load.js';
 import { Tensor } from '../../../src/tensor.js';
 import { emptyGraph, modelOf } from '../attribution/helpers.js';
+import { shapesBatch } from '../../helpers/shapes.js';
 
 /**
  * A two-feature model whose layer is a 1×1 identity Conv and whose logits are that layer (Gemm with B = I): the
@@ -118,20 +118,7 @@ test('TCAV over several concepts: one result each, Bonferroni at alpha / #concep
   }
 });
 
-/** Shapes images as an NCHW batch in [0, 1] (the shapes models' 'unit' normalization). */
-function shapes(seed: number, count: number, mode: MarkerMode, keep: (s: ReturnType<typeof generateShapeSample>) => boolean = () => true, label?: number): Tensor {
-  const s = SHAPE_IMAGE_SIZE;
-  const picked = [];
-  for (let i = 0; picked.length < count; i++) {
-    const x = generateShapeSample(seed, i, { markerMode: mode, ...(label !== undefined ? { label } : {}) });
-    if (keep(x)) picked.push(x);
-  }
-  const out = new Float32Array(count * 3 * s * s);
-  picked.forEach((x, i) => {
-    for (let p = 0; p < s * s; p++) for (let c = 0; c < 3; c++) out[(i * 3 + c) * s * s + p] = x.image[p * 3 + c]! / 255;
-  });
-  return new Tensor(out, [count, 3, s, s]);
-}
+const shapes = shapesBatch;
 
 test('shortcut benchmark with 6 random sets (random500_0 … as tensorflow/tcav): the marker is significantly above random on the shortcut model, never on the clean one', async () => {
   const TARGET = 2;

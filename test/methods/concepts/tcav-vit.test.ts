@@ -6,25 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateShapeSample, SHAPE_IMAGE_SIZE, type MarkerMode } from '../../../src/datasets/shapes.js';
 import { layerBypass } from '../../../src/methods/concepts/layer.js';
 import { tcav } from '../../../src/methods/concepts/tcav.js';
 import { loadModel } from '../../../src/node/load.js';
-import { Tensor } from '../../../src/tensor.js';
+import { shapesBatch } from '../../helpers/shapes.js';
 
-function batch(seed: number, count: number, mode: MarkerMode, keep: (s: ReturnType<typeof generateShapeSample>) => boolean = () => true, label?: number): Tensor {
-  const s = SHAPE_IMAGE_SIZE;
-  const picked = [];
-  for (let i = 0; picked.length < count; i++) {
-    const x = generateShapeSample(seed, i, { markerMode: mode, ...(label !== undefined ? { label } : {}) });
-    if (keep(x)) picked.push(x);
-  }
-  const out = new Float32Array(count * 3 * s * s);
-  picked.forEach((x, i) => {
-    for (let p = 0; p < s * s; p++) for (let c = 0; c < 3; c++) out[(i * 3 + c) * s * s + p] = x.image[p * 3 + c]! / 255;
-  });
-  return new Tensor(out, [count, 3, s, s]);
-}
+const batch = shapesBatch;
 
 test('TCAV on the shortcut ViT: the default ln_1 layer is bypassed (and said so); at the block output every path goes through, the marker is significantly above random', async (t) => {
   const TARGET = 2;

@@ -6,7 +6,7 @@ import { checkGraph } from './onnx/check.js';
 import { countNonFinite } from './methods/validate.js';
 import { OnnxGraph, valueInfoDims, type Dim } from './onnx/graph.js';
 import { inferElemTypes, inferShapes } from './onnx/shapes.js';
-import { opTraits } from './autodiff/registry.js';
+import { opTraits, passesThrough } from './autodiff/registry.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
@@ -622,7 +622,7 @@ export class LumenModel {
   private followIdentityBack(tensor: string): NodeProto | undefined {
     let node = this.graph.producer(tensor);
     const seen = new Set<NodeProto>();
-    while (node && (node.opType === 'Identity' || node.opType === 'Dropout') && !seen.has(node)) {
+    while (node && passesThrough(node.opType) && !seen.has(node)) {
       seen.add(node);
       node = this.graph.producer(node.input[0]!);
     }

@@ -159,6 +159,15 @@ export function opTraits(opType: string): OpTraits | undefined {
   return traits.get(opType);
 }
 
+/**
+ * The op hands input 0 on unchanged, values and shape (Identity, and Dropout at inference): it keeps the values
+ * (`keepsValues`) and is shaped like its input ('elementwise'). The model looks through such ops for a final Softmax.
+ */
+export function passesThrough(opType: string): boolean {
+  const t = traits.get(opType);
+  return t?.keepsValues === true && t.shape === 'elementwise';
+}
+
 /** Op types whose traits satisfy `test`, sorted. */
 export function opsWhere(test: (t: OpTraits, opType: string) => boolean): string[] {
   return [...traits].filter(([op, t]) => test(t, op)).map(([op]) => op).sort();

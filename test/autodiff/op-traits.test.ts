@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { buildBackwardGraph, declaredOps, gradientRule, opTraits, opsWhere, registeredOps, registerOp } from '../../src/autodiff/index.js';
+import { passesThrough } from '../../src/autodiff/registry.js';
 import { unary } from '../../src/autodiff/rules/util.js';
 import { LumenError } from '../../src/errors.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../../src/onnx/float64.js';
@@ -136,6 +137,8 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
     assert.ok((t.keepsValues === true) !== (t.fold !== undefined), `${op}: keepsValues ${t.keepsValues}, fold ${t.fold !== undefined}`);
   }
   assert.deepEqual(opsWhere((t, o) => t.keepsValues === true && !o.startsWith('LumenTest')), ['Dropout', 'Flatten', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze']);
+  // …of which Identity and Dropout also keep the shape: the model looks through them for a final Softmax
+  assert.deepEqual(declaredOps().filter((o) => passesThrough(o) && !o.startsWith('LumenTest')), ['Dropout', 'Identity']);
   for (const op of opsWhere((t) => t.elemType === 'bool' && t.shape === 'broadcast')) assert.ok(opTraits(op)!.fold, `${op}: no fold`);
   assert.ok(opsWhere((t) => t.fold !== undefined).length >= 40);
   // parameter layers (model randomization): the layers LRP's layer rule reads a weight of, and ConvTranspose
@@ -228,4 +231,31 @@ test('nonNegative marks exactly the activations whose output ONNX Runtime never 
     assert.equal(opTraits(op)!.nonNegative === true, min >= 0, `${op}: least output ${min} on [−5, 5], nonNegative ${opTraits(op)!.nonNegative}`);
   }
   assert.deepEqual(opsWhere((t, o) => t.nonNegative === true && !o.startsWith('LumenTest')), ['Clip', 'HardSigmoid', 'Relu', 'Sigmoid', 'Softplus', 'ThresholdedRelu']);
+});
+
+test('the model finds a final Softmax through the ops that pass values and shape through (Identity, Dropout), not through a Reshape', async () => {
+  const ending = (...after: string[]): ReturnType<typeof modelOf> => {
+    const g = emptyModel({ input: ['N', 3] });
+    const logits = g.op('Gemm', ['input', g.addInitializer(Float32Array.from([0.5, -0.2, 0.3, 0.1, 0.4, -0.6]), [3, 2])]);
+    let t = g.op('Softmax', [logits], { axis: { i: 1 } });
+    for (const op of after) t = op === 'Flatten' ? g.op(op, [t], { axis: { i: 1 } }) : g.op(op, [t]);
+    g.setOutputs([t]);
+    return modelOf(g);
+  };
+  for (const after of [[], ['Dropout'], ['Identity', 'Dropout', 'Identity']]) {
+    const model = ending(...after);
+    try {
+      assert.equal(model.endsInSoftmax, true, after.join(' → '));
+      assert.match(model.logitsName, /Gemm/);
+    } finally {
+      await model.dispose();
+    }
+  }
+  // Flatten keeps the values but not the shape: the Softmax behind it is not the model's last op
+  const flat = ending('Flatten');
+  try {
+    assert.equal(flat.endsInSoftmax, false);
+  } finally {
+    await flat.dispose();
+  }
 });

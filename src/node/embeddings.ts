@@ -7,7 +7,7 @@ import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
-import { modelFiles } from './tfjs-files.js';
+import { modelFileSha256 } from './tfjs-files.js';
 import { outputFolderError } from './output-dir.js';
 
 /** The cache file a dataset folder keeps its embeddings in (unless --cache names another). */
@@ -52,7 +52,7 @@ export async function fileEmbeddings(model: LumenModel, modelPath: string, files
   const cachePath = resolve(options.cachePath ?? join(dirname(files[0]!), EMBEDDING_CACHE_FILE));
   if (existsSync(cachePath) && statSync(cachePath).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `--cache ${cachePath}: a folder, not a cache file`, 2);
   const cache = readCache(cachePath);
-  const modelKey = modelHash(modelPath) + '|' + JSON.stringify({ layer: options.layer, normalization: model.normalization ?? null, size: model.inputSize });
+  const modelKey = modelFileSha256(modelPath) + '|' + JSON.stringify({ layer: options.layer, normalization: model.normalization ?? null, size: model.inputSize });
   const entries = (cache.models[modelKey] ??= {});
   const keyOf = (f: string): string => relative(dirname(cachePath), resolve(f));
   const hashes = files.map((f) => sha256(readFileSync(f)));
@@ -115,12 +115,6 @@ function readCache(path: string): CacheFile {
     /* unreadable: start afresh */
   }
   return { version: CACHE_VERSION, models: {} };
-}
-
-/** SHA-256 of an ONNX file; of a TF.js model.json, the SHA-256 of its and its weight shards' hashes (new weights, new key). */
-function modelHash(path: string): string {
-  const files = modelFiles(path);
-  return files.length === 1 ? sha256(readFileSync(path)) : sha256(Buffer.from(files.map((f) => sha256(readFileSync(f))).join('\n')));
 }
 
 function sha256(bytes: Uint8Array): string {

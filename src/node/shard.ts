@@ -8,6 +8,7 @@ import { encodeModel } from '../onnx/io.js';
 import type { ManifestRow } from './explain-files.js';
 import { writeFileAtomic } from './image-file.js';
 import { lockOutputDir, outputFolderError, prepareOutputDir } from './output-dir.js';
+import { modelFileSha256 } from './tfjs-files.js';
 
 /*
  * Sharded batch runs: `--shard i/n` keeps the inputs whose path hash falls in part i (0 ≤ i < n), so n machines
@@ -46,7 +47,7 @@ export function inShard(file: string, shard: Shard | undefined): boolean {
 
 /** What must be equal for two output folders to be merged (`settings.json` beside the manifest). */
 export interface RunSettings {
-  /** sha256 of the model file (of the serialized graph when it has no file). */
+  /** sha256 of the model file (a TF.js model.json: with its weight shards; the serialized graph when it has no file). */
   modelSha256: string;
   model: string;
   methods: { id: string; options: Record<string, unknown> }[];
@@ -63,9 +64,10 @@ export function runSettings(
   model: LumenModel,
   options: { methods: readonly Method[]; targets: readonly string[]; methodOptions: (m: Method) => Record<string, unknown>; layer?: readonly string[] | undefined; seed?: number | undefined; output?: string | undefined; shard?: Shard | undefined },
 ): RunSettings {
-  const bytes = existsSync(model.source) && statSync(model.source).isFile() ? readFileSync(model.source) : encodeModel(model.proto);
+  // a TF.js model.json: with its weight shards (modelFileSha256), so new weights are a different model
+  const modelSha256 = existsSync(model.source) && statSync(model.source).isFile() ? modelFileSha256(model.source) : createHash('sha256').update(encodeModel(model.proto)).digest('hex');
   return {
-    modelSha256: createHash('sha256').update(bytes).digest('hex'),
+    modelSha256,
     model: basename(model.source),
     methods: options.methods.map((m) => ({ id: m.info.id, options: options.methodOptions(m) })),
     targets: options.targets.map((t) => t.trim()),

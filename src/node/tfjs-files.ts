@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LumenError } from '../errors.js';
@@ -44,6 +45,16 @@ export function modelFiles(path: string): string[] {
   if (!isTfjsPath(path)) return [path];
   const json = parseTfjsModelJson(readFileSync(path, 'utf8'), path);
   return [path, ...weightPaths(json).flat().map((p) => join(dirname(path), p))];
+}
+
+/**
+ * SHA-256 identifying a model file's content: of an ONNX file, its bytes; of a TF.js model.json, the hashes of it
+ * and of its weight shards (new weights beside the same model.json give a new value).
+ */
+export function modelFileSha256(path: string): string {
+  const files = modelFiles(path);
+  const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  return files.length === 1 ? sha(readFileSync(path)) : sha(Buffer.from(files.map((f) => sha(readFileSync(f))).join('\n')));
 }
 
 /** Whether a model path names a TF.js model.json (by extension, or by content for other names). */

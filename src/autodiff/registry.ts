@@ -85,6 +85,12 @@ export interface OpTraits {
   /** Element type of each output where they differ ('input': input 0's): TopK and MaxPool's indices, Dropout's mask. */
   outputTypes?: readonly ('input' | 'bool' | 'int64')[];
   /**
+   * The op's own element-type rule where its outputs' types follow from its attributes or from another input than the
+   * first (Cast's `to`, Constant's value, ConstantOfShape's fill, Where's branches, the dtype of Random*): ONNX type
+   * codes, one per output (src/onnx/shapes.ts `inferElemTypes`).
+   */
+  inferTypes?: (c: TypeContext) => number[];
+  /**
    * What float64 conversion (src/onnx/float64.ts `castGraphToFloat64`) does to the node itself, besides retyping its
    * float tensors: 'value-attributes' — its float value / value_float / value_floats attribute becomes a double
    * `value` (Constant); 'fill-value' — its fill value (default float 0) becomes double (ConstantOfShape);
@@ -125,6 +131,15 @@ export interface OpTraits {
   deeplift?: DeepLiftTreatment;
   /** DeepLIFT (Captum order): part of a gated activation x·g(x) (SiLU, Mish) PyTorch exports from one unhooked module. */
   deepliftGatePart?: true;
+}
+
+/** What an op's `inferTypes` rule sees. */
+export interface TypeContext {
+  readonly node: NodeProto;
+  /** Element type of the node's first non-empty input (0 when unknown). */
+  readonly first: number;
+  /** Element type of a tensor by name (0 when unknown). */
+  typeOf(name: string | undefined): number;
 }
 
 const traits = new Map<string, OpTraits>();

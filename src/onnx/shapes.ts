@@ -456,36 +456,12 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
   const ofTag = (t: 'input' | 'bool' | 'int64'): number => (t === 'input' ? first : t === 'bool' ? T.BOOL : T.INT64);
   if (traits?.elemType) return [ofTag(traits.elemType)];
   if (traits?.outputTypes) return traits.outputTypes.map(ofTag);
+  if (traits?.inferTypes) return traits.inferTypes({ node, first, typeOf });
+  // Ops without traits (Lumen does not differentiate, fold or convert them) whose output types do not follow their
+  // first input: typed here so that the types of the rest of the graph stay right.
   switch (op) {
-    case 'Constant': {
-      const t = attrTensor(node, 'value');
-      if (t) return [t.dataType];
-      const a = node.attribute[0];
-      if (!a) return [0];
-      if (a.name === 'value_float' || a.name === 'value_floats') return [T.FLOAT];
-      if (a.name === 'value_int' || a.name === 'value_ints') return [T.INT64];
-      if (a.name === 'value_string' || a.name === 'value_strings') return [T.STRING];
-      return [0];
-    }
-    case 'Cast':
-      return [attrInt(node, 'to', 0)];
-    case 'CastLike':
-      return [typeOf(node.input[1])];
-    case 'ConstantOfShape':
-      return [attrTensor(node, 'value')?.dataType ?? T.FLOAT];
-    case 'RandomNormal':
-    case 'RandomUniform':
-      return [attrInt(node, 'dtype', T.FLOAT)];
-    case 'RandomNormalLike':
-    case 'RandomUniformLike':
-    case 'EyeLike':
-      return [attrInt(node, 'dtype', first)];
     case 'Multinomial':
       return [attrInt(node, 'dtype', T.INT32)];
-    case 'Where':
-      return [typeOf(node.input[1])];
-    case 'OneHot':
-      return [typeOf(node.input[2])];
     case 'Unique':
       return [first, T.INT64, T.INT64, T.INT64];
     case 'QuantizeLinear':

@@ -9,6 +9,7 @@ import { unary } from '../../src/autodiff/rules/util.js';
 import { LumenError } from '../../src/errors.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../../src/onnx/float64.js';
 import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
+import { makeTensorProto } from '../../src/onnx/tensor-proto.js';
 import { parameterLayers } from '../../src/metrics/randomization/model-randomization.js';
 import { create } from '@bufbuild/protobuf';
 import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../src/onnx/proto.js';
@@ -258,4 +259,36 @@ test('the model finds a final Softmax through the ops that pass values and shape
   } finally {
     await flat.dispose();
   }
+});
+
+test('element types that follow an attribute or another input than the first are the ops’ own inferTypes rules (no per-op switch in shapes.ts)', () => {
+  assert.deepEqual(opsWhere((t, o) => t.inferTypes !== undefined && !o.startsWith('LumenTest')), [
+    'Cast', 'CastLike', 'Constant', 'ConstantOfShape', 'EyeLike', 'OneHot', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Where',
+  ]);
+  const T = TensorProto_DataType;
+  const g = emptyModel({ input: ['N', 3] });
+  const ints = g.int64s([1, 2, 3]);
+  const halves = g.addInitializer(Float32Array.of(0.5), [1], 'half', T.DOUBLE);
+  const cond = g.op('Greater', ['input', g.addInitializer(Float32Array.of(0), [1])]);
+  const out: Record<string, [string, number]> = {
+    cast: [g.op('Cast', ['input'], { to: { i: T.DOUBLE } }), T.DOUBLE],
+    castLike: [g.op('CastLike', ['input', ints]), T.INT64],
+    constantTensor: [g.op('Constant', [], { value: { t: makeTensorProto('v', Int32Array.of(7), [1], T.INT32) } }), T.INT32],
+    constantFloats: [g.op('Constant', [], { value_floats: { floats: [1, 2] } }), T.FLOAT],
+    constantInts: [g.op('Constant', [], { value_ints: { ints: [1, 2] } }), T.INT64],
+    constantOfShape: [g.op('ConstantOfShape', [ints]), T.FLOAT],
+    constantOfShapeInt: [g.op('ConstantOfShape', [ints], { value: { t: makeTensorProto('v', BigInt64Array.of(1n), [1], T.INT64) } }), T.INT64],
+    eyeLike: [g.op('EyeLike', ['input']), T.FLOAT],
+    eyeLikeInt: [g.op('EyeLike', ['input'], { dtype: { i: T.INT32 } }), T.INT32],
+    oneHot: [g.op('OneHot', [ints, g.int64s([4]), g.int64s([0, 1])]), T.INT64],
+    randomNormal: [g.op('RandomNormal', [], { shape: { ints: [2] } }), T.FLOAT],
+    randomUniform: [g.op('RandomUniform', [], { shape: { ints: [2] }, dtype: { i: T.DOUBLE } }), T.DOUBLE],
+    randomNormalLike: [g.op('RandomNormalLike', [ints], { dtype: { i: T.FLOAT } }), T.FLOAT],
+    randomUniformLike: [g.op('RandomUniformLike', ['input']), T.FLOAT],
+    where: [g.op('Where', [cond, halves, halves]), T.DOUBLE],
+  };
+  // (a graph output's declared type would win over inference)
+  g.setOutputs([g.op('Identity', ['input'])]);
+  const types = inferElemTypes(g);
+  for (const [what, [name, type]] of Object.entries(out)) assert.equal(types.get(name), type, what);
 });

@@ -8,7 +8,7 @@ import { convPoolShape, foldMod, globalPoolShape, reduceShape, type ShapeContext
  * One line per group of ops with the same traits. Giving one a rule: move it into a new rule file (rules/<op>.ts),
  * declared with registerOp and its traits.
  */
-forwardOnly(['CastLike'], { kind: 'data', doubleKernel: true, layout: 'keeps', shape: 'elementwise' });
+forwardOnly(['CastLike'], { kind: 'data', doubleKernel: true, inferTypes: ({ node, typeOf }) => [typeOf(node.input[1])], layout: 'keeps', shape: 'elementwise' });
 // ThresholdedRelu: x where x > alpha, else 0 — never negative with its default alpha 1 (and any alpha ≥ 0)
 forwardOnly(['ThresholdedRelu'], { kind: 'activation', nonNegative: true, doubleKernel: false, layout: 'keeps', shape: 'elementwise' });
 forwardOnly(['QuickGelu'], { kind: 'activation', doubleKernel: false, layout: 'keeps', shape: 'elementwise' });

@@ -1,7 +1,8 @@
-import { registerOp } from '../registry.js';
+import { registerOp, type TypeContext } from '../registry.js';
 import { attrInt, attrTensor } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
 import { foldAnd, foldConstantOfShape, foldEqual, foldGreater, foldGreaterOrEqual, foldLess, foldLessOrEqual, foldOr, foldRange, foldXor, MAX_FOLD, product, reduceShape, roundHalfEven, type ShapeContext } from '../../onnx/shapes.js';
+import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorDims, tensorNumbers } from '../../onnx/tensor-proto.js';
 
 /**
@@ -10,14 +11,14 @@ import { tensorDims, tensorNumbers } from '../../onnx/tensor-proto.js';
  */
 registerOp('Shape', { kind: 'no-gradient', doubleKernel: true, shape: shapeShape, elemType: 'int64' });
 registerOp('Size', { kind: 'no-gradient', doubleKernel: true, shape: sizeShape, elemType: 'int64' });
-registerOp('Constant', { kind: 'no-gradient', doubleKernel: true, float64: 'value-attributes', shape: constantShape });
-registerOp('ConstantOfShape', { kind: 'no-gradient', doubleKernel: true, float64: 'fill-value', fold: foldConstantOfShape, shape: constantOfShapeShape });
+registerOp('Constant', { kind: 'no-gradient', doubleKernel: true, float64: 'value-attributes', shape: constantShape, inferTypes: constantTypes });
+registerOp('ConstantOfShape', { kind: 'no-gradient', doubleKernel: true, float64: 'fill-value', fold: foldConstantOfShape, shape: constantOfShapeShape, inferTypes: ({ node }) => [attrTensor(node, 'value')?.dataType ?? TensorProto_DataType.FLOAT] });
 registerOp('Range', { kind: 'no-gradient', doubleKernel: true, fold: foldRange, shape: rangeShape });
 registerOp('ArgMax', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, elemType: 'int64' });
 registerOp('ArgMin', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, elemType: 'int64' });
 registerOp('NonZero', { kind: 'no-gradient', doubleKernel: false, elemType: 'int64' });
-registerOp('OneHot', { kind: 'no-gradient', doubleKernel: false, float64: 'float-then-cast', shape: oneHotShape });
-registerOp('EyeLike', { kind: 'no-gradient', doubleKernel: false });
+registerOp('OneHot', { kind: 'no-gradient', doubleKernel: false, float64: 'float-then-cast', shape: oneHotShape, inferTypes: ({ node, typeOf }) => [typeOf(node.input[2])] });
+registerOp('EyeLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
 registerOp('Equal', { kind: 'no-gradient', doubleKernel: true, fold: { pairwise: foldEqual }, shape: 'broadcast', elemType: 'bool' });
 registerOp('Greater', { kind: 'no-gradient', doubleKernel: true, fold: { pairwise: foldGreater }, shape: 'broadcast', elemType: 'bool' });
 registerOp('Less', { kind: 'no-gradient', doubleKernel: true, fold: { pairwise: foldLess }, shape: 'broadcast', elemType: 'bool' });
@@ -33,10 +34,27 @@ registerOp('Sign', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math
 registerOp('Floor', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math.floor }, shape: 'elementwise' });
 registerOp('Ceil', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math.ceil }, shape: 'elementwise' });
 registerOp('Round', { kind: 'no-gradient', doubleKernel: false, fold: { each: roundHalfEven }, shape: 'elementwise' });
-registerOp('RandomNormal', { kind: 'no-gradient', doubleKernel: false });
-registerOp('RandomUniform', { kind: 'no-gradient', doubleKernel: false });
-registerOp('RandomNormalLike', { kind: 'no-gradient', doubleKernel: false });
-registerOp('RandomUniformLike', { kind: 'no-gradient', doubleKernel: false });
+registerOp('RandomNormal', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('float') });
+registerOp('RandomUniform', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('float') });
+registerOp('RandomNormalLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
+registerOp('RandomUniformLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
+
+/** Element type of Constant: its `value` tensor's, or float / int64 / string for the value_* attributes. */
+function constantTypes({ node }: TypeContext): number[] {
+  const t = attrTensor(node, 'value');
+  if (t) return [t.dataType];
+  const a = node.attribute[0];
+  if (!a) return [0];
+  if (a.name === 'value_float' || a.name === 'value_floats') return [TensorProto_DataType.FLOAT];
+  if (a.name === 'value_int' || a.name === 'value_ints') return [TensorProto_DataType.INT64];
+  if (a.name === 'value_string' || a.name === 'value_strings') return [TensorProto_DataType.STRING];
+  return [0];
+}
+
+/** The `dtype` attribute, else float (RandomNormal, RandomUniform) or the input's type (the *Like ops, EyeLike). */
+function dtypeOr(fallback: 'float' | 'input'): (c: TypeContext) => number[] {
+  return ({ node, first }) => [attrInt(node, 'dtype', fallback === 'float' ? TensorProto_DataType.FLOAT : first)];
+}
 
 /** Output shape of Shape (static inference, src/onnx/shapes.ts). */
 function shapeShape(c: ShapeContext): void {

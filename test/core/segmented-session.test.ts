@@ -299,3 +299,16 @@ test('a segmented graph ORT refuses is compiled whole', async () => {
   assert.deepEqual(seen, ['segmented', 'whole']);
   await model.dispose();
 });
+
+test('cuts fall between residual blocks, where one value crosses, not inside them', async () => {
+  const g = emptyModel({ x: ['N', 4] });
+  let x = 'x';
+  for (let i = 0; i < 30; i++) x = g.op('Add', [x, g.op('Neg', [g.op('Relu', [x])])]);
+  g.setOutputs([x]);
+  const seg = segmentGraph(g, 10)!;
+  assertWellCut(g, seg, 10);
+  // 3-node blocks: every window of [5, 10] nodes holds a block boundary, where only the block output crosses
+  for (const s of seg.segments) assert.equal(s.inputs.length, 1);
+  const input = new Tensor(Float32Array.from({ length: 8 }, (_, i) => 0.1 * (i - 3)), [2, 4]);
+  assert.deepEqual((await runSegmented(seg, { x: input }, [x]))[x]!.data, (await runWhole(g, { x: input }, [x]))[x]!.data);
+});

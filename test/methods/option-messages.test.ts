@@ -261,3 +261,29 @@ test("a bad concept option reads as explain's: the concept registry checks and p
   assert.equal((await neighbors.run(model, { query: dataset.item(4), dataset })).neighbors.length, 8);
   assert.equal((await neighbors.run(model, { query: dataset.item(4), dataset }, { k: '3' as never })).neighbors[0]!.index, 4);
 });
+
+test('options that must be > 0 declare it (exclusiveMin), so 0 reads like -1 from explain, the flag, the form, a metric and --metric-option', async () => {
+  // (before, 0 passed the spec's [0, …] and met a hidden floor: 'lime.explain: kernelWidth must be within [1e-12, ∞], got 0')
+  for (const [id, option, flag, label, range] of [
+    ['lime', 'kernelWidth', '--kernel-width', 'kernel width', '(0, ∞]'],
+    ['rise', 'keepProbability', '--keep-probability', 'keep probability', '(0, 1]'],
+  ] as const) {
+    const method = getMethod(id);
+    const spec = method.info.options.find((o) => o.name === option)!;
+    for (const value of [0, -1]) {
+      const words = `must be within ${range}, got ${value}`;
+      assert.equal(await messageOf(() => method.explain(model, x, { [option]: value })), `${id}.explain: ${option} ${words}`);
+      assert.equal(await messageOf(() => methodOptionsFromFlags(method, { [option]: String(value) })), `${flag} (${id}) ${words}`);
+      assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `${label} ${words}`);
+    }
+  }
+  const attribution = new Tensor(Float32Array.from({ length: 28 * 28 }, (_, p) => p % 5), [1, 1, 28, 28]);
+  const ctx = (options: Record<string, unknown>) => ({ model, input: x, attribution, target: 0, seed: 0, batchSize: 8, progress: () => {}, options });
+  for (const [metric, option] of [['insertion', 'blurSigma'], ['lipschitz', 'sigma']] as const) {
+    const words = `${metric}.${option} must be within (0, ∞], got 0`;
+    assert.equal(await messageOf(() => getMetric(metric).compute(ctx({ [option]: 0 }))), words);
+    assert.equal(await messageOf(() => parseMetricOptions([`${metric}.${option}=0`])), words);
+  }
+  // infidelity shares lipschitz's σ option and still takes σ = 0
+  assert.deepEqual(parseMetricOptions(['infidelity.sigma=0']), { infidelity: { sigma: 0 } });
+});

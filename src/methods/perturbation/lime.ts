@@ -33,7 +33,7 @@ export const limeInfo = familyInfo('perturbation', {
   caveat: 'LIME is a local linear surrogate: read its R² before trusting the weights.',
   options: [
     { name: 'numSamples', type: 'integer', default: 1000, min: 2, description: 'Random on/off samples (forward passes) per image.' },
-    { name: 'kernelWidth', type: 'number', default: 0.25, min: 0, description: 'Width of the exponential kernel on the cosine distance.' },
+    { name: 'kernelWidth', type: 'number', default: 0.25, min: 0, exclusiveMin: true, description: 'Width of the exponential kernel on the cosine distance.' },
     { name: 'alpha', type: 'number', default: 1, min: 0, description: 'Ridge regularization of the local linear model (sklearn Ridge alpha; 0 = ordinary weighted least squares).' },
     ...SEGMENTATION_OPTIONS,
     ...hideOptionSpecs('mean'),
@@ -119,7 +119,7 @@ export function limeKernelWeights(data: Uint8Array, n: number, S: number, kernel
 async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof limeInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const { numSamples, alpha } = options;
-  // (the similarity kernel divides by its width: 0 is allowed by the declared min, not here)
+  // the similarity kernel divides by its width: > 0 is declared; widths below 1e-12 underflow every weight
   const kernelWidth = checkLimit('lime.explain', 'kernelWidth', options.kernelWidth, 1e-12, Infinity, 'number');
   run.plan(numSamples * run.images.length);
   const rng = new Rng(run.seed);

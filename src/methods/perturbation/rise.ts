@@ -33,7 +33,7 @@ export const riseInfo = familyInfo('perturbation', {
   options: [
     { name: 'numMasks', type: 'integer', min: 1, description: 'Number of random masks N (default 4000 for ≥ 112-px inputs, scaled as 4000·s²/49 below).' },
     { name: 'gridSize', type: 'integer', min: 1, description: 'Cells per side s of the low-resolution grid (default 7 for ≥ 112-px inputs, clamp(round(shorter side/16), 3, 7) below).' },
-    { name: 'keepProbability', type: 'number', default: 0.5, min: 0, max: 1, description: 'Probability p that a grid cell is kept.' },
+    { name: 'keepProbability', type: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, description: 'Probability p that a grid cell is kept.' },
     { name: 'baselines', type: 'number', default: 0, description: 'Value masked pixels blend towards, in the normalized input space.' },
     seedOption('Seed of the random masks (same seed ⇒ identical result).'),
     batchSizeOption(32, 'Masked images per forward pass.'),

@@ -16,11 +16,11 @@ export const insertion = defineCurveMetric({
   moved: 'inserted',
   options: [
     { name: 'blurKernel', type: 'integer', min: 1, max: 255, default: 11, description: 'Gaussian blur kernel size of the start image (pixels)' },
-    { name: 'blurSigma', type: 'number', min: 0, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
+    { name: 'blurSigma', type: 'number', min: 0, exclusiveMin: true, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
   ],
   ends(ctx, g) {
     const size = ctx.options.blurKernel;
-    // a Gaussian needs σ > 0 (the spec's min is 0)
+    // a Gaussian needs σ > 0 (declared); below 1e-6 it is refused too
     const sigma = checkLimit('insertion', 'blurSigma', ctx.options.blurSigma, 1e-6, Infinity, 'number');
     return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
   },

@@ -23,12 +23,12 @@ export const lipschitz: Metric = registerMetric({
     needsRegions: false,
     options: [
       { name: 'samples', type: 'integer', min: 1, max: 100_000, default: 10, description: 'Perturbed copies' },
-      gaussianSigmaOption(0.1),
+      // the ratio divides by ‖δ‖: σ > 0 (infidelity's σ, the same option, may be 0)
+      { ...gaussianSigmaOption(0.1), exclusiveMin: true },
     ],
   },
   async compute(ctx) {
     const { samples } = ctx.options;
-    // the ratio divides by ‖δ‖: σ = 0 has nothing to divide by
     const sigma = checkLimit('lipschitz', 'sigma', ctx.options.sigma, 1e-12, Infinity, 'number');
     const random = new Random(ctx.seed);
     const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));

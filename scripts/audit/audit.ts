@@ -9,7 +9,8 @@
  * `--cases N` runs a seeded sample of N cases per category (npm test runs such a slice: test/fuzz/audit-slice.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { mulberry32 } from '../../src/random.js';
@@ -57,14 +58,14 @@ export function sampleIndices(total: number, n: number | undefined, seed: number
 }
 
 /** Run one category's chosen cases in worker processes: a hang or a dead worker fails that case, the rest go on. */
-async function runCategory(category: Category, cases: AuditCase[], indices: number[], seed: number, log: (line: string) => void): Promise<CaseRecord[]> {
+async function runCategory(category: Category, cases: AuditCase[], indices: number[], seed: number, log: (line: string) => void, tmp: string): Promise<CaseRecord[]> {
   const records: CaseRecord[] = [];
   let remaining = indices;
   let startFailures = 0;
   while (remaining.length > 0) {
     const done = new Set<number>();
     const { hung, current, stderr, exit } = await new Promise<{ hung: boolean; current: number; stderr: string; exit: number | null }>((finish) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'audit', 'worker.ts'), category.name, String(seed), remaining.join(',')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'audit', 'worker.ts'), category.name, String(seed), remaining.join(',')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
       let current = -1;
       let started = Date.now();
       let stderr = '';
@@ -138,13 +139,22 @@ export async function runAudit(options: AuditOptions = {}): Promise<AuditReport>
   const unknown = (only ?? []).filter((n) => !CATEGORIES.some((c) => c.name === n));
   if (unknown.length) throw new Error(`unknown audit categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}; known: ${CATEGORIES.map((c) => c.name).join(', ')}`);
   const records: CaseRecord[] = [];
-  for (const category of chosen) {
-    const cases = await category.plan(seed);
-    const sampled = sampleIndices(cases.length, options.cases === 'slice' ? category.slice : options.cases, seed);
-    const indices = options.ids?.length ? sampled.filter((i) => options.ids!.includes(cases[i]!.id)) : sampled;
-    if (indices.length === 0) continue;
-    log(`— ${category.name}: ${indices.length} of ${cases.length} cases (${category.title})`);
-    records.push(...(await runCategory(category, cases, indices, seed, log)));
+  // Every worker and every command it starts writes its temp folders (os.tmpdir() reads TMPDIR) under one folder,
+  // removed at the end: a full run left ~5 GB of lumen-audit-* folders (demo and bench outputs) in the temp folder.
+  // LUMEN_AUDIT_KEEP=1 keeps it (its path is printed).
+  const tmp = mkdtempSync(join(tmpdir(), 'lumen-audit-run-'));
+  try {
+    for (const category of chosen) {
+      const cases = await category.plan(seed);
+      const sampled = sampleIndices(cases.length, options.cases === 'slice' ? category.slice : options.cases, seed);
+      const indices = options.ids?.length ? sampled.filter((i) => options.ids!.includes(cases[i]!.id)) : sampled;
+      if (indices.length === 0) continue;
+      log(`— ${category.name}: ${indices.length} of ${cases.length} cases (${category.title})`);
+      records.push(...(await runCategory(category, cases, indices, seed, log, tmp)));
+    }
+  } finally {
+    if (process.env.LUMEN_AUDIT_KEEP) log(`temp folders kept in ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
   const summary = chosen.filter((c) => records.some((r) => r.category === c.name)).map((c) => {
     const mine = records.filter((r) => r.category === c.name);

@@ -116,8 +116,11 @@ export function parseOption(spec: OptionSpec, raw: unknown, method: string | und
       return text;
     }
     default: {
+      // (an empty value of a 'string' option — a baseline, a bound, a window shape, a layer layout — was passed on as
+      // '' and read as "not given": the default was used without a word)
+      if (text.trim() === '') throw new LumenError('BAD_OPTION', `${where}: an empty value; give one (see 'lumen methods')`, 2);
       const n = Number(text);
-      return text.trim() !== '' && Number.isFinite(n) ? n : text;
+      return Number.isFinite(n) ? n : text;
     }
   }
 }

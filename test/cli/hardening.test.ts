@@ -110,6 +110,24 @@ test("lumen demo --methods '' and --shortcut-methods with an unknown id are refu
   }
 });
 
+test("empty values of 'string' method flags and of evaluate's --metric, --regions and --boxes are refused (were read as not given); --regions /dev/zero is not read", () => {
+  assert.throws(() => methodOptionsFromFlags(getMethod('integrated-gradients'), { baseline: '' }), usage(/^--baseline \(integrated-gradients\): an empty value; give one/));
+  assert.throws(() => methodOptionsFromFlags(getMethod('occlusion'), { strides: ' ' }), usage(/--strides \(occlusion\): an empty value/));
+  assert.deepEqual(methodOptionsFromFlags(getMethod('integrated-gradients'), { baseline: 'blur' }), { baseline: 'blur' });
+  assert.deepEqual(methodOptionsFromFlags(getMethod('integrated-gradients'), { baseline: '0.5' }), { baseline: 0.5 });
+  for (const [args, text] of [
+    [['--metric', ''], /^lumen: --metric: no metric given/],
+    [['--metric', ' , '], /^lumen: --metric: no metric given/],
+    [['--regions', ''], /^lumen: --regions: an empty value/],
+    [['--regions', '/dev/zero'], /^lumen: --regions \/dev\/zero: not a regular file/],
+    [['--boxes', ''], /^lumen: --boxes: an empty value/],
+  ] as const) {
+    const r = lumen('evaluate', 'models/fashion-cnn.onnx', 'samples/fashion/9-ankle-boot.png', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, text);
+  }
+});
+
 test('formatComparison: one row per metric, one column per method, the best of each row starred by its direction', () => {
   const evaluation = (method: string, deletion: number, insertion: number): Evaluation => ({
     method,

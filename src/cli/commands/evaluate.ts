@@ -62,10 +62,13 @@ export function registerEvaluate(program: Command): void {
     const seed = integerFlag('seed', flags.seed);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     if (flags.out !== undefined) prepareOutputDir(flags.out);
-    const metricIds = !flags.metric ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim());
+    // (an empty --metric, --regions or --boxes was read as "not given")
+    const metricIds = flags.metric === undefined ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim()).filter(Boolean);
+    if (metricIds.length === 0) throw new LumenError('BAD_OPTION', `--metric: no metric given (see 'lumen evaluate --list')`, 2);
     for (const id of metricIds) getMetric(id);
-    const regionsByInput = flags.regions ? readRegions(flags.regions) : undefined;
-    const sharedRegion = flags.boxes ? parseBoxes(flags.boxes) : undefined;
+    const regionsByInput = flags.regions !== undefined ? readRegions(flags.regions) : undefined;
+    if (flags.boxes !== undefined && flags.boxes.trim() === '') throw new LumenError('BAD_OPTION', '--boxes: an empty value; give boxes as x0,y0,x1,y1;…', 2);
+    const sharedRegion = flags.boxes !== undefined ? parseBoxes(flags.boxes) : undefined;
     const metricOptions = parseMetricOptions(flags.metricOption ?? []);
     const files = await expandInputs(inputs);
     const model = await loadModelWithFlags(modelPath, flags);
@@ -124,8 +127,11 @@ export function registerEvaluate(program: Command): void {
 }
 
 function readRegions(path: string): Record<string, Region> {
+  if (path.trim() === '') throw new LumenError('BAD_OPTION', '--regions: an empty value; give a JSON file of regions per input', 2);
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `--regions file not found: ${path}`);
   if (statSync(path).isDirectory()) throw new LumenError('BAD_OPTION', `--regions ${path}: a folder, not a JSON file`, 2);
+  // (a device such as /dev/zero would be read forever)
+  if (!statSync(path).isFile()) throw new LumenError('BAD_OPTION', `--regions ${path}: not a regular file; give a JSON file`, 2);
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected an object {"<input>": {"boxes": [...]}}');

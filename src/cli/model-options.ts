@@ -30,8 +30,11 @@ export function metadataFromFlags(flags: ModelFlags): ModelMetadata {
   const meta: ModelMetadata = {};
   // (an empty value is given, and refused by numbers(), not ignored)
   if (flags.mean !== undefined || flags.std !== undefined) {
-    if (flags.mean === undefined || flags.std === undefined) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
-    meta.normalization = parseNormalization({ mean: numbers(flags.mean, '--mean'), std: numbers(flags.std, '--std') }, '--mean/--std');
+    // each value given is read first: '--mean abc' alone was answered with "go together" only
+    const mean = flags.mean !== undefined ? numbers(flags.mean, '--mean') : undefined;
+    const std = flags.std !== undefined ? numbers(flags.std, '--std') : undefined;
+    if (!mean || !std) throw new LumenError('BAD_OPTION', '--mean and --std go together', 2);
+    meta.normalization = parseNormalization({ mean, std }, '--mean/--std');
   } else if (flags.normalization !== undefined) {
     const text = flags.normalization.trim();
     if (text === '') throw new LumenError('BAD_OPTION', `--normalization: no value given (imagenet, unit, none or {"mean":[…],"std":[…]})`, 2);

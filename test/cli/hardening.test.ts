@@ -74,6 +74,8 @@ test("--classes: '', a device, an empty file or an empty name are refused (and -
   assert.throws(() => metadataFromFlags({ classes: join(dir, 'empty.txt') }), usage(/holds no class names/));
   assert.throws(() => metadataFromFlags({ classes: 'a,,b' }), usage(/an empty class name in the list/));
   assert.throws(() => metadataFromFlags({ normalization: ' ' }), usage(/--normalization: no value given/));
+  assert.throws(() => metadataFromFlags({ mean: 'abc' }), usage(/--mean takes comma-separated numbers, got 'abc'/));
+  assert.throws(() => metadataFromFlags({ std: '0.5' }), usage(/--mean and --std go together/));
   await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'a,b' }), usage(/--classes gives 2 class names, but the model's output 'logits' has 10 classes/));
   await assert.rejects(loadModelWithFlags('models/fashion-cnn.onnx', { classes: 'afile/missing' }), usage(/gives 1 class name, but/));
   const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
@@ -204,7 +206,7 @@ test('lumen evaluate --target w:1,2 is refused before any work (metrics score on
 test("--mean ''/--std '' and predict --score-threshold/--iou that are not numbers are refused on every model (were ignored or read as 0)", () => {
   assert.throws(() => metadataFromFlags({ mean: '', std: '' }), usage(/--mean takes comma-separated numbers, got ''/));
   assert.throws(() => metadataFromFlags({ mean: '0.5,', std: '0.2,0.2' }), usage(/--mean takes comma-separated numbers/));
-  assert.throws(() => metadataFromFlags({ std: '' }), usage(/--mean and --std go together/));
+  assert.throws(() => metadataFromFlags({ std: '' }), usage(/--std takes comma-separated numbers, got ''/));
   const r = lumen('predict', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '--iou', 'abc');
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^lumen: --iou must be a number in \[0, 1\], got 'abc'/);

@@ -3,6 +3,7 @@ import { Tensor } from '../tensor.js';
 import { LumenError } from '../errors.js';
 import { MAX_THREADS, sessionCreateError, sessionRunError } from './errors.js';
 import type { Feeds, Runtime, SegmentedModel, Session, SessionSettings } from './types.js';
+import { planSegmentRun, type SegmentRunPlan } from './segment.js';
 
 /** The subset of the onnxruntime module API both onnxruntime-node and onnxruntime-web export. */
 export interface OrtModule {
@@ -115,19 +116,12 @@ class OrtSession implements Session {
   }
 }
 
-interface SegmentStep {
-  /** The segment (index). */
-  k: number;
-  /** The outputs to fetch; undefined: all of them. */
-  fetch: string[] | undefined;
-  /** Values this step is the last to read (dropped after it). */
-  release: string[];
-}
-
 /**
  * A segmented graph's session: the segments' ORT sessions run in order, each fed the graph inputs and the earlier
  * segments' values it reads, as ORT tensors of their own type (bool masks, int64 shapes stay what they are). Only
- * the segments the fetched outputs depend on run, and each value is dropped after its last reader.
+ * the segments the fetched outputs depend on run, and each value is dropped after its last reader. Values live in
+ * the slots of a plan made once per fetch set (`planSegmentRun`), so a step costs its own inputs and outputs, not
+ * the number of values alive.
  */
 class SegmentedOrtSession implements Session {
   constructor(
@@ -144,58 +138,50 @@ class SegmentedOrtSession implements Session {
     return this.model.outputNames;
   }
 
-  /** Which segments run for a set of fetches, what each fetches, and which values each one is the last to read. */
-  private readonly plans = new Map<string, SegmentStep[]>();
+  /** Run plans by fetch set. */
+  private readonly plans = new Map<string, SegmentRunPlan>();
 
-  private plan(wanted: readonly string[]): SegmentStep[] {
+  private plan(wanted: readonly string[]): SegmentRunPlan {
     const key = wanted.join('\u0000');
     const known = this.plans.get(key);
     if (known) return known;
     for (const name of wanted) {
       if (!this.model.outputNames.includes(name)) throw new LumenError('RUNTIME_ERROR', `the graph has no output '${name}' (outputs: ${this.model.outputNames.join(', ')})`);
     }
-    // walking back from the fetches: the segments they need, and the outputs needed of each
-    const segments = this.model.segments;
-    const need = new Set(wanted);
-    const steps: SegmentStep[] = [];
-    for (let k = segments.length - 1; k >= 0; k--) {
-      const fetch = segments[k]!.outputs.filter((o) => need.has(o));
-      if (!fetch.length) continue;
-      steps.unshift({ k, fetch: fetch.length === segments[k]!.outputs.length ? undefined : fetch, release: [] });
-      for (const i of segments[k]!.inputs) need.add(i);
-    }
-    const lastStep = new Map<string, number>();
-    steps.forEach(({ k }, step) => segments[k]!.inputs.forEach((i) => lastStep.set(i, step)));
-    const fetched = new Set(wanted);
-    for (const [name, step] of lastStep) if (!fetched.has(name)) steps[step]!.release.push(name);
-    this.plans.set(key, steps);
-    return steps;
+    const plan = planSegmentRun(this.model, wanted);
+    this.plans.set(key, plan);
+    return plan;
   }
 
   async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
     const wanted = fetches ?? this.model.outputNames;
-    const steps = this.plan(wanted);
-    const values = new Map<string, OrtCommon.Tensor>();
+    const plan = this.plan(wanted);
+    const slots = new Array<OrtCommon.Tensor | undefined>(plan.names.length);
     try {
-      for (const [name, t] of Object.entries(toOrtFeeds(this.ort, feeds))) values.set(name, t);
-      for (const { k, fetch, release } of steps) {
+      const ortFeeds = toOrtFeeds(this.ort, feeds);
+      for (const name in ortFeeds) {
+        const s = plan.slotOf.get(name);
+        if (s !== undefined) slots[s] = ortFeeds[name];
+      }
+      for (const step of plan.steps) {
         const segmentFeeds: Record<string, OrtCommon.Tensor> = {};
-        for (const i of this.model.segments[k]!.inputs) {
-          const v = values.get(i);
+        for (let j = 0; j < step.inputs.length; j++) {
+          const v = slots[step.inputSlots[j]!];
           // a missing graph input: ORT's own message names it, as for a one-session graph
-          if (v) segmentFeeds[i] = v;
+          if (v) segmentFeeds[step.inputs[j]!] = v;
         }
         // all of a segment's outputs: no fetch list (onnxruntime-common checks each fetched name with indexOf over the
         // outputs, quadratic in a segment's hundreds of handed-on values)
-        const out = fetch ? await this.sessions[k]!.run(segmentFeeds, fetch) : await this.sessions[k]!.run(segmentFeeds);
-        for (const name in out) values.set(name, out[name]!);
-        for (const name of release) values.delete(name);
+        const session = this.sessions[step.segment]!;
+        const out = step.fetch ? await session.run(segmentFeeds, step.fetch) : await session.run(segmentFeeds);
+        for (let j = 0; j < step.outputs.length; j++) slots[step.outputSlots[j]!] = out[step.outputs[j]!];
+        for (const s of step.release) slots[s] = undefined;
       }
     } catch (e) {
       throw sessionRunError(e, feeds);
     }
     const results: Record<string, OrtCommon.Tensor> = {};
-    for (const name of wanted) results[name] = values.get(name)!;
+    wanted.forEach((name, j) => (results[name] = slots[plan.wantedSlots[j]!]!));
     return fromOrtResults(results);
   }
 

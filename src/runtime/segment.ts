@@ -181,3 +181,76 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
   }
   return { kind: 'segmented', segments, inputNames: feeds, outputNames, nodes: n };
 }
+
+/** One segment's part of a run of a segmented graph (see `planSegmentRun`). */
+export interface SegmentRunStep {
+  /** The segment (index into `SegmentedModel.segments`). */
+  readonly segment: number;
+  /** Its inputs, and the slots of the run that hold their values. */
+  readonly inputs: readonly string[];
+  readonly inputSlots: readonly number[];
+  /** The outputs to ask for; undefined: all of the segment's outputs, asked for without a list. */
+  readonly fetch: string[] | undefined;
+  /** The outputs it returns (`fetch`, or all of them), and the slots they go to. */
+  readonly outputs: readonly string[];
+  readonly outputSlots: readonly number[];
+  /** Slots this step is the last to read: cleared after it (values the caller fetches excepted). */
+  readonly release: readonly number[];
+}
+
+/**
+ * What a run of a segmented graph does for a set of fetches: every value the run handles (graph inputs, handed-on
+ * values, fetched outputs) gets a slot, so each step only touches its own inputs and outputs — no lookups in a map of
+ * all live values.
+ */
+export interface SegmentRunPlan {
+  readonly steps: readonly SegmentRunStep[];
+  /** Number of slots; `names[s]` is the value in slot s. */
+  readonly names: readonly string[];
+  /** Slot of each value the run handles (the graph inputs that any step reads or the caller fetches included). */
+  readonly slotOf: ReadonlyMap<string, number>;
+  /** The fetched values' slots, in the order of `wanted`. */
+  readonly wantedSlots: readonly number[];
+}
+
+/**
+ * Plan a run of `model` that fetches `wanted` (graph outputs; the caller checks them): walking back from the fetches,
+ * the segments they need (in order) and the outputs needed of each; then, for each value, the step after which no
+ * later step reads it (its release). A fetched value is never released.
+ */
+export function planSegmentRun(model: SegmentedModel, wanted: readonly string[]): SegmentRunPlan {
+  const segments = model.segments;
+  const need = new Set(wanted);
+  const chosen: { segment: number; fetch: string[] | undefined; outputs: readonly string[] }[] = [];
+  for (let k = segments.length - 1; k >= 0; k--) {
+    const outputs = segments[k]!.outputs.filter((o) => need.has(o));
+    if (!outputs.length) continue;
+    const all = outputs.length === segments[k]!.outputs.length;
+    chosen.unshift({ segment: k, fetch: all ? undefined : outputs, outputs: all ? segments[k]!.outputs : outputs });
+    for (const i of segments[k]!.inputs) need.add(i);
+  }
+  const names: string[] = [];
+  const slotOf = new Map<string, number>();
+  const slot = (name: string): number => {
+    let s = slotOf.get(name);
+    if (s === undefined) {
+      s = names.length;
+      names.push(name);
+      slotOf.set(name, s);
+    }
+    return s;
+  };
+  const lastStep: number[] = [];
+  const steps = chosen.map(({ segment, fetch, outputs }, step) => {
+    const inputs = segments[segment]!.inputs;
+    const inputSlots = inputs.map(slot);
+    for (const s of inputSlots) lastStep[s] = step;
+    return { segment, inputs, inputSlots, fetch, outputs, outputSlots: outputs.map(slot), release: [] as number[] };
+  });
+  const wantedSlots = wanted.map(slot);
+  const fetched = new Set(wantedSlots);
+  lastStep.forEach((step, s) => {
+    if (!fetched.has(s)) steps[step]!.release.push(s);
+  });
+  return { steps, names, slotOf, wantedSlots };
+}

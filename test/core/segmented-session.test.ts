@@ -10,7 +10,7 @@ import { LumenError } from '../../src/errors.js';
 import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
-import { defaultSegmentNodes, MAX_SEGMENTS, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph } from '../../src/runtime/segment.js';
+import { defaultSegmentNodes, MAX_SEGMENTS, planSegmentRun, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph, type SegmentRunPlan } from '../../src/runtime/segment.js';
 import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
 import { createOrtRuntime, LARGE_GRAPH_NODES, type OrtModule } from '../../src/runtime/ort.js';
 import { Tensor } from '../../src/tensor.js';
@@ -86,6 +86,100 @@ test('a long conv chain Saliency graph cut into segments of at most S nodes give
     assert.deepEqual(early[chain.camLayer]!.data, whole[chain.camLayer]!.data);
   }
   await model.dispose();
+});
+
+/**
+ * Walk a run plan as SegmentedOrtSession does, with names for values: every value a step reads is alive then (fed or
+ * returned by an earlier step, not yet released), each value is released right after the last step that reads it and
+ * never before, a fetched value never, and at the end only the fetched values are left.
+ */
+function assertReleases(seg: SegmentedModel, plan: SegmentRunPlan, wanted: readonly string[]): void {
+  const lastReader = new Map<number, number>();
+  plan.steps.forEach((step, i) => step.inputSlots.forEach((s) => lastReader.set(s, i)));
+  const live = new Set<number>();
+  for (const name of seg.inputNames) if (plan.slotOf.has(name)) live.add(plan.slotOf.get(name)!);
+  const released = new Set<number>();
+  plan.steps.forEach((step, i) => {
+    assert.ok(i === 0 || step.segment > plan.steps[i - 1]!.segment, 'steps run in segment order');
+    assert.deepEqual(step.inputs, seg.segments[step.segment]!.inputs);
+    step.inputs.forEach((name, j) => {
+      const s = step.inputSlots[j]!;
+      assert.equal(plan.names[s], name);
+      assert.ok(live.has(s), `step ${i} reads '${name}', which is not alive (released early or never made)`);
+    });
+    step.outputs.forEach((name, j) => {
+      assert.equal(plan.names[step.outputSlots[j]!], name);
+      assert.ok(seg.segments[step.segment]!.outputs.includes(name));
+      live.add(step.outputSlots[j]!);
+    });
+    for (const s of step.release) {
+      assert.equal(lastReader.get(s), i, `'${plan.names[s]}' is released at step ${i}, its last reader is step ${lastReader.get(s)}`);
+      assert.ok(!released.has(s));
+      assert.ok(!wanted.includes(plan.names[s]!), `fetched '${plan.names[s]}' released`);
+      released.add(s);
+      live.delete(s);
+    }
+  });
+  // nothing read is kept past its last reader, and every fetched value is there at the end
+  assert.deepEqual([...live].map((s) => plan.names[s]).sort(), [...wanted].sort());
+  assert.deepEqual(plan.wantedSlots.map((s) => plan.names[s]), [...wanted]);
+}
+
+test('a segmented run releases each value right after its last reader, not before, and keeps only the fetches', async () => {
+  const chain = chainModel(600, 'Relu', 'conv');
+  const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
+  const built = buildBackwardGraph(model.proto, {
+    target: chain.logits,
+    wrt: [chain.inputName],
+    fetch: [chain.camLayer],
+    seed: { kind: 'rank', rank: 1 },
+    feedDims: { [chain.inputName]: ['N', ...chain.inputDims.slice(1)] },
+  });
+  const seg = segmentGraph(built.graph, 200)!;
+  const grad = built.gradients[chain.inputName]!;
+  for (const wanted of [[grad, chain.camLayer, chain.logits], [grad], [chain.camLayer]]) {
+    const plan = planSegmentRun(seg, wanted);
+    assertReleases(seg, plan, wanted);
+    // forward values the backward pass reads are handed on: some are released by later steps than the one after
+    // they are made (otherwise the release logic is not exercised)
+    if (wanted.includes(grad)) {
+      assert.equal(plan.steps.length, seg.segments.length);
+      assert.ok(plan.steps.some((step, i) => i > 1 && step.release.length > 1));
+    }
+  }
+  // a forward activation alone: only the segments before it run, and the ones after are not planned at all
+  const early = planSegmentRun(seg, [chain.camLayer]);
+  assert.ok(early.steps.length < seg.segments.length);
+  assert.ok(!early.steps.some((step) => step.outputs.includes(grad)));
+  // a fetch list is passed only where a segment's outputs are not all wanted
+  for (const step of early.steps) assert.equal(step.fetch === undefined, step.outputs.length === seg.segments[step.segment]!.outputs.length);
+  await model.dispose();
+});
+
+test('a run plan by hand: a fetched value that later segments read is kept, the others go after their last reader', () => {
+  // x → A → a, b;  a → B → c, e;  a, b, c → C → d;  e → D → f (nothing wanted needs D)
+  const seg: SegmentedModel = {
+    kind: 'segmented',
+    inputNames: ['x'],
+    outputNames: ['a', 'd', 'f'],
+    nodes: 8,
+    segments: [
+      { bytes: new Uint8Array(), inputs: ['x'], outputs: ['a', 'b'], nodes: 2 },
+      { bytes: new Uint8Array(), inputs: ['a'], outputs: ['c', 'e'], nodes: 2 },
+      { bytes: new Uint8Array(), inputs: ['a', 'b', 'c'], outputs: ['d'], nodes: 2 },
+      { bytes: new Uint8Array(), inputs: ['e'], outputs: ['f'], nodes: 2 },
+    ],
+  };
+  const wanted = ['a', 'd'];
+  const plan = planSegmentRun(seg, wanted);
+  assertReleases(seg, plan, wanted);
+  assert.deepEqual(plan.steps.map((s) => s.segment), [0, 1, 2]);
+  assert.deepEqual(plan.steps.map((s) => s.release.map((r) => plan.names[r]).sort()), [['x'], [], ['b', 'c']]);
+  // B is asked only for c (a fetch list); A and C for all their outputs (none)
+  assert.deepEqual(plan.steps.map((s) => s.fetch), [undefined, ['c'], undefined]);
+  const all = planSegmentRun(seg, seg.outputNames);
+  assertReleases(seg, all, seg.outputNames);
+  assert.deepEqual(all.steps.map((s) => s.release.map((r) => all.names[r]).sort()), [['x'], [], ['b', 'c'], ['e']]);
 });
 
 test('graphs below SEGMENT_MIN_NODES, or not longer than the segment size, are not cut', () => {

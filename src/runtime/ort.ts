@@ -3,7 +3,7 @@ import { Tensor } from '../tensor.js';
 import { LumenError } from '../errors.js';
 import { MAX_THREADS, sessionCreateError, sessionRunError } from './errors.js';
 import type { Feeds, Runtime, SegmentedModel, Session, SessionSettings } from './types.js';
-import { planSegmentRun, type SegmentRunPlan } from './segment.js';
+import { planSegmentRun, type SegmentLayout, type SegmentRunPlan } from './segment.js';
 
 /** The subset of the onnxruntime module API both onnxruntime-node and onnxruntime-web export. */
 export interface OrtModule {
@@ -58,7 +58,9 @@ export function createOrtRuntime(ort: OrtModule, name: string, defaults: Session
         await Promise.all(sessions.map((x) => x.release()));
         throw e;
       }
-      return new SegmentedOrtSession(ort, model, sessions);
+      // the session keeps the segments' names, not their bytes (tens of MB for a 192k-node graph)
+      const layout = { inputNames: model.inputNames, outputNames: model.outputNames, segments: model.segments.map(({ inputs, outputs }) => ({ inputs, outputs })) };
+      return new SegmentedOrtSession(ort, layout, sessions);
     },
   };
 }
@@ -126,7 +128,7 @@ class OrtSession implements Session {
 class SegmentedOrtSession implements Session {
   constructor(
     private readonly ort: OrtModule,
-    private readonly model: SegmentedModel,
+    private readonly model: SegmentLayout & Pick<SegmentedModel, 'inputNames' | 'outputNames'>,
     private readonly sessions: readonly OrtCommon.InferenceSession[],
   ) {}
 

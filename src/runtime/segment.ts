@@ -182,6 +182,11 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
   return { kind: 'segmented', segments, inputNames: feeds, outputNames, nodes: n };
 }
 
+/** What a run of a segmented graph needs of it once its sessions exist: each segment's inputs and outputs, no bytes. */
+export interface SegmentLayout {
+  readonly segments: readonly Pick<ModelSegment, 'inputs' | 'outputs'>[];
+}
+
 /** One segment's part of a run of a segmented graph (see `planSegmentRun`). */
 export interface SegmentRunStep {
   /** The segment (index into `SegmentedModel.segments`). */
@@ -218,7 +223,7 @@ export interface SegmentRunPlan {
  * the segments they need (in order) and the outputs needed of each; then, for each value, the step after which no
  * later step reads it (its release). A fetched value is never released.
  */
-export function planSegmentRun(model: SegmentedModel, wanted: readonly string[]): SegmentRunPlan {
+export function planSegmentRun(model: SegmentLayout, wanted: readonly string[]): SegmentRunPlan {
   const segments = model.segments;
   const need = new Set(wanted);
   const chosen: { segment: number; fetch: string[] | undefined; outputs: readonly string[] }[] = [];

@@ -107,7 +107,7 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
   const loadMs = performance.now() - t;
   t = performance.now();
   const wrt = method === 'saliency' ? chain.inputName : chain.camLayer;
-  const built = buildBackwardGraph(model.proto, {
+  let built: ReturnType<typeof buildBackwardGraph> | undefined = buildBackwardGraph(model.proto, {
     target: chain.logits,
     wrt: [wrt],
     ...(method === 'gradcam' ? { fetch: [chain.camLayer] } : {}),
@@ -119,9 +119,14 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
   // by the whole graph's size unless the runtime sets one; without it, the graph whole at the runtime's level
   const source = (segmentNodes ? segmentGraph(built.graph, segmentNodes) : undefined) ?? built.graph.toBytes();
   const buildMs = performance.now() - t;
+  // the graph is not kept past compilation, as in model.compile: a 192k-node graph left in the heap made every major
+  // GC during the runs mark it (run CPU 670 vs 558 ms at 64k forward nodes, docs/autodiff.md)
+  const graphNodes = built.graph.nodes.length;
+  const grad = built.gradients[wrt]!;
+  built = undefined;
   const cpu0 = process.cpuUsage();
   t = performance.now();
-  const session = await runtime.createSession(source, segmentNodes === undefined ? {} : { graphNodes: built.graph.nodes.length });
+  const session = await runtime.createSession(source, segmentNodes === undefined ? {} : { graphNodes });
   const createMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
   try {
@@ -131,7 +136,7 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
     for (let r = 0; r < 6; r++) {
       const c0 = process.cpuUsage();
       t = performance.now();
-      await session.run({ [chain.inputName]: input }, [built.gradients[wrt]!]);
+      await session.run({ [chain.inputName]: input }, [grad]);
       runs.push(performance.now() - t);
       const c = process.cpuUsage(c0);
       runsCpu.push((c.user + c.system) / 1000);
@@ -139,7 +144,7 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
     const later = runs.slice(1).sort((a, b) => a - b);
     const laterCpu = runsCpu.slice(1).sort((a, b) => a - b);
     const segments = source instanceof Uint8Array ? 1 : source.segments.length;
-    return { method, forwardNodes: chain.nodes, graphNodes: built.graph.nodes.length, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs: runs[0]!, runMedianMs: later[2]!, runCpuMedianMs: laterCpu[2]!, segments };
+    return { method, forwardNodes: chain.nodes, graphNodes, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs: runs[0]!, runMedianMs: later[2]!, runCpuMedianMs: laterCpu[2]!, segments };
   } finally {
     await session.dispose();
     await model.dispose();

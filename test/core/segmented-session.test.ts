@@ -56,8 +56,9 @@ async function runSegmented(seg: SegmentedModel, feeds: Record<string, Tensor>, 
   }
 }
 
-test('a long conv chain Saliency graph cut into segments of at most S nodes gives bit-identical gradients', async () => {
-  const chain = chainModel(1200, 'Relu', 'conv');
+/** A conv Relu chain of about `nodes` forward nodes, and its Saliency graph that also outputs the last activation. */
+function chainSaliency(nodes: number): { chain: ReturnType<typeof chainModel>; model: LumenModel; built: ReturnType<typeof buildBackwardGraph> } {
+  const chain = chainModel(nodes, 'Relu', 'conv');
   const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
   const built = buildBackwardGraph(model.proto, {
     target: chain.logits,
@@ -66,6 +67,11 @@ test('a long conv chain Saliency graph cut into segments of at most S nodes give
     seed: { kind: 'rank', rank: 1 },
     feedDims: { [chain.inputName]: ['N', ...chain.inputDims.slice(1)] },
   });
+  return { chain, model, built };
+}
+
+test('a long conv chain Saliency graph cut into segments of at most S nodes gives bit-identical gradients', async () => {
+  const { chain, model, built } = chainSaliency(1200);
   for (const S of [300, 1000]) {
     const seg = segmentGraph(built.graph, S)!;
     assertWellCut(built.graph, seg, S);
@@ -126,15 +132,7 @@ function assertReleases(seg: SegmentedModel, plan: SegmentRunPlan, wanted: reado
 }
 
 test('a segmented run releases each value right after its last reader, not before, and keeps only the fetches', async () => {
-  const chain = chainModel(600, 'Relu', 'conv');
-  const model = LumenModel.fromBytes(chain.bytes, { runtime, source: 'chain' });
-  const built = buildBackwardGraph(model.proto, {
-    target: chain.logits,
-    wrt: [chain.inputName],
-    fetch: [chain.camLayer],
-    seed: { kind: 'rank', rank: 1 },
-    feedDims: { [chain.inputName]: ['N', ...chain.inputDims.slice(1)] },
-  });
+  const { chain, model, built } = chainSaliency(600);
   const seg = segmentGraph(built.graph, 200)!;
   const grad = built.gradients[chain.inputName]!;
   for (const wanted of [[grad, chain.camLayer, chain.logits], [grad], [chain.camLayer]]) {

@@ -15,6 +15,10 @@ export type BenchModelName = 'resnet50' | 'mobilenet_v2' | 'vgg16' | 'vit_b_16';
 
 export const BENCH_MODELS: readonly BenchModelName[] = ['resnet50', 'mobilenet_v2', 'vgg16', 'vit_b_16'];
 
+/** The sections `--only` picks from (runBench measures them in this order). */
+export const BENCH_SECTIONS = ['forward', 'compile', 'ig', 'memory', 'perturbation', 'export', 'scale', 'browser'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
 /** torchvision's parameter counts (torchvision.models docs, "Params" column). */
 export const TORCHVISION_PARAMETERS: Readonly<Record<BenchModelName, number>> = {
   resnet50: 25_557_032,

@@ -15,9 +15,11 @@ import { getMethod } from '../methods/registry.js';
 import type { ExplainOptions, Explanation } from '../methods/types.js';
 import { LumenModel } from '../model.js';
 import { nodeRuntime } from '../node/runtime.js';
+import { writeFileAtomic } from '../node/image-file.js';
+import { makeDirs, outputFolderError } from '../node/output-dir.js';
 import type { Runtime, Session } from '../runtime/types.js';
 import { Tensor } from '../tensor.js';
-import { buildBenchModel, type BenchModelName } from './models.js';
+import { buildBenchModel, type BenchModelName, type BenchSection } from './models.js';
 import { interleaved, median, peakRssDuring } from './timing.js';
 import { exportedGradcamTiming } from './export.js';
 
@@ -72,7 +74,7 @@ export interface BenchOptions {
   /** Where results.json is written. */
   out?: string;
   /** Only sections whose name contains one of these ('forward', 'ig', 'perturbation', 'compile', 'memory', 'export', 'scale', 'browser'). */
-  only?: readonly string[];
+  only?: readonly BenchSection[];
   log?: (line: string) => void;
 }
 
@@ -438,7 +440,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   const full = bench.mode === 'full';
   const models = options.models ?? (full ? ['resnet50', 'mobilenet_v2', 'vgg16', 'vit_b_16'] : ['resnet50', 'mobilenet_v2', 'vit_b_16']);
   const batches = full ? [1, 8] : [1];
-  const wants = (section: string): boolean => !options.only || options.only.some((o) => section.includes(o));
+  const wants = (section: BenchSection): boolean => !options.only || options.only.includes(section);
   const saliencyB1: Record<string, number> = {};
 
   for (const name of models) {
@@ -524,8 +526,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     missing: [...new Set(bench.missing)],
   };
   const out = options.out ?? join('bench', 'results.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+  try {
+    makeDirs(dirname(out));
+    writeFileAtomic(out, `${JSON.stringify(results, null, 1)}\n`);
+  } catch (e) {
+    throw outputFolderError(e, out, '-o');
+  }
   bench.log('');
   bench.log(formatTable(results));
   bench.log(`results written to ${out}`);

@@ -224,3 +224,27 @@ test("lumen convert -o '' and -o through a file are named errors (-o '' was an i
   assert.match(through.stderr, /^lumen: -o .*plain\/x\.onnx: cannot write there \(a part of the path is a file/);
   assert.doesNotMatch(through.stderr, /internal error|\n\s+at /);
 });
+
+test('lumen bench flags are checked before any measuring: unknown or empty --only/--models entries, --quick with --full, --repeats bounds, -o that is empty, a folder or under a file', async () => {
+  const { registerBench } = await import('../../src/cli/commands/bench.js');
+  const bench = async (...args: string[]): Promise<void> => {
+    const program = new Command().exitOverride();
+    registerBench(program);
+    await program.parseAsync(['bench', ...args], { from: 'user' });
+  };
+  const results = join(dir, 'bench-results.json');
+  // before this check, '--only ,' and '--only ""' ran every section (substring match of '') and 'forwrd' ran none
+  await assert.rejects(bench('--only', ',', '-o', results), usage(/^--only must be a comma-separated list of forward, compile, .*; got an empty entry in ','$/));
+  await assert.rejects(bench('--only', '', '-o', results), usage(/^--only .*got an empty entry in ''$/));
+  await assert.rejects(bench('--only', 'forward,forwrd', '-o', results), usage(/^--only .*got 'forwrd'$/));
+  await assert.rejects(bench('--models', 'resnet50,', '-o', results), usage(/^--models must be a comma-separated list of resnet50, mobilenet_v2, vgg16, vit_b_16; got an empty entry/));
+  await assert.rejects(bench('--quick', '--full', '-o', results), usage(/^--quick and --full exclude each other/));
+  await assert.rejects(bench('--repeats', '100000', '-o', results), usage(/^--repeats must be within \[1, 1000\], got 100000$/));
+  await assert.rejects(bench('--repeats', '1e9', '-o', results), usage(/^--repeats must be an integer, got '1e9'$/));
+  // the results file: a stack trace after minutes of measuring before this check
+  await assert.rejects(bench('--only', 'scale', '-o', ''), usage(/^-o: the results file name is empty$/));
+  await assert.rejects(bench('--only', 'scale', '-o', dir), usage(/^-o .*: a folder, not a results file; give a file name such as .*results\.json$/));
+  writeFileSync(join(dir, 'bench-plain'), 'x');
+  await assert.rejects(bench('--only', 'scale', '-o', join(dir, 'bench-plain', 'r.json')), usage(/^-o .*bench-plain: this is a file, not a folder/));
+  assert.equal(readdirSync(dir).includes('bench-results.json'), false);
+});

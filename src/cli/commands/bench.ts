@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { BENCH_MODELS, type BenchModelName } from '../../bench/models.js';
+import { BENCH_MODELS, BENCH_SECTIONS } from '../../bench/models.js';
 import { printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { MAX_THREADS } from '../../runtime/errors.js';
 import { flag } from '../flags.js';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { prepareOutputDir } from '../../node/output-dir.js';
 
 interface BenchFlags {
   full?: boolean;
@@ -17,6 +20,29 @@ interface BenchFlags {
   out: string;
 }
 
+/** The results file is checked before minutes of measuring: a name, not a folder, in a folder that can be written. */
+function checkResultsFile(out: string): void {
+  if (out.trim() === '') throw new LumenError('OUTPUT_FOLDER', '-o: the results file name is empty', 2);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `-o ${out}: a folder, not a results file; give a file name such as ${join(out, 'results.json')}`, 2);
+  prepareOutputDir(dirname(out) || '.', '-o');
+}
+
+/** More timed repeats than this measure nothing new and keep the command running for hours. */
+const MAX_REPEATS = 1000;
+
+/** A comma-separated list of known names: every entry must be one of them (an empty entry or list is refused). */
+function listFlag<T extends string>(name: string, raw: string | undefined, known: readonly T[]): T[] | undefined {
+  if (raw === undefined) return undefined;
+  const entries = raw.split(',').map((s) => s.trim());
+  for (const entry of entries) {
+    if (!known.includes(entry as T)) {
+      const got = entry === '' ? `an empty entry in '${raw}'` : `'${entry}'`;
+      throw new LumenError('BAD_OPTION', `--${name} must be a comma-separated list of ${known.join(', ')}; got ${got}`, 2);
+    }
+  }
+  return [...new Set(entries as T[])];
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -27,24 +53,24 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', 'timed repeats per measurement (after one warm-up)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', '2')
     .option('--no-browser', 'skip the headless-Chromium case')
-    .option('--only <sections>', 'comma-separated sections: forward, compile, ig, memory, perturbation, export, scale, browser')
+    .option('--only <sections>', `comma-separated sections: ${BENCH_SECTIONS.join(', ')}`)
     .addOption(flag.out('<file>', 'results file', 'bench/results.json'))
     .action(async (flags: BenchFlags) => {
-      const models = flags.models?.split(',').map((s) => s.trim());
-      for (const m of models ?? []) {
-        if (!BENCH_MODELS.includes(m as BenchModelName)) throw new LumenError('BAD_OPTION', `unknown bench model '${m}' (choose from ${BENCH_MODELS.join(', ')})`, 2);
-      }
-      const repeats = flags.repeats === undefined ? undefined : integerFlag('repeats', flags.repeats, 1);
+      checkResultsFile(flags.out);
+      if (flags.quick && flags.full) throw new LumenError('BAD_OPTION', '--quick and --full exclude each other: give one (--quick is the default)', 2);
+      const models = listFlag('models', flags.models, BENCH_MODELS);
+      const only = listFlag('only', flags.only, BENCH_SECTIONS);
+      const repeats = flags.repeats === undefined ? undefined : integerFlag('repeats', flags.repeats, 1, MAX_REPEATS);
       const threads = integerFlag('threads', flags.threads, 1, MAX_THREADS);
       // imported here so other commands do not load the benchmark code
       const { runBench } = await import('../../bench/run.js');
       await runBench({
         mode: flags.full ? 'full' : 'quick',
-        ...(models ? { models: models as BenchModelName[] } : {}),
+        ...(models ? { models } : {}),
         ...(repeats ? { repeats } : {}),
         threads,
         browser: flags.browser,
-        ...(flags.only ? { only: flags.only.split(',').map((s) => s.trim()) } : {}),
+        ...(only ? { only } : {}),
         out: flags.out,
         log: printLine,
       });

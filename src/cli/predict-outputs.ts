@@ -12,6 +12,8 @@ import { printJson, printLine } from './output.js';
 export interface PredictOutputFlags {
   output?: string;
   out: string;
+  /** --out was given on the command line (not its default): only segmentation models write files. */
+  outGiven?: boolean;
   scoreThreshold: string;
   iou: string;
 }
@@ -45,8 +47,13 @@ export async function predictStructured(model: LumenModel, files: readonly strin
   const kind = structuredKind(dims);
   if (!kind) {
     if (flags.output) throw new LumenError('BAD_OPTION', `--output ${flags.output}: predict reads classes ([N, K]), class maps ([N, C, H, W]) or detection heads; this output is [${dims.join(', ')}]`, 2);
-    return false;
   }
+  // a flag that would do nothing is refused, not ignored: only class maps are written as files
+  if (flags.outGiven && kind !== 'segmentation') {
+    const what = kind === undefined ? 'class scores' : 'a detection head';
+    throw new LumenError('BAD_OPTION', `--out ${flags.out}: predict writes files only for segmentation models (class maps); this model's output is ${what} [${dims.join(', ')}], printed (or --json); leave out --out`, 2);
+  }
+  if (!kind) return false;
   const outDir = kind === 'segmentation' ? prepareOutputDir(flags.out) : undefined;
   const rows: Record<string, unknown>[] = [];
   let failed = 0;

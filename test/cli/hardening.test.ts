@@ -248,3 +248,18 @@ test('lumen bench flags are checked before any measuring: unknown or empty --onl
   await assert.rejects(bench('--only', 'scale', '-o', join(dir, 'bench-plain', 'r.json')), usage(/^-o .*bench-plain: this is a file, not a folder/));
   assert.equal(readdirSync(dir).includes('bench-results.json'), false);
 });
+
+test('lumen predict --out on a classifier or a detection head is refused (only class maps are written; it was ignored without a word)', () => {
+  const out = join(dir, 'predict-out');
+  const classifier = lumen('predict', 'models/fashion-cnn.onnx', 'samples/fashion/0-tshirt-top.png', '--out', out);
+  assert.equal(classifier.code, 2, classifier.stderr);
+  assert.match(classifier.stderr, /^lumen: --out .*predict-out: predict writes files only for segmentation models \(class maps\); this model's output is class scores \[1, 10\]/);
+  const detector = lumen('predict', 'models/shapes-det.onnx', 'samples/shapes/000-circle.png', '--out', out, '--json');
+  assert.equal(detector.code, 2, detector.stderr);
+  assert.match(detector.stderr, /this model's output is a detection head \[1, 64, 10\]/);
+  assert.equal(readdirSync(dir).includes('predict-out'), false);
+  // without --out both still print (the default folder is not created either)
+  const plain = lumen('predict', 'models/fashion-cnn.onnx', 'samples/fashion/0-tshirt-top.png', '--json');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal((JSON.parse(plain.stdout) as { status: string }[])[0]!.status, 'ok');
+});

@@ -26,7 +26,8 @@ export function registerPredict(program: Command): void {
       .option('--score-threshold <p>', 'detectors: lowest class score kept before NMS', '0.25')
       .option('--iou <p>', 'detectors: IoU above which NMS drops the lower-scoring box of a class', '0.45')
       .addOption(flag.json()),
-  ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & PredictOutputFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }) => {
+  ).action(async (modelPath: string, inputs: string[], flags: ModelFlags & PredictOutputFlags & { top: string; batchSize: string; recursive?: boolean; json?: boolean }, command: Command) => {
+    flags.outGiven = command.getOptionValueSource('out') === 'cli';
     const top = integerFlag('top', flags.top, 1);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);

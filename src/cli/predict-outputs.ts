@@ -45,9 +45,7 @@ export async function predictStructured(model: LumenModel, files: readonly strin
   if (!first) return false;
   const dims = (await forwardTarget(model, first.tensor, tensor)).values.dims;
   const kind = structuredKind(dims);
-  if (!kind) {
-    if (flags.output) throw new LumenError('BAD_OPTION', `--output ${flags.output}: predict reads classes ([N, K]), class maps ([N, C, H, W]) or detection heads; this output is [${dims.join(', ')}]`, 2);
-  }
+  if (!kind && flags.output) throw new LumenError('BAD_OPTION', `--output ${flags.output}: predict reads classes ([N, K]), class maps ([N, C, H, W]) or detection heads; this output is [${dims.join(', ')}]`, 2);
   // a flag that would do nothing is refused, not ignored: only class maps are written as files
   if (flags.outGiven && kind !== 'segmentation') {
     const what = kind === undefined ? 'class scores' : 'a detection head';

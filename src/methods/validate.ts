@@ -55,27 +55,30 @@ export function checkOptionValues(specs: readonly OptionSpec[], options: Readonl
   for (const spec of specs) {
     const v = options[spec.name];
     if (v === undefined || v === null) continue;
-    if (spec.type === 'enum') {
-      const problem = enumOptionProblem(spec, v);
-      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
-      continue;
-    }
-    if (spec.type === 'boolean') {
-      const problem = booleanOptionProblem(v);
-      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
-      continue;
-    }
-    if (spec.type !== 'number' && spec.type !== 'integer') continue;
-    // ([] would pass the loop below with nothing checked, and Number([]) is 0)
-    if (Array.isArray(v) && v.length === 0) throw bad(`${who}: ${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`);
-    // One number, except an option that takes one value per channel: an array of numbers, or a Tensor the method
-    // checks against the input ([1, 2] for a count reached the methods as NaN sizes and unbounded allocations).
-    if (spec.perChannel && v instanceof Tensor) continue;
-    for (const part of spec.perChannel && Array.isArray(v) ? v : [v]) {
-      const problem = numberOptionProblem(spec, part, true);
-      if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
-    }
+    const problem = optionValueProblem(spec, v);
+    if (problem) throw bad(`${who}: ${spec.name} ${problem}`);
   }
+}
+
+/**
+ * What is wrong with a given (not undefined or null) value of a declared option, as checkOptionValues and the metric
+ * options word it: enum choices, booleans, numbers and integers within bounds (flag or form text read as its type).
+ * A 'string' option's value passes (the method or metric parses it).
+ */
+export function optionValueProblem(spec: OptionSpec, v: unknown): string | undefined {
+  if (spec.type === 'enum') return enumOptionProblem(spec, v);
+  if (spec.type === 'boolean') return booleanOptionProblem(v);
+  if (spec.type !== 'number' && spec.type !== 'integer') return undefined;
+  // ([] would pass the loop below with nothing checked, and Number([]) is 0)
+  if (Array.isArray(v) && v.length === 0) return `must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`;
+  // One number, except an option that takes one value per channel: an array of numbers, or a Tensor the method
+  // checks against the input ([1, 2] for a count reached the methods as NaN sizes and unbounded allocations).
+  if (spec.perChannel && v instanceof Tensor) return undefined;
+  for (const part of spec.perChannel && Array.isArray(v) ? v : [v]) {
+    const problem = numberOptionProblem(spec, part, true);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /**

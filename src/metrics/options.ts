@@ -1,7 +1,7 @@
 import { LumenError, closestNames } from '../errors.js';
 import { describeValue } from '../options.js';
 import type { OptionSpec } from '../methods/types.js';
-import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
+import { booleanOptionValue, optionValueProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
 import type { Box, MetricInfo, Region } from './types.js';
 
@@ -23,48 +23,33 @@ export function parseMetricOptions(items: readonly string[]): Record<string, Rec
       throw new LumenError('BAD_OPTION', `metric '${metric.info.id}' has no option '${m[2]}'` + (known.length ? ` (options: ${known.join(', ')}; closest: ${closestNames(name, known, 1).join('')})` : ' (it takes no options)'), 2);
     }
     const raw = m[3]!;
-    let value: unknown = raw;
-    if (spec.type === 'number' || spec.type === 'integer') {
-      const problem = metricNumberProblem(spec, raw, true);
-      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
-      value = Number(raw);
-    } else if (spec.type === 'boolean') {
-      const problem = booleanOptionProblem(raw);
-      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
-      value = booleanOptionValue(raw);
-    } else if (spec.type === 'enum') {
-      const problem = enumOptionProblem(spec, raw);
-      if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
-    }
-    (out[metric.info.id] ??= {})[name] = value;
+    const problem = metricOptionProblem(spec, raw);
+    if (problem) throw new LumenError('BAD_OPTION', `${metric.info.id}.${name} ${problem}`, 2);
+    (out[metric.info.id] ??= {})[name] = spec.type === 'number' || spec.type === 'integer' ? Number(raw) : spec.type === 'boolean' ? booleanOptionValue(raw) : raw;
   }
   return out;
 }
 
 /**
- * What is wrong with a metric's number option, in the words `explain` and the CLI use (numberOptionProblem); a
+ * What is wrong with a value of a metric's option, in the words `explain` and the CLI use (optionValueProblem); a
  * metric's integer without a declared max is not capped as a method's counts are (pixelsPerStep grows with the image).
  */
-export function metricNumberProblem(spec: OptionSpec, v: unknown, strings = false): string | undefined {
-  return numberOptionProblem({ ...spec, max: spec.max ?? Infinity }, v, strings);
+function metricOptionProblem(spec: OptionSpec, v: unknown): string | undefined {
+  return optionValueProblem({ ...spec, max: spec.max ?? Infinity }, v);
 }
 
 /**
  * The options given to one metric, checked against its declared ones before any work (`evaluate`, and every
  * `compute` through registerMetric): numbers, integers, enums and booleans in the words of explain and the CLI
- * (numberOptionProblem, enumOptionProblem, booleanOptionProblem), named `metric.option`.
+ * (metricOptionProblem), named `metric.option`.
  */
 export function checkMetricOptions(info: MetricInfo, given: Readonly<Record<string, unknown>> | undefined): void {
   if (given === undefined || given === null) return;
   if (typeof given !== 'object' || Array.isArray(given)) throw new LumenError('BAD_OPTION', `${info.id}: options must be an object, got ${describeValue(given)}`, 2);
   for (const spec of info.options) {
     const v = given[spec.name];
-    if (v === undefined || v === null || spec.type === 'string') continue;
-    const problem =
-      spec.type === 'enum' ? enumOptionProblem(spec, v)
-      : spec.type === 'boolean' ? booleanOptionProblem(v)
-      : Array.isArray(v) && v.length === 0 ? `must be ${spec.type === 'integer' ? 'an integer' : 'a finite number'}, got an empty array`
-      : metricNumberProblem(spec, v, true);
+    if (v === undefined || v === null) continue;
+    const problem = metricOptionProblem(spec, v);
     if (problem) throw new LumenError('BAD_OPTION', `${info.id}.${spec.name} ${problem}`, 2);
   }
 }

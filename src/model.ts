@@ -276,15 +276,18 @@ export class LumenModel {
     const compiled = (async (): Promise<Compiled<M>> => {
       const { graph, meta, settings } = build();
       const chosen = { ...this.sessionSettings, ...settings };
-      // a very long graph is compiled in segments (src/runtime/segment.ts); below the threshold, as it is
-      const segmentNodes = chosen.segmentNodes ?? (graph instanceof OnnxGraph ? defaultSegmentNodes(graph.nodes.length) : 0);
-      const segmented = graph instanceof OnnxGraph && segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined;
-      // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
-      const size = graph instanceof OnnxGraph ? { graphNodes: graph.nodes.length } : {};
-      const whole = (): Promise<Session> => this.runtime.createSession(graph instanceof OnnxGraph ? graph.toBytes() : graph, { ...chosen, ...size });
-      // cutting must never break a graph that compiles whole (e.g. a value handed on with an element type Lumen's
-      // inference got wrong for an op it does not know): then it is compiled whole, and its own error is the one seen
-      const created = segmented ? await this.runtime.createSession(segmented, { ...chosen, ...size }).catch(whole) : await whole();
+      let created: Session;
+      if (graph instanceof OnnxGraph) {
+        // the graph's size lets the runtime pick its optimization level (src/runtime/ort.ts, LARGE_GRAPH_NODES)
+        const sized = { ...chosen, graphNodes: graph.nodes.length };
+        // a very long graph is compiled in segments (src/runtime/segment.ts); below the threshold, as it is
+        const segmentNodes = chosen.segmentNodes ?? defaultSegmentNodes(graph.nodes.length);
+        const segmented = segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined;
+        const whole = (): Promise<Session> => this.runtime.createSession(graph.toBytes(), sized);
+        // cutting must never break a graph that compiles whole (e.g. a value handed on with an element type Lumen's
+        // inference got wrong for an op it does not know): then it is compiled whole, and its own error is the one seen
+        created = segmented ? await this.runtime.createSession(segmented, sized).catch(whole) : await whole();
+      } else created = await this.runtime.createSession(graph, chosen);
       return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
     })();
     const entry: CacheEntry = { compiled, session: compiled.then((c) => c.session) };

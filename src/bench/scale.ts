@@ -12,6 +12,7 @@ import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type Node
 import type { Runtime } from '../runtime/types.js';
 import { segmentGraph } from '../runtime/segment.js';
 import type { BenchCheck, BenchTiming } from './run.js';
+import { median } from './timing.js';
 import { Tensor } from '../tensor.js';
 
 export type ChainActivation = 'Relu' | 'Sigmoid';
@@ -141,10 +142,8 @@ export async function chainPhases(chain: ChainModel, method: 'saliency' | 'gradc
       const c = process.cpuUsage(c0);
       runsCpu.push((c.user + c.system) / 1000);
     }
-    const later = runs.slice(1).sort((a, b) => a - b);
-    const laterCpu = runsCpu.slice(1).sort((a, b) => a - b);
     const segments = source instanceof Uint8Array ? 1 : source.segments.length;
-    return { method, forwardNodes: chain.nodes, graphNodes, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs: runs[0]!, runMedianMs: later[2]!, runCpuMedianMs: laterCpu[2]!, segments };
+    return { method, forwardNodes: chain.nodes, graphNodes, loadMs, buildMs, createMs, createCpuMs: (cpu.user + cpu.system) / 1000, runMs: runs[0]!, runMedianMs: median(runs.slice(1)), runCpuMedianMs: median(runsCpu.slice(1)), segments };
   } finally {
     await session.dispose();
     await model.dispose();

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { LumenError } from '../errors.js';
@@ -7,7 +6,7 @@ import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
-import { modelFileSha256 } from './tfjs-files.js';
+import { modelFileSha256, sha256Hex } from './tfjs-files.js';
 import { outputFolderError } from './output-dir.js';
 
 /** The cache file a dataset folder keeps its embeddings in (unless --cache names another). */
@@ -55,7 +54,7 @@ export async function fileEmbeddings(model: LumenModel, modelPath: string, files
   const modelKey = modelFileSha256(modelPath) + '|' + JSON.stringify({ layer: options.layer, normalization: model.normalization ?? null, size: model.inputSize });
   const entries = (cache.models[modelKey] ??= {});
   const keyOf = (f: string): string => relative(dirname(cachePath), resolve(f));
-  const hashes = files.map((f) => sha256(readFileSync(f)));
+  const hashes = files.map((f) => sha256Hex(readFileSync(f)));
   // each file's input size is kept with its embedding: images of different sizes are an error whether or not they
   // were embedded in this call (an entry without it, from an older cache, is recomputed)
   const sizes: (number[] | undefined)[] = files.map(() => undefined);
@@ -115,10 +114,6 @@ function readCache(path: string): CacheFile {
     /* unreadable: start afresh */
   }
   return { version: CACHE_VERSION, models: {} };
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function encode(v: Float32Array): string {

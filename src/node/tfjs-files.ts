@@ -53,8 +53,12 @@ export function modelFiles(path: string): string[] {
  */
 export function modelFileSha256(path: string): string {
   const files = modelFiles(path);
-  const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-  return files.length === 1 ? sha(readFileSync(path)) : sha(Buffer.from(files.map((f) => sha(readFileSync(f))).join('\n')));
+  return files.length === 1 ? sha256Hex(readFileSync(path)) : sha256Hex(Buffer.from(files.map((f) => sha256Hex(readFileSync(f))).join('\n')));
+}
+
+/** SHA-256 of some bytes, as hex (model files here, dataset images in the embedding cache). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Whether a model path names a TF.js model.json (by extension, or by content for other names). */

@@ -41,7 +41,7 @@ export function convertTfjsFile(path: string, metadata: ModelMetadata = {}): Con
 }
 
 /** The files a model is read from: the ONNX file, or a TF.js model.json and its weight shards (manifest order). */
-export function modelFiles(path: string): string[] {
+function modelFiles(path: string): string[] {
   if (!isTfjsPath(path)) return [path];
   const json = parseTfjsModelJson(readFileSync(path, 'utf8'), path);
   return [path, ...weightPaths(json).flat().map((p) => join(dirname(path), p))];

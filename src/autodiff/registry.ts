@@ -80,9 +80,10 @@ export interface OpTraits {
    * without `keepsValues`) leaves its output's values unknown.
    */
   fold?: FoldRule;
-  /** Element type of every output when it does not follow the inputs' (comparisons: bool; Shape, ArgMax: int64). */
-  elemType?: 'bool' | 'int64';
-  /** Element type of each output where they differ ('input': input 0's): TopK and MaxPool's indices, Dropout's mask. */
+  /**
+   * Element type of each output where it does not follow input 0's ('input': input 0's): comparisons ['bool'];
+   * Shape, ArgMax ['int64']; TopK and MaxPool's indices ['input', 'int64']; Dropout's mask ['input', 'bool'].
+   */
   outputTypes?: readonly ('input' | 'bool' | 'int64')[];
   /**
    * The op's own element-type rule where its outputs' types follow from its attributes or from another input than the

@@ -193,7 +193,6 @@ export function splitFloat64(values: Float64Array): { hi: Float32Array; lo: Floa
 function producesFloat(node: NodeProto, output: string): boolean {
   const k = node.output.indexOf(output);
   const traits = opTraits(node.opType);
-  if (traits?.elemType) return false;
   if ((traits?.outputTypes?.[k] ?? 'input') !== 'input') return false;
   if (traits?.float64 === 'cast-target') return Number(getAttribute(node, 'to')?.i ?? 0) === TensorProto_DataType.DOUBLE;
   return true;

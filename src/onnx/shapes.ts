@@ -454,7 +454,6 @@ function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string |
   if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [first];
   const traits = opTraits(op);
   const ofTag = (t: 'input' | 'bool' | 'int64'): number => (t === 'input' ? first : t === 'bool' ? T.BOOL : T.INT64);
-  if (traits?.elemType) return [ofTag(traits.elemType)];
   if (traits?.outputTypes) return traits.outputTypes.map(ofTag);
   if (traits?.inferTypes) return traits.inferTypes({ node, first, typeOf });
   // Ops without traits (Lumen does not differentiate, fold or convert them) whose output types do not follow their

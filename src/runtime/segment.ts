@@ -179,7 +179,7 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
     });
     segments.push({ bytes: encodeModel(model), inputs, outputs, nodes: segmentNodes.length });
   }
-  return { kind: 'segmented', segments, inputNames: feeds, outputNames, nodes: n };
+  return { kind: 'segmented', segments, inputNames: feeds, outputNames };
 }
 
 /** What a run of a segmented graph needs of it once its sessions exist: each segment's inputs and outputs, no bytes. */

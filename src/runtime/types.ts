@@ -55,8 +55,6 @@ export interface SegmentedModel {
   /** The whole graph's inputs (fed by the caller) and outputs. */
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Nodes of the whole graph. */
-  readonly nodes: number;
 }
 
 export interface ModelSegment {

@@ -160,7 +160,6 @@ test('a run plan by hand: a fetched value that later segments read is kept, the 
     kind: 'segmented',
     inputNames: ['x'],
     outputNames: ['a', 'd', 'f'],
-    nodes: 8,
     segments: [
       { bytes: new Uint8Array(), inputs: ['x'], outputs: ['a', 'b'], nodes: 2 },
       { bytes: new Uint8Array(), inputs: ['a'], outputs: ['c', 'e'], nodes: 2 },

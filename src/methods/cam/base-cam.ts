@@ -191,7 +191,7 @@ export type ChannelWeight = (a: Float32Array, g: Float32Array, offset: number, h
  * One weight per item and channel from that channel's A and G (the h·w values from `offset`) and Σ_hw A of the
  * channel, which both Grad-CAM++ and XGrad-CAM normalize by: [N·C].
  */
-export function channelWeights(layer: CamLayer, weight: ChannelWeight): Float32Array {
+function channelWeights(layer: CamLayer, weight: ChannelWeight): Float32Array {
   const [n, c, h, w] = nchw(layer.activations);
   const a = layer.activations.data;
   const g = requireGradients(layer).data;

@@ -139,7 +139,7 @@ export function itemSums(t: Tensor): number[] {
 }
 
 /** The rule set of the declared 'rules' option (checked and defaulted where the method is registered). */
-export function deepliftRuleSet(rules: 'captum' | 'exact'): string {
+function deepliftRuleSet(rules: 'captum' | 'exact'): string {
   return rules === 'exact' ? 'deeplift-rescale-exact' : 'deeplift-rescale';
 }
 

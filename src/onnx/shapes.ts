@@ -702,8 +702,8 @@ function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | 
     return (x.data as number[]).map((d) => (f.integer ? Math.trunc(rule.each(d)) : rule.each(d)));
   }
   if ('pairwise' in rule) {
-    // comparisons are typed by their operands; the output type says integer division for Div/Mod
-    const how = { integer: f.integer || outType === T.BOOL, fmod: attrInt(node, 'fmod', 0) === 1 };
+    // the output type says integer division for Div/Mod (a bool output counts as integer: `f.integer`)
+    const how = { integer: f.integer, fmod: attrInt(node, 'fmod', 0) === 1 };
     return broadcastFold(f, node.input.map((_, i) => i), (v) => {
       let acc: Dim | undefined = v[0]!;
       for (let j = 1; j < v.length && acc !== undefined; j++) acc = rule.pairwise(acc, v[j]!, how);
@@ -779,11 +779,12 @@ export function foldGather({ node, outDims, input }: FoldContext): Dim[] | undef
   let axis = attrInt(node, 'axis', 0);
   if (axis < 0) axis += x.dims.length;
   const st = strides(x.dims);
+  const ist = strides(idx.dims);
   const ir = idx.dims.length;
   return Array.from({ length: count(outDims) }, (_, k) => {
     const co = coords(k, outDims);
     const at = co.slice(axis, axis + ir);
-    let j = idx.data[at.reduce((a, ci, i) => a + ci * strides(idx.dims)[i]!, 0)] as number;
+    let j = idx.data[at.reduce((a, ci, i) => a + ci * ist[i]!, 0)] as number;
     if (j < 0) j += x.dims[axis]!;
     const src = [...co.slice(0, axis), j, ...co.slice(axis + ir)];
     return x.data[src.reduce((a, ci, i) => a + ci * st[i]!, 0)]!;

@@ -8,7 +8,6 @@ import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
 import { biasLayers } from '../methods/cam/fullgrad.js';
-import { boolOption } from '../options.js';
 import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
@@ -198,13 +197,19 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   const proto = graph.graph;
   const x = model.inputName;
   // each method's options checked against its declared list in explain's words and parsed as explain would get them
-  // (flag text converted, declared defaults applied), so the graph uses the same defaults as `explain`
+  // (flag text converted, declared defaults applied), so the graph uses the same defaults as `explain`; once per method
+  const parsedOptions = new Map<string, ExplainOptions>();
   const optionsOf = (id: string): ExplainOptions => {
-    const entry = Object.entries(options.methodOptions ?? {}).find(([k]) => getMethod(k).info.id === id);
-    const specs = getMethod(id).info.options;
-    const given = entry?.[1] ?? {};
-    checkOptionValues(specs, given, `export ${id}`);
-    return parseOptionValues(specs, given);
+    let parsed = parsedOptions.get(id);
+    if (parsed === undefined) {
+      const entry = Object.entries(options.methodOptions ?? {}).find(([k]) => getMethod(k).info.id === id);
+      const specs = getMethod(id).info.options;
+      const given = entry?.[1] ?? {};
+      checkOptionValues(specs, given, `export ${id}`);
+      parsed = parseOptionValues(specs, given);
+      parsedOptions.set(id, parsed);
+    }
+    return parsed;
   };
 
   for (const id of ids) {
@@ -322,10 +327,10 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
         // mean over the noisy copies of |∇f| (or ∇f with abs=false), summed in double as the JS does
         const samples = smoothSamples!;
         const rows = ops.op('Reshape', [rowsOf(all, segmentStart(id), samples), ops.op('Concat', [ops.int64s([-1, samples]), imageShape], { axis: { i: 0 } })]);
-        const grads = ops.cast(boolOption(optionsOf('smoothgrad'), 'abs', true) ? ops.op('Abs', [rows]) : rows, TensorProto_DataType.DOUBLE);
+        const grads = ops.cast((optionsOf('smoothgrad').abs as boolean) ? ops.op('Abs', [rows]) : rows, TensorProto_DataType.DOUBLE);
         tensor = ops.toFloat(ops.div(ops.reduce('ReduceSum', grads, [1], false), graph.addInitializer(Float64Array.of(samples), [], 'lumen_samples')));
       } else {
-        tensor = kind.map === 'abs' && boolOption(optionsOf(id), 'abs', true) ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
+        tensor = kind.map === 'abs' && (optionsOf(id).abs as boolean) ? ops.op('Abs', [g]) : kind.map === 'times-input' ? ops.mul(g, x) : g;
       }
     } else if (kind.family === 'fullgrad') {
       const terms = bias!.map((b) => ({ gradient: own(layerGradients[b.output]!), bias: b.bias }));

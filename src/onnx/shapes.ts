@@ -109,7 +109,9 @@ function inferNode(c: ShapeContext): void {
     const x = c.in(0);
     c.out([...x]);
     const v = c.value(0);
-    if (v && (op === 'Identity' || op === 'Cast')) c.outValue(v);
+    // a Cast's values are converted as ONNX converts them (truncation to integers, ≠ 0 for bool), whatever their size
+    if (v && op === 'Identity') c.outValue(v);
+    if (v && op === 'Cast') c.outValue(castValues(v, attrInt(node, 'to', 0)));
     if (op === 'Dropout' && node.output[1]) c.out([...x], 1);
     return;
   }
@@ -743,10 +745,13 @@ export function foldExpand(f: FoldContext): Dim[] | undefined {
 
 export function foldCast({ node, input }: FoldContext): Dim[] | undefined {
   const x = input(0);
-  const to = attrInt(node, 'to', 0);
-  if (!x) return undefined;
-  if (to === T.BOOL) return x.data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
-  return FLOAT_ELEM_TYPES.has(to) ? x.data : x.data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
+  return x ? castValues(x.data, attrInt(node, 'to', 0)) : undefined;
+}
+
+/** Values as ONNX Cast converts them to element type `to`: bool is ≠ 0, integer types truncate, floats are kept. */
+function castValues(data: Dim[], to: number): Dim[] {
+  if (to === T.BOOL) return data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
+  return FLOAT_ELEM_TYPES.has(to) ? data : data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
 }
 
 export function foldTranspose({ node, outDims, input }: FoldContext): Dim[] | undefined {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../src/node/load.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
-import { OnnxGraph } from '../../src/onnx/graph.js';
+import { OnnxGraph, type Dim } from '../../src/onnx/graph.js';
 import { emptyModel, runModel } from './helpers.js';
 import { Tensor } from '../../src/tensor.js';
 
@@ -56,4 +56,22 @@ test('shape inference: pooling/conv edge cases, reshape via Shape arithmetic, sl
   }
   assert.equal(shapes.get(flat)![0], 'N');
   assert.deepEqual(shapes.get(p1), ['N', 4, 3, 2]);
+});
+
+test('folded Cast values are converted as ONNX Runtime converts them (to int64: truncation; to bool: ≠ 0)', async () => {
+  const g = emptyModel({ x: [1] }, 13);
+  const c = g.addInitializer(Float32Array.from([3.5, -2.5, 0, 7.9]), [4]);
+  const ints = g.op('Cast', [c], { to: { i: 7 } });
+  const bools = g.op('Cast', [c], { to: { i: 9 } });
+  const floats = g.op('Cast', [ints], { to: { i: 1 } });
+  const out = g.op('Add', [g.op('Add', [g.op('Cast', [bools], { to: { i: 1 } }), floats]), 'x']);
+  g.setOutputs([out]);
+  const values = new Map<string, Dim[]>();
+  inferShapes(g, undefined, { values });
+  // before: the values were copied unconverted ([3.5, -2.5, 0, 7.9] for both casts)
+  assert.deepEqual(values.get(ints), [3, -2, 0, 7]);
+  assert.deepEqual(values.get(bools), [1, 1, 0, 1]);
+  // ORT as oracle: 1(bool→float) + trunc on the same constants, plus x = 0
+  const y = (await runModel(g, { x: Tensor.zeros([1]) }, [out]))[out]!;
+  assert.deepEqual(Array.from(y.data), [4, -1, 0, 8]);
 });

@@ -8,6 +8,7 @@ import { NORMALIZATION_PRESETS, type Normalization, type NormalizationPreset } f
 import { Tensor } from '../tensor.js';
 import type { InputLayout } from '../layout.js';
 import type { RawImage } from './types.js';
+import { roundHalfEven } from '../math/round.js';
 
 export { resizeMapBilinear, resizeMapNearest, resizeMapBilinearAlignCorners } from './resize-map.js';
 
@@ -100,12 +101,6 @@ export function centerCrop(img: RawImage, width: number, height: number, { offse
     out.set(img.data.subarray(src, src + w * c), y * w * c);
   }
   return { width: w, height: h, channels: c, data: out };
-}
-
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  if (v - f !== 0.5) return Math.round(v);
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**

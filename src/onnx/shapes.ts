@@ -523,12 +523,6 @@ export type FoldRule =
   | { readonly reduce: readonly [init: number, combine: (a: number, v: number) => number] }
   | ((f: FoldContext) => Dim[] | undefined);
 
-/** Round half to even (ONNX Round). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 const count = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function numericDims(dims: readonly Dim[] | undefined): number[] | undefined {

@@ -1,7 +1,8 @@
 import { registerOp, type TypeContext } from '../registry.js';
 import { attrInt, attrTensor } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { foldAnd, foldConstantOfShape, foldEqual, foldGreater, foldGreaterOrEqual, foldLess, foldLessOrEqual, foldOr, foldRange, foldXor, MAX_FOLD, product, reduceShape, roundHalfEven, type ShapeContext } from '../../onnx/shapes.js';
+import { foldAnd, foldConstantOfShape, foldEqual, foldGreater, foldGreaterOrEqual, foldLess, foldLessOrEqual, foldOr, foldRange, foldXor, MAX_FOLD, product, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
+import { roundHalfEven } from '../../math/round.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorDims, tensorNumbers } from '../../onnx/tensor-proto.js';
 

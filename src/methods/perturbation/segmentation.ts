@@ -10,6 +10,7 @@ import { Tensor } from '../../tensor.js';
 import { type PreparedImage } from './perturbation-run.js';
 import type { ExplainOptions, OptionValues } from '../types.js';
 import { checkLimit, checkNumber } from '../validate.js';
+import { roundHalfEven } from '../../math/round.js';
 
 export interface Segmentation {
   labels: Int32Array;
@@ -174,14 +175,6 @@ function regularGrid2d(H: number, W: number, n: number): { starts: [number, numb
   };
 }
 
-/** numpy rounds halves to even. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /**
  * skimage's _enforce_label_connectivity_cython (2-D): relabel 4-connected components in raster order; a component

@@ -1,5 +1,6 @@
 import { Argument, Option } from 'commander';
 import { LumenError } from '../errors.js';
+import { checkOutputFile } from '../node/output-dir.js';
 
 /**
  * A flag value that names something (a layer, an output, a file): an empty one is refused where it is parsed (an
@@ -19,8 +20,14 @@ function named(option: Option, what: string): Option {
  */
 export const flag = {
   json: (help = 'machine-readable output'): Option => new Option('--json', help),
-  /** `-o, --out`: a folder or a file, depending on the command. */
-  out: (placeholder: '<dir>' | '<file>', help: string, fallback?: string): Option => new Option(`-o, --out ${placeholder}`, help).default(fallback),
+  /**
+   * `-o, --out`: a folder or a file, depending on the command. A file is checked where it is parsed (`checkOutputFile`:
+   * not empty, not a folder); a folder when it is prepared (`prepareOutputDir`).
+   */
+  out: (placeholder: '<dir>' | '<file>', help: string, fallback?: string): Option => {
+    const option = new Option(`-o, --out ${placeholder}`, help).default(fallback);
+    return placeholder === '<file>' ? option.argParser((value: string) => checkOutputFile(value, '-o')) : option;
+  },
   force: (help: string): Option => new Option('--force', help),
   recursive: (): Option => new Option('--recursive', 'walk folders recursively'),
   seed: (help: string, fallback?: string): Option => new Option('--seed <n>', help).default(fallback),

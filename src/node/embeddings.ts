@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { LumenError } from '../errors.js';
 import { layerActivations, pooled, requireSameSize } from '../methods/concepts/layer.js';
@@ -7,7 +7,7 @@ import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
 import { modelFileSha256, sha256Hex } from './tfjs-files.js';
-import { outputFolderError } from './output-dir.js';
+import { checkOutputFile, outputFolderError } from './output-dir.js';
 
 /** The cache file a dataset folder keeps its embeddings in (unless --cache names another). */
 export const EMBEDDING_CACHE_FILE = '.lumen-embeddings.json';
@@ -47,9 +47,7 @@ export interface EmbeddingOptions {
  */
 export async function fileEmbeddings(model: LumenModel, modelPath: string, files: readonly string[], options: EmbeddingOptions): Promise<DatasetEmbeddings> {
   if (files.length === 0) throw new LumenError('FILE_NOT_FOUND', 'no dataset images');
-  if (options.cachePath !== undefined && options.cachePath.trim() === '') throw new LumenError('OUTPUT_FOLDER', '--cache: the file name is empty', 2);
-  const cachePath = resolve(options.cachePath ?? join(dirname(files[0]!), EMBEDDING_CACHE_FILE));
-  if (existsSync(cachePath) && statSync(cachePath).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `--cache ${cachePath}: a folder, not a cache file`, 2);
+  const cachePath = resolve(checkOutputFile(options.cachePath ?? join(dirname(files[0]!), EMBEDDING_CACHE_FILE), '--cache'));
   const cache = readCache(cachePath);
   const modelKey = modelFileSha256(modelPath) + '|' + JSON.stringify({ layer: options.layer, normalization: model.normalization ?? null, size: model.inputSize });
   const entries = (cache.models[modelKey] ??= {});

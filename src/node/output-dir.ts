@@ -29,6 +29,24 @@ export function prepareOutputDir(dir: string, flag = '--out'): string {
 }
 
 /**
+ * Check an output file path before any work: a name, not empty, and not a folder (the file's folder is the caller's:
+ * `prepareOutputFile` creates and probes it). One wording for every output file flag (`-o <file>`, `--cache`).
+ * Returns the path.
+ */
+export function checkOutputFile(path: string, flag: string): string {
+  if (typeof path !== 'string' || path.trim() === '') throw new LumenError('OUTPUT_FOLDER', `${flag}: the output file name is empty`, 2);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `${flag} ${path}: this is a folder, not a file; give a file name for the output`, 2);
+  return path;
+}
+
+/** `checkOutputFile`, then its folder checked and created as `prepareOutputDir` does: nothing left to fail but the write. */
+export function prepareOutputFile(path: string, flag: string): string {
+  checkOutputFile(path, flag);
+  prepareOutputDir(dirname(path) || '.', flag);
+  return path;
+}
+
+/**
  * `mkdir -p` that fails instead of looping: Node's recursive mkdirSync spins forever under /proc (mkdir there gives
  * ENOENT although the parent exists). Each missing level is made on its own, so the first failure is thrown.
  */

@@ -102,6 +102,19 @@ test("an empty --layer or --output is refused when the flags are parsed (was ign
   assert.deepEqual(parse('--layer', 'a,b', '--output', 'logits'), { layer: 'a,b', output: 'logits' });
 });
 
+test("-o <file> (activations, bench, convert, export) refuses '' and a folder when parsed, in checkOutputFile's words (as --cache)", () => {
+  const parse = (...args: string[]): Record<string, unknown> => {
+    const cmd = new Command('x').exitOverride().addOption(flag.out('<file>', 'file', 'default.json'));
+    cmd.parse(args, { from: 'user' });
+    return cmd.opts();
+  };
+  assert.throws(() => parse('-o', ''), usage(/^-o: the output file name is empty$/));
+  assert.throws(() => parse('--out', ' '), usage(/^-o: the output file name is empty$/));
+  assert.throws(() => parse('-o', dir), usage(/^-o .*: this is a folder, not a file; give a file name for the output$/));
+  assert.deepEqual(parse('-o', join(dir, 'r.json')), { out: join(dir, 'r.json') });
+  assert.deepEqual(parse(), { out: 'default.json' });
+});
+
 test("lumen demo --methods '' and --shortcut-methods with an unknown id are refused before any work (were the default list, and an error after the main demo)", () => {
   const out = join(dir, 'demo-out');
   for (const args of [['--methods', ''], ['--shortcut-methods', 'abc']]) {
@@ -242,8 +255,8 @@ test('lumen bench flags are checked before any measuring: unknown or empty --onl
   await assert.rejects(bench('--repeats', '100000', '-o', results), usage(/^--repeats must be within \[1, 1000\], got 100000$/));
   await assert.rejects(bench('--repeats', '1e9', '-o', results), usage(/^--repeats must be an integer, got '1e9'$/));
   // the results file: a stack trace after minutes of measuring before this check
-  await assert.rejects(bench('--only', 'scale', '-o', ''), usage(/^-o: the results file name is empty$/));
-  await assert.rejects(bench('--only', 'scale', '-o', dir), usage(/^-o .*: a folder, not a results file; give a file name such as .*results\.json$/));
+  await assert.rejects(bench('--only', 'scale', '-o', ''), usage(/^-o: the output file name is empty$/));
+  await assert.rejects(bench('--only', 'scale', '-o', dir), usage(/^-o .*: this is a folder, not a file; give a file name for the output$/));
   writeFileSync(join(dir, 'bench-plain'), 'x');
   await assert.rejects(bench('--only', 'scale', '-o', join(dir, 'bench-plain', 'r.json')), usage(/^-o .*bench-plain: this is a file, not a folder/));
   assert.equal(readdirSync(dir).includes('bench-results.json'), false);

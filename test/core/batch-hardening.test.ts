@@ -214,8 +214,8 @@ test("--cache '' , a folder or an unwritable path for the embedding cache (neigh
   const { fileEmbeddings } = await import('../../src/node/embeddings.js');
   const files = ['samples/fashion/1-trouser.png'];
   const layer = (await model.layers()).find((l) => l.isDefault)!.name;
-  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: '' }), isLumen('OUTPUT_FOLDER', /--cache: the file name is empty/));
-  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: dir }), isLumen('OUTPUT_FOLDER', /a folder, not a cache file/));
+  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: '' }), isLumen('OUTPUT_FOLDER', /^--cache: the output file name is empty$/));
+  await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: dir }), isLumen('OUTPUT_FOLDER', /^--cache .*: this is a folder, not a file; give a file name for the output$/));
   await assert.rejects(fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: '/nonexistent/lumen/cache.json' }), isLumen('OUTPUT_FOLDER', /--cache \/nonexistent\/lumen\/cache\.json: cannot write there/));
   const ok = await fileEmbeddings(model, 'models/fashion-cnn.onnx', files, { layer, cachePath: join(dir, 'cache.json') });
   assert.equal(ok.computed, 1);

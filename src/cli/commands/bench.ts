@@ -5,9 +5,7 @@ import { printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { MAX_THREADS } from '../../runtime/errors.js';
 import { flag } from '../flags.js';
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { prepareOutputDir } from '../../node/output-dir.js';
+import { prepareOutputFile } from '../../node/output-dir.js';
 
 interface BenchFlags {
   full?: boolean;
@@ -18,13 +16,6 @@ interface BenchFlags {
   browser: boolean;
   only?: string;
   out: string;
-}
-
-/** The results file is checked before minutes of measuring: a name, not a folder, in a folder that can be written. */
-function checkResultsFile(out: string): void {
-  if (out.trim() === '') throw new LumenError('OUTPUT_FOLDER', '-o: the results file name is empty', 2);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new LumenError('OUTPUT_FOLDER', `-o ${out}: a folder, not a results file; give a file name such as ${join(out, 'results.json')}`, 2);
-  prepareOutputDir(dirname(out) || '.', '-o');
 }
 
 /** More timed repeats than this measure nothing new and keep the command running for hours. */
@@ -56,7 +47,8 @@ export function registerBench(program: Command): void {
     .option('--only <sections>', `comma-separated sections: ${BENCH_SECTIONS.join(', ')}`)
     .addOption(flag.out('<file>', 'results file', 'bench/results.json'))
     .action(async (flags: BenchFlags) => {
-      checkResultsFile(flags.out);
+      // the results file before minutes of measuring (the default too: the flag checks only a given -o)
+      prepareOutputFile(flags.out, '-o');
       if (flags.quick && flags.full) throw new LumenError('BAD_OPTION', '--quick and --full exclude each other: give one (--quick is the default)', 2);
       const models = listFlag('models', flags.models, BENCH_MODELS);
       const only = listFlag('only', flags.only, BENCH_SECTIONS);

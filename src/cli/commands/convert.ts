@@ -16,7 +16,7 @@ export function registerConvert(program: Command): void {
     .command('convert')
     .description('convert a TensorFlow.js model (model.json + its .bin shards: graph or layers model) to an ONNX file Lumen and ONNX Runtime load')
     .argument('<model.json>', 'TF.js model.json (Teachable Machine\'s metadata.json beside it gives the class names)')
-    .requiredOption('-o, --out <file.onnx>', 'ONNX file to write')
+    .addOption(flag.out('<file>', 'ONNX file to write').makeOptionMandatory())
     .option('--classes <file|list>', 'class names stored in the ONNX metadata (a JSON/text file or a comma-separated list)')
     .option('--normalization <preset>', 'input normalization stored in the ONNX metadata: imagenet, unit, none or {json}')
     .option('--mean <values>', 'custom per-channel mean (0..1 scale)')
@@ -26,7 +26,6 @@ export function registerConvert(program: Command): void {
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
       if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
       if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
-      if (flags.out.trim() === '') throw new LumenError('OUTPUT_FOLDER', '-o: the output file name is empty', 2);
       if (existsSync(flags.out) && !flags.force) throw new LumenError('OUTPUT_EXISTS', `${flags.out} exists; use --force to overwrite it`);
       const converted = convertTfjsFile(input, metadataFromFlags(flags));
       const bytes = encodeModel(converted.proto);

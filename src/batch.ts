@@ -68,10 +68,7 @@ export function openFixedBatch(model: ModelProto): { model: ModelProto; opening:
       const old = node.input[1];
       node.input[1] = g.int64s(rewritten, 'lumen_batch_shape');
       // drop the old target when nothing else reads it (ORT warns about unused initializers)
-      if (!g.nodes.some((n) => n.input.includes(old))) {
-        g.graph.initializer = g.graph.initializer.filter((t) => t.name !== old);
-        g.graph.input = g.graph.input.filter((i) => i.name !== old);
-      }
+      if (!g.nodes.some((n) => n.input.includes(old))) g.removeInitializers((t) => t.name === old);
       done.add(node.name + node.output[0]);
       reshapes++;
       changed = true;

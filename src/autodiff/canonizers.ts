@@ -64,9 +64,6 @@ export function foldBatchNormalization(model: ModelProto): CanonizedModel {
   // drop initializers nothing reads any more (the original weights, BN statistics)
   const used = new Set(nodes.flatMap((n) => n.input));
   const inputs = new Set(g.graph.input.map((i) => i.name));
-  if (folded.length > 0) {
-    const keep = g.graph.initializer.filter((t) => used.has(t.name) || inputs.has(t.name));
-    g.graph.initializer.splice(0, g.graph.initializer.length, ...keep);
-  }
+  if (folded.length > 0) g.removeInitializers((t) => !used.has(t.name) && !inputs.has(t.name));
   return { model: g.model, folded };
 }

@@ -106,7 +106,7 @@ export class GraphBuilder {
     for (const i of inputs) {
       const t = this.pending.get(i);
       if (t) {
-        this.g.graph.initializer.push(t);
+        this.g.setInitializer(t);
         this.pending.delete(i);
       }
     }

@@ -65,14 +65,10 @@ export function decomposeForFloat64(model: ModelProto, feedDims?: Readonly<Recor
     ordered.push(...g.graph.node.splice(before));
   }
   g.graph.node.splice(0, g.graph.node.length, ...ordered);
-  // drop the replaced nodes' weights (ORT warns about unused initializers)
+  // drop the replaced nodes' weights (ORT warns about unused initializers), and their declarations as inputs
   const used = new Set(ordered.flatMap((n) => n.input));
   for (const o of g.graph.output) used.add(o.name);
-  const kept = g.graph.initializer.filter((t) => used.has(t.name));
-  g.graph.initializer.splice(0, g.graph.initializer.length, ...kept);
-  const inits = new Set(kept.map((t) => t.name));
-  const inputs = g.graph.input.filter((v) => inits.has(v.name) || !model.graph!.initializer.some((t) => t.name === v.name));
-  g.graph.input.splice(0, g.graph.input.length, ...inputs);
+  g.removeInitializers((t) => !used.has(t.name));
   return g.model;
 }
 
@@ -89,10 +85,10 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
   for (const node of graph.node) if (!isDoubleOp(node) && float64Treatment(node) !== 'float-then-cast') throw noDoubleKernel(node);
 
   const inits = new Set<string>();
-  graph.initializer.forEach((t, i) => {
+  for (const t of [...graph.initializer]) {
     inits.add(t.name);
-    if (t.dataType === FLOAT) graph.initializer[i] = toDoubleTensor(t);
-  });
+    if (t.dataType === FLOAT) g.setInitializer(toDoubleTensor(t));
+  }
   for (const node of graph.node) {
     switch (float64Treatment(node)) {
       case 'value-attributes': {
@@ -126,7 +122,7 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
   for (let i = 0; i < graph.node.length; i++) {
     const node = graph.node[i]!;
     if (float64Treatment(node) !== 'float-then-cast') continue;
-    const values = graph.initializer.find((t) => t.name === node.input[2]) ?? g.constantTensor(node.input[2]!);
+    const values = g.constantTensor(node.input[2]!);
     if (!values) throw noDoubleKernel(node);
     node.input[2] = g.addInitializer(Float32Array.from(tensorValues(values) as Float32Array | Float64Array), tensorDims(values), 'lumen_onehot_values');
     const inner = g.uniqueName(`${node.output[0]}_f32`);
@@ -136,8 +132,8 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     graph.node.splice(i + 1, 0, graph.node.pop()!);
   }
   const used = new Set(graph.node.flatMap((n) => n.input));
-  const kept = graph.initializer.filter((t) => used.has(t.name) || graph.output.some((o) => o.name === t.name));
-  graph.initializer.splice(0, graph.initializer.length, ...kept);
+  for (const o of graph.output) used.add(o.name);
+  g.removeInitializers((t) => !used.has(t.name));
   if (options.io === 'float64') {
     // double in and out: the float feeds and outputs are simply declared double
     for (const v of [...graph.input, ...graph.output]) if (valueInfoElemType(v) === FLOAT) setElemType(v, DOUBLE);

@@ -29,7 +29,8 @@ export class OnnxGraph {
   readonly model: ModelProto;
   readonly graph: GraphProto;
   private readonly producerOf = new Map<string, NodeProto>();
-  private readonly initializerOf = new Map<string, TensorProto>();
+  /** Position of each initializer in `graph.initializer` (kept in step by setInitializer / removeInitializers). */
+  private readonly initializerAt = new Map<string, number>();
   private readonly names = new Set<string>();
   private counter = 0;
 
@@ -37,7 +38,7 @@ export class OnnxGraph {
     if (!model.graph) throw new Error('model has no graph');
     this.model = model;
     this.graph = model.graph;
-    for (const t of this.graph.initializer) this.initializerOf.set(t.name, t);
+    this.indexInitializers();
     for (const n of this.graph.node) {
       for (const o of n.output) if (o) this.producerOf.set(o, n);
       if (n.name) this.names.add(n.name);
@@ -61,7 +62,7 @@ export class OnnxGraph {
 
   /** Graph inputs that are real feeds (not initializers listed as inputs, as old exporters do). */
   get feedInputs(): ValueInfoProto[] {
-    return this.graph.input.filter((i) => !this.initializerOf.has(i.name));
+    return this.graph.input.filter((i) => this.initializerIndex(i.name) === undefined);
   }
 
   producer(tensor: string): NodeProto | undefined {
@@ -73,7 +74,51 @@ export class OnnxGraph {
   }
 
   initializer(name: string): TensorProto | undefined {
-    return this.initializerOf.get(name);
+    const i = this.initializerIndex(name);
+    return i === undefined ? undefined : this.graph.initializer[i];
+  }
+
+  /**
+   * Add an initializer under its own name, or replace the one of that name where it stands (e.g. float64 conversion
+   * retyping a weight). With `addInitializer` and `removeInitializers`, the way to change the graph's initializers:
+   * a pass that edits `graph.initializer` itself leaves `initializer(name)`, `constantTensor` and `feedInputs` behind.
+   */
+  setInitializer(tensor: TensorProto): void {
+    const i = this.initializerIndex(tensor.name);
+    if (i !== undefined) {
+      this.graph.initializer[i] = tensor;
+      return;
+    }
+    this.initializerAt.set(tensor.name, this.graph.initializer.length);
+    this.graph.initializer.push(tensor);
+    this.names.add(tensor.name);
+  }
+
+  /**
+   * Remove the initializers `drop` picks, and the graph inputs that declared them (old exporters list weights as
+   * inputs too; left alone, such an input would become a feed).
+   */
+  removeInitializers(drop: (t: TensorProto) => boolean): void {
+    const gone = new Set<string>();
+    const kept = this.graph.initializer.filter((t) => !(drop(t) && gone.add(t.name)));
+    if (!gone.size) return;
+    this.graph.initializer.splice(0, this.graph.initializer.length, ...kept);
+    const inputs = this.graph.input.filter((v) => !gone.has(v.name));
+    this.graph.input.splice(0, this.graph.input.length, ...inputs);
+    this.indexInitializers();
+  }
+
+  /** Where `name` stands in `graph.initializer`; re-indexed once if the list was edited behind the view's back. */
+  private initializerIndex(name: string): number | undefined {
+    const i = this.initializerAt.get(name);
+    if (i === undefined || this.graph.initializer[i]?.name === name) return i;
+    this.indexInitializers();
+    return this.initializerAt.get(name);
+  }
+
+  private indexInitializers(): void {
+    this.initializerAt.clear();
+    this.graph.initializer.forEach((t, i) => this.initializerAt.set(t.name, i));
   }
 
   /**
@@ -81,7 +126,7 @@ export class OnnxGraph {
    * Identity nodes (torch.onnx shares equal parameters, e.g. two zero biases, as an Identity of one initializer).
    */
   constantTensor(name: string, seen?: Set<string>): TensorProto | undefined {
-    const init = this.initializerOf.get(name);
+    const init = this.initializer(name);
     if (init) return init;
     const p = this.producerOf.get(name);
     if (p && p.opType === 'Constant') return attrTensor(p, 'value');
@@ -143,9 +188,7 @@ export class OnnxGraph {
 
   addInitializer(values: NumericArray | number[], dims: readonly number[], prefix = 'lumen_const', type?: TensorProto_DataType): string {
     const name = this.uniqueName(prefix);
-    const t = makeTensorProto(name, values, dims, type);
-    this.graph.initializer.push(t);
-    this.initializerOf.set(name, t);
+    this.setInitializer(makeTensorProto(name, values, dims, type));
     return name;
   }
 

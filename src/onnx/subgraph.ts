@@ -44,12 +44,12 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
     for (const name of outerNamesOf(node)) needed.add(name);
   }
   graph.node = graph.node.filter((_, i) => keep[i]);
-  graph.initializer = graph.initializer.filter((t) => needed.has(t.name));
 
   const needsModelInput = [...modelInputs].some((name) => needed.has(name));
   graph.input = graph.input.filter((i) => needed.has(i.name) && i.name !== tensor);
 
   const head = new OnnxGraph(proto);
+  head.removeInitializers((t) => !needed.has(t.name));
   // any rank: CAM layers are 4-D feature maps or 3-D token sequences (src/layout.ts)
   if (tensorDims) head.addInput(tensor, tensorDims);
   else head.graph.input.push(makeValueInfo(tensor, undefined, TensorProto_DataType.FLOAT));

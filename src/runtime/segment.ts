@@ -51,7 +51,6 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
   const nodes = graph.nodes;
   const n = nodes.length;
   if (!(maxNodes >= 1) || n <= maxNodes) return undefined;
-  const inits = new Map<string, TensorProto>(graph.graph.initializer.map((t) => [t.name, t]));
   const feeds = graph.feedInputs.map((v) => v.name);
   const feedSet = new Set(feeds);
   const outputNames = graph.graph.output.map((o) => o.name);
@@ -154,7 +153,10 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
         used.add(name);
         const p = producedAt.get(name);
         if (p !== undefined ? p < from : feedSet.has(name)) inputs.push(name);
-        else if (p === undefined && inits.has(name)) segInits.push(inits.get(name)!);
+        else if (p === undefined) {
+          const init = graph.initializer(name);
+          if (init) segInits.push(init);
+        }
       }
     }
     const outputs: string[] = [];

@@ -29,6 +29,8 @@ export type OpKind =
   | 'shape-only'
   /** Selects, copies or converts values: Slice, Gather, Concat, Split, Pad, Tile, Expand, Scatter*, Resize, Cast. */
   | 'data'
+  /** Runs a subgraph: If, Loop, Scan (forward-only; their outputs' types and shapes are left unknown). */
+  | 'control-flow'
   /** Outputs carry no gradient (shape arithmetic, comparisons, indices, random numbers): the builder never walks through. */
   | 'no-gradient';
 
@@ -65,10 +67,11 @@ export interface OpTraits {
   doubleKernel: boolean;
   /**
    * Static shape rule (src/onnx/shapes.ts `inferShapes`): 'elementwise' (output 0 is shaped like input 0),
+   * 'identity' (every output is shaped like input 0 and output 0 holds its values: Identity, Dropout at inference),
    * 'broadcast' (NumPy broadcast of every input), or the op's own function, which sets its outputs' shapes (and folded
    * values) on the ShapeContext. An op without one leaves its outputs' shapes unknown.
    */
-  shape?: 'elementwise' | 'broadcast' | ((c: ShapeContext) => void);
+  shape?: 'elementwise' | 'identity' | 'broadcast' | ((c: ShapeContext) => void);
   /**
    * Output 0 holds input 0's values in the same row-major order, only the shape changes (Reshape, Flatten, Squeeze,
    * Unsqueeze, Identity, Dropout): constant folding copies the values, CAM follows a pooled vector through it.
@@ -176,12 +179,11 @@ export function opTraits(opType: string): OpTraits | undefined {
 }
 
 /**
- * The op hands input 0 on unchanged, values and shape (Identity, and Dropout at inference): it keeps the values
- * (`keepsValues`) and is shaped like its input ('elementwise'). The model looks through such ops for a final Softmax.
+ * The op hands input 0 on unchanged, values and shape (its `shape` is 'identity': Identity, and Dropout at inference).
+ * The model looks through such ops for a final Softmax.
  */
 export function passesThrough(opType: string): boolean {
-  const t = traits.get(opType);
-  return t?.keepsValues === true && t.shape === 'elementwise';
+  return traits.get(opType)?.shape === 'identity';
 }
 
 /** Op types whose traits satisfy `test`, sorted. */

@@ -106,13 +106,15 @@ function inferNode(c: ShapeContext): void {
   // every op's shape rule is its `shape` trait, declared beside its gradient rule (src/autodiff/rules/)
   const generic = opTraits(op)?.shape;
   if (generic === 'elementwise') {
+    c.out([...c.in(0)]);
+    return;
+  }
+  if (generic === 'identity') {
+    // every output (Dropout's mask too) is shaped like input 0, and output 0 holds its values, whatever their size
     const x = c.in(0);
-    c.out([...x]);
+    node.output.forEach((_, i) => c.out([...x], i));
     const v = c.value(0);
-    // a Cast's values are converted as ONNX converts them (truncation to integers, ≠ 0 for bool), whatever their size
-    if (v && op === 'Identity') c.outValue(v);
-    if (v && op === 'Cast') c.outValue(castValues(v, attrInt(node, 'to', 0)));
-    if (op === 'Dropout' && node.output[1]) c.out([...x], 1);
+    if (v) c.outValue(v);
     return;
   }
   if (generic === 'broadcast') {
@@ -451,37 +453,17 @@ export function inferElemTypes(graph: OnnxGraph): Map<string, number> {
   return types;
 }
 
+/** The op's `outputTypes` / `inferTypes` trait; otherwise (and in custom domains) every output has input 0's type. */
 function nodeOutputTypes(node: NodeProto, first: number, typeOf: (name: string | undefined) => number): number[] {
-  const op = node.opType;
   if (node.domain !== '' && node.domain !== 'ai.onnx' && node.domain !== 'com.microsoft') return [first];
-  const traits = opTraits(op);
+  const traits = opTraits(node.opType);
   const ofTag = (t: 'input' | 'bool' | 'int64'): number => (t === 'input' ? first : t === 'bool' ? T.BOOL : T.INT64);
   if (traits?.outputTypes) return traits.outputTypes.map(ofTag);
   if (traits?.inferTypes) return traits.inferTypes({ node, first, typeOf });
-  // Ops without traits (Lumen does not differentiate, fold or convert them) whose output types do not follow their
-  // first input: typed here so that the types of the rest of the graph stay right.
-  switch (op) {
-    case 'Multinomial':
-      return [attrInt(node, 'dtype', T.INT32)];
-    case 'Unique':
-      return [first, T.INT64, T.INT64, T.INT64];
-    case 'QuantizeLinear':
-      return [node.input[2] ? typeOf(node.input[2]) : T.UINT8];
-    case 'DequantizeLinear':
-      return [typeOf(node.input[1]) || T.FLOAT];
-    case 'DynamicQuantizeLinear':
-      return [T.UINT8, T.FLOAT, T.UINT8];
-    case 'If':
-    case 'Loop':
-    case 'Scan':
-      return [0];
-    default:
-      return [first];
-  }
+  return [first];
 }
 
-/** Largest tensor folded by value: shape arithmetic is a handful of numbers. */
-/** Largest tensor whose values are tracked (shape arithmetic). */
+/** Largest tensor whose values are tracked (shape arithmetic is a handful of numbers). */
 export const MAX_FOLD = 64;
 
 const FLOAT_ELEM_TYPES = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
@@ -737,13 +719,8 @@ export function foldExpand(f: FoldContext): Dim[] | undefined {
   return broadcastFold(f, [0], (v) => v[0]);
 }
 
-export function foldCast({ node, input }: FoldContext): Dim[] | undefined {
-  const x = input(0);
-  return x ? castValues(x.data, attrInt(node, 'to', 0)) : undefined;
-}
-
 /** Values as ONNX Cast converts them to element type `to`: bool is ≠ 0, integer types truncate, floats are kept. */
-function castValues(data: Dim[], to: number): Dim[] {
+export function castValues(data: Dim[], to: number): Dim[] {
   if (to === T.BOOL) return data.map((d) => (typeof d === 'number' ? (d ? 1 : 0) : d === '' ? undefined : 1)) as Dim[];
   return FLOAT_ELEM_TYPES.has(to) ? data : data.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
 }

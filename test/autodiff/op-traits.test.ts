@@ -140,6 +140,7 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
   assert.deepEqual(opsWhere((t, o) => t.keepsValues === true && !o.startsWith('LumenTest')), ['Dropout', 'Flatten', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze']);
   // …of which Identity and Dropout also keep the shape: the model looks through them for a final Softmax
   assert.deepEqual(declaredOps().filter((o) => passesThrough(o) && !o.startsWith('LumenTest')), ['Dropout', 'Identity']);
+  for (const op of opsWhere((t) => t.shape === 'identity')) assert.equal(opTraits(op)!.keepsValues, true, `${op}: an identity op keeps its values`);
   for (const op of opsWhere((t) => t.outputTypes?.[0] === 'bool' && t.shape === 'broadcast')) assert.ok(opTraits(op)!.fold, `${op}: no fold`);
   assert.ok(opsWhere((t) => t.fold !== undefined).length >= 40);
   // parameter layers (model randomization): the layers LRP's layer rule reads a weight of, and ConvTranspose
@@ -263,7 +264,8 @@ test('the model finds a final Softmax through the ops that pass values and shape
 
 test('element types that follow an attribute or another input than the first are the ops’ own inferTypes rules (no per-op switch in shapes.ts)', () => {
   assert.deepEqual(opsWhere((t, o) => t.inferTypes !== undefined && !o.startsWith('LumenTest')), [
-    'Cast', 'CastLike', 'Constant', 'ConstantOfShape', 'EyeLike', 'OneHot', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Where',
+    'Cast', 'CastLike', 'Constant', 'ConstantOfShape', 'DequantizeLinear', 'DynamicQuantizeLinear', 'EyeLike', 'If', 'Loop', 'Multinomial', 'OneHot', 'QuantizeLinear',
+    'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Scan', 'Where',
   ]);
   const T = TensorProto_DataType;
   const g = emptyModel({ input: ['N', 3] });
@@ -291,4 +293,60 @@ test('element types that follow an attribute or another input than the first are
   g.setOutputs([g.op('Identity', ['input'])]);
   const types = inferElemTypes(g);
   for (const [what, [name, type]] of Object.entries(out)) assert.equal(types.get(name), type, what);
+});
+
+test('ops Lumen runs but neither differentiates nor converts have traits (their element types, refusals): Multinomial, Unique, the quantization ops, If/Loop/Scan', () => {
+  const T = TensorProto_DataType;
+  // shapes.ts types no op by name: an op without traits gets input 0's type, so each of these needs its declaration
+  const expected: Record<string, { kind: string; forwardOnly: boolean }> = {
+    Multinomial: { kind: 'no-gradient', forwardOnly: false },
+    Unique: { kind: 'data', forwardOnly: true },
+    QuantizeLinear: { kind: 'data', forwardOnly: true },
+    DequantizeLinear: { kind: 'data', forwardOnly: true },
+    DynamicQuantizeLinear: { kind: 'data', forwardOnly: true },
+    If: { kind: 'control-flow', forwardOnly: true },
+    Loop: { kind: 'control-flow', forwardOnly: true },
+    Scan: { kind: 'control-flow', forwardOnly: true },
+  };
+  for (const [op, e] of Object.entries(expected)) {
+    const t = opTraits(op);
+    assert.ok(t, `${op}: no traits`);
+    assert.deepEqual([t.kind, t.forwardOnly === true, t.doubleKernel, gradientRule(op)], [e.kind, e.forwardOnly, false, undefined], op);
+  }
+  const g = emptyModel({ input: ['N', 3] });
+  const scale = g.addInitializer(Float32Array.of(0.1), [], 'scale');
+  const int8Zero = g.addInitializer(Int8Array.of(0), [], 'zero', T.INT8);
+  const halfScale = g.addInitializer(Float32Array.of(0.5), [], 'half', T.FLOAT16);
+  const unique = g.addNode('Unique', ['input'], 4);
+  const dynamic = g.addNode('DynamicQuantizeLinear', ['input'], 3);
+  const out: Record<string, [string, number]> = {
+    multinomial: [g.op('Multinomial', ['input']), T.INT32],
+    multinomialInt64: [g.op('Multinomial', ['input'], { dtype: { i: T.INT64 } }), T.INT64],
+    uniqueValues: [unique[0]!, T.FLOAT],
+    uniqueIndices: [unique[1]!, T.INT64],
+    uniqueCounts: [unique[3]!, T.INT64],
+    quantize: [g.op('QuantizeLinear', ['input', scale]), T.UINT8],
+    quantizeInt8: [g.op('QuantizeLinear', ['input', scale, int8Zero]), T.INT8],
+    dequantize: [g.op('DequantizeLinear', [int8Zero, scale]), T.FLOAT],
+    dequantizeHalf: [g.op('DequantizeLinear', [int8Zero, halfScale]), T.FLOAT16],
+    dynamicValues: [dynamic[0]!, T.UINT8],
+    dynamicScale: [dynamic[1]!, T.FLOAT],
+    dynamicZero: [dynamic[2]!, T.UINT8],
+    if: [g.op('If', [g.op('Greater', ['input', scale])]), 0],
+    loop: [g.op('Loop', ['', '']), 0],
+    scan: [g.op('Scan', ['input']), 0],
+  };
+  g.setOutputs([g.op('Identity', ['input'])]);
+  const types = inferElemTypes(g);
+  for (const [what, [name, type]] of Object.entries(out)) assert.equal(types.get(name), type, what);
+});
+
+test('a forward-only op on the path is refused by the builder and by float64 conversion, naming it (DequantizeLinear of an activation: no silent zero gradient)', () => {
+  const g = emptyModel({ input: ['N', 3] });
+  const dq = g.op('DequantizeLinear', ['input', g.addInitializer(Float32Array.of(0.1), [], 'scale')]);
+  g.graph.node[g.graph.node.length - 1]!.name = 'my_dq';
+  const logits = g.op('MatMul', [dq, g.addInitializer(Float32Array.of(1, 2, 3), [3, 1])]);
+  g.setOutputs([logits]);
+  assert.throws(() => buildBackwardGraph(g.model, { target: logits, wrt: ['input'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /cannot differentiate op DequantizeLinear \(node 'my_dq'\): no gradient rule/.test(e.message));
+  assert.throws(() => decomposeForFloat64(g.model), (e: unknown) => e instanceof LumenError && /op DequantizeLinear \(node 'my_dq'\) has no double-precision kernel in ONNX Runtime and Lumen has no float64 rewrite for it .*Use precision float32/.test(e.message));
 });

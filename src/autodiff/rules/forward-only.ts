@@ -1,5 +1,6 @@
 import { registerOp, type OpTraits } from '../registry.js';
 import { attrInt } from '../../onnx/attributes.js';
+import { TensorProto_DataType as T } from '../../onnx/proto.js';
 import { convPoolShape, foldMod, globalPoolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
 
 /**
@@ -28,6 +29,13 @@ forwardOnly(['GlobalLpPool'], { kind: 'pool', doubleKernel: false, shape: global
 forwardOnly(['ConvInteger', 'QLinearConv'], { kind: 'linear', doubleKernel: false, layout: 'nchw' });
 forwardOnly(['LpPool'], { kind: 'pool', doubleKernel: false, shape: convPoolShape, layout: 'nchw' });
 forwardOnly(['DepthToSpace', 'SpaceToDepth', 'MaxUnpool'], { kind: 'data', doubleKernel: false, layout: 'nchw' });
+forwardOnly(['Unique'], { kind: 'data', doubleKernel: false, outputTypes: ['input', 'int64', 'int64', 'int64'] });
+// quantization (QDQ and dynamically quantized models): float64 conversion refuses them, a gradient method names them
+forwardOnly(['QuantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: ({ node, typeOf }) => [node.input[2] ? typeOf(node.input[2]) : T.UINT8] });
+forwardOnly(['DequantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: ({ node, typeOf }) => [typeOf(node.input[1]) || T.FLOAT] });
+forwardOnly(['DynamicQuantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: () => [T.UINT8, T.FLOAT, T.UINT8] });
+// subgraphs: their outputs' element types (and shapes) are left unknown
+forwardOnly(['If', 'Loop', 'Scan'], { kind: 'control-flow', doubleKernel: false, inferTypes: () => [0] });
 
 /** Declare ops that share these traits as forward-only (no rule). */
 function forwardOnly(opTypes: readonly string[], traits: Omit<OpTraits, 'forwardOnly'>): void {

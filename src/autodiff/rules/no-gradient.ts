@@ -35,10 +35,11 @@ registerOp('Sign', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math
 registerOp('Floor', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math.floor }, shape: 'elementwise' });
 registerOp('Ceil', { kind: 'no-gradient', doubleKernel: true, fold: { each: Math.ceil }, shape: 'elementwise' });
 registerOp('Round', { kind: 'no-gradient', doubleKernel: false, fold: { each: roundHalfEven }, shape: 'elementwise' });
-registerOp('RandomNormal', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('float') });
-registerOp('RandomUniform', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('float') });
+registerOp('RandomNormal', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr(TensorProto_DataType.FLOAT) });
+registerOp('RandomUniform', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr(TensorProto_DataType.FLOAT) });
 registerOp('RandomNormalLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
 registerOp('RandomUniformLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
+registerOp('Multinomial', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr(TensorProto_DataType.INT32) });
 
 /** Element type of Constant: its `value` tensor's, or float / int64 / string for the value_* attributes. */
 function constantTypes({ node }: TypeContext): number[] {
@@ -52,9 +53,9 @@ function constantTypes({ node }: TypeContext): number[] {
   return [0];
 }
 
-/** The `dtype` attribute, else float (RandomNormal, RandomUniform) or the input's type (the *Like ops, EyeLike). */
-function dtypeOr(fallback: 'float' | 'input'): (c: TypeContext) => number[] {
-  return ({ node, first }) => [attrInt(node, 'dtype', fallback === 'float' ? TensorProto_DataType.FLOAT : first)];
+/** The `dtype` attribute, else a type (float: RandomNormal, RandomUniform; int32: Multinomial) or the input's type (the *Like ops, EyeLike). */
+function dtypeOr(fallback: number | 'input'): (c: TypeContext) => number[] {
+  return ({ node, first }) => [attrInt(node, 'dtype', fallback === 'input' ? first : fallback)];
 }
 
 /** Output shape of Shape (static inference, src/onnx/shapes.ts). */

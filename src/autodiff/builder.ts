@@ -43,7 +43,7 @@ export interface BackwardOptions {
   precision?: Precision;
   /** With precision 'float64': the float feeds and outputs are double too (Float64Array in and out) instead of float32. */
   float64IO?: boolean;
-  /** Compute the Conv rule's weight transforms in Lumen (GradientContext.foldWeights); default: from FOLD_WEIGHTS_MIN_CONVS Convs. */
+  /** Compute the Conv rule's weight transforms in Lumen (GradientContext.foldWeights); default: from FOLD_WEIGHTS_MIN_CONVS nodes whose op `foldsWeights` (Conv). */
   foldWeights?: boolean;
   /**
    * With precision 'float64' (float32 feeds): feeds that get a second float32 feed (`residualName` in
@@ -215,7 +215,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   contribute(target, seed);
 
   const paired = ruleSet.paired ? pairedView(graph, ops) : undefined;
-  const foldWeights = options.foldWeights ?? forwardNodes.filter((n) => n.opType === 'Conv').length >= FOLD_WEIGHTS_MIN_CONVS;
+  const foldWeights = options.foldWeights ?? forwardNodes.filter((n) => opTraits(n.opType)?.foldsWeights).length >= FOLD_WEIGHTS_MIN_CONVS;
   let differentiated = 0;
   for (let i = forwardNodes.length - 1; i >= 0; i--) {
     const node = forwardNodes[i]!;

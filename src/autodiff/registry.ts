@@ -102,6 +102,12 @@ export interface OpTraits {
    * values and its output is Cast to double (OneHot, the in-graph top-k seed).
    */
   float64?: 'value-attributes' | 'fill-value' | 'cast-target' | 'float-then-cast';
+  /**
+   * Its rule transforms its constant weight (Conv: the swapped, flipped kernel) and computes the transform itself
+   * when GradientContext.foldWeights is set: the builder sets it from FOLD_WEIGHTS_MIN_CONVS such nodes in the model
+   * (src/autodiff/schedule.ts says why).
+   */
+  foldsWeights?: true;
   /** Only output 0 carries gradient (the rest are indices, masks or running statistics). */
   indexOutputs?: true;
   /** Whether this node's outputs carry gradient at all, for ops where it depends on attributes (Cast to an integer type). */

@@ -148,6 +148,13 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
   for (const op of opsWhere((t) => t.lrp === 'conv-layer' || t.lrp === 'dense-layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
   // LRP's layer rules: Conv gets the composite's conv rule, Gemm and MatMul its dense rule
   assert.deepEqual([opsWhere((t) => t.lrp === 'conv-layer'), opsWhere((t) => t.lrp === 'dense-layer')], [['Conv'], ['Gemm', 'MatMul']]);
+  // weight folding (GradientContext.foldWeights): the builder counts the ops whose rule reads it — every rule file that
+  // reads it declares `foldsWeights`, and only those
+  assert.deepEqual(opsWhere((t, o) => t.foldsWeights === true && !o.startsWith('LumenTest')), ['Conv']);
+  for (const f of readdirSync(RULES).filter((n) => n.endsWith('.ts'))) {
+    const text = readFileSync(join(RULES, f), 'utf8');
+    assert.equal(text.includes('foldsWeights: true'), /\.foldWeights\b|\{[^}]*\bfoldWeights\b[^}]*\}\s*=\s*ctx/.test(text), `rules/${f}: reads foldWeights ⇔ declares foldsWeights`);
+  }
   // float64: the ops it retypes or runs in float32, each by its trait
   assert.deepEqual(opsWhere((t) => t.float64 !== undefined), ['Cast', 'Constant', 'ConstantOfShape', 'OneHot']);
   for (const op of ['TopK', 'MaxPool']) assert.deepEqual(opTraits(op)!.outputTypes, ['input', 'int64'], op);

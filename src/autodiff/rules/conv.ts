@@ -12,7 +12,7 @@ import { depthwiseChannels } from './util.js';
  * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
  * Weight gradients are never needed by attribution methods and are not built.
  */
-registerOp('Conv', { kind: 'linear', doubleKernel: false, weightInput: 1, shape: convPoolShape, layout: 'nchw', lrp: 'conv-layer', deeplift: 'plain' }, (ctx) => {
+registerOp('Conv', { kind: 'linear', doubleKernel: false, weightInput: 1, foldsWeights: true, shape: convPoolShape, layout: 'nchw', lrp: 'conv-layer', deeplift: 'plain' }, (ctx) => {
   const { node, gradOutputs, needsGradient, ops, shape } = ctx;
   const gy = gradOutputs[0]!;
   const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];

@@ -1,4 +1,5 @@
 /** A small self-contained HTML page (images inline) for the concept commands' output folders. */
+import { dffNotes, tcavNotes } from '../methods/concepts/notes.js';
 
 export interface ConceptPage {
   title: string;
@@ -36,7 +37,7 @@ ${figures}
 }
 
 /** One TCAV result as `lumen tcav --json` prints it (`concept`: its folder, when several were tested). */
-export interface TcavRow { concept?: string; score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number; threshold?: number; randomScores?: number[]; randomSets?: number }
+export interface TcavRow { concept?: string; score: number; pValue: number; significant: boolean; runs: number; direction?: string; layer?: string; target?: number; threshold?: number; randomScores?: number[]; randomSets?: number; bypassed?: boolean; cutLayer?: string; sharedGradient?: boolean }
 
 /** What the concept commands leave in a folder, parsed, with images already as data: URIs (the node side reads files). */
 export interface ConceptOutputs {
@@ -47,6 +48,9 @@ export interface ConceptOutputs {
     relativeError: number;
     /** Every concept got the same logits: the head does not read the layer's positions (DffResult.scoresIgnoreConcepts). */
     scoresIgnoreConcepts?: boolean;
+    /** A skip connection goes around the layer (DffResult.bypassed, cutLayer). */
+    bypassed?: boolean;
+    cutLayer?: string;
     concepts: { concept: number; topClasses: { label: string; probability: number }[] }[];
     images: { image: string; share: number[]; picture?: string }[];
   };
@@ -66,13 +70,14 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
   const sections: { title: string; html: string }[] = [];
   const table = (header: string[], rows: string[][]): string =>
     `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  const notes = (list: readonly string[]): string => list.map((n) => `<p><strong>Note:</strong> ${esc(n)}</p>`).join('');
   const figure = (src: string | undefined, caption: string, width = 160): string =>
     src ? `<figure><img src="${esc(src)}" alt="${esc(caption)}" width="${width}"><figcaption>${esc(caption)}</figcaption></figure>` : '';
   if (o.dff) {
     const d = o.dff;
     sections.push({
       title: `Concepts (Deep Feature Factorization, ${d.k} concepts of ${d.layer})`,
-      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${d.scoresIgnoreConcepts ? `<p><strong>Note:</strong> every concept got the same class scores: the network's head does not read this layer's positions (e.g. a ViT after its last attention block reads only the class token). The maps still show the concepts; for their classes use an earlier layer.</p>` : ''}${table(
+      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${notes(dffNotes(d))}${table(
         ['concept', 'top classes (head softmax)'],
         d.concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]),
       )}${table(['image', ...d.concepts.map((c) => `share of concept ${c.concept}`)], d.images.map((i) => [i.image, ...i.share.map((s) => s.toFixed(3))]))}<div class="row">${d.images.map((i) => figure(i.picture, i.image, 200)).join('')}</div>`,
@@ -109,7 +114,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
             t.pValue.toPrecision(3),
             t.significant ? `significant (${t.direction ?? '?'} random)` : `not significant at ${(t.threshold ?? 0.05).toPrecision(3)}`,
           ]),
-        )}`,
+        )}${notes(tcavNotes({ ...t0, layer: t0.layer ?? 'the layer' }))}`,
       });
     }
   }

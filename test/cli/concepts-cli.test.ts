@@ -190,6 +190,8 @@ test('tcav from the CLI: JSON {score, pValue, significant, runs}; each --random 
   const html = conceptReportSections(readConceptOutputs(out)).find((x) => x.title === 'TCAV')!.html;
   for (const x of both) assert.ok(html.includes(`<td>${x.concept}</td><td>${x.layer}</td><td>2</td><td>${x.score.toFixed(3)}</td>`), html);
   assert.match(html, /Bonferroni over the 2 concepts/);
+  // the note the CLI prints for this layer (tcavNotes), from the saved JSON
+  assert.match(html, /<p><strong>Note:<\/strong> Every input has the same gradient at .* so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives\.<\/p>/);
   expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '3'), /3 runs need 3 random sets .*2 given/);
   rmSync(concept[0]!);
   expectUserError(lumen('tcav', SHORTCUT, '--concept', join(dir, 'tcav', 'concept'), ...args, '--runs', '2'), /9 concept images; at least 10 are needed/);

@@ -16,7 +16,8 @@ import {
   type LumenModel,
   type PreparedImage,
 } from '../../src/browser.js';
-import { bypassNote, requireSameSize } from '../../src/methods/concepts/layer.js';
+import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { tcavNotes } from '../../src/methods/concepts/notes.js';
 import { requireRunsWithinSets } from '../../src/methods/concepts/tcav.js';
 import { folderOf, inClass, loadFolder, pathOf, requireImages, subfolders, type Folder } from './folders.js';
 import { optionFields, type OptionValues } from './forms.js';
@@ -246,7 +247,7 @@ function distributionSvg(concept: readonly number[], random: readonly number[]):
  * folder, then each concept's per-run scores as a strip plot and a table; with several random folders, the null's
  * ordered pairs of folders in their own table (they are shared by the concepts).
  */
-function tcavView(rows: readonly TcavRow[], how: { target: string; layer: string; runs: number; tests: number; randomFolders: readonly string[]; randomPairs?: ReadonlyArray<readonly [number, number]>; note?: string }): HTMLElement[] {
+function tcavView(rows: readonly TcavRow[], how: { target: string; layer: string; runs: number; tests: number; randomFolders: readonly string[]; randomPairs?: ReadonlyArray<readonly [number, number]>; notes: readonly string[] }): HTMLElement[] {
   const several = how.randomFolders.length > 1;
   const threshold = rows[0]!.threshold;
   const summary = document.createElement('p');
@@ -257,7 +258,7 @@ function tcavView(rows: readonly TcavRow[], how: { target: string; layer: string
       ? `run r against random folder r (${how.randomFolders.slice(0, how.runs).join(', ')}); null: ${how.runs * (how.runs - 1)} random-vs-random CAVs, one per ordered pair of distinct folders. `
       : `each against a subsample of ${how.randomFolders[0]}; null: ${how.runs} random-vs-random CAVs of disjoint subsamples. `) +
     `Significant at p < ${threshold.toPrecision(3)} (alpha / ${how.tests}${how.tests > 1 ? `, Bonferroni over ${how.tests} concepts` : ''}; two-sided t-test).` +
-    (how.note ? ` ${how.note}` : '');
+    how.notes.map((n) => ` ${n}`).join('');
   const table = document.createElement('table');
   table.className = 'tcav-concepts';
   table.innerHTML = '<tr><th>concept</th><th>TCAV score (mean ± sd)</th><th>random CAVs (mean ± sd)</th><th>p</th><th>t</th><th>verdict</th></tr>';
@@ -418,7 +419,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
       randomScores: r.randomScores,
       cavAccuracy: r.cavAccuracy,
     }));
-    $('tcav-out').replaceChildren(...tcavView(rows, { target: context().label(target), layer, runs: res.runs, tests: typeof options.tests === 'number' ? options.tests : rows.length, randomFolders: rs.map((f) => f.label), randomPairs: res.randomPairs, ...(res.bypassed ? { note: bypassNote(layer, res.cutLayer) } : {}) }));
+    $('tcav-out').replaceChildren(...tcavView(rows, { target: context().label(target), layer, runs: res.runs, tests: typeof options.tests === 'number' ? options.tests : rows.length, randomFolders: rs.map((f) => f.label), randomPairs: res.randomPairs, notes: tcavNotes(res) }));
     progress(1, `Done: ${cs.map((f) => f.files.length).join(' + ')} concept, ${rs.map((f) => f.files.length).join(' + ')} random, ${inputBatch.dims[0]} target-class images.`);
     return {
       layer,

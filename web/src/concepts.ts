@@ -1,6 +1,7 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
 import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { dffNotes } from '../../src/methods/concepts/notes.js';
 import { optionFields } from './forms.js';
 import { rawToImageData } from './view.js';
 
@@ -136,7 +137,7 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     maps.className = 'row';
     maps.append(...canvases);
     out.replaceChildren(maps, table);
-    status.textContent = `${k} concepts of ${layer} over ${set.length} image${set.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.${r.scoresIgnoreConcepts ? ` Every concept gets the same class scores: the network's head does not read this layer's positions (e.g. a ViT after its last attention block); pick an earlier layer for the concepts' classes.` : r.bypassed ? ` A skip connection bypasses this layer (e.g. a transformer's residual stream around a LayerNorm): each concept's classes are the network's output for the first image with the concept in place of the layer${r.cutLayer ? `; ${r.cutLayer} is a layer every path goes through` : ''}.` : ''}`;
+    status.textContent = `${k} concepts of ${layer} over ${set.length} image${set.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.${dffNotes(r).map((n) => ` ${n}`).join('')}`;
     hook.result = {
       layer,
       k,

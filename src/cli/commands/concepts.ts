@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { bypassNote, requireSameSize } from '../../methods/concepts/layer.js';
+import { requireSameSize } from '../../methods/concepts/layer.js';
+import { dffNotes, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
@@ -127,13 +128,13 @@ function registerDff(program: Command): void {
         perImage.push({ image: loaded[i]!.path, png, share: mass.map((m) => m / total) });
       }
       const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), bypassed: r.bypassed ?? false, ...(r.cutLayer !== undefined ? { cutLayer: r.cutLayer } : {}), concepts, images: perImage };
-      const sameNote = `every concept gets the same class scores: the network's head does not read ${layer}'s positions (e.g. a ViT after its last attention block reads only the class token); the maps still show the concepts, but for their classes pick an earlier layer (the default CAM layer is one)`;
+      const notes = dffNotes(r);
       writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
       writeFileAtomic(
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts of ${layer}`,
-          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).${r.scoresIgnoreConcepts ? ` Note: ${sameNote}.` : ''}`,
+          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).${notes.map((n) => ` Note: ${n}`).join('')}`,
           table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]) },
           images: figures,
         }),
@@ -142,8 +143,7 @@ function registerDff(program: Command): void {
       else {
         printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
         for (const l of legend) printLine(`  ${l}`);
-        if (r.scoresIgnoreConcepts) printLine(`note: ${sameNote}`);
-        else if (r.bypassed) printLine(`note: a skip connection bypasses ${layer} (e.g. a transformer's residual stream around a LayerNorm): each concept's classes are the network's output for the first image with the concept in place of the layer${r.cutLayer ? `; ${r.cutLayer} is a layer every path goes through` : ''}`);
+        for (const n of notes) printLine(`note: ${n}`);
         printLine(`concept maps and concepts.json in ${out}`);
       }
     });
@@ -200,8 +200,7 @@ function registerTcav(program: Command): void {
         printLine(`TCAV ${label(model, target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
         const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
         results.forEach((r, i) => printLine(`  ${flags.concept[i]}: score ${r.score.toFixed(3)} (random CAVs ${mean(r.randomScores).toFixed(3)}), p = ${r.pValue.toPrecision(3)}: ${r.significant ? `significant (${r.direction} random)` : 'not significant'}`));
-        if (r0.bypassed) printLine(`note: ${bypassNote(layer!, r0.cutLayer)}`);
-        if (r0.sharedGradient) printLine(`note: every input has the same gradient at ${layer} (a linear head after global pooling), so each CAV scores 0 or 1; an earlier layer gives input-dependent derivatives`);
+        for (const n of tcavNotes(r0)) printLine(`note: ${n}`);
       }
     });
   });

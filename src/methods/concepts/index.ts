@@ -6,6 +6,7 @@ export { logisticRegression, type LinearClassifier, type LogisticOptions } from 
 export { studentTTest, studentTwoSided, type TTestResult } from './stats.js';
 export { mmdCritic, nearestByCosine, type MmdCriticOptions, type MmdCriticResult, type Neighbor } from './examples.js';
 export { layerActivations, pooled as pooledEmbeddings, type LayerActivations } from './layer.js';
+export { dffNotes, tcavNotes } from './notes.js';
 export { craft, sobolConceptImportance, type CraftCrop, type CraftImportance, type CraftOptions, type CraftResult } from './craft.js';
 export { haltonSequence, jansenTotalIndices, sobolDesign } from './sobol.js';
 export {

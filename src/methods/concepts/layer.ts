@@ -85,8 +85,3 @@ function bypasses(model: LumenModel, layer: string): boolean {
   }
   return false;
 }
-
-/** The note the CLI and the web app print for a TCAV result at a bypassed layer (TcavResult.bypassed). */
-export function bypassNote(layer: string, cutLayer: string | undefined): string {
-  return `A skip connection bypasses ${layer} (e.g. a transformer's residual stream around a LayerNorm): the derivatives follow only the path through it, the bypass held fixed${cutLayer ? `; ${cutLayer}, which every path goes through, measures the whole effect` : ''}.`;
-}

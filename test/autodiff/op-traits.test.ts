@@ -357,3 +357,23 @@ test('a forward-only op on the path is refused by the builder and by float64 con
   assert.throws(() => buildBackwardGraph(g.model, { target: logits, wrt: ['input'] }), (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /cannot differentiate op DequantizeLinear \(node 'my_dq'\): no gradient rule/.test(e.message));
   assert.throws(() => decomposeForFloat64(g.model), (e: unknown) => e instanceof LumenError && /op DequantizeLinear \(node 'my_dq'\) has no double-precision kernel in ONNX Runtime and Lumen has no float64 rewrite for it .*Use precision float32/.test(e.message));
 });
+
+test('LRP refuses a dense layer (lrp: dense-layer, Gemm or MatMul) whose two operands are activations as an activation product, naming op and node', async () => {
+  for (const op of opsWhere((t, o) => t.lrp === 'dense-layer' && !o.startsWith('LumenTest'))) {
+    const g = emptyModel({ input: ['N', 3] });
+    // x · xᵀ: both operands depend on the input
+    g.addNode(op, ['input', g.op('Transpose', ['input'], { perm: { ints: [1, 0] } })], ['product']);
+    g.graph.node[g.graph.node.length - 1]!.name = 'my_product';
+    g.setOutputs(['product']);
+    const model = modelOf(g);
+    try {
+      await assert.rejects(
+        getMethod('lrp').explain(model, new Tensor(Float32Array.of(0.3, -0.7, 1.1), [1, 3]), { target: 0, composite: 'epsilon' }),
+        (e: unknown) => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && new RegExp(`LRP: ${op} 'my_product' multiplies two activations`).test(e.message),
+        op,
+      );
+    } finally {
+      await model.dispose();
+    }
+  }
+});

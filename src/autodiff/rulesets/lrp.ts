@@ -153,8 +153,8 @@ function layerParts(ctx: GradientContext): LayerParts {
   if (ctx.needsGradient(1) || (node.input[2] && ctx.needsGradient(2))) {
     throw new LumenError('UNSUPPORTED_OP', `LRP: ${node.opType} '${node.name}' has input-dependent weights; LRP rules need the data as input 0 and constant weights`);
   }
-  const bias = node.opType === 'MatMul' ? undefined : node.input[2] || undefined;
-  return { x: node.input[0]!, w: node.input[1]!, bias };
+  // Conv's B, Gemm's C (MatMul has no third input)
+  return { x: node.input[0]!, w: node.input[1]!, bias: node.input[2] || undefined };
 }
 
 const positive = (ctx: GradientContext, t: string): string => ctx.ops.op('Relu', [t]);
@@ -375,7 +375,8 @@ function compositeOnly(p: LrpParameters): Composite {
 
 function layerRule(c: Composite, kind: 'conv' | 'dense'): GradientRule {
   return (ctx) => {
-    if (ctx.node.opType === 'MatMul' && ctx.needsGradient(0) && ctx.needsGradient(1)) throw activationProduct(ctx.node.name);
+    // a dense layer whose weight operand is an activation too: a product of two activations (attention's MatMuls)
+    if (kind === 'dense' && ctx.needsGradient(0) && ctx.needsGradient(1)) throw activationProduct(ctx.node.name, ctx.node.opType);
     if (!ctx.needsGradient(0) || ctx.gradOutputs[0] === undefined) return [];
     const atInput = isInputLike(ctx, ctx.node.input[0]!);
     const rule = atInput && c.input ? c.input : c[kind];
@@ -387,7 +388,7 @@ function layerRule(c: Composite, kind: 'conv' | 'dense'): GradientRule {
  * A MatMul of two activations (self-attention: queries × keys, attention × values) has no weight to redistribute
  * relevance over; AttnLRP's rules for it (Achtibat et al. 2024) are not implemented.
  */
-export function activationProduct(node: string, op = 'MatMul'): LumenError {
+export function activationProduct(node: string, op: string): LumenError {
   return new LumenError(
     'UNSUPPORTED_OP',
     `LRP: ${op} '${node}' multiplies two activations (attention: queries × keys or attention × values), which LRP's layer rules do not cover ` +

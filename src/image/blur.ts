@@ -21,6 +21,12 @@ export function gaussianKernel(size: number, sigma: number): Float64Array {
     k[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
     s += k[i]!;
   }
+  if (!(s > 0)) {
+    // σ so small that every tap underflows to 0 (an even size's middle taps from σ ≈ 0.013), or 2σ² does (0/0 at the
+    // centre): the kernel's limit as σ → 0, all weight on the tap nearest the centre (the two nearest for an even size)
+    for (let i = 0; i < size; i++) k[i] = Math.abs(i - c) < 1 ? 1 : 0;
+    s = size % 2 === 1 ? 1 : 2;
+  }
   for (let i = 0; i < size; i++) k[i]! /= s;
   return k;
 }

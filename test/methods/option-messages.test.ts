@@ -266,7 +266,8 @@ test('options that must be > 0 declare it (exclusiveMin), so 0 reads like -1 fro
   // (before, 0 passed the spec's [0, …] and met a hidden floor: 'lime.explain: kernelWidth must be within [1e-12, ∞], got 0')
   for (const [id, option, flag, label, range] of [
     ['lime', 'kernelWidth', '--kernel-width', 'kernel width', '(0, ∞]'],
-    ['rise', 'keepProbability', '--keep-probability', 'keep probability', '(0, 1]'],
+    // (RISE declares its real limit instead: p from 2⁻⁵³, the resolution of its mask draw)
+    ['rise', 'keepProbability', '--keep-probability', 'keep probability', '[1.1102230246251565e-16, 1]'],
   ] as const) {
     const method = getMethod(id);
     const spec = method.info.options.find((o) => o.name === option)!;
@@ -279,8 +280,9 @@ test('options that must be > 0 declare it (exclusiveMin), so 0 reads like -1 fro
   }
   const attribution = new Tensor(Float32Array.from({ length: 28 * 28 }, (_, p) => p % 5), [1, 1, 28, 28]);
   const ctx = (options: Record<string, unknown>) => ({ model, input: x, attribution, target: 0, seed: 0, batchSize: 8, progress: () => {}, options });
-  for (const [metric, option] of [['insertion', 'blurSigma'], ['lipschitz', 'sigma']] as const) {
-    const words = `${metric}.${option} must be within (0, ∞], got 0`;
+  // (lipschitz declares its real limit instead: σ from 2⁻¹²⁶, as its δ are float32)
+  for (const [metric, option, range] of [['insertion', 'blurSigma', '(0, ∞]'], ['lipschitz', 'sigma', '[1.1754943508222875e-38, ∞]']] as const) {
+    const words = `${metric}.${option} must be within ${range}, got 0`;
     assert.equal(await messageOf(() => getMetric(metric).compute(ctx({ [option]: 0 }))), words);
     assert.equal(await messageOf(() => parseMetricOptions([`${metric}.${option}=0`])), words);
   }

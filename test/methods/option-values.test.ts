@@ -67,9 +67,9 @@ test('limits that depend on the input stay in the method, in the same wording', 
   const m = segmentModel(1, 8, 8, new Float32Array(64).fill(1), 1, (_g, sums) => sums);
   const x8 = Tensor.filled([1, 1, 8, 8], 1);
   // a RISE grid finer than the 8×8 image; a SLIC count above its 64 pixels; keep probability and kernel width 0
-  // (declared exclusive minimum 0: refused by the spec, in the same wording as the input-dependent limits)
+  // (declared minimum 2⁻⁵³ and exclusive minimum 0: refused by the spec, in the same wording as the input-dependent limits)
   await assert.rejects(getMethod('rise').explain(m, x8, { target: 0, gridSize: 9, numMasks: 4 }), /^LumenError: rise\.explain: gridSize must be within \[1, 8\], got 9$/);
-  await assert.rejects(getMethod('rise').explain(m, x8, { target: 0, keepProbability: '0', numMasks: 4 }), /rise\.explain: keepProbability must be within \(0, 1\], got 0/);
+  await assert.rejects(getMethod('rise').explain(m, x8, { target: 0, keepProbability: '0', numMasks: 4 }), /rise\.explain: keepProbability must be within \[1\.1102230246251565e-16, 1\], got 0/);
   await assert.rejects(getMethod('feature-ablation').explain(m, x8, { target: 0, nSegments: '65' }), /^LumenError: nSegments must be within \[1, 64\], got 65$/);
   await assert.rejects(getMethod('lime').explain(m, x8, { target: 0, kernelWidth: 0, numSamples: 4 }), /lime\.explain: kernelWidth must be within \(0, ∞\], got 0/);
   // and the typed values reach the method: a grid given as flag text runs like the number

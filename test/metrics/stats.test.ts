@@ -57,6 +57,18 @@ test('gaussian kernel and blur with replicated edges', () => {
   assert.deepEqual([valid.height, valid.width, valid.data[0]], [1, 1, 45]);
 });
 
+test('gaussianKernel as σ → 0: all weight on the middle tap (two for an even size), never NaN', () => {
+  // an odd size: the centre; 2σ² underflows to 0 below σ ≈ 1e-162 (0/0 at the centre before)
+  for (const sigma of [1e-6, 1e-20, 1e-200, 5e-324]) assert.deepEqual(Array.from(gaussianKernel(5, sigma)), [0, 0, 1, 0, 0], `σ ${sigma}`);
+  // an even size: both middle taps sit 0.5 from the centre, exp(−0.25/2σ²) underflows below σ ≈ 0.013 (NaN before)
+  for (const sigma of [0.01, 1e-6, 5e-324]) assert.deepEqual(Array.from(gaussianKernel(4, sigma)), [0, 0.5, 0.5, 0], `σ ${sigma}`);
+  assert.deepEqual(Array.from(gaussianKernel(1, 1e-300)), [1]);
+  // just above where the middle taps underflow, the formula itself: exp(−0.25/2σ²) ≈ 1e-136 each, the outer ones 0
+  assert.deepEqual(Array.from(gaussianKernel(4, 0.02)), [0, 0.5, 0.5, 0]);
+  // a blur with such a kernel is the image itself (odd size)
+  assert.deepEqual(Array.from(gaussianBlur([1, 2, 3, 4, 5, 6], 2, 3, 3, 1e-20)), [1, 2, 3, 4, 5, 6]);
+});
+
 test('ssim: identical = 1, flat images and a 1-pixel window by hand', () => {
   const img = Float64Array.from({ length: 144 }, (_, i) => (i * 37) % 11 / 10);
   close(ssim(img, img, 12, 12), 1);

@@ -14,7 +14,6 @@ import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
-import { checkLimit } from '../validate.js';
 import { Rng } from '../../random.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
@@ -111,16 +110,16 @@ export function limeKernelWeights(data: Uint8Array, n: number, S: number, kernel
     let k = 0;
     for (let j = 0; j < S; j++) k += data[i * S + j]!;
     const d = k === 0 ? 1 : 1 - Math.sqrt(k / S);
-    w[i] = Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth)));
+    // d = 0 (all on) weighs exp(0) = 1 for every width, also one whose square underflows to 0 (0/0 otherwise)
+    w[i] = d === 0 ? 1 : Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth)));
   }
   return w;
 }
 
 async function explainLime(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof limeInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
-  const { numSamples, alpha } = options;
-  // the similarity kernel divides by its width: > 0 is declared; widths below 1e-12 underflow every weight
-  const kernelWidth = checkLimit('lime.explain', 'kernelWidth', options.kernelWidth, 1e-12, Infinity, 'number');
+  // kernelWidth > 0 (declared): a tiny width weighs the all-on sample 1 and the others 0, lime's limit as width → 0
+  const { numSamples, alpha, kernelWidth } = options;
   run.plan(numSamples * run.images.length);
   const rng = new Rng(run.seed);
 

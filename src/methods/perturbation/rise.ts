@@ -33,7 +33,8 @@ export const riseInfo = familyInfo('perturbation', {
   options: [
     { name: 'numMasks', type: 'integer', min: 1, description: 'Number of random masks N (default 4000 for ≥ 112-px inputs, scaled as 4000·s²/49 below).' },
     { name: 'gridSize', type: 'integer', min: 1, description: 'Cells per side s of the low-resolution grid (default 7 for ≥ 112-px inputs, clamp(round(shorter side/16), 3, 7) below).' },
-    { name: 'keepProbability', type: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, description: 'Probability p that a grid cell is kept.' },
+    // a cell is kept when a uniform draw on the 2⁻⁵³ grid (Rng.next) is below p: a smaller p would be drawn as 2⁻⁵³
+    { name: 'keepProbability', type: 'number', default: 0.5, min: 2 ** -53, max: 1, description: 'Probability p that a grid cell is kept (from 2⁻⁵³, the resolution of the random draw).' },
     { name: 'baselines', type: 'number', default: 0, description: 'Value masked pixels blend towards, in the normalized input space.' },
     seedOption('Seed of the random masks (same seed ⇒ identical result).'),
     batchSizeOption(32, 'Masked images per forward pass.'),
@@ -145,14 +146,14 @@ export type RiseOptions = ExplainOptions & OptionValues<typeof riseInfo.options>
 
 /**
  * RISE's settings for an H×W input from its option values (also read by the ONNX export, src/export): the defaults
- * that depend on the input, and the limits beyond the declared ones (a grid no finer than the image, p > 0).
+ * that depend on the input, and the limits beyond the declared ones (a grid no finer than the image).
  */
 export function riseSettings(options: RiseOptions, height: number, width: number, who = 'rise.explain'): { numMasks: number; gridSize: number; p: number; baseline: number } {
   const defaults = riseDefaults(height, width);
   return {
     numMasks: checkLimit(who, 'numMasks', options.numMasks ?? defaults.numMasks, 1, 1e8),
     gridSize: checkLimit(who, 'gridSize', options.gridSize ?? defaults.gridSize, 1, Math.min(height, width)),
-    p: checkLimit(who, 'keepProbability', options.keepProbability, 1e-9, 1, 'number'),
+    p: options.keepProbability,
     baseline: checkLimit(who, 'baselines', options.baselines, -Infinity, Infinity, 'number'),
   };
 }

@@ -1,5 +1,4 @@
 import type { ImageGeometry } from '../image-scoring.js';
-import { checkLimit } from '../../methods/validate.js';
 import { defineCurveMetric } from '../curve.js';
 import { gaussianBlur } from '../stats.js';
 
@@ -19,10 +18,9 @@ export const insertion = defineCurveMetric({
     { name: 'blurSigma', type: 'number', min: 0, exclusiveMin: true, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
   ],
   ends(ctx, g) {
-    const size = ctx.options.blurKernel;
-    // a Gaussian needs σ > 0 (declared); below 1e-6 it is refused too
-    const sigma = checkLimit('insertion', 'blurSigma', ctx.options.blurSigma, 1e-6, Infinity, 'number');
-    return { start: blurImage(ctx.input.data, g, size, sigma), fill: ctx.input.data, baseline: 'blur' };
+    // σ > 0 (declared); as σ → 0 the kernel tends to its middle tap (gaussianKernel): the start image is the image
+    const { blurKernel, blurSigma } = ctx.options;
+    return { start: blurImage(ctx.input.data, g, blurKernel, blurSigma), fill: ctx.input.data, baseline: 'blur' };
   },
 });
 

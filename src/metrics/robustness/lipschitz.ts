@@ -1,4 +1,3 @@
-import { checkLimit } from '../../methods/validate.js';
 import { gaussianSigmaOption } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { norm2 } from '../stats.js';
@@ -23,13 +22,13 @@ export const lipschitz: Metric = registerMetric({
     needsRegions: false,
     options: [
       { name: 'samples', type: 'integer', min: 1, max: 100_000, default: 10, description: 'Perturbed copies' },
-      // the ratio divides by ‖δ‖: σ > 0 (infidelity's σ, the same option, may be 0)
-      { ...gaussianSigmaOption(0.1), exclusiveMin: true },
+      // the ratio divides by ‖δ‖, and δ is float32 (the input's type): from σ = 2⁻¹²⁶, float32's smallest normal
+      // number, ‖δ‖ > 0; far below it every δ rounds to 0 (0/0). Infidelity's σ, the same option, may be 0.
+      { ...gaussianSigmaOption(0.1), min: 2 ** -126 },
     ],
   },
   async compute(ctx) {
-    const { samples } = ctx.options;
-    const sigma = checkLimit('lipschitz', 'sigma', ctx.options.sigma, 1e-12, Infinity, 'number');
+    const { samples, sigma } = ctx.options;
     const random = new Random(ctx.seed);
     const { deltas, attributions } = await explainPerturbed(ctx, 'lipschitz', samples, () => random.gaussian(0, sigma));
     const ratios = attributions.map((a, i) => distance(a, ctx.attribution.data) / norm2(deltas[i]!));

@@ -46,6 +46,13 @@ test('integer flags: one parser with bounds for --batch-size, --seed, --top, --t
   assert.throws(() => parseMethodList(' , '), usage(/no method given/));
 });
 
+test("lumen export -m reads its list with explain's and evaluate's parser (parseMethodList): an empty list in the same words", () => {
+  const r = lumen('export', 'models/fashion-cnn.onnx', '-m', ' , ', '-o', join(dir, 'none.onnx'));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^lumen: --method: no method given \(see 'lumen methods'\)/);
+  assert.equal(readdirSync(dir).includes('none.onnx'), false);
+});
+
 test("a list for a one-number method flag is refused (evaluate/explain --samples '1,2' and --internal-batch-size '1,2' were internal errors); occlusion's per-channel --baselines takes one", () => {
   assert.throws(() => methodOptionsFromFlags(getMethod('smoothgrad'), { samples: '1,2' }), usage(/--samples \(smoothgrad\) must be an integer, got '1,2'/));
   assert.throws(() => methodOptionsFromFlags(getMethod('integrated-gradients'), { internalBatchSize: '1,2' }), usage(/--internal-batch-size \(integrated-gradients\) must be an integer, got '1,2'/));

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { EXPORTABLE_METHODS } from '../../export/index.js';
 import { exportExplanationFiles } from '../../node/export-files.js';
-import { getMethod } from '../../methods/registry.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, type MethodCommandFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
 import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { LumenError } from '../../errors.js';
 import { printJson, printLine } from '../output.js';
@@ -42,12 +41,12 @@ export function registerExport(program: Command): void {
     if (flags.targetInput !== 'index' && flags.targetInput !== 'weights') throw new LumenError('BAD_OPTION', `--target-input must be 'index' or 'weights', got '${flags.targetInput}'`, 2);
     const targetInput = flags.targetInput;
     const seed = flags.seed === undefined ? undefined : integerFlag('seed', flags.seed);
-    const methods = flags.method.split(',').map((s) => s.trim()).filter(Boolean);
+    const methods = parseMethodList(flags.method);
     const model = await loadModelWithFlags(modelPath, flags);
     try {
       const { exported, files } = await exportExplanationFiles(model, {
-        methods,
-        methodOptions: Object.fromEntries(methods.map((m) => [m, { ...methodOptionsFromFlags(getMethod(m), flags), ...(seed !== undefined && getMethod(m).info.options.some((o) => o.name === 'seed') ? { seed } : {}) }])),
+        methods: methods.map((m) => m.info.id),
+        methodOptions: Object.fromEntries(methods.map((m) => [m.info.id, { ...methodOptionsFromFlags(m, flags), ...(seed !== undefined && m.info.options.some((o) => o.name === 'seed') ? { seed } : {}) }])),
         ...(flags.layer ? { layer: flags.layer.split(',').map((s) => s.trim()) } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.triton !== undefined ? { triton: flags.triton } : {}),

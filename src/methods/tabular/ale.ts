@@ -12,11 +12,13 @@
  */
 import { LumenError } from '../../errors.js';
 import { columnIndex, columnValues } from '../../tabular/dataset.js';
-import { aleBins } from './grid.js';
+import { quantileBins } from './grid.js';
 import type { TabularModel } from './model.js';
+import { ALE_OPTIONS, tabularOptions } from './options.js';
 
+/** accumulatedLocalEffects' options (ALE_OPTIONS in options.ts). */
 export interface AleOptions {
-  /** Quantile bins per feature (fewer when values repeat). Default 20. */
+  /** Quantile bins per feature (fewer when values repeat). */
   bins?: number;
 }
 
@@ -36,6 +38,7 @@ export interface AleResult {
 
 export async function accumulatedLocalEffects(tm: TabularModel, features: readonly string[], options: AleOptions = {}): Promise<AleResult> {
   if (features.length < 1 || features.length > 2) throw new LumenError('BAD_OPTION', `ALE takes one feature or a pair, got ${features.length}`, 2);
+  const { bins } = tabularOptions(ALE_OPTIONS, options, 'accumulatedLocalEffects');
   const ds = tm.dataset;
   const cols = features.map((f) => columnIndex(ds, f));
   for (const [a, j] of cols.entries()) {
@@ -44,7 +47,6 @@ export async function accumulatedLocalEffects(tm: TabularModel, features: readon
     }
   }
   if (cols.length === 2 && cols[0] === cols[1]) throw new LumenError('BAD_OPTION', `a 2-D ALE needs two different features, got '${features[0]}' twice`, 2);
-  const bins = options.bins ?? 20;
   return cols.length === 1 ? ale1(tm, features[0]!, cols[0]!, bins) : ale2(tm, features as [string, string], cols as [number, number], bins);
 }
 
@@ -52,7 +54,7 @@ async function ale1(tm: TabularModel, name: string, j: number, bins: number): Pr
   const ds = tm.dataset;
   const n = ds.rows;
   const c = ds.columns.length;
-  const { edges, bin, counts } = aleBins(columnValues(ds, j), bins, name);
+  const { edges, bin, counts } = quantileBins(columnValues(ds, j), bins, name);
   const K = edges.length - 1;
   // rows 0…n−1 at their bin's lower edge, rows n…2n−1 at its upper edge: one batch
   const x = new Float64Array(2 * n * c);
@@ -79,8 +81,8 @@ async function ale2(tm: TabularModel, names: [string, string], [j1, j2]: [number
   const ds = tm.dataset;
   const n = ds.rows;
   const c = ds.columns.length;
-  const b1 = aleBins(columnValues(ds, j1), bins, names[0]);
-  const b2 = aleBins(columnValues(ds, j2), bins, names[1]);
+  const b1 = quantileBins(columnValues(ds, j1), bins, names[0]);
+  const b2 = quantileBins(columnValues(ds, j2), bins, names[1]);
   const [z1, z2] = [b1.edges, b2.edges];
   const [K1, K2] = [z1.length - 1, z2.length - 1];
   // each row at the four corners of its cell: (lo,lo) (hi,lo) (lo,hi) (hi,hi)

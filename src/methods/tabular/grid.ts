@@ -9,15 +9,30 @@
  *   removed; bin k holds the values in (z_{k−1}, z_k], the first bin also z_0.
  */
 import { LumenError } from '../../errors.js';
+import type { OptionValues } from '../types.js';
+import { ALE_OPTIONS, GRID_OPTIONS, GRID_RESOLUTION, percentilesOption, tabularOptions } from './options.js';
 
-export type GridKind = 'uniform' | 'quantile';
+export type GridKind = (typeof GRID_OPTIONS)[0]['choices'][number];
 
+/** The grid options (declared in options.ts: GRID_OPTIONS, which states their defaults and bounds). */
 export interface GridOptions {
   kind?: GridKind;
-  /** Points on the grid. Default 100 (scikit-learn's grid_resolution). */
+  /** Points on the grid (scikit-learn's grid_resolution). */
   resolution?: number;
-  /** Lower and upper percentile, as fractions. Default [0.05, 0.95]. */
-  percentiles?: readonly [number, number];
+  /** Lower and upper percentile, as fractions (or 'lo,hi'). */
+  percentiles?: readonly [number, number] | string;
+}
+
+/** A grid's settings once checked, defaults applied. */
+export interface GridSettings {
+  kind: GridKind;
+  resolution: number;
+  percentiles: [number, number];
+}
+
+/** The settings from GRID_OPTIONS' parsed values; an unset resolution is the default for one feature or a pair. */
+export function gridSettings(o: OptionValues<typeof GRID_OPTIONS>, who: string, pair = false): GridSettings {
+  return { kind: o.kind, resolution: o.resolution ?? (pair ? GRID_RESOLUTION.pair : GRID_RESOLUTION.one), percentiles: percentilesOption(o.percentiles, who) };
 }
 
 export function sortedUnique(values: ArrayLike<number>): number[] {
@@ -49,15 +64,17 @@ export function linspace(a: number, b: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (i === n - 1 ? b : a + i * step));
 }
 
+/** The grid of one feature's values (options checked as every tabular option; see GRID_OPTIONS). */
 export function featureGrid(values: ArrayLike<number>, options: GridOptions = {}, name = 'feature'): number[] {
-  const resolution = options.resolution ?? 100;
-  const [lo, hi] = options.percentiles ?? [0.05, 0.95];
-  if (!(Number.isInteger(resolution) && resolution >= 2)) throw new LumenError('BAD_OPTION', `grid resolution must be an integer ≥ 2, got ${resolution}`, 2);
-  if (!(lo >= 0 && hi <= 1 && lo < hi)) throw new LumenError('BAD_OPTION', `percentiles must satisfy 0 ≤ low < high ≤ 1, got ${lo}, ${hi}`, 2);
+  return gridOf(values, gridSettings(tabularOptions(GRID_OPTIONS, options, 'featureGrid'), 'featureGrid'), name);
+}
+
+/** featureGrid on checked settings. */
+export function gridOf(values: ArrayLike<number>, { kind, resolution, percentiles: [lo, hi] }: GridSettings, name: string): number[] {
   const unique = sortedUnique(values);
   if (unique.length < resolution) return unique;
   const sorted = Array.from(values).sort((a, b) => a - b);
-  if ((options.kind ?? 'uniform') === 'uniform') {
+  if (kind === 'uniform') {
     const a = mquantile(sorted, lo);
     const b = mquantile(sorted, hi);
     if (Math.abs(a - b) <= 1e-8 + 1e-5 * Math.abs(b)) {
@@ -79,7 +96,12 @@ export interface AleBins {
 
 /** ALEPlot's bins: quantile edges (type 1) at k/K, unique; value x goes to the bin whose upper edge is the first ≥ x. */
 export function aleBins(values: ArrayLike<number>, bins: number, name = 'feature'): AleBins {
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new LumenError('BAD_OPTION', `ALE bins must be a positive integer, got ${bins}`, 2);
+  tabularOptions(ALE_OPTIONS, { bins }, 'aleBins');
+  return quantileBins(values, bins, name);
+}
+
+/** aleBins on a checked bin count. */
+export function quantileBins(values: ArrayLike<number>, bins: number, name: string): AleBins {
   const sorted = Array.from(values).sort((a, b) => a - b);
   const n = sorted.length;
   const edges = [sorted[0]!];

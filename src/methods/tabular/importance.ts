@@ -7,11 +7,13 @@
 import { LumenError } from '../../errors.js';
 import { Rng } from '../../random.js';
 import type { TabularModel } from './model.js';
+import { IMPORTANCE_OPTIONS, tabularOptions, type IMPORTANCE_METRICS } from './options.js';
 
-export type ImportanceMetric = 'accuracy' | 'log-loss' | 'r2' | 'mse' | 'mae';
+export type ImportanceMetric = (typeof IMPORTANCE_METRICS)[number];
 
+/** permutationImportance's options (IMPORTANCE_OPTIONS in options.ts). */
 export interface ImportanceOptions {
-  /** Shuffles per column. Default 5 (scikit-learn's n_repeats). */
+  /** Shuffles per column (scikit-learn's n_repeats). */
   repeats?: number;
   seed?: number;
   /** Default: accuracy for a classifier (probability output or several raw outputs), r2 for one raw output. */
@@ -33,12 +35,11 @@ export interface ImportanceResult {
 }
 
 export async function permutationImportance(tm: TabularModel, options: ImportanceOptions = {}): Promise<ImportanceResult> {
+  const { repeats, seed, metric: given } = tabularOptions(IMPORTANCE_OPTIONS, options, 'permutationImportance');
   const ds = tm.dataset;
   if (!ds.target) throw new LumenError('BAD_OPTION', `permutation importance scores the model against the labels: name the label column of ${ds.source} (--target-column)`, 2);
-  const repeats = options.repeats ?? 5;
-  if (!(Number.isInteger(repeats) && repeats >= 1)) throw new LumenError('BAD_OPTION', `repeats must be a positive integer, got ${repeats}`, 2);
   const classifier = tm.output === 'probability' || tm.outputs > 1;
-  const metric = options.metric ?? (classifier ? 'accuracy' : 'r2');
+  const metric = given ?? (classifier ? 'accuracy' : 'r2');
   if ((metric === 'accuracy' || metric === 'log-loss') !== classifier) {
     throw new LumenError('BAD_OPTION', `metric '${metric}' does not fit a ${classifier ? 'classifier' : 'regression output'} (use ${classifier ? 'accuracy or log-loss' : 'r2, mse or mae'})`, 2);
   }
@@ -48,7 +49,7 @@ export async function permutationImportance(tm: TabularModel, options: Importanc
 
   const n = ds.rows;
   const c = ds.columns.length;
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(seed);
   tm.begin(n * (1 + c * repeats), 'permutation importance');
   const base = await (classifier ? tm.predictAll(ds.values, n) : tm.predict(ds.values, n));
   const baseline = score(base, 0);

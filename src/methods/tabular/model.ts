@@ -11,9 +11,10 @@ import { Tensor } from '../../tensor.js';
 import { valueInfoElemType } from '../../onnx/graph.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { encodeRows, featureEncoding, type FeatureEncoding, type TabularDataset } from '../../tabular/dataset.js';
-import type { ProgressEvent } from '../types.js';
+import type { OptionValues, ProgressEvent } from '../types.js';
+import { TABULAR_MODEL_OPTIONS, tabularOptions } from './options.js';
 
-export type TabularOutput = 'probability' | 'raw';
+export type TabularOutput = (typeof TABULAR_MODEL_OPTIONS)[1]['choices'][number];
 
 export interface TabularModelOptions {
   /**
@@ -30,9 +31,9 @@ export interface TabularModelOptions {
   outputName?: string;
   /** Output column (class) explained. Default: 1 for two columns (the positive class, as scikit-learn), 0 for one; required for more. */
   target?: number | string;
-  /** How categorical columns reach the model (see featureEncoding). Default 'auto'. */
+  /** How categorical columns reach the model (see featureEncoding; default in TABULAR_MODEL_OPTIONS, options.ts). */
   encoding?: 'auto' | 'ordinal' | 'onehot';
-  /** Most rows per ONNX Runtime run. Default 65536. */
+  /** Most rows per ONNX Runtime run (default in TABULAR_MODEL_OPTIONS). */
   maxBatchRows?: number;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
@@ -57,7 +58,13 @@ export class TabularModel {
   private readonly onProgress: ((e: ProgressEvent) => void) | undefined;
   private progress = { done: 0, total: 0, stage: '' };
 
-  private constructor(model: LumenModel, dataset: TabularDataset, encoding: FeatureEncoding, probe: { name: string; outputs: number; distribution: boolean }, options: TabularModelOptions) {
+  private constructor(
+    model: LumenModel,
+    dataset: TabularDataset,
+    encoding: FeatureEncoding,
+    probe: { name: string; outputs: number; distribution: boolean },
+    options: TabularModelOptions & OptionValues<typeof TABULAR_MODEL_OPTIONS>,
+  ) {
     this.model = model;
     this.dataset = dataset;
     this.encoding = encoding;
@@ -85,7 +92,7 @@ export class TabularModel {
     this.target = target;
     const name = names?.[target] ?? (this.output === 'probability' ? `class ${target}` : `output[${target}]`);
     this.responseLabel = this.output === 'probability' || probe.distribution ? `P(${names?.[target] ?? `class ${target}`})` : name;
-    this.maxBatchRows = options.maxBatchRows ?? 65536;
+    this.maxBatchRows = options.maxBatchRows;
     const b = model.inputDims[0];
     this.fixedBatch = typeof b === 'number' && b > 0 ? b : undefined;
     this.signal = options.signal;
@@ -94,16 +101,17 @@ export class TabularModel {
 
   /** Check the model's input against the dataset, choose the encoding and count the outputs (one probe run). */
   static async create(model: LumenModel, dataset: TabularDataset, options: TabularModelOptions = {}): Promise<TabularModel> {
+    const o = { ...options, ...tabularOptions(TABULAR_MODEL_OPTIONS, options, 'TabularModel.create') };
     if (model.inputKind !== 'features') {
       throw new LumenError('UNSUPPORTED_MODEL', `${model.source} takes images ([${model.inputDims.join(', ')}]); the tabular methods need a feature-vector model with one [N, F] input`);
     }
     const f = model.inputDims[1];
-    const encoding = featureEncoding(dataset, typeof f === 'number' && f > 0 ? f : undefined, options.encoding ?? 'auto');
+    const encoding = featureEncoding(dataset, typeof f === 'number' && f > 0 ? f : undefined, o.encoding);
     const probe = new Float64Array(dataset.values.subarray(0, dataset.columns.length));
     const batch = model.inputDims[0];
     const rows = typeof batch === 'number' && batch > 0 ? batch : 1;
     const x = encodeRows(dataset, encoding, repeatRows(probe, dataset.columns.length, rows), rows);
-    const name = options.outputName ?? firstFloatOutput(model);
+    const name = o.outputName ?? firstFloatOutput(model);
     const out = await runOutput(model, name, new Tensor(x, [rows, encoding.width]));
     const K = out.dims.length === 1 ? 1 : out.size / rows;
     let distribution = K > 1;
@@ -111,7 +119,7 @@ export class TabularModel {
       const row = out.data.subarray(i, i + K);
       distribution = row.every((v) => v >= 0) && Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4;
     }
-    return new TabularModel(model, dataset, encoding, { name, outputs: K, distribution }, options);
+    return new TabularModel(model, dataset, encoding, { name, outputs: K, distribution }, o);
   }
 
   get featureCount(): number {

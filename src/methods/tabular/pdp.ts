@@ -8,14 +8,18 @@
  */
 import { LumenError } from '../../errors.js';
 import { columnIndex, columnValues, type TabularDataset } from '../../tabular/dataset.js';
-import { featureGrid, sortedUnique, type GridOptions } from './grid.js';
+import { gridOf, gridSettings, sortedUnique, type GridOptions, type GridSettings } from './grid.js';
 import type { TabularModel } from './model.js';
+import { GRID_OPTIONS, PDP_OPTIONS, tabularOptions } from './options.js';
 
+/** partialDependence's options: PDP_OPTIONS (options.ts) and an explicit grid. */
 export interface PdpOptions extends GridOptions {
   /** Explicit grid values per feature (overrides kind/resolution/percentiles). */
   grid?: readonly (readonly number[])[];
-  /** Subtract each ICE curve's value at the first grid point. Default false. */
+  /** Subtract each ICE curve's value at the first grid point. */
   centered?: boolean;
+  /** ICE curves a plot of the result draws (pdpSvg's iceCurves; the computation ignores it). */
+  iceCurves?: number;
 }
 
 export interface PdpResult {
@@ -35,24 +39,30 @@ export interface PdpResult {
 
 /** The grid of one column (all categories for a categorical column). */
 export function columnGrid(dataset: TabularDataset, j: number, options: GridOptions = {}): number[] {
+  return gridOfColumn(dataset, j, gridSettings(tabularOptions(GRID_OPTIONS, options, 'columnGrid'), 'columnGrid'));
+}
+
+function gridOfColumn(dataset: TabularDataset, j: number, settings: GridSettings): number[] {
   const col = dataset.columns[j]!;
   if (col.kind === 'categorical') return col.categories!.map((_, k) => k);
-  return featureGrid(columnValues(dataset, j), options, col.name);
+  return gridOf(columnValues(dataset, j), settings, col.name);
 }
 
 /** PDP and ICE of one feature or a pair (`features` are column names). */
 export async function partialDependence(tm: TabularModel, features: readonly string[], options: PdpOptions = {}): Promise<PdpResult> {
   if (features.length < 1 || features.length > 2) throw new LumenError('BAD_OPTION', `partial dependence takes one feature or a pair, got ${features.length}`, 2);
+  const o = tabularOptions(PDP_OPTIONS, options, 'partialDependence');
   const ds = tm.dataset;
   const cols = features.map((f) => columnIndex(ds, f));
   if (cols.length === 2 && cols[0] === cols[1]) throw new LumenError('BAD_OPTION', `a 2-D partial dependence needs two different features, got '${features[0]}' twice`, 2);
+  const settings = gridSettings(o, 'partialDependence', cols.length === 2);
   const grids = cols.map((j, a) => {
     const given = options.grid?.[a];
     if (given) {
       if (given.length === 0 || given.some((v) => !Number.isFinite(v))) throw new LumenError('BAD_OPTION', `grid for '${features[a]}' must be finite numbers`, 2);
       return [...given];
     }
-    return columnGrid(ds, j, options);
+    return gridOfColumn(ds, j, settings);
   });
   const points = grids.reduce((a, g) => a * g.length, 1);
   const n = ds.rows;
@@ -74,7 +84,7 @@ export async function partialDependence(tm: TabularModel, features: readonly str
     const y = await tm.predict(x, count * n);
     for (let q = 0; q < count; q++) for (let i = 0; i < n; i++) individual[i * points + p0 + q] = y[q * n + i]!;
   }
-  if (options.centered) {
+  if (o.centered) {
     for (let i = 0; i < n; i++) {
       const base = individual[i * points]!;
       for (let p = 0; p < points; p++) individual[i * points + p]! -= base;
@@ -83,7 +93,7 @@ export async function partialDependence(tm: TabularModel, features: readonly str
   const average = new Float64Array(points);
   for (let i = 0; i < n; i++) for (let p = 0; p < points; p++) average[p]! += individual[i * points + p]!;
   for (let p = 0; p < points; p++) average[p]! /= n;
-  return { method: 'pdp', features: [...features], grid: grids, average, individual, rows: n, centered: options.centered ?? false, responseLabel: tm.responseLabel };
+  return { method: 'pdp', features: [...features], grid: grids, average, individual, rows: n, centered: o.centered, responseLabel: tm.responseLabel };
 }
 
 /** Values of each feature at flat grid point p (first feature slowest). */

@@ -12,11 +12,13 @@ import { LumenError } from '../../errors.js';
 import { Rng } from '../../random.js';
 import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
 import type { TabularModel } from './model.js';
+import { rowsOption, SHAP_OPTIONS, tabularOptions } from './options.js';
 
+/** shapValues' options (SHAP_OPTIONS in options.ts, which states the defaults and bounds). */
 export interface ShapOptions {
-  /** Data rows to explain (0-based). Default: the first row. */
-  rows?: readonly number[];
-  /** Background rows: a count (drawn without replacement, seeded) or explicit row indices. Default 100 (all rows when fewer). */
+  /** Data rows to explain (0-based; or text such as '0,3,10-14'). Default: the first row. */
+  rows?: readonly number[] | number | string;
+  /** Background rows: a count (drawn without replacement, seeded; all rows when fewer) or explicit row indices. */
   background?: number | readonly number[];
   algorithm?: 'kernel' | 'exact';
   /** KernelSHAP coalitions per row. Default 2·M + 2048 (shap's default), capped at 2^M − 2. */
@@ -43,20 +45,22 @@ export interface ShapResult {
 export const MAX_EXACT_FEATURES = 16;
 
 export async function shapValues(tm: TabularModel, options: ShapOptions = {}): Promise<ShapResult> {
+  const who = 'shapValues';
+  // explicit background rows are the API's own form (the declared option, as a flag or form field, is a count)
+  const rowList = Array.isArray((options as ShapOptions | null)?.background);
+  const o = tabularOptions(SHAP_OPTIONS, rowList ? { ...options, background: undefined } : options, who);
   const ds = tm.dataset;
   const M = ds.columns.length;
   const c = M;
-  const rows = [...(options.rows ?? [0])];
-  for (const r of rows) if (!(Number.isInteger(r) && r >= 0 && r < ds.rows)) throw new LumenError('BAD_OPTION', `row ${r} is not a data row of ${ds.source} (0…${ds.rows - 1})`, 2);
-  const rng = new Rng(options.seed ?? 0);
-  const background = pickBackground(options.background ?? 100, ds.rows, rng);
+  const rows = rowsOption(o.rows, 'rows', ds.rows, ds.source, who);
+  const rng = new Rng(o.seed);
+  const background = rowList ? rowsOption(options.background, 'background', ds.rows, ds.source, who) : pickBackground(o.background, ds.rows, rng);
   const nb = background.length;
-  const algorithm = options.algorithm ?? 'kernel';
+  const algorithm = o.algorithm;
   if (algorithm === 'exact' && M > MAX_EXACT_FEATURES) {
     throw new LumenError('BAD_OPTION', `exact Shapley values need 2^${M} coalitions; use algorithm 'kernel' above ${MAX_EXACT_FEATURES} columns`, 2);
   }
-  const requested = options.numSamples ?? 2 * M + 2048;
-  if (!(Number.isInteger(requested) && requested >= 1)) throw new LumenError('BAD_OPTION', `numSamples must be a positive integer, got ${requested}`, 2);
+  const requested = o.numSamples ?? 2 * M + 2048;
   const plan = algorithm === 'exact' || M === 1 ? undefined : kernelShapCoalitions(M, requested, rng);
   const coalitions = algorithm === 'exact' ? 2 ** M : plan ? plan.count + 2 : 2;
   tm.begin(nb + rows.length * (algorithm === 'exact' ? coalitions * nb : (coalitions - 2) * nb + 1), `shap (${algorithm})`);
@@ -136,13 +140,8 @@ function mean(y: Float64Array, offset: number, n: number): number {
   return s / n;
 }
 
-function pickBackground(spec: number | readonly number[], rows: number, rng: Rng): number[] {
-  if (typeof spec !== 'number') {
-    if (spec.length === 0) throw new LumenError('BAD_OPTION', 'the background needs at least one row', 2);
-    for (const r of spec) if (!(Number.isInteger(r) && r >= 0 && r < rows)) throw new LumenError('BAD_OPTION', `background row ${r} is not a data row (0…${rows - 1})`, 2);
-    return [...spec];
-  }
-  if (!(Number.isInteger(spec) && spec >= 1)) throw new LumenError('BAD_OPTION', `background size must be a positive integer, got ${spec}`, 2);
-  if (spec >= rows) return Array.from({ length: rows }, (_, i) => i);
-  return Array.from(rng.permutation(rows).subarray(0, spec)).sort((a, b) => a - b);
+/** `count` background rows drawn without replacement (all rows when there are no more). */
+function pickBackground(count: number, rows: number, rng: Rng): number[] {
+  if (count >= rows) return Array.from({ length: rows }, (_, i) => i);
+  return Array.from(rng.permutation(rows).subarray(0, count)).sort((a, b) => a - b);
 }

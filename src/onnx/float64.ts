@@ -2,7 +2,7 @@ import { LumenError } from '../errors.js';
 import { attrInt, attrInts, getAttribute, makeAttribute } from './attributes.js';
 import { OnnxGraph, valueInfoDims, valueInfoElemType, type Dim } from './graph.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
-import { inferShapes, poolGeometry } from './shapes.js';
+import { inferElemTypes, inferShapes, poolGeometry } from './shapes.js';
 import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
 import { opTraits, type OpTraits } from '../autodiff/registry.js';
 import '../autodiff/rules/index.js';
@@ -155,11 +155,20 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
       head.push(...graph.node.splice(before));
     }
     graph.node.unshift(...head);
-    // float outputs: produced under an inner name, Cast back to float32 under the output's name
+    // float outputs: produced under an inner name, Cast back to float32 under the output's name. Which ones are float
+    // (not indices, shapes or masks): the element types the nodes now give them (src/onnx/shapes.ts), where every
+    // float is double. Declarations do not count: value_info still says float (it is dropped below), and so does
+    // every output `setOutputs` declared.
+    graph.valueInfo.splice(0);
+    const declared = graph.output.splice(0);
+    const types = inferElemTypes(g);
+    graph.output.push(...declared);
     for (const v of graph.output) {
       if (valueInfoElemType(v) !== FLOAT && valueInfoElemType(v) !== 0) continue;
+      const type = types.get(v.name);
+      if (type && type !== DOUBLE) continue;
       const producer = graph.node.find((n) => n.output.includes(v.name));
-      if (!producer || !producesFloat(producer, v.name)) continue;
+      if (!producer) continue;
       const inner = g.uniqueName(`${v.name}_f64`);
       producer.output = producer.output.map((o) => (o === v.name ? inner : o));
       renameUses(graph.node, v.name, inner);
@@ -183,15 +192,6 @@ export function splitFloat64(values: Float64Array): { hi: Float32Array; lo: Floa
   const lo = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) lo[i] = values[i]! - hi[i]!;
   return { hi, lo };
-}
-
-/** Whether a graph output is a float tensor (not an index or a shape): judged from the node that makes it. */
-function producesFloat(node: NodeProto, output: string): boolean {
-  const k = node.output.indexOf(output);
-  const traits = opTraits(node.opType);
-  if ((traits?.outputTypes?.[k] ?? 'input') !== 'input') return false;
-  if (traits?.float64 === 'cast-target') return Number(getAttribute(node, 'to')?.i ?? 0) === TensorProto_DataType.DOUBLE;
-  return true;
 }
 
 /** The node's own float64 treatment (its op's `float64` trait; ONNX domain only). */

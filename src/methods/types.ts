@@ -45,6 +45,16 @@ export type OptionValues<S extends readonly OptionSpec[]> = {
   [O in S[number] as string extends O['name'] ? never : O['name']]: O extends { default: number | boolean | string } ? OptionValue<O> : OptionValue<O> | undefined;
 };
 
+/**
+ * The options a caller passes for a declared list: each declared option optional (registerMethod applies the
+ * defaults), typed as its parsed value. A method adds the API-only forms its specs cannot express (a Tensor, a list of
+ * numbers) beside it, saying why.
+ */
+export type OptionsOf<S extends readonly OptionSpec[]> = ExplainOptions & Partial<OptionValues<S>>;
+
+/** The options `explain` receives for a declared list: checked and parsed by registerMethod (defaults applied). */
+export type ParsedOptions<S extends readonly OptionSpec[]> = ExplainOptions & OptionValues<S>;
+
 export interface MethodInfo {
   id: string;
   aliases: readonly string[];
@@ -117,5 +127,5 @@ export interface Method {
  */
 export interface MethodDefinition<S extends readonly OptionSpec[] = readonly OptionSpec[]> {
   readonly info: MethodInfo & { readonly options: S };
-  explain(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<S>): Promise<Explanation>;
+  explain(model: LumenModel, input: Tensor, options: ParsedOptions<S>): Promise<Explanation>;
 }

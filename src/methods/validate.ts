@@ -2,7 +2,7 @@ import { LumenError } from '../errors.js';
 import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
-import type { ExplainOptions, MethodInfo, OptionSpec, OptionValues } from './types.js';
+import type { ExplainOptions, MethodInfo, OptionSpec, ParsedOptions } from './types.js';
 
 /**
  * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
@@ -88,7 +88,7 @@ export function optionValueProblem(spec: OptionSpec, v: unknown): string | undef
  * its own. 'string' options (baselines, bounds, window shapes) are passed as given: the method parses those.
  * (Exported helpers that take a caller's options directly, such as `noiseTunnel`, parse them with it too.)
  */
-export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: S, options: ExplainOptions): ExplainOptions & OptionValues<S> {
+export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: S, options: ExplainOptions): ParsedOptions<S> {
   const out: Record<string, unknown> = { ...options };
   for (const spec of specs) {
     const v = options[spec.name];
@@ -99,7 +99,17 @@ export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: 
     } else if ((spec.type === 'number' || spec.type === 'integer') && typeof v === 'string') out[spec.name] = Number(v);
     else if (spec.type === 'boolean' && typeof v === 'string') out[spec.name] = booleanOptionValue(v) === true;
   }
-  return out as ExplainOptions & OptionValues<S>;
+  return out as ParsedOptions<S>;
+}
+
+/**
+ * A caller's options checked against a declared list (checkOptionValues, named by `who`) and parsed (parseOptionValues):
+ * for exported helpers and direct callers that take options without going through `explain`, so their values are
+ * refused in the same words and reach the helper typed, once.
+ */
+export function checkedOptionValues<const S extends readonly OptionSpec[]>(specs: S, options: ExplainOptions, who: string): ParsedOptions<S> {
+  checkOptionValues(specs, options, who);
+  return parseOptionValues(specs, options);
 }
 
 /**

@@ -7,7 +7,7 @@ import { forwardTarget, resolveBatchTargets, resolveTargets, specRank, targetDim
 import { Tensor } from '../../tensor.js';
 import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, Timings } from '../types.js';
+import type { Explanation, Method, MethodInfo, OptionSpec, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { firstComponentProjection } from './linalg.js';
 import { batchSizeOption } from '../common-options.js';
 import { MAX_COUNT, checkLimit } from '../validate.js';
@@ -33,7 +33,7 @@ export interface CamContext {
   /** The batch being explained [N, C, H, W] (after target expansion and augmentation). */
   readonly input: Tensor;
   readonly targets: ResolvedTargets;
-  readonly options: CamOptions;
+  readonly options: CamValues;
   readonly timings: Timings;
   /** `options.batchSize` when set, else `fallback`, else the default the definition's `batching` declares. */
   batchSize(fallback?: number): number;
@@ -42,16 +42,14 @@ export interface CamContext {
   progress(done: number, total: number, stage: string): void;
 }
 
-export interface CamOptions extends ExplainOptions {
-  /** Also return the pre-ReLU map at layer resolution and the channel weights (extras `raw`, `weights`). */
-  raw?: boolean;
-  /** Test-time augmentation as pytorch-grad-cam: horizontal flip × input multiplied by 0.9, 1, 1.1; maps averaged. */
-  augSmooth?: boolean;
-  /** Replace Σ_c by the first principal component of the weighted activations (pytorch-grad-cam eigen_smooth). */
-  eigenSmooth?: boolean;
-  /** The target layers' layout when detection is not wanted: NCHW, NHWC, tokens, tokens:K, tokens:K+HxW. */
-  layerLayout?: LayerLayoutSpec;
-}
+/**
+ * The options every CAM takes, as a caller passes them: the declared ones (CAM_OPTIONS). The layer layout is declared
+ * as 'string' (flag and form text: NCHW, NHWC, tokens:K+HxW); the API also takes a LayerLayout object.
+ */
+export type CamOptions = OptionsOf<typeof CAM_OPTIONS> & { layerLayout?: LayerLayoutSpec };
+
+/** The shared CAM options as explain and the weightings receive them (checked and parsed: CAM_OPTIONS' defaults applied). */
+export type CamValues = ParsedOptions<typeof CAM_OPTIONS>;
 
 /**
  * A CAM method: metadata plus ONE of `weights` (channel weights w[n, c]; map = Σ_c w_c A_c), `channelWeight` (w of
@@ -93,18 +91,19 @@ interface CamDefinitionBase {
 export type CamSettled = CamDefinitionBase & { needsGradients: boolean; cost: string };
 
 /** Overrides the detected layout of the target layers (`lumen layers` shows what was detected). */
-export const LAYER_LAYOUT_OPTION: OptionSpec = {
+export const LAYER_LAYOUT_OPTION = {
   name: 'layerLayout',
   type: 'string',
   description: "the target layer's layout when the detected one is wrong: NCHW, NHWC, tokens, tokens:K or tokens:K+HxW (K special tokens before an H×W patch grid)",
-};
+} as const satisfies OptionSpec;
 
-export const CAM_OPTIONS: readonly OptionSpec[] = [
+/** The options every CAM declares (literal types: the values explain receives are typed from them, CamValues). */
+export const CAM_OPTIONS = [
   { name: 'raw', type: 'boolean', default: false, description: 'also return the pre-ReLU layer-resolution map and channel weights (extras raw, weights)' },
   { name: 'augSmooth', type: 'boolean', default: false, description: 'test-time augmentation: horizontal flip × input scaled by 0.9/1/1.1, maps averaged (6× cost)' },
   { name: 'eigenSmooth', type: 'boolean', default: false, description: 'first principal component of the weighted activations instead of their sum' },
   LAYER_LAYOUT_OPTION,
-];
+] as const satisfies readonly OptionSpec[];
 
 /** [n, c, h, w] of an image batch (NCHW for every model: src/layout.ts). */
 export function imageDims(input: Tensor): [number, number, number, number] {
@@ -298,7 +297,7 @@ export async function withAugmentation(
   return out;
 }
 
-export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamOptions, timings: Timings, defaultBatch = 1): CamContext {
+export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamValues, timings: Timings, defaultBatch = 1): CamContext {
   return {
     model,
     input,
@@ -347,7 +346,7 @@ async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | u
  * Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. `inputChecked`: the batch is
  * the validated explain input (or copies of it), so the gradient run does not scan it again.
  */
-async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamOptions, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
+async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamValues, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
   if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
   let tensors: Record<string, Tensor>;
   let gradients: Record<string, Tensor> = {};
@@ -484,7 +483,8 @@ export function defineCam(own: CamDefinition): CamMethod {
     cost: (own.cost ?? (needsGradients ? '1 forward + backward to the layer' : '1 forward to the layer')) + (own.batching ? `, batched by batchSize (${own.batching.default})` : ''),
     ...(channelWeight ? { weights: (layer: CamLayer) => channelWeights(layer, channelWeight) } : {}),
   };
-  const info: MethodInfo = {
+  // the shared options keep their literal types (explain receives CamValues); a method's own follow them
+  const info: MethodInfo & { options: readonly [...typeof CAM_OPTIONS, ...OptionSpec[]] } = {
     id: def.id,
     aliases: def.aliases ?? [],
     title: def.title,
@@ -500,11 +500,9 @@ export function defineCam(own: CamDefinition): CamMethod {
     ...(def.caveat === undefined ? {} : { caveat: def.caveat }),
     options: [...CAM_OPTIONS, ...(def.batching ? [batchSizeOption(def.batching.default, def.batching.description)] : []), ...(def.options ?? [])],
   };
-  const method: CamMethod = {
+  const method = registerMethod({
     info,
-    definition: def,
-    async explain(model, input, options = {}) {
-      const opts = options as CamOptions;
+    async explain(model, input, opts) {
       const timings: Timings = { compileMs: 0, runMs: 0 };
       const expanded = expandTargets(input, opts.target);
       const batch = expanded.input;
@@ -548,9 +546,9 @@ export function defineCam(own: CamDefinition): CamMethod {
       if (opts.raw) addRawExtras(explanation, layerResults, n);
       return explanation;
     },
-  };
-  registerMethod(method);
-  return method;
+  });
+  // (registerMethod registers and returns the object itself: the definition goes on the same object)
+  return Object.assign(method, { definition: def });
 }
 
 /** extras.raw / extras.weights for the first layer, plus `raw:<layer>` / `weights:<layer>` for every layer. */

@@ -5,7 +5,7 @@ import { attrFloat } from '../../onnx/attributes.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
-import { CAM_OPTIONS, expandTargets, imageDims, minMaxInPlace, nchw, resizeLinear, resolveCamTargets, withAugmentation, type CamOptions } from './base-cam.js';
+import { CAM_OPTIONS, expandTargets, imageDims, minMaxInPlace, nchw, resizeLinear, resolveCamTargets, withAugmentation } from './base-cam.js';
 import { targetRequest, type ResolvedTargets } from '../../targets/index.js';
 
 /** A layer with a per-channel bias: its output tensor and the bias vector. */
@@ -34,10 +34,10 @@ export const fullgrad: Method = registerMethod({
     signed: false,
     cost: '1 forward + backward to the input and every biased layer',
     reference: 'pytorch-grad-cam 1.5.5 FullGrad',
-    options: CAM_OPTIONS.filter((o) => o.name !== 'eigenSmooth'),
+    options: CAM_OPTIONS.filter((o): o is Exclude<(typeof CAM_OPTIONS)[number], { name: 'eigenSmooth' }> => o.name !== 'eigenSmooth'),
   },
-  async explain(model, input, options = {}) {
-    const opts = options as CamOptions;
+  async explain(model, input, opts) {
+    // (not declared, so a given value reaches here as it was passed)
     if (opts.eigenSmooth) throw new LumenError('BAD_OPTION', 'fullgrad does not support eigenSmooth', 2);
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const { input: batch, spec } = expandTargets(input, opts.target);

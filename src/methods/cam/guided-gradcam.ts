@@ -4,7 +4,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Method } from '../types.js';
 import { targetRequest } from '../../targets/index.js';
-import { LAYER_LAYOUT_OPTION, imageDims, nchw, type CamOptions } from './base-cam.js';
+import { LAYER_LAYOUT_OPTION, imageDims, nchw } from './base-cam.js';
 import { layerGradcamRun } from './layer-gradcam.js';
 
 /**
@@ -28,8 +28,8 @@ export const guidedGradcam: Method = registerMethod({
     caveat: "Guided Grad-CAM inherits Guided Backprop's insensitivity to the model's parameters.",
     options: [LAYER_LAYOUT_OPTION],
   },
-  async explain(model, input, options = {}) {
-    const { batch, layer, targets, map: cam, timings } = await layerGradcamRun(model, input, options as CamOptions);
+  async explain(model, input, options) {
+    const { batch, layer, targets, map: cam, timings } = await layerGradcamRun(model, input, options);
     const guided = await computeGradients(model, batch, targets.seed, { wrt: [model.inputName], fetch: [], ...targetRequest(targets), ruleSet: 'guided' });
     timings.compileMs += guided.compileMs;
     timings.runMs += guided.runMs;

@@ -13,5 +13,5 @@ export { cam } from './cam.js';
 export { fullgrad, biasLayers } from './fullgrad.js';
 export { guidedGradcam } from './guided-gradcam.js';
 export { layerGradcam } from './layer-gradcam.js';
-export { defineCam, CAM_OPTIONS, type CamDefinition, type CamLayer, type CamContext, type CamOptions } from './base-cam.js';
+export { defineCam, CAM_OPTIONS, type CamDefinition, type CamLayer, type CamContext, type CamOptions, type CamValues } from './base-cam.js';
 export { headGraph } from '../../onnx/subgraph.js';

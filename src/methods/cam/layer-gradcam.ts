@@ -2,9 +2,9 @@ import { computeGradients } from '../../autodiff/index.js';
 import { toNchw } from '../../layout.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { Explanation, Method, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
 import { targetRequest, type ResolvedTargets } from '../../targets/index.js';
-import { LAYER_LAYOUT_OPTION, expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum, type CamOptions } from './base-cam.js';
+import { LAYER_LAYOUT_OPTION, expandTargets, nchw, resolveCamTargets, spatialMean, weightedSum } from './base-cam.js';
 
 /**
  * Captum LayerGradCam: Σ_c mean_hw(G_c)·A_c at the layer's resolution [N, 1, h, w] — no ReLU, no upsampling,
@@ -27,8 +27,8 @@ export const layerGradcam: Method = registerMethod({
     reference: 'Captum 0.8.0 LayerGradCam',
     options: [LAYER_LAYOUT_OPTION],
   },
-  async explain(model, input, options = {}) {
-    const { map, targets, layer, timings } = await layerGradcamRun(model, input, options as CamOptions);
+  async explain(model, input, options) {
+    const { map, targets, layer, timings } = await layerGradcamRun(model, input, options);
     const explanation: Explanation = { method: 'layer-gradcam', attribution: map, targets: targets.classes, extras: { layers: layer }, timings };
     return explanation;
   },
@@ -38,7 +38,7 @@ export const layerGradcam: Method = registerMethod({
 export async function layerGradcamRun(
   model: Parameters<Method['explain']>[0],
   input: Tensor,
-  opts: CamOptions,
+  opts: ExplainOptions,
 ): Promise<{ batch: Tensor; layer: string; targets: ResolvedTargets; map: Tensor; timings: Timings }> {
   const timings: Timings = { compileMs: 0, runMs: 0 };
   model.checkInput(input);

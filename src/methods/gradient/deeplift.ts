@@ -10,24 +10,22 @@ import type { LumenModel } from '../../model.js';
 import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
-import { baselineOption, makeBaselines } from './baselines.js';
+import { baselineOption, makeBaselines, type BaselineSpec } from './baselines.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
 
-export interface DeepLiftOptions extends ExplainOptions {
-  /** 'zeros' (default), a number, 'blur', 'uniform-noise', or a Tensor: one image [1, …] or one per input. */
-  baseline?: 'zeros' | 'blur' | 'uniform-noise' | number | string | Tensor;
-  /** σ in pixels of the 'blur' baseline. */
-  blurSigma?: number;
-  /** Multiply the multipliers by (x − x_ref) (Captum's default, "global" attribution). */
-  multiplyByInputs?: boolean;
-  /** 'captum' (default): Captum 0.8's DeepLift exactly, quirks included; 'exact': every rule applied, completeness holds. */
-  rules?: 'captum' | 'exact';
-}
+/**
+ * deeplift's options as a caller passes them: the declared ones (deepliftInfo.options). The baseline is declared as
+ * 'string' (flag and form text); the API also takes a number or a Tensor (one image [1, …] or one per input).
+ */
+export type DeepLiftOptions = OptionsOf<typeof deepliftInfo.options> & { baseline?: BaselineSpec | string };
+
+/** deeplift's options as explain receives them (checked and parsed against deepliftInfo.options). */
+type DeepLiftValues = ParsedOptions<typeof deepliftInfo.options>;
 
 export const deepliftInfo = familyInfo('gradient', {
   id: 'deeplift',
@@ -139,7 +137,7 @@ export function itemSums(t: Tensor): number[] {
 }
 
 /** The rule set of the declared 'rules' option (checked and defaulted where the method is registered). */
-function deepliftRuleSet(rules: 'captum' | 'exact'): string {
+function deepliftRuleSet(rules: DeepLiftValues['rules']): string {
   return rules === 'exact' ? 'deeplift-rescale-exact' : 'deeplift-rescale';
 }
 
@@ -149,7 +147,7 @@ export async function deepliftAttribution(
   input: Tensor,
   references: Tensor,
   targets: ResolvedTargets,
-  options: ExplainOptions & { batchSize: number; precision: Precision; multiplyByInputs: boolean; rules: 'captum' | 'exact' },
+  options: Pick<DeepLiftValues, 'batchSize' | 'precision' | 'multiplyByInputs' | 'rules' | 'signal'>,
   timings: Timings,
 ): Promise<{ attribution: Tensor; delta: number[]; scores: Float64Array; referenceScores: Float64Array }> {
   const run = await runPaired(model, input, references, targets, deepliftRuleSet(options.rules), options.batchSize, timings, options.signal, options.precision);

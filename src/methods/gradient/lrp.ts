@@ -10,29 +10,27 @@ import { LumenError } from '../../errors.js';
 import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
+import type { ExplainOptions, Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { numberInRange, shownValue } from '../../options.js';
-import { checkOptionValues, parseOptionValues } from '../validate.js';
+import { checkedOptionValues } from '../validate.js';
 import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
 import { targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
 
-export interface LrpOptions extends ExplainOptions {
-  composite?: CompositeName;
-  epsilon?: number;
-  gamma?: number;
-  alpha?: number;
-  beta?: number;
-  stabilizer?: number;
-  /** ZBox bounds (epsilon-gamma-box): one number or one per channel, in the model's input space. */
+/**
+ * lrp's options as a caller passes them: the declared ones (lrpInfo.options). Beside them what the specs cannot
+ * express: the ZBox bounds are declared as 'string' (flag and form text, '-1,-2'), and the API also takes one number
+ * or one per channel, in the model's input space; the stabilizer is an API-only setting (no spec, no flag).
+ */
+export type LrpOptions = OptionsOf<typeof lrpInfo.options> & {
   low?: number | readonly number[] | string;
   high?: number | readonly number[] | string;
-  /** Fold BatchNormalization into the preceding Conv/Gemm first (default: true except for captum-epsilon). */
-  canonize?: boolean;
-  /** Rule of the input layer instead of the composite's: flat, wsquare (w²), zbox, epsilon. */
-  firstLayer?: FirstLayerRule;
-}
+  stabilizer?: number;
+};
+
+/** lrp's options as explain receives them (checked and parsed against lrpInfo.options). */
+type LrpValues = ParsedOptions<typeof lrpInfo.options>;
 
 export const lrpInfo = familyInfo('gradient', {
   id: 'lrp',
@@ -96,13 +94,16 @@ function outward(v: number, direction: 1 | -1): number {
 }
 
 /**
- * The rule-set parameters from the options (ZBox defaults need the model and the input). The declared options are
- * checked and parsed against lrpInfo (explain's have been already; a direct caller's are here, in the same words);
- * ε's default depends on the composite, and the stabilizer is an API-only setting.
+ * The rule-set parameters from a caller's options (ZBox defaults need the model and the input): the declared options
+ * are checked and parsed against lrpInfo here, in explain's words (explain's own are already, and go to
+ * parametersOf directly).
  */
 export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOptions): LrpParameters {
-  checkOptionValues(lrpInfo.options, options, 'lrp');
-  const o = parseOptionValues(lrpInfo.options, options);
+  return parametersOf(model, input, checkedOptionValues(lrpInfo.options, options, 'lrp'));
+}
+
+/** The rule-set parameters from parsed options: ε's default depends on the composite; the stabilizer is API-only. */
+function parametersOf(model: LumenModel, input: Tensor, o: LrpValues): LrpParameters {
   const { composite, firstLayer } = o;
   const d = defaultLrpParameters(composite);
   const channels = model.channels;
@@ -120,9 +121,9 @@ export function lrpParameters(model: LumenModel, input: Tensor, options: LrpOpti
     gamma: o.gamma,
     alpha: o.alpha,
     beta: o.beta,
-    stabilizer: numberInRange(options, 'stabilizer', d.stabilizer, 0),
-    low: boundOption(options, 'low', channels, () => perChannel(0) ?? [outward(min, -1)]),
-    high: boundOption(options, 'high', channels, () => perChannel(1) ?? [outward(max, 1)]),
+    stabilizer: numberInRange(o, 'stabilizer', d.stabilizer, 0),
+    low: boundOption(o, 'low', channels, () => perChannel(0) ?? [outward(min, -1)]),
+    high: boundOption(o, 'high', channels, () => perChannel(1) ?? [outward(max, 1)]),
     firstLayer,
   };
   return p;
@@ -142,10 +143,9 @@ export function canonicalModel(model: LumenModel): { model: LumenModel; folded: 
 export const lrp: Method = registerMethod({
   info: lrpInfo,
   async explain(model, input, options): Promise<Explanation> {
-    const opts = options as LrpOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const params = lrpParameters(model, input, opts);
-    const targets = await resolveGradientTargets(model, input, opts.target, timings);
+    const params = parametersOf(model, input, options);
+    const targets = await resolveGradientTargets(model, input, options.target, timings);
     if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', `LRP explains logits: the output relevance is a logit (or a weighted sum of output entries); ${targets.output === 'probability' ? 'probability' : targets.output === 'cosine' ? 'cosine-similarity (embedding)' : 'class × objectness (detection)'} targets are not supported`, 2);
     const canonize = options.canonize ?? params.composite !== 'captum-epsilon';
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };
@@ -155,7 +155,7 @@ export const lrp: Method = registerMethod({
     const relevance = new Float32Array(input.size);
     const scores: number[] = [];
     for (let start = 0; start < n; start += batch) {
-      if (opts.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
       const end = Math.min(n, start + batch);
       const seed = rows(targets.seed, start, end);
       const r = await computeGradients(explained, rows(input, start, end), seed, { wrt: [explained.inputName], ruleSet, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
@@ -163,7 +163,7 @@ export const lrp: Method = registerMethod({
       timings.runMs += r.runMs;
       relevance.set(r.gradients[explained.inputName]!.data, (start * input.size) / n);
       scores.push(...targetScores(r.logits, { seed, output: 'logit' }));
-      opts.onProgress?.({ done: end, total: n });
+      options.onProgress?.({ done: end, total: n });
     }
     const attribution = new Tensor(relevance, input.dims);
     const sums = itemSums(attribution);

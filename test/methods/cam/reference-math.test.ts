@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { resizeMapNearest } from '../../../src/image/preprocess.js';
 import type { LumenModel } from '../../../src/model.js';
 import { Tensor } from '../../../src/tensor.js';
-import { aggregateLayers, nchw, newContext, spatialMean, weightedSum, type CamMethod } from '../../../src/methods/cam/base-cam.js';
+import { CAM_OPTIONS, aggregateLayers, nchw, newContext, spatialMean, weightedSum, type CamMethod } from '../../../src/methods/cam/base-cam.js';
+import { parseOptionValues } from '../../../src/methods/validate.js';
 import { gradcam, hirescam, gradcamPlusPlus, xgradcam, layercam, eigencam } from '../../../src/methods/cam/index.js';
 import { ErrorLog, absErr, caseDir, findRef, manifest, readNpy, relErr, signRelErr } from './helpers.js';
 
@@ -34,7 +35,7 @@ for (const c of manifest.cases.filter((x) => existsSync(`${caseDir(x)}/target_la
       const gradients = readNpy(`${dir}/target_layer.gradient.npy`);
       const input = readNpy(c.input_file);
       const layer = { name: 'layer', activations, gradients };
-      const ctx = newContext(undefined as unknown as LumenModel, input, { classes: [c.target], seed: Tensor.zeros([1, 10]), output: 'logit' }, {}, { compileMs: 0, runMs: 0 });
+      const ctx = newContext(undefined as unknown as LumenModel, input, { classes: [c.target], seed: Tensor.zeros([1, 10]), output: 'logit' }, parseOptionValues(CAM_OPTIONS, {}), { compileMs: 0, runMs: 0 });
       const def = method.definition;
       const [n, ch, h, w] = nchw(activations);
       let raw: Float32Array;

@@ -8,30 +8,23 @@ import { Tensor } from '../../tensor.js';
 import { gaussianBlur } from './baselines.js';
 import { Random } from '../../random.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, Timings } from '../types.js';
+import type { Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
-import { deepliftAttribution, resolveGradientTargets, type DeepLiftOptions } from './deeplift.js';
+import { deepliftAttribution, resolveGradientTargets } from './deeplift.js';
 import { shownValue } from '../../options.js';
-import { parseOptionValues } from '../validate.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
 
 export const BASELINE_DISTRIBUTIONS = ['uniform', 'gaussian', 'blur', 'zeros'] as const;
 export type BaselineDistribution = (typeof BASELINE_DISTRIBUTIONS)[number];
 
-export interface DeepLiftShapOptions extends ExplainOptions {
-  rules?: DeepLiftOptions['rules'];
-  multiplyByInputs?: boolean;
-  /** A distribution to sample M references from ('noise' = 'uniform'), or the references themselves as a Tensor [M, …]. */
-  baselines?: BaselineDistribution | 'noise' | 'uniform-noise' | Tensor;
-  /** M, the number of sampled references per image (ignored for a Tensor). */
-  samples?: number;
-  /** Standard deviation of 'gaussian' references (in the normalized input space). */
-  noiseStd?: number;
-  /** Largest blur σ (pixels) of 'blur' references; each reference draws σ uniformly from (0, maxBlur]. */
-  maxBlur?: number;
-}
+/**
+ * deeplift-shap's options as a caller passes them: the declared ones (deepliftShapInfo.options). The baselines are
+ * declared as 'string' (a distribution's name, from flags and forms); the API also takes the references themselves as
+ * a Tensor [M, …] (then `samples` is ignored).
+ */
+export type DeepLiftShapOptions = OptionsOf<typeof deepliftShapInfo.options> & { baselines?: BaselineDistribution | 'noise' | 'uniform-noise' | Tensor };
 
 export const deepliftShapInfo = familyInfo('gradient', {
   id: 'deeplift-shap',
@@ -61,12 +54,16 @@ export const deepliftShapInfo = familyInfo('gradient', {
   ],
 });
 
+/** deeplift-shap's options as explain receives them (checked and parsed against deepliftShapInfo.options). */
+export type DeepLiftShapValues = ParsedOptions<typeof deepliftShapInfo.options>;
+
 /**
- * M references for one image [1, C, H, W]. The options are parsed against the declared list (defaults of samples,
- * noiseStd, maxBlur and seed from there): explain hands them parsed already, a direct caller need not.
+ * M references for one image [1, C, H, W], from parsed options: explain's own, or a direct caller's through
+ * `checkedOptionValues(deepliftShapInfo.options, options, who)` (src/methods/validate.ts), so every value reaching the
+ * sampling has been checked once against the declared list.
  */
-export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapOptions, imageIndex: number): Tensor {
-  const { samples: m, noiseStd, maxBlur, seed } = parseOptionValues(deepliftShapInfo.options, options);
+export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepLiftShapValues, imageIndex: number): Tensor {
+  const { samples: m, noiseStd, maxBlur, seed } = options;
   const given = options.baselines;
   const per = image.size;
   if (given instanceof Tensor) {
@@ -75,8 +72,9 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     }
     return given.reshape([given.size / per, ...image.dims.slice(1)]);
   }
-  const kind = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
-  if (!BASELINE_DISTRIBUTIONS.includes(kind)) throw new LumenError('BAD_OPTION', `option baselines=${shownValue(kind)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
+  const named = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
+  const kind = BASELINE_DISTRIBUTIONS.find((d) => d === named);
+  if (!kind) throw new LumenError('BAD_OPTION', `option baselines=${shownValue(named)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');
   const out = new Float32Array(m * per);
   const [C, H, W] = [image.dims[1]!, image.dims[2]!, image.dims[3]!];
@@ -107,9 +105,8 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
 export const deepliftShap: Method = registerMethod({
   info: deepliftShapInfo,
   async explain(model, input, options): Promise<Explanation> {
-    const opts = options as DeepLiftShapOptions;
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const targets = await resolveGradientTargets(model, input, opts.target, timings);
+    const targets = await resolveGradientTargets(model, input, options.target, timings);
     const n = input.dims[0]!;
     const per = input.size / n;
     const attribution = new Float32Array(input.size);
@@ -119,7 +116,7 @@ export const deepliftShap: Method = registerMethod({
     let references = 0;
     for (let i = 0; i < n; i++) {
       const image = input.item(i);
-      const baselines = sampleBaselines(model, image, opts, i);
+      const baselines = sampleBaselines(model, image, options, i);
       const m = baselines.dims[0]!;
       references = m;
       const repeated = Tensor.concat(Array.from({ length: m }, () => image));
@@ -131,7 +128,7 @@ export const deepliftShap: Method = registerMethod({
       delta.push(r.delta.reduce((a, b) => a + b, 0) / m);
       scores.push(r.scores[0]!);
       referenceScores.push(r.referenceScores.reduce((a, b) => a + b, 0) / m);
-      opts.onProgress?.({ done: i + 1, total: n });
+      options.onProgress?.({ done: i + 1, total: n });
     }
     return {
       method: 'deeplift-shap',

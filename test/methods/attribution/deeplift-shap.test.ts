@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deeplift } from '../../../src/methods/gradient/deeplift.js';
-import { deepliftShap, sampleBaselines } from '../../../src/methods/gradient/deeplift-shap.js';
+import { deepliftShap, deepliftShapInfo, sampleBaselines, type DeepLiftShapOptions } from '../../../src/methods/gradient/deeplift-shap.js';
+import { checkedOptionValues } from '../../../src/methods/validate.js';
 import { Tensor } from '../../../src/tensor.js';
 import { conformanceModel, readNpy, referencesOf, relErr, sum, uniform, rng } from './helpers.js';
 
@@ -31,17 +32,23 @@ test("deeplift-shap 'exact' rules: Σ attribution = f(x) − mean f(reference)",
   assert.ok(Math.abs(sum(e.attribution.data) - change) < 1e-4 * Math.abs(change) + 1e-5, `Σ ${sum(e.attribution.data)} vs ${change}`);
 });
 
+// sampleBaselines takes parsed options: a direct caller's are checked and parsed once against the declared list
+const values = (options: DeepLiftShapOptions) => checkedOptionValues(deepliftShapInfo.options, options, 'deeplift-shap');
+
 test('sampled references are seeded, follow their distribution, and two images of a batch get their own', async () => {
   const model = await conformanceModel('tiny_vgg');
   const image = readNpy('inputs/chelsea64.npy');
-  const a = sampleBaselines(model, image, { baselines: 'uniform', samples: 2, seed: 5 }, 0);
-  const b = sampleBaselines(model, image, { baselines: 'uniform', samples: 2, seed: 5 }, 0);
-  const c = sampleBaselines(model, image, { baselines: 'uniform', samples: 2, seed: 6 }, 0);
+  // a bad value never reaches the sampling, refused in explain's words
+  assert.throws(() => values({ samples: 0 }), { message: 'deeplift-shap: samples must be within [1, 100000], got 0' });
+  assert.throws(() => values({ noiseStd: -1 }), { message: 'deeplift-shap: noiseStd must be within [0, ∞], got -1' });
+  const a = sampleBaselines(model, image, values({ baselines: 'uniform', samples: 2, seed: 5 }), 0);
+  const b = sampleBaselines(model, image, values({ baselines: 'uniform', samples: 2, seed: 5 }), 0);
+  const c = sampleBaselines(model, image, values({ baselines: 'uniform', samples: 2, seed: 6 }), 0);
   assert.deepEqual(a.dims, [2, 3, 64, 64]);
   assert.deepEqual(Array.from(a.data), Array.from(b.data));
   assert.notDeepEqual(Array.from(a.data.subarray(0, 10)), Array.from(c.data.subarray(0, 10)));
   // 'noise' (gradient-shap's name) is the same distribution
-  assert.deepEqual(Array.from(sampleBaselines(model, image, { baselines: 'noise', samples: 2, seed: 5 }, 0).data), Array.from(a.data));
+  assert.deepEqual(Array.from(sampleBaselines(model, image, values({ baselines: 'noise', samples: 2, seed: 5 }), 0).data), Array.from(a.data));
   // uniform over the normalized pixel range of each channel ([-1, 1] when the model declares no normalization)
   const norm = model.normalization;
   for (let c = 0; c < 3; c++) {
@@ -50,12 +57,12 @@ test('sampled references are seeded, follow their distribution, and two images o
     const [min, max] = [Math.min(...plane), Math.max(...plane)];
     assert.ok(min >= lo && max <= hi && min < lo + 0.05 * (hi - lo) && max > hi - 0.05 * (hi - lo), `channel ${c}: [${min}, ${max}] in [${lo}, ${hi}]`);
   }
-  const g = sampleBaselines(model, image, { baselines: 'gaussian', samples: 4, noiseStd: 0.5, seed: 1 }, 0);
+  const g = sampleBaselines(model, image, values({ baselines: 'gaussian', samples: 4, noiseStd: 0.5, seed: 1 }), 0);
   const mean = sum(g.data) / g.size;
   const std = Math.sqrt(g.data.reduce((s, v) => s + (v - mean) ** 2, 0) / g.size);
   assert.ok(Math.abs(mean) < 0.01 && Math.abs(std - 0.5) < 0.01, `gaussian mean ${mean} std ${std}`);
   // row-wise total variation: a blur never increases it, and σ up to 4 px roughly halves it on average
-  const blur = sampleBaselines(model, image, { baselines: 'blur', samples: 8, maxBlur: 4, seed: 2 }, 0);
+  const blur = sampleBaselines(model, image, values({ baselines: 'blur', samples: 8, maxBlur: 4, seed: 2 }), 0);
   const roughness = (t: Float32Array): number => t.reduce((s, v, i) => (i % 64 === 0 ? s : s + Math.abs(v - t[i - 1]!)), 0);
   const own = roughness(image.data);
   const each = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => roughness(blur.item(i).data));

@@ -39,6 +39,15 @@ export function threeSigmaSize(sigma: number): number {
 function borderIndex(i: number, n: number, border: BlurBorder): number {
   if (i >= 0 && i < n) return i;
   if (border === 'replicate') return i < 0 ? 0 : n - 1;
+  return mirrorIndex(i, n);
+}
+
+/**
+ * Index i of a length-n axis reflected about its end samples without repeating them, for any integer i: cv2
+ * BORDER_REFLECT_101, scipy 'mirror', numpy/skimage 'reflect' (… 2 1 | 0 1 2 … n−1 | n−2 …). The blur's 'mirror'
+ * border and RISE's mask upsampling read it.
+ */
+export function mirrorIndex(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   let m = ((i % period) + period) % period;

@@ -17,6 +17,7 @@ import type { ExplainOptions, Explanation, Method, OptionValues } from '../types
 import { PerturbationRun } from './perturbation-run.js';
 import { checkLimit } from '../validate.js';
 import { Rng } from '../../random.js';
+import { mirrorIndex } from '../../image/blur.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
 
@@ -57,18 +58,11 @@ function interpolationTable(n: number, size: number): { lo: Int32Array; hi: Int3
   const lo = new Int32Array(size);
   const hi = new Int32Array(size);
   const frac = new Float64Array(size);
-  const mirror = (i: number): number => {
-    if (n === 1) return 0;
-    const period = 2 * (n - 1);
-    let m = ((i % period) + period) % period;
-    if (m >= n) m = period - m;
-    return m;
-  };
   for (let i = 0; i < size; i++) {
     const src = ((i + 0.5) * n) / size - 0.5;
     const f = Math.floor(src);
-    lo[i] = mirror(f);
-    hi[i] = mirror(f + 1);
+    lo[i] = mirrorIndex(f, n);
+    hi[i] = mirrorIndex(f + 1, n);
     frac[i] = src - f;
   }
   return { lo, hi, frac };

@@ -93,7 +93,6 @@ function registerDff(program: Command): void {
       .addOption(flag.json()),
   ).action(async (modelPath: string, images: string[], flags: Common & { top: string; out: string }) => {
     const options = conceptOptionsFromFlags('dff', flags);
-    const k = options.k as number;
     const top = integerFlag('top', flags.top, 1);
     const files = await expandInputs(images);
     const out = prepareOutputDir(flags.out);
@@ -102,6 +101,7 @@ function registerDff(program: Command): void {
       const bar = stageProgress(!flags.json);
       const { loaded, batch } = await loadImages(files, model, 'images', bar).finally(() => bar.stop());
       const r = await getConceptMethod('dff').run(model, batch, { ...options, layer: layer! });
+      const k = r.k; // as the runner parsed it
       const probs = r.conceptProbabilities!;
       const classes = probs.dims[1]!;
       const concepts = Array.from({ length: k }, (_, j) => {
@@ -302,7 +302,6 @@ function registerCraft(program: Command): void {
       .addOption(flag.json()),
   ).action(async (modelPath: string, flags: Common & { dataset: string; class?: string; target: string; out: string }) => {
     const options = conceptOptionsFromFlags('craft', flags);
-    const k = options.k as number;
     const files = await datasetFiles(flags.dataset, flags.class);
     const out = prepareOutputDir(flags.out);
     await withModel(modelPath, flags, async (model) => {
@@ -313,6 +312,7 @@ function registerCraft(program: Command): void {
         const { batch } = await loadImages(files, model, 'images', bar);
         return { batch, r: await getConceptMethod('craft').run(model, batch, { ...options, layer: layer!, target, ...events(bar) }) };
       })().finally(() => bar.stop());
+      const k = r.k; // as the runner parsed it
       // the atlas: one row per concept, most important first; each row its top crops (input-size thumbnails)
       const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
       const thumb = 64;

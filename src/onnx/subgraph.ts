@@ -21,29 +21,19 @@ export interface HeadGraph {
 export function headGraph(model: ModelProto, tensor: string, outputs: readonly string[], tensorDims?: readonly Dim[]): HeadGraph {
   const proto = cloneModel(model);
   const graph = proto.graph!;
-  const modelInputs = new Set(graph.input.map((i) => i.name));
-  for (const init of graph.initializer) modelInputs.delete(init.name);
+  const before = new OnnxGraph(proto);
+  const modelInputs = new Set(before.feedInputs.map((i) => i.name));
   if (modelInputs.has(tensor)) throw new LumenError('UNKNOWN_LAYER', `'${tensor}' is the model input, not an intermediate layer`, 2);
 
-  const producer = graph.node.find((n) => n.output.includes(tensor));
+  const producer = before.producer(tensor);
   if (!producer) throw new LumenError('UNKNOWN_LAYER', `no node produces '${tensor}'`, 2);
   // Detach the producer: its output is renamed to an unused name (it may have other outputs worth keeping).
-  const before = new OnnxGraph(proto);
   const detached = before.uniqueName('lumen_detached');
   producer.output = producer.output.map((o) => (o === tensor ? detached : o));
 
-  // Keep only nodes that the outputs depend on (walk backwards in topological order).
-  const needed = new Set(outputs);
-  const keep = new Array<boolean>(graph.node.length).fill(false);
-  for (let i = graph.node.length - 1; i >= 0; i--) {
-    const node = graph.node[i]!;
-    if (!node.output.some((o) => needed.has(o))) continue;
-    keep[i] = true;
-    for (const input of node.input) if (input) needed.add(input);
-    // Control-flow bodies (If/Loop/Scan) may read outer tensors by name.
-    for (const name of outerNamesOf(node)) needed.add(name);
-  }
-  graph.node = graph.node.filter((_, i) => keep[i]);
+  // Keep only nodes that the outputs depend on.
+  const { live, needed } = liveNodes(graph.node, outputs);
+  graph.node = graph.node.filter((_, i) => live[i]);
 
   const needsModelInput = [...modelInputs].some((name) => needed.has(name));
   graph.input = graph.input.filter((i) => needed.has(i.name) && i.name !== tensor);
@@ -55,6 +45,29 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
   else head.graph.input.push(makeValueInfo(tensor, undefined, TensorProto_DataType.FLOAT));
   head.setOutputs(outputs);
   return { graph: head, needsModelInput };
+}
+
+/** The names a node reads: its inputs and, for control flow (If/Loop/Scan), the names its bodies read (`outerNamesOf`). */
+export function nodeReads(node: NodeProto): string[] {
+  const names = node.input.filter((x) => x !== '');
+  if (node.attribute.some((a) => a.g || a.graphs.length)) names.push(...outerNamesOf(node));
+  return [...new Set(names)];
+}
+
+/**
+ * The nodes `outputs` depend on, walking back over topologically ordered `nodes` (the others are dead: ORT prunes
+ * them): `live[i]` per node, and `needed`, the outputs and every name a live node reads. `reads`: each node's
+ * `nodeReads`, when the caller has them.
+ */
+export function liveNodes(nodes: readonly NodeProto[], outputs: Iterable<string>, reads: readonly (readonly string[])[] = nodes.map(nodeReads)): { live: boolean[]; needed: Set<string> } {
+  const needed = new Set(outputs);
+  const live = new Array<boolean>(nodes.length).fill(false);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (!nodes[i]!.output.some((o) => needed.has(o))) continue;
+    live[i] = true;
+    for (const name of reads[i]!) needed.add(name);
+  }
+  return { live, needed };
 }
 
 /** Every tensor name read inside a node's subgraph attributes (a superset of the outer-scope ones; enough to keep). */

@@ -3,7 +3,7 @@ import { makeValueInfo, type OnnxGraph } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/io.js';
 import { GraphProtoSchema, ModelProtoSchema, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
 import { inferElemTypes } from '../onnx/shapes.js';
-import { outerNamesOf } from '../onnx/subgraph.js';
+import { liveNodes, nodeReads } from '../onnx/subgraph.js';
 import type { ModelSegment, SegmentedModel } from './types.js';
 
 /**
@@ -55,20 +55,10 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
   const feedSet = new Set(feeds);
   const outputNames = graph.graph.output.map((o) => o.name);
 
-  // what each node reads (subgraph bodies may read outer values by name), who produces each value, its last reader
-  const reads: string[][] = nodes.map((node) => {
-    const names = node.input.filter((x) => x !== '');
-    if (node.attribute.some((a) => a.g || a.graphs.length)) names.push(...outerNamesOf(node));
-    return [...new Set(names)];
-  });
+  // what each node reads (subgraph bodies may read outer values by name), who produces each value, its last reader;
   // nodes no graph output depends on (ORT prunes them) are left out of the segments
-  const live = new Array<boolean>(n).fill(false);
-  const needed = new Set(outputNames);
-  for (let i = n - 1; i >= 0; i--) {
-    if (!nodes[i]!.output.some((o) => needed.has(o))) continue;
-    live[i] = true;
-    for (const name of reads[i]!) needed.add(name);
-  }
+  const reads = nodes.map(nodeReads);
+  const { live } = liveNodes(nodes, outputNames, reads);
   for (let i = 0; i < n; i++) if (!live[i]) reads[i] = [];
   const producedAt = new Map<string, number>();
   nodes.forEach((node, i) => node.output.forEach((o) => o && producedAt.set(o, i)));

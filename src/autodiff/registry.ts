@@ -124,6 +124,12 @@ export interface OpTraits {
    */
   weightInput?: number;
   /**
+   * A dense layer y = scale · x·W (+ bias) with its data at input 0 and W at `weightInput`: how that input reads as the
+   * [in, out] matrix W (Gemm's transB and alpha; MatMul's bias is the Add after it), or why this node is not such a
+   * layer (Gemm's transA). Classic CAM reads the classifier's weights through it.
+   */
+  denseWeight?: (node: NodeProto) => DenseWeight | string;
+  /**
    * An activation whose output is never negative: Relu, Sigmoid, Softplus, HardSigmoid, ThresholdedRelu (alpha ≥ 0,
    * default 1), and Clip as the ReLU6 / Hardtanh(0, ·) exported CNNs use it for (a Clip with a negative min is not).
    * CRAFT's NMF needs such a layer, and its error names the last one before a layer that went negative.
@@ -141,6 +147,16 @@ export interface OpTraits {
   deeplift?: DeepLiftTreatment;
   /** DeepLIFT (Captum order): part of a gated activation x·g(x) (SiLU, Mish) PyTorch exports from one unhooked module. */
   deepliftGatePart?: true;
+}
+
+/** How a dense layer's weight input reads as its [in, out] matrix (OpTraits.denseWeight). */
+export interface DenseWeight {
+  /** The weight is stored [out, in] (Gemm with transB). */
+  transposed: boolean;
+  /** Factor of the product (Gemm's alpha). */
+  scale: number;
+  /** The layer's bias, if any, is the Add that consumes its output (MatMul: PyTorch's Linear on non-2-D inputs). */
+  biasAfter?: true;
 }
 
 /** What an op's `inferTypes` rule sees. */

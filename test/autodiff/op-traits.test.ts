@@ -146,6 +146,8 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
   // parameter layers (model randomization): the layers LRP's layer rule reads a weight of, and ConvTranspose
   assert.deepEqual(opsWhere((t, o) => t.weightInput !== undefined && !o.startsWith('LumenTest')), ['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
   for (const op of opsWhere((t) => t.lrp === 'conv-layer' || t.lrp === 'dense-layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
+  // dense layers: Classic CAM reads the classifier's weight matrix through denseWeight, LRP gives them its dense rule
+  assert.deepEqual(opsWhere((t, o) => t.denseWeight !== undefined && !o.startsWith('LumenTest')), opsWhere((t) => t.lrp === 'dense-layer'));
   // LRP's layer rules: Conv gets the composite's conv rule, Gemm and MatMul its dense rule
   assert.deepEqual([opsWhere((t) => t.lrp === 'conv-layer'), opsWhere((t) => t.lrp === 'dense-layer')], [['Conv'], ['Gemm', 'MatMul']]);
   // weight folding (GradientContext.foldWeights): the builder counts the ops whose rule reads it — every rule file that
@@ -194,6 +196,36 @@ test('CAM follows the pooled features through ops that keep their values (Dropou
   const relu = head('Relu');
   await assert.rejects(getMethod('cam').explain(relu, x, { target: 1, layer: 'layer' }), (e: unknown) => e instanceof LumenError && /the pooled features go to Relu/.test(e.message));
   await relu.dispose();
+});
+
+test('CAM reads the classifier through its denseWeight trait (Gemm: transB, alpha; MatMul: the bias Add after it) up to the logits through Identity and Dropout', async () => {
+  const w = [0.7, -0.4, 1.1, -0.2, 0.9, 0.3]; // [2 classes, 3 channels]
+  const head = (classifier: 'gemm' | 'matmul', ...after: string[]): ReturnType<typeof modelOf> => {
+    const g = emptyModel({ input: ['N', 1, 4, 4] });
+    g.addNode('Conv', ['input', g.addInitializer(Float32Array.of(1.5, -2, 0.5), [3, 1, 1, 1]), g.addInitializer(Float32Array.of(0.1, -0.3, 0.2), [3])], ['layer']);
+    const pooled = g.op('Flatten', [g.op('GlobalAveragePool', ['layer'])]);
+    let logits: string;
+    if (classifier === 'matmul') {
+      const wT = [0, 1, 2].flatMap((c) => [w[c]!, w[3 + c]!]); // [3, 2]
+      logits = g.op('Add', [g.op('MatMul', [pooled, g.addInitializer(Float32Array.from(wT), [3, 2])]), g.addInitializer(Float32Array.of(0.5, -0.5), [2])]);
+    } else {
+      logits = g.op('Gemm', [pooled, g.addInitializer(Float32Array.from(w), [2, 3])], { transB: { i: 1 }, alpha: { f: 2 } });
+    }
+    for (const op of after) logits = g.op(op, [logits]);
+    g.setOutputs([logits]);
+    return modelOf(g);
+  };
+  const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => Math.cos(i * 0.7)), [1, 1, 4, 4]);
+  const weights = async (model: ReturnType<typeof modelOf>): Promise<number[]> => {
+    try {
+      const c = await getMethod('cam').explain(model, x, { target: 1, layer: 'layer', raw: true });
+      return Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6);
+    } finally {
+      await model.dispose();
+    }
+  };
+  assert.deepEqual(await weights(head('gemm', 'Identity', 'Dropout')), [-0.4, 1.8, 0.6]);
+  assert.deepEqual(await weights(head('matmul', 'Dropout')), [-0.2, 0.9, 0.3]);
 });
 
 test('parameter layers and float64 output typing read the traits: a weightInput names the weight, outputTypes keep TopK indices int64', () => {

@@ -1,5 +1,6 @@
 import { attrFloat, attrInt } from '../../onnx/attributes.js';
-import { registerOp } from '../registry.js';
+import { registerOp, type DenseWeight } from '../registry.js';
+import type { NodeProto } from '../../onnx/proto.js';
 import type { ShapeContext } from '../../onnx/shapes.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ShapeContext } from '../../onnx/shapes.js';
  * the transposes folded into its trans flags. A classifier's last Gemm seeded with a one-hot row (`oneHotSeed`):
  * the input gradient is that row of the weight (a Gather) instead of a product with the whole weight matrix.
  */
-registerOp('Gemm', { kind: 'linear', doubleKernel: true, weightInput: 1, shape: gemmShape, lrp: 'dense-layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
+registerOp('Gemm', { kind: 'linear', doubleKernel: true, weightInput: 1, denseWeight: gemmWeight, shape: gemmShape, lrp: 'dense-layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape, oneHotSeed }) => {
   const gy = gradOutputs[0]!;
   const [a, b, c] = [node.input[0]!, node.input[1]!, node.input[2]];
   const alpha = attrFloat(node, 'alpha', 1);
@@ -35,4 +36,10 @@ function gemmShape(c: ShapeContext): void {
   const m = attrInt(node, 'transA', 0) ? a[1]! : a[0]!;
   const n = attrInt(node, 'transB', 0) ? b[0]! : b[1]!;
   c.out([m, n]);
+}
+
+/** The weight B as the [in, out] matrix of α·A·B' (Classic CAM's classifier); a transposed data operand A is no dense layer's. */
+function gemmWeight(node: NodeProto): DenseWeight | string {
+  if (attrInt(node, 'transA', 0) === 1) return 'the Gemm transposes its features';
+  return { transposed: attrInt(node, 'transB', 0) === 1, scale: attrFloat(node, 'alpha', 1) };
 }

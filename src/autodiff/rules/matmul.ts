@@ -6,7 +6,7 @@ import type { Dim } from '../../onnx/graph.js';
  * numpy matmul semantics: 1-D operands are promoted (a: prepend 1, b: append 1) and the promoted axis removed
  * from the result; batch axes broadcast. gA = gY·Bᵀ, gB = Aᵀ·gY, then summed over broadcast batch axes.
  */
-registerOp('MatMul', { kind: 'linear', doubleKernel: true, weightInput: 1, shape: matMulShape, lrp: 'dense-layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('MatMul', { kind: 'linear', doubleKernel: true, weightInput: 1, denseWeight: () => ({ transposed: false, scale: 1, biasAfter: true }), shape: matMulShape, lrp: 'dense-layer', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const [a, b] = [node.input[0]!, node.input[1]!];
   const sa = shape(a);
   const sb = shape(b);

@@ -1,9 +1,9 @@
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { attrFloat, attrInt, attrInts } from '../../onnx/attributes.js';
+import { attrInts } from '../../onnx/attributes.js';
 import type { NodeProto } from '../../onnx/proto.js';
 import { gridAxes, type LayerLayout } from '../../layout.js';
-import { opTraits } from '../../autodiff/registry.js';
+import { opTraits, passesThrough } from '../../autodiff/registry.js';
 import { defineCam, nchw } from './base-cam.js';
 
 /**
@@ -43,7 +43,7 @@ export const cam = defineCam({
 interface LinearHead {
   inputs: number;
   outputs: number;
-  /** Effective weight from feature `c` to output `k` (Gemm alpha and transB applied). */
+  /** Effective weight from feature `c` to output `k` (the layer's denseWeight: Gemm's alpha and transB applied). */
   at(c: number, k: number): number;
 }
 
@@ -70,30 +70,32 @@ function linearHead(model: LumenModel, layer: string, layout: LayerLayout): Line
     tensor = node.output[0]!;
     node = single(tensor);
   }
-  if (node.opType !== 'Gemm' && node.opType !== 'MatMul') fail(`the pooled features go to ${node.opType}`);
+  // a dense layer (Gemm, MatMul): its `denseWeight` trait reads the weight input as the [in, out] matrix
+  const traits = opTraits(node.opType);
+  if (!traits?.denseWeight) fail(`the pooled features go to ${node.opType}`);
   if (node.input[0] !== tensor) fail(`the pooled features are the weight operand of ${node.opType}`);
-  const wName = node.input[1]!;
+  const wName = node.input[traits!.weightInput ?? 1]!;
   const values = g.constantValues(wName);
   const dims = g.constantTensor(wName)?.dims.map(Number);
   if (!values || !dims || dims.length !== 2) fail(`the ${node.opType} weight is not a constant matrix`);
-  const transB = node.opType === 'Gemm' ? attrInt(node, 'transB', 0) === 1 : false;
-  const alpha = node.opType === 'Gemm' ? attrFloat(node, 'alpha', 1) : 1;
-  if (node.opType === 'Gemm' && attrInt(node, 'transA', 0) === 1) fail('the Gemm transposes its features');
+  const dense = traits!.denseWeight!(node);
+  if (typeof dense === 'string') return fail(dense);
   let out = node.output[0]!;
-  if (node.opType === 'MatMul') {
+  if (dense.biasAfter) {
     const next = g.consumers(out);
     if (next.length === 1 && next[0]!.opType === 'Add') out = next[0]!.output[0]!;
   }
+  // Identity, Dropout: the logits unchanged (passesThrough)
   while (out !== model.logitsName) {
     const next = g.consumers(out);
-    if (next.length !== 1 || next[0]!.opType !== 'Identity') fail(`the linear layer's output '${out}' is not the logits`);
+    if (next.length !== 1 || !passesThrough(next[0]!.opType)) fail(`the linear layer's output '${out}' is not the logits`);
     out = next[0]!.output[0]!;
   }
   const [rows, cols] = [dims![0]!, dims![1]!];
   const w = values!;
-  return transB
-    ? { inputs: cols, outputs: rows, at: (c, k) => alpha * Number(w[k * cols + c]!) }
-    : { inputs: rows, outputs: cols, at: (c, k) => alpha * Number(w[c * cols + k]!) };
+  return dense.transposed
+    ? { inputs: cols, outputs: rows, at: (c, k) => dense.scale * Number(w[k * cols + c]!) }
+    : { inputs: rows, outputs: cols, at: (c, k) => dense.scale * Number(w[c * cols + k]!) };
 }
 
 function sameSet(axes: readonly number[], ...options: (readonly number[])[]): boolean {

@@ -77,15 +77,9 @@ export async function scoreImages(
   onBatch?: (done: number) => void,
   model: LumenModel = ctx.model,
 ): Promise<Float64Array> {
-  const per = ctx.input.size;
   const scores = new Float64Array(count);
-  const bs = Math.max(1, Math.floor(ctx.batchSize));
-  for (let start = 0; start < count; start += bs) {
-    throwIfAborted(ctx.signal);
-    const n = Math.min(bs, count - start);
-    const data = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) make(start + i, data.subarray(i * per, (i + 1) * per));
-    const batch = new Tensor(data, [n, ...ctx.input.dims.slice(1)]);
+  await forEachCopyBatch(ctx, count, make, async (batch, start) => {
+    const n = batch.dims[0]!;
     if (ctx.targets) {
       // a non-class target: its own scalar (the same the explanation explained), whatever `output` says, computed
       // in the session (only n numbers fetched, not a segmentation map per copy)
@@ -97,8 +91,30 @@ export async function scoreImages(
       for (let i = 0; i < n; i++) scores[start + i] = values.data[i * k + ctx.target]!;
     }
     onBatch?.(start + n);
-  }
+  });
   return scores;
+}
+
+/**
+ * `count` copies of one image, `batchSize` (at least 1) per batch: `make(i, out)` writes copy i into `out` (pre-filled
+ * with nothing in particular — write every value) and `use(batch, start)` gets each [n, …] batch in order, copies
+ * start…start+n−1. Cancelled between batches through `signal`. (Scoring copies, and re-explaining perturbed ones.)
+ */
+export async function forEachCopyBatch(
+  ctx: Pick<MetricContext, 'input' | 'batchSize' | 'signal'>,
+  count: number,
+  make: (index: number, out: Float32Array) => void,
+  use: (batch: Tensor, start: number) => Promise<void>,
+): Promise<void> {
+  const per = ctx.input.size;
+  const bs = Math.max(1, Math.floor(ctx.batchSize));
+  for (let start = 0; start < count; start += bs) {
+    throwIfAborted(ctx.signal);
+    const n = Math.min(bs, count - start);
+    const data = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) make(start + i, data.subarray(i * per, (i + 1) * per));
+    await use(new Tensor(data, [n, ...ctx.input.dims.slice(1)]), start);
+  }
 }
 
 /** Score of the unperturbed image. */

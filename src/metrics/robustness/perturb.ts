@@ -1,5 +1,4 @@
-import { drawPerturbations, requireExplain, throwIfAborted } from '../image-scoring.js';
-import { Tensor } from '../../tensor.js';
+import { drawPerturbations, forEachCopyBatch, requireExplain } from '../image-scoring.js';
 import type { MetricContext } from '../types.js';
 
 /**
@@ -16,21 +15,18 @@ export async function explainPerturbed(
   const per = ctx.input.size;
   const deltas = drawPerturbations(ctx.input, count, noise);
   const attributions: Float32Array[] = [];
-  const bs = Math.max(1, Math.floor(ctx.batchSize));
-  for (let start = 0; start < count; start += bs) {
-    throwIfAborted(ctx.signal);
-    const n = Math.min(bs, count - start);
-    const data = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) {
-      const d = deltas[start + i]!;
-      for (let j = 0; j < per; j++) data[i * per + j] = ctx.input.data[j]! + d[j]!;
-    }
-    const attr = await explain(new Tensor(data, [n, ...ctx.input.dims.slice(1)]));
+  const perturbed = (i: number, out: Float32Array): void => {
+    const d = deltas[i]!;
+    for (let j = 0; j < per; j++) out[j] = ctx.input.data[j]! + d[j]!;
+  };
+  await forEachCopyBatch(ctx, count, perturbed, async (batch, start) => {
+    const n = batch.dims[0]!;
+    const attr = await explain(batch);
     const size = attr.size / n;
     if (size !== ctx.attribution.size) throw new Error(`${metric}: re-explained attribution has ${size} values, the original ${ctx.attribution.size}`);
     for (let i = 0; i < n; i++) attributions.push(attr.data.slice(i * size, (i + 1) * size));
     ctx.progress(start + n, count);
-  }
+  });
   return { deltas, attributions };
 }
 

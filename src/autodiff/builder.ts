@@ -152,7 +152,9 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
   const reachable = new Set<string>(options.wrt);
   for (const node of forwardNodes) {
     if (!isDifferentiableNode(node)) continue;
-    if (node.input.some((i) => i && reachable.has(i))) node.output.forEach((o, k) => o && !isIndexOutput(node, k) && carriesGradient(o) && reachable.add(o));
+    // a quantizer's integer output still carries its input's values: the path goes on (and is refused at the quantizer)
+    const quantizes = opTraits(node.opType)?.quantizes === true;
+    if (node.input.some((i) => i && reachable.has(i))) node.output.forEach((o, k) => o && !isIndexOutput(node, k) && (carriesGradient(o) || quantizes) && reachable.add(o));
   }
   const needed = new Set<string>([target]);
   for (let i = forwardNodes.length - 1; i >= 0; i--) {

@@ -139,6 +139,12 @@ export interface OpTraits {
   headBoundary?: true;
   /** Lumen runs the op and infers its shapes but has no vector-Jacobian rule for it (see rules/forward-only.ts). */
   forwardOnly?: true;
+  /**
+   * Its integer outputs are its float input's values, quantized (QuantizeLinear, DynamicQuantizeLinear), not shape
+   * arithmetic: the builder keeps them on the gradient path, so a gradient method meets the op (forward-only: refused,
+   * naming it) instead of flowing around an integer tensor and giving a zero gradient.
+   */
+  quantizes?: true;
   lrp?: LrpTreatment;
   /** LRP: its output gates a Mul (x·σ(x), squeeze-excitation): the gate gets no relevance. */
   lrpGate?: true;

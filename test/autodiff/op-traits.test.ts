@@ -409,3 +409,25 @@ test('LRP refuses a dense layer (lrp: dense-layer, Gemm or MatMul) whose two ope
     }
   }
 });
+
+test('a quantized model (QuantizeLinear → DequantizeLinear on the data path) is refused by the gradient methods, naming the QuantizeLinear, not explained by a zero gradient', async () => {
+  const T = TensorProto_DataType;
+  assert.deepEqual(opsWhere((t, o) => t.quantizes === true && !o.startsWith('LumenTest')), ['DynamicQuantizeLinear', 'QuantizeLinear']);
+  for (const op of opsWhere((t) => t.quantizes === true)) assert.equal(opTraits(op)!.forwardOnly, true, `${op}: a quantizer on the path is refused, so it has no rule`);
+  const g = emptyModel({ input: ['N', 3] });
+  const scale = g.addInitializer(Float32Array.of(0.01), [], 'scale');
+  const zero = g.addInitializer(Uint8Array.of(128), [], 'zero', T.UINT8);
+  g.addNode('QuantizeLinear', ['input', scale, zero], ['quantized']);
+  g.graph.node[g.graph.node.length - 1]!.name = 'my_q';
+  const logits = g.op('Gemm', [g.op('DequantizeLinear', ['quantized', scale, zero]), g.addInitializer(Float32Array.from([0.5, -0.2, 0.3, 0.1, 0.4, -0.6]), [3, 2])]);
+  g.setOutputs([logits]);
+  const refused = (e: unknown): boolean => e instanceof LumenError && e.code === 'UNSUPPORTED_OP' && /cannot differentiate op QuantizeLinear \(node 'my_q'\)/.test(e.message);
+  // (before the trait: a graph that differentiated 0 nodes and gave zeros for every gradient method)
+  assert.throws(() => buildBackwardGraph(g.model, { target: logits, wrt: ['input'] }), refused);
+  const model = modelOf(g);
+  try {
+    for (const id of ['saliency', 'integrated-gradients', 'lrp', 'deeplift']) await assert.rejects(getMethod(id).explain(model, new Tensor(Float32Array.of(0.3, -0.7, 1.1), [1, 3]), { target: 0 }), refused, id);
+  } finally {
+    await model.dispose();
+  }
+});

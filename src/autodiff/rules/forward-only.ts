@@ -31,9 +31,10 @@ forwardOnly(['LpPool'], { kind: 'pool', doubleKernel: false, shape: convPoolShap
 forwardOnly(['DepthToSpace', 'SpaceToDepth', 'MaxUnpool'], { kind: 'data', doubleKernel: false, layout: 'nchw' });
 forwardOnly(['Unique'], { kind: 'data', doubleKernel: false, outputTypes: ['input', 'int64', 'int64', 'int64'] });
 // quantization (QDQ and dynamically quantized models): float64 conversion refuses them, a gradient method names them
-forwardOnly(['QuantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: ({ node, typeOf }) => [node.input[2] ? typeOf(node.input[2]) : T.UINT8] });
+// (`quantizes`: a QuantizeLinear's integer output does not hide the path from the builder)
+forwardOnly(['QuantizeLinear'], { kind: 'data', doubleKernel: false, quantizes: true, inferTypes: ({ node, typeOf }) => [node.input[2] ? typeOf(node.input[2]) : T.UINT8] });
 forwardOnly(['DequantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: ({ node, typeOf }) => [typeOf(node.input[1]) || T.FLOAT] });
-forwardOnly(['DynamicQuantizeLinear'], { kind: 'data', doubleKernel: false, inferTypes: () => [T.UINT8, T.FLOAT, T.UINT8] });
+forwardOnly(['DynamicQuantizeLinear'], { kind: 'data', doubleKernel: false, quantizes: true, inferTypes: () => [T.UINT8, T.FLOAT, T.UINT8] });
 // subgraphs: their outputs' element types (and shapes) are left unknown
 forwardOnly(['If', 'Loop', 'Scan'], { kind: 'control-flow', doubleKernel: false, inferTypes: () => [0] });
 

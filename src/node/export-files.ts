@@ -1,9 +1,9 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LumenError } from '../errors.js';
 import { exportExplanation, tritonConfig, type ExportedExplanation, type ExportOptions, type TritonOptions } from '../export/index.js';
 import type { LumenModel } from '../model.js';
-import { makeDirs, outputFolderError, prepareOutputDir } from './output-dir.js';
+import { makeDirs, outputFolderError, prepareOutputDir, refuseOverwrite } from './output-dir.js';
 
 export interface ExportFileOptions extends ExportOptions {
   /** The .onnx file to write (optional when `triton` is given). */
@@ -34,8 +34,8 @@ export async function exportExplanationFiles(model: LumenModel, options: ExportF
   const name = given ?? (options.out ? basename(options.out).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'lumen_explain');
   const modelDir = options.triton ? join(options.triton, name) : undefined;
   // refuse before any work
-  if (options.out && existsSync(options.out) && !options.force) throw new LumenError('OUTPUT_EXISTS', `-o ${options.out}: the file exists (add --force to overwrite it)`, 2);
-  if (modelDir && existsSync(modelDir) && !options.force) throw new LumenError('OUTPUT_EXISTS', `--triton ${options.triton}: the model folder ${modelDir} exists (add --force to overwrite it)`, 2);
+  if (options.out) refuseOverwrite(options.out, options.force, `-o ${options.out}`);
+  if (modelDir) refuseOverwrite(modelDir, options.force, `--triton ${options.triton}`, `the model folder ${modelDir}`);
   const exported = await exportExplanation(model, options);
   const config = modelDir ? tritonConfig(exported, { ...options.tritonOptions, name }) : undefined;
   const files: string[] = [];

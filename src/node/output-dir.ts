@@ -39,6 +39,14 @@ export function checkOutputFile(path: string, flag: string): string {
   return path;
 }
 
+/**
+ * Never overwrite without --force: refuse an output `path` that exists unless `force`. `where` names the flag and
+ * its value (`-o out.onnx`), `what` the thing that exists (default 'the file').
+ */
+export function refuseOverwrite(path: string, force: boolean | undefined, where: string, what = 'the file'): void {
+  if (!force && existsSync(path)) throw new LumenError('OUTPUT_EXISTS', `${where}: ${what} exists (add --force to overwrite it)`, 2);
+}
+
 /** `checkOutputFile`, then its folder checked and created as `prepareOutputDir` does: nothing left to fail but the write. */
 export function prepareOutputFile(path: string, flag: string): string {
   checkOutputFile(path, flag);

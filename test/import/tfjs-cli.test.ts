@@ -44,8 +44,8 @@ test('lumen convert writes an ONNX file with the metadata; it predicts what the 
   await fromJson.dispose();
   // an existing output needs --force
   const again = lumen('convert', EMOTION, '-o', out);
-  assert.equal(again.code, 1);
-  assert.match(again.stderr, /exists; use --force/);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /^lumen: -o .*: the file exists \(add --force to overwrite it\)/);
 });
 
 test('predict, layers and explain take a model.json; Teachable Machine metadata.json gives the labels', () => {

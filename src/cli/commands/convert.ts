@@ -6,7 +6,7 @@ import { LumenModel } from '../../model.js';
 import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
 import { writeFileAtomic } from '../../node/image-file.js';
-import { outputFolderError } from '../../node/output-dir.js';
+import { outputFolderError, refuseOverwrite } from '../../node/output-dir.js';
 import { checkClassNames, metadataFromFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
@@ -26,7 +26,7 @@ export function registerConvert(program: Command): void {
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
       if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
       if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
-      if (existsSync(flags.out) && !flags.force) throw new LumenError('OUTPUT_EXISTS', `${flags.out} exists; use --force to overwrite it`);
+      refuseOverwrite(flags.out, flags.force, `-o ${flags.out}`);
       const converted = convertTfjsFile(input, metadataFromFlags(flags));
       const bytes = encodeModel(converted.proto);
       // the converted graph must load as a Lumen model (and compile in ONNX Runtime) before it is written

@@ -6,14 +6,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { accumulatedLocalEffects, type AleResult } from '../../methods/tabular/ale.js';
-import { permutationImportance, type ImportanceMetric } from '../../methods/tabular/importance.js';
+import { permutationImportance } from '../../methods/tabular/importance.js';
 import { TABULAR_METHODS, type TabularMethodInfo } from '../../methods/tabular/info.js';
 import { TabularModel } from '../../methods/tabular/model.js';
+import { TABULAR_MODEL_OPTIONS } from '../../methods/tabular/options.js';
 import { partialDependence, type PdpResult } from '../../methods/tabular/pdp.js';
 import { shapValues } from '../../methods/tabular/shap.js';
+import type { OptionSpec } from '../../methods/types.js';
+import { parseOptionValues } from '../../methods/validate.js';
 import { aleSvg, importanceSvg, pdpSvg, shapSummarySvg, shapSvg } from '../../render/tabular.js';
 import { renderTabularReportHtml, type TabularReportEntry } from '../../report/tabular-html.js';
 import { toCsv } from '../../tabular/csv.js';
@@ -21,6 +24,7 @@ import { columnIndex, parseDataset, valueLabel, type TabularDataset } from '../.
 import { loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
+import { parseOption } from '../method-flags.js';
 
 interface TabularFlags extends ModelFlags {
   out: string;
@@ -28,31 +32,43 @@ interface TabularFlags extends ModelFlags {
   targetColumn?: string;
   categorical?: string;
   ignore?: string;
-  encoding?: string;
-  response?: string;
   output?: string;
   target?: string;
   json?: boolean;
-  // pdp / ice
-  grid?: string;
-  resolution?: string;
-  percentiles?: string;
-  centered?: boolean;
-  iceCurves?: string;
-  // ale
-  bins?: string;
-  // importance
-  repeats?: string;
-  metric?: string;
-  seed?: string;
-  // shap
-  rows?: string;
-  background?: string;
-  algorithm?: string;
-  numSamples?: string;
+  /** The method's and the model's declared options, as given (strings; `optionsFromFlags` parses them). */
+  [option: string]: unknown;
 }
 
 const info = (id: TabularMethodInfo['id']): TabularMethodInfo => TABULAR_METHODS.find((m) => m.id === id)!;
+
+/** The flag of an option whose API name is taken by another flag or says less on a command line. */
+const FLAG_NAMES: Readonly<Record<string, string>> = { kind: 'grid', output: 'response' };
+/** The flag's attribute (camelCase, as commander stores it) of a declared option. */
+const flagName = (spec: OptionSpec): string => FLAG_NAMES[spec.name] ?? spec.name;
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The flag of a declared option (help from its description, choices and default), as method-flags.ts makes them. */
+function optionFlag(spec: OptionSpec): Option {
+  const choices = spec.choices ? ` (${spec.choices.join('|')})` : '';
+  const fallback = spec.default !== undefined && spec.type !== 'boolean' ? `; default ${String(spec.default)}` : '';
+  const help = `${spec.description}${choices}${fallback}`;
+  if (spec.name === 'seed') return flag.seed(help);
+  const long = kebab(flagName(spec));
+  return new Option(spec.type === 'boolean' ? `--${long}` : `--${long} <value>`, help);
+}
+
+/**
+ * The declared options given as flags, parsed by the image methods' flag parser (parseOption: a bad value reads as in
+ * the API, named by its flag and command). Options not given are left out: the method applies its declared defaults.
+ */
+function optionsFromFlags(specs: readonly OptionSpec[], flags: TabularFlags, command?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const raw = flags[flagName(spec)];
+    if (raw !== undefined) out[spec.name] = parseOption({ ...spec, name: flagName(spec) }, raw, command);
+  }
+  return out;
+}
 
 export function registerTabular(program: Command): void {
   for (const id of ['pdp', 'ice', 'ale', 'importance', 'shap'] as const) {
@@ -67,40 +83,17 @@ export function registerTabular(program: Command): void {
         .option('--target-column <name>', 'label column: never a feature (needed by importance)')
         .option('--categorical <names>', 'comma-separated columns to treat as categorical (text columns always are)')
         .option('--ignore <names>', 'comma-separated columns to leave out (ids, …)')
-        .option('--encoding <mode>', 'categorical columns: auto (by the model\'s F), ordinal, onehot', 'auto')
-        .option('--response <kind>', 'probability (softmax of the output) or raw (the output as it is); default: raw when the output already holds probabilities or has one column')
         .addOption(flag.output('model output to explain (default: the first float output)'))
         .option('--target <class>', 'output column explained (index or class name); default 1 of 2, 0 of 1')
         .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
         .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)')
         .addOption(flag.json('print the result summary as JSON'))
     );
+    for (const spec of TABULAR_MODEL_OPTIONS) cmd.addOption(optionFlag(spec));
     if (id === 'pdp' || id === 'ice' || id === 'ale') {
       cmd.option('--feature <names>', 'a feature, or a pair NAME,NAME (2-D); repeat for more plots; default: every column', collect, []);
     }
-    if (id === 'pdp' || id === 'ice') {
-      cmd
-        .option('--grid <kind>', 'uniform (between the percentiles, as scikit-learn) or quantile', 'uniform')
-        .option('--resolution <n>', `grid points per feature, fewer when a feature has fewer unique values (default ${id === 'pdp' ? 100 : 50}; 20 per axis for a pair)`)
-        .option('--percentiles <lo,hi>', 'grid range as fractions', '0.05,0.95')
-        .option('--centered', 'centered ICE: subtract each curve\'s value at the first grid point')
-        .option('--ice-curves <n>', 'ICE curves drawn (evenly spaced rows; all are in the CSV)', id === 'ice' ? '50' : '0');
-    }
-    if (id === 'ale') cmd.option('--bins <n>', 'quantile bins per feature', '20');
-    if (id === 'importance') {
-      cmd
-        .option('--repeats <n>', 'shuffles per column', '5')
-        .option('--metric <name>', 'accuracy, log-loss (classifiers); r2, mse, mae (regression)')
-        .addOption(flag.seed('seed of the shuffles', '0'));
-    }
-    if (id === 'shap') {
-      cmd
-        .option('--rows <list>', 'data rows to explain (0-based, comma-separated, ranges a-b)', '0')
-        .option('--background <n>', 'background rows drawn from the data', '100')
-        .option('--algorithm <name>', 'kernel (KernelSHAP) or exact (all 2^M coalitions, M ≤ 16)', 'kernel')
-        .option('--num-samples <n>', 'KernelSHAP coalitions per row (default 2·M + 2048)')
-        .addOption(flag.seed('seed of the background sample and coalitions', '0'));
-    }
+    for (const spec of m.options) cmd.addOption(optionFlag(spec));
     cmd.action(async (modelPath: string, dataPath: string, flags: TabularFlags) => runTabular(id, modelPath, dataPath, flags));
   }
 }
@@ -117,15 +110,14 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
     ignore: list(flags.ignore),
     source: basename(dataPath),
   });
-  const encoding = choice(flags.encoding ?? 'auto', ['auto', 'ordinal', 'onehot'] as const, '--encoding');
-  const response = flags.response ? choice(flags.response, ['probability', 'raw'] as const, '--response') : undefined;
+  const modelOptions = optionsFromFlags(TABULAR_MODEL_OPTIONS, flags);
+  const methodOptions = optionsFromFlags(info(id).options, flags, id);
   const model = await loadModelWithFlags(modelPath, flags);
   const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: '{stage} [{bar}] {value}/{total} model rows | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   let stage = '';
   try {
     const tm = await TabularModel.create(model, dataset, {
-      encoding,
-      output: response,
+      ...modelOptions,
       outputName: flags.output,
       target: flags.target,
       onProgress: (e) => {
@@ -138,7 +130,7 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
       },
     });
     mkdirSync(flags.out, { recursive: true });
-    const entries = await computeEntries(id, tm, dataset, flags);
+    const entries = await computeEntries(id, tm, dataset, flags.feature, methodOptions);
     if (stage) bar?.stop();
     const written = writeEntries(flags.out, entries);
     const report = writeTabularReport(flags.out, modelPath, dataPath, tm, entries);
@@ -159,14 +151,11 @@ interface Entry extends Omit<TabularReportEntry, 'files'> {
   outputs: Record<string, string>;
 }
 
-async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds: TabularDataset, flags: TabularFlags): Promise<Entry[]> {
+/** The plots of one command; `options`: its declared options given as flags (the methods apply the defaults). */
+async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds: TabularDataset, featureFlags: string[] | undefined, options: Record<string, unknown>): Promise<Entry[]> {
   const m = info(id);
   if (id === 'importance') {
-    const res = await permutationImportance(tm, {
-      repeats: intFlag(flags.repeats, '--repeats', 1),
-      seed: intFlag(flags.seed, '--seed', 0),
-      metric: flags.metric ? choice(flags.metric, ['accuracy', 'log-loss', 'r2', 'mse', 'mae'] as const, '--metric') as ImportanceMetric : undefined,
-    });
+    const res = await permutationImportance(tm, options);
     const rows = res.features.map((f, j) => [f, res.mean[j]!, res.std[j]!, ...Array.from(res.drops.subarray(j * res.repeats, (j + 1) * res.repeats))]);
     const json = { ...res, mean: Array.from(res.mean), std: Array.from(res.std), drops: Array.from(res.drops) };
     return [{
@@ -182,15 +171,7 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     }];
   }
   if (id === 'shap') {
-    const rows = parseRows(flags.rows ?? '0', ds.rows);
-    const algorithm = choice(flags.algorithm ?? 'kernel', ['kernel', 'exact'] as const, '--algorithm');
-    const res = await shapValues(tm, {
-      rows,
-      background: intFlag(flags.background, '--background', 1),
-      algorithm,
-      numSamples: flags.numSamples ? intFlag(flags.numSamples, '--num-samples', 1) : undefined,
-      seed: intFlag(flags.seed, '--seed', 0),
-    });
+    const res = await shapValues(tm, options);
     const M = res.features.length;
     const csvRows = res.rows.map((r, k) => [r, res.baseValue, res.fx[k]!, ...Array.from(res.values.subarray(k * M, (k + 1) * M))]);
     const entries: Entry[] = res.rows.map((r, k) => ({
@@ -203,7 +184,7 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     const summary = shapSummarySvg(res);
     entries.push({
       method: id,
-      title: `${m.title}: mean |φ| over ${rows.length} rows`,
+      title: `${m.title}: mean |φ| over ${res.rows.length} rows`,
       caption: `Background: ${res.backgroundRows.length} rows; ${res.coalitions} coalitions per row.`,
       svg: summary,
       outputs: {
@@ -214,27 +195,25 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     });
     return entries;
   }
-  const features = (flags.feature && flags.feature.length > 0 ? flags.feature : ds.columns.map((c) => c.name)).map((f) => splitFeatures(f));
-  if (id === 'ale' && !(flags.feature && flags.feature.length > 0)) {
+  const features = (featureFlags && featureFlags.length > 0 ? featureFlags : ds.columns.map((c) => c.name)).map((f) => splitFeatures(f));
+  if (id === 'ale' && !(featureFlags && featureFlags.length > 0)) {
     // every numeric column by default (ALE needs ordered values)
     features.splice(0, features.length, ...ds.columns.filter((c) => c.kind === 'numeric').map((c) => [c.name]));
   }
+  // ICE's own defaults (a coarser grid for one feature, curves drawn); a pair keeps the API's grid unless one is given
+  const declared = parseOptionValues(m.options, options);
   const entries: Entry[] = [];
   for (const names of features) {
     const cols = names.map((n) => ds.columns[columnIndex(ds, n)]!);
     const stem = `${id}_${names.map(safeName).join('__')}`;
     if (id === 'ale') {
-      const res = await accumulatedLocalEffects(tm, names, { bins: intFlag(flags.bins, '--bins', 1) });
+      const res = await accumulatedLocalEffects(tm, names, options);
       entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg: aleSvg(res), outputs: aleOutputs(stem, res) });
       continue;
     }
-    const res = await partialDependence(tm, names, {
-      kind: choice(flags.grid ?? 'uniform', ['uniform', 'quantile'] as const, '--grid'),
-      resolution: intFlag(flags.resolution ?? (names.length === 2 ? '20' : id === 'pdp' ? '100' : '50'), '--resolution', 2),
-      percentiles: percentiles(flags.percentiles ?? '0.05,0.95'),
-      centered: flags.centered ?? false,
-    });
-    const svg = pdpSvg(res, cols, { iceCurves: names.length === 1 ? intFlag(flags.iceCurves, '--ice-curves', 0) : 0 });
+    const given: Record<string, unknown> = { ...options, resolution: names.length === 1 ? declared.resolution : options.resolution };
+    const res = await partialDependence(tm, names, given);
+    const svg = pdpSvg(res, cols, { iceCurves: names.length === 1 ? (declared.iceCurves as number) : 0 });
     entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg, outputs: pdpOutputs(stem, res, cols.map((c) => (v: number) => valueLabel(c, v)), id === 'ice', svg) });
   }
   return entries;
@@ -316,33 +295,3 @@ function splitFeatures(text: string): string[] {
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
-
-function choice<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new LumenError('BAD_OPTION', `${flag} must be one of ${allowed.join(', ')}, got '${value}'`, 2);
-  return value as T;
-}
-
-function intFlag(value: string | undefined, flag: string, min: number): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) throw new LumenError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got '${value}'`, 2);
-  return n;
-}
-
-function percentiles(text: string): [number, number] {
-  const v = text.split(',').map(Number);
-  if (v.length !== 2 || v.some((x) => !Number.isFinite(x))) throw new LumenError('BAD_OPTION', `--percentiles takes two fractions lo,hi, got '${text}'`, 2);
-  return [v[0]!, v[1]!];
-}
-
-function parseRows(text: string, n: number): number[] {
-  const rows: number[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new LumenError('BAD_OPTION', `--rows takes indices and ranges like 0,3,10-14, got '${text}'`, 2);
-    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
-    for (let r = a; r <= b; r++) rows.push(r);
-  }
-  if (rows.some((r) => r >= n)) throw new LumenError('BAD_OPTION', `--rows: the data has ${n} rows (0…${n - 1})`, 2);
-  return rows;
-}
-

@@ -41,6 +41,11 @@ export function isLumenError(e: unknown): e is LumenError {
   return e instanceof LumenError;
 }
 
+/** Between the passes of a long run: stop with CANCELLED ('explanation cancelled', 'evaluation cancelled') once `signal` has fired. */
+export function throwIfCancelled(signal: AbortSignal | undefined, what: 'explanation' | 'evaluation' = 'explanation'): void {
+  if (signal?.aborted) throw new LumenError('CANCELLED', `${what} cancelled`);
+}
+
 /** The usage error for a method or metric name that is not registered: the known names and the closest three. */
 export function unknownNameError(code: 'UNKNOWN_METHOD' | 'UNKNOWN_METRIC', name: string, known: readonly string[]): LumenError {
   const kind = code === 'UNKNOWN_METHOD' ? 'method' : 'metric';

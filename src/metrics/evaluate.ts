@@ -1,4 +1,4 @@
-import { LumenError } from '../errors.js';
+import { LumenError, throwIfCancelled } from '../errors.js';
 import { describeValue } from '../options.js';
 import { checkMetricOptions } from './options.js';
 import type { LumenModel } from '../model.js';
@@ -6,7 +6,6 @@ import { getMethod } from '../methods/registry.js';
 import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import { resolveBatchTargets, seedRows, specKind, specTensor, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
-import { throwIfAborted } from './image-scoring.js';
 import { getMetric } from './registry.js';
 import type { Explainer, MetricContext, MetricDetails, MetricResult, Region, ReExplain } from './types.js';
 
@@ -84,7 +83,7 @@ export async function evaluate(model: LumenModel, input: Tensor, options: Evalua
     const values: number[] = [];
     const details: MetricDetails[] = [];
     for (let i = 0; i < n; i++) {
-      throwIfAborted(options.signal);
+      throwIfCancelled(options.signal, 'evaluation');
       const target = targets[i]!;
       const explain: ReExplain | undefined = explainer
         ? async (x, request = {}) => (await explainer(request.model ?? model, x, { ...baseOptions, target: request.target ?? (resolved ? options.target : target) })).attribution

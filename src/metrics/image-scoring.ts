@@ -1,4 +1,4 @@
-import { LumenError } from '../errors.js';
+import { LumenError, throwIfCancelled } from '../errors.js';
 import type { LumenModel } from '../model.js';
 import type { OptionSpec } from '../methods/types.js';
 import { Tensor } from '../tensor.js';
@@ -109,7 +109,7 @@ export async function forEachCopyBatch(
   const per = ctx.input.size;
   const bs = Math.max(1, Math.floor(ctx.batchSize));
   for (let start = 0; start < count; start += bs) {
-    throwIfAborted(ctx.signal);
+    throwIfCancelled(ctx.signal, 'evaluation');
     const n = Math.min(bs, count - start);
     const data = new Float32Array(n * per);
     for (let i = 0; i < n; i++) make(start + i, data.subarray(i * per, (i + 1) * per));
@@ -139,10 +139,6 @@ export function drawPerturbations(input: Tensor, count: number, noise: () => num
 /** The `sigma` option of the metrics that add Gaussian noise N(0, σ²) to every input value. */
 export function gaussianSigmaOption(defaultSigma: number) {
   return { name: 'sigma', type: 'number', min: 0, default: defaultSigma, description: 'σ of the Gaussian perturbation (normalized input space)' } as const satisfies OptionSpec;
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new LumenError('CANCELLED', 'evaluation cancelled');
 }
 
 /** Binary inside/outside mask (H·W) of a ground-truth region. */

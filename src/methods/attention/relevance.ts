@@ -1,5 +1,5 @@
 import { computeGradients, type GradientResult } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import { seedRows } from '../../targets/index.js';
 import { gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
@@ -67,7 +67,7 @@ export const attentionRelevance: Method = registerMethod({
     const classes: number[] = [];
     const req = { wrt: blocks.softmax, fetch: blocks.softmax };
     for (let start = 0; start < n; start += batch) {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       const end = Math.min(n, start + batch);
       const chunk = batchSlice(input, start, end);
       let r: GradientResult;

@@ -1,5 +1,5 @@
 import { Tensor } from '../../tensor.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import { resolveTargets } from '../../targets/index.js';
 import { now } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
@@ -90,7 +90,7 @@ export const attentionRollout: Method = registerMethod({
     const rows: Float64Array[] = [];
     const logits: Tensor[] = [];
     for (let start = 0; start < n; start += batch) {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       const chunk = batchSlice(input, start, Math.min(n, start + batch));
       const t0 = now();
       const out = await model.forward(chunk, blocks.softmax);

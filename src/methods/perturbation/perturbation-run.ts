@@ -6,7 +6,7 @@
  * Every method works on one image at a time in planar NCHW order (`Float32Array` of C·H·W values), the layout of
  * every model's input in Lumen (src/layout.ts), so attributions are NCHW.
  */
-import { LumenError } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { forwardScores, resolveBatchTargets, seedSize, targetTensor, type TargetTransform } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
@@ -17,10 +17,6 @@ import type { Segmentation } from './segmentation.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs: targets, scoring, progress, cancellation
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
-}
 
 /** One image of the input batch, in planar NCHW order, with the weights of the outputs it explains. */
 export interface PreparedImage {
@@ -79,11 +75,11 @@ export class PerturbationRun {
    */
   /** `options`: as `explain` receives them (every perturbation method declares batchSize, default 32). */
   static async start(model: LumenModel, input: Tensor, options: ExplainOptions & { batchSize: number }): Promise<PerturbationRun> {
-    throwIfAborted(options.signal);
+    throwIfCancelled(options.signal);
     model.checkInput(input);
     const tensor = targetTensor(model, options.target);
     const targets = await resolveBatchTargets(model, input, options.target);
-    throwIfAborted(options.signal);
+    throwIfCancelled(options.signal);
     const scores = await forwardScores(model, input, targets);
     const n = input.dims[0]!;
     const [c, h, w] = [input.dims[1]!, input.dims[2]!, input.dims[3]!];
@@ -120,7 +116,7 @@ export class PerturbationRun {
     const scores = new Float64Array(count);
     const dims = [image.channels, image.height, image.width];
     for (let start = 0; start < count; start += this.batchSize) {
-      throwIfAborted(this.options.signal);
+      throwIfCancelled(this.options.signal);
       const n = Math.min(this.batchSize, count - start);
       const batch = new Float32Array(n * per);
       for (let i = 0; i < n; i++) fill(start + i, batch.subarray(i * per, (i + 1) * per));
@@ -151,7 +147,7 @@ export class PerturbationRun {
     // one mask buffer for every batch (ORT is done with it when the run returns)
     const buffer = new Float32Array(Math.min(this.batchSize, count) * P);
     for (let start = 0; start < count; start += this.batchSize) {
-      throwIfAborted(this.options.signal);
+      throwIfCancelled(this.options.signal);
       const n = Math.min(this.batchSize, count - start);
       const masks = buffer.subarray(0, n * P);
       for (let i = 0; i < n; i++) fillMask(start + i, masks.subarray(i * P, (i + 1) * P));
@@ -178,7 +174,7 @@ export class PerturbationRun {
 
   /** After a forward pass of the batch starting at `start`: its scores stored, progress, abort check. */
   private recordBatch(batchScores: ArrayLike<number>, scores: Float64Array, start: number, stage?: string): void {
-    throwIfAborted(this.options.signal);
+    throwIfCancelled(this.options.signal);
     scores.set(batchScores, start);
     this.done += batchScores.length;
     this.options.onProgress?.({ done: this.done, total: Math.max(this.total, this.done), ...(stage ? { stage } : {}) });

@@ -1,5 +1,5 @@
-import { LumenError } from '../../errors.js';
-import { geometryOf, relevanceMap, scoreImages, scoreOriginal, throwIfAborted, type ImageGeometry } from '../image-scoring.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
+import { geometryOf, relevanceMap, scoreImages, scoreOriginal, type ImageGeometry } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../../random.js';
@@ -128,7 +128,7 @@ export const road: Metric = registerMetric({
     // abort events) and check the signal between jobs. Progress: jobs imputed, then images scored.
     const images: Float32Array[] = [];
     for (const { q, order } of jobs) {
-      throwIfAborted(ctx.signal);
+      throwIfCancelled(ctx.signal, 'evaluation');
       images.push(imputeImage(ctx.input.data, g, roadMask(map, q, order), noise, random));
       ctx.progress(images.length, 2 * jobs.length);
       await new Promise((resolve) => setTimeout(resolve, 0));

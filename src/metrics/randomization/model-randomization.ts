@@ -4,7 +4,8 @@ import { opTraits } from '../../autodiff/registry.js';
 import '../../autodiff/rules/index.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorValues } from '../../onnx/tensor-proto.js';
-import { geometryOf, requireExplain, throwIfAborted } from '../image-scoring.js';
+import { geometryOf, requireExplain } from '../image-scoring.js';
+import { throwIfCancelled } from '../../errors.js';
 import { enumOption, numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
@@ -89,7 +90,7 @@ export const randomization: Metric = registerMetric({
     const spearmans: number[] = [];
     const ssims: number[] = [];
     for (let i = 0; i < steps.length; i++) {
-      throwIfAborted(ctx.signal);
+      throwIfCancelled(ctx.signal, 'evaluation');
       const randomized = mode === 'cascading' ? steps.slice(0, i + 1) : [steps[i]!];
       const model = randomizedModel(ctx.model, randomized, ctx.seed, `${mode} randomization up to ${steps[i]!.node}`);
       try {

@@ -183,6 +183,13 @@ test('lumen evaluate -m gradcam,saliency compares both in one table; d1/img.png 
   const svgs = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
   assert.equal(svgs.length, 4, svgs.join(', '));
   assert.equal(new Set(svgs.map((s) => s.replace(/__(gradcam|saliency)__curves\.svg$/, ''))).size, 2, 'two inputs, two stems');
+  // --json: the failed input's row has predict's shape (reportInputError), and nothing goes to stderr
+  const j = lumen('evaluate', 'models/fashion-cnn.onnx', join(dir, 'bad.png'), '--json');
+  assert.equal(j.code, 1, j.stderr);
+  assert.equal(j.stderr, '');
+  const rows = JSON.parse(j.stdout) as { input: string; status: string; error: string }[];
+  assert.deepEqual(rows.map((x) => [x.input, x.status]), [[join(dir, 'bad.png'), 'error']]);
+  assert.match(rows[0]!.error, /not an image/);
 });
 
 test('lumen explain -o afile, and into a folder another run holds: one line, no stack trace, nothing written (other output-folder cases: test/core/batch-hardening)', () => {

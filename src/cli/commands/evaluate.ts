@@ -15,7 +15,7 @@ import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodL
 import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
-import { isPerInputError } from '../predict-outputs.js';
+import { isPerInputError, reportInputError } from '../predict-outputs.js';
 import { flag } from '../flags.js';
 
 interface EvaluateFlags extends MethodCommandFlags {
@@ -114,8 +114,7 @@ export function registerEvaluate(program: Command): void {
         } catch (e) {
           if (!isPerInputError(e)) throw e;
           failed++;
-          if (flags.json) all.push({ input: file, error: e.message });
-          else process.stderr.write(`lumen: ${file}: ${e.message}\n`);
+          reportInputError(all, file, e, flags.json);
         }
       }
       if (failed > 0) process.exitCode = 1;

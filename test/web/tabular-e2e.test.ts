@@ -1,7 +1,8 @@
 /**
  * The web app's tabular page in Debian's Chromium: the breast-cancer MLP and its CSV picked through the file inputs,
- * PDP of 'mean radius' on a 20-point grid equal to scikit-learn's reference (≤ 1e-5, onnxruntime-web), an ALE and
- * KernelSHAP plot drawn, no page errors.
+ * PDP of 'mean radius' on a 20-point grid (typed into the form field generated from the method's declared options)
+ * equal to scikit-learn's reference (≤ 1e-5, onnxruntime-web), an ALE and KernelSHAP plot drawn, a bad option value
+ * refused in the validator's words, no page errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +49,10 @@ test('tabular page: PDP in the browser equals scikit-learn; ALE and KernelSHAP p
       return (await page.evaluate(() => window.__lumenTabular!.plots()))[count - 1]!;
     };
     await page.selectOption('#t-feature', 'mean radius');
+    // one generated field per declared option of the selected method, the others hidden
+    assert.equal(await page.locator('#opts-pdp input, #opts-pdp select').count(), 5);
+    assert.equal(await page.locator('#opts-shap').isHidden(), true);
+    await page.fill('#opt-pdp-resolution', '20');
     const pdp = await run('pdp', 1);
     const want = ref.one_d.find((r) => r.feature === 'mean radius')!.average;
     assert.equal(pdp.values.length, want.length);
@@ -55,11 +60,18 @@ test('tabular page: PDP in the browser equals scikit-learn; ALE and KernelSHAP p
     assert.ok(diff <= 1e-5, `browser PDP differs from scikit-learn by ${diff}`);
     const ale = await run('ale', 2);
     assert.ok(ale.values.length > 2 && ale.values.some((v) => v !== 0));
-    await page.fill('#t-row', '3');
+    await page.selectOption('#t-method', 'shap');
+    await page.fill('#opt-shap-rows', '3');
     const shap = await run('shap', 3);
     assert.equal(shap.values.length, 30);
     assert.equal(await page.locator('#t-plots svg').count(), 3);
     assert.deepEqual(await page.evaluate(() => window.__lumenTabular!.errors), []);
+    // a bad value: the words of the API and the CLI flag ('--bins (ale) must be within [1, 100000], got 0')
+    await page.selectOption('#t-method', 'ale');
+    await page.fill('#opt-ale-bins', '0');
+    await page.click('#t-run');
+    await page.waitForFunction(() => window.__lumenTabular!.errors.length === 1 && !window.__lumenTabular!.busy);
+    assert.deepEqual(await page.evaluate(() => window.__lumenTabular!.errors), ['bins must be within [1, 100000], got 0']);
     assert.deepEqual(pageErrors, []);
   } finally {
     await app.close();

@@ -5,6 +5,7 @@
 import './style.css';
 import { LumenError, loadModelFromFile, type LumenModel } from '../../src/browser.js';
 import {
+  TABULAR_METHODS,
   TabularModel,
   accumulatedLocalEffects,
   aleSvg,
@@ -14,11 +15,13 @@ import {
   partialDependence,
   pdpSvg,
   permutationImportance,
+  shapSummarySvg,
   shapSvg,
   shapValues,
   toCsv,
   type TabularDataset,
 } from '../../src/tabular/index.js';
+import { optionFields, type OptionValues } from './forms.js';
 import { downloadBlob } from './view.js';
 
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
@@ -113,6 +116,26 @@ $<HTMLInputElement>('t-csv').addEventListener('change', async (ev) => {
 });
 $<HTMLSelectElement>('t-target-column').addEventListener('change', refreshColumns);
 
+// One method list and one set of option fields per method, from the methods' metadata (as the CLI's commands and
+// flags): only the selected method's fields are shown, read when it runs and checked by the API's validator.
+const optionReaders = new Map<string, () => OptionValues>();
+{
+  const select = $<HTMLSelectElement>('t-method');
+  const box = $('t-options');
+  for (const m of TABULAR_METHODS) {
+    select.append(new Option(m.title, m.id));
+    const { element, read } = optionFields(m.id, m.options);
+    element.id = `opts-${m.id}`;
+    element.hidden = m.id !== select.value;
+    box.append(element);
+    optionReaders.set(m.id, read);
+  }
+  select.setAttribute('aria-controls', [...optionReaders.keys()].map((id) => `opts-${id}`).join(' '));
+  select.addEventListener('change', () => {
+    for (const id of optionReaders.keys()) $(`opts-${id}`).hidden = id !== select.value;
+  });
+}
+
 $<HTMLButtonElement>('t-cancel').addEventListener('click', () => state.running?.abort());
 
 $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
@@ -128,6 +151,9 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
   $<HTMLButtonElement>('t-cancel').disabled = false;
   const progress = $<HTMLProgressElement>('t-progress');
   try {
+    const method = $<HTMLSelectElement>('t-method').value;
+    // the option fields first: a bad value is refused before any model work
+    const methodOptions = optionReaders.get(method)!();
     const targetColumn = $<HTMLSelectElement>('t-target-column').value || undefined;
     const dataset = parseDataset(state.csvText, { targetColumn, source: state.csvName });
     const tm = await TabularModel.create(state.model, dataset, {
@@ -138,7 +164,7 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
         $('t-progress-label').textContent = `${e.stage ?? ''}: ${e.done}/${e.total} rows`;
       },
     });
-    const plot = await runMethod($<HTMLSelectElement>('t-method').value, tm, dataset);
+    const plot = await runMethod(method, methodOptions, tm, dataset);
     state.plots.push(plot.plot);
     addCard(plot.svg, plot.plot);
     $('t-progress-label').textContent = 'Done';
@@ -152,32 +178,32 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
   }
 });
 
-async function runMethod(method: string, tm: TabularModel, ds: TabularDataset): Promise<{ svg: string; plot: Plot }> {
+async function runMethod(method: string, options: OptionValues, tm: TabularModel, ds: TabularDataset): Promise<{ svg: string; plot: Plot }> {
   const f1 = $<HTMLSelectElement>('t-feature').value;
   const f2 = $<HTMLSelectElement>('t-feature2').value;
   const features = f2 && f2 !== f1 ? [f1, f2] : [f1];
-  const resolution = Number($<HTMLInputElement>('t-resolution').value);
-  if (!(Number.isInteger(resolution) && resolution >= 2)) throw new LumenError('BAD_OPTION', `grid points must be an integer ≥ 2, got ${$<HTMLInputElement>('t-resolution').value}`);
   if (method === 'pdp' || method === 'ice') {
     const ice = method === 'ice';
-    const res = await partialDependence(tm, ice ? [f1] : features, { resolution });
+    const res = await partialDependence(tm, ice ? [f1] : features, options);
     const cols = res.features.map((f) => ds.columns.find((c) => c.name === f)!);
     const rows = res.grid.length === 2 ? res.grid[0]!.flatMap((a, i) => res.grid[1]!.map((b, j) => [a, b, res.average[i * res.grid[1]!.length + j]!])) : res.grid[0]!.map((v, p) => [v, res.average[p]!]);
-    return { svg: pdpSvg(res, cols, { iceCurves: ice ? 50 : 0 }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
+    return { svg: pdpSvg(res, cols, { iceCurves: Number(options.iceCurves ?? 0) }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
   }
   if (method === 'ale') {
-    const res = await accumulatedLocalEffects(tm, features, { bins: resolution });
+    const res = await accumulatedLocalEffects(tm, features, options);
     const [z1, z2] = res.edges;
     const rows = z2 ? z1!.flatMap((a, i) => z2.map((b, j) => [a, b, res.values[i * z2.length + j]!])) : z1!.map((v, k) => [v, res.values[k]!]);
     return { svg: aleSvg(res), plot: { method, features, csv: toCsv([...features, 'ale'], rows), values: Array.from(res.values) } };
   }
   if (method === 'importance') {
-    const res = await permutationImportance(tm, { repeats: 5 });
+    const res = await permutationImportance(tm, options);
     return { svg: importanceSvg(res), plot: { method, features: res.features, csv: toCsv(['feature', 'mean', 'std'], res.features.map((f, j) => [f, res.mean[j]!, res.std[j]!])), values: Array.from(res.mean) } };
   }
-  const row = Number($<HTMLInputElement>('t-row').value);
-  const res = await shapValues(tm, { rows: [row], background: 100 });
-  return { svg: shapSvg(res, 0), plot: { method, features: res.features, csv: toCsv(['row', 'base_value', 'f_x', ...res.features], [[row, res.baseValue, res.fx[0]!, ...Array.from(res.values)]]), values: Array.from(res.values) } };
+  const res = await shapValues(tm, options);
+  const M = res.features.length;
+  const rows = res.rows.map((r, k) => [r, res.baseValue, res.fx[k]!, ...Array.from(res.values.subarray(k * M, (k + 1) * M))]);
+  const svg = res.rows.length === 1 ? shapSvg(res, 0) : shapSummarySvg(res);
+  return { svg, plot: { method, features: res.features, csv: toCsv(['row', 'base_value', 'f_x', ...res.features], rows), values: Array.from(res.values) } };
 }
 
 function addCard(svg: string, plot: Plot): void {

@@ -10,7 +10,7 @@ import { opTraits, passesThrough } from './autodiff/registry.js';
 import { TensorProto_DataType, type ModelProto, type NodeProto } from './onnx/proto.js';
 import { metadataFromProps, type ModelMetadata, type Normalization } from './metadata.js';
 import type { Feeds, Runtime, Session, SessionSettings } from './runtime/types.js';
-import { defaultSegmentNodes, segmentGraph } from './runtime/segment.js';
+import { defaultSegmentNodes, failedAtCut, segmentGraph } from './runtime/segment.js';
 import { Tensor } from './tensor.js';
 import { appendTargetScore, softmaxRows, resolveTargets, TARGET_SEED_INPUT, type TargetTransform } from './targets/index.js';
 import { attentionNormLayer, channelsFirstInput, detectInputLayout, layerLayouts, nchwDims, parseLayerLayout, type InputLayout, type LayerLayout } from './layout.js';
@@ -284,9 +284,15 @@ export class LumenModel {
         const segmentNodes = chosen.segmentNodes ?? defaultSegmentNodes(graph.nodes.length);
         const segmented = segmentNodes > 0 && this.runtime.segments ? segmentGraph(graph, segmentNodes) : undefined;
         const whole = (): Promise<Session> => this.runtime.createSession(graph.toBytes(), sized);
-        // cutting must never break a graph that compiles whole (e.g. a value handed on with an element type Lumen's
-        // inference got wrong for an op it does not know): then it is compiled whole, and its own error is the one seen
-        created = segmented ? await this.runtime.createSession(segmented, sized).catch(whole) : await whole();
+        // cutting must never break a graph that compiles whole: when ORT's error names a value handed across a cut
+        // (e.g. with an element type Lumen's inference got wrong for an op it does not know), it is compiled whole
+        // and that error, if any, is the one seen; any other error is the graph's own (node, op), seen at once
+        created = segmented
+          ? await this.runtime.createSession(segmented, sized).catch((e: unknown) => {
+              if (failedAtCut(e, segmented)) return whole();
+              throw e;
+            })
+          : await whole();
       } else created = await this.runtime.createSession(graph, chosen);
       return { session: this.batchOpening ? batchTolerantSession(created, this.batchOpening) : created, meta };
     })();

@@ -174,6 +174,22 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
   return { kind: 'segmented', segments, inputNames: feeds, outputNames };
 }
 
+/**
+ * Whether a failure to create a segmented graph's sessions can come from the cut rather than from the graph: ONNX
+ * Runtime's message names a value that crosses a cut, which `segmentGraph` declared as a segment input or output
+ * with the element type Lumen inferred (wrong for an op Lumen does not know that does not keep its input's type,
+ * e.g. ai.onnx.ml.Scaler of an int64). Only then is the graph worth compiling whole: any other error (an unknown
+ * op, a bad attribute, a type error inside a segment) is the graph's own, and compiling it whole only fails again
+ * (~16 s for a 96k-node graph).
+ */
+export function failedAtCut(error: unknown, model: SegmentedModel): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  const own = new Set([...model.inputNames, ...model.outputNames]);
+  return model.segments.some((s) =>
+    [...s.inputs, ...s.outputs].some((name) => !own.has(name) && (message.includes(`(${name})`) || message.includes(`'${name}'`) || message.includes(`"${name}"`))),
+  );
+}
+
 /** What a run of a segmented graph needs of it once its sessions exist: each segment's inputs and outputs, no bytes. */
 export interface SegmentLayout {
   readonly segments: readonly Pick<ModelSegment, 'inputs' | 'outputs'>[];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
 import { getMethod } from '../../src/api.js';
 import { buildBackwardGraph } from '../../src/autodiff/builder.js';
 import { chainModel } from '../../src/bench/scale.js';
@@ -10,7 +11,8 @@ import { LumenError } from '../../src/errors.js';
 import { LumenModel } from '../../src/model.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
-import { defaultSegmentNodes, MAX_SEGMENTS, planSegmentRun, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph, type SegmentRunPlan } from '../../src/runtime/segment.js';
+import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../src/onnx/proto.js';
+import { defaultSegmentNodes, failedAtCut, MAX_SEGMENTS, planSegmentRun, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph, type SegmentRunPlan } from '../../src/runtime/segment.js';
 import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
 import { createOrtRuntime, LARGE_GRAPH_NODES, type OrtModule } from '../../src/runtime/ort.js';
 import { Tensor } from '../../src/tensor.js';
@@ -368,27 +370,68 @@ test('onnxruntime-web (WebAssembly, in Node) runs a segmented graph to the same 
   await model.dispose();
 });
 
-test('a segmented graph ORT refuses is compiled whole', async () => {
-  const seen: string[] = [];
-  const inner = nodeRuntime({ threads: 1 });
-  const refusing: Runtime = {
-    name: 'refusing',
-    segments: true,
-    createSession: (model, settings) => {
-      seen.push(model instanceof Uint8Array ? 'whole' : 'segmented');
-      return model instanceof Uint8Array ? inner.createSession(model, settings) : Promise.reject(new LumenError('RUNTIME_ERROR', 'type mismatch at a cut'));
-    },
-  };
+/** x → Cast(int64) → ai.onnx.ml.Scaler (float out, but Lumen types an op it does not know by its int64 input) → 10 × Relu. */
+function mistypedChain(): { graph: OnnxGraph; out: string; scaled: string } {
   const g = emptyModel({ x: ['N', 4] });
-  let y = 'x';
-  for (let i = 0; i < 40; i++) y = g.op('Sin', [y]);
+  g.model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'ai.onnx.ml', version: 3n }));
+  const [scaled] = g.addNode('Scaler', [g.op('Cast', ['x'], { to: { i: TensorProto_DataType.INT64 } })], 1, { scale: { floats: [0.5] }, offset: { floats: [1] } }, 'ai.onnx.ml');
+  let y = scaled!;
+  for (let i = 0; i < 10; i++) y = g.op('Relu', [y]);
   g.setOutputs([y]);
-  const model = LumenModel.fromBytes(g.toBytes(), { runtime: refusing, source: 'sin40', session: { segmentNodes: 10 } });
+  return { graph: g, out: y, scaled: scaled! };
+}
+
+test('a segmented graph that fails at a cut (a handed-on value Lumen mistyped) is compiled whole', async () => {
+  const { graph, out } = mistypedChain();
+  const seg = segmentGraph(graph, 4)!;
+  // the segments declare a Relu output after the Scaler as int64: ORT refuses them, naming that value
+  const err = await runtime.createSession(seg).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof LumenError && failedAtCut(err, seg), String(err));
+  const rec = recording(nodeRuntime({ threads: 1 }));
+  const model = LumenModel.fromBytes(graph.toBytes(), { runtime: rec.runtime, source: 'scaler', session: { segmentNodes: 4 } });
   const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
   const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
-  assert.deepEqual((await session.run({ x }, [y]))[y]!.data, (await runWhole(g, { x }, [y]))[y]!.data);
-  assert.deepEqual(seen, ['segmented', 'whole']);
+  const got = (await session.run({ x }, [out]))[out]!;
+  assert.deepEqual(got.data, (await runWhole(graph, { x }, [out]))[out]!.data);
+  assert.deepEqual([...got.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
+  assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
   await model.dispose();
+});
+
+test('a broken long graph is compiled once, and its own error names the node and op (at a run, the shapes too)', async () => {
+  const broken = (op: 'FrobnicateXYZ' | 'MatMul'): OnnxGraph => {
+    const g = emptyModel({ x: ['N', 4] });
+    let y = 'x';
+    for (let i = 0; i < 40; i++) {
+      // node 25: an op ORT does not know, or a MatMul whose weight does not fit [N, 4]
+      y = i !== 25 ? g.op('Sin', [y]) : op === 'MatMul' ? g.op('MatMul', [y, g.addInitializer(new Float32Array(15), [5, 3])]) : g.op(op, [y]);
+      if (i === 25) g.nodes.at(-1)!.name = 'frob';
+    }
+    g.setOutputs([y]);
+    return g;
+  };
+  const load = (g: OnnxGraph): { model: LumenModel; seen: (number | 'whole')[] } => {
+    const rec = recording(nodeRuntime({ threads: 1 }));
+    return { model: LumenModel.fromBytes(g.toBytes(), { runtime: rec.runtime, source: 'broken', session: { segmentNodes: 10 } }), seen: rec.seen };
+  };
+  // an unknown op: the segments fail, and the whole graph is not compiled only to fail again
+  const unknown = load(broken('FrobnicateXYZ'));
+  const err = await unknown.model.session('graph', () => OnnxGraph.copyOf(unknown.model.proto)).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof LumenError, String(err));
+  assert.match(err.message, /op FrobnicateXYZ, node 'frob'/);
+  assert.ok(!failedAtCut(err, segmentGraph(OnnxGraph.copyOf(unknown.model.proto), 10)!));
+  assert.deepEqual(unknown.seen, [4]);
+  await unknown.model.dispose();
+  // sizes that do not fit: the segment reads a handed-on value of open shape, so ORT finds it at the run, naming the
+  // node, the op and the caller's input shape
+  const misfit = load(broken('MatMul'));
+  const session = await misfit.model.session('graph', () => OnnxGraph.copyOf(misfit.model.proto));
+  const failed = await session.run({ x: new Tensor(new Float32Array(8), [2, 4]) }).then(() => undefined, (e: unknown) => e);
+  assert.ok(failed instanceof LumenError, String(failed));
+  assert.match(failed.message, /op MatMul, node 'frob'/);
+  assert.match(failed.message, /on input x \[2, 4\]/);
+  assert.deepEqual(misfit.seen, [4]);
+  await misfit.model.dispose();
 });
 
 test('cuts fall between residual blocks, where one value crosses, not inside them', async () => {

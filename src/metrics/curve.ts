@@ -1,4 +1,4 @@
-import { enumOption, numberInRange } from '../options.js';
+import { numberInRange } from '../options.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
 import { channelMeans, geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { Random } from '../random.js';
@@ -170,7 +170,7 @@ export function defineCurveMetric<const S extends readonly OptionSpec[] = readon
       const g = geometryOf(ctx.input);
       const step = numberInRange(ctx.options, 'pixelsPerStep', defaultPixelsPerStep(g.pixels), 1, g.pixels, true);
       // registerMetric has checked and parsed every declared option, the definition's own (S) included
-      const { start, fill, baseline: name } = def.baseline ? removalEnds(ctx, g, enumOption(ctx.options, 'baseline', def.baseline.choices, def.baseline.choices[0])) : def.ends(ctx as MetricContext<OptionValues<S>>, g);
+      const { start, fill, baseline: name } = def.baseline ? removalEnds(ctx, g, (ctx.options as Readonly<Record<string, unknown>>)['baseline'] as RemovalFill) : def.ends(ctx as MetricContext<OptionValues<S>>, g);
       const order = rankPixels(relevanceMap(ctx.attribution, g));
       const curve = await perturbationCurve(ctx, g, order, step, start, fill, 'probability');
       return { value: curve.auc, details: { curve: curve.scores, fractions: curve.fractions, pixelsPerStep: step, baseline: name } satisfies CurveDetails };

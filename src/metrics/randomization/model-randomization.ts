@@ -6,7 +6,7 @@ import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorValues } from '../../onnx/tensor-proto.js';
 import { geometryOf, requireExplain } from '../image-scoring.js';
 import { throwIfCancelled } from '../../errors.js';
-import { enumOption, numberInRange } from '../../options.js';
+import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
 import { Random } from '../../random.js';
@@ -83,8 +83,9 @@ export const randomization: Metric = registerMetric({
   async compute(ctx) {
     const explain = requireExplain(ctx, 'randomization');
     const g = geometryOf(ctx.input);
-    const mode = enumOption(ctx.options, 'mode', ['cascading', 'independent'] as const, 'cascading');
+    const { mode } = ctx.options;
     const layers = parameterLayers(ctx.model.graph).reverse();
+    // default and bound depend on the model
     const count = numberInRange(ctx.options, 'maxLayers', layers.length, 1, Math.max(1, layers.length), true);
     const steps = layers.slice(0, count);
     const spearmans: number[] = [];

@@ -6,10 +6,10 @@ import { checkOutputFile } from '../node/output-dir.js';
  * A flag value that names something (a layer, an output, a file): an empty one is refused where it is parsed (an
  * empty --layer or --output was ignored, and the default used without a word).
  */
-function named(option: Option, what: string): Option {
+function named(option: Option, what: string, parse: (value: string) => unknown = (value) => value): Option {
   return option.argParser((value: string) => {
     if (value.trim() === '') throw new LumenError('BAD_OPTION', `--${option.attributeName()}: an empty value; give a ${what}`, 2);
-    return value;
+    return parse(value);
   });
 }
 
@@ -32,8 +32,12 @@ export const flag = {
   recursive: (): Option => new Option('--recursive', 'walk folders recursively'),
   seed: (help: string, fallback?: string): Option => new Option('--seed <n>', help).default(fallback),
   batchSize: (help: string, fallback: string): Option => new Option('--batch-size <n>', help).default(fallback),
-  /** `-l, --layer`: one ONNX tensor (`<tensor>`) or a comma-separated list (`<tensors>`, CAM methods). */
-  layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option => named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')"),
+  /**
+   * `-l, --layer`: one ONNX tensor (`<tensor>`: the name) or a comma-separated list (`<tensors>`, CAM methods: parsed
+   * into the names, each trimmed).
+   */
+  layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option =>
+    named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')", placeholder === '<tensors>' ? (value) => value.split(',').map((s) => s.trim()) : undefined),
   /** `--cache`: the pooled-embedding cache of a dataset folder (concept commands). */
   embeddingCache: (): Option => new Option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)'),
   /** `--output`: which model output a target or a prediction reads (multi-output models). */

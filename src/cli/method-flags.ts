@@ -58,7 +58,8 @@ export function methodOptionsFromFlags(method: Method, flags: Record<string, unk
  */
 export interface MethodCommandFlags extends ModelFlags {
   method?: string;
-  layer?: string;
+  /** `-l a,b`: the layer names (flag.layer('<tensors>') parses the list). */
+  layer?: string[];
   seed?: string;
   json?: boolean;
   [option: string]: unknown;

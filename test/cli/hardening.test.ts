@@ -106,7 +106,7 @@ test("an empty --layer or --output is refused when the flags are parsed (was ign
   assert.throws(() => parse('--layer', ''), usage(/^--layer: an empty value; give a layer name \(see 'lumen layers'\)$/));
   assert.throws(() => parse('-l', ' '), usage(/--layer: an empty value/));
   assert.throws(() => parse('--output', ''), usage(/^--output: an empty value; give a model output name$/));
-  assert.deepEqual(parse('--layer', 'a,b', '--output', 'logits'), { layer: 'a,b', output: 'logits' });
+  assert.deepEqual(parse('--layer', 'a, b', '--output', 'logits'), { layer: ['a', 'b'], output: 'logits' });
 });
 
 test("-o <file> (activations, bench, convert, export) refuses '' and a folder when parsed, in checkOutputFile's words (as --cache)", () => {

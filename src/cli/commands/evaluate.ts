@@ -74,7 +74,7 @@ export function registerEvaluate(program: Command): void {
     const model = await loadModelWithFlags(modelPath, flags);
     const all: unknown[] = [];
     try {
-      const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',')) : undefined;
+      const layer = flags.layer ? await model.resolveLayers(flags.layer) : undefined;
       // A target that cannot fit this model is refused before any work (as explain does).
       const targetSpec = await parseTargetFlag(flags.target ?? 'top1', model, flags.output);
       const kind = specKind(targetSpec);

@@ -67,7 +67,7 @@ export function registerExplain(program: Command): void {
     const model = await loadModelWithFlags(modelPath, flags);
     let unlock: (() => void) | undefined;
     try {
-      const layer = flags.layer ? await model.resolveLayers(flags.layer.split(',').map((s) => s.trim())) : undefined;
+      const layer = flags.layer ? await model.resolveLayers(flags.layer) : undefined;
       const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
       // Catch a bad target before any work: parse each spec (reading its files) and resolve it on a blank image.
       for (const t of targets) await checkTargetFlag(t, model, flags.output);

@@ -47,7 +47,7 @@ export function registerExport(program: Command): void {
       const { exported, files } = await exportExplanationFiles(model, {
         methods: methods.map((m) => m.info.id),
         methodOptions: Object.fromEntries(methods.map((m) => [m.info.id, { ...methodOptionsFromFlags(m, flags), ...(seed !== undefined && m.info.options.some((o) => o.name === 'seed') ? { seed } : {}) }])),
-        ...(flags.layer ? { layer: flags.layer.split(',').map((s) => s.trim()) } : {}),
+        ...(flags.layer ? { layer: flags.layer } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.triton !== undefined ? { triton: flags.triton } : {}),
         tritonOptions: { maxBatchSize, ...(flags.name !== undefined ? { name: flags.name } : {}) },

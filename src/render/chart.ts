@@ -24,7 +24,8 @@ export interface LineChartOptions {
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-const FONT = 'font-family="sans-serif"';
+/** The font attribute of every SVG plot's text. */
+export const FONT = 'font-family="sans-serif"';
 /**
  * A line chart as self-contained SVG text (no external fonts, scripts or images), e.g. deletion/insertion curves.
  * Each series is one <path> with one M/L command per finite point (a non-finite y starts a new sub-path);
@@ -82,12 +83,7 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const text = (x: number, y: number, size: number, content: string, extra = ''): string =>
     `<text x="${fmt(x)}" y="${fmt(y)}" font-size="${size}" ${FONT}${extra}>${escapeXml(content)}</text>`;
 
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-  );
-  if (title) out.push(text(width / 2, titleFont + 4, titleFont, title, ' text-anchor="middle" font-weight="bold"'));
+  const out = svgHeader(width, height, title, titleFont);
   // Grid lines and tick labels.
   for (const t of xTicks) {
     const x = fmt(px(t));
@@ -193,6 +189,19 @@ export function formatNumber(v: number): string {
 
 export function fmt(v: number): string {
   return String(Math.round(v * 100) / 100);
+}
+
+/**
+ * The first lines of every SVG plot (line charts here, the tabular plots' bars and heatmaps): the root element, a white
+ * background and, when given, the title bold and centred at the top (`titleFont` px).
+ */
+export function svgHeader(width: number, height: number, title?: string, titleFont = 14): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+  ];
+  if (title) out.push(`<text x="${fmt(width / 2)}" y="${fmt(titleFont + 4)}" font-size="${titleFont}" ${FONT} text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`);
+  return out;
 }
 
 export function escapeXml(text: string): string {

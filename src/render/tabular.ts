@@ -7,10 +7,8 @@ import type { ImportanceResult } from '../methods/tabular/importance.js';
 import type { PdpResult } from '../methods/tabular/pdp.js';
 import type { ShapResult } from '../methods/tabular/shap.js';
 import type { TabularColumn } from '../tabular/dataset.js';
-import { escapeXml, fmt, formatNumber, lineChartSvg, niceTicks, type ChartSeries } from './chart.js';
+import { escapeXml, fmt, FONT, formatNumber, lineChartSvg, niceTicks, svgHeader, type ChartSeries } from './chart.js';
 import { colormap, type ColormapName } from './colormaps.js';
-
-const FONT = 'font-family="sans-serif"';
 
 export interface Bar {
   label: string;
@@ -35,11 +33,7 @@ export function barChartSvg(bars: readonly Bar[], options: { title?: string; xLa
   const ticks = niceTicks([lo, hi], 5);
   const [x0, x1] = [ticks[0]!, ticks[ticks.length - 1]!];
   const px = (v: number): number => left + ((v - x0) / (x1 - x0 || 1)) * (right - left);
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-  ];
-  if (options.title) out.push(`<text x="${width / 2}" y="18" font-size="14" ${FONT} text-anchor="middle" font-weight="bold">${escapeXml(options.title)}</text>`);
+  const out = svgHeader(width, height, options.title);
   const bottom = top + plotH;
   for (const t of ticks) {
     out.push(`<line x1="${fmt(px(t))}" y1="${top}" x2="${fmt(px(t))}" y2="${bottom}" stroke="#e5e5e5"/>`);
@@ -112,11 +106,7 @@ export function heatmapSvg(xs: readonly number[], ys: readonly number[], values:
   const by = bounds(ys);
   const px = (v: number): number => left + ((v - bx[0]!) / (bx[bx.length - 1]! - bx[0]! || 1)) * (right - left);
   const py = (v: number): number => bottom - ((v - by[0]!) / (by[by.length - 1]! - by[0]! || 1)) * (bottom - top);
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-  ];
-  if (options.title) out.push(`<text x="${width / 2}" y="18" font-size="14" ${FONT} text-anchor="middle" font-weight="bold">${escapeXml(options.title)}</text>`);
+  const out = svgHeader(width, height, options.title);
   for (let i = 0; i < xs.length; i++) {
     for (let j = 0; j < ys.length; j++) {
       const x = px(bx[i]!);

@@ -27,23 +27,35 @@ export function defaultOptimizationLevel(graphNodes: number | undefined): 'all' 
   return graphNodes !== undefined && graphNodes >= LARGE_GRAPH_NODES ? 'basic' : 'all';
 }
 
+/**
+ * ORT's options for a session with settings `s` (`threads` checked here): the one place that turns Lumen's settings into them,
+ * for a whole graph and for every segment of a segmented one (`segmented`). Intra-op threads are the model's
+ * `threads`, for each segment as for a whole graph (the segments run one after another, so each gets what the model
+ * asked for). Left to the runtime (unset or 0), a whole graph gets ORT's default, a pool of one thread per core, but
+ * a segment gets one thread, i.e. no pool: with the default, a graph cut into up to MAX_SEGMENTS sessions
+ * (src/runtime/segment.ts) held that many pools, all idle but one (64 × 31 threads on a 32-core machine).
+ */
+export function ortSessionOptions(s: SessionSettings, segmented: boolean): OrtCommon.InferenceSession.SessionOptions {
+  if (s.threads !== undefined && !(Number.isInteger(s.threads) && s.threads >= 0 && s.threads <= MAX_THREADS)) {
+    throw new LumenError('BAD_OPTION', `threads must be an integer from 0 (runtime default) to ${MAX_THREADS}, got ${String(s.threads)}`, 2);
+  }
+  const threads = s.threads || (segmented ? 1 : 0);
+  return {
+    graphOptimizationLevel: s.graphOptimizationLevel ?? defaultOptimizationLevel(s.graphNodes),
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+    ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
+    // session config entries (both ORT packages pass `extra` to ORT's session config)
+    ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
+  };
+}
+
 /** A Runtime over either ORT package: the two share the onnxruntime-common API. */
 export function createOrtRuntime(ort: OrtModule, name: string, defaults: SessionSettings = {}): Runtime {
   return {
     name,
     segments: true,
     async createSession(model: Uint8Array | SegmentedModel, settings: SessionSettings = {}): Promise<Session> {
-      const s = { ...defaults, ...settings };
-      if (s.threads !== undefined && !(Number.isInteger(s.threads) && s.threads >= 0 && s.threads <= MAX_THREADS)) {
-        throw new LumenError('BAD_OPTION', `threads must be an integer from 0 (runtime default) to ${MAX_THREADS}, got ${String(s.threads)}`, 2);
-      }
-      const options: OrtCommon.InferenceSession.SessionOptions = {
-        graphOptimizationLevel: s.graphOptimizationLevel ?? defaultOptimizationLevel(s.graphNodes),
-        ...(s.threads ? { intraOpNumThreads: s.threads } : {}),
-        ...(s.executionProviders ? { executionProviders: s.executionProviders } : {}),
-        // session config entries (both ORT packages pass `extra` to ORT's session config)
-        ...(s.spinWait ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
-      };
+      const options = ortSessionOptions({ ...defaults, ...settings }, !(model instanceof Uint8Array));
       // ORT's own failures (unknown op, invalid graph) become one LumenError naming the node and op.
       const create = (bytes: Uint8Array): Promise<OrtCommon.InferenceSession> =>
         ort.InferenceSession.create(bytes, options).catch((e: unknown) => {

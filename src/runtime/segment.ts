@@ -20,7 +20,8 @@ import type { ModelSegment, SegmentedModel } from './types.js';
 export const SEGMENT_MIN_NODES = 20_000;
 /**
  * Nodes per segment (at most): smaller segments are cheaper to create per node (ORT's cost per node grows with the
- * graph), but every session has its own thread pool, so a graph is cut into at most `MAX_SEGMENTS` segments.
+ * graph), but every session costs its creation and, when the model sets `threads` above 1, its own thread pool
+ * (`ortSessionOptions`, src/runtime/ort.ts), so a graph is cut into at most `MAX_SEGMENTS` segments.
  */
 export const SEGMENT_NODES = 2_000;
 export const MAX_SEGMENTS = 64;

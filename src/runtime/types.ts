@@ -1,7 +1,10 @@
 import type { Tensor } from '../tensor.js';
 
 export interface SessionSettings {
-  /** Threads inside one op (ORT intraOpNumThreads); 0 = runtime default. */
+  /**
+   * Threads inside one op (ORT intraOpNumThreads); 0 = runtime default (for each segment of a segmented graph: 1,
+   * see `ortSessionOptions` in src/runtime/ort.ts).
+   */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /**

@@ -13,8 +13,9 @@ import { nodeRuntime } from '../../src/node/runtime.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../src/onnx/proto.js';
 import { defaultSegmentNodes, failedAtCut, MAX_SEGMENTS, planSegmentRun, SEGMENT_MIN_NODES, SEGMENT_NODES, segmentGraph, type SegmentRunPlan } from '../../src/runtime/segment.js';
-import type { Runtime, SegmentedModel } from '../../src/runtime/types.js';
-import { createOrtRuntime, LARGE_GRAPH_NODES, type OrtModule } from '../../src/runtime/ort.js';
+import type { Runtime, SegmentedModel, SessionSettings } from '../../src/runtime/types.js';
+import { createOrtRuntime, LARGE_GRAPH_NODES, ortSessionOptions, type OrtModule } from '../../src/runtime/ort.js';
+import type { InferenceSession } from 'onnxruntime-common';
 import { Tensor } from '../../src/tensor.js';
 import { emptyModel } from '../autodiff/helpers.js';
 
@@ -432,6 +433,38 @@ test('a broken long graph is compiled once, and its own error names the node and
   assert.match(failed.message, /on input x \[2, 4\]/);
   assert.deepEqual(misfit.seen, [4]);
   await misfit.model.dispose();
+});
+
+test("segments' ORT sessions take the model's threads; left to the runtime, one thread each (no pool), whole graphs ORT's default", async () => {
+  const ort = await import('onnxruntime-node');
+  const g = emptyModel({ x: ['N', 4] });
+  let y = 'x';
+  for (let i = 0; i < 20; i++) y = g.op('Relu', [y]);
+  g.setOutputs([y]);
+  const cases: { defaults: SessionSettings; model: SessionSettings; whole: number | undefined; segment: number }[] = [
+    { defaults: {}, model: {}, whole: undefined, segment: 1 },
+    { defaults: {}, model: { threads: 3 }, whole: 3, segment: 3 },
+    { defaults: { threads: 2 }, model: {}, whole: 2, segment: 2 },
+    { defaults: { threads: 2 }, model: { threads: 0 }, whole: undefined, segment: 1 },
+  ];
+  for (const c of cases) {
+    // onnxruntime-node itself, recording the options every session is created with
+    const options: InferenceSession.SessionOptions[] = [];
+    const recorded = { Tensor: ort.Tensor, InferenceSession: { create: (bytes: Uint8Array, o: InferenceSession.SessionOptions) => (options.push(o), ort.InferenceSession.create(bytes, o)) } } as unknown as OrtModule;
+    const rt = createOrtRuntime(recorded, 'recorded', c.defaults);
+    const model = LumenModel.fromBytes(g.toBytes(), { runtime: rt, source: 'relu20', session: { ...c.model, segmentNodes: 5 } });
+    const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
+    const cut = await model.session('cut', () => OnnxGraph.copyOf(model.proto));
+    assert.deepEqual([...(await cut.run({ x }, [y]))[y]!.data], [0, 0, 0, 0, 0, 1, 2, 3]);
+    assert.equal(options.length, 4, 'four segments of five nodes');
+    assert.deepEqual(options.map((o) => o.intraOpNumThreads), [c.segment, c.segment, c.segment, c.segment], JSON.stringify(c));
+    options.splice(0);
+    await model.session('whole', () => OnnxGraph.copyOf(model.proto).toBytes());
+    assert.equal(options.length, 1);
+    assert.equal(options[0]!.intraOpNumThreads, c.whole, JSON.stringify(c));
+    await model.dispose();
+  }
+  assert.throws(() => ortSessionOptions({ threads: 1.5 }, true), /threads must be an integer/);
 });
 
 test('cuts fall between residual blocks, where one value crosses, not inside them', async () => {

@@ -3,6 +3,7 @@ import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import type { ExplainOptions, MethodInfo, OptionSpec, ParsedOptions } from './types.js';
+import { batchSizeOption } from './common-options.js';
 
 /**
  * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
@@ -36,7 +37,8 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
     throw bad(`${who}: layer must be a tensor name or a list of tensor names (see model.layers()), got ${describe(layer)}`);
   }
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`${who}: seed must be an integer, got ${describe(seed)}`);
-  if (batchSize !== undefined) checkNumber({ name: 'batchSize', type: 'integer', min: 1, description: '' }, batchSize, who);
+  // every method takes a batchSize (ExplainOptions): checked against the one spec even where a method declares none
+  if (batchSize !== undefined) checkNumber(batchSizeOption(1, ''), batchSize, who);
   if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) {
     throw bad(`${who}: signal must be an AbortSignal, got ${describe(signal)}`);
   }
@@ -85,14 +87,18 @@ export function optionValueProblem(spec: OptionSpec, v: unknown): string | undef
  * The options a method's `explain` receives (after validateExplainCall): the caller's object with each declared number,
  * integer and boolean option converted from flag or form text, and each declared default applied where the value is
  * missing (undefined or null), so the method reads typed values (`OptionValues` in types.ts) and states no fallback of
- * its own. 'string' options (baselines, bounds, window shapes) are passed as given: the method parses those.
- * (Exported helpers that take a caller's options directly, such as `noiseTunnel`, parse them with it too.)
+ * its own. A given 'string' option (baselines, bounds, window shapes) is passed as given: the method parses it; a
+ * missing one gets its declared default too (a baseline's 'zeros', noise-tunnel's base 'saliency').
+ * (Exported helpers that take a caller's options directly parse them with it too: `checkedOptionValues`.)
  */
 export function parseOptionValues<const S extends readonly OptionSpec[]>(specs: S, options: ExplainOptions): ParsedOptions<S> {
   const out: Record<string, unknown> = { ...options };
   for (const spec of specs) {
     const v = options[spec.name];
-    if (spec.type === 'string') continue;
+    if (spec.type === 'string') {
+      if ((v === undefined || v === null) && spec.default !== undefined) out[spec.name] = spec.default;
+      continue;
+    }
     if (v === undefined || v === null) {
       if (spec.default !== undefined) out[spec.name] = spec.default;
       else delete out[spec.name];

@@ -10,7 +10,6 @@ import { registerMethod } from '../registry.js';
 import type { Explanation, Method, MethodInfo, OptionSpec, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { firstComponentProjection } from './linalg.js';
 import { batchSizeOption } from '../common-options.js';
-import { MAX_COUNT, checkLimit } from '../validate.js';
 
 /** pytorch-grad-cam's `scale_cam_image` epsilon: img = (img − min) / (max − min + 1e-7). */
 export const CAM_EPS = 1e-7;
@@ -35,7 +34,7 @@ export interface CamContext {
   readonly targets: ResolvedTargets;
   readonly options: CamValues;
   readonly timings: Timings;
-  /** `options.batchSize` when set, else `fallback`, else the default the definition's `batching` declares. */
+  /** `options.batchSize` (with the default the definition's `batching` declares), else `fallback` (1). */
   batchSize(fallback?: number): number;
   /** Throws LumenError('CANCELLED') when the caller's signal has fired. */
   checkAborted(): void;
@@ -297,19 +296,15 @@ export async function withAugmentation(
   return out;
 }
 
-export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamValues, timings: Timings, defaultBatch = 1): CamContext {
+export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTargets, options: CamValues, timings: Timings): CamContext {
   return {
     model,
     input,
     targets,
     options,
     timings,
-    batchSize: (fallback = defaultBatch) => {
-      const b = options.batchSize;
-      if (b === undefined) return fallback;
-      // (explain has checked it already; a direct caller's value in the same words)
-      return checkLimit('', 'batchSize', b, 1, MAX_COUNT);
-    },
+    // (checked by explain; a definition with `batching` declares batchSize, so its default is already applied)
+    batchSize: (fallback = 1) => options.batchSize ?? fallback,
     checkAborted: () => {
       if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
     },
@@ -380,7 +375,7 @@ async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target:
       if (target.tensor !== model.logitsName) targets.tensor = target.tensor;
     }
   }
-  const ctx = newContext(model, input, targets, options, timings, def.batching?.default);
+  const ctx = newContext(model, input, targets, options, timings);
 
   const results: LayerResult[] = [];
   for (const name of layers) {

@@ -24,10 +24,10 @@ export function baselineOption(options: Readonly<Record<string, unknown>>, name:
  * Captum's default), a constant, a Gaussian blur of the input, uniform noise over the input's value range (seeded),
  * or a tensor (one image broadcast to the batch, or one per item).
  */
-export function makeBaselines(input: Tensor, spec: unknown, random: Random, blurSigma = 4): Tensor {
+export function makeBaselines(input: Tensor, spec: unknown, random: Random, blurSigma: number): Tensor {
   const n = input.dims[0]!;
   const per = input.size / n;
-  if (spec === undefined || spec === null || spec === 'zeros' || spec === 'zero' || spec === 'black') return Tensor.zeros(input.dims);
+  if (spec === 'zeros' || spec === 'zero' || spec === 'black') return Tensor.zeros(input.dims);
   if (typeof spec === 'number' || (typeof spec === 'string' && spec.trim() !== '' && Number.isFinite(Number(spec)))) return Tensor.filled(input.dims, Number(spec));
   if (spec === 'blur') return gaussianBlur(input, blurSigma);
   if (spec === 'uniform-noise' || spec === 'noise') {

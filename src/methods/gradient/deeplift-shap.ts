@@ -11,7 +11,7 @@ import { registerMethod } from '../registry.js';
 import type { Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
 import { seedRows } from '../../targets/index.js';
-import { deepliftAttribution, resolveGradientTargets } from './deeplift.js';
+import { DEEPLIFT_RULES_OPTION, deepliftAttribution, resolveGradientTargets } from './deeplift.js';
 import { shownValue } from '../../options.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -48,7 +48,7 @@ export const deepliftShapInfo = familyInfo('gradient', {
     { name: 'noiseStd', type: 'number', default: 1, min: 0, description: "Standard deviation of 'gaussian' references." },
     { name: 'maxBlur', type: 'number', default: 8, min: 0, description: "Largest blur σ in pixels for 'blur' references." },
     seedOption('Seed of the reference sampling.'),
-    { name: 'rules', type: 'enum', choices: ['captum', 'exact'], default: 'captum', description: "DeepLIFT rules, as for deeplift ('exact': completeness per reference)." },
+    { ...DEEPLIFT_RULES_OPTION, description: "DeepLIFT rules, as for deeplift ('exact': completeness per reference)." },
     batchSizeOption(16, 'Input/reference pairs per run.'),
     PRECISION_OPTION,
   ],
@@ -72,7 +72,7 @@ export function sampleBaselines(model: LumenModel, image: Tensor, options: DeepL
     }
     return given.reshape([given.size / per, ...image.dims.slice(1)]);
   }
-  const named = given === undefined || given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
+  const named = given === 'noise' || given === 'uniform-noise' ? 'uniform' : given;
   const kind = BASELINE_DISTRIBUTIONS.find((d) => d === named);
   if (!kind) throw new LumenError('BAD_OPTION', `option baselines=${shownValue(named)}: expected ${BASELINE_DISTRIBUTIONS.join(', ')} or a Tensor`, 2);
   const rng = new Random(seed * 1_000_003 + imageIndex, 'xor');

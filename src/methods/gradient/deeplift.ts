@@ -10,7 +10,7 @@ import type { LumenModel } from '../../model.js';
 import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
+import type { Explanation, Method, OptionSpec, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { baselineOption, makeBaselines, type BaselineSpec } from './baselines.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
@@ -26,6 +26,16 @@ export type DeepLiftOptions = OptionsOf<typeof deepliftInfo.options> & { baselin
 
 /** deeplift's options as explain receives them (checked and parsed against deepliftInfo.options). */
 type DeepLiftValues = ParsedOptions<typeof deepliftInfo.options>;
+
+/** Which DeepLIFT rules run (deeplift-shap declares the same choices and default, with its own description). */
+export const DEEPLIFT_RULES_OPTION = {
+  name: 'rules',
+  type: 'enum',
+  choices: ['captum', 'exact'],
+  default: 'captum',
+  description:
+    "'captum': as Captum 0.8 (a MaxPool right after a ReLU passes its plain gradient; overlapping max-pool scatters overwrite). 'exact': the MaxPool rule everywhere, scatters summed, so the attributions sum to f(x) − f(reference).",
+} as const satisfies OptionSpec;
 
 export const deepliftInfo = familyInfo('gradient', {
   id: 'deeplift',
@@ -46,21 +56,14 @@ export const deepliftInfo = familyInfo('gradient', {
     },
     { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: "Gaussian σ in pixels of the 'blur' baseline." },
     { name: 'multiplyByInputs', type: 'boolean', default: true, description: 'Multiply the multipliers by (input − reference); false returns the multipliers.' },
-    {
-      name: 'rules',
-      type: 'enum',
-      choices: ['captum', 'exact'],
-      default: 'captum',
-      description:
-        "'captum': as Captum 0.8 (a MaxPool right after a ReLU passes its plain gradient; overlapping max-pool scatters overwrite). 'exact': the MaxPool rule everywhere, scatters summed, so the attributions sum to f(x) − f(reference).",
-    },
+    DEEPLIFT_RULES_OPTION,
     batchSizeOption(16, 'Images per run (each run holds twice as many: the references).'),
     PRECISION_OPTION,
   ],
 });
 
-/** The reference batch for `input` ([N, …]) from the `baseline` option (the same kinds as integrated-gradients). */
-export function baselineBatch(input: Tensor, options: ExplainOptions & { blurSigma: number }): Tensor {
+/** The reference batch for `input` ([N, …]) from the parsed `baseline` option (the same kinds as integrated-gradients). */
+function baselineBatch(input: Tensor, options: DeepLiftValues): Tensor {
   return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed ?? 0, 'xor'), options.blurSigma);
 }
 
@@ -95,8 +98,8 @@ export async function runPaired(
   ruleSet: string,
   batchSize: number,
   timings: Timings,
-  signal?: AbortSignal,
-  precision: Precision = 'float32',
+  signal: AbortSignal | undefined,
+  precision: Precision,
 ): Promise<PairedResult> {
   const n = input.dims[0]!;
   const per = input.size / n;

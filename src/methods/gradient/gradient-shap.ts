@@ -100,7 +100,7 @@ function baselineDistribution(input: Tensor, spec: unknown, count: number, rando
     const blurred = gaussianBlur(input, 4);
     return { count: 1, value: (i, _k, p) => blurred.data[i * per + p]! };
   }
-  if (spec !== undefined && spec !== 'noise' && spec !== 'uniform-noise') {
+  if (spec !== 'noise' && spec !== 'uniform-noise') {
     throw new LumenError('BAD_OPTION', `option baselines=${shownValue(spec)}: expected noise, zeros, blur or a tensor`, 2);
   }
   let lo = Infinity;

@@ -43,7 +43,7 @@ export function resolvedTargets(model: LumenModel, input: Tensor, spec: TargetSp
 }
 
 /** The target tensor's values, from the plain model (float32) or from its float64 rewrite (src/onnx/float64.ts, cached per input size). */
-export async function forwardLogits(model: LumenModel, input: Tensor, precision: Precision = 'float32', tensor: string = model.logitsName): Promise<Tensor> {
+export async function forwardLogits(model: LumenModel, input: Tensor, precision: Precision, tensor: string = model.logitsName): Promise<Tensor> {
   if (precision === 'float32') return (await forwardTarget(model, input, tensor)).values;
   model.checkInput(input);
   const feedDims = { [model.inputName]: ['N', ...input.dims.slice(1)] };

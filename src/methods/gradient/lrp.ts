@@ -32,6 +32,10 @@ export type LrpOptions = OptionsOf<typeof lrpInfo.options> & {
 /** lrp's options as explain receives them (checked and parsed against lrpInfo.options). */
 type LrpValues = ParsedOptions<typeof lrpInfo.options>;
 
+/** The rule parameters' defaults live with the rules (src/autodiff/rulesets/lrp.ts); ε's depends on the composite. */
+const RULE_DEFAULTS = defaultLrpParameters('epsilon');
+const exponent = (v: number): string => v.toExponential();
+
 export const lrpInfo = familyInfo('gradient', {
   id: 'lrp',
   aliases: ['layer-wise-relevance-propagation', 'lrp-epsilon'],
@@ -51,15 +55,15 @@ export const lrpInfo = familyInfo('gradient', {
       description:
         "Which rule each layer gets. captum-epsilon: ε on every Conv/Gemm/pool/BatchNorm (Captum's default); epsilon-plus-flat / epsilon-gamma-box / epsilon-plus / epsilon-alpha2-beta1: zennit's composites (dense layers ε, convolutions z⁺ / γ / αβ, first layer flat or ZBox); epsilon: ε everywhere except pools.",
     },
-    { name: 'epsilon', type: 'number', min: 0, description: 'ε of the ε-rule (default 1e-9 for captum-epsilon, else 1e-6).' },
-    { name: 'gamma', type: 'number', default: 0.25, min: 0, description: 'γ of the γ-rule (epsilon-gamma-box).' },
-    { name: 'alpha', type: 'number', default: 2, description: 'α of the αβ-rule (epsilon-alpha2-beta1); β = α − 1 keeps conservation.' },
-    { name: 'beta', type: 'number', default: 1, description: 'β of the αβ-rule (epsilon-alpha2-beta1).' },
+    { name: 'epsilon', type: 'number', min: 0, description: `ε of the ε-rule (default ${exponent(defaultLrpParameters('captum-epsilon').epsilon)} for captum-epsilon, else ${exponent(RULE_DEFAULTS.epsilon)}).` },
+    { name: 'gamma', type: 'number', default: RULE_DEFAULTS.gamma, min: 0, description: 'γ of the γ-rule (epsilon-gamma-box).' },
+    { name: 'alpha', type: 'number', default: RULE_DEFAULTS.alpha, description: 'α of the αβ-rule (epsilon-alpha2-beta1); β = α − 1 keeps conservation.' },
+    { name: 'beta', type: 'number', default: RULE_DEFAULTS.beta, description: 'β of the αβ-rule (epsilon-alpha2-beta1).' },
     {
       name: 'firstLayer',
       type: 'enum',
       choices: FIRST_LAYER_RULES,
-      default: 'composite',
+      default: RULE_DEFAULTS.firstLayer,
       description: "Rule for the layer reading the input, replacing the composite's: flat, wsquare (w²), zbox (bounds low/high) or epsilon.",
     },
     {

@@ -5,6 +5,7 @@ import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionSpec, Timings } from '../types.js';
 import { parseOptionValues } from '../validate.js';
+import { describeValue } from '../../options.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
@@ -126,7 +127,9 @@ export const noiseTunnelMethod = registerMethod({
     ],
   }),
   explain: (model, input, options) => {
-    const base = getMethod(typeof options.base === 'string' ? options.base : 'saliency');
+    // (a missing base has its declared default; any other value than a method id is refused, not replaced)
+    if (typeof options.base !== 'string') throw new LumenError('BAD_OPTION', `noise-tunnel.explain: base must be a method id (listMethods()), got ${describeValue(options.base)}`, 2);
+    const base = getMethod(options.base);
     const { base: _b, type: _t, ...rest } = options;
     void _b;
     void _t;

@@ -116,6 +116,10 @@ test('noise tunnel: stdev 0 gives the base method; vargrad = squaregrad − smoo
   const expected = Float32Array.from(sq.attribution.data, (s, i) => s - mean.attribution.data[i]! ** 2);
   assert.ok(relErr(v.attribution.data, expected) < 1e-4);
   assert.ok(Math.min(...v.attribution.data) > -1e-6, 'a variance is not negative');
+  // the base is its declared default when missing; any other value than a method id is refused (was: silently saliency)
+  const saliencyTunnel = await nt.explain(model, x, { samples: 2, stdev: 0.1, seed: 1 });
+  assert.equal(saliencyTunnel.extras.base, 'saliency');
+  await assert.rejects(nt.explain(model, x, { base: 5, samples: 2 }), { message: 'noise-tunnel.explain: base must be a method id (listMethods()), got number 5' });
   await model.dispose();
 });
 

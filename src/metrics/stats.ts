@@ -3,8 +3,9 @@
  * metric's blur (the kernels live in src/image/blur.ts, the generators in src/random.ts). Everything works in float64 on plain arrays so results do not depend on tensor layout.
  */
 import { convolveSeparable, gaussianBlurPlane, gaussianKernel } from '../image/blur.js';
+import { minMaxNormalize } from '../math/min-max.js';
 
-export { convolveSeparable, gaussianKernel };
+export { convolveSeparable, gaussianKernel, minMaxNormalize };
 
 
 export type Numbers = ArrayLike<number>;
@@ -60,21 +61,6 @@ export function spearman(a: Numbers, b: Numbers): number {
 /** Gaussian blur of one H×W plane with the insertion metric's defaults (`size` taps, `sigma` pixels, edges replicated). */
 export function gaussianBlur(plane: Numbers, height: number, width: number, size = 11, sigma = 5): Float64Array {
   return gaussianBlurPlane(plane, height, width, { size, sigma, border: 'replicate' });
-}
-
-/** Rescale to [0,1] by min and max (a constant map becomes all zeros). */
-export function minMaxNormalize(v: Numbers): Float64Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < v.length; i++) {
-    lo = Math.min(lo, v[i]!);
-    hi = Math.max(hi, v[i]!);
-  }
-  const out = new Float64Array(v.length);
-  const span = hi - lo;
-  if (!(span > 0)) return out;
-  for (let i = 0; i < v.length; i++) out[i] = (v[i]! - lo) / span;
-  return out;
 }
 
 export interface SsimOptions {

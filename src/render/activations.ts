@@ -2,6 +2,7 @@ import { LumenError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Tensor } from '../tensor.js';
 import type { InputLayout } from '../layout.js';
+import { minMaxNormalize } from '../math/min-max.js';
 import { resizeNearest, type Color } from './canvas.js';
 import { colormapImage, type ColormapName } from './colormaps.js';
 import { makeGrid, type GridCell, type GridLayout } from './grid.js';
@@ -68,15 +69,8 @@ export function activationGrid(activations: Tensor, options: ActivationGridOptio
   const cellH = Math.max(1, Math.round(height * scale));
   const cells: GridCell[] = order.map((c) => {
     const map = new Float32Array(plane);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let p = 0; p < plane; p++) {
-      const v = value(c, p);
-      map[p] = v;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    for (let p = 0; p < plane; p++) map[p] = hi > lo ? (map[p]! - lo) / (hi - lo) : 0;
+    for (let p = 0; p < plane; p++) map[p] = value(c, p);
+    minMaxNormalize(map, map);
     const image = resizeNearest(colormapImage(map, width, height, name), cellW, cellH);
     return { image, label: `ch ${c}` };
   });

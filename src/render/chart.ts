@@ -1,4 +1,5 @@
 import { LumenError } from '../errors.js';
+import { minMax } from '../math/min-max.js';
 
 export interface ChartSeries {
   name: string;
@@ -149,8 +150,7 @@ function finitePairs(s: ChartSeries): [number, number][] {
 }
 
 function extent(values: number[]): [number, number] {
-  if (values.length === 0) return [0, 1];
-  return [Math.min(...values), Math.max(...values)];
+  return values.length === 0 ? [0, 1] : minMax(values);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { RawImage } from '../image/types.js';
 import { resizeMapBilinear } from '../image/resize-map.js';
+import { minMax, minMaxNormalize } from '../math/min-max.js';
 import { Tensor } from '../tensor.js';
 import { upscaleNearest } from './canvas.js';
 import { attributionToMap, blendSigned, showCamOnImage } from './overlay.js';
@@ -57,17 +58,10 @@ export function displayMap(attribution: Tensor, source: DisplaySource, size?: { 
     return { width: m.width, height: m.height, data: m.data, signed: false, scale: 'from-zero' };
   }
   const data = Float32Array.from(attr.data.subarray(0, h * w), (v) => (Number.isFinite(v) ? v : 0));
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of data) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!(max > min)) return { width: w, height: h, data: data.fill(0), signed: false, scale: 'flat' };
+  const range = minMax(data);
+  if (!(range[1] > range[0])) return { width: w, height: h, data: data.fill(0), signed: false, scale: 'flat' };
   // (v − 0) / (1 − 0) is v exactly, so a CAM in [0, 1] is passed through bit for bit
-  const range = max - min;
-  for (let p = 0; p < data.length; p++) data[p] = (data[p]! - min) / range;
-  return { width: w, height: h, data, signed: false, scale: 'min-max' };
+  return { width: w, height: h, data: minMaxNormalize(data, data, range), signed: false, scale: 'min-max' };
 }
 
 export interface RenderOverlayOptions {

@@ -9,6 +9,7 @@ import type { ShapResult } from '../methods/tabular/shap.js';
 import type { TabularColumn } from '../tabular/dataset.js';
 import { escapeXml, fmt, FONT, formatNumber, lineChartSvg, niceTicks, svgHeader, type ChartSeries } from './chart.js';
 import { colormap, type ColormapName } from './colormaps.js';
+import { minMax } from '../math/min-max.js';
 
 export interface Bar {
   label: string;
@@ -79,12 +80,7 @@ export function heatmapSvg(xs: readonly number[], ys: readonly number[], values:
   const bottom = height - 44;
   const name = options.colormap ?? 'viridis';
   const lut = colormap(name);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    lo = Math.min(lo, values[i]!);
-    hi = Math.max(hi, values[i]!);
-  }
+  let [lo, hi] = minMax(values);
   if (name === 'RdBu' || name === 'bwr') {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     [lo, hi] = [-m, m];

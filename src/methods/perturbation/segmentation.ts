@@ -10,6 +10,7 @@ import { Tensor } from '../../tensor.js';
 import { type PreparedImage } from './perturbation-run.js';
 import type { ExplainOptions, OptionValues } from '../types.js';
 import { checkLimit, checkNumber } from '../validate.js';
+import { minMaxNormalize } from '../../math/min-max.js';
 import { roundHalfEven } from '../../math/round.js';
 
 export interface Segmentation {
@@ -49,15 +50,7 @@ export function slic(rgb: Float32Array, channels: number, height: number, width:
   const ratio = 1 / compactness;
   // skimage first rescales the whole image to [0, 1] (min-max over all channels) so compactness does not depend on
   // the input's range.
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < channels * P; i++) {
-    lo = Math.min(lo, rgb[i]!);
-    hi = Math.max(hi, rgb[i]!);
-  }
-  const span = hi > lo ? hi - lo : 1;
-  const unit = new Float64Array(channels * P);
-  for (let i = 0; i < channels * P; i++) unit[i] = (rgb[i]! - lo) / span;
+  const unit = minMaxNormalize(rgb.subarray(0, channels * P));
   if (channels === 3) {
     const lab = rgbToLab(unit, P);
     for (let i = 0; i < P * 3; i++) feat[i] = lab[i]! * ratio;
@@ -298,15 +291,7 @@ export function displayImage(image: PreparedImage, normalization: Normalization 
     }
     return out;
   }
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    lo = Math.min(lo, data[i]!);
-    hi = Math.max(hi, data[i]!);
-  }
-  const span = hi > lo ? hi - lo : 1;
-  for (let i = 0; i < data.length; i++) out[i] = (data[i]! - lo) / span;
-  return out;
+  return minMaxNormalize(data, out);
 }
 
 /** SLIC's compactness divides the colour distances, so 0 is not a value: (0, ∞). */

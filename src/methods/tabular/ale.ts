@@ -14,13 +14,11 @@ import { LumenError } from '../../errors.js';
 import { columnIndex, columnValues } from '../../tabular/dataset.js';
 import { quantileBins } from './grid.js';
 import type { TabularModel } from './model.js';
+import type { OptionValues } from '../types.js';
 import { ALE_OPTIONS, tabularOptions } from './options.js';
 
-/** accumulatedLocalEffects' options (ALE_OPTIONS in options.ts). */
-export interface AleOptions {
-  /** Quantile bins per feature (fewer when values repeat). */
-  bins?: number;
-}
+/** accumulatedLocalEffects' options, typed from ALE_OPTIONS (options.ts). */
+export type AleOptions = Partial<OptionValues<typeof ALE_OPTIONS>>;
 
 export interface AleResult {
   method: 'ale';

@@ -14,14 +14,8 @@ import { ALE_OPTIONS, GRID_OPTIONS, GRID_RESOLUTION, percentilesOption, tabularO
 
 export type GridKind = (typeof GRID_OPTIONS)[0]['choices'][number];
 
-/** The grid options (declared in options.ts: GRID_OPTIONS, which states their defaults and bounds). */
-export interface GridOptions {
-  kind?: GridKind;
-  /** Points on the grid (scikit-learn's grid_resolution). */
-  resolution?: number;
-  /** Lower and upper percentile, as fractions (or 'lo,hi'). */
-  percentiles?: readonly [number, number] | string;
-}
+/** The grid options, typed from GRID_OPTIONS (options.ts: names, defaults, bounds); percentiles as [lo, hi] or 'lo,hi'. */
+export type GridOptions = Omit<Partial<OptionValues<typeof GRID_OPTIONS>>, 'percentiles'> & { percentiles?: readonly [number, number] | string };
 
 /** A grid's settings once checked, defaults applied. */
 export interface GridSettings {

@@ -7,18 +7,13 @@
 import { LumenError } from '../../errors.js';
 import { Rng } from '../../random.js';
 import type { TabularModel } from './model.js';
+import type { OptionValues } from '../types.js';
 import { IMPORTANCE_OPTIONS, tabularOptions, type IMPORTANCE_METRICS } from './options.js';
 
 export type ImportanceMetric = (typeof IMPORTANCE_METRICS)[number];
 
-/** permutationImportance's options (IMPORTANCE_OPTIONS in options.ts). */
-export interface ImportanceOptions {
-  /** Shuffles per column (scikit-learn's n_repeats). */
-  repeats?: number;
-  seed?: number;
-  /** Default: accuracy for a classifier (probability output or several raw outputs), r2 for one raw output. */
-  metric?: ImportanceMetric;
-}
+/** permutationImportance's options, typed from IMPORTANCE_OPTIONS (options.ts: the metric's default depends on the output). */
+export type ImportanceOptions = Partial<OptionValues<typeof IMPORTANCE_OPTIONS>>;
 
 export interface ImportanceResult {
   method: 'importance';

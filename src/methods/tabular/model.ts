@@ -14,16 +14,13 @@ import { encodeRows, featureEncoding, type FeatureEncoding, type TabularDataset 
 import type { OptionValues, ProgressEvent } from '../types.js';
 import { TABULAR_MODEL_OPTIONS, tabularOptions } from './options.js';
 
-export type TabularOutput = (typeof TABULAR_MODEL_OPTIONS)[1]['choices'][number];
-
-export interface TabularModelOptions {
-  /**
-   * 'probability': softmax of the logits (a classifier; equal to the output of a model that ends in Softmax);
-   * 'raw': the output as it is (a regression value, a logit, or an output that already is a probability).
-   * Default: raw when the output already holds probabilities (rows ≥ 0 summing to 1, as scikit-learn exports'
-   * probability output) or has one column, probability otherwise.
-   */
-  output?: TabularOutput;
+/**
+ * TabularModel.create's options: `encoding`, `output` and `maxBatchRows` typed from TABULAR_MODEL_OPTIONS (options.ts,
+ * which states their defaults and bounds; `output` 'probability' is the softmax of the logits, equal to the output of
+ * a model that ends in Softmax, and 'raw' the output as it is: a regression value, a logit, or an output that already
+ * is a probability, as scikit-learn exports' probability output), and:
+ */
+export type TabularModelOptions = Partial<OptionValues<typeof TABULAR_MODEL_OPTIONS>> & {
   /**
    * The model output explained. Default: the first float output (scikit-learn exports through skl2onnx put an
    * int64 label first and the probabilities second).
@@ -31,13 +28,11 @@ export interface TabularModelOptions {
   outputName?: string;
   /** Output column (class) explained. Default: 1 for two columns (the positive class, as scikit-learn), 0 for one; required for more. */
   target?: number | string;
-  /** How categorical columns reach the model (see featureEncoding; default in TABULAR_MODEL_OPTIONS, options.ts). */
-  encoding?: 'auto' | 'ordinal' | 'onehot';
-  /** Most rows per ONNX Runtime run (default in TABULAR_MODEL_OPTIONS). */
-  maxBatchRows?: number;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
-}
+};
+
+export type TabularOutput = NonNullable<TabularModelOptions['output']>;
 
 export class TabularModel {
   readonly model: LumenModel;

@@ -9,7 +9,7 @@ import { LumenError } from '../../errors.js';
 import { describeValue } from '../../options.js';
 import { seedOption } from '../common-options.js';
 import type { ExplainOptions, OptionSpec, OptionValues } from '../types.js';
-import { checkOptionValues, parseOptionValues } from '../validate.js';
+import { checkedOptionValues } from '../validate.js';
 
 /** Grid points per feature when none is given: one feature, and each axis of a pair. */
 export const GRID_RESOLUTION = { one: 100, pair: 20 } as const;
@@ -94,14 +94,14 @@ const bad = (who: string, message: string): LumenError => new LumenError('BAD_OP
 
 /**
  * A tabular method's options checked against its declared list and parsed (defaults applied, flag or form text read
- * as its type), in the words of every other entry point (`who: name must be …`), as registerMethod does for the image
- * methods. Undeclared names pass (the API's own extras: an explicit `grid`, progress callbacks); the result is typed with the declared ones.
+ * as its type) by the image methods' validator (checkedOptionValues), so they read in the words of every other entry
+ * point (`who: name must be …`). Undeclared names pass (the API's own extras: an explicit `grid`, progress
+ * callbacks); the result is typed with the declared ones.
  */
 export function tabularOptions<const S extends readonly OptionSpec[]>(specs: S, options: object | undefined, who: string): OptionValues<S> {
-  const given = (options ?? {}) as ExplainOptions;
+  const given = options ?? {};
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw bad(who, `options must be an object, got ${describeValue(options)}`);
-  checkOptionValues(specs, given, who);
-  const parsed: Record<string, unknown> = parseOptionValues(specs, given);
+  const parsed: Record<string, unknown> = checkedOptionValues(specs, given as ExplainOptions, who);
   // a 'string' option (a list, a range) is read by its method, from its declared default when not given
   for (const spec of specs) if (spec.type === 'string' && parsed[spec.name] == null && spec.default !== undefined) parsed[spec.name] = spec.default;
   return parsed as OptionValues<S>;

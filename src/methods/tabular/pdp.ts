@@ -10,17 +10,18 @@ import { LumenError } from '../../errors.js';
 import { columnIndex, columnValues, type TabularDataset } from '../../tabular/dataset.js';
 import { gridOf, gridSettings, sortedUnique, type GridOptions, type GridSettings } from './grid.js';
 import type { TabularModel } from './model.js';
+import type { OptionValues } from '../types.js';
 import { GRID_OPTIONS, PDP_OPTIONS, tabularOptions } from './options.js';
 
-/** partialDependence's options: PDP_OPTIONS (options.ts) and an explicit grid. */
-export interface PdpOptions extends GridOptions {
-  /** Explicit grid values per feature (overrides kind/resolution/percentiles). */
-  grid?: readonly (readonly number[])[];
-  /** Subtract each ICE curve's value at the first grid point. */
-  centered?: boolean;
-  /** ICE curves a plot of the result draws (pdpSvg's iceCurves; the computation ignores it). */
-  iceCurves?: number;
-}
+/**
+ * partialDependence's options, typed from PDP_OPTIONS (options.ts; `iceCurves` is for a plot of the result, pdpSvg's,
+ * and the computation ignores it), and an explicit grid.
+ */
+export type PdpOptions = Omit<Partial<OptionValues<typeof PDP_OPTIONS>>, keyof GridOptions> &
+  GridOptions & {
+    /** Explicit grid values per feature (overrides kind/resolution/percentiles). */
+    grid?: readonly (readonly number[])[];
+  };
 
 export interface PdpResult {
   method: 'pdp';

@@ -12,23 +12,20 @@ import { LumenError } from '../../errors.js';
 import { Rng } from '../../random.js';
 import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
 import type { TabularModel } from './model.js';
+import type { OptionValues } from '../types.js';
 import { rowsOption, SHAP_OPTIONS, tabularOptions } from './options.js';
 
-/** shapValues' options (SHAP_OPTIONS in options.ts, which states the defaults and bounds). */
-export interface ShapOptions {
-  /** Data rows to explain (0-based; or text such as '0,3,10-14'). Default: the first row. */
+/** shapValues' options, typed from SHAP_OPTIONS (options.ts: names, defaults, bounds), with the API's forms of the row lists. */
+export type ShapOptions = Omit<Partial<OptionValues<typeof SHAP_OPTIONS>>, 'rows' | 'background'> & {
+  /** Data rows to explain (0-based), or text such as '0,3,10-14'. */
   rows?: readonly number[] | number | string;
   /** Background rows: a count (drawn without replacement, seeded; all rows when fewer) or explicit row indices. */
   background?: number | readonly number[];
-  algorithm?: 'kernel' | 'exact';
-  /** KernelSHAP coalitions per row. Default 2·M + 2048 (shap's default), capped at 2^M − 2. */
-  numSamples?: number;
-  seed?: number;
-}
+};
 
 export interface ShapResult {
   method: 'shap';
-  algorithm: 'kernel' | 'exact';
+  algorithm: NonNullable<ShapOptions['algorithm']>;
   features: string[];
   rows: number[];
   /** φ per explained row and column: rows × M, row-major. */

@@ -1,6 +1,9 @@
 import type { AttrMap } from '../onnx/attributes.js';
 import type { Dim, OnnxGraph } from '../onnx/graph.js';
 import { TensorProto_DataType } from '../onnx/proto.js';
+import { axesInputSince } from './registry.js';
+// the op traits (reduce() reads a Reduce* op's axesInputSince) are registered before any graph is built
+import './rules/index.js';
 
 /**
  * Node builders that hide opset differences (axes as attribute or input) and common gradient idioms.
@@ -133,10 +136,10 @@ export class GraphOps {
     return this.cast(x, TensorProto_DataType.FLOAT);
   }
 
-  /** Reduce* with axes as attribute or input depending on the op and opset. Empty axes: x unchanged. */
+  /** Reduce* with axes as attribute or input depending on the opset (the op's `axesInputSince` trait). Empty axes: x unchanged. */
   reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: string, axes: readonly number[], keepdims: boolean): string {
     if (axes.length === 0) return x; // never emit empty axes: ONNX would reduce everything
-    const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
+    const axesAsInput = this.opset >= axesInputSince(op);
     if (axesAsInput) return this.op(op, [x, this.int64s(axes)], { keepdims: { i: keepdims ? 1 : 0 } });
     return this.op(op, [x], { axes: { ints: axes }, keepdims: { i: keepdims ? 1 : 0 } });
   }

@@ -83,6 +83,8 @@ export interface OpTraits {
    * without `keepsValues`) leaves its output's values unknown.
    */
   fold?: FoldRule;
+  /** Reduce* ops: the opset from which the reduced axes are an input instead of the `axes` attribute (ReduceSum 13, the others 18). */
+  axesInputSince?: number;
   /**
    * Element type of each output where it does not follow input 0's ('input': input 0's): comparisons ['bool'];
    * Shape, ArgMax ['int64']; TopK and MaxPool's indices ['input', 'int64']; Dropout's mask ['input', 'bool'].
@@ -212,6 +214,13 @@ export function opTraits(opType: string): OpTraits | undefined {
  */
 export function passesThrough(opType: string): boolean {
   return traits.get(opType)?.shape === 'identity';
+}
+
+/** The opset from which a Reduce* op takes its axes as an input (its `axesInputSince` trait); an error for an op without one. */
+export function axesInputSince(opType: string, node = ''): number {
+  const since = traits.get(opType)?.axesInputSince;
+  if (since === undefined) throw new LumenError('UNSUPPORTED_OP', `${opType}${node ? ` '${node}'` : ''}: its op traits do not say from which opset its axes are an input (axesInputSince)`);
+  return since;
 }
 
 /** Op types whose traits satisfy `test`, sorted. */

@@ -3,7 +3,7 @@ import { attrInt, attrInts, attrString, attrTensor } from './attributes.js';
 import { valueInfoDims, valueInfoElemType, type Dim, type OnnxGraph } from './graph.js';
 import { TensorProto_DataType, type NodeProto } from './proto.js';
 import { tensorDims, tensorNumbers } from './tensor-proto.js';
-import { opTraits } from '../autodiff/registry.js';
+import { axesInputSince, opTraits } from '../autodiff/registry.js';
 // the op traits (declared beside each op's gradient rule) must be registered before any inference runs
 import '../autodiff/rules/index.js';
 
@@ -131,33 +131,19 @@ function inferNode(c: ShapeContext): void {
   throw new LumenError('UNSUPPORTED_OP', `shape inference: op ${op} (node '${node.name}') is not supported`);
 }
 
-/** Output shape of Conv, ConvTranspose and the windowed pools (MaxPool, AveragePool, LpPool). */
-export function convPoolShape(c: ShapeContext): void {
-  const { node } = c;
-  const op = node.opType;
+/**
+ * Output shape of a windowed op (Conv, MaxPool, AveragePool, LpPool): [N, channels, …] by `poolGeometry` for every
+ * output (MaxPool's indices too). The pools' shape rule is `poolShape`; Conv's (channels from its weight) is in its file.
+ */
+export function windowedShape(c: ShapeContext, kernel: readonly number[], channels: Dim): void {
   const x = c.in(0);
-  const spatial = x.length - 2;
-  const kernel = op === 'Conv' || op === 'ConvTranspose' ? attrInts(node, 'kernel_shape') ?? c.in(1).slice(2).map(Number) : attrInts(node, 'kernel_shape', []);
-  const geometry = poolGeometry(node, x.slice(2), kernel);
-  let channels: Dim = x[1]!;
-  if (op === 'Conv') channels = c.in(1)[0]!;
-  if (op === 'ConvTranspose') {
-    const w = c.in(1);
-    channels = Number(w[1]) * attrInt(node, 'group', 1);
-    const outShape = attrInts(node, 'output_shape');
-    const outPad = attrInts(node, 'output_padding', new Array<number>(spatial).fill(0));
-    const dims: Dim[] = [];
-    for (let i = 0; i < spatial; i++) {
-      const inD = x[2 + i]!;
-      if (outShape) dims.push(outShape[outShape.length - spatial + i]!);
-      else if (typeof inD !== 'number') dims.push('?');
-      else dims.push(geometry.strides[i]! * (inD - 1) + outPad[i]! + ((kernel[i]! - 1) * geometry.dilations[i]! + 1) - geometry.pads[i]! - geometry.pads[i + spatial]!);
-    }
-    c.out([x[0]!, channels, ...dims]);
-    return;
-  }
-  c.out([x[0]!, channels, ...geometry.output]);
-  if (op === 'MaxPool' && node.output[1]) c.out([x[0]!, channels, ...geometry.output], 1);
+  const geometry = poolGeometry(c.node, x.slice(2), kernel);
+  c.node.output.forEach((_, i) => c.out([x[0]!, channels, ...geometry.output], i));
+}
+
+/** Output shape of the windowed pools (MaxPool, AveragePool, LpPool): the input's channels, `kernel_shape`'s windows. */
+export function poolShape(c: ShapeContext): void {
+  windowedShape(c, attrInts(c.node, 'kernel_shape', []), c.in(0)[1]!);
 }
 
 /** Output shape of the global pools: [N, C, 1, …]. */
@@ -166,29 +152,21 @@ export function globalPoolShape(c: ShapeContext): void {
   c.out([x[0]!, x[1]!, ...x.slice(2).map(() => 1)]);
 }
 
-/** Output shape of the Reduce* ops and ArgMax/ArgMin (axes from the attribute or input, keepdims). */
+/** Output shape of the Reduce* ops (axes from the attribute or input, keepdims). */
 export function reduceShape(c: ShapeContext): void {
-  const { node } = c;
   const x = c.in(0);
-  const axes = reduceAxes(node, x.length, (i) => c.numbers(i), c.graph.opset);
+  c.out(reducedDims(c.node, x, reduceAxes(c.node, x.length, (i) => c.numbers(i), c.graph.opset)));
+}
+
+/** `x` with its reduced `axes` kept as 1 (the node's keepdims, default 1) or dropped. */
+export function reducedDims(node: NodeProto, x: readonly Dim[], axes: readonly number[]): Dim[] {
   const keep = attrInt(node, 'keepdims', 1) === 1;
-  c.out(keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i)));
+  return keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i));
 }
 
 /** Output shaped like input 0 (scatters). */
 export function firstInputShape(c: ShapeContext): void {
   c.out([...c.in(0)]);
-}
-
-/** Output shape of Resize/Upsample: sizes folded from the input shape keep its symbolic batch. */
-export function resizeShape(c: ShapeContext): void {
-  const { node } = c;
-  const op = node.opType;
-  const x = c.in(0);
-  // sizes folded from the input's shape keep its symbolic batch: [N, C, h, w]
-  const sizes = op === 'Resize' && c.has(3) && !(c.has(2) && c.numbers(2)?.length) ? c.value(3) : undefined;
-  if (sizes && sizes.length === x.length && !attrInts(node, 'axes')) c.out([...sizes]);
-  else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
 }
 
 export function broadcastDims(a: readonly Dim[], b: readonly Dim[], node?: NodeProto): Dim[] {
@@ -362,14 +340,10 @@ export function padsOf(node: NodeProto, rank: number, numbers: (i: number) => nu
   return raw;
 }
 
-/** Reduced axes of a Reduce* node (attribute before, input from opset 13 for ReduceSum and 18 for the others). */
+/** Reduced axes of a Reduce* node: the attribute before, the input from its op's `axesInputSince` opset. */
 export function reduceAxes(node: NodeProto, rank: number, numbers: (i: number) => number[] | undefined, opset: number): number[] {
   const op = node.opType;
-  if (op === 'ArgMax' || op === 'ArgMin') {
-    const a = attrInt(node, 'axis', 0);
-    return [a < 0 ? a + rank : a];
-  }
-  const fromInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+  const fromInput = opset >= axesInputSince(op, node.name);
   let axes: number[] | undefined;
   if (fromInput) {
     if (node.input[1]) {
@@ -384,47 +358,6 @@ export function reduceAxes(node: NodeProto, rank: number, numbers: (i: number) =
     return Array.from({ length: rank }, (_, i) => i);
   }
   return axes.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
-}
-
-/** Scales of a Resize node per axis (from `scales`, or from `sizes` as out/in). */
-export function resizeScales(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): { scales: number[]; sizes?: number[] } {
-  if (node.opType === 'Upsample') {
-    const s = opset >= 9 ? numbers(1) : attrFloatsOf(node);
-    if (!s) throw new LumenError('UNSUPPORTED_OP', `Upsample '${node.name}': scales must be constants`);
-    return { scales: s };
-  }
-  const scalesIdx = opset >= 11 ? 2 : 1;
-  const sizesIdx = 3;
-  const scales = node.input[scalesIdx] ? numbers(scalesIdx) : undefined;
-  if (scales && scales.length > 0) return { scales };
-  const sizes = node.input[sizesIdx] ? numbers(sizesIdx) : undefined;
-  if (!sizes) throw new LumenError('UNSUPPORTED_OP', `Resize '${node.name}': scales or sizes must be constants`);
-  const axes = opset >= 18 ? attrInts(node, 'axes') : undefined;
-  const full = x.map(() => 1);
-  const fullSizes = x.map((d) => (typeof d === 'number' ? d : -1));
-  (axes ?? x.map((_, i) => i)).forEach((a, i) => {
-    const ax = a < 0 ? a + x.length : a;
-    const d = x[ax]!;
-    if (typeof d !== 'number') return;
-    full[ax] = sizes[i]! / d;
-    fullSizes[ax] = sizes[i]!;
-  });
-  return { scales: full, sizes: fullSizes };
-}
-
-function attrFloatsOf(node: NodeProto): number[] | undefined {
-  const a = node.attribute.find((x) => x.name === 'scales');
-  return a ? [...a.floats] : undefined;
-}
-
-export function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): Dim[] {
-  const { scales, sizes } = resizeScales(node, x, numbers, opset);
-  return x.map((d, i) => {
-    if (sizes && sizes[i]! >= 0) return sizes[i]!;
-    const s = scales[i] ?? 1;
-    if (s === 1) return d;
-    return typeof d === 'number' ? Math.floor(d * s) : '?';
-  });
 }
 
 const T = TensorProto_DataType;

@@ -157,6 +157,11 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
     const text = readFileSync(join(RULES, f), 'utf8');
     assert.equal(text.includes('foldsWeights: true'), /\.foldWeights\b|\{[^}]*\bfoldWeights\b[^}]*\}\s*=\s*ctx/.test(text), `rules/${f}: reads foldWeights ⇔ declares foldsWeights`);
   }
+  // Reduce* ops: every one says from which opset its axes are an input (shape inference, folding, its rule, GraphOps.reduce)
+  const reductions = opsWhere((t, o) => t.kind === 'reduction' && !o.startsWith('LumenTest'));
+  assert.ok(reductions.length >= 7, reductions.join(', '));
+  for (const op of reductions) assert.equal(opTraits(op)!.axesInputSince, op === 'ReduceSum' ? 13 : 18, op);
+  assert.deepEqual(opsWhere((t) => t.axesInputSince !== undefined), reductions);
   // float64: the ops it retypes or runs in float32, each by its trait
   assert.deepEqual(opsWhere((t) => t.float64 !== undefined), ['Cast', 'Constant', 'ConstantOfShape', 'OneHot']);
   for (const op of ['TopK', 'MaxPool']) assert.deepEqual(opTraits(op)!.outputTypes, ['input', 'int64'], op);

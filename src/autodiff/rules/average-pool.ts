@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { poolGeometry, convPoolShape } from '../../onnx/shapes.js';
+import { poolGeometry, poolShape } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 
 /**
@@ -8,7 +8,7 @@ import { registerOp } from '../registry.js';
  * (kernel size with count_include_pad, else the number of real input elements in the window; windows are
  * clipped to input + pads, also under ceil_mode) depends only on geometry and is a constant.
  */
-registerOp('AveragePool', { kind: 'pool', doubleKernel: false, shape: convPoolShape, layout: 'nchw', lrp: 'average-pool', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('AveragePool', { kind: 'pool', doubleKernel: false, shape: poolShape, layout: 'nchw', lrp: 'average-pool', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   if (!needsGradient(0)) return [];
   const x = node.input[0]!;
   const xs = shape(x);

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { poolGeometry, convPoolShape } from '../../onnx/shapes.js';
+import { poolGeometry, windowedShape, type ShapeContext } from '../../onnx/shapes.js';
 import { registerOp } from '../registry.js';
 import { depthwiseChannels } from './util.js';
 
@@ -12,7 +12,7 @@ import { depthwiseChannels } from './util.js';
  * size (ConvTranspose's output_shape attribute is not used: it misplaces asymmetric pads in ORT).
  * Weight gradients are never needed by attribution methods and are not built.
  */
-registerOp('Conv', { kind: 'linear', doubleKernel: false, weightInput: 1, foldsWeights: true, shape: convPoolShape, layout: 'nchw', lrp: 'conv-layer', deeplift: 'plain' }, (ctx) => {
+registerOp('Conv', { kind: 'linear', doubleKernel: false, weightInput: 1, foldsWeights: true, shape: convShape, layout: 'nchw', lrp: 'conv-layer', deeplift: 'plain' }, (ctx) => {
   const { node, gradOutputs, needsGradient, ops, shape } = ctx;
   const gy = gradOutputs[0]!;
   const [x, w, bias] = [node.input[0]!, node.input[1]!, node.input[2]];
@@ -102,4 +102,10 @@ function swapFlip(w: Float32Array, m: number, cPerGroup: number, group: number, 
     }
   }
   return out;
+}
+
+/** Output shape of Conv (static inference, src/onnx/shapes.ts): its weight's output channels, windows by its kernel. */
+function convShape(c: ShapeContext): void {
+  const w = c.in(1);
+  windowedShape(c, attrInts(c.node, 'kernel_shape') ?? w.slice(2).map(Number), w[0]!);
 }

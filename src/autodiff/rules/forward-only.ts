@@ -1,7 +1,7 @@
 import { registerOp, type OpTraits } from '../registry.js';
 import { attrInt } from '../../onnx/attributes.js';
 import { TensorProto_DataType as T } from '../../onnx/proto.js';
-import { convPoolShape, foldMod, globalPoolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
+import { foldMod, globalPoolShape, poolShape, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
 
 /**
  * Ops Lumen runs, infers shapes for or converts to float64, but cannot differentiate: no vector-Jacobian rule yet.
@@ -19,15 +19,15 @@ forwardOnly(['Tan', 'Acos', 'Asin', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'A
 forwardOnly(['Hardmax'], { kind: 'normalization', doubleKernel: false, shape: 'elementwise' });
 forwardOnly(['Mod'], { kind: 'arithmetic', doubleKernel: false, shape: 'broadcast', fold: { pairwise: foldMod } });
 forwardOnly(['CumSum'], { kind: 'math', doubleKernel: true });
-forwardOnly(['ReduceL2'], { kind: 'reduction', doubleKernel: true, shape: reduceShape });
-forwardOnly(['ReduceMin'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, fold: { reduce: [Infinity, Math.min] } });
-forwardOnly(['ReduceProd'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, fold: { reduce: [1, (a, v) => a * v] } });
-forwardOnly(['ReduceLogSumExp'], { kind: 'reduction', doubleKernel: false, shape: reduceShape });
+forwardOnly(['ReduceL2'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, axesInputSince: 18 });
+forwardOnly(['ReduceMin'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, axesInputSince: 18, fold: { reduce: [Infinity, Math.min] } });
+forwardOnly(['ReduceProd'], { kind: 'reduction', doubleKernel: true, shape: reduceShape, axesInputSince: 18, fold: { reduce: [1, (a, v) => a * v] } });
+forwardOnly(['ReduceLogSumExp'], { kind: 'reduction', doubleKernel: false, shape: reduceShape, axesInputSince: 18 });
 forwardOnly(['GatherElements', 'GatherND'], { kind: 'data', doubleKernel: true });
 forwardOnly(['TopK'], { kind: 'data', doubleKernel: true, outputTypes: ['input', 'int64'], shape: topKShape, indexOutputs: true });
 forwardOnly(['GlobalLpPool'], { kind: 'pool', doubleKernel: false, shape: globalPoolShape, layout: 'nchw', headBoundary: true });
 forwardOnly(['ConvInteger', 'QLinearConv'], { kind: 'linear', doubleKernel: false, layout: 'nchw' });
-forwardOnly(['LpPool'], { kind: 'pool', doubleKernel: false, shape: convPoolShape, layout: 'nchw' });
+forwardOnly(['LpPool'], { kind: 'pool', doubleKernel: false, shape: poolShape, layout: 'nchw' });
 forwardOnly(['DepthToSpace', 'SpaceToDepth', 'MaxUnpool'], { kind: 'data', doubleKernel: false, layout: 'nchw' });
 forwardOnly(['Unique'], { kind: 'data', doubleKernel: false, outputTypes: ['input', 'int64', 'int64', 'int64'] });
 // quantization (QDQ and dynamically quantized models): float64 conversion refuses them, a gradient method names them

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { poolGeometry, convPoolShape } from '../../onnx/shapes.js';
+import { poolGeometry, poolShape } from '../../onnx/shapes.js';
 import type { GradientContext } from '../types.js';
 import { registerOp } from '../registry.js';
 
@@ -14,7 +14,7 @@ import { registerOp } from '../registry.js';
  *   folded back with the transposed depthwise conv (ConvTranspose adds overlapping windows).
  * Falls back to Indices + ScatterElements when channels or spatial sizes are not static, and in float64 graphs.
  */
-registerOp('MaxPool', { kind: 'pool', doubleKernel: true, outputTypes: ['input', 'int64'], shape: convPoolShape, layout: 'nchw', indexOutputs: true, lrp: 'pool', deeplift: 'max-pool' }, (ctx) => {
+registerOp('MaxPool', { kind: 'pool', doubleKernel: true, outputTypes: ['input', 'int64'], shape: poolShape, layout: 'nchw', indexOutputs: true, lrp: 'pool', deeplift: 'max-pool' }, (ctx) => {
   const { node, gradOutputs, needsGradient, shape } = ctx;
   if (!needsGradient(0)) return [];
   if (attrInt(node, 'storage_order', 0) !== 0) throw new LumenError('UNSUPPORTED_OP', `MaxPool '${node.name}' with storage_order=1`);

@@ -1,7 +1,7 @@
 import { registerOp, type TypeContext } from '../registry.js';
 import { attrInt, attrTensor } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { foldAnd, foldConstantOfShape, foldEqual, foldGreater, foldGreaterOrEqual, foldLess, foldLessOrEqual, foldOr, foldRange, foldXor, MAX_FOLD, product, reduceShape, type ShapeContext } from '../../onnx/shapes.js';
+import { foldAnd, foldConstantOfShape, foldEqual, foldGreater, foldGreaterOrEqual, foldLess, foldLessOrEqual, foldOr, foldRange, foldXor, MAX_FOLD, product, reducedDims, type ShapeContext } from '../../onnx/shapes.js';
 import { roundHalfEven } from '../../math/round.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { tensorDims, tensorNumbers } from '../../onnx/tensor-proto.js';
@@ -15,8 +15,8 @@ registerOp('Size', { kind: 'no-gradient', doubleKernel: true, shape: sizeShape, 
 registerOp('Constant', { kind: 'no-gradient', doubleKernel: true, float64: 'value-attributes', shape: constantShape, inferTypes: constantTypes });
 registerOp('ConstantOfShape', { kind: 'no-gradient', doubleKernel: true, float64: 'fill-value', fold: foldConstantOfShape, shape: constantOfShapeShape, inferTypes: ({ node }) => [attrTensor(node, 'value')?.dataType ?? TensorProto_DataType.FLOAT] });
 registerOp('Range', { kind: 'no-gradient', doubleKernel: true, fold: foldRange, shape: rangeShape });
-registerOp('ArgMax', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, outputTypes: ['int64'] });
-registerOp('ArgMin', { kind: 'no-gradient', doubleKernel: true, shape: reduceShape, outputTypes: ['int64'] });
+registerOp('ArgMax', { kind: 'no-gradient', doubleKernel: true, shape: argShape, outputTypes: ['int64'] });
+registerOp('ArgMin', { kind: 'no-gradient', doubleKernel: true, shape: argShape, outputTypes: ['int64'] });
 registerOp('NonZero', { kind: 'no-gradient', doubleKernel: false, outputTypes: ['int64'] });
 registerOp('OneHot', { kind: 'no-gradient', doubleKernel: false, float64: 'float-then-cast', shape: oneHotShape, inferTypes: ({ node, typeOf }) => [typeOf(node.input[2])] });
 registerOp('EyeLike', { kind: 'no-gradient', doubleKernel: false, inferTypes: dtypeOr('input') });
@@ -128,4 +128,11 @@ function constantShape(c: ShapeContext): void {
       c.outValue(v);
     }
   }
+}
+
+/** Output shape of ArgMax / ArgMin (static inference, src/onnx/shapes.ts): the `axis` attribute reduced, keepdims. */
+function argShape(c: ShapeContext): void {
+  const x = c.in(0);
+  const a = attrInt(c.node, 'axis', 0);
+  c.out(reducedDims(c.node, x, [a < 0 ? a + x.length : a]));
 }

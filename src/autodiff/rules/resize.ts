@@ -1,6 +1,8 @@
-import { attrInt, attrString } from '../../onnx/attributes.js';
+import { attrInt, attrInts, attrString } from '../../onnx/attributes.js';
 import { LumenError } from '../../errors.js';
-import { resizeScales, resizeShape } from '../../onnx/shapes.js';
+import type { ShapeContext } from '../../onnx/shapes.js';
+import type { Dim } from '../../onnx/graph.js';
+import type { NodeProto } from '../../onnx/proto.js';
 import { registerOp } from '../registry.js';
 import type { GradientContext } from '../types.js';
 
@@ -85,4 +87,56 @@ function interpolationMatrix(inD: number, outD: number, scale: number, mode: str
     }
   }
   return m;
+}
+
+/** Output shape of Resize/Upsample (static inference, src/onnx/shapes.ts): sizes folded from the input shape keep its symbolic batch. */
+function resizeShape(c: ShapeContext): void {
+  const { node } = c;
+  const op = node.opType;
+  const x = c.in(0);
+  // sizes folded from the input's shape keep its symbolic batch: [N, C, h, w]
+  const sizes = op === 'Resize' && c.has(3) && !(c.has(2) && c.numbers(2)?.length) ? c.value(3) : undefined;
+  if (sizes && sizes.length === x.length && !attrInts(node, 'axes')) c.out([...sizes]);
+  else c.out(resizeOutputDims(node, x, (i) => c.numbers(i), c.graph.opset));
+}
+
+/** Scales of a Resize node per axis (from `scales`, or from `sizes` as out/in). */
+function resizeScales(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): { scales: number[]; sizes?: number[] } {
+  if (node.opType === 'Upsample') {
+    const s = opset >= 9 ? numbers(1) : attrFloatsOf(node);
+    if (!s) throw new LumenError('UNSUPPORTED_OP', `Upsample '${node.name}': scales must be constants`);
+    return { scales: s };
+  }
+  const scalesIdx = opset >= 11 ? 2 : 1;
+  const sizesIdx = 3;
+  const scales = node.input[scalesIdx] ? numbers(scalesIdx) : undefined;
+  if (scales && scales.length > 0) return { scales };
+  const sizes = node.input[sizesIdx] ? numbers(sizesIdx) : undefined;
+  if (!sizes) throw new LumenError('UNSUPPORTED_OP', `Resize '${node.name}': scales or sizes must be constants`);
+  const axes = opset >= 18 ? attrInts(node, 'axes') : undefined;
+  const full = x.map(() => 1);
+  const fullSizes = x.map((d) => (typeof d === 'number' ? d : -1));
+  (axes ?? x.map((_, i) => i)).forEach((a, i) => {
+    const ax = a < 0 ? a + x.length : a;
+    const d = x[ax]!;
+    if (typeof d !== 'number') return;
+    full[ax] = sizes[i]! / d;
+    fullSizes[ax] = sizes[i]!;
+  });
+  return { scales: full, sizes: fullSizes };
+}
+
+function attrFloatsOf(node: NodeProto): number[] | undefined {
+  const a = node.attribute.find((x) => x.name === 'scales');
+  return a ? [...a.floats] : undefined;
+}
+
+function resizeOutputDims(node: NodeProto, x: readonly Dim[], numbers: (i: number) => number[] | undefined, opset: number): Dim[] {
+  const { scales, sizes } = resizeScales(node, x, numbers, opset);
+  return x.map((d, i) => {
+    if (sizes && sizes[i]! >= 0) return sizes[i]!;
+    const s = scales[i] ?? 1;
+    if (s === 1) return d;
+    return typeof d === 'number' ? Math.floor(d * s) : '?';
+  });
 }

@@ -100,7 +100,11 @@ export class OnnxGraph {
    */
   removeInitializers(drop: (t: TensorProto) => boolean): void {
     const gone = new Set<string>();
-    const kept = this.graph.initializer.filter((t) => !(drop(t) && gone.add(t.name)));
+    const kept: TensorProto[] = [];
+    for (const t of this.graph.initializer) {
+      if (drop(t)) gone.add(t.name);
+      else kept.push(t);
+    }
     if (!gone.size) return;
     this.graph.initializer.splice(0, this.graph.initializer.length, ...kept);
     const inputs = this.graph.input.filter((v) => !gone.has(v.name));

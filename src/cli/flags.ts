@@ -1,5 +1,6 @@
 import { Argument, Option } from 'commander';
 import { LumenError } from '../errors.js';
+import { EMBEDDING_CACHE_FILE } from '../node/embeddings.js';
 import { checkOutputFile } from '../node/output-dir.js';
 
 /**
@@ -39,7 +40,7 @@ export const flag = {
   layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option =>
     named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')", placeholder === '<tensors>' ? (value) => value.split(',').map((s) => s.trim()) : undefined),
   /** `--cache`: the pooled-embedding cache of a dataset folder (concept commands). */
-  embeddingCache: (): Option => new Option('--cache <file>', 'embedding cache file (default: <dataset>/.lumen-embeddings.json)'),
+  embeddingCache: (): Option => new Option('--cache <file>', `embedding cache file (default: <dataset>/${EMBEDDING_CACHE_FILE})`),
   /** `--output`: which model output a target or a prediction reads (multi-output models). */
   output: (help: string): Option => named(new Option('--output <name>', help), 'model output name'),
 };

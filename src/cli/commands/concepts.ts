@@ -7,7 +7,7 @@ import { dffNotes, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
-import { fileEmbeddings } from '../../node/embeddings.js';
+import { EMBEDDING_CACHE_FILE, fileEmbeddings } from '../../node/embeddings.js';
 import { encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
 import { conceptPageHtml } from '../../report/concepts-html.js';
 import type { RawImage } from '../../image/types.js';
@@ -216,7 +216,7 @@ function registerNeighbors(program: Command): void {
     if (queries.length !== 1 || (existsSync(query) && statSync(query).isDirectory())) throw new LumenError('BAD_OPTION', `<query> ${query}: give one image file, not a folder or a glob (it names ${queries.length} image${queries.length === 1 ? '' : 's'})`, 2);
     const files = await datasetFiles(flags.dataset);
     await withDatasetEmbeddings(modelPath, flags, files, async (model, layer, e) => {
-      const q = await fileEmbeddings(model, modelPath, queries, { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json') });
+      const q = await fileEmbeddings(model, modelPath, queries, { layer, cachePath: cachePathOf(flags) });
       const r = await getConceptMethod('neighbors').run(model, { query: { data: q.embeddings, n: 1, d: q.d }, dataset: { data: e.embeddings, n: files.length, d: e.d } }, { ...options, layer });
       const hits = r.neighbors.map((h) => ({ file: files[h.index]!, similarity: h.similarity }));
       if (flags.json) printJson({ layer, query, neighbors: hits, cached: e.cached, computed: e.computed, cache: e.cachePath });
@@ -252,6 +252,9 @@ function registerPrototypes(program: Command): void {
 
 type EmbeddingFlags = Common & { dataset: string; cache?: string };
 
+/** The embedding cache of a command over a dataset: --cache, or the one in the dataset folder (the query's too). */
+const cachePathOf = (flags: { dataset: string; cache?: string }): string => flags.cache ?? join(flags.dataset, EMBEDDING_CACHE_FILE);
+
 /**
  * A command over a dataset's pooled embeddings (neighbors, prototypes): `<model>`, what `own` adds (arguments,
  * --dataset, …), then --layer, the method's option flags, --cache, --json and the model flags.
@@ -273,7 +276,7 @@ async function withDatasetEmbeddings(modelPath: string, flags: EmbeddingFlags, f
 async function embedFolder(model: LumenModel, modelPath: string, files: readonly string[], layer: string, flags: { dataset: string; cache?: string; json?: boolean }): Promise<Awaited<ReturnType<typeof fileEmbeddings>>> {
   const bar = stageProgress(!flags.json);
   const tick = bar.onProgress;
-  return fileEmbeddings(model, modelPath, files, { layer, cachePath: flags.cache ?? join(flags.dataset, '.lumen-embeddings.json'), ...(tick ? { onProgress: (done: number, total: number) => tick(done, total, 'embeddings') } : {}) }).finally(() => bar.stop());
+  return fileEmbeddings(model, modelPath, files, { layer, cachePath: cachePathOf(flags), ...(tick ? { onProgress: (done: number, total: number) => tick(done, total, 'embeddings') } : {}) }).finally(() => bar.stop());
 }
 
 /** The images of a dataset folder (recursively), or of its subfolder `cls`. */

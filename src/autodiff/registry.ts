@@ -150,8 +150,11 @@ export interface OpTraits {
   lrp?: LrpTreatment;
   /** LRP: its output gates a Mul (x·σ(x), squeeze-excitation): the gate gets no relevance. */
   lrpGate?: true;
-  /** LRP: element-wise by a constant before the first layer is an in-graph input normalization relevance passes. */
-  lrpInputNormalization?: true;
+  /**
+   * LRP: element-wise by a constant before the first layer is an in-graph input normalization relevance passes — with
+   * the data as either operand ('either': Add, Sub, Mul) or only as the first ('first': Div, x / c; c / x is not one).
+   */
+  lrpInputNormalization?: 'either' | 'first';
   deeplift?: DeepLiftTreatment;
   /** DeepLIFT (Captum order): part of a gated activation x·g(x) (SiLU, Mish) PyTorch exports from one unhooked module. */
   deepliftGatePart?: true;

@@ -2,7 +2,7 @@ import { registerOp } from '../registry.js';
 import { foldDiv } from '../../onnx/shapes.js';
 
 // y = a / b: dy/da = 1/b, dy/db = −y/b
-registerOp('Div', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldDiv }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', lrpInputNormalization: true, deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('Div', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldDiv }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', lrpInputNormalization: 'first', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const gy = gradOutputs[0]!;
   const y = node.output[0]!;
   const out = shape(y);

@@ -1,7 +1,7 @@
 import { registerOp } from '../registry.js';
 import { foldSub } from '../../onnx/shapes.js';
 
-registerOp('Sub', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldSub }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', lrpInputNormalization: true, deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
+registerOp('Sub', { kind: 'arithmetic', doubleKernel: true, fold: { pairwise: foldSub }, layout: 'keeps', shape: 'broadcast', lrp: 'plain', lrpInputNormalization: 'either', deeplift: 'plain' }, ({ node, gradOutputs, needsGradient, ops, shape }) => {
   const gy = gradOutputs[0]!;
   const out = shape(node.output[0]!);
   const [a, b] = [node.input[0]!, node.input[1]!];

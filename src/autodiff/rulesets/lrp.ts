@@ -76,12 +76,12 @@ function isConstant(ctx: GradientContext, t: string): boolean {
   return ctx.graph.initializer(t) !== undefined || ctx.graph.producer(t)?.opType === 'Constant';
 }
 
-/** The data input of an element-wise op whose other operand is a constant, else undefined. */
+/** The data input of an element-wise op whose other operand is a constant (where its lrpInputNormalization trait allows it), else undefined. */
 function normalizationData(ctx: GradientContext, node: NodeProto): string | undefined {
   if (node.input.length !== 2) return undefined;
   const [a, b] = node.input as [string, string];
   if (isConstant(ctx, b) && !isConstant(ctx, a)) return a;
-  if (isConstant(ctx, a) && !isConstant(ctx, b) && node.opType !== 'Div') return b;
+  if (isConstant(ctx, a) && !isConstant(ctx, b) && opTraits(node.opType)?.lrpInputNormalization === 'either') return b;
   return undefined;
 }
 

@@ -46,6 +46,8 @@ const FLAG_NAMES: Readonly<Record<string, string>> = { kind: 'grid', output: 're
 /** The flag's attribute (camelCase, as commander stores it) of a declared option. */
 const flagName = (spec: OptionSpec): string => FLAG_NAMES[spec.name] ?? spec.name;
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** A declared option's flag, '--grid' (the docs table lists them). */
+export const tabularFlag = (spec: OptionSpec): string => `--${kebab(flagName(spec))}`;
 
 /** The flag of a declared option (help from its description, choices and default), as method-flags.ts makes them. */
 function optionFlag(spec: OptionSpec): Option {
@@ -53,8 +55,7 @@ function optionFlag(spec: OptionSpec): Option {
   const fallback = spec.default !== undefined && spec.type !== 'boolean' ? `; default ${String(spec.default)}` : '';
   const help = `${spec.description}${choices}${fallback}`;
   if (spec.name === 'seed') return flag.seed(help);
-  const long = kebab(flagName(spec));
-  return new Option(spec.type === 'boolean' ? `--${long}` : `--${long} <value>`, help);
+  return new Option(spec.type === 'boolean' ? tabularFlag(spec) : `${tabularFlag(spec)} <value>`, help);
 }
 
 /**

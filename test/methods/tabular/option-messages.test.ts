@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { tabularFlag } from '../../../src/cli/commands/tabular.js';
 import { LumenError } from '../../../src/errors.js';
 import { accumulatedLocalEffects } from '../../../src/methods/tabular/ale.js';
 import { aleBins, featureGrid } from '../../../src/methods/tabular/grid.js';
@@ -18,6 +19,8 @@ import { TabularModel } from '../../../src/methods/tabular/model.js';
 import { GRID_RESOLUTION, TABULAR_MODEL_OPTIONS } from '../../../src/methods/tabular/options.js';
 import { partialDependence } from '../../../src/methods/tabular/pdp.js';
 import { shapValues } from '../../../src/methods/tabular/shap.js';
+import type { OptionSpec } from '../../../src/methods/types.js';
+import { optionRange } from '../../../src/methods/validate.js';
 import type { LumenModel } from '../../../src/model.js';
 import { loadModel } from '../../../src/node/load.js';
 import { parseDataset, type TabularDataset } from '../../../src/tabular/dataset.js';
@@ -144,4 +147,23 @@ test('the declared defaults are the ones applied; a pair takes 20 points per axi
   assert.equal(r.code, 0, r.stderr);
   const header = readFileSync(join(dir, 'ice_worst_texture_curves.csv'), 'utf8').split('\n')[0]!.split(',');
   assert.equal(header.length, 1 + (spec('ice', 'resolution').default as number));
+});
+
+/** docs/tabular.md's options table, from the metadata (each option once: its command, flag, API name, default, values). */
+function optionsTable(): string {
+  const lines = ['| command | flag | API option | default | values | what |', '| --- | --- | --- | --- | --- | --- |'];
+  const groups: [string, readonly OptionSpec[]][] = [['every command', TABULAR_MODEL_OPTIONS], ...TABULAR_METHODS.map((m): [string, readonly OptionSpec[]] => [`\`lumen ${m.id}\``, m.options])];
+  for (const [command, specs] of groups) {
+    for (const o of specs) {
+      const values = o.choices ? o.choices.map((c) => `\`${c}\``).join(', ') : o.type === 'number' || o.type === 'integer' ? `${o.type === 'integer' ? 'integer ' : ''}${optionRange(o)}` : o.type === 'boolean' ? 'switch' : 'text';
+      const fallback = o.default === undefined ? '—' : `\`${String(o.default)}\``;
+      lines.push(`| ${command} | \`${tabularFlag(o)}\` | \`${o.name}\` | ${fallback} | ${values} | ${o.description} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+test("docs/tabular.md's options table is the metadata's", () => {
+  const table = optionsTable();
+  assert.ok(readFileSync('docs/tabular.md', 'utf8').includes(table), `docs/tabular.md: replace the options table by\n${table}`);
 });

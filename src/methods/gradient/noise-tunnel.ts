@@ -3,8 +3,8 @@ import type { LumenModel } from '../../model.js';
 import { seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Method, OptionSpec, Timings } from '../types.js';
-import { parseOptionValues } from '../validate.js';
+import type { ExplainOptions, Explanation, Method, OptionSpec, ParsedOptions, Timings } from '../types.js';
+import { checkedOptionValues } from '../validate.js';
 import { describeValue } from '../../options.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
@@ -20,9 +20,13 @@ export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'sq
  * the mean (smoothgrad), mean of squares (squaregrad) or variance (vargrad) of the attributions.
  */
 export async function noiseTunnel(base: Method, model: LumenModel, input: Tensor, given: ExplainOptions, type: NoiseTunnelType): Promise<Explanation> {
+  // a direct caller's input and options are checked (in explain's words) and parsed once; explain's are already
   model.checkInput(input);
-  // (already parsed when called from explain; tests and pipelines may call it with their own options)
-  const options = parseOptionValues(TUNNEL_OPTIONS, given);
+  return tunnel(base, model, input, checkedOptionValues(TUNNEL_OPTIONS, given, 'noise-tunnel'), type);
+}
+
+/** noiseTunnel on checked input and parsed options (smoothgrad's and noise-tunnel's explain). */
+async function tunnel(base: Method, model: LumenModel, input: Tensor, options: ParsedOptions<typeof TUNNEL_OPTIONS>, type: NoiseTunnelType): Promise<Explanation> {
   const timings: Timings = { compileMs: 0, runMs: 0 };
   const { samples, stdev } = options;
   const random = new Random(options.seed, 'xor');
@@ -107,7 +111,7 @@ export const smoothgrad = registerMethod({
     reference: 'Captum 0.8.0 NoiseTunnel(Saliency) smoothgrad (statistical comparison)',
     options: [{ name: 'abs', type: 'boolean', default: true, description: 'absolute gradients before averaging (Saliency abs)' }, ...TUNNEL_OPTIONS],
   }),
-  explain: (model, input, options) => noiseTunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
+  explain: (model, input, options) => tunnel(getMethod('saliency'), model, input, options, 'smoothgrad'),
 });
 
 export const noiseTunnelMethod = registerMethod({
@@ -133,6 +137,6 @@ export const noiseTunnelMethod = registerMethod({
     const { base: _b, type: _t, ...rest } = options;
     void _b;
     void _t;
-    return noiseTunnel(base, model, input, rest, options.type);
+    return tunnel(base, model, input, rest, options.type);
   },
 });

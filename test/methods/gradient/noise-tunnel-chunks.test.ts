@@ -43,6 +43,11 @@ test('noise tunnel: samples go to the base method in chunks of at most batchSize
   assert.equal(Math.max(...sizes), 8);
   assert.equal(sizes.reduce((s, v) => s + v, 0), 200);
   assert.equal(progress.at(-1), 200);
+  // a direct call's options are checked once, in explain's words, before any base-method call (were parsed unchecked)
+  const none: number[] = [];
+  await assert.rejects(noiseTunnel(recording(saliency, none), model, x, { samples: 0 }, 'smoothgrad'), { message: 'noise-tunnel: samples must be within [1, 100000], got 0' });
+  await assert.rejects(noiseTunnel(recording(saliency, none), model, x, { stdev: -0.1 }, 'smoothgrad'), { message: 'noise-tunnel: stdev must be within [0, ∞], got -0.1' });
+  assert.deepEqual(none, []);
   await model.dispose();
 });
 

@@ -11,9 +11,9 @@ import { biasLayers } from '../methods/cam/fullgrad.js';
 import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
-import { RiseMasks, riseInfo, riseSettings } from '../methods/perturbation/rise.js';
+import { perturbationSeed } from '../methods/perturbation/perturbation-run.js';
+import { RiseMasks, riseSettings, type RiseOptions } from '../methods/perturbation/rise.js';
 import { checkOptionValues, parseOptionValues } from '../methods/validate.js';
-import { numberInRange } from '../options.js';
 import { Rng } from '../random.js';
 import { channelNormalization } from '../image/preprocess.js';
 import { NORMALIZATION_PRESETS } from '../metadata.js';
@@ -231,7 +231,7 @@ export async function exportExplanation(model: LumenModel, options: ExportOption
   // the model's nodes read the extended batch; nodes added from here on read the images themselves
   const smoothSamples = ids.includes('smoothgrad') ? (optionsOf('smoothgrad').samples as number) : undefined;
   const windows = ids.includes('occlusion') ? occlusionWindows(optionsOf('occlusion'), inputDims) : undefined;
-  const rise = ids.includes('rise') ? riseMasks(graph, optionsOf('rise'), inputDims) : undefined;
+  const rise = ids.includes('rise') ? riseMasks(graph, optionsOf('rise') as RiseOptions, inputDims) : undefined;
   const modelBatch = integration || smoothSamples || windows || rise ? graph.uniqueName('lumen_model_batch') : x;
   if (modelBatch !== x) for (const node of proto.node) node.input.forEach((name, k) => name === x && (node.input[k] = modelBatch));
   const imageShape = ops.op('Slice', [ops.shapeOf(x), ops.int64s([1]), ops.int64s([2 ** 31 - 1])]);
@@ -565,13 +565,13 @@ function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: 
 
 /**
  * RISE's masks as an initializer [J, 1, H, W]: the ones `explain('rise')` draws for the first image of a batch from the
- * same seed and options (every image of the exported batch uses them).
+ * same seed and options (every image of the exported batch uses them). `options`: as optionsOf checked and parsed them.
  */
-function riseMasks(graph: OnnxGraph, options: ExplainOptions, dims: readonly Dim[]): { masks: string; count: number; keepProbability: number; baseline: number } {
+function riseMasks(graph: OnnxGraph, options: RiseOptions, dims: readonly Dim[]): { masks: string; count: number; keepProbability: number; baseline: number } {
   const [, , H, W] = dims;
   if (typeof H !== 'number' || typeof W !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export: RISE needs a model with a fixed input size');
-  const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(parseOptionValues(riseInfo.options, options), H, W, 'export rise');
-  const seed = numberInRange(options, 'seed', 0, -(2 ** 31), 2 ** 32 - 1, true);
+  const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(options, H, W, 'export rise');
+  const seed = perturbationSeed(options.seed);
   // a protobuf file holds at most 2 GB
   if (count * H * W * 4 > 1.5e9) throw new LumenError('BAD_OPTION', `export: RISE with ${count} masks of ${H}×${W} needs ${((count * H * W * 4) / 1e9).toFixed(1)} GB of initializers (ONNX files stop at 2 GB); use fewer numMasks`, 2);
   const P = H * W;

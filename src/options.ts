@@ -3,10 +3,10 @@
  * metric's pixelsPerStep ≤ its pixels), a 'string' option's list (window shapes), and how values are named in
  * messages. Declared options are checked and parsed once where methods and metrics are registered
  * (src/methods/validate.ts) and read typed; these readers word a bad value with the same functions
- * (numberOptionProblem, enumOptionProblem, booleanOptionProblem), so a value reads the same wherever it is refused.
+ * (numberOptionProblem, enumOptionProblem), so a value reads the same wherever it is refused.
  */
 import { LumenError } from './errors.js';
-import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from './methods/validate.js';
+import { enumOptionProblem, numberOptionProblem } from './methods/validate.js';
 
 type Options = Readonly<Record<string, unknown>>;
 
@@ -47,15 +47,6 @@ export function enumOption<T extends string>(options: Options, name: string, cho
   const problem = enumOptionProblem({ choices }, v);
   if (problem) throw badValue(name, problem);
   return v as T;
-}
-
-/** true or false (or the text forms of booleanOptionValue), worded as every boolean option (booleanOptionProblem). */
-export function boolOption(options: Options, name: string, fallback: boolean): boolean {
-  const v = options[name];
-  if (v === undefined || v === null) return fallback;
-  const problem = booleanOptionProblem(v);
-  if (problem) throw badValue(name, problem);
-  return booleanOptionValue(v) === true;
 }
 
 /** A list of integers ≥ 1 given as an array or a comma/x-separated string ('1,8,8', '8x8'), or a single number. */

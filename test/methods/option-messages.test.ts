@@ -14,7 +14,6 @@ import { slic } from '../../src/methods/perturbation/segmentation.js';
 import { booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { getMetric, parseMetricOptions, registerMetric } from '../../src/metrics/index.js';
-import { boolOption } from '../../src/options.js';
 import type { LumenModel } from '../../src/model.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';
@@ -194,8 +193,6 @@ test('a boolean option takes the same text forms from every entry point (true/fa
     // a metric option: parsed by --metric-option, and by compute itself
     assert.deepEqual(parseMetricOptions([`test-boolean-option.flip=${text}`]), { 'test-boolean-option': { flip: value } });
     assert.equal((await metric.compute(ctx({ flip: text }))).value, value ? 1 : 0);
-    // the options.ts helper (LRP's undeclared options and the export read it)
-    assert.equal(boolOption({ flip: text }, 'flip', !value), value);
   }
   assert.deepEqual(seenFlip, [true, true, true, false, false, false]);
   // `--abs` alone (commander passes true) is true
@@ -209,7 +206,6 @@ test('a boolean option takes the same text forms from every entry point (true/fa
     assert.equal(await messageOf(() => parseMetricOptions([`test-boolean-option.flip=${bad}`])), `test-boolean-option.flip ${words}`);
     assert.equal(await messageOf(() => metric.compute(ctx({ flip: bad }))), `test-boolean-option.flip ${words}`);
     assert.equal(await messageOf(() => evaluate(model, x, { method: 'saliency', metrics: ['test-boolean-option'], metricOptions: { 'test-boolean-option': { flip: bad } } })), `test-boolean-option.flip ${words}`);
-    assert.equal(await messageOf(() => boolOption({ flip: bad }, 'flip', false)), `flip ${words}`);
   }
 });
 

@@ -6,23 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LumenError } from '../../src/errors.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import { getMetric, parseMetricOptions } from '../../src/metrics/index.js';
 import { gaussianBlur } from '../../src/metrics/stats.js';
 import { Tensor } from '../../src/tensor.js';
 import { contributionsExplainer, explanation, fixtureNumbers, linearModel, sigmoid } from './helpers.js';
-
-/** The message of the BAD_OPTION LumenError that `f` throws (sync or async). */
-async function messageOf(f: () => unknown): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    assert.ok(e instanceof LumenError && e.code === 'BAD_OPTION', String(e));
-    return e.message;
-  }
-  assert.fail('no error');
-}
+import { messageOf } from '../helpers/errors.js';
 
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
 

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tabularFlag } from '../../../src/cli/commands/tabular.js';
-import { LumenError } from '../../../src/errors.js';
 import { accumulatedLocalEffects } from '../../../src/methods/tabular/ale.js';
 import { aleBins, featureGrid } from '../../../src/methods/tabular/grid.js';
 import { permutationImportance } from '../../../src/methods/tabular/importance.js';
@@ -26,6 +25,7 @@ import { loadModel } from '../../../src/node/load.js';
 import { parseDataset, type TabularDataset } from '../../../src/tabular/dataset.js';
 import { readNumberField } from '../../../web/src/forms.js';
 import { runCliInProcess } from '../../helpers/cli.js';
+import { messageOf } from '../../helpers/errors.js';
 
 const MODEL = 'test/fixtures/tabular/breast_cancer_mlp.onnx';
 const CSV = 'test/fixtures/tabular/breast_cancer.csv';
@@ -43,17 +43,6 @@ after(async () => {
   await model.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The message of what `f` throws, checked to be a BAD_OPTION LumenError where `lumen` is set. */
-async function messageOf(f: () => unknown, lumen = true): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    if (lumen) assert.ok(e instanceof LumenError && e.code === 'BAD_OPTION', String(e));
-    return (e as Error).message;
-  }
-  assert.fail('no error');
-}
 
 /** `lumen <command> MODEL CSV … <flag> <value>`: exit 2 and the one line it prints. */
 async function cliMessage(command: string, flag: string, value: string): Promise<string> {

@@ -58,22 +58,35 @@ function decodeError(source: string, label: string, e: unknown): LumenError {
   return new LumenError('BAD_IMAGE', `${source}: the ${label} is truncated or corrupt (${reason})`);
 }
 
-/** Read and decode an image file; FILE_NOT_FOUND / BAD_IMAGE errors say what is wrong. */
-export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<RawImage> {
-  let bytes: Uint8Array;
+/** How `readInputBytes` names each kind of input file. */
+const INPUT_KINDS = {
+  image: { file: 'an image file', missing: 'image not found', the: 'the image' },
+  npy: { file: 'a .npy file', missing: '.npy file not found', the: 'the .npy file' },
+} as const;
+
+/**
+ * The bytes of an input file (an image, a .npy tensor), every way it cannot be read a named FILE_NOT_FOUND /
+ * BAD_IMAGE error: missing, a folder, a device or a pipe (read forever), no permission.
+ */
+export async function readInputBytes(path: string, kind: keyof typeof INPUT_KINDS): Promise<Uint8Array> {
+  const words = INPUT_KINDS[kind];
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not an image file`);
-    if (!info.isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file (a device or a pipe), not an image file`);
-    bytes = new Uint8Array(await readFile(path));
+    if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not ${words.file}`);
+    if (!info.isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file (a device or a pipe), not ${words.file}`);
+    return new Uint8Array(await readFile(path));
   } catch (e) {
     if (e instanceof LumenError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new LumenError('FILE_NOT_FOUND', `image not found: ${path}`);
-    if (code === 'EACCES' || code === 'EPERM') throw new LumenError('BAD_IMAGE', `${path}: permission denied, cannot read the image`);
+    if (code === 'ENOENT') throw new LumenError('FILE_NOT_FOUND', `${words.missing}: ${path}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new LumenError('BAD_IMAGE', `${path}: permission denied, cannot read ${words.the}`);
     throw new LumenError('BAD_IMAGE', `${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
   }
-  return decodeImageBytes(bytes, path, options);
+}
+
+/** Read and decode an image file; FILE_NOT_FOUND / BAD_IMAGE errors say what is wrong. */
+export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<RawImage> {
+  return decodeImageBytes(await readInputBytes(path, 'image'), path, options);
 }
 
 /** Lossless PNG bytes of an image (1, 3 or 4 channels). */

@@ -19,12 +19,17 @@ export function sidecarPath(modelPath: string): string | undefined {
   return candidates.find((p) => p !== modelPath && existsSync(p));
 }
 
-/** Load an ONNX classifier (or a TF.js model.json, converted) from a file with its sidecar metadata (flags in `options.metadata` win). */
-export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
+/** A model path that can be read: it exists and is a regular file (loadModel, `lumen serve --model`). */
+export function checkModelFile(path: string): void {
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
   if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
   // a device or a pipe (/dev/zero) would be read until memory runs out
   if (!statSync(path).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not an ONNX model file`);
+}
+
+/** Load an ONNX classifier (or a TF.js model.json, converted) from a file with its sidecar metadata (flags in `options.metadata` win). */
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
+  checkModelFile(path);
   if (isTfjsPath(path)) {
     // TF.js graph/layers model.json: converted in memory to the same ONNX graph IR
     const converted = convertTfjsFile(path, options.metadata);

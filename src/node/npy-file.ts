@@ -1,22 +1,8 @@
 /** Node-only .npy file helpers (the format itself is in src/io/npy.ts and works on bytes). */
-import { readFile, stat } from 'node:fs/promises';
 import { LumenError } from '../errors.js';
 import { encodeNpy, npyToTensor, parseNpy, type NpyArray, type NpyWritable } from '../io/npy.js';
 import type { Tensor } from '../tensor.js';
-import { writeFileAtomic } from './image-file.js';
-
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new LumenError('BAD_IMAGE', `${path} is a folder, not a .npy file`);
-    if (!info.isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file (a device or a pipe), not a .npy file`);
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    if (e instanceof LumenError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new LumenError('FILE_NOT_FOUND', `.npy file not found: ${path}`);
-    throw new LumenError('BAD_IMAGE', `${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
+import { readInputBytes, writeFileAtomic } from './image-file.js';
 
 /** Read a .npy file as stored (dtype kept). Errors name the file. */
 export function readNpyFile(path: string): Promise<NpyArray> {
@@ -29,7 +15,7 @@ export function readNpyTensor(path: string): Promise<Tensor> {
 }
 
 async function readParsed<T>(path: string, parse: (bytes: Uint8Array) => T): Promise<T> {
-  const bytes = await readBytes(path);
+  const bytes = await readInputBytes(path, 'npy');
   try {
     return parse(bytes);
   } catch (e) {

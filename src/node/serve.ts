@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LumenError } from '../errors.js';
-import { sidecarPath } from './load.js';
+import { checkModelFile, sidecarPath } from './load.js';
 import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
 import { encodeModel } from '../onnx/io.js';
 import { LumenModel } from '../model.js';
@@ -161,11 +161,8 @@ interface UserModel {
 }
 
 function resolveUserModel(path: string): UserModel {
+  checkModelFile(path);
   const full = resolve(path);
-  if (!existsSync(full)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
-  if (statSync(full).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
-  // a device or a pipe (/dev/zero) would be read forever
-  if (!statSync(full).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not an ONNX model file`);
   const real = realpathSync(full);
   if (isTfjsPath(full)) {
     const converted = encodeModel(convertTfjsFile(full).proto);

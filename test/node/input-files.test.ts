@@ -1,0 +1,30 @@
+/**
+ * Input files (images, .npy tensors) and model files are read through one check each (readInputBytes in
+ * src/node/image-file.ts, checkModelFile in src/node/load.ts): a missing file, a folder or a device is a named error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LumenError } from '../../src/errors.js';
+import { readImageFile } from '../../src/node/image-file.js';
+import { readNpyTensor } from '../../src/node/npy-file.js';
+import { checkModelFile } from '../../src/node/load.js';
+
+const is = (code: string, text: RegExp) => (e: unknown): boolean => e instanceof LumenError && e.code === code && text.test(e.message);
+
+test('an image, a .npy file and a model file that is missing, a folder or a device are named errors, in one wording per kind', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-input-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await assert.rejects(readImageFile(join(dir, 'no.png')), is('FILE_NOT_FOUND', /^image not found: .*no\.png$/));
+  await assert.rejects(readImageFile(dir), is('BAD_IMAGE', /is a folder, not an image file$/));
+  await assert.rejects(readImageFile('/dev/zero'), is('BAD_IMAGE', /^\/dev\/zero is not a regular file \(a device or a pipe\), not an image file$/));
+  await assert.rejects(readNpyTensor(join(dir, 'no.npy')), is('FILE_NOT_FOUND', /^\.npy file not found: .*no\.npy$/));
+  await assert.rejects(readNpyTensor(dir), is('BAD_IMAGE', /is a folder, not a \.npy file$/));
+  await assert.rejects(readNpyTensor('/dev/zero'), is('BAD_IMAGE', /^\/dev\/zero is not a regular file \(a device or a pipe\), not a \.npy file$/));
+  assert.throws(() => checkModelFile(join(dir, 'no.onnx')), is('FILE_NOT_FOUND', /^model file not found: /));
+  assert.throws(() => checkModelFile(dir), is('NOT_ONNX', /is a folder, not an ONNX model file$/));
+  assert.throws(() => checkModelFile('/dev/zero'), is('NOT_ONNX', /^\/dev\/zero is not a regular file, not an ONNX model file$/));
+  assert.doesNotThrow(() => checkModelFile('models/fashion-cnn.onnx'));
+});

@@ -148,6 +148,8 @@ test('the traits that replaced the op tables of shapes.ts, cam.ts, model-randomi
   for (const op of opsWhere((t) => t.lrp === 'conv-layer' || t.lrp === 'dense-layer')) assert.equal(opTraits(op)!.weightInput, 1, op);
   // dense layers: Classic CAM reads the classifier's weight matrix through denseWeight, LRP gives them its dense rule
   assert.deepEqual(opsWhere((t, o) => t.denseWeight !== undefined && !o.startsWith('LumenTest')), opsWhere((t) => t.lrp === 'dense-layer'));
+  // products of two tensors (DeepLIFT's two-player split, and the x·g(x) of its gated activations; LRP's gate rule)
+  assert.deepEqual([opsWhere((t, o) => t.deeplift === 'product' && !o.startsWith('LumenTest')), opsWhere((t, o) => t.lrp === 'product' && !o.startsWith('LumenTest'))], [['Mul'], ['Mul']]);
   // LRP's in-graph input normalization: x ± c, x · c, c · x and x / c (not c / x)
   assert.deepEqual([opsWhere((t, o) => t.lrpInputNormalization === 'either' && !o.startsWith('LumenTest')), opsWhere((t) => t.lrpInputNormalization === 'first')], [['Add', 'Mul', 'Sub'], ['Div']]);
   // LRP's layer rules: Conv gets the composite's conv rule, Gemm and MatMul its dense rule

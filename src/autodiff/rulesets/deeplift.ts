@@ -200,8 +200,8 @@ function inGatedActivation(ctx: GradientContext): boolean {
     const next: string[] = [];
     for (const t of frontier) {
       for (const c of graph.consumers(t)) {
-        // exactly Mul(origin, gate): the backward pass never multiplies a forward tensor by its own gate value
-        if (c.opType === 'Mul' && c.input.length === 2 && c.input.includes(origin) && c.input.includes(t)) return true;
+        // exactly origin · gate (Mul, the 'product' op): the backward pass never multiplies a forward tensor by its own gate value
+        if (opTraits(c.opType)?.deeplift === 'product' && c.input.length === 2 && c.input.includes(origin) && c.input.includes(t)) return true;
         if (isGatePart(c.opType)) next.push(c.output[0]!);
       }
     }
@@ -225,10 +225,10 @@ function unlessGated(rule: GradientRule): GradientRule {
  * grad_a = grad_y · (b + b₀)/2, so Δy = Δa·(b + b₀)/2 + Δb·(a + a₀)/2 exactly (the two-player Shapley split).
  * A product with a constant is linear and keeps its gradient.
  */
-const productRule: GradientRule = (ctx) => {
+const productRule = (plain: GradientRule): GradientRule => (ctx) => {
   const { node, ops, shape } = ctx;
   const gy = ctx.gradOutputs[0];
-  if (gy === undefined || node.input.length !== 2 || !ctx.needsGradient(0) || !ctx.needsGradient(1)) return gradientRule('Mul')!(ctx);
+  if (gy === undefined || node.input.length !== 2 || !ctx.needsGradient(0) || !ctx.needsGradient(1)) return plain(ctx);
   const h = halvesOf(ctx);
   const mean = (t: string): string => h.twice(ops.scale(ops.add(h.front(t), h.back(t)), 0.5));
   const [a, b] = node.input as [string, string];
@@ -246,7 +246,7 @@ function deepliftRule(opType: string, captum: boolean): GradientRule | undefined
     'rescale-exact': (plain) => (captum ? plain : rescale),
     softmax: () => softmaxRescale,
     'max-pool': () => maxPoolRule(captum),
-    product: (plain) => (captum ? plain : productRule),
+    product: (plain) => (captum ? plain : productRule(plain)),
     plain: (plain) => plain,
   };
   return treatmentRule(opType, gradientRule(opType), 'deeplift', rules, { who: 'DeepLIFT: no multiplier rule', name: 'DeepLIFT' }, (rule, traits) => {

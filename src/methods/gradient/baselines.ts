@@ -5,8 +5,8 @@ import { gaussianBlurPlanes } from '../../image/blur.js';
 import { shownValue } from '../../options.js';
 
 /** How a baseline (reference input) is given: a kind, a constant, or explicit tensors. */
-export type BaselineSpec = 'zeros' | 'blur' | 'uniform-noise' | number | Tensor;
 export const BASELINE_KINDS = ['zeros', 'blur', 'uniform-noise'] as const;
+export type BaselineSpec = (typeof BASELINE_KINDS)[number] | number | Tensor;
 
 /**
  * A method's baseline option under the one name it declares: Integrated Gradients and DeepLIFT take one `baseline`,
@@ -44,7 +44,7 @@ export function makeBaselines(input: Tensor, spec: unknown, random: Random, blur
     if (spec.size === input.size) return spec.reshape(input.dims);
     throw new LumenError('BAD_OPTION', `baseline of shape [${spec.dims.join(', ')}] does not fit the input [${input.dims.join(', ')}] (one image or one per input)`, 2);
   }
-  throw new LumenError('BAD_OPTION', `option baseline=${shownValue(spec)}: expected zeros, blur, uniform-noise, a number or a tensor`, 2);
+  throw new LumenError('BAD_OPTION', `option baseline=${shownValue(spec)}: expected ${BASELINE_KINDS.join(', ')}, a number or a tensor`, 2);
 }
 
 /** Gaussian blur of each channel of an NCHW batch (2⌈3σ⌉ + 1 taps, edges replicated: src/image/blur.ts). */

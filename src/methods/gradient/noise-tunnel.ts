@@ -11,8 +11,8 @@ import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
 
-export type NoiseTunnelType = 'smoothgrad' | 'squaregrad' | 'vargrad';
-export const NOISE_TUNNEL_TYPES: readonly NoiseTunnelType[] = ['smoothgrad', 'squaregrad', 'vargrad'];
+export const NOISE_TUNNEL_TYPES = ['smoothgrad', 'squaregrad', 'vargrad'] as const;
+export type NoiseTunnelType = (typeof NOISE_TUNNEL_TYPES)[number];
 
 /**
  * Captum NoiseTunnel around any method: `samples` copies of each image plus N(0, stdev²) noise (absolute, in the

@@ -6,8 +6,8 @@ import { LumenError } from '../../errors.js';
  */
 export const MAX_GAUSS_LEGENDRE_STEPS = 2_000;
 
-export type IntegrationMethod = 'gausslegendre' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'riemann_trapezoid';
-export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ['gausslegendre', 'riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid'];
+export const INTEGRATION_METHODS = ['gausslegendre', 'riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid'] as const;
+export type IntegrationMethod = (typeof INTEGRATION_METHODS)[number];
 
 /**
  * Path points α_i in [0, 1] and weights w_i, as Captum's approximation_methods: Riemann rules use

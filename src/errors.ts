@@ -46,6 +46,15 @@ export function throwIfCancelled(signal: AbortSignal | undefined, what: 'explana
   if (signal?.aborted) throw new LumenError('CANCELLED', `${what} cancelled`);
 }
 
+/** JSON text parsed, or one named error in one wording: `<source>: not valid JSON (<parser's reason>)`. */
+export function parseJsonText(text: string, source: string, code: LumenErrorCode = 'BAD_OPTION', exitCode: 1 | 2 = 1): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new LumenError(code, `${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, exitCode);
+  }
+}
+
 /** The usage error for a method or metric name that is not registered: the known names and the closest three. */
 export function unknownNameError(code: 'UNKNOWN_METHOD' | 'UNKNOWN_METRIC', name: string, known: readonly string[]): LumenError {
   const kind = code === 'UNKNOWN_METHOD' ? 'method' : 'metric';

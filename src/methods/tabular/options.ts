@@ -101,10 +101,8 @@ const bad = (who: string, message: string): LumenError => new LumenError('BAD_OP
 export function tabularOptions<const S extends readonly OptionSpec[]>(specs: S, options: object | undefined, who: string): OptionValues<S> {
   const given = options ?? {};
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw bad(who, `options must be an object, got ${describeValue(options)}`);
-  const parsed: Record<string, unknown> = checkedOptionValues(specs, given as ExplainOptions, who);
-  // a 'string' option (a list, a range) is read by its method, from its declared default when not given
-  for (const spec of specs) if (spec.type === 'string' && parsed[spec.name] == null && spec.default !== undefined) parsed[spec.name] = spec.default;
-  return parsed as OptionValues<S>;
+  // (a 'string' option — percentiles, rows — comes with its declared default when not given; the method reads it)
+  return checkedOptionValues(specs, given as ExplainOptions, who);
 }
 
 /**

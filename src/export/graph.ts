@@ -7,6 +7,8 @@ import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
 import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
+import { GRADCAM_PLUSPLUS_EPS } from '../methods/cam/gradcam-plusplus.js';
+import { XGRADCAM_EPS } from '../methods/cam/xgradcam.js';
 import { biasLayers } from '../methods/cam/fullgrad.js';
 import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
@@ -430,12 +432,12 @@ export function camRawMap(ops: GraphOps, cam: CamWeighting, a32: string, g32: st
     case 'layercam':
       return summed(ops.mul(ops.op('Relu', [g]), a));
     case 'xgradcam':
-      return weighted(ops.div(ops.reduceSum(ops.mul(g, a), [2, 3]), ops.add(ops.reduceSum(a, [2, 3]), k(1e-7))));
+      return weighted(ops.div(ops.reduceSum(ops.mul(g, a), [2, 3]), ops.add(ops.reduceSum(a, [2, 3]), k(XGRADCAM_EPS))));
     case 'gradcam++': {
       const g2 = ops.mul(g, g);
       const g3 = ops.mul(g2, g);
       const sumA = ops.reduceSum(a, [2, 3]);
-      const alpha = ops.div(g2, ops.add(ops.add(ops.mul(k(2), g2), ops.mul(sumA, g3)), k(1e-6)));
+      const alpha = ops.div(g2, ops.add(ops.add(ops.mul(k(2), g2), ops.mul(sumA, g3)), k(GRADCAM_PLUSPLUS_EPS)));
       // α = 0 where G ≤ 0 (max(G, 0) removes those positions)
       const positive = ops.where(ops.greater(g, k(0)), ops.mul(g, alpha), ops.mul(g, k(0)));
       return weighted(ops.reduceSum(positive, [2, 3]));

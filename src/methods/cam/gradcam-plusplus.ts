@@ -1,5 +1,8 @@
 import { defineCam } from './base-cam.js';
 
+/** Grad-CAM++'s α denominator stabilizer (pytorch-grad-cam); the ONNX export's Grad-CAM++ reads it too. */
+export const GRADCAM_PLUSPLUS_EPS = 1e-6;
+
 /**
  * Grad-CAM++: α = G² / (2G² + (Σ_hw A_c)·G³ + 1e-6), α = 0 where G = 0; w_c = Σ_hw max(G, 0)·α.
  */
@@ -15,7 +18,7 @@ export const gradcamPlusPlus = defineCam({
       const gp = g[o + p]!;
       if (gp <= 0) continue; // α is 0 where G = 0, and max(G, 0) removes G < 0
       const g2 = gp * gp;
-      wk += gp * (g2 / (2 * g2 + sumA * g2 * gp + 1e-6));
+      wk += gp * (g2 / (2 * g2 + sumA * g2 * gp + GRADCAM_PLUSPLUS_EPS));
     }
     return wk;
   },

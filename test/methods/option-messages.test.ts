@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { conceptOptionsFromFlags } from '../../src/cli/concept-flags.js';
 import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.js';
-import { LumenError } from '../../src/errors.js';
 import { getConceptMethod, type ConceptMethodId } from '../../src/methods/concepts/registry.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
@@ -18,6 +17,7 @@ import type { LumenModel } from '../../src/model.js';
 import { loadModel } from '../../src/node/load.js';
 import { Tensor } from '../../src/tensor.js';
 import { readNumberField } from '../../web/src/forms.js';
+import { messageOf } from '../helpers/errors.js';
 
 let model: LumenModel;
 const x = new Tensor(new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
@@ -27,16 +27,6 @@ before(async () => {
 });
 after(() => model.dispose());
 
-/** The message of what `f` throws (sync or async), checked to be a BAD_OPTION LumenError where `lumen` is set. */
-async function messageOf(f: () => unknown, lumen = true): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    if (lumen) assert.ok(e instanceof LumenError && e.code === 'BAD_OPTION', String(e));
-    return (e as Error).message;
-  }
-  assert.fail('no error');
-}
 
 const CASES: [method: string, option: string, flag: string, label: string, value: number | string, words: string][] = [
   ['rise', 'numMasks', '--num-masks', 'num masks', 0, 'must be within [1, 100000], got 0'],

@@ -8,6 +8,7 @@
  * the feature count equal the model's F.
  */
 import { LumenError, closestNames } from '../errors.js';
+import { ENCODING_OPTION } from '../methods/tabular/options.js';
 import { parseCsv } from './csv.js';
 
 export interface TabularColumn {
@@ -141,7 +142,11 @@ export interface FeatureEncoding {
  * How the dataset's columns become the model's F features. `mode` 'auto' chooses ordinal when the column count is
  * F and one-hot when the one-hot width is F; `modelFeatures` undefined (an open F) means ordinal.
  */
-export function featureEncoding(dataset: TabularDataset, modelFeatures: number | undefined, mode: 'auto' | 'ordinal' | 'onehot' = 'auto'): FeatureEncoding {
+export function featureEncoding(
+  dataset: TabularDataset,
+  modelFeatures: number | undefined,
+  mode: (typeof ENCODING_OPTION.choices)[number] = ENCODING_OPTION.default,
+): FeatureEncoding {
   const cols = dataset.columns;
   const oneHotWidth = cols.reduce((a, c) => a + (c.kind === 'categorical' ? c.categories!.length : 1), 0);
   const hasCategorical = cols.some((c) => c.kind === 'categorical');

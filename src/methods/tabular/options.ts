@@ -72,15 +72,18 @@ export const SHAP_OPTIONS = [
   seedOption('seed of the background sample and the coalitions'),
 ] as const satisfies readonly OptionSpec[];
 
+/** How categorical columns reach the model (featureEncoding in src/tabular/dataset.ts). */
+export const ENCODING_OPTION = {
+  name: 'encoding',
+  type: 'enum',
+  choices: ['auto', 'ordinal', 'onehot'],
+  default: 'auto',
+  description: "categorical columns: 'auto' (ordinal or one-hot, whichever matches the model's feature count), 'ordinal' or 'onehot'",
+} as const satisfies OptionSpec;
+
 /** TabularModel.create's options: how the dataset reaches the model and which response is explained. */
 export const TABULAR_MODEL_OPTIONS = [
-  {
-    name: 'encoding',
-    type: 'enum',
-    choices: ['auto', 'ordinal', 'onehot'],
-    default: 'auto',
-    description: "categorical columns: 'auto' (ordinal or one-hot, whichever matches the model's feature count), 'ordinal' or 'onehot'",
-  },
+  ENCODING_OPTION,
   {
     name: 'output',
     type: 'enum',

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { LumenError } from '../errors.js';
+import { LumenError, parseJsonText } from '../errors.js';
 import { parseNormalization, type ModelMetadata } from '../metadata.js';
 import type { LumenModel } from '../model.js';
 import { loadModel } from '../node/load.js';
@@ -101,12 +101,7 @@ function readClasses(value: string): string[] {
     if (!stat.isFile()) throw new LumenError('BAD_OPTION', `--classes ${value}: not a regular file; give a JSON or text file of class names`, 2);
     const text = readFileSync(value, 'utf8');
     if (value.endsWith('.json')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (e) {
-        throw new LumenError('BAD_OPTION', `--classes ${value}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 2);
-      }
+      const parsed = parseJsonText(text, `--classes ${value}`, 'BAD_OPTION', 2);
       const list = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? (parsed as { classes?: unknown }).classes : undefined;
       if (!Array.isArray(list) || list.some((c) => typeof c !== 'string' && typeof c !== 'number')) {
         throw new LumenError('BAD_OPTION', `--classes ${value}: expected a JSON array of class names or {"classes": [...]}`, 2);

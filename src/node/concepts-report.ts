@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { LumenError } from '../errors.js';
+import { parseJsonText } from '../errors.js';
 import { conceptReportSections, type ConceptOutputs } from '../report/concepts-html.js';
 
 const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
@@ -15,12 +15,7 @@ function picture(...candidates: string[]): string | undefined {
 }
 
 function readJson<T>(file: string): T | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new LumenError('BAD_OPTION', `${file}: not valid JSON (${(e as Error).message})`);
-  }
+  return existsSync(file) ? (parseJsonText(readFileSync(file, 'utf8'), file) as T) : undefined;
 }
 
 /** The concept outputs of one folder: concepts.json / craft.json as written by their commands, tcav/neighbors/prototypes.json as saved from `--json`. */

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { LumenError } from '../errors.js';
+import { LumenError, parseJsonText } from '../errors.js';
 import { validateMetadata, type ModelMetadata } from '../metadata.js';
 import { LumenModel } from '../model.js';
 import type { Runtime, SessionSettings } from '../runtime/types.js';
@@ -43,13 +43,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   let sidecar: ModelMetadata = {};
   const side = sidecarPath(path);
   if (side) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(side, 'utf8'));
-    } catch (e) {
-      throw new LumenError('BAD_OPTION', `${side}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    sidecar = validateMetadata(parsed as Record<string, unknown>, side);
+    sidecar = validateMetadata(parseJsonText(readFileSync(side, 'utf8'), side) as Record<string, unknown>, side);
   }
   return LumenModel.fromBytes(bytes, {
     runtime: options.runtime ?? nodeRuntime(options.session),

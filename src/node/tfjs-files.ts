@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { LumenError } from '../errors.js';
+import { LumenError, parseJsonText } from '../errors.js';
 import { convertTfjs, parseTfjsModelJson, teachableMachineMetadata, weightPaths, type Converted } from '../import/index.js';
 import type { ModelMetadata } from '../metadata.js';
 
@@ -29,13 +29,7 @@ export function convertTfjsFile(path: string, metadata: ModelMetadata = {}): Con
   let fromSidecar: ModelMetadata = {};
   const tm = join(dir, 'metadata.json');
   if (existsSync(tm)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(tm, 'utf8'));
-    } catch (e) {
-      throw new LumenError('BAD_OPTION', `${tm}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    fromSidecar = teachableMachineMetadata(parsed, tm);
+    fromSidecar = teachableMachineMetadata(parseJsonText(readFileSync(tm, 'utf8'), tm), tm);
   }
   return convertTfjs(json, groups, { source: path, metadata: { ...fromSidecar, ...metadata } });
 }

@@ -137,12 +137,16 @@ test("empty values of 'string' method flags and of evaluate's --metric, --region
   assert.throws(() => methodOptionsFromFlags(getMethod('occlusion'), { strides: ' ' }), usage(/--strides \(occlusion\): an empty value/));
   assert.deepEqual(methodOptionsFromFlags(getMethod('integrated-gradients'), { baseline: 'blur' }), { baseline: 'blur' });
   assert.deepEqual(methodOptionsFromFlags(getMethod('integrated-gradients'), { baseline: '0.5' }), { baseline: 0.5 });
+  writeFileSync(join(dir, 'regions-bad.json'), '{bad');
+  writeFileSync(join(dir, 'regions-list.json'), '[]');
   for (const [args, text] of [
     [['--metric', ''], /^lumen: --metric: no metric given/],
     [['--metric', ' , '], /^lumen: --metric: no metric given/],
     [['--regions', ''], /^lumen: --regions: an empty value/],
     [['--regions', '/dev/zero'], /^lumen: --regions \/dev\/zero: not a regular file/],
     [['--boxes', ''], /^lumen: --boxes: an empty value/],
+    [['--regions', join(dir, 'regions-bad.json')], /^lumen: --regions .*regions-bad\.json: not valid JSON \(/],
+    [['--regions', join(dir, 'regions-list.json')], /^lumen: --regions .*regions-list\.json: expected a JSON object \{"<input>"/],
   ] as const) {
     const r = lumen('evaluate', 'models/fashion-cnn.onnx', 'samples/fashion/9-ankle-boot.png', ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

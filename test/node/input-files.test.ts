@@ -28,3 +28,22 @@ test('an image, a .npy file and a model file that is missing, a folder or a devi
   assert.throws(() => checkModelFile('/dev/zero'), is('NOT_ONNX', /^\/dev\/zero is not a regular file, not an ONNX model file$/));
   assert.doesNotThrow(() => checkModelFile('models/fashion-cnn.onnx'));
 });
+
+test("JSON beside a model (sidecar, Teachable Machine's metadata.json) and a concept output that does not parse: one wording (parseJsonText)", async (t) => {
+  const { copyFileSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const { loadModel } = await import('../../src/node/load.js');
+  const { convertTfjsFile } = await import('../../src/node/tfjs-files.js');
+  const { readConceptOutputs } = await import('../../src/node/concepts-report.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-json-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync('models/fashion-cnn.onnx', join(dir, 'm.onnx'));
+  writeFileSync(join(dir, 'm.json'), '{bad');
+  await assert.rejects(loadModel(join(dir, 'm.onnx')), is('BAD_OPTION', /^.*m\.json: not valid JSON \(/));
+  const tfjs = join(dir, 'tfjs');
+  mkdirSync(tfjs);
+  for (const f of ['model.json', 'emotion.bin']) copyFileSync(join('test/fixtures/tfjs/human-emotion', f), join(tfjs, f));
+  writeFileSync(join(tfjs, 'metadata.json'), '{bad');
+  assert.throws(() => convertTfjsFile(join(tfjs, 'model.json')), is('BAD_OPTION', /metadata\.json: not valid JSON \(/));
+  writeFileSync(join(dir, 'concepts.json'), '{bad');
+  assert.throws(() => readConceptOutputs(dir), is('BAD_OPTION', /concepts\.json: not valid JSON \(/));
+});

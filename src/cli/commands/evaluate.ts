@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { LumenError } from '../../errors.js';
+import { LumenError, parseJsonText } from '../../errors.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
 import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type MetricResult, type Region } from '../../metrics/index.js';
 import { curveOf } from '../../metrics/curve.js';
@@ -131,13 +131,9 @@ function readRegions(path: string): Record<string, Region> {
   if (statSync(path).isDirectory()) throw new LumenError('BAD_OPTION', `--regions ${path}: a folder, not a JSON file`, 2);
   // (a device such as /dev/zero would be read forever)
   if (!statSync(path).isFile()) throw new LumenError('BAD_OPTION', `--regions ${path}: not a regular file; give a JSON file`, 2);
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected an object {"<input>": {"boxes": [...]}}');
-    return parsed as Record<string, Region>;
-  } catch (e) {
-    throw new LumenError('BAD_OPTION', `--regions ${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 2);
-  }
+  const parsed = parseJsonText(readFileSync(path, 'utf8'), `--regions ${path}`, 'BAD_OPTION', 2);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new LumenError('BAD_OPTION', `--regions ${path}: expected a JSON object {"<input>": {"boxes": [...]}}`, 2);
+  return parsed as Record<string, Region>;
 }
 
 function writeCurves(outDir: string, file: string, method: string, results: readonly MetricResult[]): void {

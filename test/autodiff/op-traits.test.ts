@@ -10,6 +10,7 @@ import { LumenError } from '../../src/errors.js';
 import { castGraphToFloat64, decomposeForFloat64 } from '../../src/onnx/float64.js';
 import { inferElemTypes, inferShapes } from '../../src/onnx/shapes.js';
 import { makeTensorProto } from '../../src/onnx/tensor-proto.js';
+import { decodeModel } from '../../src/onnx/io.js';
 import { parameterLayers } from '../../src/metrics/randomization/model-randomization.js';
 import { create } from '@bufbuild/protobuf';
 import { OperatorSetIdProtoSchema, TensorProto_DataType } from '../../src/onnx/proto.js';
@@ -439,4 +440,15 @@ test('a quantized model (QuantizeLinear → DequantizeLinear on the data path) i
   } finally {
     await model.dispose();
   }
+});
+
+test('every op type in the models the tests and conformance use (models/, test/fixtures/, conformance*/) has traits', () => {
+  const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+  const onnxFiles = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? onnxFiles(join(dir, e.name)) : e.name.endsWith('.onnx') ? [join(dir, e.name)] : []));
+  const files = ['models', 'test/fixtures', 'conformance', 'conformance-extra'].flatMap(onnxFiles);
+  assert.ok(files.length >= 40, `${files.length} models`);
+  const ops = new Set(files.flatMap((f) => decodeModel(readFileSync(join(root, f)), f).graph!.node.filter((n) => n.domain === '' || n.domain === 'ai.onnx').map((n) => n.opType)));
+  assert.ok(ops.size >= 40, [...ops].join(', '));
+  assert.deepEqual([...ops].filter((op) => !opTraits(op)).sort(), []);
 });

@@ -28,6 +28,7 @@ import {
   type TargetMask,
   type TargetSpec,
 } from '../../src/browser.js';
+import { $ } from './dom.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
@@ -138,12 +139,6 @@ const hook: TestHook = {
     })),
 };
 (window as unknown as { __lumen: TestHook }).__lumen = hook;
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 const ui = {
   status: $<HTMLParagraphElement>('runtime-status'),

@@ -3,6 +3,7 @@ import { describeValue } from '../options.js';
 import type { OptionSpec } from '../methods/types.js';
 import { booleanOptionValue, optionValueProblem } from '../methods/validate.js';
 import { getMetric } from './registry.js';
+import { boxFromText } from '../targets/spec.js';
 import type { Box, MetricInfo, Region } from './types.js';
 
 /**
@@ -60,11 +61,11 @@ export function checkMetricOptions(info: MetricInfo, given: Readonly<Record<stri
  */
 export function parseBoxes(text: string): Region {
   const boxes: Box[] = text.split(';').filter((s) => s.trim()).map((part) => {
-    const v = part.split(',').map((s) => Number(s.trim()));
-    if (v.length !== 4 || v.some((n) => !Number.isFinite(n)) || v[2]! <= v[0]! || v[3]! <= v[1]!) {
+    const b = boxFromText(part);
+    if (!b || b.x1 <= b.x0 || b.y1 <= b.y0) {
       throw new LumenError('BAD_OPTION', `box '${part}': expected x0,y0,x1,y1 with x1 > x0 and y1 > y0 (input pixels, x1/y1 exclusive)`, 2);
     }
-    return { x0: v[0]!, y0: v[1]!, x1: v[2]!, y1: v[3]! };
+    return b;
   });
   if (boxes.length === 0) throw new LumenError('BAD_OPTION', `no box in '${text}'`, 2);
   return { boxes };

@@ -1,6 +1,6 @@
 import type { LumenModel } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import type { ResolvedTargets } from '../targets/index.js';
+import type { ResolvedTargets, TargetBox } from '../targets/index.js';
 import type { ExplainOptions, Explanation, OptionSpec, OptionValues, ProgressEvent } from '../methods/types.js';
 
 export type MetricCategory = 'faithfulness' | 'robustness' | 'randomization' | 'discrimination' | 'localization' | 'complexity';
@@ -27,13 +27,8 @@ export interface MetricInfo {
   options: readonly OptionSpec[];
 }
 
-/** An axis-aligned box in input pixels: x0,y0 inclusive, x1,y1 exclusive. */
-export interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
+/** An axis-aligned box in input pixels: x0,y0 inclusive, x1,y1 exclusive (the targets' box). */
+export type Box = TargetBox;
 
 /** Ground truth for one image: boxes, or a binary mask of H·W values (non-zero = inside). */
 export type Region = { boxes: readonly Box[] } | { mask: ArrayLike<number> };

@@ -11,12 +11,22 @@ export type TargetOutput = 'logit' | 'probability';
  */
 export type TargetTransform = TargetOutput | 'cosine' | 'objectness';
 
-/** An axis-aligned rectangle in pixels of the image (segmentation) or of the input (detection): x1, y1 exclusive. */
+/**
+ * An axis-aligned rectangle in pixels of the image (segmentation) or of the input (detection, the localization
+ * metrics' ground truth: `Box` there): x0, y0 inclusive, x1, y1 exclusive.
+ */
 export interface TargetBox {
   x0: number;
   y0: number;
   x1: number;
   y1: number;
+}
+
+/** A box's text form, `x0,y0,x1,y1` (four finite numbers), as --target's box= and --boxes write it; undefined if it is not. */
+export function boxFromText(text: string): TargetBox | undefined {
+  const v = text.split(',').map(Number);
+  if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) return undefined;
+  return { x0: v[0]!, y0: v[1]!, x1: v[2]!, y1: v[3]! };
 }
 
 /** Fields every object spec may carry. */
@@ -129,9 +139,9 @@ export function parseTargetSpec(text: string, tensor?: string, files?: TargetFil
     return Number(s);
   };
   const box = (s: string): TargetBox => {
-    const v = s.split(',').map(Number);
-    if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw bad(`box must be x0,y0,x1,y1 (4 numbers), got '${s}'`);
-    return { x0: v[0]!, y0: v[1]!, x1: v[2]!, y1: v[3]! };
+    const b = boxFromText(s);
+    if (!b) throw bad(`box must be x0,y0,x1,y1 (4 numbers), got '${s}'`);
+    return b;
   };
   if (t0.startsWith('seg:')) {
     const [cat, ...mods] = t0.slice(4).split(':');

@@ -5,7 +5,7 @@
  */
 import { computeGradients } from '../../autodiff/index.js';
 import { foldBatchNormalization } from '../../autodiff/canonizers.js';
-import { COMPOSITES, FIRST_LAYER_RULES, defaultLrpParameters, lrpRuleSet, type CompositeName, type FirstLayerRule, type LrpParameters } from '../../autodiff/rulesets/lrp.js';
+import { COMPOSITES, FIRST_LAYER_RULES, defaultLrpParameters, lrpRuleSet, type LrpParameters } from '../../autodiff/rulesets/lrp.js';
 import { LumenError } from '../../errors.js';
 import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';

@@ -16,12 +16,18 @@ export interface ModelFlags {
   threads?: string;
 }
 
-/** Flags every command that loads a model takes (they override the model's metadata and sidecar JSON). */
-export function addModelFlags(cmd: Command): Command {
+/**
+ * Flags every command that loads a model takes (they override the model's metadata and sidecar JSON); the input
+ * normalization flags only where the input is an image (`image` false: the tabular commands).
+ */
+export function addModelFlags(cmd: Command, image = true): Command {
+  if (image) {
+    cmd
+      .option('--normalization <preset>', 'input normalization: imagenet, unit ([0,1]), none (0..255); default from the model metadata')
+      .option('--mean <values>', 'custom per-channel mean (comma-separated, on the 0..1 scale)')
+      .option('--std <values>', 'custom per-channel std (comma-separated, on the 0..1 scale)');
+  }
   return cmd
-    .option('--normalization <preset>', 'input normalization: imagenet, unit ([0,1]), none (0..255); default from the model metadata')
-    .option('--mean <values>', 'custom per-channel mean (comma-separated, on the 0..1 scale)')
-    .option('--std <values>', 'custom per-channel std (comma-separated, on the 0..1 scale)')
     .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)');
 }

@@ -21,7 +21,7 @@ import { aleSvg, importanceSvg, pdpSvg, shapSummarySvg, shapSvg } from '../../re
 import { renderTabularReportHtml, type TabularReportEntry } from '../../report/tabular-html.js';
 import { toCsv } from '../../tabular/csv.js';
 import { columnIndex, parseDataset, valueLabel, type TabularDataset } from '../../tabular/dataset.js';
-import { loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
 import { parseOption } from '../method-flags.js';
@@ -86,10 +86,9 @@ export function registerTabular(program: Command): void {
         .option('--ignore <names>', 'comma-separated columns to leave out (ids, …)')
         .addOption(flag.output('model output to explain (default: the first float output)'))
         .option('--target <class>', 'output column explained (index or class name); default 1 of 2, 0 of 1')
-        .option('--classes <file|list>', 'class names: a JSON/text file (one per line) or a comma-separated list')
-        .option('--threads <n>', 'ONNX Runtime intra-op threads (default: runtime default)')
         .addOption(flag.json('print the result summary as JSON'))
     );
+    addModelFlags(cmd, false);
     for (const spec of TABULAR_MODEL_OPTIONS) cmd.addOption(optionFlag(spec));
     if (id === 'pdp' || id === 'ice' || id === 'ale') {
       cmd.option('--feature <names>', 'a feature, or a pair NAME,NAME (2-D); repeat for more plots; default: every column', collect, []);

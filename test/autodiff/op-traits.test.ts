@@ -452,3 +452,21 @@ test('every op type in the models the tests and conformance use (models/, test/f
   assert.ok(ops.size >= 40, [...ops].join(', '));
   assert.deepEqual([...ops].filter((op) => !opTraits(op)).sort(), []);
 });
+
+test('CAM reads a ReduceMean pool\'s axes as its op does (axesInputSince): the attribute at opset 17, the input at opset 18 — same weights', async () => {
+  // (a bug fixed: at opset 18, the default of recent torch.onnx exports, CAM refused the ReduceMean with 'it feeds ReduceMean')
+  const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * 1.3) + 0.2), [1, 1, 4, 4]);
+  for (const opset of [17, 18]) {
+    const g = emptyModel({ input: ['N', 1, 4, 4] }, opset);
+    g.addNode('Conv', ['input', g.addInitializer(Float32Array.of(1.5, -2, 0.5), [3, 1, 1, 1]), g.addInitializer(Float32Array.of(0.1, -0.3, 0.2), [3])], ['layer']);
+    const mean = opset >= 18 ? g.op('ReduceMean', ['layer', g.int64s([-1, 2])], { keepdims: { i: 0 } }) : g.op('ReduceMean', ['layer'], { axes: { ints: [-1, 2] }, keepdims: { i: 0 } });
+    g.setOutputs([g.op('Gemm', [mean, g.addInitializer(Float32Array.of(0.7, -0.4, 1.1, -0.2, 0.9, 0.3), [2, 3])], { transB: { i: 1 } })]);
+    const model = modelOf(g);
+    try {
+      const c = await getMethod('cam').explain(model, x, { target: 1, layer: 'layer', raw: true });
+      assert.deepEqual(Array.from((c.extras.weights as Tensor).data).map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 0.9, 0.3], `opset ${opset}`);
+    } finally {
+      await model.dispose();
+    }
+  }
+});

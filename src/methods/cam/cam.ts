@@ -1,6 +1,6 @@
 import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { attrInts } from '../../onnx/attributes.js';
+import { reduceAxes } from '../../onnx/shapes.js';
 import type { NodeProto } from '../../onnx/proto.js';
 import { gridAxes, type LayerLayout } from '../../layout.js';
 import { opTraits, passesThrough } from '../../autodiff/registry.js';
@@ -61,7 +61,7 @@ function linearHead(model: LumenModel, layer: string, layout: LayerLayout): Line
   const pool = single(layer);
   // the mean over the layer's grid: axes 2, 3 of NCHW, 1, 2 of NHWC, 1 of tokens without special tokens
   const grid = gridAxes(layout);
-  const isMean = pool.opType === 'ReduceMean' && pool.input.length === 1 && grid !== undefined && sameSet(attrInts(pool, 'axes') ?? [], grid, grid.map((a) => a - (layout.kind === 'tokens' ? 3 : 4)));
+  const isMean = pool.opType === 'ReduceMean' && grid !== undefined && sameSet(meanAxes(model, pool, layout.kind === 'tokens' ? 3 : 4) ?? [], grid);
   if (!(pool.opType === 'GlobalAveragePool' && layout.kind === 'NCHW') && !isMean) fail(`it feeds ${pool.opType}`);
   let tensor = pool.output[0]!;
   let node = single(tensor);
@@ -96,6 +96,16 @@ function linearHead(model: LumenModel, layer: string, layout: LayerLayout): Line
   return dense.transposed
     ? { inputs: cols, outputs: rows, at: (c, k) => dense.scale * Number(w[k * cols + c]!) }
     : { inputs: rows, outputs: cols, at: (c, k) => dense.scale * Number(w[c * cols + k]!) };
+}
+
+/** The axes a ReduceMean averages over (attribute or, from opset 18, constant input: `reduceAxes`), undefined when not constant. */
+function meanAxes(model: LumenModel, pool: NodeProto, rank: number): number[] | undefined {
+  const g = model.graph;
+  try {
+    return reduceAxes(pool, rank, (i) => g.constantNumbers(pool.input[i]!), g.opset);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameSet(axes: readonly number[], ...options: (readonly number[])[]): boolean {

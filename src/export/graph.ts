@@ -12,7 +12,7 @@ import { XGRADCAM_EPS } from '../methods/cam/xgradcam.js';
 import { biasLayers } from '../methods/cam/fullgrad.js';
 import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
-import { occlusionGeometry } from '../methods/perturbation/occlusion.js';
+import { occlusionGeometry, windowSpans } from '../methods/perturbation/occlusion.js';
 import { perturbationSeed } from '../methods/perturbation/perturbation-run.js';
 import { RiseMasks, riseSettings, type RiseOptions } from '../methods/perturbation/rise.js';
 import { checkOptionValues, parseOptionValues } from '../methods/validate.js';
@@ -552,14 +552,13 @@ function occlusionWindows(options: ExplainOptions, dims: readonly Dim[]): { y0: 
   if (window[0] !== C) throw new LumenError('BAD_OPTION', `export: Occlusion windows must span all ${C} channels (got ${window.join(',')})`, 2);
   const baseline = options.baselines ?? 0;
   if (typeof baseline !== 'number') throw new LumenError('BAD_OPTION', 'export: the Occlusion baseline must be one number', 2);
-  const starts = (dim: number, w: number, s: number): number[] => Array.from({ length: Math.ceil((dim - w) / s) + 1 }, (_, j) => j * s);
   const out = { y0: [] as number[], y1: [] as number[], x0: [] as number[], x1: [] as number[], baseline };
-  for (const y of starts(H, window[1], stride[1])) {
-    for (const x of starts(W, window[2], stride[2])) {
-      out.y0.push(y);
-      out.y1.push(Math.min(y + window[1], H));
-      out.x0.push(x);
-      out.x1.push(Math.min(x + window[2], W));
+  for (const [y0, y1] of windowSpans(H, window[1], stride[1])) {
+    for (const [x0, x1] of windowSpans(W, window[2], stride[2])) {
+      out.y0.push(y0);
+      out.y1.push(y1);
+      out.x0.push(x0);
+      out.x1.push(x1);
     }
   }
   return out;

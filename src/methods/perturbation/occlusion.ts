@@ -88,31 +88,34 @@ function baselineFor(options: ExplainOptions, image: PreparedImage): Float32Arra
   throw new LumenError('BAD_OPTION', `option baselines has ${values.length} values; expected 1, ${image.channels} (per channel) or ${size} (one image)`, 2);
 }
 
-function positions(dim: number, window: number, stride: number): number {
-  return Math.ceil((dim - window) / stride) + 1;
+/**
+ * Captum Occlusion's windows along one axis of length `dim`: [start, end) of each, starts 0, s, 2s, … while a whole
+ * window fits, plus the last one that reaches past the end (ceil((dim − w)/s) + 1 windows), clipped to the axis.
+ * `explain` and the ONNX export (src/export) place them with it.
+ */
+export function windowSpans(dim: number, window: number, stride: number): [start: number, end: number][] {
+  return Array.from({ length: Math.ceil((dim - window) / stride) + 1 }, (_, j) => [j * stride, Math.min(j * stride + window, dim)]);
 }
 
 async function explainOcclusion(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof occlusionInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
   const first = run.images[0]!;
   const { window, stride } = occlusionGeometry(options, first.channels, first.height, first.width);
-  const counts = [positions(first.channels, window[0], stride[0]), positions(first.height, window[1], stride[1]), positions(first.width, window[2], stride[2])] as const;
-  const perImage = counts[0] * counts[1] * counts[2];
+  const spans = [windowSpans(first.channels, window[0], stride[0]), windowSpans(first.height, window[1], stride[1]), windowSpans(first.width, window[2], stride[2])] as const;
+  const [nc, ny, nx] = spans.map((s) => s.length) as [number, number, number];
+  const perImage = nc * ny * nx;
   run.plan(perImage * run.images.length);
 
   const maps: Float32Array[] = [];
   for (const image of run.images) {
-    const { channels: C, height: H, width: W, pixels: P } = image;
+    const { channels: C, width: W, pixels: P } = image;
     const baseline = baselineFor(options, image);
-    // Window j = (jc, jy, jx) covers [start, min(start + w, D)) in each dimension.
+    // Window j = (jc, jy, jx) covers its span in each dimension.
     const range = (j: number): [number, number, number, number, number, number] => {
-      const jx = j % counts[2];
-      const jy = Math.floor(j / counts[2]) % counts[1];
-      const jc = Math.floor(j / (counts[1] * counts[2]));
-      const c0 = jc * stride[0];
-      const y0 = jy * stride[1];
-      const x0 = jx * stride[2];
-      return [c0, Math.min(c0 + window[0], C), y0, Math.min(y0 + window[1], H), x0, Math.min(x0 + window[2], W)];
+      const [c0, c1] = spans[0][Math.floor(j / (ny * nx))]!;
+      const [y0, y1] = spans[1][Math.floor(j / nx) % ny]!;
+      const [x0, x1] = spans[2][j % nx]!;
+      return [c0, c1, y0, y1, x0, x1];
     };
     const scores = await run.score(
       image,

@@ -64,10 +64,19 @@ export const IMPORTANCE_OPTIONS = [
   seedOption('seed of the shuffles'),
 ] as const satisfies readonly OptionSpec[];
 
+/** The most columns exact Shapley values take (2^M coalitions per row). */
+export const MAX_EXACT_FEATURES = 16;
+
 export const SHAP_OPTIONS = [
   { name: 'rows', type: 'string', default: '0', description: 'data rows to explain: 0-based indices and ranges such as 0,3,10-14' },
   { name: 'background', type: 'integer', min: 1, default: 100, description: 'background rows drawn from the data without replacement (all rows when fewer); the API also takes a list of row indices' },
-  { name: 'algorithm', type: 'enum', choices: ['kernel', 'exact'], default: 'kernel', description: "'kernel' (KernelSHAP) or 'exact' (all 2^M coalitions, M ≤ 16 columns)" },
+  {
+    name: 'algorithm',
+    type: 'enum',
+    choices: ['kernel', 'exact'],
+    default: 'kernel',
+    description: `'kernel' (KernelSHAP) or 'exact' (all 2^M coalitions, M ≤ ${MAX_EXACT_FEATURES} columns)`,
+  },
   { name: 'numSamples', type: 'integer', min: 1, description: 'KernelSHAP coalitions per row; default 2·M + 2048 (M columns), capped at 2^M − 2 (then exact)' },
   seedOption('seed of the background sample and the coalitions'),
 ] as const satisfies readonly OptionSpec[];

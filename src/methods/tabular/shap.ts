@@ -5,7 +5,7 @@
  * - 'kernel': KernelSHAP with the image KernelSHAP's coalition sampling and constrained solve
  *   (src/methods/perturbation/kernel-shap.ts); with numSamples ≥ 2^M − 2 every coalition is evaluated and the
  *   result is the exact Shapley value.
- * - 'exact': the Shapley formula over all 2^M coalitions (M ≤ 16 columns).
+ * - 'exact': the Shapley formula over all 2^M coalitions (M ≤ MAX_EXACT_FEATURES columns).
  * A categorical column is one player (its one-hot features move together).
  */
 import { LumenError } from '../../errors.js';
@@ -13,7 +13,7 @@ import { Rng } from '../../random.js';
 import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
 import type { TabularModel } from './model.js';
 import type { OptionValues } from '../types.js';
-import { rowsOption, SHAP_OPTIONS, tabularOptions } from './options.js';
+import { MAX_EXACT_FEATURES, rowsOption, SHAP_OPTIONS, tabularOptions } from './options.js';
 
 /** shapValues' options, typed from SHAP_OPTIONS (options.ts: names, defaults, bounds), with the API's forms of the row lists. */
 export type ShapOptions = Omit<Partial<OptionValues<typeof SHAP_OPTIONS>>, 'rows' | 'background'> & {
@@ -39,7 +39,7 @@ export interface ShapResult {
   responseLabel: string;
 }
 
-export const MAX_EXACT_FEATURES = 16;
+export { MAX_EXACT_FEATURES } from './options.js';
 
 export async function shapValues(tm: TabularModel, options: ShapOptions = {}): Promise<ShapResult> {
   const who = 'shapValues';

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LumenError, isLumenError } from '../errors.js';
 import { describeValue } from '../options.js';
@@ -18,32 +18,9 @@ import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutput
 import { MAX_COUNT } from '../methods/validate.js';
 import { inShard, runSettings, writeRunSettings, type Shard } from './shard.js';
 
-/** One row of the batch manifest (JSON Lines): an image × method × target, done or failed. */
-export interface ManifestRow {
-  key: string;
-  input: string;
-  method: string;
-  target: string;
-  status: 'ok' | 'error';
-  class?: number;
-  label?: string;
-  probability?: number;
-  png?: string;
-  npy?: string;
-  scores?: Record<string, number>;
-  /** Why the scores are missing (e.g. a layer-resolution attribution cannot be scored on pixels). */
-  scoreError?: string;
-  /** Deletion / insertion curves when scored: fraction of pixels changed → probability of the class. */
-  curves?: Record<string, { x: number[]; y: number[] }>;
-  /** The model's top-5 classes for this image (from the batch's own forward pass). */
-  top?: { label: string; probability: number }[];
-  /** The image as the model saw it (PNG beside the overlays). */
-  image?: string;
-  /** Timings of the whole batch the row was computed in (`batch` images). */
-  timings?: { compileMs: number; runMs: number };
-  batch?: number;
-  error?: string;
-}
+import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
+
+export type { ManifestRow } from './manifest.js';
 
 export interface ExplainFilesOptions {
   methods: readonly Method[];
@@ -109,21 +86,15 @@ export async function explainFiles(model: LumenModel, files: readonly string[], 
 
 async function explainLocked(model: LumenModel, files: readonly string[], methods: readonly Method[], targets: readonly string[], options: ExplainFilesOptions): Promise<ExplainFilesResult> {
   const { outDir } = options;
-  const manifest = join(outDir, 'manifest.jsonl');
+  const manifest = join(outDir, MANIFEST_FILE);
   const done = new Map<string, ManifestRow>();
   // Rows whose files are incomplete: those files are theirs, so recomputing the row may replace them.
   const partial = new Map<string, ManifestRow>();
-  if (existsSync(manifest) && !options.force) {
-    for (const line of readFileSync(manifest, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const row = JSON.parse(line) as ManifestRow;
-        // A row counts as done only with its files: an interrupted run may have appended the row and not yet
-        // renamed its files from their pending names (finished here), or written nothing (recomputed).
-        if (row.status === 'ok') (commitFiles(outDir, row) ? done : partial).set(row.key, row);
-      } catch {
-        // A line cut by an interrupted run: ignore it, that row will be recomputed.
-      }
+  if (!options.force) {
+    for (const row of readManifestRows(outDir)) {
+      // A row counts as done only with its files: an interrupted run may have appended the row and not yet
+      // renamed its files from their pending names (finished here), or written nothing (recomputed).
+      if (row.status === 'ok') (commitFiles(outDir, row) ? done : partial).set(row.key, row);
     }
   }
   const total = files.length * methods.length * targets.length;

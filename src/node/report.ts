@@ -5,7 +5,7 @@ import { getMethod, hasMethod } from '../methods/registry.js';
 import { listMetrics } from '../metrics/index.js';
 import type { LumenModel } from '../model.js';
 import { renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
-import type { ManifestRow } from './explain-files.js';
+import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
 import { writeFileAtomic } from './image-file.js';
 import { classCount } from '../targets/index.js';
 import { conceptSectionsIn } from './concepts-report.js';
@@ -46,7 +46,7 @@ export interface ReportOptions {
 
 /** Build `<out>/report.html` from a finished explain run (its manifest.jsonl, run.json and PNGs). */
 export function writeReport(outDir: string, options: ReportOptions = {}): string {
-  const manifestPath = join(outDir, 'manifest.jsonl');
+  const manifestPath = join(outDir, MANIFEST_FILE);
   const runPath = join(outDir, 'run.json');
   if (!existsSync(manifestPath) || !existsSync(runPath)) {
     throw new LumenError('FILE_NOT_FOUND', `${outDir} is not the output of 'lumen explain' (needs manifest.jsonl and run.json)`);
@@ -54,15 +54,7 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
   const run = JSON.parse(readFileSync(runPath, 'utf8')) as RunInfo;
   // Later rows win: a re-run with --force replaces earlier results for the same key.
   const byKey = new Map<string, ManifestRow>();
-  for (const line of readFileSync(manifestPath, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const row = JSON.parse(line) as ManifestRow;
-      byKey.set(row.key, row);
-    } catch {
-      // a line cut by an interrupted run
-    }
-  }
+  for (const row of readManifestRows(outDir)) byKey.set(row.key, row);
   const rows = [...byKey.values()];
   const dataUri = (file: string | undefined): string | undefined => {
     if (!file) return undefined;

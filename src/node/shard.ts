@@ -5,7 +5,7 @@ import { LumenError } from '../errors.js';
 import type { Method } from '../methods/types.js';
 import type { LumenModel } from '../model.js';
 import { encodeModel } from '../onnx/io.js';
-import type { ManifestRow } from './explain-files.js';
+import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
 import { writeFileAtomic } from './image-file.js';
 import { lockOutputDir, outputFolderError, prepareOutputDir } from './output-dir.js';
 import { modelFileSha256 } from './tfjs-files.js';
@@ -139,16 +139,7 @@ export function mergeRuns(dirs: readonly string[], out: string, options: { force
     const owners = new Map<string, string>();
     for (const dir of dirs) {
       const own = new Map<string, ManifestRow>();
-      const manifest = join(dir, 'manifest.jsonl');
-      for (const line of existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n') : []) {
-        if (!line.trim()) continue;
-        try {
-          const row = JSON.parse(line) as ManifestRow;
-          own.set(row.key, row);
-        } catch {
-          // a line cut by an interrupted run
-        }
-      }
+      for (const row of readManifestRows(dir)) own.set(row.key, row);
       for (const [key, row] of own) {
         const prev = rows.get(key);
         if (prev && (prev.row.status === 'ok' || row.status !== 'ok')) continue;
@@ -179,7 +170,7 @@ export function mergeRuns(dirs: readonly string[], out: string, options: { force
       lines.push(JSON.stringify(row));
     }
     try {
-      writeFileAtomic(join(out, 'manifest.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+      writeFileAtomic(join(out, MANIFEST_FILE), lines.length ? `${lines.join('\n')}\n` : '');
       const run = dirs.map((d) => join(d, 'run.json')).find((p) => existsSync(p));
       if (run) copyFileSync(run, join(out, 'run.json'));
     } catch (e) {

@@ -21,6 +21,7 @@ import {
   toCsv,
   type TabularDataset,
 } from '../../src/tabular/index.js';
+import { parseOptionValues } from '../../src/methods/validate.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { downloadBlob } from './view.js';
 
@@ -153,7 +154,8 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
   try {
     const method = $<HTMLSelectElement>('t-method').value;
     // the option fields first: a bad value is refused before any model work
-    const methodOptions = optionReaders.get(method)!();
+    // a blank field is the method's declared default (ICE's own grid and curves too, as `lumen ice`)
+    const methodOptions = parseOptionValues(TABULAR_METHODS.find((m) => m.id === method)!.options, optionReaders.get(method)!());
     const targetColumn = $<HTMLSelectElement>('t-target-column').value || undefined;
     const dataset = parseDataset(state.csvText, { targetColumn, source: state.csvName });
     const tm = await TabularModel.create(state.model, dataset, {
@@ -178,7 +180,7 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
   }
 });
 
-async function runMethod(method: string, options: OptionValues, tm: TabularModel, ds: TabularDataset): Promise<{ svg: string; plot: Plot }> {
+async function runMethod(method: string, options: Record<string, unknown>, tm: TabularModel, ds: TabularDataset): Promise<{ svg: string; plot: Plot }> {
   const f1 = $<HTMLSelectElement>('t-feature').value;
   const f2 = $<HTMLSelectElement>('t-feature2').value;
   const features = f2 && f2 !== f1 ? [f1, f2] : [f1];
@@ -187,7 +189,7 @@ async function runMethod(method: string, options: OptionValues, tm: TabularModel
     const res = await partialDependence(tm, ice ? [f1] : features, options);
     const cols = res.features.map((f) => ds.columns.find((c) => c.name === f)!);
     const rows = res.grid.length === 2 ? res.grid[0]!.flatMap((a, i) => res.grid[1]!.map((b, j) => [a, b, res.average[i * res.grid[1]!.length + j]!])) : res.grid[0]!.map((v, p) => [v, res.average[p]!]);
-    return { svg: pdpSvg(res, cols, { iceCurves: Number(options.iceCurves ?? 0) }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
+    return { svg: pdpSvg(res, cols, { iceCurves: options.iceCurves as number }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
   }
   if (method === 'ale') {
     const res = await accumulatedLocalEffects(tm, features, options);

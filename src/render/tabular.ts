@@ -8,7 +8,7 @@ import type { PdpResult } from '../methods/tabular/pdp.js';
 import type { ShapResult } from '../methods/tabular/shap.js';
 import type { TabularColumn } from '../tabular/dataset.js';
 import { escapeXml, fmt, FONT, formatNumber, lineChartSvg, niceTicks, svgHeader, type ChartSeries } from './chart.js';
-import { colormap, type ColormapName } from './colormaps.js';
+import { colormap, DIVERGING_COLORMAPS, type ColormapName } from './colormaps.js';
 import { minMax } from '../math/min-max.js';
 
 export interface Bar {
@@ -81,7 +81,7 @@ export function heatmapSvg(xs: readonly number[], ys: readonly number[], values:
   const name = options.colormap ?? 'viridis';
   const lut = colormap(name);
   let [lo, hi] = minMax(values);
-  if (name === 'RdBu' || name === 'bwr') {
+  if ((DIVERGING_COLORMAPS as readonly string[]).includes(name)) {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     [lo, hi] = [-m, m];
   }

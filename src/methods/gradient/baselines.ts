@@ -3,10 +3,21 @@ import { Tensor } from '../../tensor.js';
 import type { Random } from '../../random.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
 import { shownValue } from '../../options.js';
+import type { OptionSpec } from '../types.js';
 
 /** How a baseline (reference input) is given: a kind, a constant, or explicit tensors. */
 export const BASELINE_KINDS = ['zeros', 'blur', 'uniform-noise'] as const;
 export type BaselineSpec = (typeof BASELINE_KINDS)[number] | number | Tensor;
+
+/** σ in pixels of the 'blur' baseline when none is given (the blurSigma option's default; GradientSHAP's blur). */
+export const DEFAULT_BLUR_SIGMA = 4;
+
+/**
+ * The options of a method whose one reference input comes from makeBaselines (Integrated Gradients, DeepLIFT): name,
+ * type, default and bounds stated once here; each method words its own description.
+ */
+export const baselineSpec = (description: string) => ({ name: 'baseline', type: 'string', default: 'zeros', description }) as const satisfies OptionSpec;
+export const blurSigmaSpec = (description: string) => ({ name: 'blurSigma', type: 'number', default: DEFAULT_BLUR_SIGMA, min: 0.1, description }) as const satisfies OptionSpec;
 
 /**
  * A method's baseline option under the one name it declares: Integrated Gradients and DeepLIFT take one `baseline`,

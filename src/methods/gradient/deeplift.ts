@@ -12,7 +12,7 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, OptionSpec, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
-import { baselineOption, makeBaselines, type BaselineSpec } from './baselines.js';
+import { baselineOption, baselineSpec, blurSigmaSpec, makeBaselines, type BaselineSpec } from './baselines.js';
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
@@ -48,13 +48,10 @@ export const deepliftInfo = familyInfo('gradient', {
   cost: '1 forward + backward of a batch of 2 (input and reference) per image',
   reference: 'Captum 0.8.0 DeepLift (conformance: every DeepLift reference, baseline zeros)',
   options: [
-    {
-      name: 'baseline',
-      type: 'string',
-      default: 'zeros',
-      description: "Reference input: 'zeros' (0 in the normalized space = the dataset mean image), a number for every value, 'blur' (the image blurred), 'uniform-noise' (seeded). API: also a Tensor (one image, or one per input).",
-    },
-    { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: "Gaussian σ in pixels of the 'blur' baseline." },
+    baselineSpec(
+      "Reference input: 'zeros' (0 in the normalized space = the dataset mean image), a number for every value, 'blur' (the image blurred), 'uniform-noise' (seeded). API: also a Tensor (one image, or one per input).",
+    ),
+    blurSigmaSpec("Gaussian σ in pixels of the 'blur' baseline."),
     { name: 'multiplyByInputs', type: 'boolean', default: true, description: 'Multiply the multipliers by (input − reference); false returns the multipliers.' },
     DEEPLIFT_RULES_OPTION,
     batchSizeOption(16, 'Images per run (each run holds twice as many: the references).'),

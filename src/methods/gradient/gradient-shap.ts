@@ -2,7 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
-import { baselineOption, gaussianBlur } from './baselines.js';
+import { DEFAULT_BLUR_SIGMA, baselineOption, gaussianBlur } from './baselines.js';
 import { inputGradients, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
@@ -97,7 +97,7 @@ function baselineDistribution(input: Tensor, spec: unknown, count: number, rando
   }
   if (spec === 'zeros') return { count: 1, value: () => 0 };
   if (spec === 'blur') {
-    const blurred = gaussianBlur(input, 4);
+    const blurred = gaussianBlur(input, DEFAULT_BLUR_SIGMA);
     return { count: 1, value: (i, _k, p) => blurred.data[i * per + p]! };
   }
   if (spec !== 'noise' && spec !== 'uniform-noise') {

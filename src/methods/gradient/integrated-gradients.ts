@@ -2,7 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Timings } from '../types.js';
-import { baselineOption, makeBaselines } from './baselines.js';
+import { baselineOption, baselineSpec, blurSigmaSpec, makeBaselines } from './baselines.js';
 import { forwardLogits, inputGradients, now, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { targetScores, targetTensor } from '../../targets/index.js';
 import { splitFloat64 } from '../../onnx/float64.js';
@@ -29,8 +29,8 @@ export const integratedGradients = registerMethod({
     options: [
       { name: 'steps', type: 'integer', default: 50, min: 2, description: 'points on the path (Captum n_steps)' },
       { name: 'method', type: 'enum', choices: INTEGRATION_METHODS, default: 'gausslegendre', description: 'quadrature rule, as Captum (riemann_trapezoid weights sum to (n−1)/n as in Captum)' },
-      { name: 'baseline', type: 'string', default: 'zeros', description: "zeros (the mean image in normalized space), a number, blur, uniform-noise; API: also a Tensor" },
-      { name: 'blurSigma', type: 'number', default: 4, min: 0.1, description: 'Gaussian sigma in pixels for the blur baseline' },
+      baselineSpec('zeros (the mean image in normalized space), a number, blur, uniform-noise; API: also a Tensor'),
+      blurSigmaSpec('Gaussian sigma in pixels for the blur baseline'),
       { name: 'internalBatchSize', type: 'integer', default: 16, min: 1, description: 'interpolated images per forward + backward run (memory grows with it)' },
       PRECISION_OPTION,
     ],

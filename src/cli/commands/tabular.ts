@@ -72,8 +72,8 @@ function optionsFromFlags(specs: readonly OptionSpec[], flags: TabularFlags, com
 }
 
 export function registerTabular(program: Command): void {
-  for (const id of ['pdp', 'ice', 'ale', 'importance', 'shap'] as const) {
-    const m = info(id);
+  for (const m of TABULAR_METHODS) {
+    const id = m.id;
     const cmd = (
       program
         .command(id)

@@ -8,29 +8,30 @@ import type { TargetTransform } from './spec.js';
 /** Column of a YOLOv5-style row [cx, cy, w, h, objectness, K class scores] that holds the objectness. */
 export const OBJECTNESS_COLUMN = 4;
 
+/** The softmax of each row of [N, K] logits (`softmax`), as float32. */
 export function softmaxRows(logits: Tensor): Tensor {
   const [n, k] = [logits.dims[0]!, logits.dims[1]!];
   const out = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let m = -Infinity;
-    for (let j = 0; j < k; j++) m = Math.max(m, logits.data[i * k + j]!);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits.data[i * k + j]! - m);
-    for (let j = 0; j < k; j++) out[i * k + j] = Math.exp(logits.data[i * k + j]! - m) / s;
-  }
+  for (let i = 0; i < n; i++) out.set(softmax(logits.data.subarray(i * k, (i + 1) * k)), i * k);
   return new Tensor(out, [n, k]);
+}
+
+/** The softmax of one row in float64: exp(v − max) / Σ exp(v − max), summed in order. */
+export function softmax(row: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(row);
+  let m = -Infinity;
+  for (const v of out) m = Math.max(m, v);
+  let s = 0;
+  for (let j = 0; j < out.length; j++) s += (out[j] = Math.exp(out[j]! - m));
+  for (let j = 0; j < out.length; j++) out[j]! /= s;
+  return out;
 }
 
 /** transform(row) of one image's values (float64), as the seed graph computes it (see TargetTransform). */
 export function transformRow(row: ArrayLike<number>, transform: TargetTransform, rowWidth: number): Float64Array {
+  if (transform === 'probability') return softmax(row);
   const out = Float64Array.from(row as ArrayLike<number>);
-  if (transform === 'probability') {
-    let m = -Infinity;
-    for (const v of out) m = Math.max(m, v);
-    let s = 0;
-    for (let j = 0; j < out.length; j++) s += (out[j] = Math.exp(out[j]! - m));
-    for (let j = 0; j < out.length; j++) out[j]! /= s;
-  } else if (transform === 'cosine') {
+  if (transform === 'cosine') {
     let s = 0;
     for (const v of out) s += v * v;
     const norm = Math.sqrt(s);

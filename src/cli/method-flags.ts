@@ -84,6 +84,11 @@ export function integerFlag(name: string, raw: unknown, min?: number, max?: numb
   return parseOption({ name, type: 'integer', min, max, description: '' }, text, undefined) as number;
 }
 
+/** A command's own number flag (--iou, --score-threshold), parsed and bounded in the words of integerFlag. */
+export function numberFlag(name: string, raw: unknown, min?: number, max?: number): number {
+  return parseOption({ name, type: 'number', min, max, description: '' }, String(raw).trim(), undefined) as number;
+}
+
 export function parseOption(spec: OptionSpec, raw: unknown, method: string | undefined): unknown {
   const text = String(raw);
   const where = method ? `--${kebab(spec.name)} (${method})` : `--${kebab(spec.name)}`;

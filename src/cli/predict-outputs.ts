@@ -8,6 +8,7 @@ import { outputStem, prepareOutputDir } from '../node/output-dir.js';
 import { forwardTarget, requireTargetTensor, structuredKind, structuredPrediction } from '../targets/index.js';
 import { classMapImage } from '../render/class-map.js';
 import { printJson, printLine } from './output.js';
+import { numberFlag } from './method-flags.js';
 
 export interface PredictOutputFlags {
   output?: string;
@@ -18,12 +19,6 @@ export interface PredictOutputFlags {
   iou: string;
 }
 
-function fraction(name: string, raw: string): number {
-  const v = String(raw).trim() === '' ? Number.NaN : Number(raw);
-  if (!(v >= 0 && v <= 1)) throw new LumenError('BAD_OPTION', `--${name} must be a number in [0, 1], got '${raw}'`, 2);
-  return v;
-}
-
 /**
  * `lumen predict` on models that are not classifiers: a [N, C, H, W] output writes each image's class map (argmax
  * over the categories) as a PNG and a .npy and prints the pixels per category; a raw YOLO-style head
@@ -32,8 +27,8 @@ function fraction(name: string, raw: string): number {
  */
 export async function predictStructured(model: LumenModel, files: readonly string[], flags: PredictOutputFlags & { json?: boolean }): Promise<boolean> {
   // checked for every model, not only detectors: a bad value is a usage error wherever it is given
-  const scoreThreshold = fraction('score-threshold', flags.scoreThreshold);
-  const iou = fraction('iou', flags.iou);
+  const scoreThreshold = numberFlag('scoreThreshold', flags.scoreThreshold, 0, 1);
+  const iou = numberFlag('iou', flags.iou, 0, 1);
   const tensor = flags.output ?? model.logitsName;
   requireTargetTensor(model, tensor);
   // the output's kind is read from the first input that loads (if none does, the classifier path reports each)

@@ -12,7 +12,7 @@ import '../../src/api.js';
 import { LumenError } from '../../src/errors.js';
 import { Command } from 'commander';
 import { flag } from '../../src/cli/flags.js';
-import { integerFlag, methodOptionsFromFlags, parseMethodList } from '../../src/cli/method-flags.js';
+import { integerFlag, methodOptionsFromFlags, numberFlag, parseMethodList } from '../../src/cli/method-flags.js';
 import { loadModelWithFlags, metadataFromFlags } from '../../src/cli/model-options.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { formatComparison } from '../../src/metrics/index.js';
@@ -240,7 +240,11 @@ test("--mean ''/--std '' and predict --score-threshold/--iou that are not number
   assert.throws(() => metadataFromFlags({ std: '' }), usage(/--std takes comma-separated numbers, got ''/));
   const r = lumen('predict', 'models/fashion-cnn.onnx', 'samples/fashion/1-trouser.png', '--iou', 'abc');
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^lumen: --iou must be a number in \[0, 1\], got 'abc'/);
+  assert.match(r.stderr, /^lumen: --iou must be a finite number, got 'abc'/);
+  // the bounds, and the other flag, in the same words (numberFlag, as integerFlag)
+  assert.throws(() => numberFlag('scoreThreshold', '1.5', 0, 1), usage(/^--score-threshold must be within \[0, 1\], got 1\.5$/));
+  assert.throws(() => numberFlag('iou', '', 0, 1), usage(/^--iou must be a finite number, got ''$/));
+  assert.equal(numberFlag('iou', ' 0.45 ', 0, 1), 0.45);
   assert.equal(r.stdout, '');
 });
 

@@ -16,7 +16,7 @@ import { baselineOption, baselineSpec, blurSigmaSpec, makeBaselines, type Baseli
 import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
-import { batchSizeOption } from '../common-options.js';
+import { batchSizeOption, seedOption } from '../common-options.js';
 
 /**
  * deeplift's options as a caller passes them: the declared ones (deepliftInfo.options). The baseline is declared as
@@ -52,6 +52,7 @@ export const deepliftInfo = familyInfo('gradient', {
       "Reference input: 'zeros' (0 in the normalized space = the dataset mean image), a number for every value, 'blur' (the image blurred), 'uniform-noise' (seeded). API: also a Tensor (one image, or one per input).",
     ),
     blurSigmaSpec("Gaussian σ in pixels of the 'blur' baseline."),
+    seedOption("Seed of the 'uniform-noise' baseline."),
     { name: 'multiplyByInputs', type: 'boolean', default: true, description: 'Multiply the multipliers by (input − reference); false returns the multipliers.' },
     DEEPLIFT_RULES_OPTION,
     batchSizeOption(16, 'Images per run (each run holds twice as many: the references).'),
@@ -61,7 +62,7 @@ export const deepliftInfo = familyInfo('gradient', {
 
 /** The reference batch for `input` ([N, …]) from the parsed `baseline` option (the same kinds as integrated-gradients). */
 function baselineBatch(input: Tensor, options: DeepLiftValues): Tensor {
-  return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed ?? 0, 'xor'), options.blurSigma);
+  return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed, 'xor'), options.blurSigma);
 }
 
 /** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */

@@ -9,6 +9,7 @@ import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
+import { seedOption } from '../common-options.js';
 
 /**
  * Captum IntegratedGradients: attr = (x − b) ⊙ Σ_i w_i ∇score(b + α_i (x − b)). The interpolated points of all
@@ -31,6 +32,7 @@ export const integratedGradients = registerMethod({
       { name: 'method', type: 'enum', choices: INTEGRATION_METHODS, default: 'gausslegendre', description: 'quadrature rule, as Captum (riemann_trapezoid weights sum to (n−1)/n as in Captum)' },
       baselineSpec('zeros (the mean image in normalized space), a number, blur, uniform-noise; API: also a Tensor'),
       blurSigmaSpec('Gaussian sigma in pixels for the blur baseline'),
+      seedOption('seed of the uniform-noise baseline'),
       { name: 'internalBatchSize', type: 'integer', default: 16, min: 1, description: 'interpolated images per forward + backward run (memory grows with it)' },
       PRECISION_OPTION,
     ],
@@ -40,7 +42,7 @@ export const integratedGradients = registerMethod({
     const { steps, method, precision } = options;
     // (the generic batchSize no longer stands in for it: internalBatchSize has a declared default)
     const batch = options.internalBatchSize;
-    const random = new Random(options.seed ?? 0, 'xor');
+    const random = new Random(options.seed, 'xor');
     const baselines = makeBaselines(input, baselineOption(options, 'baseline', 'integrated-gradients'), random, options.blurSigma);
     const targets = await resolvedTargets(model, input, options.target, timings);
     const { alphas, weights } = integrationPoints(method, steps);

@@ -1,5 +1,6 @@
 /** A small self-contained HTML page (images inline) for the concept commands' output folders. */
 import { dffNotes, tcavNotes } from '../methods/concepts/notes.js';
+import { escapeXml } from '../render/chart.js';
 
 export interface ConceptPage {
   title: string;
@@ -11,7 +12,7 @@ export interface ConceptPage {
   images: { caption: string; src: string }[];
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeXml;
 
 export function conceptPageHtml(page: ConceptPage): string {
   const head = page.table.header.map((h) => `<th>${esc(h)}</th>`).join('');

@@ -1,4 +1,4 @@
-import { lineChartSvg } from '../render/chart.js';
+import { escapeXml, lineChartSvg } from '../render/chart.js';
 
 /** Everything a report shows; image fields are data: URIs so the page is self-contained. */
 export interface ReportData {
@@ -53,7 +53,7 @@ export interface ReportMetric {
   summary: string;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeXml;
 const fmt = (v: number | undefined, digits = 3): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 /** One self-contained HTML page (no scripts from the network, images inline). */

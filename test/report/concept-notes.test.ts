@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dffNotes, tcavNotes } from '../../src/methods/concepts/notes.js';
 import { conceptReportSections } from '../../src/report/concepts-html.js';
+import { escapeXml } from '../../src/render/chart.js';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeXml;
 
 test('concept notes: one wording (src/methods/concepts/notes.ts), which the report shows from the saved JSON as the CLI and the web app show it', () => {
   const dff = { layer: 'L', k: 2, relativeError: 0.1, concepts: [], images: [] };

@@ -14,6 +14,7 @@ import { writeReport, writeRunInfo } from '../../src/node/report.js';
 import { getMethod } from '../../src/methods/registry.js';
 import '../../src/methods/cam/index.js';
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { escapeXml } from '../../src/render/chart.js';
 
 const MODEL = 'models/shapes-shortcut.onnx';
 
@@ -84,7 +85,7 @@ test('lumen report includes the concepts, CRAFT atlas, TCAV, neighbours and prot
   assert.equal(tcav.target, 2);
   const randomMean = tcav.randomScores.reduce((a, b) => a + b, 0) / tcav.randomScores.length;
   const verdict = tcav.significant ? `significant (${tcav.direction} random)` : `not significant at ${tcav.threshold.toPrecision(3)}`;
-  const esc = (v: string): string => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const esc = escapeXml;
   assert.ok(
     html.includes(`<td>${esc(tcav.layer)}</td><td>2</td><td>${tcav.score.toFixed(3)}</td><td>${randomMean.toFixed(3)}</td><td>${tcav.pValue.toPrecision(3)}</td><td>${verdict}</td>`),
     `TCAV row for ${JSON.stringify(tcav)}`,

@@ -46,7 +46,7 @@ test('ViT token layer (class token + 8×8 patches): DFF concept scores take the 
     // the main report's DFF section (from concepts.json) says so
     const section = (flag: boolean): string =>
       conceptReportSections({ dff: { layer: 'L', k: 2, relativeError: 0.1, scoresIgnoreConcepts: flag, concepts: [], images: [] } })[0]!.html;
-    assert.match(section(true), /Every concept gets the same class scores: the network&#39;s head does not read L&#39;s positions/);
+    assert.match(section(true), /Every concept gets the same class scores: the network&apos;s head does not read L&apos;s positions/);
     assert.doesNotMatch(section(false), /same class scores/);
   } finally {
     await model.dispose();

@@ -14,5 +14,6 @@ export {
   type FeatureEncoding,
 } from './dataset.js';
 export * from '../methods/tabular/index.js';
+export { pdpCsv, iceCsv, aleCsv, importanceCsv, shapCsv } from './result-csv.js';
 export { barChartSvg, heatmapSvg, pdpSvg, aleSvg, importanceSvg, shapSvg, shapSummarySvg, type Bar, type HeatmapOptions } from '../render/tabular.js';
 export { renderTabularReportHtml, type TabularReport, type TabularReportEntry } from '../report/tabular-html.js';

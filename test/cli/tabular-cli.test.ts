@@ -42,6 +42,13 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
   const curves = parseCsv(readFileSync(join(dir, 'ice_worst_texture_curves.csv'), 'utf8'));
   assert.equal(curves.rows.length, 569);
   assert.ok(curves.rows.every((r) => Number(r[1]) === 0), 'centered curves start at 0');
+  // a pair's curves: every grid point of the product per row (the file held row i's slice at i·g1 before: wrong rows)
+  const icePair = await lumen('ice', ...common, '--feature', 'mean radius,worst texture', '--resolution', '3');
+  assert.equal(icePair.code, 0, icePair.stderr);
+  const pairCurves = parseCsv(readFileSync(join(dir, 'ice_mean_radius__worst_texture_curves.csv'), 'utf8'));
+  const pairJson = JSON.parse(readFileSync(join(dir, 'ice_mean_radius__worst_texture.json'), 'utf8')) as { individual: number[] };
+  assert.equal(pairCurves.header.length, 1 + 9);
+  assert.deepEqual(pairCurves.rows[7]!.slice(1).map(Number), pairJson.individual.slice(7 * 9, 8 * 9));
 
   const ale = await lumen('ale', ...common, '--feature', 'mean radius', '--bins', '10');
   assert.equal(ale.code, 0, ale.stderr);
@@ -72,7 +79,7 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
   for (const title of ['Partial dependence: mean radius', 'Partial dependence: mean radius × worst texture', 'Individual conditional expectation: worst texture', 'Accumulated local effects: mean radius', 'Permutation importance', 'Shapley values (KernelSHAP / exact), row 1']) {
     assert.ok(html.includes(title), `report lacks '${title}'`);
   }
-  assert.equal(html.match(/<svg /g)?.length, 2 + 1 + 1 + 1 + 3);
+  assert.equal(html.match(/<svg /g)?.length, 2 + 2 + 1 + 1 + 3);
 });
 
 test('tabular user errors: one clear message, exit 2', async () => {

@@ -8,17 +8,20 @@ import {
   TABULAR_METHODS,
   TabularModel,
   accumulatedLocalEffects,
+  aleCsv,
   aleSvg,
+  importanceCsv,
   importanceSvg,
   parseCsv,
   parseDataset,
   partialDependence,
+  pdpCsv,
   pdpSvg,
   permutationImportance,
+  shapCsv,
   shapSummarySvg,
   shapSvg,
   shapValues,
-  toCsv,
   type TabularDataset,
 } from '../../src/tabular/index.js';
 import { parseOptionValues } from '../../src/methods/validate.js';
@@ -153,8 +156,8 @@ $<HTMLButtonElement>('t-run').addEventListener('click', async () => {
   const progress = $<HTMLProgressElement>('t-progress');
   try {
     const method = $<HTMLSelectElement>('t-method').value;
-    // the option fields first: a bad value is refused before any model work
-    // a blank field is the method's declared default (ICE's own grid and curves too, as `lumen ice`)
+    // the option fields first, so a bad value is refused before any model work; a blank field is the method's
+    // declared default (ICE's own grid and curves too, as `lumen ice`)
     const methodOptions = parseOptionValues(TABULAR_METHODS.find((m) => m.id === method)!.options, optionReaders.get(method)!());
     const targetColumn = $<HTMLSelectElement>('t-target-column').value || undefined;
     const dataset = parseDataset(state.csvText, { targetColumn, source: state.csvName });
@@ -185,27 +188,21 @@ async function runMethod(method: string, options: Record<string, unknown>, tm: T
   const f2 = $<HTMLSelectElement>('t-feature2').value;
   const features = f2 && f2 !== f1 ? [f1, f2] : [f1];
   if (method === 'pdp' || method === 'ice') {
-    const ice = method === 'ice';
-    const res = await partialDependence(tm, ice ? [f1] : features, options);
+    const res = await partialDependence(tm, method === 'ice' ? [f1] : features, options);
     const cols = res.features.map((f) => ds.columns.find((c) => c.name === f)!);
-    const rows = res.grid.length === 2 ? res.grid[0]!.flatMap((a, i) => res.grid[1]!.map((b, j) => [a, b, res.average[i * res.grid[1]!.length + j]!])) : res.grid[0]!.map((v, p) => [v, res.average[p]!]);
-    return { svg: pdpSvg(res, cols, { iceCurves: options.iceCurves as number }), plot: { method, features: res.features, csv: toCsv([...res.features, 'average'], rows), values: Array.from(res.average) } };
+    return { svg: pdpSvg(res, cols, { iceCurves: options.iceCurves as number }), plot: { method, features: res.features, csv: pdpCsv(res, cols), values: Array.from(res.average) } };
   }
   if (method === 'ale') {
     const res = await accumulatedLocalEffects(tm, features, options);
-    const [z1, z2] = res.edges;
-    const rows = z2 ? z1!.flatMap((a, i) => z2.map((b, j) => [a, b, res.values[i * z2.length + j]!])) : z1!.map((v, k) => [v, res.values[k]!]);
-    return { svg: aleSvg(res), plot: { method, features, csv: toCsv([...features, 'ale'], rows), values: Array.from(res.values) } };
+    return { svg: aleSvg(res), plot: { method, features, csv: aleCsv(res), values: Array.from(res.values) } };
   }
   if (method === 'importance') {
     const res = await permutationImportance(tm, options);
-    return { svg: importanceSvg(res), plot: { method, features: res.features, csv: toCsv(['feature', 'mean', 'std'], res.features.map((f, j) => [f, res.mean[j]!, res.std[j]!])), values: Array.from(res.mean) } };
+    return { svg: importanceSvg(res), plot: { method, features: res.features, csv: importanceCsv(res), values: Array.from(res.mean) } };
   }
   const res = await shapValues(tm, options);
-  const M = res.features.length;
-  const rows = res.rows.map((r, k) => [r, res.baseValue, res.fx[k]!, ...Array.from(res.values.subarray(k * M, (k + 1) * M))]);
   const svg = res.rows.length === 1 ? shapSvg(res, 0) : shapSummarySvg(res);
-  return { svg, plot: { method, features: res.features, csv: toCsv(['row', 'base_value', 'f_x', ...res.features], rows), values: Array.from(res.values) } };
+  return { svg, plot: { method, features: res.features, csv: shapCsv(res), values: Array.from(res.values) } };
 }
 
 function addCard(svg: string, plot: Plot): void {

@@ -19,8 +19,8 @@ import type { OptionSpec } from '../../methods/types.js';
 import { parseOptionValues } from '../../methods/validate.js';
 import { aleSvg, importanceSvg, pdpSvg, shapSummarySvg, shapSvg } from '../../render/tabular.js';
 import { renderTabularReportHtml, type TabularReportEntry } from '../../report/tabular-html.js';
-import { toCsv } from '../../tabular/csv.js';
-import { columnIndex, parseDataset, valueLabel, type TabularDataset } from '../../tabular/dataset.js';
+import { columnIndex, parseDataset, type TabularColumn, type TabularDataset } from '../../tabular/dataset.js';
+import { aleCsv, iceCsv, importanceCsv, pdpCsv, shapCsv } from '../../tabular/result-csv.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
@@ -156,7 +156,6 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
   const m = info(id);
   if (id === 'importance') {
     const res = await permutationImportance(tm, options);
-    const rows = res.features.map((f, j) => [f, res.mean[j]!, res.std[j]!, ...Array.from(res.drops.subarray(j * res.repeats, (j + 1) * res.repeats))]);
     const json = { ...res, mean: Array.from(res.mean), std: Array.from(res.std), drops: Array.from(res.drops) };
     return [{
       method: id,
@@ -165,15 +164,13 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
       svg: importanceSvg(res),
       outputs: {
         'importance.svg': importanceSvg(res),
-        'importance.csv': toCsv(['feature', 'mean', 'std', ...Array.from({ length: res.repeats }, (_, r) => `drop_${r}`)], rows),
+        'importance.csv': importanceCsv(res),
         'importance.json': JSON.stringify(json, null, 1),
       },
     }];
   }
   if (id === 'shap') {
     const res = await shapValues(tm, options);
-    const M = res.features.length;
-    const csvRows = res.rows.map((r, k) => [r, res.baseValue, res.fx[k]!, ...Array.from(res.values.subarray(k * M, (k + 1) * M))]);
     const entries: Entry[] = res.rows.map((r, k) => ({
       method: id,
       title: `${m.title}, row ${r}`,
@@ -189,7 +186,7 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
       svg: summary,
       outputs: {
         'shap_summary.svg': summary,
-        'shap.csv': toCsv(['row', 'base_value', 'f_x', ...res.features], csvRows),
+        'shap.csv': shapCsv(res),
         'shap.json': JSON.stringify({ ...res, values: Array.from(res.values), fx: Array.from(res.fx) }, null, 1),
       },
     });
@@ -214,23 +211,14 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     const given: Record<string, unknown> = { ...options, resolution: names.length === 1 ? declared.resolution : options.resolution };
     const res = await partialDependence(tm, names, given);
     const svg = pdpSvg(res, cols, { iceCurves: names.length === 1 ? (declared.iceCurves as number) : 0 });
-    entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg, outputs: pdpOutputs(stem, res, cols.map((c) => (v: number) => valueLabel(c, v)), id === 'ice', svg) });
+    entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg, outputs: pdpOutputs(stem, res, cols, id === 'ice', svg) });
   }
   return entries;
 }
 
-function pdpOutputs(stem: string, res: PdpResult, label: ((v: number) => string)[], withIce: boolean, svg: string): Record<string, string> {
-  const g = res.grid;
-  const out: Record<string, string> = { [`${stem}.svg`]: svg };
-  if (g.length === 2) {
-    out[`${stem}.csv`] = toCsv([...res.features, 'average'], g[0]!.flatMap((a, i) => g[1]!.map((b, j) => [label[0]!(a), label[1]!(b), res.average[i * g[1]!.length + j]!])));
-  } else {
-    out[`${stem}.csv`] = toCsv([res.features[0]!, 'average'], g[0]!.map((v, p) => [label[0]!(v), res.average[p]!]));
-  }
-  if (withIce) {
-    const n = g[0]!.length;
-    out[`${stem}_curves.csv`] = toCsv(['row', ...g[0]!.map((v) => label[0]!(v))], Array.from({ length: res.rows }, (_, i) => [i, ...Array.from(res.individual.subarray(i * n, (i + 1) * n))]));
-  }
+function pdpOutputs(stem: string, res: PdpResult, columns: readonly TabularColumn[], withIce: boolean, svg: string): Record<string, string> {
+  const out: Record<string, string> = { [`${stem}.svg`]: svg, [`${stem}.csv`]: pdpCsv(res, columns) };
+  if (withIce) out[`${stem}_curves.csv`] = iceCsv(res, columns);
   const json: Record<string, unknown> = { ...res, average: Array.from(res.average), individual: undefined };
   if (withIce) json.individual = Array.from(res.individual);
   out[`${stem}.json`] = JSON.stringify(json, null, 1);
@@ -238,13 +226,9 @@ function pdpOutputs(stem: string, res: PdpResult, label: ((v: number) => string)
 }
 
 function aleOutputs(stem: string, res: AleResult): Record<string, string> {
-  const [z1, z2] = res.edges;
-  const csv = z2
-    ? toCsv([...res.features, 'ale'], z1!.flatMap((a, i) => z2.map((b, j) => [a, b, res.values[i * z2.length + j]!])))
-    : toCsv([res.features[0]!, 'ale', 'bin_count_below'], z1!.map((v, k) => [v, res.values[k]!, k === 0 ? 0 : res.counts[k - 1]!]));
   return {
     [`${stem}.svg`]: aleSvg(res),
-    [`${stem}.csv`]: csv,
+    [`${stem}.csv`]: aleCsv(res),
     [`${stem}.json`]: JSON.stringify({ ...res, values: Array.from(res.values), uncentered: Array.from(res.uncentered) }, null, 1),
   };
 }

@@ -30,7 +30,7 @@ import {
 } from '../../src/browser.js';
 import { $ } from './dom.js';
 import { optionFields, type OptionValues } from './forms.js';
-import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, pngBlob, rawToImageData } from './view.js';
+import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, paintCanvas, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
 import { setupConcepts } from './concepts.js';
 import { setupConceptViews } from './concept-views.js';
@@ -357,16 +357,12 @@ async function renderStructured(): Promise<void> {
   };
   if (s.kind === 'segmentation') {
     // the class map at the output's resolution, one palette colour per category (the CLI's class-map PNG)
-    canvas.width = s.width;
-    canvas.height = s.height;
-    ctx.putImageData(rawToImageData(classMapImage(s.map, s.width, s.height)), 0, 0);
+    paintCanvas(canvas, classMapImage(s.map, s.width, s.height));
     ui.objectsCaption.textContent = `Class map (${s.width}×${s.height}): pick a category to explain it where it wins.`;
     ui.objectsList.replaceChildren(...s.categories.map((c) => entry(`seg:${c.category} ${label(c.category)}: ${c.pixels} px`, `seg:${c.category}`, c.category)));
   } else {
     // the image with each kept box as a 1-pixel outline in its class's colour (boxes are in input pixels)
-    canvas.width = p.image.width;
-    canvas.height = p.image.height;
-    ctx.putImageData(rawToImageData(p.image), 0, 0);
+    paintCanvas(canvas, p.image);
     for (const d of s.detections) {
       const [x0, y0, x1, y1] = [d.box.x0, d.box.y0, d.box.x1, d.box.y1].map(Math.round) as [number, number, number, number];
       ctx.fillStyle = `rgb(${classColor(d.cls).join(',')})`;
@@ -414,9 +410,7 @@ async function addTargetReference(file: File): Promise<void> {
 }
 
 function drawPreview(image: RawImage): void {
-  ui.preview.width = image.width;
-  ui.preview.height = image.height;
-  ui.preview.getContext('2d')!.putImageData(rawToImageData(image), 0, 0);
+  paintCanvas(ui.preview, image);
 }
 
 function renderPredictions(): void {
@@ -610,10 +604,7 @@ function addResult(row: HTMLElement, info: MethodInfo, target: number, layer: st
   h.textContent = info.title;
   const stack = document.createElement('div');
   stack.className = 'stack';
-  const under = document.createElement('canvas');
-  under.width = base.width;
-  under.height = base.height;
-  under.getContext('2d')!.putImageData(rawToImageData(base), 0, 0);
+  const under = paintCanvas(document.createElement('canvas'), base);
   const heat = document.createElement('canvas');
   heat.width = width;
   heat.height = height;

@@ -22,6 +22,14 @@ export function rawToImageData(image: RawImage): ImageData {
   return out;
 }
 
+/** Size `canvas` to `image` and draw the image on it pixel for pixel. */
+export function paintCanvas(canvas: HTMLCanvasElement, image: RawImage): HTMLCanvasElement {
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d')!.putImageData(rawToImageData(image), 0, 0);
+  return canvas;
+}
+
 /** A picture as a PNG, pixel for pixel (the CLI writes the same bytes' pixels for the same explanation). */
 export async function pngBlob(picture: RawImage): Promise<Blob> {
   const canvas = new OffscreenCanvas(picture.width, picture.height);

@@ -157,13 +157,14 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
   if (id === 'importance') {
     const res = await permutationImportance(tm, options);
     const json = { ...res, mean: Array.from(res.mean), std: Array.from(res.std), drops: Array.from(res.drops) };
+    const svg = importanceSvg(res);
     return [{
       method: id,
       title: m.title,
       caption: `${m.summary} Metric ${res.metric}, baseline ${res.baseline.toPrecision(4)}.`,
-      svg: importanceSvg(res),
+      svg,
       outputs: {
-        'importance.svg': importanceSvg(res),
+        'importance.svg': svg,
         'importance.csv': importanceCsv(res),
         'importance.json': JSON.stringify(json, null, 1),
       },
@@ -171,13 +172,10 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
   }
   if (id === 'shap') {
     const res = await shapValues(tm, options);
-    const entries: Entry[] = res.rows.map((r, k) => ({
-      method: id,
-      title: `${m.title}, row ${r}`,
-      caption: m.summary,
-      svg: shapSvg(res, k),
-      outputs: { [`shap_row${r}.svg`]: shapSvg(res, k) },
-    }));
+    const entries: Entry[] = res.rows.map((r, k) => {
+      const svg = shapSvg(res, k);
+      return { method: id, title: `${m.title}, row ${r}`, caption: m.summary, svg, outputs: { [`shap_row${r}.svg`]: svg } };
+    });
     const summary = shapSummarySvg(res);
     entries.push({
       method: id,
@@ -205,7 +203,8 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     const stem = `${id}_${names.map(safeName).join('__')}`;
     if (id === 'ale') {
       const res = await accumulatedLocalEffects(tm, names, options);
-      entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg: aleSvg(res), outputs: aleOutputs(stem, res) });
+      const svg = aleSvg(res);
+      entries.push({ method: id, title: `${m.title}: ${names.join(' × ')}`, caption: m.summary, svg, outputs: aleOutputs(stem, res, svg) });
       continue;
     }
     const given: Record<string, unknown> = { ...options, resolution: names.length === 1 ? declared.resolution : options.resolution };
@@ -225,9 +224,9 @@ function pdpOutputs(stem: string, res: PdpResult, columns: readonly TabularColum
   return out;
 }
 
-function aleOutputs(stem: string, res: AleResult): Record<string, string> {
+function aleOutputs(stem: string, res: AleResult, svg: string): Record<string, string> {
   return {
-    [`${stem}.svg`]: aleSvg(res),
+    [`${stem}.svg`]: svg,
     [`${stem}.csv`]: aleCsv(res),
     [`${stem}.json`]: JSON.stringify({ ...res, values: Array.from(res.values), uncentered: Array.from(res.uncentered) }, null, 1),
   };

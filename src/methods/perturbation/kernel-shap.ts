@@ -17,6 +17,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionValues } from '../types.js';
 import { hideOptionSpecs, PerturbationRun, segmentValues } from './perturbation-run.js';
 import { Rng } from '../../random.js';
+import { binomial } from '../../math/binomial.js';
 import { solveLinearOrRidge } from '../../math/linear-solve.js';
 import { SEGMENTATION_OPTIONS, segmentImage } from './segmentation.js';
 import { familyInfo } from '../family.js';
@@ -39,12 +40,6 @@ export const kernelShapInfo = familyInfo('perturbation', {
     batchSizeOption(32, 'Coalitions per forward pass.'),
   ],
 });
-
-function binomial(n: number, k: number): number {
-  let r = 1;
-  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
-  return Math.round(r);
-}
 
 /** Coalitions (rows of 0/1, M columns) and their kernel weights, as KernelExplainer builds them. */
 export function kernelShapCoalitions(M: number, requested: number, rng: Rng): { masks: Uint8Array; weights: Float64Array; count: number } {

@@ -14,10 +14,15 @@ export interface ConceptPage {
 
 const esc = escapeXml;
 
+/** A table of text cells (escaped here), header row first: the concept pages and the report's concept sections. */
+const table = (header: readonly string[], rows: readonly (readonly string[])[]): string =>
+  `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+
+/** A captioned picture (nothing when its file is gone), `width` px wide when given. */
+const figure = (src: string | undefined, caption: string, width?: number): string =>
+  src ? `<figure><img src="${esc(src)}" alt="${esc(caption)}"${width === undefined ? '' : ` width="${width}"`}><figcaption>${esc(caption)}</figcaption></figure>` : '';
+
 export function conceptPageHtml(page: ConceptPage): string {
-  const head = page.table.header.map((h) => `<th>${esc(h)}</th>`).join('');
-  const rows = page.table.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
-  const figures = page.images.map((i) => `<figure><img src="${esc(i.src)}" alt="${esc(i.caption)}"><figcaption>${esc(i.caption)}</figcaption></figure>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(page.title)}</title>
@@ -29,10 +34,8 @@ figcaption{font-size:12px;color:#555;max-width:24rem;overflow-wrap:anywhere}
 </style></head><body>
 <h1>${esc(page.title)}</h1>
 <p>${esc(page.summary)}</p>
-<table><thead><tr>${head}</tr></thead><tbody>
-${rows}
-</tbody></table>
-${figures}
+${table(page.table.header, page.table.rows)}
+${page.images.map((i) => figure(i.src, i.caption)).join('\n')}
 </body></html>
 `;
 }
@@ -69,11 +72,7 @@ export interface ConceptOutputs {
 /** Sections of the main report for whatever concept outputs a folder holds (none → no sections). */
 export function conceptReportSections(o: ConceptOutputs): { title: string; html: string }[] {
   const sections: { title: string; html: string }[] = [];
-  const table = (header: string[], rows: string[][]): string =>
-    `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
   const notes = (list: readonly string[]): string => list.map((n) => `<p><strong>Note:</strong> ${esc(n)}</p>`).join('');
-  const figure = (src: string | undefined, caption: string, width = 160): string =>
-    src ? `<figure><img src="${esc(src)}" alt="${esc(caption)}" width="${width}"><figcaption>${esc(caption)}</figcaption></figure>` : '';
   if (o.dff) {
     const d = o.dff;
     sections.push({

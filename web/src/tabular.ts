@@ -25,16 +25,11 @@ import {
   type TabularDataset,
 } from '../../src/tabular/index.js';
 import { parseOptionValues } from '../../src/methods/validate.js';
+import { $ } from './dom.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { downloadBlob } from './view.js';
 
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 interface Plot {
   method: string;

@@ -4,7 +4,7 @@
  * hands it a matrix of column values and gets one response per row; rows go to ONNX Runtime in large batches
  * (a whole grid of a feature in one run), with progress and cancellation.
  */
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { softmaxRows } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
@@ -134,7 +134,7 @@ export class TabularModel {
     const result = new Float64Array(n * K);
     const step = this.fixedBatch ?? this.maxBatchRows;
     for (let start = 0; start < n; start += step) {
-      if (this.signal?.aborted) throw new LumenError('CANCELLED', 'cancelled');
+      throwIfCancelled(this.signal);
       const rows = Math.min(step, n - start);
       // a model with a fixed batch size gets full batches (the last one padded with its last row)
       const fed = this.fixedBatch ?? rows;

@@ -14,6 +14,7 @@ import type { Tensor } from './tensor.js';
 import { NORMALIZATION_PRESETS } from './metadata.js';
 import { imageToTensor, tensorToImage } from './image/preprocess.js';
 import type { RawImage } from './image/types.js';
+import { drawToImageData } from './image/browser-decode.js';
 import { convertTfjs, isTfjsModelJson, teachableMachineMetadata, weightPaths, type TfjsModelJson } from './import/index.js';
 
 // The shared API (registers every method family on import).
@@ -192,19 +193,7 @@ export function imageDataFromElement(source: DrawableImage): ImageData {
     const ctx = source.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
     if (ctx) return ctx.getImageData(0, 0, width, height);
   }
-  const canvas = makeCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-  if (!ctx) throw new LumenError('BAD_IMAGE', 'no 2D canvas context available');
-  ctx.drawImage(source, 0, 0);
-  return ctx.getImageData(0, 0, width, height);
-}
-
-function makeCanvas(width: number, height: number): HTMLCanvasElement | OffscreenCanvas {
-  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(width, height);
-  const c = document.createElement('canvas');
-  c.width = width;
-  c.height = height;
-  return c;
+  return drawToImageData(source, width, height);
 }
 
 /** Explain a batch with a registered method (by id or alias). */

@@ -66,7 +66,8 @@ export async function decodeImageBlob(blob: Blob, options: BrowserDecodeOptions 
   }
 }
 
-function drawToImageData(source: CanvasImageSource, width: number, height: number): ImageData {
+/** The RGBA pixels of `source` drawn at `width`×`height` on a fresh canvas (OffscreenCanvas where there is one). */
+export function drawToImageData(source: CanvasImageSource, width: number, height: number): ImageData {
   let ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (typeof OffscreenCanvas !== 'undefined') {
     ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
@@ -76,9 +77,9 @@ function drawToImageData(source: CanvasImageSource, width: number, height: numbe
     canvas.height = height;
     ctx = canvas.getContext('2d', { willReadFrequently: true });
   } else {
-    throw new LumenError('BAD_IMAGE', 'no canvas available to decode images (use the Node image reader outside the browser)');
+    throw new LumenError('BAD_IMAGE', 'no canvas available to read image pixels (use the Node image reader outside the browser)');
   }
-  if (!ctx) throw new LumenError('BAD_IMAGE', 'no 2D canvas context available to decode the image');
+  if (!ctx) throw new LumenError('BAD_IMAGE', 'no 2D canvas context available to read the image pixels');
   ctx.drawImage(source, 0, 0);
   return ctx.getImageData(0, 0, width, height);
 }

@@ -9,6 +9,7 @@
  * A categorical column is one player (its one-hot features move together).
  */
 import { LumenError } from '../../errors.js';
+import { binomial } from '../../math/binomial.js';
 import { Rng } from '../../random.js';
 import { kernelShapCoalitions, solveShapley } from '../perturbation/kernel-shap.js';
 import type { TabularModel } from './model.js';
@@ -123,12 +124,6 @@ export function exactShapley(v: Float64Array, M: number): Float64Array {
     for (let j = 0; j < M; j++) if (!((S >> j) & 1)) phi[j]! += w! * (v[S | (1 << j)]! - v[S]!);
   }
   return phi;
-}
-
-function binomial(n: number, k: number): number {
-  let r = 1;
-  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
-  return r;
 }
 
 function mean(y: Float64Array, offset: number, n: number): number {

@@ -85,3 +85,25 @@ function bypasses(model: LumenModel, layer: string): boolean {
   }
   return false;
 }
+
+/**
+ * Rows of a per-image computation over `images` ([n, …]) in batches of `batch`, stacked: `rowsOf` gets each chunk (a
+ * view [≤ batch, …]) and returns its rows; the result is { data: [n, d] row-major, n, d }. (TCAV's activations and
+ * gradients, the concept registry's pooled embeddings.)
+ */
+export async function batchedRows(images: Tensor, batch: number, rowsOf: (chunk: Tensor) => Promise<Float32Array>): Promise<{ data: Float32Array; n: number; d: number }> {
+  const n = images.dims[0]!;
+  const per = images.size / n;
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const end = Math.min(n, s + batch);
+    parts.push(await rowsOf(new Tensor(images.data.subarray(s * per, end * per), [end - s, ...images.dims.slice(1)])));
+  }
+  const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return { data, n, d: data.length / n };
+}

@@ -13,7 +13,7 @@ import { checkNumber, checkOptionValues, parseOptionValues } from '../validate.j
 import { craft, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
 import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
-import { layerActivations, pooled } from './layer.js';
+import { batchedRows, layerActivations, pooled } from './layer.js';
 import { tcavConcepts, type TcavResult } from './tcav.js';
 
 export type ConceptMethodId = 'dff' | 'craft' | 'tcav' | 'neighbors' | 'prototypes';
@@ -217,21 +217,14 @@ async function embeddingsOf(model: LumenModel, x: Tensor | Embeddings, layer: st
   }
   const t = images(model, x, what);
   const n = t.dims[0]!;
-  const batch = o.batchSize ?? 32;
-  const parts: Float32Array[] = [];
-  for (let s = 0; s < n; s += batch) {
+  let done = 0;
+  return batchedRows(t, o.batchSize ?? 32, async (chunk) => {
     if (o.signal?.aborted) throw new LumenError('CANCELLED', 'embeddings cancelled');
-    const chunk = new Tensor(t.data.subarray((s * t.size) / n, (Math.min(n, s + batch) * t.size) / n), [Math.min(batch, n - s), ...t.dims.slice(1)]);
-    parts.push(pooled((await layerActivations(model, chunk, layer)).maps));
-    o.onProgress?.({ done: Math.min(n, s + batch), total: n, stage: `${what} embeddings` });
-  }
-  const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
-  return { data, n, d: data.length / n };
+    const rows = pooled((await layerActivations(model, chunk, layer)).maps);
+    done += chunk.dims[0]!;
+    o.onProgress?.({ done, total: n, stage: `${what} embeddings` });
+    return rows;
+  });
 }
 
 /** The options every runner passes on as they are: batch size, cancellation, progress as (done, total, stage). */

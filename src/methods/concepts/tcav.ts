@@ -3,7 +3,7 @@ import { LumenError } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { mulberry32 } from '../../random.js';
 import { Tensor } from '../../tensor.js';
-import { layerBypass } from './layer.js';
+import { batchedRows, layerBypass } from './layer.js';
 import { logisticRegression } from './linear.js';
 import { studentTTest } from './stats.js';
 
@@ -289,47 +289,23 @@ function rows(data: Float32Array, d: number, idx: readonly number[]): Float64Arr
 
 /** The layer's activations, one flattened row per image. */
 export async function flatActivations(model: LumenModel, images: Tensor, layer: string, batch: number, progress?: (k: number) => void): Promise<Activations> {
-  const n = images.dims[0]!;
-  const parts: Float32Array[] = [];
-  for (let s = 0; s < n; s += batch) {
-    const chunk = slice(images, s, Math.min(n, s + batch));
+  return batchedRows(images, batch, async (chunk) => {
     const { tensors } = await model.forward(chunk, [layer]);
-    parts.push(tensors[layer]!.data);
     progress?.(chunk.dims[0]!);
-  }
-  return stackRows(parts, n);
+    return tensors[layer]!.data;
+  });
 }
 
 /** ∇_layer logit_target for each image, flattened like `flatActivations`. */
 async function flatGradients(model: LumenModel, images: Tensor, layer: string, target: number, batch: number, progress?: (k: number) => void): Promise<{ data: Float32Array; n: number; d: number }> {
-  const n = images.dims[0]!;
-  const parts: Float32Array[] = [];
   const classes = (await model.forward(images.item(0))).logits.dims[1]!;
   if (!Number.isInteger(target) || target < 0 || target >= classes) throw new LumenError('TARGET_RANGE', `target class ${target}: the model has ${classes} classes (0…${classes - 1})`, 2);
-  for (let s = 0; s < n; s += batch) {
-    const chunk = slice(images, s, Math.min(n, s + batch));
+  return batchedRows(images, batch, async (chunk) => {
     const count = chunk.dims[0]!;
     const seed = new Float32Array(count * classes);
     for (let i = 0; i < count; i++) seed[i * classes + target] = 1;
     const r = await computeGradients(model, chunk, new Tensor(seed, [count, classes]), { wrt: [layer] });
-    parts.push(r.gradients[layer]!.data);
     progress?.(count);
-  }
-  return stackRows(parts, n);
-}
-
-function slice(t: Tensor, from: number, to: number): Tensor {
-  const per = t.size / t.dims[0]!;
-  return new Tensor(t.data.subarray(from * per, to * per), [to - from, ...t.dims.slice(1)]);
-}
-
-function stackRows(parts: Float32Array[], n: number): { data: Float32Array; n: number; d: number } {
-  const size = parts.reduce((a, p) => a + p.length, 0);
-  const data = new Float32Array(size);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
-  return { data, n, d: size / n };
+    return r.gradients[layer]!.data;
+  });
 }

@@ -9,20 +9,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Plot, TabularHook } from '../../web/src/tabular.js';
 import { requireChromium, webAppDist, openWebApp } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIX = join(ROOT, 'test', 'fixtures', 'tabular');
 
-interface Plot {
-  method: string;
-  features: string[];
-  csv: string;
-  values: number[];
-}
 declare global {
   interface Window {
-    __lumenTabular?: { ready: boolean; busy: boolean; errors: string[]; plots(): Plot[] };
+    __lumenTabular?: TabularHook;
   }
 }
 

@@ -31,7 +31,8 @@ import { downloadBlob } from './view.js';
 
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
 
-interface Plot {
+/** One plot the page has drawn (the browser test reads them through `window.__lumenTabular`). */
+export interface Plot {
   method: string;
   features: string[];
   /** The numbers behind the plot, as the CLI writes them. */
@@ -50,7 +51,8 @@ const state = {
   plots: [] as Plot[],
 };
 
-interface TabularHook {
+/** What the page exposes to the browser test on `window.__lumenTabular`. */
+export interface TabularHook {
   ready: boolean;
   busy: boolean;
   errors: string[];

@@ -41,10 +41,13 @@ export const kernelShapInfo = familyInfo('perturbation', {
   ],
 });
 
-/** Coalitions (rows of 0/1, M columns) and their kernel weights, as KernelExplainer builds them. */
-export function kernelShapCoalitions(M: number, requested: number, rng: Rng): { masks: Uint8Array; weights: Float64Array; count: number } {
+/**
+ * Coalitions (rows of 0/1, M columns) and their kernel weights, as KernelExplainer builds them: `requested` of them
+ * (shap's default 2·M + 2048 when undefined; the image and tabular KernelSHAP both take it from here).
+ */
+export function kernelShapCoalitions(M: number, requested: number | undefined, rng: Rng): { masks: Uint8Array; weights: Float64Array; count: number } {
   const maxSamples = M <= 30 ? 2 ** M - 2 : 2 ** 30;
-  const nsamples = Math.min(requested, maxSamples);
+  const nsamples = Math.min(requested ?? 2 * M + 2048, maxSamples);
   const masks: Uint8Array[] = [];
   const weights: number[] = [];
   const add = (mask: Uint8Array, w: number): void => {
@@ -186,10 +189,9 @@ async function explainKernelShap(model: LumenModel, input: Tensor, options: Expl
   const run = await PerturbationRun.start(model, input, options);
   const rng = new Rng(run.seed);
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
-  const plans = segmentations.map(({ count: M }) => {
-    const requested = options.numSamples ?? 2 * M + 2048;
-    return M === 1 ? { masks: new Uint8Array(0), weights: new Float64Array(0), count: 0 } : kernelShapCoalitions(M, requested, rng);
-  });
+  const plans = segmentations.map(({ count: M }) =>
+    M === 1 ? { masks: new Uint8Array(0), weights: new Float64Array(0), count: 0 } : kernelShapCoalitions(M, options.numSamples, rng),
+  );
   run.plan(plans.reduce((a, p) => a + p.count + 1, 0));
 
   const values: number[] = [];

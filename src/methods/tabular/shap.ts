@@ -58,8 +58,7 @@ export async function shapValues(tm: TabularModel, options: ShapOptions = {}): P
   if (algorithm === 'exact' && M > MAX_EXACT_FEATURES) {
     throw new LumenError('BAD_OPTION', `exact Shapley values need 2^${M} coalitions; use algorithm 'kernel' above ${MAX_EXACT_FEATURES} columns`, 2);
   }
-  const requested = o.numSamples ?? 2 * M + 2048;
-  const plan = algorithm === 'exact' || M === 1 ? undefined : kernelShapCoalitions(M, requested, rng);
+  const plan = algorithm === 'exact' || M === 1 ? undefined : kernelShapCoalitions(M, o.numSamples, rng);
   const coalitions = algorithm === 'exact' ? 2 ** M : plan ? plan.count + 2 : 2;
   tm.begin(nb + rows.length * (algorithm === 'exact' ? coalitions * nb : (coalitions - 2) * nb + 1), `shap (${algorithm})`);
 

@@ -1,6 +1,7 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
 import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts/dff.js';
 import { dffNotes } from '../../src/methods/concepts/notes.js';
 import { optionFields } from './forms.js';
 import { rawToImageData } from './view.js';
@@ -108,12 +109,8 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     const r = await getConceptMethod('dff').run(model, input, { ...options, layer });
     const k = r.k;
     const probs = r.conceptProbabilities!;
-    const classes = probs.dims[1]!;
-    const rows = Array.from({ length: k }, (_, j) => {
-      const row = Array.from(probs.data.subarray(j * classes, (j + 1) * classes));
-      return row.map((p, c) => ({ c, p })).sort((a, b) => b.p - a.p).slice(0, 3);
-    });
-    const legend = rows.map((top, j) => `${j}: ${top.slice(0, 2).map((t) => `${label(t.c)} ${t.p.toFixed(2)}`).join(', ')}`);
+    const rows = conceptTopClasses(probs, 3).map((top) => top.map((t) => ({ ...t, label: label(t.class) })));
+    const legend = rows.map((top, j) => conceptLegendLine(j, top.slice(0, 2)));
     const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
     const canvases = set.map((p, i) => {
       const picture = factorizationImage(p.image, r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W), k, { labels: legend, scale: Math.max(1, Math.floor((set.length === 1 ? 192 : 96) / Math.max(W, H))) });
@@ -131,7 +128,7 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     rows.forEach((top, j) => {
       const tr = table.insertRow();
       tr.insertCell().textContent = String(j);
-      tr.insertCell().textContent = top.map((t) => `${label(t.c)} ${t.p.toFixed(3)}`).join(', ');
+      tr.insertCell().textContent = top.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ');
     });
     const maps = document.createElement('div');
     maps.className = 'row';

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
+import { conceptLegendLine, conceptTopClasses } from '../../methods/concepts/dff.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
 import { dffNotes, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
@@ -102,14 +103,13 @@ function registerDff(program: Command): void {
       const { loaded, batch } = await loadImages(files, model, 'images', bar).finally(() => bar.stop());
       const r = await getConceptMethod('dff').run(model, batch, { ...options, layer: layer! });
       const k = r.k; // as the runner parsed it
-      const probs = r.conceptProbabilities!;
-      const classes = probs.dims[1]!;
-      const concepts = Array.from({ length: k }, (_, j) => {
-        const row = Array.from(probs.data.subarray(j * classes, (j + 1) * classes));
-        const order = row.map((p, c) => ({ c, p })).sort((a, b) => b.p - a.p).slice(0, top);
-        return { concept: j, topClasses: order.map(({ c, p }) => ({ class: c, label: label(model, c), probability: p })), logits: Array.from(r.conceptLogits!.data.subarray(j * classes, (j + 1) * classes)) };
-      });
-      const legend = concepts.map((c) => `${c.concept}: ${c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(2)}`).join(', ')}`);
+      const classes = r.conceptProbabilities!.dims[1]!;
+      const concepts = conceptTopClasses(r.conceptProbabilities!, top).map((tops, j) => ({
+        concept: j,
+        topClasses: tops.map((t) => ({ class: t.class, label: label(model, t.class), probability: t.probability })),
+        logits: Array.from(r.conceptLogits!.data.subarray(j * classes, (j + 1) * classes)),
+      }));
+      const legend = concepts.map((c) => conceptLegendLine(c.concept, c.topClasses));
       const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
       const perImage = [];
       const figures: { caption: string; src: string }[] = [];

@@ -139,6 +139,24 @@ export async function deepFeatureFactorization(model: LumenModel, input: Tensor,
 }
 
 /**
+ * Each concept's `top` classes by head softmax (`conceptProbabilities` [k, classes]), most probable first: what the
+ * CLI's legend, table and JSON and the web app's legend and table list.
+ */
+export function conceptTopClasses(probabilities: Tensor, top: number): { class: number; probability: number }[][] {
+  const [k, classes] = [probabilities.dims[0]!, probabilities.dims[1]!];
+  return Array.from({ length: k }, (_, j) =>
+    Array.from(probabilities.data.subarray(j * classes, (j + 1) * classes), (probability, c) => ({ class: c, probability }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, top),
+  );
+}
+
+/** A concept's legend line on its map: '<concept>: <class> <p>, …' (p to 2 decimals). */
+export function conceptLegendLine(concept: number, classes: readonly { label: string; probability: number }[]): string {
+  return `${concept}: ${classes.map((t) => `${t.label} ${t.probability.toFixed(2)}`).join(', ')}`;
+}
+
+/**
  * Each concept's class scores through the network head. pytorch-grad-cam calls `classifier(W.T)` on the pooled
  * features; the general form used here runs the ONNX graph from the layer to the logits on a layer tensor whose
  * every position holds the concept vector. For a head that begins with global average pooling (ResNet, VGG with

@@ -7,6 +7,7 @@ import type { Explanation, Method, ProgressEvent } from '../methods/types.js';
 import { resolveBatchTargets, seedRows, specKind, specTensor, type TargetSpec } from '../targets/index.js';
 import type { Tensor } from '../tensor.js';
 import { getMetric } from './registry.js';
+import { mean } from './stats.js';
 import type { Explainer, MetricContext, MetricDetails, MetricResult, Region, ReExplain } from './types.js';
 
 /** What `lumen explain --score` reports when no metric is named. */
@@ -106,13 +107,12 @@ export async function evaluate(model: LumenModel, input: Tensor, options: Evalua
       values.push(score.value);
       details.push(score.details);
     }
-    const finite = values.filter((v) => Number.isFinite(v));
     results.push({
       metric: id,
       title: metric.info.title,
       category: metric.info.category,
       higherIsBetter: metric.info.higherIsBetter,
-      value: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
+      value: mean(values.filter((v) => Number.isFinite(v))),
       values,
       details,
       ms: Date.now() - started,

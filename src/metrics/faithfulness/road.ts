@@ -1,6 +1,7 @@
 import { LumenError, throwIfCancelled } from '../../errors.js';
 import { geometryOf, relevanceMap, scoreImages, scoreOriginal, type ImageGeometry } from '../image-scoring.js';
 import { registerMetric } from '../registry.js';
+import { mean } from '../stats.js';
 import { buildHierarchy, solveSpd, stencilMatrix, vCycle } from '../sparse.js';
 import { Random } from '../../random.js';
 import type { Metric, RoadDetails } from '../types.js';
@@ -138,10 +139,9 @@ export const road: Metric = registerMetric({
     const morf = percentiles.map((_, i) => scores[2 * i]! - base);
     const lerf = percentiles.map((_, i) => scores[2 * i + 1]! - base);
     const combined = percentiles.reduce((s, _, i) => s + (lerf[i]! - morf[i]!) / 2, 0) / percentiles.length;
-    const avg = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     return {
       value: combined,
-      details: { percentiles, morf, lerf, morfMean: avg(morf), lerfMean: avg(lerf), original: base } satisfies RoadDetails,
+      details: { percentiles, morf, lerf, morfMean: mean(morf), lerfMean: mean(lerf), original: base } satisfies RoadDetails,
     };
   },
 });

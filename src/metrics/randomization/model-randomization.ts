@@ -9,6 +9,7 @@ import { throwIfCancelled } from '../../errors.js';
 import { numberInRange } from '../../options.js';
 import { registerMetric } from '../registry.js';
 import { mapSimilarity } from '../similarity.js';
+import { mean } from '../stats.js';
 import { Random } from '../../random.js';
 import type { Metric, RandomizationDetails } from '../types.js';
 
@@ -104,9 +105,8 @@ export const randomization: Metric = registerMetric({
       }
       ctx.progress(i + 1, steps.length);
     }
-    const finite = spearmans.filter(Number.isFinite);
     return {
-      value: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
+      value: mean(spearmans.filter(Number.isFinite)),
       details: { mode, layers: steps.map((l) => l.node), spearman: spearmans, ssim: ssims } satisfies RandomizationDetails,
     };
   },

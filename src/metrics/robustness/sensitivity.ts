@@ -1,6 +1,6 @@
 import type { OptionValues } from '../../methods/types.js';
 import { registerMetric } from '../registry.js';
-import { norm2 } from '../stats.js';
+import { mean, norm2 } from '../stats.js';
 import { Random } from '../../random.js';
 import type { Metric, MetricContext, MetricScore, SensitivityDetails } from '../types.js';
 import { distance, explainPerturbed } from './perturb.js';
@@ -25,7 +25,7 @@ const options = [
 ] as const;
 
 function score(values: number[], pick: 'max' | 'mean'): MetricScore {
-  const v = pick === 'max' ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / values.length;
+  const v = pick === 'max' ? Math.max(...values) : mean(values);
   return { value: v, details: { samples: values } satisfies SensitivityDetails };
 }
 

@@ -1,4 +1,5 @@
 import { numberInRange } from '../options.js';
+import { minMax } from '../math/min-max.js';
 import type { ImageGeometry, ScoreOutput } from './image-scoring.js';
 import { channelMeans, geometryOf, rankPixels, relevanceMap, scoreImages } from './image-scoring.js';
 import { Random } from '../random.js';
@@ -90,13 +91,7 @@ const REMOVAL_FILLS: Record<RemovalFill, ((ctx: MetricContext, g: ImageGeometry)
   uniform: (ctx, g) => {
     const random = new Random(ctx.seed);
     return (c) => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let p = 0; p < g.pixels; p++) {
-        const v = ctx.input.data[g.offset(c, p)]!;
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      const [lo, hi] = minMax(Array.from({ length: g.pixels }, (_, p) => ctx.input.data[g.offset(c, p)]!));
       return () => random.uniform(lo, hi);
     };
   },

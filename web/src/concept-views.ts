@@ -19,6 +19,7 @@ import {
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
 import { tcavNotes } from '../../src/methods/concepts/notes.js';
 import { requireRunsWithinSets } from '../../src/methods/concepts/tcav.js';
+import { $ } from './dom.js';
 import { folderOf, inClass, loadFolder, pathOf, requireImages, subfolders, type Folder } from './folders.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { rawToImageData } from './view.js';
@@ -70,12 +71,6 @@ declare global {
     __lumenConceptViews?: ConceptViewsHook;
   }
 }
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 type Progress = (fraction: number, text: string) => void;
 

@@ -3,6 +3,7 @@ import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type Pre
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
 import { conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts/dff.js';
 import { dffNotes } from '../../src/methods/concepts/notes.js';
+import { $ } from './dom.js';
 import { optionFields } from './forms.js';
 import { rawToImageData } from './view.js';
 
@@ -31,8 +32,6 @@ declare global {
     __lumenConcepts?: ConceptsHook;
   }
 }
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 export function setupConcepts(context: () => ConceptContext, onError: (e: unknown) => void): void {
   const hook: ConceptsHook = { runs: 0, busy: false, neighborRuns: 0 };

@@ -41,8 +41,11 @@ export function isLumenError(e: unknown): e is LumenError {
   return e instanceof LumenError;
 }
 
-/** Between the passes of a long run: stop with CANCELLED ('explanation cancelled', 'evaluation cancelled') once `signal` has fired. */
-export function throwIfCancelled(signal: AbortSignal | undefined, what: 'explanation' | 'evaluation' = 'explanation'): void {
+/**
+ * Between the passes of a long run: stop with CANCELLED ('explanation cancelled', 'evaluation cancelled'; a concept
+ * method names itself: 'TCAV cancelled') once `signal` has fired.
+ */
+export function throwIfCancelled(signal: AbortSignal | undefined, what = 'explanation'): void {
   if (signal?.aborted) throw new LumenError('CANCELLED', `${what} cancelled`);
 }
 

@@ -62,7 +62,8 @@ export function weightedRidge(x: Float64Array | Uint8Array, y: Float64Array, w: 
     ym += wi * y[i]!;
     for (let j = 0; j < m; j++) xm[j]! += wi * x[i * m + j]!;
   }
-  if (!(sw > 0)) throw new LumenError('BAD_OPTION', 'LIME: every sample has zero weight (kernelWidth too small?)', 2);
+  // (LIME's own weights always give the all-on sample 1: a direct caller's weights)
+  if (!(sw > 0)) throw new LumenError('BAD_OPTION', `weightedRidge: the sample weights sum to ${sw}; at least one must be positive`, 2);
   ym /= sw;
   for (let j = 0; j < m; j++) xm[j]! /= sw;
   const a = new Float64Array(m * m);

@@ -18,7 +18,8 @@ export const insertion = defineCurveMetric({
     { name: 'blurSigma', type: 'number', min: 0, exclusiveMin: true, default: 5, description: 'Gaussian blur σ of the start image (pixels)' },
   ],
   ends(ctx, g) {
-    // σ > 0 (declared); as σ → 0 the kernel tends to its middle tap (gaussianKernel): the start image is the image
+    // σ > 0 (declared); as σ → 0 the kernel tends to its middle tap (gaussianKernel): for an odd blurKernel the start
+    // image is then the image itself
     const { blurKernel, blurSigma } = ctx.options;
     return { start: blurImage(ctx.input.data, g, blurKernel, blurSigma), fill: ctx.input.data, baseline: 'blur' };
   },

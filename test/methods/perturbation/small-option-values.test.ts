@@ -10,7 +10,7 @@ import { methodOptionsFromFlags } from '../../../src/cli/method-flags.js';
 import { LumenError } from '../../../src/errors.js';
 import { getMethod } from '../../../src/methods/registry.js';
 import '../../../src/methods/perturbation/index.js';
-import { limeKernelWeights } from '../../../src/methods/perturbation/lime.js';
+import { limeKernelWeights, weightedRidge } from '../../../src/methods/perturbation/lime.js';
 import { gridSegments } from '../../../src/methods/perturbation/segmentation.js';
 import { Tensor } from '../../../src/tensor.js';
 import type { OnnxGraph } from '../../../src/onnx/graph.js';
@@ -52,6 +52,8 @@ test('LIME kernelWidth: every width > 0 gives finite weights; a tiny one weighs 
     assert.deepEqual(r.extras.score, [1]);
     assert.ok(r.attribution.data.every((v) => v === 0));
   }
+  // so a zero weight sum can only come from a direct caller of weightedRidge: named as such (it blamed kernelWidth)
+  assert.throws(() => weightedRidge(Float64Array.of(1, 0), Float64Array.of(1, 2), Float64Array.of(0, 0), 2, 1, 1), { message: 'weightedRidge: the sample weights sum to 0; at least one must be positive' });
   // the flag and the web form read the tiny width as the number, as explain does
   assert.deepEqual(methodOptionsFromFlags(lime, { kernelWidth: '1e-20' }), { kernelWidth: 1e-20 });
   assert.equal(readNumberField(lime.info.options.find((o) => o.name === 'kernelWidth')!, '1e-20'), 1e-20);

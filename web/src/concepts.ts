@@ -5,7 +5,7 @@ import { conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts
 import { dffNotes } from '../../src/methods/concepts/notes.js';
 import { $ } from './dom.js';
 import { optionFields } from './forms.js';
-import { rawToImageData } from './view.js';
+import { paintCanvas } from './view.js';
 
 export interface ConceptContext {
   model?: LumenModel;
@@ -113,12 +113,9 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     const [H, W] = [r.upsampled.dims[2]!, r.upsampled.dims[3]!];
     const canvases = set.map((p, i) => {
       const picture = factorizationImage(p.image, r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W), k, { labels: legend, scale: Math.max(1, Math.floor((set.length === 1 ? 192 : 96) / Math.max(W, H))) });
-      const canvas = document.createElement('canvas');
-      canvas.width = picture.width;
-      canvas.height = picture.height;
+      const canvas = paintCanvas(document.createElement('canvas'), picture);
       if (i === 0) canvas.id = 'concepts-canvas';
       canvas.setAttribute('aria-label', `Concept map ${set.length > 1 ? `of image ${i + 1} ` : ''}with legend: ${legend.join('; ')}`);
-      canvas.getContext('2d')!.putImageData(rawToImageData(picture), 0, 0);
       return canvas;
     });
     const canvas = canvases[0]!;

@@ -1,5 +1,5 @@
 import { computeGradients, opTraits } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
@@ -92,7 +92,7 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
   const plane = H * W;
   const rows: Float32Array[] = [];
   for (let s = 0; s < crops.length; s += batch) {
-    checkCancelled(options.signal);
+    throwIfCancelled(options.signal, 'CRAFT');
     const part = crops.slice(s, s + batch);
     const data = new Float32Array(part.length * ch * plane);
     part.forEach((c, b) => {
@@ -136,7 +136,7 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
   if (!Number.isInteger(target) || target < 0 || target >= classes) throw new LumenError('TARGET_RANGE', `target class ${target}: the model has ${classes} classes (0…${classes - 1})`, 2);
   const per = images.size / n;
   for (let s = 0; s < n; s += batch) {
-    checkCancelled(options.signal);
+    throwIfCancelled(options.signal, 'CRAFT');
     const count = Math.min(batch, n - s);
     const input = new Tensor(images.data.subarray(s * per, (s + count) * per), [count, ...images.dims.slice(1)]);
     let acts;
@@ -207,7 +207,7 @@ export async function sobolConceptImportance(
   const rows = masks.length / k;
   const logits = new Float64Array(rows);
   for (let s = 0; s < rows; s += batch) {
-    checkCancelled(o.signal);
+    throwIfCancelled(o.signal, 'CRAFT');
     const count = Math.min(batch, rows - s);
     const values = new Float32Array(count * C * hw);
     for (let r = 0; r < count; r++) {
@@ -238,8 +238,4 @@ async function nonNegativeHint(model: LumenModel, layer: string): Promise<string
   const at = layers.findIndex((l) => l.name === layer);
   const hit = (at < 0 ? layers : layers.slice(0, at + 1)).filter((l) => opTraits(l.op)?.nonNegative === true && l.shape.length >= 3).pop();
   return hit ? `, e.g. '${hit.name}', a ${hit.op} output` : '';
-}
-
-function checkCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new LumenError('CANCELLED', 'CRAFT cancelled');
 }

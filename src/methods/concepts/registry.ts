@@ -5,7 +5,7 @@
  * (checkOptionValues, then parseOptionValues: the one wording, flag text converted, declared defaults applied), and
  * hands the plain function (`deepFeatureFactorization`, `craft`, `tcav`, `nearestByCosine`, `mmdCritic`) typed values.
  */
-import { LumenError, closestNames } from '../../errors.js';
+import { LumenError, closestNames, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec, OptionValues } from '../types.js';
@@ -195,7 +195,7 @@ export function validateConceptCall(info: ConceptMethodInfo, model: LumenModel, 
   if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) throw bad(`${who}: signal must be an AbortSignal`);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function`);
   checkOptionValues(info.options, options, who);
-  if (signal?.aborted) throw new LumenError('CANCELLED', `${info.title} cancelled`);
+  throwIfCancelled(signal, info.title);
   return options;
 }
 
@@ -219,7 +219,7 @@ async function embeddingsOf(model: LumenModel, x: Tensor | Embeddings, layer: st
   const n = t.dims[0]!;
   let done = 0;
   return batchedRows(t, o.batchSize ?? 32, async (chunk) => {
-    if (o.signal?.aborted) throw new LumenError('CANCELLED', 'embeddings cancelled');
+    throwIfCancelled(o.signal, 'embeddings');
     const rows = pooled((await layerActivations(model, chunk, layer)).maps);
     done += chunk.dims[0]!;
     o.onProgress?.({ done, total: n, stage: `${what} embeddings` });

@@ -1,5 +1,5 @@
 import { computeGradients } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { mulberry32 } from '../../random.js';
 import { Tensor } from '../../tensor.js';
@@ -140,7 +140,7 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
   const total = count(sets.concepts) + count(used) + sets.inputs.dims[0]!;
   let done = 0;
   const progress = (k: number, stage: string): void => {
-    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'TCAV cancelled');
+    throwIfCancelled(options.signal, 'TCAV');
     done += k;
     options.onProgress?.(done, total, stage);
   };
@@ -153,7 +153,7 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
   const bypass = await layerBypass(model, options.layer);
   const scoreOf = (v: Float64Array): number => score(grads.data, grads.n, grads.d, v);
   const cancelled = (): void => {
-    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'TCAV cancelled');
+    throwIfCancelled(options.signal, 'TCAV');
   };
 
   // several sets: the null does not depend on the concept, so it is trained once

@@ -1,4 +1,4 @@
-import { LumenError } from '../errors.js';
+import { LumenError, throwIfCancelled } from '../errors.js';
 import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
@@ -44,7 +44,7 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') throw bad(`${who}: onProgress must be a function, got ${describe(onProgress)}`);
   checkOptionValues(info.options, options, who);
-  if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+  throwIfCancelled(signal);
   return options;
 }
 

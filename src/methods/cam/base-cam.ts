@@ -1,5 +1,5 @@
 import { computeGradients, gradientsOfCheckedInput } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { ValueRange } from '../../image/resize-map.js';
 import type { LumenModel } from '../../model.js';
@@ -305,9 +305,7 @@ export function newContext(model: LumenModel, input: Tensor, targets: ResolvedTa
     timings,
     // (checked by explain; a definition with `batching` declares batchSize, so its default is already applied)
     batchSize: (fallback = 1) => options.batchSize ?? fallback,
-    checkAborted: () => {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
-    },
+    checkAborted: () => throwIfCancelled(options.signal),
     progress: (done, total, stage) => options.onProgress?.({ done, total, stage }),
   };
 }
@@ -342,7 +340,7 @@ async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | u
  * the validated explain input (or copies of it), so the gradient run does not scan it again.
  */
 async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target: ResolvedTargets | RankTarget, layers: readonly string[], options: CamValues, timings: Timings, inputChecked = false): Promise<{ finals: Float32Array; layers: LayerResult[]; targets: ResolvedTargets }> {
-  if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+  throwIfCancelled(options.signal);
   let tensors: Record<string, Tensor>;
   let gradients: Record<string, Tensor> = {};
   let targets: ResolvedTargets;

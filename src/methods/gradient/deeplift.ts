@@ -5,7 +5,7 @@
  * the convergence delta Σ attr − (f(x) − f(x_ref)) is returned in extras.
  */
 import { computeGradients, type Precision } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
@@ -105,7 +105,7 @@ export async function runPaired(
   const scores = new Float64Array(n);
   const referenceScores = new Float64Array(n);
   for (let start = 0; start < n; start += batchSize) {
-    if (signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    throwIfCancelled(signal);
     const end = Math.min(n, start + batchSize);
     const b = end - start;
     const pairSeed = seedRows(targets, 2 * b, (i) => start + (i % b));

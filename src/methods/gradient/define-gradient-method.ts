@@ -1,4 +1,4 @@
-import { LumenError } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, MethodInfo, OptionSpec, OptionValues, Timings } from '../types.js';
@@ -40,7 +40,7 @@ export function defineGradientMethod<const S extends readonly OptionSpec[] = rea
         signal: options.signal,
         onBatch: (done, total) => options.onProgress?.({ done, total, stage: info.id }),
       });
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       return { method: info.id, attribution: attribute(res.gradients, input, options as ExplainOptions & OptionValues<S>), targets: res.classes, extras: {}, timings };
     },
   });

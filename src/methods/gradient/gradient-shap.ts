@@ -1,4 +1,4 @@
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
@@ -46,7 +46,7 @@ export const gradientShap = registerMethod({
     const sum = new Float64Array(input.size);
     const rowsTotal = n * samples;
     for (let start = 0; start < rowsTotal; start += batch) {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       const end = Math.min(rowsTotal, start + batch);
       const points = new Float32Array((end - start) * per);
       const diffs = new Float32Array((end - start) * per);

@@ -1,5 +1,5 @@
 import { computeGradients, gradientsOfCheckedInput, type GradientResult, type Precision } from '../../autodiff/index.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
@@ -92,7 +92,7 @@ export async function inputGradients(
   const classes: number[] = [];
   const gradientsOf = options.inputChecked ? gradientsOfCheckedInput : computeGradients;
   for (let start = 0; start < n; start += options.batchSize) {
-    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    throwIfCancelled(options.signal);
     const end = Math.min(n, start + options.batchSize);
     const chunk = new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
     let r: GradientResult;

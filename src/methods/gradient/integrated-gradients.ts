@@ -1,4 +1,4 @@
-import { LumenError } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Timings } from '../types.js';
@@ -53,7 +53,7 @@ export const integratedGradients = registerMethod({
     // rows are item-major: item i, step s → row i·steps + s
     const rowsTotal = n * steps;
     for (let start = 0; start < rowsTotal; start += batch) {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       const end = Math.min(rowsTotal, start + batch);
       const dims = [end - start, ...input.dims.slice(1)];
       let points: Float32Array;

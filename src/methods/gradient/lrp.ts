@@ -6,7 +6,7 @@
 import { computeGradients } from '../../autodiff/index.js';
 import { foldBatchNormalization } from '../../autodiff/canonizers.js';
 import { COMPOSITES, FIRST_LAYER_RULES, defaultLrpParameters, lrpRuleSet, type LrpParameters } from '../../autodiff/rulesets/lrp.js';
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
@@ -159,7 +159,7 @@ export const lrp: Method = registerMethod({
     const relevance = new Float32Array(input.size);
     const scores: number[] = [];
     for (let start = 0; start < n; start += batch) {
-      if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+      throwIfCancelled(options.signal);
       const end = Math.min(n, start + batch);
       const seed = rows(targets.seed, start, end);
       const r = await computeGradients(explained, rows(input, start, end), seed, { wrt: [explained.inputName], ruleSet, ...(targets.tensor ? { tensor: targets.tensor } : {}) });

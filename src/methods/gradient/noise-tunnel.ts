@@ -1,4 +1,4 @@
-import { LumenError } from '../../errors.js';
+import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
@@ -48,7 +48,7 @@ async function tunnel(base: Method, model: LumenModel, input: Tensor, options: P
   void _s;
   void _d;
   for (let first = 0; first < totalRows; first += chunk) {
-    if (options.signal?.aborted) throw new LumenError('CANCELLED', 'explanation cancelled');
+    throwIfCancelled(options.signal);
     const rows = Math.min(chunk, totalRows - first);
     const noisy = new Float32Array(rows * per);
     for (let r = 0; r < rows; r++) {

@@ -1,7 +1,7 @@
 import { resizeMapBilinearAlignCorners } from '../../image/preprocess.js';
 import { Tensor } from '../../tensor.js';
 import { defineCam, imageDims, nchw } from './base-cam.js';
-import { seedRows, targetTensor } from '../../targets/index.js';
+import { seedRows, softmax, targetTensor } from '../../targets/index.js';
 
 /**
  * Score-CAM: each channel, upsampled (bilinear, align_corners) and min-maxed (1e-8), masks the input; the
@@ -45,12 +45,7 @@ export const scorecam = defineCam({
         done += count;
         ctx.progress(done, n * c, 'scorecam');
       }
-      // Softmax over channels.
-      let max = -Infinity;
-      for (const s of scores) max = Math.max(max, s);
-      let total = 0;
-      for (let ch = 0; ch < c; ch++) total += Math.exp(scores[ch]! - max);
-      for (let ch = 0; ch < c; ch++) weights[i * c + ch] = Math.exp(scores[ch]! - max) / total;
+      weights.set(softmax(scores), i * c); // over channels
     }
     return weights;
   },

@@ -13,7 +13,6 @@ import { biasLayers } from '../methods/cam/fullgrad.js';
 import { integrationPoints, type IntegrationMethod } from '../methods/gradient/quadrature.js';
 import type { ExplainOptions } from '../methods/types.js';
 import { occlusionGeometry, windowSpans } from '../methods/perturbation/occlusion.js';
-import { perturbationSeed } from '../methods/perturbation/perturbation-run.js';
 import { RiseMasks, riseSettings, type RiseOptions } from '../methods/perturbation/rise.js';
 import { checkOptionValues, parseOptionValues } from '../methods/validate.js';
 import { Rng } from '../random.js';
@@ -572,12 +571,11 @@ function riseMasks(graph: OnnxGraph, options: RiseOptions, dims: readonly Dim[])
   const [, , H, W] = dims;
   if (typeof H !== 'number' || typeof W !== 'number') throw new LumenError('UNSUPPORTED_MODEL', 'export: RISE needs a model with a fixed input size');
   const { numMasks: count, gridSize, p: keepProbability, baseline } = riseSettings(options, H, W, 'export rise');
-  const seed = perturbationSeed(options.seed);
   // a protobuf file holds at most 2 GB
   if (count * H * W * 4 > 1.5e9) throw new LumenError('BAD_OPTION', `export: RISE with ${count} masks of ${H}×${W} needs ${((count * H * W * 4) / 1e9).toFixed(1)} GB of initializers (ONNX files stop at 2 GB); use fewer numMasks`, 2);
   const P = H * W;
   const data = new Float32Array(count * P);
-  const gen = new RiseMasks(H, W, gridSize, keepProbability, new Rng(seed));
+  const gen = new RiseMasks(H, W, gridSize, keepProbability, new Rng(options.seed));
   for (let j = 0; j < count; j++) gen.next(data.subarray(j * P, (j + 1) * P));
   return { masks: graph.addInitializer(data, [count, 1, H, W], 'lumen_rise_masks'), count, keepProbability, baseline };
 }

@@ -69,10 +69,10 @@ test('RISE export refuses masks that would not fit an ONNX file, and counts beyo
   const model = await loadModel(bundledModelPath());
   // the export checks the declared options as explain does (issue 22: one validator), before any graph work
   await assert.rejects(exportExplanation(model, { methods: ['rise'], methodOptions: { rise: { numMasks: 1_000_000 } } }), /^LumenError: export rise: numMasks must be within \[1, 100000\], got 1000000$/);
-  // the seed's range (perturbationSeed): the same words as explain's
+  // the seed's range (seedOption's declaration): the same words as explain's, each naming its place
   const words = 'seed must be within [-2147483648, 4294967295], got 8589934592';
-  await assert.rejects(exportExplanation(model, { methods: ['rise'], methodOptions: { rise: { numMasks: 10, seed: 2 ** 33 } } }), { message: words });
-  await assert.rejects(getMethod('rise').explain(model, batchFor(model.inputDims as number[], 1, 0), { numMasks: 10, seed: 2 ** 33 }), { message: words });
+  await assert.rejects(exportExplanation(model, { methods: ['rise'], methodOptions: { rise: { numMasks: 10, seed: 2 ** 33 } } }), { message: `export rise: ${words}` });
+  await assert.rejects(getMethod('rise').explain(model, batchFor(model.inputDims as number[], 1, 0), { numMasks: 10, seed: 2 ** 33 }), { message: `rise.explain: ${words}` });
   await model.dispose();
   const shapes = await loadModel('models/shapes-clean.onnx');
   await assert.rejects(exportExplanation(shapes, { methods: ['rise'], methodOptions: { rise: { numMasks: 100_000 } } }), /RISE with 100000 masks of 64×64 needs 1\.6 GB of initializers \(ONNX files stop at 2 GB\); use fewer numMasks/);

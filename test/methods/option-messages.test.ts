@@ -8,7 +8,7 @@ import { conceptOptionsFromFlags } from '../../src/cli/concept-flags.js';
 import { integerFlag, methodOptionsFromFlags } from '../../src/cli/method-flags.js';
 import { getConceptMethod, type ConceptMethodId } from '../../src/methods/concepts/registry.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
-import { getMethod } from '../../src/methods/registry.js';
+import { getMethod, listMethods } from '../../src/methods/registry.js';
 import { slic } from '../../src/methods/perturbation/segmentation.js';
 import { booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../../src/methods/validate.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
@@ -274,4 +274,22 @@ test('options that must be > 0 declare it (exclusiveMin), so 0 reads like -1 fro
   }
   // infidelity shares lipschitz's σ option and still takes σ = 0
   assert.deepEqual(parseMetricOptions(['infidelity.sigma=0']), { infidelity: { sigma: 0 } });
+});
+
+test("the seed's range is seedOption's declaration: [−2³¹, 2³² − 1] refused beyond it by every method that takes a seed, from explain and the web form", async () => {
+  const seeded = listMethods().filter((m) => m.options.some((o) => o.name === 'seed'));
+  assert.deepEqual(seeded.map((m) => m.id).sort(), ['deeplift', 'deeplift-shap', 'gradient-shap', 'integrated-gradients', 'kernel-shap', 'lime', 'noise-tunnel', 'rise', 'smoothgrad']);
+  for (const info of seeded) {
+    const spec = info.options.find((o) => o.name === 'seed')!;
+    for (const value of [2 ** 32, -(2 ** 31) - 1]) {
+      const words = `must be within [-2147483648, 4294967295], got ${value}`;
+      assert.equal(await messageOf(() => getMethod(info.id).explain(model, x, { seed: value })), `${info.id}.explain: seed ${words}`);
+      assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `seed ${words}`);
+    }
+  }
+  // the bounds themselves run; the generators take 32 bits, so 2³² − 1 draws what −1 draws
+  const rise = getMethod('rise');
+  const map = async (seed: number) => Array.from((await rise.explain(model, x, { numMasks: 4, seed })).attribution.data);
+  assert.deepEqual(await map(2 ** 32 - 1), await map(-1));
+  assert.notDeepEqual(await map(-(2 ** 31)), await map(0));
 });

@@ -187,7 +187,7 @@ export function solveShapley(masks: Uint8Array, weights: Float64Array, y: Float6
 
 async function explainKernelShap(model: LumenModel, input: Tensor, options: ExplainOptions & OptionValues<typeof kernelShapInfo.options>): Promise<Explanation> {
   const run = await PerturbationRun.start(model, input, options);
-  const rng = new Rng(run.seed);
+  const rng = new Rng(options.seed);
   const segmentations = run.images.map((image) => segmentImage(image, options, model.normalization));
   const plans = segmentations.map(({ count: M }) =>
     M === 1 ? { masks: new Uint8Array(0), weights: new Float64Array(0), count: 0 } : kernelShapCoalitions(M, options.numSamples, rng),

@@ -122,7 +122,7 @@ async function explainLime(model: LumenModel, input: Tensor, options: ExplainOpt
   // kernelWidth > 0 (declared): a tiny width weighs the all-on sample 1 and the others 0, lime's limit as width → 0
   const { numSamples, alpha, kernelWidth } = options;
   run.plan(numSamples * run.images.length);
-  const rng = new Rng(run.seed);
+  const rng = new Rng(options.seed);
 
   const weights: number[] = [];
   const intercepts: number[] = [];

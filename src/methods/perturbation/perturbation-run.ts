@@ -18,14 +18,6 @@ import type { Segmentation } from './segmentation.js';
 // ---------------------------------------------------------------------------------------------------------------
 // Runs: targets, scoring, progress, cancellation
 
-/**
- * The seed of a perturbation method's random draws, as its run and the RISE export read it: an integer in
- * [−2³¹, 2³² − 1] (Rng takes 32 bits of it), 0 when not given.
- */
-export function perturbationSeed(seed: number | undefined): number {
-  return checkLimit('', 'seed', seed ?? 0, -(2 ** 31), 2 ** 32 - 1);
-}
-
 /** One image of the input batch, in planar NCHW order, with the weights of the outputs it explains. */
 export interface PreparedImage {
   index: number;
@@ -54,7 +46,6 @@ export class PerturbationRun {
   /** Dims of one image's seed row (the target tensor's, without the batch axis). */
   readonly seedDims: readonly number[];
   readonly batchSize: number;
-  readonly seed: number;
   private readonly started = performanceNow();
   private done = 0;
   private total = 0;
@@ -73,7 +64,6 @@ export class PerturbationRun {
     // seen between calls (occlusion of a 100000×28 input ran 32 copies, minutes, in one uncancellable call).
     const values = Math.max(1, ...init.images.map((i) => i.channels * i.pixels));
     this.batchSize = Math.max(1, Math.min(checkLimit('', 'batchSize', options.batchSize, 1, 1 << 16), Math.floor(MAX_BATCH_VALUES / values)));
-    this.seed = perturbationSeed(options.seed);
   }
 
   /**

@@ -157,7 +157,7 @@ async function explainRise(model: LumenModel, input: Tensor, options: RiseOption
   const first = run.images[0]!;
   const { numMasks, gridSize, p, baseline } = riseSettings(options, first.height, first.width);
   run.plan(numMasks * run.images.length);
-  const rng = new Rng(run.seed);
+  const rng = new Rng(options.seed);
 
   const maps: Float32Array[] = [];
   for (const image of run.images) {

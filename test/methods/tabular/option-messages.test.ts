@@ -73,6 +73,7 @@ test('a bad number reads the same from the API, the CLI flag and the web form fi
     ['ale', 'bins', '--bins', 'bins', 0, 'must be within [1, 100000], got 0'],
     ['importance', 'repeats', '--repeats', 'repeats', 'x', "must be an integer, got 'x'"],
     ['importance', 'seed', '--seed', 'seed', '1.5', "must be an integer, got '1.5'"],
+    ['shap', 'seed', '--seed', 'seed', 2 ** 32, 'must be within [-2147483648, 4294967295], got 4294967296'],
     ['shap', 'background', '--background', 'background', 0, 'must be within [1, 100000], got 0'],
     ['shap', 'numSamples', '--num-samples', 'num samples', 1e6, 'must be within [1, 100000], got 1000000'],
   ];

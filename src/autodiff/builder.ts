@@ -52,8 +52,9 @@ export interface BackwardOptions {
   float64Residuals?: readonly string[];
 }
 
-/** Arithmetic precision of an explanation graph. */
-export type Precision = 'float32' | 'float64';
+/** Arithmetic precisions of an explanation graph (the gradient methods' `precision` choices). */
+export const PRECISIONS = ['float32', 'float64'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 export interface BackwardGraph {
   graph: OnnxGraph;

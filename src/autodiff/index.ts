@@ -9,7 +9,7 @@ import { buildBackwardGraph, type BackwardGraph, type Precision, type SeedMode }
 import './rulesets/deeplift.js';
 import './rulesets/lrp.js';
 
-export { buildBackwardGraph, unsupportedOp, NoGradientRuleError, type BackwardGraph, type BackwardOptions, type Precision, type SeedMode } from './builder.js';
+export { buildBackwardGraph, unsupportedOp, NoGradientRuleError, PRECISIONS, type BackwardGraph, type BackwardOptions, type Precision, type SeedMode } from './builder.js';
 export { registerOp, registerGradient, gradientRule, registeredOps, declaredOps, opTraits, opsWhere, type OpTraits, type OpKind, type LrpTreatment, type DeepLiftTreatment } from './registry.js';
 export { registerRuleSet, getRuleSet, listRuleSets, ruleFor, type RuleSet } from './rulesets.js';
 export { GraphOps } from './ops.js';

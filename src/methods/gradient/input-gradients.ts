@@ -1,4 +1,4 @@
-import { computeGradients, gradientsOfCheckedInput, type GradientResult, type Precision } from '../../autodiff/index.js';
+import { computeGradients, gradientsOfCheckedInput, PRECISIONS, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
@@ -6,8 +6,6 @@ import { OnnxGraph } from '../../onnx/graph.js';
 import { forwardTarget, resolveBatchTargets, seedRows, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
-
-export const PRECISIONS = ['float32', 'float64'] as const;
 
 /** The `precision` option of the gradient methods (the explanation graph run in float32 or in double). */
 export const PRECISION_OPTION = {

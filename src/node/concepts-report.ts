@@ -1,18 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseJsonText } from '../errors.js';
 import { conceptReportSections, type ConceptOutputs } from '../report/concepts-html.js';
-
-const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
-
-/** An image file as a data: URI, or undefined when it is gone (the report still lists its name). */
-function picture(...candidates: string[]): string | undefined {
-  for (const p of candidates) {
-    const mime = MIME[extname(p).toLowerCase()];
-    if (mime && existsSync(p) && statSync(p).isFile()) return `data:${mime};base64,${readFileSync(p).toString('base64')}`;
-  }
-  return undefined;
-}
+import { imageFileDataUri } from './image-file.js';
 
 function readJson<T>(file: string): T | undefined {
   return existsSync(file) ? (parseJsonText(readFileSync(file, 'utf8'), file) as T) : undefined;
@@ -24,15 +14,15 @@ export function readConceptOutputs(dir: string): ConceptOutputs {
   // Paths inside the JSON were written relative to the cwd of that run; the files sit in `dir`, so look there by name too.
   const near = (p: string): string[] => [p, join(dir, p), join(dir, basename(p))];
   const dff = readJson<Omit<NonNullable<ConceptOutputs['dff']>, 'images'> & { images: { image: string; png: string; share: number[] }[] }>(join(dir, 'concepts.json'));
-  if (dff) o.dff = { ...dff, images: dff.images.map((i) => ({ image: i.image, share: i.share, picture: picture(join(dir, basename(i.png)), i.png) })) };
+  if (dff) o.dff = { ...dff, images: dff.images.map((i) => ({ image: i.image, share: i.share, picture: imageFileDataUri(join(dir, basename(i.png)), i.png) })) };
   const craft = readJson<Omit<NonNullable<ConceptOutputs['craft']>, 'atlas'> & { atlas: string }>(join(dir, 'craft.json'));
-  if (craft) o.craft = { ...craft, atlas: picture(join(dir, basename(craft.atlas)), craft.atlas) };
+  if (craft) o.craft = { ...craft, atlas: imageFileDataUri(join(dir, basename(craft.atlas)), craft.atlas) };
   const tcav = readJson<NonNullable<ConceptOutputs['tcav']>>(join(dir, 'tcav.json'));
   if (tcav) o.tcav = tcav;
   const nb = readJson<NonNullable<ConceptOutputs['neighbors']>>(join(dir, 'neighbors.json'));
-  if (nb) o.neighbors = { ...nb, neighbors: nb.neighbors.map((h) => ({ ...h, picture: picture(...near(h.file)) })) };
+  if (nb) o.neighbors = { ...nb, neighbors: nb.neighbors.map((h) => ({ ...h, picture: imageFileDataUri(...near(h.file)) })) };
   const pr = readJson<{ layer: string; images: number; prototypes: string[]; criticisms: { file: string; witness: number }[] }>(join(dir, 'prototypes.json'));
-  if (pr) o.prototypes = { ...pr, prototypes: pr.prototypes.map((f) => ({ file: f, picture: picture(...near(f)) })), criticisms: pr.criticisms.map((c) => ({ ...c, picture: picture(...near(c.file)) })) };
+  if (pr) o.prototypes = { ...pr, prototypes: pr.prototypes.map((f) => ({ file: f, picture: imageFileDataUri(...near(f)) })), criticisms: pr.criticisms.map((c) => ({ ...c, picture: imageFileDataUri(...near(c.file)) })) };
   return o;
 }
 

@@ -1,7 +1,8 @@
 /** Node-only image decoding and encoding (sharp), with errors that tell the user what is wrong with the file. */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { LumenError } from '../errors.js';
 import { sniffFileType, SUPPORTED_IMAGE_FORMATS } from '../image/sniff.js';
@@ -87,6 +88,22 @@ export async function readInputBytes(path: string, kind: keyof typeof INPUT_KIND
 /** Read and decode an image file; FILE_NOT_FOUND / BAD_IMAGE errors say what is wrong. */
 export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<RawImage> {
   return decodeImageBytes(await readInputBytes(path, 'image'), path, options);
+}
+
+/** Bytes as a data: URI: the pictures the HTML reports hold inline. */
+export function dataUri(bytes: Uint8Array, mime = 'image/png'): string {
+  return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+}
+
+const IMAGE_MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
+
+/** The first of `candidates` that is an image file, as a data: URI; undefined when none is (a report still names it). */
+export function imageFileDataUri(...candidates: string[]): string | undefined {
+  for (const p of candidates) {
+    const mime = IMAGE_MIME[extname(p).toLowerCase()];
+    if (mime && statSync(p, { throwIfNoEntry: false })?.isFile()) return dataUri(readFileSync(p), mime);
+  }
+  return undefined;
 }
 
 /** Lossless PNG bytes of an image (1, 3 or 4 channels). */

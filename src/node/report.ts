@@ -6,7 +6,7 @@ import { listMetrics } from '../metrics/index.js';
 import type { LumenModel } from '../model.js';
 import { renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
 import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
-import { writeFileAtomic } from './image-file.js';
+import { imageFileDataUri, writeFileAtomic } from './image-file.js';
 import { classCount } from '../targets/index.js';
 import { conceptSectionsIn } from './concepts-report.js';
 import { makeDirs } from './output-dir.js';
@@ -58,8 +58,7 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
   const rows = [...byKey.values()];
   const dataUri = (file: string | undefined): string | undefined => {
     if (!file) return undefined;
-    const p = join(outDir, file);
-    return existsSync(p) ? `data:image/png;base64,${readFileSync(p).toString('base64')}` : undefined;
+    return imageFileDataUri(join(outDir, file));
   };
   const images = new Map<string, ReportImage>();
   for (const row of rows.filter((r) => r.status === 'ok')) {

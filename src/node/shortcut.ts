@@ -14,7 +14,7 @@ import { shortcutExampleGrid, type ShortcutExample } from '../shortcut/figures.j
 import { shortcutMarkdown } from '../shortcut/markdown.js';
 import { shortcutSectionHtml, type ShortcutExampleFigure, type ShortcutModelRun } from '../shortcut/html.js';
 import { parseShortcutSplit, type ShortcutSplitEntry } from '../shortcut/split.js';
-import { encodePng, writeFileAtomic } from './image-file.js';
+import { dataUri, encodePng, writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
 import { loadModel } from './load.js';
 import { packageRoot } from './paths.js';
@@ -153,7 +153,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
     examplesPng = join(options.outDir, 'shortcut-examples.png');
     writeFileAtomic(examplesPng, png);
     figures.push({
-      src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`,
+      src: dataUri(png),
       caption: `Green: object box, red: marker box. ${examples.map((e, i) => `#${i + 1}: ${e.caption}`).join('; ')}.`,
     });
   }

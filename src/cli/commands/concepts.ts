@@ -9,9 +9,8 @@ import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/re
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
 import { EMBEDDING_CACHE_FILE, fileEmbeddings } from '../../node/embeddings.js';
-import { encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
+import { dataUri, encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
 import { conceptPageHtml } from '../../report/concepts-html.js';
-import type { RawImage } from '../../image/types.js';
 import { loadInput, type LoadedInput } from '../../node/inputs.js';
 import { outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
 import { conceptColors, factorizationImage } from '../../render/concepts.js';
@@ -120,7 +119,7 @@ function registerDff(program: Command): void {
         await writePng(png, picture).catch((e: unknown) => {
           throw outputFolderError(e, png);
         });
-        if (i < 50) figures.push({ caption: loaded[i]!.path, src: await dataUri(picture) });
+        if (i < 50) figures.push({ caption: loaded[i]!.path, src: dataUri(await encodePng(picture)) });
         // each concept's share of the image's (layer-resolution) factorization mass
         const hw = r.h * r.w;
         const mass = Array.from({ length: k }, (_, j) => r.maps.data.subarray((i * k + j) * hw, (i * k + j + 1) * hw).reduce((a, b) => a + b, 0));
@@ -358,7 +357,7 @@ function registerCraft(program: Command): void {
           title: `Concepts for ${label(model, target)} at ${layer}`,
           summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = ${r.importanceMethod === 'sobol' ? 'total-order Sobol index of the concept coefficients' : 'gradient × concept'} for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
           table: { header: ['concept', 'importance'], rows: summary.concepts.map((c) => [String(c.concept), c.importance.toPrecision(3)]) },
-          images: [{ caption: 'concept atlas', src: await dataUri(atlas) }],
+          images: [{ caption: 'concept atlas', src: dataUri(await encodePng(atlas)) }],
         }),
       );
       if (flags.json) printJson(summary);
@@ -369,8 +368,4 @@ function registerCraft(program: Command): void {
       }
     });
   });
-}
-
-async function dataUri(image: RawImage): Promise<string> {
-  return `data:image/png;base64,${Buffer.from(await encodePng(image)).toString('base64')}`;
 }

@@ -92,8 +92,6 @@ function imputeImage(data: Float32Array, g: ImageGeometry, removed: Uint8Array, 
   return out;
 }
 
-const DEFAULT_PERCENTILES = [10, 20, 30, 40, 50, 60, 70, 80, 90];
-
 /**
  * ROAD (Rong et al. 2022 "A Consistent and Efficient Evaluation Strategy for Attribution Methods", ICML), as
  * pytorch-grad-cam's ROADCombined: remove pixels by MoRF and LeRF at percentiles 10…90, fill them by noisy linear
@@ -120,7 +118,7 @@ export const road: Metric = registerMetric({
     const g = geometryOf(ctx.input);
     const { noise, output } = ctx.options;
     const raw = ctx.options.percentiles;
-    const percentiles = raw === undefined ? DEFAULT_PERCENTILES : (Array.isArray(raw) ? raw : String(raw).split(',')).map(Number);
+    const percentiles = (Array.isArray(raw) ? raw : String(raw).split(',')).map(Number);
     if (percentiles.length === 0 || percentiles.some((q) => !(q > 0 && q < 100))) throw new LumenError('BAD_OPTION', `road: percentiles must be numbers in (0, 100), got ${String(raw)}`, 2);
     const map = relevanceMap(ctx.attribution, g);
     const random = new Random(ctx.seed);

@@ -1,7 +1,5 @@
-import { computeGradients, type GradientResult } from '../../autodiff/index.js';
 import { throwIfCancelled } from '../../errors.js';
-import { seedRows } from '../../targets/index.js';
-import { gradientTargets } from '../gradient/input-gradients.js';
+import { chunkGradients, gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
 import { ATTENTION_BATCH_OPTION, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
@@ -70,15 +68,8 @@ export const attentionRelevance: Method = registerMethod({
       throwIfCancelled(options.signal);
       const end = Math.min(n, start + batch);
       const chunk = batchSlice(input, start, end);
-      let r: GradientResult;
-      if (targets.kind === 'rank') {
-        r = await computeGradients(model, chunk, { rank: targets.rank }, { ...req, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
-        classes.push(...(r.classes ?? []));
-      } else {
-        const { resolved } = targets;
-        for (let i = start; i < end; i++) classes.push(resolved.classes[i]!);
-        r = await computeGradients(model, chunk, seedRows(resolved, end - start, (i) => start + i), { ...req, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
-      }
+      const { result: r, classes: explained } = await chunkGradients(model, chunk, targets, (i) => start + i, req);
+      classes.push(...explained);
       timings.compileMs += r.compileMs;
       timings.runMs += r.runMs;
       for (let i = 0; i < end - start; i++) {

@@ -1,4 +1,4 @@
-import { computeGradients, gradientsOfCheckedInput, PRECISIONS, type GradientResult, type Precision } from '../../autodiff/index.js';
+import { computeGradients, gradientsOfCheckedInput, PRECISIONS, type GradientRequest, type GradientResult, type Precision } from '../../autodiff/index.js';
 import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
@@ -54,6 +54,31 @@ export async function forwardLogits(model: LumenModel, input: Tensor, precision:
   return (await session.run({ [model.inputName]: input }, [tensor]))[tensor]!;
 }
 
+/**
+ * The gradient run of one chunk of a batch for its GradientTargets: a rank target is seeded inside the graph (each
+ * row its own top-k class), resolved targets by their seed rows `row(0)…row(count − 1)`. `request`: what to
+ * differentiate and fetch; the target's output transform and tensor are added here. Returns the run and the classes
+ * it explained, one per row.
+ */
+export async function chunkGradients(
+  model: LumenModel,
+  chunk: Tensor,
+  targets: GradientTargets,
+  row: (i: number) => number,
+  request: Omit<GradientRequest, 'output' | 'tensor'>,
+  gradientsOf: typeof computeGradients = computeGradients,
+): Promise<{ result: GradientResult; classes: number[] }> {
+  if (targets.kind === 'rank') {
+    const result = await gradientsOf(model, chunk, { rank: targets.rank }, { ...request, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
+    return { result, classes: result.classes ?? [] };
+  }
+  const { resolved } = targets;
+  const count = chunk.dims[0]!;
+  const classes = Array.from({ length: count }, (_, i) => resolved.classes[row(i)]!);
+  const result = await gradientsOf(model, chunk, seedRows(resolved, count, row), { ...request, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
+  return { result, classes };
+}
+
 export interface BatchedGradients {
   /** d score / d input, [N, …] like the input. */
   gradients: Tensor;
@@ -93,18 +118,11 @@ export async function inputGradients(
     throwIfCancelled(options.signal);
     const end = Math.min(n, start + options.batchSize);
     const chunk = new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
-    let r: GradientResult;
     const residual = options.residual ? { inputResidual: new Tensor(options.residual.data.subarray(start * per, end * per), chunk.dims) } : {};
     const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}), ...residual };
-    if (targets.kind === 'rank') {
-      r = await gradientsOf(model, chunk, { rank: targets.rank }, { ...req, output: targets.output, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
-      classes.push(...(r.classes ?? []));
-    } else {
-      const { resolved } = targets;
-      const rowOf = (i: number): number => (options.seedRow ? options.seedRow(start + i) : start + i);
-      for (let i = 0; i < end - start; i++) classes.push(resolved.classes[rowOf(i)]!);
-      r = await gradientsOf(model, chunk, seedRows(resolved, end - start, rowOf), { ...req, output: resolved.output, ...(resolved.tensor ? { tensor: resolved.tensor } : {}) });
-    }
+    const rowOf = (i: number): number => (options.seedRow ? options.seedRow(start + i) : start + i);
+    const { result: r, classes: explained } = await chunkGradients(model, chunk, targets, rowOf, req, gradientsOf);
+    classes.push(...explained);
     options.timings.compileMs += r.compileMs;
     options.timings.runMs += r.runMs;
     grads.set(r.gradients[model.inputName]!.data, start * per);

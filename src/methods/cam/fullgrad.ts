@@ -102,7 +102,12 @@ async function fullgradSums(model: LumenModel, input: Tensor, targets: ResolvedT
   return Float32Array.from(sums);
 }
 
-/** Conv nodes with a constant bias, and BatchNormalization nodes (their effective bias), in graph order. */
+/**
+ * Conv nodes with a constant bias, and BatchNormalization nodes (their effective bias), in graph order. The op names
+ * are FullGrad's definition, not op knowledge: pytorch-grad-cam takes exactly nn.Conv2d and nn.BatchNorm2d modules,
+ * and computes the BatchNorm bias as get_bias_data does, −(mean·γ/√(var + ε)) + β, in that order (the BN folding
+ * canonizer's (0 − mean)·(γ/√(var + ε)) + β rounds differently).
+ */
 export function biasLayers(model: LumenModel): BiasLayer[] {
   const g = model.graph;
   const out: BiasLayer[] = [];

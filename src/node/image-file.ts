@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { mimeType } from './paths.js';
 import sharp, { type Metadata } from 'sharp';
 import { LumenError } from '../errors.js';
 import { sniffFileType, SUPPORTED_IMAGE_FORMATS } from '../image/sniff.js';
@@ -95,13 +95,11 @@ export function dataUri(bytes: Uint8Array, mime = 'image/png'): string {
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }
 
-const IMAGE_MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
-
 /** The first of `candidates` that is an image file, as a data: URI; undefined when none is (a report still names it). */
 export function imageFileDataUri(...candidates: string[]): string | undefined {
   for (const p of candidates) {
-    const mime = IMAGE_MIME[extname(p).toLowerCase()];
-    if (mime && statSync(p, { throwIfNoEntry: false })?.isFile()) return dataUri(readFileSync(p), mime);
+    const mime = mimeType(p);
+    if (mime.startsWith('image/') && statSync(p, { throwIfNoEntry: false })?.isFile()) return dataUri(readFileSync(p), mime);
   }
   return undefined;
 }

@@ -1,9 +1,9 @@
 import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import { LumenError } from '../errors.js';
 import { checkModelFile, sidecarPath } from './load.js';
+import { mimeType, packageRoot } from './paths.js';
 import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
 import { encodeModel } from '../onnx/io.js';
 import { LumenModel } from '../model.js';
@@ -30,28 +30,9 @@ export interface WebAppServer {
   close(): Promise<void>;
 }
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DEFAULT_ROOT = join(PACKAGE_ROOT, 'web', 'dist');
+const DEFAULT_ROOT = join(packageRoot(), 'web', 'dist');
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-  '.npy': 'application/octet-stream',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** Headers on every response: cross-origin isolation lets onnxruntime-web use threads (SharedArrayBuffer). */
 const ISOLATION_HEADERS = {
@@ -76,13 +57,11 @@ const ISOLATION_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
-export function mimeType(path: string): string {
-  return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+export { mimeType } from './paths.js';
 
 /** Build the web app with Vite (a dev dependency) into `outDir` (default `web/dist`). */
 export async function buildWebApp(log: (line: string) => void = () => {}, outDir?: string): Promise<void> {
-  const config = join(PACKAGE_ROOT, 'web', 'vite.config.ts');
+  const config = join(packageRoot(), 'web', 'vite.config.ts');
   if (!existsSync(config)) throw new LumenError('FILE_NOT_FOUND', `the web app sources are not in this installation (${config} is missing)`);
   let vite: { build: (c: { configFile: string; logLevel: 'warn'; build?: { outDir: string; emptyOutDir: boolean } }) => Promise<unknown> };
   try {
@@ -217,7 +196,7 @@ function handle(req: IncomingMessage, res: ServerResponse, root: string, userMod
     if (pathname === '/bundled/manifest.json') {
       const manifest = readManifest(root);
       manifest.model = { name: userModel.name, url: 'bundled/user-model.onnx', ...(userModel.sidecar ? { metadataUrl: 'bundled/user-model.json' } : {}) };
-      send(res, 200, MIME['.json']!, JSON.stringify(manifest, null, 1));
+      send(res, 200, mimeType('.json'), JSON.stringify(manifest, null, 1));
       return;
     }
     if (pathname === '/bundled/user-model.onnx' && userModel.converted) {

@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CHROMIUM, CHROMIUM_ARGS } from '../node/chromium.js';
+import { packageRoot } from '../node/paths.js';
 import { median } from './timing.js';
 import type { BrowserBenchSetup } from './browser-page.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = packageRoot();
 const ORT_DIST = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
 const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 

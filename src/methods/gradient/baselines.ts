@@ -2,6 +2,7 @@ import { LumenError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import type { Random } from '../../random.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
+import { minMax } from '../../math/min-max.js';
 import { shownValue } from '../../options.js';
 import type { OptionSpec } from '../types.js';
 
@@ -30,6 +31,12 @@ export function baselineOption(options: Readonly<Record<string, unknown>>, name:
   return options[name];
 }
 
+/** `length` values drawn uniformly over the input's value range [min, max], in order from `random`: noise baselines. */
+export function uniformNoise(input: Tensor, length: number, random: Random): Float32Array {
+  const [lo, hi] = minMax(input.data);
+  return Float32Array.from({ length }, () => random.uniform(lo, hi));
+}
+
 /**
  * One baseline per input item ([N, …]): zeros (0 in the model's normalized input space = the dataset mean image,
  * Captum's default), a constant, a Gaussian blur of the input, uniform noise over the input's value range (seeded),
@@ -41,15 +48,7 @@ export function makeBaselines(input: Tensor, spec: unknown, random: Random, blur
   if (spec === 'zeros' || spec === 'zero' || spec === 'black') return Tensor.zeros(input.dims);
   if (typeof spec === 'number' || (typeof spec === 'string' && spec.trim() !== '' && Number.isFinite(Number(spec)))) return Tensor.filled(input.dims, Number(spec));
   if (spec === 'blur') return gaussianBlur(input, blurSigma);
-  if (spec === 'uniform-noise' || spec === 'noise') {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of input.data) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    return new Tensor(Float32Array.from({ length: input.size }, () => lo + (hi - lo) * random.uniform()), input.dims);
-  }
+  if (spec === 'uniform-noise' || spec === 'noise') return new Tensor(uniformNoise(input, input.size, random), input.dims);
   if (spec instanceof Tensor) {
     if (spec.size === per) return Tensor.concat(Array.from({ length: n }, () => spec.reshape([1, ...input.dims.slice(1)])));
     if (spec.size === input.size) return spec.reshape(input.dims);

@@ -2,7 +2,7 @@ import { LumenError, throwIfCancelled } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Timings } from '../types.js';
-import { DEFAULT_BLUR_SIGMA, baselineOption, gaussianBlur } from './baselines.js';
+import { DEFAULT_BLUR_SIGMA, baselineOption, gaussianBlur, uniformNoise } from './baselines.js';
 import { inputGradients, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
@@ -103,13 +103,7 @@ function baselineDistribution(input: Tensor, spec: unknown, count: number, rando
   if (spec !== 'noise' && spec !== 'uniform-noise') {
     throw new LumenError('BAD_OPTION', `option baselines=${shownValue(spec)}: expected noise, zeros, blur or a tensor`, 2);
   }
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of input.data) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
   // baseline 0 is the zero image; the others uniform noise over the input's range
-  const noise = Float32Array.from({ length: count * per }, () => lo + (hi - lo) * random.uniform());
+  const noise = uniformNoise(input, count * per, random);
   return { count: count + 1, value: (_i, k, p) => (k === 0 ? 0 : noise[(k - 1) * per + p]!) };
 }

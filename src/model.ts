@@ -202,6 +202,11 @@ export class LumenModel {
     return this.metadata.classes;
   }
 
+  /** How class (or category) k is named: its name in the model's metadata, else `class_k`. */
+  classLabel(k: number): string {
+    return this.classNames?.[k] ?? `class_${k}`;
+  }
+
   get normalization(): Normalization | undefined {
     return this.metadata.normalization;
   }
@@ -405,7 +410,7 @@ export class LumenModel {
     for (let i = 0; i < n; i++) {
       const row = Array.from({ length: k }, (_, j) => ({
         index: j,
-        label: this.classNames?.[j] ?? `class_${j}`,
+        label: this.classLabel(j),
         probability: probs.data[i * k + j]!,
         logit: logits.data[i * k + j]!,
       }));

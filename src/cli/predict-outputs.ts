@@ -66,7 +66,7 @@ export async function predictStructured(model: LumenModel, files: readonly strin
       const stem = join(outDir!, `${outputStem(file)}__classes`);
       await writePng(`${stem}.png`, classMapImage(p.map, p.width, p.height));
       writeFileAtomic(`${stem}.npy`, encodeNpy(p.map, [p.height, p.width]));
-      const categories = p.categories.map((x) => ({ category: x.category, label: model.classNames?.[x.category] ?? `class_${x.category}`, pixels: x.pixels }));
+      const categories = p.categories.map((x) => ({ category: x.category, label: model.classLabel(x.category), pixels: x.pixels }));
       rows.push({ input: file, status: 'ok', classMap: `${stem}.png`, classMapNpy: `${stem}.npy`, categories });
       if (!flags.json) {
         printLine(`${file} → ${stem}.png`);
@@ -74,12 +74,12 @@ export async function predictStructured(model: LumenModel, files: readonly strin
       }
     } else {
       const boxes = p.detections;
-      rows.push({ input: file, status: 'ok', layout: p.layout, candidates: p.candidates, detections: boxes.map((d) => ({ ...d, label: model.classNames?.[d.cls] ?? `class_${d.cls}` })) });
+      rows.push({ input: file, status: 'ok', layout: p.layout, candidates: p.candidates, detections: boxes.map((d) => ({ ...d, label: model.classLabel(d.cls) })) });
       if (!flags.json) {
         printLine(`${file}: ${boxes.length} boxes after NMS (${p.candidates} candidates, ${p.layout === 'rows' ? '[N, A, 5+K]' : '[N, 4+K, A]'} head)`);
         for (const d of boxes) {
           const b = d.box;
-          printLine(`  det:${String(d.index).padEnd(6)} ${(model.classNames?.[d.cls] ?? `class_${d.cls}`).padEnd(16)} score ${d.score.toFixed(3)}  box ${[b.x0, b.y0, b.x1, b.y1].map((v) => v.toFixed(1)).join(',')}`);
+          printLine(`  det:${String(d.index).padEnd(6)} ${model.classLabel(d.cls).padEnd(16)} score ${d.score.toFixed(3)}  box ${[b.x0, b.y0, b.x1, b.y1].map((v) => v.toFixed(1)).join(',')}`);
         }
       }
     }

@@ -24,7 +24,7 @@ export async function describeModel(model: LumenModel, modelPath: string): Promi
     path: modelPath,
     input: model.inputName,
     inputDims: model.inputDims,
-    classes: model.classNames ?? Array.from({ length: k }, (_, i) => `class_${i}`),
+    classes: model.classNames ?? Array.from({ length: k }, (_, i) => model.classLabel(i)),
     normalization: model.normalization,
     defaultLayer: layers.find((l) => l.isDefault)?.name,
     layers: layers.map((l) => ({ name: l.name, shape: l.shape, op: l.op, isDefault: l.isDefault })),

@@ -334,7 +334,8 @@ async function renderStructured(): Promise<void> {
   const s = structuredPrediction(values, 0);
   state.structured = s;
   if (!s) return;
-  const label = (k: number): string => state.model?.classNames?.[k] ?? `class_${k}`;
+  const model = state.model;
+  const label = (k: number): string => model.classLabel(k);
   const canvas = ui.objectsCanvas;
   const ctx = canvas.getContext('2d')!;
   const swatch = (k: number): HTMLSpanElement => {

@@ -222,9 +222,9 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
               target,
               status: 'ok',
               class: cls,
-              label: cls >= 0 ? (model.classNames?.[cls] ?? `class_${cls}`) : 'weighted',
+              label: cls >= 0 ? model.classLabel(cls) : 'weighted',
               probability: cls >= 0 && probabilities && options.output === undefined ? probabilities.data[item * probabilities.dims[1]! + cls] : undefined,
-              top: probabilities ? topClasses(probabilities, item, model.classNames, 5) : [],
+              top: probabilities ? topClasses(probabilities, item, model, 5) : [],
               png: basename(png),
               npy: npy ? basename(npy) : undefined,
               scores: scored?.[i]?.scores,
@@ -316,13 +316,13 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   });
 }
 
-function topClasses(probabilities: Tensor, item: number, names: readonly string[] | undefined, k: number): { label: string; probability: number }[] {
+function topClasses(probabilities: Tensor, item: number, model: LumenModel, k: number): { label: string; probability: number }[] {
   const n = probabilities.dims[1]!;
   const row = probabilities.data.subarray(item * n, (item + 1) * n);
   return Array.from(row.keys())
     .sort((a, b) => row[b]! - row[a]! || a - b)
     .slice(0, k)
-    .map((i) => ({ label: names?.[i] ?? `class_${i}`, probability: row[i]! }));
+    .map((i) => ({ label: model.classLabel(i), probability: row[i]! }));
 }
 
 interface Scored {

@@ -9,6 +9,7 @@ import { FOLD_WEIGHTS_MIN_CONVS, scheduleAppendedNodes } from './schedule.js';
 import { opTraits } from './registry.js';
 import { getRuleSet, ruleFor } from './rulesets.js';
 import type { GradientContext, PairedView } from './types.js';
+import { checkTopRank } from '../targets/resolve.js';
 import { appendTransform } from '../targets/score.js';
 import type { TargetTransform } from '../targets/spec.js';
 import './rules/index.js';
@@ -182,7 +183,7 @@ export function buildBackwardGraph(model: ModelProto, options: BackwardOptions):
     seed = seedInput;
   } else {
     const classes = targetShape?.[targetShape.length - 1];
-    if (typeof classes === 'number' && !(mode.rank >= 1 && mode.rank <= classes)) throw new LumenError('TARGET_RANGE', `target top${mode.rank}: the model has ${classes} classes`, 2);
+    if (typeof classes === 'number') checkTopRank(mode.rank, classes);
     const [, indices] = graph.addNode('TopK', [target, ops.int64s([mode.rank])], 2, { axis: { i: -1 }, largest: { i: 1 }, sorted: { i: 1 } });
     const picked = ops.op('Gather', [indices!, graph.addInitializer(BigInt64Array.of(BigInt(mode.rank - 1)), [], 'lumen_rank')], { axis: { i: -1 } });
     const onOff = ops.constant([0, 1], [2]);

@@ -65,6 +65,26 @@ export function targetDims(model: LumenModel, input: Tensor, tensor: string = mo
   });
 }
 
+/** A top-k rank within K classes, or TARGET_RANGE in the one wording: 'target top12: the model has 10 classes (top1…top10)'. */
+export function checkTopRank(rank: number, k: number): void {
+  if (!(rank >= 1 && rank <= k)) throw new LumenError('TARGET_RANGE', `target top${rank}: the model has ${k} classes (top1…top${k})`, 2);
+}
+
+/**
+ * A 'topK' class target (or the default, top1) that a gradient run can seed inside its graph (a RankSeed: no forward
+ * pass to find the class): its rank, output transform and tensor, when that tensor holds one row of K scores per image;
+ * undefined for any other spec or tensor shape. A rank beyond K is refused here (checkTopRank).
+ */
+export async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): Promise<{ rank: number; output: TargetOutput; tensor: string } | undefined> {
+  const rank = specRank(spec);
+  if (!rank) return undefined;
+  const tensor = targetTensor(model, spec);
+  const dims = await targetDims(model, input, tensor);
+  if (dims.slice(0, -1).some((d) => d !== 1)) return undefined;
+  checkTopRank(rank.rank, dims[dims.length - 1]!);
+  return { ...rank, tensor };
+}
+
 /** What a class count counts: the K of a classifier's [N, K] scores, or the C categories of a [N, C, H, W] map. */
 export type CountedOutput = 'class' | 'segmentation';
 
@@ -177,7 +197,7 @@ function resolveClass(spec: number | readonly number[] | string | ClassTarget | 
     let c: number;
     if (typeof cls === 'string') {
       const rank = Number(cls.slice(3));
-      if (!(rank >= 1 && rank <= k)) throw new LumenError('TARGET_RANGE', `target ${cls}: the model has ${k} classes (top1…top${k})`, 2);
+      checkTopRank(rank, k);
       const row = Array.from(values.data.subarray(i * k, (i + 1) * k));
       c = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1])[rank - 1]![1];
     } else if (typeof cls === 'number') {

@@ -3,7 +3,7 @@ import { LumenError, throwIfCancelled } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { ValueRange } from '../../image/resize-map.js';
 import type { LumenModel } from '../../model.js';
-import { forwardTarget, resolveBatchTargets, resolveTargets, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
+import { forwardTarget, resolveBatchTargets, resolveTargets, rankTarget, targetTensor, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import { registerMethod } from '../registry.js';
@@ -319,21 +319,8 @@ interface LayerResult {
   channels: number;
 }
 
-/** A top-k target resolved inside the gradient graph (no separate forward pass to find the class). */
-interface RankTarget {
-  rank: number;
-  output: TargetOutput;
-  tensor: string;
-}
-
-/** 'topK' / default targets of a [N, K] output as a rank, for methods whose gradient run can pick the class itself. */
-async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): Promise<RankTarget | undefined> {
-  const rank = specRank(spec);
-  if (!rank) return undefined;
-  const tensor = targetTensor(model, spec);
-  const dims = await targetDims(model, input, tensor);
-  return dims.slice(0, -1).every((d) => d === 1) ? { ...rank, tensor } : undefined;
-}
+/** A top-k target resolved inside the gradient graph (no separate forward pass to find the class): rankTarget's. */
+type RankTarget = NonNullable<Awaited<ReturnType<typeof rankTarget>>>;
 
 /**
  * Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. `inputChecked`: the batch is
@@ -356,9 +343,7 @@ async function runCam(def: CamSettled, model: LumenModel, input: Tensor, target:
     if ('seed' in target) {
       targets = target;
     } else {
-      const k = r.logits.dims[1]!;
       if (!r.classes) throw new Error('internal: the gradient run did not report the ranked classes');
-      if (target.rank > k) throw new LumenError('TARGET_RANGE', `target top${target.rank}: the model has ${k} classes (top1…top${k})`, 2);
       targets = resolveTargets({ class: r.classes, output: target.output }, r.logits, model.classNames);
       if (target.tensor !== model.logitsName) targets.tensor = target.tensor;
     }

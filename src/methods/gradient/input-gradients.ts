@@ -1,9 +1,9 @@
 import { computeGradients, gradientsOfCheckedInput, PRECISIONS, type GradientRequest, type GradientResult, type Precision } from '../../autodiff/index.js';
-import { LumenError, throwIfCancelled } from '../../errors.js';
+import { throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } from '../../onnx/float64.js';
 import { OnnxGraph } from '../../onnx/graph.js';
-import { forwardTarget, resolveBatchTargets, seedRows, specRank, targetDims, targetTensor, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
+import { forwardTarget, resolveBatchTargets, rankTarget, seedRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
 
@@ -23,15 +23,8 @@ export type GradientTargets =
 
 /** Resolve the target option; 'topK' class targets (and the default, top1) are seeded inside the graph. */
 export async function gradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings?: Timings): Promise<GradientTargets> {
-  const rank = specRank(spec);
-  if (rank) {
-    const tensor = targetTensor(model, spec);
-    const dims = await targetDims(model, input, tensor);
-    const k = dims[dims.length - 1]!;
-    if (dims.slice(0, -1).some((d) => d !== 1)) return { kind: 'seed', resolved: await resolveBatchTargets(model, input, spec, timings) };
-    if (!(rank.rank >= 1 && rank.rank <= k)) throw new LumenError('TARGET_RANGE', `target top${rank.rank}: the model has ${k} classes (top1…top${k})`, 2);
-    return { kind: 'rank', rank: rank.rank, output: rank.output, ...(tensor !== model.logitsName ? { tensor } : {}) };
-  }
+  const rank = await rankTarget(model, input, spec);
+  if (rank) return { kind: 'rank', rank: rank.rank, output: rank.output, ...(rank.tensor !== model.logitsName ? { tensor: rank.tensor } : {}) };
   return { kind: 'seed', resolved: await resolveBatchTargets(model, input, spec, timings) };
 }
 

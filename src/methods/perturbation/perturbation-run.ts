@@ -12,7 +12,6 @@ import { forwardScores, resolveBatchTargets, seedSize, targetTensor, type Target
 import { Tensor } from '../../tensor.js';
 import { gaussianBlurPlanes } from '../../image/blur.js';
 import type { ExplainOptions, Explanation, OptionSpec, OptionValues } from '../types.js';
-import { checkLimit } from '../validate.js';
 import type { Segmentation } from './segmentation.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -63,7 +62,7 @@ export class PerturbationRun {
     // A huge image goes fewer copies per ONNX Runtime call: one call blocks the thread, and the abort signal is only
     // seen between calls (occlusion of a 100000×28 input ran 32 copies, minutes, in one uncancellable call).
     const values = Math.max(1, ...init.images.map((i) => i.channels * i.pixels));
-    this.batchSize = Math.max(1, Math.min(checkLimit('', 'batchSize', options.batchSize, 1, 1 << 16), Math.floor(MAX_BATCH_VALUES / values)));
+    this.batchSize = Math.max(1, Math.min(options.batchSize, Math.floor(MAX_BATCH_VALUES / values)));
   }
 
   /**

@@ -185,3 +185,15 @@ test('Rng: fixed sequence for a seed, uniform ints and permutations', () => {
   assert.equal(h.int(1000), 306);
   assert.deepEqual(Array.from(h.permutation(6)), [5, 2, 1, 0, 4, 3]);
 });
+
+test('batchSize: the declared range [1, 100000] is the whole rule (no second ceiling of 65536); the run still caps each call by MAX_BATCH_VALUES', async () => {
+  const model = await loadModel('conformance/models/fashion_cnn.onnx');
+  const x = readNpy('conformance/inputs/fmnist_test0000.npy');
+  const opts = { slidingWindowShapes: 8, strides: 4 };
+  const small = await getMethod('occlusion').explain(model, x, { ...opts, batchSize: 8 });
+  // (was refused: 'batchSize must be within [1, 65536], got 100000')
+  const large = await getMethod('occlusion').explain(model, x, { ...opts, batchSize: 100_000 });
+  assert.deepEqual(Array.from(large.attribution.data), Array.from(small.attribution.data));
+  await assert.rejects(getMethod('occlusion').explain(model, x, { ...opts, batchSize: 100_001 }), { message: 'occlusion.explain: batchSize must be within [1, 100000], got 100001' });
+  await model.dispose();
+});

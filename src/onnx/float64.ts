@@ -134,6 +134,8 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
   const used = new Set(graph.node.flatMap((n) => n.input));
   for (const o of graph.output) used.add(o.name);
   g.removeInitializers((t) => !used.has(t.name));
+  // the file's declarations of inner values still say float: dropped (ORT infers them)
+  graph.valueInfo.splice(0);
   if (options.io === 'float64') {
     // double in and out: the float feeds and outputs are simply declared double
     for (const v of [...graph.input, ...graph.output]) if (valueInfoElemType(v) === FLOAT) setElemType(v, DOUBLE);
@@ -155,16 +157,13 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
       head.push(...graph.node.splice(before));
     }
     graph.node.unshift(...head);
-    // float outputs: produced under an inner name, Cast back to float32 under the output's name. Which ones are float
-    // (not indices, shapes or masks): the element types the nodes now give them (src/onnx/shapes.ts), where every
-    // float is double. Declarations do not count: value_info still says float (it is dropped below), and so does
-    // every output `setOutputs` declared.
-    graph.valueInfo.splice(0);
-    const declared = graph.output.splice(0);
+    // double outputs: produced under an inner name, Cast back to float32 under the output's name. Which ones are
+    // double (not indices, shapes or masks): a float output is double now, as every float tensor but the feeds (its
+    // declaration follows); an undeclared one has the type its node now gives it (src/onnx/shapes.ts; unknown: cast)
+    const feeds = new Set(graph.input.filter((v) => !inits.has(v.name)).map((v) => v.name));
+    for (const v of graph.output) if (valueInfoElemType(v) === FLOAT && !feeds.has(v.name)) setElemType(v, DOUBLE);
     const types = inferElemTypes(g);
-    graph.output.push(...declared);
     for (const v of graph.output) {
-      if (valueInfoElemType(v) !== FLOAT && valueInfoElemType(v) !== 0) continue;
       const type = types.get(v.name);
       if (type && type !== DOUBLE) continue;
       const producer = graph.node.find((n) => n.output.includes(v.name));
@@ -173,9 +172,9 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
       producer.output = producer.output.map((o) => (o === v.name ? inner : o));
       renameUses(graph.node, v.name, inner);
       g.addNode('Cast', [inner], [v.name], { to: { i: FLOAT } });
+      if (valueInfoElemType(v) === DOUBLE) setElemType(v, FLOAT);
     }
   }
-  graph.valueInfo.splice(0);
 }
 
 /**

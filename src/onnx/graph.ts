@@ -218,17 +218,22 @@ export class OnnxGraph {
     return name;
   }
 
-  /** Expose a tensor as a graph output (no-op if it already is one). */
+  /** Expose a tensor as a graph output (no-op if it already is one), declared as `elemType` (FLOAT by default). */
   addOutput(name: string, dims?: readonly Dim[], elemType: TensorProto_DataType = TensorProto_DataType.FLOAT): void {
     if (this.graph.output.some((o) => o.name === name)) return;
     this.graph.output.push(makeValueInfo(name, dims, elemType));
   }
 
-  /** Remove all graph outputs except the named ones (the runtime then prunes unused nodes). */
+  /**
+   * Make the named tensors the graph's outputs (the runtime then prunes unused nodes). An output the graph already
+   * declares keeps its declaration; a new one is declared without a type: ORT gives it its producer's, and
+   * `inferElemTypes` (src/onnx/shapes.ts) reads the nodes. (A type written here could only be a guess, and ORT refuses
+   * a graph whose declared output type differs from what its node makes, e.g. float for a Shape's int64.)
+   */
   setOutputs(names: readonly string[]): void {
     const keep = this.graph.output.filter((o) => names.includes(o.name));
     this.graph.output.splice(0, this.graph.output.length, ...keep);
-    for (const n of names) this.addOutput(n);
+    for (const n of names) if (!this.graph.output.some((o) => o.name === n)) this.graph.output.push(create(ValueInfoProtoSchema, { name: n }));
   }
 
   toBytes(): Uint8Array {

@@ -166,7 +166,8 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
         node: segmentNodes,
         initializer: segInits,
         input: inputs.map(infoOf),
-        output: outputs.map(infoOf),
+        // a graph output as the graph declares it (setOutputs' are untyped: ORT types them), a handed-on value typed
+        output: outputs.map((o) => (outputNames.includes(o) ? declared.get(o)! : infoOf(o))),
         valueInfo,
       }),
     });

@@ -5,7 +5,8 @@ import { getMethod } from '../methods/registry.js';
 import type { LumenModel } from '../model.js';
 import { create } from '@bufbuild/protobuf';
 import { makeValueInfo, OnnxGraph, type Dim } from '../onnx/graph.js';
-import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto, type NodeProto } from '../onnx/proto.js';
+import { topologicalOrder } from '../onnx/subgraph.js';
+import { StringStringEntryProtoSchema, TensorProto_DataType, type GraphProto } from '../onnx/proto.js';
 import { CAM_EPS } from '../methods/cam/base-cam.js';
 import { GRADCAM_PLUSPLUS_EPS } from '../methods/cam/gradcam-plusplus.js';
 import { XGRADCAM_EPS } from '../methods/cam/xgradcam.js';
@@ -510,37 +511,9 @@ function fullgradSumNodes(ops: GraphOps, image: string, inputGradient: string, t
 
 /** Orders nodes so each comes after the producers of its inputs (ONNX requires a topologically sorted graph). */
 export function sortNodes(graph: GraphProto): void {
-  const available = new Set<string>(['', ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
-  const pending = [...graph.node];
-  const sorted: NodeProto[] = [];
-  const waiting = new Map<string, NodeProto[]>();
-  const missing = new Map<NodeProto, number>();
-  const ready: NodeProto[] = [];
-  for (const node of pending) {
-    const needs = new Set(node.input.filter((i) => !available.has(i)));
-    missing.set(node, needs.size);
-    if (needs.size === 0) ready.push(node);
-    for (const i of needs) {
-      const list = waiting.get(i);
-      if (list) list.push(node);
-      else waiting.set(i, [node]);
-    }
-  }
-  for (let next = 0; next < ready.length; next++) {
-    const node = ready[next]!;
-    sorted.push(node);
-    for (const o of node.output) {
-      if (!o || available.has(o)) continue;
-      available.add(o);
-      for (const consumer of waiting.get(o) ?? []) {
-        const left = missing.get(consumer)! - 1;
-        missing.set(consumer, left);
-        if (left === 0) ready.push(consumer);
-      }
-    }
-  }
-  if (sorted.length !== pending.length) throw new Error(`internal: export graph has ${pending.length - sorted.length} nodes with unresolved inputs (a cycle or a missing tensor)`);
-  graph.node.splice(0, graph.node.length, ...sorted);
+  const { order, left } = topologicalOrder(graph.node, [...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
+  if (left.length) throw new Error(`internal: export graph has ${left.length} nodes with unresolved inputs (a cycle or a missing tensor)`);
+  graph.node.splice(0, graph.node.length, ...order.map((i) => graph.node[i]!));
 }
 
 /** Captum Occlusion windows over all channels (the geometry `explain` uses), as pixel bounds per window. */

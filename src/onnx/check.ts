@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import { valueInfoDims, type OnnxGraph } from './graph.js';
+import { topologicalOrder } from './subgraph.js';
 
 /**
  * Most values one input item may declare (2^28 float32 = 1 GiB). Checked before anything is allocated, so a file
@@ -34,28 +35,8 @@ export function checkGraph(graph: OnnxGraph, source: string): void {
   }
 }
 
-/** Node names (or output names) around a cycle, or undefined for an acyclic graph. Kahn's algorithm: O(nodes + edges). */
+/** Node names (or output names) around a cycle, or undefined for an acyclic graph. */
 export function findCycle(graph: OnnxGraph): string[] | undefined {
-  const nodes = graph.nodes;
-  const indexOf = new Map<string, number>();
-  nodes.forEach((n, i) => n.output.forEach((o) => o && indexOf.set(o, i)));
-  const pending = new Array<number>(nodes.length).fill(0);
-  const users: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    for (const input of new Set(n.input)) {
-      const p = input ? indexOf.get(input) : undefined;
-      if (p === undefined) continue;
-      pending[i]!++;
-      users[p]!.push(i);
-    }
-  });
-  const ready = pending.flatMap((c, i) => (c === 0 ? [i] : []));
-  let seen = 0;
-  while (ready.length > 0) {
-    const i = ready.pop()!;
-    seen++;
-    for (const u of users[i]!) if (--pending[u]! === 0) ready.push(u);
-  }
-  if (seen === nodes.length) return undefined;
-  return nodes.flatMap((n, i) => (pending[i]! > 0 ? [n.name || n.output[0] || `#${i}`] : []));
+  const { left } = topologicalOrder(graph.nodes);
+  return left.length ? left.map((i) => graph.nodes[i]!.name || graph.nodes[i]!.output[0] || `#${i}`) : undefined;
 }

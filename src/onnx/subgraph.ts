@@ -70,6 +70,38 @@ export function liveNodes(nodes: readonly NodeProto[], outputs: Iterable<string>
   return { live, needed };
 }
 
+/**
+ * Kahn's algorithm, O(nodes + edges): the nodes (indices) in an order where each comes after the producers of its
+ * inputs, and those left out (on a cycle, or after an input nobody makes). `given`: the values available from the
+ * start (graph inputs, initializers), the others must be made by a node; without it, every value no node makes is
+ * given. Ties are first in, first out: nodes ready at the start in list order, then each as its last input is made,
+ * so an already sorted list keeps its order.
+ */
+export function topologicalOrder(nodes: readonly NodeProto[], given?: Iterable<string>): { order: number[]; left: number[] } {
+  const made = new Set<string>(given ?? []);
+  made.add('');
+  const produced = given ? undefined : new Set(nodes.flatMap((n) => n.output));
+  const waiting = new Map<string, number[]>();
+  const missing = nodes.map((node, i) => {
+    const needs = new Set(node.input.filter((x) => !made.has(x) && (!produced || produced.has(x))));
+    for (const x of needs) {
+      const list = waiting.get(x);
+      if (list) list.push(i);
+      else waiting.set(x, [i]);
+    }
+    return needs.size;
+  });
+  const order = missing.flatMap((m, i) => (m === 0 ? [i] : []));
+  for (let next = 0; next < order.length; next++) {
+    for (const o of nodes[order[next]!]!.output) {
+      if (made.has(o)) continue;
+      made.add(o);
+      for (const user of waiting.get(o) ?? []) if (--missing[user]! === 0) order.push(user);
+    }
+  }
+  return { order, left: missing.flatMap((m, i) => (m > 0 ? [i] : [])) };
+}
+
 /** Every tensor name read inside a node's subgraph attributes (a superset of the outer-scope ones; enough to keep). */
 export function outerNamesOf(node: NodeProto): string[] {
   const names: string[] = [];

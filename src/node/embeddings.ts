@@ -4,10 +4,9 @@ import { LumenError } from '../errors.js';
 import { layerActivations, pooled, requireSameSize } from '../methods/concepts/layer.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
-import { writeFileAtomic } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
 import { modelFileSha256, sha256Hex } from './tfjs-files.js';
-import { checkOutputFile, outputFolderError } from './output-dir.js';
+import { checkOutputFile, writeOutputFile } from './output-dir.js';
 
 /** The cache file a dataset folder keeps its embeddings in (unless --cache names another). */
 export const EMBEDDING_CACHE_FILE = '.lumen-embeddings.json';
@@ -90,13 +89,7 @@ export async function fileEmbeddings(model: LumenModel, modelPath: string, files
   }
   const d = rows[0]!.length;
   if (rows.some((r) => r!.length !== d)) throw new LumenError('INPUT_SHAPE', `${what}: embeddings of different lengths at layer ${options.layer}`);
-  if (missing.length > 0) {
-    try {
-      writeFileAtomic(cachePath, JSON.stringify(cache));
-    } catch (e) {
-      throw outputFolderError(e, cachePath, '--cache');
-    }
-  }
+  if (missing.length > 0) writeOutputFile(cachePath, JSON.stringify(cache), '--cache');
   const embeddings = new Float32Array(files.length * d);
   rows.forEach((r, i) => embeddings.set(r!, i * d));
   return { files: [...files], embeddings, d, cached: files.length - missing.length, computed: missing.length, cachePath };

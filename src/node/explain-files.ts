@@ -14,7 +14,7 @@ import { parseTargetFlag } from './target-files.js';
 import { Tensor } from '../tensor.js';
 import { encodePng, writeFileAtomic } from './image-file.js';
 import { groupBySize, loadInput, stackInputs, type LoadedInput } from './inputs.js';
-import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutputDir } from './output-dir.js';
+import { escapeName, lockOutputDir, outputFolderError, outputStem, prepareOutputDir, writeOutputFile } from './output-dir.js';
 import { MAX_COUNT } from '../methods/validate.js';
 import { inShard, runSettings, writeRunSettings, type Shard } from './shard.js';
 
@@ -244,11 +244,7 @@ async function explainLocked(model: LumenModel, files: readonly string[], method
     }
     if (options.grid && gridCells.some((r) => r.some((c) => c))) {
       const grid = makeGrid(gridCells, { rowHeaders: group.map((l) => basename(l.path)), columnHeaders: columns, title: `Lumen — ${basename(model.source)}` });
-      try {
-        writeFileAtomic(join(outDir, `grid-${gridName}.png`), await encodePng(grid));
-      } catch (e) {
-        throw outputFolderError(e, outDir);
-      }
+      writeOutputFile(join(outDir, `grid-${gridName}.png`), await encodePng(grid), '--out', outDir);
     }
   };
 

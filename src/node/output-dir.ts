@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { LumenError } from '../errors.js';
+import { writeFileAtomic } from './image-file.js';
 
 /** The lock file a run holds in its output folder (one writer per folder). */
 export const LOCK_FILE = '.lumen.lock';
@@ -65,6 +66,18 @@ export function makeDirs(dir: string): void {
     if (dirname(d) === d) break;
   }
   for (const d of missing) mkdirSync(d);
+}
+
+/**
+ * Write an output file (atomically: writeFileAtomic), a failure being outputFolderError's named error: `flag` names
+ * the flag, `shown` the path it gave (default the file; the folder when the user gave a folder).
+ */
+export function writeOutputFile(path: string, data: Uint8Array | string, flag = '--out', shown = path): void {
+  try {
+    writeFileAtomic(path, data);
+  } catch (e) {
+    throw outputFolderError(e, shown, flag);
+  }
 }
 
 /** A named error for a failed write into the output folder (permissions, full disk, read-only, not a folder). */

@@ -7,7 +7,7 @@ import type { LumenModel } from '../model.js';
 import { encodeModel } from '../onnx/io.js';
 import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
 import { writeFileAtomic } from './image-file.js';
-import { lockOutputDir, outputFolderError, prepareOutputDir } from './output-dir.js';
+import { lockOutputDir, outputFolderError, prepareOutputDir, writeOutputFile } from './output-dir.js';
 import { modelFileSha256 } from './tfjs-files.js';
 
 /*
@@ -79,11 +79,7 @@ export function runSettings(
 }
 
 export function writeRunSettings(outDir: string, settings: RunSettings): void {
-  try {
-    writeFileAtomic(join(outDir, SETTINGS_FILE), JSON.stringify(settings, null, 1));
-  } catch (e) {
-    throw outputFolderError(e, outDir);
-  }
+  writeOutputFile(join(outDir, SETTINGS_FILE), JSON.stringify(settings, null, 1), '--out', outDir);
 }
 
 export interface MergeResult {

@@ -47,3 +47,15 @@ test("JSON beside a model (sidecar, Teachable Machine's metadata.json) and a con
   writeFileSync(join(dir, 'concepts.json'), '{bad');
   assert.throws(() => readConceptOutputs(dir), is('BAD_OPTION', /concepts\.json: not valid JSON \(/));
 });
+
+test('writeOutputFile: every output write of the CLI and the batch runner fails as one named error, naming the flag and the path the user gave', async (t) => {
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const { writeOutputFile } = await import('../../src/node/output-dir.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-write-output-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'plain'), 'x');
+  assert.throws(() => writeOutputFile(join(dir, 'plain', 'a.json'), '{}', '--cache'), is('OUTPUT_FOLDER', /^--cache .*plain\/a\.json: cannot write there \(a part of the path is a file, not a folder\)$/));
+  assert.throws(() => writeOutputFile(join(dir, 'plain', 'a.svg'), '<svg/>', '--out', dir), is('OUTPUT_FOLDER', new RegExp(`^--out ${dir}: cannot write there`)));
+  writeOutputFile(join(dir, 'ok.json'), '{"a":1}');
+  assert.equal(readFileSync(join(dir, 'ok.json'), 'utf8'), '{"a":1}');
+});

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { writePng } from '../../node/image-file.js';
+import { encodePng } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { activationGrid } from '../../render/activations.js';
 import { toNchw } from '../../layout.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
-import { outputFolderError } from '../../node/output-dir.js';
+import { writeOutputFile } from '../../node/output-dir.js';
 import { flag, modelArgument } from '../flags.js';
 
 export function registerActivations(program: Command): void {
@@ -31,9 +31,7 @@ export function registerActivations(program: Command): void {
       // NHWC maps and patch-token sequences are drawn as the [C, h, w] maps CAM methods see
       const maps = toNchw(tensors[layer!]!, await model.layerLayout(layer!, tensor));
       const grid = activationGrid(maps, { topN: top, colormap: flags.colormap, title: layer });
-      await writePng(flags.out, grid).catch((e: unknown) => {
-        throw outputFolderError(e, flags.out);
-      });
+      writeOutputFile(flags.out, await encodePng(grid));
       if (flags.json) printJson({ out: flags.out, layer, channels: grid.shownChannels, means: grid.means });
       else printLine(`${flags.out}: ${grid.shownChannels.length} channels of ${layer} (by mean activation: ${grid.shownChannels.join(', ')})`);
     } finally {

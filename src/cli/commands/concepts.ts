@@ -9,10 +9,10 @@ import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/re
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
 import { EMBEDDING_CACHE_FILE, fileEmbeddings } from '../../node/embeddings.js';
-import { dataUri, encodePng, writeFileAtomic, writePng } from '../../node/image-file.js';
+import { dataUri, encodePng } from '../../node/image-file.js';
 import { conceptPageHtml } from '../../report/concepts-html.js';
 import { loadInput, type LoadedInput } from '../../node/inputs.js';
-import { outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
+import { outputStem, prepareOutputDir, writeOutputFile } from '../../node/output-dir.js';
 import { conceptColors, factorizationImage } from '../../render/concepts.js';
 import { blit, createImage, fillRect, resizeNearest } from '../../render/canvas.js';
 import { drawText } from '../../render/text.js';
@@ -116,9 +116,7 @@ function registerDff(program: Command): void {
         const maps = r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W);
         const png = join(out, `${outputStem(loaded[i]!.path)}.concepts.png`);
         const picture = factorizationImage(loaded[i]!.image, maps, k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) });
-        await writePng(png, picture).catch((e: unknown) => {
-          throw outputFolderError(e, png);
-        });
+        writeOutputFile(png, await encodePng(picture));
         if (i < 50) figures.push({ caption: loaded[i]!.path, src: dataUri(await encodePng(picture)) });
         // each concept's share of the image's (layer-resolution) factorization mass
         const hw = r.h * r.w;
@@ -128,8 +126,8 @@ function registerDff(program: Command): void {
       }
       const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), bypassed: r.bypassed ?? false, ...(r.cutLayer !== undefined ? { cutLayer: r.cutLayer } : {}), concepts, images: perImage };
       const notes = dffNotes(r);
-      writeFileAtomic(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
-      writeFileAtomic(
+      writeOutputFile(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
+      writeOutputFile(
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts of ${layer}`,
@@ -338,9 +336,7 @@ function registerCraft(program: Command): void {
         });
       });
       const png = join(out, 'atlas.png');
-      await writePng(png, atlas).catch((e: unknown) => {
-        throw outputFolderError(e, png);
-      });
+      writeOutputFile(png, await encodePng(atlas));
       const summary = {
         layer,
         target,
@@ -350,8 +346,8 @@ function registerCraft(program: Command): void {
         concepts: r.order.map((j) => ({ concept: j, importance: r.importance[j]!, atlas: r.atlas[j]!.map((q) => ({ file: files[r.crops[q]!.image]!, box: r.crops[q]!.box })) })),
         atlas: png,
       };
-      writeFileAtomic(join(out, 'craft.json'), JSON.stringify(summary, null, 1));
-      writeFileAtomic(
+      writeOutputFile(join(out, 'craft.json'), JSON.stringify(summary, null, 1));
+      writeOutputFile(
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts for ${label(model, target)} at ${layer}`,

@@ -5,8 +5,7 @@ import { encodeModel } from '../../onnx/io.js';
 import { LumenModel } from '../../model.js';
 import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
-import { writeFileAtomic } from '../../node/image-file.js';
-import { outputFolderError, refuseOverwrite } from '../../node/output-dir.js';
+import { refuseOverwrite, writeOutputFile } from '../../node/output-dir.js';
 import { checkClassNames, metadataFromFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag } from '../flags.js';
@@ -37,11 +36,7 @@ export function registerConvert(program: Command): void {
       } finally {
         await model.dispose();
       }
-      try {
-        writeFileAtomic(flags.out, bytes);
-      } catch (e) {
-        throw outputFolderError(e, flags.out, '-o');
-      }
+      writeOutputFile(flags.out, bytes, '-o');
       const summary = {
         input,
         output: flags.out,

@@ -5,14 +5,13 @@ import { LumenError, parseJsonText } from '../../errors.js';
 import { parseBoxes, parseMetricOptions } from '../../metrics/options.js';
 import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetric, listMetrics, DEFAULT_METRICS, type Evaluation, type MetricResult, type Region } from '../../metrics/index.js';
 import { curveOf } from '../../metrics/curve.js';
-import { writeFileAtomic } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { lineChartSvg } from '../../render/chart.js';
 import { specKind, specTensor } from '../../targets/index.js';
 import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
-import { escapeName, outputFolderError, outputStem, prepareOutputDir } from '../../node/output-dir.js';
+import { escapeName, outputStem, prepareOutputDir, writeOutputFile } from '../../node/output-dir.js';
 import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { isPerInputError, reportInputError } from '../predict-outputs.js';
@@ -144,9 +143,5 @@ function writeCurves(outDir: string, file: string, method: string, results: read
   if (series.length === 0) return;
   // One-to-one with the input path: d1/img.png and d2/img.png get their own curves.
   const path = join(outDir, `${outputStem(file)}__${escapeName(method)}__curves.svg`);
-  try {
-    writeFileAtomic(path, lineChartSvg(series, { title: `${method} — ${basename(file)}`, xLabel: 'fraction of pixels', yLabel: 'probability of the class', yRange: [0, 1] }));
-  } catch (e) {
-    throw outputFolderError(e, outDir);
-  }
+  writeOutputFile(path, lineChartSvg(series, { title: `${method} — ${basename(file)}`, xLabel: 'fraction of pixels', yLabel: 'probability of the class', yRange: [0, 1] }), '--out', outDir);
 }

@@ -57,7 +57,7 @@ export function foldBatchNormalization(model: ModelProto): CanonizedModel {
     const biasOut = g.addInitializer(newBias, [channels], `${biasName || layer.name || 'layer'}_bnfolded_bias`);
     if (layer.input.length > 2) layer.input[2] = biasOut;
     else layer.input.push(biasOut);
-    layer.output[0] = bn.output[0]!;
+    g.renameOutput(layer, 0, bn.output[0]!);
     nodes.splice(nodes.indexOf(bn), 1);
     folded.push(bn.name || bn.output[0]!);
   }

@@ -127,7 +127,7 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     node.input[2] = g.addInitializer(Float32Array.from(tensorValues(values) as Float32Array | Float64Array), tensorDims(values), 'lumen_onehot_values');
     const inner = g.uniqueName(`${node.output[0]}_f32`);
     const output = node.output[0]!;
-    node.output[0] = inner;
+    g.renameOutput(node, 0, inner);
     g.addNode('Cast', [inner], [output], { to: { i: DOUBLE } });
     graph.node.splice(i + 1, 0, graph.node.pop()!);
   }
@@ -166,10 +166,10 @@ export function castGraphToFloat64(g: OnnxGraph, options: { io?: 'float32' | 'fl
     for (const v of graph.output) {
       const type = types.get(v.name);
       if (type && type !== DOUBLE) continue;
-      const producer = graph.node.find((n) => n.output.includes(v.name));
+      const producer = g.producer(v.name);
       if (!producer) continue;
       const inner = g.uniqueName(`${v.name}_f64`);
-      producer.output = producer.output.map((o) => (o === v.name ? inner : o));
+      g.renameOutput(producer, producer.output.indexOf(v.name), inner);
       renameUses(graph.node, v.name, inner);
       g.addNode('Cast', [inner], [v.name], { to: { i: FLOAT } });
       if (valueInfoElemType(v) === DOUBLE) setElemType(v, FLOAT);

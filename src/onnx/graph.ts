@@ -28,7 +28,14 @@ export type Dim = number | string;
 export class OnnxGraph {
   readonly model: ModelProto;
   readonly graph: GraphProto;
-  private readonly producerOf = new Map<string, NodeProto>();
+  /**
+   * Position of each value's producer in `graph.node`, checked at every lookup and re-read when the list was edited
+   * behind the view's back (nodes moved, removed or added); an output renamed in place goes through `renameOutput`.
+   */
+  private readonly producerAt = new Map<string, number>();
+  /** The node list (and its length) `producerAt` was last read from. */
+  private indexedNodes: NodeProto[] = [];
+  private indexedLength = 0;
   /** Position of each initializer in `graph.initializer` (kept in step by setInitializer / removeInitializers). */
   private readonly initializerAt = new Map<string, number>();
   private readonly names = new Set<string>();
@@ -39,8 +46,8 @@ export class OnnxGraph {
     this.model = model;
     this.graph = model.graph;
     this.indexInitializers();
+    this.indexProducers();
     for (const n of this.graph.node) {
-      for (const o of n.output) if (o) this.producerOf.set(o, n);
       if (n.name) this.names.add(n.name);
       for (const o of n.output) this.names.add(o);
     }
@@ -66,7 +73,29 @@ export class OnnxGraph {
   }
 
   producer(tensor: string): NodeProto | undefined {
-    return this.producerOf.get(tensor);
+    const i = this.producerAt.get(tensor);
+    const node = i === undefined ? undefined : this.graph.node[i];
+    if (node?.output.includes(tensor)) return node;
+    // a miss is final while the list is the one indexed (addNode keeps it so); anything else re-reads it once
+    if (i === undefined && this.graph.node === this.indexedNodes && this.graph.node.length === this.indexedLength) return undefined;
+    this.indexProducers();
+    const j = this.producerAt.get(tensor);
+    return j === undefined ? undefined : this.graph.node[j];
+  }
+
+  /** Rename output `k` of `node`, a node of this graph, keeping `producer` in step (e.g. to put a Cast after it). */
+  renameOutput(node: NodeProto, k: number, name: string): void {
+    node.output[k] = name;
+    this.names.add(name);
+    const i = this.graph.node.indexOf(node);
+    if (i >= 0) this.producerAt.set(name, i);
+  }
+
+  private indexProducers(): void {
+    this.producerAt.clear();
+    this.graph.node.forEach((n, i) => n.output.forEach((o) => o && this.producerAt.set(o, i)));
+    this.indexedNodes = this.graph.node;
+    this.indexedLength = this.graph.node.length;
   }
 
   consumers(tensor: string): NodeProto[] {
@@ -132,7 +161,7 @@ export class OnnxGraph {
   constantTensor(name: string, seen?: Set<string>): TensorProto | undefined {
     const init = this.initializer(name);
     if (init) return init;
-    const p = this.producerOf.get(name);
+    const p = this.producer(name);
     if (p && p.opType === 'Constant') return attrTensor(p, 'value');
     const from = p?.opType === 'Identity' ? p.input[0] : undefined;
     if (!from) return undefined;
@@ -180,8 +209,10 @@ export class OnnxGraph {
         .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
         .map(([k, v]) => makeAttribute(k, v)),
     });
+    const synced = this.graph.node === this.indexedNodes && this.graph.node.length === this.indexedLength;
     this.graph.node.push(node);
-    for (const o of outs) this.producerOf.set(o, node);
+    for (const o of outs) this.producerAt.set(o, this.graph.node.length - 1);
+    if (synced) this.indexedLength++;
     return outs;
   }
 

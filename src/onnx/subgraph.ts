@@ -29,7 +29,7 @@ export function headGraph(model: ModelProto, tensor: string, outputs: readonly s
   if (!producer) throw new LumenError('UNKNOWN_LAYER', `no node produces '${tensor}'`, 2);
   // Detach the producer: its output is renamed to an unused name (it may have other outputs worth keeping).
   const detached = before.uniqueName('lumen_detached');
-  producer.output = producer.output.map((o) => (o === tensor ? detached : o));
+  before.renameOutput(producer, producer.output.indexOf(tensor), detached);
 
   // Keep only nodes that the outputs depend on.
   const { live, needed } = liveNodes(graph.node, outputs);

@@ -101,7 +101,7 @@ function indicesGradient(ctx: GradientContext): string {
   let indices = node.output[1];
   if (!indices) {
     indices = graph.uniqueName('lumen_maxpool_indices');
-    node.output[1] = indices;
+    graph.renameOutput(node, 1, indices);
   }
   if (ctx.opset < 16) {
     const kernel = attrInts(node, 'kernel_shape', []);

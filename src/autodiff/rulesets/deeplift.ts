@@ -147,7 +147,7 @@ function maxPoolRule(overwrite: boolean): GradientRule {
       if (!indices) {
         // the forward node's Indices output: flat positions into the whole input, first maximum of each window
         indices = graph.uniqueName('lumen_deeplift_maxpool_indices');
-        node.output[1] = indices;
+        graph.renameOutput(node, 1, indices);
       }
       const flat = ops.int64s([-1]);
       const zeros = ops.op('ConstantOfShape', [ops.op('Reshape', [ops.op('Size', [x]), flat])]);

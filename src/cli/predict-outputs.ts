@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { isLumenError, LumenError } from '../errors.js';
 import type { LumenModel } from '../model.js';
-import { writePng, writeFileAtomic } from '../node/image-file.js';
+import { encodePng } from '../node/image-file.js';
 import { loadInput, type LoadedInput } from '../node/inputs.js';
 import { encodeNpy } from '../io/npy.js';
-import { outputStem, prepareOutputDir } from '../node/output-dir.js';
+import { outputStem, prepareOutputDir, writeOutputFile } from '../node/output-dir.js';
 import { forwardTarget, requireTargetTensor, structuredKind, structuredPrediction } from '../targets/index.js';
 import { classMapImage } from '../render/class-map.js';
 import { printJson, printLine } from './output.js';
@@ -64,8 +64,8 @@ export async function predictStructured(model: LumenModel, files: readonly strin
     const p = structuredPrediction(values, 0, { scoreThreshold, iou })!;
     if (p.kind === 'segmentation') {
       const stem = join(outDir!, `${outputStem(file)}__classes`);
-      await writePng(`${stem}.png`, classMapImage(p.map, p.width, p.height));
-      writeFileAtomic(`${stem}.npy`, encodeNpy(p.map, [p.height, p.width]));
+      writeOutputFile(`${stem}.png`, await encodePng(classMapImage(p.map, p.width, p.height)), '--out', outDir);
+      writeOutputFile(`${stem}.npy`, encodeNpy(p.map, [p.height, p.width]), '--out', outDir);
       const categories = p.categories.map((x) => ({ category: x.category, label: model.classLabel(x.category), pixels: x.pixels }));
       rows.push({ input: file, status: 'ok', classMap: `${stem}.png`, classMapNpy: `${stem}.npy`, categories });
       if (!flags.json) {

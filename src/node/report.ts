@@ -6,10 +6,10 @@ import { listMetrics } from '../metrics/index.js';
 import type { LumenModel } from '../model.js';
 import { renderReportHtml, type ReportCell, type ReportData, type ReportImage } from '../report/html.js';
 import { MANIFEST_FILE, readManifestRows, type ManifestRow } from './manifest.js';
-import { imageFileDataUri, writeFileAtomic } from './image-file.js';
+import { imageFileDataUri } from './image-file.js';
 import { classCount } from '../targets/index.js';
 import { conceptSectionsIn } from './concepts-report.js';
-import { makeDirs } from './output-dir.js';
+import { makeDirs, writeOutputFile } from './output-dir.js';
 
 /** What `lumen explain` records about the model so `lumen report` can describe it later. */
 export interface RunInfo {
@@ -35,7 +35,7 @@ export async function describeModel(model: LumenModel, modelPath: string): Promi
 export async function writeRunInfo(model: LumenModel, modelPath: string, outDir: string): Promise<void> {
   makeDirs(outDir);
   const info: RunInfo = { modelPath, model: await describeModel(model, modelPath) };
-  writeFileAtomic(join(outDir, 'run.json'), JSON.stringify(info, null, 1));
+  writeOutputFile(join(outDir, 'run.json'), JSON.stringify(info, null, 1), '--out', outDir);
 }
 
 export interface ReportOptions {
@@ -96,6 +96,6 @@ export function writeReport(outDir: string, options: ReportOptions = {}): string
     sections: [...(options.sections ?? []), ...conceptSectionsIn(outDir)],
   };
   const out = join(outDir, 'report.html');
-  writeFileAtomic(out, renderReportHtml(data));
+  writeOutputFile(out, renderReportHtml(data), '--out', outDir);
   return out;
 }

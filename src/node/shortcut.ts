@@ -14,11 +14,11 @@ import { shortcutExampleGrid, type ShortcutExample } from '../shortcut/figures.j
 import { shortcutMarkdown } from '../shortcut/markdown.js';
 import { shortcutSectionHtml, type ShortcutExampleFigure, type ShortcutModelRun } from '../shortcut/html.js';
 import { parseShortcutSplit, type ShortcutSplitEntry } from '../shortcut/split.js';
-import { dataUri, encodePng, writeFileAtomic } from './image-file.js';
+import { dataUri, encodePng } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
 import { loadModel } from './load.js';
 import { packageRoot } from './paths.js';
-import { makeDirs } from './output-dir.js';
+import { makeDirs, writeOutputFile } from './output-dir.js';
 
 export const shapesModelPath = (variant: 'clean' | 'shortcut'): string => join(packageRoot(), 'models', `shapes-${variant}.onnx`);
 export const shapesSplitDir = (): string => join(packageRoot(), 'samples', 'shapes');
@@ -138,8 +138,8 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
     }
   }
 
-  writeFileAtomic(join(options.outDir, 'shortcut.json'), JSON.stringify(runs.map(stripAttributions), null, 1));
-  writeFileAtomic(join(options.outDir, 'shortcut.md'), shortcutMarkdown(runs));
+  writeOutputFile(join(options.outDir, 'shortcut.json'), JSON.stringify(runs.map(stripAttributions), null, 1), '--out', options.outDir);
+  writeOutputFile(join(options.outDir, 'shortcut.md'), shortcutMarkdown(runs), '--out', options.outDir);
   const figures: ShortcutExampleFigure[] = [];
   let examplesPng: string | undefined;
   if (exampleMethods.length && exampleItems.length) {
@@ -151,7 +151,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
     );
     const png = await encodePng(grid);
     examplesPng = join(options.outDir, 'shortcut-examples.png');
-    writeFileAtomic(examplesPng, png);
+    writeOutputFile(examplesPng, png, '--out', options.outDir);
     figures.push({
       src: dataUri(png),
       caption: `Green: object box, red: marker box. ${examples.map((e, i) => `#${i + 1}: ${e.caption}`).join('; ')}.`,

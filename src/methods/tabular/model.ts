@@ -8,7 +8,7 @@ import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
 import { softmaxRows } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
-import { valueInfoElemType } from '../../onnx/graph.js';
+import { inferElemTypes } from '../../onnx/shapes.js';
 import { TensorProto_DataType } from '../../onnx/proto.js';
 import { encodeRows, featureEncoding, type FeatureEncoding, type TabularDataset } from '../../tabular/dataset.js';
 import type { OptionValues, ProgressEvent } from '../types.js';
@@ -169,9 +169,11 @@ async function runOutput(model: LumenModel, name: string, x: Tensor, output: Tab
   return softmaxRows(out.dims.length === 1 ? out.reshape([out.dims[0]!, 1]) : out.reshape([out.dims[0]!, out.size / out.dims[0]!]));
 }
 
+/** The first graph output of type float: declared by the file, or (an output declared without a type) inferred from its producer. */
 function firstFloatOutput(model: LumenModel): string {
   const outputs = model.proto.graph!.output;
-  const float = outputs.find((o) => valueInfoElemType(o) === TensorProto_DataType.FLOAT);
+  const types = inferElemTypes(model.graph);
+  const float = outputs.find((o) => types.get(o.name) === TensorProto_DataType.FLOAT);
   if (!float) throw new LumenError('UNSUPPORTED_MODEL', `${model.source}: no float output to explain (outputs: ${outputs.map((o) => o.name).join(', ')})`);
   return float.name;
 }

@@ -614,7 +614,8 @@ export class LumenModel {
     };
     const out = node.output[0];
     if (!out) return false;
-    const global = (node.opType === 'AveragePool' || node.opType === 'MaxPool') && shapes.get(out)?.length === 4 && !spatial(out);
+    // a windowed pool (an op of kind 'pool') down to one position
+    const global = opTraits(node.opType)?.kind === 'pool' && shapes.get(out)?.length === 4 && !spatial(out);
     // ops after which a tensor stops being a spatial feature map (where CAM users pick their layer): their headBoundary trait
     if (!opTraits(node.opType)?.headBoundary && !global) return false;
     if (!this.consumerMap) {

@@ -4,7 +4,8 @@ import { OnnxGraph, valueInfoDims, valueInfoElemType, type Dim } from './graph.j
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 import { inferElemTypes, inferShapes, poolGeometry } from './shapes.js';
 import { makeTensorProto, tensorDims, tensorValues } from './tensor-proto.js';
-import { opTraits, type OpTraits } from '../autodiff/registry.js';
+import { GraphOps } from '../autodiff/ops.js';
+import { axesInputSince, opTraits, type OpTraits } from '../autodiff/registry.js';
 import '../autodiff/rules/index.js';
 
 /**
@@ -238,9 +239,9 @@ function staticDims(node: NodeProto, what: string, dims: readonly Dim[] | undefi
   return dims.slice(from) as number[];
 }
 
-/** ReduceMean over `axes` (keepdims) at the graph's opset: axes became an input in opset 18. */
+/** ReduceMean over `axes` (keepdims) at the graph's opset (axes an input from its `axesInputSince`), written to `output`. */
 function reduceMean(g: OnnxGraph, x: string, axes: readonly number[], output: string): void {
-  if (g.opset >= 18) g.addNode('ReduceMean', [x, g.int64s(axes)], [output], { keepdims: { i: 1 } });
+  if (g.opset >= axesInputSince('ReduceMean')) g.addNode('ReduceMean', [x, g.int64s(axes)], [output], { keepdims: { i: 1 } });
   else g.addNode('ReduceMean', [x], [output], { axes: { ints: axes }, keepdims: { i: 1 } });
 }
 
@@ -332,13 +333,13 @@ function rewriteConv(g: OnnxGraph, node: NodeProto, shapes: Map<string, Dim[]>):
     const wd = new Float64Array(group * K);
     for (let gi = 0; gi < group; gi++) for (let k = 0; k < K; k++) wd[gi * K + k] = weights[gi * K + k]!;
     const prod = g.op('Mul', [cols, g.addInitializer(wd, [group, K], 'lumen_f64_conv_w')]);
-    y = g.opset >= 13 ? g.op('ReduceSum', [prod, g.int64s([-1])], { keepdims: { i: 0 } }) : g.op('ReduceSum', [prod], { axes: { ints: [-1] }, keepdims: { i: 0 } });
+    y = new GraphOps(g, g.opset).reduceSum(prod, [-1], false);
   } else {
     const wg = new Float64Array(group * K * cg * cog);
     for (let gi = 0; gi < group; gi++) {
       for (let j = 0; j < cog; j++) for (let c = 0; c < cg; c++) for (let k = 0; k < K; k++) wg[(gi * K * cg + k * cg + c) * cog + j] = weights[((gi * cog + j) * cg + c) * K + k]!;
     }
-    const rows = g.opset >= 13 ? g.op('Unsqueeze', [cols, g.int64s([spatial + 2])]) : g.op('Unsqueeze', [cols], { axes: { ints: [spatial + 2] } });
+    const rows = new GraphOps(g, g.opset).unsqueeze(cols, [spatial + 2]);
     const prod = g.op('MatMul', [rows, g.addInitializer(wg, [group, K * cg, cog], 'lumen_f64_conv_w')]); // [N, ...out, G, 1, cog]
     y = g.op('Reshape', [prod, g.int64s([0, ...out, cout])]);
   }

@@ -7,6 +7,9 @@
 import { attrFloat, attrInt } from '../onnx/attributes.js';
 import { OnnxGraph } from '../onnx/graph.js';
 import type { ModelProto, NodeProto } from '../onnx/proto.js';
+import { opTraits } from './registry.js';
+// the op traits (denseWeight) must be registered before a model is folded
+import './rules/index.js';
 
 export interface CanonizedModel {
   model: ModelProto;
@@ -26,7 +29,9 @@ export function foldBatchNormalization(model: ModelProto): CanonizedModel {
     if (bn.output.slice(1).some((o) => o !== '')) continue;
     const x = bn.input[0]!;
     const layer = g.producer(x);
-    if (!layer || (layer.opType !== 'Conv' && layer.opType !== 'Gemm')) continue;
+    // a Conv, or a dense layer x·W + bias with W as is (its denseWeight trait: Gemm without transA, alpha 1)
+    const dense = layer && layer.opType !== 'Conv' ? opTraits(layer.opType)?.denseWeight?.(layer) : undefined;
+    if (!layer || (layer.opType !== 'Conv' && (dense === undefined || typeof dense === 'string' || dense.biasAfter || dense.scale !== 1))) continue;
     if (consumers(x).length !== 1 || isOutput(x)) continue;
     const values = (name: string | undefined): number[] | undefined => (name ? g.constantNumbers(name) : undefined);
     const [scale, beta, mean, variance] = [1, 2, 3, 4].map((i) => values(bn.input[i]));
@@ -36,9 +41,9 @@ export function foldBatchNormalization(model: ModelProto): CanonizedModel {
     if (!scale || !beta || !mean || !variance || !weight || !weightTensor) continue;
     const channels = scale.length;
     const dims = weightTensor.dims.map(Number);
-    // Gemm: the output channel is a column of B (transB = 0, B is [K, C]) or a row (transB = 1, B is [C, K])
-    const gemmColumns = layer.opType === 'Gemm' && attrInt(layer, 'transB', 0) === 0;
-    if (layer.opType === 'Gemm' && (attrInt(layer, 'transA', 0) !== 0 || attrFloat(layer, 'alpha', 1) !== 1 || attrFloat(layer, 'beta', 1) !== 1)) continue;
+    // dense: the output channel is a column of W ([K, C]) or, stored transposed, a row ([C, K]); Gemm scales its bias by beta
+    const gemmColumns = typeof dense === 'object' && !dense.transposed;
+    if (dense && attrFloat(layer, 'beta', 1) !== 1) continue;
     const outChannels = gemmColumns ? dims[dims.length - 1]! : dims[0]!;
     if (outChannels !== channels) continue;
     const biasName = layer.input[2];

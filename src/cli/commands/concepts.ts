@@ -116,8 +116,9 @@ function registerDff(program: Command): void {
         const maps = r.upsampled.data.subarray(i * k * H * W, (i + 1) * k * H * W);
         const png = join(out, `${outputStem(loaded[i]!.path)}.concepts.png`);
         const picture = factorizationImage(loaded[i]!.image, maps, k, { labels: legend, scale: Math.max(1, Math.floor(192 / Math.max(W, H))) });
-        writeOutputFile(png, await encodePng(picture));
-        if (i < 50) figures.push({ caption: loaded[i]!.path, src: dataUri(await encodePng(picture)) });
+        const bytes = await encodePng(picture);
+        writeOutputFile(png, bytes);
+        if (i < 50) figures.push({ caption: loaded[i]!.path, src: dataUri(bytes) });
         // each concept's share of the image's (layer-resolution) factorization mass
         const hw = r.h * r.w;
         const mass = Array.from({ length: k }, (_, j) => r.maps.data.subarray((i * k + j) * hw, (i * k + j + 1) * hw).reduce((a, b) => a + b, 0));
@@ -336,7 +337,8 @@ function registerCraft(program: Command): void {
         });
       });
       const png = join(out, 'atlas.png');
-      writeOutputFile(png, await encodePng(atlas));
+      const atlasPng = await encodePng(atlas);
+      writeOutputFile(png, atlasPng);
       const summary = {
         layer,
         target,
@@ -353,7 +355,7 @@ function registerCraft(program: Command): void {
           title: `Concepts for ${label(model, target)} at ${layer}`,
           summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = ${r.importanceMethod === 'sobol' ? 'total-order Sobol index of the concept coefficients' : 'gradient × concept'} for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
           table: { header: ['concept', 'importance'], rows: summary.concepts.map((c) => [String(c.concept), c.importance.toPrecision(3)]) },
-          images: [{ caption: 'concept atlas', src: dataUri(await encodePng(atlas)) }],
+          images: [{ caption: 'concept atlas', src: dataUri(atlasPng) }],
         }),
       );
       if (flags.json) printJson(summary);

@@ -10,8 +10,8 @@ import { Random } from '../../random.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { PRECISION_OPTION } from './input-gradients.js';
-import { seedRows } from '../../targets/index.js';
-import { DEEPLIFT_RULES_OPTION, deepliftAttribution, resolveGradientTargets } from './deeplift.js';
+import { resolveBatchTargets, seedRows } from '../../targets/index.js';
+import { DEEPLIFT_RULES_OPTION, deepliftAttribution } from './deeplift.js';
 import { shownValue } from '../../options.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -106,7 +106,7 @@ export const deepliftShap: Method = registerMethod({
   info: deepliftShapInfo,
   async explain(model, input, options): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
-    const targets = await resolveGradientTargets(model, input, options.target, timings);
+    const targets = await resolveBatchTargets(model, input, options.target, timings);
     const n = input.dims[0]!;
     const per = input.size / n;
     const attribution = new Float32Array(input.size);

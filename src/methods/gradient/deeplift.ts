@@ -7,13 +7,13 @@
 import { computeGradients, type Precision } from '../../autodiff/index.js';
 import { throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { seedRows, targetScores, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
+import { resolveBatchTargets, seedRows, targetScores, type ResolvedTargets } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, OptionSpec, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import '../../autodiff/rulesets/deeplift.js';
 import { baselineOption, baselineSpec, blurSigmaSpec, makeBaselines, type BaselineSpec } from './baselines.js';
-import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
+import { PRECISION_OPTION } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -63,11 +63,6 @@ export const deepliftInfo = familyInfo('gradient', {
 /** The reference batch for `input` ([N, …]) from the parsed `baseline` option (the same kinds as integrated-gradients). */
 function baselineBatch(input: Tensor, options: DeepLiftValues): Tensor {
   return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed, 'xor'), options.blurSigma);
-}
-
-/** Targets for a batch; runs the model only when the spec depends on its logits (top-k, default). */
-export function resolveGradientTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
-  return resolvedTargets(model, input, spec, timings);
 }
 
 /** Rows `from..to` of a batch tensor. */
@@ -168,7 +163,7 @@ export const deeplift: Method = registerMethod({
   async explain(model, input, options): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const references = baselineBatch(input, options);
-    const targets = await resolveGradientTargets(model, input, options.target, timings);
+    const targets = await resolveBatchTargets(model, input, options.target, timings);
     const r = await deepliftAttribution(model, input, references, targets, options, timings);
     return {
       method: 'deeplift',

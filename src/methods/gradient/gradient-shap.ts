@@ -1,9 +1,10 @@
 import { LumenError, throwIfCancelled } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
-import type { ExplainOptions, Explanation, Timings } from '../types.js';
+import type { Explanation, Timings } from '../types.js';
 import { DEFAULT_BLUR_SIGMA, baselineOption, gaussianBlur, uniformNoise } from './baselines.js';
-import { inputGradients, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
+import { inputGradients, PRECISION_OPTION } from './input-gradients.js';
+import { resolveBatchTargets } from '../../targets/index.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -42,7 +43,7 @@ export const gradientShap = registerMethod({
     const n = input.dims[0]!;
     const per = input.size / n;
     const dist = baselineDistribution(input, baselineOption(options, 'baselines', 'gradient-shap'), options.baselineCount, random);
-    const targets = await resolvedTargets(model, input, options.target, timings);
+    const targets = await resolveBatchTargets(model, input, options.target, timings);
     const sum = new Float64Array(input.size);
     const rowsTotal = n * samples;
     for (let start = 0; start < rowsTotal; start += batch) {

@@ -5,7 +5,7 @@ import { castGraphToFloat64, decomposeForFloat64, FLOAT64_SESSION_SETTINGS } fro
 import { OnnxGraph } from '../../onnx/graph.js';
 import { forwardTarget, resolveBatchTargets, rankTarget, seedRows, type ResolvedTargets, type TargetOutput, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
-import type { ExplainOptions, OptionSpec, Timings } from '../types.js';
+import type { OptionSpec, Timings } from '../types.js';
 
 /** The `precision` option of the gradient methods (the explanation graph run in float32 or in double). */
 export const PRECISION_OPTION = {
@@ -26,11 +26,6 @@ export async function gradientTargets(model: LumenModel, input: Tensor, spec: Ta
   const rank = await rankTarget(model, input, spec);
   if (rank) return { kind: 'rank', rank: rank.rank, output: rank.output, ...(rank.tensor !== model.logitsName ? { tensor: rank.tensor } : {}) };
   return { kind: 'seed', resolved: await resolveBatchTargets(model, input, spec, timings) };
-}
-
-/** Resolve targets to explicit seeds (one forward pass when they depend on the outputs). */
-export function resolvedTargets(model: LumenModel, input: Tensor, spec: TargetSpec | undefined, timings: Timings): Promise<ResolvedTargets> {
-  return resolveBatchTargets(model, input, spec, timings);
 }
 
 /** The target tensor's values, from the plain model (float32) or from its float64 rewrite (src/onnx/float64.ts, cached per input size). */

@@ -3,8 +3,8 @@ import { Tensor } from '../../tensor.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Timings } from '../types.js';
 import { baselineOption, baselineSpec, blurSigmaSpec, makeBaselines } from './baselines.js';
-import { forwardLogits, inputGradients, now, PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
-import { targetScores, targetTensor } from '../../targets/index.js';
+import { forwardLogits, inputGradients, now, PRECISION_OPTION } from './input-gradients.js';
+import { resolveBatchTargets, targetScores, targetTensor } from '../../targets/index.js';
 import { splitFloat64 } from '../../onnx/float64.js';
 import { INTEGRATION_METHODS, integrationPoints } from './quadrature.js';
 import { Random } from '../../random.js';
@@ -44,7 +44,7 @@ export const integratedGradients = registerMethod({
     const batch = options.internalBatchSize;
     const random = new Random(options.seed, 'xor');
     const baselines = makeBaselines(input, baselineOption(options, 'baseline', 'integrated-gradients'), random, options.blurSigma);
-    const targets = await resolvedTargets(model, input, options.target, timings);
+    const targets = await resolveBatchTargets(model, input, options.target, timings);
     const { alphas, weights } = integrationPoints(method, steps);
 
     const n = input.dims[0]!;

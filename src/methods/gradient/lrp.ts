@@ -13,8 +13,8 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { numberInRange, shownValue } from '../../options.js';
 import { checkedOptionValues } from '../validate.js';
-import { itemSums, resolveGradientTargets, rows } from './deeplift.js';
-import { targetScores } from '../../targets/index.js';
+import { itemSums, rows } from './deeplift.js';
+import { resolveBatchTargets, targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
 
@@ -149,7 +149,7 @@ export const lrp: Method = registerMethod({
   async explain(model, input, options): Promise<Explanation> {
     const timings: Timings = { compileMs: 0, runMs: 0 };
     const params = parametersOf(model, input, options);
-    const targets = await resolveGradientTargets(model, input, options.target, timings);
+    const targets = await resolveBatchTargets(model, input, options.target, timings);
     if (targets.output !== 'logit') throw new LumenError('BAD_OPTION', `LRP explains logits: the output relevance is a logit (or a weighted sum of output entries); ${targets.output === 'probability' ? 'probability' : targets.output === 'cosine' ? 'cosine-similarity (embedding)' : 'class × objectness (detection)'} targets are not supported`, 2);
     const canonize = options.canonize ?? params.composite !== 'captum-epsilon';
     const { model: explained, folded } = canonize ? canonicalModel(model) : { model, folded: [] as string[] };

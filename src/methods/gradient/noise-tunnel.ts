@@ -1,12 +1,12 @@
 import { LumenError, throwIfCancelled } from '../../errors.js';
 import type { LumenModel } from '../../model.js';
-import { seedRows, type TargetSpec } from '../../targets/index.js';
+import { resolveBatchTargets, seedRows, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { getMethod, registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionSpec, ParsedOptions, Timings } from '../types.js';
 import { checkedOptionValues } from '../validate.js';
 import { describeValue } from '../../options.js';
-import { PRECISION_OPTION, resolvedTargets } from './input-gradients.js';
+import { PRECISION_OPTION } from './input-gradients.js';
 import { Random } from '../../random.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption, seedOption } from '../common-options.js';
@@ -30,7 +30,7 @@ async function tunnel(base: Method, model: LumenModel, input: Tensor, options: P
   const timings: Timings = { compileMs: 0, runMs: 0 };
   const { samples, stdev } = options;
   const random = new Random(options.seed, 'xor');
-  const targets = await resolvedTargets(model, input, options.target, timings);
+  const targets = await resolveBatchTargets(model, input, options.target, timings);
   const n = input.dims[0]!;
   const per = input.size / n;
   const sum = new Float64Array(input.size);

@@ -45,6 +45,14 @@ export class Tensor {
     return new Tensor(this.data.subarray(i * stride, (i + 1) * stride), [1, ...this.dims.slice(1)]);
   }
 
+  /** Items `start` to `end` (exclusive) along the first axis, as a view: one chunk of a batch. */
+  rows(start: number, end: number): Tensor {
+    const n = this.dims[0] ?? 1;
+    if (!(start >= 0 && start <= end && end <= n)) throw new RangeError(`rows ${start}…${end} out of range for batch of ${n}`);
+    const stride = this.size / n;
+    return new Tensor(this.data.subarray(start * stride, end * stride), [end - start, ...this.dims.slice(1)]);
+  }
+
   /** Concatenate along the first axis. */
   static concat(parts: readonly Tensor[]): Tensor {
     if (parts.length === 0) throw new Error('concat of no tensors');

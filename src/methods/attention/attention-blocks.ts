@@ -100,9 +100,3 @@ export function tokenMaps(rows: readonly Float64Array[], blocks: AttentionBlocks
 }
 
 export const ATTENTION_BATCH_OPTION = batchSizeOption(8, 'images per ONNX Runtime run');
-
-/** Items [start, end) of a batch (a view, no copy). */
-export function batchSlice(input: Tensor, start: number, end: number): Tensor {
-  const per = input.size / input.dims[0]!;
-  return new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
-}

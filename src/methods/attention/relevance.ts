@@ -2,7 +2,7 @@ import { throwIfCancelled } from '../../errors.js';
 import { chunkGradients, gradientTargets } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
+import { ATTENTION_BATCH_OPTION, attentionBlocks, itemAttention, tokenMaps } from './attention-blocks.js';
 import { rowsTensor } from './rollout.js';
 
 /**
@@ -67,7 +67,7 @@ export const attentionRelevance: Method = registerMethod({
     for (let start = 0; start < n; start += batch) {
       throwIfCancelled(options.signal);
       const end = Math.min(n, start + batch);
-      const chunk = batchSlice(input, start, end);
+      const chunk = input.rows(start, end);
       const { result: r, classes: explained } = await chunkGradients(model, chunk, targets, (i) => start + i, req);
       classes.push(...explained);
       timings.compileMs += r.compileMs;

@@ -4,7 +4,7 @@ import { resolveTargets } from '../../targets/index.js';
 import { now } from '../gradient/input-gradients.js';
 import { registerMethod } from '../registry.js';
 import type { Explanation, Method, Timings } from '../types.js';
-import { ATTENTION_BATCH_OPTION, attentionBlocks, batchSlice, itemAttention, tokenMaps } from './attention-blocks.js';
+import { ATTENTION_BATCH_OPTION, attentionBlocks, itemAttention, tokenMaps } from './attention-blocks.js';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 export type HeadFusion = (typeof HEAD_FUSIONS)[number];
@@ -91,7 +91,7 @@ export const attentionRollout: Method = registerMethod({
     const logits: Tensor[] = [];
     for (let start = 0; start < n; start += batch) {
       throwIfCancelled(options.signal);
-      const chunk = batchSlice(input, start, Math.min(n, start + batch));
+      const chunk = input.rows(start, Math.min(n, start + batch));
       const t0 = now();
       const out = await model.forward(chunk, blocks.softmax);
       timings.runMs += now() - t0;

@@ -65,12 +65,6 @@ function baselineBatch(input: Tensor, options: DeepLiftValues): Tensor {
   return makeBaselines(input, baselineOption(options, 'baseline', 'deeplift'), new Random(options.seed, 'xor'), options.blurSigma);
 }
 
-/** Rows `from..to` of a batch tensor. */
-export function rows(t: Tensor, from: number, to: number): Tensor {
-  const per = t.size / t.dims[0]!;
-  return new Tensor(t.data.slice(from * per, to * per), [to - from, ...t.dims.slice(1)]);
-}
-
 export interface PairedResult {
   /** d(score)/d(input) under the paired rule set, input half only [N, …]. */
   multipliers: Tensor;
@@ -104,7 +98,7 @@ export async function runPaired(
     const end = Math.min(n, start + batchSize);
     const b = end - start;
     const pairSeed = seedRows(targets, 2 * b, (i) => start + (i % b));
-    const r = await computeGradients(model, Tensor.concat([rows(input, start, end), rows(references, start, end)]), pairSeed, {
+    const r = await computeGradients(model, Tensor.concat([input.rows(start, end), references.rows(start, end)]), pairSeed, {
       wrt: [model.inputName],
       output: targets.output,
       ...(targets.tensor ? { tensor: targets.tensor } : {}),

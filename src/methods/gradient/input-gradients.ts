@@ -105,8 +105,8 @@ export async function inputGradients(
   for (let start = 0; start < n; start += options.batchSize) {
     throwIfCancelled(options.signal);
     const end = Math.min(n, start + options.batchSize);
-    const chunk = new Tensor(input.data.subarray(start * per, end * per), [end - start, ...input.dims.slice(1)]);
-    const residual = options.residual ? { inputResidual: new Tensor(options.residual.data.subarray(start * per, end * per), chunk.dims) } : {};
+    const chunk = input.rows(start, end);
+    const residual = options.residual ? { inputResidual: options.residual.rows(start, end) } : {};
     const req = { wrt: [model.inputName], ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}), ...(options.precision ? { precision: options.precision } : {}), ...residual };
     const rowOf = (i: number): number => (options.seedRow ? options.seedRow(start + i) : start + i);
     const { result: r, classes: explained } = await chunkGradients(model, chunk, targets, rowOf, req, gradientsOf);

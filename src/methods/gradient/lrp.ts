@@ -13,7 +13,7 @@ import { registerMethod } from '../registry.js';
 import type { ExplainOptions, Explanation, Method, OptionsOf, ParsedOptions, Timings } from '../types.js';
 import { numberInRange, shownValue } from '../../options.js';
 import { checkedOptionValues } from '../validate.js';
-import { itemSums, rows } from './deeplift.js';
+import { itemSums } from './deeplift.js';
 import { resolveBatchTargets, targetScores } from '../../targets/index.js';
 import { familyInfo } from '../family.js';
 import { batchSizeOption } from '../common-options.js';
@@ -161,8 +161,8 @@ export const lrp: Method = registerMethod({
     for (let start = 0; start < n; start += batch) {
       throwIfCancelled(options.signal);
       const end = Math.min(n, start + batch);
-      const seed = rows(targets.seed, start, end);
-      const r = await computeGradients(explained, rows(input, start, end), seed, { wrt: [explained.inputName], ruleSet, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
+      const seed = targets.seed.rows(start, end);
+      const r = await computeGradients(explained, input.rows(start, end), seed, { wrt: [explained.inputName], ruleSet, ...(targets.tensor ? { tensor: targets.tensor } : {}) });
       timings.compileMs += r.compileMs;
       timings.runMs += r.runMs;
       relevance.set(r.gradients[explained.inputName]!.data, (start * input.size) / n);

@@ -3,7 +3,7 @@ import { describeValue } from '../options.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import type { ExplainOptions, MethodInfo, OptionSpec, ParsedOptions } from './types.js';
-import { batchSizeOption } from './common-options.js';
+import { batchSizeOption, seedOption } from './common-options.js';
 
 /**
  * Largest value of a count option (steps, samples, masks, segments, batch sizes) that declares no `max` of its own:
@@ -36,8 +36,8 @@ export function validateExplainCall(info: MethodInfo, model: LumenModel, input: 
   if (layer !== undefined && typeof layer !== 'string' && !(Array.isArray(layer) && layer.every((l) => typeof l === 'string'))) {
     throw bad(`${who}: layer must be a tensor name or a list of tensor names (see model.layers()), got ${describe(layer)}`);
   }
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`${who}: seed must be an integer, got ${describe(seed)}`);
-  // every method takes a batchSize (ExplainOptions): checked against the one spec even where a method declares none
+  // every method takes a seed and a batchSize (ExplainOptions): checked against the one spec even where a method declares none
+  if (seed !== undefined) checkNumber(seedOption(''), seed, who);
   if (batchSize !== undefined) checkNumber(batchSizeOption(1, ''), batchSize, who);
   if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean')) {
     throw bad(`${who}: signal must be an AbortSignal, got ${describe(signal)}`);

@@ -287,6 +287,10 @@ test("the seed's range is seedOption's declaration: [−2³¹, 2³² − 1] refu
       assert.equal(await messageOf(() => readNumberField(spec, String(value)), false), `seed ${words}`);
     }
   }
+  // a method that declares no seed checks a given one against the same spec (as batchSize), in the same words (a
+  // non-integer read so before too)
+  assert.equal(await messageOf(() => getMethod('gradcam').explain(model, x, { seed: 2 ** 32 })), 'gradcam.explain: seed must be within [-2147483648, 4294967295], got 4294967296');
+  assert.equal(await messageOf(() => getMethod('gradcam').explain(model, x, { seed: 1.5 })), 'gradcam.explain: seed must be an integer, got number 1.5');
   // the bounds themselves run; the generators take 32 bits, so 2³² − 1 draws what −1 draws
   const rise = getMethod('rise');
   const map = async (seed: number) => Array.from((await rise.explain(model, x, { numMasks: 4, seed })).attribution.data);

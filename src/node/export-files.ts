@@ -1,9 +1,9 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LumenError } from '../errors.js';
 import { exportExplanation, tritonConfig, type ExportedExplanation, type ExportOptions, type TritonOptions } from '../export/index.js';
 import type { LumenModel } from '../model.js';
-import { makeDirs, outputFolderError, prepareOutputDir, refuseOverwrite } from './output-dir.js';
+import { makeDirs, outputFolderError, prepareOutputDir, refuseOverwrite, writeOutputFile } from './output-dir.js';
 
 export interface ExportFileOptions extends ExportOptions {
   /** The .onnx file to write (optional when `triton` is given). */
@@ -42,10 +42,10 @@ export async function exportExplanationFiles(model: LumenModel, options: ExportF
   const write = (path: string, data: string | Uint8Array, flag: string): void => {
     try {
       makeDirs(dirname(path));
-      writeFileSync(path, data);
     } catch (e) {
       throw outputFolderError(e, path, flag);
     }
+    writeOutputFile(path, data, flag);
     files.push(path);
   };
   if (options.out) write(options.out, exported.bytes, '-o');

@@ -70,12 +70,19 @@ export function checkTopRank(rank: number, k: number): void {
   if (!(rank >= 1 && rank <= k)) throw new LumenError('TARGET_RANGE', `target top${rank}: the model has ${k} classes (top1…top${k})`, 2);
 }
 
+/** A top-k class target resolved inside the gradient graph (a RankSeed: no separate forward pass to find the class). */
+export interface RankTarget {
+  rank: number;
+  output: TargetOutput;
+  tensor: string;
+}
+
 /**
  * A 'topK' class target (or the default, top1) that a gradient run can seed inside its graph (a RankSeed: no forward
  * pass to find the class): its rank, output transform and tensor, when that tensor holds one row of K scores per image;
  * undefined for any other spec or tensor shape. A rank beyond K is refused here (checkTopRank).
  */
-export async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): Promise<{ rank: number; output: TargetOutput; tensor: string } | undefined> {
+export async function rankTarget(model: LumenModel, input: Tensor, spec: TargetSpec | undefined): Promise<RankTarget | undefined> {
   const rank = specRank(spec);
   if (!rank) return undefined;
   const tensor = targetTensor(model, spec);

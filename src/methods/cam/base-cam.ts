@@ -3,7 +3,7 @@ import { LumenError, throwIfCancelled } from '../../errors.js';
 import { resizeMapBilinear } from '../../image/preprocess.js';
 import type { ValueRange } from '../../image/resize-map.js';
 import type { LumenModel } from '../../model.js';
-import { forwardTarget, resolveBatchTargets, resolveTargets, rankTarget, targetTensor, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
+import { forwardTarget, resolveBatchTargets, resolveTargets, rankTarget, targetTensor, type RankTarget, type ResolvedTargets, type TargetSpec } from '../../targets/index.js';
 import { Tensor } from '../../tensor.js';
 import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import { registerMethod } from '../registry.js';
@@ -318,9 +318,6 @@ interface LayerResult {
   weights?: Float32Array;
   channels: number;
 }
-
-/** A top-k target resolved inside the gradient graph (no separate forward pass to find the class): rankTarget's. */
-type RankTarget = NonNullable<Awaited<ReturnType<typeof rankTarget>>>;
 
 /**
  * Everything for one batch: per-layer raw maps and the aggregated final maps [N·H·W]. `inputChecked`: the batch is

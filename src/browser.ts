@@ -3,7 +3,7 @@
  * bytes, a URL or a File; images from ImageData, <img>, <canvas>, ImageBitmap or a Blob. Nothing in this file's
  * import graph may use Node built-ins (checked by scripts/check-browser-imports.mjs).
  */
-import { LumenError } from './errors.js';
+import { LumenError, parseJsonText } from './errors.js';
 import { validateMetadata, type ModelMetadata } from './metadata.js';
 import { LumenModel } from './model.js';
 import type { Runtime, SessionSettings } from './runtime/types.js';
@@ -159,12 +159,7 @@ export async function loadTfjsModelFromFiles(files: readonly (Blob & { name: str
 
 /** Parse a sidecar metadata JSON text ({ classes, normalization, defaultLayer }). */
 export function parseMetadataText(text: string, source = 'metadata JSON'): ModelMetadata {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new LumenError('BAD_OPTION', `${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const parsed = parseJsonText(text, source);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new LumenError('BAD_OPTION', `${source}: expected a JSON object`);
   return validateMetadata(parsed as Record<string, unknown>, source);
 }

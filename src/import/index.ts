@@ -1,4 +1,4 @@
-import { LumenError } from '../errors.js';
+import { LumenError, parseJsonText } from '../errors.js';
 import type { ModelMetadata } from '../metadata.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { GraphBuilder } from './builder.js';
@@ -36,12 +36,7 @@ export function looksLikeJson(bytes: Uint8Array): boolean {
 }
 
 export function parseTfjsModelJson(text: string, source: string): TfjsModelJson {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new LumenError('CORRUPT_MODEL', `${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const parsed = parseJsonText(text, source, 'CORRUPT_MODEL');
   if (!isTfjsModelJson(parsed)) {
     throw new LumenError('NOT_ONNX', `${source}: a JSON file but not a TensorFlow.js model.json (it has no modelTopology and weightsManifest)`);
   }

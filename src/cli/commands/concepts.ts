@@ -74,7 +74,7 @@ function classIndex(model: LumenModel, text: string, flag: string): number {
 }
 
 function label(model: LumenModel, c: number): string {
-  return model.classNames?.[c] ?? `class ${c}`;
+  return model.classLabel(c);
 }
 
 function registerDff(program: Command): void {

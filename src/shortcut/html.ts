@@ -1,4 +1,5 @@
 /** HTML for the shortcut benchmark section of a report (browser-safe string building). */
+import { escapeXml } from '../render/chart.js';
 import type { ShortcutBenchmarkResult, ShortcutMethodRow } from './benchmark.js';
 
 export interface ShortcutModelRun {
@@ -14,8 +15,6 @@ export interface ShortcutExampleFigure {
   src: string;
   caption: string;
 }
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function formatNumber(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
@@ -37,21 +36,21 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
   const summaries = runs
     .map((r) => {
       const s = r.result.summary;
-      return `<li><b>${esc(r.name)}</b> (<code>${esc(r.source)}</code>): accuracy ${pct(s.accuracy)} on ${s.images} images; marker consistent with the label ${pct(s.consistentAccuracy)}, marker swapped ${pct(s.swappedAccuracy)}; on swapped images it predicts the marker's class ${pct(s.followsMarker)} of the time.</li>`;
+      return `<li><b>${escapeXml(r.name)}</b> (<code>${escapeXml(r.source)}</code>): accuracy ${pct(s.accuracy)} on ${s.images} images; marker consistent with the label ${pct(s.consistentAccuracy)}, marker swapped ${pct(s.swappedAccuracy)}; on swapped images it predicts the marker's class ${pct(s.followsMarker)} of the time.</li>`;
     })
     .join('');
   const methodIds = [...new Set(runs.flatMap((r) => r.result.rows.map((row) => row.method)))];
   const hasFaith = runs.some((r) => r.result.rows.some((row) => row.deletion !== undefined));
   const hasRand = runs.some((r) => r.result.rows.some((row) => row.randomization !== undefined));
   const perModelHeads = ['PG object', 'PG marker', 'mass object', 'mass marker', 'marker > object', 'marker denser', ...(hasFaith ? ['deletion ↓', 'insertion ↑'] : []), ...(hasRand ? ['randomization ↓'] : []), 'ms / image'];
-  const head1 = `<tr><th rowspan="2">method</th>${runs.map((r) => `<th colspan="${perModelHeads.length}">${esc(r.name)} model</th>`).join('')}</tr>`;
-  const head2 = `<tr>${runs.map(() => perModelHeads.map((h) => `<th>${esc(h)}</th>`).join('')).join('')}</tr>`;
+  const head1 = `<tr><th rowspan="2">method</th>${runs.map((r) => `<th colspan="${perModelHeads.length}">${escapeXml(r.name)} model</th>`).join('')}</tr>`;
+  const head2 = `<tr>${runs.map(() => perModelHeads.map((h) => `<th>${escapeXml(h)}</th>`).join('')).join('')}</tr>`;
   const body = methodIds
     .map((id) => {
       const cells = runs.map((r) => {
         const row = r.result.rows.find((x) => x.method === id);
         if (!row) return `<td colspan="${perModelHeads.length}">not run</td>`;
-        if (row.error) return `<td colspan="${perModelHeads.length}">failed: ${esc(row.error)}</td>`;
+        if (row.error) return `<td colspan="${perModelHeads.length}">failed: ${escapeXml(row.error)}</td>`;
         const reveal = revealsShortcut(row);
         const values = [
           pct(row.object.pointingGame),
@@ -67,11 +66,11 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
         return values.map((v) => `<td>${v}</td>`).join('');
       });
       const title = runs.flatMap((r) => r.result.rows).find((x) => x.method === id)?.title ?? id;
-      return `<tr><td title="${esc(title)}">${esc(id)}</td>${cells.join('')}</tr>`;
+      return `<tr><td title="${escapeXml(title)}">${escapeXml(id)}</td>${cells.join('')}</tr>`;
     })
     .join('');
   const figures = examples
-    .map((f) => `<figure style="display:inline-block;margin:.5rem"><img src="${f.src}" alt="${esc(f.caption)}" style="image-rendering:pixelated;max-width:100%"><figcaption>${esc(f.caption)}</figcaption></figure>`)
+    .map((f) => `<figure style="display:inline-block;margin:.5rem"><img src="${f.src}" alt="${escapeXml(f.caption)}" style="image-rendering:pixelated;max-width:100%"><figcaption>${escapeXml(f.caption)}</figcaption></figure>`)
     .join('');
   return `<p>Two classifiers of the same 64×64 shapes: one trained on clean images, one trained with a class-coding
 marker in the top-left corner (a "watermark" shortcut). Both are explained on the same test images, whose marker is

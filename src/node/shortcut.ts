@@ -12,7 +12,7 @@ import type { LumenModel } from '../model.js';
 import { runShortcutBenchmark, type ShortcutBenchmarkOptions, type ShortcutBenchmarkResult, type ShortcutItem, type ShortcutMethodRow } from '../shortcut/benchmark.js';
 import { shortcutExampleGrid, type ShortcutExample } from '../shortcut/figures.js';
 import { shortcutMarkdown } from '../shortcut/markdown.js';
-import { shortcutSectionHtml, type ShortcutExampleFigure, type ShortcutModelRun } from '../shortcut/html.js';
+import { formatPercent, shortcutSectionHtml, type ShortcutExampleFigure, type ShortcutModelRun } from '../shortcut/html.js';
 import { parseShortcutSplit, type ShortcutSplitEntry } from '../shortcut/split.js';
 import { dataUri, encodePng } from './image-file.js';
 import { loadInput, type LoadedInput } from './inputs.js';
@@ -129,7 +129,7 @@ export async function runShortcutDemo(options: ShortcutDemoOptions): Promise<Sho
         randomization: (options.randomizationImages ?? 0) > 0 ? { images: options.randomizationImages } : false,
         keepAttributions: exampleItems.map((it) => it.id),
         onMethod: (row, done, total) =>
-          say(`  [${done}/${total}] ${row.method}${row.error ? ` failed: ${row.error}` : `: points at the object ${fmtPct(row.object.pointingGame)} / the marker ${fmtPct(row.marker?.pointingGame ?? null)}, more mass on the marker ${fmtPct(row.markerBeatsObject)}, ${row.msPerImage.toFixed(1)} ms/image`}`),
+          say(`  [${done}/${total}] ${row.method}${row.error ? ` failed: ${row.error}` : `: points at the object ${formatPercent(row.object.pointingGame)} / the marker ${formatPercent(row.marker?.pointingGame)}, more mass on the marker ${formatPercent(row.markerBeatsObject)}, ${row.msPerImage.toFixed(1)} ms/image`}`),
       });
       runs.push({ name, source: path.startsWith(packageRoot()) ? path.slice(packageRoot().length + 1) : path, result });
       attributions[name] = Object.fromEntries(result.rows.map((r) => [r.method, r.attributions]));
@@ -175,8 +175,6 @@ function describeItem(it: LoadedShortcutItem): string {
   const marker = it.marker ? `marker ${it.marker.consistent ? 'agrees' : `says ${SHAPE_CLASSES[it.marker.classIndex] ?? it.marker.classIndex}`}` : 'no marker';
   return `${it.entry.className} (${it.id}), ${marker}`;
 }
-
-const fmtPct = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)} %`);
 
 function stripAttributions(run: ShortcutModelRun): unknown {
   return { ...run, result: { ...run.result, rows: run.result.rows.map(({ attributions: _unused, ...rest }) => rest) } };

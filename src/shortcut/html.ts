@@ -21,7 +21,10 @@ export function formatNumber(v: number | null | undefined, digits = 2): string {
   return v.toFixed(digits);
 }
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)} %`);
+/** A fraction as a whole percentage ('83 %'), '–' when missing (the section, its Markdown table and the demo's log). */
+export function formatPercent(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)} %`;
+}
 
 /**
  * Verdict for one method on the shortcut model: it "reveals" the shortcut when, on most marker-bearing images,
@@ -36,7 +39,7 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
   const summaries = runs
     .map((r) => {
       const s = r.result.summary;
-      return `<li><b>${escapeXml(r.name)}</b> (<code>${escapeXml(r.source)}</code>): accuracy ${pct(s.accuracy)} on ${s.images} images; marker consistent with the label ${pct(s.consistentAccuracy)}, marker swapped ${pct(s.swappedAccuracy)}; on swapped images it predicts the marker's class ${pct(s.followsMarker)} of the time.</li>`;
+      return `<li><b>${escapeXml(r.name)}</b> (<code>${escapeXml(r.source)}</code>): accuracy ${formatPercent(s.accuracy)} on ${s.images} images; marker consistent with the label ${formatPercent(s.consistentAccuracy)}, marker swapped ${formatPercent(s.swappedAccuracy)}; on swapped images it predicts the marker's class ${formatPercent(s.followsMarker)} of the time.</li>`;
     })
     .join('');
   const methodIds = [...new Set(runs.flatMap((r) => r.result.rows.map((row) => row.method)))];
@@ -53,12 +56,12 @@ export function shortcutSectionHtml(runs: readonly ShortcutModelRun[], examples:
         if (row.error) return `<td colspan="${perModelHeads.length}">failed: ${escapeXml(row.error)}</td>`;
         const reveal = revealsShortcut(row);
         const values = [
-          pct(row.object.pointingGame),
-          pct(row.marker?.pointingGame),
+          formatPercent(row.object.pointingGame),
+          formatPercent(row.marker?.pointingGame),
           formatNumber(row.object.relevanceMass),
           formatNumber(row.marker?.relevanceMass),
-          `<span style="${reveal ? 'color:#b00020;font-weight:bold' : ''}">${pct(row.markerBeatsObject)}</span>`,
-          pct(row.markerDenser),
+          `<span style="${reveal ? 'color:#b00020;font-weight:bold' : ''}">${formatPercent(row.markerBeatsObject)}</span>`,
+          formatPercent(row.markerDenser),
           ...(hasFaith ? [formatNumber(row.deletion, 3), formatNumber(row.insertion, 3)] : []),
           ...(hasRand ? [formatNumber(row.randomization)] : []),
           formatNumber(row.msPerImage, 1),

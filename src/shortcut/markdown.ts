@@ -1,8 +1,6 @@
 /** Markdown table of a shortcut benchmark run (for docs/shortcut.md and the demo's shortcut.md). */
 import type { ShortcutMethodRow } from './benchmark.js';
-import { formatNumber, type ShortcutModelRun } from './html.js';
-
-const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)} %`);
+import { formatNumber, formatPercent, type ShortcutModelRun } from './html.js';
 
 /**
  * One row per method: localization on the clean model (object) and on the shortcut model (object vs marker), then
@@ -30,14 +28,14 @@ export function shortcutMarkdown(runs: readonly ShortcutModelRun[], clean = 'cle
       continue;
     }
     lines.push(
-      `| ${id} | ${pct(rc?.object.pointingGame)} | ${pct(rc?.marker?.pointingGame)} | ${formatNumber(rc?.object.relevanceMass)} | ${pct(rs?.objectOnMarkerImages?.pointingGame)} | ${pct(rs?.marker?.pointingGame)} | ` +
-        `${formatNumber(rs?.objectOnMarkerImages?.relevanceMass)} | ${formatNumber(rs?.marker?.relevanceMass)} | ${pct(rs?.markerBeatsObject)} | ${pct(rs?.markerDenser)} | ` +
+      `| ${id} | ${formatPercent(rc?.object.pointingGame)} | ${formatPercent(rc?.marker?.pointingGame)} | ${formatNumber(rc?.object.relevanceMass)} | ${formatPercent(rs?.objectOnMarkerImages?.pointingGame)} | ${formatPercent(rs?.marker?.pointingGame)} | ` +
+        `${formatNumber(rs?.objectOnMarkerImages?.relevanceMass)} | ${formatNumber(rs?.marker?.relevanceMass)} | ${formatPercent(rs?.markerBeatsObject)} | ${formatPercent(rs?.markerDenser)} | ` +
         `${pair(rc?.deletion, rs?.deletion, 3)} | ${pair(rc?.insertion, rs?.insertion, 3)} | ${pair(rc?.randomization, rs?.randomization, 2)} | ${pair(rc?.msPerImage, rs?.msPerImage, 1)} |`,
     );
   }
   const summary = runs.map((r) => {
     const m = r.result.summary;
-    return `- ${r.name} (\`${r.source}\`): accuracy ${pct(m.accuracy)} on ${m.images} images (marker consistent ${pct(m.consistentAccuracy)}, swapped ${pct(m.swappedAccuracy)}; predicts the marker's class on ${pct(m.followsMarker)} of swapped images)`;
+    return `- ${r.name} (\`${r.source}\`): accuracy ${formatPercent(m.accuracy)} on ${m.images} images (marker consistent ${formatPercent(m.consistentAccuracy)}, swapped ${formatPercent(m.swappedAccuracy)}; predicts the marker's class on ${formatPercent(m.followsMarker)} of swapped images)`;
   });
   return `${summary.join('\n')}\n\n${lines.join('\n')}\n`;
 }

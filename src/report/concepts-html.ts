@@ -1,5 +1,5 @@
 /** A small self-contained HTML page (images inline) for the concept commands' output folders. */
-import { dffNotes, tcavNotes } from '../methods/concepts/notes.js';
+import { dffNotes, dffSummary, tcavNotes } from '../methods/concepts/notes.js';
 import { escapeXml } from '../render/chart.js';
 
 export interface ConceptPage {
@@ -77,7 +77,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
     const d = o.dff;
     sections.push({
       title: `Concepts (Deep Feature Factorization, ${d.k} concepts of ${d.layer})`,
-      html: `<p>What the layer represents, not only where: its activations split by NMF (relative error ${d.relativeError.toFixed(3)}); each concept's classes come from the network's head run on the concept vector.</p>${notes(dffNotes(d))}${table(
+      html: `<p>${esc(dffSummary({ ...d, images: d.images.length }))}</p>${notes(dffNotes(d))}${table(
         ['concept', 'top classes (head softmax)'],
         d.concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]),
       )}${table(['image', ...d.concepts.map((c) => `share of concept ${c.concept}`)], d.images.map((i) => [i.image, ...i.share.map((s) => s.toFixed(3))]))}<div class="row">${d.images.map((i) => figure(i.picture, i.image, 200)).join('')}</div>`,

@@ -2,7 +2,7 @@
 import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
 import { conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts/dff.js';
-import { dffNotes } from '../../src/methods/concepts/notes.js';
+import { dffNotes, dffSummary } from '../../src/methods/concepts/notes.js';
 import { $ } from './dom.js';
 import { optionFields } from './forms.js';
 import { paintCanvas } from './view.js';
@@ -130,7 +130,7 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     maps.className = 'row';
     maps.append(...canvases);
     out.replaceChildren(maps, table);
-    status.textContent = `${k} concepts of ${layer} over ${set.length} image${set.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept.${dffNotes(r).map((n) => ` ${n}`).join('')}`;
+    status.textContent = `${dffSummary({ layer, k, images: set.length, relativeError: r.relativeError })}${dffNotes(r).map((n) => ` ${n}`).join('')}`;
     hook.result = {
       layer,
       k,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { conceptLegendLine, conceptTopClasses } from '../../methods/concepts/dff.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
-import { dffNotes, tcavNotes } from '../../methods/concepts/notes.js';
+import { dffHeadline, dffNotes, dffSummary, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import type { LumenModel } from '../../model.js';
@@ -127,19 +127,20 @@ function registerDff(program: Command): void {
       }
       const summary = { layer, k, relativeError: r.relativeError, ...(r.scoresIgnoreConcepts ? { scoresIgnoreConcepts: true } : {}), bypassed: r.bypassed ?? false, ...(r.cutLayer !== undefined ? { cutLayer: r.cutLayer } : {}), concepts, images: perImage };
       const notes = dffNotes(r);
+      const counts = { layer: layer!, k, images: loaded.length, relativeError: r.relativeError };
       writeOutputFile(join(out, 'concepts.json'), JSON.stringify(summary, null, 1));
       writeOutputFile(
         join(out, 'report.html'),
         conceptPageHtml({
           title: `Concepts of ${layer}`,
-          summary: `Deep Feature Factorization: the layer's activations over ${loaded.length} image(s) split into ${k} concepts by NMF (relative error ${r.relativeError.toFixed(3)}). Each pixel takes the colour of its strongest concept; each concept's classes come from running the network's head on the concept vector. Concept maps of the first ${figures.length} image(s).${notes.map((n) => ` Note: ${n}`).join('')}`,
+          summary: `Deep Feature Factorization: ${dffSummary(counts)} Concept maps of the first ${figures.length} image(s).${notes.map((n) => ` Note: ${n}`).join('')}`,
           table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]) },
           images: figures,
         }),
       );
       if (flags.json) printJson(summary);
       else {
-        printLine(`${k} concepts of ${layer} over ${loaded.length} image${loaded.length === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)}):`);
+        printLine(`${dffHeadline(counts)}:`);
         for (const l of legend) printLine(`  ${l}`);
         for (const n of notes) printLine(`note: ${n}`);
         printLine(`concept maps and concepts.json in ${out}`);

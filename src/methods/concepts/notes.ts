@@ -1,8 +1,19 @@
 /**
- * How to read a concept result at a layer where its numbers say less than they seem to: the notes' one wording,
- * shown as they come (full sentences) by the CLI, the web app and the report. Each takes the fields the result and
- * its JSON (concepts.json, `lumen tcav --json`) carry, so the report words them from the saved files too.
+ * How to read a concept result: DFF's summary, and the notes for a layer where the numbers say less than they seem
+ * to. One wording, shown as it comes (full sentences) by the CLI, the web app and the report. Each takes the fields
+ * the result and its JSON (concepts.json, `lumen tcav --json`) carry, so the report words them from the saved files
+ * too.
  */
+
+/** DFF's one-line result: `k` concepts of the layer over `images` images, with the NMF's relative error. */
+export function dffHeadline(r: { layer: string; k: number; images: number; relativeError: number }): string {
+  return `${r.k} concepts of ${r.layer} over ${r.images} image${r.images === 1 ? '' : 's'} (NMF relative error ${r.relativeError.toFixed(3)})`;
+}
+
+/** DFF's summary paragraph: the headline, then how to read the maps and the classes. */
+export function dffSummary(r: { layer: string; k: number; images: number; relativeError: number }): string {
+  return `${dffHeadline(r)}. Each pixel takes the colour of its strongest concept; each concept's classes come from the network's head run on the concept vector.`;
+}
 
 /** The layer is bypassed (`bypassed`: a skip connection goes around it), said alike for DFF and TCAV. */
 const skipConnection = (layer: string): string => `A skip connection bypasses ${layer} (e.g. a transformer's residual stream around a LayerNorm)`;

@@ -1,4 +1,5 @@
 /** A small self-contained HTML page (images inline) for the concept commands' output folders. */
+import { conceptClassesText } from '../methods/concepts/dff.js';
 import { dffNotes, dffSummary, tcavNotes } from '../methods/concepts/notes.js';
 import { escapeXml } from '../render/chart.js';
 
@@ -79,7 +80,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
       title: `Concepts (Deep Feature Factorization, ${d.k} concepts of ${d.layer})`,
       html: `<p>${esc(dffSummary({ ...d, images: d.images.length }))}</p>${notes(dffNotes(d))}${table(
         ['concept', 'top classes (head softmax)'],
-        d.concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]),
+        d.concepts.map((c) => [String(c.concept), conceptClassesText(c.topClasses)]),
       )}${table(['image', ...d.concepts.map((c) => `share of concept ${c.concept}`)], d.images.map((i) => [i.image, ...i.share.map((s) => s.toFixed(3))]))}<div class="row">${d.images.map((i) => figure(i.picture, i.image, 200)).join('')}</div>`,
     });
   }

@@ -1,7 +1,7 @@
 /** The Concepts panel: Deep Feature Factorization of the selected image (docs/concepts.md), what a heatmap cannot say. */
 import { Tensor, factorizationImage, getConceptMethod, type LumenModel, type PreparedImage } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
-import { conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts/dff.js';
+import { conceptClassesText, conceptLegendLine, conceptTopClasses } from '../../src/methods/concepts/dff.js';
 import { dffNotes, dffSummary } from '../../src/methods/concepts/notes.js';
 import { $ } from './dom.js';
 import { optionFields } from './forms.js';
@@ -124,7 +124,7 @@ export function setupConcepts(context: () => ConceptContext, onError: (e: unknow
     rows.forEach((top, j) => {
       const tr = table.insertRow();
       tr.insertCell().textContent = String(j);
-      tr.insertCell().textContent = top.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ');
+      tr.insertCell().textContent = conceptClassesText(top);
     });
     const maps = document.createElement('div');
     maps.className = 'row';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
-import { conceptLegendLine, conceptTopClasses } from '../../methods/concepts/dff.js';
+import { conceptClassesText, conceptLegendLine, conceptTopClasses } from '../../methods/concepts/dff.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
 import { dffHeadline, dffNotes, dffSummary, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
@@ -134,7 +134,7 @@ function registerDff(program: Command): void {
         conceptPageHtml({
           title: `Concepts of ${layer}`,
           summary: `Deep Feature Factorization: ${dffSummary(counts)} Concept maps of the first ${figures.length} image(s).${notes.map((n) => ` Note: ${n}`).join('')}`,
-          table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), c.topClasses.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')]) },
+          table: { header: ['concept', 'top classes (head softmax)'], rows: concepts.map((c) => [String(c.concept), conceptClassesText(c.topClasses)]) },
           images: figures,
         }),
       );

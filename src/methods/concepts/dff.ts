@@ -151,9 +151,14 @@ export function conceptTopClasses(probabilities: Tensor, top: number): { class: 
   );
 }
 
+/** A concept's classes as its legend line and the tables (CLI page, web app, report) list them: '<class> <p>, …'. */
+export function conceptClassesText(classes: readonly { label: string; probability: number }[], digits = 3): string {
+  return classes.map((t) => `${t.label} ${t.probability.toFixed(digits)}`).join(', ');
+}
+
 /** A concept's legend line on its map: '<concept>: <class> <p>, …' (p to 2 decimals). */
 export function conceptLegendLine(concept: number, classes: readonly { label: string; probability: number }[]): string {
-  return `${concept}: ${classes.map((t) => `${t.label} ${t.probability.toFixed(2)}`).join(', ')}`;
+  return `${concept}: ${conceptClassesText(classes, 2)}`;
 }
 
 /**

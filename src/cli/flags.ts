@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Argument, Option } from 'commander';
 import { LumenError } from '../errors.js';
 import { EMBEDDING_CACHE_FILE } from '../node/embeddings.js';
@@ -12,6 +13,19 @@ function named(option: Option, what: string, parse: (value: string) => unknown =
     if (value.trim() === '') throw new LumenError('BAD_OPTION', `--${option.attributeName()}: an empty value; give a ${what}`, 2);
     return parse(value);
   });
+}
+
+/**
+ * The text of the file a flag names (`--regions`, `--classes`): an empty value, a missing file, a folder and what is
+ * not a regular file (a device or a pipe would be read forever) are refused, naming the flag and what to give.
+ */
+export function readFlagFile(flag: string, path: string, what: string): string {
+  if (path.trim() === '') throw new LumenError('BAD_OPTION', `${flag}: an empty value; give a ${what}`, 2);
+  if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `${flag} file not found: ${path}`);
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new LumenError('BAD_OPTION', `${flag} ${path}: a folder, not a ${what}`, 2);
+  if (!stat.isFile()) throw new LumenError('BAD_OPTION', `${flag} ${path}: not a regular file; give a ${what}`, 2);
+  return readFileSync(path, 'utf8');
 }
 
 /**

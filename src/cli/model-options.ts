@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LumenError, parseJsonText } from '../errors.js';
 import { parseNormalization, type ModelMetadata } from '../metadata.js';
@@ -6,6 +6,7 @@ import type { LumenModel } from '../model.js';
 import { loadModel } from '../node/load.js';
 import { MAX_THREADS } from '../runtime/errors.js';
 import { targetDims } from '../targets/resolve.js';
+import { readFlagFile } from './flags.js';
 import { integerFlag } from './method-flags.js';
 
 export interface ModelFlags {
@@ -101,11 +102,8 @@ function numbers(text: string, flag: string): number[] {
 function readClasses(value: string): string[] {
   if (value.trim() === '') throw new LumenError('BAD_OPTION', `--classes: no class names given (a JSON or text file, or names separated by commas)`, 2);
   if (existsSync(value)) {
-    const stat = statSync(value);
-    if (stat.isDirectory()) throw new LumenError('BAD_OPTION', `--classes ${value}: a folder, not a file of class names`, 2);
-    // (a device such as /dev/zero would be read forever, /dev/null gave no names and was ignored)
-    if (!stat.isFile()) throw new LumenError('BAD_OPTION', `--classes ${value}: not a regular file; give a JSON or text file of class names`, 2);
-    const text = readFileSync(value, 'utf8');
+    // (/dev/null, not a regular file, gave no names and was ignored)
+    const text = readFlagFile('--classes', value, 'file of class names (JSON or text)');
     if (value.endsWith('.json')) {
       const parsed = parseJsonText(text, `--classes ${value}`, 'BAD_OPTION', 2);
       const list = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? (parsed as { classes?: unknown }).classes : undefined;

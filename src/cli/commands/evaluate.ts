@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenError, parseJsonText } from '../../errors.js';
@@ -15,7 +14,7 @@ import { escapeName, outputStem, prepareOutputDir, writeOutputFile } from '../..
 import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { isPerInputError, reportInputError } from '../predict-outputs.js';
-import { flag } from '../flags.js';
+import { flag, readFlagFile } from '../flags.js';
 
 interface EvaluateFlags extends MethodCommandFlags {
   metric?: string;
@@ -125,12 +124,7 @@ export function registerEvaluate(program: Command): void {
 }
 
 function readRegions(path: string): Record<string, Region> {
-  if (path.trim() === '') throw new LumenError('BAD_OPTION', '--regions: an empty value; give a JSON file of regions per input', 2);
-  if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `--regions file not found: ${path}`);
-  if (statSync(path).isDirectory()) throw new LumenError('BAD_OPTION', `--regions ${path}: a folder, not a JSON file`, 2);
-  // (a device such as /dev/zero would be read forever)
-  if (!statSync(path).isFile()) throw new LumenError('BAD_OPTION', `--regions ${path}: not a regular file; give a JSON file`, 2);
-  const parsed = parseJsonText(readFileSync(path, 'utf8'), `--regions ${path}`, 'BAD_OPTION', 2);
+  const parsed = parseJsonText(readFlagFile('--regions', path, 'JSON file of regions per input'), `--regions ${path}`, 'BAD_OPTION', 2);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new LumenError('BAD_OPTION', `--regions ${path}: expected a JSON object {"<input>": {"boxes": [...]}}`, 2);
   return parsed as Record<string, Region>;
 }

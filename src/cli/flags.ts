@@ -16,6 +16,18 @@ function named(option: Option, what: string, parse: (value: string) => unknown =
 }
 
 /**
+ * A comma-separated list flag (`-m`, `--metric`, `-l a,b`, `--classes a,b`, bench's `--models`/`--only`, the tabular
+ * commands' column lists), the one rule: entries trimmed; no entry at all is `<flag>: no <what> given<hint>`, and an
+ * empty entry (`a,,b`, a comma at either end) is refused, not dropped. A list of numbers is read by its number check.
+ */
+export function parseList(flag: string, text: string, what: string, hint = ''): string[] {
+  const entries = text.split(',').map((s) => s.trim());
+  if (entries.every((e) => e === '')) throw new LumenError('BAD_OPTION', `${flag}: no ${what} given${hint}`, 2);
+  if (entries.includes('')) throw new LumenError('BAD_OPTION', `${flag}: an empty ${what} in the list '${text}'; remove the extra comma`, 2);
+  return entries;
+}
+
+/**
  * The text of the file a flag names (`--regions`, `--classes`): an empty value, a missing file, a folder and what is
  * not a regular file (a device or a pipe would be read forever) are refused, naming the flag and what to give.
  */
@@ -52,7 +64,7 @@ export const flag = {
    * into the names, each trimmed).
    */
   layer: (placeholder: '<tensor>' | '<tensors>', help = 'layer; default: the default CAM layer'): Option =>
-    named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')", placeholder === '<tensors>' ? (value) => value.split(',').map((s) => s.trim()) : undefined),
+    named(new Option(`-l, --layer ${placeholder}`, help), "layer name (see 'lumen layers')", placeholder === '<tensors>' ? (value) => parseList('--layer', value, 'layer name', " (see 'lumen layers')") : undefined),
   /** `--cache`: the pooled-embedding cache of a dataset folder (concept commands). */
   embeddingCache: (): Option => new Option('--cache <file>', `embedding cache file (default: <dataset>/${EMBEDDING_CACHE_FILE})`),
   /** `--output`: which model output a target or a prediction reads (multi-output models). */

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { getMethod, listMethods } from '../methods/registry.js';
 import type { Method, OptionSpec } from '../methods/types.js';
+import { parseList } from './flags.js';
 import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
 
@@ -67,9 +68,7 @@ export interface MethodCommandFlags extends ModelFlags {
 
 /** `-m a,b,a`: the methods, each once, in the order given. */
 export function parseMethodList(text: string): Method[] {
-  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (ids.length === 0) throw new LumenError('BAD_OPTION', `--method: no method given (see 'lumen methods')`, 2);
-  const methods = ids.map((id) => getMethod(id));
+  const methods = parseList('--method', text, 'method', " (see 'lumen methods')").map((id) => getMethod(id));
   return methods.filter((m, i) => methods.findIndex((o) => o.info.id === m.info.id) === i);
 }
 

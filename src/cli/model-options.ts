@@ -6,7 +6,7 @@ import type { LumenModel } from '../model.js';
 import { loadModel } from '../node/load.js';
 import { MAX_THREADS } from '../runtime/errors.js';
 import { targetDims } from '../targets/resolve.js';
-import { readFlagFile } from './flags.js';
+import { parseList, readFlagFile } from './flags.js';
 import { integerFlag } from './method-flags.js';
 
 export interface ModelFlags {
@@ -116,7 +116,5 @@ function readClasses(value: string): string[] {
     if (lines.length === 0) throw new LumenError('BAD_OPTION', `--classes ${value}: the file holds no class names (one per line, or a JSON array)`, 2);
     return lines;
   }
-  const names = value.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw new LumenError('BAD_OPTION', `--classes '${value}': an empty class name in the list (names separated by commas, or a file that exists)`, 2);
-  return names;
+  return parseList('--classes', value, 'class name');
 }

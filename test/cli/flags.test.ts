@@ -1,11 +1,16 @@
-/** Flag values read once (src/cli/flags.ts): the file a flag names. */
+/** Flag values read once (src/cli/flags.ts): the file a flag names, and comma-separated lists. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LumenError } from '../../src/errors.js';
-import { readFlagFile } from '../../src/cli/flags.js';
+import { Command } from 'commander';
+import '../../src/api.js';
+import { flag, parseList, readFlagFile } from '../../src/cli/flags.js';
+import { parseMethodList } from '../../src/cli/method-flags.js';
+import { registerEvaluate } from '../../src/cli/commands/evaluate.js';
+import { registerTabular } from '../../src/cli/commands/tabular.js';
 import { metadataFromFlags } from '../../src/cli/model-options.js';
 
 let dir = '';
@@ -28,4 +33,29 @@ test('readFlagFile: the text of a regular file; empty, missing, a folder or a de
   // --classes reads a file through it when one exists (else the value is a list of names)
   assert.throws(() => metadataFromFlags({ classes: join(dir, 'folder') }), refused('BAD_OPTION', 2, /^--classes .*folder: a folder, not a file of class names \(JSON or text\)$/));
   assert.throws(() => metadataFromFlags({ classes: '/dev/zero' }), refused('BAD_OPTION', 2, /^--classes \/dev\/zero: not a regular file; give a file of class names \(JSON or text\)$/));
+});
+
+test('comma-separated lists, one rule (parseList): entries trimmed, an empty list or an empty entry refused, not dropped', async () => {
+  assert.deepEqual(parseList('--x', ' a, b ,c', 'name'), ['a', 'b', 'c']);
+  const usage = (text: RegExp) => refused('BAD_OPTION', 2, text);
+  for (const blank of ['', ' ', ',', ' , ']) assert.throws(() => parseList('--x', blank, 'name', ' (hint)'), usage(/^--x: no name given \(hint\)$/), `'${blank}'`);
+  for (const gap of ['a,,b', 'a,', ',a', 'a, ,b']) assert.throws(() => parseList('--x', gap, 'name'), usage(new RegExp(`^--x: an empty name in the list '${gap}'; remove the extra comma$`)), gap);
+  // each list flag goes through it: -m (explain, evaluate, export, demo's --methods), -l, --classes, --metric,
+  // bench's --models/--only (hardening.test.ts), the tabular column lists and --feature
+  assert.deepEqual(parseMethodList('gradcam, saliency').map((m) => m.info.id), ['gradcam', 'saliency']);
+  assert.throws(() => parseMethodList('gradcam,'), usage(/^--method: an empty method in the list 'gradcam,'; remove the extra comma$/));
+  assert.throws(() => metadataFromFlags({ classes: 'a,b,' }), usage(/^--classes: an empty class name in the list 'a,b,'; remove the extra comma$/));
+  const layers = new Command().exitOverride().addOption(flag.layer('<tensors>'));
+  assert.deepEqual(layers.parse(['-l', 'a, b'], { from: 'user' }).opts().layer, ['a', 'b']);
+  assert.throws(() => new Command().exitOverride().addOption(flag.layer('<tensors>')).parse(['-l', 'a,,b'], { from: 'user' }), /--layer: an empty layer name in the list 'a,,b'; remove the extra comma/);
+  const run = async (register: (p: Command) => void, ...args: string[]): Promise<void> => {
+    const program = new Command().exitOverride();
+    register(program);
+    await program.parseAsync(args, { from: 'user' });
+  };
+  await assert.rejects(run(registerEvaluate, 'evaluate', 'models/fashion-cnn.onnx', 'samples/fashion/9-ankle-boot.png', '--metric', 'deletion,'), usage(/^--metric: an empty metric in the list 'deletion,'; remove the extra comma$/));
+  const tabular = ['test/fixtures/tabular/breast_cancer_mlp.onnx', 'test/fixtures/tabular/breast_cancer.csv', '--target-column', 'target', '--out', join(dir, 'tabular')];
+  await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--ignore', 'x,', '--feature', 'mean radius'), usage(/^--ignore: an empty column name in the list 'x,'; remove the extra comma$/));
+  await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--categorical', '', '--feature', 'mean radius'), usage(/^--categorical: no column name given$/));
+  await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--feature', 'mean radius,'), usage(/^--feature: an empty feature name in the list 'mean radius,'; remove the extra comma$/));
 });

@@ -4,7 +4,7 @@ import { BENCH_MODELS, BENCH_SECTIONS } from '../../bench/models.js';
 import { printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { MAX_THREADS } from '../../runtime/errors.js';
-import { flag } from '../flags.js';
+import { flag, parseList } from '../flags.js';
 import { prepareOutputFile } from '../../node/output-dir.js';
 
 interface BenchFlags {
@@ -21,15 +21,12 @@ interface BenchFlags {
 /** More timed repeats than this measure nothing new and keep the command running for hours. */
 const MAX_REPEATS = 1000;
 
-/** A comma-separated list of known names: every entry must be one of them (an empty entry or list is refused). */
-function listFlag<T extends string>(name: string, raw: string | undefined, known: readonly T[]): T[] | undefined {
+/** A comma-separated list of known names (parseList's rule): every entry must be one of them. */
+function listFlag<T extends string>(name: string, raw: string | undefined, known: readonly T[], what: string): T[] | undefined {
   if (raw === undefined) return undefined;
-  const entries = raw.split(',').map((s) => s.trim());
+  const entries = parseList(`--${name}`, raw, what, ` (one or more of ${known.join(', ')})`);
   for (const entry of entries) {
-    if (!known.includes(entry as T)) {
-      const got = entry === '' ? `an empty entry in '${raw}'` : `'${entry}'`;
-      throw new LumenError('BAD_OPTION', `--${name} must be a comma-separated list of ${known.join(', ')}; got ${got}`, 2);
-    }
+    if (!known.includes(entry as T)) throw new LumenError('BAD_OPTION', `--${name} must be a comma-separated list of ${known.join(', ')}; got '${entry}'`, 2);
   }
   return [...new Set(entries as T[])];
 }
@@ -50,8 +47,8 @@ export function registerBench(program: Command): void {
       // the results file before minutes of measuring (the default too: the flag checks only a given -o)
       prepareOutputFile(flags.out, '-o');
       if (flags.quick && flags.full) throw new LumenError('BAD_OPTION', '--quick and --full exclude each other: give one (--quick is the default)', 2);
-      const models = listFlag('models', flags.models, BENCH_MODELS);
-      const only = listFlag('only', flags.only, BENCH_SECTIONS);
+      const models = listFlag('models', flags.models, BENCH_MODELS, 'model');
+      const only = listFlag('only', flags.only, BENCH_SECTIONS, 'section');
       const repeats = flags.repeats === undefined ? undefined : integerFlag('repeats', flags.repeats, 1, MAX_REPEATS);
       const threads = integerFlag('threads', flags.threads, 1, MAX_THREADS);
       // imported here so other commands do not load the benchmark code

@@ -14,7 +14,7 @@ import { escapeName, outputStem, prepareOutputDir, writeOutputFile } from '../..
 import { addModelFlags, loadModelWithFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { isPerInputError, reportInputError } from '../predict-outputs.js';
-import { flag, readFlagFile } from '../flags.js';
+import { flag, parseList, readFlagFile } from '../flags.js';
 
 interface EvaluateFlags extends MethodCommandFlags {
   metric?: string;
@@ -61,8 +61,7 @@ export function registerEvaluate(program: Command): void {
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     if (flags.out !== undefined) prepareOutputDir(flags.out);
     // (an empty --metric, --regions or --boxes was read as "not given")
-    const metricIds = flags.metric === undefined ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : flags.metric.split(',').map((s) => s.trim()).filter(Boolean);
-    if (metricIds.length === 0) throw new LumenError('BAD_OPTION', `--metric: no metric given (see 'lumen evaluate --list')`, 2);
+    const metricIds = flags.metric === undefined ? [...DEFAULT_METRICS] : flags.metric === 'all' ? listMetrics().filter((m) => !m.needsRegions).map((m) => m.id) : parseList('--metric', flags.metric, 'metric', " (see 'lumen evaluate --list')");
     for (const id of metricIds) getMetric(id);
     const regionsByInput = flags.regions !== undefined ? readRegions(flags.regions) : undefined;
     if (flags.boxes !== undefined && flags.boxes.trim() === '') throw new LumenError('BAD_OPTION', '--boxes: an empty value; give boxes as x0,y0,x1,y1;…', 2);

@@ -23,7 +23,7 @@ import { columnIndex, parseDataset, type TabularColumn, type TabularDataset } fr
 import { aleCsv, iceCsv, importanceCsv, pdpCsv, shapCsv } from '../../tabular/result-csv.js';
 import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
-import { flag } from '../flags.js';
+import { flag, parseList } from '../flags.js';
 import { parseOption } from '../method-flags.js';
 
 interface TabularFlags extends ModelFlags {
@@ -106,8 +106,8 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
   if (!existsSync(dataPath)) throw new LumenError('FILE_NOT_FOUND', `data file not found: ${dataPath}`);
   const dataset = parseDataset(readFileSync(dataPath, 'utf8'), {
     targetColumn: flags.targetColumn,
-    categorical: list(flags.categorical),
-    ignore: list(flags.ignore),
+    categorical: columns('--categorical', flags.categorical),
+    ignore: columns('--ignore', flags.ignore),
     source: basename(dataPath),
   });
   const modelOptions = optionsFromFlags(TABULAR_MODEL_OPTIONS, flags);
@@ -265,13 +265,13 @@ function writeTabularReport(dir: string, modelPath: string, dataPath: string, tm
   return path;
 }
 
-function list(text: string | undefined): string[] | undefined {
-  return text ? text.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+function columns(flag: string, text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : parseList(flag, text, 'column name');
 }
 
 function splitFeatures(text: string): string[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length < 1 || names.length > 2) throw new LumenError('BAD_OPTION', `--feature takes one name or a pair NAME,NAME, got '${text}'`, 2);
+  const names = parseList('--feature', text, 'feature name');
+  if (names.length > 2) throw new LumenError('BAD_OPTION', `--feature takes one name or a pair NAME,NAME, got '${text}'`, 2);
   return names;
 }
 

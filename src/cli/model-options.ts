@@ -74,6 +74,16 @@ export async function loadModelWithFlags(path: string, flags: ModelFlags): Promi
   return model;
 }
 
+/** Load the model with the command's model flags, run `run` on it, and dispose of it whatever happens. */
+export async function withModel<T>(path: string, flags: ModelFlags, run: (model: LumenModel) => Promise<T>): Promise<T> {
+  const model = await loadModelWithFlags(path, flags);
+  try {
+    return await run(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
 /**
  * `--classes` must name every class of a classifier's [N, K] scores or of a [N, C, H, W] map: 2 names for 10 classes
  * were accepted and the rest shown as class_k. A single score ([N, 1]) takes 1 or 2 names; other outputs (detection

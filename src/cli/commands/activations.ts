@@ -3,7 +3,7 @@ import { encodePng } from '../../node/image-file.js';
 import { loadInput } from '../../node/inputs.js';
 import { activationGrid } from '../../render/activations.js';
 import { toNchw } from '../../layout.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, withModel, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { integerFlag } from '../method-flags.js';
 import { writeOutputFile } from '../../node/output-dir.js';
@@ -23,8 +23,7 @@ export function registerActivations(program: Command): void {
       .addOption(flag.json()),
   ).action(async (modelPath: string, image: string, flags: ModelFlags & { layer?: string; top: string; colormap: string; out: string; json?: boolean }) => {
     const top = integerFlag('top', flags.top, 1);
-    const model = await loadModelWithFlags(modelPath, flags);
-    try {
+    await withModel(modelPath, flags, async (model) => {
       const [layer] = await model.resolveLayers(flags.layer);
       const { tensor } = await loadInput(image, model);
       const { tensors } = await model.forward(tensor, [layer!]);
@@ -34,8 +33,6 @@ export function registerActivations(program: Command): void {
       writeOutputFile(flags.out, await encodePng(grid));
       if (flags.json) printJson({ out: flags.out, layer, channels: grid.shownChannels, means: grid.means });
       else printLine(`${flags.out}: ${grid.shownChannels.length} channels of ${layer} (by mean activation: ${grid.shownChannels.join(', ')})`);
-    } finally {
-      await model.dispose();
-    }
+    });
   });
 }

@@ -22,7 +22,7 @@ import { Tensor } from '../../tensor.js';
 import { expandInputs } from '../inputs.js';
 import { addConceptFlags, conceptOptionsFromFlags, stageProgress } from '../concept-flags.js';
 import { integerFlag } from '../method-flags.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, withModel, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag, modelArgument } from '../flags.js';
 
@@ -38,15 +38,6 @@ export function registerConcepts(program: Command): void {
 interface Common extends ModelFlags {
   layer?: string;
   json?: boolean;
-}
-
-async function withModel<T>(path: string, flags: ModelFlags, run: (model: LumenModel) => Promise<T>): Promise<T> {
-  const model = await loadModelWithFlags(path, flags);
-  try {
-    return await run(model);
-  } finally {
-    await model.dispose();
-  }
 }
 
 type Progress = ReturnType<typeof stageProgress>;

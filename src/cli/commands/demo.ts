@@ -9,7 +9,7 @@ import { runShortcutDemo } from '../../node/shortcut.js';
 import { runObjectsDemo } from '../../node/objects-demo.js';
 import { expandInputs } from '../inputs.js';
 import { integerFlag, parseMethodList } from '../method-flags.js';
-import { loadModelWithFlags } from '../model-options.js';
+import { withModel } from '../model-options.js';
 import { prepareOutputDir } from '../../node/output-dir.js';
 import { printLine } from '../output.js';
 import { flag } from '../flags.js';
@@ -42,9 +42,8 @@ export function registerDemo(program: Command): void {
       const shortcutRandomization = integerFlag('shortcutRandomization', flags.shortcutRandomization, 0);
       const objectsImages = integerFlag('objectsImages', flags.objectsImages, 1);
       prepareOutputDir(flags.out);
-      const model = await loadModelWithFlags(modelPath, {});
-      const started = Date.now();
-      try {
+      await withModel(modelPath, {}, async (model) => {
+        const started = Date.now();
         printLine(`Lumen demo: ${methods.length} methods × ${files.length} images of ${relative(process.cwd(), modelPath)}`);
         await writeRunInfo(model, relative(process.cwd(), modelPath), flags.out);
         const result = await explainFiles(model, files, {
@@ -86,8 +85,6 @@ export function registerDemo(program: Command): void {
         const kept = result.rows.filter((r) => r.status === 'error' && r.error?.startsWith(OUTPUT_EXISTS)).length;
         if (kept > 0) printLine(`${kept} of the failures are files of an earlier demo run in ${flags.out} (other settings or an older Lumen), kept as they were: run \`npm run demo -- --force\` to recompute them, or \`npm run demo -- --out <new folder>\`.`);
         if (result.failed > 0) process.exitCode = 1;
-      } finally {
-        await model.dispose();
-      }
+      });
     });
 }

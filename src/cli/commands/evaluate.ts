@@ -11,7 +11,7 @@ import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
 import { escapeName, outputStem, prepareOutputDir, writeOutputFile } from '../../node/output-dir.js';
-import { addModelFlags, loadModelWithFlags } from '../model-options.js';
+import { addModelFlags, withModel } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { isPerInputError, reportInputError } from '../predict-outputs.js';
 import { flag, parseList, readFlagFile } from '../flags.js';
@@ -68,9 +68,8 @@ export function registerEvaluate(program: Command): void {
     const sharedRegion = flags.boxes !== undefined ? parseBoxes(flags.boxes) : undefined;
     const metricOptions = parseMetricOptions(flags.metricOption ?? []);
     const files = await expandInputs(inputs);
-    const model = await loadModelWithFlags(modelPath, flags);
-    const all: unknown[] = [];
-    try {
+    await withModel(modelPath, flags, async (model) => {
+      const all: unknown[] = [];
       const layer = flags.layer ? await model.resolveLayers(flags.layer) : undefined;
       // A target that cannot fit this model is refused before any work (as explain does).
       const targetSpec = await parseTargetFlag(flags.target ?? 'top1', model, flags.output);
@@ -115,10 +114,8 @@ export function registerEvaluate(program: Command): void {
         }
       }
       if (failed > 0) process.exitCode = 1;
-    } finally {
-      await model.dispose();
-    }
-    if (flags.json) printJson(all);
+      if (flags.json) printJson(all);
+    });
   });
 }
 

@@ -9,7 +9,7 @@ import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
 import { lockOutputDir, prepareOutputDir } from '../../node/output-dir.js';
 import { inShard, parseShard } from '../../node/shard.js';
-import { addModelFlags, loadModelWithFlags } from '../model-options.js';
+import { addModelFlags, withModel } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag, modelArgument } from '../flags.js';
 
@@ -64,9 +64,8 @@ export function registerExplain(program: Command): void {
     const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
     prepareOutputDir(flags.out);
     const files = (await expandInputs(inputs, flags.recursive)).filter((f) => inShard(f, shard));
-    const model = await loadModelWithFlags(modelPath, flags);
     let unlock: (() => void) | undefined;
-    try {
+    await withModel(modelPath, flags, async (model) => {
       const layer = flags.layer ? await model.resolveLayers(flags.layer) : undefined;
       const targets = flags.target && flags.target.length > 0 ? flags.target : ['top1'];
       // Catch a bad target before any work: parse each spec (reading its files) and resolve it on a blank image.
@@ -113,9 +112,6 @@ export function registerExplain(program: Command): void {
         if (!flags.json) printLine(`report: ${report}`);
       }
       if (result.failed > 0) process.exitCode = 1;
-    } finally {
-      unlock?.();
-      await model.dispose();
-    }
+    }).finally(() => unlock?.());
   });
 }

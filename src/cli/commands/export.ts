@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXPORTABLE_METHODS } from '../../export/index.js';
 import { exportExplanationFiles } from '../../node/export-files.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
-import { addModelFlags, loadModelWithFlags } from '../model-options.js';
+import { addModelFlags, withModel } from '../model-options.js';
 import { LumenError } from '../../errors.js';
 import { printJson, printLine } from '../output.js';
 import { flag, modelArgument } from '../flags.js';
@@ -42,8 +42,7 @@ export function registerExport(program: Command): void {
     const targetInput = flags.targetInput;
     const seed = flags.seed === undefined ? undefined : integerFlag('seed', flags.seed);
     const methods = parseMethodList(flags.method);
-    const model = await loadModelWithFlags(modelPath, flags);
-    try {
+    await withModel(modelPath, flags, async (model) => {
       const { exported, files } = await exportExplanationFiles(model, {
         methods: methods.map((m) => m.info.id),
         methodOptions: Object.fromEntries(methods.map((m) => [m.info.id, { ...methodOptionsFromFlags(m, flags), ...(seed !== undefined && m.info.options.some((o) => o.name === 'seed') ? { seed } : {}) }])),
@@ -59,8 +58,6 @@ export function registerExport(program: Command): void {
       for (const f of files) printLine(`wrote ${f}`);
       printLine(`opset ${exported.opset}; inputs: ${exported.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
       printLine(`outputs: ${exported.outputs.map((t) => `${t.name} [${t.dims.join(',')}]`).join(', ')}${exported.layers.length ? `; CAM layer: ${exported.layers.join(', ')}` : ''}`);
-    } finally {
-      await model.dispose();
-    }
+    });
   });
 }

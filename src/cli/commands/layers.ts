@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, withModel, type ModelFlags } from '../model-options.js';
 import { PROBE_SIZE } from '../../model.js';
 import { describeLayout } from '../../layout.js';
 import { printJson, printLine, table } from '../output.js';
@@ -13,8 +13,7 @@ export function registerLayers(program: Command): void {
       .addArgument(modelArgument())
       .addOption(flag.json()),
   ).action(async (modelPath: string, flags: ModelFlags & { json?: boolean }) => {
-    const model = await loadModelWithFlags(modelPath, flags);
-    try {
+    await withModel(modelPath, flags, async (model) => {
       const layers = await model.layers();
       if (flags.json) return printJson(layers.map((l) => ({ ...l, grid: describeLayout(l.layout, l.shape) })));
       printLine(table([['', 'tensor', 'shape', 'layout', 'op', 'node'], ...layers.map((l) => [l.isDefault ? '*' : '', l.name, `[${l.shape.join(',')}]`, `${describeLayout(l.layout, l.shape)}${l.layoutDetected ? '' : ' (assumed)'}`, l.op, l.node])]));
@@ -22,8 +21,6 @@ export function registerLayers(program: Command): void {
       printLine(`Layouts: NCHW [1,C,h,w], NHWC [1,h,w,C], tokens K+h×w = [1,T,C] with K special tokens before an h×w patch grid; --layer-layout overrides.`);
       if (model.fileLayout === 'NHWC') printLine(`The model file is channels-last: Lumen feeds it [N, C, H, W] images through a Transpose (every attribution is NCHW).`);
       if (model.dynamicSpatialSize) printLine(`The model leaves its input size open: shapes are for a ${PROBE_SIZE}×${PROBE_SIZE} input and scale with the image.`);
-    } finally {
-      await model.dispose();
-    }
+    });
   });
 }

@@ -6,7 +6,7 @@ import type { BatchOpening } from '../../batch.js';
 import type { OpsetUpgrade } from '../../onnx/upgrade.js';
 import { expandInputs } from '../inputs.js';
 import { integerFlag } from '../method-flags.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, withModel, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { predictStructured, reportInputError, settleInput, type PredictOutputFlags } from '../predict-outputs.js';
 import { flag, modelArgument } from '../flags.js';
@@ -31,12 +31,11 @@ export function registerPredict(program: Command): void {
     const top = integerFlag('top', flags.top, 1);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const files = await expandInputs(inputs, flags.recursive);
-    const model = await loadModelWithFlags(modelPath, flags);
-    const results: ({ input: string; status: 'ok'; predictions: Prediction[]; opsetUpgrade?: OpsetUpgrade; batchOpening?: BatchOpening } | { input: string; status: 'error'; error: string })[] = [];
-    // an old-opset file is upgraded on load: say so (each JSON row carries it, so rows stay self-describing)
-    const upgrade = model.opsetUpgrade;
-    if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
-    try {
+    await withModel(modelPath, flags, async (model) => {
+      const results: ({ input: string; status: 'ok'; predictions: Prediction[]; opsetUpgrade?: OpsetUpgrade; batchOpening?: BatchOpening } | { input: string; status: 'error'; error: string })[] = [];
+      // an old-opset file is upgraded on load: say so (each JSON row carries it, so rows stay self-describing)
+      const upgrade = model.opsetUpgrade;
+      if (upgrade && !flags.json) printLine(`note: ${modelPath} is opset ${upgrade.fromOpset}, upgraded to ${upgrade.toOpset} on load (${upgrade.changes.join('; ') || 'no op changed'})`);
       // a segmentation map or a raw detection head is reported as such (class map, boxes after NMS)
       if (await predictStructured(model, files, flags)) return;
       let failed = 0;
@@ -82,9 +81,7 @@ export function registerPredict(program: Command): void {
         }
       }
       if (failed > 0) process.exitCode = 1;
-    } finally {
-      await model.dispose();
-    }
-    if (flags.json) printJson(results);
+      if (flags.json) printJson(results);
+    });
   });
 }

@@ -21,7 +21,7 @@ import { aleSvg, importanceSvg, pdpSvg, shapSummarySvg, shapSvg } from '../../re
 import { renderTabularReportHtml, type TabularReportEntry } from '../../report/tabular-html.js';
 import { columnIndex, parseDataset, type TabularColumn, type TabularDataset } from '../../tabular/dataset.js';
 import { aleCsv, iceCsv, importanceCsv, pdpCsv, shapCsv } from '../../tabular/result-csv.js';
-import { addModelFlags, loadModelWithFlags, type ModelFlags } from '../model-options.js';
+import { addModelFlags, withModel, type ModelFlags } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
 import { flag, parseList } from '../flags.js';
 import { parseOption } from '../method-flags.js';
@@ -112,10 +112,9 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
   });
   const modelOptions = optionsFromFlags(TABULAR_MODEL_OPTIONS, flags);
   const methodOptions = optionsFromFlags(info(id).options, flags, id);
-  const model = await loadModelWithFlags(modelPath, flags);
   const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: '{stage} [{bar}] {value}/{total} model rows | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   let stage = '';
-  try {
+  await withModel(modelPath, flags, async (model) => {
     const tm = await TabularModel.create(model, dataset, {
       ...modelOptions,
       outputName: flags.output,
@@ -140,10 +139,7 @@ async function runTabular(id: TabularMethodInfo['id'], modelPath: string, dataPa
       for (const e of entries) printLine(`  ${e.title}: ${Object.keys(e.outputs).join(", ")}`);
       printLine(`report: ${report}`);
     }
-  } finally {
-    bar?.stop();
-    await model.dispose();
-  }
+  }).finally(() => bar?.stop());
 }
 
 interface Entry extends Omit<TabularReportEntry, 'files'> {

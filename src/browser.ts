@@ -11,9 +11,6 @@ import { webRuntime, type WebRuntimeOptions } from './runtime/web.js';
 import { getMethod } from './methods/registry.js';
 import type { ExplainOptions, Explanation } from './methods/types.js';
 import type { Tensor } from './tensor.js';
-import { NORMALIZATION_PRESETS } from './metadata.js';
-import { imageToTensor, tensorToImage } from './image/preprocess.js';
-import type { RawImage } from './image/types.js';
 import { drawToImageData } from './image/browser-decode.js';
 import { convertTfjs, isTfjsModelJson, teachableMachineMetadata, weightPaths, type TfjsModelJson } from './import/index.js';
 
@@ -198,32 +195,5 @@ export function explain(model: LumenModel, input: Tensor, method: string, option
 
 export { loadAllMethods } from './methods/load-all.js';
 
-export interface PrepareImageOptions {
-  /** How an image of another size is fitted to the model's input (default 'stretch', as the CLI). */
-  resize?: 'stretch' | 'center-crop' | 'none';
-  /** Spatial size when the model does not fix it (default: the image's own size). */
-  size?: number;
-}
-
-export interface PreparedImage {
-  /** [1, C, H, W] (or NHWC, as the model wants), normalized with the model's normalization. */
-  tensor: Tensor;
-  /** The image as the model sees it (after resize / crop), for overlays. */
-  image: RawImage;
-}
-
-/** Fit an image to the model's input and normalize it: the browser twin of the Node `loadInput`. */
-export function prepareImage(raw: RawImage, model: LumenModel, options: PrepareImageOptions = {}): PreparedImage {
-  const normalization = model.normalization ?? NORMALIZATION_PRESETS.unit;
-  const { height, width } = model.inputSize;
-  const tensor = imageToTensor(raw, {
-    width: width ?? options.size ?? raw.width,
-    height: height ?? options.size ?? raw.height,
-    channels: model.channels === 1 ? 1 : 3,
-    layout: model.layout,
-    normalization,
-    resize: options.resize ?? 'stretch',
-  });
-  model.checkInput(tensor);
-  return { tensor, image: tensorToImage(tensor, normalization, model.layout) };
-}
+/** Fit an image to the model's input and normalize it: the browser twin of the Node `loadInput` (one preparation). */
+export { prepareImage, type PrepareImageOptions, type PreparedImage } from './image/prepare.js';

@@ -1,12 +1,12 @@
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { LumenError } from '../errors.js';
 import { describeValue } from '../options.js';
 import { prepareImage, preparedTensor, type PrepareImageOptions, type PreparedImage } from '../image/prepare.js';
-import { npyToTensor } from '../io/npy.js';
 import type { LumenModel } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { readImageFile } from './image-file.js';
+import { readNpyTensor } from './npy-file.js';
 
 /** An input file prepared for a model (`tensor`, `image`: as `prepareImage` gives them) and its path. */
 export interface LoadedInput extends PreparedImage {
@@ -22,13 +22,7 @@ export async function loadInput(path: string, model: LumenModel, options: InputO
   if (model === null || typeof model !== 'object' || !('inputSize' in model)) throw new LumenError('BAD_OPTION', `loadInput: the second argument must be a loaded model, got ${describeValue(model)}`, 2);
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `input not found: ${path}`);
   if (extname(path).toLowerCase() === '.npy') {
-    if (!statSync(path).isFile()) throw new LumenError('BAD_IMAGE', `${path} is not a regular file, not a .npy tensor`);
-    let tensor: Tensor;
-    try {
-      tensor = npyToTensor(new Uint8Array(readFileSync(path)));
-    } catch (e) {
-      throw new LumenError('BAD_IMAGE', `${path}: not a readable .npy tensor (${e instanceof Error ? e.message : String(e)})`);
-    }
+    const tensor = await readNpyTensor(path);
     return { path, ...preparedTensor(tensor.rank === 3 ? tensor.reshape([1, ...tensor.dims]) : tensor, model) };
   }
   return { path, ...prepareImage(await readImageFile(path), model, options) };

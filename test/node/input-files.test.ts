@@ -29,6 +29,23 @@ test('an image, a .npy file and a model file that is missing, a folder or a devi
   assert.doesNotThrow(() => checkModelFile('models/fashion-cnn.onnx'));
 });
 
+test("loadInput reads a .npy input through readNpyTensor: a folder or a file that is not .npy in its words (was loadInput's own 'not a regular file' / 'not a readable .npy tensor')", async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { loadModel } = await import('../../src/node/load.js');
+  const { loadInput } = await import('../../src/node/inputs.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-npy-inputs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'folder.npy'));
+  writeFileSync(join(dir, 'empty.npy'), '');
+  const model = await loadModel('models/fashion-cnn.onnx');
+  try {
+    await assert.rejects(loadInput(join(dir, 'folder.npy'), model), is('BAD_IMAGE', /folder\.npy is a folder, not a \.npy file$/));
+    await assert.rejects(loadInput(join(dir, 'empty.npy'), model), is('BAD_IMAGE', /empty\.npy: not a \.npy file: it is empty$/));
+  } finally {
+    await model.dispose();
+  }
+});
+
 test("JSON beside a model (sidecar, Teachable Machine's metadata.json) and a concept output that does not parse: one wording (parseJsonText)", async (t) => {
   const { copyFileSync, writeFileSync, mkdirSync } = await import('node:fs');
   const { loadModel } = await import('../../src/node/load.js');

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { LumenModel } from '../../src/model.js';
+import type { ModelMetadata } from '../../src/metadata.js';
 import { OnnxGraph } from '../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../../src/onnx/proto.js';
 import { nodeRuntime } from '../../src/node/runtime.js';
@@ -11,16 +12,17 @@ const runtime = nodeRuntime();
 
 /**
  * A classifier whose logits are linear in the pixels: logits[k] = Σ_i weights[k][i]·x_i + bias[k], built as
- * Flatten → Gemm with OnnxGraph. `weights[k]` has C·H·W entries in NCHW order (also for an NHWC model).
+ * Flatten → Gemm with OnnxGraph. `weights[k]` has C·H·W entries in NCHW order (also for an NHWC model). `named`: the
+ * graph's name and the model's source and metadata (default 'linear', 'linear-test-model', none).
  */
-export function linearModel(channels: number, height: number, width: number, weights: readonly (readonly number[])[], bias: readonly number[], layout: 'NCHW' | 'NHWC' = 'NCHW'): LumenModel {
+export function linearModel(channels: number, height: number, width: number, weights: readonly ArrayLike<number>[], bias: readonly number[], layout: 'NCHW' | 'NHWC' = 'NCHW', named: { name: string; source: string; metadata?: ModelMetadata } = { name: 'linear', source: 'linear-test-model' }): LumenModel {
   const size = channels * height * width;
   const k = weights.length;
   const proto = create(ModelProtoSchema, {
     irVersion: 8n,
     producerName: 'lumen-test',
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
-    graph: create(GraphProtoSchema, { name: 'linear' }),
+    graph: create(GraphProtoSchema, { name: named.name }),
   });
   const g = new OnnxGraph(proto);
   g.addInput('input', layout === 'NCHW' ? ['batch', channels, height, width] : ['batch', height, width, channels]);
@@ -34,7 +36,7 @@ export function linearModel(channels: number, height: number, width: number, wei
   const bName = g.addInitializer(Float32Array.from(bias), [k], 'B');
   g.addNode('Gemm', [flat, wName, bName], ['logits']);
   g.addOutput('logits', ['batch', k]);
-  return LumenModel.fromProto(g.model, { runtime, source: 'linear-test-model' });
+  return LumenModel.fromProto(g.model, { runtime, source: named.source, metadata: named.metadata });
 }
 
 /** An explainer returning a fixed attribution for every image and class (what the metric judges). */

@@ -1,15 +1,12 @@
-import { create } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARKER_BOX, MARKER_COLOURS } from '../../src/datasets/shapes.js';
 import type { Method } from '../../src/methods/types.js';
-import { LumenModel } from '../../src/model.js';
-import { nodeRuntime } from '../../src/node/runtime.js';
-import { OnnxGraph } from '../../src/onnx/graph.js';
-import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../../src/onnx/proto.js';
+import type { LumenModel } from '../../src/model.js';
 import { parseShortcutSplit, type ShortcutSplit } from '../../src/shortcut/split.js';
 import { resolveTargets } from '../../src/targets/index.js';
 import { Tensor } from '../../src/tensor.js';
+import { linearModel } from '../metrics/helpers.js';
 
 export const SPLIT_DIR = join(import.meta.dirname, '..', '..', 'samples', 'shapes');
 
@@ -24,7 +21,7 @@ const PIXELS = SIZE * SIZE;
  * Stand-in "shortcut" model that reads only the marker's 4×4 interior: logit_k = −Σ ‖x_p − colour_k‖² up to a term
  * that is the same for every class, i.e. 2·x_p·colour_k − ‖colour_k‖² summed over the interior pixels (x = u8/255,
  * the split's unit normalization). Its prediction is the class of the nearest marker colour, whatever the shape.
- * Built as Flatten → Gemm; returns the weights too ([class][c·H·W], NCHW).
+ * Built by linearModel (Flatten → Gemm); returns the weights too ([class][c·H·W], NCHW).
  */
 export function markerReaderModel(): { model: LumenModel; weights: Float32Array[] } {
   const [x0, y0, x1, y1] = MARKER_BOX;
@@ -41,24 +38,8 @@ export function markerReaderModel(): { model: LumenModel; weights: Float32Array[
       }
     }
   });
-  const k = weights.length;
-  const proto = create(ModelProtoSchema, {
-    irVersion: 8n,
-    producerName: 'lumen-test',
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
-    graph: create(GraphProtoSchema, { name: 'marker-reader' }),
-  });
-  const g = new OnnxGraph(proto);
-  g.addInput('input', ['batch', 3, SIZE, SIZE]);
-  const flat = g.op('Flatten', ['input'], { axis: { i: 1 } });
-  const w = new Float32Array(3 * PIXELS * k);
-  for (let j = 0; j < k; j++) for (let i = 0; i < 3 * PIXELS; i++) w[i * k + j] = weights[j]![i]!;
-  const wName = g.addInitializer(w, [3 * PIXELS, k], 'W');
-  const bName = g.addInitializer(Float32Array.from(bias), [k], 'B');
-  g.addNode('Gemm', [flat, wName, bName], ['logits']);
-  g.addOutput('logits', ['batch', k]);
-  const model = LumenModel.fromProto(g.model, {
-    runtime: nodeRuntime(),
+  const model = linearModel(3, SIZE, SIZE, weights, bias, 'NCHW', {
+    name: 'marker-reader',
     source: 'marker-reader',
     metadata: { classes: ['circle', 'square', 'triangle', 'star', 'cross'], normalization: { mean: [0, 0, 0], std: [1, 1, 1] } },
   });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { create } from '@bufbuild/protobuf';
 import { LumenModel } from '../../../src/model.js';
@@ -5,6 +6,8 @@ import { OnnxGraph, type Dim } from '../../../src/onnx/graph.js';
 import { GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from '../../../src/onnx/proto.js';
 import { nodeRuntime } from '../../../src/node/runtime.js';
 import { mulberry32 } from '../../../src/datasets/shapes.js';
+import type { Explanation } from '../../../src/methods/types.js';
+import { readNpy, relErr } from '../../helpers/conformance.js';
 
 export const ROOT = 'conformance';
 
@@ -30,6 +33,19 @@ export function referencesOf(method: string): Reference[] {
 }
 
 export { readNpy, model as conformanceModel, relErr } from '../../helpers/conformance.js';
+
+/**
+ * `e` equals Captum's reference attribution (max|ours − ref| / max|ref| < 1e-3), and its convergence delta equals
+ * Captum's (not 0 for Captum's rules on these models) within 1e-3 · max(1, |delta|).
+ */
+export function assertMatchesCaptum(e: Explanation, ref: Reference): void {
+  const expected = readNpy(ref.file);
+  assert.deepEqual(e.attribution.dims, expected.dims);
+  const err = relErr(e.attribution.data, expected.data);
+  assert.ok(err < 1e-3, `max|ours − ref| / max|ref| = ${err.toExponential(2)}`);
+  const delta = (e.extras.convergenceDelta as number[])[0]!;
+  assert.ok(Math.abs(delta - ref.convergence_delta!) < 1e-3 * Math.max(1, Math.abs(ref.convergence_delta!)), `delta ${delta} vs Captum ${ref.convergence_delta}`);
+}
 
 export function sum(values: ArrayLike<number>): number {
   let s = 0;

@@ -6,7 +6,7 @@ import { foldBatchNormalization } from '../../../src/autodiff/canonizers.js';
 import { OnnxGraph } from '../../../src/onnx/graph.js';
 import { Tensor } from '../../../src/tensor.js';
 import { LumenError } from '../../../src/errors.js';
-import { conformanceModel, emptyGraph, manifest, modelOf, readNpy, referencesOf, relErr, rng, sum, uniform } from './helpers.js';
+import { assertMatchesCaptum, conformanceModel, emptyGraph, manifest, modelOf, readNpy, referencesOf, relErr, rng, sum, uniform } from './helpers.js';
 
 const refs = referencesOf('LRP');
 
@@ -19,12 +19,7 @@ for (const ref of refs) {
   test(`LRP captum-epsilon matches Captum: ${ref.model} ${ref.input} t${ref.target}`, async () => {
     const model = await conformanceModel(ref.model);
     const e = await lrp.explain(model, readNpy(ref.input_file), { target: ref.target, composite: 'captum-epsilon', epsilon: 1e-9 });
-    const expected = readNpy(ref.file);
-    assert.deepEqual(e.attribution.dims, expected.dims);
-    const err = relErr(e.attribution.data, expected.data);
-    assert.ok(err < 1e-3, `max|ours − ref| / max|ref| = ${err.toExponential(2)}`);
-    const delta = (e.extras.convergenceDelta as number[])[0]!;
-    assert.ok(Math.abs(delta - ref.convergence_delta!) < 1e-3 * Math.max(1, Math.abs(ref.convergence_delta!)), `delta ${delta} vs Captum ${ref.convergence_delta}`);
+    assertMatchesCaptum(e, ref);
   });
 }
 

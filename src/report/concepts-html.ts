@@ -1,5 +1,6 @@
 /** A small self-contained HTML page (images inline) for the concept commands' output folders. */
 import { conceptClassesText } from '../methods/concepts/dff.js';
+import { mean } from '../metrics/stats.js';
 import { dffNotes, dffSummary, tcavNotes } from '../methods/concepts/notes.js';
 import { escapeXml } from '../render/chart.js';
 
@@ -111,7 +112,7 @@ export function conceptReportSections(o: ConceptOutputs): { title: string; html:
             t.layer ?? '–',
             t.target === undefined ? '–' : String(t.target),
             t.score.toFixed(3),
-            t.randomScores?.length ? (t.randomScores.reduce((a, b) => a + b, 0) / t.randomScores.length).toFixed(3) : '–',
+            t.randomScores?.length ? mean(t.randomScores).toFixed(3) : '–',
             t.pValue.toPrecision(3),
             t.significant ? `significant (${t.direction ?? '?'} random)` : `not significant at ${(t.threshold ?? 0.05).toPrecision(3)}`,
           ]),

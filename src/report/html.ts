@@ -1,3 +1,4 @@
+import { mean } from '../metrics/stats.js';
 import { escapeXml, lineChartSvg } from '../render/chart.js';
 
 /** Everything a report shows; image fields are data: URIs so the page is self-contained. */
@@ -122,7 +123,7 @@ two classes — a high similarity means the map says where the object is, not wh
 
 function meanStd(values: number[]): string {
   if (values.length === 0) return '–';
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-  return `${fmt(mean)} ± ${fmt(sd)}`;
+  const m = mean(values);
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / values.length);
+  return `${fmt(m)} ± ${fmt(sd)}`;
 }

@@ -17,6 +17,7 @@ import {
   type PreparedImage,
 } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { mean } from '../../src/metrics/stats.js';
 import { tcavNotes } from '../../src/methods/concepts/notes.js';
 import { requireRunsWithinSets } from '../../src/methods/concepts/tcav.js';
 import { $ } from './dom.js';
@@ -146,7 +147,6 @@ function targetClass(model: LumenModel, text: string, what: string): number {
   return i;
 }
 
-const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 /** Sample standard deviation (n − 1), the spread the t-test uses. */
 const sd = (v: readonly number[]): number => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
 

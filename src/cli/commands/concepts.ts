@@ -7,6 +7,7 @@ import { requireSameSize } from '../../methods/concepts/layer.js';
 import { dffHeadline, dffNotes, dffSummary, tcavNotes } from '../../methods/concepts/notes.js';
 import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
+import { mean } from '../../metrics/stats.js';
 import type { LumenModel } from '../../model.js';
 import { EMBEDDING_CACHE_FILE, fileEmbeddings } from '../../node/embeddings.js';
 import { dataUri, encodePng } from '../../node/image-file.js';
@@ -188,7 +189,6 @@ function registerTcav(program: Command): void {
         const r0 = results[0]!;
         const how = r0.randomSets > 1 ? `run r against random folder r, ${r0.randomScores.length} random-vs-random CAVs over distinct folders` : 'one random folder, subsampled per run';
         printLine(`TCAV ${label(model, target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
-        const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
         results.forEach((r, i) => printLine(`  ${flags.concept[i]}: score ${r.score.toFixed(3)} (random CAVs ${mean(r.randomScores).toFixed(3)}), p = ${r.pValue.toPrecision(3)}: ${r.significant ? `significant (${r.direction} random)` : 'not significant'}`));
         for (const n of tcavNotes(r0)) printLine(`note: ${n}`);
       }

@@ -1,4 +1,5 @@
 /** Two-sample t-tests and the Student t distribution (for TCAV's significance test). */
+import { mean as meanOf } from '../../metrics/stats.js';
 
 export interface TTestResult {
   t: number;
@@ -8,7 +9,7 @@ export interface TTestResult {
 }
 
 function meanVar(x: readonly number[]): { mean: number; variance: number } {
-  const mean = x.reduce((a, b) => a + b, 0) / x.length;
+  const mean = meanOf(x);
   const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / (x.length - 1);
   return { mean, variance };
 }

@@ -5,6 +5,7 @@ import { mulberry32 } from '../../random.js';
 import { Tensor } from '../../tensor.js';
 import { batchedRows, layerBypass } from './layer.js';
 import { logisticRegression } from './linear.js';
+import { mean } from '../../metrics/stats.js';
 import { studentTTest } from './stats.js';
 
 /** Fewest concept images TCAV accepts: each run trains on a subsample of them (TCAV_SUBSAMPLE). */
@@ -199,7 +200,6 @@ export async function tcavConcepts(model: LumenModel, sets: { concepts: readonly
       }
     }
     const test = studentTTest(conceptScores, nullScores);
-    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     const gap = mean(conceptScores) - mean(nullScores);
     return {
       direction: gap > 0 ? 'above' : gap < 0 ? 'below' : 'equal',

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, copyFileSync, mkdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeModel, encodeModel } from '../../src/onnx/io.js';
-import { OnnxGraph } from '../../src/onnx/graph.js';
+import { emptyGraph } from '../helpers/graphs.js';
 import { encodeNpy } from '../../src/io/npy.js';
 
 const MODEL = 'models/fashion-cnn.onnx';
@@ -46,10 +46,7 @@ test('model file errors: missing, not ONNX, truncated, unsupported opset, not an
   old.opsetImport.find((o) => o.domain === '')!.version = 6n;
   writeFileSync(join(dir, 'old.onnx'), encodeModel(old));
   expectUserError(lumen('predict', join(dir, 'old.onnx'), 'samples/fashion/1-trouser.png'), 1, /opset 6 .* not supported/);
-  const g = new OnnxGraph(decodeModel(new Uint8Array(bytes)));
-  g.graph.node.splice(0);
-  g.graph.input.splice(0);
-  g.graph.output.splice(0);
+  const g = emptyGraph();
   g.addInput('features', ['batch', 16]);
   g.addNode('Relu', ['features'], ['y']);
   g.addOutput('y', ['batch', 16]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { decodeModel } from '../../../src/onnx/io.js';
-import { OnnxGraph } from '../../../src/onnx/graph.js';
+import { emptyGraph } from '../../helpers/graphs.js';
+import type { OnnxGraph } from '../../../src/onnx/graph.js';
 import { LumenModel } from '../../../src/model.js';
 import { nodeRuntime } from '../../../src/node/runtime.js';
 import { Tensor } from '../../../src/tensor.js';
@@ -11,16 +11,7 @@ export function readNpy(path: string): Tensor {
   return npyToTensor(new Uint8Array(readFileSync(path)));
 }
 
-/** An empty graph (copied from a conformance model, then cleared) to build small test models on. */
-export function emptyGraph(): OnnxGraph {
-  const g = OnnxGraph.copyOf(decodeModel(new Uint8Array(readFileSync('conformance/models/fashion_cnn.onnx'))));
-  g.graph.node.splice(0);
-  g.graph.input.splice(0);
-  g.graph.output.splice(0);
-  g.graph.initializer.splice(0);
-  g.graph.valueInfo.splice(0);
-  return g;
-}
+export { emptyGraph } from '../../helpers/graphs.js';
 
 export function modelOf(g: OnnxGraph): LumenModel {
   return LumenModel.fromBytes(g.toBytes(), { runtime: nodeRuntime() });

@@ -17,6 +17,7 @@ import {
   type PreparedImage,
 } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { conceptTargetClass } from '../../src/methods/concepts/registry.js';
 import { mean } from '../../src/metrics/stats.js';
 import { tcavNotes } from '../../src/methods/concepts/notes.js';
 import { requireRunsWithinSets } from '../../src/methods/concepts/tcav.js';
@@ -136,15 +137,6 @@ function job<R>(view: string, hook: ViewHook<R>, onError: (e: unknown) => void, 
         if (controller === c) controller = undefined;
       });
   });
-}
-
-/** A class index from the target field: an index or one of the model's class names (as `--target` in the CLI). */
-function targetClass(model: LumenModel, text: string, what: string): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t);
-  const i = model.classNames?.indexOf(t) ?? -1;
-  if (i < 0) throw new LumenError('TARGET_RANGE', `${what}: '${t}' is not a class index${model.classNames ? ` or one of the class names (${model.classNames.slice(0, 10).join(', ')}${model.classNames.length > 10 ? ', …' : ''})` : ' (the model has no class names)'}`, 2);
-  return i;
 }
 
 /** Sample standard deviation (n − 1), the spread the t-test uses. */
@@ -368,7 +360,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
   $<HTMLInputElement>('tcav-inputs').addEventListener('change', (e) => (inputs = folderOf((e.target as HTMLInputElement).files, 'inputs')));
   job('tcav', hook.tcav, onError, async (signal, progress) => {
     const { model, layer, loaded } = need();
-    const target = targetClass(model, $<HTMLInputElement>('tcav-target').value, 'TCAV target class');
+    const target = conceptTargetClass(model, $<HTMLInputElement>('tcav-target').value, 'TCAV target class');
     const options = forms.tcav();
     if (concepts.length === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: add at least one concept folder (examples of the concept)', 2);
     if (randoms.length === 0) throw new LumenError('FILE_NOT_FOUND', 'TCAV: add at least one random folder (images without the concept)', 2);
@@ -465,7 +457,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
   });
   job('craft', hook.craft, onError, async (signal, progress) => {
     const { model, layer } = need();
-    const target = targetClass(model, $<HTMLInputElement>('craft-target').value, 'CRAFT target class');
+    const target = conceptTargetClass(model, $<HTMLInputElement>('craft-target').value, 'CRAFT target class');
     const o = forms.craft();
     const cls = $<HTMLSelectElement>('craft-class').value || undefined;
     const folder = requireImages(inClass(requireImages(craftFolder, 'CRAFT dataset folder'), cls), `CRAFT ${cls ? `class folder ${cls}` : 'dataset folder'}`);
@@ -540,7 +532,7 @@ export function setupConceptViews(context: () => ConceptViewContext, onError: (e
 
 function targetOk(model: LumenModel, text: string): boolean {
   try {
-    targetClass(model, text, '');
+    conceptTargetClass(model, text, '');
     return true;
   } catch {
     return false;

@@ -5,7 +5,7 @@ import { LumenError } from '../../errors.js';
 import { conceptClassesText, conceptLegendLine, conceptTopClasses } from '../../methods/concepts/dff.js';
 import { requireSameSize } from '../../methods/concepts/layer.js';
 import { dffHeadline, dffNotes, dffSummary, tcavNotes } from '../../methods/concepts/notes.js';
-import { getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
+import { conceptTargetClass, getConceptMethod, type ConceptOptions } from '../../methods/concepts/registry.js';
 import type { TcavResult } from '../../methods/concepts/tcav.js';
 import { mean } from '../../metrics/stats.js';
 import type { LumenModel } from '../../model.js';
@@ -57,14 +57,6 @@ async function loadImages(paths: readonly string[], model: LumenModel, what: str
 }
 
 /** A class index from a number or a class name. */
-function classIndex(model: LumenModel, text: string, flag: string): number {
-  const names = model.classNames;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim());
-  const i = names?.indexOf(text) ?? -1;
-  if (i < 0) throw new LumenError('TARGET_RANGE', `${flag} ${text}: not a class index${names ? ` or one of the class names (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : ' (the model has no class names)'}`, 2);
-  return i;
-}
-
 function label(model: LumenModel, c: number): string {
   return model.classLabel(c);
 }
@@ -163,7 +155,7 @@ function registerTcav(program: Command): void {
     const randomFiles = await Promise.all(flags.random.map((d) => expandInputs([d], true)));
     const inputFiles = await expandInputs([flags.inputs], true);
     await withModel(modelPath, flags, async (model) => {
-      const target = classIndex(model, flags.target, '--target');
+      const target = conceptTargetClass(model, flags.target, '--target');
       const [layer] = await model.resolveLayers(flags.layer);
       const bar = stageProgress(!flags.json);
       const results = await (async () => {
@@ -298,7 +290,7 @@ function registerCraft(program: Command): void {
     const files = await datasetFiles(flags.dataset, flags.class);
     const out = prepareOutputDir(flags.out);
     await withModel(modelPath, flags, async (model) => {
-      const target = classIndex(model, flags.target, '--target');
+      const target = conceptTargetClass(model, flags.target, '--target');
       const [layer] = await model.resolveLayers(flags.layer);
       const bar = stageProgress(!flags.json);
       const { batch, r } = await (async () => {

@@ -317,6 +317,19 @@ const METHODS = Object.fromEntries(
 ) as unknown as { [Id in ConceptMethodId]: ConceptMethod<Id> };
 
 /** Every concept method's metadata, in a fixed order (dff, craft, tcav, neighbors, prototypes). */
+/**
+ * The class a target field names (TCAV's and CRAFT's `--target`, the web app's target fields): an index, or one of
+ * the model's class names. `where` names the field in the error.
+ */
+export function conceptTargetClass(model: LumenModel, text: string, where: string): number {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  const names = model.classNames;
+  const i = names?.indexOf(t) ?? -1;
+  if (i < 0) throw new LumenError('TARGET_RANGE', `${where} '${t}': not a class index${names ? ` or one of the class names (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : ' (the model has no class names)'}`, 2);
+  return i;
+}
+
 export function listConceptMethods(): ConceptMethodInfo[] {
   return Object.values(INFO);
 }

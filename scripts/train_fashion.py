@@ -12,7 +12,6 @@ import argparse
 import gzip
 import json
 import os
-import time
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
+from lumen_train import fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
@@ -95,7 +95,6 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    gen = torch.Generator().manual_seed(SEED)
 
     train_u8, train_y = load_split("train")
     test_u8, test_y = load_split("test")
@@ -103,25 +102,8 @@ def main():
     x_test, y_test = to_input(test_u8), torch.from_numpy(test_y)
 
     model = FashionCNN()
-    batch = 128
-    steps = args.epochs * ((len(x_train) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    t0 = time.time()
-    for epoch in range(args.epochs):
-        model.train()
-        order = torch.randperm(len(x_train), generator=gen)
-        total = 0.0
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        acc, _, _ = evaluate(model, x_test, y_test)
-        print(f"epoch {epoch + 1}: loss {total / len(x_train):.4f} test acc {acc:.4f} ({time.time() - t0:.0f}s)", flush=True)
+    fit(model, len(x_train), lambda idx: F.cross_entropy(model(x_train[idx]), y_train[idx]), args.epochs, 3e-3, 128, SEED,
+        note=lambda: f" test acc {evaluate(model, x_test, y_test)[0]:.4f}")
 
     acc, per_class, preds = evaluate(model, x_test, y_test)
     print("test accuracy", round(acc, 4))

@@ -17,7 +17,6 @@ marker and a swapped marker, and on the committed test split samples/shapes (50 
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
@@ -25,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
+from lumen_train import fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".cache", "shapes")
@@ -100,30 +100,12 @@ def report(model, sets):
 def train(train_set, val_set, epochs, log_prefix, make_model=None, lr=3e-3, seed=SEED):
     """make_model: the network to train (default ShapesCNN), built after seeding (scripts/train_shortcut_vit.py)."""
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
     images, labels, _ = train_set
     x, y = to_input(images), torch.from_numpy(labels)
     xv, yv = to_input(val_set[0]), val_set[1]
     model = make_model() if make_model else ShapesCNN()
-    batch = 64
-    steps = epochs * ((len(x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    t0 = time.time()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        acc = float((predict(model, xv) == yv).mean())
-        print(f"{log_prefix} epoch {epoch + 1}: loss {total / len(x):.4f} val acc {acc:.4f} ({time.time() - t0:.0f}s)", flush=True)
+    fit(model, len(x), lambda idx: F.cross_entropy(model(x[idx]), y[idx]), epochs, lr, 64, seed, log=f"{log_prefix} ",
+        note=lambda: f" val acc {float((predict(model, xv) == yv).mean()):.4f}")
     return model
 
 

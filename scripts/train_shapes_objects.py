@@ -16,7 +16,6 @@ Their validation accuracy (mIoU, mAP@0.5 on 500 images) is printed and written t
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
@@ -24,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
+from lumen_train import fit
 from train_shapes import conv_block, to_input
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,25 +84,7 @@ class Detector(nn.Module):
 
 def train_loop(model, loss_fn, n, epochs, lr, log):
     torch.manual_seed(SEED)
-    gen = torch.Generator().manual_seed(SEED)
-    batch = 64
-    steps = epochs * ((n + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    t0 = time.time()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for i in range(0, n, batch):
-            idx = order[i:i + batch]
-            loss = loss_fn(idx)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        print(f"{log} epoch {epoch + 1}: loss {total / n:.4f} ({time.time() - t0:.0f}s)", flush=True)
+    fit(model, n, loss_fn, epochs, lr, 64, SEED, log=f"{log} ")
 
 
 def seg_targets(labels, masks):

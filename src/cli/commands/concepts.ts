@@ -57,10 +57,6 @@ async function loadImages(paths: readonly string[], model: LumenModel, what: str
 }
 
 /** A class index from a number or a class name. */
-function label(model: LumenModel, c: number): string {
-  return model.classLabel(c);
-}
-
 function registerDff(program: Command): void {
   addModelFlags(
     addConceptFlags(
@@ -89,7 +85,7 @@ function registerDff(program: Command): void {
       const classes = r.conceptProbabilities!.dims[1]!;
       const concepts = conceptTopClasses(r.conceptProbabilities!, top).map((tops, j) => ({
         concept: j,
-        topClasses: tops.map((t) => ({ class: t.class, label: label(model, t.class), probability: t.probability })),
+        topClasses: tops.map((t) => ({ class: t.class, label: model.classLabel(t.class), probability: t.probability })),
         logits: Array.from(r.conceptLogits!.data.subarray(j * classes, (j + 1) * classes)),
       }));
       const legend = concepts.map((c) => conceptLegendLine(c.concept, c.topClasses));
@@ -180,7 +176,7 @@ function registerTcav(program: Command): void {
       else {
         const r0 = results[0]!;
         const how = r0.randomSets > 1 ? `run r against random folder r, ${r0.randomScores.length} random-vs-random CAVs over distinct folders` : 'one random folder, subsampled per run';
-        printLine(`TCAV ${label(model, target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
+        printLine(`TCAV ${model.classLabel(target)} at ${layer}, ${r0.runs} runs (${how}); two-sided Student t-test at ${r0.threshold.toPrecision(3)}${results.length > 1 ? ` (Bonferroni over ${results.length} concepts)` : ''}:`);
         results.forEach((r, i) => printLine(`  ${flags.concept[i]}: score ${r.score.toFixed(3)} (random CAVs ${mean(r.randomScores).toFixed(3)}), p = ${r.pValue.toPrecision(3)}: ${r.significant ? `significant (${r.direction} random)` : 'not significant'}`));
         for (const n of tcavNotes(r0)) printLine(`note: ${n}`);
       }
@@ -336,15 +332,15 @@ function registerCraft(program: Command): void {
       writeOutputFile(
         join(out, 'report.html'),
         conceptPageHtml({
-          title: `Concepts for ${label(model, target)} at ${layer}`,
-          summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = ${r.importanceMethod === 'sobol' ? 'total-order Sobol index of the concept coefficients' : 'gradient × concept'} for ${label(model, target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
+          title: `Concepts for ${model.classLabel(target)} at ${layer}`,
+          summary: `CRAFT-style discovery: ${r.crops.length} crops of ${files.length} images → pooled activations → NMF bank of ${k} concepts; importance = ${r.importanceMethod === 'sobol' ? 'total-order Sobol index of the concept coefficients' : 'gradient × concept'} for ${model.classLabel(target)}, mean over the images. The atlas shows, per concept (most important first), the crops that express it most.`,
           table: { header: ['concept', 'importance'], rows: summary.concepts.map((c) => [String(c.concept), c.importance.toPrecision(3)]) },
           images: [{ caption: 'concept atlas', src: dataUri(atlasPng) }],
         }),
       );
       if (flags.json) printJson(summary);
       else {
-        printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${label(model, target)} (${r.importanceMethod === 'sobol' ? 'total-order Sobol indices' : 'gradient × concept'}):`);
+        printLine(`${k} concepts of ${layer} from ${r.crops.length} crops of ${files.length} images, by importance for ${model.classLabel(target)} (${r.importanceMethod === 'sobol' ? 'total-order Sobol indices' : 'gradient × concept'}):`);
         for (const c of summary.concepts) printLine(`  concept ${c.concept}: ${c.importance.toPrecision(3)}`);
         printLine(`atlas: ${png}`);
       }

@@ -56,14 +56,19 @@ function mapStats(actual: Float32Array, expected: Float32Array): { maxDiff: numb
 
 const MAP_CASES = names.filter((n) => /^map_.*_in\.npy$/.test(n));
 
+/** Resizes the map case `name` (…_in.npy) with `resize` to the size of its reference (`name` with '_in' → `reference`). */
+function resizedMapStats(name: string, reference: string, resize: typeof resizeMapBilinear): { maxDiff: number; identical: number } {
+  const input = load(name);
+  const expected = load(name.replace('_in', reference));
+  const [h, w] = input.shape as [number, number];
+  const [oh, ow] = expected.shape as [number, number];
+  return mapStats(resize(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+}
+
 test('resizeMapBilinear equals cv2.resize INTER_LINEAR (float32 sums: ≥ 98% identical, the rest 1 ulp)', () => {
   assert.equal(MAP_CASES.length, 5);
   for (const name of MAP_CASES) {
-    const input = load(name);
-    const expected = load(name.replace('_in', '_cv2'));
-    const [h, w] = input.shape as [number, number];
-    const [oh, ow] = expected.shape as [number, number];
-    const { maxDiff, identical } = mapStats(resizeMapBilinear(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    const { maxDiff, identical } = resizedMapStats(name, '_cv2', resizeMapBilinear);
     assert.ok(maxDiff <= 2.4e-7, `${name}: max diff ${maxDiff}`);
     assert.ok(identical >= 0.98, `${name}: only ${identical} identical`);
   }
@@ -71,22 +76,14 @@ test('resizeMapBilinear equals cv2.resize INTER_LINEAR (float32 sums: ≥ 98% id
 
 test('resizeMapNearest equals torch F.interpolate(mode="nearest") exactly', () => {
   for (const name of MAP_CASES) {
-    const input = load(name);
-    const expected = load(name.replace('_in', '_nearest'));
-    const [h, w] = input.shape as [number, number];
-    const [oh, ow] = expected.shape as [number, number];
-    const { maxDiff } = mapStats(resizeMapNearest(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    const { maxDiff } = resizedMapStats(name, '_nearest', resizeMapNearest);
     assert.equal(maxDiff, 0, name);
   }
 });
 
 test('resizeMapBilinearAlignCorners equals torch UpsamplingBilinear2d within a few ulp', () => {
   for (const name of MAP_CASES) {
-    const input = load(name);
-    const expected = load(name.replace('_in', '_aligncorners'));
-    const [h, w] = input.shape as [number, number];
-    const [oh, ow] = expected.shape as [number, number];
-    const { maxDiff } = mapStats(resizeMapBilinearAlignCorners(input.data as Float32Array, w, h, ow, oh), expected.data as Float32Array);
+    const { maxDiff } = resizedMapStats(name, '_aligncorners', resizeMapBilinearAlignCorners);
     assert.ok(maxDiff <= 1e-6, `${name}: max diff ${maxDiff}`);
   }
 });

@@ -5,12 +5,12 @@
 import { NORMALIZATION_PRESETS } from '../metadata.js';
 import type { LumenModel } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import { imageToTensor, tensorToImage } from './preprocess.js';
+import { imageToTensor, tensorToImage, type ResizeMode } from './preprocess.js';
 import type { RawImage } from './types.js';
 
 export interface PrepareImageOptions {
   /** How an image of another size is fitted to the model's input (default 'stretch', as the CLI). */
-  resize?: 'stretch' | 'center-crop' | 'none';
+  resize?: ResizeMode;
   /** Spatial size when the model does not fix it (default: the image's own size). */
   size?: number;
 }

@@ -17,6 +17,7 @@ import {
   type PreparedImage,
 } from '../../src/browser.js';
 import { requireSameSize } from '../../src/methods/concepts/layer.js';
+import { meanVar } from '../../src/methods/concepts/stats.js';
 import { conceptTargetClass } from '../../src/methods/concepts/registry.js';
 import { mean } from '../../src/metrics/stats.js';
 import { tcavNotes } from '../../src/methods/concepts/notes.js';
@@ -140,7 +141,7 @@ function job<R>(view: string, hook: ViewHook<R>, onError: (e: unknown) => void, 
 }
 
 /** Sample standard deviation (n − 1), the spread the t-test uses. */
-const sd = (v: readonly number[]): number => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
+const sd = (v: readonly number[]): number => (v.length < 2 ? 0 : Math.sqrt(meanVar(v).variance));
 
 /**
  * Pooled layer embeddings of picked files, kept in memory per model, layer and file (path, size, modification

@@ -8,7 +8,8 @@ export interface TTestResult {
   pValue: number;
 }
 
-function meanVar(x: readonly number[]): { mean: number; variance: number } {
+/** Mean and sample variance (n − 1), the spread the t-test pools (the web app's TCAV table shows its root). */
+export function meanVar(x: readonly number[]): { mean: number; variance: number } {
   const mean = meanOf(x);
   const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / (x.length - 1);
   return { mean, variance };

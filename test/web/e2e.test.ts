@@ -15,6 +15,7 @@ import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod, listMethods } from '../../src/methods/registry.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium, webAppDist } from '../helpers/chromium.js';
+import type { TestHook } from '../../web/src/test-hook.js';
 export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
@@ -24,29 +25,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const METHODS = ['gradcam', 'saliency', 'occlusion'] as const;
 const TOLERANCE = 1e-4;
 
-interface PageResult {
-  method: string;
-  target: number;
-  layer?: string;
-  dims: number[];
-  attribution: number[];
-  map: number[];
-  scores?: { deletion: number; insertion: number; deletionCurve: { y: number[] }; insertionCurve: { y: number[] } };
-}
-
-interface Hook {
-  ready: boolean;
-  busy: boolean;
-  runs: number;
-  errors: string[];
-  model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
-  input(): { dims: number[]; data: number[] } | undefined;
-  predictions(): { index: number; probability: number; label: string }[];
-  results(): PageResult[];
-}
 declare global {
   interface Window {
-    __lumen?: Hook;
+    __lumen?: TestHook;
   }
 }
 

@@ -22,19 +22,9 @@ import { classColor } from '../../src/render/class-map.js';
 import type { Page } from 'playwright-core';
 import type { LumenModel } from '../../src/model.js';
 import type { Tensor } from '../../src/tensor.js';
+import type { TestHook } from '../../web/src/test-hook.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-interface Hook {
-  ready: boolean;
-  busy: boolean;
-  runs: number;
-  errors: string[];
-  model(): { name: string } | undefined;
-  input(): { dims: number[] } | undefined;
-  results(): { method: string; target: number; layer?: string; attribution: number[] }[];
-  structured(): { kind: string; categories?: { category: number; pixels: number }[]; detections?: { index: number; cls: number; score: number; box: { x0: number; y0: number; x1: number; y1: number } }[]; map?: number[] } | undefined;
-}
 
 /** Press Explain and wait for the run; returns its first result (errors of the app fail the test). */
 async function runOnce(page: Page, what: string): Promise<{ target: number; layer?: string; attribution: number[] }> {
@@ -70,8 +60,8 @@ async function gradcamGap(model: LumenModel, input: Tensor, target: TargetSpec, 
   assert.ok(scale > 0, 'a non-zero Grad-CAM map');
   return diff / scale;
 }
-// the page's test hook (typed here only: test/web/e2e.test.ts declares its own Window.__lumen)
-type PageWindow = { __lumen?: Hook };
+// the page's test hook (web/src/test-hook.ts), typed here only: test/web/e2e.test.ts declares Window.__lumen
+type PageWindow = { __lumen?: TestHook };
 
 test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shapes detector) equal the Node API', { timeout: 600_000 }, async (t) => {
   requireChromium();

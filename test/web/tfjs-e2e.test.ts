@@ -15,6 +15,7 @@ import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { requireChromium, webAppDist, openWebApp } from '../helpers/chromium.js';
+import type { TestHook } from '../../web/src/test-hook.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIX = join(ROOT, 'test', 'fixtures', 'tfjs');
@@ -22,25 +23,8 @@ const IMAGE = join(ROOT, 'samples', 'faces', 'astronaut-face.png');
 const METHODS = ['gradcam', 'saliency'] as const;
 const TOLERANCE = 1e-4;
 
-interface PageResult {
-  method: string;
-  target: number;
-  layer?: string;
-  dims: number[];
-  attribution: number[];
-}
-interface Hook {
-  ready: boolean;
-  busy: boolean;
-  runs: number;
-  errors: string[];
-  model(): { name: string; layers: string[]; defaultLayer?: string } | undefined;
-  input(): { dims: number[]; data: number[] } | undefined;
-  predictions(): { index: number; probability: number; label: string }[];
-  results(): PageResult[];
-}
-// the page's test hook (typed here only: test/web/e2e.test.ts declares its own Window.__lumen)
-type PageWindow = { __lumen?: Hook };
+// the page's test hook (web/src/test-hook.ts), typed here only: test/web/e2e.test.ts declares Window.__lumen
+type PageWindow = { __lumen?: TestHook };
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;

@@ -32,6 +32,7 @@ import { $ } from './dom.js';
 import { optionFields, type OptionValues } from './forms.js';
 import { COLORMAPS, DEFAULT_COLORMAP, curveSvg, downloadBlob, npyBlob, overlayPicture, paintCanvas, pngBlob, rawToImageData } from './view.js';
 import { metricsAvailable, scoreDeletionInsertion, type CurveScores } from './scores.js';
+import type { TestHook } from './test-hook.js';
 import { setupConcepts } from './concepts.js';
 import { setupConceptViews } from './concept-views.js';
 
@@ -91,20 +92,7 @@ const state = {
   targetReferences: new Map<string, RawImage>(),
 };
 
-/** Test hook: the e2e test reads attribution values from here and compares them with the Node API. */
-interface TestHook {
-  ready: boolean;
-  busy: boolean;
-  runs: number;
-  errors: string[];
-  model(): { name: string; inputDims: number[]; layers: string[]; defaultLayer?: string } | undefined;
-  input(): { dims: number[]; data: number[] } | undefined;
-  predictions(): Prediction[];
-  /** The class map's categories or the boxes after NMS shown under Predictions (undefined for a classifier). */
-  structured(): { kind: string; categories?: { category: number; pixels: number }[]; detections?: { index: number; cls: number; score: number; box: { x0: number; y0: number; x1: number; y1: number } }[]; map?: number[] } | undefined;
-  results(): { method: string; target: number; layer?: string; dims: number[]; attribution: number[]; map: number[]; scores?: CurveScores }[];
-}
-
+/** Test hook (web/src/test-hook.ts): the browser tests compare its values with the Node API. */
 const hook: TestHook = {
   ready: false,
   busy: false,

@@ -8,13 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
-import { serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod, listMethods } from '../../src/methods/registry.js';
 import { loadInput } from '../../src/node/inputs.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium, webAppDist } from '../helpers/chromium.js';
+import { CHROMIUM_ARGS, openWebApp, requireChromium, webAppDist } from '../helpers/chromium.js';
 import type { TestHook } from '../../web/src/test-hook.js';
 export { CHROMIUM_ARGS };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -54,17 +52,9 @@ test('web app: bundled model and sample, methods from each family, equal to the 
 
   const shots = process.env.LUMEN_E2E_SHOTS ?? mkdtempSync(join(tmpdir(), 'lumen-e2e-'));
   mkdirSync(shots, { recursive: true });
-  let server: WebAppServer | undefined;
-  let browser: Browser | undefined;
+  const app = await openWebApp(DIST, { acceptDownloads: true });
   try {
-    server = await serveWebApp({ port: 0, root: DIST });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    const consoleErrors: string[] = [];
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    const { server, page, pageErrors: consoleErrors } = app;
 
     const response = await page.goto(server.url);
     assert.equal(response?.headers()['cross-origin-opener-policy'], 'same-origin');
@@ -324,7 +314,6 @@ test('web app: bundled model and sample, methods from each family, equal to the 
     }
     t.diagnostic(`screenshots in ${shots}`);
   } finally {
-    await browser?.close();
-    await server?.close();
+    await app.close();
   }
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { LumenError, parseJsonText } from '../errors.js';
 import { validateMetadata, type ModelMetadata } from '../metadata.js';
 import { LumenModel } from '../model.js';
+import type { Converted } from '../import/index.js';
 import type { Runtime, SessionSettings } from '../runtime/types.js';
 import { nodeRuntime } from './runtime.js';
 import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
@@ -22,24 +23,40 @@ export function sidecarPath(modelPath: string): string | undefined {
 /** A model path that can be read: it exists and is a regular file (loadModel, `lumen serve --model`). */
 export function checkModelFile(path: string): void {
   if (!existsSync(path)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${path}`);
-  if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not an ONNX model file`);
+  if (statSync(path).isDirectory()) throw new LumenError('NOT_ONNX', `${path} is a folder, not a model file (give an .onnx file or a TF.js model.json)`);
   // a device or a pipe (/dev/zero) would be read until memory runs out
-  if (!statSync(path).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not an ONNX model file`);
+  if (!statSync(path).isFile()) throw new LumenError('NOT_ONNX', `${path} is not a regular file, not a model file (give an .onnx file or a TF.js model.json)`);
+}
+
+/** A model file opened by its format: a TF.js model.json converted to ONNX, or an ONNX file's bytes. */
+export type OpenedModelFile = { format: 'tfjs'; converted: Converted } | { format: 'onnx'; bytes: Uint8Array };
+
+/**
+ * Check a model path (checkModelFile) and open it by its format: the one place a model file's format is told apart
+ * (loadModel, `lumen serve --model`, `lumen convert`). `metadata` (flags) is given to the TF.js conversion.
+ */
+export function openModelFile(path: string, metadata?: ModelMetadata): OpenedModelFile {
+  checkModelFile(path);
+  if (isTfjsPath(path)) return { format: 'tfjs', converted: convertTfjsFile(path, metadata) };
+  try {
+    return { format: 'onnx', bytes: new Uint8Array(readFileSync(path)) };
+  } catch (e) {
+    throw new LumenError('FILE_NOT_FOUND', `${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** Load an ONNX classifier (or a TF.js model.json, converted) from a file with its sidecar metadata (flags in `options.metadata` win). */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LumenModel> {
-  checkModelFile(path);
-  if (isTfjsPath(path)) {
+  const opened = openModelFile(path, options.metadata);
+  if (opened.format === 'tfjs') {
     // TF.js graph/layers model.json: converted in memory to the same ONNX graph IR
-    const converted = convertTfjsFile(path, options.metadata);
-    return LumenModel.fromProto(converted.proto, {
+    return LumenModel.fromProto(opened.converted.proto, {
       runtime: options.runtime ?? nodeRuntime(options.session),
-      metadata: converted.metadata,
+      metadata: opened.converted.metadata,
       source: path,
     });
   }
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = opened.bytes;
   let sidecar: ModelMetadata = {};
   const side = sidecarPath(path);
   if (side) {

@@ -2,9 +2,8 @@ import { createReadStream, existsSync, readFileSync, realpathSync, statSync } fr
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import { LumenError } from '../errors.js';
-import { checkModelFile, sidecarPath } from './load.js';
+import { openModelFile, sidecarPath } from './load.js';
 import { mimeType, packageRoot } from './paths.js';
-import { convertTfjsFile, isTfjsPath } from './tfjs-files.js';
 import { encodeModel } from '../onnx/io.js';
 import { LumenModel } from '../model.js';
 import type { Runtime } from '../runtime/types.js';
@@ -140,22 +139,16 @@ interface UserModel {
 }
 
 function resolveUserModel(path: string): UserModel {
-  checkModelFile(path);
   const full = resolve(path);
+  const opened = openModelFile(path);
   const real = realpathSync(full);
-  if (isTfjsPath(full)) {
-    const converted = encodeModel(convertTfjsFile(full).proto);
+  if (opened.format === 'tfjs') {
+    const converted = encodeModel(opened.converted.proto);
     LumenModel.fromBytes(converted, { runtime: NO_RUNTIME, source: path });
     return { path: full, real, name: `${basename(dirname(full))}.onnx`, converted };
   }
   // Only a model Lumen can load is served (never an arbitrary file named by --model, e.g. /etc/passwd).
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(full));
-  } catch (e) {
-    throw new LumenError('FILE_NOT_FOUND', `--model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  LumenModel.fromBytes(bytes, { runtime: NO_RUNTIME, source: path });
+  LumenModel.fromBytes(opened.bytes, { runtime: NO_RUNTIME, source: path });
   return { path: full, real, sidecar: sidecarPath(full), name: basename(full) };
 }
 

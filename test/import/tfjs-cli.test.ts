@@ -48,6 +48,15 @@ test('lumen convert writes an ONNX file with the metadata; it predicts what the 
   assert.match(again.stderr, /^lumen: -o .*: the file exists \(add --force to overwrite it\)/);
 });
 
+test("lumen convert on a folder named x.json: checkModelFile's one-line error, not 'internal error: EISDIR' with a stack trace (bug fix)", () => {
+  const folder = join(dir, 'x.json');
+  mkdirSync(folder);
+  const r = lumen('convert', folder, '-o', join(dir, 'x.onnx'));
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `lumen: ${folder} is a folder, not a model file (give an .onnx file or a TF.js model.json)\n`);
+  assert.equal(existsSync(join(dir, 'x.onnx')), false);
+});
+
 test('predict, layers and explain take a model.json; Teachable Machine metadata.json gives the labels', () => {
   const p = lumen('predict', EMOTION, FACE, '--top', '1', '--classes', CLASSES, '--normalization', '{"mean":[0.5],"std":[0.5]}', '--json');
   assert.equal(p.code, 0, p.stderr);

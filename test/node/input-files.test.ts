@@ -24,8 +24,8 @@ test('an image, a .npy file and a model file that is missing, a folder or a devi
   await assert.rejects(readNpyTensor(dir), is('BAD_IMAGE', /is a folder, not a \.npy file$/));
   await assert.rejects(readNpyTensor('/dev/zero'), is('BAD_IMAGE', /^\/dev\/zero is not a regular file \(a device or a pipe\), not a \.npy file$/));
   assert.throws(() => checkModelFile(join(dir, 'no.onnx')), is('FILE_NOT_FOUND', /^model file not found: /));
-  assert.throws(() => checkModelFile(dir), is('NOT_ONNX', /is a folder, not an ONNX model file$/));
-  assert.throws(() => checkModelFile('/dev/zero'), is('NOT_ONNX', /^\/dev\/zero is not a regular file, not an ONNX model file$/));
+  assert.throws(() => checkModelFile(dir), is('NOT_ONNX', /is a folder, not a model file \(give an \.onnx file or a TF\.js model\.json\)$/));
+  assert.throws(() => checkModelFile('/dev/zero'), is('NOT_ONNX', /^\/dev\/zero is not a regular file, not a model file \(give an \.onnx file or a TF\.js model\.json\)$/));
   assert.doesNotThrow(() => checkModelFile('models/fashion-cnn.onnx'));
 });
 

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { encodeModel } from '../../onnx/io.js';
 import { LumenModel } from '../../model.js';
-import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
+import { openModelFile } from '../../node/load.js';
 import { nodeRuntime } from '../../node/runtime.js';
 import { refuseOverwrite, writeOutputFile } from '../../node/output-dir.js';
 import { checkClassNames, metadataFromFlags, type ModelFlags } from '../model-options.js';
@@ -23,10 +22,10 @@ export function registerConvert(program: Command): void {
     .addOption(flag.force('overwrite an existing output file'))
     .addOption(flag.json('machine-readable summary'))
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
-      if (!existsSync(input)) throw new LumenError('FILE_NOT_FOUND', `model file not found: ${input}`);
-      if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
+      const opened = openModelFile(input, metadataFromFlags(flags));
+      if (opened.format !== 'tfjs') throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
       refuseOverwrite(flags.out, flags.force, `-o ${flags.out}`);
-      const converted = convertTfjsFile(input, metadataFromFlags(flags));
+      const converted = opened.converted;
       const bytes = encodeModel(converted.proto);
       // the converted graph must load as a Lumen model (and compile in ONNX Runtime) before it is written
       const model = LumenModel.fromProto(converted.proto, { runtime: nodeRuntime(), source: input, metadata: converted.metadata });

@@ -1,11 +1,19 @@
-"""Shared training loop for Lumen's dev training scripts (train_fashion.py, train_shapes.py, train_shapes_objects.py).
+"""Shared pieces of Lumen's dev training scripts (train_fashion.py, train_shapes.py, train_shapes_objects.py).
 
-AdamW (weight decay 1e-4) with a one-cycle learning rate, shuffled mini-batches drawn from a generator seeded with
-`seed` (independent of torch's global RNG, which the caller seeds before building the model).
+conv_block: the CNNs' Conv-BN-ReLU block. fit: AdamW (weight decay 1e-4) with a one-cycle learning rate, shuffled
+mini-batches drawn from a generator seeded with `seed` (independent of torch's global RNG, which the caller seeds
+before building the model).
 """
 import time
 
 import torch
+import torch.nn as nn
+
+
+def conv_block(cin, cout):
+    """Conv 3×3 (no bias) → BatchNorm → ReLU, as a list of modules."""
+    # A separate ReLU module per activation (not inplace) so every activation is its own ONNX tensor.
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 def fit(model, n, loss_fn, epochs, lr, batch, seed, log="", note=None):

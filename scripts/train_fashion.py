@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
-from lumen_train import fit
+from lumen_train import conv_block, fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
@@ -48,11 +48,6 @@ def to_input(u8):
     """uint8 N×28×28 -> normalized float N×1×28×28, exactly as Lumen preprocesses it."""
     x = torch.from_numpy(u8.astype(np.float32) / 255.0).unsqueeze(1)
     return (x - MEAN) / STD
-
-
-def conv_block(cin, cout):
-    # A separate ReLU module per activation (not inplace) so every activation is its own ONNX tensor.
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 class FashionCNN(nn.Module):

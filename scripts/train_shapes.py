@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
-from lumen_train import fit
+from lumen_train import conv_block, fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".cache", "shapes")
@@ -55,10 +55,6 @@ def load_test_split():
 def to_input(u8):
     """uint8 N×H×W×3 -> float N×3×H×W in [0, 1] ('unit' normalization)."""
     return torch.from_numpy(u8.astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
-
-
-def conv_block(cin, cout):
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 class ShapesCNN(nn.Module):

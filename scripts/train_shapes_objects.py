@@ -23,8 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lumen_onnx import export_onnx, write_json
-from lumen_train import fit
-from train_shapes import conv_block, to_input
+from lumen_train import conv_block, fit
+from train_shapes import to_input
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".cache", "shapes-objects")

@@ -8,13 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { serveWebApp, type WebAppServer } from '../../src/node/serve.js';
 import { loadModel } from '../../src/node/load.js';
 import { loadInput } from '../../src/node/inputs.js';
 import { loadAllMethods } from '../../src/methods/load-all.js';
 import { getMethod } from '../../src/methods/registry.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium, webAppDist } from '../helpers/chromium.js';
+import { openWebApp, requireChromium, webAppDist } from '../helpers/chromium.js';
 import { writePng } from '../../src/node/image-file.js';
 import { readMaskFile } from '../../src/node/target-files.js';
 import { forwardScores, forwardTarget, resolveBatchTargets, structuredPrediction, type TargetSpec } from '../../src/targets/index.js';
@@ -67,14 +65,9 @@ test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shape
   requireChromium();
   await loadAllMethods();
   const dist = await webAppDist();
-  let server: WebAppServer | undefined;
-  let browser: Browser | undefined;
+  const app = await openWebApp(dist);
   try {
-    server = await serveWebApp({ port: 0, root: dist });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { server, page, pageErrors } = app;
     await page.goto(server.url);
     await page.waitForFunction(() => (window as unknown as PageWindow).__lumen?.ready === true, undefined, { timeout: 180_000 });
     const modelPath = join(ROOT, 'conformance', 'models', 'tiny_segnet.onnx');
@@ -230,7 +223,6 @@ test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shape
       await model.dispose();
     }
   } finally {
-    await browser?.close();
-    await server?.close();
+    await app.close();
   }
 });

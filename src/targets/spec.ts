@@ -118,8 +118,25 @@ export interface TargetFileLoader {
   image(path: string): Tensor;
 }
 
-const USAGE =
-  "expected a class index (3), top1/top2/…, a per-image list (3,5), w:<weights>, out:<index>, seg:<category>[:mask=<png|npy>|:box=x0,y0,x1,y1], det:<index>|det:box=x0,y0,x1,y1[:class=k][:obj], or embed:<reference image>";
+/**
+ * The target string syntax parseTargetSpec reads, one entry per form (its text, what it targets): the one place it
+ * is written; the parse error, the CLI's --target help and the web app's hint are built from it.
+ */
+export const TARGET_SYNTAX: readonly { readonly form: string; readonly meaning: string }[] = [
+  { form: '3', meaning: 'a class index' },
+  { form: 'top1/top2/…', meaning: 'the k-th predicted class' },
+  { form: '3,5', meaning: 'a class per image' },
+  { form: 'w:<weights>', meaning: 'weighted classes' },
+  { form: 'out:<index>', meaning: 'any output entry, e.g. a regression value' },
+  { form: 'seg:<category>[:mask=<png|npy>|:box=x0,y0,x1,y1]', meaning: 'segmentation' },
+  { form: 'det:<index>|det:box=x0,y0,x1,y1[:class=k][:obj]', meaning: 'raw YOLO head' },
+  { form: 'embed:<reference image>', meaning: 'cosine similarity of embeddings' },
+];
+
+/** The syntax as one line: each form with its meaning, and the ':prob' suffix of class targets. */
+export const TARGET_SYNTAX_TEXT = `${TARGET_SYNTAX.map((s) => `${s.form} (${s.meaning})`).join(', ')}; a class target (3, top1, 3,5, w:…) takes the suffix :prob for the probability`;
+
+const USAGE = `expected ${TARGET_SYNTAX_TEXT}`;
 
 /**
  * Parse a CLI target string: '3', 'top1', '3,5' (one per image), 'w:0.5,0,0.5…' (each with ':prob' for the

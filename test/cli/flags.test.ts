@@ -10,6 +10,8 @@ import '../../src/api.js';
 import { flag, parseList, readFlagFile } from '../../src/cli/flags.js';
 import { parseMethodList } from '../../src/cli/method-flags.js';
 import { registerEvaluate } from '../../src/cli/commands/evaluate.js';
+import { registerExplain } from '../../src/cli/commands/explain.js';
+import { TARGET_SYNTAX } from '../../src/targets/spec.js';
 import { registerTabular } from '../../src/cli/commands/tabular.js';
 import { metadataFromFlags } from '../../src/cli/model-options.js';
 
@@ -58,4 +60,17 @@ test('comma-separated lists, one rule (parseList): entries trimmed, an empty lis
   await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--ignore', 'x,', '--feature', 'mean radius'), usage(/^--ignore: an empty column name in the list 'x,'; remove the extra comma$/));
   await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--categorical', '', '--feature', 'mean radius'), usage(/^--categorical: no column name given$/));
   await assert.rejects(run(registerTabular, 'pdp', ...tabular, '--feature', 'mean radius,'), usage(/^--feature: an empty feature name in the list 'mean radius,'; remove the extra comma$/));
+});
+
+test("--target help of explain and evaluate is spec.ts's TARGET_SYNTAX: every form and its meaning, in the same words (was written twice, evaluate's lacking w:, :prob, :class=, :obj)", () => {
+  const program = new Command();
+  registerExplain(program);
+  registerEvaluate(program);
+  for (const name of ['explain', 'evaluate']) {
+    const help = program.commands.find((c) => c.name() === name)!.helpInformation().replace(/\s+/g, ' ');
+    for (const { form, meaning } of TARGET_SYNTAX) assert.ok(help.includes(`${form} (${meaning})`), `${name} --help lacks ${form} (${meaning})`);
+    assert.ok(help.includes('suffix :prob'), `${name} --help lacks :prob`);
+  }
+  assert.equal(TARGET_SYNTAX.length, 8);
+  assert.deepEqual(TARGET_SYNTAX.map((s) => s.form.split(/[:<]/)[0]), ['3', 'top1/top2/…', '3,5', 'w', 'out', 'seg', 'det', 'embed']);
 });

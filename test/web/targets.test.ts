@@ -15,7 +15,7 @@ import { getMethod } from '../../src/methods/registry.js';
 import { openWebApp, requireChromium, webAppDist } from '../helpers/chromium.js';
 import { writePng } from '../../src/node/image-file.js';
 import { readMaskFile } from '../../src/node/target-files.js';
-import { forwardScores, forwardTarget, resolveBatchTargets, structuredPrediction, type TargetSpec } from '../../src/targets/index.js';
+import { forwardScores, forwardTarget, resolveBatchTargets, structuredPrediction, TARGET_SYNTAX_TEXT, type TargetSpec } from '../../src/targets/index.js';
 import { classColor } from '../../src/render/class-map.js';
 import type { Page } from 'playwright-core';
 import type { LumenModel } from '../../src/model.js';
@@ -70,6 +70,8 @@ test('web app: typed targets (seg:1 on tiny_segnet, det:box on the trained shape
     const { server, page, pageErrors } = app;
     await page.goto(server.url);
     await page.waitForFunction(() => (window as unknown as PageWindow).__lumen?.ready === true, undefined, { timeout: 180_000 });
+    // the typed target's hint is spec.ts's TARGET_SYNTAX_TEXT (index.html no longer writes its own, shorter copy)
+    assert.equal(await page.locator('#target-help').textContent(), `${TARGET_SYNTAX_TEXT} (docs/targets.md).`);
     const modelPath = join(ROOT, 'conformance', 'models', 'tiny_segnet.onnx');
     const imagePath = join(ROOT, 'conformance', 'inputs', 'chelsea64.png');
     await page.setInputFiles('#model-file', modelPath);

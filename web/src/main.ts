@@ -16,6 +16,7 @@ import {
   maskFromImage,
   maskFromNpy,
   parseTargetSpec,
+  TARGET_SYNTAX_TEXT,
   prepareImage,
   structuredPrediction,
   type Explanation,
@@ -163,6 +164,8 @@ const ui = {
   errorText: $<HTMLSpanElement>('error-text'),
   errorClose: $<HTMLButtonElement>('error-close'),
 };
+// the typed target's syntax, from the one list parseTargetSpec reads (src/targets/spec.ts)
+$<HTMLParagraphElement>('target-help').textContent = `${TARGET_SYNTAX_TEXT} (docs/targets.md).`;
 
 function showError(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);

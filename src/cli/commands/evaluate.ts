@@ -6,7 +6,7 @@ import { evaluate, formatComparison, formatEvaluation, formatMetricList, getMetr
 import { curveOf } from '../../metrics/curve.js';
 import { loadInput } from '../../node/inputs.js';
 import { lineChartSvg } from '../../render/chart.js';
-import { specKind, specTensor } from '../../targets/index.js';
+import { specKind, specTensor, TARGET_SYNTAX_TEXT } from '../../targets/index.js';
 import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
 import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
@@ -37,7 +37,7 @@ export function registerEvaluate(program: Command): void {
     .argument('[inputs...]', 'images, folders or glob patterns')
     .option('-m, --method <ids>', 'method(s) to evaluate, comma-separated: several are compared in one table', 'gradcam')
     .option('--metric <ids>', `comma-separated metric ids (default: ${DEFAULT_METRICS.join(',')}; 'all' for every metric)`)
-    .option('-t, --target <spec>', 'what to explain: a class (index, top1, …), out:<i>, seg:<category>[:mask=…|:box=…], det:<index>|det:box=…, embed:<image> (docs/targets.md)', 'top1')
+    .option('-t, --target <spec>', `what to explain: ${TARGET_SYNTAX_TEXT} (docs/targets.md)`, 'top1')
     .addOption(flag.output('the model output the target reads (multi-output models)'))
     .addOption(flag.layer('<tensors>', 'CAM layer(s)'))
     .option('--metric-option <metric.key=value>', 'per-metric option, e.g. deletion.pixelsPerStep=8 (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])

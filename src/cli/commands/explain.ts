@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { LumenError } from '../../errors.js';
 import { getMethod, listMethods } from '../../methods/registry.js';
 import { checkTargetFlag } from '../../node/target-files.js';
+import { TARGET_SYNTAX_TEXT } from '../../targets/index.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
@@ -39,7 +40,7 @@ export function registerExplain(program: Command): void {
     .addArgument(modelArgument())
     .argument('<inputs...>', 'images, folders or glob patterns (.npy tensors too)')
     .requiredOption('-m, --method <ids>', "method id(s), comma-separated (see 'lumen methods')")
-    .option('-t, --target <spec>', 'what to explain: a class (3, top1/top2/…, a per-image list 3,5, w:<weights>; suffix :prob for the probability), out:<index> (any output entry, e.g. a regression value), seg:<category>[:mask=<png|npy>|:box=x0,y0,x1,y1] (segmentation), det:<index>|det:box=x0,y0,x1,y1[:class=k][:obj] (raw YOLO head), embed:<reference image> (cosine similarity of embeddings). Repeat for several', collect)
+    .option('-t, --target <spec>', `what to explain: ${TARGET_SYNTAX_TEXT}. Repeat for several`, collect)
     .addOption(flag.output("the model output the target reads (multi-output models; default: the first output's logits)"))
     .addOption(flag.layer('<tensors>', "CAM target layer(s), comma-separated ONNX tensor names (see 'lumen layers')"))
     .addOption(flag.out('<dir>', 'output folder', 'lumen-out'))

@@ -5,6 +5,7 @@ import type { Method, OptionSpec } from '../methods/types.js';
 import { parseList } from './flags.js';
 import { booleanOptionProblem, booleanOptionValue, enumOptionProblem, numberOptionProblem } from '../methods/validate.js';
 import type { ModelFlags } from './model-options.js';
+import { seedOption } from '../methods/common-options.js';
 
 /** Options the CLI handles itself (not per-method flags). */
 const GENERIC = new Set(['target', 'layer', 'seed', 'signal', 'onProgress', 'batchSize']);
@@ -81,6 +82,12 @@ export function integerFlag(name: string, raw: unknown, min?: number, max?: numb
   const text = String(raw).trim();
   if (!/^[-+]?\d+$/.test(text)) throw new LumenError('BAD_OPTION', `--${kebab(name)} must be an integer, got '${String(raw)}'`, 2);
   return parseOption({ name, type: 'integer', min, max, description: '' }, text, undefined) as number;
+}
+
+/** `--seed`: an integer within the range every seeded method declares (`seedOption`), refused where it is parsed. */
+export function seedFlag(raw: unknown): number {
+  const { min, max } = seedOption('');
+  return integerFlag('seed', raw, min, max);
 }
 
 /** A command's own number flag (--iou, --score-threshold), parsed and bounded in the words of integerFlag. */

@@ -11,6 +11,7 @@ import { flag, parseList, readFlagFile } from '../../src/cli/flags.js';
 import { parseMethodList } from '../../src/cli/method-flags.js';
 import { registerEvaluate } from '../../src/cli/commands/evaluate.js';
 import { registerExplain } from '../../src/cli/commands/explain.js';
+import { registerExport } from '../../src/cli/commands/export.js';
 import { TARGET_SYNTAX } from '../../src/targets/spec.js';
 import { registerTabular } from '../../src/cli/commands/tabular.js';
 import { metadataFromFlags } from '../../src/cli/model-options.js';
@@ -73,4 +74,20 @@ test("--target help of explain and evaluate is spec.ts's TARGET_SYNTAX: every fo
   }
   assert.equal(TARGET_SYNTAX.length, 8);
   assert.deepEqual(TARGET_SYNTAX.map((s) => s.form.split(/[:<]/)[0]), ['3', 'top1/top2/…', '3,5', 'w', 'out', 'seg', 'det', 'embed']);
+});
+
+test("--seed is refused where it is parsed when outside seedOption's range (explain, evaluate, export), not recorded as a failure per file", async () => {
+  const run = async (register: (p: Command) => void, ...args: string[]): Promise<void> => {
+    const program = new Command().exitOverride();
+    register(program);
+    await program.parseAsync(args, { from: 'user' });
+  };
+  const out = join(dir, 'seed-out');
+  const image = 'samples/fashion/9-ankle-boot.png';
+  for (const seed of ['4294967296', '-2147483649']) {
+    const words = new RegExp(`^--seed must be within \\[-2147483648, 4294967295\\], got ${seed}$`);
+    await assert.rejects(run(registerExplain, 'explain', 'models/fashion-cnn.onnx', image, '-m', 'rise', `--seed=${seed}`, '-o', out), refused('BAD_OPTION', 2, words), `explain ${seed}`);
+    await assert.rejects(run(registerEvaluate, 'evaluate', 'models/fashion-cnn.onnx', image, '-m', 'rise', `--seed=${seed}`), refused('BAD_OPTION', 2, words), `evaluate ${seed}`);
+    await assert.rejects(run(registerExport, 'export', 'models/fashion-cnn.onnx', '-m', 'rise', `--seed=${seed}`, '-o', join(dir, 'x.onnx')), refused('BAD_OPTION', 2, words), `export ${seed}`);
+  }
 });

@@ -9,7 +9,7 @@ import { lineChartSvg } from '../../render/chart.js';
 import { specKind, specTensor, TARGET_SYNTAX_TEXT } from '../../targets/index.js';
 import { checkTargetFlag, parseTargetFlag } from '../../node/target-files.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, seedFlag, type MethodCommandFlags } from '../method-flags.js';
 import { escapeName, outputStem, prepareOutputDir, writeOutputFile } from '../../node/output-dir.js';
 import { addModelFlags, withModel } from '../model-options.js';
 import { printJson, printLine } from '../output.js';
@@ -57,7 +57,7 @@ export function registerEvaluate(program: Command): void {
     }
     if (!modelPath || inputs.length === 0) throw new LumenError('BAD_OPTION', 'evaluate needs a model and at least one input (or --list)', 2);
     const methods = parseMethodList(flags.method ?? 'gradcam');
-    const seed = integerFlag('seed', flags.seed);
+    const seed = seedFlag(flags.seed);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     if (flags.out !== undefined) prepareOutputDir(flags.out);
     // (an empty --metric, --regions or --boxes was read as "not given")

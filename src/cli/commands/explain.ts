@@ -7,7 +7,7 @@ import { TARGET_SYNTAX_TEXT } from '../../targets/index.js';
 import { explainFiles, type ManifestRow } from '../../node/explain-files.js';
 import { writeReport, writeRunInfo } from '../../node/report.js';
 import { expandInputs } from '../inputs.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, seedFlag, type MethodCommandFlags } from '../method-flags.js';
 import { lockOutputDir, prepareOutputDir } from '../../node/output-dir.js';
 import { inShard, parseShard } from '../../node/shard.js';
 import { addModelFlags, withModel } from '../model-options.js';
@@ -60,7 +60,7 @@ export function registerExplain(program: Command): void {
   cmd.addHelpText('after', () => `\nMethods (cost per image):\n${listMethods().map((m) => `  ${m.id.padEnd(22)} ${m.family.padEnd(13)} ${m.cost}`).join('\n')}\n`);
   cmd.action(async (modelPath: string, inputs: string[], flags: ExplainFlags) => {
     const methods = parseMethodList(flags.method);
-    const seed = integerFlag('seed', flags.seed);
+    const seed = seedFlag(flags.seed);
     const batchSize = integerFlag('batchSize', flags.batchSize, 1);
     const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
     prepareOutputDir(flags.out);

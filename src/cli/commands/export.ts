@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXPORTABLE_METHODS } from '../../export/index.js';
 import { exportExplanationFiles } from '../../node/export-files.js';
-import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, type MethodCommandFlags } from '../method-flags.js';
+import { addMethodOptionFlags, integerFlag, methodOptionsFromFlags, parseMethodList, seedFlag, type MethodCommandFlags } from '../method-flags.js';
 import { addModelFlags, withModel } from '../model-options.js';
 import { LumenError } from '../../errors.js';
 import { printJson, printLine } from '../output.js';
@@ -40,7 +40,7 @@ export function registerExport(program: Command): void {
     const maxBatchSize = integerFlag('maxBatchSize', flags.maxBatchSize, 1);
     if (flags.targetInput !== 'index' && flags.targetInput !== 'weights') throw new LumenError('BAD_OPTION', `--target-input must be 'index' or 'weights', got '${flags.targetInput}'`, 2);
     const targetInput = flags.targetInput;
-    const seed = flags.seed === undefined ? undefined : integerFlag('seed', flags.seed);
+    const seed = flags.seed === undefined ? undefined : seedFlag(flags.seed);
     const methods = parseMethodList(flags.method);
     await withModel(modelPath, flags, async (model) => {
       const { exported, files } = await exportExplanationFiles(model, {

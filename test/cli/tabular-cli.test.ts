@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCsv } from '../../src/tabular/csv.js';
@@ -80,6 +80,26 @@ test('pdp, ice, ale, importance and shap write plots, numbers and one report wit
     assert.ok(html.includes(title), `report lacks '${title}'`);
   }
   assert.equal(html.match(/<svg /g)?.length, 2 + 2 + 1 + 1 + 3);
+});
+
+test('without --feature, a CSV column name with a comma is one feature, not a pair', async () => {
+  // the fixture's first 40 rows, its first column "mean radius" renamed "radius, mean" (quoted); the model reads columns by position
+  const lines = readFileSync(CSV, 'utf8').split('\n').slice(0, 41);
+  assert.ok(lines[0]!.startsWith('"mean radius",'));
+  const renamed = join(dir, 'comma.csv');
+  writeFileSync(renamed, [lines[0]!.replace('"mean radius"', '"radius, mean"'), ...lines.slice(1)].join('\n') + '\n');
+  const out = join(dir, 'comma');
+  const r = await lumen('pdp', MODEL, renamed, '--target-column', 'target', '--resolution', '3', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
+  assert.equal(svgs.length, 30, 'one plot per column, none for a split pair');
+  assert.ok(svgs.includes('pdp_radius_mean.svg'));
+  // its numbers are the original column's
+  const plain = join(dir, 'plain.csv');
+  writeFileSync(plain, lines.join('\n') + '\n');
+  const ref = await lumen('pdp', MODEL, plain, '--target-column', 'target', '--feature', 'mean radius', '--resolution', '3', '--out', join(dir, 'plain'));
+  assert.equal(ref.code, 0, ref.stderr);
+  assert.deepEqual(parseCsv(readFileSync(join(out, 'pdp_radius_mean.csv'), 'utf8')).rows, parseCsv(readFileSync(join(dir, 'plain', 'pdp_mean_radius.csv'), 'utf8')).rows);
 });
 
 test('tabular user errors: one clear message, exit 2', async () => {

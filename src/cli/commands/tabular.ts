@@ -186,11 +186,11 @@ async function computeEntries(id: TabularMethodInfo['id'], tm: TabularModel, ds:
     });
     return entries;
   }
-  const features = (featureFlags && featureFlags.length > 0 ? featureFlags : ds.columns.map((c) => c.name)).map((f) => splitFeatures(f));
-  if (id === 'ale' && !(featureFlags && featureFlags.length > 0)) {
-    // every numeric column by default (ALE needs ordered values)
-    features.splice(0, features.length, ...ds.columns.filter((c) => c.kind === 'numeric').map((c) => [c.name]));
-  }
+  // only what the user typed is split; by default each column is one feature under its CSV name, commas and all
+  // (ALE: every numeric column, it needs ordered values)
+  const features = featureFlags && featureFlags.length > 0
+    ? featureFlags.map((f) => splitFeatures(f))
+    : ds.columns.filter((c) => id !== 'ale' || c.kind === 'numeric').map((c) => [c.name]);
   // ICE's own defaults (a coarser grid for one feature, curves drawn); a pair keeps the API's grid unless one is given
   const declared = parseOptionValues(m.options, options);
   const entries: Entry[] = [];

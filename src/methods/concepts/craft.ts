@@ -134,11 +134,10 @@ export async function craft(model: LumenModel, images: Tensor, options: CraftOpt
   for (let j = 0; j < k; j++) for (let c = 0; c < C; c++) bankT[c * k + j] = f.H[j * C + c]!;
   const classes = (await model.forward(images.item(0))).logits.dims[1]!;
   if (!Number.isInteger(target) || target < 0 || target >= classes) throw new LumenError('TARGET_RANGE', `target class ${target}: the model has ${classes} classes (0…${classes - 1})`, 2);
-  const per = images.size / n;
   for (let s = 0; s < n; s += batch) {
     throwIfCancelled(options.signal, 'CRAFT');
     const count = Math.min(batch, n - s);
-    const input = new Tensor(images.data.subarray(s * per, (s + count) * per), [count, ...images.dims.slice(1)]);
+    const input = images.rows(s, s + count);
     let acts;
     let grads;
     if (method === 'gradient') {

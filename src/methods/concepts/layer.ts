@@ -1,7 +1,7 @@
 import { LumenError } from '../../errors.js';
 import { toNchw, type LayerLayout, type LayerLayoutSpec } from '../../layout.js';
 import type { LumenModel } from '../../model.js';
-import { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
 
 /** A layer's activations for a batch, as the [N, C, h, w] map (src/layout.ts) and as the graph has them. */
 export interface LayerActivations {
@@ -93,11 +93,10 @@ function bypasses(model: LumenModel, layer: string): boolean {
  */
 export async function batchedRows(images: Tensor, batch: number, rowsOf: (chunk: Tensor) => Promise<Float32Array>): Promise<{ data: Float32Array; n: number; d: number }> {
   const n = images.dims[0]!;
-  const per = images.size / n;
   const parts: Float32Array[] = [];
   for (let s = 0; s < n; s += batch) {
     const end = Math.min(n, s + batch);
-    parts.push(await rowsOf(new Tensor(images.data.subarray(s * per, end * per), [end - s, ...images.dims.slice(1)])));
+    parts.push(await rowsOf(images.rows(s, end)));
   }
   const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let off = 0;

@@ -72,6 +72,8 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
       lastRead.set(name, i);
     }
   }
+  // a graph output some later segment reads is handed on too: declared typed where it is made (see below)
+  const lastReadOfOutput = new Map(outputNames.map((o) => [o, lastRead.get(o) ?? -1]));
   for (const o of outputNames) {
     if (feedSet.has(o)) continue;
     if (!producedAt.has(o)) return undefined;
@@ -167,7 +169,9 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
         initializer: segInits,
         input: inputs.map(infoOf),
         // a graph output as the graph declares it (setOutputs' are untyped: ORT types them), a handed-on value typed
-        output: outputs.map((o) => (outputNames.includes(o) ? declared.get(o)! : infoOf(o))),
+        // (also a graph output a later segment reads, which that segment declares typed: so a wrong type fails here,
+        // naming the value, not in the reader's segment naming only its node)
+        output: outputs.map((o) => (outputNames.includes(o) && lastReadOfOutput.get(o)! < to ? declared.get(o)! : infoOf(o))),
         valueInfo,
       }),
     });
@@ -186,7 +190,9 @@ export function segmentGraph(graph: OnnxGraph, maxNodes: number): SegmentedModel
  */
 export function failedAtCut(error: unknown, model: SegmentedModel): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  const own = new Set([...model.inputNames, ...model.outputNames]);
+  // the graph's feeds and outputs are declared by the graph, except an output handed on to a later segment
+  const handedOn = new Set(model.segments.flatMap((s) => s.inputs));
+  const own = new Set([...model.inputNames, ...model.outputNames.filter((o) => !handedOn.has(o))]);
   return model.segments.some((s) =>
     [...s.inputs, ...s.outputs].some((name) => !own.has(name) && (message.includes(`(${name})`) || message.includes(`'${name}'`) || message.includes(`"${name}"`))),
   );

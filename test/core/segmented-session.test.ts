@@ -371,14 +371,18 @@ test('onnxruntime-web (WebAssembly, in Node) runs a segmented graph to the same 
   await model.dispose();
 });
 
-/** x → Cast(int64) → ai.onnx.ml.Scaler (float out, but Lumen types an op it does not know by its int64 input) → 10 × Relu. */
-function mistypedChain(): { graph: OnnxGraph; out: string; scaled: string } {
+/**
+ * x → Cast(int64) → ai.onnx.ml.Scaler (float out, but Lumen types an op it does not know by its int64 input) → 10 × Relu;
+ * `everyOutput`: each Relu's output is a graph output too (so the values handed across cuts are graph outputs).
+ */
+function mistypedChain(everyOutput = false): { graph: OnnxGraph; out: string; scaled: string } {
   const g = emptyModel({ x: ['N', 4] });
   g.model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'ai.onnx.ml', version: 3n }));
   const [scaled] = g.addNode('Scaler', [g.op('Cast', ['x'], { to: { i: TensorProto_DataType.INT64 } })], 1, { scale: { floats: [0.5] }, offset: { floats: [1] } }, 'ai.onnx.ml');
   let y = scaled!;
-  for (let i = 0; i < 10; i++) y = g.op('Relu', [y]);
-  g.setOutputs([y]);
+  const relus: string[] = [];
+  for (let i = 0; i < 10; i++) relus.push((y = g.op('Relu', [y])));
+  g.setOutputs(everyOutput ? relus : [y]);
   return { graph: g, out: y, scaled: scaled! };
 }
 
@@ -395,6 +399,23 @@ test('a segmented graph that fails at a cut (a handed-on value Lumen mistyped) i
   const got = (await session.run({ x }, [out]))[out]!;
   assert.deepEqual(got.data, (await runWhole(graph, { x }, [out]))[out]!.data);
   assert.deepEqual([...got.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
+  assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
+  await model.dispose();
+});
+
+test('a segmented graph whose mistyped handed-on values are graph outputs too is compiled whole', async () => {
+  // the segments declare a graph output they hand on by its inferred type where it is made: ORT names it there
+  // (before: declared untyped there, the reading segment failed naming only a Relu node, and no fallback ran)
+  const { graph, out } = mistypedChain(true);
+  const seg = segmentGraph(graph, 4)!;
+  assert.ok(seg.segments.some((s) => s.inputs.some((name) => graph.graph.output.some((o) => o.name === name))));
+  const err = await runtime.createSession(seg).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof LumenError && failedAtCut(err, seg), String(err));
+  const rec = recording(nodeRuntime({ threads: 1 }));
+  const model = LumenModel.fromBytes(graph.toBytes(), { runtime: rec.runtime, source: 'scaler', session: { segmentNodes: 4 } });
+  const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
+  const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
+  assert.deepEqual([...(await session.run({ x }, [out]))[out]!.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
   assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
   await model.dispose();
 });

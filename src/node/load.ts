@@ -33,7 +33,8 @@ export type OpenedModelFile = { format: 'tfjs'; converted: Converted } | { forma
 
 /**
  * Check a model path (checkModelFile) and open it by its format: the one place a model file's format is told apart
- * (loadModel, `lumen serve --model`, `lumen convert`). `metadata` (flags) is given to the TF.js conversion.
+ * (loadModel, `lumen serve --model`; `lumen convert` calls checkModelFile itself, to refuse an existing -o before it
+ * converts). `metadata` (flags) is given to the TF.js conversion.
  */
 export function openModelFile(path: string, metadata?: ModelMetadata): OpenedModelFile {
   checkModelFile(path);

@@ -57,6 +57,23 @@ test("lumen convert on a folder named x.json: checkModelFile's one-line error, n
   assert.equal(existsSync(join(dir, 'x.onnx')), false);
 });
 
+test('lumen convert refuses an existing -o before any conversion: a broken model.json with an existing -o is OUTPUT_EXISTS, the file kept (bug fix)', () => {
+  const broken = join(dir, 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'model.json'), '{');
+  const out = join(broken, 'kept.onnx');
+  writeFileSync(out, 'earlier');
+  const r = lumen('convert', join(broken, 'model.json'), '-o', out);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `lumen: -o ${out}: the file exists (add --force to overwrite it)\n`);
+  assert.equal(readFileSync(out, 'utf8'), 'earlier');
+  // with --force the conversion runs and its own error is reported; the file is still kept
+  const forced = lumen('convert', join(broken, 'model.json'), '-o', out, '--force');
+  assert.equal(forced.code, 1);
+  assert.match(forced.stderr, /not valid JSON/);
+  assert.equal(readFileSync(out, 'utf8'), 'earlier');
+});
+
 test('predict, layers and explain take a model.json; Teachable Machine metadata.json gives the labels', () => {
   const p = lumen('predict', EMOTION, FACE, '--top', '1', '--classes', CLASSES, '--normalization', '{"mean":[0.5],"std":[0.5]}', '--json');
   assert.equal(p.code, 0, p.stderr);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { LumenError } from '../../errors.js';
 import { encodeModel } from '../../onnx/io.js';
 import { LumenModel } from '../../model.js';
-import { openModelFile } from '../../node/load.js';
+import { checkModelFile } from '../../node/load.js';
+import { convertTfjsFile, isTfjsPath } from '../../node/tfjs-files.js';
 import { nodeRuntime } from '../../node/runtime.js';
 import { refuseOverwrite, writeOutputFile } from '../../node/output-dir.js';
 import { checkClassNames, metadataFromFlags, type ModelFlags } from '../model-options.js';
@@ -22,10 +23,11 @@ export function registerConvert(program: Command): void {
     .addOption(flag.force('overwrite an existing output file'))
     .addOption(flag.json('machine-readable summary'))
     .action(async (input: string, flags: ModelFlags & { out: string; force?: boolean; json?: boolean }) => {
-      const opened = openModelFile(input, metadataFromFlags(flags));
-      if (opened.format !== 'tfjs') throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
+      // refused before any work: the input (a readable file, a model.json) and an existing -o, then the conversion
+      checkModelFile(input);
+      if (!isTfjsPath(input)) throw new LumenError('BAD_OPTION', `${input}: lumen convert takes a TensorFlow.js model.json (ONNX files need no conversion)`, 2);
       refuseOverwrite(flags.out, flags.force, `-o ${flags.out}`);
-      const converted = opened.converted;
+      const converted = convertTfjsFile(input, metadataFromFlags(flags));
       const bytes = encodeModel(converted.proto);
       // the converted graph must load as a Lumen model (and compile in ONNX Runtime) before it is written
       const model = LumenModel.fromProto(converted.proto, { runtime: nodeRuntime(), source: input, metadata: converted.metadata });

@@ -76,3 +76,21 @@ test('writeOutputFile: every output write of the CLI and the batch runner fails 
   writeOutputFile(join(dir, 'ok.json'), '{"a":1}');
   assert.equal(readFileSync(join(dir, 'ok.json'), 'utf8'), '{"a":1}');
 });
+
+test("imageFileDataUri: the concept report's pictures keep the types it embedded before the MIME table moved to paths.ts (.gif, .bmp: bug fix), and a failed atomic write leaves no temp file", async (t) => {
+  const { mkdirSync, readdirSync, writeFileSync } = await import('node:fs');
+  const { imageFileDataUri } = await import('../../src/node/image-file.js');
+  const { writeOutputFile } = await import('../../src/node/output-dir.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-data-uri-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const gif = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1');
+  writeFileSync(join(dir, 'a.gif'), gif);
+  writeFileSync(join(dir, 'a.bmp'), 'BM');
+  assert.equal(imageFileDataUri(join(dir, 'missing.png'), join(dir, 'a.gif')), `data:image/gif;base64,${gif.toString('base64')}`);
+  assert.equal(imageFileDataUri(join(dir, 'a.bmp')), `data:image/bmp;base64,${Buffer.from('BM').toString('base64')}`);
+  assert.equal(imageFileDataUri(join(dir, 'a.txt')), undefined);
+  // the rename onto a folder fails after the temp file was written: the temp file is removed
+  mkdirSync(join(dir, 'taken', 'inside'), { recursive: true });
+  assert.throws(() => writeOutputFile(join(dir, 'taken'), 'x'), is('OUTPUT_FOLDER', /taken/));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});

@@ -387,37 +387,26 @@ function mistypedChain(everyOutput = false): { graph: OnnxGraph; out: string; sc
 }
 
 test('a segmented graph that fails at a cut (a handed-on value Lumen mistyped) is compiled whole', async () => {
-  const { graph, out } = mistypedChain();
-  const seg = segmentGraph(graph, 4)!;
-  // the segments declare a Relu output after the Scaler as int64: ORT refuses them, naming that value
-  const err = await runtime.createSession(seg).then(() => undefined, (e: unknown) => e);
-  assert.ok(err instanceof LumenError && failedAtCut(err, seg), String(err));
-  const rec = recording(nodeRuntime({ threads: 1 }));
-  const model = LumenModel.fromBytes(graph.toBytes(), { runtime: rec.runtime, source: 'scaler', session: { segmentNodes: 4 } });
-  const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
-  const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
-  const got = (await session.run({ x }, [out]))[out]!;
-  assert.deepEqual(got.data, (await runWhole(graph, { x }, [out]))[out]!.data);
-  assert.deepEqual([...got.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
-  assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
-  await model.dispose();
-});
-
-test('a segmented graph whose mistyped handed-on values are graph outputs too is compiled whole', async () => {
-  // the segments declare a graph output they hand on by its inferred type where it is made: ORT names it there
-  // (before: declared untyped there, the reading segment failed naming only a Relu node, and no fallback ran)
-  const { graph, out } = mistypedChain(true);
-  const seg = segmentGraph(graph, 4)!;
-  assert.ok(seg.segments.some((s) => s.inputs.some((name) => graph.graph.output.some((o) => o.name === name))));
-  const err = await runtime.createSession(seg).then(() => undefined, (e: unknown) => e);
-  assert.ok(err instanceof LumenError && failedAtCut(err, seg), String(err));
-  const rec = recording(nodeRuntime({ threads: 1 }));
-  const model = LumenModel.fromBytes(graph.toBytes(), { runtime: rec.runtime, source: 'scaler', session: { segmentNodes: 4 } });
-  const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
-  const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
-  assert.deepEqual([...(await session.run({ x }, [out]))[out]!.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
-  assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
-  await model.dispose();
+  // everyOutput: the values handed across cuts are graph outputs too; the segments declare them typed where they are
+  // made, as any handed-on value (declared untyped there, the reading segment failed naming only a Relu node, and no
+  // fallback ran)
+  for (const everyOutput of [false, true]) {
+    const { graph, out } = mistypedChain(everyOutput);
+    const seg = segmentGraph(graph, 4)!;
+    if (everyOutput) assert.ok(seg.segments.some((s) => s.inputs.some((name) => graph.graph.output.some((o) => o.name === name))));
+    // the segments declare a Relu output after the Scaler as int64: ORT refuses them, naming that value
+    const err = await runtime.createSession(seg).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof LumenError && failedAtCut(err, seg), String(err));
+    const rec = recording(nodeRuntime({ threads: 1 }));
+    const model = LumenModel.fromBytes(graph.toBytes(), { runtime: rec.runtime, source: 'scaler', session: { segmentNodes: 4 } });
+    const session = await model.session('graph', () => OnnxGraph.copyOf(model.proto));
+    const x = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i - 4), [2, 4]);
+    const got = (await session.run({ x }, [out]))[out]!;
+    assert.deepEqual(got.data, (await runWhole(graph, { x }, [out]))[out]!.data);
+    assert.deepEqual([...got.data], [0, 0, 0, 0, 0, 0, 0.5, 1]); // Relu((x − 1) · 0.5)
+    assert.deepEqual(rec.seen, [seg.segments.length, 'whole']);
+    await model.dispose();
+  }
 });
 
 test('a broken long graph is compiled once, and its own error names the node and op (at a run, the shapes too)', async () => {

@@ -10,6 +10,7 @@ import type { LumenModel } from '../../model.js';
 import { Tensor } from '../../tensor.js';
 import type { ExplainOptions, OptionSpec, OptionValues } from '../types.js';
 import { checkNumber, checkOptionValues, parseOptionValues } from '../validate.js';
+import { seedOption } from '../common-options.js';
 import { craft, type CraftResult } from './craft.js';
 import { deepFeatureFactorization, type DffResult } from './dff.js';
 import { mmdCritic, nearestByCosine, type MmdCriticResult, type Neighbor } from './examples.js';
@@ -84,7 +85,8 @@ export interface ConceptMethod<Id extends ConceptMethodId = ConceptMethodId> {
   run(model: LumenModel, inputs: ConceptMethodTypes[Id]['inputs'], options?: ConceptOptions): Promise<ConceptMethodTypes[Id]['result']>;
 }
 
-const seedSpec = { name: 'seed', type: 'integer', default: 0, description: 'seed of the random initialization / subsamples' } as const satisfies ConceptOptionSpec;
+// the seed range every seeded method declares (seedOption): a larger seed was cut to 32 bits silently
+const seedSpec = seedOption('seed of the random initialization / subsamples') satisfies ConceptOptionSpec;
 const kSpec = (description: string, fallback: number, flag: string) => ({ name: 'k', type: 'integer', min: 1, max: 4096, default: fallback, description, flag }) as const satisfies ConceptOptionSpec;
 
 // `as const`: the option lists keep their literal names and types, so each runner reads its parsed options typed

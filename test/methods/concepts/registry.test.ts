@@ -46,3 +46,20 @@ test('registered concept methods run the plain functions: same results from imag
     await model.dispose();
   }
 });
+
+test("concept seeds take seedOption's declared range (a seed of 2^32 was accepted and cut to 32 bits)", async () => {
+  const model = await loadModel('models/shapes-shortcut.onnx');
+  try {
+    const files = readdirSync('samples/shapes').filter((f) => f.endsWith('.png')).sort().slice(0, 2);
+    const images = Tensor.concat(await Promise.all(files.map(async (f) => (await loadInput(join('samples/shapes', f), model)).tensor)));
+    for (const id of ['dff', 'craft', 'tcav'] as const) {
+      const seed = getConceptMethod(id).info.options.find((o) => o.name === 'seed');
+      assert.deepEqual([seed?.min, seed?.max], [-(2 ** 31), 2 ** 32 - 1], id);
+    }
+    await assert.rejects(getConceptMethod('dff').run(model, images, { k: 2, seed: 2 ** 32 }), /seed must be within \[-2147483648, 4294967295\], got 4294967296/);
+    const ok = await getConceptMethod('dff').run(model, images, { k: 2, seed: 2 ** 32 - 1 });
+    assert.equal(ok.upsampled.dims[1], 2, 'k concept maps');
+  } finally {
+    await model.dispose();
+  }
+});

@@ -259,7 +259,8 @@ export class OnnxGraph {
    * Make the named tensors the graph's outputs (the runtime then prunes unused nodes). An output the graph already
    * declares keeps its declaration; a new one is declared without a type: ORT gives it its producer's, and
    * `inferElemTypes` (src/onnx/shapes.ts) reads the nodes. (A type written here could only be a guess, and ORT refuses
-   * a graph whose declared output type differs from what its node makes, e.g. float for a Shape's int64.)
+   * a graph whose declared output type differs from what its node makes, e.g. float for a Shape's int64.) A graph
+   * saved for other tools needs typed outputs (`onnx.checker` refuses untyped ones): declare them with `addOutput`.
    */
   setOutputs(names: readonly string[]): void {
     const keep = this.graph.output.filter((o) => names.includes(o.name));

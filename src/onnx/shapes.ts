@@ -635,7 +635,7 @@ function foldData(c: ShapeContext, outDims: number[], outType: number): Dim[] | 
 }
 
 /** The broadcast of inputs `which`, combined element by element (binary ops, Where, Expand). */
-export function broadcastFold(f: FoldContext, which: readonly number[], combine: (values: Dim[]) => Dim | undefined): Dim[] | undefined {
+function broadcastFold(f: FoldContext, which: readonly number[], combine: (values: Dim[]) => Dim | undefined): Dim[] | undefined {
   const ins = which.map((i) => f.input(i));
   if (ins.some((x) => !x)) return undefined;
   return Array.from({ length: count(f.outDims) }, (_, k) => {

@@ -388,7 +388,7 @@ function layerRule(c: Composite, kind: 'conv' | 'dense'): GradientRule {
  * A MatMul of two activations (self-attention: queries × keys, attention × values) has no weight to redistribute
  * relevance over; AttnLRP's rules for it (Achtibat et al. 2024) are not implemented.
  */
-export function activationProduct(node: string, op: string): LumenError {
+function activationProduct(node: string, op: string): LumenError {
   return new LumenError(
     'UNSUPPORTED_OP',
     `LRP: ${op} '${node}' multiplies two activations (attention: queries × keys or attention × values), which LRP's layer rules do not cover ` +
